@@ -1,0 +1,178 @@
+//! `/_sim/*`: the simulator's own admin API (not Jira's). Tests use it to change the site
+//! mid-run, tune faults, and read the ground truth and the request log.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post, put};
+use axum::{Json, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::control::Settings;
+use crate::edits::{self, Edit, NewIssue};
+use crate::render::{Api, FieldSelection, Renderer};
+use crate::server::Shared;
+
+pub fn router() -> Router<Shared> {
+    Router::new()
+        .route("/info", get(info))
+        .route("/truth", get(truth))
+        .route("/issues", post(create))
+        .route("/issues/{key}", axum::routing::delete(delete))
+        .route("/issues/{key}/edit", post(edit))
+        .route("/issues/{key}/move", post(move_issue))
+        .route("/users/{user}/permissions", put(permissions))
+        .route("/requests", get(requests).delete(reset_requests))
+        .route("/control", get(control).put(set_control))
+}
+
+fn bad(message: String) -> Response {
+    (StatusCode::BAD_REQUEST, Json(json!({"error": message}))).into_response()
+}
+
+/// The startup description: base URL, credential holders, custom field ids.
+pub fn describe(st: &Shared) -> Value {
+    let site = st.site.read().unwrap();
+    let users: Vec<Value> = site
+        .users
+        .iter()
+        .filter_map(|u| {
+            let (kind, token) = u.credential.as_ref()?;
+            Some(json!({
+                "email": u.email, "token": token, "kind": kind, "time_zone": u.time_zone.name(),
+                "account_id": u.account_id, "name": u.name, "display_name": u.display_name,
+                "denied_permissions": u.denied, "hidden_projects": u.hidden_projects,
+            }))
+        })
+        .collect();
+    json!({
+        "base_url": st.base(),
+        "mode": site.mode,
+        "users": users,
+        "projects": site.projects.iter().map(|p| &p.key).collect::<Vec<_>>(),
+        "issues": site.issues.len(),
+        "custom_fields": site.custom_fields,
+    })
+}
+
+async fn info(State(st): State<Shared>) -> Response {
+    Json(describe(&st)).into_response()
+}
+
+#[derive(Deserialize)]
+struct TruthQuery {
+    /// Only what this user (email) may browse.
+    #[serde(rename = "as")]
+    as_user: Option<String>,
+    project: Option<String>,
+}
+
+/// Every issue, rendered in UTC as `/rest/api/3` would (all fields), with its complete changelog
+/// (oldest first) and all comments.
+async fn truth(State(st): State<Shared>, Query(q): Query<TruthQuery>) -> Response {
+    let site = st.site.read().unwrap();
+    let viewer = match q.as_user.as_deref().map(|u| site.user_index(u)) {
+        Some(None) => return bad("unknown user".into()),
+        Some(Some(u)) => Some(Some(u)),
+        None => None,
+    };
+    let r = Renderer { site: &site, base: st.base(), api: Api::V3, zone: chrono_tz::UTC };
+    let sel = FieldSelection::parse(&["*all"], "*all");
+    let now = chrono::Utc::now().timestamp_millis();
+    let issues: Vec<Value> = site
+        .issues
+        .values()
+        .filter(|i| viewer.is_none_or(|v| site.can_see_issue(v, i)))
+        .filter(|i| q.project.as_deref().is_none_or(|p| site.project(i.project_id).key.eq_ignore_ascii_case(p)))
+        .map(|i| {
+            let mut v = r.issue(i, &sel, false, now, 0, usize::MAX);
+            v["project"] = json!(site.project(i.project_id).key);
+            v["changelog"] = json!(i.histories.iter().map(|h| r.history(h)).collect::<Vec<_>>());
+            v["comments"] = json!(i.comments.iter().map(|c| r.comment(i, c)).collect::<Vec<_>>());
+            v
+        })
+        .collect();
+    Json(json!({"total": issues.len(), "issues": issues})).into_response()
+}
+
+async fn create(State(st): State<Shared>, Json(req): Json<NewIssue>) -> Response {
+    let mut site = st.site.write().unwrap();
+    match edits::create(&mut site, req) {
+        Ok(id) => {
+            let key = site.issue_key(&site.issues[&id]);
+            (StatusCode::CREATED, Json(json!({"id": id.to_string(), "key": key}))).into_response()
+        }
+        Err(e) => bad(e),
+    }
+}
+
+async fn edit(State(st): State<Shared>, Path(key): Path<String>, Json(req): Json<Edit>) -> Response {
+    match edits::edit(&mut st.site.write().unwrap(), &key, req) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => bad(e),
+    }
+}
+
+#[derive(Deserialize)]
+struct MoveBody {
+    project: String,
+}
+
+async fn move_issue(State(st): State<Shared>, Path(key): Path<String>, Json(req): Json<MoveBody>) -> Response {
+    match edits::move_issue(&mut st.site.write().unwrap(), &key, &req.project) {
+        Ok(new_key) => Json(json!({"key": new_key})).into_response(),
+        Err(e) => bad(e),
+    }
+}
+
+async fn delete(State(st): State<Shared>, Path(key): Path<String>) -> Response {
+    match edits::delete(&mut st.site.write().unwrap(), &key) {
+        Ok(()) => StatusCode::NO_CONTENT.into_response(),
+        Err(e) => (StatusCode::NOT_FOUND, Json(json!({"error": e}))).into_response(),
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PermissionBody {
+    /// Permission keys the user lacks everywhere (replaces the current list).
+    #[serde(default)]
+    denied: Vec<String>,
+    /// Project keys the user cannot browse (replaces the current list).
+    #[serde(default)]
+    hidden_projects: Vec<String>,
+}
+
+async fn permissions(State(st): State<Shared>, Path(who): Path<String>, Json(req): Json<PermissionBody>) -> Response {
+    let mut site = st.site.write().unwrap();
+    let Some(u) = site.user_index(&who) else { return bad(format!("unknown user '{who}'")) };
+    site.users[u].denied = req.denied.into_iter().collect();
+    site.users[u].hidden_projects = req.hidden_projects.into_iter().collect();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn requests(State(st): State<Shared>) -> Response {
+    let counts = st.control.counts();
+    let total: u64 = counts.values().sum();
+    Json(json!({"total": total, "counts": counts, "log": st.control.log()})).into_response()
+}
+
+async fn reset_requests(State(st): State<Shared>) -> Response {
+    st.control.reset_log();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+async fn control(State(st): State<Shared>) -> Response {
+    Json(st.control.settings()).into_response()
+}
+
+async fn set_control(State(st): State<Shared>, body: Result<Json<Settings>, axum::extract::rejection::JsonRejection>) -> Response {
+    match body {
+        Ok(Json(s)) => {
+            st.control.set(s);
+            Json(st.control.settings()).into_response()
+        }
+        Err(e) => bad(e.body_text()),
+    }
+}

@@ -1,0 +1,225 @@
+//! Fault and load controls applied in front of every Jira endpoint: latency, a per-second
+//! rate limit answering 429 the way Jira Cloud does, injected 5xx and dropped connections, and
+//! the request log that tests read back.
+
+use std::collections::BTreeMap;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use axum::body::{Body, Bytes};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+
+/// Settings that can be changed at start (CLI flags) or mid-run (`PUT /_sim/control`).
+#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    /// Fixed delay added to every request.
+    pub latency_ms: u64,
+    /// Extra uniformly random delay in `0..=jitter_ms`.
+    pub jitter_ms: u64,
+    /// Steady requests per second for the whole site (0 = unlimited); the bucket holds one second.
+    pub rate_limit_rps: u32,
+    /// Probability that a request fails with an injected fault.
+    pub fault_rate: f64,
+    /// Share of injected faults that drop the connection instead of answering 5xx.
+    pub drop_share: f64,
+    /// Issues updated within this many ms are missing from search unless `reconcileIssues` names them.
+    pub consistency_lag_ms: u64,
+    /// The next N requests answer 429 whatever the bucket holds (a burst of throttling).
+    pub force_429: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct LogEntry {
+    pub method: String,
+    pub path: String,
+    pub query: String,
+    /// Request body (JSON endpoints only), truncated to 4 KiB.
+    pub body: String,
+    pub status: u16,
+}
+
+struct Bucket {
+    tokens: f64,
+    at: Instant,
+}
+
+pub struct Control {
+    settings: Mutex<Settings>,
+    bucket: Mutex<Bucket>,
+    rng: Mutex<ChaCha8Rng>,
+    counts: Mutex<BTreeMap<String, u64>>,
+    log: Mutex<Vec<LogEntry>>,
+}
+
+const LOG_CAPACITY: usize = 1_000_000;
+
+pub enum Verdict {
+    Pass,
+    Reject(Response),
+}
+
+impl Control {
+    pub fn new(settings: Settings, seed: u64) -> Self {
+        let tokens = settings.rate_limit_rps as f64;
+        Self {
+            settings: Mutex::new(settings),
+            bucket: Mutex::new(Bucket { tokens, at: Instant::now() }),
+            rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5eed)),
+            counts: Mutex::new(BTreeMap::new()),
+            log: Mutex::new(Vec::new()),
+        }
+    }
+
+    pub fn settings(&self) -> Settings {
+        self.settings.lock().unwrap().clone()
+    }
+
+    pub fn set(&self, s: Settings) {
+        let mut bucket = self.bucket.lock().unwrap();
+        bucket.tokens = s.rate_limit_rps as f64;
+        bucket.at = Instant::now();
+        *self.settings.lock().unwrap() = s;
+    }
+
+    pub fn record(&self, endpoint: String, entry: LogEntry) {
+        *self.counts.lock().unwrap().entry(endpoint).or_default() += 1;
+        let mut log = self.log.lock().unwrap();
+        if log.len() < LOG_CAPACITY {
+            log.push(entry);
+        }
+    }
+
+    pub fn counts(&self) -> BTreeMap<String, u64> {
+        self.counts.lock().unwrap().clone()
+    }
+
+    pub fn log(&self) -> Vec<LogEntry> {
+        self.log.lock().unwrap().clone()
+    }
+
+    pub fn reset_log(&self) {
+        self.counts.lock().unwrap().clear();
+        self.log.lock().unwrap().clear();
+    }
+
+    /// The delay to apply before answering.
+    pub fn delay(&self) -> Duration {
+        let s = self.settings.lock().unwrap();
+        let jitter = if s.jitter_ms > 0 { self.rng.lock().unwrap().random_range(0..=s.jitter_ms) } else { 0 };
+        Duration::from_millis(s.latency_ms + jitter)
+    }
+
+    /// Rate limit and fault injection, in that order. Headers for passing requests come from
+    /// [`Control::rate_headers`].
+    pub fn admit(&self) -> Verdict {
+        let mut s = self.settings.lock().unwrap();
+        if s.force_429 > 0 {
+            s.force_429 -= 1;
+            return Verdict::Reject(too_many_requests(s.rate_limit_rps.max(1), 1));
+        }
+        if s.rate_limit_rps > 0 {
+            let rps = s.rate_limit_rps as f64;
+            let mut b = self.bucket.lock().unwrap();
+            let now = Instant::now();
+            b.tokens = (b.tokens + now.duration_since(b.at).as_secs_f64() * rps).min(rps);
+            b.at = now;
+            if b.tokens < 1.0 {
+                let wait = ((1.0 - b.tokens) / rps).ceil().max(1.0) as u64;
+                return Verdict::Reject(too_many_requests(s.rate_limit_rps, wait));
+            }
+            b.tokens -= 1.0;
+        }
+        if s.fault_rate > 0.0 {
+            let mut rng = self.rng.lock().unwrap();
+            if rng.random_bool(s.fault_rate.clamp(0.0, 1.0)) {
+                if rng.random_bool(s.drop_share.clamp(0.0, 1.0)) {
+                    return Verdict::Reject(dropped_connection());
+                }
+                let status = [500u16, 502, 503, 504][rng.random_range(0..4)];
+                return Verdict::Reject(server_error(status));
+            }
+        }
+        Verdict::Pass
+    }
+
+    /// `X-RateLimit-*` headers on successful responses when a limit is configured.
+    pub fn rate_headers(&self, response: &mut Response) {
+        let rps = self.settings.lock().unwrap().rate_limit_rps;
+        if rps == 0 {
+            return;
+        }
+        let remaining = self.bucket.lock().unwrap().tokens.floor().max(0.0) as u64;
+        let h = response.headers_mut();
+        h.insert("x-ratelimit-limit", HeaderValue::from(rps));
+        h.insert("x-ratelimit-remaining", HeaderValue::from(remaining));
+        if (remaining as f64) < rps as f64 * 0.2 {
+            h.insert("x-ratelimit-nearlimit", HeaderValue::from_static("true"));
+        }
+    }
+}
+
+/// Jira Cloud's burst-limit answer: `Retry-After` in seconds, `X-RateLimit-Reset` as ISO 8601.
+fn too_many_requests(limit: u32, wait_secs: u64) -> Response {
+    let reset = (chrono::Utc::now() + chrono::Duration::seconds(wait_secs as i64)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
+    let mut r = (StatusCode::TOO_MANY_REQUESTS, axum::Json(json!({"errorMessages": ["Rate limit exceeded."], "errors": {}}))).into_response();
+    let h = r.headers_mut();
+    h.insert("retry-after", HeaderValue::from(wait_secs));
+    h.insert("x-ratelimit-limit", HeaderValue::from(limit));
+    h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
+    h.insert("x-ratelimit-reset", HeaderValue::from_str(&reset).expect("ascii"));
+    h.insert("ratelimit-reason", HeaderValue::from_static("jira-burst-based"));
+    r
+}
+
+fn server_error(status: u16) -> Response {
+    let status = StatusCode::from_u16(status).expect("valid status");
+    let mut r = (status, axum::Json(json!({"errorMessages": [format!("Internal server error ({})", status.as_u16())], "errors": {}}))).into_response();
+    if status == StatusCode::SERVICE_UNAVAILABLE {
+        r.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
+    }
+    r
+}
+
+/// Sends the status line and headers, then fails the body: the client sees the connection reset
+/// mid-response, like a load balancer dropping it.
+fn dropped_connection() -> Response {
+    let failing = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "simulated drop")) });
+    Response::builder()
+        .status(StatusCode::OK)
+        .header("content-type", "application/json")
+        .body(Body::from_stream(failing))
+        .expect("valid response")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bucket_admits_a_second_of_requests_then_refuses() {
+        let c = Control::new(Settings { rate_limit_rps: 5, ..Settings::default() }, 1);
+        let passed = (0..8).filter(|_| matches!(c.admit(), Verdict::Pass)).count();
+        assert_eq!(passed, 5);
+    }
+
+    #[test]
+    fn forced_429s_are_counted_down() {
+        let c = Control::new(Settings { force_429: 2, ..Settings::default() }, 1);
+        assert!(matches!(c.admit(), Verdict::Reject(r) if r.status() == 429));
+        assert!(matches!(c.admit(), Verdict::Reject(_)));
+        assert!(matches!(c.admit(), Verdict::Pass));
+    }
+
+    #[test]
+    fn fault_rate_is_honoured_roughly() {
+        let c = Control::new(Settings { fault_rate: 0.3, ..Settings::default() }, 9);
+        let failed = (0..2_000).filter(|_| matches!(c.admit(), Verdict::Reject(_))).count();
+        assert!((450..750).contains(&failed), "{failed}");
+    }
+}

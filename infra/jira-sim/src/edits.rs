@@ -1,0 +1,257 @@
+//! Changes to the site made through the admin API, each recorded in the issue's changelog the way
+//! Jira records it, and each bumping `updated` to the current time.
+
+use serde::Deserialize;
+
+use crate::dataset::{fmt_points, plain};
+use crate::model::*;
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct NewIssue {
+    pub project: String,
+    /// Issue type name or id; defaults to the project's first type.
+    pub issuetype: Option<String>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    /// accountId or email.
+    pub assignee: Option<String>,
+    /// accountId or email of the reporter; defaults to the project lead.
+    pub reporter: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Edit {
+    /// Status name or id (must be in the project's workflow).
+    pub status: Option<String>,
+    /// accountId or email; `null` unassigns. Absent leaves it alone.
+    #[serde(default, with = "double_option")]
+    pub assignee: Option<Option<String>>,
+    pub summary: Option<String>,
+    pub description: Option<String>,
+    pub story_points: Option<f64>,
+    pub labels: Option<Vec<String>>,
+    /// Priority name or id.
+    pub priority: Option<String>,
+    /// Adds a comment with this text.
+    pub comment: Option<String>,
+    /// Who makes the change (accountId or email); defaults to the reporter.
+    pub author: Option<String>,
+}
+
+mod double_option {
+    use serde::{Deserialize, Deserializer};
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+        Ok(Some(Option::deserialize(d)?))
+    }
+}
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+fn paragraph(text: &str) -> RichText {
+    vec![Block::Paragraph(text.to_string())]
+}
+
+fn user(site: &Site, who: &str) -> Result<usize, String> {
+    site.user_index(who).ok_or_else(|| format!("unknown user '{who}'"))
+}
+
+pub fn create(site: &mut Site, req: NewIssue) -> Result<u64, String> {
+    let project = site.project_by_key_or_id(&req.project).ok_or_else(|| format!("unknown project '{}'", req.project))?.clone();
+    let issue_type = match &req.issuetype {
+        None => project.issue_types[0].clone(),
+        Some(t) => project
+            .issue_types
+            .iter()
+            .find(|id| *id == t || site.issue_type(id).name.eq_ignore_ascii_case(t))
+            .cloned()
+            .ok_or_else(|| format!("issue type '{t}' is not used by project {}", project.key))?,
+    };
+    let assignee = req.assignee.as_deref().map(|a| user(site, a)).transpose()?;
+    let reporter = req.reporter.as_deref().map(|a| user(site, a)).transpose()?.unwrap_or(project.lead);
+    let now = now_ms();
+    let id = site.next_issue_id;
+    site.next_issue_id += 1;
+    let p = site.projects.iter_mut().find(|p| p.id == project.id).expect("found above");
+    let number = p.next_number;
+    p.next_number += 1;
+    site.keys.insert(format!("{}-{number}", project.key), id);
+    site.issues.insert(
+        id,
+        Issue {
+            id,
+            project_id: project.id,
+            number,
+            issue_type,
+            status: project.statuses[0].clone(),
+            status_changed: now,
+            priority: "3".into(),
+            resolution: None,
+            assignee,
+            reporter,
+            creator: reporter,
+            summary: req.summary.unwrap_or_else(|| format!("New issue {id}")),
+            description: req.description.as_deref().map(paragraph),
+            labels: Vec::new(),
+            components: Vec::new(),
+            fix_versions: Vec::new(),
+            due_date: None,
+            story_points: None,
+            sprints: Vec::new(),
+            severity: None,
+            parent: None,
+            created: now,
+            updated: now,
+            resolved: None,
+            histories: Vec::new(),
+            comments: Vec::new(),
+        },
+    );
+    Ok(id)
+}
+
+pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
+    let id = site.find_issue(id_or_key).ok_or_else(|| format!("no issue '{id_or_key}'"))?.id;
+    let now = now_ms();
+    let mut issue = site.issues[&id].clone();
+    let author = req.author.as_deref().map(|a| user(site, a)).transpose()?.unwrap_or(issue.reporter);
+    let mut items = Vec::new();
+    if let Some(s) = &req.status {
+        let workflow = &site.project(issue.project_id).statuses;
+        let to = workflow
+            .iter()
+            .map(|id| site.status(id))
+            .find(|st| st.id == *s || st.name.eq_ignore_ascii_case(s))
+            .ok_or_else(|| format!("status '{s}' is not in the workflow"))?
+            .clone();
+        let from = site.status(&issue.status).clone();
+        if to.id != from.id {
+            if to.category == Category::Done && issue.resolution.is_none() {
+                items.push(plain("resolution", "resolution", false, None, None, Some("10000"), Some("Done")));
+                issue.resolution = Some("10000".into());
+                issue.resolved = Some(now);
+            } else if to.category != Category::Done && issue.resolution.is_some() {
+                items.push(plain("resolution", "resolution", false, Some("10000"), Some("Done"), None, None));
+                issue.resolution = None;
+                issue.resolved = None;
+            }
+            items.push(plain("status", "status", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+            issue.status = to.id;
+            issue.status_changed = now;
+        }
+    }
+    if let Some(a) = &req.assignee {
+        let to = a.as_deref().map(|a| user(site, a)).transpose()?;
+        if to != issue.assignee {
+            items.push(ChangeItem { field: "assignee".into(), field_id: "assignee".into(), custom: false, values: ItemValues::User { from: issue.assignee, to } });
+            issue.assignee = to;
+        }
+    }
+    if let Some(s) = req.summary {
+        let from = std::mem::replace(&mut issue.summary, s.clone());
+        items.push(plain("summary", "summary", false, None, Some(&from), None, Some(&s)));
+    }
+    if let Some(d) = req.description {
+        let from = issue.description.replace(paragraph(&d)).map(|t| plain_text(&t));
+        items.push(plain("description", "description", false, None, from.as_deref(), None, Some(&d)));
+    }
+    if let Some(p) = req.story_points {
+        let from = issue.story_points.replace(p).map(fmt_points);
+        items.push(plain("Story point estimate", &site.custom_fields.story_points, true, None, from.as_deref(), None, Some(&fmt_points(p))));
+    }
+    if let Some(mut labels) = req.labels {
+        labels.sort();
+        let from = std::mem::replace(&mut issue.labels, labels).join(" ");
+        items.push(plain("labels", "labels", false, None, Some(&from).filter(|s| !s.is_empty()).map(|s| s.as_str()), None, Some(&issue.labels.join(" "))));
+    }
+    if let Some(p) = &req.priority {
+        let to = site.priorities.iter().find(|x| x.id == *p || x.name.eq_ignore_ascii_case(p)).ok_or_else(|| format!("unknown priority '{p}'"))?.clone();
+        let from = Site::named(&site.priorities, &issue.priority).clone();
+        items.push(plain("priority", "priority", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+        issue.priority = to.id;
+    }
+    if !items.is_empty() {
+        site.next_history_id += 1;
+        issue.histories.push(History { id: site.next_history_id, author, created: now, items });
+    }
+    if let Some(text) = req.comment {
+        site.next_comment_id += 1;
+        issue.comments.push(Comment { id: site.next_comment_id, author, body: paragraph(&text), created: now, updated: now });
+    }
+    issue.updated = now;
+    site.issues.insert(id, issue);
+    Ok(())
+}
+
+/// Moves an issue to another project: it gets a new key (the old one still resolves) and its
+/// changelog records the Key and project changes, as Jira's move does.
+pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<String, String> {
+    let id = site.find_issue(id_or_key).ok_or_else(|| format!("no issue '{id_or_key}'"))?.id;
+    let target = site.project_by_key_or_id(project).ok_or_else(|| format!("unknown project '{project}'"))?.clone();
+    let mut issue = site.issues[&id].clone();
+    if issue.project_id == target.id {
+        return Err(format!("issue is already in {}", target.key));
+    }
+    let source = site.project(issue.project_id).clone();
+    let old_key = site.issue_key(&issue);
+    let p = site.projects.iter_mut().find(|p| p.id == target.id).expect("found above");
+    let number = p.next_number;
+    p.next_number += 1;
+    let new_key = format!("{}-{number}", target.key);
+    let now = now_ms();
+    let mut items = vec![
+        plain("project", "project", false, Some(&source.id.to_string()), Some(&source.name), Some(&target.id.to_string()), Some(&target.name)),
+        plain("Key", "", false, None, Some(&old_key), None, Some(&new_key)),
+    ];
+    // Keep the issue valid in its new project: map status by category, type if unsupported.
+    if !target.statuses.contains(&issue.status) {
+        let category = site.status(&issue.status).category;
+        let to = target.statuses.iter().map(|s| site.status(s)).find(|s| s.category == category).unwrap_or_else(|| site.status(&target.statuses[0])).clone();
+        let from = site.status(&issue.status).clone();
+        items.push(plain("status", "status", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+        issue.status = to.id;
+    }
+    if !target.issue_types.contains(&issue.issue_type) {
+        let from = site.issue_type(&issue.issue_type).clone();
+        let to = site.issue_type(&target.issue_types[0]).clone();
+        items.push(plain("issuetype", "issuetype", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+        issue.issue_type = to.id;
+    }
+    issue.project_id = target.id;
+    issue.number = number;
+    issue.components.clear();
+    issue.fix_versions.clear();
+    issue.parent = None;
+    site.next_history_id += 1;
+    issue.histories.push(History { id: site.next_history_id, author: issue.reporter, created: now, items });
+    issue.updated = now;
+    site.keys.insert(new_key.clone(), id);
+    site.issues.insert(id, issue);
+    Ok(new_key)
+}
+
+/// Deletes an issue for good: no tombstone, no changelog entry (as in Jira); its links and its
+/// sub-tasks' parent references go with it.
+pub fn delete(site: &mut Site, id_or_key: &str) -> Result<(), String> {
+    let id = site.find_issue(id_or_key).ok_or_else(|| format!("no issue '{id_or_key}'"))?.id;
+    site.issues.remove(&id);
+    site.keys.retain(|_, v| *v != id);
+    site.links.retain(|l| l.inward != id && l.outward != id);
+    // Sub-tasks are deleted with their parent; an epic's children just lose their parent.
+    let children: Vec<u64> = site.issues.values().filter(|i| i.parent == Some(id)).map(|i| i.id).collect();
+    let now = now_ms();
+    for child in children {
+        if site.issue_type(&site.issues[&child].issue_type).subtask {
+            site.issues.remove(&child);
+            site.keys.retain(|_, v| *v != child);
+            site.links.retain(|l| l.inward != child && l.outward != child);
+        } else if let Some(c) = site.issues.get_mut(&child) {
+            c.parent = None;
+            c.updated = now;
+        }
+    }
+    Ok(())
+}

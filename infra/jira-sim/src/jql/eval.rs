@@ -1,0 +1,515 @@
+//! JQL semantics: resolving values against the site as the searching user sees it, and
+//! evaluating clauses on issues.
+//!
+//! Dates follow Jira: absolute literals (`"yyyy/MM/dd HH:mm"`, `"yyyy-MM-dd"`, …) have minute
+//! granularity and no zone; they are read in the *searching user's* time zone. Epoch
+//! milliseconds and relative periods (`-90d`, `-4h`, `"-4w 2d"`) are zone-free.
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
+use chrono_tz::Tz;
+
+use super::parse::{Clause, Operand, Operator, Query};
+use crate::model::{Category, Issue, Site};
+
+/// Who is searching, and when.
+#[derive(Clone, Copy)]
+pub struct SearchContext {
+    pub user: Option<usize>,
+    pub zone: Tz,
+    pub now_ms: i64,
+}
+
+type Pred = Box<dyn Fn(&Site, &Issue) -> bool + Send + Sync>;
+type Cmp = Box<dyn Fn(&Site, &Issue, &Issue) -> Ordering + Send + Sync>;
+
+pub struct Compiled {
+    pred: Option<Pred>,
+    order: Vec<Cmp>,
+}
+
+impl Compiled {
+    pub fn matches(&self, site: &Site, issue: &Issue) -> bool {
+        self.pred.as_ref().is_none_or(|p| p(site, issue))
+    }
+
+    /// Orders issues; without ORDER BY, newest first (created DESC), ties by id.
+    pub fn sort(&self, site: &Site, issues: &mut [&Issue]) {
+        issues.sort_by(|a, b| {
+            for cmp in &self.order {
+                let o = cmp(site, a, b);
+                if o != Ordering::Equal {
+                    return o;
+                }
+            }
+            if self.order.is_empty() {
+                b.created.cmp(&a.created).then(b.id.cmp(&a.id))
+            } else {
+                a.id.cmp(&b.id)
+            }
+        });
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Field {
+    Project,
+    IssueType,
+    Status,
+    StatusCategory,
+    Priority,
+    Resolution,
+    Labels,
+    Assignee,
+    Reporter,
+    Key,
+    Id,
+    Created,
+    Updated,
+    Resolved,
+    DueDate,
+    Summary,
+    Description,
+    Text,
+    Parent,
+    Sprint,
+    Component,
+    FixVersion,
+}
+
+fn field(name: &str, site: &Site) -> Option<Field> {
+    let lower = name.to_ascii_lowercase();
+    Some(match lower.as_str() {
+        "project" => Field::Project,
+        "issuetype" | "type" => Field::IssueType,
+        "status" => Field::Status,
+        "statuscategory" => Field::StatusCategory,
+        "priority" => Field::Priority,
+        "resolution" => Field::Resolution,
+        "labels" => Field::Labels,
+        "assignee" => Field::Assignee,
+        "reporter" => Field::Reporter,
+        "key" | "issuekey" | "issue" => Field::Key,
+        "id" => Field::Id,
+        "created" | "createddate" => Field::Created,
+        "updated" | "updateddate" => Field::Updated,
+        "resolved" | "resolutiondate" => Field::Resolved,
+        "duedate" | "due" => Field::DueDate,
+        "summary" => Field::Summary,
+        "description" => Field::Description,
+        "text" => Field::Text,
+        "parent" => Field::Parent,
+        "component" => Field::Component,
+        "fixversion" => Field::FixVersion,
+        "sprint" => Field::Sprint,
+        _ if lower == site.custom_fields.sprint => Field::Sprint,
+        _ => return None,
+    })
+}
+
+fn field_missing(name: &str) -> String {
+    format!("Field '{name}' does not exist or you do not have permission to view it.")
+}
+
+fn value_missing(value: &str, field: &str) -> String {
+    format!("The value '{value}' does not exist for the field '{field}'.")
+}
+
+/// Checks a parsed query against the site. `Err` holds Jira's messages; `Ok` is ready to run.
+pub fn compile(query: &Query, site: &Site, ctx: SearchContext) -> Result<Compiled, Vec<String>> {
+    let mut errors = Vec::new();
+    let pred = query.clause.as_ref().map(|c| clause(c, site, ctx, &mut errors));
+    let mut order = Vec::new();
+    for o in &query.order_by {
+        match field(&o.field, site).and_then(|f| comparator(f, o.descending.unwrap_or(false))) {
+            Some(c) => order.push(c),
+            None => errors.push(format!("Not able to sort using field '{}'.", o.field)),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Compiled { pred, order })
+    } else {
+        Err(errors)
+    }
+}
+
+fn clause(c: &Clause, site: &Site, ctx: SearchContext, errors: &mut Vec<String>) -> Pred {
+    match c {
+        Clause::And(parts) => {
+            let preds: Vec<Pred> = parts.iter().map(|p| clause(p, site, ctx, errors)).collect();
+            Box::new(move |s, i| preds.iter().all(|p| p(s, i)))
+        }
+        Clause::Or(parts) => {
+            let preds: Vec<Pred> = parts.iter().map(|p| clause(p, site, ctx, errors)).collect();
+            Box::new(move |s, i| preds.iter().any(|p| p(s, i)))
+        }
+        Clause::Not(inner) => {
+            let p = clause(inner, site, ctx, errors);
+            Box::new(move |s, i| !p(s, i))
+        }
+        Clause::Term { field: name, operator, operand } => match term(name, operator, operand, site, ctx) {
+            Ok(p) => p,
+            Err(e) => {
+                errors.push(e);
+                Box::new(|_, _| false)
+            }
+        },
+    }
+}
+
+fn literals(operand: &Operand) -> Vec<&Operand> {
+    match operand {
+        Operand::List(items) => items.iter().collect(),
+        other => vec![other],
+    }
+}
+
+fn operand_text(o: &Operand) -> String {
+    match o {
+        Operand::Value { text, .. } => text.clone(),
+        Operand::Function { name, .. } => format!("{name}()"),
+        Operand::Empty => "EMPTY".into(),
+        Operand::List(_) => "(…)".into(),
+    }
+}
+
+fn term(name: &str, op: &Operator, operand: &Operand, site: &Site, ctx: SearchContext) -> Result<Pred, String> {
+    let f = field(name, site).ok_or_else(|| field_missing(name))?;
+    let unsupported = || format!("The operator '{op}' is not supported by the '{name}' field.");
+    let list_op = matches!(op, Operator::In | Operator::NotIn);
+    if list_op != matches!(operand, Operand::List(_)) && !matches!(operand, Operand::Function { .. }) && !matches!(op, Operator::Is | Operator::IsNot) {
+        return Err(if list_op {
+            format!("Operator '{op}' does not support the non-list value '\"{}\"' for field '{name}'.", operand_text(operand))
+        } else {
+            format!("Operator '{op}' does not support the list value '{}' for field '{name}'.", operand_text(operand))
+        });
+    }
+    if matches!(op, Operator::Is | Operator::IsNot) && *operand != Operand::Empty {
+        return Err(format!("The operator '{op}' only supports EMPTY or NULL for field '{name}'."));
+    }
+    match f {
+        Field::Created | Field::Updated | Field::Resolved | Field::DueDate => date_term(f, name, op, operand, ctx),
+        Field::Summary | Field::Description | Field::Text => {
+            if !matches!(op, Operator::Like | Operator::NotLike | Operator::Is | Operator::IsNot) {
+                return Err(unsupported());
+            }
+            if matches!(op, Operator::Is | Operator::IsNot) {
+                let want_empty = *op == Operator::Is;
+                return Ok(Box::new(move |_, i| {
+                    let empty = match f {
+                        Field::Description => i.description.is_none(),
+                        _ => i.summary.is_empty(),
+                    };
+                    empty == want_empty
+                }));
+            }
+            let needle = operand_text(operand).to_lowercase();
+            let negate = *op == Operator::NotLike;
+            Ok(Box::new(move |_, i| {
+                let mut hay = String::new();
+                if f != Field::Description {
+                    hay.push_str(&i.summary);
+                }
+                if f != Field::Summary {
+                    if let Some(d) = &i.description {
+                        hay.push(' ');
+                        hay.push_str(&crate::model::plain_text(d));
+                    }
+                }
+                if f == Field::Text {
+                    for c in &i.comments {
+                        hay.push(' ');
+                        hay.push_str(&crate::model::plain_text(&c.body));
+                    }
+                }
+                hay.to_lowercase().contains(&needle) != negate
+            }))
+        }
+        Field::Key | Field::Id => key_term(f, name, op, operand, site, ctx),
+        _ => {
+            if matches!(op, Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le | Operator::Like | Operator::NotLike) {
+                return Err(unsupported());
+            }
+            let mut wanted: HashSet<String> = HashSet::new();
+            let mut empty = false;
+            for lit in literals(operand) {
+                match lit {
+                    Operand::Empty => empty = true,
+                    other => {
+                        let ids = resolve(f, other, site, ctx);
+                        if ids.is_empty() {
+                            return Err(value_missing(&operand_text(other), name));
+                        }
+                        wanted.extend(ids);
+                    }
+                }
+            }
+            let positive = matches!(op, Operator::Eq | Operator::In | Operator::Is);
+            Ok(Box::new(move |s, i| {
+                let values = current_values(f, s, i);
+                let hit = (empty && values.is_empty()) || values.iter().any(|v| wanted.contains(v));
+                // Jira: `!=` and `NOT IN` never match issues whose field is EMPTY.
+                if positive { hit } else { !hit && (empty || !values.is_empty()) }
+            }))
+        }
+    }
+}
+
+/// The canonical values (ids) an issue has for a set-like field.
+fn current_values(f: Field, site: &Site, i: &Issue) -> Vec<String> {
+    match f {
+        Field::Project => vec![i.project_id.to_string()],
+        Field::IssueType => vec![i.issue_type.clone()],
+        Field::Status => vec![i.status.clone()],
+        Field::StatusCategory => vec![site.status(&i.status).category.id().to_string()],
+        Field::Priority => vec![i.priority.clone()],
+        Field::Resolution => i.resolution.iter().cloned().collect(),
+        Field::Labels => i.labels.clone(),
+        Field::Assignee => i.assignee.map(|u| u.to_string()).into_iter().collect(),
+        Field::Reporter => vec![i.reporter.to_string()],
+        Field::Parent => i.parent.map(|p| p.to_string()).into_iter().collect(),
+        Field::Sprint => i.sprints.iter().map(u64::to_string).collect(),
+        Field::Component => i.components.clone(),
+        Field::FixVersion => i.fix_versions.clone(),
+        _ => Vec::new(),
+    }
+}
+
+/// Resolves one operand to the canonical ids it names, as the searching user can see them.
+fn resolve(f: Field, o: &Operand, site: &Site, ctx: SearchContext) -> Vec<String> {
+    let text = match o {
+        Operand::Value { text, .. } => text.clone(),
+        Operand::Function { name, .. } if name.eq_ignore_ascii_case("currentUser") => {
+            return ctx.user.map(|u| u.to_string()).into_iter().collect();
+        }
+        Operand::Function { name, .. } if f == Field::Sprint && name.eq_ignore_ascii_case("openSprints") => {
+            return site.sprints.iter().filter(|s| s.state(ctx.now_ms) == "active").map(|s| s.id.to_string()).collect();
+        }
+        _ => return Vec::new(),
+    };
+    let eq = |a: &str| a.eq_ignore_ascii_case(&text);
+    match f {
+        Field::Project => site
+            .projects
+            .iter()
+            .filter(|p| eq(&p.key) || eq(&p.name) || p.id.to_string() == text)
+            .filter(|p| site.can_browse(ctx.user, p))
+            .map(|p| p.id.to_string())
+            .collect(),
+        Field::IssueType => site.issue_types.iter().filter(|t| eq(&t.name) || t.id == text).map(|t| t.id.clone()).collect(),
+        Field::Status => site.statuses.iter().filter(|s| eq(&s.name) || s.id == text).map(|s| s.id.clone()).collect(),
+        Field::StatusCategory => Category::ALL
+            .iter()
+            .filter(|c| eq(c.name()) || eq(c.key()) || c.id().to_string() == text)
+            .map(|c| c.id().to_string())
+            .collect(),
+        Field::Priority => site.priorities.iter().filter(|p| eq(&p.name) || p.id == text).map(|p| p.id.clone()).collect(),
+        Field::Resolution => site.resolutions.iter().filter(|r| eq(&r.name) || r.id == text).map(|r| r.id.clone()).collect(),
+        Field::Labels => vec![text.clone()],
+        Field::Assignee | Field::Reporter => site.user_index(&text).map(|u| u.to_string()).into_iter().collect(),
+        Field::Parent => site.find_issue(&text).filter(|i| site.can_see_issue(ctx.user, i)).map(|i| i.id.to_string()).into_iter().collect(),
+        Field::Sprint => site.sprints.iter().filter(|s| eq(&s.name) || s.id.to_string() == text).map(|s| s.id.to_string()).collect(),
+        Field::Component => site.projects.iter().flat_map(|p| &p.components).filter(|c| eq(&c.name) || c.id == text).map(|c| c.id.clone()).collect(),
+        Field::FixVersion => site.projects.iter().flat_map(|p| &p.versions).filter(|v| eq(&v.name) || v.id == text).map(|v| v.id.clone()).collect(),
+        _ => Vec::new(),
+    }
+}
+
+fn compare(op: &Operator, o: Ordering) -> bool {
+    match op {
+        Operator::Eq | Operator::In => o == Ordering::Equal,
+        Operator::Ne | Operator::NotIn => o != Ordering::Equal,
+        Operator::Gt => o == Ordering::Greater,
+        Operator::Ge => o != Ordering::Less,
+        Operator::Lt => o == Ordering::Less,
+        Operator::Le => o != Ordering::Greater,
+        _ => false,
+    }
+}
+
+fn key_term(f: Field, name: &str, op: &Operator, operand: &Operand, site: &Site, ctx: SearchContext) -> Result<Pred, String> {
+    if matches!(op, Operator::Like | Operator::NotLike | Operator::Is | Operator::IsNot) {
+        return Err(format!("The operator '{op}' is not supported by the '{name}' field."));
+    }
+    // Each literal becomes (project id, number) for keys, or an id.
+    let mut targets = Vec::new();
+    for lit in literals(operand) {
+        let text = operand_text(lit);
+        let target = if f == Field::Id {
+            text.parse::<u64>().ok().map(|id| (0, id))
+        } else {
+            let (project, number) = text.rsplit_once('-').unwrap_or(("", ""));
+            match (site.project_by_key_or_id(project), number.parse::<u64>()) {
+                (Some(p), Ok(n)) if site.can_browse(ctx.user, p) => {
+                    // An old key of a moved issue resolves to the issue's current key.
+                    match site.keys.get(&text.to_ascii_uppercase()).and_then(|id| site.issues.get(id)) {
+                        Some(i) if matches!(op, Operator::Eq | Operator::In | Operator::Ne | Operator::NotIn) => Some((i.project_id, i.number)),
+                        _ => Some((p.id, n)),
+                    }
+                }
+                _ => None,
+            }
+        };
+        match target {
+            Some(t) => targets.push(t),
+            None if f == Field::Id => return Err(format!("The value '{text}' is not valid for the field 'id'.")),
+            None => return Err(format!("An issue with key '{text}' does not exist for field '{name}'.")),
+        }
+    }
+    let op = op.clone();
+    let negative = matches!(op, Operator::Ne | Operator::NotIn);
+    Ok(Box::new(move |_, i| {
+        let test = |&(project, number): &(u64, u64)| {
+            if f == Field::Id {
+                compare(&op, i.id.cmp(&number))
+            } else if project != i.project_id {
+                // Ordering comparisons only relate keys of the same project.
+                matches!(op, Operator::Ne | Operator::NotIn)
+            } else {
+                compare(&op, i.number.cmp(&number))
+            }
+        };
+        if negative { targets.iter().all(test) } else { targets.iter().any(test) }
+    }))
+}
+
+fn date_term(f: Field, name: &str, op: &Operator, operand: &Operand, ctx: SearchContext) -> Result<Pred, String> {
+    if matches!(op, Operator::Like | Operator::NotLike) {
+        return Err(format!("The operator '{op}' is not supported by the '{name}' field."));
+    }
+    let get = move |i: &Issue| -> Option<i64> {
+        match f {
+            Field::Created => Some(i.created),
+            Field::Updated => Some(i.updated),
+            Field::Resolved => i.resolved,
+            _ => i.due_date.map(|d| ctx.zone.from_local_datetime(&d.and_time(NaiveTime::MIN)).earliest().map(|t| t.timestamp_millis()).unwrap_or(0)),
+        }
+    };
+    if *operand == Operand::Empty {
+        let want_empty = *op == Operator::Is;
+        return Ok(Box::new(move |_, i| get(i).is_none() == want_empty));
+    }
+    let mut instants = Vec::new();
+    for lit in literals(operand) {
+        instants.push(date_value(lit, name, ctx)?);
+    }
+    let op = op.clone();
+    let exact = matches!(op, Operator::Eq | Operator::Ne | Operator::In | Operator::NotIn);
+    let negative = matches!(op, Operator::Ne | Operator::NotIn);
+    Ok(Box::new(move |_, i| {
+        let Some(t) = get(i) else { return false };
+        let test = |at: &i64| {
+            if exact {
+                // A literal names a whole minute.
+                let inside = t >= *at && t < at + 60_000;
+                inside != negative
+            } else {
+                compare(&op, t.cmp(at))
+            }
+        };
+        if negative { instants.iter().all(test) } else { instants.iter().any(test) }
+    }))
+}
+
+/// Reads one date operand as an instant (epoch ms).
+pub fn date_value(o: &Operand, field: &str, ctx: SearchContext) -> Result<i64, String> {
+    let invalid = |v: &str| {
+        format!("Date value '{v}' for field '{field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.")
+    };
+    let text = match o {
+        Operand::Value { text, .. } => text.trim().to_string(),
+        Operand::Function { name, args } => return date_function(name, args, ctx).ok_or_else(|| format!("Unable to find JQL function '{name}({})'.", args.join(","))),
+        _ => return Err(invalid(&operand_text(o))),
+    };
+    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
+        return text.parse::<i64>().map_err(|_| invalid(&text));
+    }
+    if let Some(offset) = period(&text) {
+        return Ok(ctx.now_ms + offset);
+    }
+    let local = ["%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"]
+        .iter()
+        .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
+        .or_else(|| ["%Y/%m/%d", "%Y-%m-%d"].iter().find_map(|f| NaiveDate::parse_from_str(&text, f).ok()).map(|d| d.and_time(NaiveTime::MIN)))
+        .ok_or_else(|| invalid(&text))?;
+    ctx.zone
+        .from_local_datetime(&local)
+        .earliest()
+        // A local time skipped by a DST jump: Jira moves it forward; an hour later exists.
+        .or_else(|| ctx.zone.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .map(|t| t.timestamp_millis())
+        .ok_or_else(|| invalid(&text))
+}
+
+/// `-90d`, `4w 2d`, `"-4w -2d"`, `+1h`: units y, M, w, d, h, m. Returns milliseconds.
+fn period(text: &str) -> Option<i64> {
+    let mut total = 0i64;
+    let mut sign = 1i64;
+    let mut any = false;
+    for part in text.split_whitespace() {
+        let (s, body) = match part.as_bytes().first()? {
+            b'-' => (-1, &part[1..]),
+            b'+' => (1, &part[1..]),
+            _ => (sign, part),
+        };
+        sign = s;
+        let unit = body.chars().last()?;
+        let n: i64 = body[..body.len() - unit.len_utf8()].parse().ok()?;
+        let ms = match unit {
+            'y' => 365 * 86_400_000,
+            'M' => 30 * 86_400_000,
+            'w' => 7 * 86_400_000,
+            'd' => 86_400_000,
+            'h' => 3_600_000,
+            'm' => 60_000,
+            _ => return None,
+        };
+        total += s * n * ms;
+        any = true;
+    }
+    any.then_some(total)
+}
+
+fn date_function(name: &str, args: &[String], ctx: SearchContext) -> Option<i64> {
+    let offset = args.first().and_then(|a| period(a)).unwrap_or(0);
+    let now = ctx.zone.timestamp_millis_opt(ctx.now_ms).single()?;
+    match name.to_ascii_lowercase().as_str() {
+        "now" => Some(ctx.now_ms),
+        "startofday" => {
+            let start = now.date_naive().and_time(NaiveTime::MIN);
+            Some(ctx.zone.from_local_datetime(&start).earliest()?.timestamp_millis() + offset)
+        }
+        "endofday" => {
+            let start = now.date_naive().and_time(NaiveTime::MIN) + chrono::Duration::days(1);
+            Some(ctx.zone.from_local_datetime(&start).earliest()?.timestamp_millis() - 1 + offset)
+        }
+        _ => None,
+    }
+}
+
+fn comparator(f: Field, desc: bool) -> Option<Cmp> {
+    fn by<K: Ord>(desc: bool, key: impl Fn(&Site, &Issue) -> K + Send + Sync + 'static) -> Cmp {
+        Box::new(move |s, a, b| {
+            let o = key(s, a).cmp(&key(s, b));
+            if desc { o.reverse() } else { o }
+        })
+    }
+    Some(match f {
+        Field::Key => by(desc, |s, i| (s.project(i.project_id).key.clone(), i.number)),
+        Field::Id => by(desc, |_, i| i.id),
+        Field::Created => by(desc, |_, i| i.created),
+        Field::Updated => by(desc, |_, i| i.updated),
+        // Issues without a value sort last ascending, as Jira does.
+        Field::Resolved => by(desc, |_, i| i.resolved.unwrap_or(i64::MAX)),
+        Field::DueDate => by(desc, |_, i| i.due_date.unwrap_or(NaiveDate::MAX)),
+        Field::Priority => by(desc, |_, i| i.priority.parse::<u32>().unwrap_or(u32::MAX)),
+        Field::Status => by(desc, |s, i| s.status(&i.status).name.clone()),
+        Field::Project => by(desc, |s, i| s.project(i.project_id).key.clone()),
+        Field::IssueType => by(desc, |s, i| s.issue_type(&i.issue_type).name.clone()),
+        Field::Assignee => by(desc, |s, i| i.assignee.map(|u| s.users[u].display_name.clone()).unwrap_or_else(|| "\u{10FFFF}".into())),
+        Field::Summary => by(desc, |_, i| i.summary.clone()),
+        _ => return None,
+    })
+}
