@@ -208,7 +208,19 @@ impl Generator {
             users.push(user);
         }
         for (i, name) in PEOPLE.iter().enumerate() {
-            let local = name.to_lowercase().replace(' ', ".").replace(['é', 'á', 'ü'], "e");
+            let local: String = name
+                .to_lowercase()
+                .chars()
+                .map(|c| match c {
+                    ' ' => '.',
+                    'é' => 'e',
+                    'á' => 'a',
+                    'í' => 'i',
+                    'ó' => 'o',
+                    'ü' => 'u',
+                    c => c,
+                })
+                .collect();
             let email = format!("{local}@example.com");
             let zone = ZONES[i % ZONES.len()];
             let mut user = person(self.account_id(), &local, name, &email, zone, users.len());

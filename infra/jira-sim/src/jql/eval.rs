@@ -239,7 +239,9 @@ fn term(name: &str, op: &Operator, operand: &Operand, site: &Site, ctx: SearchCo
                     Operand::Empty => empty = true,
                     other => {
                         let ids = resolve(f, other, site, ctx);
-                        if ids.is_empty() {
+                        // Anonymous callers (including rejected credentials) get empty
+                        // results rather than an error, as Jira's anonymous search does.
+                        if ids.is_empty() && ctx.user.is_some() {
                             return Err(value_missing(&operand_text(other), name));
                         }
                         wanted.extend(ids);
@@ -354,6 +356,7 @@ fn key_term(f: Field, name: &str, op: &Operator, operand: &Operand, site: &Site,
         };
         match target {
             Some(t) => targets.push(t),
+            None if ctx.user.is_none() => targets.push((u64::MAX, u64::MAX)),
             None if f == Field::Id => return Err(format!("The value '{text}' is not valid for the field 'id'.")),
             None => return Err(format!("An issue with key '{text}' does not exist for field '{name}'.")),
         }
