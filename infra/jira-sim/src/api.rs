@@ -268,7 +268,7 @@ pub async fn fields(State(st): State<Shared>) -> Response {
         if let Some(i) = items {
             schema["items"] = json!(i);
         }
-        json!({"id": id, "key": id, "name": name, "untranslatedName": name, "custom": true, "orderable": true, "navigable": true, "searchable": true,
+        json!({"id": id, "key": id, "name": name, "custom": true, "orderable": true, "navigable": true, "searchable": true,
                "clauseNames": [format!("cf[{numeric}]"), name], "schema": schema})
     };
     let cf = &site.custom_fields;
