@@ -98,7 +98,8 @@ async fn truth(State(st): State<Shared>, Query(q): Query<TruthQuery>) -> Respons
 
 async fn create(State(st): State<Shared>, Json(req): Json<NewIssue>) -> Response {
     let mut site = st.site.write().unwrap();
-    match edits::create(&mut site, req) {
+    let result = edits::create(&mut site, req);
+    match result {
         Ok(id) => {
             let key = site.issue_key(&site.issues[&id]);
             (StatusCode::CREATED, Json(json!({"id": id.to_string(), "key": key}))).into_response()
@@ -108,7 +109,9 @@ async fn create(State(st): State<Shared>, Json(req): Json<NewIssue>) -> Response
 }
 
 async fn edit(State(st): State<Shared>, Path(key): Path<String>, Json(req): Json<Edit>) -> Response {
-    match edits::edit(&mut st.site.write().unwrap(), &key, req) {
+    let mut site = st.site.write().unwrap();
+    let result = edits::edit(&mut site, &key, req);
+    match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => bad(e),
     }
@@ -120,14 +123,18 @@ struct MoveBody {
 }
 
 async fn move_issue(State(st): State<Shared>, Path(key): Path<String>, Json(req): Json<MoveBody>) -> Response {
-    match edits::move_issue(&mut st.site.write().unwrap(), &key, &req.project) {
+    let mut site = st.site.write().unwrap();
+    let result = edits::move_issue(&mut site, &key, &req.project);
+    match result {
         Ok(new_key) => Json(json!({"key": new_key})).into_response(),
         Err(e) => bad(e),
     }
 }
 
 async fn delete(State(st): State<Shared>, Path(key): Path<String>) -> Response {
-    match edits::delete(&mut st.site.write().unwrap(), &key) {
+    let mut site = st.site.write().unwrap();
+    let result = edits::delete(&mut site, &key);
+    match result {
         Ok(()) => StatusCode::NO_CONTENT.into_response(),
         Err(e) => (StatusCode::NOT_FOUND, Json(json!({"error": e}))).into_response(),
     }

@@ -90,15 +90,21 @@ pub fn generate(config: &DatasetConfig) -> Site {
     let mut g = Generator {
         rng: ChaCha8Rng::seed_from_u64(config.seed),
         now: config.anchor.timestamp_millis(),
+        recent_epics: HashMap::new(),
+        recent_parents: HashMap::new(),
     };
     let mut site = g.site_skeleton(config);
     g.issues(&mut site, config.issues);
+    site.reindex();
     site
 }
 
 struct Generator {
     rng: ChaCha8Rng,
     now: i64,
+    /// Per project: the most recent epics, and the most recent issues that can own sub-tasks.
+    recent_epics: HashMap<u64, Vec<u64>>,
+    recent_parents: HashMap<u64, Vec<u64>>,
 }
 
 impl Generator {
@@ -180,6 +186,8 @@ impl Generator {
             custom_fields,
             issues: BTreeMap::new(),
             links: Vec::new(),
+            children: HashMap::new(),
+            links_of: HashMap::new(),
             keys: HashMap::new(),
             next_issue_id: 10_000,
             next_history_id: 10_000,
@@ -346,7 +354,7 @@ impl Generator {
         let subtask = site.issue_type(&issue_type).subtask;
         let epic = issue_type == "10004";
         let parent = if subtask || (!epic && self.rng.random_bool(0.4)) {
-            self.parent_for(site, project.id, subtask)
+            self.parent_for(project.id, subtask)
         } else {
             None
         };
@@ -447,6 +455,9 @@ impl Generator {
         if self.rng.random_bool(0.3) {
             issue.due_date = Some(to_date(created + self.rng.random_range(DAY..60 * DAY)));
         }
+        let final_type = issue.issue_type.clone();
+        let final_subtask = site.issue_type(&final_type).subtask;
+        self.remember(issue.project_id, id, &final_type, final_subtask);
         site.keys.insert(key, id);
         site.issues.insert(id, issue);
     }
@@ -553,18 +564,22 @@ impl Generator {
         }
     }
 
-    fn parent_for(&mut self, site: &Site, project_id: u64, subtask: bool) -> Option<u64> {
-        // Look back over recent issues of the same project for a fitting parent.
-        let candidates: Vec<u64> = site
-            .issues
-            .values()
-            .rev()
-            .filter(|i| i.project_id == project_id)
-            .filter(|i| if subtask { !site.issue_type(&i.issue_type).subtask && i.issue_type != "10004" } else { i.issue_type == "10004" })
-            .take(30)
-            .map(|i| i.id)
-            .collect();
-        candidates.choose(&mut self.rng).copied()
+    fn parent_for(&mut self, project_id: u64, subtask: bool) -> Option<u64> {
+        let pool = if subtask { &self.recent_parents } else { &self.recent_epics };
+        pool.get(&project_id).and_then(|ids| ids.choose(&mut self.rng)).copied()
+    }
+
+    fn remember(&mut self, project_id: u64, id: u64, issue_type: &str, subtask: bool) {
+        let pool = match (issue_type, subtask) {
+            ("10004", _) => &mut self.recent_epics,
+            (_, false) => &mut self.recent_parents,
+            _ => return,
+        };
+        let recent = pool.entry(project_id).or_default();
+        recent.push(id);
+        if recent.len() > 30 {
+            recent.remove(0);
+        }
     }
 
     fn links(&mut self, site: &mut Site) {

@@ -230,6 +230,7 @@ pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<Str
     issue.updated = now;
     site.keys.insert(new_key.clone(), id);
     site.issues.insert(id, issue);
+    site.reindex();
     Ok(new_key)
 }
 
@@ -253,5 +254,6 @@ pub fn delete(site: &mut Site, id_or_key: &str) -> Result<(), String> {
             c.updated = now;
         }
     }
+    site.reindex();
     Ok(())
 }

@@ -305,6 +305,9 @@ pub struct Site {
     pub custom_fields: CustomFieldIds,
     pub issues: BTreeMap<u64, Issue>,
     pub links: Vec<Link>,
+    /// Derived indexes (see [`Site::reindex`]): children by parent id, link positions by issue id.
+    pub children: HashMap<u64, Vec<u64>>,
+    pub links_of: HashMap<u64, Vec<usize>>,
     /// Every key an issue has had (moves change keys; old keys still resolve, as in Jira).
     pub keys: HashMap<String, u64>,
     pub next_issue_id: u64,
@@ -314,6 +317,21 @@ pub struct Site {
 }
 
 impl Site {
+    /// Rebuilds the derived indexes; call after any change to parents or links.
+    pub fn reindex(&mut self) {
+        self.children.clear();
+        for i in self.issues.values() {
+            if let Some(p) = i.parent {
+                self.children.entry(p).or_default().push(i.id);
+            }
+        }
+        self.links_of.clear();
+        for (n, l) in self.links.iter().enumerate() {
+            self.links_of.entry(l.outward).or_default().push(n);
+            self.links_of.entry(l.inward).or_default().push(n);
+        }
+    }
+
     pub fn project(&self, id: u64) -> &Project {
         self.projects
             .iter()

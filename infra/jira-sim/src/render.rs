@@ -316,8 +316,8 @@ impl Renderer<'_> {
             "duedate" => issue.due_date.map(|d| json!(d.to_string())).unwrap_or(Value::Null),
             "description" => issue.description.as_ref().map(|d| self.rich_text(d)).unwrap_or(Value::Null),
             "parent" => issue.parent.and_then(|p| site.issues.get(&p)).map(|p| self.linked_issue(p)).unwrap_or(Value::Null),
-            "subtasks" => json!(site.issues.values().filter(|i| i.parent == Some(issue.id) && site.issue_type(&i.issue_type).subtask).map(|i| self.linked_issue(i)).collect::<Vec<_>>()),
-            "issuelinks" => json!(site.links.iter().filter(|l| l.outward == issue.id || l.inward == issue.id).filter_map(|l| {
+            "subtasks" => json!(site.children.get(&issue.id).into_iter().flatten().filter_map(|c| site.issues.get(c)).filter(|i| site.issue_type(&i.issue_type).subtask).map(|i| self.linked_issue(i)).collect::<Vec<_>>()),
+            "issuelinks" => json!(site.links_of.get(&issue.id).into_iter().flatten().map(|n| &site.links[*n]).filter_map(|l| {
                 let t = site.link_types.iter().find(|t| t.id == l.type_id)?;
                 let mut v = json!({
                     "id": l.id.to_string(),

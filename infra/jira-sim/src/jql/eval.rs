@@ -6,7 +6,7 @@
 //! milliseconds and relative periods (`-90d`, `-4h`, `"-4w 2d"`) are zone-free.
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
 use chrono_tz::Tz;
@@ -123,7 +123,7 @@ pub fn compile(query: &Query, site: &Site, ctx: SearchContext) -> Result<Compile
     let pred = query.clause.as_ref().map(|c| clause(c, site, ctx, &mut errors));
     let mut order = Vec::new();
     for o in &query.order_by {
-        match field(&o.field, site).and_then(|f| comparator(f, o.descending.unwrap_or(false))) {
+        match field(&o.field, site).and_then(|f| comparator(f, o.descending.unwrap_or(false), site)) {
             Some(c) => order.push(c),
             None => errors.push(format!("Not able to sort using field '{}'.", o.field)),
         }
@@ -492,15 +492,27 @@ fn date_function(name: &str, args: &[String], ctx: SearchContext) -> Option<i64>
     }
 }
 
-fn comparator(f: Field, desc: bool) -> Option<Cmp> {
+/// Ranks of names in sort order, so comparisons during a sort never touch strings.
+fn ranks<'a>(names: impl Iterator<Item = (String, &'a str)>) -> HashMap<String, usize> {
+    let mut list: Vec<(String, &str)> = names.collect();
+    list.sort_by(|a, b| a.1.cmp(b.1));
+    list.into_iter().enumerate().map(|(rank, (id, _))| (id, rank)).collect()
+}
+
+fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
     fn by<K: Ord>(desc: bool, key: impl Fn(&Site, &Issue) -> K + Send + Sync + 'static) -> Cmp {
         Box::new(move |s, a, b| {
             let o = key(s, a).cmp(&key(s, b));
             if desc { o.reverse() } else { o }
         })
     }
+    let mut by_key: Vec<(&str, u64)> = site.projects.iter().map(|p| (p.key.as_str(), p.id)).collect();
+    by_key.sort();
+    let project_rank: HashMap<u64, usize> = by_key.iter().enumerate().map(|(rank, (_, id))| (*id, rank)).collect();
+    let project_of = move |i: &Issue| project_rank.get(&i.project_id).copied().unwrap_or(usize::MAX);
     Some(match f {
-        Field::Key => by(desc, |s, i| (s.project(i.project_id).key.clone(), i.number)),
+        Field::Key => by(desc, move |_, i| (project_of(i), i.number)),
+        Field::Project => by(desc, move |_, i| project_of(i)),
         Field::Id => by(desc, |_, i| i.id),
         Field::Created => by(desc, |_, i| i.created),
         Field::Updated => by(desc, |_, i| i.updated),
@@ -508,10 +520,19 @@ fn comparator(f: Field, desc: bool) -> Option<Cmp> {
         Field::Resolved => by(desc, |_, i| i.resolved.unwrap_or(i64::MAX)),
         Field::DueDate => by(desc, |_, i| i.due_date.unwrap_or(NaiveDate::MAX)),
         Field::Priority => by(desc, |_, i| i.priority.parse::<u32>().unwrap_or(u32::MAX)),
-        Field::Status => by(desc, |s, i| s.status(&i.status).name.clone()),
-        Field::Project => by(desc, |s, i| s.project(i.project_id).key.clone()),
-        Field::IssueType => by(desc, |s, i| s.issue_type(&i.issue_type).name.clone()),
-        Field::Assignee => by(desc, |s, i| i.assignee.map(|u| s.users[u].display_name.clone()).unwrap_or_else(|| "\u{10FFFF}".into())),
+        Field::Status => {
+            let r = ranks(site.statuses.iter().map(|s| (s.id.clone(), s.name.as_str())));
+            by(desc, move |_, i| r.get(&i.status).copied().unwrap_or(usize::MAX))
+        }
+        Field::IssueType => {
+            let r = ranks(site.issue_types.iter().map(|t| (t.id.clone(), t.name.as_str())));
+            by(desc, move |_, i| r.get(&i.issue_type).copied().unwrap_or(usize::MAX))
+        }
+        Field::Assignee => {
+            let r = ranks(site.users.iter().enumerate().map(|(n, u)| (n.to_string(), u.display_name.as_str())));
+            let by_index: Vec<usize> = (0..site.users.len()).map(|n| r[&n.to_string()]).collect();
+            by(desc, move |_, i| i.assignee.map(|u| by_index[u]).unwrap_or(usize::MAX))
+        }
         Field::Summary => by(desc, |_, i| i.summary.clone()),
         _ => return None,
     })
