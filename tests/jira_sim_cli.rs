@@ -14,10 +14,16 @@ async fn startup_line_describes_a_working_site() {
     assert_eq!(sim.startup["projects"].as_array().unwrap().len(), 3);
     let users = sim.startup["users"].as_array().unwrap();
     for field in ["email", "token", "kind", "time_zone"] {
-        assert!(users.iter().all(|u| u[field].is_string()), "every user has {field}");
+        assert!(
+            users.iter().all(|u| u[field].is_string()),
+            "every user has {field}"
+        );
     }
     // The printed credentials work.
-    let alice = users.iter().find(|u| u["email"] == "alice@example.com").unwrap();
+    let alice = users
+        .iter()
+        .find(|u| u["email"] == "alice@example.com")
+        .unwrap();
     let me: Value = reqwest::Client::new()
         .get(format!("{base}/rest/api/3/myself"))
         .basic_auth("alice@example.com", alice["token"].as_str())
@@ -45,15 +51,27 @@ async fn startup_line_describes_a_working_site() {
 fn data_center_mode_prints_personal_access_tokens() {
     let sim = start_sim(&["--mode", "datacenter", "--issues", "20"]);
     assert_eq!(sim.startup["mode"], "datacenter");
-    assert!(sim.startup["users"].as_array().unwrap().iter().all(|u| u["kind"] == "pat"));
+    assert!(
+        sim.startup["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|u| u["kind"] == "pat")
+    );
 }
 
 #[test]
 fn bad_flags_are_named() {
-    let out = Command::new(binary("jira-sim")).args(["--fault-rate", "2"]).output().unwrap();
+    let out = Command::new(binary("jira-sim"))
+        .args(["--fault-rate", "2"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--fault-rate"));
-    let out = Command::new(binary("jira-sim")).args(["--mode", "server"]).output().unwrap();
+    let out = Command::new(binary("jira-sim"))
+        .args(["--mode", "server"])
+        .output()
+        .unwrap();
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--mode"));
 }

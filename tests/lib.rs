@@ -8,9 +8,16 @@ use std::process::{Child, Command, Stdio};
 /// Build it first: `cargo build --workspace` (the test script does).
 pub fn binary(name: &str) -> PathBuf {
     let exe = std::env::current_exe().expect("test executable path");
-    let profile_dir = exe.parent().and_then(|deps| deps.parent()).expect("target/<profile>/deps");
+    let profile_dir = exe
+        .parent()
+        .and_then(|deps| deps.parent())
+        .expect("target/<profile>/deps");
     let path = profile_dir.join(name);
-    assert!(path.exists(), "{} not built: run `cargo build --workspace` first", path.display());
+    assert!(
+        path.exists(),
+        "{} not built: run `cargo build --workspace` first",
+        path.display()
+    );
     path
 }
 
@@ -38,7 +45,10 @@ pub fn start_sim(flags: &[&str]) -> Running {
         .spawn()
         .expect("jira-sim starts");
     let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout")).read_line(&mut line).expect("startup line");
-    let startup = serde_json::from_str(&line).unwrap_or_else(|e| panic!("startup line is JSON ({e}): {line:?}"));
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("startup line");
+    let startup = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("startup line is JSON ({e}): {line:?}"));
     Running { child, startup }
 }

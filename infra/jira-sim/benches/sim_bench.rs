@@ -11,7 +11,11 @@ use serde_json::{Value, json};
 fn rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmRSS:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kib| kib / 1024.0)
         .unwrap_or(f64::NAN)
 }
@@ -22,25 +26,59 @@ fn percentile(sorted: &[f64], p: f64) -> f64 {
 
 #[tokio::main]
 async fn main() {
-    let issues: usize = std::env::var("SIM_BENCH_ISSUES").ok().and_then(|v| v.parse().ok()).unwrap_or(100_000);
-    let config = DatasetConfig { projects: 10, issues, seed: 42, mode: Mode::Cloud, anchor: chrono::Utc::now() };
+    let issues: usize = std::env::var("SIM_BENCH_ISSUES")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(100_000);
+    let config = DatasetConfig {
+        projects: 10,
+        issues,
+        seed: 42,
+        mode: Mode::Cloud,
+        anchor: chrono::Utc::now(),
+    };
 
     let t = Instant::now();
     let site = dataset::generate(&config);
     let generation = t.elapsed();
     let histories: usize = site.issues.values().map(|i| i.histories.len()).sum();
     let comments: usize = site.issues.values().map(|i| i.comments.len()).sum();
-    println!("generate: {issues} issues, {histories} changelog histories, {comments} comments in {:.2} s (RSS {:.0} MiB)", generation.as_secs_f64(), rss_mib());
+    println!(
+        "generate: {issues} issues, {histories} changelog histories, {comments} comments in {:.2} s (RSS {:.0} MiB)",
+        generation.as_secs_f64(),
+        rss_mib()
+    );
 
-    let sim = server::serve(site, Settings::default(), 42, "127.0.0.1:0".parse().unwrap()).await.unwrap();
+    let sim = server::serve(
+        site,
+        Settings::default(),
+        42,
+        "127.0.0.1:0".parse().unwrap(),
+    )
+    .await
+    .unwrap();
     let info = jira_sim::describe(&sim);
-    let alice = info["users"].as_array().unwrap().iter().find(|u| u["email"] == "alice@example.com").unwrap()["token"].as_str().unwrap().to_string();
+    let alice = info["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "alice@example.com")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let http = reqwest::Client::new();
     let url = format!("{}/rest/api/3/search/jql", sim.base_url);
 
     for (label, body) in [
-        ("100 issues, *navigable + changelog", json!({"jql": "project = PLAT ORDER BY key ASC", "fields": ["*navigable"], "expand": "changelog", "maxResults": 100})),
-        ("5000 ids (census page)", json!({"jql": "project = PLAT ORDER BY key ASC", "fields": ["id"], "maxResults": 5000})),
+        (
+            "100 issues, *navigable + changelog",
+            json!({"jql": "project = PLAT ORDER BY key ASC", "fields": ["*navigable"], "expand": "changelog", "maxResults": 100}),
+        ),
+        (
+            "5000 ids (census page)",
+            json!({"jql": "project = PLAT ORDER BY key ASC", "fields": ["id"], "maxResults": 5000}),
+        ),
     ] {
         let mut token: Option<String> = None;
         let mut times = Vec::new();
@@ -51,7 +89,16 @@ async fn main() {
                 b["nextPageToken"] = json!(t);
             }
             let t = Instant::now();
-            let text = http.post(&url).basic_auth("alice@example.com", Some(&alice)).json(&b).send().await.unwrap().text().await.unwrap();
+            let text = http
+                .post(&url)
+                .basic_auth("alice@example.com", Some(&alice))
+                .json(&b)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
             times.push(t.elapsed().as_secs_f64() * 1000.0);
             bytes += text.len();
             let page: Value = serde_json::from_str(&text).unwrap();

@@ -77,19 +77,33 @@ async fn truth(State(st): State<Shared>, Query(q): Query<TruthQuery>) -> Respons
         Some(Some(u)) => Some(Some(u)),
         None => None,
     };
-    let r = Renderer { site: &site, base: st.base(), api: Api::V3, zone: chrono_tz::UTC };
+    let r = Renderer {
+        site: &site,
+        base: st.base(),
+        api: Api::V3,
+        zone: chrono_tz::UTC,
+    };
     let sel = FieldSelection::parse(&["*all"], "*all");
     let now = chrono::Utc::now().timestamp_millis();
     let issues: Vec<Value> = site
         .issues
         .values()
         .filter(|i| viewer.is_none_or(|v| site.can_see_issue(v, i)))
-        .filter(|i| q.project.as_deref().is_none_or(|p| site.project(i.project_id).key.eq_ignore_ascii_case(p)))
+        .filter(|i| {
+            q.project
+                .as_deref()
+                .is_none_or(|p| site.project(i.project_id).key.eq_ignore_ascii_case(p))
+        })
         .map(|i| {
             let mut v = r.issue(i, &sel, false, now, 0, usize::MAX);
             v["project"] = json!(site.project(i.project_id).key);
             v["changelog"] = json!(i.histories.iter().map(|h| r.history(h)).collect::<Vec<_>>());
-            v["comments"] = json!(i.comments.iter().map(|c| r.comment(i, c)).collect::<Vec<_>>());
+            v["comments"] = json!(
+                i.comments
+                    .iter()
+                    .map(|c| r.comment(i, c))
+                    .collect::<Vec<_>>()
+            );
             v
         })
         .collect();
@@ -102,13 +116,21 @@ async fn create(State(st): State<Shared>, Json(req): Json<NewIssue>) -> Response
     match result {
         Ok(id) => {
             let key = site.issue_key(&site.issues[&id]);
-            (StatusCode::CREATED, Json(json!({"id": id.to_string(), "key": key}))).into_response()
+            (
+                StatusCode::CREATED,
+                Json(json!({"id": id.to_string(), "key": key})),
+            )
+                .into_response()
         }
         Err(e) => bad(e),
     }
 }
 
-async fn edit(State(st): State<Shared>, Path(key): Path<String>, Json(req): Json<Edit>) -> Response {
+async fn edit(
+    State(st): State<Shared>,
+    Path(key): Path<String>,
+    Json(req): Json<Edit>,
+) -> Response {
     let mut site = st.site.write().unwrap();
     let result = edits::edit(&mut site, &key, req);
     match result {
@@ -122,7 +144,11 @@ struct MoveBody {
     project: String,
 }
 
-async fn move_issue(State(st): State<Shared>, Path(key): Path<String>, Json(req): Json<MoveBody>) -> Response {
+async fn move_issue(
+    State(st): State<Shared>,
+    Path(key): Path<String>,
+    Json(req): Json<MoveBody>,
+) -> Response {
     let mut site = st.site.write().unwrap();
     let result = edits::move_issue(&mut site, &key, &req.project);
     match result {
@@ -151,9 +177,15 @@ struct PermissionBody {
     hidden_projects: Vec<String>,
 }
 
-async fn permissions(State(st): State<Shared>, Path(who): Path<String>, Json(req): Json<PermissionBody>) -> Response {
+async fn permissions(
+    State(st): State<Shared>,
+    Path(who): Path<String>,
+    Json(req): Json<PermissionBody>,
+) -> Response {
     let mut site = st.site.write().unwrap();
-    let Some(u) = site.user_index(&who) else { return bad(format!("unknown user '{who}'")) };
+    let Some(u) = site.user_index(&who) else {
+        return bad(format!("unknown user '{who}'"));
+    };
     site.users[u].denied = req.denied.into_iter().collect();
     site.users[u].hidden_projects = req.hidden_projects.into_iter().collect();
     StatusCode::NO_CONTENT.into_response()
@@ -174,7 +206,10 @@ async fn control(State(st): State<Shared>) -> Response {
     Json(st.control.settings()).into_response()
 }
 
-async fn set_control(State(st): State<Shared>, body: Result<Json<Settings>, axum::extract::rejection::JsonRejection>) -> Response {
+async fn set_control(
+    State(st): State<Shared>,
+    body: Result<Json<Settings>, axum::extract::rejection::JsonRejection>,
+) -> Response {
     match body {
         Ok(Json(s)) => {
             st.control.set(s);

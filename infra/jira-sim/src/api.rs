@@ -1,13 +1,17 @@
 //! The Jira REST endpoints. Shapes, defaults, limits and error bodies follow Atlassian's OpenAPI
 //! spec and documentation (see `../shared/reference/jira-rest-api.md`).
 
+// Helpers return the finished error `Response` so handlers can `return` it as is; these are
+// error paths of a test server, where boxing would only add noise.
+#![allow(clippy::result_large_err)]
+
 use std::collections::BTreeMap;
 
+use axum::Extension;
 use axum::Json;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use axum::Extension;
 use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -25,7 +29,12 @@ struct Params(BTreeMap<String, Vec<String>>);
 impl Params {
     fn parse(q: &Query) -> Self {
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
-        for pair in q.0.as_deref().unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        for pair in
+            q.0.as_deref()
+                .unwrap_or("")
+                .split('&')
+                .filter(|p| !p.is_empty())
+        {
             let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
             map.entry(decode(k)).or_default().push(decode(v));
         }
@@ -40,7 +49,12 @@ impl Params {
     fn number(&self, k: &str, default: i64) -> Result<i64, Response> {
         match self.one(k) {
             None | Some("") => Ok(default),
-            Some(v) => v.parse().map_err(|_| error(StatusCode::BAD_REQUEST, format!("The value '{v}' is invalid for the parameter '{k}'."))),
+            Some(v) => v.parse().map_err(|_| {
+                error(
+                    StatusCode::BAD_REQUEST,
+                    format!("The value '{v}' is invalid for the parameter '{k}'."),
+                )
+            }),
         }
     }
 }
@@ -53,7 +67,10 @@ fn decode(s: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match u8::from_str_radix(std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"), 16) {
+                match u8::from_str_radix(
+                    std::str::from_utf8(&bytes[i + 1..i + 3]).unwrap_or("zz"),
+                    16,
+                ) {
                     Ok(b) => {
                         out.push(b);
                         i += 2;
@@ -69,7 +86,11 @@ fn decode(s: &str) -> String {
 }
 
 fn api_of(uri: &Uri) -> Api {
-    if uri.path().starts_with("/rest/api/2") { Api::V2 } else { Api::V3 }
+    if uri.path().starts_with("/rest/api/2") {
+        Api::V2
+    } else {
+        Api::V3
+    }
 }
 
 fn now_ms() -> i64 {
@@ -77,63 +98,209 @@ fn now_ms() -> i64 {
 }
 
 fn renderer<'a>(site: &'a Site, base: &'a str, uri: &Uri, auth: &Auth) -> Renderer<'a> {
-    let zone = auth.user.map(|u| site.users[u].time_zone).unwrap_or(chrono_tz::UTC);
-    Renderer { site, base, api: api_of(uri), zone }
+    let zone = auth
+        .user
+        .map(|u| site.users[u].time_zone)
+        .unwrap_or(chrono_tz::UTC);
+    Renderer {
+        site,
+        base,
+        api: api_of(uri),
+        zone,
+    }
 }
 
 fn context(site: &Site, auth: &Auth) -> jql::SearchContext {
-    jql::SearchContext { user: auth.user, zone: auth.user.map(|u| site.users[u].time_zone).unwrap_or(chrono_tz::UTC), now_ms: now_ms() }
+    jql::SearchContext {
+        user: auth.user,
+        zone: auth
+            .user
+            .map(|u| site.users[u].time_zone)
+            .unwrap_or(chrono_tz::UTC),
+        now_ms: now_ms(),
+    }
 }
 
 fn not_found_issue() -> Response {
-    error(StatusCode::NOT_FOUND, "Issue does not exist or you do not have permission to see it.")
+    error(
+        StatusCode::NOT_FOUND,
+        "Issue does not exist or you do not have permission to see it.",
+    )
 }
 
 fn visible_issue<'a>(site: &'a Site, auth: &Auth, key: &str) -> Result<&'a Issue, Response> {
-    site.find_issue(key).filter(|i| site.can_see_issue(auth.user, i)).ok_or_else(not_found_issue)
+    site.find_issue(key)
+        .filter(|i| site.can_see_issue(auth.user, i))
+        .ok_or_else(not_found_issue)
 }
 
 // ---------------------------------------------------------------- identity and permissions
 
-pub async fn myself(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, q: Query) -> Response {
-    let Some(user) = auth.user else { return unauthorized(&auth) };
+pub async fn myself(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    q: Query,
+) -> Response {
+    let Some(user) = auth.user else {
+        return unauthorized(&auth);
+    };
     let site = st.site.read().unwrap();
-    let expand = Params::parse(&q).one("expand").unwrap_or("").contains("groups");
+    let expand = Params::parse(&q)
+        .one("expand")
+        .unwrap_or("")
+        .contains("groups");
     Json(renderer(&site, st.base(), &uri, &auth).user_full(user, expand)).into_response()
 }
 
 /// (key, id, type, name, description)
 const PERMISSIONS: &[(&str, &str, &str, &str, &str)] = &[
-    ("ADMINISTER", "0", "GLOBAL", "Administer Jira", "Create and administer projects, issue types, fields, workflows, and schemes for all projects."),
-    ("SYSTEM_ADMIN", "44", "GLOBAL", "Administer Jira", "Ability to perform most administration functions (excluding Import & Export, SMTP Configuration, etc.)."),
-    ("USER_PICKER", "27", "GLOBAL", "Browse users and groups", "View and select users or groups from the user picker, and share issues."),
-    ("BROWSE_PROJECTS", "10", "PROJECT", "Browse Projects", "Ability to browse projects and the issues within them."),
-    ("VIEW_AGGREGATED_DATA", "-1", "PROJECT", "View aggregated data", "Users with this permission can access aggregated project data, such as insights."),
-    ("CREATE_ISSUES", "11", "PROJECT", "Create Issues", "Ability to create issues."),
-    ("EDIT_ISSUES", "12", "PROJECT", "Edit Issues", "Ability to edit issues."),
-    ("ADD_COMMENTS", "15", "PROJECT", "Add Comments", "Ability to comment on issues."),
-    ("ASSIGNABLE_USER", "17", "PROJECT", "Assignable User", "Users with this permission may be assigned to issues."),
-    ("TRANSITION_ISSUES", "46", "PROJECT", "Transition Issues", "Ability to transition issues."),
-    ("VIEW_DEV_TOOLS", "29", "PROJECT", "View Development Tools", "Allows users to view development-related information on the issue."),
-    ("VIEW_VOTERS_AND_WATCHERS", "31", "PROJECT", "View Voters and Watchers", "Ability to view the voters and watchers of an issue."),
-    ("ADMINISTER_PROJECTS", "23", "PROJECT", "Administer Projects", "Ability to administer a project in Jira."),
+    (
+        "ADMINISTER",
+        "0",
+        "GLOBAL",
+        "Administer Jira",
+        "Create and administer projects, issue types, fields, workflows, and schemes for all projects.",
+    ),
+    (
+        "SYSTEM_ADMIN",
+        "44",
+        "GLOBAL",
+        "Administer Jira",
+        "Ability to perform most administration functions (excluding Import & Export, SMTP Configuration, etc.).",
+    ),
+    (
+        "USER_PICKER",
+        "27",
+        "GLOBAL",
+        "Browse users and groups",
+        "View and select users or groups from the user picker, and share issues.",
+    ),
+    (
+        "BROWSE_PROJECTS",
+        "10",
+        "PROJECT",
+        "Browse Projects",
+        "Ability to browse projects and the issues within them.",
+    ),
+    (
+        "VIEW_AGGREGATED_DATA",
+        "-1",
+        "PROJECT",
+        "View aggregated data",
+        "Users with this permission can access aggregated project data, such as insights.",
+    ),
+    (
+        "CREATE_ISSUES",
+        "11",
+        "PROJECT",
+        "Create Issues",
+        "Ability to create issues.",
+    ),
+    (
+        "EDIT_ISSUES",
+        "12",
+        "PROJECT",
+        "Edit Issues",
+        "Ability to edit issues.",
+    ),
+    (
+        "ADD_COMMENTS",
+        "15",
+        "PROJECT",
+        "Add Comments",
+        "Ability to comment on issues.",
+    ),
+    (
+        "ASSIGNABLE_USER",
+        "17",
+        "PROJECT",
+        "Assignable User",
+        "Users with this permission may be assigned to issues.",
+    ),
+    (
+        "TRANSITION_ISSUES",
+        "46",
+        "PROJECT",
+        "Transition Issues",
+        "Ability to transition issues.",
+    ),
+    (
+        "VIEW_DEV_TOOLS",
+        "29",
+        "PROJECT",
+        "View Development Tools",
+        "Allows users to view development-related information on the issue.",
+    ),
+    (
+        "VIEW_VOTERS_AND_WATCHERS",
+        "31",
+        "PROJECT",
+        "View Voters and Watchers",
+        "Ability to view the voters and watchers of an issue.",
+    ),
+    (
+        "ADMINISTER_PROJECTS",
+        "23",
+        "PROJECT",
+        "Administer Projects",
+        "Ability to administer a project in Jira.",
+    ),
 ];
 
-pub async fn my_permissions(State(st): State<Shared>, Extension(auth): Extension<Auth>, q: Query) -> Response {
+pub async fn my_permissions(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
-    let keys: Vec<String> = p.one("permissions").unwrap_or("").split(',').map(|s| s.trim().to_string()).filter(|s| !s.is_empty()).collect();
+    let keys: Vec<String> = p
+        .one("permissions")
+        .unwrap_or("")
+        .split(',')
+        .map(|s| s.trim().to_string())
+        .filter(|s| !s.is_empty())
+        .collect();
     if keys.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "The permissions parameter is required.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The permissions parameter is required.",
+        );
     }
-    let unknown: Vec<&String> = keys.iter().filter(|k| !PERMISSIONS.iter().any(|p| p.0 == k.as_str())).collect();
+    let unknown: Vec<&String> = keys
+        .iter()
+        .filter(|k| !PERMISSIONS.iter().any(|p| p.0 == k.as_str()))
+        .collect();
     if !unknown.is_empty() {
-        return error(StatusCode::BAD_REQUEST, format!("Invalid permission keys: {}.", unknown.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")));
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Invalid permission keys: {}.",
+                unknown
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        );
     }
-    let project = match (p.one("projectId"), p.one("projectKey"), p.one("issueId").or(p.one("issueKey"))) {
-        (Some(id), _, _) | (None, Some(id), _) => match site.project_by_key_or_id(id).filter(|pr| site.can_browse(auth.user, pr)) {
+    let project = match (
+        p.one("projectId"),
+        p.one("projectKey"),
+        p.one("issueId").or(p.one("issueKey")),
+    ) {
+        (Some(id), _, _) | (None, Some(id), _) => match site
+            .project_by_key_or_id(id)
+            .filter(|pr| site.can_browse(auth.user, pr))
+        {
             Some(pr) => Some(pr),
-            None => return error(StatusCode::NOT_FOUND, format!("No project could be found with key '{id}'.")),
+            None => {
+                return error(
+                    StatusCode::NOT_FOUND,
+                    format!("No project could be found with key '{id}'."),
+                );
+            }
         },
         (None, None, Some(issue)) => match visible_issue(&site, &auth, issue) {
             Ok(i) => Some(site.project(i.project_id)),
@@ -143,7 +310,10 @@ pub async fn my_permissions(State(st): State<Shared>, Extension(auth): Extension
     };
     let mut out = serde_json::Map::new();
     for key in &keys {
-        let (k, id, kind, name, description) = *PERMISSIONS.iter().find(|p| p.0 == key.as_str()).expect("checked above");
+        let (k, id, kind, name, description) = *PERMISSIONS
+            .iter()
+            .find(|p| p.0 == key.as_str())
+            .expect("checked above");
         let have = match auth.user {
             None => false,
             Some(u) => {
@@ -197,30 +367,67 @@ pub async fn tenant_info(State(st): State<Shared>) -> Response {
 
 // ---------------------------------------------------------------- projects, fields, statuses
 
-pub async fn projects(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, q: Query) -> Response {
+pub async fn projects(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let r = renderer(&site, st.base(), &uri, &auth);
     let expand = Params::parse(&q).one("expand").unwrap_or("").to_string();
-    Json(site.projects.iter().filter(|p| site.can_browse(auth.user, p)).map(|p| r.project(p, &expand)).collect::<Vec<_>>()).into_response()
+    Json(
+        site.projects
+            .iter()
+            .filter(|p| site.can_browse(auth.user, p))
+            .map(|p| r.project(p, &expand))
+            .collect::<Vec<_>>(),
+    )
+    .into_response()
 }
 
-pub async fn project(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, Path(key): Path<String>, q: Query) -> Response {
+pub async fn project(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    Path(key): Path<String>,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let expand = Params::parse(&q).one("expand").unwrap_or("").to_string();
-    match site.project_by_key_or_id(&key).filter(|p| site.can_browse(auth.user, p)) {
-        Some(p) => Json(renderer(&site, st.base(), &uri, &auth).project(p, &format!("{expand},lead,description,issueTypes"))).into_response(),
-        None => error(StatusCode::NOT_FOUND, format!("No project could be found with key '{key}'.")),
+    match site
+        .project_by_key_or_id(&key)
+        .filter(|p| site.can_browse(auth.user, p))
+    {
+        Some(p) => Json(
+            renderer(&site, st.base(), &uri, &auth)
+                .project(p, &format!("{expand},lead,description,issueTypes")),
+        )
+        .into_response(),
+        None => error(
+            StatusCode::NOT_FOUND,
+            format!("No project could be found with key '{key}'."),
+        ),
     }
 }
 
-pub async fn project_search(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, q: Query) -> Response {
+pub async fn project_search(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
     let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
         (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 100) as usize),
         (Err(e), _) | (_, Err(e)) => return e,
     };
-    let keys: Vec<String> = p.all("keys").iter().flat_map(|k| k.split(',').map(String::from).collect::<Vec<_>>()).collect();
+    let keys: Vec<String> = p
+        .all("keys")
+        .iter()
+        .flat_map(|k| k.split(',').map(String::from).collect::<Vec<_>>())
+        .collect();
     let ids: Vec<String> = p.all("id");
     let query = p.one("query").unwrap_or("").to_lowercase();
     let mut list: Vec<_> = site
@@ -229,7 +436,11 @@ pub async fn project_search(State(st): State<Shared>, Extension(auth): Extension
         .filter(|pr| site.can_browse(auth.user, pr))
         .filter(|pr| keys.is_empty() || keys.iter().any(|k| k.eq_ignore_ascii_case(&pr.key)))
         .filter(|pr| ids.is_empty() || ids.contains(&pr.id.to_string()))
-        .filter(|pr| query.is_empty() || pr.key.to_lowercase().contains(&query) || pr.name.to_lowercase().contains(&query))
+        .filter(|pr| {
+            query.is_empty()
+                || pr.key.to_lowercase().contains(&query)
+                || pr.name.to_lowercase().contains(&query)
+        })
         .collect();
     match p.one("orderBy").unwrap_or("key") {
         "name" => list.sort_by(|a, b| a.name.cmp(&b.name)),
@@ -240,7 +451,12 @@ pub async fn project_search(State(st): State<Shared>, Extension(auth): Extension
     let r = renderer(&site, st.base(), &uri, &auth);
     let expand = p.one("expand").unwrap_or("").to_string();
     let total = list.len();
-    let values: Vec<Value> = list.iter().skip(start).take(max).map(|pr| r.project(pr, &expand)).collect();
+    let values: Vec<Value> = list
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|pr| r.project(pr, &expand))
+        .collect();
     let is_last = start + values.len() >= total;
     let path = uri.path();
     let mut body = json!({
@@ -248,7 +464,11 @@ pub async fn project_search(State(st): State<Shared>, Extension(auth): Extension
         "maxResults": max, "startAt": start, "total": total, "isLast": is_last, "values": values,
     });
     if !is_last {
-        body["nextPage"] = json!(format!("{}{path}?maxResults={max}&startAt={}", st.base(), start + max));
+        body["nextPage"] = json!(format!(
+            "{}{path}?maxResults={max}&startAt={}",
+            st.base(),
+            start + max
+        ));
     }
     Json(body).into_response()
 }
@@ -274,7 +494,14 @@ pub async fn fields(State(st): State<Shared>) -> Response {
     let cf = &site.custom_fields;
     // A company-managed "Story Points" float field exists too, unused by this site's boards:
     // clients must pick the estimation field by its type, not by a name match alone.
-    let decoy = format!("customfield_{}", cf.story_points.trim_start_matches("customfield_").parse::<u64>().unwrap_or(10_016) + 2);
+    let decoy = format!(
+        "customfield_{}",
+        cf.story_points
+            .trim_start_matches("customfield_")
+            .parse::<u64>()
+            .unwrap_or(10_016)
+            + 2
+    );
     let mut list = vec![
         system("summary", "Summary", "string", None, true),
         system("status", "Status", "status", None, true),
@@ -288,20 +515,62 @@ pub async fn fields(State(st): State<Shared>) -> Response {
         system("updated", "Updated", "datetime", None, true),
         system("resolutiondate", "Resolved", "datetime", None, true),
         system("resolution", "Resolution", "resolution", None, true),
-        system("statuscategorychangedate", "Status Category Changed", "datetime", None, true),
+        system(
+            "statuscategorychangedate",
+            "Status Category Changed",
+            "datetime",
+            None,
+            true,
+        ),
         system("labels", "Labels", "array", Some("string"), true),
         system("components", "Components", "array", Some("component"), true),
-        system("fixVersions", "Fix versions", "array", Some("version"), true),
+        system(
+            "fixVersions",
+            "Fix versions",
+            "array",
+            Some("version"),
+            true,
+        ),
         system("duedate", "Due date", "date", None, true),
         system("description", "Description", "string", None, true),
         system("comment", "Comment", "comments-page", None, false),
         system("parent", "Parent", "issuelink", None, true),
-        system("issuelinks", "Linked Issues", "array", Some("issuelinks"), true),
+        system(
+            "issuelinks",
+            "Linked Issues",
+            "array",
+            Some("issuelinks"),
+            true,
+        ),
         system("subtasks", "Sub-tasks", "array", Some("issuelinks"), true),
-        custom(&cf.story_points, "Story point estimate", "number", None, "com.pyxis.greenhopper.jira:jsw-story-points"),
-        custom(&decoy, "Story Points", "number", None, "com.atlassian.jira.plugin.system.customfieldtypes:float"),
-        custom(&cf.sprint, "Sprint", "array", Some("json"), "com.pyxis.greenhopper.jira:gh-sprint"),
-        custom(&cf.severity, "Severity", "option", None, "com.atlassian.jira.plugin.system.customfieldtypes:select"),
+        custom(
+            &cf.story_points,
+            "Story point estimate",
+            "number",
+            None,
+            "com.pyxis.greenhopper.jira:jsw-story-points",
+        ),
+        custom(
+            &decoy,
+            "Story Points",
+            "number",
+            None,
+            "com.atlassian.jira.plugin.system.customfieldtypes:float",
+        ),
+        custom(
+            &cf.sprint,
+            "Sprint",
+            "array",
+            Some("json"),
+            "com.pyxis.greenhopper.jira:gh-sprint",
+        ),
+        custom(
+            &cf.severity,
+            "Severity",
+            "option",
+            None,
+            "com.atlassian.jira.plugin.system.customfieldtypes:select",
+        ),
     ];
     for f in list.iter_mut().filter(|f| f["custom"] == json!(false)) {
         if f["id"] == "comment" {
@@ -311,19 +580,35 @@ pub async fn fields(State(st): State<Shared>) -> Response {
     Json(list).into_response()
 }
 
-pub async fn statuses(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri) -> Response {
+pub async fn statuses(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+) -> Response {
     let site = st.site.read().unwrap();
     if auth.user.is_none() {
         return Json(json!([])).into_response();
     }
     let r = renderer(&site, st.base(), &uri, &auth);
-    Json(site.statuses.iter().map(|s| r.status(&s.id)).collect::<Vec<_>>()).into_response()
+    Json(
+        site.statuses
+            .iter()
+            .map(|s| r.status(&s.id))
+            .collect::<Vec<_>>(),
+    )
+    .into_response()
 }
 
-pub async fn status_categories(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri) -> Response {
+pub async fn status_categories(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+) -> Response {
     let site = st.site.read().unwrap();
     let r = renderer(&site, st.base(), &uri, &auth);
-    let mut list = vec![json!({"self": format!("{}/rest/api/3/statuscategory/1", st.base()), "id": 1, "key": "undefined", "colorName": "medium-gray", "name": "No Category"})];
+    let mut list = vec![
+        json!({"self": format!("{}/rest/api/3/statuscategory/1", st.base()), "id": 1, "key": "undefined", "colorName": "medium-gray", "name": "No Category"}),
+    ];
     list.extend(Category::ALL.iter().map(|c| r.category(*c)));
     Json(list).into_response()
 }
@@ -347,17 +632,31 @@ pub struct SearchBody {
     fail_fast: Option<bool>,
 }
 
-pub async fn search_get(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, q: Query) -> Response {
+pub async fn search_get(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    q: Query,
+) -> Response {
     let p = Params::parse(&q);
     let max_results = match p.number("maxResults", 50) {
         Ok(m) => m,
         Err(e) => return e,
     };
     let mut reconcile = Vec::new();
-    for v in p.all("reconcileIssues").iter().flat_map(|v| v.split(',').map(String::from).collect::<Vec<_>>()) {
+    for v in p
+        .all("reconcileIssues")
+        .iter()
+        .flat_map(|v| v.split(',').map(String::from).collect::<Vec<_>>())
+    {
         match v.trim().parse() {
             Ok(id) => reconcile.push(id),
-            Err(_) => return error(StatusCode::BAD_REQUEST, format!("The value '{v}' is invalid for the parameter 'reconcileIssues'.")),
+            Err(_) => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    format!("The value '{v}' is invalid for the parameter 'reconcileIssues'."),
+                );
+            }
         }
     }
     let body = SearchBody {
@@ -372,27 +671,53 @@ pub async fn search_get(State(st): State<Shared>, Extension(auth): Extension<Aut
     search(st, auth, uri, body)
 }
 
-pub async fn search_post(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, body: Option<Json<SearchBody>>) -> Response {
+pub async fn search_post(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    body: Option<Json<SearchBody>>,
+) -> Response {
     match body {
         Some(Json(b)) => search(st, auth, uri, b),
-        None => error(StatusCode::BAD_REQUEST, "The request body is not valid JSON."),
+        None => error(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON.",
+        ),
     }
 }
 
-const UNBOUNDED: &str = "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.";
+const UNBOUNDED: &str =
+    "Unbounded JQL queries are not allowed here. Please add a search restriction to your query.";
 
 /// Parses and checks JQL for a search; errors are the 400 response Jira gives.
-fn compile_for_search(site: &Site, auth: &Auth, jql_text: &str, require_bound: bool) -> Result<jql::Compiled, Response> {
+fn compile_for_search(
+    site: &Site,
+    auth: &Auth,
+    jql_text: &str,
+    require_bound: bool,
+) -> Result<jql::Compiled, Response> {
     let query = jql::parse::parse(jql_text).map_err(|e| error(StatusCode::BAD_REQUEST, e))?;
     if require_bound && query.clause.is_none() {
         return Err(error(StatusCode::BAD_REQUEST, UNBOUNDED));
     }
-    jql::compile(&query, site, context(site, auth)).map_err(|errors| (StatusCode::BAD_REQUEST, Json(json!({"errorMessages": errors, "errors": {}}))).into_response())
+    jql::compile(&query, site, context(site, auth)).map_err(|errors| {
+        (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"errorMessages": errors, "errors": {}})),
+        )
+            .into_response()
+    })
 }
 
 /// The issues a search returns, in order: visible to the caller, matching, and (under simulated
 /// eventual consistency) not edited too recently unless named in `reconcile`.
-fn run_search<'a>(st: &Shared, site: &'a Site, auth: &Auth, compiled: &jql::Compiled, reconcile: &[i64]) -> Vec<&'a Issue> {
+fn run_search<'a>(
+    st: &Shared,
+    site: &'a Site,
+    auth: &Auth,
+    compiled: &jql::Compiled,
+    reconcile: &[i64],
+) -> Vec<&'a Issue> {
     let lag = st.control.settings().consistency_lag_ms as i64;
     let now = now_ms();
     let mut hits: Vec<&Issue> = site
@@ -407,19 +732,26 @@ fn run_search<'a>(st: &Shared, site: &'a Site, auth: &Auth, compiled: &jql::Comp
 }
 
 fn page_token(jql: &str, offset: usize) -> String {
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(format!("{offset}:{:016x}", fingerprint(jql)))
+    base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .encode(format!("{offset}:{:016x}", fingerprint(jql)))
 }
 
 fn read_token(jql: &str, token: &str) -> Option<usize> {
-    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(token).ok()?;
+    let raw = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(token)
+        .ok()?;
     let text = String::from_utf8(raw).ok()?;
     let (offset, print) = text.split_once(':')?;
-    (print == format!("{:016x}", fingerprint(jql))).then(|| offset.parse().ok()).flatten()
+    (print == format!("{:016x}", fingerprint(jql)))
+        .then(|| offset.parse().ok())
+        .flatten()
 }
 
 fn fingerprint(s: &str) -> u64 {
     // FNV-1a: stable across runs, unlike the std hasher.
-    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| (h ^ b as u64).wrapping_mul(0x100_0000_01b3))
+    s.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ b as u64).wrapping_mul(0x100_0000_01b3)
+    })
 }
 
 fn search(st: Shared, auth: Auth, uri: Uri, body: SearchBody) -> Response {
@@ -430,7 +762,10 @@ fn search(st: Shared, auth: Auth, uri: Uri, body: SearchBody) -> Response {
     }
     let reconcile = body.reconcile_issues.unwrap_or_default();
     if reconcile.len() > 50 {
-        return error(StatusCode::BAD_REQUEST, "The number of reconcileIssues must not exceed 50.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The number of reconcileIssues must not exceed 50.",
+        );
     }
     let compiled = match compile_for_search(&site, &auth, &jql_text, true) {
         Ok(c) => c,
@@ -440,19 +775,42 @@ fn search(st: Shared, auth: Auth, uri: Uri, body: SearchBody) -> Response {
     let expand = body.expand.unwrap_or_default();
     let changelog = expand.split(',').any(|e| e.trim() == "changelog");
     // Pages are largest when only ids are requested.
-    let cap = if sel.id_only() && !changelog { 5_000 } else { 100 };
+    let cap = if sel.id_only() && !changelog {
+        5_000
+    } else {
+        100
+    };
     let max = body.max_results.unwrap_or(50).clamp(1, cap) as usize;
     let offset = match body.next_page_token.as_deref().filter(|t| !t.is_empty()) {
         None => 0,
         Some(t) => match read_token(&jql_text, t) {
             Some(o) => o,
-            None => return error(StatusCode::BAD_REQUEST, "The provided next page token is invalid or expired."),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "The provided next page token is invalid or expired.",
+                );
+            }
         },
     };
     let hits = run_search(&st, &site, &auth, &compiled, &reconcile);
     let r = renderer(&site, st.base(), &uri, &auth);
     let now = now_ms();
-    let issues: Vec<Value> = hits.iter().skip(offset).take(max).map(|i| r.issue(i, &sel, changelog, now, CHANGELOG_EMBED_LIMIT, COMMENT_EMBED_LIMIT)).collect();
+    let issues: Vec<Value> = hits
+        .iter()
+        .skip(offset)
+        .take(max)
+        .map(|i| {
+            r.issue(
+                i,
+                &sel,
+                changelog,
+                now,
+                CHANGELOG_EMBED_LIMIT,
+                COMMENT_EMBED_LIMIT,
+            )
+        })
+        .collect();
     let end = offset + issues.len();
     let mut out = json!({"issues": issues, "isLast": end >= hits.len()});
     if end < hits.len() {
@@ -466,7 +824,11 @@ pub struct CountBody {
     jql: Option<String>,
 }
 
-pub async fn approximate_count(State(st): State<Shared>, Extension(auth): Extension<Auth>, body: Option<Json<CountBody>>) -> Response {
+pub async fn approximate_count(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    body: Option<Json<CountBody>>,
+) -> Response {
     if auth.user.is_none() {
         return unauthorized(&auth);
     }
@@ -480,13 +842,27 @@ pub async fn approximate_count(State(st): State<Shared>, Extension(auth): Extens
 }
 
 /// `GET|POST /rest/api/{2,3}/search`: removed from Cloud (410); the startAt/total search on Data Center.
-pub async fn legacy_search_get(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, q: Query) -> Response {
+pub async fn legacy_search_get(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    q: Query,
+) -> Response {
     let p = Params::parse(&q);
     let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
         (Ok(s), Ok(m)) => (s, m),
         (Err(e), _) | (_, Err(e)) => return e,
     };
-    legacy_search(st, auth, uri, p.one("jql").unwrap_or("").to_string(), start, max, p.all("fields"), p.one("expand").unwrap_or("").to_string())
+    legacy_search(
+        st,
+        auth,
+        uri,
+        p.one("jql").unwrap_or("").to_string(),
+        start,
+        max,
+        p.all("fields"),
+        p.one("expand").unwrap_or("").to_string(),
+    )
 }
 
 #[derive(Deserialize, Default)]
@@ -499,16 +875,42 @@ pub struct LegacySearchBody {
     expand: Vec<String>,
 }
 
-pub async fn legacy_search_post(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, body: Option<Json<LegacySearchBody>>) -> Response {
+pub async fn legacy_search_post(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    body: Option<Json<LegacySearchBody>>,
+) -> Response {
     let b = body.map(|b| b.0).unwrap_or_default();
-    legacy_search(st, auth, uri, b.jql, b.start_at, b.max_results.unwrap_or(50), b.fields, b.expand.join(","))
+    legacy_search(
+        st,
+        auth,
+        uri,
+        b.jql,
+        b.start_at,
+        b.max_results.unwrap_or(50),
+        b.fields,
+        b.expand.join(","),
+    )
 }
 
 #[allow(clippy::too_many_arguments)]
-fn legacy_search(st: Shared, auth: Auth, uri: Uri, jql_text: String, start: i64, max: i64, fields: Vec<String>, expand: String) -> Response {
+fn legacy_search(
+    st: Shared,
+    auth: Auth,
+    uri: Uri,
+    jql_text: String,
+    start: i64,
+    max: i64,
+    fields: Vec<String>,
+    expand: String,
+) -> Response {
     let site = st.site.read().unwrap();
     if site.mode == Mode::Cloud {
-        return error(StatusCode::GONE, "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046");
+        return error(
+            StatusCode::GONE,
+            "The requested API has been removed. Please migrate to the /rest/api/3/search/jql API. A full migration guideline is available at https://developer.atlassian.com/changelog/#CHANGE-2046",
+        );
     }
     // Data Center: unbounded queries are allowed; the page cap is jira.search.views.default.max (1000).
     let compiled = match compile_for_search(&site, &auth, &jql_text, false) {
@@ -522,13 +924,24 @@ fn legacy_search(st: Shared, auth: Auth, uri: Uri, jql_text: String, start: i64,
     let hits = run_search(&st, &site, &auth, &compiled, &[]);
     let r = renderer(&site, st.base(), &uri, &auth);
     let now = now_ms();
-    let issues: Vec<Value> = hits.iter().skip(start).take(max).map(|i| r.issue(i, &sel, changelog, now, usize::MAX, usize::MAX)).collect();
+    let issues: Vec<Value> = hits
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|i| r.issue(i, &sel, changelog, now, usize::MAX, usize::MAX))
+        .collect();
     Json(json!({"expand": "schema,names", "startAt": start, "maxResults": max, "total": hits.len(), "issues": issues})).into_response()
 }
 
 // ---------------------------------------------------------------- issues
 
-pub async fn issue(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, Path(key): Path<String>, q: Query) -> Response {
+pub async fn issue(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    Path(key): Path<String>,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
     let i = match visible_issue(&site, &auth, &key) {
@@ -536,9 +949,17 @@ pub async fn issue(State(st): State<Shared>, Extension(auth): Extension<Auth>, u
         Err(r) => return r,
     };
     let sel = FieldSelection::parse(&p.all("fields"), "*all");
-    let changelog = p.one("expand").unwrap_or("").split(',').any(|e| e.trim() == "changelog");
+    let changelog = p
+        .one("expand")
+        .unwrap_or("")
+        .split(',')
+        .any(|e| e.trim() == "changelog");
     // Data Center embeds the whole changelog; Cloud's GET issue embeds at most 100 histories.
-    let limit = if site.mode == Mode::DataCenter { usize::MAX } else { 100 };
+    let limit = if site.mode == Mode::DataCenter {
+        usize::MAX
+    } else {
+        100
+    };
     let r = renderer(&site, st.base(), &uri, &auth);
     let mut v = r.issue(i, &sel, changelog, now_ms(), limit, limit);
     if sel.id_only() {
@@ -566,39 +987,99 @@ fn id_text(v: &Value) -> String {
     }
 }
 
-pub async fn bulk_fetch(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, body: Option<Json<BulkFetchBody>>) -> Response {
-    let Some(Json(b)) = body else { return error(StatusCode::BAD_REQUEST, "The request body is not valid JSON.") };
+pub async fn bulk_fetch(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    body: Option<Json<BulkFetchBody>>,
+) -> Response {
+    let Some(Json(b)) = body else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON.",
+        );
+    };
     let site = st.site.read().unwrap();
     let sel = FieldSelection::parse(b.fields.as_deref().unwrap_or(&[]), "*navigable");
     let changelog = b.expand.iter().any(|e| e == "changelog");
     // Up to 1000 ids for light requests (explicit fields, no multi-value fields, no heavy expand).
-    let light = !sel.all && !sel.navigable && sel.include.len() <= 100 && !sel.include.contains("comment") && b.expand.iter().all(|e| !matches!(e.as_str(), "changelog" | "editmeta" | "operations" | "renderedFields" | "transitions" | "versionedRepresentations"));
+    let light = !sel.all
+        && !sel.navigable
+        && sel.include.len() <= 100
+        && !sel.include.contains("comment")
+        && b.expand.iter().all(|e| {
+            !matches!(
+                e.as_str(),
+                "changelog"
+                    | "editmeta"
+                    | "operations"
+                    | "renderedFields"
+                    | "transitions"
+                    | "versionedRepresentations"
+            )
+        });
     let limit = if light { 1000 } else { 100 };
     if b.issue_ids_or_keys.is_empty() || b.issue_ids_or_keys.len() > limit {
-        return error(StatusCode::BAD_REQUEST, format!("The number of issue IDs or keys must be between 1 and {limit}."));
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!("The number of issue IDs or keys must be between 1 and {limit}."),
+        );
     }
-    let mut found: Vec<&Issue> = b.issue_ids_or_keys.iter().filter_map(|k| site.find_issue(&id_text(k))).filter(|i| site.can_see_issue(auth.user, i)).collect();
+    let mut found: Vec<&Issue> = b
+        .issue_ids_or_keys
+        .iter()
+        .filter_map(|k| site.find_issue(&id_text(k)))
+        .filter(|i| site.can_see_issue(auth.user, i))
+        .collect();
     found.sort_by_key(|i| i.id);
     found.dedup_by_key(|i| i.id);
     let r = renderer(&site, st.base(), &uri, &auth);
     let now = now_ms();
-    let issues: Vec<Value> = found.iter().map(|i| r.issue(i, &sel, changelog, now, CHANGELOG_EMBED_LIMIT, COMMENT_EMBED_LIMIT)).collect();
+    let issues: Vec<Value> = found
+        .iter()
+        .map(|i| {
+            r.issue(
+                i,
+                &sel,
+                changelog,
+                now,
+                CHANGELOG_EMBED_LIMIT,
+                COMMENT_EMBED_LIMIT,
+            )
+        })
+        .collect();
     Json(json!({"issues": issues, "issueErrors": []})).into_response()
 }
 
-fn page_bean(base: &str, path: &str, start: usize, max: usize, total: usize, values: Vec<Value>) -> Value {
+fn page_bean(
+    base: &str,
+    path: &str,
+    start: usize,
+    max: usize,
+    total: usize,
+    values: Vec<Value>,
+) -> Value {
     let is_last = start + values.len() >= total;
     let mut v = json!({
         "self": format!("{base}{path}?startAt={start}&maxResults={max}"),
         "maxResults": max, "startAt": start, "total": total, "isLast": is_last, "values": values,
     });
     if !is_last {
-        v["nextPage"] = json!(format!("{base}{path}?startAt={}&maxResults={max}", start + max));
+        v["nextPage"] = json!(format!(
+            "{base}{path}?startAt={}&maxResults={max}",
+            start + max
+        ));
     }
     v
 }
 
-pub async fn changelog(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, Path(key): Path<String>, q: Query) -> Response {
+pub async fn changelog(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    Path(key): Path<String>,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
     let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 100)) {
@@ -610,8 +1091,22 @@ pub async fn changelog(State(st): State<Shared>, Extension(auth): Extension<Auth
         Err(r) => return r,
     };
     let r = renderer(&site, st.base(), &uri, &auth);
-    let values = i.histories.iter().skip(start).take(max).map(|h| r.history(h)).collect();
-    Json(page_bean(st.base(), uri.path(), start, max, i.histories.len(), values)).into_response()
+    let values = i
+        .histories
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|h| r.history(h))
+        .collect();
+    Json(page_bean(
+        st.base(),
+        uri.path(),
+        start,
+        max,
+        i.histories.len(),
+        values,
+    ))
+    .into_response()
 }
 
 #[derive(Deserialize, Default)]
@@ -623,38 +1118,75 @@ pub struct ChangelogBulkBody {
     next_page_token: Option<String>,
 }
 
-pub async fn changelog_bulk(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, body: Option<Json<ChangelogBulkBody>>) -> Response {
+pub async fn changelog_bulk(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    body: Option<Json<ChangelogBulkBody>>,
+) -> Response {
     if auth.user.is_none() {
         return unauthorized(&auth);
     }
-    let Some(Json(b)) = body else { return error(StatusCode::BAD_REQUEST, "The request body is not valid JSON.") };
+    let Some(Json(b)) = body else {
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The request body is not valid JSON.",
+        );
+    };
     if b.issue_ids_or_keys.is_empty() || b.issue_ids_or_keys.len() > 1000 {
-        return error(StatusCode::BAD_REQUEST, "issueIdsOrKeys must contain between 1 and 1000 issue IDs or keys.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "issueIdsOrKeys must contain between 1 and 1000 issue IDs or keys.",
+        );
     }
     if b.field_ids.len() > 10 {
-        return error(StatusCode::BAD_REQUEST, "fieldIds must contain at most 10 field IDs.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "fieldIds must contain at most 10 field IDs.",
+        );
     }
     let max = b.max_results.unwrap_or(1000);
     if !(1..=10_000).contains(&max) {
-        return error(StatusCode::BAD_REQUEST, "maxResults must be between 1 and 10000.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "maxResults must be between 1 and 10000.",
+        );
     }
     let site = st.site.read().unwrap();
-    let mut issues: Vec<&Issue> = b.issue_ids_or_keys.iter().filter_map(|k| site.find_issue(&id_text(k))).filter(|i| site.can_see_issue(auth.user, i)).collect();
+    let mut issues: Vec<&Issue> = b
+        .issue_ids_or_keys
+        .iter()
+        .filter_map(|k| site.find_issue(&id_text(k)))
+        .filter(|i| site.can_see_issue(auth.user, i))
+        .collect();
     issues.sort_by_key(|i| i.id);
     issues.dedup_by_key(|i| i.id);
     // Every (issue, history) entry, filtered by field, ordered by date then issue id: oldest first.
     let mut entries: Vec<(&Issue, &crate::model::History)> = issues
         .iter()
         .flat_map(|i| i.histories.iter().map(move |h| (*i, h)))
-        .filter(|(_, h)| b.field_ids.is_empty() || h.items.iter().any(|it| b.field_ids.contains(&it.field_id)))
+        .filter(|(_, h)| {
+            b.field_ids.is_empty() || h.items.iter().any(|it| b.field_ids.contains(&it.field_id))
+        })
         .collect();
     entries.sort_by_key(|(i, h)| (h.created, i.id, h.id));
-    let print: String = b.issue_ids_or_keys.iter().map(id_text).collect::<Vec<_>>().join(",") + &b.field_ids.join(",");
+    let print: String = b
+        .issue_ids_or_keys
+        .iter()
+        .map(id_text)
+        .collect::<Vec<_>>()
+        .join(",")
+        + &b.field_ids.join(",");
     let offset = match b.next_page_token.as_deref().filter(|t| !t.is_empty()) {
         None => 0,
         Some(t) => match read_token(&print, t) {
             Some(o) => o,
-            None => return error(StatusCode::BAD_REQUEST, "The provided next page token is invalid or expired."),
+            None => {
+                return error(
+                    StatusCode::BAD_REQUEST,
+                    "The provided next page token is invalid or expired.",
+                );
+            }
         },
     };
     let r = renderer(&site, st.base(), &uri, &auth);
@@ -663,7 +1195,13 @@ pub async fn changelog_bulk(State(st): State<Shared>, Extension(auth): Extension
     for (issue, h) in page {
         let mut history = r.history(h);
         if !b.field_ids.is_empty() {
-            let items: Vec<Value> = h.items.iter().zip(history["items"].as_array().cloned().unwrap_or_default()).filter(|(it, _)| b.field_ids.contains(&it.field_id)).map(|(_, v)| v).collect();
+            let items: Vec<Value> = h
+                .items
+                .iter()
+                .zip(history["items"].as_array().cloned().unwrap_or_default())
+                .filter(|(it, _)| b.field_ids.contains(&it.field_id))
+                .map(|(_, v)| v)
+                .collect();
             history["items"] = json!(items);
         }
         match grouped.iter_mut().find(|(id, _)| *id == issue.id) {
@@ -679,7 +1217,13 @@ pub async fn changelog_bulk(State(st): State<Shared>, Extension(auth): Extension
     Json(out).into_response()
 }
 
-pub async fn comments(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, Path(key): Path<String>, q: Query) -> Response {
+pub async fn comments(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    Path(key): Path<String>,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
     let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 100)) {
@@ -689,16 +1233,30 @@ pub async fn comments(State(st): State<Shared>, Extension(auth): Extension<Auth>
     let newest_first = match p.one("orderBy") {
         None | Some("created") | Some("+created") => false,
         Some("-created") => true,
-        Some(other) => return error(StatusCode::BAD_REQUEST, format!("Invalid orderBy value '{other}'. Valid values are: created, -created.")),
+        Some(other) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                format!("Invalid orderBy value '{other}'. Valid values are: created, -created."),
+            );
+        }
     };
     let i = match visible_issue(&site, &auth, &key) {
         Ok(i) => i,
         Err(r) => return r,
     };
     let r = renderer(&site, st.base(), &uri, &auth);
-    let ordered: Box<dyn Iterator<Item = _>> = if newest_first { Box::new(i.comments.iter().rev()) } else { Box::new(i.comments.iter()) };
-    let list: Vec<Value> = ordered.skip(start).take(max).map(|c| r.comment(i, c)).collect();
-    Json(json!({"startAt": start, "maxResults": max, "total": i.comments.len(), "comments": list})).into_response()
+    let ordered: Box<dyn Iterator<Item = _>> = if newest_first {
+        Box::new(i.comments.iter().rev())
+    } else {
+        Box::new(i.comments.iter())
+    };
+    let list: Vec<Value> = ordered
+        .skip(start)
+        .take(max)
+        .map(|c| r.comment(i, c))
+        .collect();
+    Json(json!({"startAt": start, "maxResults": max, "total": i.comments.len(), "comments": list}))
+        .into_response()
 }
 
 // ---------------------------------------------------------------- JQL
@@ -708,10 +1266,23 @@ pub struct ParseBody {
     queries: Option<Vec<String>>,
 }
 
-pub async fn jql_parse(State(st): State<Shared>, Extension(auth): Extension<Auth>, q: Query, body: Option<Json<ParseBody>>) -> Response {
-    let validation = Params::parse(&q).one("validation").unwrap_or("strict").to_string();
+pub async fn jql_parse(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    q: Query,
+    body: Option<Json<ParseBody>>,
+) -> Response {
+    let validation = Params::parse(&q)
+        .one("validation")
+        .unwrap_or("strict")
+        .to_string();
     if !matches!(validation.as_str(), "strict" | "warn" | "none") {
-        return error(StatusCode::BAD_REQUEST, format!("Invalid validation value '{validation}'. Valid values are: strict, warn, none."));
+        return error(
+            StatusCode::BAD_REQUEST,
+            format!(
+                "Invalid validation value '{validation}'. Valid values are: strict, warn, none."
+            ),
+        );
     }
     let Some(queries) = body.and_then(|b| b.0.queries).filter(|q| !q.is_empty()) else {
         return (StatusCode::BAD_REQUEST, Json(json!({"errorMessages": [], "errors": {"queries": "At least one query is required."}}))).into_response();
@@ -737,14 +1308,22 @@ pub async fn jql_parse(State(st): State<Shared>, Extension(auth): Extension<Auth
 
 // ---------------------------------------------------------------- users
 
-pub async fn user_bulk(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, q: Query) -> Response {
+pub async fn user_bulk(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    q: Query,
+) -> Response {
     if auth.user.is_none() {
         return unauthorized(&auth);
     }
     let p = Params::parse(&q);
     let ids = p.all("accountId");
     if ids.is_empty() {
-        return error(StatusCode::BAD_REQUEST, "You must specify at least one accountId.");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "You must specify at least one accountId.",
+        );
     }
     let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 10)) {
         (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 200) as usize),
@@ -752,16 +1331,42 @@ pub async fn user_bulk(State(st): State<Shared>, Extension(auth): Extension<Auth
     };
     let site = st.site.read().unwrap();
     let r = renderer(&site, st.base(), &uri, &auth);
-    let found: Vec<usize> = ids.iter().filter_map(|id| site.users.iter().position(|u| &u.account_id == id)).collect();
-    let values = found.iter().skip(start).take(max).map(|u| r.user_full(*u, false)).collect();
-    Json(page_bean(st.base(), uri.path(), start, max, found.len(), values)).into_response()
+    let found: Vec<usize> = ids
+        .iter()
+        .filter_map(|id| site.users.iter().position(|u| &u.account_id == id))
+        .collect();
+    let values = found
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|u| r.user_full(*u, false))
+        .collect();
+    Json(page_bean(
+        st.base(),
+        uri.path(),
+        start,
+        max,
+        found.len(),
+        values,
+    ))
+    .into_response()
 }
 
-pub async fn users_search(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, q: Query) -> Response {
-    let Some(me) = auth.user else { return unauthorized(&auth) };
+pub async fn users_search(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    q: Query,
+) -> Response {
+    let Some(me) = auth.user else {
+        return unauthorized(&auth);
+    };
     let site = st.site.read().unwrap();
     if site.users[me].denied.contains("USER_PICKER") {
-        return error(StatusCode::FORBIDDEN, "You do not have permission to browse users and groups.");
+        return error(
+            StatusCode::FORBIDDEN,
+            "You do not have permission to browse users and groups.",
+        );
     }
     let p = Params::parse(&q);
     let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
@@ -772,7 +1377,11 @@ pub async fn users_search(State(st): State<Shared>, Extension(auth): Extension<A
     let filter = p.one("username").unwrap_or(".").to_lowercase();
     let r = renderer(&site, st.base(), &uri, &auth);
     let list: Vec<Value> = (0..site.users.len())
-        .filter(|u| filter == "." || site.users[*u].name.to_lowercase().contains(&filter) || site.users[*u].display_name.to_lowercase().contains(&filter))
+        .filter(|u| {
+            filter == "."
+                || site.users[*u].name.to_lowercase().contains(&filter)
+                || site.users[*u].display_name.to_lowercase().contains(&filter)
+        })
         .skip(start)
         .take(max)
         .map(|u| r.user_full(u, false))
@@ -782,21 +1391,38 @@ pub async fn users_search(State(st): State<Shared>, Extension(auth): Extension<A
 
 // ---------------------------------------------------------------- agile
 
-pub async fn boards(State(st): State<Shared>, Extension(auth): Extension<Auth>, q: Query) -> Response {
+pub async fn boards(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
     let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
         (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 50) as usize),
         (Err(e), _) | (_, Err(e)) => return e,
     };
-    let types: Vec<String> = p.one("type").map(|t| t.split(',').map(String::from).collect()).unwrap_or_default();
+    let types: Vec<String> = p
+        .one("type")
+        .map(|t| t.split(',').map(String::from).collect())
+        .unwrap_or_default();
     let project_filter = p.one("projectKeyOrId");
     let list: Vec<_> = site
         .boards
         .iter()
         .filter(|b| site.can_browse(auth.user, site.project(b.project_id)))
-        .filter(|b| types.is_empty() || types.iter().any(|t| t == if b.scrum { "scrum" } else { "kanban" }))
-        .filter(|b| project_filter.is_none_or(|f| site.project_by_key_or_id(f).is_some_and(|p| p.id == b.project_id)))
+        .filter(|b| {
+            types.is_empty()
+                || types
+                    .iter()
+                    .any(|t| t == if b.scrum { "scrum" } else { "kanban" })
+        })
+        .filter(|b| {
+            project_filter.is_none_or(|f| {
+                site.project_by_key_or_id(f)
+                    .is_some_and(|p| p.id == b.project_id)
+            })
+        })
         .collect();
     let values: Vec<Value> = list
         .iter()
@@ -815,23 +1441,54 @@ pub async fn boards(State(st): State<Shared>, Extension(auth): Extension<Auth>, 
     Json(json!({"maxResults": max, "startAt": start, "total": list.len(), "isLast": start + values.len() >= list.len(), "values": values})).into_response()
 }
 
-pub async fn board_sprints(State(st): State<Shared>, Extension(auth): Extension<Auth>, uri: Uri, Path(id): Path<String>, q: Query) -> Response {
+pub async fn board_sprints(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    Path(id): Path<String>,
+    q: Query,
+) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
     let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
         (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 50) as usize),
         (Err(e), _) | (_, Err(e)) => return e,
     };
-    let board = id.parse::<u64>().ok().and_then(|id| site.boards.iter().find(|b| b.id == id)).filter(|b| site.can_browse(auth.user, site.project(b.project_id)));
-    let Some(board) = board else { return error(StatusCode::NOT_FOUND, format!("Board {id} does not exist or you do not have permission to see it.")) };
+    let board = id
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| site.boards.iter().find(|b| b.id == id))
+        .filter(|b| site.can_browse(auth.user, site.project(b.project_id)));
+    let Some(board) = board else {
+        return error(
+            StatusCode::NOT_FOUND,
+            format!("Board {id} does not exist or you do not have permission to see it."),
+        );
+    };
     if !board.scrum {
-        return error(StatusCode::BAD_REQUEST, "The board does not support sprints");
+        return error(
+            StatusCode::BAD_REQUEST,
+            "The board does not support sprints",
+        );
     }
-    let states: Vec<String> = p.one("state").map(|s| s.split(',').map(String::from).collect()).unwrap_or_default();
+    let states: Vec<String> = p
+        .one("state")
+        .map(|s| s.split(',').map(String::from).collect())
+        .unwrap_or_default();
     let now = now_ms();
-    let list: Vec<_> = site.sprints.iter().filter(|s| s.board_id == board.id).filter(|s| states.is_empty() || states.iter().any(|x| x == s.state(now))).collect();
+    let list: Vec<_> = site
+        .sprints
+        .iter()
+        .filter(|s| s.board_id == board.id)
+        .filter(|s| states.is_empty() || states.iter().any(|x| x == s.state(now)))
+        .collect();
     let r = renderer(&site, st.base(), &uri, &auth);
-    let values: Vec<Value> = list.iter().skip(start).take(max).map(|s| r.sprint(s, now)).collect();
+    let values: Vec<Value> = list
+        .iter()
+        .skip(start)
+        .take(max)
+        .map(|s| r.sprint(s, now))
+        .collect();
     Json(json!({"maxResults": max, "startAt": start, "isLast": start + values.len() >= list.len(), "values": values})).into_response()
 }
 

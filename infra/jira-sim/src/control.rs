@@ -69,7 +69,10 @@ impl Control {
         let tokens = settings.rate_limit_rps as f64;
         Self {
             settings: Mutex::new(settings),
-            bucket: Mutex::new(Bucket { tokens, at: Instant::now() }),
+            bucket: Mutex::new(Bucket {
+                tokens,
+                at: Instant::now(),
+            }),
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5eed)),
             counts: Mutex::new(BTreeMap::new()),
             log: Mutex::new(Vec::new()),
@@ -111,7 +114,11 @@ impl Control {
     /// The delay to apply before answering.
     pub fn delay(&self) -> Duration {
         let s = self.settings.lock().unwrap();
-        let jitter = if s.jitter_ms > 0 { self.rng.lock().unwrap().random_range(0..=s.jitter_ms) } else { 0 };
+        let jitter = if s.jitter_ms > 0 {
+            self.rng.lock().unwrap().random_range(0..=s.jitter_ms)
+        } else {
+            0
+        };
         Duration::from_millis(s.latency_ms + jitter)
     }
 
@@ -166,14 +173,26 @@ impl Control {
 
 /// Jira Cloud's burst-limit answer: `Retry-After` in seconds, `X-RateLimit-Reset` as ISO 8601.
 fn too_many_requests(limit: u32, wait_secs: u64) -> Response {
-    let reset = (chrono::Utc::now() + chrono::Duration::seconds(wait_secs as i64)).format("%Y-%m-%dT%H:%M:%SZ").to_string();
-    let mut r = (StatusCode::TOO_MANY_REQUESTS, axum::Json(json!({"errorMessages": ["Rate limit exceeded."], "errors": {}}))).into_response();
+    let reset = (chrono::Utc::now() + chrono::Duration::seconds(wait_secs as i64))
+        .format("%Y-%m-%dT%H:%M:%SZ")
+        .to_string();
+    let mut r = (
+        StatusCode::TOO_MANY_REQUESTS,
+        axum::Json(json!({"errorMessages": ["Rate limit exceeded."], "errors": {}})),
+    )
+        .into_response();
     let h = r.headers_mut();
     h.insert("retry-after", HeaderValue::from(wait_secs));
     h.insert("x-ratelimit-limit", HeaderValue::from(limit));
     h.insert("x-ratelimit-remaining", HeaderValue::from_static("0"));
-    h.insert("x-ratelimit-reset", HeaderValue::from_str(&reset).expect("ascii"));
-    h.insert("ratelimit-reason", HeaderValue::from_static("jira-burst-based"));
+    h.insert(
+        "x-ratelimit-reset",
+        HeaderValue::from_str(&reset).expect("ascii"),
+    );
+    h.insert(
+        "ratelimit-reason",
+        HeaderValue::from_static("jira-burst-based"),
+    );
     r
 }
 
@@ -181,7 +200,8 @@ fn server_error(status: u16) -> Response {
     let status = StatusCode::from_u16(status).expect("valid status");
     let mut r = (status, axum::Json(json!({"errorMessages": [format!("Internal server error ({})", status.as_u16())], "errors": {}}))).into_response();
     if status == StatusCode::SERVICE_UNAVAILABLE {
-        r.headers_mut().insert("retry-after", HeaderValue::from_static("1"));
+        r.headers_mut()
+            .insert("retry-after", HeaderValue::from_static("1"));
     }
     r
 }
@@ -189,7 +209,12 @@ fn server_error(status: u16) -> Response {
 /// Sends the status line and headers, then fails the body: the client sees the connection reset
 /// mid-response, like a load balancer dropping it.
 fn dropped_connection() -> Response {
-    let failing = futures_util::stream::once(async { Err::<Bytes, std::io::Error>(std::io::Error::new(std::io::ErrorKind::ConnectionReset, "simulated drop")) });
+    let failing = futures_util::stream::once(async {
+        Err::<Bytes, std::io::Error>(std::io::Error::new(
+            std::io::ErrorKind::ConnectionReset,
+            "simulated drop",
+        ))
+    });
     Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "application/json")
@@ -203,14 +228,28 @@ mod tests {
 
     #[test]
     fn bucket_admits_a_second_of_requests_then_refuses() {
-        let c = Control::new(Settings { rate_limit_rps: 5, ..Settings::default() }, 1);
-        let passed = (0..8).filter(|_| matches!(c.admit(), Verdict::Pass)).count();
+        let c = Control::new(
+            Settings {
+                rate_limit_rps: 5,
+                ..Settings::default()
+            },
+            1,
+        );
+        let passed = (0..8)
+            .filter(|_| matches!(c.admit(), Verdict::Pass))
+            .count();
         assert_eq!(passed, 5);
     }
 
     #[test]
     fn forced_429s_are_counted_down() {
-        let c = Control::new(Settings { force_429: 2, ..Settings::default() }, 1);
+        let c = Control::new(
+            Settings {
+                force_429: 2,
+                ..Settings::default()
+            },
+            1,
+        );
         assert!(matches!(c.admit(), Verdict::Reject(r) if r.status() == 429));
         assert!(matches!(c.admit(), Verdict::Reject(_)));
         assert!(matches!(c.admit(), Verdict::Pass));
@@ -218,8 +257,16 @@ mod tests {
 
     #[test]
     fn fault_rate_is_honoured_roughly() {
-        let c = Control::new(Settings { fault_rate: 0.3, ..Settings::default() }, 9);
-        let failed = (0..2_000).filter(|_| matches!(c.admit(), Verdict::Reject(_))).count();
+        let c = Control::new(
+            Settings {
+                fault_rate: 0.3,
+                ..Settings::default()
+            },
+            9,
+        );
+        let failed = (0..2_000)
+            .filter(|_| matches!(c.admit(), Verdict::Reject(_)))
+            .count();
         assert!((450..750).contains(&failed), "{failed}");
     }
 }

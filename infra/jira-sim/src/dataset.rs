@@ -50,41 +50,205 @@ struct Persona {
 }
 
 const PERSONAS: &[Persona] = &[
-    Persona { email: "alice@example.com", name: "Alice Kahale", kind: CredentialKind::User, zone: chrono_tz::Pacific::Honolulu, denied: &[], hides_first_project: false },
-    Persona { email: "bob@example.com", name: "Bob Tupou", kind: CredentialKind::User, zone: chrono_tz::Pacific::Tongatapu, denied: &[], hides_first_project: false },
-    Persona { email: "carol@example.com", name: "Carol Weber", kind: CredentialKind::User, zone: chrono_tz::Europe::Berlin, denied: &["VIEW_AGGREGATED_DATA"], hides_first_project: false },
-    Persona { email: "dave@example.com", name: "Dave Miller", kind: CredentialKind::User, zone: chrono_tz::America::New_York, denied: &["USER_PICKER"], hides_first_project: false },
-    Persona { email: "erin@example.com", name: "Erin Iyer", kind: CredentialKind::User, zone: chrono_tz::Asia::Kolkata, denied: &[], hides_first_project: true },
-    Persona { email: "nora@example.com", name: "Nora Lind", kind: CredentialKind::User, zone: chrono_tz::UTC, denied: &["BROWSE_PROJECTS"], hides_first_project: false },
-    Persona { email: "sync-bot@serviceaccount.atlassian.com", name: "Sync Bot", kind: CredentialKind::ServiceAccount, zone: chrono_tz::UTC, denied: &[], hides_first_project: false },
-    Persona { email: "scoped@example.com", name: "Sam Scoped", kind: CredentialKind::ScopedToken, zone: chrono_tz::UTC, denied: &[], hides_first_project: false },
+    Persona {
+        email: "alice@example.com",
+        name: "Alice Kahale",
+        kind: CredentialKind::User,
+        zone: chrono_tz::Pacific::Honolulu,
+        denied: &[],
+        hides_first_project: false,
+    },
+    Persona {
+        email: "bob@example.com",
+        name: "Bob Tupou",
+        kind: CredentialKind::User,
+        zone: chrono_tz::Pacific::Tongatapu,
+        denied: &[],
+        hides_first_project: false,
+    },
+    Persona {
+        email: "carol@example.com",
+        name: "Carol Weber",
+        kind: CredentialKind::User,
+        zone: chrono_tz::Europe::Berlin,
+        denied: &["VIEW_AGGREGATED_DATA"],
+        hides_first_project: false,
+    },
+    Persona {
+        email: "dave@example.com",
+        name: "Dave Miller",
+        kind: CredentialKind::User,
+        zone: chrono_tz::America::New_York,
+        denied: &["USER_PICKER"],
+        hides_first_project: false,
+    },
+    Persona {
+        email: "erin@example.com",
+        name: "Erin Iyer",
+        kind: CredentialKind::User,
+        zone: chrono_tz::Asia::Kolkata,
+        denied: &[],
+        hides_first_project: true,
+    },
+    Persona {
+        email: "nora@example.com",
+        name: "Nora Lind",
+        kind: CredentialKind::User,
+        zone: chrono_tz::UTC,
+        denied: &["BROWSE_PROJECTS"],
+        hides_first_project: false,
+    },
+    Persona {
+        email: "sync-bot@serviceaccount.atlassian.com",
+        name: "Sync Bot",
+        kind: CredentialKind::ServiceAccount,
+        zone: chrono_tz::UTC,
+        denied: &[],
+        hides_first_project: false,
+    },
+    Persona {
+        email: "scoped@example.com",
+        name: "Sam Scoped",
+        kind: CredentialKind::ScopedToken,
+        zone: chrono_tz::UTC,
+        denied: &[],
+        hides_first_project: false,
+    },
 ];
 
 const PEOPLE: &[&str] = &[
-    "Mia Krystof", "Liam Chen", "Olivia Rossi", "Noah Okafor", "Emma Dubois", "Lucas Silva",
-    "Ava Novak", "Ethan Park", "Sofia García", "Mateo López", "Yuki Tanaka", "Aarav Shah",
-    "Zoe Müller", "Omar Haddad", "Ingrid Berg", "Kofi Mensah", "Léa Martin", "Ivan Petrov",
-    "Hana Kim", "Diego Torres", "Freya Olsen", "Ravi Kumar", "Chloé Bernard", "Tomás Ruiz",
+    "Mia Krystof",
+    "Liam Chen",
+    "Olivia Rossi",
+    "Noah Okafor",
+    "Emma Dubois",
+    "Lucas Silva",
+    "Ava Novak",
+    "Ethan Park",
+    "Sofia García",
+    "Mateo López",
+    "Yuki Tanaka",
+    "Aarav Shah",
+    "Zoe Müller",
+    "Omar Haddad",
+    "Ingrid Berg",
+    "Kofi Mensah",
+    "Léa Martin",
+    "Ivan Petrov",
+    "Hana Kim",
+    "Diego Torres",
+    "Freya Olsen",
+    "Ravi Kumar",
+    "Chloé Bernard",
+    "Tomás Ruiz",
 ];
 
 const ZONES: &[Tz] = &[
-    chrono_tz::UTC, chrono_tz::Europe::London, chrono_tz::Europe::Berlin,
-    chrono_tz::America::New_York, chrono_tz::America::Los_Angeles, chrono_tz::Asia::Kolkata,
-    chrono_tz::Asia::Tokyo, chrono_tz::Australia::Sydney, chrono_tz::Pacific::Honolulu,
+    chrono_tz::UTC,
+    chrono_tz::Europe::London,
+    chrono_tz::Europe::Berlin,
+    chrono_tz::America::New_York,
+    chrono_tz::America::Los_Angeles,
+    chrono_tz::Asia::Kolkata,
+    chrono_tz::Asia::Tokyo,
+    chrono_tz::Australia::Sydney,
+    chrono_tz::Pacific::Honolulu,
     chrono_tz::Pacific::Tongatapu,
 ];
 
 const PROJECT_NAMES: &[(&str, &str)] = &[
-    ("PLAT", "Platform"), ("SRE", "Site Reliability"), ("WEB", "Web App"), ("MOB", "Mobile"),
-    ("DATA", "Data Pipeline"), ("OPS", "Operations"), ("SEC", "Security"), ("API", "Public API"),
-    ("BILL", "Billing"), ("SRCH", "Search"),
+    ("PLAT", "Platform"),
+    ("SRE", "Site Reliability"),
+    ("WEB", "Web App"),
+    ("MOB", "Mobile"),
+    ("DATA", "Data Pipeline"),
+    ("OPS", "Operations"),
+    ("SEC", "Security"),
+    ("API", "Public API"),
+    ("BILL", "Billing"),
+    ("SRCH", "Search"),
 ];
 
-const VERBS: &[&str] = &["Fix", "Add", "Refactor", "Investigate", "Remove", "Migrate", "Document", "Speed up", "Harden", "Redesign"];
-const OBJECTS: &[&str] = &["login flow", "billing export", "search index", "rate limiter", "audit log", "settings page", "webhook retries", "CSV import", "session cache", "onboarding wizard", "payment gateway", "release pipeline"];
-const QUALIFIERS: &[&str] = &["for EU tenants", "on Safari", "under load", "after upgrade", "in the admin console", "for large accounts", "behind the proxy", "on mobile", "for SSO users", ""];
-const WORDS: &[&str] = &["the", "service", "returns", "stale", "data", "when", "cache", "expires", "customers", "reported", "timeout", "during", "peak", "hours", "we", "should", "retry", "with", "backoff", "and", "log", "context", "metrics", "show", "spike", "latency", "p99", "queue", "depth", "grows"];
-const LABELS: &[&str] = &["backend", "frontend", "tech-debt", "customer", "security", "flaky", "perf", "ux"];
+const VERBS: &[&str] = &[
+    "Fix",
+    "Add",
+    "Refactor",
+    "Investigate",
+    "Remove",
+    "Migrate",
+    "Document",
+    "Speed up",
+    "Harden",
+    "Redesign",
+];
+const OBJECTS: &[&str] = &[
+    "login flow",
+    "billing export",
+    "search index",
+    "rate limiter",
+    "audit log",
+    "settings page",
+    "webhook retries",
+    "CSV import",
+    "session cache",
+    "onboarding wizard",
+    "payment gateway",
+    "release pipeline",
+];
+const QUALIFIERS: &[&str] = &[
+    "for EU tenants",
+    "on Safari",
+    "under load",
+    "after upgrade",
+    "in the admin console",
+    "for large accounts",
+    "behind the proxy",
+    "on mobile",
+    "for SSO users",
+    "",
+];
+const WORDS: &[&str] = &[
+    "the",
+    "service",
+    "returns",
+    "stale",
+    "data",
+    "when",
+    "cache",
+    "expires",
+    "customers",
+    "reported",
+    "timeout",
+    "during",
+    "peak",
+    "hours",
+    "we",
+    "should",
+    "retry",
+    "with",
+    "backoff",
+    "and",
+    "log",
+    "context",
+    "metrics",
+    "show",
+    "spike",
+    "latency",
+    "p99",
+    "queue",
+    "depth",
+    "grows",
+];
+const LABELS: &[&str] = &[
+    "backend",
+    "frontend",
+    "tech-debt",
+    "customer",
+    "security",
+    "flaky",
+    "perf",
+    "ux",
+];
 
 pub fn generate(config: &DatasetConfig) -> Site {
     let mut g = Generator {
@@ -115,7 +279,8 @@ impl Generator {
     fn token(&mut self) -> String {
         let mut t = String::from("ATATT3xFfGF0");
         for _ in 0..40 {
-            let c = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"[self.rng.random_range(0..64)];
+            let c = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+                [self.rng.random_range(0..64)];
             t.push(c as char);
         }
         t
@@ -146,21 +311,58 @@ impl Generator {
         let priorities = ["Highest", "High", "Medium", "Low", "Lowest"]
             .iter()
             .enumerate()
-            .map(|(i, n)| NamedItem { id: (i + 1).to_string(), name: n.to_string() })
+            .map(|(i, n)| NamedItem {
+                id: (i + 1).to_string(),
+                name: n.to_string(),
+            })
             .collect();
         let resolutions = vec![
-            NamedItem { id: "10000".into(), name: "Done".into() },
-            NamedItem { id: "10001".into(), name: "Won't Do".into() },
+            NamedItem {
+                id: "10000".into(),
+                name: "Done".into(),
+            },
+            NamedItem {
+                id: "10001".into(),
+                name: "Won't Do".into(),
+            },
         ];
         let severities = (1..=4)
-            .map(|i| NamedItem { id: format!("1020{i}"), name: format!("SEV-{i}") })
+            .map(|i| NamedItem {
+                id: format!("1020{i}"),
+                name: format!("SEV-{i}"),
+            })
             .collect();
         let link_types = vec![
-            LinkType { id: "10000".into(), name: "Blocks".into(), inward: "is blocked by".into(), outward: "blocks".into() },
-            LinkType { id: "10001".into(), name: "Cloners".into(), inward: "is cloned by".into(), outward: "clones".into() },
-            LinkType { id: "10002".into(), name: "Duplicate".into(), inward: "is duplicated by".into(), outward: "duplicates".into() },
-            LinkType { id: "10003".into(), name: "Relates".into(), inward: "relates to".into(), outward: "relates to".into() },
-            LinkType { id: "10004".into(), name: "Causes".into(), inward: "is caused by".into(), outward: "causes".into() },
+            LinkType {
+                id: "10000".into(),
+                name: "Blocks".into(),
+                inward: "is blocked by".into(),
+                outward: "blocks".into(),
+            },
+            LinkType {
+                id: "10001".into(),
+                name: "Cloners".into(),
+                inward: "is cloned by".into(),
+                outward: "clones".into(),
+            },
+            LinkType {
+                id: "10002".into(),
+                name: "Duplicate".into(),
+                inward: "is duplicated by".into(),
+                outward: "duplicates".into(),
+            },
+            LinkType {
+                id: "10003".into(),
+                name: "Relates".into(),
+                inward: "relates to".into(),
+                outward: "relates to".into(),
+            },
+            LinkType {
+                id: "10004".into(),
+                name: "Causes".into(),
+                inward: "is caused by".into(),
+                outward: "causes".into(),
+            },
         ];
         // Site-specific custom field ids, as on real sites.
         let base = 10_010 + self.rng.random_range(0..80u32) * 10;
@@ -207,7 +409,14 @@ impl Generator {
             };
             let token = self.token();
             let local = p.email.split('@').next().unwrap_or(p.email);
-            let mut user = person(self.account_id(), local, p.name, p.email, p.zone, users.len());
+            let mut user = person(
+                self.account_id(),
+                local,
+                p.name,
+                p.email,
+                p.zone,
+                users.len(),
+            );
             user.credential = Some((kind, token));
             user.denied = p.denied.iter().map(|s| s.to_string()).collect();
             if p.hides_first_project {
@@ -249,7 +458,10 @@ impl Generator {
             } else if let Some((k, n)) = PROJECT_NAMES.get(i) {
                 (k.to_string(), n.to_string())
             } else {
-                (format!("P{}", letters(i)), format!("Project {}", letters(i)))
+                (
+                    format!("P{}", letters(i)),
+                    format!("Project {}", letters(i)),
+                )
             };
             let statuses = if french {
                 vec!["10100", "10101", "10102"]
@@ -259,13 +471,18 @@ impl Generator {
             let issue_types = if french {
                 vec!["10100", "10101", "10005"]
             } else {
-                vec!["10001", "10002", "10003", "10004", "10005", "10006", "10007"]
+                vec![
+                    "10001", "10002", "10003", "10004", "10005", "10006", "10007",
+                ]
             };
             let id = 10_000 + i as u64;
             let components = ["Backend", "Frontend", "Infrastructure", "API"]
                 .iter()
                 .enumerate()
-                .map(|(c, n)| NamedItem { id: (10_000 + id * 10 + c as u64).to_string(), name: n.to_string() })
+                .map(|(c, n)| NamedItem {
+                    id: (10_000 + id * 10 + c as u64).to_string(),
+                    name: n.to_string(),
+                })
                 .collect();
             let versions = (0..6)
                 .map(|v| {
@@ -282,7 +499,10 @@ impl Generator {
                 id,
                 key,
                 name,
-                lead: PERSONAS.len() + self.rng.random_range(0..users.saturating_sub(PERSONAS.len()).max(1)),
+                lead: PERSONAS.len()
+                    + self
+                        .rng
+                        .random_range(0..users.saturating_sub(PERSONAS.len()).max(1)),
                 statuses: statuses.into_iter().map(String::from).collect(),
                 issue_types: issue_types.into_iter().map(String::from).collect(),
                 components,
@@ -299,7 +519,12 @@ impl Generator {
         let mut sprint_id = 1;
         for (i, p) in projects.iter().enumerate() {
             let scrum = i % 3 != 2; // every third project runs kanban
-            let board = Board { id: i as u64 + 1, name: format!("{} board", p.key), scrum, project_id: p.id };
+            let board = Board {
+                id: i as u64 + 1,
+                name: format!("{} board", p.key),
+                scrum,
+                project_id: p.id,
+            };
             if scrum {
                 // Two-week sprints over the last two years, one active now and two planned.
                 let mut start = self.now - 730 * DAY + self.rng.random_range(0..14) * DAY;
@@ -311,7 +536,11 @@ impl Generator {
                         board_id: board.id,
                         start,
                         end: start + 14 * DAY,
-                        goal: if n % 4 == 0 { String::new() } else { format!("Ship {} milestone {n}", p.name) },
+                        goal: if n % 4 == 0 {
+                            String::new()
+                        } else {
+                            format!("Ship {} milestone {n}", p.name)
+                        },
                     });
                     sprint_id += 1;
                     n += 1;
@@ -332,7 +561,9 @@ impl Generator {
             .map(|_| self.now - self.rng.random_range(HOUR..730 * DAY))
             .collect();
         created.sort_unstable();
-        let weights: Vec<usize> = (0..site.projects.len()).map(|i| if i == 0 { 3 } else { 2 }).collect();
+        let weights: Vec<usize> = (0..site.projects.len())
+            .map(|i| if i == 0 { 3 } else { 2 })
+            .collect();
         let weight_sum: usize = weights.iter().sum();
         for (index, created) in created.into_iter().enumerate() {
             let mut pick = self.rng.random_range(0..weight_sum);
@@ -358,13 +589,21 @@ impl Generator {
         } else {
             None
         };
-        let issue_type = if subtask && parent.is_none() { types[0].clone() } else { issue_type };
+        let issue_type = if subtask && parent.is_none() {
+            types[0].clone()
+        } else {
+            issue_type
+        };
         let reporter = self.rng.random_range(content_users.clone());
         let id = site.next_issue_id;
         site.next_issue_id += 1;
         let number = project.next_number;
         let workflow = project.statuses.clone();
-        let scrum_board = site.boards.iter().find(|b| b.project_id == project.id && b.scrum).map(|b| b.id);
+        let scrum_board = site
+            .boards
+            .iter()
+            .find(|b| b.project_id == project.id && b.scrum)
+            .map(|b| b.id);
         let label_count = self.rng.random_range(0..=3);
         let component_count = self.rng.random_range(0..=2);
         let estimates = matches!(issue_type.as_str(), "10001" | "10002" | "10003" | "10100");
@@ -377,18 +616,38 @@ impl Generator {
             status_changed: created,
             priority: ["1", "2", "3", "3", "3", "4", "5"][self.rng.random_range(0..7)].to_string(),
             resolution: None,
-            assignee: if self.rng.random_bool(0.6) { Some(self.rng.random_range(content_users.clone())) } else { None },
+            assignee: if self.rng.random_bool(0.6) {
+                Some(self.rng.random_range(content_users.clone()))
+            } else {
+                None
+            },
             reporter,
             creator: reporter,
             summary: self.summary(),
             description: self.description(),
-            labels: LABELS.choose_multiple(&mut self.rng, label_count).map(|s| s.to_string()).collect(),
-            components: project.components.choose_multiple(&mut self.rng, component_count).map(|c| c.id.clone()).collect(),
+            labels: LABELS
+                .choose_multiple(&mut self.rng, label_count)
+                .map(|s| s.to_string())
+                .collect(),
+            components: project
+                .components
+                .choose_multiple(&mut self.rng, component_count)
+                .map(|c| c.id.clone())
+                .collect(),
             fix_versions: Vec::new(),
             due_date: None,
-            story_points: if estimates && self.rng.random_bool(0.6) { Some(*[1.0, 2.0, 3.0, 5.0, 8.0, 13.0].choose(&mut self.rng).unwrap()) } else { None },
+            story_points: if estimates && self.rng.random_bool(0.6) {
+                Some(
+                    *[1.0, 2.0, 3.0, 5.0, 8.0, 13.0]
+                        .choose(&mut self.rng)
+                        .unwrap(),
+                )
+            } else {
+                None
+            },
             sprints: Vec::new(),
-            severity: (issue_type == "10006").then(|| site.severities[self.rng.random_range(0..4)].id.clone()),
+            severity: (issue_type == "10006")
+                .then(|| site.severities[self.rng.random_range(0..4)].id.clone()),
             parent,
             created,
             updated: created,
@@ -419,8 +678,14 @@ impl Generator {
             self.rng.random_range(0..=4)
         };
         let lifetime = (self.now - created).max(1);
-        let span = if histories > 40 { lifetime } else { lifetime.min(self.rng.random_range(DAY..90 * DAY)) };
-        let mut times: Vec<i64> = (0..histories).map(|_| created + self.rng.random_range(0..span)).collect();
+        let span = if histories > 40 {
+            lifetime
+        } else {
+            lifetime.min(self.rng.random_range(DAY..90 * DAY))
+        };
+        let mut times: Vec<i64> = (0..histories)
+            .map(|_| created + self.rng.random_range(0..span))
+            .collect();
         times.sort_unstable();
         for at in times {
             let author = self.rng.random_range(content_users.clone());
@@ -429,14 +694,25 @@ impl Generator {
                 continue;
             }
             site.next_history_id += 1;
-            issue.histories.push(History { id: site.next_history_id, author, created: at, items });
+            issue.histories.push(History {
+                id: site.next_history_id,
+                author,
+                created: at,
+                items,
+            });
             issue.updated = issue.updated.max(at);
         }
-        let mut comment_times: Vec<i64> = (0..comments).map(|_| created + self.rng.random_range(0..span)).collect();
+        let mut comment_times: Vec<i64> = (0..comments)
+            .map(|_| created + self.rng.random_range(0..span))
+            .collect();
         comment_times.sort_unstable();
         for at in comment_times {
             site.next_comment_id += 1;
-            let edited = if self.rng.random_bool(0.1) { (at + self.rng.random_range(60_000..DAY)).min(self.now) } else { at };
+            let edited = if self.rng.random_bool(0.1) {
+                (at + self.rng.random_range(60_000..DAY)).min(self.now)
+            } else {
+                at
+            };
             issue.comments.push(Comment {
                 id: site.next_comment_id,
                 author: self.rng.random_range(content_users.clone()),
@@ -463,11 +739,21 @@ impl Generator {
     }
 
     /// Applies one random change to `issue` and returns the changelog items describing it.
-    fn life_event(&mut self, site: &Site, issue: &mut Issue, workflow: &[String], scrum_board: Option<u64>, at: i64) -> Vec<ChangeItem> {
+    fn life_event(
+        &mut self,
+        site: &Site,
+        issue: &mut Issue,
+        workflow: &[String],
+        scrum_board: Option<u64>,
+        at: i64,
+    ) -> Vec<ChangeItem> {
         let roll = self.rng.random_range(0..100);
         match roll {
             0..=39 => {
-                let current = workflow.iter().position(|s| *s == issue.status).unwrap_or(0);
+                let current = workflow
+                    .iter()
+                    .position(|s| *s == issue.status)
+                    .unwrap_or(0);
                 let next = if current + 1 < workflow.len() && self.rng.random_bool(0.8) {
                     current + 1
                 } else if current > 0 {
@@ -482,64 +768,170 @@ impl Generator {
                 let from = site.status(&issue.status).clone();
                 let to = site.status(&workflow[next]).clone();
                 if to.category == Category::Done && issue.resolution.is_none() {
-                    items.push(plain("resolution", "resolution", false, None, None, Some("10000"), Some("Done")));
+                    items.push(plain(
+                        "resolution",
+                        "resolution",
+                        false,
+                        None,
+                        None,
+                        Some("10000"),
+                        Some("Done"),
+                    ));
                     issue.resolution = Some("10000".into());
                     issue.resolved = Some(at);
                 } else if to.category != Category::Done && issue.resolution.is_some() {
-                    items.push(plain("resolution", "resolution", false, Some("10000"), Some("Done"), None, None));
+                    items.push(plain(
+                        "resolution",
+                        "resolution",
+                        false,
+                        Some("10000"),
+                        Some("Done"),
+                        None,
+                        None,
+                    ));
                     issue.resolution = None;
                     issue.resolved = None;
                 }
-                items.push(plain("status", "status", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+                items.push(plain(
+                    "status",
+                    "status",
+                    false,
+                    Some(&from.id),
+                    Some(&from.name),
+                    Some(&to.id),
+                    Some(&to.name),
+                ));
                 issue.status = to.id;
                 issue.status_changed = at;
                 items
             }
             40..=54 => {
-                let to = if self.rng.random_bool(0.1) { None } else { Some(self.rng.random_range(PERSONAS.len()..site.users.len())) };
+                let to = if self.rng.random_bool(0.1) {
+                    None
+                } else {
+                    Some(self.rng.random_range(PERSONAS.len()..site.users.len()))
+                };
                 if to == issue.assignee {
                     return Vec::new();
                 }
-                let item = ChangeItem { field: "assignee".into(), field_id: "assignee".into(), custom: false, values: ItemValues::User { from: issue.assignee, to } };
+                let item = ChangeItem {
+                    field: "assignee".into(),
+                    field_id: "assignee".into(),
+                    custom: false,
+                    values: ItemValues::User {
+                        from: issue.assignee,
+                        to,
+                    },
+                };
                 issue.assignee = to;
                 vec![item]
             }
             55..=66 => {
-                let Some(board) = scrum_board else { return Vec::new() };
-                let sprint = site.sprints.iter().find(|s| s.board_id == board && s.start <= at && at < s.end).or_else(|| site.sprints.iter().find(|s| s.board_id == board && s.start > at));
-                let Some(sprint) = sprint else { return Vec::new() };
+                let Some(board) = scrum_board else {
+                    return Vec::new();
+                };
+                let sprint = site
+                    .sprints
+                    .iter()
+                    .find(|s| s.board_id == board && s.start <= at && at < s.end)
+                    .or_else(|| {
+                        site.sprints
+                            .iter()
+                            .find(|s| s.board_id == board && s.start > at)
+                    });
+                let Some(sprint) = sprint else {
+                    return Vec::new();
+                };
                 if issue.sprints.contains(&sprint.id) {
                     return Vec::new();
                 }
-                let names = |ids: &[u64]| ids.iter().map(|id| site.sprints.iter().find(|s| s.id == *id).map(|s| s.name.clone()).unwrap_or_default()).collect::<Vec<_>>().join(", ");
-                let joined = |ids: &[u64]| ids.iter().map(u64::to_string).collect::<Vec<_>>().join(", ");
+                let names = |ids: &[u64]| {
+                    ids.iter()
+                        .map(|id| {
+                            site.sprints
+                                .iter()
+                                .find(|s| s.id == *id)
+                                .map(|s| s.name.clone())
+                                .unwrap_or_default()
+                        })
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
+                let joined = |ids: &[u64]| {
+                    ids.iter()
+                        .map(u64::to_string)
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                };
                 let before = issue.sprints.clone();
                 issue.sprints.push(sprint.id);
                 if issue.sprints.len() > 3 {
                     issue.sprints.remove(0);
                 }
-                let (from, from_s, to, to_s) = (joined(&before), names(&before), joined(&issue.sprints), names(&issue.sprints));
-                vec![plain("Sprint", &site.custom_fields.sprint, true, non_empty(&from), non_empty(&from_s), Some(&to), Some(&to_s))]
+                let (from, from_s, to, to_s) = (
+                    joined(&before),
+                    names(&before),
+                    joined(&issue.sprints),
+                    names(&issue.sprints),
+                );
+                vec![plain(
+                    "Sprint",
+                    &site.custom_fields.sprint,
+                    true,
+                    non_empty(&from),
+                    non_empty(&from_s),
+                    Some(&to),
+                    Some(&to_s),
+                )]
             }
             67..=76 => {
-                if !matches!(issue.issue_type.as_str(), "10001" | "10002" | "10003" | "10100") {
+                if !matches!(
+                    issue.issue_type.as_str(),
+                    "10001" | "10002" | "10003" | "10100"
+                ) {
                     return Vec::new();
                 }
-                let to = *[1.0, 2.0, 3.0, 5.0, 8.0, 13.0].choose(&mut self.rng).unwrap();
+                let to = *[1.0, 2.0, 3.0, 5.0, 8.0, 13.0]
+                    .choose(&mut self.rng)
+                    .unwrap();
                 let from = issue.story_points.map(fmt_points);
                 issue.story_points = Some(to);
-                vec![plain("Story point estimate", &site.custom_fields.story_points, true, None, from.as_deref(), None, Some(&fmt_points(to)))]
+                vec![plain(
+                    "Story point estimate",
+                    &site.custom_fields.story_points,
+                    true,
+                    None,
+                    from.as_deref(),
+                    None,
+                    Some(&fmt_points(to)),
+                )]
             }
             77..=84 => {
                 let to = self.summary();
                 let from = std::mem::replace(&mut issue.summary, to.clone());
-                vec![plain("summary", "summary", false, None, Some(&from), None, Some(&to))]
+                vec![plain(
+                    "summary",
+                    "summary",
+                    false,
+                    None,
+                    Some(&from),
+                    None,
+                    Some(&to),
+                )]
             }
             85..=91 => {
                 let to = self.description();
                 let from = std::mem::replace(&mut issue.description, to.clone());
                 let text = |d: &Option<RichText>| d.as_ref().map(plain_text);
-                vec![plain("description", "description", false, None, text(&from).as_deref(), None, text(&to).as_deref())]
+                vec![plain(
+                    "description",
+                    "description",
+                    false,
+                    None,
+                    text(&from).as_deref(),
+                    None,
+                    text(&to).as_deref(),
+                )]
             }
             92..=95 => {
                 let to = site.priorities[self.rng.random_range(0..site.priorities.len())].clone();
@@ -548,7 +940,15 @@ impl Generator {
                 }
                 let from = Site::named(&site.priorities, &issue.priority).clone();
                 issue.priority = to.id.clone();
-                vec![plain("priority", "priority", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name))]
+                vec![plain(
+                    "priority",
+                    "priority",
+                    false,
+                    Some(&from.id),
+                    Some(&from.name),
+                    Some(&to.id),
+                    Some(&to.name),
+                )]
             }
             _ => {
                 let label = LABELS.choose(&mut self.rng).unwrap().to_string();
@@ -559,14 +959,28 @@ impl Generator {
                 } else {
                     issue.labels.retain(|l| *l != label);
                 }
-                vec![plain("labels", "labels", false, None, non_empty(&from), None, non_empty(&issue.labels.join(" ")))]
+                vec![plain(
+                    "labels",
+                    "labels",
+                    false,
+                    None,
+                    non_empty(&from),
+                    None,
+                    non_empty(&issue.labels.join(" ")),
+                )]
             }
         }
     }
 
     fn parent_for(&mut self, project_id: u64, subtask: bool) -> Option<u64> {
-        let pool = if subtask { &self.recent_parents } else { &self.recent_epics };
-        pool.get(&project_id).and_then(|ids| ids.choose(&mut self.rng)).copied()
+        let pool = if subtask {
+            &self.recent_parents
+        } else {
+            &self.recent_epics
+        };
+        pool.get(&project_id)
+            .and_then(|ids| ids.choose(&mut self.rng))
+            .copied()
     }
 
     fn remember(&mut self, project_id: u64, id: u64, issue_type: &str, subtask: bool) {
@@ -590,25 +1004,40 @@ impl Generator {
             }
             let other = ids[self.rng.random_range(n.saturating_sub(200)..n)];
             let is_incident = site.issues[id].issue_type == "10006";
-            let other_is_change = matches!(site.issues[&other].issue_type.as_str(), "10007" | "10002" | "10001");
+            let other_is_change = matches!(
+                site.issues[&other].issue_type.as_str(),
+                "10007" | "10002" | "10001"
+            );
             let type_id = if is_incident && other_is_change {
                 "10004" // the change causes the incident
             } else {
                 ["10000", "10002", "10003", "10003"][self.rng.random_range(0..4)]
             };
             site.next_link_id += 1;
-            site.links.push(Link { id: site.next_link_id, type_id: type_id.into(), outward: other, inward: *id });
+            site.links.push(Link {
+                id: site.next_link_id,
+                type_id: type_id.into(),
+                outward: other,
+                inward: *id,
+            });
         }
     }
 
     fn summary(&mut self) -> String {
         let q = QUALIFIERS.choose(&mut self.rng).unwrap();
-        let s = format!("{} {} {}", VERBS.choose(&mut self.rng).unwrap(), OBJECTS.choose(&mut self.rng).unwrap(), q);
+        let s = format!(
+            "{} {} {}",
+            VERBS.choose(&mut self.rng).unwrap(),
+            OBJECTS.choose(&mut self.rng).unwrap(),
+            q
+        );
         s.trim_end().to_string()
     }
 
     fn sentence(&mut self, words: usize) -> String {
-        let mut s: Vec<&str> = (0..words).map(|_| *WORDS.choose(&mut self.rng).unwrap()).collect();
+        let mut s: Vec<&str> = (0..words)
+            .map(|_| *WORDS.choose(&mut self.rng).unwrap())
+            .collect();
         let first = s[0].to_string();
         let mut capital = first[..1].to_uppercase();
         capital.push_str(&first[1..]);
@@ -621,7 +1050,11 @@ impl Generator {
         match self.rng.random_range(0..10) {
             0..=1 => None,
             2..=4 => Some(vec![Block::Paragraph(self.sentence(3))]),
-            5..=8 => Some((0..self.rng.random_range(1..4)).map(|_| Block::Paragraph(self.sentence(12))).collect()),
+            5..=8 => Some(
+                (0..self.rng.random_range(1..4))
+                    .map(|_| Block::Paragraph(self.sentence(12)))
+                    .collect(),
+            ),
             _ => Some(vec![
                 Block::Heading(2, "Context".into()),
                 Block::Paragraph(self.sentence(20)),
@@ -634,11 +1067,20 @@ impl Generator {
     }
 
     fn comment_body(&mut self) -> RichText {
-        (0..self.rng.random_range(1..3)).map(|_| Block::Paragraph(self.sentence(10))).collect()
+        (0..self.rng.random_range(1..3))
+            .map(|_| Block::Paragraph(self.sentence(10)))
+            .collect()
     }
 }
 
-fn person(account_id: String, name: &str, display: &str, email: &str, zone: Tz, index: usize) -> User {
+fn person(
+    account_id: String,
+    name: &str,
+    display: &str,
+    email: &str,
+    zone: Tz,
+    index: usize,
+) -> User {
     User {
         account_id,
         name: name.to_string(),
@@ -655,11 +1097,20 @@ fn person(account_id: String, name: &str, display: &str, email: &str, zone: Tz, 
 }
 
 fn status(id: &str, name: &str, category: Category) -> Status {
-    Status { id: id.into(), name: name.into(), category }
+    Status {
+        id: id.into(),
+        name: name.into(),
+        category,
+    }
 }
 
 fn itype(id: &str, name: &str, subtask: bool, level: i32) -> IssueType {
-    IssueType { id: id.into(), name: name.into(), subtask, hierarchy_level: level }
+    IssueType {
+        id: id.into(),
+        name: name.into(),
+        subtask,
+        hierarchy_level: level,
+    }
 }
 
 fn pick_type(rng: &mut ChaCha8Rng, types: &[String]) -> String {
@@ -684,7 +1135,15 @@ fn pick_type(rng: &mut ChaCha8Rng, types: &[String]) -> String {
     types[0].clone()
 }
 
-pub(crate) fn plain(field: &str, field_id: &str, custom: bool, from: Option<&str>, from_string: Option<&str>, to: Option<&str>, to_string: Option<&str>) -> ChangeItem {
+pub(crate) fn plain(
+    field: &str,
+    field_id: &str,
+    custom: bool,
+    from: Option<&str>,
+    from_string: Option<&str>,
+    to: Option<&str>,
+    to_string: Option<&str>,
+) -> ChangeItem {
     ChangeItem {
         field: field.into(),
         field_id: field_id.into(),
@@ -703,7 +1162,11 @@ fn non_empty(s: &str) -> Option<&str> {
 }
 
 pub(crate) fn fmt_points(p: f64) -> String {
-    if p.fract() == 0.0 { format!("{}", p as i64) } else { p.to_string() }
+    if p.fract() == 0.0 {
+        format!("{}", p as i64)
+    } else {
+        p.to_string()
+    }
 }
 
 fn to_date(ms: i64) -> NaiveDate {
@@ -729,7 +1192,9 @@ mod tests {
     fn config(issues: usize) -> DatasetConfig {
         DatasetConfig {
             issues,
-            anchor: DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z").unwrap().to_utc(),
+            anchor: DateTime::parse_from_rfc3339("2026-06-01T00:00:00Z")
+                .unwrap()
+                .to_utc(),
             ..DatasetConfig::default()
         }
     }
@@ -738,9 +1203,25 @@ mod tests {
     fn same_seed_same_site() {
         let a = generate(&config(300));
         let b = generate(&config(300));
-        let fingerprint = |s: &Site| s.issues.values().map(|i| (i.id, i.summary.clone(), i.histories.len(), i.comments.len(), i.updated)).collect::<Vec<_>>();
+        let fingerprint = |s: &Site| {
+            s.issues
+                .values()
+                .map(|i| {
+                    (
+                        i.id,
+                        i.summary.clone(),
+                        i.histories.len(),
+                        i.comments.len(),
+                        i.updated,
+                    )
+                })
+                .collect::<Vec<_>>()
+        };
         assert_eq!(fingerprint(&a), fingerprint(&b));
-        let c = generate(&DatasetConfig { seed: 7, ..config(300) });
+        let c = generate(&DatasetConfig {
+            seed: 7,
+            ..config(300)
+        });
         assert_ne!(fingerprint(&a), fingerprint(&c));
     }
 
@@ -748,11 +1229,27 @@ mod tests {
     fn current_fields_agree_with_the_changelog() {
         let site = generate(&config(2_000));
         for issue in site.issues.values() {
-            let last_status = issue.histories.iter().flat_map(|h| &h.items).filter(|i| i.field == "status").last();
-            if let Some(ChangeItem { values: ItemValues::Plain { to, .. }, .. }) = last_status {
-                assert_eq!(to.as_deref(), Some(issue.status.as_str()), "issue {}", issue.id);
+            let last_status = issue
+                .histories
+                .iter()
+                .flat_map(|h| &h.items)
+                .rfind(|i| i.field == "status");
+            if let Some(ChangeItem {
+                values: ItemValues::Plain { to, .. },
+                ..
+            }) = last_status
+            {
+                assert_eq!(
+                    to.as_deref(),
+                    Some(issue.status.as_str()),
+                    "issue {}",
+                    issue.id
+                );
             }
-            assert_eq!(issue.resolved.is_some(), site.status(&issue.status).category == Category::Done);
+            assert_eq!(
+                issue.resolved.is_some(),
+                site.status(&issue.status).category == Category::Done
+            );
             assert!(issue.updated >= issue.created);
         }
     }
@@ -762,15 +1259,32 @@ mod tests {
         let site = generate(&config(2_000));
         let issues: Vec<&Issue> = site.issues.values().collect();
         assert!(issues.iter().any(|i| i.histories.len() > 100));
-        assert!(issues.iter().any(|i| (41..=100).contains(&i.histories.len())));
+        assert!(
+            issues
+                .iter()
+                .any(|i| (41..=100).contains(&i.histories.len()))
+        );
         assert!(issues.iter().any(|i| i.comments.len() > 100));
-        assert!(issues.iter().any(|i| (21..=100).contains(&i.comments.len())));
+        assert!(
+            issues
+                .iter()
+                .any(|i| (21..=100).contains(&i.comments.len()))
+        );
         assert!(issues.iter().any(|i| i.assignee.is_none()));
-        assert!(issues.iter().any(|i| i.assignee.is_some_and(|a| !site.users[a].active)));
+        assert!(
+            issues
+                .iter()
+                .any(|i| i.assignee.is_some_and(|a| !site.users[a].active))
+        );
         assert!(issues.iter().any(|i| i.description.is_none()));
-        assert!(issues.iter().any(|i| i.due_date.is_none()) && issues.iter().any(|i| i.due_date.is_some()));
+        assert!(
+            issues.iter().any(|i| i.due_date.is_none())
+                && issues.iter().any(|i| i.due_date.is_some())
+        );
         assert!(site.links.iter().any(|l| l.type_id == "10004"));
-        for t in ["Story", "Bug", "Task", "Epic", "Sub-task", "Incident", "Change", "Tâche"] {
+        for t in [
+            "Story", "Bug", "Task", "Epic", "Sub-task", "Incident", "Change", "Tâche",
+        ] {
             let id = &site.issue_types.iter().find(|it| it.name == t).unwrap().id;
             assert!(issues.iter().any(|i| &i.issue_type == id), "no {t}");
         }

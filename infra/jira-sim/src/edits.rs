@@ -42,7 +42,9 @@ pub struct Edit {
 
 mod double_option {
     use serde::{Deserialize, Deserializer};
-    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    pub fn deserialize<'de, D: Deserializer<'de>>(
+        d: D,
+    ) -> Result<Option<Option<String>>, D::Error> {
         Ok(Some(Option::deserialize(d)?))
     }
 }
@@ -56,11 +58,15 @@ fn paragraph(text: &str) -> RichText {
 }
 
 fn user(site: &Site, who: &str) -> Result<usize, String> {
-    site.user_index(who).ok_or_else(|| format!("unknown user '{who}'"))
+    site.user_index(who)
+        .ok_or_else(|| format!("unknown user '{who}'"))
 }
 
 pub fn create(site: &mut Site, req: NewIssue) -> Result<u64, String> {
-    let project = site.project_by_key_or_id(&req.project).ok_or_else(|| format!("unknown project '{}'", req.project))?.clone();
+    let project = site
+        .project_by_key_or_id(&req.project)
+        .ok_or_else(|| format!("unknown project '{}'", req.project))?
+        .clone();
     let issue_type = match &req.issuetype {
         None => project.issue_types[0].clone(),
         Some(t) => project
@@ -71,11 +77,20 @@ pub fn create(site: &mut Site, req: NewIssue) -> Result<u64, String> {
             .ok_or_else(|| format!("issue type '{t}' is not used by project {}", project.key))?,
     };
     let assignee = req.assignee.as_deref().map(|a| user(site, a)).transpose()?;
-    let reporter = req.reporter.as_deref().map(|a| user(site, a)).transpose()?.unwrap_or(project.lead);
+    let reporter = req
+        .reporter
+        .as_deref()
+        .map(|a| user(site, a))
+        .transpose()?
+        .unwrap_or(project.lead);
     let now = now_ms();
     let id = site.next_issue_id;
     site.next_issue_id += 1;
-    let p = site.projects.iter_mut().find(|p| p.id == project.id).expect("found above");
+    let p = site
+        .projects
+        .iter_mut()
+        .find(|p| p.id == project.id)
+        .expect("found above");
     let number = p.next_number;
     p.next_number += 1;
     site.keys.insert(format!("{}-{number}", project.key), id);
@@ -114,10 +129,18 @@ pub fn create(site: &mut Site, req: NewIssue) -> Result<u64, String> {
 }
 
 pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
-    let id = site.find_issue(id_or_key).ok_or_else(|| format!("no issue '{id_or_key}'"))?.id;
+    let id = site
+        .find_issue(id_or_key)
+        .ok_or_else(|| format!("no issue '{id_or_key}'"))?
+        .id;
     let now = now_ms();
     let mut issue = site.issues[&id].clone();
-    let author = req.author.as_deref().map(|a| user(site, a)).transpose()?.unwrap_or(issue.reporter);
+    let author = req
+        .author
+        .as_deref()
+        .map(|a| user(site, a))
+        .transpose()?
+        .unwrap_or(issue.reporter);
     let mut items = Vec::new();
     if let Some(s) = &req.status {
         let workflow = &site.project(issue.project_id).statuses;
@@ -130,15 +153,39 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
         let from = site.status(&issue.status).clone();
         if to.id != from.id {
             if to.category == Category::Done && issue.resolution.is_none() {
-                items.push(plain("resolution", "resolution", false, None, None, Some("10000"), Some("Done")));
+                items.push(plain(
+                    "resolution",
+                    "resolution",
+                    false,
+                    None,
+                    None,
+                    Some("10000"),
+                    Some("Done"),
+                ));
                 issue.resolution = Some("10000".into());
                 issue.resolved = Some(now);
             } else if to.category != Category::Done && issue.resolution.is_some() {
-                items.push(plain("resolution", "resolution", false, Some("10000"), Some("Done"), None, None));
+                items.push(plain(
+                    "resolution",
+                    "resolution",
+                    false,
+                    Some("10000"),
+                    Some("Done"),
+                    None,
+                    None,
+                ));
                 issue.resolution = None;
                 issue.resolved = None;
             }
-            items.push(plain("status", "status", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+            items.push(plain(
+                "status",
+                "status",
+                false,
+                Some(&from.id),
+                Some(&from.name),
+                Some(&to.id),
+                Some(&to.name),
+            ));
             issue.status = to.id;
             issue.status_changed = now;
         }
@@ -146,40 +193,107 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
     if let Some(a) = &req.assignee {
         let to = a.as_deref().map(|a| user(site, a)).transpose()?;
         if to != issue.assignee {
-            items.push(ChangeItem { field: "assignee".into(), field_id: "assignee".into(), custom: false, values: ItemValues::User { from: issue.assignee, to } });
+            items.push(ChangeItem {
+                field: "assignee".into(),
+                field_id: "assignee".into(),
+                custom: false,
+                values: ItemValues::User {
+                    from: issue.assignee,
+                    to,
+                },
+            });
             issue.assignee = to;
         }
     }
     if let Some(s) = req.summary {
         let from = std::mem::replace(&mut issue.summary, s.clone());
-        items.push(plain("summary", "summary", false, None, Some(&from), None, Some(&s)));
+        items.push(plain(
+            "summary",
+            "summary",
+            false,
+            None,
+            Some(&from),
+            None,
+            Some(&s),
+        ));
     }
     if let Some(d) = req.description {
-        let from = issue.description.replace(paragraph(&d)).map(|t| plain_text(&t));
-        items.push(plain("description", "description", false, None, from.as_deref(), None, Some(&d)));
+        let from = issue
+            .description
+            .replace(paragraph(&d))
+            .map(|t| plain_text(&t));
+        items.push(plain(
+            "description",
+            "description",
+            false,
+            None,
+            from.as_deref(),
+            None,
+            Some(&d),
+        ));
     }
     if let Some(p) = req.story_points {
         let from = issue.story_points.replace(p).map(fmt_points);
-        items.push(plain("Story point estimate", &site.custom_fields.story_points, true, None, from.as_deref(), None, Some(&fmt_points(p))));
+        items.push(plain(
+            "Story point estimate",
+            &site.custom_fields.story_points,
+            true,
+            None,
+            from.as_deref(),
+            None,
+            Some(&fmt_points(p)),
+        ));
     }
     if let Some(mut labels) = req.labels {
         labels.sort();
         let from = std::mem::replace(&mut issue.labels, labels).join(" ");
-        items.push(plain("labels", "labels", false, None, Some(&from).filter(|s| !s.is_empty()).map(|s| s.as_str()), None, Some(&issue.labels.join(" "))));
+        items.push(plain(
+            "labels",
+            "labels",
+            false,
+            None,
+            Some(&from).filter(|s| !s.is_empty()).map(|s| s.as_str()),
+            None,
+            Some(&issue.labels.join(" ")),
+        ));
     }
     if let Some(p) = &req.priority {
-        let to = site.priorities.iter().find(|x| x.id == *p || x.name.eq_ignore_ascii_case(p)).ok_or_else(|| format!("unknown priority '{p}'"))?.clone();
+        let to = site
+            .priorities
+            .iter()
+            .find(|x| x.id == *p || x.name.eq_ignore_ascii_case(p))
+            .ok_or_else(|| format!("unknown priority '{p}'"))?
+            .clone();
         let from = Site::named(&site.priorities, &issue.priority).clone();
-        items.push(plain("priority", "priority", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+        items.push(plain(
+            "priority",
+            "priority",
+            false,
+            Some(&from.id),
+            Some(&from.name),
+            Some(&to.id),
+            Some(&to.name),
+        ));
         issue.priority = to.id;
     }
     if !items.is_empty() {
         site.next_history_id += 1;
-        issue.histories.push(History { id: site.next_history_id, author, created: now, items });
+        issue.histories.push(History {
+            id: site.next_history_id,
+            author,
+            created: now,
+            items,
+        });
     }
     if let Some(text) = req.comment {
         site.next_comment_id += 1;
-        issue.comments.push(Comment { id: site.next_comment_id, author, body: paragraph(&text), created: now, updated: now });
+        issue.comments.push(Comment {
+            id: site.next_comment_id,
+            author,
+            body: paragraph(&text),
+            created: now,
+            updated: now,
+        });
     }
     issue.updated = now;
     site.issues.insert(id, issue);
@@ -189,35 +303,75 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
 /// Moves an issue to another project: it gets a new key (the old one still resolves) and its
 /// changelog records the Key and project changes, as Jira's move does.
 pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<String, String> {
-    let id = site.find_issue(id_or_key).ok_or_else(|| format!("no issue '{id_or_key}'"))?.id;
-    let target = site.project_by_key_or_id(project).ok_or_else(|| format!("unknown project '{project}'"))?.clone();
+    let id = site
+        .find_issue(id_or_key)
+        .ok_or_else(|| format!("no issue '{id_or_key}'"))?
+        .id;
+    let target = site
+        .project_by_key_or_id(project)
+        .ok_or_else(|| format!("unknown project '{project}'"))?
+        .clone();
     let mut issue = site.issues[&id].clone();
     if issue.project_id == target.id {
         return Err(format!("issue is already in {}", target.key));
     }
     let source = site.project(issue.project_id).clone();
     let old_key = site.issue_key(&issue);
-    let p = site.projects.iter_mut().find(|p| p.id == target.id).expect("found above");
+    let p = site
+        .projects
+        .iter_mut()
+        .find(|p| p.id == target.id)
+        .expect("found above");
     let number = p.next_number;
     p.next_number += 1;
     let new_key = format!("{}-{number}", target.key);
     let now = now_ms();
     let mut items = vec![
-        plain("project", "project", false, Some(&source.id.to_string()), Some(&source.name), Some(&target.id.to_string()), Some(&target.name)),
+        plain(
+            "project",
+            "project",
+            false,
+            Some(&source.id.to_string()),
+            Some(&source.name),
+            Some(&target.id.to_string()),
+            Some(&target.name),
+        ),
         plain("Key", "", false, None, Some(&old_key), None, Some(&new_key)),
     ];
     // Keep the issue valid in its new project: map status by category, type if unsupported.
     if !target.statuses.contains(&issue.status) {
         let category = site.status(&issue.status).category;
-        let to = target.statuses.iter().map(|s| site.status(s)).find(|s| s.category == category).unwrap_or_else(|| site.status(&target.statuses[0])).clone();
+        let to = target
+            .statuses
+            .iter()
+            .map(|s| site.status(s))
+            .find(|s| s.category == category)
+            .unwrap_or_else(|| site.status(&target.statuses[0]))
+            .clone();
         let from = site.status(&issue.status).clone();
-        items.push(plain("status", "status", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+        items.push(plain(
+            "status",
+            "status",
+            false,
+            Some(&from.id),
+            Some(&from.name),
+            Some(&to.id),
+            Some(&to.name),
+        ));
         issue.status = to.id;
     }
     if !target.issue_types.contains(&issue.issue_type) {
         let from = site.issue_type(&issue.issue_type).clone();
         let to = site.issue_type(&target.issue_types[0]).clone();
-        items.push(plain("issuetype", "issuetype", false, Some(&from.id), Some(&from.name), Some(&to.id), Some(&to.name)));
+        items.push(plain(
+            "issuetype",
+            "issuetype",
+            false,
+            Some(&from.id),
+            Some(&from.name),
+            Some(&to.id),
+            Some(&to.name),
+        ));
         issue.issue_type = to.id;
     }
     issue.project_id = target.id;
@@ -226,7 +380,12 @@ pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<Str
     issue.fix_versions.clear();
     issue.parent = None;
     site.next_history_id += 1;
-    issue.histories.push(History { id: site.next_history_id, author: issue.reporter, created: now, items });
+    issue.histories.push(History {
+        id: site.next_history_id,
+        author: issue.reporter,
+        created: now,
+        items,
+    });
     issue.updated = now;
     site.keys.insert(new_key.clone(), id);
     site.issues.insert(id, issue);
@@ -237,18 +396,27 @@ pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<Str
 /// Deletes an issue for good: no tombstone, no changelog entry (as in Jira); its links and its
 /// sub-tasks' parent references go with it.
 pub fn delete(site: &mut Site, id_or_key: &str) -> Result<(), String> {
-    let id = site.find_issue(id_or_key).ok_or_else(|| format!("no issue '{id_or_key}'"))?.id;
+    let id = site
+        .find_issue(id_or_key)
+        .ok_or_else(|| format!("no issue '{id_or_key}'"))?
+        .id;
     site.issues.remove(&id);
     site.keys.retain(|_, v| *v != id);
     site.links.retain(|l| l.inward != id && l.outward != id);
     // Sub-tasks are deleted with their parent; an epic's children just lose their parent.
-    let children: Vec<u64> = site.issues.values().filter(|i| i.parent == Some(id)).map(|i| i.id).collect();
+    let children: Vec<u64> = site
+        .issues
+        .values()
+        .filter(|i| i.parent == Some(id))
+        .map(|i| i.id)
+        .collect();
     let now = now_ms();
     for child in children {
         if site.issue_type(&site.issues[&child].issue_type).subtask {
             site.issues.remove(&child);
             site.keys.retain(|_, v| *v != child);
-            site.links.retain(|l| l.inward != child && l.outward != child);
+            site.links
+                .retain(|l| l.inward != child && l.outward != child);
         } else if let Some(c) = site.issues.get_mut(&child) {
             c.parent = None;
             c.updated = now;

@@ -9,7 +9,11 @@ use clap::Parser;
 use jira_sim::{DatasetConfig, Mode, Settings, SimConfig};
 
 #[derive(Parser, Debug)]
-#[command(name = "jira-sim", version, about = "A Jira Cloud / Data Center REST API simulator")]
+#[command(
+    name = "jira-sim",
+    version,
+    about = "A Jira Cloud / Data Center REST API simulator"
+)]
 struct Args {
     /// Address to listen on (loopback only unless you mean otherwise).
     #[arg(long, default_value = "127.0.0.1:8080")]
@@ -53,10 +57,16 @@ struct Args {
 async fn main() -> anyhow::Result<()> {
     let args = Args::parse();
     if !(0.0..=1.0).contains(&args.fault_rate) {
-        anyhow::bail!("--fault-rate must be between 0 and 1, got {}", args.fault_rate);
+        anyhow::bail!(
+            "--fault-rate must be between 0 and 1, got {}",
+            args.fault_rate
+        );
     }
     if !(0.0..=1.0).contains(&args.drop_share) {
-        anyhow::bail!("--drop-share must be between 0 and 1, got {}", args.drop_share);
+        anyhow::bail!(
+            "--drop-share must be between 0 and 1, got {}",
+            args.drop_share
+        );
     }
     let config = SimConfig {
         dataset: DatasetConfig {
@@ -77,7 +87,9 @@ async fn main() -> anyhow::Result<()> {
         },
         addr: args.addr,
     };
-    let sim = jira_sim::start(config).await.with_context(|| format!("cannot listen on {}", args.addr))?;
+    let sim = jira_sim::start(config)
+        .await
+        .with_context(|| format!("cannot listen on {}", args.addr))?;
     println!("{}", jira_sim::describe(&sim));
     tokio::signal::ctrl_c().await?;
     sim.stop().await;

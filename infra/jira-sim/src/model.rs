@@ -383,7 +383,8 @@ impl Site {
             None => false,
             Some(u) => {
                 let user = &self.users[u];
-                !user.denied.contains("BROWSE_PROJECTS") && !user.hidden_projects.contains(&project.key)
+                !user.denied.contains("BROWSE_PROJECTS")
+                    && !user.hidden_projects.contains(&project.key)
             }
         }
     }

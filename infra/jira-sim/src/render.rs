@@ -36,15 +36,37 @@ pub struct FieldSelection {
 /// Every field the simulator knows, with whether `*navigable` includes it.
 pub fn known_fields(site: &Site) -> Vec<(String, bool)> {
     let mut v: Vec<(String, bool)> = [
-        "summary", "status", "issuetype", "project", "priority", "assignee", "reporter", "creator", "created", "updated",
-        "resolutiondate", "resolution", "labels", "components", "fixVersions", "duedate", "description", "parent",
-        "issuelinks", "subtasks", "statuscategorychangedate",
+        "summary",
+        "status",
+        "issuetype",
+        "project",
+        "priority",
+        "assignee",
+        "reporter",
+        "creator",
+        "created",
+        "updated",
+        "resolutiondate",
+        "resolution",
+        "labels",
+        "components",
+        "fixVersions",
+        "duedate",
+        "description",
+        "parent",
+        "issuelinks",
+        "subtasks",
+        "statuscategorychangedate",
     ]
     .iter()
     .map(|f| (f.to_string(), true))
     .collect();
     v.push(("comment".into(), false));
-    for id in [&site.custom_fields.story_points, &site.custom_fields.sprint, &site.custom_fields.severity] {
+    for id in [
+        &site.custom_fields.story_points,
+        &site.custom_fields.sprint,
+        &site.custom_fields.severity,
+    ] {
         v.push((id.clone(), true));
     }
     v
@@ -54,7 +76,16 @@ impl FieldSelection {
     /// Parses `fields` values (each may itself be comma-separated). `default` applies when none.
     pub fn parse<S: AsRef<str>>(values: &[S], default: &str) -> Self {
         let mut sel = FieldSelection::default();
-        let mut tokens: Vec<String> = values.iter().flat_map(|v| v.as_ref().split(',').map(|s| s.trim().to_string()).collect::<Vec<_>>()).filter(|s| !s.is_empty()).collect();
+        let mut tokens: Vec<String> = values
+            .iter()
+            .flat_map(|v| {
+                v.as_ref()
+                    .split(',')
+                    .map(|s| s.trim().to_string())
+                    .collect::<Vec<_>>()
+            })
+            .filter(|s| !s.is_empty())
+            .collect();
         if tokens.is_empty() {
             tokens = default.split(',').map(String::from).collect();
         }
@@ -74,7 +105,8 @@ impl FieldSelection {
     }
 
     pub fn wants(&self, field: &str, navigable: bool) -> bool {
-        !self.exclude.contains(field) && (self.all || (self.navigable && navigable) || self.include.contains(field))
+        !self.exclude.contains(field)
+            && (self.all || (self.navigable && navigable) || self.include.contains(field))
     }
 
     /// True when only identity is requested (`id`, `key`): Jira then allows far larger pages.
@@ -84,7 +116,11 @@ impl FieldSelection {
 
     /// The concrete field ids this selection asks for.
     pub fn requested(&self, site: &Site) -> Vec<String> {
-        known_fields(site).into_iter().filter(|(f, nav)| self.wants(f, *nav)).map(|(f, _)| f).collect()
+        known_fields(site)
+            .into_iter()
+            .filter(|(f, nav)| self.wants(f, *nav))
+            .map(|(f, _)| f)
+            .collect()
     }
 }
 
@@ -93,7 +129,11 @@ pub const COMMENT_EMBED_LIMIT: usize = 20;
 
 impl Renderer<'_> {
     pub fn time(&self, ms: i64) -> String {
-        let t = self.zone.timestamp_millis_opt(ms).single().expect("valid instant");
+        let t = self
+            .zone
+            .timestamp_millis_opt(ms)
+            .single()
+            .expect("valid instant");
         shared::jira_time::format(&t)
     }
 
@@ -240,8 +280,14 @@ impl Renderer<'_> {
                 .collect();
         }
         if expand.contains("insight") {
-            let (count, last) = self.site.issues.values().filter(|i| i.project_id == p.id).fold((0, 0), |(c, l), i| (c + 1, l.max(i.updated)));
-            v["insight"] = json!({"totalIssueCount": count, "lastIssueUpdateTime": self.time(last)});
+            let (count, last) = self
+                .site
+                .issues
+                .values()
+                .filter(|i| i.project_id == p.id)
+                .fold((0, 0), |(c, l), i| (c + 1, l.max(i.updated)));
+            v["insight"] =
+                json!({"totalIssueCount": count, "lastIssueUpdateTime": self.time(last)});
         }
         v
     }
@@ -381,7 +427,17 @@ impl Renderer<'_> {
 
     fn item(&self, i: &ChangeItem) -> Value {
         let (from, from_string, to, to_string) = match &i.values {
-            ItemValues::Plain { from, from_string, to, to_string } => (from.clone(), from_string.clone(), to.clone(), to_string.clone()),
+            ItemValues::Plain {
+                from,
+                from_string,
+                to,
+                to_string,
+            } => (
+                from.clone(),
+                from_string.clone(),
+                to.clone(),
+                to_string.clone(),
+            ),
             ItemValues::User { from, to } => (
                 from.map(|u| self.user_value(u)),
                 from.map(|u| self.site.users[u].display_name.clone()),
@@ -402,25 +458,50 @@ impl Renderer<'_> {
     }
 
     /// An `IssueBean`. `changelog_limit`: how many newest histories `expand=changelog` embeds.
-    pub fn issue(&self, issue: &Issue, sel: &FieldSelection, expand_changelog: bool, now_ms: i64, changelog_limit: usize, comment_limit: usize) -> Value {
+    pub fn issue(
+        &self,
+        issue: &Issue,
+        sel: &FieldSelection,
+        expand_changelog: bool,
+        now_ms: i64,
+        changelog_limit: usize,
+        comment_limit: usize,
+    ) -> Value {
         let mut v = Map::new();
         if sel.id_only() && !sel.include.contains("key") && !expand_changelog {
             v.insert("id".into(), json!(issue.id.to_string()));
             return Value::Object(v);
         }
-        v.insert("expand".into(), json!("renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"));
+        v.insert(
+            "expand".into(),
+            json!(
+                "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+            ),
+        );
         v.insert("id".into(), json!(issue.id.to_string()));
-        v.insert("self".into(), json!(format!("{}/rest/api/3/issue/{}", self.base, issue.id)));
+        v.insert(
+            "self".into(),
+            json!(format!("{}/rest/api/3/issue/{}", self.base, issue.id)),
+        );
         v.insert("key".into(), json!(self.site.issue_key(issue)));
         let mut fields = Map::new();
         for f in sel.requested(self.site) {
-            fields.insert(f.clone(), self.field_value(issue, &f, now_ms, comment_limit));
+            fields.insert(
+                f.clone(),
+                self.field_value(issue, &f, now_ms, comment_limit),
+            );
         }
         if !sel.id_only() {
             v.insert("fields".into(), Value::Object(fields));
         }
         if expand_changelog {
-            let newest: Vec<Value> = issue.histories.iter().rev().take(changelog_limit).map(|h| self.history(h)).collect();
+            let newest: Vec<Value> = issue
+                .histories
+                .iter()
+                .rev()
+                .take(changelog_limit)
+                .map(|h| self.history(h))
+                .collect();
             v.insert("changelog".into(), json!({"startAt": 0, "maxResults": newest.len(), "total": issue.histories.len(), "histories": newest}));
         }
         Value::Object(v)
@@ -429,7 +510,11 @@ impl Renderer<'_> {
 
 /// Agile API dates are ISO 8601 in UTC with a `Z`.
 fn iso(ms: i64) -> String {
-    chrono::Utc.timestamp_millis_opt(ms).single().map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string()).unwrap_or_default()
+    chrono::Utc
+        .timestamp_millis_opt(ms)
+        .single()
+        .map(|t| t.format("%Y-%m-%dT%H:%M:%S%.3fZ").to_string())
+        .unwrap_or_default()
 }
 
 fn text_node(s: &str) -> Value {
@@ -470,7 +555,11 @@ pub fn wiki(text: &RichText) -> String {
                 None => s.clone(),
             },
             Block::Heading(level, s) => format!("h{level}. {s}"),
-            Block::Bullets(items) => items.iter().map(|i| format!("* {i}")).collect::<Vec<_>>().join("\n"),
+            Block::Bullets(items) => items
+                .iter()
+                .map(|i| format!("* {i}"))
+                .collect::<Vec<_>>()
+                .join("\n"),
             Block::Code(s) => format!("{{code:bash}}\n{s}\n{{code}}"),
         })
         .collect::<Vec<_>>()

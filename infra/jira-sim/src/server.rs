@@ -43,15 +43,22 @@ pub struct Auth {
 }
 
 pub fn identify(site: &Site, headers: &HeaderMap) -> Auth {
-    let anonymous = Auth { user: None, failed: false };
-    let failed = Auth { user: None, failed: true };
+    let anonymous = Auth {
+        user: None,
+        failed: false,
+    };
+    let failed = Auth {
+        user: None,
+        failed: true,
+    };
     let Some(value) = headers.get("authorization").and_then(|v| v.to_str().ok()) else {
         return anonymous;
     };
     let (scheme, credentials) = value.split_once(' ').unwrap_or((value, ""));
     let find = |login: &str, token: &str, allowed: &[CredentialKind]| {
         site.users.iter().position(|u| {
-            (u.email.eq_ignore_ascii_case(login) || (site.mode == Mode::DataCenter && u.name == login))
+            (u.email.eq_ignore_ascii_case(login)
+                || (site.mode == Mode::DataCenter && u.name == login))
                 && u.active
                 && matches!(&u.credential, Some((kind, t)) if t == token && allowed.contains(kind))
         })
@@ -71,7 +78,10 @@ pub fn identify(site: &Site, headers: &HeaderMap) -> Auth {
         _ => None,
     };
     match user {
-        Some(u) => Auth { user: Some(u), failed: false },
+        Some(u) => Auth {
+            user: Some(u),
+            failed: false,
+        },
         None => failed,
     }
 }
@@ -79,15 +89,25 @@ pub fn identify(site: &Site, headers: &HeaderMap) -> Auth {
 /// 401 as Jira sends it for missing or rejected credentials.
 pub fn unauthorized(auth: &Auth) -> Response {
     let mut r = (StatusCode::UNAUTHORIZED, Json(json!({"message": "Client must be authenticated to access this resource.", "status-code": 401}))).into_response();
-    r.headers_mut().insert("www-authenticate", HeaderValue::from_static("OAuth realm=\"https%3A%2F%2Fsite.atlassian.net\""));
+    r.headers_mut().insert(
+        "www-authenticate",
+        HeaderValue::from_static("OAuth realm=\"https%3A%2F%2Fsite.atlassian.net\""),
+    );
     if auth.failed {
-        r.headers_mut().insert("x-seraph-loginreason", HeaderValue::from_static("AUTHENTICATED_FAILED"));
+        r.headers_mut().insert(
+            "x-seraph-loginreason",
+            HeaderValue::from_static("AUTHENTICATED_FAILED"),
+        );
     }
     r
 }
 
 pub fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    (status, Json(json!({"errorMessages": [message.into()], "errors": {}}))).into_response()
+    (
+        status,
+        Json(json!({"errorMessages": [message.into()], "errors": {}})),
+    )
+        .into_response()
 }
 
 /// Counting, logging, latency, rate limiting and faults for every Jira API request.
@@ -95,10 +115,16 @@ async fn control_layer(State(state): State<Shared>, request: Request, next: Next
     let endpoint = format!(
         "{} {}",
         request.method(),
-        request.extensions().get::<MatchedPath>().map(|m| m.as_str().to_string()).unwrap_or_else(|| request.uri().path().to_string())
+        request
+            .extensions()
+            .get::<MatchedPath>()
+            .map(|m| m.as_str().to_string())
+            .unwrap_or_else(|| request.uri().path().to_string())
     );
     let (parts, body) = request.into_parts();
-    let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024).await.unwrap_or_default();
+    let bytes = axum::body::to_bytes(body, 16 * 1024 * 1024)
+        .await
+        .unwrap_or_default();
     let mut entry = LogEntry {
         method: parts.method.to_string(),
         path: parts.uri.path().to_string(),
@@ -120,7 +146,10 @@ async fn control_layer(State(state): State<Shared>, request: Request, next: Next
         }
     };
     if auth.failed {
-        response.headers_mut().insert("x-seraph-loginreason", HeaderValue::from_static("AUTHENTICATED_FAILED"));
+        response.headers_mut().insert(
+            "x-seraph-loginreason",
+            HeaderValue::from_static("AUTHENTICATED_FAILED"),
+        );
     }
     entry.status = response.status().as_u16();
     state.control.record(endpoint, entry);
@@ -147,17 +176,29 @@ pub fn router(state: Shared) -> Router {
             .route(&format!("{p}/field"), get(api::fields))
             .route(&format!("{p}/status"), get(api::statuses))
             .route(&format!("{p}/statuscategory"), get(api::status_categories))
-            .route(&format!("{p}/search"), get(api::legacy_search_get).post(api::legacy_search_post))
+            .route(
+                &format!("{p}/search"),
+                get(api::legacy_search_get).post(api::legacy_search_post),
+            )
             .route(&format!("{p}/issue/{{key}}"), get(api::issue))
             .route(&format!("{p}/issue/{{key}}/comment"), get(api::comments))
             .route(&format!("{p}/jql/parse"), post(api::jql_parse));
         jira = match mode {
             Mode::Cloud => jira
-                .route(&format!("{p}/search/jql"), get(api::search_get).post(api::search_post))
-                .route(&format!("{p}/search/approximate-count"), post(api::approximate_count))
+                .route(
+                    &format!("{p}/search/jql"),
+                    get(api::search_get).post(api::search_post),
+                )
+                .route(
+                    &format!("{p}/search/approximate-count"),
+                    post(api::approximate_count),
+                )
                 .route(&format!("{p}/issue/bulkfetch"), post(api::bulk_fetch))
                 .route(&format!("{p}/issue/{{key}}/changelog"), get(api::changelog))
-                .route(&format!("{p}/changelog/bulkfetch"), post(api::changelog_bulk))
+                .route(
+                    &format!("{p}/changelog/bulkfetch"),
+                    post(api::changelog_bulk),
+                )
                 .route(&format!("{p}/user/bulk"), get(api::user_bulk))
                 .route(&format!("{p}/users/search"), get(api::users_search)),
             Mode::DataCenter => jira.route(&format!("{p}/user/search"), get(api::users_search)),
@@ -207,16 +248,35 @@ impl Drop for SimHandle {
 }
 
 /// Serves `site` on `addr` (use `127.0.0.1:0` for a free port) until the handle is dropped.
-pub async fn serve(site: Site, settings: Settings, seed: u64, addr: SocketAddr) -> anyhow::Result<SimHandle> {
+pub async fn serve(
+    site: Site,
+    settings: Settings,
+    seed: u64,
+    addr: SocketAddr,
+) -> anyhow::Result<SimHandle> {
     let listener = TcpListener::bind(addr).await?;
     let local = listener.local_addr()?;
     let base_url = format!("http://{local}");
-    let state = Arc::new(SimState { site: RwLock::new(site), control: Control::new(settings, seed), base_url: OnceLock::new(), seed });
+    let state = Arc::new(SimState {
+        site: RwLock::new(site),
+        control: Control::new(settings, seed),
+        base_url: OnceLock::new(),
+        seed,
+    });
     let _ = state.base_url.set(base_url.clone());
     let app = router(state.clone());
     let (tx, rx) = tokio::sync::oneshot::channel::<()>();
     let task = tokio::spawn(async move {
-        let _ = axum::serve(listener, app).with_graceful_shutdown(async { let _ = rx.await; }).await;
+        let _ = axum::serve(listener, app)
+            .with_graceful_shutdown(async {
+                let _ = rx.await;
+            })
+            .await;
     });
-    Ok(SimHandle { base_url, state, shutdown: Some(tx), task: Some(task) })
+    Ok(SimHandle {
+        base_url,
+        state,
+        shutdown: Some(tx),
+        task: Some(task),
+    })
 }

@@ -120,10 +120,14 @@ fn value_missing(value: &str, field: &str) -> String {
 /// Checks a parsed query against the site. `Err` holds Jira's messages; `Ok` is ready to run.
 pub fn compile(query: &Query, site: &Site, ctx: SearchContext) -> Result<Compiled, Vec<String>> {
     let mut errors = Vec::new();
-    let pred = query.clause.as_ref().map(|c| clause(c, site, ctx, &mut errors));
+    let pred = query
+        .clause
+        .as_ref()
+        .map(|c| clause(c, site, ctx, &mut errors));
     let mut order = Vec::new();
     for o in &query.order_by {
-        match field(&o.field, site).and_then(|f| comparator(f, o.descending.unwrap_or(false), site)) {
+        match field(&o.field, site).and_then(|f| comparator(f, o.descending.unwrap_or(false), site))
+        {
             Some(c) => order.push(c),
             None => errors.push(format!("Not able to sort using field '{}'.", o.field)),
         }
@@ -149,7 +153,11 @@ fn clause(c: &Clause, site: &Site, ctx: SearchContext, errors: &mut Vec<String>)
             let p = clause(inner, site, ctx, errors);
             Box::new(move |s, i| !p(s, i))
         }
-        Clause::Term { field: name, operator, operand } => match term(name, operator, operand, site, ctx) {
+        Clause::Term {
+            field: name,
+            operator,
+            operand,
+        } => match term(name, operator, operand, site, ctx) {
             Ok(p) => p,
             Err(e) => {
                 errors.push(e);
@@ -175,24 +183,46 @@ fn operand_text(o: &Operand) -> String {
     }
 }
 
-fn term(name: &str, op: &Operator, operand: &Operand, site: &Site, ctx: SearchContext) -> Result<Pred, String> {
+fn term(
+    name: &str,
+    op: &Operator,
+    operand: &Operand,
+    site: &Site,
+    ctx: SearchContext,
+) -> Result<Pred, String> {
     let f = field(name, site).ok_or_else(|| field_missing(name))?;
     let unsupported = || format!("The operator '{op}' is not supported by the '{name}' field.");
     let list_op = matches!(op, Operator::In | Operator::NotIn);
-    if list_op != matches!(operand, Operand::List(_)) && !matches!(operand, Operand::Function { .. }) && !matches!(op, Operator::Is | Operator::IsNot) {
+    if list_op != matches!(operand, Operand::List(_))
+        && !matches!(operand, Operand::Function { .. })
+        && !matches!(op, Operator::Is | Operator::IsNot)
+    {
         return Err(if list_op {
-            format!("Operator '{op}' does not support the non-list value '\"{}\"' for field '{name}'.", operand_text(operand))
+            format!(
+                "Operator '{op}' does not support the non-list value '\"{}\"' for field '{name}'.",
+                operand_text(operand)
+            )
         } else {
-            format!("Operator '{op}' does not support the list value '{}' for field '{name}'.", operand_text(operand))
+            format!(
+                "Operator '{op}' does not support the list value '{}' for field '{name}'.",
+                operand_text(operand)
+            )
         });
     }
     if matches!(op, Operator::Is | Operator::IsNot) && *operand != Operand::Empty {
-        return Err(format!("The operator '{op}' only supports EMPTY or NULL for field '{name}'."));
+        return Err(format!(
+            "The operator '{op}' only supports EMPTY or NULL for field '{name}'."
+        ));
     }
     match f {
-        Field::Created | Field::Updated | Field::Resolved | Field::DueDate => date_term(f, name, op, operand, ctx),
+        Field::Created | Field::Updated | Field::Resolved | Field::DueDate => {
+            date_term(f, name, op, operand, ctx)
+        }
         Field::Summary | Field::Description | Field::Text => {
-            if !matches!(op, Operator::Like | Operator::NotLike | Operator::Is | Operator::IsNot) {
+            if !matches!(
+                op,
+                Operator::Like | Operator::NotLike | Operator::Is | Operator::IsNot
+            ) {
                 return Err(unsupported());
             }
             if matches!(op, Operator::Is | Operator::IsNot) {
@@ -212,11 +242,9 @@ fn term(name: &str, op: &Operator, operand: &Operand, site: &Site, ctx: SearchCo
                 if f != Field::Description {
                     hay.push_str(&i.summary);
                 }
-                if f != Field::Summary {
-                    if let Some(d) = &i.description {
-                        hay.push(' ');
-                        hay.push_str(&crate::model::plain_text(d));
-                    }
+                if let Some(d) = i.description.as_ref().filter(|_| f != Field::Summary) {
+                    hay.push(' ');
+                    hay.push_str(&crate::model::plain_text(d));
                 }
                 if f == Field::Text {
                     for c in &i.comments {
@@ -229,7 +257,15 @@ fn term(name: &str, op: &Operator, operand: &Operand, site: &Site, ctx: SearchCo
         }
         Field::Key | Field::Id => key_term(f, name, op, operand, site, ctx),
         _ => {
-            if matches!(op, Operator::Gt | Operator::Ge | Operator::Lt | Operator::Le | Operator::Like | Operator::NotLike) {
+            if matches!(
+                op,
+                Operator::Gt
+                    | Operator::Ge
+                    | Operator::Lt
+                    | Operator::Le
+                    | Operator::Like
+                    | Operator::NotLike
+            ) {
                 return Err(unsupported());
             }
             let mut wanted: HashSet<String> = HashSet::new();
@@ -253,7 +289,11 @@ fn term(name: &str, op: &Operator, operand: &Operand, site: &Site, ctx: SearchCo
                 let values = current_values(f, s, i);
                 let hit = (empty && values.is_empty()) || values.iter().any(|v| wanted.contains(v));
                 // Jira: `!=` and `NOT IN` never match issues whose field is EMPTY.
-                if positive { hit } else { !hit && (empty || !values.is_empty()) }
+                if positive {
+                    hit
+                } else {
+                    !hit && (empty || !values.is_empty())
+                }
             }))
         }
     }
@@ -286,8 +326,15 @@ fn resolve(f: Field, o: &Operand, site: &Site, ctx: SearchContext) -> Vec<String
         Operand::Function { name, .. } if name.eq_ignore_ascii_case("currentUser") => {
             return ctx.user.map(|u| u.to_string()).into_iter().collect();
         }
-        Operand::Function { name, .. } if f == Field::Sprint && name.eq_ignore_ascii_case("openSprints") => {
-            return site.sprints.iter().filter(|s| s.state(ctx.now_ms) == "active").map(|s| s.id.to_string()).collect();
+        Operand::Function { name, .. }
+            if f == Field::Sprint && name.eq_ignore_ascii_case("openSprints") =>
+        {
+            return site
+                .sprints
+                .iter()
+                .filter(|s| s.state(ctx.now_ms) == "active")
+                .map(|s| s.id.to_string())
+                .collect();
         }
         _ => return Vec::new(),
     };
@@ -300,21 +347,67 @@ fn resolve(f: Field, o: &Operand, site: &Site, ctx: SearchContext) -> Vec<String
             .filter(|p| site.can_browse(ctx.user, p))
             .map(|p| p.id.to_string())
             .collect(),
-        Field::IssueType => site.issue_types.iter().filter(|t| eq(&t.name) || t.id == text).map(|t| t.id.clone()).collect(),
-        Field::Status => site.statuses.iter().filter(|s| eq(&s.name) || s.id == text).map(|s| s.id.clone()).collect(),
+        Field::IssueType => site
+            .issue_types
+            .iter()
+            .filter(|t| eq(&t.name) || t.id == text)
+            .map(|t| t.id.clone())
+            .collect(),
+        Field::Status => site
+            .statuses
+            .iter()
+            .filter(|s| eq(&s.name) || s.id == text)
+            .map(|s| s.id.clone())
+            .collect(),
         Field::StatusCategory => Category::ALL
             .iter()
             .filter(|c| eq(c.name()) || eq(c.key()) || c.id().to_string() == text)
             .map(|c| c.id().to_string())
             .collect(),
-        Field::Priority => site.priorities.iter().filter(|p| eq(&p.name) || p.id == text).map(|p| p.id.clone()).collect(),
-        Field::Resolution => site.resolutions.iter().filter(|r| eq(&r.name) || r.id == text).map(|r| r.id.clone()).collect(),
+        Field::Priority => site
+            .priorities
+            .iter()
+            .filter(|p| eq(&p.name) || p.id == text)
+            .map(|p| p.id.clone())
+            .collect(),
+        Field::Resolution => site
+            .resolutions
+            .iter()
+            .filter(|r| eq(&r.name) || r.id == text)
+            .map(|r| r.id.clone())
+            .collect(),
         Field::Labels => vec![text.clone()],
-        Field::Assignee | Field::Reporter => site.user_index(&text).map(|u| u.to_string()).into_iter().collect(),
-        Field::Parent => site.find_issue(&text).filter(|i| site.can_see_issue(ctx.user, i)).map(|i| i.id.to_string()).into_iter().collect(),
-        Field::Sprint => site.sprints.iter().filter(|s| eq(&s.name) || s.id.to_string() == text).map(|s| s.id.to_string()).collect(),
-        Field::Component => site.projects.iter().flat_map(|p| &p.components).filter(|c| eq(&c.name) || c.id == text).map(|c| c.id.clone()).collect(),
-        Field::FixVersion => site.projects.iter().flat_map(|p| &p.versions).filter(|v| eq(&v.name) || v.id == text).map(|v| v.id.clone()).collect(),
+        Field::Assignee | Field::Reporter => site
+            .user_index(&text)
+            .map(|u| u.to_string())
+            .into_iter()
+            .collect(),
+        Field::Parent => site
+            .find_issue(&text)
+            .filter(|i| site.can_see_issue(ctx.user, i))
+            .map(|i| i.id.to_string())
+            .into_iter()
+            .collect(),
+        Field::Sprint => site
+            .sprints
+            .iter()
+            .filter(|s| eq(&s.name) || s.id.to_string() == text)
+            .map(|s| s.id.to_string())
+            .collect(),
+        Field::Component => site
+            .projects
+            .iter()
+            .flat_map(|p| &p.components)
+            .filter(|c| eq(&c.name) || c.id == text)
+            .map(|c| c.id.clone())
+            .collect(),
+        Field::FixVersion => site
+            .projects
+            .iter()
+            .flat_map(|p| &p.versions)
+            .filter(|v| eq(&v.name) || v.id == text)
+            .map(|v| v.id.clone())
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -331,9 +424,21 @@ fn compare(op: &Operator, o: Ordering) -> bool {
     }
 }
 
-fn key_term(f: Field, name: &str, op: &Operator, operand: &Operand, site: &Site, ctx: SearchContext) -> Result<Pred, String> {
-    if matches!(op, Operator::Like | Operator::NotLike | Operator::Is | Operator::IsNot) {
-        return Err(format!("The operator '{op}' is not supported by the '{name}' field."));
+fn key_term(
+    f: Field,
+    name: &str,
+    op: &Operator,
+    operand: &Operand,
+    site: &Site,
+    ctx: SearchContext,
+) -> Result<Pred, String> {
+    if matches!(
+        op,
+        Operator::Like | Operator::NotLike | Operator::Is | Operator::IsNot
+    ) {
+        return Err(format!(
+            "The operator '{op}' is not supported by the '{name}' field."
+        ));
     }
     // Each literal becomes (project id, number) for keys, or an id.
     let mut targets = Vec::new();
@@ -346,8 +451,19 @@ fn key_term(f: Field, name: &str, op: &Operator, operand: &Operand, site: &Site,
             match (site.project_by_key_or_id(project), number.parse::<u64>()) {
                 (Some(p), Ok(n)) if site.can_browse(ctx.user, p) => {
                     // An old key of a moved issue resolves to the issue's current key.
-                    match site.keys.get(&text.to_ascii_uppercase()).and_then(|id| site.issues.get(id)) {
-                        Some(i) if matches!(op, Operator::Eq | Operator::In | Operator::Ne | Operator::NotIn) => Some((i.project_id, i.number)),
+                    match site
+                        .keys
+                        .get(&text.to_ascii_uppercase())
+                        .and_then(|id| site.issues.get(id))
+                    {
+                        Some(i)
+                            if matches!(
+                                op,
+                                Operator::Eq | Operator::In | Operator::Ne | Operator::NotIn
+                            ) =>
+                        {
+                            Some((i.project_id, i.number))
+                        }
                         _ => Some((p.id, n)),
                     }
                 }
@@ -357,8 +473,16 @@ fn key_term(f: Field, name: &str, op: &Operator, operand: &Operand, site: &Site,
         match target {
             Some(t) => targets.push(t),
             None if ctx.user.is_none() => targets.push((u64::MAX, u64::MAX)),
-            None if f == Field::Id => return Err(format!("The value '{text}' is not valid for the field 'id'.")),
-            None => return Err(format!("An issue with key '{text}' does not exist for field '{name}'.")),
+            None if f == Field::Id => {
+                return Err(format!(
+                    "The value '{text}' is not valid for the field 'id'."
+                ));
+            }
+            None => {
+                return Err(format!(
+                    "An issue with key '{text}' does not exist for field '{name}'."
+                ));
+            }
         }
     }
     let op = op.clone();
@@ -374,20 +498,38 @@ fn key_term(f: Field, name: &str, op: &Operator, operand: &Operand, site: &Site,
                 compare(&op, i.number.cmp(&number))
             }
         };
-        if negative { targets.iter().all(test) } else { targets.iter().any(test) }
+        if negative {
+            targets.iter().all(test)
+        } else {
+            targets.iter().any(test)
+        }
     }))
 }
 
-fn date_term(f: Field, name: &str, op: &Operator, operand: &Operand, ctx: SearchContext) -> Result<Pred, String> {
+fn date_term(
+    f: Field,
+    name: &str,
+    op: &Operator,
+    operand: &Operand,
+    ctx: SearchContext,
+) -> Result<Pred, String> {
     if matches!(op, Operator::Like | Operator::NotLike) {
-        return Err(format!("The operator '{op}' is not supported by the '{name}' field."));
+        return Err(format!(
+            "The operator '{op}' is not supported by the '{name}' field."
+        ));
     }
     let get = move |i: &Issue| -> Option<i64> {
         match f {
             Field::Created => Some(i.created),
             Field::Updated => Some(i.updated),
             Field::Resolved => i.resolved,
-            _ => i.due_date.map(|d| ctx.zone.from_local_datetime(&d.and_time(NaiveTime::MIN)).earliest().map(|t| t.timestamp_millis()).unwrap_or(0)),
+            _ => i.due_date.map(|d| {
+                ctx.zone
+                    .from_local_datetime(&d.and_time(NaiveTime::MIN))
+                    .earliest()
+                    .map(|t| t.timestamp_millis())
+                    .unwrap_or(0)
+            }),
         }
     };
     if *operand == Operand::Empty {
@@ -399,7 +541,10 @@ fn date_term(f: Field, name: &str, op: &Operator, operand: &Operand, ctx: Search
         instants.push(date_value(lit, name, ctx)?);
     }
     let op = op.clone();
-    let exact = matches!(op, Operator::Eq | Operator::Ne | Operator::In | Operator::NotIn);
+    let exact = matches!(
+        op,
+        Operator::Eq | Operator::Ne | Operator::In | Operator::NotIn
+    );
     let negative = matches!(op, Operator::Ne | Operator::NotIn);
     Ok(Box::new(move |_, i| {
         let Some(t) = get(i) else { return false };
@@ -412,18 +557,28 @@ fn date_term(f: Field, name: &str, op: &Operator, operand: &Operand, ctx: Search
                 compare(&op, t.cmp(at))
             }
         };
-        if negative { instants.iter().all(test) } else { instants.iter().any(test) }
+        if negative {
+            instants.iter().all(test)
+        } else {
+            instants.iter().any(test)
+        }
     }))
 }
 
 /// Reads one date operand as an instant (epoch ms).
 pub fn date_value(o: &Operand, field: &str, ctx: SearchContext) -> Result<i64, String> {
     let invalid = |v: &str| {
-        format!("Date value '{v}' for field '{field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'.")
+        format!(
+            "Date value '{v}' for field '{field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
+        )
     };
     let text = match o {
         Operand::Value { text, .. } => text.trim().to_string(),
-        Operand::Function { name, args } => return date_function(name, args, ctx).ok_or_else(|| format!("Unable to find JQL function '{name}({})'.", args.join(","))),
+        Operand::Function { name, args } => {
+            return date_function(name, args, ctx).ok_or_else(|| {
+                format!("Unable to find JQL function '{name}({})'.", args.join(","))
+            });
+        }
         _ => return Err(invalid(&operand_text(o))),
     };
     if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
@@ -435,13 +590,22 @@ pub fn date_value(o: &Operand, field: &str, ctx: SearchContext) -> Result<i64, S
     let local = ["%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"]
         .iter()
         .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
-        .or_else(|| ["%Y/%m/%d", "%Y-%m-%d"].iter().find_map(|f| NaiveDate::parse_from_str(&text, f).ok()).map(|d| d.and_time(NaiveTime::MIN)))
+        .or_else(|| {
+            ["%Y/%m/%d", "%Y-%m-%d"]
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(&text, f).ok())
+                .map(|d| d.and_time(NaiveTime::MIN))
+        })
         .ok_or_else(|| invalid(&text))?;
     ctx.zone
         .from_local_datetime(&local)
         .earliest()
         // A local time skipped by a DST jump: Jira moves it forward; an hour later exists.
-        .or_else(|| ctx.zone.from_local_datetime(&(local + chrono::Duration::hours(1))).earliest())
+        .or_else(|| {
+            ctx.zone
+                .from_local_datetime(&(local + chrono::Duration::hours(1)))
+                .earliest()
+        })
         .map(|t| t.timestamp_millis())
         .ok_or_else(|| invalid(&text))
 }
@@ -482,11 +646,24 @@ fn date_function(name: &str, args: &[String], ctx: SearchContext) -> Option<i64>
         "now" => Some(ctx.now_ms),
         "startofday" => {
             let start = now.date_naive().and_time(NaiveTime::MIN);
-            Some(ctx.zone.from_local_datetime(&start).earliest()?.timestamp_millis() + offset)
+            Some(
+                ctx.zone
+                    .from_local_datetime(&start)
+                    .earliest()?
+                    .timestamp_millis()
+                    + offset,
+            )
         }
         "endofday" => {
             let start = now.date_naive().and_time(NaiveTime::MIN) + chrono::Duration::days(1);
-            Some(ctx.zone.from_local_datetime(&start).earliest()?.timestamp_millis() - 1 + offset)
+            Some(
+                ctx.zone
+                    .from_local_datetime(&start)
+                    .earliest()?
+                    .timestamp_millis()
+                    - 1
+                    + offset,
+            )
         }
         _ => None,
     }
@@ -496,7 +673,10 @@ fn date_function(name: &str, args: &[String], ctx: SearchContext) -> Option<i64>
 fn ranks<'a>(names: impl Iterator<Item = (String, &'a str)>) -> HashMap<String, usize> {
     let mut list: Vec<(String, &str)> = names.collect();
     list.sort_by(|a, b| a.1.cmp(b.1));
-    list.into_iter().enumerate().map(|(rank, (id, _))| (id, rank)).collect()
+    list.into_iter()
+        .enumerate()
+        .map(|(rank, (id, _))| (id, rank))
+        .collect()
 }
 
 fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
@@ -506,10 +686,23 @@ fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
             if desc { o.reverse() } else { o }
         })
     }
-    let mut by_key: Vec<(&str, u64)> = site.projects.iter().map(|p| (p.key.as_str(), p.id)).collect();
+    let mut by_key: Vec<(&str, u64)> = site
+        .projects
+        .iter()
+        .map(|p| (p.key.as_str(), p.id))
+        .collect();
     by_key.sort();
-    let project_rank: HashMap<u64, usize> = by_key.iter().enumerate().map(|(rank, (_, id))| (*id, rank)).collect();
-    let project_of = move |i: &Issue| project_rank.get(&i.project_id).copied().unwrap_or(usize::MAX);
+    let project_rank: HashMap<u64, usize> = by_key
+        .iter()
+        .enumerate()
+        .map(|(rank, (_, id))| (*id, rank))
+        .collect();
+    let project_of = move |i: &Issue| {
+        project_rank
+            .get(&i.project_id)
+            .copied()
+            .unwrap_or(usize::MAX)
+    };
     Some(match f {
         Field::Key => by(desc, move |_, i| (project_of(i), i.number)),
         Field::Project => by(desc, move |_, i| project_of(i)),
@@ -521,17 +714,36 @@ fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
         Field::DueDate => by(desc, |_, i| i.due_date.unwrap_or(NaiveDate::MAX)),
         Field::Priority => by(desc, |_, i| i.priority.parse::<u32>().unwrap_or(u32::MAX)),
         Field::Status => {
-            let r = ranks(site.statuses.iter().map(|s| (s.id.clone(), s.name.as_str())));
-            by(desc, move |_, i| r.get(&i.status).copied().unwrap_or(usize::MAX))
+            let r = ranks(
+                site.statuses
+                    .iter()
+                    .map(|s| (s.id.clone(), s.name.as_str())),
+            );
+            by(desc, move |_, i| {
+                r.get(&i.status).copied().unwrap_or(usize::MAX)
+            })
         }
         Field::IssueType => {
-            let r = ranks(site.issue_types.iter().map(|t| (t.id.clone(), t.name.as_str())));
-            by(desc, move |_, i| r.get(&i.issue_type).copied().unwrap_or(usize::MAX))
+            let r = ranks(
+                site.issue_types
+                    .iter()
+                    .map(|t| (t.id.clone(), t.name.as_str())),
+            );
+            by(desc, move |_, i| {
+                r.get(&i.issue_type).copied().unwrap_or(usize::MAX)
+            })
         }
         Field::Assignee => {
-            let r = ranks(site.users.iter().enumerate().map(|(n, u)| (n.to_string(), u.display_name.as_str())));
+            let r = ranks(
+                site.users
+                    .iter()
+                    .enumerate()
+                    .map(|(n, u)| (n.to_string(), u.display_name.as_str())),
+            );
             let by_index: Vec<usize> = (0..site.users.len()).map(|n| r[&n.to_string()]).collect();
-            by(desc, move |_, i| i.assignee.map(|u| by_index[u]).unwrap_or(usize::MAX))
+            by(desc, move |_, i| {
+                i.assignee.map(|u| by_index[u]).unwrap_or(usize::MAX)
+            })
         }
         Field::Summary => by(desc, |_, i| i.summary.clone()),
         _ => return None,

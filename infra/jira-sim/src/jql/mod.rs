@@ -34,10 +34,18 @@ pub fn structure(query: &Query) -> Value {
 
 fn clause_json(c: &Clause) -> Value {
     match c {
-        Clause::And(parts) => json!({"operator": "and", "clauses": parts.iter().map(clause_json).collect::<Vec<_>>()}),
-        Clause::Or(parts) => json!({"operator": "or", "clauses": parts.iter().map(clause_json).collect::<Vec<_>>()}),
+        Clause::And(parts) => {
+            json!({"operator": "and", "clauses": parts.iter().map(clause_json).collect::<Vec<_>>()})
+        }
+        Clause::Or(parts) => {
+            json!({"operator": "or", "clauses": parts.iter().map(clause_json).collect::<Vec<_>>()})
+        }
         Clause::Not(inner) => json!({"operator": "not", "clauses": [clause_json(inner)]}),
-        Clause::Term { field, operator, operand } => json!({
+        Clause::Term {
+            field,
+            operator,
+            operand,
+        } => json!({
             "field": {"name": field, "encodedName": encode(field)},
             "operator": operator.to_string(),
             "operand": operand_json(operand),
@@ -49,7 +57,9 @@ fn operand_json(o: &Operand) -> Value {
     match o {
         Operand::Value { text, .. } => json!({"value": text, "encodedValue": encode(text)}),
         Operand::Empty => json!({"keyword": "empty"}),
-        Operand::Function { name, args } => json!({"function": name, "arguments": args, "encodedOperand": format!("{name}({})", args.join(", "))}),
+        Operand::Function { name, args } => {
+            json!({"function": name, "arguments": args, "encodedOperand": format!("{name}({})", args.join(", "))})
+        }
         Operand::List(items) => json!({
             "values": items.iter().map(operand_json).collect::<Vec<_>>(),
             "encodedOperand": format!("({})", items.iter().map(|i| match i { Operand::Value { text, .. } => encode(text), _ => "EMPTY".into() }).collect::<Vec<_>>().join(", ")),
@@ -59,6 +69,13 @@ fn operand_json(o: &Operand) -> Value {
 
 /// Quotes a value when JQL needs it.
 fn encode(text: &str) -> String {
-    let plain = !text.is_empty() && text.chars().all(|c| c.is_alphanumeric() || "_-.".contains(c));
-    if plain { text.to_string() } else { format!("\"{}\"", text.replace('"', "\\\"")) }
+    let plain = !text.is_empty()
+        && text
+            .chars()
+            .all(|c| c.is_alphanumeric() || "_-.".contains(c));
+    if plain {
+        text.to_string()
+    } else {
+        format!("\"{}\"", text.replace('"', "\\\""))
+    }
 }

@@ -41,10 +41,16 @@ impl fmt::Display for Operator {
 #[derive(Clone, Debug, PartialEq)]
 pub enum Operand {
     /// A literal; `quoted` keeps how it was written for the parse structure.
-    Value { text: String, quoted: bool },
+    Value {
+        text: String,
+        quoted: bool,
+    },
     List(Vec<Operand>),
     Empty,
-    Function { name: String, args: Vec<String> },
+    Function {
+        name: String,
+        args: Vec<String>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -52,7 +58,11 @@ pub enum Clause {
     And(Vec<Clause>),
     Or(Vec<Clause>),
     Not(Box<Clause>),
-    Term { field: String, operator: Operator, operand: Operand },
+    Term {
+        field: String,
+        operator: Operator,
+        operand: Operand,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -111,23 +121,66 @@ fn lex(input: &str) -> Result<Vec<Token>, String> {
         let at = i + 1;
         match c {
             c if c.is_whitespace() => i += 1,
-            '(' => { tokens.push(Token { tok: Tok::LParen, at }); i += 1; }
-            ')' => { tokens.push(Token { tok: Tok::RParen, at }); i += 1; }
-            ',' => { tokens.push(Token { tok: Tok::Comma, at }); i += 1; }
+            '(' => {
+                tokens.push(Token {
+                    tok: Tok::LParen,
+                    at,
+                });
+                i += 1;
+            }
+            ')' => {
+                tokens.push(Token {
+                    tok: Tok::RParen,
+                    at,
+                });
+                i += 1;
+            }
+            ',' => {
+                tokens.push(Token {
+                    tok: Tok::Comma,
+                    at,
+                });
+                i += 1;
+            }
             '"' | '\'' => {
                 let mut text = String::new();
                 i += 1;
                 loop {
                     match chars.get(i) {
-                        None => return Err(syntax_error(format!("The quoted string '{text}' has not been completed."), at)),
-                        Some('\\') => { if let Some(n) = chars.get(i + 1) { text.push(*n); } i += 2; }
-                        Some(q) if *q == c => { i += 1; break; }
-                        Some(other) => { text.push(*other); i += 1; }
+                        None => {
+                            return Err(syntax_error(
+                                format!("The quoted string '{text}' has not been completed."),
+                                at,
+                            ));
+                        }
+                        Some('\\') => {
+                            if let Some(n) = chars.get(i + 1) {
+                                text.push(*n);
+                            }
+                            i += 2;
+                        }
+                        Some(q) if *q == c => {
+                            i += 1;
+                            break;
+                        }
+                        Some(other) => {
+                            text.push(*other);
+                            i += 1;
+                        }
                     }
                 }
-                tokens.push(Token { tok: Tok::Quoted(text), at });
+                tokens.push(Token {
+                    tok: Tok::Quoted(text),
+                    at,
+                });
             }
-            '=' => { tokens.push(Token { tok: Tok::Op("="), at }); i += 1; }
+            '=' => {
+                tokens.push(Token {
+                    tok: Tok::Op("="),
+                    at,
+                });
+                i += 1;
+            }
             '!' | '<' | '>' | '~' => {
                 let next = chars.get(i + 1).copied();
                 let (op, len) = match (c, next) {
@@ -138,17 +191,33 @@ fn lex(input: &str) -> Result<Vec<Token>, String> {
                     ('<', _) => ("<", 1),
                     ('>', _) => (">", 1),
                     ('~', _) => ("~", 1),
-                    _ => return Err(syntax_error(format!("The character '{c}' is a reserved JQL character. You must enclose it in a string or use the escape '\\u0021' instead."), at)),
+                    _ => {
+                        return Err(syntax_error(
+                            format!(
+                                "The character '{c}' is a reserved JQL character. You must enclose it in a string or use the escape '\\u0021' instead."
+                            ),
+                            at,
+                        ));
+                    }
                 };
-                tokens.push(Token { tok: Tok::Op(op), at });
+                tokens.push(Token {
+                    tok: Tok::Op(op),
+                    at,
+                });
                 i += len;
             }
             _ => {
                 let start = i;
-                while i < chars.len() && !chars[i].is_whitespace() && !"()=,!<>~\"'".contains(chars[i]) {
+                while i < chars.len()
+                    && !chars[i].is_whitespace()
+                    && !"()=,!<>~\"'".contains(chars[i])
+                {
                     i += 1;
                 }
-                tokens.push(Token { tok: Tok::Word(chars[start..i].iter().collect()), at });
+                tokens.push(Token {
+                    tok: Tok::Word(chars[start..i].iter().collect()),
+                    at,
+                });
             }
         }
     }
@@ -178,19 +247,32 @@ impl Parser {
 
     fn query(&mut self) -> Result<Query, String> {
         let mut query = Query::default();
-        if !(is_keyword(self.peek(), "order") && is_keyword(self.peek_at(1), "by")) && self.peek().is_some() {
+        if !(is_keyword(self.peek(), "order") && is_keyword(self.peek_at(1), "by"))
+            && self.peek().is_some()
+        {
             query.clause = Some(self.or()?);
         }
         if is_keyword(self.peek(), "order") {
             self.pos += 1;
             if !is_keyword(self.peek(), "by") {
-                return Err(syntax_error(format!("Expecting 'by' but got '{}'.", describe(self.peek())), self.at()));
+                return Err(syntax_error(
+                    format!("Expecting 'by' but got '{}'.", describe(self.peek())),
+                    self.at(),
+                ));
             }
             self.pos += 1;
             loop {
                 let field = match self.peek().map(|t| t.tok.clone()) {
                     Some(Tok::Word(w)) | Some(Tok::Quoted(w)) => w,
-                    _ => return Err(syntax_error(format!("Expecting a field name but got '{}'.", describe(self.peek())), self.at())),
+                    _ => {
+                        return Err(syntax_error(
+                            format!(
+                                "Expecting a field name but got '{}'.",
+                                describe(self.peek())
+                            ),
+                            self.at(),
+                        ));
+                    }
                 };
                 self.pos += 1;
                 let descending = if is_keyword(self.peek(), "desc") {
@@ -211,27 +293,45 @@ impl Parser {
             }
         }
         if let Some(t) = self.peek() {
-            return Err(syntax_error(format!("Expecting either 'OR' or 'AND' but got '{}'.", describe(Some(t))), t.at));
+            return Err(syntax_error(
+                format!(
+                    "Expecting either 'OR' or 'AND' but got '{}'.",
+                    describe(Some(t))
+                ),
+                t.at,
+            ));
         }
         Ok(query)
     }
 
     fn or(&mut self) -> Result<Clause, String> {
         let mut parts = vec![self.and()?];
-        while is_keyword(self.peek(), "or") || matches!(self.peek().map(|t| &t.tok), Some(Tok::Word(w)) if w == "||") {
+        while is_keyword(self.peek(), "or")
+            || matches!(self.peek().map(|t| &t.tok), Some(Tok::Word(w)) if w == "||")
+        {
             self.pos += 1;
             parts.push(self.and()?);
         }
-        Ok(if parts.len() == 1 { parts.pop().unwrap() } else { Clause::Or(parts) })
+        Ok(if parts.len() == 1 {
+            parts.pop().unwrap()
+        } else {
+            Clause::Or(parts)
+        })
     }
 
     fn and(&mut self) -> Result<Clause, String> {
         let mut parts = vec![self.not()?];
-        while is_keyword(self.peek(), "and") || matches!(self.peek().map(|t| &t.tok), Some(Tok::Word(w)) if w == "&&") {
+        while is_keyword(self.peek(), "and")
+            || matches!(self.peek().map(|t| &t.tok), Some(Tok::Word(w)) if w == "&&")
+        {
             self.pos += 1;
             parts.push(self.not()?);
         }
-        Ok(if parts.len() == 1 { parts.pop().unwrap() } else { Clause::And(parts) })
+        Ok(if parts.len() == 1 {
+            parts.pop().unwrap()
+        } else {
+            Clause::And(parts)
+        })
     }
 
     fn not(&mut self) -> Result<Clause, String> {
@@ -243,7 +343,10 @@ impl Parser {
             self.pos += 1;
             let inner = self.or()?;
             if !matches!(self.peek().map(|t| &t.tok), Some(Tok::RParen)) {
-                return Err(syntax_error(format!("Expecting ')' but got '{}'.", describe(self.peek())), self.at()));
+                return Err(syntax_error(
+                    format!("Expecting ')' but got '{}'.", describe(self.peek())),
+                    self.at(),
+                ));
             }
             self.pos += 1;
             return Ok(inner);
@@ -253,9 +356,23 @@ impl Parser {
 
     fn term(&mut self) -> Result<Clause, String> {
         let field = match self.peek().map(|t| t.tok.clone()) {
-            Some(Tok::Word(w)) if !["and", "or", "order"].iter().any(|k| w.eq_ignore_ascii_case(k)) => w,
+            Some(Tok::Word(w))
+                if !["and", "or", "order"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k)) =>
+            {
+                w
+            }
             Some(Tok::Quoted(w)) => w,
-            _ => return Err(syntax_error(format!("Expecting a field name but got '{}'.", describe(self.peek())), self.at())),
+            _ => {
+                return Err(syntax_error(
+                    format!(
+                        "Expecting a field name but got '{}'.",
+                        describe(self.peek())
+                    ),
+                    self.at(),
+                ));
+            }
         };
         self.pos += 1;
         let op_at = self.at();
@@ -273,16 +390,41 @@ impl Parser {
                     _ => Operator::NotLike,
                 }
             }
-            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("in") => { self.pos += 1; Operator::In }
+            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("in") => {
+                self.pos += 1;
+                Operator::In
+            }
             Some(Tok::Word(w)) if w.eq_ignore_ascii_case("is") => {
                 self.pos += 1;
-                if is_keyword(self.peek(), "not") { self.pos += 1; Operator::IsNot } else { Operator::Is }
+                if is_keyword(self.peek(), "not") {
+                    self.pos += 1;
+                    Operator::IsNot
+                } else {
+                    Operator::Is
+                }
             }
-            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("not") && is_keyword(self.peek_at(1), "in") => { self.pos += 2; Operator::NotIn }
-            _ => return Err(syntax_error(format!("Expecting operator but got '{}'. {OPERATORS_HINT}", describe(self.peek())), op_at)),
+            Some(Tok::Word(w))
+                if w.eq_ignore_ascii_case("not") && is_keyword(self.peek_at(1), "in") =>
+            {
+                self.pos += 2;
+                Operator::NotIn
+            }
+            _ => {
+                return Err(syntax_error(
+                    format!(
+                        "Expecting operator but got '{}'. {OPERATORS_HINT}",
+                        describe(self.peek())
+                    ),
+                    op_at,
+                ));
+            }
         };
         let operand = self.operand()?;
-        Ok(Clause::Term { field, operator, operand })
+        Ok(Clause::Term {
+            field,
+            operator,
+            operand,
+        })
     }
 
     fn operand(&mut self) -> Result<Operand, String> {
@@ -295,31 +437,78 @@ impl Parser {
                     values.push(self.operand()?);
                     match self.peek().map(|t| &t.tok) {
                         Some(Tok::Comma) => self.pos += 1,
-                        Some(Tok::RParen) => { self.pos += 1; break; }
-                        _ => return Err(syntax_error(format!("Expecting ',' or ')' but got '{}'.", describe(self.peek())), self.at())),
+                        Some(Tok::RParen) => {
+                            self.pos += 1;
+                            break;
+                        }
+                        _ => {
+                            return Err(syntax_error(
+                                format!(
+                                    "Expecting ',' or ')' but got '{}'.",
+                                    describe(self.peek())
+                                ),
+                                self.at(),
+                            ));
+                        }
                     }
                 }
                 Ok(Operand::List(values))
             }
-            Some(Tok::Quoted(text)) => { self.pos += 1; Ok(Operand::Value { text, quoted: true }) }
-            Some(Tok::Word(w)) if w.eq_ignore_ascii_case("empty") || w.eq_ignore_ascii_case("null") => { self.pos += 1; Ok(Operand::Empty) }
+            Some(Tok::Quoted(text)) => {
+                self.pos += 1;
+                Ok(Operand::Value { text, quoted: true })
+            }
+            Some(Tok::Word(w))
+                if w.eq_ignore_ascii_case("empty") || w.eq_ignore_ascii_case("null") =>
+            {
+                self.pos += 1;
+                Ok(Operand::Empty)
+            }
             Some(Tok::Word(w)) if matches!(self.peek_at(1).map(|t| &t.tok), Some(Tok::LParen)) => {
                 self.pos += 2;
                 let mut args = Vec::new();
                 loop {
                     match self.peek().map(|t| t.tok.clone()) {
-                        Some(Tok::RParen) => { self.pos += 1; break; }
+                        Some(Tok::RParen) => {
+                            self.pos += 1;
+                            break;
+                        }
                         Some(Tok::Comma) => self.pos += 1,
-                        Some(Tok::Word(a)) | Some(Tok::Quoted(a)) => { args.push(a); self.pos += 1; }
-                        _ => return Err(syntax_error(format!("Expecting ')' but got '{}'.", describe(self.peek())), self.at())),
+                        Some(Tok::Word(a)) | Some(Tok::Quoted(a)) => {
+                            args.push(a);
+                            self.pos += 1;
+                        }
+                        _ => {
+                            return Err(syntax_error(
+                                format!("Expecting ')' but got '{}'.", describe(self.peek())),
+                                self.at(),
+                            ));
+                        }
                     }
                 }
                 Ok(Operand::Function { name: w, args })
             }
-            Some(Tok::Word(w)) if !["and", "or", "order", "not"].iter().any(|k| w.eq_ignore_ascii_case(k)) => { self.pos += 1; Ok(Operand::Value { text: w, quoted: false }) }
+            Some(Tok::Word(w))
+                if !["and", "or", "order", "not"]
+                    .iter()
+                    .any(|k| w.eq_ignore_ascii_case(k)) =>
+            {
+                self.pos += 1;
+                Ok(Operand::Value {
+                    text: w,
+                    quoted: false,
+                })
+            }
             other => {
-                let got = other.map(|_| describe(self.peek())).unwrap_or_else(|| "EOF".into());
-                Err(syntax_error(format!("Expecting either a value, list or function but got '{got}'. You must surround '{got}' in quotation marks to use it as a value."), at))
+                let got = other
+                    .map(|_| describe(self.peek()))
+                    .unwrap_or_else(|| "EOF".into());
+                Err(syntax_error(
+                    format!(
+                        "Expecting either a value, list or function but got '{got}'. You must surround '{got}' in quotation marks to use it as a value."
+                    ),
+                    at,
+                ))
             }
         }
     }
@@ -329,7 +518,12 @@ impl Parser {
 pub fn parse(input: &str) -> Result<Query, String> {
     let tokens = lex(input)?;
     let end = input.chars().count() + 1;
-    Parser { tokens, pos: 0, end }.query()
+    Parser {
+        tokens,
+        pos: 0,
+        end,
+    }
+    .query()
 }
 
 #[cfg(test)]
@@ -337,7 +531,14 @@ mod tests {
     use super::*;
 
     fn term(field: &str, operator: Operator, text: &str) -> Clause {
-        Clause::Term { field: field.into(), operator, operand: Operand::Value { text: text.into(), quoted: false } }
+        Clause::Term {
+            field: field.into(),
+            operator,
+            operand: Operand::Value {
+                text: text.into(),
+                quoted: false,
+            },
+        }
     }
 
     #[test]
@@ -345,18 +546,42 @@ mod tests {
         let q = parse("project = A OR project = B AND status = Done").unwrap();
         assert_eq!(
             q.clause.unwrap(),
-            Clause::Or(vec![term("project", Operator::Eq, "A"), Clause::And(vec![term("project", Operator::Eq, "B"), term("status", Operator::Eq, "Done")])])
+            Clause::Or(vec![
+                term("project", Operator::Eq, "A"),
+                Clause::And(vec![
+                    term("project", Operator::Eq, "B"),
+                    term("status", Operator::Eq, "Done")
+                ])
+            ])
         );
     }
 
     #[test]
     fn lists_negation_empty_and_order() {
         let q = parse("project not in (A, \"B\") AND NOT assignee is EMPTY AND updated >= -90d ORDER BY updated DESC, key").unwrap();
-        let Some(Clause::And(parts)) = q.clause else { panic!() };
-        assert!(matches!(&parts[0], Clause::Term { operator: Operator::NotIn, operand: Operand::List(v), .. } if v.len() == 2));
-        assert!(matches!(&parts[1], Clause::Not(inner) if matches!(**inner, Clause::Term { operator: Operator::Is, operand: Operand::Empty, .. })));
+        let Some(Clause::And(parts)) = q.clause else {
+            panic!()
+        };
+        assert!(
+            matches!(&parts[0], Clause::Term { operator: Operator::NotIn, operand: Operand::List(v), .. } if v.len() == 2)
+        );
+        assert!(
+            matches!(&parts[1], Clause::Not(inner) if matches!(**inner, Clause::Term { operator: Operator::Is, operand: Operand::Empty, .. }))
+        );
         assert_eq!(parts[2], term("updated", Operator::Ge, "-90d"));
-        assert_eq!(q.order_by, vec![OrderBy { field: "updated".into(), descending: Some(true) }, OrderBy { field: "key".into(), descending: None }]);
+        assert_eq!(
+            q.order_by,
+            vec![
+                OrderBy {
+                    field: "updated".into(),
+                    descending: Some(true)
+                },
+                OrderBy {
+                    field: "key".into(),
+                    descending: None
+                }
+            ]
+        );
     }
 
     #[test]
@@ -371,8 +596,16 @@ mod tests {
             parse("invalid query").unwrap_err(),
             "Error in the JQL Query: Expecting operator but got 'query'. The valid operators are '=', '!=', '<', '>', '<=', '>=', '~', '!~', 'IN', 'NOT IN', 'IS' and 'IS NOT'. (line 1, character 9)"
         );
-        assert!(parse("project = ").unwrap_err().contains("Expecting either a value, list or function"));
+        assert!(
+            parse("project = ")
+                .unwrap_err()
+                .contains("Expecting either a value, list or function")
+        );
         assert!(parse("(project = A").unwrap_err().contains("Expecting ')'"));
-        assert!(parse("summary ~ \"open").unwrap_err().contains("has not been completed"));
+        assert!(
+            parse("summary ~ \"open")
+                .unwrap_err()
+                .contains("has not been completed")
+        );
     }
 }

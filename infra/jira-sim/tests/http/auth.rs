@@ -9,7 +9,12 @@ use jira_sim::Mode;
 const ALL: &str = "BROWSE_PROJECTS,VIEW_AGGREGATED_DATA,USER_PICKER";
 
 async fn permissions(sim: &Sim, email: &str) -> Value {
-    let (status, body) = sim.get(email, &format!("/rest/api/3/mypermissions?permissions={ALL}")).await;
+    let (status, body) = sim
+        .get(
+            email,
+            &format!("/rest/api/3/mypermissions?permissions={ALL}"),
+        )
+        .await;
     assert_eq!(status, StatusCode::OK, "{body}");
     body["permissions"].clone()
 }
@@ -22,7 +27,10 @@ async fn classic_token_authenticates_as_a_real_user() {
     assert_eq!(me["accountType"], "atlassian");
     assert_eq!(me["emailAddress"], "alice@example.com");
     assert_eq!(me["timeZone"], "Pacific/Honolulu");
-    assert!(me.get("key").is_none() && me.get("name").is_none(), "Cloud has no key/name");
+    assert!(
+        me.get("key").is_none() && me.get("name").is_none(),
+        "Cloud has no key/name"
+    );
     let p = permissions(&sim, "alice@example.com").await;
     for k in ["BROWSE_PROJECTS", "VIEW_AGGREGATED_DATA", "USER_PICKER"] {
         assert_eq!(p[k]["havePermission"], true, "{k}");
@@ -32,19 +40,41 @@ async fn classic_token_authenticates_as_a_real_user() {
 #[tokio::test]
 async fn wrong_token_is_401_with_the_seraph_header() {
     let sim = start(50, Mode::Cloud).await;
-    let r = sim.http.get(sim.url("/rest/api/3/myself")).basic_auth("alice@example.com", Some("not-the-token")).send().await.unwrap();
+    let r = sim
+        .http
+        .get(sim.url("/rest/api/3/myself"))
+        .basic_auth("alice@example.com", Some("not-the-token"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(r.headers()["x-seraph-loginreason"], "AUTHENTICATED_FAILED");
-    let r = sim.http.get(sim.url("/rest/api/3/myself")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "no credentials at all");
+    let r = sim
+        .http
+        .get(sim.url("/rest/api/3/myself"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        StatusCode::UNAUTHORIZED,
+        "no credentials at all"
+    );
     assert!(r.headers().get("x-seraph-loginreason").is_none());
 }
 
 #[tokio::test]
 async fn anonymous_capable_endpoints_answer_a_bad_token_with_empty_results() {
     let sim = start(200, Mode::Cloud).await;
-    let bad = |path: &str| sim.http.get(sim.url(path)).basic_auth("alice@example.com", Some("expired-token"));
-    let r = bad("/rest/api/3/search/jql?jql=project%20%3D%20PLAT").send().await.unwrap();
+    let bad = |path: &str| {
+        sim.http
+            .get(sim.url(path))
+            .basic_auth("alice@example.com", Some("expired-token"))
+    };
+    let r = bad("/rest/api/3/search/jql?jql=project%20%3D%20PLAT")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-seraph-loginreason"], "AUTHENTICATED_FAILED");
     let body: Value = r.json().await.unwrap();
@@ -52,10 +82,16 @@ async fn anonymous_capable_endpoints_answer_a_bad_token_with_empty_results() {
     let r = bad("/rest/api/3/project/search").send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.json::<Value>().await.unwrap()["total"], 0);
-    let r = bad(&format!("/rest/api/3/mypermissions?permissions={ALL}")).send().await.unwrap();
+    let r = bad(&format!("/rest/api/3/mypermissions?permissions={ALL}"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(r.headers()["x-seraph-loginreason"], "AUTHENTICATED_FAILED");
-    assert_eq!(r.json::<Value>().await.unwrap()["permissions"]["BROWSE_PROJECTS"]["havePermission"], false);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["permissions"]["BROWSE_PROJECTS"]["havePermission"],
+        false
+    );
 }
 
 #[tokio::test]
@@ -86,16 +122,28 @@ async fn users_lacking_a_permission_see_it_missing() {
     // Dave lacks Browse users and groups: the permission says so and /users/search is 403.
     let p = permissions(&sim, "dave@example.com").await;
     assert_eq!(p["USER_PICKER"]["havePermission"], false);
-    let (status, _) = sim.get("dave@example.com", "/rest/api/3/users/search").await;
+    let (status, _) = sim
+        .get("dave@example.com", "/rest/api/3/users/search")
+        .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let (status, users) = sim.get("alice@example.com", "/rest/api/3/users/search?maxResults=1000").await;
+    let (status, users) = sim
+        .get(
+            "alice@example.com",
+            "/rest/api/3/users/search?maxResults=1000",
+        )
+        .await;
     assert_eq!(status, StatusCode::OK);
     let users = users.as_array().unwrap();
-    assert!(users.iter().any(|u| u["active"] == false), "inactive users are listed too");
+    assert!(
+        users.iter().any(|u| u["active"] == false),
+        "inactive users are listed too"
+    );
     // Nora lacks Browse Projects: nothing is visible.
     let p = permissions(&sim, "nora@example.com").await;
     assert_eq!(p["BROWSE_PROJECTS"]["havePermission"], false);
-    let (_, projects) = sim.get("nora@example.com", "/rest/api/3/project/search").await;
+    let (_, projects) = sim
+        .get("nora@example.com", "/rest/api/3/project/search")
+        .await;
     assert_eq!(projects["total"], 0);
 }
 
@@ -104,32 +152,73 @@ async fn a_project_without_browse_rights_is_invisible() {
     let sim = start(300, Mode::Cloud).await;
     let erin = "erin@example.com";
     let (_, projects) = sim.get(erin, "/rest/api/3/project/search").await;
-    let keys: Vec<&str> = projects["values"].as_array().unwrap().iter().map(|p| p["key"].as_str().unwrap()).collect();
+    let keys: Vec<&str> = projects["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
     assert!(!keys.contains(&"PLAT") && keys.contains(&"SRE"));
     // Searching it names the value as unknown, as Jira does for invisible projects.
-    let (status, body) = sim.post(erin, "/rest/api/3/search/jql", serde_json::json!({"jql": "project = PLAT"})).await;
+    let (status, body) = sim
+        .post(
+            erin,
+            "/rest/api/3/search/jql",
+            serde_json::json!({"jql": "project = PLAT"}),
+        )
+        .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
-    assert_eq!(body["errorMessages"][0], "The value 'PLAT' does not exist for the field 'project'.");
+    assert_eq!(
+        body["errorMessages"][0],
+        "The value 'PLAT' does not exist for the field 'project'."
+    );
     // Its issues are absent from broad searches and 404 when fetched.
     let visible = sim.search_ids(erin, "created >= -1000d").await;
     let truth = sim.truth(None).await;
     let plat: Vec<&Value> = truth.iter().filter(|i| i["project"] == "PLAT").collect();
     assert!(!plat.is_empty());
-    assert!(plat.iter().all(|i| !visible.contains(&i["id"].as_str().unwrap().to_string())));
+    assert!(
+        plat.iter()
+            .all(|i| !visible.contains(&i["id"].as_str().unwrap().to_string()))
+    );
     assert_eq!(visible.len(), truth.len() - plat.len());
-    let (status, _) = sim.get(erin, &format!("/rest/api/3/issue/{}", plat[0]["key"].as_str().unwrap())).await;
+    let (status, _) = sim
+        .get(
+            erin,
+            &format!("/rest/api/3/issue/{}", plat[0]["key"].as_str().unwrap()),
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
-    let (status, _) = sim.get(erin, "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS&projectKey=PLAT").await;
+    let (status, _) = sim
+        .get(
+            erin,
+            "/rest/api/3/mypermissions?permissions=BROWSE_PROJECTS&projectKey=PLAT",
+        )
+        .await;
     assert_eq!(status, StatusCode::NOT_FOUND);
 }
 
 #[tokio::test]
 async fn permissions_change_mid_run() {
     let sim = start(100, Mode::Cloud).await;
-    let (status, _) = sim.admin(Method::PUT, "/users/alice@example.com/permissions", Some(serde_json::json!({"denied": ["USER_PICKER"], "hidden_projects": ["SRE"]}))).await;
+    let (status, _) = sim
+        .admin(
+            Method::PUT,
+            "/users/alice@example.com/permissions",
+            Some(serde_json::json!({"denied": ["USER_PICKER"], "hidden_projects": ["SRE"]})),
+        )
+        .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
     let p = permissions(&sim, "alice@example.com").await;
     assert_eq!(p["USER_PICKER"]["havePermission"], false);
-    let (_, projects) = sim.get("alice@example.com", "/rest/api/3/project/search").await;
-    assert!(projects["values"].as_array().unwrap().iter().all(|p| p["key"] != "SRE"));
+    let (_, projects) = sim
+        .get("alice@example.com", "/rest/api/3/project/search")
+        .await;
+    assert!(
+        projects["values"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["key"] != "SRE")
+    );
 }

@@ -24,14 +24,24 @@ pub async fn start(issues: usize, mode: Mode) -> Sim {
 
 pub async fn start_with(issues: usize, mode: Mode, settings: Settings) -> Sim {
     let handle = jira_sim::start(SimConfig {
-        dataset: DatasetConfig { projects: 5, issues, seed: 42, mode, anchor: anchor() },
+        dataset: DatasetConfig {
+            projects: 5,
+            issues,
+            seed: 42,
+            mode,
+            anchor: anchor(),
+        },
         settings,
         ..SimConfig::default()
     })
     .await
     .expect("simulator starts");
     let info = jira_sim::describe(&handle);
-    Sim { handle, info, http: reqwest::Client::new() }
+    Sim {
+        handle,
+        info,
+        http: reqwest::Client::new(),
+    }
 }
 
 impl Sim {
@@ -40,7 +50,13 @@ impl Sim {
     }
 
     pub fn user(&self, email: &str) -> Value {
-        self.info["users"].as_array().unwrap().iter().find(|u| u["email"] == email).cloned().unwrap_or_else(|| panic!("no user {email}"))
+        self.info["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .cloned()
+            .unwrap_or_else(|| panic!("no user {email}"))
     }
 
     pub fn token(&self, email: &str) -> String {
@@ -58,18 +74,32 @@ impl Sim {
     }
 
     pub async fn get(&self, email: &str, path: &str) -> (StatusCode, Value) {
-        let r = self.as_user(email, reqwest::Method::GET, path).send().await.unwrap();
+        let r = self
+            .as_user(email, reqwest::Method::GET, path)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
     pub async fn post(&self, email: &str, path: &str, body: Value) -> (StatusCode, Value) {
-        let r = self.as_user(email, reqwest::Method::POST, path).json(&body).send().await.unwrap();
+        let r = self
+            .as_user(email, reqwest::Method::POST, path)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
         let status = r.status();
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
-    pub async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> (StatusCode, Value) {
+    pub async fn admin(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Value>,
+    ) -> (StatusCode, Value) {
         let mut rb = self.http.request(method, self.url(&format!("/_sim{path}")));
         if let Some(b) = body {
             rb = rb.json(&b);
@@ -100,7 +130,13 @@ impl Sim {
             }
             let (status, page) = self.post(email, "/rest/api/3/search/jql", body).await;
             assert_eq!(status, StatusCode::OK, "{page}");
-            ids.extend(page["issues"].as_array().unwrap().iter().map(|i| i["id"].as_str().unwrap().to_string()));
+            ids.extend(
+                page["issues"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|i| i["id"].as_str().unwrap().to_string()),
+            );
             match page["nextPageToken"].as_str() {
                 Some(t) => token = Some(t.to_string()),
                 None => {
@@ -113,7 +149,9 @@ impl Sim {
 }
 
 pub fn millis(text: &str) -> i64 {
-    shared::jira_time::parse(text).unwrap_or_else(|| panic!("bad timestamp {text}")).timestamp_millis()
+    shared::jira_time::parse(text)
+        .unwrap_or_else(|| panic!("bad timestamp {text}"))
+        .timestamp_millis()
 }
 
 pub fn sorted(mut v: Vec<String>) -> Vec<String> {
@@ -125,9 +163,15 @@ pub fn sorted(mut v: Vec<String>) -> Vec<String> {
 /// for viewers in different time zones can be compared.
 pub fn instants(v: &Value) -> Value {
     match v {
-        Value::String(s) if s.len() == 28 && s.as_bytes()[10] == b'T' => shared::jira_time::parse(s).map(|t| json!(t.timestamp_millis())).unwrap_or_else(|| v.clone()),
+        Value::String(s) if s.len() == 28 && s.as_bytes()[10] == b'T' => {
+            shared::jira_time::parse(s)
+                .map(|t| json!(t.timestamp_millis()))
+                .unwrap_or_else(|| v.clone())
+        }
         Value::Array(items) => Value::Array(items.iter().map(instants).collect()),
-        Value::Object(map) => Value::Object(map.iter().map(|(k, x)| (k.clone(), instants(x))).collect()),
+        Value::Object(map) => {
+            Value::Object(map.iter().map(|(k, x)| (k.clone(), instants(x))).collect())
+        }
         other => other.clone(),
     }
 }

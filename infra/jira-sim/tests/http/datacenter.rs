@@ -21,11 +21,32 @@ async fn data_center_speaks_v2_with_personal_access_tokens() {
     let (_, info) = sim.get(ALICE, "/rest/api/2/serverInfo").await;
     assert_ne!(info["deploymentType"], "Cloud");
     // No v3, no enhanced search, no tenant info.
-    assert_eq!(sim.get(ALICE, "/rest/api/3/myself").await.0, StatusCode::NOT_FOUND);
-    assert_eq!(sim.post(ALICE, "/rest/api/2/search/jql", json!({"jql": "project = PLAT"})).await.0, StatusCode::NOT_FOUND);
-    assert_eq!(sim.get(ALICE, "/_edge/tenant_info").await.0, StatusCode::NOT_FOUND);
+    assert_eq!(
+        sim.get(ALICE, "/rest/api/3/myself").await.0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sim.post(
+            ALICE,
+            "/rest/api/2/search/jql",
+            json!({"jql": "project = PLAT"})
+        )
+        .await
+        .0,
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        sim.get(ALICE, "/_edge/tenant_info").await.0,
+        StatusCode::NOT_FOUND
+    );
     // A wrong PAT is refused.
-    let r = sim.http.get(sim.url("/rest/api/2/myself")).bearer_auth("nope").send().await.unwrap();
+    let r = sim
+        .http
+        .get(sim.url("/rest/api/2/myself"))
+        .bearer_auth("nope")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
@@ -48,7 +69,10 @@ async fn data_center_search_pages_with_start_at_and_total() {
                 assert!(i["fields"]["assignee"]["name"].is_string());
             }
             // The whole changelog is embedded on Data Center.
-            assert_eq!(i["changelog"]["histories"].as_array().unwrap().len(), i["changelog"]["total"].as_u64().unwrap() as usize);
+            assert_eq!(
+                i["changelog"]["histories"].as_array().unwrap().len(),
+                i["changelog"]["total"].as_u64().unwrap() as usize
+            );
         }
         seen.extend(issues.iter().map(|i| i["id"].as_str().unwrap().to_string()));
         start_at += issues.len();
@@ -58,9 +82,25 @@ async fn data_center_search_pages_with_start_at_and_total() {
     }
     assert_eq!(seen.len(), expected);
     // Changelog user values are user keys, not accountIds.
-    let (_, page) = sim.get(ALICE, "/rest/api/2/search?jql=project%3DSRE&expand=changelog&maxResults=200").await;
-    let assignee_item = page["issues"].as_array().unwrap().iter().flat_map(|i| i["changelog"]["histories"].as_array().unwrap().iter()).flat_map(|h| h["items"].as_array().unwrap().iter()).find(|it| it["field"] == "assignee" && it["to"].is_string());
-    assert!(assignee_item.unwrap()["to"].as_str().unwrap().starts_with("JIRAUSER"));
+    let (_, page) = sim
+        .get(
+            ALICE,
+            "/rest/api/2/search?jql=project%3DSRE&expand=changelog&maxResults=200",
+        )
+        .await;
+    let assignee_item = page["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .flat_map(|i| i["changelog"]["histories"].as_array().unwrap().iter())
+        .flat_map(|h| h["items"].as_array().unwrap().iter())
+        .find(|it| it["field"] == "assignee" && it["to"].is_string());
+    assert!(
+        assignee_item.unwrap()["to"]
+            .as_str()
+            .unwrap()
+            .starts_with("JIRAUSER")
+    );
     let (status, _) = sim.admin(Method::GET, "/info", None).await;
     assert_eq!(status, StatusCode::OK);
 }
