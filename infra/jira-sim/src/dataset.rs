@@ -484,7 +484,8 @@ impl Generator {
                     name: n.to_string(),
                 })
                 .collect();
-            let versions = (0..6)
+            // Six released versions over two years and one planned for next quarter.
+            let versions = (0..7)
                 .map(|v| {
                     let date = self.now - (720 - v * 130) * DAY;
                     Version {
@@ -722,9 +723,16 @@ impl Generator {
             });
             issue.updated = issue.updated.max(edited);
         }
-        if issue.resolved.is_some() && self.rng.random_bool(0.5) {
-            let released: Vec<&Version> = versions.iter().filter(|v| v.released).collect();
-            if let Some(v) = released.choose(&mut self.rng) {
+        // Resolved work shipped in a released version; some open work is planned for the next one.
+        let (released, odds) = if issue.resolved.is_some() {
+            (true, 0.5)
+        } else {
+            (false, 0.2)
+        };
+        if self.rng.random_bool(odds) {
+            let candidates: Vec<&Version> =
+                versions.iter().filter(|v| v.released == released).collect();
+            if let Some(v) = candidates.choose(&mut self.rng) {
                 issue.fix_versions.push(v.id.clone());
             }
         }
@@ -1282,6 +1290,17 @@ mod tests {
                 && issues.iter().any(|i| i.due_date.is_some())
         );
         assert!(site.links.iter().any(|l| l.type_id == "10004"));
+        let released = |i: &&Issue, want: bool| {
+            i.fix_versions.iter().any(|v| {
+                site.projects
+                    .iter()
+                    .flat_map(|p| &p.versions)
+                    .any(|x| &x.id == v && x.released == want)
+            })
+        };
+        assert!(
+            issues.iter().any(|i| released(i, true)) && issues.iter().any(|i| released(i, false))
+        );
         for t in [
             "Story", "Bug", "Task", "Epic", "Sub-task", "Incident", "Change", "Tâche",
         ] {
