@@ -1,6 +1,8 @@
-//! sei-jira's library crate: Jira wire formats and, as the product grows, the Jira client and
+//! sei-jira's library crate: the Jira client, credential validation and, as the product grows,
 //! all domain logic (sync, hygiene, monitoring, DORA). Lambda binaries and local tools stay thin
 //! wrappers around what lives here.
 
 pub mod adf;
+pub mod jira;
 pub mod jira_time;
+pub mod validation;

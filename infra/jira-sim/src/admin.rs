@@ -9,7 +9,7 @@ use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use crate::control::Settings;
+use crate::control::SettingsPatch;
 use crate::edits::{self, Edit, NewIssue};
 use crate::render::{Api, FieldSelection, Renderer};
 use crate::server::Shared;
@@ -208,13 +208,13 @@ async fn control(State(st): State<Shared>) -> Response {
 
 async fn set_control(
     State(st): State<Shared>,
-    body: Result<Json<Settings>, axum::extract::rejection::JsonRejection>,
+    body: Result<Json<SettingsPatch>, axum::extract::rejection::JsonRejection>,
 ) -> Response {
     match body {
-        Ok(Json(s)) => {
-            st.control.set(s);
-            Json(st.control.settings()).into_response()
-        }
+        Ok(Json(patch)) => match st.control.update(patch) {
+            Ok(settings) => Json(settings).into_response(),
+            Err(e) => bad(e),
+        },
         Err(e) => bad(e.body_text()),
     }
 }

@@ -246,6 +246,90 @@ const PERMISSIONS: &[(&str, &str, &str, &str, &str)] = &[
         "Administer Projects",
         "Ability to administer a project in Jira.",
     ),
+    (
+        "WORK_ON_ISSUES",
+        "20",
+        "PROJECT",
+        "Work On Issues",
+        "Ability to log work done against an issue.",
+    ),
+    (
+        "DELETE_ISSUES",
+        "16",
+        "PROJECT",
+        "Delete Issues",
+        "Ability to delete issues.",
+    ),
+    (
+        "ASSIGN_ISSUES",
+        "13",
+        "PROJECT",
+        "Assign Issues",
+        "Ability to assign issues to other people.",
+    ),
+    (
+        "RESOLVE_ISSUES",
+        "14",
+        "PROJECT",
+        "Resolve Issues",
+        "Ability to resolve and reopen issues.",
+    ),
+    (
+        "CLOSE_ISSUES",
+        "18",
+        "PROJECT",
+        "Close Issues",
+        "Ability to close issues.",
+    ),
+    (
+        "LINK_ISSUES",
+        "21",
+        "PROJECT",
+        "Link Issues",
+        "Ability to link issues together and create linked issues.",
+    ),
+    (
+        "MOVE_ISSUES",
+        "25",
+        "PROJECT",
+        "Move Issues",
+        "Ability to move issues between projects or between workflows of the same project.",
+    ),
+    (
+        "SCHEDULE_ISSUES",
+        "28",
+        "PROJECT",
+        "Schedule Issues",
+        "Ability to view or edit an issue's due date.",
+    ),
+    (
+        "CREATE_ATTACHMENTS",
+        "19",
+        "PROJECT",
+        "Create Attachments",
+        "Users with this permission may create attachments.",
+    ),
+    (
+        "MANAGE_WATCHERS",
+        "32",
+        "PROJECT",
+        "Manage Watchers",
+        "Ability to manage the watchers of an issue.",
+    ),
+    (
+        "BULK_CHANGE",
+        "33",
+        "GLOBAL",
+        "Make bulk changes",
+        "Modify collections of issues at once.",
+    ),
+    (
+        "CREATE_SHARED_OBJECTS",
+        "22",
+        "GLOBAL",
+        "Share dashboards and filters",
+        "Share dashboards and filters with other users.",
+    ),
 ];
 
 pub async fn my_permissions(
@@ -322,10 +406,14 @@ pub async fn my_permissions(
                 if user.denied.contains(k) || admin_only {
                     false
                 } else if kind == "PROJECT" {
-                    // Without a context, a project permission counts if held in any project.
+                    // Permissions are granted independently, per project the user belongs to;
+                    // without a context a project permission counts if held in any project.
                     match project {
-                        Some(pr) => site.can_browse(Some(u), pr),
-                        None => site.projects.iter().any(|pr| site.can_browse(Some(u), pr)),
+                        Some(pr) => !user.hidden_projects.contains(&pr.key),
+                        None => site
+                            .projects
+                            .iter()
+                            .any(|pr| !user.hidden_projects.contains(&pr.key)),
                     }
                 } else {
                     true
@@ -360,9 +448,33 @@ pub async fn server_info(State(st): State<Shared>) -> Response {
     .into_response()
 }
 
+fn cloud_id(seed: u64) -> String {
+    format!(
+        "{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}",
+        seed as u32,
+        (seed >> 8) as u16,
+        seed & 0xfff,
+        (seed >> 4) & 0xfff,
+        seed.wrapping_mul(0x9e37_79b9) & 0xffff_ffff_ffff
+    )
+}
+
 pub async fn tenant_info(State(st): State<Shared>) -> Response {
-    let s = st.seed;
-    Json(json!({"cloudId": format!("{:08x}-{:04x}-4{:03x}-8{:03x}-{:012x}", s as u32, (s >> 8) as u16, s & 0xfff, (s >> 4) & 0xfff, s.wrapping_mul(0x9e37_79b9) & 0xffff_ffff_ffff)})).into_response()
+    Json(json!({"cloudId": cloud_id(st.seed)})).into_response()
+}
+
+/// `/myself` through the gateway (`/ex/jira/{cloudId}/rest/api/3/myself`).
+pub async fn gateway_myself(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    Path(id): Path<String>,
+    q: Query,
+) -> Response {
+    if id != cloud_id(st.seed) {
+        return error(StatusCode::NOT_FOUND, "Site not found");
+    }
+    myself(State(st), Extension(auth), uri, q).await
 }
 
 // ---------------------------------------------------------------- projects, fields, statuses
@@ -458,17 +570,28 @@ pub async fn project_search(
         .map(|pr| r.project(pr, &expand))
         .collect();
     let is_last = start + values.len() >= total;
-    let path = uri.path();
+    // Page links keep the caller's filters; only the paging parameters change.
+    let filters: String = q
+        .0
+        .as_deref()
+        .unwrap_or("")
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("startAt=") && !p.starts_with("maxResults="))
+        .map(|p| format!("&{p}"))
+        .collect();
+    let link = |at: usize| {
+        format!(
+            "{}{}?maxResults={max}&startAt={at}{filters}",
+            st.base(),
+            uri.path()
+        )
+    };
     let mut body = json!({
-        "self": format!("{}{path}?maxResults={max}&startAt={start}", st.base()),
+        "self": link(start),
         "maxResults": max, "startAt": start, "total": total, "isLast": is_last, "values": values,
     });
     if !is_last {
-        body["nextPage"] = json!(format!(
-            "{}{path}?maxResults={max}&startAt={}",
-            st.base(),
-            start + max
-        ));
+        body["nextPage"] = json!(link(start + max));
     }
     Json(body).into_response()
 }

@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 /// Settings that can be changed at start (CLI flags) or mid-run (`PUT /_sim/control`).
-#[derive(Clone, Debug, Default, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// Fixed delay added to every request.
@@ -33,6 +33,58 @@ pub struct Settings {
     /// The next N requests answer 429 whatever the bucket holds (a burst of throttling).
     pub force_429: u32,
 }
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            latency_ms: 0,
+            jitter_ms: 0,
+            rate_limit_rps: 0,
+            fault_rate: 0.0,
+            drop_share: 0.25,
+            consistency_lag_ms: 0,
+            force_429: 0,
+        }
+    }
+}
+
+/// A partial update of [`Settings`]: fields left out keep their current value.
+#[derive(Clone, Debug, Default, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SettingsPatch {
+    pub latency_ms: Option<u64>,
+    pub jitter_ms: Option<u64>,
+    pub rate_limit_rps: Option<u32>,
+    pub fault_rate: Option<f64>,
+    pub drop_share: Option<f64>,
+    pub consistency_lag_ms: Option<u64>,
+    pub force_429: Option<u32>,
+}
+
+impl SettingsPatch {
+    fn apply(self, s: &mut Settings) -> Result<(), String> {
+        for (name, v) in [
+            ("fault_rate", self.fault_rate),
+            ("drop_share", self.drop_share),
+        ] {
+            if v.is_some_and(|v| !(0.0..=1.0).contains(&v)) {
+                return Err(format!("{name} must be between 0 and 1"));
+            }
+        }
+        s.latency_ms = self.latency_ms.unwrap_or(s.latency_ms);
+        s.jitter_ms = self.jitter_ms.unwrap_or(s.jitter_ms);
+        s.rate_limit_rps = self.rate_limit_rps.unwrap_or(s.rate_limit_rps);
+        s.fault_rate = self.fault_rate.unwrap_or(s.fault_rate);
+        s.drop_share = self.drop_share.unwrap_or(s.drop_share);
+        s.consistency_lag_ms = self.consistency_lag_ms.unwrap_or(s.consistency_lag_ms);
+        s.force_429 = self.force_429.unwrap_or(s.force_429);
+        Ok(())
+    }
+}
+
+/// Marks a response whose connection the control layer drops, for the request log.
+#[derive(Clone, Copy)]
+pub struct Dropped;
 
 #[derive(Clone, Debug, Serialize)]
 pub struct LogEntry {
@@ -83,11 +135,17 @@ impl Control {
         self.settings.lock().unwrap().clone()
     }
 
-    pub fn set(&self, s: Settings) {
-        let mut bucket = self.bucket.lock().unwrap();
-        bucket.tokens = s.rate_limit_rps as f64;
-        bucket.at = Instant::now();
-        *self.settings.lock().unwrap() = s;
+    /// Applies a partial update. Locks settings before the bucket, as `admit` does.
+    pub fn update(&self, patch: SettingsPatch) -> Result<Settings, String> {
+        let mut settings = self.settings.lock().unwrap();
+        let before = settings.rate_limit_rps;
+        patch.apply(&mut settings)?;
+        if settings.rate_limit_rps != before {
+            let mut bucket = self.bucket.lock().unwrap();
+            bucket.tokens = settings.rate_limit_rps as f64;
+            bucket.at = Instant::now();
+        }
+        Ok(settings.clone())
     }
 
     pub fn record(&self, endpoint: String, entry: LogEntry) {
@@ -119,7 +177,7 @@ impl Control {
         } else {
             0
         };
-        Duration::from_millis(s.latency_ms + jitter)
+        Duration::from_millis(s.latency_ms.saturating_add(jitter))
     }
 
     /// Rate limit and fault injection, in that order. Headers for passing requests come from
@@ -215,11 +273,13 @@ fn dropped_connection() -> Response {
             "simulated drop",
         ))
     });
-    Response::builder()
+    let mut r = Response::builder()
         .status(StatusCode::OK)
         .header("content-type", "application/json")
         .body(Body::from_stream(failing))
-        .expect("valid response")
+        .expect("valid response");
+    r.extensions_mut().insert(Dropped);
+    r
 }
 
 #[cfg(test)]

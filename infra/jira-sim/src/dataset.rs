@@ -500,10 +500,8 @@ impl Generator {
                 id,
                 key,
                 name,
-                lead: PERSONAS.len()
-                    + self
-                        .rng
-                        .random_range(0..users.saturating_sub(PERSONAS.len()).max(1)),
+                // Leads are generated people, who come after the credential holders.
+                lead: users - PEOPLE.len() + self.rng.random_range(0..PEOPLE.len()),
                 statuses: statuses.into_iter().map(String::from).collect(),
                 issue_types: issue_types.into_iter().map(String::from).collect(),
                 components,
@@ -579,7 +577,8 @@ impl Generator {
     }
 
     fn issue(&mut self, site: &mut Site, index: usize, project_index: usize, created: i64) {
-        let content_users = PERSONAS.len()..site.users.len();
+        // Generated people (after the credential holders) own, report and change issues.
+        let content_users = site.users.len() - PEOPLE.len()..site.users.len();
         let project = &site.projects[project_index];
         let types = project.issue_types.clone();
         let issue_type = pick_type(&mut self.rng, &types);
@@ -810,14 +809,19 @@ impl Generator {
                     Some(&to.name),
                 ));
                 issue.status = to.id;
-                issue.status_changed = at;
+                if from.category != to.category {
+                    issue.status_changed = at;
+                }
                 items
             }
             40..=54 => {
                 let to = if self.rng.random_bool(0.1) {
                     None
                 } else {
-                    Some(self.rng.random_range(PERSONAS.len()..site.users.len()))
+                    Some(
+                        self.rng
+                            .random_range(site.users.len() - PEOPLE.len()..site.users.len()),
+                    )
                 };
                 if to == issue.assignee {
                     return Vec::new();

@@ -187,7 +187,9 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
                 Some(&to.name),
             ));
             issue.status = to.id;
-            issue.status_changed = now;
+            if from.category != to.category {
+                issue.status_changed = now;
+            }
         }
     }
     if let Some(a) = &req.assignee {
@@ -301,7 +303,9 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
 }
 
 /// Moves an issue to another project: it gets a new key (the old one still resolves) and its
-/// changelog records the Key and project changes, as Jira's move does.
+/// changelog records every change the move makes (project, Key, status or type mapped into the
+/// new project's scheme, components and fix versions dropped), as Jira's move does. Sub-tasks
+/// move with their parent; a sub-task cannot be moved on its own.
 pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<String, String> {
     let id = site
         .find_issue(id_or_key)
@@ -311,21 +315,42 @@ pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<Str
         .project_by_key_or_id(project)
         .ok_or_else(|| format!("unknown project '{project}'"))?
         .clone();
-    let mut issue = site.issues[&id].clone();
+    let issue = &site.issues[&id];
     if issue.project_id == target.id {
         return Err(format!("issue is already in {}", target.key));
     }
+    if site.issue_type(&issue.issue_type).subtask {
+        return Err("a sub-task moves with its parent: move the parent instead".into());
+    }
+    let subtasks: Vec<u64> = site
+        .children
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .copied()
+        .filter(|c| site.issue_type(&site.issues[c].issue_type).subtask)
+        .collect();
+    let now = now_ms();
+    let new_key = move_one(site, id, &target, now);
+    for child in subtasks {
+        move_one(site, child, &target, now);
+    }
+    site.reindex();
+    Ok(new_key)
+}
+
+fn move_one(site: &mut Site, id: u64, target: &Project, now: i64) -> String {
+    let mut issue = site.issues[&id].clone();
     let source = site.project(issue.project_id).clone();
     let old_key = site.issue_key(&issue);
     let p = site
         .projects
         .iter_mut()
         .find(|p| p.id == target.id)
-        .expect("found above");
+        .expect("target exists");
     let number = p.next_number;
     p.next_number += 1;
     let new_key = format!("{}-{number}", target.key);
-    let now = now_ms();
     let mut items = vec![
         plain(
             "project",
@@ -338,17 +363,15 @@ pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<Str
         ),
         plain("Key", "", false, None, Some(&old_key), None, Some(&new_key)),
     ];
-    // Keep the issue valid in its new project: map status by category, type if unsupported.
     if !target.statuses.contains(&issue.status) {
-        let category = site.status(&issue.status).category;
+        let from = site.status(&issue.status).clone();
         let to = target
             .statuses
             .iter()
             .map(|s| site.status(s))
-            .find(|s| s.category == category)
+            .find(|s| s.category == from.category)
             .unwrap_or_else(|| site.status(&target.statuses[0]))
             .clone();
-        let from = site.status(&issue.status).clone();
         items.push(plain(
             "status",
             "status",
@@ -358,11 +381,21 @@ pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<Str
             Some(&to.id),
             Some(&to.name),
         ));
+        if from.category != to.category {
+            issue.status_changed = now;
+        }
         issue.status = to.id;
     }
+    let subtask = site.issue_type(&issue.issue_type).subtask;
     if !target.issue_types.contains(&issue.issue_type) {
         let from = site.issue_type(&issue.issue_type).clone();
-        let to = site.issue_type(&target.issue_types[0]).clone();
+        let to = target
+            .issue_types
+            .iter()
+            .map(|t| site.issue_type(t))
+            .find(|t| t.subtask == subtask)
+            .unwrap_or_else(|| site.issue_type(&target.issue_types[0]))
+            .clone();
         items.push(plain(
             "issuetype",
             "issuetype",
@@ -374,11 +407,41 @@ pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<Str
         ));
         issue.issue_type = to.id;
     }
+    // Components and versions belong to the old project.
+    for c in std::mem::take(&mut issue.components) {
+        let name = source
+            .components
+            .iter()
+            .find(|x| x.id == c)
+            .map(|x| x.name.clone());
+        items.push(plain(
+            "Component",
+            "components",
+            false,
+            Some(&c),
+            name.as_deref(),
+            None,
+            None,
+        ));
+    }
+    for v in std::mem::take(&mut issue.fix_versions) {
+        let name = source
+            .versions
+            .iter()
+            .find(|x| x.id == v)
+            .map(|x| x.name.clone());
+        items.push(plain(
+            "Fix Version",
+            "fixVersions",
+            false,
+            Some(&v),
+            name.as_deref(),
+            None,
+            None,
+        ));
+    }
     issue.project_id = target.id;
     issue.number = number;
-    issue.components.clear();
-    issue.fix_versions.clear();
-    issue.parent = None;
     site.next_history_id += 1;
     issue.histories.push(History {
         id: site.next_history_id,
@@ -389,39 +452,58 @@ pub fn move_issue(site: &mut Site, id_or_key: &str, project: &str) -> Result<Str
     issue.updated = now;
     site.keys.insert(new_key.clone(), id);
     site.issues.insert(id, issue);
-    site.reindex();
-    Ok(new_key)
+    new_key
 }
 
-/// Deletes an issue for good: no tombstone, no changelog entry (as in Jira); its links and its
-/// sub-tasks' parent references go with it.
+/// Deletes an issue for good: no tombstone and no changelog entry on it (as in Jira); its links
+/// go with it, its sub-tasks are deleted too, and an epic's children record losing their parent.
 pub fn delete(site: &mut Site, id_or_key: &str) -> Result<(), String> {
     let id = site
         .find_issue(id_or_key)
         .ok_or_else(|| format!("no issue '{id_or_key}'"))?
         .id;
-    site.issues.remove(&id);
-    site.keys.retain(|_, v| *v != id);
-    site.links.retain(|l| l.inward != id && l.outward != id);
-    // Sub-tasks are deleted with their parent; an epic's children just lose their parent.
+    let parent_key = site.issue_key(&site.issues[&id]);
     let children: Vec<u64> = site
-        .issues
-        .values()
-        .filter(|i| i.parent == Some(id))
-        .map(|i| i.id)
+        .children
+        .get(&id)
+        .into_iter()
+        .flatten()
+        .copied()
         .collect();
     let now = now_ms();
     for child in children {
         if site.issue_type(&site.issues[&child].issue_type).subtask {
-            site.issues.remove(&child);
-            site.keys.retain(|_, v| *v != child);
-            site.links
-                .retain(|l| l.inward != child && l.outward != child);
-        } else if let Some(c) = site.issues.get_mut(&child) {
+            remove(site, child);
+        } else {
+            site.next_history_id += 1;
+            let history_id = site.next_history_id;
+            let c = site.issues.get_mut(&child).expect("indexed child exists");
             c.parent = None;
             c.updated = now;
+            let item = plain(
+                "IssueParentAssociation",
+                "",
+                false,
+                Some(&id.to_string()),
+                Some(&parent_key),
+                None,
+                None,
+            );
+            c.histories.push(History {
+                id: history_id,
+                author: c.reporter,
+                created: now,
+                items: vec![item],
+            });
         }
     }
+    remove(site, id);
     site.reindex();
     Ok(())
+}
+
+fn remove(site: &mut Site, id: u64) {
+    site.issues.remove(&id);
+    site.keys.retain(|_, v| *v != id);
+    site.links.retain(|l| l.inward != id && l.outward != id);
 }

@@ -86,8 +86,15 @@ impl FieldSelection {
             })
             .filter(|s| !s.is_empty())
             .collect();
-        if tokens.is_empty() {
-            tokens = default.split(',').map(String::from).collect();
+        // Only exclusions (`-description`) mean "all navigable fields except these" (the spec's
+        // words for search; GET issue's default, `*all`, already includes every field).
+        if tokens.iter().all(|t| t.starts_with('-')) {
+            let base = if tokens.is_empty() || default == "*all" {
+                default
+            } else {
+                "*navigable"
+            };
+            tokens.extend(base.split(',').map(String::from));
         }
         for t in tokens {
             match t.as_str() {

@@ -42,7 +42,9 @@ pub struct Auth {
     pub failed: bool,
 }
 
-pub fn identify(site: &Site, headers: &HeaderMap) -> Auth {
+/// Resolves the caller. `gateway`: the request came through the simulated api.atlassian.com
+/// gateway (`/ex/jira/{cloudId}/…`), where scoped tokens are valid and classic ones are too.
+pub fn identify(site: &Site, headers: &HeaderMap, gateway: bool) -> Auth {
     let anonymous = Auth {
         user: None,
         failed: false,
@@ -68,9 +70,12 @@ pub fn identify(site: &Site, headers: &HeaderMap) -> Auth {
             let decoded = base64::engine::general_purpose::STANDARD.decode(credentials.trim()).ok().and_then(|b| String::from_utf8(b).ok());
             let Some((login, token)) = decoded.as_deref().and_then(|d| d.split_once(':')) else { return failed };
             // A scoped token is only valid on the api.atlassian.com gateway, never on the site URL.
-            let kinds: &[CredentialKind] = match site.mode {
-                Mode::Cloud => &[CredentialKind::User, CredentialKind::ServiceAccount],
-                Mode::DataCenter => &[CredentialKind::Pat],
+            let kinds: &[CredentialKind] = match (site.mode, gateway) {
+                // Service-account tokens are scoped tokens: like any scoped token they only
+                // work through the gateway, and the site URL answers 401.
+                (Mode::Cloud, false) => &[CredentialKind::User],
+                (Mode::Cloud, true) => &[CredentialKind::User, CredentialKind::ServiceAccount, CredentialKind::ScopedToken],
+                (Mode::DataCenter, _) => &[CredentialKind::Pat],
             };
             find(login, token, kinds)
         }
@@ -132,7 +137,11 @@ async fn control_layer(State(state): State<Shared>, request: Request, next: Next
         body: String::from_utf8_lossy(&bytes[..bytes.len().min(4096)]).into_owned(),
         status: 0,
     };
-    let auth = identify(&state.site.read().unwrap(), &parts.headers);
+    let auth = identify(
+        &state.site.read().unwrap(),
+        &parts.headers,
+        parts.uri.path().starts_with("/ex/jira/"),
+    );
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.extensions_mut().insert(auth);
 
@@ -151,7 +160,16 @@ async fn control_layer(State(state): State<Shared>, request: Request, next: Next
             HeaderValue::from_static("AUTHENTICATED_FAILED"),
         );
     }
-    entry.status = response.status().as_u16();
+    // A dropped connection never delivers its status: log it as 0.
+    entry.status = if response
+        .extensions()
+        .get::<crate::control::Dropped>()
+        .is_some()
+    {
+        0
+    } else {
+        response.status().as_u16()
+    };
     state.control.record(endpoint, entry);
     response
 }
@@ -205,7 +223,13 @@ pub fn router(state: Shared) -> Router {
         };
     }
     if mode == Mode::Cloud {
-        jira = jira.route("/_edge/tenant_info", get(api::tenant_info));
+        jira = jira
+            .route("/_edge/tenant_info", get(api::tenant_info))
+            // The api.atlassian.com gateway, enough to tell a scoped token from a wrong one.
+            .route(
+                "/ex/jira/{cloud_id}/rest/api/3/myself",
+                get(api::gateway_myself),
+            );
     }
     let jira = jira.route_layer(middleware::from_fn_with_state(state.clone(), control_layer));
     Router::new()

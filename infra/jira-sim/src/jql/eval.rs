@@ -149,10 +149,9 @@ fn clause(c: &Clause, site: &Site, ctx: SearchContext, errors: &mut Vec<String>)
             let preds: Vec<Pred> = parts.iter().map(|p| clause(p, site, ctx, errors)).collect();
             Box::new(move |s, i| preds.iter().any(|p| p(s, i)))
         }
-        Clause::Not(inner) => {
-            let p = clause(inner, site, ctx, errors);
-            Box::new(move |s, i| !p(s, i))
-        }
+        // Jira pushes NOT down to the terms and flips their operators (De Morgan), so that
+        // `NOT assignee = x` excludes unassigned issues exactly as `assignee != x` does.
+        Clause::Not(inner) => clause(&negate(inner), site, ctx, errors),
         Clause::Term {
             field: name,
             operator,
@@ -163,6 +162,36 @@ fn clause(c: &Clause, site: &Site, ctx: SearchContext, errors: &mut Vec<String>)
                 errors.push(e);
                 Box::new(|_, _| false)
             }
+        },
+    }
+}
+
+fn negate(c: &Clause) -> Clause {
+    match c {
+        Clause::And(parts) => Clause::Or(parts.iter().map(negate).collect()),
+        Clause::Or(parts) => Clause::And(parts.iter().map(negate).collect()),
+        Clause::Not(inner) => (**inner).clone(),
+        Clause::Term {
+            field,
+            operator,
+            operand,
+        } => Clause::Term {
+            field: field.clone(),
+            operator: match operator {
+                Operator::Eq => Operator::Ne,
+                Operator::Ne => Operator::Eq,
+                Operator::Gt => Operator::Le,
+                Operator::Le => Operator::Gt,
+                Operator::Lt => Operator::Ge,
+                Operator::Ge => Operator::Lt,
+                Operator::Like => Operator::NotLike,
+                Operator::NotLike => Operator::Like,
+                Operator::In => Operator::NotIn,
+                Operator::NotIn => Operator::In,
+                Operator::Is => Operator::IsNot,
+                Operator::IsNot => Operator::Is,
+            },
+            operand: operand.clone(),
         },
     }
 }
@@ -226,7 +255,7 @@ fn term(
                 return Err(unsupported());
             }
             if matches!(op, Operator::Is | Operator::IsNot) {
-                let want_empty = *op == Operator::Is;
+                let want_empty = matches!(op, Operator::Is | Operator::Eq);
                 return Ok(Box::new(move |_, i| {
                     let empty = match f {
                         Field::Description => i.description.is_none(),
@@ -273,11 +302,19 @@ fn term(
             for lit in literals(operand) {
                 match lit {
                     Operand::Empty => empty = true,
+                    // `resolution = Unresolved` is Jira's built-in spelling of EMPTY.
+                    Operand::Value { text, .. }
+                        if f == Field::Resolution && text.eq_ignore_ascii_case("unresolved") =>
+                    {
+                        empty = true
+                    }
                     other => {
                         let ids = resolve(f, other, site, ctx);
                         // Anonymous callers (including rejected credentials) get empty
-                        // results rather than an error, as Jira's anonymous search does.
-                        if ids.is_empty() && ctx.user.is_some() {
+                        // results rather than an error, as Jira's anonymous search does;
+                        // a function that yields nothing (no open sprint) matches nothing.
+                        let function = matches!(other, Operand::Function { .. });
+                        if ids.is_empty() && ctx.user.is_some() && !function {
                             return Err(value_missing(&operand_text(other), name));
                         }
                         wanted.extend(ids);
@@ -440,6 +477,10 @@ fn key_term(
             "The operator '{op}' is not supported by the '{name}' field."
         ));
     }
+    let equality = matches!(
+        op,
+        Operator::Eq | Operator::In | Operator::Ne | Operator::NotIn
+    );
     // Each literal becomes (project id, number) for keys, or an id.
     let mut targets = Vec::new();
     for lit in literals(operand) {
@@ -456,14 +497,9 @@ fn key_term(
                         .get(&text.to_ascii_uppercase())
                         .and_then(|id| site.issues.get(id))
                     {
-                        Some(i)
-                            if matches!(
-                                op,
-                                Operator::Eq | Operator::In | Operator::Ne | Operator::NotIn
-                            ) =>
-                        {
-                            Some((i.project_id, i.number))
-                        }
+                        Some(i) if equality => Some((i.project_id, i.number)),
+                        // Equality on a key that no issue has (or had) is an error in Jira.
+                        None if equality => None,
                         _ => Some((p.id, n)),
                     }
                 }
@@ -533,7 +569,7 @@ fn date_term(
         }
     };
     if *operand == Operand::Empty {
-        let want_empty = *op == Operator::Is;
+        let want_empty = matches!(op, Operator::Is | Operator::Eq);
         return Ok(Box::new(move |_, i| get(i).is_none() == want_empty));
     }
     let mut instants = Vec::new();
@@ -551,7 +587,7 @@ fn date_term(
         let test = |at: &i64| {
             if exact {
                 // A literal names a whole minute.
-                let inside = t >= *at && t < at + 60_000;
+                let inside = t >= *at && t < at.saturating_add(60_000);
                 inside != negative
             } else {
                 compare(&op, t.cmp(at))
@@ -585,7 +621,7 @@ pub fn date_value(o: &Operand, field: &str, ctx: SearchContext) -> Result<i64, S
         return text.parse::<i64>().map_err(|_| invalid(&text));
     }
     if let Some(offset) = period(&text) {
-        return Ok(ctx.now_ms + offset);
+        return ctx.now_ms.checked_add(offset).ok_or_else(|| invalid(&text));
     }
     let local = ["%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"]
         .iter()
@@ -610,8 +646,10 @@ pub fn date_value(o: &Operand, field: &str, ctx: SearchContext) -> Result<i64, S
         .ok_or_else(|| invalid(&text))
 }
 
-/// `-90d`, `4w 2d`, `"-4w -2d"`, `+1h`: units y, M, w, d, h, m. Returns milliseconds.
-fn period(text: &str) -> Option<i64> {
+/// `-90d`, `4w 2d`, `"-4w -2d"`, `+1h`: units y, M, w, d, h, m. Returns milliseconds; `None`
+/// if malformed or out of range. `default_unit` applies to a bare number (function arguments:
+/// "the natural period of the function").
+fn period_with(text: &str, default_unit: Option<char>) -> Option<i64> {
     let mut total = 0i64;
     let mut sign = 1i64;
     let mut any = false;
@@ -622,9 +660,14 @@ fn period(text: &str) -> Option<i64> {
             _ => (sign, part),
         };
         sign = s;
-        let unit = body.chars().last()?;
-        let n: i64 = body[..body.len() - unit.len_utf8()].parse().ok()?;
-        let ms = match unit {
+        let last = body.chars().last()?;
+        let (digits, unit) = if last.is_ascii_digit() {
+            (body, default_unit?)
+        } else {
+            (&body[..body.len() - last.len_utf8()], last)
+        };
+        let n: i64 = digits.parse().ok()?;
+        let ms: i64 = match unit {
             'y' => 365 * 86_400_000,
             'M' => 30 * 86_400_000,
             'w' => 7 * 86_400_000,
@@ -633,14 +676,21 @@ fn period(text: &str) -> Option<i64> {
             'm' => 60_000,
             _ => return None,
         };
-        total += s * n * ms;
+        total = total.checked_add(s.checked_mul(n)?.checked_mul(ms)?)?;
         any = true;
     }
     any.then_some(total)
 }
 
+fn period(text: &str) -> Option<i64> {
+    period_with(text, None)
+}
+
 fn date_function(name: &str, args: &[String], ctx: SearchContext) -> Option<i64> {
-    let offset = args.first().and_then(|a| period(a)).unwrap_or(0);
+    let offset = match args.first() {
+        Some(a) => period_with(a, Some('d'))?,
+        None => 0,
+    };
     let now = ctx.zone.timestamp_millis_opt(ctx.now_ms).single()?;
     match name.to_ascii_lowercase().as_str() {
         "now" => Some(ctx.now_ms),
@@ -651,7 +701,7 @@ fn date_function(name: &str, args: &[String], ctx: SearchContext) -> Option<i64>
                     .from_local_datetime(&start)
                     .earliest()?
                     .timestamp_millis()
-                    + offset,
+                    .checked_add(offset)?,
             )
         }
         "endofday" => {
@@ -661,8 +711,7 @@ fn date_function(name: &str, args: &[String], ctx: SearchContext) -> Option<i64>
                     .from_local_datetime(&start)
                     .earliest()?
                     .timestamp_millis()
-                    - 1
-                    + offset,
+                    .checked_add(offset - 1)?,
             )
         }
         _ => None,
@@ -712,7 +761,10 @@ fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
         // Issues without a value sort last ascending, as Jira does.
         Field::Resolved => by(desc, |_, i| i.resolved.unwrap_or(i64::MAX)),
         Field::DueDate => by(desc, |_, i| i.due_date.unwrap_or(NaiveDate::MAX)),
-        Field::Priority => by(desc, |_, i| i.priority.parse::<u32>().unwrap_or(u32::MAX)),
+        // Priority ids run from Highest (1) down; Jira sorts ASC from the least important up.
+        Field::Priority => by(desc, |_, i| {
+            std::cmp::Reverse(i.priority.parse::<u32>().unwrap_or(u32::MAX))
+        }),
         Field::Status => {
             let r = ranks(
                 site.statuses

@@ -103,13 +103,37 @@ async fn scoped_token_is_refused_on_the_site_url() {
 }
 
 #[tokio::test]
-async fn service_account_is_an_app_account() {
+async fn service_account_is_an_app_account_reachable_only_through_the_gateway() {
     let sim = start(50, Mode::Cloud).await;
     let email = "sync-bot@serviceaccount.atlassian.com";
-    let (status, me) = sim.get(email, "/rest/api/3/myself").await;
+    let (status, _) = sim.get(email, "/rest/api/3/myself").await;
+    assert_eq!(
+        status,
+        StatusCode::UNAUTHORIZED,
+        "scoped service-account tokens fail on the site URL"
+    );
+    let (_, tenant) = sim.get(email, "/_edge/tenant_info").await;
+    let gateway = format!(
+        "/ex/jira/{}/rest/api/3/myself",
+        tenant["cloudId"].as_str().unwrap()
+    );
+    let (status, me) = sim.get(email, &gateway).await;
     assert_eq!(status, StatusCode::OK);
     assert_eq!(me["accountType"], "app");
     assert_eq!(me["appType"], "service");
+    // A scoped user token works there too; a wrong token does not.
+    assert_eq!(
+        sim.get("scoped@example.com", &gateway).await.0,
+        StatusCode::OK
+    );
+    let r = sim
+        .http
+        .get(sim.url(&gateway))
+        .basic_auth("scoped@example.com", Some("nope"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[tokio::test]

@@ -220,3 +220,24 @@ async fn request_counts_per_endpoint() {
     let (_, r) = sim.admin(Method::GET, "/requests", None).await;
     assert_eq!(r["total"], 0);
 }
+
+#[tokio::test]
+async fn partial_control_updates_keep_other_settings() {
+    let sim = start(10, Mode::Cloud).await;
+    sim.admin(
+        Method::PUT,
+        "/control",
+        Some(json!({"latency_ms": 5, "rate_limit_rps": 50})),
+    )
+    .await;
+    let (_, after) = sim
+        .admin(Method::PUT, "/control", Some(json!({"force_429": 1})))
+        .await;
+    assert_eq!(after["latency_ms"], 5);
+    assert_eq!(after["rate_limit_rps"], 50);
+    assert_eq!(after["drop_share"], 0.25);
+    let (status, _) = sim
+        .admin(Method::PUT, "/control", Some(json!({"fault_rate": 3})))
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+}

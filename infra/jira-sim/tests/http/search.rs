@@ -445,3 +445,99 @@ async fn order_by_and_approximate_count() {
         sim.search_ids(ALICE, "project = SRE").await.len()
     );
 }
+
+#[tokio::test]
+async fn jira_specific_semantics() {
+    let sim = start(1_500, Mode::Cloud).await;
+    let ids = |jql: &'static str| sim.search_ids(ALICE, jql);
+    // NOT is pushed down with flipped operators: empty fields stay excluded, as with `!=`.
+    assert_eq!(
+        sorted(ids("project = WEB AND NOT labels = security").await),
+        sorted(ids("project = WEB AND labels != security").await)
+    );
+    let not_in =
+        sorted(ids("project = WEB AND NOT (labels = security OR assignee is EMPTY)").await);
+    assert_eq!(
+        not_in,
+        sorted(ids("project = WEB AND labels != security AND assignee is not EMPTY").await)
+    );
+    // `= EMPTY` is `IS EMPTY`; `Unresolved` is the empty resolution.
+    assert_eq!(
+        sorted(ids("project = SRE AND resolved = EMPTY").await),
+        sorted(ids("project = SRE AND resolved is EMPTY").await)
+    );
+    assert_eq!(
+        sorted(ids("project = SRE AND resolution = Unresolved").await),
+        sorted(ids("project = SRE AND resolution is EMPTY").await)
+    );
+    assert!(
+        !ids("project = SRE AND resolution = Unresolved")
+            .await
+            .is_empty()
+    );
+    // Function offsets without a unit count in the function's own period (days).
+    let today = ids("project = SRE AND updated >= startOfDay()").await.len();
+    let since_yesterday = ids("project = SRE AND updated >= startOfDay(-1)")
+        .await
+        .len();
+    let week = ids("project = SRE AND updated >= startOfDay(-7)")
+        .await
+        .len();
+    assert!(today <= since_yesterday && since_yesterday <= week);
+    // Equality on a key no issue has is an error; on a real key it finds it.
+    let (status, body) = sim
+        .post(
+            ALICE,
+            "/rest/api/3/search/jql",
+            json!({"jql": "key = PLAT-99999"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    assert_eq!(
+        body["errorMessages"][0],
+        "An issue with key 'PLAT-99999' does not exist for field 'key'."
+    );
+    assert_eq!(ids("key = PLAT-3").await.len(), 1);
+    // Out-of-range numbers are invalid dates, not crashes.
+    let (status, _) = sim
+        .post(
+            ALICE,
+            "/rest/api/3/search/jql",
+            json!({"jql": "updated >= -99999999999999999d"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::BAD_REQUEST);
+    // A function that yields nothing matches nothing rather than failing.
+    let (status, _) = sim
+        .post(
+            ALICE,
+            "/rest/api/3/search/jql",
+            json!({"jql": "project = MOB AND sprint in openSprints()"}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    // ORDER BY priority DESC puts Highest first.
+    let (_, page) = sim.post(ALICE, "/rest/api/3/search/jql", json!({"jql": "project = SRE ORDER BY priority DESC", "fields": ["priority"], "maxResults": 1})).await;
+    assert_eq!(page["issues"][0]["fields"]["priority"]["name"], "Highest");
+}
+
+#[tokio::test]
+async fn exclusion_only_field_lists_start_from_the_default_set() {
+    let sim = start(50, Mode::Cloud).await;
+    let (_, page) = sim
+        .get(
+            ALICE,
+            "/rest/api/3/search/jql?jql=project%3DSRE&fields=-description&maxResults=1",
+        )
+        .await;
+    let fields = page["issues"][0]["fields"].as_object().unwrap();
+    assert!(fields.contains_key("summary") && fields.contains_key("status"));
+    assert!(!fields.contains_key("description"));
+    let key = page["issues"][0]["id"].as_str().unwrap();
+    let (_, issue) = sim
+        .get(ALICE, &format!("/rest/api/3/issue/{key}?fields=-comment"))
+        .await;
+    assert!(
+        issue["fields"].get("comment").is_none() && issue["fields"].get("description").is_some()
+    );
+}

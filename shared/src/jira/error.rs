@@ -1,0 +1,40 @@
+//! What can go wrong talking to Jira, in terms a person can act on. No variant ever holds a
+//! credential: messages come from Jira's error bodies or from us.
+
+use std::time::Duration;
+
+#[derive(Debug, thiserror::Error)]
+pub enum JiraError {
+    /// Jira rejected the credentials (401, or `X-Seraph-LoginReason: AUTHENTICATED_FAILED` on
+    /// any response: Jira then serves anonymous results, which must never be mistaken for data).
+    #[error("Jira rejected the credentials (HTTP {status}): check the email and API token")]
+    Unauthenticated { status: u16 },
+    #[error("Jira refused access (HTTP 403): {message}")]
+    Forbidden { message: String },
+    #[error("not found or not visible to this user (HTTP 404): {message}")]
+    NotFound { message: String },
+    #[error("Jira rejected the request (HTTP {status}): {message}")]
+    Rejected { status: u16, message: String },
+    /// The endpoint no longer exists (e.g. the removed `/rest/api/3/search`).
+    #[error("Jira removed this API (HTTP 410): {message}")]
+    Gone { message: String },
+    #[error(
+        "still throttled by Jira after {attempts} attempts (HTTP 429); last advised wait {last_wait:?}"
+    )]
+    RateLimited {
+        attempts: usize,
+        last_wait: Duration,
+    },
+    #[error("Jira kept failing after {attempts} attempts: {last}")]
+    Unavailable { attempts: usize, last: String },
+    #[error("could not reach {host}: {reason}")]
+    Unreachable { host: String, reason: String },
+    #[error("unexpected response from Jira: {0}")]
+    Protocol(String),
+}
+
+impl JiraError {
+    pub fn is_auth(&self) -> bool {
+        matches!(self, JiraError::Unauthenticated { .. })
+    }
+}
