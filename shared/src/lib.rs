@@ -5,4 +5,5 @@
 pub mod adf;
 pub mod jira;
 pub mod jira_time;
+pub mod store;
 pub mod validation;

@@ -1,0 +1,64 @@
+//! The store port: everything sync, hygiene, monitoring and DORA read and write, behind one
+//! interface with an embedded on-disk adapter ([`embedded::EmbeddedStore`]) for local runs and a
+//! DynamoDB adapter for AWS (issue #4).
+//!
+//! The interface is shaped for DynamoDB: every record is addressed by integration id plus a sort
+//! key; writes are upserts or conditional puts (leases); listing is a query by key prefix; batch
+//! writes are split into chunks of [`BATCH_LIMIT`] by the adapters; issue items are kept under
+//! 400 KB by storing long changelogs and comment lists compressed or in parts (adapter concern).
+
+pub mod embedded;
+pub mod records;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+pub use records::*;
+
+/// DynamoDB's BatchWriteItem limit; the embedded store honours it too, so both behave alike.
+pub const BATCH_LIMIT: usize = 25;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage failure: {0}")]
+    Backend(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+#[async_trait]
+pub trait Store: Send + Sync {
+    // Issues, keyed by Jira's numeric id (keys change on moves; ids never do).
+    async fn get_issue(&self, integration: &str, id: &str) -> StoreResult<Option<StoredIssue>>;
+    /// Upserts: an issue already stored under the same id is replaced.
+    async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()>;
+    /// Ids with the project they were last seen in, for the deletion census.
+    async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>>;
+    /// Issues in id order after `after`, `limit` at a time (exports).
+    async fn list_issues(&self, integration: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<StoredIssue>>;
+    /// Sets a flag on an issue; false when no such issue is stored.
+    async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool>;
+
+    // Reference data: users, statuses, sprints, versions, fields.
+    async fn put_records(&self, integration: &str, kind: RecordKind, records: &[Record]) -> StoreResult<()>;
+    async fn list_records(&self, integration: &str, kind: RecordKind) -> StoreResult<Vec<Record>>;
+
+    // Projects with their onboarding time (kept from the first put).
+    async fn put_project(&self, integration: &str, project: &ProjectRecord) -> StoreResult<()>;
+    async fn list_projects(&self, integration: &str) -> StoreResult<Vec<ProjectRecord>>;
+
+    // Sync state per scope unit (a project, or the integration's JQL filter).
+    async fn get_cursor(&self, integration: &str, unit: &str) -> StoreResult<Option<Cursor>>;
+    async fn put_cursor(&self, integration: &str, unit: &str, cursor: &Cursor) -> StoreResult<()>;
+    /// Takes the unit's lease if it is free, expired, or already `owner`'s (a conditional put).
+    async fn acquire_lease(&self, integration: &str, unit: &str, owner: &str, now_ms: i64, ttl_ms: i64) -> StoreResult<bool>;
+    async fn release_lease(&self, integration: &str, unit: &str, owner: &str) -> StoreResult<()>;
+
+    // Run records and daily counters (what monitoring serves).
+    async fn put_run(&self, integration: &str, run: &RunRecord) -> StoreResult<()>;
+    async fn list_runs(&self, integration: &str, since_ms: i64) -> StoreResult<Vec<RunRecord>>;
+    async fn add_daily(&self, integration: &str, day: NaiveDate, delta: &DailyCounts) -> StoreResult<()>;
+    async fn list_daily(&self, integration: &str, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<(NaiveDate, DailyCounts)>>;
+}
