@@ -6,4 +6,5 @@ pub mod adf;
 pub mod jira;
 pub mod jira_time;
 pub mod store;
+pub mod sync;
 pub mod validation;

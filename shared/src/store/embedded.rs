@@ -55,9 +55,12 @@ impl EmbeddedStore {
     /// Opens (or creates) the store file; its parent directory is created if needed.
     pub fn open(path: &Path) -> StoreResult<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(|e| StoreError::Backend(format!("cannot create {}: {e}", dir.display())))?;
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
+            })?;
         }
-        let db = Database::create(path).map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+        let db = Database::create(path)
+            .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(backend)?;
         for t in ALL {
             tx.open_table(t).map_err(backend)?;
@@ -83,7 +86,8 @@ impl EmbeddedStore {
             {
                 let mut t = tx.open_table(table).map_err(backend)?;
                 for (k, v) in chunk {
-                    t.insert(k.as_str(), encode(v)?.as_slice()).map_err(backend)?;
+                    t.insert(k.as_str(), encode(v)?.as_slice())
+                        .map_err(backend)?;
                 }
             }
             tx.commit().map_err(backend)?;
@@ -92,8 +96,16 @@ impl EmbeddedStore {
     }
 
     /// Values under `{integration}/{prefix}`, in key order, starting after `after` (a full key).
-    fn scan<T: DeserializeOwned>(&self, table: Table, prefix: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<(String, T)>> {
-        let start = after.map(|a| format!("{a}\u{0}")).unwrap_or_else(|| prefix.to_string());
+    fn scan<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, T)>> {
+        let start = after
+            .map(|a| format!("{a}\u{0}"))
+            .unwrap_or_else(|| prefix.to_string());
         let end = format!("{prefix}\u{10FFFF}");
         let tx = self.db.begin_read().map_err(backend)?;
         let t = tx.open_table(table).map_err(backend)?;
@@ -108,7 +120,12 @@ impl EmbeddedStore {
         Ok(out)
     }
 
-    fn update<T: Serialize + DeserializeOwned>(&self, table: Table, key: &str, f: impl FnOnce(Option<T>) -> Option<T>) -> StoreResult<bool> {
+    fn update<T: Serialize + DeserializeOwned>(
+        &self,
+        table: Table,
+        key: &str,
+        f: impl FnOnce(Option<T>) -> Option<T>,
+    ) -> StoreResult<bool> {
         let tx = self.db.begin_write().map_err(backend)?;
         let changed;
         {
@@ -137,65 +154,133 @@ impl Store for EmbeddedStore {
     }
 
     async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()> {
-        let items: Vec<(String, &StoredIssue)> = issues.iter().map(|i| (issue_key(integration, &i.id), i)).collect();
+        let items: Vec<(String, &StoredIssue)> = issues
+            .iter()
+            .map(|i| (issue_key(integration, &i.id), i))
+            .collect();
         self.put_all(ISSUES, &items)
     }
 
     async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {
-        let all: Vec<(String, StoredIssue)> = self.scan(ISSUES, &format!("{integration}/"), None, usize::MAX)?;
-        Ok(all
+        // Decodes only the index fields of each item, one at a time: the index of a 100,000-issue
+        // integration stays a few MB however large the issues are.
+        #[derive(serde::Deserialize)]
+        struct View {
+            id: String,
+            project_key: String,
+            updated_ms: i64,
+            deleted_at_ms: Option<i64>,
+            hidden: bool,
+            removed: bool,
+        }
+        let prefix = format!("{integration}/");
+        let end = format!("{prefix}\u{10FFFF}");
+        let tx = self.db.begin_read().map_err(backend)?;
+        let t = tx.open_table(ISSUES).map_err(backend)?;
+        let mut out = Vec::new();
+        for entry in t.range(prefix.as_str()..end.as_str()).map_err(backend)? {
+            let (_, v) = entry.map_err(backend)?;
+            let i: View = decode(v.value())?;
+            out.push(IssueIndexEntry {
+                id: i.id,
+                project_key: i.project_key,
+                updated_ms: i.updated_ms,
+                deleted: i.deleted_at_ms.is_some(),
+                hidden: i.hidden,
+                removed: i.removed,
+            });
+        }
+        Ok(out)
+    }
+
+    async fn list_issues(
+        &self,
+        integration: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredIssue>> {
+        let after = after.map(|a| issue_key(integration, a));
+        Ok(self
+            .scan(ISSUES, &format!("{integration}/"), after.as_deref(), limit)?
             .into_iter()
-            .map(|(_, i)| IssueIndexEntry { id: i.id, project_key: i.project_key, deleted: i.deleted_at_ms.is_some(), removed: i.removed })
+            .map(|(_, i)| i)
             .collect())
     }
 
-    async fn list_issues(&self, integration: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<StoredIssue>> {
-        let after = after.map(|a| issue_key(integration, a));
-        Ok(self.scan(ISSUES, &format!("{integration}/"), after.as_deref(), limit)?.into_iter().map(|(_, i)| i).collect())
-    }
-
     async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool> {
-        self.update(ISSUES, &issue_key(integration, id), |current: Option<StoredIssue>| {
-            let mut issue = current?;
-            match flag {
-                IssueFlag::Deleted { at_ms } => issue.deleted_at_ms = Some(at_ms),
-                IssueFlag::Restored => issue.deleted_at_ms = None,
-                IssueFlag::Hidden => issue.hidden = true,
-                IssueFlag::Unhidden => issue.hidden = false,
-                IssueFlag::Removed => {
-                    issue.removed = true;
-                    issue.fields.clear();
-                    issue.changelog.clear();
-                    issue.comments.clear();
+        self.update(
+            ISSUES,
+            &issue_key(integration, id),
+            |current: Option<StoredIssue>| {
+                let mut issue = current?;
+                match flag {
+                    IssueFlag::Deleted { at_ms } => issue.deleted_at_ms = Some(at_ms),
+                    IssueFlag::Restored => issue.deleted_at_ms = None,
+                    IssueFlag::Hidden => issue.hidden = true,
+                    IssueFlag::Unhidden => issue.hidden = false,
+                    IssueFlag::Removed => {
+                        issue.removed = true;
+                        issue.fields.clear();
+                        issue.changelog.clear();
+                        issue.comments.clear();
+                    }
                 }
-            }
-            Some(issue)
-        })
+                Some(issue)
+            },
+        )
     }
 
-    async fn put_records(&self, integration: &str, kind: RecordKind, records: &[Record]) -> StoreResult<()> {
-        let items: Vec<(String, &Record)> = records.iter().map(|r| (format!("{integration}/{}/{}", kind.name(), r.id), r)).collect();
+    async fn put_records(
+        &self,
+        integration: &str,
+        kind: RecordKind,
+        records: &[Record],
+    ) -> StoreResult<()> {
+        let items: Vec<(String, &Record)> = records
+            .iter()
+            .map(|r| (format!("{integration}/{}/{}", kind.name(), r.id), r))
+            .collect();
         self.put_all(RECORDS, &items)
     }
 
     async fn list_records(&self, integration: &str, kind: RecordKind) -> StoreResult<Vec<Record>> {
-        Ok(self.scan(RECORDS, &format!("{integration}/{}/", kind.name()), None, usize::MAX)?.into_iter().map(|(_, r)| r).collect())
+        Ok(self
+            .scan(
+                RECORDS,
+                &format!("{integration}/{}/", kind.name()),
+                None,
+                usize::MAX,
+            )?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
     }
 
     async fn put_project(&self, integration: &str, project: &ProjectRecord) -> StoreResult<()> {
         let p = project.clone();
-        self.update(PROJECTS, &format!("{integration}/{}", project.key), move |current: Option<ProjectRecord>| {
-            Some(match current {
-                // Onboarding time is the first time the project was seen.
-                Some(old) => ProjectRecord { onboarded_at_ms: old.onboarded_at_ms, ..p },
-                None => p,
-            })
-        })?;
+        self.update(
+            PROJECTS,
+            &format!("{integration}/{}", project.key),
+            move |current: Option<ProjectRecord>| {
+                Some(match current {
+                    // Onboarding time is the first time the project was seen.
+                    Some(old) => ProjectRecord {
+                        onboarded_at_ms: old.onboarded_at_ms,
+                        ..p
+                    },
+                    None => p,
+                })
+            },
+        )?;
         Ok(())
     }
 
     async fn list_projects(&self, integration: &str) -> StoreResult<Vec<ProjectRecord>> {
-        Ok(self.scan(PROJECTS, &format!("{integration}/"), None, usize::MAX)?.into_iter().map(|(_, p)| p).collect())
+        Ok(self
+            .scan(PROJECTS, &format!("{integration}/"), None, usize::MAX)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect())
     }
 
     async fn get_cursor(&self, integration: &str, unit: &str) -> StoreResult<Option<Cursor>> {
@@ -206,11 +291,25 @@ impl Store for EmbeddedStore {
         self.put_all(CURSORS, &[(format!("{integration}/{unit}"), cursor)])
     }
 
-    async fn acquire_lease(&self, integration: &str, unit: &str, owner: &str, now_ms: i64, ttl_ms: i64) -> StoreResult<bool> {
-        self.update(LEASES, &format!("{integration}/{unit}"), |current: Option<Lease>| match current {
-            Some(l) if l.owner != owner && l.expires_ms > now_ms => None,
-            _ => Some(Lease { owner: owner.to_string(), expires_ms: now_ms + ttl_ms }),
-        })
+    async fn acquire_lease(
+        &self,
+        integration: &str,
+        unit: &str,
+        owner: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> StoreResult<bool> {
+        self.update(
+            LEASES,
+            &format!("{integration}/{unit}"),
+            |current: Option<Lease>| match current {
+                Some(l) if l.owner != owner && l.expires_ms > now_ms => None,
+                _ => Some(Lease {
+                    owner: owner.to_string(),
+                    expires_ms: now_ms + ttl_ms,
+                }),
+            },
+        )
     }
 
     async fn release_lease(&self, integration: &str, unit: &str, owner: &str) -> StoreResult<()> {
@@ -230,29 +329,59 @@ impl Store for EmbeddedStore {
     }
 
     async fn put_run(&self, integration: &str, run: &RunRecord) -> StoreResult<()> {
-        self.put_all(RUNS, &[(format!("{integration}/{:020}/{}", run.started_ms, run.run_id), run)])
+        self.put_all(
+            RUNS,
+            &[(
+                format!("{integration}/{:020}/{}", run.started_ms, run.run_id),
+                run,
+            )],
+        )
     }
 
     async fn list_runs(&self, integration: &str, since_ms: i64) -> StoreResult<Vec<RunRecord>> {
-        let all: Vec<(String, RunRecord)> = self.scan(RUNS, &format!("{integration}/"), None, usize::MAX)?;
-        Ok(all.into_iter().map(|(_, r)| r).filter(|r| r.started_ms >= since_ms || r.ended_ms.is_none_or(|e| e >= since_ms)).collect())
+        let all: Vec<(String, RunRecord)> =
+            self.scan(RUNS, &format!("{integration}/"), None, usize::MAX)?;
+        Ok(all
+            .into_iter()
+            .map(|(_, r)| r)
+            .filter(|r| r.started_ms >= since_ms || r.ended_ms.is_none_or(|e| e >= since_ms))
+            .collect())
     }
 
-    async fn add_daily(&self, integration: &str, day: NaiveDate, delta: &DailyCounts) -> StoreResult<()> {
+    async fn add_daily(
+        &self,
+        integration: &str,
+        day: NaiveDate,
+        delta: &DailyCounts,
+    ) -> StoreResult<()> {
         let delta = *delta;
-        self.update(DAILY, &format!("{integration}/{day}"), move |current: Option<DailyCounts>| {
-            let mut c = current.unwrap_or_default();
-            c.add(&delta);
-            Some(c)
-        })?;
+        self.update(
+            DAILY,
+            &format!("{integration}/{day}"),
+            move |current: Option<DailyCounts>| {
+                let mut c = current.unwrap_or_default();
+                c.add(&delta);
+                Some(c)
+            },
+        )?;
         Ok(())
     }
 
-    async fn list_daily(&self, integration: &str, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<(NaiveDate, DailyCounts)>> {
-        let all: Vec<(String, DailyCounts)> = self.scan(DAILY, &format!("{integration}/"), None, usize::MAX)?;
+    async fn list_daily(
+        &self,
+        integration: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(NaiveDate, DailyCounts)>> {
+        let all: Vec<(String, DailyCounts)> =
+            self.scan(DAILY, &format!("{integration}/"), None, usize::MAX)?;
         Ok(all
             .into_iter()
-            .filter_map(|(k, c)| NaiveDate::parse_from_str(k.rsplit('/').next()?, "%Y-%m-%d").ok().map(|d| (d, c)))
+            .filter_map(|(k, c)| {
+                NaiveDate::parse_from_str(k.rsplit('/').next()?, "%Y-%m-%d")
+                    .ok()
+                    .map(|d| (d, c))
+            })
             .filter(|(d, _)| *d >= from && *d <= to)
             .collect())
     }
@@ -264,59 +393,166 @@ mod tests {
 
     fn store() -> (EmbeddedStore, tempfile::TempDir) {
         let dir = tempfile::tempdir().unwrap();
-        (EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(), dir)
+        (
+            EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
+            dir,
+        )
     }
 
     fn issue(id: &str, project: &str) -> StoredIssue {
-        StoredIssue { id: id.into(), key: format!("{project}-{id}"), project_key: project.into(), updated_ms: 1, ..StoredIssue::default() }
+        StoredIssue {
+            id: id.into(),
+            key: format!("{project}-{id}"),
+            project_key: project.into(),
+            updated_ms: 1,
+            ..StoredIssue::default()
+        }
     }
 
     #[tokio::test]
     async fn upserts_by_id_and_lists_in_id_order() {
         let (s, _d) = store();
-        s.put_issues("a", &[issue("10010", "P"), issue("9", "P"), issue("10002", "Q")]).await.unwrap();
-        s.put_issues("a", &[StoredIssue { key: "R-1".into(), project_key: "R".into(), ..issue("10010", "P") }]).await.unwrap();
+        s.put_issues(
+            "a",
+            &[issue("10010", "P"), issue("9", "P"), issue("10002", "Q")],
+        )
+        .await
+        .unwrap();
+        s.put_issues(
+            "a",
+            &[StoredIssue {
+                key: "R-1".into(),
+                project_key: "R".into(),
+                ..issue("10010", "P")
+            }],
+        )
+        .await
+        .unwrap();
         s.put_issues("b", &[issue("1", "X")]).await.unwrap();
-        let ids: Vec<String> = s.list_issues("a", None, 10).await.unwrap().into_iter().map(|i| i.id).collect();
+        let ids: Vec<String> = s
+            .list_issues("a", None, 10)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         assert_eq!(ids, vec!["9", "10002", "10010"]);
         assert_eq!(s.get_issue("a", "10010").await.unwrap().unwrap().key, "R-1");
-        let page: Vec<String> = s.list_issues("a", Some("9"), 1).await.unwrap().into_iter().map(|i| i.id).collect();
+        let page: Vec<String> = s
+            .list_issues("a", Some("9"), 1)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|i| i.id)
+            .collect();
         assert_eq!(page, vec!["10002"]);
-        assert_eq!(s.issue_index("b").await.unwrap().len(), 1, "integrations never mix");
+        assert_eq!(
+            s.issue_index("b").await.unwrap().len(),
+            1,
+            "integrations never mix"
+        );
     }
 
     #[tokio::test]
     async fn leases_are_exclusive_until_expiry() {
         let (s, _d) = store();
-        assert!(s.acquire_lease("a", "P", "run-1", 1_000, 500).await.unwrap());
-        assert!(!s.acquire_lease("a", "P", "run-2", 1_200, 500).await.unwrap());
-        assert!(s.acquire_lease("a", "P", "run-1", 1_300, 500).await.unwrap(), "the owner renews");
-        assert!(s.acquire_lease("a", "P", "run-2", 2_000, 500).await.unwrap(), "expired");
+        assert!(
+            s.acquire_lease("a", "P", "run-1", 1_000, 500)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.acquire_lease("a", "P", "run-2", 1_200, 500)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.acquire_lease("a", "P", "run-1", 1_300, 500)
+                .await
+                .unwrap(),
+            "the owner renews"
+        );
+        assert!(
+            s.acquire_lease("a", "P", "run-2", 2_000, 500)
+                .await
+                .unwrap(),
+            "expired"
+        );
         s.release_lease("a", "P", "run-1").await.unwrap();
-        assert!(!s.acquire_lease("a", "P", "run-3", 2_100, 500).await.unwrap(), "only the owner releases");
+        assert!(
+            !s.acquire_lease("a", "P", "run-3", 2_100, 500)
+                .await
+                .unwrap(),
+            "only the owner releases"
+        );
         s.release_lease("a", "P", "run-2").await.unwrap();
-        assert!(s.acquire_lease("a", "P", "run-3", 2_100, 500).await.unwrap());
+        assert!(
+            s.acquire_lease("a", "P", "run-3", 2_100, 500)
+                .await
+                .unwrap()
+        );
     }
 
     #[tokio::test]
     async fn projects_keep_their_onboarding_time_and_counters_add_up() {
         let (s, _d) = store();
-        let p = ProjectRecord { key: "P".into(), id: "1".into(), name: "P".into(), onboarded_at_ms: 5 };
+        let p = ProjectRecord {
+            key: "P".into(),
+            id: "1".into(),
+            name: "P".into(),
+            onboarded_at_ms: 5,
+        };
         s.put_project("a", &p).await.unwrap();
-        s.put_project("a", &ProjectRecord { onboarded_at_ms: 99, name: "Renamed".into(), ..p }).await.unwrap();
+        s.put_project(
+            "a",
+            &ProjectRecord {
+                onboarded_at_ms: 99,
+                name: "Renamed".into(),
+                ..p
+            },
+        )
+        .await
+        .unwrap();
         let got = s.list_projects("a").await.unwrap();
-        assert_eq!((got[0].onboarded_at_ms, got[0].name.as_str()), (5, "Renamed"));
+        assert_eq!(
+            (got[0].onboarded_at_ms, got[0].name.as_str()),
+            (5, "Renamed")
+        );
         let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        s.add_daily("a", day, &DailyCounts { issues_new: 2, runs: 1, ..DailyCounts::default() }).await.unwrap();
-        s.add_daily("a", day, &DailyCounts { issues_new: 3, runs: 1, ..DailyCounts::default() }).await.unwrap();
-        assert_eq!(s.list_daily("a", day, day).await.unwrap()[0].1.issues_new, 5);
+        s.add_daily(
+            "a",
+            day,
+            &DailyCounts {
+                issues_new: 2,
+                runs: 1,
+                ..DailyCounts::default()
+            },
+        )
+        .await
+        .unwrap();
+        s.add_daily(
+            "a",
+            day,
+            &DailyCounts {
+                issues_new: 3,
+                runs: 1,
+                ..DailyCounts::default()
+            },
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.list_daily("a", day, day).await.unwrap()[0].1.issues_new,
+            5
+        );
     }
 
     #[tokio::test]
     async fn removal_drops_content_but_keeps_a_tombstone() {
         let (s, _d) = store();
         let mut i = issue("7", "P");
-        i.fields.insert("summary".into(), serde_json::json!("secret plans"));
+        i.fields
+            .insert("summary".into(), serde_json::json!("secret plans"));
         s.put_issues("a", &[i]).await.unwrap();
         assert!(s.flag_issue("a", "7", IssueFlag::Removed).await.unwrap());
         let got = s.get_issue("a", "7").await.unwrap().unwrap();

@@ -37,12 +37,22 @@ pub trait Store: Send + Sync {
     /// Ids with the project they were last seen in, for the deletion census.
     async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>>;
     /// Issues in id order after `after`, `limit` at a time (exports).
-    async fn list_issues(&self, integration: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<StoredIssue>>;
+    async fn list_issues(
+        &self,
+        integration: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredIssue>>;
     /// Sets a flag on an issue; false when no such issue is stored.
     async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool>;
 
     // Reference data: users, statuses, sprints, versions, fields.
-    async fn put_records(&self, integration: &str, kind: RecordKind, records: &[Record]) -> StoreResult<()>;
+    async fn put_records(
+        &self,
+        integration: &str,
+        kind: RecordKind,
+        records: &[Record],
+    ) -> StoreResult<()>;
     async fn list_records(&self, integration: &str, kind: RecordKind) -> StoreResult<Vec<Record>>;
 
     // Projects with their onboarding time (kept from the first put).
@@ -53,12 +63,29 @@ pub trait Store: Send + Sync {
     async fn get_cursor(&self, integration: &str, unit: &str) -> StoreResult<Option<Cursor>>;
     async fn put_cursor(&self, integration: &str, unit: &str, cursor: &Cursor) -> StoreResult<()>;
     /// Takes the unit's lease if it is free, expired, or already `owner`'s (a conditional put).
-    async fn acquire_lease(&self, integration: &str, unit: &str, owner: &str, now_ms: i64, ttl_ms: i64) -> StoreResult<bool>;
+    async fn acquire_lease(
+        &self,
+        integration: &str,
+        unit: &str,
+        owner: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> StoreResult<bool>;
     async fn release_lease(&self, integration: &str, unit: &str, owner: &str) -> StoreResult<()>;
 
     // Run records and daily counters (what monitoring serves).
     async fn put_run(&self, integration: &str, run: &RunRecord) -> StoreResult<()>;
     async fn list_runs(&self, integration: &str, since_ms: i64) -> StoreResult<Vec<RunRecord>>;
-    async fn add_daily(&self, integration: &str, day: NaiveDate, delta: &DailyCounts) -> StoreResult<()>;
-    async fn list_daily(&self, integration: &str, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<(NaiveDate, DailyCounts)>>;
+    async fn add_daily(
+        &self,
+        integration: &str,
+        day: NaiveDate,
+        delta: &DailyCounts,
+    ) -> StoreResult<()>;
+    async fn list_daily(
+        &self,
+        integration: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(NaiveDate, DailyCounts)>>;
 }

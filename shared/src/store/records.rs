@@ -40,13 +40,17 @@ impl StoredIssue {
 pub struct IssueIndexEntry {
     pub id: String,
     pub project_key: String,
+    pub updated_ms: i64,
     pub deleted: bool,
+    pub hidden: bool,
     pub removed: bool,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum IssueFlag {
-    Deleted { at_ms: i64 },
+    Deleted {
+        at_ms: i64,
+    },
     /// Seen again after being flagged deleted (visibility restored).
     Restored,
     Hidden,

@@ -1,0 +1,9 @@
+//! Syncing Jira into the store: planning (scope units, fields), normalising (exclusions), and
+//! the resumable engine.
+
+pub mod engine;
+pub mod normalize;
+pub mod plan;
+
+pub use engine::{Event, Observer, SyncError, SyncOptions, run};
+pub use plan::{Excluded, Scope};
