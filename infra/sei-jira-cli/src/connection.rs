@@ -1,0 +1,53 @@
+//! Where and how to connect: flags, or the environment (`JIRA_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`).
+
+use anyhow::bail;
+use shared::jira::{Credentials, Deployment, Secret, SiteConfig};
+use shared::validation::{AuthMethod, ConnectionRequest};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ConnectionArgs {
+    /// Jira site URL, e.g. https://acme.atlassian.net.
+    #[arg(long, env = "JIRA_URL")]
+    pub url: Option<String>,
+    /// The Jira user's email (Jira Cloud).
+    #[arg(long, env = "JIRA_EMAIL")]
+    pub email: Option<String>,
+    /// A classic API token (Cloud), or with --pat a personal access token (Data Center).
+    #[arg(long, env = "JIRA_API_TOKEN", hide_env_values = true)]
+    pub token: Option<String>,
+    /// The token is a Data Center personal access token.
+    #[arg(long)]
+    pub pat: bool,
+    /// Allow loopback and private addresses and plain http (a local simulator or an internal Data Center).
+    #[arg(long)]
+    pub allow_private_network: bool,
+}
+
+impl ConnectionArgs {
+    pub fn deployment(&self) -> Deployment {
+        if self.pat { Deployment::DataCenter } else { Deployment::Cloud }
+    }
+
+    fn required(&self) -> anyhow::Result<(String, String)> {
+        let Some(url) = self.url.clone().filter(|u| !u.trim().is_empty()) else { bail!("--url (or JIRA_URL) is required") };
+        let Some(token) = self.token.clone().filter(|t| !t.trim().is_empty()) else { bail!("--token (or JIRA_API_TOKEN) is required") };
+        if !self.pat && self.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
+            bail!("--email (or JIRA_EMAIL) is required for Jira Cloud; use --pat for a Data Center personal access token");
+        }
+        Ok((url, token))
+    }
+
+    pub fn request(&self, jql: Option<String>) -> anyhow::Result<ConnectionRequest> {
+        let (url, token) = self.required()?;
+        Ok(ConnectionRequest { deployment: self.deployment(), auth_method: AuthMethod::ApiToken, url, email: self.email.clone(), token: Secret::new(token), jql })
+    }
+
+    pub fn site(&self) -> anyhow::Result<SiteConfig> {
+        let (url, token) = self.required()?;
+        let credentials = match self.deployment() {
+            Deployment::Cloud => Credentials::ApiToken { email: self.email.clone().unwrap_or_default(), token: Secret::new(token) },
+            Deployment::DataCenter => Credentials::PersonalAccessToken { token: Secret::new(token) },
+        };
+        Ok(SiteConfig::new(url.trim().trim_end_matches('/'), self.deployment(), credentials))
+    }
+}

@@ -1,0 +1,120 @@
+//! `sei-jira`: the local CLI. Validates credentials, syncs Jira into the embedded store, exports
+//! it as JSON Lines, hides or removes issues by hand, and runs a self-contained demo against the
+//! Jira simulator. `main` only parses and dispatches; the work lives in `shared`.
+
+mod commands;
+mod connection;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand};
+
+use connection::ConnectionArgs;
+
+#[derive(Parser, Debug)]
+#[command(name = "sei-jira", version, about = "Jira ingestion for software-engineering insights, run locally")]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct StoreArgs {
+    /// The embedded store file.
+    #[arg(long, default_value = ".sei-jira/store.redb")]
+    pub store: PathBuf,
+    /// Integration name: separates several Jira sites in one store.
+    #[arg(long, default_value = "local")]
+    pub integration: String,
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct ScopeArgs {
+    /// Sync these projects (comma-separated keys). Default: every project the user can browse.
+    #[arg(long, value_delimiter = ',', conflicts_with = "jql")]
+    pub projects: Vec<String>,
+    /// Sync the issues this JQL filter selects.
+    #[arg(long)]
+    pub jql: Option<String>,
+    /// Never fetch or store these text fields: any of summary,description,comments.
+    #[arg(long, default_value = "")]
+    pub exclude: String,
+    /// Custom fields to ingest besides story points, sprint and epic (names or ids, comma-separated).
+    #[arg(long, value_delimiter = ',')]
+    pub custom_fields: Vec<String>,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Check the credentials: every check named, passed or failed.
+    Validate {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        /// Also validate this JQL filter.
+        #[arg(long)]
+        jql: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Sync into the store: a backfill the first time, incremental afterwards.
+    Sync {
+        #[command(flatten)]
+        connection: ConnectionArgs,
+        #[command(flatten)]
+        scope: ScopeArgs,
+        #[command(flatten)]
+        store: StoreArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Write the stored issues as JSON Lines (one issue per line).
+    Export {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Output file (default: standard output).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Hide an issue (kept, excluded from metrics).
+    Hide {
+        /// Issue id or key.
+        issue: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Remove an issue's data (a tombstone keeps syncs from bringing it back).
+    Remove {
+        /// Issue id or key.
+        issue: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
+    /// Start a Jira simulator in-process, validate, sync and print the summary.
+    Demo {
+        /// Issues in the simulated site.
+        #[arg(long, default_value_t = 5_000)]
+        issues: usize,
+        /// Store file (default: a fresh temporary one).
+        #[arg(long)]
+        store: Option<PathBuf>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[tokio::main]
+async fn main() {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Validate { connection, jql, json } => commands::validate(&connection, jql, json).await,
+        Command::Sync { connection, scope, store, json } => commands::sync(&connection, &scope, &store, json).await,
+        Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
+        Command::Hide { issue, store } => commands::flag(&store, &issue, shared::store::IssueFlag::Hidden).await,
+        Command::Remove { issue, store } => commands::flag(&store, &issue, shared::store::IssueFlag::Removed).await,
+        Command::Demo { issues, store, json } => commands::demo(issues, store, json).await,
+    };
+    if let Err(e) = result {
+        eprintln!("error: {e:#}");
+        std::process::exit(1);
+    }
+}
