@@ -6,15 +6,31 @@ use e2e::{binary, start_sim};
 use serde_json::Value;
 
 fn sei_jira(args: &[&str]) -> std::process::Output {
-    Command::new(binary("sei-jira")).args(args).env_remove("JIRA_URL").env_remove("JIRA_EMAIL").env_remove("JIRA_API_TOKEN").output().unwrap()
+    Command::new(binary("sei-jira"))
+        .args(args)
+        .env_remove("JIRA_URL")
+        .env_remove("JIRA_EMAIL")
+        .env_remove("JIRA_API_TOKEN")
+        .output()
+        .unwrap()
 }
 
 #[test]
 fn demo_validates_syncs_and_summarises() {
     let out = sei_jira(&["demo", "--issues", "400", "--json"]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let v: Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert!(v["validation"]["checks"].as_array().unwrap().iter().all(|c| c["outcome"] == "passed"));
+    assert!(
+        v["validation"]["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["outcome"] == "passed")
+    );
     assert_eq!(v["backfill"]["counts"]["issues_new"], 400);
     assert_eq!(v["backfill"]["outcome"], "succeeded");
     assert_eq!(v["incremental"]["counts"]["issues_new"], 0);
@@ -24,36 +40,100 @@ fn demo_validates_syncs_and_summarises() {
 fn sync_export_hide_remove_against_a_running_simulator() {
     let sim = start_sim(&["--issues", "300", "--projects", "3"]);
     let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let token = sim.startup["users"].as_array().unwrap().iter().find(|u| u["email"] == "bob@example.com").unwrap()["token"].as_str().unwrap().to_string();
+    let token = sim.startup["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "bob@example.com")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();
-    let connection = ["--url", &base, "--email", "bob@example.com", "--token", &token, "--allow-private-network"];
+    let connection = [
+        "--url",
+        &base,
+        "--email",
+        "bob@example.com",
+        "--token",
+        &token,
+        "--allow-private-network",
+    ];
 
     let out = sei_jira(&[&["validate"][..], &connection[..]].concat());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stdout));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stdout)
+    );
     assert!(String::from_utf8_lossy(&out.stdout).contains("[ok  ] Credentials accepted"));
 
-    let out = sei_jira(&[&["sync", "--projects", "PLAT,SRE", "--exclude", "description", "--store", store, "--json"][..], &connection[..]].concat());
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let out = sei_jira(
+        &[
+            &[
+                "sync",
+                "--projects",
+                "PLAT,SRE",
+                "--exclude",
+                "description",
+                "--store",
+                store,
+                "--json",
+            ][..],
+            &connection[..],
+        ]
+        .concat(),
+    );
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let run: Value = serde_json::from_slice(&out.stdout).unwrap();
     let synced = run["run"]["counts"]["issues_new"].as_u64().unwrap();
     assert!(synced > 0);
 
     let export = dir.path().join("issues.jsonl");
-    let out = sei_jira(&["export", "--store", store, "--out", export.to_str().unwrap()]);
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
-    let lines: Vec<Value> = std::fs::read_to_string(&export).unwrap().lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let out = sei_jira(&[
+        "export",
+        "--store",
+        store,
+        "--out",
+        export.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let lines: Vec<Value> = std::fs::read_to_string(&export)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(lines.len() as u64, synced);
-    assert!(lines.iter().all(|l| l["fields"].get("description").is_none() && l["fields"]["status"].is_object()));
-    assert!(lines.iter().all(|l| ["PLAT", "SRE"].contains(&l["project"].as_str().unwrap())));
+    assert!(
+        lines
+            .iter()
+            .all(|l| l["fields"].get("description").is_none() && l["fields"]["status"].is_object())
+    );
+    assert!(
+        lines
+            .iter()
+            .all(|l| ["PLAT", "SRE"].contains(&l["project"].as_str().unwrap()))
+    );
 
     let key = lines[0]["key"].as_str().unwrap();
     assert!(sei_jira(&["hide", key, "--store", store]).status.success());
     let id = lines[1]["id"].as_str().unwrap();
     assert!(sei_jira(&["remove", id, "--store", store]).status.success());
     let out = sei_jira(&["export", "--store", store]);
-    let after: Vec<Value> = String::from_utf8_lossy(&out.stdout).lines().map(|l| serde_json::from_str(l).unwrap()).collect();
+    let after: Vec<Value> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
     assert_eq!(after[0]["hidden"], true);
     assert_eq!(after[1]["removed"], true);
     assert!(after[1]["fields"].as_object().unwrap().is_empty());
@@ -64,14 +144,38 @@ fn bad_input_names_the_flag() {
     let out = sei_jira(&["sync", "--email", "a@b.c", "--token", "t"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--url"));
-    let out = sei_jira(&["sync", "--url", "https://acme.atlassian.net", "--token", "t"]);
+    let out = sei_jira(&[
+        "sync",
+        "--url",
+        "https://acme.atlassian.net",
+        "--token",
+        "t",
+    ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--email"));
-    let out = sei_jira(&["sync", "--url", "https://acme.atlassian.net", "--email", "a@b.c", "--token", "t", "--exclude", "body"]);
+    let out = sei_jira(&[
+        "sync",
+        "--url",
+        "https://acme.atlassian.net",
+        "--email",
+        "a@b.c",
+        "--token",
+        "t",
+        "--exclude",
+        "body",
+    ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--exclude"));
     let out = sei_jira(&["export", "--store", "/nonexistent/store.redb"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--store"));
     // A private address is refused outside local mode, before any connection.
-    let out = sei_jira(&["validate", "--url", "https://10.1.2.3", "--email", "a@b.c", "--token", "t"]);
+    let out = sei_jira(&[
+        "validate",
+        "--url",
+        "https://10.1.2.3",
+        "--email",
+        "a@b.c",
+        "--token",
+        "t",
+    ]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("[FAIL] Site URL allowed"));
 }

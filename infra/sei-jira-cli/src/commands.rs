@@ -29,19 +29,37 @@ fn print_report(report: &Report) {
 }
 
 fn settings(args: &ConnectionArgs) -> ValidationSettings {
-    ValidationSettings { allow_private_network: args.allow_private_network, ..ValidationSettings::default() }
+    ValidationSettings {
+        allow_private_network: args.allow_private_network,
+        ..ValidationSettings::default()
+    }
 }
 
-pub async fn validate(args: &ConnectionArgs, jql: Option<String>, json: bool) -> anyhow::Result<()> {
+pub async fn validate(
+    args: &ConnectionArgs,
+    jql: Option<String>,
+    json: bool,
+) -> anyhow::Result<()> {
     let report = run_checks(&args.request(jql)?, &settings(args)).await;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
-        println!("Credential checks for {}:", args.url.as_deref().unwrap_or(""));
+        println!(
+            "Credential checks for {}:",
+            args.url.as_deref().unwrap_or("")
+        );
         print_report(&report);
     }
     if !report.passed() {
-        bail!("validation failed: {}", report.failed().iter().map(|c| c.title()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "validation failed: {}",
+            report
+                .failed()
+                .iter()
+                .map(|c| c.title())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     Ok(())
 }
@@ -49,21 +67,40 @@ pub async fn validate(args: &ConnectionArgs, jql: Option<String>, json: bool) ->
 fn scope(args: &ScopeArgs) -> Scope {
     match (&args.jql, args.projects.is_empty()) {
         (Some(jql), _) => Scope::Jql(jql.clone()),
-        (None, false) => Scope::Projects(args.projects.iter().map(|p| p.trim().to_uppercase()).collect()),
+        (None, false) => Scope::Projects(
+            args.projects
+                .iter()
+                .map(|p| p.trim().to_uppercase())
+                .collect(),
+        ),
         (None, true) => Scope::AllAccessible,
     }
 }
 
 /// Syncs with a progress line on a terminal; returns the run record.
-async fn sync_with_progress(client: &JiraClient, store: &dyn Store, opts: &SyncOptions, quiet: bool) -> anyhow::Result<RunRecord> {
-    let bar = if quiet || !std::io::stderr().is_terminal() { ProgressBar::hidden() } else { ProgressBar::new_spinner() };
-    bar.set_style(ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").expect("valid template"));
+async fn sync_with_progress(
+    client: &JiraClient,
+    store: &dyn Store,
+    opts: &SyncOptions,
+    quiet: bool,
+) -> anyhow::Result<RunRecord> {
+    let bar = if quiet || !std::io::stderr().is_terminal() {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::new_spinner()
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").expect("valid template"),
+    );
     bar.enable_steady_tick(std::time::Duration::from_millis(120));
     let progress = bar.clone();
     let stored = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = stored.clone();
     let observer: shared::sync::Observer = Arc::new(move |e: &Event| match e {
-        Event::UnitStarted { unit } => progress.set_message(format!("syncing {unit} ({} issues stored)", counter.load(std::sync::atomic::Ordering::Relaxed))),
+        Event::UnitStarted { unit } => progress.set_message(format!(
+            "syncing {unit} ({} issues stored)",
+            counter.load(std::sync::atomic::Ordering::Relaxed)
+        )),
         Event::Stored { unit, issues } => {
             let total = counter.fetch_add(*issues, std::sync::atomic::Ordering::Relaxed) + issues;
             progress.set_message(format!("syncing {unit} ({total} issues stored)"));
@@ -84,34 +121,62 @@ fn print_summary(record: &RunRecord, store: &Path, elapsed: f64) {
         RunOutcome::Running => "Sync running",
     };
     println!("{outcome} in {elapsed:.1} s");
-    println!("  projects:          {} ({})", record.projects.len(), record.projects.join(", "));
-    println!("  issues:            {} new, {} updated, {} deleted", c.issues_new, c.issues_updated, c.issues_deleted);
+    println!(
+        "  projects:          {} ({})",
+        record.projects.len(),
+        record.projects.join(", ")
+    );
+    println!(
+        "  issues:            {} new, {} updated, {} deleted",
+        c.issues_new, c.issues_updated, c.issues_deleted
+    );
     println!("  changelog entries: {}", c.changelog_entries);
     println!("  comments:          {}", c.comments);
-    println!("  requests:          {} ({} retried)", c.requests, c.retries);
+    println!(
+        "  requests:          {} ({} retried)",
+        c.requests, c.retries
+    );
     println!("  store:             {}", store.display());
     for e in &record.errors {
         println!("  warning:           {e}");
     }
 }
 
-pub async fn sync(args: &ConnectionArgs, scope_args: &ScopeArgs, store_args: &StoreArgs, json: bool) -> anyhow::Result<()> {
-    let excluded = Excluded::parse(&scope_args.exclude).map_err(|e| anyhow::anyhow!("--exclude: {e}"))?;
+pub async fn sync(
+    args: &ConnectionArgs,
+    scope_args: &ScopeArgs,
+    store_args: &StoreArgs,
+    json: bool,
+) -> anyhow::Result<()> {
+    let excluded =
+        Excluded::parse(&scope_args.exclude).map_err(|e| anyhow::anyhow!("--exclude: {e}"))?;
     // The same checks as `validate` run first: a bad URL or token fails before any sync work.
     let report = run_checks(&args.request(scope_args.jql.clone())?, &settings(args)).await;
     if !report.passed() {
         print_report(&report);
-        bail!("cannot sync: {}", report.failed().iter().map(|c| c.title()).collect::<Vec<_>>().join(", "));
+        bail!(
+            "cannot sync: {}",
+            report
+                .failed()
+                .iter()
+                .map(|c| c.title())
+                .collect::<Vec<_>>()
+                .join(", ")
+        );
     }
     let client = JiraClient::new(&args.site()?)?;
-    let store = EmbeddedStore::open(&store_args.store).with_context(|| format!("--store {}", store_args.store.display()))?;
+    let store = EmbeddedStore::open(&store_args.store)
+        .with_context(|| format!("--store {}", store_args.store.display()))?;
     let mut opts = SyncOptions::new(&store_args.integration, scope(scope_args));
     opts.excluded = excluded;
     opts.custom_fields = scope_args.custom_fields.clone();
     let started = Instant::now();
     let record = sync_with_progress(&client, &store, &opts, json).await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&json!({"run": record, "store": store_args.store}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({"run": record, "store": store_args.store}))?
+        );
     } else {
         print_summary(&record, &store_args.store, started.elapsed().as_secs_f64());
     }
@@ -120,17 +185,24 @@ pub async fn sync(args: &ConnectionArgs, scope_args: &ScopeArgs, store_args: &St
 
 pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Result<()> {
     if !store_args.store.exists() {
-        bail!("--store {}: no such store (run `sei-jira sync` first)", store_args.store.display());
+        bail!(
+            "--store {}: no such store (run `sei-jira sync` first)",
+            store_args.store.display()
+        );
     }
     let store = EmbeddedStore::open(&store_args.store)?;
     let mut writer: Box<dyn Write> = match out {
-        Some(path) => Box::new(std::io::BufWriter::new(std::fs::File::create(path).with_context(|| format!("--out {}", path.display()))?)),
+        Some(path) => Box::new(std::io::BufWriter::new(
+            std::fs::File::create(path).with_context(|| format!("--out {}", path.display()))?,
+        )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     let mut after: Option<String> = None;
     let mut count = 0;
     loop {
-        let page = store.list_issues(&store_args.integration, after.as_deref(), 500).await?;
+        let page = store
+            .list_issues(&store_args.integration, after.as_deref(), 500)
+            .await?;
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
         for i in &page {
@@ -157,7 +229,9 @@ pub async fn flag(store_args: &StoreArgs, issue: &str, flag: IssueFlag) -> anyho
         // Keys change when issues move; look the current key up.
         let mut after: Option<String> = None;
         loop {
-            let page = store.list_issues(&store_args.integration, after.as_deref(), 1000).await?;
+            let page = store
+                .list_issues(&store_args.integration, after.as_deref(), 1000)
+                .await?;
             if let Some(found) = page.iter().find(|i| i.key.eq_ignore_ascii_case(issue)) {
                 break found.id.clone();
             }
@@ -170,25 +244,66 @@ pub async fn flag(store_args: &StoreArgs, issue: &str, flag: IssueFlag) -> anyho
     if !store.flag_issue(&store_args.integration, &id, flag).await? {
         bail!("no stored issue with id {id}");
     }
-    println!("{issue}: {}", if flag == IssueFlag::Hidden { "hidden (excluded from metrics)" } else { "removed (its data dropped; syncs will not bring it back)" });
+    println!(
+        "{issue}: {}",
+        if flag == IssueFlag::Hidden {
+            "hidden (excluded from metrics)"
+        } else {
+            "removed (its data dropped; syncs will not bring it back)"
+        }
+    );
     Ok(())
 }
 
 pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
-    let sim = jira_sim::start(jira_sim::SimConfig { dataset: jira_sim::DatasetConfig { issues, ..jira_sim::DatasetConfig::default() }, ..jira_sim::SimConfig::default() }).await?;
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        dataset: jira_sim::DatasetConfig {
+            issues,
+            ..jira_sim::DatasetConfig::default()
+        },
+        ..jira_sim::SimConfig::default()
+    })
+    .await?;
     let info = jira_sim::describe(&sim);
-    let token = info["users"].as_array().and_then(|u| u.iter().find(|u| u["email"] == "alice@example.com")).and_then(|u| u["token"].as_str()).context("simulator user")?.to_string();
+    let token = info["users"]
+        .as_array()
+        .and_then(|u| u.iter().find(|u| u["email"] == "alice@example.com"))
+        .and_then(|u| u["token"].as_str())
+        .context("simulator user")?
+        .to_string();
     let temp = tempfile::tempdir()?;
     let store_path = store_path.unwrap_or_else(|| temp.path().join("store.redb"));
-    let connection = ConnectionArgs { url: Some(sim.base_url.clone()), email: Some("alice@example.com".into()), token: Some(token), pat: false, allow_private_network: true };
+    let connection = ConnectionArgs {
+        url: Some(sim.base_url.clone()),
+        email: Some("alice@example.com".into()),
+        token: Some(token),
+        pat: false,
+        allow_private_network: true,
+    };
     if !json {
-        println!("Jira simulator at {} with {issues} issues in {}", sim.base_url, info["projects"]);
-        println!("\n1. Validate the credentials of alice@example.com (time zone Pacific/Honolulu):");
+        println!(
+            "Jira simulator at {} with {issues} issues in {}",
+            sim.base_url, info["projects"]
+        );
+        println!(
+            "\n1. Validate the credentials of alice@example.com (time zone Pacific/Honolulu):"
+        );
     }
-    let report = run_checks(&connection.request(None)?, &ValidationSettings { allow_private_network: true, gateway_url: sim.base_url.clone(), ..ValidationSettings::default() }).await;
+    let report = run_checks(
+        &connection.request(None)?,
+        &ValidationSettings {
+            allow_private_network: true,
+            gateway_url: sim.base_url.clone(),
+            ..ValidationSettings::default()
+        },
+    )
+    .await;
     if !json {
         print_report(&report);
-        println!("\n2. Sync every accessible project into {}:", store_path.display());
+        println!(
+            "\n2. Sync every accessible project into {}:",
+            store_path.display()
+        );
     }
     if !report.passed() {
         bail!("the demo's own credentials failed validation");
@@ -200,9 +315,23 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
     let record = sync_with_progress(&client, &store, &opts, json).await?;
     let first = started.elapsed().as_secs_f64();
     let again = Instant::now();
-    let repeat = sync_with_progress(&client, &store, &SyncOptions { run_id: format!("{}-2", opts.run_id), ..opts.clone() }, true).await?;
+    let repeat = sync_with_progress(
+        &client,
+        &store,
+        &SyncOptions {
+            run_id: format!("{}-2", opts.run_id),
+            ..opts.clone()
+        },
+        true,
+    )
+    .await?;
     if json {
-        println!("{}", serde_json::to_string_pretty(&json!({"validation": report, "backfill": record, "incremental": repeat}))?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &json!({"validation": report, "backfill": record, "incremental": repeat})
+            )?
+        );
     } else {
         print_summary(&record, &store_path, first);
         println!(
@@ -212,7 +341,9 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
             repeat.counts.requests,
             again.elapsed().as_secs_f64()
         );
-        println!("\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it)");
+        println!(
+            "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it)"
+        );
     }
     sim.stop().await;
     Ok(())

@@ -25,29 +25,55 @@ pub struct ConnectionArgs {
 
 impl ConnectionArgs {
     pub fn deployment(&self) -> Deployment {
-        if self.pat { Deployment::DataCenter } else { Deployment::Cloud }
+        if self.pat {
+            Deployment::DataCenter
+        } else {
+            Deployment::Cloud
+        }
     }
 
     fn required(&self) -> anyhow::Result<(String, String)> {
-        let Some(url) = self.url.clone().filter(|u| !u.trim().is_empty()) else { bail!("--url (or JIRA_URL) is required") };
-        let Some(token) = self.token.clone().filter(|t| !t.trim().is_empty()) else { bail!("--token (or JIRA_API_TOKEN) is required") };
+        let Some(url) = self.url.clone().filter(|u| !u.trim().is_empty()) else {
+            bail!("--url (or JIRA_URL) is required")
+        };
+        let Some(token) = self.token.clone().filter(|t| !t.trim().is_empty()) else {
+            bail!("--token (or JIRA_API_TOKEN) is required")
+        };
         if !self.pat && self.email.as_deref().is_none_or(|e| e.trim().is_empty()) {
-            bail!("--email (or JIRA_EMAIL) is required for Jira Cloud; use --pat for a Data Center personal access token");
+            bail!(
+                "--email (or JIRA_EMAIL) is required for Jira Cloud; use --pat for a Data Center personal access token"
+            );
         }
         Ok((url, token))
     }
 
     pub fn request(&self, jql: Option<String>) -> anyhow::Result<ConnectionRequest> {
         let (url, token) = self.required()?;
-        Ok(ConnectionRequest { deployment: self.deployment(), auth_method: AuthMethod::ApiToken, url, email: self.email.clone(), token: Secret::new(token), jql })
+        Ok(ConnectionRequest {
+            deployment: self.deployment(),
+            auth_method: AuthMethod::ApiToken,
+            url,
+            email: self.email.clone(),
+            token: Secret::new(token),
+            jql,
+        })
     }
 
     pub fn site(&self) -> anyhow::Result<SiteConfig> {
         let (url, token) = self.required()?;
         let credentials = match self.deployment() {
-            Deployment::Cloud => Credentials::ApiToken { email: self.email.clone().unwrap_or_default(), token: Secret::new(token) },
-            Deployment::DataCenter => Credentials::PersonalAccessToken { token: Secret::new(token) },
+            Deployment::Cloud => Credentials::ApiToken {
+                email: self.email.clone().unwrap_or_default(),
+                token: Secret::new(token),
+            },
+            Deployment::DataCenter => Credentials::PersonalAccessToken {
+                token: Secret::new(token),
+            },
         };
-        Ok(SiteConfig::new(url.trim().trim_end_matches('/'), self.deployment(), credentials))
+        Ok(SiteConfig::new(
+            url.trim().trim_end_matches('/'),
+            self.deployment(),
+            credentials,
+        ))
     }
 }

@@ -12,7 +12,11 @@ use clap::{Parser, Subcommand};
 use connection::ConnectionArgs;
 
 #[derive(Parser, Debug)]
-#[command(name = "sei-jira", version, about = "Jira ingestion for software-engineering insights, run locally")]
+#[command(
+    name = "sei-jira",
+    version,
+    about = "Jira ingestion for software-engineering insights, run locally"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -106,12 +110,29 @@ enum Command {
 async fn main() {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Validate { connection, jql, json } => commands::validate(&connection, jql, json).await,
-        Command::Sync { connection, scope, store, json } => commands::sync(&connection, &scope, &store, json).await,
+        Command::Validate {
+            connection,
+            jql,
+            json,
+        } => commands::validate(&connection, jql, json).await,
+        Command::Sync {
+            connection,
+            scope,
+            store,
+            json,
+        } => commands::sync(&connection, &scope, &store, json).await,
         Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
-        Command::Hide { issue, store } => commands::flag(&store, &issue, shared::store::IssueFlag::Hidden).await,
-        Command::Remove { issue, store } => commands::flag(&store, &issue, shared::store::IssueFlag::Removed).await,
-        Command::Demo { issues, store, json } => commands::demo(issues, store, json).await,
+        Command::Hide { issue, store } => {
+            commands::flag(&store, &issue, shared::store::IssueFlag::Hidden).await
+        }
+        Command::Remove { issue, store } => {
+            commands::flag(&store, &issue, shared::store::IssueFlag::Removed).await
+        }
+        Command::Demo {
+            issues,
+            store,
+            json,
+        } => commands::demo(issues, store, json).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

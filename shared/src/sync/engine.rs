@@ -79,7 +79,11 @@ pub enum Event {
 pub type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
 
 const ID_PAGE: u32 = 5000;
+/// Issues per bulk fetch (Jira's limit with the changelog embedded).
 const DETAIL_BATCH: usize = 100;
+/// Issues per checkpoint: truncated changelogs of a whole group share bulk changelog requests.
+const GROUP: usize = 1000;
+const GROUPS_IN_FLIGHT: usize = 2;
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -352,28 +356,29 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
             )
             .map(|(id, _)| id)
             .collect();
-        let batches: Vec<Vec<u64>> = ids.chunks(DETAIL_BATCH).map(<[u64]>::to_vec).collect();
-        // Fetch batches concurrently, store them strictly in id order, checkpoint after each.
+        // Groups of ids are fetched concurrently (the client bounds requests in flight) and
+        // stored strictly in id order, each followed by a checkpoint.
+        let groups: Vec<Vec<u64>> = ids.chunks(GROUP).map(<[u64]>::to_vec).collect();
         let client = ctx.client.clone();
-        let (fields, excluded, deployment) = (
+        let (fields, excluded, parallel) = (
             ctx.fields.clone(),
             ctx.opts.excluded,
-            ctx.client.deployment(),
+            ctx.opts.parallel_batches.max(1),
         );
-        let mut fetched = futures_util::stream::iter(batches)
-            .map(|batch| {
+        let mut fetched = futures_util::stream::iter(groups)
+            .map(|group| {
                 let (client, fields) = (client.clone(), fields.clone());
                 async move {
-                    fetch_batch(&client, deployment, &batch, &fields, &excluded)
+                    fetch_group(&client, &group, &fields, &excluded, parallel)
                         .await
-                        .map(|issues| (batch, issues))
+                        .map(|issues| (group, issues))
                 }
             })
-            .buffered(ctx.opts.parallel_batches.max(1));
+            .buffered(GROUPS_IN_FLIGHT);
         while let Some(result) = fetched.next().await {
-            let (batch, issues) = result?;
+            let (group, issues) = result?;
             store_batch(ctx, unit, issues).await?;
-            progress.last_id = *batch.last().expect("batches are non-empty");
+            progress.last_id = *group.last().expect("groups are non-empty");
             cursor.in_progress = Some(progress.clone());
             ctx.store
                 .put_cursor(&integration, &unit.name, &cursor)
@@ -390,7 +395,9 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
             break;
         }
     }
-    let flagged = if ctx.opts.census {
+    // A first backfill has nothing stored to miss; the census starts with the next run.
+    let backfill = cursor.watermark_ms.is_none() && !resumed;
+    let flagged = if ctx.opts.census && !backfill {
         census(ctx, unit).await?
     } else {
         0
@@ -459,41 +466,61 @@ async fn scan_ids(
     Ok((ids, more))
 }
 
-/// Full details of a batch of issues (missing ones are simply absent).
-async fn fetch_batch(
+/// Full details of a group of issues (missing ones are simply absent): bulk fetches of 100 with
+/// the changelog embedded, then only what Jira truncated — changelogs through the bulk changelog
+/// endpoint for the whole group at once, comments page by page.
+async fn fetch_group(
     client: &JiraClient,
-    deployment: Deployment,
     ids: &[u64],
     fields: &[String],
     excluded: &Excluded,
+    parallel: usize,
 ) -> Result<Vec<StoredIssue>, JiraError> {
-    let fields: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let issues: Vec<Issue> = match deployment {
-        Deployment::Cloud => {
-            client
-                .bulk_fetch(
-                    &ids.iter().map(u64::to_string).collect::<Vec<_>>(),
-                    &fields,
-                    true,
-                )
-                .await?
-                .issues
-        }
-        Deployment::DataCenter => {
-            let list = ids.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-            client
-                .legacy_search_page(
-                    &format!("id in ({list}) ORDER BY id ASC"),
-                    &fields,
-                    true,
-                    0,
-                    ids.len() as u32,
-                )
-                .await?
-                .issues
-        }
-    };
-    // Complete changelogs Jira truncated, in bulk (Cloud embeds only the newest 40).
+    let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let deployment = client.deployment();
+    let pages: Vec<Vec<Issue>> = futures_util::stream::iter(ids.chunks(DETAIL_BATCH))
+        .map(|batch| {
+            let field_refs = &field_refs;
+            async move {
+                match deployment {
+                    Deployment::Cloud => Ok(client
+                        .bulk_fetch(
+                            &batch.iter().map(u64::to_string).collect::<Vec<_>>(),
+                            field_refs,
+                            true,
+                        )
+                        .await?
+                        .issues),
+                    Deployment::DataCenter => {
+                        let list = batch
+                            .iter()
+                            .map(u64::to_string)
+                            .collect::<Vec<_>>()
+                            .join(",");
+                        Ok::<_, JiraError>(
+                            client
+                                .legacy_search_page(
+                                    &format!("id in ({list}) ORDER BY id ASC"),
+                                    field_refs,
+                                    true,
+                                    0,
+                                    batch.len() as u32,
+                                )
+                                .await?
+                                .issues,
+                        )
+                    }
+                }
+            }
+        })
+        .buffered(parallel)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
+    let issues: Vec<Issue> = pages.into_iter().flatten().collect();
+
+    // Complete the changelogs Jira truncated (Cloud embeds only the newest 40).
     let truncated: Vec<String> = issues
         .iter()
         .filter(|i| {
@@ -504,43 +531,37 @@ async fn fetch_batch(
         .map(|i| i.id.clone())
         .collect();
     let mut full: HashMap<String, Vec<History>> = HashMap::new();
-    if !truncated.is_empty() {
-        match deployment {
-            Deployment::Cloud => {
-                let mut token: Option<String> = None;
-                loop {
-                    let page = client
-                        .changelog_bulk(&truncated, token.as_deref(), 10_000)
-                        .await?;
-                    for log in page.issue_change_logs {
-                        full.entry(log.issue_id)
-                            .or_default()
-                            .extend(log.change_histories);
-                    }
-                    match page.next_page_token {
-                        Some(t) => token = Some(t),
-                        None => break,
-                    }
-                }
+    for chunk in truncated.chunks(1000) {
+        let mut token: Option<String> = None;
+        loop {
+            let page = client
+                .changelog_bulk(chunk, token.as_deref(), 10_000)
+                .await?;
+            for log in page.issue_change_logs {
+                full.entry(log.issue_id)
+                    .or_default()
+                    .extend(log.change_histories);
             }
-            Deployment::DataCenter => {
-                for id in &truncated {
-                    let mut all = Vec::new();
-                    loop {
-                        let page = client.changelog_page(id, all.len() as u64, 100).await?;
-                        let n = page.values.len();
-                        all.extend(page.values);
-                        if page.is_last.unwrap_or(true) || n == 0 {
-                            break;
-                        }
-                    }
-                    full.insert(id.clone(), all);
-                }
+            match page.next_page_token {
+                Some(t) => token = Some(t),
+                None => break,
             }
         }
     }
+    // Comments, where more exist than were embedded.
+    let comments: Vec<Vec<crate::jira::models::Comment>> = if excluded.comments {
+        vec![Vec::new(); issues.len()]
+    } else {
+        futures_util::stream::iter(issues.iter())
+            .map(|i| all_comments(client, i))
+            .buffered(parallel)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?
+    };
     let mut stored = Vec::with_capacity(issues.len());
-    for mut issue in issues {
+    for (mut issue, comments) in issues.into_iter().zip(comments) {
         let embedded = issue
             .changelog
             .take()
@@ -556,11 +577,6 @@ async fn fetch_batch(
             )
         });
         changelog.dedup_by(|a, b| a.id == b.id);
-        let comments = if excluded.comments {
-            Vec::new()
-        } else {
-            all_comments(client, &issue).await?
-        };
         stored.push(stored_issue(issue, changelog, comments, excluded));
     }
     Ok(stored)
@@ -786,10 +802,10 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
     unknown.sort_unstable();
     // Issues that left a project unit may have moved to another project in scope: fetch them by
     // id before calling them deleted. Leaving a JQL filter, or the scope, counts as gone.
-    let (fields, excluded, deployment) = (
+    let (fields, excluded, parallel) = (
         ctx.fields.clone(),
         ctx.opts.excluded,
-        ctx.client.deployment(),
+        ctx.opts.parallel_batches.max(1),
     );
     let mut found_ids: HashSet<String> = HashSet::new();
     let recheck: &[u64] = if ctx.scope_projects.is_some() {
@@ -797,20 +813,16 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
     } else {
         &[]
     };
-    for batch in recheck
-        .chunks(DETAIL_BATCH)
-        .chain(unknown.chunks(DETAIL_BATCH))
-    {
-        let issues: Vec<StoredIssue> =
-            fetch_batch(ctx.client, deployment, batch, &fields, &excluded)
-                .await?
-                .into_iter()
-                .filter(|i| {
-                    ctx.scope_projects
-                        .as_ref()
-                        .is_none_or(|p| p.contains(&i.project_key))
-                })
-                .collect();
+    for batch in recheck.chunks(GROUP).chain(unknown.chunks(GROUP)) {
+        let issues: Vec<StoredIssue> = fetch_group(ctx.client, batch, &fields, &excluded, parallel)
+            .await?
+            .into_iter()
+            .filter(|i| {
+                ctx.scope_projects
+                    .as_ref()
+                    .is_none_or(|p| p.contains(&i.project_key))
+            })
+            .collect();
         found_ids.extend(issues.iter().map(|i| i.id.clone()));
         store_batch(ctx, unit, issues).await?;
     }
