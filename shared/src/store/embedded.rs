@@ -78,21 +78,19 @@ impl EmbeddedStore {
         }
     }
 
+    /// One transaction (one fsync) for the whole call: the sync calls once per group of issues.
     fn put_all<T: Serialize>(&self, table: Table, items: &[(String, T)]) -> StoreResult<()> {
-        // Batches of BATCH_LIMIT, each its own transaction: the same unit of atomicity as a
-        // DynamoDB BatchWriteItem, so both stores behave alike when a run is killed mid-write.
-        for chunk in items.chunks(BATCH_LIMIT) {
-            let tx = self.db.begin_write().map_err(backend)?;
-            {
-                let mut t = tx.open_table(table).map_err(backend)?;
-                for (k, v) in chunk {
-                    t.insert(k.as_str(), encode(v)?.as_slice())
-                        .map_err(backend)?;
-                }
-            }
-            tx.commit().map_err(backend)?;
+        if items.is_empty() {
+            return Ok(());
         }
-        Ok(())
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let mut t = tx.open_table(table).map_err(backend)?;
+            for (k, v) in items {
+                t.insert(k.as_str(), encode(v)?.as_slice()).map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
     }
 
     /// Values under `{integration}/{prefix}`, in key order, starting after `after` (a full key).

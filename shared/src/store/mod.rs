@@ -3,9 +3,10 @@
 //! DynamoDB adapter for AWS (issue #4).
 //!
 //! The interface is shaped for DynamoDB: every record is addressed by integration id plus a sort
-//! key; writes are upserts or conditional puts (leases); listing is a query by key prefix; batch
-//! writes are split into chunks of [`BATCH_LIMIT`] by the adapters; issue items are kept under
-//! 400 KB by storing long changelogs and comment lists compressed or in parts (adapter concern).
+//! key; writes are upserts or conditional puts (leases); listing is a query by key prefix. The
+//! DynamoDB adapter splits batch writes into chunks of [`BATCH_LIMIT`]; the embedded adapter
+//! writes each call in one transaction (the sync is idempotent, so partial batches are harmless
+//! either way). Issue items are kept under 400 KB by the DynamoDB adapter (compressed or split).
 
 pub mod embedded;
 pub mod records;
@@ -15,7 +16,7 @@ use chrono::NaiveDate;
 
 pub use records::*;
 
-/// DynamoDB's BatchWriteItem limit; the embedded store honours it too, so both behave alike.
+/// DynamoDB's BatchWriteItem limit.
 pub const BATCH_LIMIT: usize = 25;
 
 #[derive(Debug, thiserror::Error)]

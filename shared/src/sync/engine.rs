@@ -368,11 +368,9 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
         let mut fetched = futures_util::stream::iter(groups)
             .map(|group| {
                 let (client, fields) = (client.clone(), fields.clone());
-                async move {
-                    fetch_group(&client, &group, &fields, &excluded, parallel)
-                        .await
-                        .map(|issues| (group, issues))
-                }
+                // A task per group: parsing large responses runs on the runtime's workers.
+                let task = tokio::spawn(async move { fetch_group(&client, &group, &fields, &excluded, parallel).await.map(|issues| (group, issues)) });
+                async move { task.await.unwrap_or_else(|e| Err(JiraError::Protocol(format!("fetch task failed: {e}")))) }
             })
             .buffered(GROUPS_IN_FLIGHT);
         while let Some(result) = fetched.next().await {
@@ -477,47 +475,10 @@ async fn fetch_group(
     parallel: usize,
 ) -> Result<Vec<StoredIssue>, JiraError> {
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let deployment = client.deployment();
-    let pages: Vec<Vec<Issue>> = futures_util::stream::iter(ids.chunks(DETAIL_BATCH))
-        .map(|batch| {
-            let field_refs = &field_refs;
-            async move {
-                match deployment {
-                    Deployment::Cloud => Ok(client
-                        .bulk_fetch(
-                            &batch.iter().map(u64::to_string).collect::<Vec<_>>(),
-                            field_refs,
-                            true,
-                        )
-                        .await?
-                        .issues),
-                    Deployment::DataCenter => {
-                        let list = batch
-                            .iter()
-                            .map(u64::to_string)
-                            .collect::<Vec<_>>()
-                            .join(",");
-                        Ok::<_, JiraError>(
-                            client
-                                .legacy_search_page(
-                                    &format!("id in ({list}) ORDER BY id ASC"),
-                                    field_refs,
-                                    true,
-                                    0,
-                                    batch.len() as u32,
-                                )
-                                .await?
-                                .issues,
-                        )
-                    }
-                }
-            }
-        })
-        .buffered(parallel)
-        .collect::<Vec<_>>()
-        .await
-        .into_iter()
-        .collect::<Result<_, _>>()?;
+    // Futures built up front (no closure captured in the stream): the whole group can run in a
+    // spawned task.
+    let requests: Vec<_> = ids.chunks(DETAIL_BATCH).map(|batch| fetch_issues(client, batch, &field_refs)).collect();
+    let pages: Vec<Vec<Issue>> = futures_util::stream::iter(requests).buffered(parallel).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?;
     let issues: Vec<Issue> = pages.into_iter().flatten().collect();
 
     // Complete the changelogs Jira truncated (Cloud embeds only the newest 40).
@@ -552,13 +513,8 @@ async fn fetch_group(
     let comments: Vec<Vec<crate::jira::models::Comment>> = if excluded.comments {
         vec![Vec::new(); issues.len()]
     } else {
-        futures_util::stream::iter(issues.iter())
-            .map(|i| all_comments(client, i))
-            .buffered(parallel)
-            .collect::<Vec<_>>()
-            .await
-            .into_iter()
-            .collect::<Result<_, _>>()?
+        let requests: Vec<_> = issues.iter().map(|i| all_comments(client, i)).collect();
+        futures_util::stream::iter(requests).buffered(parallel).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?
     };
     let mut stored = Vec::with_capacity(issues.len());
     for (mut issue, comments) in issues.into_iter().zip(comments) {
@@ -580,6 +536,17 @@ async fn fetch_group(
         stored.push(stored_issue(issue, changelog, comments, excluded));
     }
     Ok(stored)
+}
+
+/// One bulk request's worth of issues, changelog embedded.
+async fn fetch_issues(client: &JiraClient, batch: &[u64], fields: &[&str]) -> Result<Vec<Issue>, JiraError> {
+    match client.deployment() {
+        Deployment::Cloud => Ok(client.bulk_fetch(&batch.iter().map(u64::to_string).collect::<Vec<_>>(), fields, true).await?.issues),
+        Deployment::DataCenter => {
+            let list = batch.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
+            Ok(client.legacy_search_page(&format!("id in ({list}) ORDER BY id ASC"), fields, true, 0, batch.len() as u32).await?.issues)
+        }
+    }
 }
 
 /// The issue's comments: the embedded ones, or every page when Jira truncated them.

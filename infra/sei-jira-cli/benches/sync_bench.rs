@@ -1,0 +1,151 @@
+//! Sync benchmark (not a test): a backfill of a large simulated site at a given latency, against
+//! the request lower bound and against a sequential page-by-page export (the way common Jira
+//! clients page). Prints figures; asserts nothing.
+//!
+//! `cargo bench -p sei-jira-cli --bench sync_bench`
+//! (env: SYNC_BENCH_ISSUES, default 100000; SYNC_BENCH_LATENCY_MS, default 100; SYNC_BENCH_BASELINE=0 skips the baseline)
+//!
+//! The simulator runs in a child process (this binary re-executed with `--serve-sim`), so the peak
+//! memory printed is the sync's alone.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use shared::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
+use shared::store::embedded::EmbeddedStore;
+use shared::sync::{Scope, SyncOptions};
+
+fn env(name: &str, default: u64) -> u64 {
+    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(f64::NAN)
+}
+
+/// Child: serve the site until stdin closes; the startup line carries the lower-bound inputs.
+async fn serve_sim(issues: usize, latency: u64) {
+    let config = jira_sim::SimConfig {
+        dataset: jira_sim::DatasetConfig { issues, projects: 10, ..jira_sim::DatasetConfig::default() },
+        settings: jira_sim::Settings { latency_ms: latency, ..jira_sim::Settings::default() },
+        ..jira_sim::SimConfig::default()
+    };
+    let sim = jira_sim::start(config).await.expect("simulator starts");
+    let mut info = jira_sim::describe(&sim);
+    {
+        let site = sim.state.site.read().unwrap();
+        let truncated_histories: usize = site.issues.values().filter(|i| i.histories.len() > 40).map(|i| i.histories.len()).sum();
+        let comment_pages: usize = site.issues.values().filter(|i| i.comments.len() > 20).map(|i| i.comments.len().div_ceil(100)).sum();
+        let changelog_pages: usize = site.issues.values().filter(|i| i.histories.len() > 40).map(|i| i.histories.len().div_ceil(100)).sum();
+        info["bound"] = json!({"issues": site.issues.len(), "truncated_histories": truncated_histories, "comment_pages": comment_pages, "changelog_pages_per_issue": changelog_pages});
+    }
+    println!("{info}");
+    let mut line = String::new();
+    let _ = tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line)).await;
+}
+
+fn client(base: &str, token: &str, in_flight: usize) -> JiraClient {
+    let mut config = SiteConfig::new(base, Deployment::Cloud, Credentials::ApiToken { email: "alice@example.com".into(), token: Secret::new(token) });
+    config.max_in_flight = in_flight;
+    config.requests_per_second = env("SYNC_BENCH_RPS", 100) as u32; // Jira Cloud's steady GET/POST burst rate per tenant
+    JiraClient::new(&config).unwrap()
+}
+
+/// What common clients do: one search page of 100 after another, every field, changelog embedded,
+/// then the truncated changelogs and comments issue by issue.
+async fn sequential_export(c: &JiraClient) -> (u64, Duration) {
+    let started = Instant::now();
+    let mut token: Option<String> = None;
+    loop {
+        let mut body = json!({"jql": "created >= -1000d ORDER BY key ASC", "fields": ["*navigable", "comment"], "expand": "changelog", "maxResults": 100});
+        if let Some(t) = &token {
+            body["nextPageToken"] = json!(t);
+        }
+        let page: Value = c.post("/rest/api/3/search/jql", &[], &body).await.unwrap();
+        for issue in page["issues"].as_array().unwrap() {
+            let id = issue["id"].as_str().unwrap();
+            let total = issue["changelog"]["total"].as_u64().unwrap_or(0);
+            if total > issue["changelog"]["histories"].as_array().map_or(0, |h| h.len() as u64) {
+                let mut at = 0;
+                while at < total {
+                    let _: Value = c.get(&format!("/rest/api/3/issue/{id}/changelog"), &[("startAt", at.to_string()), ("maxResults", "100".into())]).await.unwrap();
+                    at += 100;
+                }
+            }
+            let comments = issue["fields"]["comment"]["total"].as_u64().unwrap_or(0);
+            if comments > 20 {
+                let mut at = 0;
+                while at < comments {
+                    let _: Value = c.get(&format!("/rest/api/3/issue/{id}/comment"), &[("startAt", at.to_string()), ("maxResults", "100".into())]).await.unwrap();
+                    at += 100;
+                }
+            }
+        }
+        match page["nextPageToken"].as_str() {
+            Some(t) => token = Some(t.to_string()),
+            None => break,
+        }
+    }
+    (c.stats().requests(), started.elapsed())
+}
+
+#[tokio::main]
+async fn main() {
+    let issues = env("SYNC_BENCH_ISSUES", 100_000) as usize;
+    let latency = env("SYNC_BENCH_LATENCY_MS", 100);
+    if std::env::args().any(|a| a == "--serve-sim") {
+        serve_sim(issues, latency).await;
+        return;
+    }
+    let mut child = Command::new(std::env::current_exe().unwrap()).arg("--serve-sim").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    let info: Value = serde_json::from_str(&line).unwrap();
+    let base = info["base_url"].as_str().unwrap();
+    let token = info["users"].as_array().unwrap().iter().find(|u| u["email"] == "alice@example.com").unwrap()["token"].as_str().unwrap().to_string();
+    let b = &info["bound"];
+    let n = b["issues"].as_u64().unwrap();
+    // ⌈N/100⌉ pages of issues, plus what truncation forces: bulk changelog pages and comment pages.
+    let lower_bound = n.div_ceil(100) + b["truncated_histories"].as_u64().unwrap().div_ceil(10_000) + b["comment_pages"].as_u64().unwrap();
+    println!("site: {n} issues in 10 projects, {latency} ms latency per request; request lower bound {lower_bound}");
+
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("bench.redb")).unwrap();
+    let c = client(base, &token, 10);
+    let started = Instant::now();
+    let record = shared::sync::run(&c, &store, &SyncOptions::new("bench", Scope::AllAccessible), None).await.unwrap();
+    let wall = started.elapsed();
+    let requests = record.counts.requests;
+    println!(
+        "sei-jira backfill: {} issues, {} changelog entries, {} comments in {:.1} s; {requests} requests = {:.1} per 1,000 issues ({:.3} x the lower bound of {:.1}); peak RSS {:.0} MiB; outcome {:?}",
+        record.counts.issues_new,
+        record.counts.changelog_entries,
+        record.counts.comments,
+        wall.as_secs_f64(),
+        requests as f64 * 1000.0 / n as f64,
+        requests as f64 / lower_bound as f64,
+        lower_bound as f64 * 1000.0 / n as f64,
+        peak_rss_mib(),
+        record.outcome,
+    );
+    let again = Instant::now();
+    let repeat = shared::sync::run(&c, &store, &SyncOptions::new("bench", Scope::AllAccessible), None).await.unwrap();
+    println!("repeat incremental run, no changes: {} requests for 10 projects, {} issues written, {:.1} s", repeat.counts.requests, repeat.counts.issues_new + repeat.counts.issues_updated, again.elapsed().as_secs_f64());
+
+    if env("SYNC_BENCH_BASELINE", 1) == 1 {
+        let (base_requests, base_wall) = sequential_export(&client(base, &token, 1)).await;
+        println!(
+            "sequential page-by-page export: {base_requests} requests in {:.1} s; sei-jira took {:.3} of that time",
+            base_wall.as_secs_f64(),
+            wall.as_secs_f64() / base_wall.as_secs_f64()
+        );
+    }
+    drop(child.stdin.take());
+    let _ = child.wait();
+}
