@@ -15,16 +15,27 @@ use std::time::{Duration, Instant};
 use serde_json::{Value, json};
 use shared::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
 use shared::store::embedded::EmbeddedStore;
+use shared::store::{
+    Cursor, DailyCounts, IssueFlag, IssueIndexEntry, ProjectRecord, Record, RecordKind, RunRecord,
+    StoreResult, StoredIssue,
+};
 use shared::sync::{Scope, SyncOptions};
 
 fn env(name: &str, default: u64) -> u64 {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 fn peak_rss_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
-        .and_then(|s| s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok()))
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
         .map(|kib| kib / 1024.0)
         .unwrap_or(f64::NAN)
 }
@@ -32,17 +43,39 @@ fn peak_rss_mib() -> f64 {
 /// Child: serve the site until stdin closes; the startup line carries the lower-bound inputs.
 async fn serve_sim(issues: usize, latency: u64) {
     let config = jira_sim::SimConfig {
-        dataset: jira_sim::DatasetConfig { issues, projects: 10, ..jira_sim::DatasetConfig::default() },
-        settings: jira_sim::Settings { latency_ms: latency, ..jira_sim::Settings::default() },
+        dataset: jira_sim::DatasetConfig {
+            issues,
+            projects: 10,
+            ..jira_sim::DatasetConfig::default()
+        },
+        settings: jira_sim::Settings {
+            latency_ms: latency,
+            ..jira_sim::Settings::default()
+        },
         ..jira_sim::SimConfig::default()
     };
     let sim = jira_sim::start(config).await.expect("simulator starts");
     let mut info = jira_sim::describe(&sim);
     {
         let site = sim.state.site.read().unwrap();
-        let truncated_histories: usize = site.issues.values().filter(|i| i.histories.len() > 40).map(|i| i.histories.len()).sum();
-        let comment_pages: usize = site.issues.values().filter(|i| i.comments.len() > 20).map(|i| i.comments.len().div_ceil(100)).sum();
-        let changelog_pages: usize = site.issues.values().filter(|i| i.histories.len() > 40).map(|i| i.histories.len().div_ceil(100)).sum();
+        let truncated_histories: usize = site
+            .issues
+            .values()
+            .filter(|i| i.histories.len() > 40)
+            .map(|i| i.histories.len())
+            .sum();
+        let comment_pages: usize = site
+            .issues
+            .values()
+            .filter(|i| i.comments.len() > 20)
+            .map(|i| i.comments.len().div_ceil(100))
+            .sum();
+        let changelog_pages: usize = site
+            .issues
+            .values()
+            .filter(|i| i.histories.len() > 40)
+            .map(|i| i.histories.len().div_ceil(100))
+            .sum();
         info["bound"] = json!({"issues": site.issues.len(), "truncated_histories": truncated_histories, "comment_pages": comment_pages, "changelog_pages_per_issue": changelog_pages});
     }
     println!("{info}");
@@ -51,7 +84,14 @@ async fn serve_sim(issues: usize, latency: u64) {
 }
 
 fn client(base: &str, token: &str, in_flight: usize) -> JiraClient {
-    let mut config = SiteConfig::new(base, Deployment::Cloud, Credentials::ApiToken { email: "alice@example.com".into(), token: Secret::new(token) });
+    let mut config = SiteConfig::new(
+        base,
+        Deployment::Cloud,
+        Credentials::ApiToken {
+            email: "alice@example.com".into(),
+            token: Secret::new(token),
+        },
+    );
     config.max_in_flight = in_flight;
     config.requests_per_second = env("SYNC_BENCH_RPS", 100) as u32; // Jira Cloud's steady GET/POST burst rate per tenant
     JiraClient::new(&config).unwrap()
@@ -71,10 +111,20 @@ async fn sequential_export(c: &JiraClient) -> (u64, Duration) {
         for issue in page["issues"].as_array().unwrap() {
             let id = issue["id"].as_str().unwrap();
             let total = issue["changelog"]["total"].as_u64().unwrap_or(0);
-            if total > issue["changelog"]["histories"].as_array().map_or(0, |h| h.len() as u64) {
+            if total
+                > issue["changelog"]["histories"]
+                    .as_array()
+                    .map_or(0, |h| h.len() as u64)
+            {
                 let mut at = 0;
                 while at < total {
-                    let _: Value = c.get(&format!("/rest/api/3/issue/{id}/changelog"), &[("startAt", at.to_string()), ("maxResults", "100".into())]).await.unwrap();
+                    let _: Value = c
+                        .get(
+                            &format!("/rest/api/3/issue/{id}/changelog"),
+                            &[("startAt", at.to_string()), ("maxResults", "100".into())],
+                        )
+                        .await
+                        .unwrap();
                     at += 100;
                 }
             }
@@ -82,7 +132,13 @@ async fn sequential_export(c: &JiraClient) -> (u64, Duration) {
             if comments > 20 {
                 let mut at = 0;
                 while at < comments {
-                    let _: Value = c.get(&format!("/rest/api/3/issue/{id}/comment"), &[("startAt", at.to_string()), ("maxResults", "100".into())]).await.unwrap();
+                    let _: Value = c
+                        .get(
+                            &format!("/rest/api/3/issue/{id}/comment"),
+                            &[("startAt", at.to_string()), ("maxResults", "100".into())],
+                        )
+                        .await
+                        .unwrap();
                     at += 100;
                 }
             }
@@ -103,23 +159,54 @@ async fn main() {
         serve_sim(issues, latency).await;
         return;
     }
-    let mut child = Command::new(std::env::current_exe().unwrap()).arg("--serve-sim").stdin(Stdio::piped()).stdout(Stdio::piped()).spawn().unwrap();
+    let mut child = Command::new(std::env::current_exe().unwrap())
+        .arg("--serve-sim")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let mut line = String::new();
-    BufReader::new(child.stdout.take().unwrap()).read_line(&mut line).unwrap();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
     let info: Value = serde_json::from_str(&line).unwrap();
     let base = info["base_url"].as_str().unwrap();
-    let token = info["users"].as_array().unwrap().iter().find(|u| u["email"] == "alice@example.com").unwrap()["token"].as_str().unwrap().to_string();
+    let token = info["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "alice@example.com")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let b = &info["bound"];
     let n = b["issues"].as_u64().unwrap();
     // ⌈N/100⌉ pages of issues, plus what truncation forces: bulk changelog pages and comment pages.
-    let lower_bound = n.div_ceil(100) + b["truncated_histories"].as_u64().unwrap().div_ceil(10_000) + b["comment_pages"].as_u64().unwrap();
-    println!("site: {n} issues in 10 projects, {latency} ms latency per request; request lower bound {lower_bound}");
+    let lower_bound = n.div_ceil(100)
+        + b["truncated_histories"].as_u64().unwrap().div_ceil(10_000)
+        + b["comment_pages"].as_u64().unwrap();
+    println!(
+        "site: {n} issues in 10 projects, {latency} ms latency per request; request lower bound {lower_bound}"
+    );
 
     let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(&dir.path().join("bench.redb")).unwrap();
+    let store: Box<dyn shared::store::Store> = if env("SYNC_BENCH_DISCARD", 0) == 1 {
+        Box::new(Discard)
+    } else {
+        Box::new(EmbeddedStore::open(&dir.path().join("bench.redb")).unwrap())
+    };
+    let store = store.as_ref();
     let c = client(base, &token, 10);
     let started = Instant::now();
-    let record = shared::sync::run(&c, &store, &SyncOptions::new("bench", Scope::AllAccessible), None).await.unwrap();
+    let record = shared::sync::run(
+        &c,
+        store,
+        &SyncOptions::new("bench", Scope::AllAccessible),
+        None,
+    )
+    .await
+    .unwrap();
     let wall = started.elapsed();
     let requests = record.counts.requests;
     println!(
@@ -135,8 +222,20 @@ async fn main() {
         record.outcome,
     );
     let again = Instant::now();
-    let repeat = shared::sync::run(&c, &store, &SyncOptions::new("bench", Scope::AllAccessible), None).await.unwrap();
-    println!("repeat incremental run, no changes: {} requests for 10 projects, {} issues written, {:.1} s", repeat.counts.requests, repeat.counts.issues_new + repeat.counts.issues_updated, again.elapsed().as_secs_f64());
+    let repeat = shared::sync::run(
+        &c,
+        store,
+        &SyncOptions::new("bench", Scope::AllAccessible),
+        None,
+    )
+    .await
+    .unwrap();
+    println!(
+        "repeat incremental run, no changes: {} requests for 10 projects, {} issues written, {:.1} s",
+        repeat.counts.requests,
+        repeat.counts.issues_new + repeat.counts.issues_updated,
+        again.elapsed().as_secs_f64()
+    );
 
     if env("SYNC_BENCH_BASELINE", 1) == 1 {
         let (base_requests, base_wall) = sequential_export(&client(base, &token, 1)).await;
@@ -148,4 +247,73 @@ async fn main() {
     }
     drop(child.stdin.take());
     let _ = child.wait();
+}
+
+/// A store that keeps nothing: `SYNC_BENCH_DISCARD=1` separates the sync's own memory from the
+/// embedded database's.
+struct Discard;
+
+#[async_trait::async_trait]
+impl shared::store::Store for Discard {
+    async fn get_issue(&self, _: &str, _: &str) -> StoreResult<Option<StoredIssue>> {
+        Ok(None)
+    }
+    async fn put_issues(&self, _: &str, _: &[StoredIssue]) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn issue_index(&self, _: &str) -> StoreResult<Vec<IssueIndexEntry>> {
+        Ok(Vec::new())
+    }
+    async fn list_issues(
+        &self,
+        _: &str,
+        _: Option<&str>,
+        _: usize,
+    ) -> StoreResult<Vec<StoredIssue>> {
+        Ok(Vec::new())
+    }
+    async fn flag_issue(&self, _: &str, _: &str, _: IssueFlag) -> StoreResult<bool> {
+        Ok(false)
+    }
+    async fn put_records(&self, _: &str, _: RecordKind, _: &[Record]) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn list_records(&self, _: &str, _: RecordKind) -> StoreResult<Vec<Record>> {
+        Ok(Vec::new())
+    }
+    async fn put_project(&self, _: &str, _: &ProjectRecord) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn list_projects(&self, _: &str) -> StoreResult<Vec<ProjectRecord>> {
+        Ok(Vec::new())
+    }
+    async fn get_cursor(&self, _: &str, _: &str) -> StoreResult<Option<Cursor>> {
+        Ok(None)
+    }
+    async fn put_cursor(&self, _: &str, _: &str, _: &Cursor) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn acquire_lease(&self, _: &str, _: &str, _: &str, _: i64, _: i64) -> StoreResult<bool> {
+        Ok(true)
+    }
+    async fn release_lease(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn put_run(&self, _: &str, _: &RunRecord) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn list_runs(&self, _: &str, _: i64) -> StoreResult<Vec<RunRecord>> {
+        Ok(Vec::new())
+    }
+    async fn add_daily(&self, _: &str, _: chrono::NaiveDate, _: &DailyCounts) -> StoreResult<()> {
+        Ok(())
+    }
+    async fn list_daily(
+        &self,
+        _: &str,
+        _: chrono::NaiveDate,
+        _: chrono::NaiveDate,
+    ) -> StoreResult<Vec<(chrono::NaiveDate, DailyCounts)>> {
+        Ok(Vec::new())
+    }
 }

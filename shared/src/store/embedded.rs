@@ -19,7 +19,27 @@ const CURSORS: Table = TableDefinition::new("cursors");
 const LEASES: Table = TableDefinition::new("leases");
 const RUNS: Table = TableDefinition::new("runs");
 const DAILY: Table = TableDefinition::new("daily");
-const ALL: [Table; 7] = [ISSUES, RECORDS, PROJECTS, CURSORS, LEASES, RUNS, DAILY];
+/// A small projection of every issue (id, project, updated, flags), kept in step with ISSUES so
+/// the sync reads its index without decoding whole issues.
+const INDEX: Table = TableDefinition::new("issue_index");
+const ALL: [Table; 8] = [
+    ISSUES, RECORDS, PROJECTS, CURSORS, LEASES, RUNS, DAILY, INDEX,
+];
+
+/// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache
+/// keeps the process within a small Lambda's memory.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+fn index_entry(i: &StoredIssue) -> IssueIndexEntry {
+    IssueIndexEntry {
+        id: i.id.clone(),
+        project_key: i.project_key.clone(),
+        updated_ms: i.updated_ms,
+        deleted: i.deleted_at_ms.is_some(),
+        hidden: i.hidden,
+        removed: i.removed,
+    }
+}
 
 pub struct EmbeddedStore {
     db: Database,
@@ -59,7 +79,9 @@ impl EmbeddedStore {
                 StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
             })?;
         }
-        let db = Database::create(path)
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
             .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(backend)?;
         for t in ALL {
@@ -87,7 +109,8 @@ impl EmbeddedStore {
         {
             let mut t = tx.open_table(table).map_err(backend)?;
             for (k, v) in items {
-                t.insert(k.as_str(), encode(v)?.as_slice()).map_err(backend)?;
+                t.insert(k.as_str(), encode(v)?.as_slice())
+                    .map_err(backend)?;
             }
         }
         tx.commit().map_err(backend)
@@ -152,43 +175,32 @@ impl Store for EmbeddedStore {
     }
 
     async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()> {
-        let items: Vec<(String, &StoredIssue)> = issues
-            .iter()
-            .map(|i| (issue_key(integration, &i.id), i))
-            .collect();
-        self.put_all(ISSUES, &items)
+        if issues.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let mut items = tx.open_table(ISSUES).map_err(backend)?;
+            let mut index = tx.open_table(INDEX).map_err(backend)?;
+            for i in issues {
+                let key = issue_key(integration, &i.id);
+                items
+                    .insert(key.as_str(), encode(i)?.as_slice())
+                    .map_err(backend)?;
+                index
+                    .insert(key.as_str(), encode(&index_entry(i))?.as_slice())
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
     }
 
     async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {
-        // Decodes only the index fields of each item, one at a time: the index of a 100,000-issue
-        // integration stays a few MB however large the issues are.
-        #[derive(serde::Deserialize)]
-        struct View {
-            id: String,
-            project_key: String,
-            updated_ms: i64,
-            deleted_at_ms: Option<i64>,
-            hidden: bool,
-            removed: bool,
-        }
-        let prefix = format!("{integration}/");
-        let end = format!("{prefix}\u{10FFFF}");
-        let tx = self.db.begin_read().map_err(backend)?;
-        let t = tx.open_table(ISSUES).map_err(backend)?;
-        let mut out = Vec::new();
-        for entry in t.range(prefix.as_str()..end.as_str()).map_err(backend)? {
-            let (_, v) = entry.map_err(backend)?;
-            let i: View = decode(v.value())?;
-            out.push(IssueIndexEntry {
-                id: i.id,
-                project_key: i.project_key,
-                updated_ms: i.updated_ms,
-                deleted: i.deleted_at_ms.is_some(),
-                hidden: i.hidden,
-                removed: i.removed,
-            });
-        }
-        Ok(out)
+        Ok(self
+            .scan(INDEX, &format!("{integration}/"), None, usize::MAX)?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect())
     }
 
     async fn list_issues(
@@ -206,26 +218,25 @@ impl Store for EmbeddedStore {
     }
 
     async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool> {
-        self.update(
-            ISSUES,
-            &issue_key(integration, id),
-            |current: Option<StoredIssue>| {
-                let mut issue = current?;
-                match flag {
-                    IssueFlag::Deleted { at_ms } => issue.deleted_at_ms = Some(at_ms),
-                    IssueFlag::Restored => issue.deleted_at_ms = None,
-                    IssueFlag::Hidden => issue.hidden = true,
-                    IssueFlag::Unhidden => issue.hidden = false,
-                    IssueFlag::Removed => {
-                        issue.removed = true;
-                        issue.fields.clear();
-                        issue.changelog.clear();
-                        issue.comments.clear();
-                    }
-                }
-                Some(issue)
-            },
-        )
+        let key = issue_key(integration, id);
+        let Some(mut issue) = self.get::<StoredIssue>(ISSUES, &key)? else {
+            return Ok(false);
+        };
+        match flag {
+            IssueFlag::Deleted { at_ms } => issue.deleted_at_ms = Some(at_ms),
+            IssueFlag::Restored => issue.deleted_at_ms = None,
+            IssueFlag::Hidden => issue.hidden = true,
+            IssueFlag::Unhidden => issue.hidden = false,
+            IssueFlag::Removed => {
+                issue.removed = true;
+                issue.fields.clear();
+                issue.changelog.clear();
+                issue.comments.clear();
+            }
+        }
+        self.put_issues(integration, std::slice::from_ref(&issue))
+            .await?;
+        Ok(true)
     }
 
     async fn put_records(

@@ -63,7 +63,7 @@ impl SyncOptions {
             deadline: None,
             lease_ttl_ms: 15 * 60_000,
             run_id: format!("run-{}", chrono::Utc::now().timestamp_millis()),
-            parallel_batches: 8,
+            parallel_batches: 10,
         }
     }
 }
@@ -82,7 +82,7 @@ const ID_PAGE: u32 = 5000;
 /// Issues per bulk fetch (Jira's limit with the changelog embedded).
 const DETAIL_BATCH: usize = 100;
 /// Issues per checkpoint: truncated changelogs of a whole group share bulk changelog requests.
-const GROUP: usize = 1000;
+const GROUP: usize = 500;
 const GROUPS_IN_FLIGHT: usize = 2;
 
 fn now_ms() -> i64 {
@@ -369,8 +369,16 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
             .map(|group| {
                 let (client, fields) = (client.clone(), fields.clone());
                 // A task per group: parsing large responses runs on the runtime's workers.
-                let task = tokio::spawn(async move { fetch_group(&client, &group, &fields, &excluded, parallel).await.map(|issues| (group, issues)) });
-                async move { task.await.unwrap_or_else(|e| Err(JiraError::Protocol(format!("fetch task failed: {e}")))) }
+                let task = tokio::spawn(async move {
+                    fetch_group(&client, &group, &fields, &excluded, parallel)
+                        .await
+                        .map(|issues| (group, issues))
+                });
+                async move {
+                    task.await.unwrap_or_else(|e| {
+                        Err(JiraError::Protocol(format!("fetch task failed: {e}")))
+                    })
+                }
             })
             .buffered(GROUPS_IN_FLIGHT);
         while let Some(result) = fetched.next().await {
@@ -477,8 +485,16 @@ async fn fetch_group(
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
     // Futures built up front (no closure captured in the stream): the whole group can run in a
     // spawned task.
-    let requests: Vec<_> = ids.chunks(DETAIL_BATCH).map(|batch| fetch_issues(client, batch, &field_refs)).collect();
-    let pages: Vec<Vec<Issue>> = futures_util::stream::iter(requests).buffered(parallel).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?;
+    let requests: Vec<_> = ids
+        .chunks(DETAIL_BATCH)
+        .map(|batch| fetch_issues(client, batch, &field_refs))
+        .collect();
+    let pages: Vec<Vec<Issue>> = futures_util::stream::iter(requests)
+        .buffered(parallel)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<_, _>>()?;
     let issues: Vec<Issue> = pages.into_iter().flatten().collect();
 
     // Complete the changelogs Jira truncated (Cloud embeds only the newest 40).
@@ -514,7 +530,12 @@ async fn fetch_group(
         vec![Vec::new(); issues.len()]
     } else {
         let requests: Vec<_> = issues.iter().map(|i| all_comments(client, i)).collect();
-        futures_util::stream::iter(requests).buffered(parallel).collect::<Vec<_>>().await.into_iter().collect::<Result<_, _>>()?
+        futures_util::stream::iter(requests)
+            .buffered(parallel)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?
     };
     let mut stored = Vec::with_capacity(issues.len());
     for (mut issue, comments) in issues.into_iter().zip(comments) {
@@ -539,12 +560,36 @@ async fn fetch_group(
 }
 
 /// One bulk request's worth of issues, changelog embedded.
-async fn fetch_issues(client: &JiraClient, batch: &[u64], fields: &[&str]) -> Result<Vec<Issue>, JiraError> {
+async fn fetch_issues(
+    client: &JiraClient,
+    batch: &[u64],
+    fields: &[&str],
+) -> Result<Vec<Issue>, JiraError> {
     match client.deployment() {
-        Deployment::Cloud => Ok(client.bulk_fetch(&batch.iter().map(u64::to_string).collect::<Vec<_>>(), fields, true).await?.issues),
+        Deployment::Cloud => Ok(client
+            .bulk_fetch(
+                &batch.iter().map(u64::to_string).collect::<Vec<_>>(),
+                fields,
+                true,
+            )
+            .await?
+            .issues),
         Deployment::DataCenter => {
-            let list = batch.iter().map(u64::to_string).collect::<Vec<_>>().join(",");
-            Ok(client.legacy_search_page(&format!("id in ({list}) ORDER BY id ASC"), fields, true, 0, batch.len() as u32).await?.issues)
+            let list = batch
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            Ok(client
+                .legacy_search_page(
+                    &format!("id in ({list}) ORDER BY id ASC"),
+                    fields,
+                    true,
+                    0,
+                    batch.len() as u32,
+                )
+                .await?
+                .issues)
         }
     }
 }
