@@ -46,6 +46,13 @@ impl Params {
     fn all(&self, k: &str) -> Vec<String> {
         self.0.get(k).cloned().unwrap_or_default()
     }
+    /// `startAt` (≥ 0) and `maxResults` (default, clamped to `min..=max`), or the 400 to return.
+    fn paging(&self, default_max: i64, min: i64, max: i64) -> Result<(usize, usize), Response> {
+        let start = self.number("startAt", 0)?.max(0) as usize;
+        let size = self.number("maxResults", default_max)?.clamp(min, max) as usize;
+        Ok((start, size))
+    }
+
     fn number(&self, k: &str, default: i64) -> Result<i64, Response> {
         match self.one(k) {
             None | Some("") => Ok(default),
@@ -531,9 +538,9 @@ pub async fn project_search(
 ) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
-    let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
-        (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 100) as usize),
-        (Err(e), _) | (_, Err(e)) => return e,
+    let (start, max) = match p.paging(50, 1, 100) {
+        Ok(paging) => paging,
+        Err(e) => return e,
     };
     let keys: Vec<String> = p
         .all("keys")
@@ -972,9 +979,10 @@ pub async fn legacy_search_get(
     q: Query,
 ) -> Response {
     let p = Params::parse(&q);
-    let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
-        (Ok(s), Ok(m)) => (s, m),
-        (Err(e), _) | (_, Err(e)) => return e,
+    // Data Center caps the page at jira.search.views.default.max (1000).
+    let (start, max) = match p.paging(50, 0, 1000) {
+        Ok((s, m)) => (s as i64, m as i64),
+        Err(e) => return e,
     };
     legacy_search(
         st,
@@ -1205,9 +1213,9 @@ pub async fn changelog(
 ) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
-    let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 100)) {
-        (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 100) as usize),
-        (Err(e), _) | (_, Err(e)) => return e,
+    let (start, max) = match p.paging(100, 1, 100) {
+        Ok(paging) => paging,
+        Err(e) => return e,
     };
     let i = match visible_issue(&site, &auth, &key) {
         Ok(i) => i,
@@ -1349,9 +1357,9 @@ pub async fn comments(
 ) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
-    let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 100)) {
-        (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(0, 5000) as usize),
-        (Err(e), _) | (_, Err(e)) => return e,
+    let (start, max) = match p.paging(100, 0, 5000) {
+        Ok(paging) => paging,
+        Err(e) => return e,
     };
     let newest_first = match p.one("orderBy") {
         None | Some("created") | Some("+created") => false,
@@ -1448,9 +1456,9 @@ pub async fn user_bulk(
             "You must specify at least one accountId.",
         );
     }
-    let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 10)) {
-        (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 200) as usize),
-        (Err(e), _) | (_, Err(e)) => return e,
+    let (start, max) = match p.paging(10, 1, 200) {
+        Ok(paging) => paging,
+        Err(e) => return e,
     };
     let site = st.site.read().unwrap();
     let r = renderer(&site, st.base(), &uri, &auth);
@@ -1492,9 +1500,9 @@ pub async fn users_search(
         );
     }
     let p = Params::parse(&q);
-    let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
-        (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 1000) as usize),
-        (Err(e), _) | (_, Err(e)) => return e,
+    let (start, max) = match p.paging(50, 1, 1000) {
+        Ok(paging) => paging,
+        Err(e) => return e,
     };
     // Data Center's /user/search filters by username; "." matches everyone.
     let filter = p.one("username").unwrap_or(".").to_lowercase();
@@ -1521,9 +1529,9 @@ pub async fn boards(
 ) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
-    let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
-        (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 50) as usize),
-        (Err(e), _) | (_, Err(e)) => return e,
+    let (start, max) = match p.paging(50, 1, 50) {
+        Ok(paging) => paging,
+        Err(e) => return e,
     };
     let types: Vec<String> = p
         .one("type")
@@ -1573,9 +1581,9 @@ pub async fn board_sprints(
 ) -> Response {
     let site = st.site.read().unwrap();
     let p = Params::parse(&q);
-    let (start, max) = match (p.number("startAt", 0), p.number("maxResults", 50)) {
-        (Ok(s), Ok(m)) => (s.max(0) as usize, m.clamp(1, 50) as usize),
-        (Err(e), _) | (_, Err(e)) => return e,
+    let (start, max) = match p.paging(50, 1, 50) {
+        Ok(paging) => paging,
+        Err(e) => return e,
     };
     let board = id
         .parse::<u64>()

@@ -771,48 +771,9 @@ impl Generator {
                 if next == current {
                     return Vec::new();
                 }
-                let mut items = Vec::new();
                 let from = site.status(&issue.status).clone();
                 let to = site.status(&workflow[next]).clone();
-                if to.category == Category::Done && issue.resolution.is_none() {
-                    items.push(plain(
-                        "resolution",
-                        "resolution",
-                        false,
-                        None,
-                        None,
-                        Some("10000"),
-                        Some("Done"),
-                    ));
-                    issue.resolution = Some("10000".into());
-                    issue.resolved = Some(at);
-                } else if to.category != Category::Done && issue.resolution.is_some() {
-                    items.push(plain(
-                        "resolution",
-                        "resolution",
-                        false,
-                        Some("10000"),
-                        Some("Done"),
-                        None,
-                        None,
-                    ));
-                    issue.resolution = None;
-                    issue.resolved = None;
-                }
-                items.push(plain(
-                    "status",
-                    "status",
-                    false,
-                    Some(&from.id),
-                    Some(&from.name),
-                    Some(&to.id),
-                    Some(&to.name),
-                ));
-                issue.status = to.id;
-                if from.category != to.category {
-                    issue.status_changed = at;
-                }
-                items
+                transition(issue, &from, &to, at)
             }
             40..=54 => {
                 let to = if self.rng.random_bool(0.1) {
@@ -1145,6 +1106,57 @@ fn pick_type(rng: &mut ChaCha8Rng, types: &[String]) -> String {
         pick -= w;
     }
     types[0].clone()
+}
+
+/// Moves an issue to another status as Jira records it: entering Done sets the resolution and
+/// resolution date, leaving Done clears them, and the status-category date moves only when the
+/// category does. Returns the changelog items.
+pub(crate) fn transition(
+    issue: &mut Issue,
+    from: &Status,
+    to: &Status,
+    at: i64,
+) -> Vec<ChangeItem> {
+    let mut items = Vec::new();
+    if to.category == Category::Done && issue.resolution.is_none() {
+        items.push(plain(
+            "resolution",
+            "resolution",
+            false,
+            None,
+            None,
+            Some("10000"),
+            Some("Done"),
+        ));
+        issue.resolution = Some("10000".into());
+        issue.resolved = Some(at);
+    } else if to.category != Category::Done && issue.resolution.is_some() {
+        items.push(plain(
+            "resolution",
+            "resolution",
+            false,
+            Some("10000"),
+            Some("Done"),
+            None,
+            None,
+        ));
+        issue.resolution = None;
+        issue.resolved = None;
+    }
+    items.push(plain(
+        "status",
+        "status",
+        false,
+        Some(&from.id),
+        Some(&from.name),
+        Some(&to.id),
+        Some(&to.name),
+    ));
+    issue.status = to.id.clone();
+    if from.category != to.category {
+        issue.status_changed = at;
+    }
+    items
 }
 
 pub(crate) fn plain(

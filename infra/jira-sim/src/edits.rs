@@ -3,7 +3,7 @@
 
 use serde::Deserialize;
 
-use crate::dataset::{fmt_points, plain};
+use crate::dataset::{fmt_points, plain, transition};
 use crate::model::*;
 
 #[derive(Debug, Default, Deserialize)]
@@ -152,44 +152,7 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
             .clone();
         let from = site.status(&issue.status).clone();
         if to.id != from.id {
-            if to.category == Category::Done && issue.resolution.is_none() {
-                items.push(plain(
-                    "resolution",
-                    "resolution",
-                    false,
-                    None,
-                    None,
-                    Some("10000"),
-                    Some("Done"),
-                ));
-                issue.resolution = Some("10000".into());
-                issue.resolved = Some(now);
-            } else if to.category != Category::Done && issue.resolution.is_some() {
-                items.push(plain(
-                    "resolution",
-                    "resolution",
-                    false,
-                    Some("10000"),
-                    Some("Done"),
-                    None,
-                    None,
-                ));
-                issue.resolution = None;
-                issue.resolved = None;
-            }
-            items.push(plain(
-                "status",
-                "status",
-                false,
-                Some(&from.id),
-                Some(&from.name),
-                Some(&to.id),
-                Some(&to.name),
-            ));
-            issue.status = to.id;
-            if from.category != to.category {
-                issue.status_changed = now;
-            }
+            items.extend(transition(&mut issue, &from, &to, now));
         }
     }
     if let Some(a) = &req.assignee {

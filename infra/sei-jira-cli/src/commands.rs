@@ -28,6 +28,15 @@ fn print_report(report: &Report) {
     }
 }
 
+/// An error naming every failed check, if any failed.
+fn require_passed(report: &Report, what: &str) -> anyhow::Result<()> {
+    if report.passed() {
+        return Ok(());
+    }
+    let failed: Vec<&str> = report.failed().iter().map(|c| c.title()).collect();
+    bail!("{what}: {}", failed.join(", "))
+}
+
 fn settings(args: &ConnectionArgs) -> ValidationSettings {
     ValidationSettings {
         allow_private_network: args.allow_private_network,
@@ -50,18 +59,7 @@ pub async fn validate(
         );
         print_report(&report);
     }
-    if !report.passed() {
-        bail!(
-            "validation failed: {}",
-            report
-                .failed()
-                .iter()
-                .map(|c| c.title())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
-    }
-    Ok(())
+    require_passed(&report, "validation failed")
 }
 
 fn scope(args: &ScopeArgs) -> Scope {
@@ -154,16 +152,8 @@ pub async fn sync(
     let report = run_checks(&args.request(scope_args.jql.clone())?, &settings(args)).await;
     if !report.passed() {
         print_report(&report);
-        bail!(
-            "cannot sync: {}",
-            report
-                .failed()
-                .iter()
-                .map(|c| c.title())
-                .collect::<Vec<_>>()
-                .join(", ")
-        );
     }
+    require_passed(&report, "cannot sync")?;
     let client = JiraClient::new(&args.site()?)?;
     let store = EmbeddedStore::open(&store_args.store)
         .with_context(|| format!("--store {}", store_args.store.display()))?;
