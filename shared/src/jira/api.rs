@@ -1,7 +1,7 @@
 //! Jira endpoints as typed calls. Paths come from the deployment (`/rest/api/3` on Cloud,
 //! `/rest/api/2` on Data Center); each method is one request, paging is left to callers.
 
-use serde_json::json;
+use serde_json::{Value, json};
 
 use super::config::Deployment;
 use super::error::JiraError;
@@ -107,6 +107,29 @@ impl JiraClient {
             body["expand"] = json!(["changelog"]);
         }
         self.post(&self.path("/search"), &[], &body).await
+    }
+
+    /// How many issues match `jql`: Cloud's approximate count (exact once the index settles),
+    /// or Data Center's `total` from an empty search page.
+    pub async fn count(&self, jql: &str) -> Result<u64, JiraError> {
+        match self.deployment() {
+            Deployment::Cloud => {
+                let body: Value = self
+                    .post(
+                        &self.path("/search/approximate-count"),
+                        &[],
+                        &json!({"jql": jql}),
+                    )
+                    .await?;
+                body["count"].as_u64().ok_or_else(|| {
+                    JiraError::Protocol("approximate-count answered without a count".into())
+                })
+            }
+            Deployment::DataCenter => Ok(self
+                .legacy_search_page(jql, &["id"], false, 0, 0)
+                .await?
+                .total),
+        }
     }
 
     /// Issues by id or key (Cloud), at most 100 per call.

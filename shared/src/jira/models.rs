@@ -66,7 +66,7 @@ pub struct PageBean<T> {
     pub values: Vec<T>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct FieldSchema {
     #[serde(rename = "type")]
@@ -77,7 +77,7 @@ pub struct FieldSchema {
     pub custom: Option<String>,
 }
 
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, serde::Serialize)]
 #[serde(rename_all = "camelCase", default)]
 pub struct FieldDetails {
     pub id: String,

@@ -14,11 +14,13 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use futures_util::StreamExt;
-use serde_json::{Value, json};
+use serde_json::Value;
 
-use super::normalize::stored_issue;
+use super::pipeline::{
+    DETAIL_BATCH, Pipeline, Task, all_comments, fetch_issues, finish, full_changelogs,
+};
 use super::plan::{Excluded, FieldMap, Scope, Unit, requested_fields, resolve_fields};
-use crate::jira::models::{History, Issue};
+use crate::jira::models::{Comment, FieldDetails, Issue};
 use crate::jira::{Deployment, JiraClient, JiraError};
 use crate::store::*;
 
@@ -41,8 +43,11 @@ pub struct SyncOptions {
     pub custom_fields: Vec<String>,
     /// How far before the previous run's start the next window begins.
     pub overlap_ms: i64,
-    /// Run the deletion census after the incremental scan.
+    /// Look for deleted issues after the incremental scans (see `census_pass`).
     pub census: bool,
+    /// How often each unit's full id census runs regardless of counts, and how long the cached
+    /// fields and statuses are trusted. 0: every run.
+    pub census_every_ms: i64,
     /// Stop cleanly (checkpointed, outcome Partial) once this instant passes.
     pub deadline: Option<Instant>,
     pub lease_ttl_ms: i64,
@@ -60,6 +65,7 @@ impl SyncOptions {
             custom_fields: Vec::new(),
             overlap_ms: 5 * 60_000,
             census: true,
+            census_every_ms: 24 * 3_600_000,
             deadline: None,
             lease_ttl_ms: 15 * 60_000,
             run_id: format!("run-{}", chrono::Utc::now().timestamp_millis()),
@@ -79,11 +85,8 @@ pub enum Event {
 pub type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
 
 const ID_PAGE: u32 = 5000;
-/// Issues per bulk fetch (Jira's limit with the changelog embedded).
-const DETAIL_BATCH: usize = 100;
-/// Issues per checkpoint: truncated changelogs of a whole group share bulk changelog requests.
+/// Issues re-fetched together by the census.
 const GROUP: usize = 500;
-const GROUPS_IN_FLIGHT: usize = 2;
 
 fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
@@ -162,25 +165,17 @@ async fn sync_all(
     observer: Option<Observer>,
     record: &mut RunRecord,
 ) -> Result<bool, SyncError> {
-    let site_fields = client.fields().await?;
-    let map = resolve_fields(&site_fields, &opts.custom_fields).map_err(SyncError::Config)?;
+    let site_fields = reference_data_fields(client, store, opts).await?;
+    let map = match resolve_fields(&site_fields, &opts.custom_fields) {
+        Ok(map) => map,
+        // A field mapped since the last refresh: the cached list cannot know it yet.
+        Err(_) => resolve_fields(
+            &refresh_reference_data(client, store, opts).await?,
+            &opts.custom_fields,
+        )
+        .map_err(SyncError::Config)?,
+    };
     let fields = requested_fields(&map, &opts.excluded);
-    let field_records: Vec<Record> = site_fields.iter().filter(|f| f.custom).map(|f| Record { id: f.id.clone(), data: json!({"name": f.name, "type": f.schema.as_ref().map(|s| s.kind.clone()), "custom": f.schema.as_ref().and_then(|s| s.custom.clone())}) }).collect();
-    store
-        .put_records(&opts.integration, RecordKind::Field, &field_records)
-        .await?;
-    let statuses: Vec<Record> = client
-        .statuses()
-        .await?
-        .into_iter()
-        .map(|s| Record {
-            id: s.id.clone(),
-            data: serde_json::to_value(&s).unwrap_or(Value::Null),
-        })
-        .collect();
-    store
-        .put_records(&opts.integration, RecordKind::Status, &statuses)
-        .await?;
 
     let units = units(client, store, opts).await?;
     record.projects = units.iter().filter_map(|u| u.project.clone()).collect();
@@ -225,9 +220,162 @@ async fn sync_all(
             }
         }
     }
+    if !partial && ctx.opts.census {
+        census_pass(&mut ctx, &units).await?;
+    }
     record.counts = ctx.counts;
     record.errors = ctx.errors;
     Ok(partial)
+}
+
+/// The cursor name under which the last refresh of fields and statuses is kept.
+const REFERENCE_UNIT: &str = "~reference";
+
+fn due(last_ms: Option<i64>, every_ms: i64) -> bool {
+    last_ms.is_none_or(|t| now_ms() - t >= every_ms)
+}
+
+/// The site's fields: the stored copy while it is fresh, otherwise fetched again together with
+/// the statuses (both change rarely; a repeat run should cost Jira nothing for them).
+async fn reference_data_fields(
+    client: &JiraClient,
+    store: &dyn Store,
+    opts: &SyncOptions,
+) -> Result<Vec<FieldDetails>, SyncError> {
+    let refreshed = store
+        .get_cursor(&opts.integration, REFERENCE_UNIT)
+        .await?
+        .and_then(|c| c.last_census_ms);
+    if !due(refreshed, opts.census_every_ms) {
+        let cached: Vec<FieldDetails> = store
+            .list_records(&opts.integration, RecordKind::Field)
+            .await?
+            .into_iter()
+            .filter_map(|r| serde_json::from_value(r.data).ok())
+            .collect();
+        if !cached.is_empty() {
+            return Ok(cached);
+        }
+    }
+    refresh_reference_data(client, store, opts).await
+}
+
+async fn refresh_reference_data(
+    client: &JiraClient,
+    store: &dyn Store,
+    opts: &SyncOptions,
+) -> Result<Vec<FieldDetails>, SyncError> {
+    let site_fields = client.fields().await?;
+    let field_records: Vec<Record> = site_fields
+        .iter()
+        .map(|f| Record {
+            id: f.id.clone(),
+            data: serde_json::to_value(f).unwrap_or(Value::Null),
+        })
+        .collect();
+    store
+        .put_records(&opts.integration, RecordKind::Field, &field_records)
+        .await?;
+    let statuses: Vec<Record> = client
+        .statuses()
+        .await?
+        .into_iter()
+        .map(|s| Record {
+            id: s.id.clone(),
+            data: serde_json::to_value(&s).unwrap_or(Value::Null),
+        })
+        .collect();
+    store
+        .put_records(&opts.integration, RecordKind::Status, &statuses)
+        .await?;
+    let cursor = Cursor {
+        last_census_ms: Some(now_ms()),
+        ..Cursor::default()
+    };
+    store
+        .put_cursor(&opts.integration, REFERENCE_UNIT, &cursor)
+        .await?;
+    Ok(site_fields)
+}
+
+/// Deletions leave no trace in an incremental window, so they are found by a census of ids.
+/// A full census reads every id, so it runs per unit on a schedule (`census_every_ms`) — and
+/// at once everywhere when one count request shows Jira holding a different number of issues
+/// for the scope than we do (a deletion, a move out, or lost access since the last run).
+async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<(), SyncError> {
+    let integration = ctx.opts.integration.clone();
+    let mut cursors = Vec::with_capacity(units.len());
+    for unit in units {
+        cursors.push(ctx.store.get_cursor(&integration, &unit.name).await?);
+    }
+    // Units never completed (no watermark) have nothing stored to miss yet.
+    let synced: Vec<(&Unit, Cursor)> = units
+        .iter()
+        .zip(cursors)
+        .filter_map(|(u, c)| c.filter(|c| c.watermark_ms.is_some()).map(|c| (u, c)))
+        .collect();
+    let scheduled: Vec<bool> = synced
+        .iter()
+        .map(|(_, c)| due(c.last_census_ms, ctx.opts.census_every_ms))
+        .collect();
+    let everything_due = scheduled.iter().all(|d| *d);
+    let mismatch =
+        !everything_due && !synced.is_empty() && scope_count_differs(ctx, &synced).await?;
+    for ((unit, mut cursor), scheduled) in synced.into_iter().zip(scheduled) {
+        if !(scheduled || mismatch) {
+            continue;
+        }
+        let run_id = ctx.opts.run_id.clone();
+        if !ctx
+            .store
+            .acquire_lease(
+                &integration,
+                &unit.name,
+                &run_id,
+                now_ms(),
+                ctx.opts.lease_ttl_ms,
+            )
+            .await?
+        {
+            continue;
+        }
+        let result = census(ctx, unit).await;
+        if result.is_ok() {
+            cursor.last_census_ms = Some(now_ms());
+            ctx.store
+                .put_cursor(&integration, &unit.name, &cursor)
+                .await?;
+        }
+        ctx.store
+            .release_lease(&integration, &unit.name, &run_id)
+            .await?;
+        result?;
+    }
+    Ok(())
+}
+
+/// One request: does Jira count as many issues in these units as we hold (deleted ones aside;
+/// removed ones are still in Jira)?
+async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Result<bool, SyncError> {
+    let jql = synced
+        .iter()
+        .map(|(u, _)| format!("({})", u.jql))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let in_jira = ctx.client.count(&jql).await?;
+    let projects: Option<HashSet<&str>> =
+        synced.iter().map(|(u, _)| u.project.as_deref()).collect();
+    let ours = ctx
+        .index
+        .values()
+        .filter(|e| !e.deleted)
+        .filter(|e| {
+            projects
+                .as_ref()
+                .is_none_or(|p| p.contains(e.project_key.as_str()))
+        })
+        .count() as u64;
+    Ok(in_jira != ours)
 }
 
 /// The scope's units; projects are recorded (with their first onboarding time).
@@ -332,87 +480,92 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
         run_started_ms: now_ms(),
         last_id: 0,
     });
+    // Incremental windows also read `updated`, so issues we already hold at that version
+    // (the overlap) are not fetched again; a backfill scans bare ids, in the largest pages.
+    let window = progress.window_start_ms;
+    let scan = |after: u64| {
+        let (client, unit) = (ctx.client.clone(), unit.clone());
+        Task::spawn(async move { scan_ids(&client, &unit, window, after, window.is_some()).await })
+    };
+    let mut pipeline = Pipeline::new(
+        ctx.client,
+        ctx.fields.clone(),
+        ctx.opts.excluded,
+        progress.last_id,
+    );
+    // The next id page is read while the current one is fetched, so the scan never stalls it.
+    let mut next_page = Some(scan(progress.last_id));
+    let mut queued: std::collections::VecDeque<(Vec<u64>, u64)> = Default::default();
+    let ahead = ctx.opts.parallel_batches.max(1) + 2;
     let mut wrote = false;
     loop {
-        // Incremental windows also read `updated`, so issues we already hold at that version
-        // (the overlap) are not fetched again; a backfill scans bare ids, in the largest pages.
-        let incremental = progress.window_start_ms.is_some();
-        let (page, more) = scan_ids(
-            ctx,
-            unit,
-            progress.window_start_ms,
-            progress.last_id,
-            incremental,
-        )
-        .await?;
-        let scanned_to = page.last().map(|(id, _)| *id);
-        let ids: Vec<u64> = page
-            .into_iter()
-            .filter(
-                |(id, updated)| match (updated, ctx.index.get(&id.to_string())) {
-                    (Some(u), Some(known)) => known.updated_ms != *u || known.deleted,
-                    _ => true,
-                },
-            )
-            .map(|(id, _)| id)
-            .collect();
-        // Groups of ids are fetched concurrently (the client bounds requests in flight) and
-        // stored strictly in id order, each followed by a checkpoint.
-        let groups: Vec<Vec<u64>> = ids.chunks(GROUP).map(<[u64]>::to_vec).collect();
-        let client = ctx.client.clone();
-        let (fields, excluded, parallel) = (
-            ctx.fields.clone(),
-            ctx.opts.excluded,
-            ctx.opts.parallel_batches.max(1),
-        );
-        let mut fetched = futures_util::stream::iter(groups)
-            .map(|group| {
-                let (client, fields) = (client.clone(), fields.clone());
-                // A task per group: parsing large responses runs on the runtime's workers.
-                let task = tokio::spawn(async move {
-                    fetch_group(&client, &group, &fields, &excluded, parallel)
-                        .await
-                        .map(|issues| (group, issues))
-                });
-                async move {
-                    task.await.unwrap_or_else(|e| {
-                        Err(JiraError::Protocol(format!("fetch task failed: {e}")))
-                    })
-                }
-            })
-            .buffered(GROUPS_IN_FLIGHT);
-        while let Some(result) = fetched.next().await {
-            let (group, issues) = result?;
-            store_batch(ctx, unit, issues).await?;
-            progress.last_id = *group.last().expect("groups are non-empty");
+        while pipeline.batches_ahead() < ahead {
+            if let Some((ids, covers_to)) = queued.pop_front() {
+                pipeline.push(ids, covers_to);
+                continue;
+            }
+            let Some(page) = next_page.take() else { break };
+            let (page, more) = page.await?;
+            let Some(&(last, _)) = page.last() else { break };
+            if more {
+                next_page = Some(scan(last));
+            }
+            let changed: Vec<u64> = page
+                .into_iter()
+                .filter(
+                    |(id, updated)| match (updated, ctx.index.get(&id.to_string())) {
+                        (Some(u), Some(known)) => known.updated_ms != *u || known.deleted,
+                        _ => true,
+                    },
+                )
+                .map(|(id, _)| id)
+                .collect();
+            let chunks: Vec<Vec<u64>> = changed.chunks(DETAIL_BATCH).map(<[u64]>::to_vec).collect();
+            let n = chunks.len();
+            for (i, ids) in chunks.into_iter().enumerate() {
+                // The page's last batch also covers the unchanged ids after it.
+                let covers_to = if i + 1 == n {
+                    last
+                } else {
+                    *ids.last().expect("non-empty")
+                };
+                queued.push_back((ids, covers_to));
+            }
+            if n == 0 {
+                queued.push_back((Vec::new(), last));
+            }
+        }
+        let no_more_input = queued.is_empty() && next_page.is_none();
+        let Some(out) = pipeline.next(no_more_input).await? else {
+            break;
+        };
+        if !out.issues.is_empty() {
+            store_batch(ctx, unit, out.issues).await?;
+            wrote = true;
+        }
+        if out.checkpoint > progress.last_id {
+            progress.last_id = out.checkpoint;
             cursor.in_progress = Some(progress.clone());
             ctx.store
                 .put_cursor(&integration, &unit.name, &cursor)
                 .await?;
             wrote = true;
-            if ctx.opts.deadline.is_some_and(|d| Instant::now() >= d) {
-                return Ok(true);
-            }
         }
-        if let Some(last) = scanned_to {
-            progress.last_id = progress.last_id.max(last);
-        }
-        if !more {
-            break;
+        if ctx.opts.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(true);
         }
     }
-    // A first backfill has nothing stored to miss; the census starts with the next run.
-    let backfill = cursor.watermark_ms.is_none() && !resumed;
-    let flagged = if ctx.opts.census && !backfill {
-        census(ctx, unit).await?
-    } else {
-        0
-    };
-    if wrote || resumed || flagged > 0 || cursor.watermark_ms.is_none() {
+    if wrote || resumed || cursor.watermark_ms.is_none() {
+        // A completed backfill has seen every id: it counts as a census.
+        let backfill = cursor.watermark_ms.is_none();
         cursor = Cursor {
             watermark_ms: Some(progress.run_started_ms),
             in_progress: None,
-            last_census_ms: Some(now_ms()),
+            last_census_ms: if backfill {
+                Some(progress.run_started_ms)
+            } else {
+                cursor.last_census_ms
+            },
         };
         ctx.store
             .put_cursor(&integration, &unit.name, &cursor)
@@ -425,7 +578,7 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
 /// Jira has more. The end is what Jira says (`isLast`, or the total), never inferred from the page
 /// size: Jira may return fewer issues than asked for.
 async fn scan_ids(
-    ctx: &Ctx<'_>,
+    client: &JiraClient,
     unit: &Unit,
     since_ms: Option<i64>,
     after_id: u64,
@@ -437,18 +590,16 @@ async fn scan_ids(
     } else {
         &["id"]
     };
-    let (issues, more) = match ctx.client.deployment() {
+    let (issues, more) = match client.deployment() {
         Deployment::Cloud => {
-            let page = ctx
-                .client
+            let page = client
                 .search_page(&jql, fields, false, ID_PAGE, None)
                 .await?;
             let more = !page.is_last.unwrap_or(page.next_page_token.is_none());
             (page.issues, more)
         }
         Deployment::DataCenter => {
-            let page = ctx
-                .client
+            let page = client
                 .legacy_search_page(&jql, fields, false, 0, 1000)
                 .await?;
             let more = page.total as usize > page.issues.len();
@@ -473,8 +624,7 @@ async fn scan_ids(
 }
 
 /// Full details of a group of issues (missing ones are simply absent): bulk fetches of 100 with
-/// the changelog embedded, then only what Jira truncated — changelogs through the bulk changelog
-/// endpoint for the whole group at once, comments page by page.
+/// the changelog embedded, then only what Jira truncated (the census's occasional re-fetches).
 async fn fetch_group(
     client: &JiraClient,
     ids: &[u64],
@@ -483,21 +633,19 @@ async fn fetch_group(
     parallel: usize,
 ) -> Result<Vec<StoredIssue>, JiraError> {
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-    // Futures built up front (no closure captured in the stream): the whole group can run in a
-    // spawned task.
     let requests: Vec<_> = ids
         .chunks(DETAIL_BATCH)
         .map(|batch| fetch_issues(client, batch, &field_refs))
         .collect();
-    let pages: Vec<Vec<Issue>> = futures_util::stream::iter(requests)
+    let issues: Vec<Issue> = futures_util::stream::iter(requests)
         .buffered(parallel)
         .collect::<Vec<_>>()
         .await
         .into_iter()
-        .collect::<Result<_, _>>()?;
-    let issues: Vec<Issue> = pages.into_iter().flatten().collect();
-
-    // Complete the changelogs Jira truncated (Cloud embeds only the newest 40).
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
     let truncated: Vec<String> = issues
         .iter()
         .filter(|i| {
@@ -507,26 +655,8 @@ async fn fetch_group(
         })
         .map(|i| i.id.clone())
         .collect();
-    let mut full: HashMap<String, Vec<History>> = HashMap::new();
-    for chunk in truncated.chunks(1000) {
-        let mut token: Option<String> = None;
-        loop {
-            let page = client
-                .changelog_bulk(chunk, token.as_deref(), 10_000)
-                .await?;
-            for log in page.issue_change_logs {
-                full.entry(log.issue_id)
-                    .or_default()
-                    .extend(log.change_histories);
-            }
-            match page.next_page_token {
-                Some(t) => token = Some(t),
-                None => break,
-            }
-        }
-    }
-    // Comments, where more exist than were embedded.
-    let comments: Vec<Vec<crate::jira::models::Comment>> = if excluded.comments {
+    let mut full = full_changelogs(client, &truncated).await?;
+    let comments: Vec<Vec<Comment>> = if excluded.comments {
         vec![Vec::new(); issues.len()]
     } else {
         let requests: Vec<_> = issues.iter().map(|i| all_comments(client, i)).collect();
@@ -537,89 +667,19 @@ async fn fetch_group(
             .into_iter()
             .collect::<Result<_, _>>()?
     };
-    let mut stored = Vec::with_capacity(issues.len());
-    for (mut issue, comments) in issues.into_iter().zip(comments) {
-        let embedded = issue
-            .changelog
-            .take()
-            .map(|c| c.histories)
-            .unwrap_or_default();
-        let mut changelog = full.remove(&issue.id).unwrap_or(embedded);
-        changelog.sort_by_key(|h| {
-            (
-                crate::jira_time::parse(&h.created)
-                    .map(|t| t.timestamp_millis())
-                    .unwrap_or(0),
-                h.id.parse::<u64>().unwrap_or(0),
-            )
-        });
-        changelog.dedup_by(|a, b| a.id == b.id);
-        stored.push(stored_issue(issue, changelog, comments, excluded));
-    }
-    Ok(stored)
-}
-
-/// One bulk request's worth of issues, changelog embedded.
-async fn fetch_issues(
-    client: &JiraClient,
-    batch: &[u64],
-    fields: &[&str],
-) -> Result<Vec<Issue>, JiraError> {
-    match client.deployment() {
-        Deployment::Cloud => Ok(client
-            .bulk_fetch(
-                &batch.iter().map(u64::to_string).collect::<Vec<_>>(),
-                fields,
-                true,
-            )
-            .await?
-            .issues),
-        Deployment::DataCenter => {
-            let list = batch
-                .iter()
-                .map(u64::to_string)
-                .collect::<Vec<_>>()
-                .join(",");
-            Ok(client
-                .legacy_search_page(
-                    &format!("id in ({list}) ORDER BY id ASC"),
-                    fields,
-                    true,
-                    0,
-                    batch.len() as u32,
-                )
-                .await?
-                .issues)
-        }
-    }
-}
-
-/// The issue's comments: the embedded ones, or every page when Jira truncated them.
-async fn all_comments(
-    client: &JiraClient,
-    issue: &Issue,
-) -> Result<Vec<crate::jira::models::Comment>, JiraError> {
-    let field = issue.fields.get("comment");
-    let embedded: Vec<crate::jira::models::Comment> = field
-        .and_then(|c| serde_json::from_value(c["comments"].clone()).ok())
-        .unwrap_or_default();
-    let total = field
-        .and_then(|c| c["total"].as_u64())
-        .unwrap_or(embedded.len() as u64);
-    if embedded.len() as u64 >= total {
-        return Ok(embedded);
-    }
-    let mut all = Vec::with_capacity(total as usize);
-    loop {
-        let page = client
-            .comments_page(&issue.id, all.len() as u64, 100)
-            .await?;
-        let n = page.comments.len();
-        all.extend(page.comments);
-        if n == 0 || all.len() as u64 >= page.total {
-            return Ok(all);
-        }
-    }
+    Ok(issues
+        .into_iter()
+        .zip(comments)
+        .map(|(mut issue, comments)| {
+            let embedded = issue
+                .changelog
+                .take()
+                .map(|c| c.histories)
+                .unwrap_or_default();
+            let changelog = full.remove(&issue.id).unwrap_or(embedded);
+            finish(issue, changelog, comments, excluded)
+        })
+        .collect())
 }
 
 /// Upserts a batch; returns whether anything was written. Issues whose `updated` is what we
@@ -779,7 +839,7 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
     let mut in_jira: HashSet<u64> = HashSet::new();
     let mut last = 0;
     loop {
-        let (ids, more) = scan_ids(ctx, unit, None, last, false).await?;
+        let (ids, more) = scan_ids(ctx.client, unit, None, last, false).await?;
         if let Some(&(max, _)) = ids.last() {
             last = max;
         }

@@ -3,6 +3,7 @@
 
 pub mod engine;
 pub mod normalize;
+pub mod pipeline;
 pub mod plan;
 
 pub use engine::{Event, Observer, SyncError, SyncOptions, run};
