@@ -1,4 +1,5 @@
-//! Helpers for end-to-end tests: locating the workspace's binaries and running them.
+//! Helpers for end-to-end tests: locating the workspace's binaries and running them, and
+//! starting moto (the AWS emulator) for the AWS-backed tests.
 
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
@@ -51,4 +52,153 @@ pub fn start_sim(flags: &[&str]) -> Running {
     let startup = serde_json::from_str(&line)
         .unwrap_or_else(|e| panic!("startup line is JSON ({e}): {line:?}"));
     Running { child, startup }
+}
+
+/// moto's server mode (the AWS emulator) on a free loopback port.
+///
+/// It runs under a small shell that stops it as soon as its stdin, a pipe from this process,
+/// closes: when the handle drops, and also when the test process exits without dropping it (a
+/// handle kept in a `static` is never dropped).
+pub struct Moto {
+    shell: Child,
+    endpoint: String,
+}
+
+impl Moto {
+    /// The endpoint URL to give the AWS SDK, e.g. `http://127.0.0.1:40123`.
+    pub fn endpoint(&self) -> &str {
+        &self.endpoint
+    }
+}
+
+impl Drop for Moto {
+    fn drop(&mut self) {
+        drop(self.shell.stdin.take());
+        let _ = self.shell.wait();
+    }
+}
+
+/// Runs Python ($0) on the server code ($3) with port $1, logging to $2, until stdin closes.
+const MOTO_SUPERVISOR: &str = r#"
+"$0" -c "$3" -H 127.0.0.1 -p "$1" >"$2" 2>&1 &
+server=$!
+read -r _ || true
+kill "$server" 2>/dev/null
+wait "$server" 2>/dev/null
+exit 0
+"#;
+
+/// `moto_server`, handling one request at a time. moto applies an UpdateItem's `ADD` as a
+/// read-modify-write, so on its usual thread per request concurrent increments of one counter
+/// get lost; DynamoDB applies them atomically. Serving requests in turn makes moto as atomic
+/// as DynamoDB, so the tests check the store's use of `ADD`, not moto's locking.
+const SERIAL_MOTO_SERVER: &str = r#"
+import sys
+import moto.server
+from werkzeug.serving import run_simple
+
+def serve_one_request_at_a_time(*args, **kwargs):
+    run_simple(*args, **{**kwargs, "threaded": False})
+
+moto.server.run_simple = serve_one_request_at_a_time
+moto.server.main(sys.argv[1:])
+"#;
+
+/// How long moto may take to answer after it is spawned (Python imports take a few seconds).
+const MOTO_STARTUP: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Starts moto's server (the `moto_server` command of the repository's `.venv`, or of the
+/// virtualenv `MOTO_SERVER_BIN` points into) and waits until it answers HTTP. Panics, failing
+/// the test, when moto is missing or does not come up: the AWS tests never skip and never fall
+/// back to anything else.
+pub fn start_moto() -> Moto {
+    require_imds_disabled();
+    let python = moto_python();
+    let port = free_loopback_port();
+    let log = std::env::temp_dir().join(format!("moto-{}-{port}.log", std::process::id()));
+    let mut shell = Command::new("sh")
+        .arg("-c")
+        .arg(MOTO_SUPERVISOR)
+        .arg(&python)
+        .arg(port.to_string())
+        .arg(&log)
+        .arg(SERIAL_MOTO_SERVER)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sh starts (to supervise moto)");
+    let endpoint = format!("http://127.0.0.1:{port}");
+    let deadline = std::time::Instant::now() + MOTO_STARTUP;
+    while !answers_http(port) {
+        let exited = shell.try_wait().ok().flatten().is_some();
+        if exited || std::time::Instant::now() > deadline {
+            drop(shell.stdin.take());
+            let _ = shell.wait();
+            let output = std::fs::read_to_string(&log).unwrap_or_default();
+            panic!(
+                "moto ({}) did not answer on {endpoint}; its output:\n{output}",
+                python.display()
+            );
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    Moto { shell, endpoint }
+}
+
+/// The AWS SDK must never look for instance metadata (169.254.169.254) in tests. Cargo sets this
+/// for every test run (`.cargo/config.toml`), as does `infra/scripts/test-all.sh`.
+fn require_imds_disabled() {
+    let value = std::env::var("AWS_EC2_METADATA_DISABLED").unwrap_or_default();
+    assert_eq!(
+        value, "true",
+        "AWS_EC2_METADATA_DISABLED must be `true` for the AWS tests (run them through cargo, \
+         which sets it from .cargo/config.toml)"
+    );
+}
+
+/// The Python that `moto_server` runs under: the one beside it in its virtualenv.
+fn moto_python() -> PathBuf {
+    let bin = std::env::var_os("MOTO_SERVER_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".venv/bin/moto_server"));
+    let python = bin.with_file_name("python");
+    assert!(
+        bin.is_file() && python.is_file(),
+        "moto_server not found at {} (with python beside it): run `bash infra/scripts/test-all.sh` \
+         once, or `.venv/bin/pip install -r tests/requirements-aws.txt` (or set MOTO_SERVER_BIN \
+         to the moto_server of another virtualenv)",
+        bin.display()
+    );
+    python
+}
+
+/// The repository root: the parent of this crate's directory (`tests/`).
+fn repo_root() -> PathBuf {
+    std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("the e2e crate lives one level below the repository root")
+        .to_path_buf()
+}
+
+fn free_loopback_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free loopback port")
+        .port()
+}
+
+/// Whether something on the port answers an HTTP request with an HTTP status line.
+fn answers_http(port: u16) -> bool {
+    use std::io::{Read, Write};
+    let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) else {
+        return false;
+    };
+    let timeout = Some(std::time::Duration::from_secs(5));
+    let _ = stream.set_read_timeout(timeout);
+    let mut status = [0u8; 5];
+    stream
+        .write_all(b"GET /moto-api/ HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n")
+        .and_then(|()| stream.read_exact(&mut status))
+        .is_ok_and(|()| &status == b"HTTP/")
 }

@@ -6,16 +6,18 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-# No test talks to AWS; should an SDK ever be built here, it must not probe instance metadata.
+# No test talks to AWS (the AWS-backed tests run against moto on 127.0.0.1); the SDK must never
+# probe instance metadata.
 export AWS_EC2_METADATA_DISABLED=true
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
 step() { printf '\n==> %s\n' "$*"; }
 started=$SECONDS
 
-step "Python test environment (.venv)"
+step "Python test environment (.venv: fidelity tests, moto for the DynamoDB store tests)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
-.venv/bin/pip install --quiet --disable-pip-version-check -r tests/fidelity/requirements.txt
+.venv/bin/pip install --quiet --disable-pip-version-check \
+    -r tests/fidelity/requirements.txt -r tests/requirements-aws.txt
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

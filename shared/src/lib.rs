@@ -3,6 +3,8 @@
 //! wrappers around what lives here.
 
 pub mod adf;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod jira;
 pub mod jira_time;
 pub mod store;

@@ -1,5 +1,6 @@
 //! The embedded on-disk store (redb): the default for local runs. One table per record kind;
 //! keys are `{integration}/{sort key}` so that a prefix range is DynamoDB's query by partition.
+//! Integrations themselves are keyed `{account}/{integration}`.
 
 use std::path::Path;
 
@@ -22,24 +23,15 @@ const DAILY: Table = TableDefinition::new("daily");
 /// A small projection of every issue (id, project, updated, flags), kept in step with ISSUES so
 /// the sync reads its index without decoding whole issues.
 const INDEX: Table = TableDefinition::new("issue_index");
-const ALL: [Table; 8] = [
+/// Every table keyed by integration id: what deleting an integration clears.
+const INTEGRATION_SCOPED: [Table; 8] = [
     ISSUES, RECORDS, PROJECTS, CURSORS, LEASES, RUNS, DAILY, INDEX,
 ];
+const INTEGRATIONS: Table = TableDefinition::new("integrations");
 
 /// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache
 /// keeps the process within a small Lambda's memory.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
-
-fn index_entry(i: &StoredIssue) -> IssueIndexEntry {
-    IssueIndexEntry {
-        id: i.id.clone(),
-        project_key: i.project_key.clone(),
-        updated_ms: i.updated_ms,
-        deleted: i.deleted_at_ms.is_some(),
-        hidden: i.hidden,
-        removed: i.removed,
-    }
-}
 
 pub struct EmbeddedStore {
     db: Database,
@@ -63,6 +55,27 @@ fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
     serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
 }
 
+fn integration_key(account: &str, id: &str) -> String {
+    format!("{account}/{id}")
+}
+
+/// Keys are `{integration}/…`, so an id holding the separator could reach into another
+/// integration's key range (and its deletion would clear that range too).
+fn check_integration_id(id: &str) -> StoreResult<()> {
+    if id.is_empty() || id.contains('/') {
+        return Err(StoreError::Backend(format!(
+            "integration id {id:?} must be non-empty and contain no '/'"
+        )));
+    }
+    Ok(())
+}
+
+/// A record read under `{account}/{id}` belongs to that account and id exactly: an account
+/// name holding the separator must not reach another account's records.
+fn owned_by(record: &IntegrationRecord, account: &str) -> bool {
+    record.account == account
+}
+
 /// Issue ids sort numerically once zero-padded.
 fn issue_key(integration: &str, id: &str) -> String {
     match id.parse::<u64>() {
@@ -84,7 +97,7 @@ impl EmbeddedStore {
             .create(path)
             .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(backend)?;
-        for t in ALL {
+        for t in INTEGRATION_SCOPED.into_iter().chain([INTEGRATIONS]) {
             tx.open_table(t).map_err(backend)?;
         }
         tx.commit().map_err(backend)?;
@@ -132,13 +145,42 @@ impl EmbeddedStore {
         let t = tx.open_table(table).map_err(backend)?;
         let mut out = Vec::new();
         for entry in t.range(start.as_str()..end.as_str()).map_err(backend)? {
-            let (k, v) = entry.map_err(backend)?;
-            out.push((k.value().to_string(), decode(v.value())?));
             if out.len() >= limit {
                 break;
             }
+            let (k, v) = entry.map_err(backend)?;
+            out.push((k.value().to_string(), decode(v.value())?));
         }
         Ok(out)
+    }
+
+    /// Removes the integration's record and, in the same transaction, every key under its id.
+    fn delete_integration_data(&self, account: &str, id: &str) -> StoreResult<bool> {
+        let key = integration_key(account, id);
+        let tx = self.db.begin_write().map_err(backend)?;
+        let owned = {
+            let integrations = tx.open_table(INTEGRATIONS).map_err(backend)?;
+            match integrations.get(key.as_str()).map_err(backend)? {
+                Some(v) => owned_by(&decode(v.value())?, account),
+                None => false,
+            }
+        };
+        if !owned {
+            tx.abort().map_err(backend)?;
+            return Ok(false);
+        }
+        {
+            let mut integrations = tx.open_table(INTEGRATIONS).map_err(backend)?;
+            integrations.remove(key.as_str()).map_err(backend)?;
+            let (start, end) = (format!("{id}/"), format!("{id}/\u{10FFFF}"));
+            for table in INTEGRATION_SCOPED {
+                let mut t = tx.open_table(table).map_err(backend)?;
+                t.retain_in(start.as_str()..end.as_str(), |_, _| false)
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(true)
     }
 
     fn update<T: Serialize + DeserializeOwned>(
@@ -188,7 +230,7 @@ impl Store for EmbeddedStore {
                     .insert(key.as_str(), encode(i)?.as_slice())
                     .map_err(backend)?;
                 index
-                    .insert(key.as_str(), encode(&index_entry(i))?.as_slice())
+                    .insert(key.as_str(), encode(&i.index_entry())?.as_slice())
                     .map_err(backend)?;
             }
         }
@@ -222,18 +264,7 @@ impl Store for EmbeddedStore {
         let Some(mut issue) = self.get::<StoredIssue>(ISSUES, &key)? else {
             return Ok(false);
         };
-        match flag {
-            IssueFlag::Deleted { at_ms } => issue.deleted_at_ms = Some(at_ms),
-            IssueFlag::Restored => issue.deleted_at_ms = None,
-            IssueFlag::Hidden => issue.hidden = true,
-            IssueFlag::Unhidden => issue.hidden = false,
-            IssueFlag::Removed => {
-                issue.removed = true;
-                issue.fields.clear();
-                issue.changelog.clear();
-                issue.comments.clear();
-            }
-        }
+        issue.apply_flag(flag);
         self.put_issues(integration, std::slice::from_ref(&issue))
             .await?;
         Ok(true)
@@ -353,7 +384,7 @@ impl Store for EmbeddedStore {
         Ok(all
             .into_iter()
             .map(|(_, r)| r)
-            .filter(|r| r.started_ms >= since_ms || r.ended_ms.is_none_or(|e| e >= since_ms))
+            .filter(|r| r.active_since(since_ms))
             .collect())
     }
 
@@ -394,178 +425,38 @@ impl Store for EmbeddedStore {
             .filter(|(d, _)| *d >= from && *d <= to)
             .collect())
     }
-}
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn store() -> (EmbeddedStore, tempfile::TempDir) {
-        let dir = tempfile::tempdir().unwrap();
-        (
-            EmbeddedStore::open(&dir.path().join("s.redb")).unwrap(),
-            dir,
+    async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()> {
+        check_integration_id(&record.id)?;
+        self.put_all(
+            INTEGRATIONS,
+            &[(integration_key(&record.account, &record.id), record)],
         )
     }
 
-    fn issue(id: &str, project: &str) -> StoredIssue {
-        StoredIssue {
-            id: id.into(),
-            key: format!("{project}-{id}"),
-            project_key: project.into(),
-            updated_ms: 1,
-            ..StoredIssue::default()
+    async fn get_integration(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> StoreResult<Option<IntegrationRecord>> {
+        let found: Option<IntegrationRecord> =
+            self.get(INTEGRATIONS, &integration_key(account, id))?;
+        Ok(found.filter(|r| owned_by(r, account) && r.id == id))
+    }
+
+    async fn list_integrations(&self, account: &str) -> StoreResult<Vec<IntegrationRecord>> {
+        Ok(self
+            .scan(INTEGRATIONS, &format!("{account}/"), None, usize::MAX)?
+            .into_iter()
+            .map(|(_, r): (String, IntegrationRecord)| r)
+            .filter(|r| owned_by(r, account))
+            .collect())
+    }
+
+    async fn delete_integration(&self, account: &str, id: &str) -> StoreResult<bool> {
+        if check_integration_id(id).is_err() {
+            return Ok(false);
         }
-    }
-
-    #[tokio::test]
-    async fn upserts_by_id_and_lists_in_id_order() {
-        let (s, _d) = store();
-        s.put_issues(
-            "a",
-            &[issue("10010", "P"), issue("9", "P"), issue("10002", "Q")],
-        )
-        .await
-        .unwrap();
-        s.put_issues(
-            "a",
-            &[StoredIssue {
-                key: "R-1".into(),
-                project_key: "R".into(),
-                ..issue("10010", "P")
-            }],
-        )
-        .await
-        .unwrap();
-        s.put_issues("b", &[issue("1", "X")]).await.unwrap();
-        let ids: Vec<String> = s
-            .list_issues("a", None, 10)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
-        assert_eq!(ids, vec!["9", "10002", "10010"]);
-        assert_eq!(s.get_issue("a", "10010").await.unwrap().unwrap().key, "R-1");
-        let page: Vec<String> = s
-            .list_issues("a", Some("9"), 1)
-            .await
-            .unwrap()
-            .into_iter()
-            .map(|i| i.id)
-            .collect();
-        assert_eq!(page, vec!["10002"]);
-        assert_eq!(
-            s.issue_index("b").await.unwrap().len(),
-            1,
-            "integrations never mix"
-        );
-    }
-
-    #[tokio::test]
-    async fn leases_are_exclusive_until_expiry() {
-        let (s, _d) = store();
-        assert!(
-            s.acquire_lease("a", "P", "run-1", 1_000, 500)
-                .await
-                .unwrap()
-        );
-        assert!(
-            !s.acquire_lease("a", "P", "run-2", 1_200, 500)
-                .await
-                .unwrap()
-        );
-        assert!(
-            s.acquire_lease("a", "P", "run-1", 1_300, 500)
-                .await
-                .unwrap(),
-            "the owner renews"
-        );
-        assert!(
-            s.acquire_lease("a", "P", "run-2", 2_000, 500)
-                .await
-                .unwrap(),
-            "expired"
-        );
-        s.release_lease("a", "P", "run-1").await.unwrap();
-        assert!(
-            !s.acquire_lease("a", "P", "run-3", 2_100, 500)
-                .await
-                .unwrap(),
-            "only the owner releases"
-        );
-        s.release_lease("a", "P", "run-2").await.unwrap();
-        assert!(
-            s.acquire_lease("a", "P", "run-3", 2_100, 500)
-                .await
-                .unwrap()
-        );
-    }
-
-    #[tokio::test]
-    async fn projects_keep_their_onboarding_time_and_counters_add_up() {
-        let (s, _d) = store();
-        let p = ProjectRecord {
-            key: "P".into(),
-            id: "1".into(),
-            name: "P".into(),
-            onboarded_at_ms: 5,
-        };
-        s.put_project("a", &p).await.unwrap();
-        s.put_project(
-            "a",
-            &ProjectRecord {
-                onboarded_at_ms: 99,
-                name: "Renamed".into(),
-                ..p
-            },
-        )
-        .await
-        .unwrap();
-        let got = s.list_projects("a").await.unwrap();
-        assert_eq!(
-            (got[0].onboarded_at_ms, got[0].name.as_str()),
-            (5, "Renamed")
-        );
-        let day = NaiveDate::from_ymd_opt(2026, 11, 29).unwrap();
-        s.add_daily(
-            "a",
-            day,
-            &DailyCounts {
-                issues_new: 2,
-                runs: 1,
-                ..DailyCounts::default()
-            },
-        )
-        .await
-        .unwrap();
-        s.add_daily(
-            "a",
-            day,
-            &DailyCounts {
-                issues_new: 3,
-                runs: 1,
-                ..DailyCounts::default()
-            },
-        )
-        .await
-        .unwrap();
-        assert_eq!(
-            s.list_daily("a", day, day).await.unwrap()[0].1.issues_new,
-            5
-        );
-    }
-
-    #[tokio::test]
-    async fn removal_drops_content_but_keeps_a_tombstone() {
-        let (s, _d) = store();
-        let mut i = issue("7", "P");
-        i.fields
-            .insert("summary".into(), serde_json::json!("secret plans"));
-        s.put_issues("a", &[i]).await.unwrap();
-        assert!(s.flag_issue("a", "7", IssueFlag::Removed).await.unwrap());
-        let got = s.get_issue("a", "7").await.unwrap().unwrap();
-        assert!(got.removed && got.fields.is_empty());
-        assert!(!s.flag_issue("a", "8", IssueFlag::Hidden).await.unwrap());
+        self.delete_integration_data(account, id)
     }
 }

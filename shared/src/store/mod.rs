@@ -6,8 +6,11 @@
 //! key; writes are upserts or conditional puts (leases); listing is a query by key prefix. The
 //! DynamoDB adapter splits batch writes into chunks of [`BATCH_LIMIT`]; the embedded adapter
 //! writes each call in one transaction (the sync is idempotent, so partial batches are harmless
-//! either way). Issue items are kept under 400 KB by the DynamoDB adapter (compressed or split).
+//! either way). Issue items are kept under 400 KB by the DynamoDB adapter (compressed or split);
+//! its table design is described in `docs/dynamodb.md`.
 
+#[cfg(feature = "aws")]
+pub mod dynamo;
 pub mod embedded;
 pub mod records;
 
@@ -89,4 +92,36 @@ pub trait Store: Send + Sync {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<(NaiveDate, DailyCounts)>>;
+
+    // Integrations, scoped by account: a record another account holds reads as absent.
+    // Both real stores implement these; the defaults refuse, so a store that keeps no
+    // integrations (a test double) need not.
+
+    /// Upserts by (account, id).
+    async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()> {
+        let _ = record;
+        Err(no_integrations())
+    }
+    async fn get_integration(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> StoreResult<Option<IntegrationRecord>> {
+        let _ = (account, id);
+        Err(no_integrations())
+    }
+    async fn list_integrations(&self, account: &str) -> StoreResult<Vec<IntegrationRecord>> {
+        let _ = account;
+        Err(no_integrations())
+    }
+    /// Deletes the integration and everything stored under its id (issues, records, projects,
+    /// cursors, leases, runs, daily counters); false when `account` holds no such integration.
+    async fn delete_integration(&self, account: &str, id: &str) -> StoreResult<bool> {
+        let _ = (account, id);
+        Err(no_integrations())
+    }
+}
+
+fn no_integrations() -> StoreError {
+    StoreError::Backend("this store keeps no integrations".into())
 }

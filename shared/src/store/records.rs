@@ -34,6 +34,33 @@ impl StoredIssue {
     pub fn counts(&self) -> bool {
         self.deleted_at_ms.is_none() && !self.hidden && !self.removed
     }
+
+    /// What setting `flag` means for the stored issue (every store applies it the same way).
+    pub fn apply_flag(&mut self, flag: IssueFlag) {
+        match flag {
+            IssueFlag::Deleted { at_ms } => self.deleted_at_ms = Some(at_ms),
+            IssueFlag::Restored => self.deleted_at_ms = None,
+            IssueFlag::Hidden => self.hidden = true,
+            IssueFlag::Unhidden => self.hidden = false,
+            IssueFlag::Removed => {
+                self.removed = true;
+                self.fields.clear();
+                self.changelog.clear();
+                self.comments.clear();
+            }
+        }
+    }
+
+    pub fn index_entry(&self) -> IssueIndexEntry {
+        IssueIndexEntry {
+            id: self.id.clone(),
+            project_key: self.project_key.clone(),
+            updated_ms: self.updated_ms,
+            deleted: self.deleted_at_ms.is_some(),
+            hidden: self.hidden,
+            removed: self.removed,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -69,6 +96,15 @@ pub enum RecordKind {
 }
 
 impl RecordKind {
+    /// Every kind, for stores that must visit each kind's partition (deleting an integration).
+    pub const ALL: [RecordKind; 5] = [
+        RecordKind::User,
+        RecordKind::Status,
+        RecordKind::Sprint,
+        RecordKind::Version,
+        RecordKind::Field,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             RecordKind::User => "user",
@@ -158,6 +194,14 @@ pub struct RunRecord {
     pub errors: Vec<String>,
 }
 
+impl RunRecord {
+    /// Whether the run belongs in a listing since `since_ms`: it started then or later, is still
+    /// going, or ended then or later.
+    pub fn active_since(&self, since_ms: i64) -> bool {
+        self.started_ms >= since_ms || self.ended_ms.is_none_or(|e| e >= since_ms)
+    }
+}
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DailyCounts {
     pub issues_new: u64,
@@ -175,4 +219,42 @@ impl DailyCounts {
         self.runs += o.runs;
         self.failed_runs += o.failed_runs;
     }
+}
+
+/// A tenant's connection to one Jira site: what the API creates and every sync reads. The token
+/// itself lives in Secrets Manager; the record only names the secret.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct IntegrationRecord {
+    /// The tenant, from the API authorizer; every read is scoped to it.
+    pub account: String,
+    /// Globally unique (a UUID): integration-scoped data is keyed by it alone.
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    /// "cloud" or "datacenter".
+    pub deployment: String,
+    pub url: String,
+    /// The Atlassian account email (Cloud only).
+    pub email: Option<String>,
+    /// The Secrets Manager secret name holding the token (never the token).
+    pub secret_name: String,
+    pub scope: ScopeConfig,
+    /// A subset of summary, description, comments: never fetched, never stored.
+    pub excluded_fields: Vec<String>,
+    /// Custom fields the user mapped, by name or id.
+    pub custom_fields: Vec<String>,
+    /// The sync schedule as an EventBridge expression, e.g. "rate(1 hour)".
+    pub schedule_rate: String,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+/// What an integration syncs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ScopeConfig {
+    Projects { keys: Vec<String> },
+    Jql { jql: String },
+    AllAccessible,
 }

@@ -1,0 +1,840 @@
+//! One behaviour suite for every `Store` adapter: each behaviour below runs against the embedded
+//! (redb) store and against the DynamoDB store, the latter on moto (the AWS emulator) on
+//! 127.0.0.1, so both adapters are held to the same contract.
+//!
+//! All DynamoDB tests share one moto server, each with a table of its own.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use chrono::NaiveDate;
+use e2e::Moto;
+use serde_json::json;
+use shared::jira::models::{Comment, History};
+use shared::store::dynamo::DynamoStore;
+use shared::store::embedded::EmbeddedStore;
+use shared::store::*;
+
+/// A store under test, with whatever must outlive it.
+struct Subject {
+    store: Box<dyn Store>,
+    _dir: Option<tempfile::TempDir>,
+}
+
+fn embedded() -> Subject {
+    let dir = tempfile::tempdir().unwrap();
+    Subject {
+        store: Box::new(EmbeddedStore::open(&dir.path().join("store.redb")).unwrap()),
+        _dir: Some(dir),
+    }
+}
+
+fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(e2e::start_moto)
+}
+
+/// A fresh table on the shared moto, through a client that can only reach moto: an explicit
+/// loopback endpoint, a region and dummy static credentials.
+async fn dynamodb_table() -> (aws_sdk_dynamodb::Client, String) {
+    static TABLES: AtomicUsize = AtomicUsize::new(0);
+    let endpoint = moto().endpoint();
+    let config = shared::aws::local_sdk_config(endpoint, "us-east-1")
+        .await
+        .unwrap();
+    let client_config = aws_sdk_dynamodb::config::Builder::from(&config)
+        .endpoint_url(endpoint)
+        .build();
+    let client = aws_sdk_dynamodb::Client::from_conf(client_config);
+    let table = format!(
+        "sei-jira-{}-{}",
+        std::process::id(),
+        TABLES.fetch_add(1, Ordering::Relaxed)
+    );
+    DynamoStore::create_table(&client, &table).await.unwrap();
+    (client, table)
+}
+
+async fn dynamodb() -> Subject {
+    let (client, table) = dynamodb_table().await;
+    Subject {
+        store: Box::new(DynamoStore::new(client, table)),
+        _dir: None,
+    }
+}
+
+/// Runs each named behaviour against both stores, as `embedded::NAME` and `dynamodb::NAME`.
+macro_rules! conformance {
+    ($($behaviour:ident),* $(,)?) => {
+        mod embedded {
+            $(
+                #[tokio::test]
+                async fn $behaviour() {
+                    let subject = super::embedded();
+                    super::behaviours::$behaviour(&*subject.store).await;
+                }
+            )*
+        }
+        mod dynamodb {
+            $(
+                #[tokio::test]
+                async fn $behaviour() {
+                    let subject = super::dynamodb().await;
+                    super::behaviours::$behaviour(&*subject.store).await;
+                }
+            )*
+        }
+    };
+}
+
+conformance!(
+    upserts_by_id_and_lists_in_id_order_across_shards,
+    index_projects_every_issue_with_its_flags,
+    flags_set_and_clear_and_report_missing_issues,
+    removal_keeps_a_tombstone_without_content,
+    issues_over_the_item_size_limit_round_trip,
+    records_are_upserted_and_listed_per_kind,
+    projects_keep_their_first_onboarding_time,
+    cursors_are_kept_per_unit,
+    leases_are_exclusive_until_expiry_or_release,
+    runs_are_listed_since_a_time,
+    daily_counters_add_up_even_when_concurrent,
+    integrations_are_visible_only_to_their_account,
+    deleting_an_integration_removes_all_its_data_and_nothing_else,
+);
+
+mod behaviours {
+    use super::*;
+
+    pub fn issue(id: &str, project: &str) -> StoredIssue {
+        StoredIssue {
+            id: id.into(),
+            key: format!("{project}-{id}"),
+            project_key: project.into(),
+            updated_ms: 1,
+            ..StoredIssue::default()
+        }
+    }
+
+    fn ids(issues: &[StoredIssue]) -> Vec<String> {
+        issues.iter().map(|i| i.id.clone()).collect()
+    }
+
+    fn day(d: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+    }
+
+    /// Text that gzip cannot shrink much (a xorshift stream over 64 symbols).
+    pub fn incompressible_text(len: usize, seed: u64) -> String {
+        const SYMBOLS: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+        let mut state = seed | 1;
+        (0..len)
+            .map(|_| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                SYMBOLS[(state % 64) as usize] as char
+            })
+            .collect()
+    }
+
+    pub fn integration(account: &str, id: &str) -> IntegrationRecord {
+        IntegrationRecord {
+            account: account.into(),
+            id: id.into(),
+            name: format!("Jira of {account}"),
+            description: "the main site".into(),
+            tags: vec!["prod".into()],
+            deployment: "cloud".into(),
+            url: "https://example.atlassian.net".into(),
+            email: Some("alice@example.com".into()),
+            secret_name: format!("sei-jira/{id}"),
+            scope: ScopeConfig::Projects {
+                keys: vec!["PLAT".into(), "WEB".into()],
+            },
+            excluded_fields: vec!["description".into()],
+            custom_fields: vec!["Severity".into(), "customfield_10050".into()],
+            schedule_rate: "rate(1 hour)".into(),
+            created_ms: 1_000,
+            updated_ms: 1_000,
+        }
+    }
+
+    pub async fn upserts_by_id_and_lists_in_id_order_across_shards(s: &dyn Store) {
+        // Ids that land in many shards, stored out of order and over two calls.
+        let mut expected: Vec<u64> = (0..40).map(|n| 10_000 + n * 7 + n % 3).collect();
+        expected.extend([9, 1_000_000_123]);
+        let (first, second): (Vec<u64>, Vec<u64>) =
+            expected.iter().rev().partition(|n| *n % 2 == 0);
+        for half in [first, second] {
+            let issues: Vec<StoredIssue> =
+                half.iter().map(|n| issue(&n.to_string(), "P")).collect();
+            s.put_issues("a", &issues).await.unwrap();
+        }
+        expected.sort();
+        let expected: Vec<String> = expected.iter().map(u64::to_string).collect();
+
+        let moved = StoredIssue {
+            key: "R-1".into(),
+            project_key: "R".into(),
+            ..issue("10008", "P")
+        };
+        s.put_issues("a", &[moved]).await.unwrap();
+        s.put_issues("b", &[issue("1", "X")]).await.unwrap();
+
+        let all = s.list_issues("a", None, 1_000).await.unwrap();
+        assert_eq!(
+            ids(&all),
+            expected,
+            "one list holds every issue once, in id order"
+        );
+        assert_eq!(s.get_issue("a", "10008").await.unwrap().unwrap().key, "R-1");
+        assert_eq!(
+            s.get_issue("a", "1").await.unwrap(),
+            None,
+            "integrations never mix"
+        );
+
+        let mut paged = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = s.list_issues("a", after.as_deref(), 7).await.unwrap();
+            assert!(page.len() <= 7);
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            paged.extend(ids(&page));
+        }
+        assert_eq!(paged, expected, "paging visits every issue once, in order");
+        assert_eq!(
+            ids(&s.list_issues("a", Some("10009"), 2).await.unwrap()),
+            expected[3..5],
+            "`after` need not be a stored id"
+        );
+        assert!(s.list_issues("a", None, 0).await.unwrap().is_empty());
+        assert_eq!(s.issue_index("b").await.unwrap().len(), 1);
+    }
+
+    pub async fn index_projects_every_issue_with_its_flags(s: &dyn Store) {
+        let issues: Vec<StoredIssue> = (1..=20)
+            .map(|n| StoredIssue {
+                updated_ms: 100 + n,
+                ..issue(&n.to_string(), if n % 2 == 0 { "EVEN" } else { "ODD" })
+            })
+            .collect();
+        s.put_issues("a", &issues).await.unwrap();
+        s.flag_issue("a", "3", IssueFlag::Hidden).await.unwrap();
+        s.flag_issue("a", "4", IssueFlag::Deleted { at_ms: 9 })
+            .await
+            .unwrap();
+        s.flag_issue("a", "5", IssueFlag::Removed).await.unwrap();
+
+        let mut index = s.issue_index("a").await.unwrap();
+        index.sort_by_key(|e| e.id.parse::<u64>().unwrap());
+        assert_eq!(index.len(), 20);
+        assert_eq!(
+            index[3],
+            IssueIndexEntry {
+                id: "4".into(),
+                project_key: "EVEN".into(),
+                updated_ms: 104,
+                deleted: true,
+                hidden: false,
+                removed: false,
+            }
+        );
+        assert!(index[2].hidden && !index[2].deleted);
+        assert!(index[4].removed);
+        assert!(index[0].project_key == "ODD" && !index[0].hidden && index[0].updated_ms == 101);
+        assert!(s.issue_index("other").await.unwrap().is_empty());
+    }
+
+    pub async fn flags_set_and_clear_and_report_missing_issues(s: &dyn Store) {
+        s.put_issues("a", &[issue("7", "P")]).await.unwrap();
+        let get = || async { s.get_issue("a", "7").await.unwrap().unwrap() };
+
+        assert!(
+            s.flag_issue("a", "7", IssueFlag::Deleted { at_ms: 42 })
+                .await
+                .unwrap()
+        );
+        assert_eq!(get().await.deleted_at_ms, Some(42));
+        assert!(!get().await.counts());
+        assert!(s.flag_issue("a", "7", IssueFlag::Restored).await.unwrap());
+        assert_eq!(get().await.deleted_at_ms, None);
+        assert!(s.flag_issue("a", "7", IssueFlag::Hidden).await.unwrap());
+        assert!(get().await.hidden);
+        assert!(s.flag_issue("a", "7", IssueFlag::Unhidden).await.unwrap());
+        assert!(get().await.counts());
+
+        assert!(!s.flag_issue("a", "8", IssueFlag::Hidden).await.unwrap());
+        assert!(!s.flag_issue("b", "7", IssueFlag::Hidden).await.unwrap());
+        assert_eq!(s.get_issue("a", "8").await.unwrap(), None);
+    }
+
+    pub async fn removal_keeps_a_tombstone_without_content(s: &dyn Store) {
+        let mut secret = issue("7", "P");
+        secret
+            .fields
+            .insert("summary".into(), json!("secret plans"));
+        secret.comments = vec![Comment {
+            id: "1".into(),
+            body: json!("more secrets"),
+            ..Comment::default()
+        }];
+        secret.changelog = vec![History {
+            id: "2".into(),
+            ..History::default()
+        }];
+        s.put_issues("a", &[secret]).await.unwrap();
+        assert!(s.flag_issue("a", "7", IssueFlag::Removed).await.unwrap());
+
+        let tombstone = s.get_issue("a", "7").await.unwrap().unwrap();
+        assert!(tombstone.removed && !tombstone.counts());
+        assert!(tombstone.fields.is_empty() && tombstone.comments.is_empty());
+        assert!(tombstone.changelog.is_empty());
+        // Still listed and indexed as removed, so a sync knows not to bring it back.
+        assert_eq!(ids(&s.list_issues("a", None, 10).await.unwrap()), ["7"]);
+        assert!(s.issue_index("a").await.unwrap()[0].removed);
+        // Hiding it later keeps it removed.
+        s.flag_issue("a", "7", IssueFlag::Hidden).await.unwrap();
+        assert!(s.get_issue("a", "7").await.unwrap().unwrap().removed);
+    }
+
+    pub async fn issues_over_the_item_size_limit_round_trip(s: &dyn Store) {
+        // Over 1 MB of JSON that compresses poorly: more than any single item can hold.
+        let mut huge = issue("500", "BIG");
+        huge.fields.insert(
+            "description".into(),
+            json!(incompressible_text(1_300_000, 7)),
+        );
+        // 600 KB of JSON that compresses well.
+        let mut verbose = issue("501", "BIG");
+        verbose.fields.insert(
+            "description".into(),
+            json!("all work and no play ".repeat(30_000)),
+        );
+        assert!(serde_json::to_vec(&huge).unwrap().len() > 1_000_000);
+        s.put_issues("a", &[huge.clone(), verbose.clone(), issue("502", "BIG")])
+            .await
+            .unwrap();
+
+        assert_eq!(s.get_issue("a", "500").await.unwrap().as_ref(), Some(&huge));
+        assert_eq!(
+            s.get_issue("a", "501").await.unwrap().as_ref(),
+            Some(&verbose)
+        );
+        let listed = s.list_issues("a", None, 10).await.unwrap();
+        assert_eq!(ids(&listed), ["500", "501", "502"]);
+        assert_eq!(listed[0], huge);
+
+        // Rewritten with different content of about the same size, then much smaller.
+        huge.fields.insert(
+            "description".into(),
+            json!(incompressible_text(1_100_000, 8)),
+        );
+        s.put_issues("a", std::slice::from_ref(&huge))
+            .await
+            .unwrap();
+        assert_eq!(s.get_issue("a", "500").await.unwrap().as_ref(), Some(&huge));
+        huge.fields.insert("description".into(), json!("short now"));
+        s.put_issues("a", std::slice::from_ref(&huge))
+            .await
+            .unwrap();
+        assert_eq!(s.get_issue("a", "500").await.unwrap().as_ref(), Some(&huge));
+
+        // Removing a large issue drops its content too.
+        verbose
+            .fields
+            .insert("extra".into(), json!(incompressible_text(900_000, 9)));
+        s.put_issues("a", &[verbose]).await.unwrap();
+        assert!(s.flag_issue("a", "501", IssueFlag::Removed).await.unwrap());
+        let tombstone = s.get_issue("a", "501").await.unwrap().unwrap();
+        assert!(tombstone.removed && tombstone.fields.is_empty());
+    }
+
+    pub async fn records_are_upserted_and_listed_per_kind(s: &dyn Store) {
+        let user = |id: &str, name: &str| Record {
+            id: id.into(),
+            data: json!({"accountId": id, "displayName": name}),
+        };
+        let users: Vec<Record> = (0..30)
+            .map(|n| user(&format!("u{n:02}"), "someone"))
+            .collect();
+        s.put_records("a", RecordKind::User, &users).await.unwrap();
+        s.put_records("a", RecordKind::User, &[user("u05", "Renamed")])
+            .await
+            .unwrap();
+        let status = Record {
+            id: "3".into(),
+            data: json!({"name": "In Progress", "statusCategory": {"key": "indeterminate"}}),
+        };
+        s.put_records("a", RecordKind::Status, std::slice::from_ref(&status))
+            .await
+            .unwrap();
+        s.put_records("a", RecordKind::Sprint, &[]).await.unwrap();
+
+        let listed = s.list_records("a", RecordKind::User).await.unwrap();
+        assert_eq!(listed.len(), 30);
+        assert_eq!(listed[5], user("u05", "Renamed"));
+        assert_eq!(
+            s.list_records("a", RecordKind::Status).await.unwrap(),
+            [status]
+        );
+        assert!(
+            s.list_records("a", RecordKind::Sprint)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            s.list_records("b", RecordKind::User)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    pub async fn projects_keep_their_first_onboarding_time(s: &dyn Store) {
+        let project = |key: &str, name: &str, onboarded_at_ms| ProjectRecord {
+            key: key.into(),
+            id: format!("{key}-id"),
+            name: name.into(),
+            onboarded_at_ms,
+        };
+        s.put_project("a", &project("PLAT", "Platform", 5))
+            .await
+            .unwrap();
+        s.put_project("a", &project("WEB", "Web", 6)).await.unwrap();
+        s.put_project("a", &project("PLAT", "Renamed", 99))
+            .await
+            .unwrap();
+
+        let listed = s.list_projects("a").await.unwrap();
+        assert_eq!(
+            listed,
+            [project("PLAT", "Renamed", 5), project("WEB", "Web", 6)]
+        );
+        assert!(s.list_projects("b").await.unwrap().is_empty());
+    }
+
+    pub async fn cursors_are_kept_per_unit(s: &dyn Store) {
+        let cursor = Cursor {
+            watermark_ms: Some(1_000),
+            in_progress: Some(Progress {
+                window_start_ms: Some(700),
+                run_started_ms: 2_000,
+                last_id: 10_042,
+            }),
+            last_census_ms: Some(900),
+        };
+        assert_eq!(s.get_cursor("a", "PLAT").await.unwrap(), None);
+        s.put_cursor("a", "PLAT", &cursor).await.unwrap();
+        s.put_cursor("a", "jql", &Cursor::default()).await.unwrap();
+        assert_eq!(
+            s.get_cursor("a", "PLAT").await.unwrap(),
+            Some(cursor.clone())
+        );
+        let finished = Cursor {
+            in_progress: None,
+            ..cursor
+        };
+        s.put_cursor("a", "PLAT", &finished).await.unwrap();
+        assert_eq!(s.get_cursor("a", "PLAT").await.unwrap(), Some(finished));
+        assert_eq!(
+            s.get_cursor("a", "jql").await.unwrap(),
+            Some(Cursor::default())
+        );
+        assert_eq!(s.get_cursor("b", "PLAT").await.unwrap(), None);
+    }
+
+    pub async fn leases_are_exclusive_until_expiry_or_release(s: &dyn Store) {
+        assert!(
+            s.acquire_lease("a", "P", "run-1", 1_000, 500)
+                .await
+                .unwrap()
+        );
+        assert!(
+            !s.acquire_lease("a", "P", "run-2", 1_200, 500)
+                .await
+                .unwrap()
+        );
+        assert!(
+            s.acquire_lease("a", "Q", "run-2", 1_200, 500)
+                .await
+                .unwrap(),
+            "units lease independently"
+        );
+        assert!(
+            s.acquire_lease("b", "P", "run-2", 1_200, 500)
+                .await
+                .unwrap(),
+            "integrations lease independently"
+        );
+        assert!(
+            s.acquire_lease("a", "P", "run-1", 1_300, 500)
+                .await
+                .unwrap(),
+            "the owner renews"
+        );
+        assert!(
+            !s.acquire_lease("a", "P", "run-2", 1_700, 500)
+                .await
+                .unwrap(),
+            "the renewal extended it"
+        );
+        assert!(
+            s.acquire_lease("a", "P", "run-2", 1_800, 500)
+                .await
+                .unwrap(),
+            "expired"
+        );
+        s.release_lease("a", "P", "run-1").await.unwrap();
+        assert!(
+            !s.acquire_lease("a", "P", "run-3", 1_900, 500)
+                .await
+                .unwrap(),
+            "only the owner releases"
+        );
+        s.release_lease("a", "P", "run-2").await.unwrap();
+        assert!(
+            s.acquire_lease("a", "P", "run-3", 1_900, 500)
+                .await
+                .unwrap()
+        );
+        s.release_lease("a", "never-leased", "run-3").await.unwrap();
+    }
+
+    pub async fn runs_are_listed_since_a_time(s: &dyn Store) {
+        let run = |id: &str, started_ms, ended_ms, outcome| RunRecord {
+            run_id: id.into(),
+            started_ms,
+            ended_ms,
+            outcome,
+            projects: vec!["PLAT".into()],
+            counts: Counts {
+                issues_new: 3,
+                requests: 12,
+                ..Counts::default()
+            },
+            errors: Vec::new(),
+        };
+        let old = run("old", 100, Some(200), RunOutcome::Succeeded);
+        let overlapping = run("overlapping", 900, Some(1_100), RunOutcome::Partial);
+        let mut running = run("running", 500, None, RunOutcome::Running);
+        let recent = run("recent", 2_000, Some(2_100), RunOutcome::Failed);
+        for r in [&old, &overlapping, &running, &recent] {
+            s.put_run("a", r).await.unwrap();
+        }
+        assert_eq!(
+            s.list_runs("a", 1_000).await.unwrap(),
+            [running.clone(), overlapping.clone(), recent.clone()],
+            "in start order: every run that was going at or after the time"
+        );
+        running.ended_ms = Some(600);
+        running.outcome = RunOutcome::Succeeded;
+        running.errors = vec!["PLAT: 429 Too Many Requests".into()];
+        s.put_run("a", &running).await.unwrap();
+        assert_eq!(
+            s.list_runs("a", 1_000).await.unwrap(),
+            [overlapping, recent],
+            "a run is updated in place"
+        );
+        assert_eq!(s.list_runs("a", 0).await.unwrap().len(), 4);
+        assert!(s.list_runs("b", 0).await.unwrap().is_empty());
+    }
+
+    pub async fn daily_counters_add_up_even_when_concurrent(s: &dyn Store) {
+        let delta = DailyCounts {
+            issues_new: 2,
+            issues_updated: 3,
+            issues_deleted: 1,
+            runs: 1,
+            failed_runs: 0,
+        };
+        s.add_daily("a", day(28), &delta).await.unwrap();
+        s.add_daily("a", day(30), &delta).await.unwrap();
+        let adds = (0..20).map(|n| {
+            let delta = DailyCounts {
+                failed_runs: n % 2,
+                ..delta
+            };
+            async move { s.add_daily("a", day(29), &delta).await }
+        });
+        for added in futures_util::future::join_all(adds).await {
+            added.unwrap();
+        }
+        s.add_daily("b", day(29), &delta).await.unwrap();
+
+        let listed = s.list_daily("a", day(29), day(30)).await.unwrap();
+        let expected_29 = DailyCounts {
+            issues_new: 40,
+            issues_updated: 60,
+            issues_deleted: 20,
+            runs: 20,
+            failed_runs: 10,
+        };
+        assert_eq!(listed, [(day(29), expected_29), (day(30), delta)]);
+        assert_eq!(s.list_daily("a", day(1), day(30)).await.unwrap().len(), 3);
+        assert!(s.list_daily("a", day(1), day(27)).await.unwrap().is_empty());
+    }
+
+    pub async fn integrations_are_visible_only_to_their_account(s: &dyn Store) {
+        let first = integration("acme", "0b8d6d1e-1111-4c0f-9d0e-000000000001");
+        let second = IntegrationRecord {
+            deployment: "datacenter".into(),
+            email: None,
+            scope: ScopeConfig::Jql {
+                jql: "project = OPS ORDER BY id".into(),
+            },
+            ..integration("acme", "0b8d6d1e-1111-4c0f-9d0e-000000000002")
+        };
+        let other = IntegrationRecord {
+            scope: ScopeConfig::AllAccessible,
+            ..integration("globex", "0b8d6d1e-1111-4c0f-9d0e-000000000003")
+        };
+        for record in [&first, &second, &other] {
+            s.put_integration(record).await.unwrap();
+        }
+        let renamed = IntegrationRecord {
+            name: "Renamed".into(),
+            updated_ms: 2_000,
+            ..first.clone()
+        };
+        s.put_integration(&renamed).await.unwrap();
+
+        assert_eq!(
+            s.get_integration("acme", &first.id).await.unwrap(),
+            Some(renamed.clone())
+        );
+        let mut listed = s.list_integrations("acme").await.unwrap();
+        listed.sort_by(|a, b| a.id.cmp(&b.id));
+        assert_eq!(listed, [renamed, second.clone()]);
+        assert_eq!(
+            s.list_integrations("globex").await.unwrap(),
+            std::slice::from_ref(&other)
+        );
+
+        // Another account can neither read, list nor delete it.
+        assert_eq!(s.get_integration("globex", &first.id).await.unwrap(), None);
+        assert_eq!(s.get_integration("acme", &other.id).await.unwrap(), None);
+        assert!(!s.delete_integration("globex", &second.id).await.unwrap());
+        assert_eq!(
+            s.get_integration("acme", &second.id).await.unwrap(),
+            Some(second)
+        );
+        assert!(s.list_integrations("initech").await.unwrap().is_empty());
+    }
+
+    /// Stores one of everything under the integration.
+    pub async fn populate(s: &dyn Store, id: &str) {
+        let mut big = issue("77", "P");
+        big.fields
+            .insert("description".into(), json!(incompressible_text(800_000, 3)));
+        let issues: Vec<StoredIssue> = (1..=40)
+            .map(|n| issue(&n.to_string(), "P"))
+            .chain([big])
+            .collect();
+        s.put_issues(id, &issues).await.unwrap();
+        for kind in RecordKind::ALL {
+            let record = Record {
+                id: "1".into(),
+                data: json!({"kind": kind.name()}),
+            };
+            s.put_records(id, kind, &[record]).await.unwrap();
+        }
+        let project = ProjectRecord {
+            key: "P".into(),
+            id: "1".into(),
+            name: "P".into(),
+            onboarded_at_ms: 1,
+        };
+        s.put_project(id, &project).await.unwrap();
+        s.put_cursor(id, "P", &Cursor::default()).await.unwrap();
+        assert!(
+            s.acquire_lease(id, "P", "run-1", 1_000, 1_000_000)
+                .await
+                .unwrap()
+        );
+        let run = RunRecord {
+            run_id: "run-1".into(),
+            started_ms: 1_000,
+            ended_ms: None,
+            outcome: RunOutcome::Running,
+            projects: vec!["P".into()],
+            counts: Counts::default(),
+            errors: Vec::new(),
+        };
+        s.put_run(id, &run).await.unwrap();
+        let counts = DailyCounts {
+            runs: 1,
+            ..DailyCounts::default()
+        };
+        s.add_daily(id, day(29), &counts).await.unwrap();
+    }
+
+    /// Whether anything at all is stored under the integration.
+    async fn holds_anything(s: &dyn Store, id: &str) -> bool {
+        let mut found = !s.list_issues(id, None, 1).await.unwrap().is_empty()
+            || !s.issue_index(id).await.unwrap().is_empty()
+            || s.get_issue(id, "77").await.unwrap().is_some()
+            || !s.list_projects(id).await.unwrap().is_empty()
+            || s.get_cursor(id, "P").await.unwrap().is_some()
+            || !s.list_runs(id, 0).await.unwrap().is_empty()
+            || !s.list_daily(id, day(1), day(30)).await.unwrap().is_empty();
+        for kind in RecordKind::ALL {
+            found |= !s.list_records(id, kind).await.unwrap().is_empty();
+        }
+        // A held lease keeps other owners out.
+        found
+            || !s
+                .acquire_lease(id, "P", "someone-else", 2_000, 1)
+                .await
+                .unwrap()
+    }
+
+    pub async fn deleting_an_integration_removes_all_its_data_and_nothing_else(s: &dyn Store) {
+        let doomed = integration("acme", "a0000000-0000-4000-8000-00000000000a");
+        let kept = integration("acme", "b0000000-0000-4000-8000-00000000000b");
+        for record in [&doomed, &kept] {
+            s.put_integration(record).await.unwrap();
+            populate(s, &record.id).await;
+        }
+
+        assert!(!s.delete_integration("globex", &doomed.id).await.unwrap());
+        assert!(s.delete_integration("acme", &doomed.id).await.unwrap());
+
+        assert_eq!(s.get_integration("acme", &doomed.id).await.unwrap(), None);
+        assert_eq!(
+            s.list_integrations("acme").await.unwrap(),
+            std::slice::from_ref(&kept)
+        );
+        assert!(
+            !holds_anything(s, &doomed.id).await,
+            "all of its data is gone"
+        );
+        assert!(!s.delete_integration("acme", &doomed.id).await.unwrap());
+
+        assert_eq!(s.list_issues(&kept.id, None, 100).await.unwrap().len(), 41);
+        assert_eq!(s.issue_index(&kept.id).await.unwrap().len(), 41);
+        let big = s.get_issue(&kept.id, "77").await.unwrap().unwrap();
+        assert_eq!(
+            big.fields["description"],
+            json!(incompressible_text(800_000, 3))
+        );
+        assert!(holds_anything(s, &kept.id).await);
+        for kind in RecordKind::ALL {
+            assert_eq!(s.list_records(&kept.id, kind).await.unwrap().len(), 1);
+        }
+        assert_eq!(s.list_runs(&kept.id, 0).await.unwrap().len(), 1);
+    }
+}
+
+/// What the DynamoDB store leaves in its table, beyond what the trait shows.
+mod dynamodb_items {
+    use std::collections::HashMap;
+
+    use aws_sdk_dynamodb::types::AttributeValue;
+    use serde_json::json;
+    use shared::store::dynamo::DynamoStore;
+    use shared::store::{IssueFlag, Store};
+
+    use super::behaviours::{incompressible_text, integration, issue, populate};
+
+    type Item = HashMap<String, AttributeValue>;
+
+    async fn all_items(client: &aws_sdk_dynamodb::Client, table: &str) -> Vec<Item> {
+        client
+            .scan()
+            .table_name(table)
+            .into_paginator()
+            .items()
+            .send()
+            .try_collect()
+            .await
+            .unwrap()
+    }
+
+    fn pk(item: &Item) -> &str {
+        item["pk"].as_s().unwrap()
+    }
+
+    async fn parts_of(client: &aws_sdk_dynamodb::Client, table: &str, integration: &str) -> usize {
+        let partition = format!("INT#{integration}#PART");
+        all_items(client, table)
+            .await
+            .iter()
+            .filter(|i| pk(i) == partition)
+            .count()
+    }
+
+    #[tokio::test]
+    async fn split_issues_leave_no_parts_of_old_versions() {
+        let (client, table) = super::dynamodb_table().await;
+        let store = DynamoStore::new(client.clone(), table.clone());
+        let mut big = issue("500", "BIG");
+        big.fields.insert(
+            "description".into(),
+            json!(incompressible_text(1_200_000, 1)),
+        );
+        store
+            .put_issues("a", std::slice::from_ref(&big))
+            .await
+            .unwrap();
+        let first = parts_of(&client, &table, "a").await;
+        assert!(
+            first >= 3,
+            "1.2 MB of incompressible text takes parts: {first}"
+        );
+
+        big.fields
+            .insert("description".into(), json!(incompressible_text(900_000, 2)));
+        store
+            .put_issues("a", std::slice::from_ref(&big))
+            .await
+            .unwrap();
+        let second = parts_of(&client, &table, "a").await;
+        assert!(
+            (1..first).contains(&second),
+            "only the new version's parts: {second}"
+        );
+
+        store
+            .flag_issue("a", "500", IssueFlag::Removed)
+            .await
+            .unwrap();
+        assert_eq!(
+            parts_of(&client, &table, "a").await,
+            0,
+            "removal drops all parts"
+        );
+    }
+
+    #[tokio::test]
+    async fn deleting_an_integration_leaves_none_of_its_items() {
+        let (client, table) = super::dynamodb_table().await;
+        let store = DynamoStore::new(client.clone(), table.clone());
+        let doomed = integration("acme", "c0000000-0000-4000-8000-00000000000c");
+        let kept = integration("acme", "d0000000-0000-4000-8000-00000000000d");
+        for record in [&doomed, &kept] {
+            store.put_integration(record).await.unwrap();
+            populate(&store, &record.id).await;
+        }
+        let before = all_items(&client, &table).await.len();
+        assert!(store.delete_integration("acme", &doomed.id).await.unwrap());
+
+        let after = all_items(&client, &table).await;
+        let doomed_prefix = format!("INT#{}#", doomed.id);
+        let leftovers: Vec<&Item> = after
+            .iter()
+            .filter(|i| {
+                pk(i).starts_with(&doomed_prefix) || i["sk"].as_s().unwrap().contains(&doomed.id)
+            })
+            .collect();
+        assert!(leftovers.is_empty(), "left behind: {leftovers:?}");
+        assert_eq!(
+            after.len() * 2,
+            before,
+            "the other integration keeps all of its items"
+        );
+    }
+}
