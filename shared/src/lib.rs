@@ -7,6 +7,7 @@ pub mod adf;
 pub mod aws;
 pub mod jira;
 pub mod jira_time;
+pub mod memory;
 pub mod store;
 pub mod sync;
 pub mod validation;

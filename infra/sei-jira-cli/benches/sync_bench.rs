@@ -151,8 +151,13 @@ async fn sequential_export(c: &JiraClient) -> (u64, Duration) {
     (c.stats().requests(), started.elapsed())
 }
 
+fn main() {
+    shared::memory::tune_allocator();
+    async_main();
+}
+
 #[tokio::main]
-async fn main() {
+async fn async_main() {
     let issues = env("SYNC_BENCH_ISSUES", 100_000) as usize;
     let latency = env("SYNC_BENCH_LATENCY_MS", 100);
     if std::env::args().any(|a| a == "--serve-sim") {
@@ -199,14 +204,9 @@ async fn main() {
     let store = store.as_ref();
     let c = client(base, &token, 10);
     let started = Instant::now();
-    let record = shared::sync::run(
-        &c,
-        store,
-        &SyncOptions::new("bench", Scope::AllAccessible),
-        None,
-    )
-    .await
-    .unwrap();
+    let mut opts = SyncOptions::new("bench", Scope::AllAccessible);
+    opts.parallel_batches = env("SYNC_BENCH_BATCHES", opts.parallel_batches as u64) as usize;
+    let record = shared::sync::run(&c, store, &opts, None).await.unwrap();
     let wall = started.elapsed();
     let requests = record.counts.requests;
     println!(

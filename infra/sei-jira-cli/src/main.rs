@@ -106,8 +106,13 @@ enum Command {
     },
 }
 
+fn main() {
+    shared::memory::tune_allocator();
+    async_main();
+}
+
 #[tokio::main]
-async fn main() {
+async fn async_main() {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Validate {

@@ -6,6 +6,7 @@ pub mod api;
 pub mod config;
 pub mod error;
 pub mod http;
+pub mod lean;
 pub mod models;
 
 pub use api::REQUIRED_PERMISSIONS;

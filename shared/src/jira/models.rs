@@ -153,6 +153,8 @@ pub struct EmbeddedChangelog {
 pub struct Issue {
     pub id: String,
     pub key: String,
+    /// By field id, without presentation links (see [`super::lean`]).
+    #[serde(deserialize_with = "super::lean::fields")]
     pub fields: Map<String, Value>,
     pub changelog: Option<EmbeddedChangelog>,
 }

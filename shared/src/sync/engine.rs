@@ -16,6 +16,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::index::IssueIndex;
 use super::pipeline::{
     DETAIL_BATCH, Pipeline, Task, all_comments, fetch_issues, finish, full_changelogs,
 };
@@ -98,7 +99,7 @@ struct Ctx<'a> {
     opts: &'a SyncOptions,
     fields: Vec<String>,
     map: FieldMap,
-    index: HashMap<String, IssueIndexEntry>,
+    index: IssueIndex,
     counts: Counts,
     errors: Vec<String>,
     seen_users: HashSet<String>,
@@ -179,12 +180,7 @@ async fn sync_all(
 
     let units = units(client, store, opts).await?;
     record.projects = units.iter().filter_map(|u| u.project.clone()).collect();
-    let index = store
-        .issue_index(&opts.integration)
-        .await?
-        .into_iter()
-        .map(|e| (e.id.clone(), e))
-        .collect();
+    let index = IssueIndex::new(store.issue_index(&opts.integration).await?);
     let scope_projects = match opts.scope {
         Scope::Jql(_) => None,
         _ => Some(units.iter().filter_map(|u| u.project.clone()).collect()),
@@ -367,12 +363,12 @@ async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Resul
         synced.iter().map(|(u, _)| u.project.as_deref()).collect();
     let ours = ctx
         .index
-        .values()
-        .filter(|e| !e.deleted)
-        .filter(|e| {
+        .iter()
+        .filter(|(_, e)| !e.deleted)
+        .filter(|(_, e)| {
             projects
                 .as_ref()
-                .is_none_or(|p| p.contains(e.project_key.as_str()))
+                .is_none_or(|p| p.contains(ctx.index.project_of(e)))
         })
         .count() as u64;
     Ok(in_jira != ours)
@@ -496,7 +492,7 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
     // The next id page is read while the current one is fetched, so the scan never stalls it.
     let mut next_page = Some(scan(progress.last_id));
     let mut queued: std::collections::VecDeque<(Vec<u64>, u64)> = Default::default();
-    let ahead = ctx.opts.parallel_batches.max(1) + 2;
+    let ahead = ctx.opts.parallel_batches.max(1);
     let mut wrote = false;
     loop {
         while pipeline.batches_ahead() < ahead {
@@ -512,12 +508,10 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
             }
             let changed: Vec<u64> = page
                 .into_iter()
-                .filter(
-                    |(id, updated)| match (updated, ctx.index.get(&id.to_string())) {
-                        (Some(u), Some(known)) => known.updated_ms != *u || known.deleted,
-                        _ => true,
-                    },
-                )
+                .filter(|(id, updated)| match (updated, ctx.index.get(*id)) {
+                    (Some(u), Some(known)) => known.updated_ms != *u || known.deleted,
+                    _ => true,
+                })
                 .map(|(id, _)| id)
                 .collect();
             let chunks: Vec<Vec<u64>> = changed.chunks(DETAIL_BATCH).map(<[u64]>::to_vec).collect();
@@ -691,7 +685,7 @@ async fn store_batch(
 ) -> Result<bool, SyncError> {
     let mut changed = Vec::new();
     for mut issue in issues {
-        let previous = ctx.index.get(&issue.id);
+        let previous = ctx.index.get(issue.id.parse().unwrap_or(0));
         match previous {
             Some(p) if p.removed => continue,
             Some(p) if p.updated_ms == issue.updated_ms && !p.deleted => continue,
@@ -713,16 +707,11 @@ async fn store_batch(
         .await?;
     reference_data(ctx, &changed).await?;
     for i in &changed {
-        ctx.index.insert(
-            i.id.clone(),
-            IssueIndexEntry {
-                id: i.id.clone(),
-                project_key: i.project_key.clone(),
-                updated_ms: i.updated_ms,
-                deleted: false,
-                hidden: i.hidden,
-                removed: false,
-            },
+        ctx.index.stored(
+            i.id.parse().unwrap_or(0),
+            &i.project_key,
+            i.updated_ms,
+            i.hidden,
         );
     }
     notify(
@@ -850,10 +839,14 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
     }
     let ours: Vec<u64> = ctx
         .index
-        .values()
-        .filter(|e| !e.deleted && !e.removed)
-        .filter(|e| unit.project.as_ref().is_none_or(|p| *p == e.project_key))
-        .filter_map(|e| e.id.parse().ok())
+        .iter()
+        .filter(|(_, e)| !e.deleted && !e.removed)
+        .filter(|(_, e)| {
+            unit.project
+                .as_ref()
+                .is_none_or(|p| p == ctx.index.project_of(e))
+        })
+        .map(|(id, _)| id)
         .collect();
     let mut gone: Vec<u64> = ours
         .iter()
@@ -863,7 +856,7 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
     let mut unknown: Vec<u64> = in_jira
         .iter()
         .copied()
-        .filter(|id| ctx.index.get(&id.to_string()).is_none_or(|e| e.deleted))
+        .filter(|id| ctx.index.get(*id).is_none_or(|e| e.deleted))
         .collect();
     // A mass disappearance is lost access or a Jira incident, not deletion: leave it unflagged.
     if ours.len() >= 10 && gone.len() * 2 >= ours.len() {
@@ -915,9 +908,7 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
             .await?
         {
             flagged += 1;
-            if let Some(e) = ctx.index.get_mut(&id) {
-                e.deleted = true;
-            }
+            ctx.index.mark_deleted(id.parse().unwrap_or(0));
         }
     }
     ctx.counts.issues_deleted += flagged;

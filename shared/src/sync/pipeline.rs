@@ -7,8 +7,8 @@
 //! stay at the lower bound while memory holds only that pool, not whole groups of issues.
 //!
 //! Issues come out as soon as they are complete, not in id order. The checkpoint is the highest
-//! id below which everything is stored: the end of the last batch consumed in order, held back
-//! by the smallest id still waiting for its changelog. Upserts are idempotent, so work past the
+//! id up to which everything is stored: what has been queued, held back by the earliest batch
+//! not yet consumed and by the smallest id still waiting for its changelog. Upserts are idempotent, so work past the
 //! checkpoint redone after a restart loses and duplicates nothing.
 
 use std::collections::{BTreeSet, HashMap};
@@ -18,7 +18,8 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 
 use futures_util::StreamExt;
-use futures_util::stream::{FuturesOrdered, FuturesUnordered};
+use futures_util::stream::FuturesUnordered;
+use serde::Deserialize;
 
 use super::normalize::stored_issue;
 use super::plan::Excluded;
@@ -64,6 +65,8 @@ impl<T> Drop for Task<T> {
 struct Batch {
     ready: Vec<StoredIssue>,
     truncated: Vec<Waiting>,
+    /// The ids after `after` up to `covers_to` are this batch's.
+    after: u64,
     covers_to: u64,
 }
 
@@ -85,13 +88,17 @@ pub struct Pipeline {
     client: JiraClient,
     fields: Arc<Vec<String>>,
     excluded: Excluded,
-    batches: FuturesOrdered<Task<Result<Batch, JiraError>>>,
+    /// Batches complete in any order and are consumed as they do: none waits behind a slow one.
+    batches: FuturesUnordered<Task<Result<Batch, JiraError>>>,
+    /// The ranges `(after, covers_to)` of batches not consumed yet.
+    open: BTreeSet<(u64, u64)>,
     changelogs: FuturesUnordered<Task<Result<Vec<StoredIssue>, JiraError>>>,
     pool: Vec<Waiting>,
     pool_histories: u64,
     /// Ids waiting for their changelog, in the pool or in a request.
     waiting: BTreeSet<u64>,
-    consumed_to: u64,
+    /// Everything up to here has been queued.
+    pushed_to: u64,
 }
 
 impl Pipeline {
@@ -101,33 +108,42 @@ impl Pipeline {
             client: client.clone(),
             fields: Arc::new(fields),
             excluded,
-            batches: FuturesOrdered::new(),
+            batches: FuturesUnordered::new(),
+            open: BTreeSet::new(),
             changelogs: FuturesUnordered::new(),
             pool: Vec::new(),
             pool_histories: 0,
             waiting: BTreeSet::new(),
-            consumed_to: start,
+            pushed_to: start,
         }
     }
 
-    /// Batches fetched or being fetched but not yet consumed.
+    /// Work queued and not yet consumed: batches and changelog requests. Callers keep this
+    /// bounded; it is what bounds memory (a changelog request holds its issues until it ends).
     pub fn batches_ahead(&self) -> usize {
-        self.batches.len()
+        self.batches.len() + self.changelogs.len()
     }
 
     /// Queues a batch of at most [`DETAIL_BATCH`] ids, ascending; `covers_to` (≥ the last id)
     /// lets a batch also cover ids that were skipped as unchanged.
     pub fn push(&mut self, ids: Vec<u64>, covers_to: u64) {
         let (client, fields, excluded) = (self.client.clone(), self.fields.clone(), self.excluded);
-        self.batches.push_back(Task::spawn(async move {
-            if ids.is_empty() {
-                return Ok(Batch {
+        let after = self.pushed_to;
+        self.pushed_to = covers_to;
+        self.open.insert((after, covers_to));
+        self.batches.push(Task::spawn(async move {
+            let mut batch = if ids.is_empty() {
+                Batch {
                     ready: Vec::new(),
                     truncated: Vec::new(),
+                    after,
                     covers_to,
-                });
-            }
-            fetch_batch(&client, &ids, &fields, &excluded, covers_to).await
+                }
+            } else {
+                fetch_batch(&client, &ids, &fields, &excluded).await?
+            };
+            (batch.after, batch.covers_to) = (after, covers_to);
+            Ok(batch)
         }));
     }
 
@@ -143,7 +159,7 @@ impl Pipeline {
         let issues = tokio::select! {
             Some(batch) = self.batches.next(), if !self.batches.is_empty() => {
                 let batch = batch?;
-                self.consumed_to = self.consumed_to.max(batch.covers_to);
+                self.open.remove(&(batch.after, batch.covers_to));
                 for w in batch.truncated {
                     self.waiting.insert(w.id);
                     self.pool_histories += w.histories;
@@ -162,10 +178,12 @@ impl Pipeline {
                 done
             }
         };
-        let checkpoint = match self.waiting.first() {
-            Some(&first) => (first - 1).min(self.consumed_to),
-            None => self.consumed_to,
-        };
+        let unconsumed = self.open.first().map(|&(after, _)| after);
+        let unfinished = self.waiting.first().map(|&first| first - 1);
+        let checkpoint = [unconsumed, unfinished]
+            .into_iter()
+            .flatten()
+            .fold(self.pushed_to, u64::min);
         Ok(Some(Output { issues, checkpoint }))
     }
 
@@ -195,7 +213,6 @@ async fn fetch_batch(
     ids: &[u64],
     fields: &[String],
     excluded: &Excluded,
-    covers_to: u64,
 ) -> Result<Batch, JiraError> {
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
     let issues = fetch_issues(client, ids, &field_refs).await?;
@@ -207,7 +224,8 @@ async fn fetch_batch(
     let mut batch = Batch {
         ready: Vec::with_capacity(issues.len()),
         truncated: Vec::new(),
-        covers_to,
+        after: 0,
+        covers_to: 0,
     };
     for (mut issue, comments) in issues.into_iter().zip(comments) {
         let truncated = issue
@@ -344,7 +362,7 @@ pub async fn fetch_issues(
 pub async fn all_comments(client: &JiraClient, issue: &Issue) -> Result<Vec<Comment>, JiraError> {
     let field = issue.fields.get("comment");
     let embedded: Vec<Comment> = field
-        .and_then(|c| serde_json::from_value(c["comments"].clone()).ok())
+        .and_then(|c| Vec::<Comment>::deserialize(&c["comments"]).ok())
         .unwrap_or_default();
     let total = field
         .and_then(|c| c["total"].as_u64())

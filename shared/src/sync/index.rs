@@ -1,0 +1,90 @@
+//! What the sync knows of stored issues while it runs: per id, the `updated` it holds, the
+//! project, and the flags. Compact on purpose — a fixed-size entry per issue with no heap
+//! allocation of its own — because it lives for the whole run and holds every issue of the
+//! integration: a million issues take about 40 MB, and no small allocations fragment the heap
+//! between the large short-lived ones the fetches make.
+
+use std::collections::HashMap;
+
+use crate::store::IssueIndexEntry;
+
+#[derive(Clone, Copy, Debug)]
+pub struct Known {
+    pub updated_ms: i64,
+    project: u32,
+    pub deleted: bool,
+    pub hidden: bool,
+    pub removed: bool,
+}
+
+#[derive(Default)]
+pub struct IssueIndex {
+    by_id: HashMap<u64, Known>,
+    projects: Vec<String>,
+}
+
+impl IssueIndex {
+    pub fn new(entries: Vec<IssueIndexEntry>) -> Self {
+        let mut index = IssueIndex::default();
+        index.by_id.reserve(entries.len());
+        for e in entries {
+            let Ok(id) = e.id.parse() else { continue };
+            let project = index.project_number(&e.project_key);
+            index.by_id.insert(
+                id,
+                Known {
+                    updated_ms: e.updated_ms,
+                    project,
+                    deleted: e.deleted,
+                    hidden: e.hidden,
+                    removed: e.removed,
+                },
+            );
+        }
+        index
+    }
+
+    fn project_number(&mut self, key: &str) -> u32 {
+        match self.projects.iter().position(|p| p == key) {
+            Some(n) => n as u32,
+            None => {
+                self.projects.push(key.to_string());
+                (self.projects.len() - 1) as u32
+            }
+        }
+    }
+
+    pub fn get(&self, id: u64) -> Option<&Known> {
+        self.by_id.get(&id)
+    }
+
+    pub fn project_of(&self, known: &Known) -> &str {
+        &self.projects[known.project as usize]
+    }
+
+    /// Records a stored (live) version of an issue.
+    pub fn stored(&mut self, id: u64, project_key: &str, updated_ms: i64, hidden: bool) {
+        let project = self.project_number(project_key);
+        self.by_id.insert(
+            id,
+            Known {
+                updated_ms,
+                project,
+                deleted: false,
+                hidden,
+                removed: false,
+            },
+        );
+    }
+
+    pub fn mark_deleted(&mut self, id: u64) {
+        if let Some(k) = self.by_id.get_mut(&id) {
+            k.deleted = true;
+        }
+    }
+
+    /// Ids with their entries, for the census and the scope count.
+    pub fn iter(&self) -> impl Iterator<Item = (u64, &Known)> {
+        self.by_id.iter().map(|(id, k)| (*id, k))
+    }
+}
