@@ -8,6 +8,7 @@ pub mod aws;
 pub mod jira;
 pub mod jira_time;
 pub mod memory;
+pub mod ports;
 pub mod store;
 pub mod sync;
 pub mod validation;
