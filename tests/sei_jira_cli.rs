@@ -29,7 +29,7 @@ fn demo_validates_syncs_and_summarises() {
             .as_array()
             .unwrap()
             .iter()
-            .all(|c| c["outcome"] == "passed")
+            .all(|c| c["status"] == "passed")
     );
     assert_eq!(v["backfill"]["counts"]["issues_new"], 400);
     assert_eq!(v["backfill"]["outcome"], "succeeded");

@@ -31,6 +31,9 @@ cargo test --workspace --locked
 step "Python fidelity tests against jira-sim"
 JIRA_SIM_BIN="$PWD/target/debug/jira-sim" .venv/bin/pytest tests/fidelity -q
 
+step "SAM template: sam validate --lint, OpenAPI document valid (offline; .venv-sam)"
+bash infra/scripts/sam-check.sh
+
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 

@@ -5,9 +5,15 @@
 pub mod adf;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "lambda")]
+pub mod http_api;
+pub mod integrations;
 pub mod jira;
 pub mod jira_time;
+#[cfg(feature = "lambda")]
+pub mod lambda_env;
 pub mod memory;
+pub mod monitoring;
 pub mod ports;
 pub mod store;
 pub mod sync;

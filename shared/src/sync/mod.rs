@@ -6,6 +6,7 @@ mod index;
 pub mod normalize;
 pub mod pipeline;
 pub mod plan;
+pub mod service;
 
 pub use engine::{Event, Observer, SyncError, SyncOptions, run};
 pub use plan::{Excluded, Scope};

@@ -14,10 +14,12 @@ use crate::jira::{
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckId {
+    #[serde(rename = "authentication_method")]
     AuthMethod,
     UrlFormat,
     UrlAllowed,
     Reachable,
+    #[serde(rename = "jira_product")]
     Deployment,
     Authenticated,
     ClassicToken,
@@ -61,6 +63,8 @@ pub enum Outcome {
 pub struct Check {
     pub id: CheckId,
     pub title: &'static str,
+    /// `status` in every JSON rendering (the HTTP API's field name).
+    #[serde(rename = "status")]
     pub outcome: Outcome,
     pub message: String,
 }

@@ -6,9 +6,19 @@
 //! loopback endpoint is required and the credentials are static dummies, so no credential chain,
 //! profile-sourced remote credentials or instance metadata lookup runs, and a misconfigured run
 //! cannot reach real AWS by accident.
+//!
+//! The submodules adapt the ports of [`crate::ports`] to AWS: [`secrets`] (Secrets Manager),
+//! [`scheduler`] (EventBridge Scheduler) and [`events`] (EventBridge).
+
+pub mod events;
+pub mod scheduler;
+pub mod secrets;
 
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_sdk_dynamodb::config::Credentials;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+
+use crate::ports::PortError;
 
 /// Where the AWS APIs are served outside Lambda (e.g. `http://127.0.0.1:5000` for moto).
 pub const ENDPOINT_VAR: &str = "SEI_AWS_ENDPOINT_URL";
@@ -55,6 +65,15 @@ pub async fn local_sdk_config(endpoint: &str, region: &str) -> Result<SdkConfig,
         ))
         .load()
         .await)
+}
+
+/// A failed SDK call as a port error, with the whole error chain (the SDK's own `Display` says
+/// little more than "service error").
+fn sdk_error(service: &'static str, operation: &str, err: impl std::error::Error) -> PortError {
+    PortError {
+        service,
+        message: format!("{operation}: {}", DisplayErrorContext(err)),
+    }
 }
 
 fn non_empty_var(name: &str) -> Option<String> {

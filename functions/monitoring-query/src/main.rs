@@ -1,0 +1,20 @@
+//! Wiring only: the store from the environment, built once, then the handler per request.
+
+use lambda_http::{Error, Request, run, service_fn};
+use monitoring_query::{App, handle};
+use shared::lambda_env::Deployed;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let d = Deployed::from_env().await?;
+    let app = App {
+        store: Box::new(d.store),
+        account_claim: d.account_claim,
+    };
+    let app = &app;
+    run(service_fn(move |req: Request| async move {
+        Ok::<_, Error>(handle(app, req).await)
+    }))
+    .await
+}

@@ -1,0 +1,75 @@
+//! The scheduled sync: takes a scheduled event (EventBridge Scheduler) or a continuation/manual
+//! event (the service's bus), syncs the integration's scope until done or until its time is
+//! nearly up, and reports the run.
+
+use std::time::{Duration, Instant};
+
+use serde_json::{Value, json};
+use shared::jira::RetryPolicy;
+use shared::ports::{
+    DETAIL_CONTINUATION, DETAIL_SCHEDULED, EVENT_SOURCE, EventPublisher, SecretStore, SyncTrigger,
+};
+use shared::store::Store;
+use shared::sync::service::{SyncServiceError, SyncServices, sync_integration};
+use shared::validation::ValidationSettings;
+
+/// Left for the checkpoint, the run record and the continuation event once the sync stops.
+pub const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct App {
+    pub store: Box<dyn Store>,
+    pub secrets: Box<dyn SecretStore>,
+    pub events: Box<dyn EventPublisher>,
+    pub validation: ValidationSettings,
+    pub retry: RetryPolicy,
+}
+
+/// The trigger in an event, which must be one of ours.
+pub fn trigger(event: &Value) -> Result<SyncTrigger, String> {
+    let source = event["source"].as_str().unwrap_or_default();
+    let detail_type = event["detail-type"].as_str().unwrap_or_default();
+    if source != EVENT_SOURCE || ![DETAIL_SCHEDULED, DETAIL_CONTINUATION].contains(&detail_type) {
+        return Err(format!(
+            "not a sync event (source '{source}', detail-type '{detail_type}')"
+        ));
+    }
+    serde_json::from_value(event["detail"].clone()).map_err(|e| format!("event detail: {e}"))
+}
+
+/// When to stop, from the invocation's deadline (epoch ms).
+pub fn stop_at(deadline_ms: u64, now_ms: u64) -> Instant {
+    let left = Duration::from_millis(deadline_ms.saturating_sub(now_ms));
+    Instant::now() + left.saturating_sub(STOP_BEFORE_TIMEOUT)
+}
+
+pub async fn handle(
+    app: &App,
+    event: Value,
+    stop: Option<Instant>,
+    run_id: &str,
+) -> Result<Value, String> {
+    let trigger = trigger(&event)?;
+    let services = SyncServices {
+        store: app.store.as_ref(),
+        secrets: app.secrets.as_ref(),
+        events: app.events.as_ref(),
+        validation: &app.validation,
+        retry: app.retry.clone(),
+    };
+    tracing::info!(integration = %trigger.integration_id, trigger = ?trigger.trigger, "sync starting");
+    match sync_integration(&services, &trigger, stop, run_id).await {
+        Ok(run) => {
+            tracing::info!(integration = %trigger.integration_id, outcome = ?run.outcome, counts = ?run.counts, "sync ended");
+            Ok(json!({"run_id": run.run_id, "outcome": run.outcome, "counts": run.counts}))
+        }
+        // A stale schedule or event of a deleted integration: nothing to retry.
+        Err(SyncServiceError::NotFound(id)) => {
+            tracing::warn!(integration = %id, "integration not found; event ignored");
+            Ok(json!({"skipped": "integration not found"}))
+        }
+        Err(e) => {
+            tracing::error!(integration = %trigger.integration_id, error = %e, "sync failed");
+            Err(e.to_string())
+        }
+    }
+}

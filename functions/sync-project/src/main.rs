@@ -1,0 +1,34 @@
+//! Wiring only: clients from the environment, built once, then the handler per event.
+
+use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use serde_json::Value;
+use shared::lambda_env::Deployed;
+use sync_project::{App, handle, stop_at};
+
+fn main() -> Result<(), Error> {
+    // Before the runtime's threads exist (see shared::memory).
+    shared::memory::tune_allocator();
+    async_main()
+}
+
+#[tokio::main]
+async fn async_main() -> Result<(), Error> {
+    lambda_runtime::tracing::init_default_subscriber();
+    let d = Deployed::from_env().await?;
+    let app = App {
+        store: Box::new(d.store),
+        secrets: Box::new(d.secrets),
+        events: Box::new(d.events),
+        validation: d.settings.validation,
+        retry: Default::default(),
+    };
+    let app = &app;
+    run(service_fn(move |event: LambdaEvent<Value>| async move {
+        let now = chrono::Utc::now().timestamp_millis().max(0) as u64;
+        let stop = stop_at(event.context.deadline, now);
+        handle(app, event.payload, Some(stop), &event.context.request_id)
+            .await
+            .map_err(Error::from)
+    }))
+    .await
+}

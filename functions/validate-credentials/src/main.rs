@@ -1,0 +1,27 @@
+//! Wiring only: clients from the environment, built once, then the handler per request.
+
+use lambda_http::{Error, Request, run, service_fn};
+use shared::lambda_env::Deployed;
+use validate_credentials::{App, handle};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    lambda_http::tracing::init_default_subscriber();
+    let d = Deployed::from_env().await?;
+    let app = App {
+        scheduler: Box::new(
+            d.scheduler
+                .ok_or("SYNC_FUNCTION_ARN and SCHEDULER_ROLE_ARN are required")?,
+        ),
+        store: Box::new(d.store),
+        secrets: Box::new(d.secrets),
+        events: Box::new(d.events),
+        settings: d.settings,
+        account_claim: d.account_claim,
+    };
+    let app = &app;
+    run(service_fn(move |req: Request| async move {
+        Ok::<_, Error>(handle(app, req).await)
+    }))
+    .await
+}

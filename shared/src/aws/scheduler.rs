@@ -1,0 +1,276 @@
+//! [`SyncScheduler`] on EventBridge Scheduler: one schedule per integration, `sync-{integration}`
+//! in the service's schedule group, invoking the sync function with
+//! [`ports::scheduled_input`](crate::ports::scheduled_input) through the scheduler role.
+
+use async_trait::async_trait;
+use aws_sdk_scheduler::Client;
+use aws_sdk_scheduler::error::ProvideErrorMetadata;
+use aws_sdk_scheduler::types::{FlexibleTimeWindow, FlexibleTimeWindowMode, Target};
+
+use super::sdk_error;
+use crate::ports::{PortError, PortResult, SyncScheduler, scheduled_input};
+
+const SERVICE: &str = "EventBridge Scheduler";
+const NAME_PREFIX: &str = "sync-";
+/// EventBridge Scheduler's limit on a schedule's name.
+const MAX_NAME_LEN: usize = 64;
+const CONFLICT: &str = "ConflictException";
+const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
+
+pub struct EventBridgeScheduler {
+    pub client: Client,
+    /// The schedule group (template: `ScheduleGroup`, env `SCHEDULE_GROUP`).
+    pub group: String,
+    /// The sync function (env `SYNC_FUNCTION_ARN`).
+    pub target_arn: String,
+    /// The role Scheduler assumes to invoke it (env `SCHEDULER_ROLE_ARN`).
+    pub role_arn: String,
+}
+
+/// The integration's schedule: `sync-{integration}`. Scheduler allows `[0-9A-Za-z_.-]`, at
+/// most 64 characters; anything else is refused here with a clear message rather than by the
+/// service.
+pub fn schedule_name(integration: &str) -> PortResult<String> {
+    let name = format!("{NAME_PREFIX}{integration}");
+    let allowed = |c: char| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.');
+    if integration.is_empty() || !integration.chars().all(allowed) || name.len() > MAX_NAME_LEN {
+        return Err(PortError {
+            service: SERVICE,
+            message: format!(
+                "integration id {integration:?} cannot name a schedule: it must be non-empty, \
+                 at most {} characters of letters, digits, '_', '-' and '.'",
+                MAX_NAME_LEN - NAME_PREFIX.len()
+            ),
+        });
+    }
+    Ok(name)
+}
+
+/// Checks a recurring schedule expression before Scheduler sees it: `rate(N unit)` with a
+/// positive whole N and unit `minute`, `hour` or `day` (singular for 1, plural otherwise, as
+/// EventBridge requires), or `cron(...)` with six fields, one of day-of-month and day-of-week
+/// being `?`.
+pub fn validate_rate(expression: &str) -> Result<(), String> {
+    if let Some(body) = inner(expression, "rate(") {
+        validate_rate_body(body).map_err(|why| invalid_expression(expression, &why))
+    } else if let Some(body) = inner(expression, "cron(") {
+        validate_cron_body(body).map_err(|why| invalid_expression(expression, &why))
+    } else {
+        Err(invalid_expression(
+            expression,
+            "expected rate(N minutes|hours|days) or cron(minutes hours day-of-month month \
+             day-of-week year)",
+        ))
+    }
+}
+
+/// What lies between `{prefix}` and the closing parenthesis.
+fn inner<'a>(expression: &'a str, prefix: &str) -> Option<&'a str> {
+    expression.strip_prefix(prefix)?.strip_suffix(')')
+}
+
+fn invalid_expression(expression: &str, why: &str) -> String {
+    format!("invalid schedule expression {expression:?}: {why}")
+}
+
+fn validate_rate_body(body: &str) -> Result<(), String> {
+    let Some((value, unit)) = body.split_once(' ') else {
+        return Err("a rate is `rate(N unit)`, e.g. rate(1 hour) or rate(15 minutes)".into());
+    };
+    let value = parse_positive(value)?;
+    let singular = match unit {
+        "minute" | "hour" | "day" => true,
+        "minutes" | "hours" | "days" => false,
+        _ => {
+            return Err(format!(
+                "unit {unit:?} is not one of minute(s), hour(s), day(s)"
+            ));
+        }
+    };
+    match (value == 1, singular) {
+        (true, false) => Err(format!("a rate of 1 takes a singular unit, not {unit:?}")),
+        (false, true) => Err(format!(
+            "a rate of {value} takes a plural unit, not {unit:?}"
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn parse_positive(value: &str) -> Result<u32, String> {
+    let parsed = value
+        .chars()
+        .all(|c| c.is_ascii_digit())
+        .then(|| value.parse::<u32>().ok())
+        .flatten();
+    match parsed {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("{value:?} is not a positive whole number")),
+    }
+}
+
+fn validate_cron_body(body: &str) -> Result<(), String> {
+    let fields: Vec<&str> = body.split_whitespace().collect();
+    let [_, _, day_of_month, _, day_of_week, _] = fields[..] else {
+        return Err(format!(
+            "a cron expression has 6 fields (minutes hours day-of-month month day-of-week \
+             year), this one has {}",
+            fields.len()
+        ));
+    };
+    if day_of_month != "?" && day_of_week != "?" {
+        return Err("one of day-of-month and day-of-week must be `?`".into());
+    }
+    Ok(())
+}
+
+impl EventBridgeScheduler {
+    /// The schedule's target: the sync function, invoked by the scheduler role with the
+    /// integration's trigger.
+    fn target(&self, account: &str, integration: &str) -> PortResult<Target> {
+        Target::builder()
+            .arn(&self.target_arn)
+            .role_arn(&self.role_arn)
+            .input(scheduled_input(account, integration))
+            .build()
+            .map_err(|e| sdk_error(SERVICE, "schedule target", e))
+    }
+
+    /// Syncs start at their scheduled time: spreading them is left to the schedules' own rates.
+    fn window() -> PortResult<FlexibleTimeWindow> {
+        FlexibleTimeWindow::builder()
+            .mode(FlexibleTimeWindowMode::Off)
+            .build()
+            .map_err(|e| sdk_error(SERVICE, "flexible time window", e))
+    }
+
+    /// Creates the schedule; `Ok(false)` when one of that name already exists.
+    async fn create(&self, name: &str, rate: &str, target: Target) -> PortResult<bool> {
+        let result = self
+            .client
+            .create_schedule()
+            .name(name)
+            .group_name(&self.group)
+            .schedule_expression(rate)
+            .flexible_time_window(Self::window()?)
+            .target(target)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.code() == Some(CONFLICT) => Ok(false),
+            Err(e) => Err(sdk_error(SERVICE, &format!("CreateSchedule {name}"), e)),
+        }
+    }
+
+    /// UpdateSchedule replaces the whole definition, so it is given all of it again.
+    async fn update(&self, name: &str, rate: &str, target: Target) -> PortResult<()> {
+        self.client
+            .update_schedule()
+            .name(name)
+            .group_name(&self.group)
+            .schedule_expression(rate)
+            .flexible_time_window(Self::window()?)
+            .target(target)
+            .send()
+            .await
+            .map_err(|e| sdk_error(SERVICE, &format!("UpdateSchedule {name}"), e))?;
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl SyncScheduler for EventBridgeScheduler {
+    async fn upsert_schedule(
+        &self,
+        account: &str,
+        integration: &str,
+        rate: &str,
+    ) -> PortResult<()> {
+        let name = schedule_name(integration)?;
+        validate_rate(rate).map_err(|message| PortError {
+            service: SERVICE,
+            message,
+        })?;
+        let target = self.target(account, integration)?;
+        if !self.create(&name, rate, target.clone()).await? {
+            self.update(&name, rate, target).await?;
+        }
+        Ok(())
+    }
+
+    async fn delete_schedule(&self, integration: &str) -> PortResult<()> {
+        let name = schedule_name(integration)?;
+        let result = self
+            .client
+            .delete_schedule()
+            .name(&name)
+            .group_name(&self.group)
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.code() == Some(RESOURCE_NOT_FOUND) => Ok(()),
+            Err(e) => Err(sdk_error(SERVICE, &format!("DeleteSchedule {name}"), e)),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_crons_that_scheduler_accepts_pass() {
+        for expression in [
+            "rate(1 minute)",
+            "rate(5 minutes)",
+            "rate(1 hour)",
+            "rate(12 hours)",
+            "rate(1 day)",
+            "rate(7 days)",
+            "cron(0 8 * * ? *)",
+            "cron(15 10 ? * MON-FRI *)",
+            "cron(0/30 * ? * * 2030)",
+        ] {
+            assert_eq!(validate_rate(expression), Ok(()), "{expression}");
+        }
+    }
+
+    #[test]
+    fn malformed_expressions_are_refused_with_the_reason() {
+        for (expression, reason) in [
+            ("", "expected rate("),
+            ("1 hour", "expected rate("),
+            ("at(2030-01-01T00:00:00)", "expected rate("),
+            ("rate(1 hour", "expected rate("),
+            ("RATE(1 hour)", "expected rate("),
+            ("rate(hour)", "`rate(N unit)`"),
+            ("rate(0 minutes)", "not a positive whole number"),
+            ("rate(-5 minutes)", "not a positive whole number"),
+            ("rate(+5 minutes)", "not a positive whole number"),
+            ("rate(1.5 hours)", "not a positive whole number"),
+            ("rate(99999999999 days)", "not a positive whole number"),
+            ("rate(5 weeks)", "not one of minute(s)"),
+            ("rate(5  minutes)", "not one of minute(s)"),
+            ("rate(1 hours)", "singular unit"),
+            ("rate(5 hour)", "plural unit"),
+            ("cron(0 8 * * *)", "has 6 fields"),
+            ("cron(0 8 * * * * *)", "has 6 fields"),
+            ("cron(0 8 * * MON *)", "must be `?`"),
+        ] {
+            let err = validate_rate(expression).unwrap_err();
+            assert!(err.contains(reason), "{expression}: {err}");
+            assert!(err.contains(&format!("{expression:?}")), "{err}");
+        }
+    }
+
+    #[test]
+    fn schedule_names_fit_scheduler_limits() {
+        assert_eq!(schedule_name("jira-1").unwrap(), "sync-jira-1");
+        let longest = "a".repeat(MAX_NAME_LEN - NAME_PREFIX.len());
+        assert_eq!(schedule_name(&longest).unwrap().len(), MAX_NAME_LEN);
+        for bad in ["", "a/b", "a b", "é", &format!("{longest}a")] {
+            assert!(schedule_name(bad).is_err(), "{bad:?}");
+        }
+    }
+}

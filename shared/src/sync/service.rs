@@ -1,0 +1,117 @@
+//! One integration's sync as the scheduled function runs it: from a trigger to a finished (or
+//! checkpointed) run, with the follow-up event — a continuation when the time ran out, or
+//! `jira.sync.completed` when it finished.
+
+use std::time::Instant;
+
+use crate::jira::{Credentials, Deployment, JiraClient, RetryPolicy, SiteConfig};
+use crate::ports::{EventPublisher, SecretStore, SyncCompleted, SyncEvent, SyncTrigger, Trigger};
+use crate::store::{IntegrationRecord, RunOutcome, RunRecord, ScopeConfig, Store};
+use crate::sync::{Excluded, Scope, SyncError, SyncOptions};
+use crate::validation::{ValidationSettings, url_guard};
+
+pub struct SyncServices<'a> {
+    pub store: &'a dyn Store,
+    pub secrets: &'a dyn SecretStore,
+    pub events: &'a dyn EventPublisher,
+    pub validation: &'a ValidationSettings,
+    /// How hard to retry Jira (Atlassian's guidance by default; tests shorten it).
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncServiceError {
+    /// The integration is gone (deleted since the event was sent): nothing to do.
+    #[error("integration '{0}' not found for this account")]
+    NotFound(String),
+    #[error("integration '{integration}': {message}")]
+    Unusable {
+        integration: String,
+        message: String,
+    },
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Port(#[from] crate::ports::PortError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+fn scope(record: &IntegrationRecord) -> Scope {
+    match &record.scope {
+        ScopeConfig::Projects { keys } => Scope::Projects(keys.clone()),
+        ScopeConfig::Jql { jql } => Scope::Jql(jql.clone()),
+        ScopeConfig::AllAccessible => Scope::AllAccessible,
+    }
+}
+
+/// Runs the integration's sync until done or until `deadline`, then publishes what follows.
+pub async fn sync_integration(
+    s: &SyncServices<'_>,
+    trigger: &SyncTrigger,
+    deadline: Option<Instant>,
+    run_id: &str,
+) -> Result<RunRecord, SyncServiceError> {
+    let record = s
+        .store
+        .get_integration(&trigger.account_id, &trigger.integration_id)
+        .await?
+        .ok_or_else(|| SyncServiceError::NotFound(trigger.integration_id.clone()))?;
+    let unusable = |message: String| SyncServiceError::Unusable {
+        integration: record.id.clone(),
+        message,
+    };
+    let token = s
+        .secrets
+        .get_secret(&record.secret_name)
+        .await?
+        .ok_or_else(|| unusable("its token is missing from the secret store".into()))?;
+    let deployment = match record.deployment.as_str() {
+        "datacenter" => Deployment::DataCenter,
+        _ => Deployment::Cloud,
+    };
+    // The URL was checked when the integration was created; where it resolves is checked again
+    // before every connection (DNS can change).
+    let url =
+        url_guard::parse_site_url(&record.url, deployment, s.validation.allow_private_network)
+            .map_err(unusable)?;
+    url_guard::resolve_checked(&url, s.validation.allow_private_network)
+        .await
+        .map_err(unusable)?;
+    let credentials = match deployment {
+        Deployment::Cloud => Credentials::ApiToken {
+            email: record.email.clone().unwrap_or_default(),
+            token,
+        },
+        Deployment::DataCenter => Credentials::PersonalAccessToken { token },
+    };
+    let client = JiraClient::new(&SiteConfig {
+        retry: s.retry.clone(),
+        ..SiteConfig::new(url.as_str().trim_end_matches('/'), deployment, credentials)
+    })
+    .map_err(|e| unusable(e.to_string()))?;
+    let mut opts = SyncOptions::new(&record.id, scope(&record));
+    opts.excluded = Excluded::parse(&record.excluded_fields.join(",")).map_err(unusable)?;
+    opts.custom_fields = record.custom_fields.clone();
+    opts.deadline = deadline;
+    opts.run_id = run_id.to_string();
+    let run = crate::sync::run(&client, s.store, &opts, None).await?;
+    let event = if run.outcome == RunOutcome::Partial {
+        SyncEvent::Continue(SyncTrigger {
+            trigger: Trigger::Continuation,
+            ..trigger.clone()
+        })
+    } else {
+        SyncEvent::Completed(SyncCompleted {
+            account_id: trigger.account_id.clone(),
+            integration_id: trigger.integration_id.clone(),
+            run_id: run.run_id.clone(),
+            outcome: run.outcome,
+            counts: run.counts,
+            started_ms: run.started_ms,
+            ended_ms: run.ended_ms.unwrap_or(run.started_ms),
+        })
+    };
+    s.events.publish(&event).await?;
+    Ok(run)
+}

@@ -1,0 +1,403 @@
+//! The AWS adapters of the ports (Secrets Manager, EventBridge Scheduler, EventBridge) against
+//! moto on 127.0.0.1, read back through the plain SDK clients so each test checks what reached
+//! the service, not only what the adapter says.
+//!
+//! All tests share one moto server; each uses names of its own.
+
+use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use e2e::Moto;
+use serde_json::{Value, json};
+use shared::aws::events::EventBridgePublisher;
+use shared::aws::scheduler::EventBridgeScheduler;
+use shared::aws::secrets::{SecretsManagerStore, secret_name};
+use shared::jira::Secret;
+use shared::ports::*;
+use shared::store::{Counts, RunOutcome};
+
+const REGION: &str = "us-east-1";
+const SYNC_FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:sei-jira-sync";
+const SCHEDULER_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/sei-jira-scheduler";
+
+fn moto() -> &'static Moto {
+    static MOTO: OnceLock<Moto> = OnceLock::new();
+    MOTO.get_or_init(e2e::start_moto)
+}
+
+/// SDK configuration that can only reach moto: a loopback endpoint and dummy credentials.
+async fn config() -> SdkConfig {
+    shared::aws::local_sdk_config(moto().endpoint(), REGION)
+        .await
+        .unwrap()
+}
+
+/// A name no other test (nor an earlier run against the same moto) uses.
+fn unique(what: &str) -> String {
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    let n = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{what}-{}-{n}", std::process::id())
+}
+
+mod secrets {
+    use super::*;
+
+    async fn store() -> SecretsManagerStore {
+        SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&config().await))
+    }
+
+    fn fresh_name() -> String {
+        secret_name("sei-jira/", "acme", &unique("jira")).unwrap()
+    }
+
+    #[tokio::test]
+    async fn put_replace_get_delete_round_trip() {
+        let store = store().await;
+        let name = fresh_name();
+        assert_eq!(store.get_secret(&name).await.unwrap(), None);
+
+        store
+            .put_secret(&name, &Secret::new("tok-1"))
+            .await
+            .unwrap();
+        let read = store.get_secret(&name).await.unwrap().unwrap();
+        assert_eq!(read.expose(), "tok-1");
+
+        store
+            .put_secret(&name, &Secret::new("tok-2"))
+            .await
+            .unwrap();
+        let read = store.get_secret(&name).await.unwrap().unwrap();
+        assert_eq!(read.expose(), "tok-2");
+
+        store.delete_secret(&name).await.unwrap();
+        assert_eq!(store.get_secret(&name).await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn deleting_twice_or_a_missing_secret_is_fine() {
+        let store = store().await;
+        let name = fresh_name();
+        store.put_secret(&name, &Secret::new("tok")).await.unwrap();
+        store.delete_secret(&name).await.unwrap();
+        store.delete_secret(&name).await.unwrap();
+        store.delete_secret(&fresh_name()).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn a_deleted_secret_can_be_created_again_at_once() {
+        let store = store().await;
+        let name = fresh_name();
+        store.put_secret(&name, &Secret::new("old")).await.unwrap();
+        store.delete_secret(&name).await.unwrap();
+        store.put_secret(&name, &Secret::new("new")).await.unwrap();
+        let read = store.get_secret(&name).await.unwrap().unwrap();
+        assert_eq!(read.expose(), "new");
+    }
+
+    #[tokio::test]
+    async fn errors_do_not_carry_the_value() {
+        // Nothing listens on this loopback port, so the call fails in transport, where an SDK
+        // error could most plausibly describe the request. (moto accepts every name and value, so
+        // it offers no service error on a write to check instead.)
+        let closed = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .unwrap();
+        let config = shared::aws::local_sdk_config(&format!("http://{closed}"), REGION)
+            .await
+            .unwrap();
+        let store = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&config));
+        let err = store
+            .put_secret("sei-jira/acme/jira", &Secret::new("tok-leak-check"))
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("CreateSecret"), "{err}");
+        assert!(
+            !format!("{err} {err:?}").contains("tok-leak-check"),
+            "{err}"
+        );
+    }
+}
+
+mod schedules {
+    use aws_sdk_scheduler::types::FlexibleTimeWindowMode;
+
+    use super::*;
+
+    /// A scheduler on a fresh group, and a plain client to read schedules back with.
+    async fn scheduler() -> (EventBridgeScheduler, aws_sdk_scheduler::Client) {
+        let client = aws_sdk_scheduler::Client::new(&config().await);
+        let group = unique("sei-jira-schedules");
+        client
+            .create_schedule_group()
+            .name(&group)
+            .send()
+            .await
+            .unwrap();
+        let scheduler = EventBridgeScheduler {
+            client: client.clone(),
+            group,
+            target_arn: SYNC_FUNCTION_ARN.into(),
+            role_arn: SCHEDULER_ROLE_ARN.into(),
+        };
+        (scheduler, client)
+    }
+
+    async fn get(
+        scheduler: &EventBridgeScheduler,
+        client: &aws_sdk_scheduler::Client,
+        integration: &str,
+    ) -> Option<aws_sdk_scheduler::operation::get_schedule::GetScheduleOutput> {
+        let result = client
+            .get_schedule()
+            .group_name(&scheduler.group)
+            .name(format!("sync-{integration}"))
+            .send()
+            .await;
+        match result {
+            Ok(output) => Some(output),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|e| e.is_resource_not_found_exception()) =>
+            {
+                None
+            }
+            Err(e) => panic!("GetSchedule: {e:?}"),
+        }
+    }
+
+    #[tokio::test]
+    async fn upsert_creates_then_updates_and_delete_removes() {
+        let (scheduler, client) = scheduler().await;
+        let integration = unique("jira");
+
+        scheduler
+            .upsert_schedule("acme", &integration, "rate(1 hour)")
+            .await
+            .unwrap();
+        let schedule = get(&scheduler, &client, &integration).await.unwrap();
+        assert_eq!(schedule.schedule_expression(), Some("rate(1 hour)"));
+        assert_eq!(
+            schedule.flexible_time_window().map(|w| w.mode()),
+            Some(&FlexibleTimeWindowMode::Off)
+        );
+        let target = schedule.target().unwrap();
+        assert_eq!(target.arn(), SYNC_FUNCTION_ARN);
+        assert_eq!(target.role_arn(), SCHEDULER_ROLE_ARN);
+        let input: Value = serde_json::from_str(target.input().unwrap()).unwrap();
+        assert_eq!(
+            input,
+            json!({
+                "source": "sei-jira",
+                "detail-type": "jira.sync.scheduled",
+                "detail": {
+                    "account_id": "acme",
+                    "integration_id": integration,
+                    "trigger": "schedule",
+                },
+            })
+        );
+
+        scheduler
+            .upsert_schedule("acme", &integration, "rate(15 minutes)")
+            .await
+            .unwrap();
+        let schedule = get(&scheduler, &client, &integration).await.unwrap();
+        assert_eq!(schedule.schedule_expression(), Some("rate(15 minutes)"));
+        assert_eq!(schedule.target().unwrap().arn(), SYNC_FUNCTION_ARN);
+
+        scheduler.delete_schedule(&integration).await.unwrap();
+        assert!(get(&scheduler, &client, &integration).await.is_none());
+        scheduler.delete_schedule(&integration).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn an_invalid_rate_is_refused_before_anything_is_created() {
+        let (scheduler, client) = scheduler().await;
+        let integration = unique("jira");
+        let err = scheduler
+            .upsert_schedule("acme", &integration, "rate(5 hour)")
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("plural unit"), "{err}");
+        assert!(get(&scheduler, &client, &integration).await.is_none());
+    }
+
+    #[tokio::test]
+    async fn a_schedule_in_a_missing_group_is_an_error() {
+        let (mut scheduler, _) = scheduler().await;
+        scheduler.group = unique("no-such-group");
+        let err = scheduler
+            .upsert_schedule("acme", &unique("jira"), "rate(1 day)")
+            .await
+            .unwrap_err();
+        assert!(err.message.contains("CreateSchedule"), "{err}");
+    }
+}
+
+mod events {
+    use super::*;
+
+    /// What the bus delivered: a rule on it sends every `sei-jira` event to a fresh SQS queue.
+    struct Bus {
+        name: String,
+        sqs: aws_sdk_sqs::Client,
+        queue_url: String,
+    }
+
+    async fn bus() -> Bus {
+        let config = config().await;
+        let events = aws_sdk_eventbridge::Client::new(&config);
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let name = unique("sei-jira-bus");
+        events.create_event_bus().name(&name).send().await.unwrap();
+        let queue_url = create_queue(&sqs, &unique("sei-jira-events")).await;
+        let queue_arn = queue_arn(&sqs, &queue_url).await;
+        let rule = unique("all-sei-jira");
+        events
+            .put_rule()
+            .name(&rule)
+            .event_bus_name(&name)
+            .event_pattern(json!({ "source": [EVENT_SOURCE] }).to_string())
+            .send()
+            .await
+            .unwrap();
+        let target = aws_sdk_eventbridge::types::Target::builder()
+            .id("queue")
+            .arn(queue_arn)
+            .build()
+            .unwrap();
+        events
+            .put_targets()
+            .rule(&rule)
+            .event_bus_name(&name)
+            .targets(target)
+            .send()
+            .await
+            .unwrap();
+        Bus {
+            name,
+            sqs,
+            queue_url,
+        }
+    }
+
+    async fn create_queue(sqs: &aws_sdk_sqs::Client, name: &str) -> String {
+        let output = sqs.create_queue().queue_name(name).send().await.unwrap();
+        output.queue_url().unwrap().to_string()
+    }
+
+    async fn queue_arn(sqs: &aws_sdk_sqs::Client, queue_url: &str) -> String {
+        use aws_sdk_sqs::types::QueueAttributeName;
+        let output = sqs
+            .get_queue_attributes()
+            .queue_url(queue_url)
+            .attribute_names(QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap();
+        output.attributes().unwrap()[&QueueAttributeName::QueueArn].clone()
+    }
+
+    impl Bus {
+        async fn publisher(&self) -> EventBridgePublisher {
+            EventBridgePublisher {
+                client: aws_sdk_eventbridge::Client::new(&config().await),
+                bus: self.name.clone(),
+            }
+        }
+
+        /// The next `n` events the rule delivered, polling briefly (moto delivers during
+        /// PutEvents; no long polling, which would hold moto's only request thread).
+        async fn received(&self, n: usize) -> Vec<Value> {
+            let deadline = Instant::now() + Duration::from_secs(10);
+            let mut events = Vec::new();
+            while events.len() < n && Instant::now() < deadline {
+                let output = self
+                    .sqs
+                    .receive_message()
+                    .queue_url(&self.queue_url)
+                    .max_number_of_messages(10)
+                    .wait_time_seconds(0)
+                    .send()
+                    .await
+                    .unwrap();
+                for message in output.messages() {
+                    events.push(serde_json::from_str(message.body().unwrap()).unwrap());
+                }
+                if events.len() < n {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+            }
+            assert_eq!(events.len(), n, "events delivered: {events:?}");
+            events
+        }
+    }
+
+    fn continuation() -> SyncEvent {
+        SyncEvent::Continue(SyncTrigger {
+            account_id: "acme".into(),
+            integration_id: "jira-1".into(),
+            trigger: Trigger::Continuation,
+        })
+    }
+
+    fn completed() -> SyncEvent {
+        SyncEvent::Completed(SyncCompleted {
+            account_id: "acme".into(),
+            integration_id: "jira-1".into(),
+            run_id: "run-7".into(),
+            outcome: RunOutcome::Succeeded,
+            counts: Counts {
+                issues_new: 3,
+                requests: 5,
+                ..Counts::default()
+            },
+            started_ms: 1_700_000_000_000,
+            ended_ms: 1_700_000_060_000,
+        })
+    }
+
+    #[tokio::test]
+    async fn continuation_and_completed_events_reach_the_bus() {
+        let bus = bus().await;
+        let publisher = bus.publisher().await;
+        publisher.publish(&continuation()).await.unwrap();
+        publisher.publish(&completed()).await.unwrap();
+
+        let mut received = bus.received(2).await;
+        received.sort_by_key(|e| e["detail-type"].as_str().unwrap_or_default().to_string());
+        let [done, next] = &received[..] else {
+            unreachable!()
+        };
+        assert_eq!(next["source"], EVENT_SOURCE);
+        assert_eq!(next["detail-type"], DETAIL_CONTINUATION);
+        assert_eq!(
+            next["detail"],
+            json!({"account_id": "acme", "integration_id": "jira-1", "trigger": "continuation"})
+        );
+        assert_eq!(done["source"], EVENT_SOURCE);
+        assert_eq!(done["detail-type"], DETAIL_COMPLETED);
+        assert_eq!(done["detail"]["run_id"], "run-7");
+        assert_eq!(done["detail"]["outcome"], "succeeded");
+        assert_eq!(done["detail"]["counts"]["issues_new"], 3);
+        assert_eq!(done["detail"]["ended_ms"], 1_700_000_060_000_i64);
+        let detail: SyncCompleted = serde_json::from_value(done["detail"].clone()).unwrap();
+        let SyncEvent::Completed(expected) = completed() else {
+            unreachable!()
+        };
+        assert_eq!(detail, expected);
+    }
+
+    #[tokio::test]
+    async fn publishing_to_a_missing_bus_is_an_error() {
+        let publisher = EventBridgePublisher {
+            client: aws_sdk_eventbridge::Client::new(&config().await),
+            bus: unique("no-such-bus"),
+        };
+        let err = publisher.publish(&continuation()).await.unwrap_err();
+        assert!(err.message.contains("PutEvents"), "{err}");
+    }
+}

@@ -1,0 +1,649 @@
+//! The deployed product end to end, without AWS: the three functions' handlers called with real
+//! API Gateway HTTP API (payload v2) event JSON and real EventBridge events, on DynamoDB, Secrets
+//! Manager, EventBridge Scheduler, EventBridge and SQS served by moto on 127.0.0.1, against the
+//! Jira simulator.
+//!
+//! GIVEN a site in the simulator, WHEN an account creates an integration, its schedule fires, the
+//! sync stops early and continues, THEN monitoring shows the ingested issues, the onboarded
+//! projects and a Healthy day; a sync against a failing site shows Unhealthy; an integration that
+//! never ran shows No Data; another account sees none of it; no token appears anywhere.
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use aws_config::SdkConfig;
+use lambda_http::{Body, Response};
+use serde_json::{Value, json};
+use shared::aws::events::EventBridgePublisher;
+use shared::aws::scheduler::EventBridgeScheduler;
+use shared::aws::secrets::SecretsManagerStore;
+use shared::integrations::Settings;
+use shared::jira::RetryPolicy;
+use shared::store::Store;
+use shared::store::dynamo::DynamoStore;
+use shared::validation::ValidationSettings;
+
+const CLAIM: &str = "custom:account_id";
+const GROUP: &str = "sei-jira-e2e";
+const SYNC_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:sync-project";
+const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/sei-jira-scheduler";
+
+/// Everything the handlers log, to scan for tokens.
+#[derive(Clone, Default)]
+struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Logs {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn capture_logs() -> Logs {
+    let logs = Logs::default();
+    let writer = logs.clone();
+    tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_writer(move || writer.clone())
+        .init();
+    logs
+}
+
+/// An API Gateway HTTP API (payload format 2.0) event, as the JWT authorizer passes it on.
+fn http_event(
+    account: &str,
+    route: &str,
+    path: &str,
+    params: Value,
+    body: Option<Value>,
+) -> String {
+    let (method, _) = route.split_once(' ').unwrap();
+    let (raw_path, raw_query) = path.split_once('?').unwrap_or((path, ""));
+    let query: serde_json::Map<String, Value> = raw_query
+        .split('&')
+        .filter_map(|kv| kv.split_once('='))
+        .map(|(k, v)| (k.to_string(), json!(v)))
+        .collect();
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": route,
+        "rawPath": raw_path,
+        "rawQueryString": raw_query,
+        "headers": {"content-type": "application/json", "host": "api.example.com"},
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "e2eapi",
+            "authorizer": {"jwt": {
+                "claims": {CLAIM: account, "sub": format!("user-of-{account}"), "iss": "https://issuer.example.com"},
+                "scopes": null
+            }},
+            "domainName": "api.example.com",
+            "domainPrefix": "api",
+            "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "e2e"},
+            "requestId": "req-1",
+            "routeKey": route,
+            "stage": "$default",
+            "time": "29/Nov/2026:06:00:00 +0000",
+            "timeEpoch": 1_795_932_000_000i64
+        },
+        "pathParameters": params,
+        "isBase64Encoded": false
+    });
+    if !query.is_empty() {
+        event["queryStringParameters"] = Value::Object(query);
+    }
+    if let Some(b) = body {
+        event["body"] = json!(b.to_string());
+    }
+    event.to_string()
+}
+
+struct World {
+    config: SdkConfig,
+    table: String,
+    queue_url: String,
+    api: validate_credentials::App,
+    sync: sync_project::App,
+    monitoring: monitoring_query::App,
+    /// Every response body and event seen, for the token scan.
+    seen: Vec<String>,
+}
+
+fn store(config: &SdkConfig, table: &str) -> Box<dyn Store> {
+    Box::new(DynamoStore::new(
+        aws_sdk_dynamodb::Client::new(config),
+        table,
+    ))
+}
+
+impl World {
+    async fn new(endpoint: &str, gateway: &str) -> World {
+        let config = shared::aws::local_sdk_config(endpoint, "us-east-1")
+            .await
+            .unwrap();
+        let table = "sei-jira-e2e".to_string();
+        DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
+            .await
+            .unwrap();
+        aws_sdk_scheduler::Client::new(&config)
+            .create_schedule_group()
+            .name(GROUP)
+            .send()
+            .await
+            .unwrap();
+        let bus = "sei-jira-e2e";
+        let events = aws_sdk_eventbridge::Client::new(&config);
+        events.create_event_bus().name(bus).send().await.unwrap();
+        let sqs = aws_sdk_sqs::Client::new(&config);
+        let queue_url = sqs
+            .create_queue()
+            .queue_name("sei-jira-e2e-events")
+            .send()
+            .await
+            .unwrap()
+            .queue_url()
+            .unwrap()
+            .to_string();
+        let queue_arn = sqs
+            .get_queue_attributes()
+            .queue_url(&queue_url)
+            .attribute_names(aws_sdk_sqs::types::QueueAttributeName::QueueArn)
+            .send()
+            .await
+            .unwrap()
+            .attributes()
+            .unwrap()[&aws_sdk_sqs::types::QueueAttributeName::QueueArn]
+            .clone();
+        // The template's continuation rule targets the sync function; here every event of ours
+        // goes to a queue the test reads, and the test hands continuations to the function.
+        events
+            .put_rule()
+            .name("all-sei-jira")
+            .event_bus_name(bus)
+            .event_pattern(json!({"source": ["sei-jira"]}).to_string())
+            .send()
+            .await
+            .unwrap();
+        events
+            .put_targets()
+            .rule("all-sei-jira")
+            .event_bus_name(bus)
+            .targets(
+                aws_sdk_eventbridge::types::Target::builder()
+                    .id("queue")
+                    .arn(queue_arn)
+                    .build()
+                    .unwrap(),
+            )
+            .send()
+            .await
+            .unwrap();
+        let publisher = || EventBridgePublisher {
+            client: aws_sdk_eventbridge::Client::new(&config),
+            bus: bus.to_string(),
+        };
+        let secrets = || SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&config));
+        // Local mode: the simulator is on loopback; its gateway route recognises scoped tokens.
+        let validation = ValidationSettings {
+            allow_private_network: true,
+            gateway_url: gateway.to_string(),
+            timeout: Duration::from_secs(10),
+        };
+        World {
+            api: validate_credentials::App {
+                store: store(&config, &table),
+                secrets: Box::new(secrets()),
+                scheduler: Box::new(EventBridgeScheduler {
+                    client: aws_sdk_scheduler::Client::new(&config),
+                    group: GROUP.into(),
+                    target_arn: SYNC_ARN.into(),
+                    role_arn: ROLE_ARN.into(),
+                }),
+                events: Box::new(publisher()),
+                settings: Settings {
+                    secret_prefix: "sei-jira/".into(),
+                    default_schedule_rate: "rate(1 hour)".into(),
+                    validation: validation.clone(),
+                },
+                account_claim: CLAIM.into(),
+            },
+            sync: sync_project::App {
+                store: store(&config, &table),
+                secrets: Box::new(secrets()),
+                events: Box::new(publisher()),
+                validation,
+                retry: RetryPolicy {
+                    max_retries: 1,
+                    base_delay: Duration::from_millis(20),
+                    max_delay: Duration::from_millis(50),
+                },
+            },
+            monitoring: monitoring_query::App {
+                store: store(&config, &table),
+                account_claim: CLAIM.into(),
+            },
+            config,
+            table,
+            queue_url,
+            seen: Vec::new(),
+        }
+    }
+
+    async fn api(
+        &mut self,
+        account: &str,
+        route: &str,
+        path: &str,
+        params: Value,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let event = http_event(account, route, path, params, body);
+        let req = lambda_http::request::from_str(&event).expect("a valid HTTP API v2 event");
+        let response = if route.ends_with("/monitoring") {
+            monitoring_query::handle(&self.monitoring, req).await
+        } else {
+            validate_credentials::handle(&self.api, req).await
+        };
+        self.read(response)
+    }
+
+    fn read(&mut self, response: Response<Body>) -> (u16, Value) {
+        let status = response.status().as_u16();
+        let text = match response.body() {
+            Body::Text(t) => t.clone(),
+            Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
+            _ => String::new(),
+        };
+        self.seen.push(text.clone());
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// The events the bus delivered since the last call.
+    async fn delivered(&mut self, n: usize) -> Vec<Value> {
+        let sqs = aws_sdk_sqs::Client::new(&self.config);
+        let deadline = Instant::now() + Duration::from_secs(10);
+        let mut events = Vec::new();
+        while events.len() < n && Instant::now() < deadline {
+            let out = sqs
+                .receive_message()
+                .queue_url(&self.queue_url)
+                .max_number_of_messages(10)
+                .wait_time_seconds(0)
+                .send()
+                .await
+                .unwrap();
+            for m in out.messages() {
+                self.seen.push(m.body().unwrap().to_string());
+                events.push(serde_json::from_str::<Value>(m.body().unwrap()).unwrap());
+                sqs.delete_message()
+                    .queue_url(&self.queue_url)
+                    .receipt_handle(m.receipt_handle().unwrap())
+                    .send()
+                    .await
+                    .unwrap();
+            }
+            if events.len() < n {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+        }
+        assert_eq!(events.len(), n, "events delivered: {events:?}");
+        events
+    }
+
+    async fn sync(&mut self, event: Value, stop: Option<Instant>, run: &str) -> Value {
+        let out = sync_project::handle(&self.sync, event, stop, run).await;
+        self.seen.push(format!("{out:?}"));
+        out.unwrap_or_else(|e| json!({"error": e}))
+    }
+
+    /// Every item of the table, as text.
+    async fn table_dump(&self) -> String {
+        let ddb = aws_sdk_dynamodb::Client::new(&self.config);
+        let mut all = String::new();
+        let mut start = None;
+        loop {
+            let out = ddb
+                .scan()
+                .table_name(&self.table)
+                .set_exclusive_start_key(start)
+                .send()
+                .await
+                .unwrap();
+            for item in out.items() {
+                all.push_str(&format!("{item:?}\n"));
+            }
+            start = out.last_evaluated_key().cloned();
+            if start.is_none() {
+                return all;
+            }
+        }
+    }
+}
+
+fn params(id: &str) -> Value {
+    json!({ "integrationId": id })
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_integration_from_creation_to_monitoring() {
+    let logs = capture_logs();
+    let moto = e2e::start_moto();
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        dataset: jira_sim::DatasetConfig {
+            issues: 400,
+            projects: 3,
+            ..jira_sim::DatasetConfig::default()
+        },
+        ..jira_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let info = jira_sim::describe(&sim);
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = info["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "alice@example.com")
+        .unwrap()["token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let connection =
+        json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": token});
+
+    // Bad input is a 400 naming the field, and stores nothing.
+    let (status, body) = w
+        .api(
+            "acme",
+            "POST /integrations",
+            "/integrations",
+            Value::Null,
+            Some(json!({"name": "Jira", "connection": connection, "scope": {"kind": "projects"}})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().starts_with("scope.keys"),
+        "{body}"
+    );
+
+    // Create: validated, the token in Secrets Manager, the schedule created.
+    let (status, created) = w
+        .api("acme", "POST /integrations", "/integrations", Value::Null, Some(json!({
+            "name": "Acme Jira", "tags": ["team-a"], "connection": connection,
+            "scope": {"kind": "projects", "keys": ["PLAT", "SRE"]}, "custom_fields": ["Severity"]
+        })))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    assert!(created.get("token").is_none() && created.get("secret_name").is_none());
+    let secret = aws_sdk_secretsmanager::Client::new(&w.config)
+        .get_secret_value()
+        .secret_id(format!("sei-jira/acme/{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(secret.secret_string(), Some(token.as_str()));
+    let schedule = aws_sdk_scheduler::Client::new(&w.config)
+        .get_schedule()
+        .group_name(GROUP)
+        .name(format!("sync-{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(schedule.schedule_expression(), Some("rate(1 hour)"));
+    let target = schedule.target().unwrap();
+    assert_eq!((target.arn(), target.role_arn()), (SYNC_ARN, ROLE_ARN));
+    let scheduled: Value = serde_json::from_str(target.input().unwrap()).unwrap();
+
+    // Another account: not found, whatever it tries; the integration survives.
+    let (status, _) = w
+        .api(
+            "globex",
+            "GET /integrations/{integrationId}",
+            &format!("/integrations/{id}"),
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = w
+        .api(
+            "globex",
+            "DELETE /integrations/{integrationId}",
+            &format!("/integrations/{id}"),
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = w
+        .api(
+            "globex",
+            "PATCH /integrations/{integrationId}",
+            &format!("/integrations/{id}"),
+            params(&id),
+            Some(json!({"name": "mine now"})),
+        )
+        .await;
+    assert_eq!(status, 404);
+    let (_, listed) = w
+        .api(
+            "globex",
+            "GET /integrations",
+            "/integrations",
+            Value::Null,
+            None,
+        )
+        .await;
+    assert_eq!(listed["integrations"], json!([]));
+    let (status, own) = w
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}",
+            &format!("/integrations/{id}"),
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!((status, own["name"].as_str()), (200, Some("Acme Jira")));
+
+    // Just created, never run: Pending (docs/monitoring.md).
+    let monitoring_path = format!("/integrations/{id}/monitoring?range=7d");
+    let route = "GET /integrations/{integrationId}/monitoring";
+    let (status, m) = w
+        .api("acme", route, &monitoring_path, params(&id), None)
+        .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["health"]["status"], "Pending", "{m}");
+    // An integration ten days old with no run in the range: No Data.
+    let mut idle = store(&w.config, &w.table)
+        .get_integration("acme", &id)
+        .await
+        .unwrap()
+        .unwrap();
+    idle.id = "idle-integration".into();
+    idle.created_ms -= 10 * 86_400_000;
+    store(&w.config, &w.table)
+        .put_integration(&idle)
+        .await
+        .unwrap();
+    let (status, m) = w
+        .api(
+            "acme",
+            route,
+            "/integrations/idle-integration/monitoring?range=7d",
+            params("idle-integration"),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, m["health"]["status"].as_str()),
+        (200, Some("No Data")),
+        "{m}"
+    );
+
+    // The schedule fires with too little time left: the sync checkpoints and continues itself.
+    let first = w.sync(scheduled, Some(Instant::now()), "run-1").await;
+    assert_eq!(first["outcome"], "partial", "{first}");
+    let continuation = w.delivered(1).await.remove(0);
+    assert_eq!(continuation["detail-type"], "jira.sync.continuation");
+    let second = w.sync(continuation, None, "run-2").await;
+    assert_eq!(second["outcome"], "succeeded", "{second}");
+    let completed = w.delivered(1).await.remove(0);
+    assert_eq!(completed["detail-type"], "jira.sync.completed");
+    assert_eq!(completed["detail"]["integration_id"], id.as_str());
+
+    // Exactly the simulator's issues of the two projects, once each.
+    let truth: Vec<Value> = reqwest::get(format!("{base}/_sim/truth?as=alice@example.com"))
+        .await
+        .unwrap()
+        .json::<Value>()
+        .await
+        .unwrap()["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|t| ["PLAT", "SRE"].contains(&t["project"].as_str().unwrap()))
+        .cloned()
+        .collect();
+    let stored = store(&w.config, &w.table)
+        .list_issues(&id, None, usize::MAX)
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), truth.len());
+
+    let (status, m) = w
+        .api("acme", route, &monitoring_path, params(&id), None)
+        .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["health"]["status"], "Healthy", "{m}");
+    assert_eq!(m["tickets"]["ingested_in_range"], truth.len(), "{m}");
+    assert_eq!(m["tickets"]["total"], truth.len(), "{m}");
+    assert_eq!(m["projects"]["total"], 2, "{m}");
+    let today = m["availability"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(today["status"], "Healthy", "{m}");
+    let (status, other) = w
+        .api("globex", route, &monitoring_path, params(&id), None)
+        .await;
+    assert_eq!(status, 404, "{other}");
+    let (status, bad) = w
+        .api(
+            "acme",
+            route,
+            &format!("/integrations/{id}/monitoring?range=90d"),
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 400, "{bad}");
+    assert!(bad["message"].as_str().unwrap().contains("range"), "{bad}");
+
+    // The site fails every request: the run fails and monitoring says Unhealthy.
+    reqwest::Client::new()
+        .put(format!("{base}/_sim/control"))
+        .json(&json!({"fault_rate": 1.0, "drop_share": 0.0}))
+        .send()
+        .await
+        .unwrap();
+    let manual = json!({"source": "sei-jira", "detail-type": "jira.sync.continuation",
+        "detail": {"account_id": "acme", "integration_id": id, "trigger": "manual"}});
+    let failed = w.sync(manual, None, "run-3").await;
+    assert!(failed.get("error").is_some(), "{failed}");
+    let (_, m) = w
+        .api("acme", route, &monitoring_path, params(&id), None)
+        .await;
+    assert_eq!(m["health"]["status"], "Unhealthy", "{m}");
+
+    // Hand flags, then deletion: schedule, secret and data go.
+    let issue = stored[0].id.clone();
+    let (status, _) = w
+        .api(
+            "acme",
+            "POST /integrations/{integrationId}/issues/{issueId}/hide",
+            &format!("/integrations/{id}/issues/{issue}/hide"),
+            json!({"integrationId": id, "issueId": issue}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = w
+        .api(
+            "acme",
+            "POST /integrations/{integrationId}/issues/{issueId}/hide",
+            &format!("/integrations/{id}/issues/999999999/hide"),
+            json!({"integrationId": id, "issueId": "999999999"}),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // No token anywhere: responses, events, stored items, logs.
+    let dump = w.table_dump().await;
+    let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    for (what, text) in [
+        ("responses and events", w.seen.join("\n")),
+        ("DynamoDB items", dump.clone()),
+        ("logs", log_text),
+    ] {
+        assert!(!text.contains(&token), "the token appears in {what}");
+    }
+    assert!(dump.contains(&id), "the scan saw the integration's items");
+
+    let (status, _) = w
+        .api(
+            "acme",
+            "DELETE /integrations/{integrationId}",
+            &format!("/integrations/{id}"),
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    assert!(
+        aws_sdk_secretsmanager::Client::new(&w.config)
+            .get_secret_value()
+            .secret_id(format!("sei-jira/acme/{id}"))
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        aws_sdk_scheduler::Client::new(&w.config)
+            .get_schedule()
+            .group_name(GROUP)
+            .name(format!("sync-{id}"))
+            .send()
+            .await
+            .is_err()
+    );
+    assert!(
+        !w.table_dump().await.contains(&id),
+        "no item of the integration is left"
+    );
+    let (status, _) = w
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}",
+            &format!("/integrations/{id}"),
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 404);
+}
