@@ -425,10 +425,6 @@ fn checked_rate(rate: &str) -> ApiResult<String> {
     }
 }
 
-pub fn secret_name(prefix: &str, account: &str, integration: &str) -> String {
-    format!("{prefix}{account}/{integration}")
-}
-
 async fn owned(s: &Services<'_>, account: &str, id: &str) -> ApiResult<IntegrationRecord> {
     s.store
         .get_integration(account, id)
@@ -463,7 +459,7 @@ pub async fn create(
     if !report.passed() {
         return Err(ApiError::ValidationFailed(Box::new(report)));
     }
-    let secret = secret_name(&s.settings.secret_prefix, account, id);
+    let secret = crate::ports::secret_name(&s.settings.secret_prefix, account, id)?;
     s.secrets.put_secret(&secret, &req.token).await?;
     let record = IntegrationRecord {
         account: account.to_string(),

@@ -14,36 +14,10 @@ use crate::jira::Secret;
 use crate::ports::{PortError, PortResult, SecretStore};
 
 const SERVICE: &str = "Secrets Manager";
-/// Secrets Manager's limit on a secret's name.
-const MAX_NAME_LEN: usize = 512;
 const RESOURCE_EXISTS: &str = "ResourceExistsException";
 const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";
 
-/// The secret holding an integration's token: `{prefix}{account}/{integration}`, e.g.
-/// `sei-jira/acme/jira-1`. The IAM policies grant `secret:{prefix}*` only, and a `/` (or any
-/// character beyond `[A-Za-z0-9_-]`) in an id could reach another account's secrets, so ids are
-/// checked here, before any name is built.
-pub fn secret_name(prefix: &str, account: &str, integration: &str) -> PortResult<String> {
-    check_id("account", account)?;
-    check_id("integration", integration)?;
-    let name = format!("{prefix}{account}/{integration}");
-    if name.len() > MAX_NAME_LEN {
-        return Err(invalid(format!(
-            "secret name {name:?} is longer than {MAX_NAME_LEN} characters"
-        )));
-    }
-    Ok(name)
-}
-
-fn check_id(what: &str, id: &str) -> PortResult<()> {
-    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
-    if id.is_empty() || !id.chars().all(allowed) {
-        return Err(invalid(format!(
-            "{what} id {id:?} must be non-empty and contain only letters, digits, '_' and '-'"
-        )));
-    }
-    Ok(())
-}
+pub use crate::ports::secret_name;
 
 fn invalid(message: String) -> PortError {
     PortError {
