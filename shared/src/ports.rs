@@ -120,7 +120,7 @@ pub fn scheduled_input(account: &str, integration: &str) -> String {
 }
 
 /// Secrets Manager's limit on a secret's name.
-const MAX_SECRET_NAME_LEN: usize = 512;
+pub const MAX_SECRET_NAME_LEN: usize = 512;
 
 /// The secret holding an integration's token: `{prefix}{account}/{integration}`, e.g.
 /// `sei-jira/acme/jira-1`. The IAM policies grant `secret:{prefix}*` only, and a `/` (or any

@@ -142,7 +142,7 @@ mod tests {
 
     #[test]
     fn overlong_names_are_refused() {
-        let long = "a".repeat(MAX_NAME_LEN);
+        let long = "a".repeat(crate::ports::MAX_SECRET_NAME_LEN);
         assert!(secret_name("sei-jira/", "acme", &long).is_err());
     }
 
