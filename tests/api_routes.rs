@@ -1,38 +1,13 @@
 //! Keeps the HTTP API's three descriptions in step: the routes the handlers serve (their
 //! `ROUTES`), the OpenAPI document (`docs/openapi.yaml`) and the API Gateway events of
-//! `template.yaml`. A route added to one and not the others fails here.
+//! `template.yaml`. A route added to one and not the others fails here. (What each route answers
+//! is checked against the document in `functions_e2e`.)
 
 use std::collections::BTreeSet;
 
 fn repo_file(path: &str) -> String {
     let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     std::fs::read_to_string(root.join(path)).unwrap_or_else(|e| panic!("{path}: {e}"))
-}
-
-/// `METHOD /path` for each operation under `paths:` (two-space path keys, four-space methods).
-fn openapi_routes(doc: &str) -> BTreeSet<String> {
-    let mut routes = BTreeSet::new();
-    let mut path: Option<String> = None;
-    let mut in_paths = false;
-    for line in doc.lines().filter(|l| !l.trim().is_empty()) {
-        if !line.starts_with(' ') {
-            in_paths = line.trim_end() == "paths:";
-            path = None;
-            continue;
-        }
-        if !in_paths {
-            continue;
-        }
-        if let Some(p) = line.strip_prefix("  /") {
-            path = Some(format!("/{}", p.trim_end().trim_end_matches(':')));
-        } else if let (Some(p), Some(m)) = (&path, line.strip_prefix("    ")) {
-            let m = m.trim_end().trim_end_matches(':');
-            if ["get", "post", "put", "patch", "delete"].contains(&m) {
-                routes.insert(format!("{} {p}", m.to_uppercase()));
-            }
-        }
-    }
-    routes
 }
 
 /// `METHOD /path` for each HttpApi event of the template (`Method:` then `Path:`).
@@ -59,7 +34,7 @@ fn handled() -> BTreeSet<String> {
 
 #[test]
 fn the_openapi_document_describes_exactly_the_routes_the_handlers_serve() {
-    let documented = openapi_routes(&repo_file("docs/openapi.yaml"));
+    let documented = e2e::openapi::OpenApi::load().routes();
     assert_eq!(documented, handled());
 }
 

@@ -7,8 +7,12 @@
 //! sync stops early and continues, THEN monitoring shows the ingested issues, the onboarded
 //! projects and a Healthy day; a sync against a failing site shows Unhealthy; an integration that
 //! never ran shows No Data; another account sees none of it; no token appears anywhere.
+//!
+//! Every request the tests send and every answer they get is checked against its operation in
+//! `docs/openapi.yaml` (`e2e::openapi`), and one test calls every route the handlers serve.
 
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
@@ -42,18 +46,25 @@ impl std::io::Write for Logs {
     }
 }
 
+/// The process's log subscriber, installed by the first test that asks; the tests of this file
+/// share it, so each token scan also covers what the other tests logged.
 fn capture_logs() -> Logs {
-    let logs = Logs::default();
-    let writer = logs.clone();
-    tracing_subscriber::fmt()
-        .json()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_writer(move || writer.clone())
-        .init();
-    logs
+    static LOGS: OnceLock<Logs> = OnceLock::new();
+    LOGS.get_or_init(|| {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        tracing_subscriber::fmt()
+            .json()
+            .with_max_level(tracing::Level::DEBUG)
+            .with_writer(move || writer.clone())
+            .init();
+        logs
+    })
+    .clone()
 }
 
-/// An API Gateway HTTP API (payload format 2.0) event, as the JWT authorizer passes it on.
+/// An API Gateway HTTP API (payload format 2.0) event, as the JWT authorizer passes it on. An
+/// empty `account` leaves the account claim out of the token.
 fn http_event(
     account: &str,
     route: &str,
@@ -68,6 +79,11 @@ fn http_event(
         .filter_map(|kv| kv.split_once('='))
         .map(|(k, v)| (k.to_string(), json!(v)))
         .collect();
+    let mut claims =
+        json!({"sub": format!("user-of-{account}"), "iss": "https://issuer.example.com"});
+    if !account.is_empty() {
+        claims[CLAIM] = json!(account);
+    }
     let mut event = json!({
         "version": "2.0",
         "routeKey": route,
@@ -77,10 +93,7 @@ fn http_event(
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "e2eapi",
-            "authorizer": {"jwt": {
-                "claims": {CLAIM: account, "sub": format!("user-of-{account}"), "iss": "https://issuer.example.com"},
-                "scopes": null
-            }},
+            "authorizer": {"jwt": {"claims": claims, "scopes": null}},
             "domainName": "api.example.com",
             "domainPrefix": "api",
             "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1", "sourceIp": "203.0.113.7", "userAgent": "e2e"},
@@ -111,6 +124,10 @@ struct World {
     monitoring: monitoring_query::App,
     /// Every response body and event seen, for the token scan.
     seen: Vec<String>,
+    /// What requests and answers are checked against.
+    contract: e2e::openapi::OpenApi,
+    /// The routes that have answered with a 2xx.
+    succeeded: BTreeSet<String>,
 }
 
 fn store(config: &SdkConfig, table: &str) -> Box<dyn Store> {
@@ -230,6 +247,8 @@ impl World {
             table,
             queue_url,
             seen: Vec::new(),
+            contract: e2e::openapi::OpenApi::load(),
+            succeeded: BTreeSet::new(),
         }
     }
 
@@ -241,25 +260,44 @@ impl World {
         params: Value,
         body: Option<Value>,
     ) -> (u16, Value) {
-        let event = http_event(account, route, path, params, body);
+        let event = http_event(account, route, path, params, body.clone());
         let req = lambda_http::request::from_str(&event).expect("a valid HTTP API v2 event");
         let response = if route.ends_with("/monitoring") {
             monitoring_query::handle(&self.monitoring, req).await
         } else {
             validate_credentials::handle(&self.api, req).await
         };
-        self.read(response)
+        let (status, text) = self.read(response, route);
+        if (200..300).contains(&status) {
+            // What the handler accepted, the document must describe.
+            if let Err(e) = self.contract.check_request(route, body.as_ref()) {
+                panic!("docs/openapi.yaml disagrees with an accepted request: {e}");
+            }
+            self.succeeded.insert(route.to_string());
+        }
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
     }
 
-    fn read(&mut self, response: Response<Body>) -> (u16, Value) {
+    /// The answer's status and body, after checking them against the route's operation.
+    fn read(&mut self, response: Response<Body>, route: &str) -> (u16, String) {
         let status = response.status().as_u16();
+        let content_type = response
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok());
         let text = match response.body() {
             Body::Text(t) => t.clone(),
             Body::Binary(b) => String::from_utf8_lossy(b).into_owned(),
             _ => String::new(),
         };
+        if let Err(e) = self
+            .contract
+            .check_response(route, status, content_type, &text)
+        {
+            panic!("the answer is not as docs/openapi.yaml says: {e}");
+        }
         self.seen.push(text.clone());
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (status, text)
     }
 
     /// The events the bus delivered since the last call.
@@ -324,6 +362,23 @@ impl World {
     }
 }
 
+/// A simulated Jira site with `issues` issues in `projects` projects, and its description
+/// (base URL, users and their tokens).
+async fn site(issues: usize, projects: usize) -> (jira_sim::SimHandle, Value) {
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        dataset: jira_sim::DatasetConfig {
+            issues,
+            projects,
+            ..jira_sim::DatasetConfig::default()
+        },
+        ..jira_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let info = jira_sim::describe(&sim);
+    (sim, info)
+}
+
 fn params(id: &str) -> Value {
     json!({ "integrationId": id })
 }
@@ -332,27 +387,9 @@ fn params(id: &str) -> Value {
 async fn an_integration_from_creation_to_monitoring() {
     let logs = capture_logs();
     let moto = e2e::start_moto();
-    let sim = jira_sim::start(jira_sim::SimConfig {
-        dataset: jira_sim::DatasetConfig {
-            issues: 400,
-            projects: 3,
-            ..jira_sim::DatasetConfig::default()
-        },
-        ..jira_sim::SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let info = jira_sim::describe(&sim);
+    let (_sim, info) = site(400, 3).await;
     let base = info["base_url"].as_str().unwrap().to_string();
-    let token = info["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "alice@example.com")
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = token_of(&info, "alice@example.com");
     let mut w = World::new(moto.endpoint(), &base).await;
     let connection =
         json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": token});
@@ -646,4 +683,385 @@ async fn an_integration_from_creation_to_monitoring() {
         )
         .await;
     assert_eq!(status, 404);
+}
+
+/// The token stored for account acme's integration `id`.
+async fn secret_of(config: &SdkConfig, id: &str) -> String {
+    aws_sdk_secretsmanager::Client::new(config)
+        .get_secret_value()
+        .secret_id(format!("sei-jira/acme/{id}"))
+        .send()
+        .await
+        .unwrap()
+        .secret_string()
+        .unwrap()
+        .to_string()
+}
+
+fn token_of(sim: &Value, email: &str) -> String {
+    sim["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == email)
+        .unwrap_or_else(|| panic!("the simulator has no user {email}"))["token"]
+        .as_str()
+        .unwrap()
+        .to_string()
+}
+
+/// GIVEN a site in the simulator, WHEN an account calls every route of the API (each answer
+/// checked against docs/openapi.yaml as it comes), THEN each route has succeeded at least once,
+/// and what the calls change is what the document promises.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_as_the_openapi_document_says() {
+    let logs = capture_logs();
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(60, 2).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let (alice, bob, carol) = (
+        token_of(&info, "alice@example.com"),
+        token_of(&info, "bob@example.com"),
+        token_of(&info, "carol@example.com"),
+    );
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let connection =
+        json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": alice});
+    let none = Value::Null;
+
+    // No account claim in the token: 401, whatever the route.
+    let (status, body) = w
+        .api("", "GET /integrations", "/integrations", none.clone(), None)
+        .await;
+    assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+
+    // Validation routes: credentials, JQL, the project picker.
+    let (status, checks) = w
+        .api(
+            "acme",
+            "POST /credentials/validate",
+            "/credentials/validate",
+            none.clone(),
+            Some(json!({"connection": connection})),
+        )
+        .await;
+    assert_eq!(
+        (status, checks["ok"].as_bool()),
+        (200, Some(true)),
+        "{checks}"
+    );
+    let weak =
+        json!({"deployment": "cloud", "url": base, "email": "carol@example.com", "token": carol});
+    let (status, checks) = w
+        .api(
+            "acme",
+            "POST /credentials/validate",
+            "/credentials/validate",
+            none.clone(),
+            Some(json!({"connection": weak})),
+        )
+        .await;
+    assert_eq!(
+        (status, checks["ok"].as_bool()),
+        (200, Some(false)),
+        "{checks}"
+    );
+    let failed: Vec<&str> = checks["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .map(|c| c["id"].as_str().unwrap())
+        .collect();
+    assert_eq!(failed, ["view_aggregated_data"], "{checks}");
+    let (status, body) = w
+        .api(
+            "acme",
+            "POST /credentials/validate",
+            "/credentials/validate",
+            none.clone(),
+            Some(json!({"connection": {"deployment": "cloud", "url": base, "email": "a@b.c"}})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("connection.token"),
+        "{body}"
+    );
+    let (status, body) = w
+        .api(
+            "acme",
+            "POST /credentials/validate",
+            "/credentials/validate",
+            none.clone(),
+            Some(weak),
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    let message = body["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("deployment: unknown field `deployment`"),
+        "{body}"
+    );
+
+    let (status, jql) = w
+        .api(
+            "acme",
+            "POST /jql/validate",
+            "/jql/validate",
+            none.clone(),
+            Some(json!({"connection": connection, "jql": "project = PLAT ORDER BY key"})),
+        )
+        .await;
+    assert_eq!((status, jql["ok"].as_bool()), (200, Some(true)), "{jql}");
+    let (status, jql) = w
+        .api(
+            "acme",
+            "POST /jql/validate",
+            "/jql/validate",
+            none.clone(),
+            Some(json!({"connection": connection, "jql": "project = = PLAT"})),
+        )
+        .await;
+    assert_eq!((status, jql["ok"].as_bool()), (200, Some(false)), "{jql}");
+    assert!(!jql["errors"].as_array().unwrap().is_empty(), "{jql}");
+
+    let (status, found) = w
+        .api(
+            "acme",
+            "POST /projects/search",
+            "/projects/search",
+            none.clone(),
+            Some(json!({"connection": connection})),
+        )
+        .await;
+    assert_eq!(status, 200, "{found}");
+    let keys: Vec<&str> = found["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["key"].as_str().unwrap())
+        .collect();
+    assert_eq!(keys.len(), 2, "{found}");
+
+    // Create over all accessible projects, then list and read it.
+    let (status, created) = w
+        .api(
+            "acme",
+            "POST /integrations",
+            "/integrations",
+            none.clone(),
+            Some(json!({
+                "name": "Everything", "description": "all projects", "connection": connection,
+                "scope": {"kind": "all_accessible"}, "excluded_fields": ["description"]
+            })),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let (status, list) = w
+        .api(
+            "acme",
+            "GET /integrations",
+            "/integrations",
+            none.clone(),
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["integrations"].as_array().unwrap().len(), 1, "{list}");
+    let one = format!("/integrations/{id}");
+    let (status, read) = w
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}",
+            &one,
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!((status, &read), (200, &created));
+
+    // Advanced configuration: a JQL filter, excluded fields, custom fields, the schedule rate.
+    let (status, patched) = w
+        .api(
+            "acme",
+            "PATCH /integrations/{integrationId}",
+            &one,
+            params(&id),
+            Some(json!({
+                "scope": {"kind": "jql", "jql": format!("project = {}", keys[0])},
+                "excluded_fields": ["summary", "comments"],
+                "custom_fields": ["Severity"],
+                "schedule_rate": "rate(2 hours)"
+            })),
+        )
+        .await;
+    assert_eq!(status, 200, "{patched}");
+    assert_eq!(patched["scope"]["kind"], "jql", "{patched}");
+    assert_eq!(
+        patched["excluded_fields"],
+        json!(["comments", "summary"]),
+        "{patched}"
+    );
+    let schedule = aws_sdk_scheduler::Client::new(&w.config)
+        .get_schedule()
+        .group_name(GROUP)
+        .name(format!("sync-{id}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(schedule.schedule_expression(), Some("rate(2 hours)"));
+    let (status, body) = w
+        .api(
+            "acme",
+            "PATCH /integrations/{integrationId}",
+            &one,
+            params(&id),
+            Some(json!({"scope": {"kind": "jql", "jql": "project = = X"}})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    assert!(
+        body["message"].as_str().unwrap().starts_with("scope.jql: "),
+        "{body}"
+    );
+    let (_, unchanged) = w
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}",
+            &one,
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!(unchanged, patched, "a refused change changes nothing");
+
+    // New credentials: refused ones keep the old secret; accepted ones replace it.
+    let credentials = format!("/integrations/{id}/credentials");
+    let route = "PUT /integrations/{integrationId}/credentials";
+    let (status, body) = w
+        .api(
+            "acme",
+            route,
+            &credentials,
+            params(&id),
+            Some(json!({"email": "carol@example.com", "token": carol})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("validation_failed")),
+        "{body}"
+    );
+    assert_eq!(secret_of(&w.config, &id).await, alice);
+    let (status, body) = w
+        .api(
+            "acme",
+            route,
+            &credentials,
+            params(&id),
+            Some(json!({"email": "bob@example.com", "token": bob})),
+        )
+        .await;
+    assert_eq!((status, body["ok"].as_bool()), (200, Some(true)), "{body}");
+    assert_eq!(secret_of(&w.config, &id).await, bob);
+
+    // Sync now: a continuation event on the bus, which the sync function runs.
+    let (status, body) = w
+        .api(
+            "acme",
+            "POST /integrations/{integrationId}/sync",
+            &format!("/integrations/{id}/sync"),
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!((status, body), (202, json!({"run_requested": true})));
+    let requested = w.delivered(1).await.remove(0);
+    assert_eq!(requested["detail-type"], "jira.sync.continuation");
+    let run = w.sync(requested, None, "run-now").await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    w.delivered(1).await; // jira.sync.completed
+    let issues = store(&w.config, &w.table)
+        .list_issues(&id, None, usize::MAX)
+        .await
+        .unwrap();
+    assert!(!issues.is_empty());
+
+    // Hand flags on one issue: hidden, shown again, then removed (a tombstone without content).
+    let issue = issues[0].id.clone();
+    let ids = json!({"integrationId": id, "issueId": issue});
+    let mut states = Vec::new();
+    for action in ["hide", "unhide", "remove"] {
+        let route = format!("POST /integrations/{{integrationId}}/issues/{{issueId}}/{action}");
+        let path = format!("/integrations/{id}/issues/{issue}/{action}");
+        let (status, body) = w.api("acme", &route, &path, ids.clone(), None).await;
+        assert_eq!(status, 204, "{action}: {body}");
+        let stored = store(&w.config, &w.table)
+            .list_issues(&id, None, usize::MAX)
+            .await
+            .unwrap()
+            .into_iter()
+            .find(|i| i.id == issue)
+            .expect("the issue stays stored");
+        states.push((stored.hidden, stored.removed, stored.fields.is_empty()));
+    }
+    assert_eq!(
+        states,
+        [
+            (true, false, false),
+            (false, false, false),
+            (false, true, true)
+        ]
+    );
+
+    let monitoring = format!("/integrations/{id}/monitoring?range=30d");
+    let (status, m) = w
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}/monitoring",
+            &monitoring,
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (status, m["health"]["status"].as_str()),
+        (200, Some("Healthy")),
+        "{m}"
+    );
+
+    let (status, _) = w
+        .api(
+            "acme",
+            "DELETE /integrations/{integrationId}",
+            &one,
+            params(&id),
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+
+    let documented = w.contract.routes();
+    assert_eq!(
+        w.succeeded, documented,
+        "every documented route answered with success"
+    );
+    let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let seen = w.seen.join("\n");
+    for token in [&alice, &bob, &carol] {
+        assert!(!seen.contains(token.as_str()) && !log_text.contains(token.as_str()));
+    }
 }

@@ -77,6 +77,23 @@ if [ "$build" = 1 ]; then
     started=$(date +%s)
     sam build --template-file template.yaml
     echo "sam build took $(( $(date +%s) - started )) s"
+
+    step "built artifacts: one arm64 bootstrap a function"
+    # The ELF header's e_machine (bytes 18-19, little-endian) is 183 for AArch64.
+    "$venv/bin/python" - <<'PY'
+import pathlib, re, sys
+functions = re.findall(r"^  (\w+Function):\n    Type: AWS::Serverless::Function", open("template.yaml").read(), re.M)
+if not functions:
+    sys.exit("no AWS::Serverless::Function found in template.yaml")
+for name in functions:
+    bootstrap = pathlib.Path(".aws-sam/build") / name / "bootstrap"
+    if not bootstrap.is_file():
+        sys.exit(f"{bootstrap} is missing")
+    head = bootstrap.read_bytes()[:20]
+    if head[:4] != b"\x7fELF" or int.from_bytes(head[18:20], "little") != 183:
+        sys.exit(f"{bootstrap} is not an AArch64 ELF executable")
+    print(f"{bootstrap}: AArch64 ELF, {bootstrap.stat().st_size / 2**20:.1f} MiB")
+PY
 fi
 
 step "SAM checks passed"
