@@ -16,6 +16,9 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
+use aws_sdk_dynamodb::types::AttributeValue;
+use base64::Engine;
+use lambda_http::tracing::subscriber::filter::LevelFilter;
 use lambda_http::{Body, Response};
 use serde_json::{Value, json};
 use shared::aws::events::EventBridgePublisher;
@@ -53,27 +56,37 @@ fn capture_logs() -> Logs {
     LOGS.get_or_init(|| {
         let logs = Logs::default();
         let writer = logs.clone();
-        tracing_subscriber::fmt()
-            .json()
-            .with_max_level(tracing::Level::DEBUG)
-            .with_writer(move || writer.clone())
-            .init();
+        // The functions' own subscriber, at its most verbose: no level may log a token.
+        shared::logging::init_with(LevelFilter::TRACE, true, move || writer.clone());
         logs
     })
     .clone()
 }
 
-/// An API Gateway HTTP API (payload format 2.0) event, as the JWT authorizer passes it on. An
-/// empty `account` leaves the account claim out of the token.
-fn http_event(
-    account: &str,
-    route: &str,
-    path: &str,
-    params: Value,
-    body: Option<Value>,
-) -> String {
-    let (method, _) = route.split_once(' ').unwrap();
-    let (raw_path, raw_query) = path.split_once('?').unwrap_or((path, ""));
+/// An API Gateway HTTP API (payload format 2.0) event, as the JWT authorizer passes it on, for
+/// `request`: a route key with an optional query (`GET /integrations/{integrationId}?a=b`), its
+/// path parameters filled from `ids` in order. An empty `account` leaves the account claim out of
+/// the token.
+fn http_event(account: &str, request: &str, ids: &[&str], body: Option<Value>) -> String {
+    let (route, raw_query) = request.split_once('?').unwrap_or((request, ""));
+    let (method, template) = route.split_once(' ').unwrap();
+    let mut ids = ids.iter();
+    let mut params = serde_json::Map::new();
+    let mut segments = Vec::new();
+    for segment in template.split('/') {
+        match segment.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
+            Some(name) => {
+                let value = *ids
+                    .next()
+                    .unwrap_or_else(|| panic!("no {{{name}}} for {route}"));
+                params.insert(name.into(), json!(value));
+                segments.push(value);
+            }
+            None => segments.push(segment),
+        }
+    }
+    assert!(ids.next().is_none(), "more ids than {route} has parameters");
+    let raw_path = segments.join("/");
     let query: serde_json::Map<String, Value> = raw_query
         .split('&')
         .filter_map(|kv| kv.split_once('='))
@@ -103,7 +116,7 @@ fn http_event(
             "time": "29/Nov/2026:06:00:00 +0000",
             "timeEpoch": 1_795_932_000_000i64
         },
-        "pathParameters": params,
+        "pathParameters": if params.is_empty() { Value::Null } else { Value::Object(params) },
         "isBase64Encoded": false
     });
     if !query.is_empty() {
@@ -252,15 +265,17 @@ impl World {
         }
     }
 
+    /// Calls the function that serves `request` (see `http_event`) as `account`, and checks the
+    /// request, if accepted, and the answer against docs/openapi.yaml.
     async fn api(
         &mut self,
         account: &str,
-        route: &str,
-        path: &str,
-        params: Value,
+        request: &str,
+        ids: &[&str],
         body: Option<Value>,
     ) -> (u16, Value) {
-        let event = http_event(account, route, path, params, body.clone());
+        let event = http_event(account, request, ids, body.clone());
+        let route = request.split('?').next().unwrap();
         let req = lambda_http::request::from_str(&event).expect("a valid HTTP API v2 event");
         let response = if route.ends_with("/monitoring") {
             monitoring_query::handle(&self.monitoring, req).await
@@ -338,28 +353,74 @@ impl World {
         out.unwrap_or_else(|e| json!({"error": e}))
     }
 
-    /// Every item of the table, as text.
+    /// Every item of the table, as text, with what the store packs into binary attributes
+    /// unpacked: each `body` as JSON (gunzipped when `enc` is `gzip`), and a split issue's
+    /// parts joined and gunzipped, so a scan of the dump sees what the items hold.
     async fn table_dump(&self) -> String {
         let ddb = aws_sdk_dynamodb::Client::new(&self.config);
         let mut all = String::new();
+        let mut parts: std::collections::BTreeMap<String, Vec<u8>> = Default::default();
         let mut start = None;
         loop {
             let out = ddb
                 .scan()
                 .table_name(&self.table)
                 .set_exclusive_start_key(start)
+                .consistent_read(true)
                 .send()
                 .await
                 .unwrap();
             for item in out.items() {
-                all.push_str(&format!("{item:?}\n"));
+                let mut keys: Vec<&String> = item.keys().collect();
+                keys.sort();
+                for key in keys {
+                    let text = match &item[key] {
+                        AttributeValue::B(blob) => unpacked(blob.as_ref()),
+                        other => format!("{other:?}"),
+                    };
+                    all.push_str(&format!("{key}={text} "));
+                }
+                all.push('\n');
+                if let (Some(AttributeValue::S(sk)), Some(AttributeValue::B(chunk))) =
+                    (item.get("sk"), item.get("chunk"))
+                {
+                    parts.insert(sk.clone(), chunk.as_ref().to_vec());
+                }
             }
             start = out.last_evaluated_key().cloned();
             if start.is_none() {
-                return all;
+                break;
             }
         }
+        // Part keys are `{id}#{generation}#{n:04}`: in key order, one version's chunks line up.
+        let mut versions: std::collections::BTreeMap<&str, Vec<u8>> = Default::default();
+        for (sk, chunk) in &parts {
+            let (version, _) = sk.rsplit_once('#').unwrap();
+            versions
+                .entry(version)
+                .or_default()
+                .extend_from_slice(chunk);
+        }
+        for (version, bytes) in versions {
+            all.push_str(&format!("part {version}: {}\n", unpacked(&bytes)));
+        }
+        all
     }
+}
+
+/// A binary attribute as text: gunzipped when it is gzip, as (lossy) UTF-8 otherwise.
+fn unpacked(bytes: &[u8]) -> String {
+    use std::io::Read;
+    if bytes.starts_with(&[0x1f, 0x8b]) {
+        let mut text = String::new();
+        if flate2::read::GzDecoder::new(bytes)
+            .read_to_string(&mut text)
+            .is_ok()
+        {
+            return text;
+        }
+    }
+    String::from_utf8_lossy(bytes).into_owned()
 }
 
 /// A simulated Jira site with `issues` issues in `projects` projects, and its description
@@ -379,10 +440,6 @@ async fn site(issues: usize, projects: usize) -> (jira_sim::SimHandle, Value) {
     (sim, info)
 }
 
-fn params(id: &str) -> Value {
-    json!({ "integrationId": id })
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_integration_from_creation_to_monitoring() {
     let logs = capture_logs();
@@ -399,8 +456,7 @@ async fn an_integration_from_creation_to_monitoring() {
         .api(
             "acme",
             "POST /integrations",
-            "/integrations",
-            Value::Null,
+            &[],
             Some(json!({"name": "Jira", "connection": connection, "scope": {"kind": "projects"}})),
         )
         .await;
@@ -416,7 +472,7 @@ async fn an_integration_from_creation_to_monitoring() {
 
     // Create: validated, the token in Secrets Manager, the schedule created.
     let (status, created) = w
-        .api("acme", "POST /integrations", "/integrations", Value::Null, Some(json!({
+        .api("acme", "POST /integrations", &[], Some(json!({
             "name": "Acme Jira", "tags": ["team-a"], "connection": connection,
             "scope": {"kind": "projects", "keys": ["PLAT", "SRE"]}, "custom_fields": ["Severity"]
         })))
@@ -424,13 +480,7 @@ async fn an_integration_from_creation_to_monitoring() {
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
     assert!(created.get("token").is_none() && created.get("secret_name").is_none());
-    let secret = aws_sdk_secretsmanager::Client::new(&w.config)
-        .get_secret_value()
-        .secret_id(format!("sei-jira/acme/{id}"))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(secret.secret_string(), Some(token.as_str()));
+    assert_eq!(secret_of(&w.config, &id).await, token);
     let schedule = aws_sdk_scheduler::Client::new(&w.config)
         .get_schedule()
         .group_name(GROUP)
@@ -445,21 +495,14 @@ async fn an_integration_from_creation_to_monitoring() {
 
     // Another account: not found, whatever it tries; the integration survives.
     let (status, _) = w
-        .api(
-            "globex",
-            "GET /integrations/{integrationId}",
-            &format!("/integrations/{id}"),
-            params(&id),
-            None,
-        )
+        .api("globex", "GET /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!(status, 404);
     let (status, _) = w
         .api(
             "globex",
             "DELETE /integrations/{integrationId}",
-            &format!("/integrations/{id}"),
-            params(&id),
+            &[&id],
             None,
         )
         .await;
@@ -468,38 +511,26 @@ async fn an_integration_from_creation_to_monitoring() {
         .api(
             "globex",
             "PATCH /integrations/{integrationId}",
-            &format!("/integrations/{id}"),
-            params(&id),
+            &[&id],
             Some(json!({"name": "mine now"})),
         )
         .await;
     assert_eq!(status, 404);
-    let (_, listed) = w
-        .api(
-            "globex",
-            "GET /integrations",
-            "/integrations",
-            Value::Null,
-            None,
-        )
-        .await;
+    let (_, listed) = w.api("globex", "GET /integrations", &[], None).await;
     assert_eq!(listed["integrations"], json!([]));
     let (status, own) = w
-        .api(
-            "acme",
-            "GET /integrations/{integrationId}",
-            &format!("/integrations/{id}"),
-            params(&id),
-            None,
-        )
+        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!((status, own["name"].as_str()), (200, Some("Acme Jira")));
 
     // Just created, never run: Pending (docs/monitoring.md).
-    let monitoring_path = format!("/integrations/{id}/monitoring?range=7d");
-    let route = "GET /integrations/{integrationId}/monitoring";
     let (status, m) = w
-        .api("acme", route, &monitoring_path, params(&id), None)
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}/monitoring?range=7d",
+            &[&id],
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{m}");
     assert_eq!(m["health"]["status"], "Pending", "{m}");
@@ -510,6 +541,7 @@ async fn an_integration_from_creation_to_monitoring() {
         .unwrap()
         .unwrap();
     idle.id = "idle-integration".into();
+    idle.secret_name = "sei-jira/acme/idle-integration".into();
     idle.created_ms -= 10 * 86_400_000;
     store(&w.config, &w.table)
         .put_integration(&idle)
@@ -518,9 +550,8 @@ async fn an_integration_from_creation_to_monitoring() {
     let (status, m) = w
         .api(
             "acme",
-            route,
-            "/integrations/idle-integration/monitoring?range=7d",
-            params("idle-integration"),
+            "GET /integrations/{integrationId}/monitoring?range=7d",
+            &["idle-integration"],
             None,
         )
         .await;
@@ -559,9 +590,27 @@ async fn an_integration_from_creation_to_monitoring() {
         .await
         .unwrap();
     assert_eq!(stored.len(), truth.len());
+    // The early stop kept what it had fetched, and the continuation went on from there: every
+    // issue was new exactly once across the two runs.
+    let new_in = |run: &Value| run["counts"]["issues_new"].as_u64().unwrap();
+    assert!(
+        new_in(&first) > 0,
+        "the first run stored a batch before stopping: {first}"
+    );
+    assert!(new_in(&first) < truth.len() as u64, "{first}");
+    assert_eq!(
+        new_in(&first) + new_in(&second),
+        truth.len() as u64,
+        "{first} {second}"
+    );
 
     let (status, m) = w
-        .api("acme", route, &monitoring_path, params(&id), None)
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}/monitoring?range=7d",
+            &[&id],
+            None,
+        )
         .await;
     assert_eq!(status, 200, "{m}");
     assert_eq!(m["health"]["status"], "Healthy", "{m}");
@@ -576,15 +625,19 @@ async fn an_integration_from_creation_to_monitoring() {
         .clone();
     assert_eq!(today["status"], "Healthy", "{m}");
     let (status, other) = w
-        .api("globex", route, &monitoring_path, params(&id), None)
+        .api(
+            "globex",
+            "GET /integrations/{integrationId}/monitoring?range=7d",
+            &[&id],
+            None,
+        )
         .await;
     assert_eq!(status, 404, "{other}");
     let (status, bad) = w
         .api(
             "acme",
-            route,
-            &format!("/integrations/{id}/monitoring?range=90d"),
-            params(&id),
+            "GET /integrations/{integrationId}/monitoring?range=90d",
+            &[&id],
             None,
         )
         .await;
@@ -603,18 +656,68 @@ async fn an_integration_from_creation_to_monitoring() {
     let failed = w.sync(manual, None, "run-3").await;
     assert!(failed.get("error").is_some(), "{failed}");
     let (_, m) = w
-        .api("acme", route, &monitoring_path, params(&id), None)
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}/monitoring?range=7d",
+            &[&id],
+            None,
+        )
         .await;
     assert_eq!(m["health"]["status"], "Unhealthy", "{m}");
+    assert_eq!(failed["outcome"], "failed", "{failed}");
+
+    // Another account cannot touch this integration's issues, token or syncs either.
+    let issue = stored[0].id.clone();
+    for (request, ids, body) in [
+        (
+            "POST /integrations/{integrationId}/issues/{issueId}/remove",
+            vec![id.as_str(), issue.as_str()],
+            None,
+        ),
+        (
+            "POST /integrations/{integrationId}/issues/{issueId}/hide",
+            vec![id.as_str(), issue.as_str()],
+            None,
+        ),
+        (
+            "POST /integrations/{integrationId}/sync",
+            vec![id.as_str()],
+            None,
+        ),
+        (
+            "PUT /integrations/{integrationId}/credentials",
+            vec![id.as_str()],
+            Some(json!({"email": "bob@example.com", "token": token_of(&info, "bob@example.com")})),
+        ),
+    ] {
+        let (status, body) = w.api("globex", request, &ids, body).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (404, Some("not_found")),
+            "{request}: {body}"
+        );
+    }
+    assert_eq!(
+        secret_of(&w.config, &id).await,
+        token,
+        "the token is still acme's"
+    );
+    let untouched = store(&w.config, &w.table)
+        .get_issue(&id, &issue)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        untouched, stored[0],
+        "the issue is neither hidden nor removed"
+    );
 
     // Hand flags, then deletion: schedule, secret and data go.
-    let issue = stored[0].id.clone();
     let (status, _) = w
         .api(
             "acme",
             "POST /integrations/{integrationId}/issues/{issueId}/hide",
-            &format!("/integrations/{id}/issues/{issue}/hide"),
-            json!({"integrationId": id, "issueId": issue}),
+            &[&id, &issue],
             None,
         )
         .await;
@@ -623,33 +726,42 @@ async fn an_integration_from_creation_to_monitoring() {
         .api(
             "acme",
             "POST /integrations/{integrationId}/issues/{issueId}/hide",
-            &format!("/integrations/{id}/issues/999999999/hide"),
-            json!({"integrationId": id, "issueId": "999999999"}),
+            &[&id, "999999999"],
             None,
         )
         .await;
     assert_eq!(status, 404);
 
-    // No token anywhere: responses, events, stored items, logs.
+    // No token anywhere, nor the Basic credentials made of it: responses, events, stored items
+    // (their packed bodies unpacked), logs at trace.
     let dump = w.table_dump().await;
     let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("alice@example.com:{token}"));
     for (what, text) in [
         ("responses and events", w.seen.join("\n")),
         ("DynamoDB items", dump.clone()),
-        ("logs", log_text),
+        ("logs", log_text.clone()),
     ] {
         assert!(!text.contains(&token), "the token appears in {what}");
+        assert!(
+            !text.contains(&basic),
+            "the Basic credentials appear in {what}"
+        );
     }
+    // The scan reads what it claims to: the issues' unpacked JSON, and trace-level logs.
     assert!(dump.contains(&id), "the scan saw the integration's items");
+    assert!(
+        dump.contains(&format!("\"key\":\"{}\"", stored[0].key)),
+        "the scan saw inside the issues' bodies"
+    );
+    assert!(
+        log_text.contains("\"level\":\"TRACE\""),
+        "the logs were captured at trace"
+    );
 
     let (status, _) = w
-        .api(
-            "acme",
-            "DELETE /integrations/{integrationId}",
-            &format!("/integrations/{id}"),
-            params(&id),
-            None,
-        )
+        .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!(status, 204);
     assert!(
@@ -669,18 +781,14 @@ async fn an_integration_from_creation_to_monitoring() {
             .await
             .is_err()
     );
+    let left = w.table_dump().await;
+    let left: Vec<&str> = left.lines().filter(|l| l.contains(&id)).collect();
     assert!(
-        !w.table_dump().await.contains(&id),
-        "no item of the integration is left"
+        left.is_empty(),
+        "no item of the integration is left: {left:?}"
     );
     let (status, _) = w
-        .api(
-            "acme",
-            "GET /integrations/{integrationId}",
-            &format!("/integrations/{id}"),
-            params(&id),
-            None,
-        )
+        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!(status, 404);
 }
@@ -727,12 +835,9 @@ async fn every_route_answers_as_the_openapi_document_says() {
     let mut w = World::new(moto.endpoint(), &base).await;
     let connection =
         json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": alice});
-    let none = Value::Null;
 
     // No account claim in the token: 401, whatever the route.
-    let (status, body) = w
-        .api("", "GET /integrations", "/integrations", none.clone(), None)
-        .await;
+    let (status, body) = w.api("", "GET /integrations", &[], None).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
 
     // Validation routes: credentials, JQL, the project picker.
@@ -740,8 +845,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "POST /credentials/validate",
-            "/credentials/validate",
-            none.clone(),
+            &[],
             Some(json!({"connection": connection})),
         )
         .await;
@@ -756,8 +860,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "POST /credentials/validate",
-            "/credentials/validate",
-            none.clone(),
+            &[],
             Some(json!({"connection": weak})),
         )
         .await;
@@ -778,8 +881,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "POST /credentials/validate",
-            "/credentials/validate",
-            none.clone(),
+            &[],
             Some(json!({"connection": {"deployment": "cloud", "url": base, "email": "a@b.c"}})),
         )
         .await;
@@ -796,13 +898,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         "{body}"
     );
     let (status, body) = w
-        .api(
-            "acme",
-            "POST /credentials/validate",
-            "/credentials/validate",
-            none.clone(),
-            Some(weak),
-        )
+        .api("acme", "POST /credentials/validate", &[], Some(weak))
         .await;
     assert_eq!(status, 400, "{body}");
     let message = body["message"].as_str().unwrap();
@@ -815,8 +911,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "POST /jql/validate",
-            "/jql/validate",
-            none.clone(),
+            &[],
             Some(json!({"connection": connection, "jql": "project = PLAT ORDER BY key"})),
         )
         .await;
@@ -825,8 +920,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "POST /jql/validate",
-            "/jql/validate",
-            none.clone(),
+            &[],
             Some(json!({"connection": connection, "jql": "project = = PLAT"})),
         )
         .await;
@@ -837,8 +931,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "POST /projects/search",
-            "/projects/search",
-            none.clone(),
+            &[],
             Some(json!({"connection": connection})),
         )
         .await;
@@ -856,8 +949,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "POST /integrations",
-            "/integrations",
-            none.clone(),
+            &[],
             Some(json!({
                 "name": "Everything", "description": "all projects", "connection": connection,
                 "scope": {"kind": "all_accessible"}, "excluded_fields": ["description"]
@@ -866,26 +958,11 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .await;
     assert_eq!(status, 201, "{created}");
     let id = created["id"].as_str().unwrap().to_string();
-    let (status, list) = w
-        .api(
-            "acme",
-            "GET /integrations",
-            "/integrations",
-            none.clone(),
-            None,
-        )
-        .await;
+    let (status, list) = w.api("acme", "GET /integrations", &[], None).await;
     assert_eq!(status, 200, "{list}");
     assert_eq!(list["integrations"].as_array().unwrap().len(), 1, "{list}");
-    let one = format!("/integrations/{id}");
     let (status, read) = w
-        .api(
-            "acme",
-            "GET /integrations/{integrationId}",
-            &one,
-            params(&id),
-            None,
-        )
+        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!((status, &read), (200, &created));
 
@@ -894,8 +971,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "PATCH /integrations/{integrationId}",
-            &one,
-            params(&id),
+            &[&id],
             Some(json!({
                 "scope": {"kind": "jql", "jql": format!("project = {}", keys[0])},
                 "excluded_fields": ["summary", "comments"],
@@ -923,8 +999,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "PATCH /integrations/{integrationId}",
-            &one,
-            params(&id),
+            &[&id],
             Some(json!({"scope": {"kind": "jql", "jql": "project = = X"}})),
         )
         .await;
@@ -938,25 +1013,17 @@ async fn every_route_answers_as_the_openapi_document_says() {
         "{body}"
     );
     let (_, unchanged) = w
-        .api(
-            "acme",
-            "GET /integrations/{integrationId}",
-            &one,
-            params(&id),
-            None,
-        )
+        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!(unchanged, patched, "a refused change changes nothing");
 
     // New credentials: refused ones keep the old secret; accepted ones replace it.
-    let credentials = format!("/integrations/{id}/credentials");
     let route = "PUT /integrations/{integrationId}/credentials";
     let (status, body) = w
         .api(
             "acme",
             route,
-            &credentials,
-            params(&id),
+            &[&id],
             Some(json!({"email": "carol@example.com", "token": carol})),
         )
         .await;
@@ -970,8 +1037,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             route,
-            &credentials,
-            params(&id),
+            &[&id],
             Some(json!({"email": "bob@example.com", "token": bob})),
         )
         .await;
@@ -983,8 +1049,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "POST /integrations/{integrationId}/sync",
-            &format!("/integrations/{id}/sync"),
-            params(&id),
+            &[&id],
             None,
         )
         .await;
@@ -999,15 +1064,19 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .await
         .unwrap();
     assert!(!issues.is_empty());
+    // The patched configuration is what ran: the JQL's project only, without the excluded fields.
+    for stored in &issues {
+        assert_eq!(stored.project_key, keys[0], "{}", stored.key);
+        assert!(!stored.fields.contains_key("summary"), "{}", stored.key);
+        assert!(stored.comments.is_empty(), "{}", stored.key);
+    }
 
     // Hand flags on one issue: hidden, shown again, then removed (a tombstone without content).
     let issue = issues[0].id.clone();
-    let ids = json!({"integrationId": id, "issueId": issue});
     let mut states = Vec::new();
     for action in ["hide", "unhide", "remove"] {
         let route = format!("POST /integrations/{{integrationId}}/issues/{{issueId}}/{action}");
-        let path = format!("/integrations/{id}/issues/{issue}/{action}");
-        let (status, body) = w.api("acme", &route, &path, ids.clone(), None).await;
+        let (status, body) = w.api("acme", &route, &[&id, &issue], None).await;
         assert_eq!(status, 204, "{action}: {body}");
         let stored = store(&w.config, &w.table)
             .list_issues(&id, None, usize::MAX)
@@ -1027,13 +1096,11 @@ async fn every_route_answers_as_the_openapi_document_says() {
         ]
     );
 
-    let monitoring = format!("/integrations/{id}/monitoring?range=30d");
     let (status, m) = w
         .api(
             "acme",
-            "GET /integrations/{integrationId}/monitoring",
-            &monitoring,
-            params(&id),
+            "GET /integrations/{integrationId}/monitoring?range=30d",
+            &[&id],
             None,
         )
         .await;
@@ -1044,13 +1111,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
     );
 
     let (status, _) = w
-        .api(
-            "acme",
-            "DELETE /integrations/{integrationId}",
-            &one,
-            params(&id),
-            None,
-        )
+        .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!(status, 204);
 
@@ -1064,4 +1125,105 @@ async fn every_route_answers_as_the_openapi_document_says() {
     for token in [&alice, &bob, &carol] {
         assert!(!seen.contains(token.as_str()) && !log_text.contains(token.as_str()));
     }
+}
+
+/// GIVEN an integration whose token has gone from Secrets Manager, WHEN its schedule fires,
+/// THEN the run is recorded as failed and monitoring says Unhealthy, naming the cause; the
+/// function answers without an error, so Lambda does not retry the event and count it again.
+/// GIVEN a schedule expression EventBridge Scheduler would refuse, THEN the create is a 400
+/// naming `schedule_rate` and nothing is stored.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sync_that_cannot_start_is_recorded_as_a_failed_run() {
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(60, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let connection =
+        json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": token});
+
+    let (status, body) = w
+        .api(
+            "acme",
+            "POST /integrations",
+            &[],
+            Some(json!({"name": "Nightly", "connection": connection,
+                "scope": {"kind": "all_accessible"}, "schedule_rate": "cron(0 8 * * *)"})),
+        )
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (400, Some("invalid_request")),
+        "{body}"
+    );
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("schedule_rate"),
+        "{body}"
+    );
+    let (_, listed) = w.api("acme", "GET /integrations", &[], None).await;
+    assert_eq!(
+        listed["integrations"],
+        json!([]),
+        "a refused create stores nothing"
+    );
+
+    let (status, created) = w
+        .api(
+            "acme",
+            "POST /integrations",
+            &[],
+            Some(json!({"name": "Jira", "connection": connection, "scope": {"kind": "all_accessible"}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    aws_sdk_secretsmanager::Client::new(&w.config)
+        .delete_secret()
+        .secret_id(format!("sei-jira/acme/{id}"))
+        .force_delete_without_recovery(true)
+        .send()
+        .await
+        .unwrap();
+
+    let scheduled: Value =
+        serde_json::from_str(&shared::ports::scheduled_input("acme", &id)).unwrap();
+    let run = sync_project::handle(&w.sync, scheduled, None, "run-no-token").await;
+    let run = run.expect("a recorded failure is not an error to retry");
+    assert_eq!(run["outcome"], "failed", "{run}");
+    assert!(
+        run["error"].as_str().unwrap().contains("token is missing"),
+        "{run}"
+    );
+
+    let (status, m) = w
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}/monitoring?range=7d",
+            &[&id],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["health"]["status"], "Unhealthy", "{m}");
+    assert!(
+        m["health"]["reason"]
+            .as_str()
+            .unwrap()
+            .contains("token missing from the secret store"),
+        "{m}"
+    );
+    let today = m["availability"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        (today["runs"].as_u64(), today["failed_runs"].as_u64()),
+        (Some(1), Some(1)),
+        "{m}"
+    );
 }

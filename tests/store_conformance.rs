@@ -100,6 +100,7 @@ conformance!(
     runs_are_listed_since_a_time,
     daily_counters_add_up_even_when_concurrent,
     integrations_are_visible_only_to_their_account,
+    replacing_an_integration_never_brings_a_deleted_one_back,
     deleting_an_integration_removes_all_its_data_and_nothing_else,
 );
 
@@ -625,6 +626,37 @@ mod behaviours {
         assert!(s.list_integrations("initech").await.unwrap().is_empty());
     }
 
+    pub async fn replacing_an_integration_never_brings_a_deleted_one_back(s: &dyn Store) {
+        let record = integration("acme", "0b8d6d1e-2222-4c0f-9d0e-000000000001");
+        let renamed = IntegrationRecord {
+            name: "Renamed".into(),
+            ..record.clone()
+        };
+        assert!(
+            !s.replace_integration(&record).await.unwrap(),
+            "nothing to replace yet"
+        );
+        assert_eq!(s.get_integration("acme", &record.id).await.unwrap(), None);
+
+        s.put_integration(&record).await.unwrap();
+        assert!(s.replace_integration(&renamed).await.unwrap());
+        assert_eq!(
+            s.get_integration("acme", &record.id).await.unwrap(),
+            Some(renamed.clone())
+        );
+        // Another account's "replacement" of the same id lands nowhere.
+        let hijack = IntegrationRecord {
+            account: "globex".into(),
+            ..renamed.clone()
+        };
+        assert!(!s.replace_integration(&hijack).await.unwrap());
+        assert!(s.list_integrations("globex").await.unwrap().is_empty());
+
+        assert!(s.delete_integration("acme", &record.id).await.unwrap());
+        assert!(!s.replace_integration(&renamed).await.unwrap());
+        assert_eq!(s.get_integration("acme", &record.id).await.unwrap(), None);
+    }
+
     /// Stores one of everything under the integration.
     pub async fn populate(s: &dyn Store, id: &str) {
         let mut big = issue("77", "P");
@@ -807,6 +839,55 @@ mod dynamodb_items {
             0,
             "removal drops all parts"
         );
+    }
+
+    #[tokio::test]
+    async fn run_records_expire_after_90_days_through_the_tables_ttl() {
+        let (client, table) = super::dynamodb_table().await;
+        let ttl = client
+            .describe_time_to_live()
+            .table_name(&table)
+            .send()
+            .await
+            .unwrap()
+            .time_to_live_description
+            .unwrap();
+        assert_eq!(ttl.attribute_name(), Some("expires_at"));
+        assert_eq!(
+            ttl.time_to_live_status().map(|s| s.as_str()),
+            Some("ENABLED")
+        );
+
+        let store = DynamoStore::new(client.clone(), table.clone());
+        let run = shared::store::RunRecord {
+            run_id: "run-ttl".into(),
+            started_ms: 1_700_000_000_000,
+            ended_ms: None,
+            outcome: shared::store::RunOutcome::Running,
+            projects: Vec::new(),
+            counts: Default::default(),
+            errors: Vec::new(),
+        };
+        store.put_run("a", &run).await.unwrap();
+        let items = all_items(&client, &table).await;
+        let runs: Vec<&Item> = items.iter().filter(|i| pk(i) == "INT#a#RUN").collect();
+        assert_eq!(runs.len(), 1);
+        let expires: i64 = runs[0]["expires_at"].as_n().unwrap().parse().unwrap();
+        let now = chrono::Utc::now().timestamp();
+        let ninety_days = 90 * 24 * 3600;
+        assert!(
+            (now + ninety_days - 60..=now + ninety_days + 60).contains(&expires),
+            "expires_at {expires} is 90 days after {now}"
+        );
+        // Nothing else the store keeps expires.
+        populate(&store, "b").await;
+        let others = all_items(&client, &table).await;
+        let expiring: Vec<&str> = others
+            .iter()
+            .filter(|i| i.contains_key("expires_at"))
+            .map(pk)
+            .collect();
+        assert!(expiring.iter().all(|p| p.ends_with("#RUN")), "{expiring:?}");
     }
 
     #[tokio::test]

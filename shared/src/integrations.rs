@@ -394,42 +394,28 @@ fn checked_excluded(fields: &[String]) -> ApiResult<Vec<String>> {
     Ok(out)
 }
 
-/// `rate(N unit)` or `cron(…)`, as EventBridge Scheduler takes them.
+/// `rate(N unit)` or `cron(…)`, checked as EventBridge Scheduler checks them, so no expression
+/// is stored that the schedule would then refuse.
 fn checked_rate(rate: &str) -> ApiResult<String> {
     let rate = rate.trim();
-    let ok = if let Some(inner) = rate.strip_prefix("rate(").and_then(|r| r.strip_suffix(')')) {
-        let mut parts = inner.split_whitespace();
-        match (
-            parts.next().and_then(|n| n.parse::<u32>().ok()),
-            parts.next(),
-            parts.next(),
-        ) {
-            (Some(n), Some(unit), None) if n > 0 => matches!(
-                (n, unit),
-                (1, "minute" | "hour" | "day") | (2.., "minutes" | "hours" | "days")
-            ),
-            _ => false,
-        }
-    } else {
-        rate.starts_with("cron(") && rate.ends_with(')') && rate.len() > 6
-    };
-    if ok {
-        Ok(rate.to_string())
-    } else {
-        Err(bad(
+    crate::schedule_expression::validate_rate(rate).map_err(|why| {
+        bad(
             "schedule_rate",
-            format!(
-                "'{rate}' is not a schedule: use e.g. rate(1 hour), rate(30 minutes) or cron(0 * * * ? *)"
-            ),
-        ))
-    }
+            format!("{why}; e.g. rate(1 hour), rate(30 minutes) or cron(0 * * * ? *)"),
+        )
+    })?;
+    Ok(rate.to_string())
 }
 
 async fn owned(s: &Services<'_>, account: &str, id: &str) -> ApiResult<IntegrationRecord> {
     s.store
         .get_integration(account, id)
         .await?
-        .ok_or_else(|| ApiError::NotFound(format!("integration '{id}'")))
+        .ok_or_else(|| gone(id))
+}
+
+fn gone(id: &str) -> ApiError {
+    ApiError::NotFound(format!("integration '{id}'"))
 }
 
 /// Validates the connection (every check must pass), then keeps the token in the secret store,
@@ -482,9 +468,21 @@ pub async fn create(
         updated_ms: now_ms,
     };
     s.store.put_integration(&record).await?;
-    s.scheduler
+    if let Err(e) = s
+        .scheduler
         .upsert_schedule(account, id, &record.schedule_rate)
-        .await?;
+        .await
+    {
+        // Without its schedule the integration would never sync: undo the create, so the
+        // caller's retry starts clean rather than meeting a half-made integration.
+        if let Err(undo) = s.store.delete_integration(account, id).await {
+            tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the record stays");
+        }
+        if let Err(undo) = s.secrets.delete_secret(&record.secret_name).await {
+            tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the secret stays");
+        }
+        return Err(e.into());
+    }
     Ok(IntegrationView::from(&record))
 }
 
@@ -553,12 +551,15 @@ pub async fn update(
         }
         record.scope = scope;
     }
-    record.updated_ms = now_ms;
-    s.store.put_integration(&record).await?;
+    // The schedule first: if Scheduler refuses, the stored record still says what runs.
     if rate_changed {
         s.scheduler
             .upsert_schedule(account, id, &record.schedule_rate)
             .await?;
+    }
+    record.updated_ms = now_ms;
+    if !s.store.replace_integration(&record).await? {
+        return Err(gone(id));
     }
     Ok(IntegrationView::from(&record))
 }
@@ -596,7 +597,11 @@ pub async fn update_credentials(
         record.email = req.email.clone();
     }
     record.updated_ms = now_ms;
-    s.store.put_integration(&record).await?;
+    if !s.store.replace_integration(&record).await? {
+        // Deleted while this was validating: the secret just written must not outlive it.
+        s.secrets.delete_secret(&record.secret_name).await?;
+        return Err(gone(id));
+    }
     Ok(report)
 }
 

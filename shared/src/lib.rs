@@ -12,9 +12,12 @@ pub mod jira;
 pub mod jira_time;
 #[cfg(feature = "lambda")]
 pub mod lambda_env;
+#[cfg(feature = "lambda")]
+pub mod logging;
 pub mod memory;
 pub mod monitoring;
 pub mod ports;
+pub mod schedule_expression;
 pub mod store;
 pub mod sync;
 pub mod validation;

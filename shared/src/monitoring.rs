@@ -562,8 +562,14 @@ const INTERRUPTED: &str = "interrupted before recording an outcome";
 /// from Jira and the network, which the monitoring view must not repeat. The patterns follow
 /// the `Display` texts of `JiraError`, `StoreError` and the sync's configuration errors.
 fn category(message: &str) -> &'static str {
-    const LABELS: [(&str, &str); 11] = [
+    const LABELS: [(&str, &str); 14] = [
         ("rejected the credentials", "credentials rejected"),
+        ("token is missing", "token missing from the secret store"),
+        (
+            "only public jira sites",
+            "site address refused (not a public address)",
+        ),
+        ("cannot resolve host", "site address does not resolve"),
         ("refused access", "access refused (missing Jira permission)"),
         (
             "not found or not visible",
@@ -1189,6 +1195,20 @@ mod tests {
             (
                 "project(s) not found or not visible to this user: OPS".to_string(),
                 "projects not found or not visible",
+            ),
+            (
+                crate::sync::service::TOKEN_MISSING.to_string(),
+                "token missing from the secret store",
+            ),
+            (
+                "'jira.example.com' resolves to 10.0.0.5, a private address; only public Jira \
+                 sites can be connected"
+                    .to_string(),
+                "site address refused (not a public address)",
+            ),
+            (
+                "cannot resolve host 'jira.example.com': failed to lookup".to_string(),
+                "site address does not resolve",
             ),
             ("something new: password=hunter2".to_string(), "other error"),
         ];

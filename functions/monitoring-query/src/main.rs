@@ -6,7 +6,7 @@ use shared::lambda_env::Deployed;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::logging::init();
     let d = Deployed::from_env().await?;
     let app = App {
         store: Box::new(d.store),

@@ -67,8 +67,16 @@ pub async fn handle(
             tracing::warn!(integration = %id, "integration not found; event ignored");
             Ok(json!({"skipped": "integration not found"}))
         }
-        Err(e) => {
+        // Jira refused or failed past its retries, or the integration cannot be used: the
+        // failed run is recorded, and the next scheduled run tries again. Answering with an
+        // error would make Lambda retry the event and count the failure twice more.
+        Err(e) if e.is_recorded() => {
             tracing::error!(integration = %trigger.integration_id, error = %e, "sync failed");
+            Ok(json!({"run_id": run_id, "outcome": "failed", "error": e.to_string()}))
+        }
+        // A store or secret-store fault: nothing may be recorded; Lambda retries the event.
+        Err(e) => {
+            tracing::error!(integration = %trigger.integration_id, error = %e, "sync failed; the event will be retried");
             Err(e.to_string())
         }
     }

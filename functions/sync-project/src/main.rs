@@ -13,7 +13,7 @@ fn main() -> Result<(), Error> {
 
 #[tokio::main]
 async fn async_main() -> Result<(), Error> {
-    lambda_runtime::tracing::init_default_subscriber();
+    shared::logging::init();
     let d = Deployed::from_env().await?;
     let app = App {
         store: Box::new(d.store),

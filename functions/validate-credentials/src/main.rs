@@ -6,7 +6,7 @@ use validate_credentials::{App, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    lambda_http::tracing::init_default_subscriber();
+    shared::logging::init();
     let d = Deployed::from_env().await?;
     let app = App {
         scheduler: Box::new(

@@ -25,6 +25,7 @@ pub const ENDPOINT_VAR: &str = "SEI_AWS_ENDPOINT_URL";
 /// Set by the Lambda runtime in every function's environment.
 const LAMBDA_VAR: &str = "AWS_LAMBDA_FUNCTION_NAME";
 const REGION_VAR: &str = "AWS_REGION";
+const METADATA_DISABLED_VAR: &str = "AWS_EC2_METADATA_DISABLED";
 const DEFAULT_REGION: &str = "us-east-1";
 
 /// Which AWS the process talks to.
@@ -53,6 +54,7 @@ pub async fn sdk_config() -> Result<SdkConfig, String> {
 /// credentials. Tests call this directly with the address of the emulator they started.
 pub async fn local_sdk_config(endpoint: &str, region: &str) -> Result<SdkConfig, String> {
     require_loopback(endpoint)?;
+    require_metadata_disabled(std::env::var(METADATA_DISABLED_VAR).ok().as_deref())?;
     Ok(aws_config::defaults(BehaviorVersion::latest())
         .endpoint_url(endpoint)
         .region(Region::new(region.to_string()))
@@ -96,6 +98,19 @@ fn choose_target(in_lambda: bool, endpoint: Option<&str>) -> Result<Target, Stri
     }
 }
 
+/// Outside AWS the SDK must never probe the instance metadata service (169.254.169.254): the
+/// credentials and region given here leave it nothing to ask, and this variable makes sure that
+/// nothing else in the SDK asks either.
+fn require_metadata_disabled(value: Option<&str>) -> Result<(), String> {
+    if value.is_some_and(|v| v.trim().eq_ignore_ascii_case("true")) {
+        return Ok(());
+    }
+    Err(format!(
+        "{METADATA_DISABLED_VAR} must be \"true\" outside AWS Lambda, so the AWS SDK never probes \
+         the instance metadata service (cargo sets it from .cargo/config.toml)"
+    ))
+}
+
 fn require_loopback(endpoint: &str) -> Result<(), String> {
     let url = url::Url::parse(endpoint)
         .map_err(|e| format!("{ENDPOINT_VAR} {endpoint:?} is not a URL: {e}"))?;
@@ -117,6 +132,17 @@ fn require_loopback(endpoint: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn outside_lambda_instance_metadata_must_be_switched_off() {
+        for value in [None, Some(""), Some("false"), Some("0")] {
+            let err = require_metadata_disabled(value).unwrap_err();
+            assert!(err.contains(METADATA_DISABLED_VAR), "{value:?}: {err}");
+        }
+        for value in ["true", "TRUE", " true "] {
+            assert_eq!(require_metadata_disabled(Some(value)), Ok(()), "{value}");
+        }
+    }
 
     #[test]
     fn outside_lambda_an_endpoint_is_required() {

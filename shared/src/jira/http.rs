@@ -215,6 +215,7 @@ impl JiraClient {
                     };
                     // Jira's advice (Retry-After, X-RateLimit-Reset) is a minimum, never shortened.
                     let wait = advised.map_or(backoff, |a| a.max(backoff));
+                    tracing::debug!(%method, path, attempts, wait_ms = wait.as_millis() as u64, reason, "retrying a Jira request");
                     self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(wait).await;
                 }
@@ -260,6 +261,8 @@ impl JiraClient {
         }
         let response = request.send().await.map_err(transport)?;
         let status = response.status();
+        // The URL without its query (JQL can be long); never the request's headers.
+        tracing::trace!(%method, url, status = status.as_u16(), "jira response");
         let headers = response.headers().clone();
         if headers
             .get("x-seraph-loginreason")

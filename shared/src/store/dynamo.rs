@@ -790,8 +790,9 @@ impl Store for DynamoStore {
         self.read_issue(integration, id).await
     }
 
-    /// Parts and issue items first, index entries after: an index entry (which tells the sync
-    /// what it already holds) never gets ahead of the issue it describes.
+    /// Parts first, then issue items, then index entries, each stage stored before the next
+    /// starts: an issue item never points at parts not yet written, and an index entry (which
+    /// tells the sync what it already holds) never gets ahead of the issue it describes.
     async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()> {
         let written = last_per_key(issues, |i| &i.id)
             .into_iter()
@@ -799,16 +800,18 @@ impl Store for DynamoStore {
             .collect::<StoreResult<Vec<_>>>()?;
         // Which version of each written issue is current: the parts of any other are stale.
         let mut current = HashMap::new();
+        let mut parts = Vec::new();
         let mut contents = Vec::new();
         let mut index = Vec::new();
         for w in written {
             for part in w.parts {
-                contents.push(put_request(part)?);
+                parts.push(put_request(part)?);
             }
             contents.push(put_request(w.issue)?);
             index.push(put_request(w.index)?);
             current.insert(w.sort, w.generation);
         }
+        self.write_all(parts).await?;
         self.write_all(contents).await?;
         self.write_all(index).await?;
         self.delete_stale_parts(integration, &current).await
@@ -1088,6 +1091,27 @@ impl Store for DynamoStore {
             record,
         )
         .await
+    }
+
+    async fn replace_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+        let item = body_item(
+            keys::account(&record.account),
+            keys::integration(&record.id),
+            record,
+        )?;
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .condition_expression("attribute_exists(pk)")
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_check_failure(&e) => Ok(false),
+            Err(e) => Err(backend("PutItem")(e)),
+        }
     }
 
     async fn get_integration(

@@ -434,6 +434,16 @@ impl Store for EmbeddedStore {
         )
     }
 
+    async fn replace_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+        check_integration_id(&record.id)?;
+        let key = integration_key(&record.account, &record.id);
+        self.update(INTEGRATIONS, &key, |current: Option<IntegrationRecord>| {
+            current
+                .filter(|c| owned_by(c, &record.account))
+                .map(|_| record.clone())
+        })
+    }
+
     async fn get_integration(
         &self,
         account: &str,

@@ -102,6 +102,12 @@ pub trait Store: Send + Sync {
         let _ = record;
         Err(no_integrations())
     }
+    /// Replaces the record only while it still exists for its account; false when it does not
+    /// (deleted meanwhile), so an update racing a deletion never brings the integration back.
+    async fn replace_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+        let _ = record;
+        Err(no_integrations())
+    }
     async fn get_integration(
         &self,
         account: &str,

@@ -145,6 +145,38 @@ pub async fn run(
             record.errors.push(e.to_string());
         }
     }
+    close_run(store, &opts.integration, &record).await?;
+    result.map(|_| record)
+}
+
+/// Records a run that could not start — no token, a site URL now refused, a configuration the
+/// sync cannot use — as failed, so that monitoring shows the failure like any other.
+pub async fn record_unstarted_run(
+    store: &dyn Store,
+    integration: &str,
+    run_id: &str,
+    error: String,
+) -> Result<RunRecord, StoreError> {
+    let now = now_ms();
+    let record = RunRecord {
+        run_id: run_id.to_string(),
+        started_ms: now,
+        ended_ms: Some(now),
+        outcome: RunOutcome::Failed,
+        projects: Vec::new(),
+        counts: Counts::default(),
+        errors: vec![error],
+    };
+    close_run(store, integration, &record).await?;
+    Ok(record)
+}
+
+/// A run's end: its counts go into the day's counters, then the run record is replaced.
+async fn close_run(
+    store: &dyn Store,
+    integration: &str,
+    record: &RunRecord,
+) -> Result<(), StoreError> {
     let day = chrono::Utc::now().date_naive();
     let daily = DailyCounts {
         issues_new: record.counts.issues_new,
@@ -153,9 +185,8 @@ pub async fn run(
         runs: 1,
         failed_runs: u64::from(record.outcome == RunOutcome::Failed),
     };
-    store.add_daily(&opts.integration, day, &daily).await?;
-    store.put_run(&opts.integration, &record).await?;
-    result.map(|_| record)
+    store.add_daily(integration, day, &daily).await?;
+    store.put_run(integration, record).await
 }
 
 /// Returns whether the run stopped early at its deadline.

@@ -7,8 +7,12 @@ use std::time::Instant;
 use crate::jira::{Credentials, Deployment, JiraClient, RetryPolicy, SiteConfig};
 use crate::ports::{EventPublisher, SecretStore, SyncCompleted, SyncEvent, SyncTrigger, Trigger};
 use crate::store::{IntegrationRecord, RunOutcome, RunRecord, ScopeConfig, Store};
+use crate::sync::engine::record_unstarted_run;
 use crate::sync::{Excluded, Scope, SyncError, SyncOptions};
 use crate::validation::{ValidationSettings, url_guard};
+
+/// The failure recorded when the integration's secret is gone.
+pub const TOKEN_MISSING: &str = "its token is missing from the secret store";
 
 pub struct SyncServices<'a> {
     pub store: &'a dyn Store,
@@ -37,6 +41,19 @@ pub enum SyncServiceError {
     Store(#[from] crate::store::StoreError),
 }
 
+impl SyncServiceError {
+    /// Whether the failure is already in the integration's runs (a failed run record and the
+    /// day's counters), so that retrying the event would only count it again. Store and secret
+    /// store faults are not: the record may be missing, and a retry may get through.
+    pub fn is_recorded(&self) -> bool {
+        match self {
+            SyncServiceError::Unusable { .. } => true,
+            SyncServiceError::Sync(e) => !matches!(e, SyncError::Store(_)),
+            _ => false,
+        }
+    }
+}
+
 fn scope(record: &IntegrationRecord) -> Scope {
     match &record.scope {
         ScopeConfig::Projects { keys } => Scope::Projects(keys.clone()),
@@ -57,6 +74,41 @@ pub async fn sync_integration(
         .get_integration(&trigger.account_id, &trigger.integration_id)
         .await?
         .ok_or_else(|| SyncServiceError::NotFound(trigger.integration_id.clone()))?;
+    let connected = connect(s, &record).await;
+    if let Err(SyncServiceError::Unusable { message, .. }) = &connected {
+        // Recorded as a failed run, so monitoring shows it like any other failure.
+        record_unstarted_run(s.store, &record.id, run_id, message.clone()).await?;
+    }
+    let (client, mut opts) = connected?;
+    opts.deadline = deadline;
+    opts.run_id = run_id.to_string();
+    let run = crate::sync::run(&client, s.store, &opts, None).await?;
+    let event = if run.outcome == RunOutcome::Partial {
+        SyncEvent::Continue(SyncTrigger {
+            trigger: Trigger::Continuation,
+            ..trigger.clone()
+        })
+    } else {
+        SyncEvent::Completed(SyncCompleted {
+            account_id: trigger.account_id.clone(),
+            integration_id: trigger.integration_id.clone(),
+            run_id: run.run_id.clone(),
+            outcome: run.outcome,
+            counts: run.counts,
+            started_ms: run.started_ms,
+            ended_ms: run.ended_ms.unwrap_or(run.started_ms),
+        })
+    };
+    s.events.publish(&event).await?;
+    Ok(run)
+}
+
+/// The Jira client and sync options for the integration's stored configuration: its token, its
+/// URL (checked again: DNS can change), its scope and exclusions. `Unusable` names what stops it.
+async fn connect(
+    s: &SyncServices<'_>,
+    record: &IntegrationRecord,
+) -> Result<(JiraClient, SyncOptions), SyncServiceError> {
     let unusable = |message: String| SyncServiceError::Unusable {
         integration: record.id.clone(),
         message,
@@ -65,7 +117,7 @@ pub async fn sync_integration(
         .secrets
         .get_secret(&record.secret_name)
         .await?
-        .ok_or_else(|| unusable("its token is missing from the secret store".into()))?;
+        .ok_or_else(|| unusable(TOKEN_MISSING.into()))?;
     let deployment = match record.deployment.as_str() {
         "datacenter" => Deployment::DataCenter,
         _ => Deployment::Cloud,
@@ -90,28 +142,8 @@ pub async fn sync_integration(
         ..SiteConfig::new(url.as_str().trim_end_matches('/'), deployment, credentials)
     })
     .map_err(|e| unusable(e.to_string()))?;
-    let mut opts = SyncOptions::new(&record.id, scope(&record));
+    let mut opts = SyncOptions::new(&record.id, scope(record));
     opts.excluded = Excluded::parse(&record.excluded_fields.join(",")).map_err(unusable)?;
     opts.custom_fields = record.custom_fields.clone();
-    opts.deadline = deadline;
-    opts.run_id = run_id.to_string();
-    let run = crate::sync::run(&client, s.store, &opts, None).await?;
-    let event = if run.outcome == RunOutcome::Partial {
-        SyncEvent::Continue(SyncTrigger {
-            trigger: Trigger::Continuation,
-            ..trigger.clone()
-        })
-    } else {
-        SyncEvent::Completed(SyncCompleted {
-            account_id: trigger.account_id.clone(),
-            integration_id: trigger.integration_id.clone(),
-            run_id: run.run_id.clone(),
-            outcome: run.outcome,
-            counts: run.counts,
-            started_ms: run.started_ms,
-            ended_ms: run.ended_ms.unwrap_or(run.started_ms),
-        })
-    };
-    s.events.publish(&event).await?;
-    Ok(run)
+    Ok((client, opts))
 }

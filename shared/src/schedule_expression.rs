@@ -1,0 +1,130 @@
+//! EventBridge Scheduler's recurring schedule expressions, checked before anything is stored or
+//! sent: the integration API refuses a bad one with a 400 naming the field, and the scheduler
+//! adapter checks again, so no other expression can reach Scheduler.
+
+/// Checks a recurring schedule expression before Scheduler sees it: `rate(N unit)` with a
+/// positive whole N and unit `minute`, `hour` or `day` (singular for 1, plural otherwise, as
+/// EventBridge requires), or `cron(...)` with six fields, one of day-of-month and day-of-week
+/// being `?`.
+pub fn validate_rate(expression: &str) -> Result<(), String> {
+    if let Some(body) = inner(expression, "rate(") {
+        validate_rate_body(body).map_err(|why| invalid_expression(expression, &why))
+    } else if let Some(body) = inner(expression, "cron(") {
+        validate_cron_body(body).map_err(|why| invalid_expression(expression, &why))
+    } else {
+        Err(invalid_expression(
+            expression,
+            "expected rate(N minutes|hours|days) or cron(minutes hours day-of-month month \
+             day-of-week year)",
+        ))
+    }
+}
+
+/// What lies between `{prefix}` and the closing parenthesis.
+fn inner<'a>(expression: &'a str, prefix: &str) -> Option<&'a str> {
+    expression.strip_prefix(prefix)?.strip_suffix(')')
+}
+
+fn invalid_expression(expression: &str, why: &str) -> String {
+    format!("invalid schedule expression {expression:?}: {why}")
+}
+
+pub fn validate_rate_body(body: &str) -> Result<(), String> {
+    let Some((value, unit)) = body.split_once(' ') else {
+        return Err("a rate is `rate(N unit)`, e.g. rate(1 hour) or rate(15 minutes)".into());
+    };
+    let value = parse_positive(value)?;
+    let singular = match unit {
+        "minute" | "hour" | "day" => true,
+        "minutes" | "hours" | "days" => false,
+        _ => {
+            return Err(format!(
+                "unit {unit:?} is not one of minute(s), hour(s), day(s)"
+            ));
+        }
+    };
+    match (value == 1, singular) {
+        (true, false) => Err(format!("a rate of 1 takes a singular unit, not {unit:?}")),
+        (false, true) => Err(format!(
+            "a rate of {value} takes a plural unit, not {unit:?}"
+        )),
+        _ => Ok(()),
+    }
+}
+
+fn parse_positive(value: &str) -> Result<u32, String> {
+    let parsed = value
+        .chars()
+        .all(|c| c.is_ascii_digit())
+        .then(|| value.parse::<u32>().ok())
+        .flatten();
+    match parsed {
+        Some(n) if n > 0 => Ok(n),
+        _ => Err(format!("{value:?} is not a positive whole number")),
+    }
+}
+
+fn validate_cron_body(body: &str) -> Result<(), String> {
+    let fields: Vec<&str> = body.split_whitespace().collect();
+    let [_, _, day_of_month, _, day_of_week, _] = fields[..] else {
+        return Err(format!(
+            "a cron expression has 6 fields (minutes hours day-of-month month day-of-week \
+             year), this one has {}",
+            fields.len()
+        ));
+    };
+    if day_of_month != "?" && day_of_week != "?" {
+        return Err("one of day-of-month and day-of-week must be `?`".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rates_and_crons_that_scheduler_accepts_pass() {
+        for expression in [
+            "rate(1 minute)",
+            "rate(5 minutes)",
+            "rate(1 hour)",
+            "rate(12 hours)",
+            "rate(1 day)",
+            "rate(7 days)",
+            "cron(0 8 * * ? *)",
+            "cron(15 10 ? * MON-FRI *)",
+            "cron(0/30 * ? * * 2030)",
+        ] {
+            assert_eq!(validate_rate(expression), Ok(()), "{expression}");
+        }
+    }
+
+    #[test]
+    fn malformed_expressions_are_refused_with_the_reason() {
+        for (expression, reason) in [
+            ("", "expected rate("),
+            ("1 hour", "expected rate("),
+            ("at(2030-01-01T00:00:00)", "expected rate("),
+            ("rate(1 hour", "expected rate("),
+            ("RATE(1 hour)", "expected rate("),
+            ("rate(hour)", "`rate(N unit)`"),
+            ("rate(0 minutes)", "not a positive whole number"),
+            ("rate(-5 minutes)", "not a positive whole number"),
+            ("rate(+5 minutes)", "not a positive whole number"),
+            ("rate(1.5 hours)", "not a positive whole number"),
+            ("rate(99999999999 days)", "not a positive whole number"),
+            ("rate(5 weeks)", "not one of minute(s)"),
+            ("rate(5  minutes)", "not one of minute(s)"),
+            ("rate(1 hours)", "singular unit"),
+            ("rate(5 hour)", "plural unit"),
+            ("cron(0 8 * * *)", "has 6 fields"),
+            ("cron(0 8 * * * * *)", "has 6 fields"),
+            ("cron(0 8 * * MON *)", "must be `?`"),
+        ] {
+            let err = validate_rate(expression).unwrap_err();
+            assert!(err.contains(reason), "{expression}: {err}");
+            assert!(err.contains(&format!("{expression:?}")), "{err}");
+        }
+    }
+}
