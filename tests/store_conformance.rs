@@ -90,6 +90,7 @@ macro_rules! conformance {
 conformance!(
     upserts_by_id_and_lists_in_id_order_across_shards,
     index_projects_every_issue_with_its_flags,
+    index_entries_are_read_for_the_ids_asked,
     flags_set_and_clear_and_report_missing_issues,
     removal_keeps_a_tombstone_without_content,
     issues_over_the_item_size_limit_round_trip,
@@ -247,6 +248,45 @@ mod behaviours {
         assert!(index[4].removed);
         assert!(index[0].project_key == "ODD" && !index[0].hidden && index[0].updated_ms == 101);
         assert!(s.issue_index("other").await.unwrap().is_empty());
+    }
+
+    pub async fn index_entries_are_read_for_the_ids_asked(s: &dyn Store) {
+        // 150 ids: more than one BatchGetItem's worth of keys.
+        let issues: Vec<StoredIssue> = (1..=150).map(|n| issue(&n.to_string(), "P")).collect();
+        s.put_issues("a", &issues).await.unwrap();
+        s.put_issues("b", &[issue("7", "Q")]).await.unwrap();
+        assert!(s.flag_issue("a", "7", IssueFlag::Hidden).await.unwrap());
+        assert!(s.flag_issue("a", "140", IssueFlag::Removed).await.unwrap());
+
+        let asked: Vec<String> = (1..=150)
+            .step_by(3)
+            .chain([140, 9_999])
+            .map(|n: u32| n.to_string())
+            .collect();
+        let mut got = s.index_entries("a", &asked).await.unwrap();
+        got.sort_by_key(|e| e.id.parse::<u64>().unwrap());
+        let mut want: Vec<u64> = (1..=150).step_by(3).chain([140]).collect();
+        want.sort();
+        want.dedup();
+        assert_eq!(
+            got.iter()
+                .map(|e| e.id.parse::<u64>().unwrap())
+                .collect::<Vec<_>>(),
+            want,
+            "each stored id asked for, once; unknown ids are left out"
+        );
+        let flags = |id: &str| {
+            let e = got.iter().find(|e| e.id == id).unwrap();
+            (e.project_key.as_str(), e.hidden, e.removed)
+        };
+        assert_eq!(
+            flags("7"),
+            ("P", true, false),
+            "integration a's issue 7, not b's"
+        );
+        assert_eq!(flags("140"), ("P", false, true));
+        assert_eq!(flags("4"), ("P", false, false));
+        assert!(s.index_entries("a", &[]).await.unwrap().is_empty());
     }
 
     pub async fn flags_set_and_clear_and_report_missing_issues(s: &dyn Store) {

@@ -521,3 +521,90 @@ async fn a_jql_filter_scopes_the_sync_and_onboards_its_projects() {
         .collect();
     assert_eq!(projects, vec!["PLAT", "SRE"]);
 }
+
+/// Polls a future of the embedded store, which never waits, to completion from a plain `Fn`
+/// (the sync's observer is not async).
+fn at_once<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => panic!("the embedded store never waits"),
+    }
+}
+
+/// GIVEN two stored issues edited in Jira, WHEN one is removed and the other hidden by hand
+/// after the next run has read the store's index but before it writes them, THEN the run keeps
+/// both flags: the removed issue stays a tombstone, the hidden one takes Jira's edit and stays
+/// hidden.
+#[tokio::test]
+async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use shared::store::IssueFlag;
+    use shared::sync::{Event, Observer};
+
+    let e = env(300, Mode::Cloud, Settings::default(), 11).await;
+    let store = Arc::new(EmbeddedStore::open(&e.path.with_file_name("flags.redb")).unwrap());
+    let client = e.client(ALICE);
+    let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    run(&client, store.as_ref(), &opts, None).await.unwrap();
+
+    let truth = e.truth(ALICE).await;
+    let plat: Vec<&Value> = truth.iter().filter(|t| t["project"] == "PLAT").collect();
+    let (removed, hidden) = (plat[0], plat[1]);
+    for t in [removed, hidden] {
+        e.admin(
+            reqwest::Method::POST,
+            &format!("/issues/{}/edit", t["key"].as_str().unwrap()),
+            Some(json!({"summary": "edited after the backfill"})),
+        )
+        .await;
+    }
+    let removed_id = removed["id"].as_str().unwrap().to_string();
+    let hidden_id = hidden["id"].as_str().unwrap().to_string();
+
+    // The hand flags land as the run starts its unit: after its index was read, before any
+    // issue of the unit is written.
+    let flagged = Arc::new(AtomicBool::new(false));
+    let observer: Observer = {
+        let (store, flagged) = (store.clone(), flagged.clone());
+        let (removed_id, hidden_id) = (removed_id.clone(), hidden_id.clone());
+        Arc::new(move |event: &Event| {
+            if matches!(event, Event::UnitStarted { .. }) && !flagged.swap(true, Ordering::SeqCst) {
+                assert!(
+                    at_once(store.flag_issue("acme", &removed_id, IssueFlag::Removed)).unwrap()
+                );
+                assert!(at_once(store.flag_issue("acme", &hidden_id, IssueFlag::Hidden)).unwrap());
+            }
+        })
+    };
+    let record = run(&client, store.as_ref(), &opts, Some(observer))
+        .await
+        .unwrap();
+    assert!(
+        flagged.load(Ordering::SeqCst),
+        "the flags were set during the run"
+    );
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+
+    let removed_now = store.get_issue("acme", &removed_id).await.unwrap().unwrap();
+    assert!(removed_now.removed, "still removed");
+    assert!(
+        removed_now.fields.is_empty() && removed_now.changelog.is_empty(),
+        "a removed issue keeps no content: {removed_now:?}"
+    );
+    let hidden_now = store.get_issue("acme", &hidden_id).await.unwrap().unwrap();
+    assert!(hidden_now.hidden, "still hidden");
+    assert_eq!(
+        hidden_now.fields["summary"], "edited after the backfill",
+        "the hidden issue took Jira's edit"
+    );
+    assert_eq!(
+        record.counts.issues_updated, 1,
+        "only the hidden issue was rewritten: {record:?}"
+    );
+}

@@ -15,7 +15,7 @@ use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
-    PutRequest, ScalarAttributeType, TimeToLiveSpecification, WriteRequest,
+    KeysAndAttributes, PutRequest, ScalarAttributeType, TimeToLiveSpecification, WriteRequest,
 };
 use backon::BackoffBuilder;
 use chrono::NaiveDate;
@@ -40,6 +40,8 @@ const RUN_RETENTION_SECS: i64 = 90 * 24 * 3600;
 const WRITE_CONCURRENCY: usize = 4;
 /// How often a batch's unprocessed or throttled items are retried before the call fails.
 const BATCH_RETRIES: usize = 10;
+/// BatchGetItem's limit on keys per request.
+const BATCH_GET_LIMIT: usize = 100;
 /// A reader that finds an issue's parts replaced under it re-reads the issue this many times.
 const PART_READ_ATTEMPTS: usize = 3;
 
@@ -338,6 +340,56 @@ impl DynamoStore {
             let Some(delay) = delays.next() else {
                 return Err(StoreError::Backend(format!(
                     "BatchWriteItem: {} items still unprocessed after {BATCH_RETRIES} retries",
+                    pending.len()
+                )));
+            };
+            tokio::time::sleep(delay).await;
+        }
+    }
+
+    /// One BatchGetItem (strongly consistent) of at most [`BATCH_GET_LIMIT`] keys, resubmitting
+    /// unprocessed keys and throttled requests with exponential backoff and jitter.
+    async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_min_delay(Duration::from_millis(50))
+            .with_max_delay(Duration::from_secs(5))
+            .with_max_times(BATCH_RETRIES)
+            .with_jitter()
+            .build();
+        let mut found = Vec::new();
+        let mut pending = keys;
+        loop {
+            let request = KeysAndAttributes::builder()
+                .set_keys(Some(pending.clone()))
+                .consistent_read(true)
+                .build()
+                .map_err(|e| StoreError::Backend(format!("BatchGetItem: {e}")))?;
+            let sent = self
+                .client
+                .batch_get_item()
+                .request_items(&self.table, request)
+                .send()
+                .await;
+            match sent {
+                Ok(out) => {
+                    if let Some(mut by_table) = out.responses {
+                        found.extend(by_table.remove(&self.table).unwrap_or_default());
+                    }
+                    pending = out
+                        .unprocessed_keys
+                        .and_then(|mut by_table| by_table.remove(&self.table))
+                        .map(|k| k.keys)
+                        .unwrap_or_default();
+                    if pending.is_empty() {
+                        return Ok(found);
+                    }
+                }
+                Err(e) if is_throttling(&e) => {}
+                Err(e) => return Err(backend("BatchGetItem")(e)),
+            }
+            let Some(delay) = delays.next() else {
+                return Err(StoreError::Backend(format!(
+                    "BatchGetItem: {} keys still unprocessed after {BATCH_RETRIES} retries",
                     pending.len()
                 )));
             };
@@ -815,6 +867,34 @@ impl Store for DynamoStore {
         self.write_all(contents).await?;
         self.write_all(index).await?;
         self.delete_stale_parts(integration, &current).await
+    }
+
+    /// BatchGetItem of the index items (consistent), 100 keys a request, resubmitting the keys
+    /// DynamoDB left unprocessed and throttled requests with backoff.
+    async fn index_entries(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<IssueIndexEntry>> {
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut entries = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH_GET_LIMIT) {
+            let keys = chunk
+                .iter()
+                .map(|id| {
+                    key_item(
+                        keys::index(integration, keys::issue_shard(id)),
+                        keys::issue_sort(id),
+                    )
+                })
+                .collect();
+            for item in self.batch_get(keys).await? {
+                entries.push(index_entry(&item)?);
+            }
+        }
+        Ok(entries)
     }
 
     async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {

@@ -245,6 +245,28 @@ impl Store for EmbeddedStore {
             .collect())
     }
 
+    async fn index_entries(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<IssueIndexEntry>> {
+        let tx = self.db.begin_read().map_err(backend)?;
+        let index = tx.open_table(INDEX).map_err(backend)?;
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut entries = Vec::with_capacity(unique.len());
+        for id in unique {
+            if let Some(v) = index
+                .get(issue_key(integration, id).as_str())
+                .map_err(backend)?
+            {
+                entries.push(decode(v.value())?);
+            }
+        }
+        Ok(entries)
+    }
+
     async fn list_issues(
         &self,
         integration: &str,

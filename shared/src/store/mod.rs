@@ -40,6 +40,21 @@ pub trait Store: Send + Sync {
     async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()>;
     /// Ids with the project they were last seen in, for the deletion census.
     async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>>;
+    /// The current index entries of these ids (those stored), in no particular order: what the
+    /// sync re-reads before overwriting issues, so a flag set by hand during its run stands.
+    async fn index_entries(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<IssueIndexEntry>> {
+        let wanted: std::collections::HashSet<&str> = ids.iter().map(String::as_str).collect();
+        Ok(self
+            .issue_index(integration)
+            .await?
+            .into_iter()
+            .filter(|e| wanted.contains(e.id.as_str()))
+            .collect())
+    }
     /// Issues in id order after `after`, `limit` at a time (exports).
     async fn list_issues(
         &self,

@@ -714,6 +714,25 @@ async fn store_batch(
     unit: &Unit,
     issues: Vec<StoredIssue>,
 ) -> Result<bool, SyncError> {
+    // A hide or remove by hand during this run (a long backfill, or across continuations)
+    // must not be overwritten from the index read at its start: the current entries of the
+    // issues about to be replaced are read again first. New issues cannot carry hand flags.
+    let known: Vec<String> = issues
+        .iter()
+        .filter(|i| ctx.index.get(i.id.parse().unwrap_or(0)).is_some())
+        .map(|i| i.id.clone())
+        .collect();
+    if !known.is_empty() {
+        for entry in ctx
+            .store
+            .index_entries(&ctx.opts.integration, &known)
+            .await?
+        {
+            if let Ok(id) = entry.id.parse() {
+                ctx.index.refresh_flags(id, entry.hidden, entry.removed);
+            }
+        }
+    }
     let mut changed = Vec::new();
     for mut issue in issues {
         let previous = ctx.index.get(issue.id.parse().unwrap_or(0));

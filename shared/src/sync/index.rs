@@ -77,6 +77,15 @@ impl IssueIndex {
         );
     }
 
+    /// Takes the hand flags the store holds now, which may have been set since the index was
+    /// read.
+    pub fn refresh_flags(&mut self, id: u64, hidden: bool, removed: bool) {
+        if let Some(k) = self.by_id.get_mut(&id) {
+            k.hidden = hidden;
+            k.removed = removed;
+        }
+    }
+
     pub fn mark_deleted(&mut self, id: u64) {
         if let Some(k) = self.by_id.get_mut(&id) {
             k.deleted = true;
