@@ -523,6 +523,39 @@ async fn an_integration_from_creation_to_monitoring() {
         .await;
     assert_eq!((status, own["name"].as_str()), (200, Some("Acme Jira")));
 
+    // A custom field the site does not have, or oversized tags, are refused naming the field;
+    // nothing changes.
+    for (patch, field) in [
+        (
+            json!({"custom_fields": ["Severity", "Severty"]}),
+            "custom_fields",
+        ),
+        (json!({"tags": vec!["t"; 51]}), "tags"),
+        (json!({"description": "d".repeat(2_001)}), "description"),
+    ] {
+        let (status, body) = w
+            .api(
+                "acme",
+                "PATCH /integrations/{integrationId}",
+                &[&id],
+                Some(patch),
+            )
+            .await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().starts_with(field),
+            "{body}"
+        );
+    }
+    let (_, unchanged) = w
+        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
+        .await;
+    assert_eq!(unchanged, own, "refused changes change nothing");
+
     // Just created, never run: Pending (docs/monitoring.md).
     let (status, m) = w
         .api(

@@ -35,7 +35,7 @@ JIRA_SIM_BIN="$PWD/target/debug/jira-sim" .venv/bin/pytest tests/fidelity -q
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
-# Last, being the slowest (about 12 min cold on 2 cores, release builds for arm64 with zig):
+# Last, being the slowest (about 13 min cold on 2 cores, release builds for arm64 with zig):
 # SAM_BUILD=0 skips `sam build` for a quicker local run; CI always runs it.
 if [ "${SAM_BUILD:-1}" = 0 ]; then
     step "SAM template: sam validate --lint, OpenAPI document (offline; .venv-sam); sam build skipped (SAM_BUILD=0)"

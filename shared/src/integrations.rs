@@ -386,6 +386,83 @@ fn checked_name(name: &str) -> ApiResult<String> {
     Ok(name.to_string())
 }
 
+/// At most this many characters of description, tags of at most [`MAX_TAG_CHARS`], and
+/// [`MAX_TAGS`] of them: an integration record stays small, and an oversized one is a 400
+/// naming the field rather than a store error.
+const MAX_DESCRIPTION_CHARS: usize = 2_000;
+const MAX_TAGS: usize = 50;
+const MAX_TAG_CHARS: usize = 128;
+
+fn checked_description(description: &str) -> ApiResult<String> {
+    let description = description.trim();
+    if description.chars().count() > MAX_DESCRIPTION_CHARS {
+        return Err(bad(
+            "description",
+            format!("must be at most {MAX_DESCRIPTION_CHARS} characters"),
+        ));
+    }
+    Ok(description.to_string())
+}
+
+fn checked_tags(tags: &[String]) -> ApiResult<Vec<String>> {
+    if tags.len() > MAX_TAGS {
+        return Err(bad("tags", format!("at most {MAX_TAGS} tags")));
+    }
+    let mut out = Vec::with_capacity(tags.len());
+    for tag in tags {
+        let tag = tag.trim();
+        if tag.is_empty() || tag.chars().count() > MAX_TAG_CHARS {
+            return Err(bad(
+                "tags",
+                format!("each tag must be 1 to {MAX_TAG_CHARS} characters"),
+            ));
+        }
+        if !out.iter().any(|t: &String| t == tag) {
+            out.push(tag.to_string());
+        }
+    }
+    Ok(out)
+}
+
+/// The custom fields to map, each a field name or id that the site has: checked against
+/// Jira's field list, as the sync will resolve them, so a typo is a 400 naming
+/// `custom_fields` now rather than a failed sync every hour.
+async fn checked_custom_fields(
+    s: &Services<'_>,
+    req: &ConnectionRequest,
+    fields: &[String],
+) -> ApiResult<Vec<String>> {
+    let mut wanted: Vec<String> = Vec::new();
+    for field in fields.iter().map(|f| f.trim()) {
+        if field.is_empty() || field.chars().count() > 255 {
+            return Err(bad(
+                "custom_fields",
+                "each field name or id must be 1 to 255 characters",
+            ));
+        }
+        if !wanted.iter().any(|w| w.eq_ignore_ascii_case(field)) {
+            wanted.push(field.to_string());
+        }
+    }
+    if wanted.is_empty() {
+        return Ok(wanted);
+    }
+    let client = checked_client(
+        req.deployment,
+        &req.url,
+        credentials(req),
+        &s.settings.validation,
+    )
+    .await?;
+    let site_fields = client
+        .fields()
+        .await
+        .map_err(|e| bad("connection", e.to_string()))?;
+    crate::sync::plan::resolve_fields(&site_fields, &wanted)
+        .map_err(|e| bad("custom_fields", e))?;
+    Ok(wanted)
+}
+
 fn checked_excluded(fields: &[String]) -> ApiResult<Vec<String>> {
     Excluded::parse(&fields.join(",")).map_err(|e| bad("excluded_fields", e))?;
     let mut out: Vec<String> = fields.iter().map(|f| f.trim().to_lowercase()).collect();
@@ -441,18 +518,21 @@ pub async fn create(
         _ => None,
     };
     let req = input.connection.request(jql)?;
+    let description = checked_description(&input.description)?;
+    let tags = checked_tags(&input.tags)?;
     let report = validation::validate(&req, &s.settings.validation).await;
     if !report.passed() {
         return Err(ApiError::ValidationFailed(Box::new(report)));
     }
+    let custom_fields = checked_custom_fields(s, &req, &input.custom_fields).await?;
     let secret = crate::ports::secret_name(&s.settings.secret_prefix, account, id)?;
     s.secrets.put_secret(&secret, &req.token).await?;
     let record = IntegrationRecord {
         account: account.to_string(),
         id: id.to_string(),
         name,
-        description: input.description.trim().to_string(),
-        tags: input.tags.clone(),
+        description,
+        tags,
         deployment: input.connection.deployment.clone(),
         url: req.url.trim_end_matches('/').to_string(),
         email: req
@@ -462,7 +542,7 @@ pub async fn create(
         secret_name: secret,
         scope,
         excluded_fields,
-        custom_fields: input.custom_fields.clone(),
+        custom_fields,
         schedule_rate,
         created_ms: now_ms,
         updated_ms: now_ms,
@@ -512,16 +592,17 @@ pub async fn update(
         record.name = checked_name(name)?;
     }
     if let Some(d) = &patch.description {
-        record.description = d.trim().to_string();
+        record.description = checked_description(d)?;
     }
     if let Some(tags) = &patch.tags {
-        record.tags = tags.clone();
+        record.tags = checked_tags(tags)?;
     }
     if let Some(fields) = &patch.excluded_fields {
         record.excluded_fields = checked_excluded(fields)?;
     }
     if let Some(fields) = &patch.custom_fields {
-        record.custom_fields = fields.clone();
+        let req = stored_connection(s, &record).await?.request(None)?;
+        record.custom_fields = checked_custom_fields(s, &req, fields).await?;
     }
     let rate_changed = match &patch.schedule_rate {
         Some(rate) => {
@@ -533,17 +614,7 @@ pub async fn update(
     if let Some(scope) = &patch.scope {
         let scope = scope.config()?;
         if let ScopeConfig::Jql { jql } = &scope {
-            let token = s
-                .secrets
-                .get_secret(&record.secret_name)
-                .await?
-                .ok_or_else(|| ApiError::Internal("the integration's token is missing".into()))?;
-            let conn = Connection {
-                deployment: record.deployment.clone(),
-                url: record.url.clone(),
-                email: record.email.clone(),
-                token: Some(token.expose().to_string()),
-            };
+            let conn = stored_connection(s, &record).await?;
             let result = validate_jql(s, &conn, jql).await?;
             if !result.ok {
                 return Err(bad("scope.jql", result.errors.join("; ")));
@@ -562,6 +633,22 @@ pub async fn update(
         return Err(gone(id));
     }
     Ok(IntegrationView::from(&record))
+}
+
+/// The integration's own connection, its token read from the secret store: what the API uses
+/// to check a changed configuration against Jira.
+async fn stored_connection(s: &Services<'_>, record: &IntegrationRecord) -> ApiResult<Connection> {
+    let token = s
+        .secrets
+        .get_secret(&record.secret_name)
+        .await?
+        .ok_or_else(|| ApiError::Internal("the integration's token is missing".into()))?;
+    Ok(Connection {
+        deployment: record.deployment.clone(),
+        url: record.url.clone(),
+        email: record.email.clone(),
+        token: Some(token.expose().to_string()),
+    })
 }
 
 /// Re-validates with a new token (and email); the secret is replaced only when every check passes.

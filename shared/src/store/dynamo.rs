@@ -310,12 +310,7 @@ impl DynamoStore {
     /// One BatchWriteItem, resubmitting what DynamoDB left unprocessed and what it throttled,
     /// with exponential backoff and jitter between attempts.
     async fn write_batch(&self, mut pending: Vec<WriteRequest>) -> StoreResult<()> {
-        let mut delays = backon::ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(50))
-            .with_max_delay(Duration::from_secs(5))
-            .with_max_times(BATCH_RETRIES)
-            .with_jitter()
-            .build();
+        let mut delays = batch_backoff();
         loop {
             // The request consumes its items; a throttled batch is resubmitted from `pending`.
             let sent = self
@@ -337,25 +332,14 @@ impl DynamoStore {
                 Err(e) if is_throttling(&e) => {}
                 Err(e) => return Err(backend("BatchWriteItem")(e)),
             }
-            let Some(delay) = delays.next() else {
-                return Err(StoreError::Backend(format!(
-                    "BatchWriteItem: {} items still unprocessed after {BATCH_RETRIES} retries",
-                    pending.len()
-                )));
-            };
-            tokio::time::sleep(delay).await;
+            pause_before_retry(&mut delays, "BatchWriteItem", pending.len(), "items").await?;
         }
     }
 
     /// One BatchGetItem (strongly consistent) of at most [`BATCH_GET_LIMIT`] keys, resubmitting
     /// unprocessed keys and throttled requests with exponential backoff and jitter.
     async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
-        let mut delays = backon::ExponentialBuilder::default()
-            .with_min_delay(Duration::from_millis(50))
-            .with_max_delay(Duration::from_secs(5))
-            .with_max_times(BATCH_RETRIES)
-            .with_jitter()
-            .build();
+        let mut delays = batch_backoff();
         let mut found = Vec::new();
         let mut pending = keys;
         loop {
@@ -387,13 +371,7 @@ impl DynamoStore {
                 Err(e) if is_throttling(&e) => {}
                 Err(e) => return Err(backend("BatchGetItem")(e)),
             }
-            let Some(delay) = delays.next() else {
-                return Err(StoreError::Backend(format!(
-                    "BatchGetItem: {} keys still unprocessed after {BATCH_RETRIES} retries",
-                    pending.len()
-                )));
-            };
-            tokio::time::sleep(delay).await;
+            pause_before_retry(&mut delays, "BatchGetItem", pending.len(), "keys").await?;
         }
     }
 
@@ -666,6 +644,32 @@ fn is_throttling<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
                 | "RequestLimitExceeded"
         )
     )
+}
+
+/// Backoff between rounds of a batch call whose items were throttled or left unprocessed.
+fn batch_backoff() -> backon::ExponentialBackoff {
+    backon::ExponentialBuilder::default()
+        .with_min_delay(Duration::from_millis(50))
+        .with_max_delay(Duration::from_secs(5))
+        .with_max_times(BATCH_RETRIES)
+        .with_jitter()
+        .build()
+}
+
+/// Waits the next backoff delay, or fails naming what is still pending once they run out.
+async fn pause_before_retry(
+    delays: &mut backon::ExponentialBackoff,
+    operation: &str,
+    left: usize,
+    what: &str,
+) -> StoreResult<()> {
+    let Some(delay) = delays.next() else {
+        return Err(StoreError::Backend(format!(
+            "{operation}: {left} {what} still unprocessed after {BATCH_RETRIES} retries"
+        )));
+    };
+    tokio::time::sleep(delay).await;
+    Ok(())
 }
 
 fn is_conditional_check_failure<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
