@@ -448,8 +448,7 @@ async fn an_integration_from_creation_to_monitoring() {
     let base = info["base_url"].as_str().unwrap().to_string();
     let token = token_of(&info, "alice@example.com");
     let mut w = World::new(moto.endpoint(), &base).await;
-    let connection =
-        json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": token});
+    let connection = alice_connection(&base, &token);
 
     // Bad input is a 400 naming the field, and stores nothing.
     let (status, body) = w
@@ -839,6 +838,11 @@ async fn secret_of(config: &SdkConfig, id: &str) -> String {
         .to_string()
 }
 
+/// A Jira Cloud connection to the site at `base` as alice, with `token`.
+fn alice_connection(base: &str, token: &str) -> Value {
+    json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": token})
+}
+
 fn token_of(sim: &Value, email: &str) -> String {
     sim["users"]
         .as_array()
@@ -866,8 +870,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         token_of(&info, "carol@example.com"),
     );
     let mut w = World::new(moto.endpoint(), &base).await;
-    let connection =
-        json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": alice});
+    let connection = alice_connection(&base, &alice);
 
     // No account claim in the token: 401, whatever the route.
     let (status, body) = w.api("", "GET /integrations", &[], None).await;
@@ -1172,8 +1175,7 @@ async fn a_sync_that_cannot_start_is_recorded_as_a_failed_run() {
     let base = info["base_url"].as_str().unwrap().to_string();
     let token = token_of(&info, "alice@example.com");
     let mut w = World::new(moto.endpoint(), &base).await;
-    let connection =
-        json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": token});
+    let connection = alice_connection(&base, &token);
 
     let (status, body) = w
         .api(

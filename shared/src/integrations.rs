@@ -142,18 +142,17 @@ impl Connection {
 
 /// A client for a site whose URL has passed the URL checks (shape, and where it resolves).
 async fn checked_client(
-    deployment: Deployment,
-    url: &str,
-    credentials: Credentials,
+    req: &ConnectionRequest,
     settings: &ValidationSettings,
 ) -> ApiResult<JiraClient> {
-    let parsed = url_guard::parse_site_url(url, deployment, settings.allow_private_network)
+    let deployment = req.deployment;
+    let parsed = url_guard::parse_site_url(&req.url, deployment, settings.allow_private_network)
         .map_err(|e| bad("connection.url", e))?;
     url_guard::resolve_checked(&parsed, settings.allow_private_network)
         .await
         .map_err(|e| bad("connection.url", e))?;
     let base = parsed.as_str().trim_end_matches('/').to_string();
-    JiraClient::new(&SiteConfig::new(base, deployment, credentials))
+    JiraClient::new(&SiteConfig::new(base, deployment, credentials(req)))
         .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
@@ -201,13 +200,7 @@ pub async fn validate_jql(s: &Services<'_>, conn: &Connection, jql: &str) -> Api
         return Err(bad("jql", "is required"));
     }
     let req = conn.request(None)?;
-    let client = checked_client(
-        req.deployment,
-        &req.url,
-        credentials(&req),
-        &s.settings.validation,
-    )
-    .await?;
+    let client = checked_client(&req, &s.settings.validation).await?;
     let parsed = client
         .parse_jql(&[jql])
         .await
@@ -232,13 +225,7 @@ pub async fn search_projects(
     conn: &Connection,
 ) -> ApiResult<Vec<ProjectSummary>> {
     let req = conn.request(None)?;
-    let client = checked_client(
-        req.deployment,
-        &req.url,
-        credentials(&req),
-        &s.settings.validation,
-    )
-    .await?;
+    let client = checked_client(&req, &s.settings.validation).await?;
     let projects = client
         .projects()
         .await
@@ -424,14 +411,9 @@ fn checked_tags(tags: &[String]) -> ApiResult<Vec<String>> {
     Ok(out)
 }
 
-/// The custom fields to map, each a field name or id that the site has: checked against
-/// Jira's field list, as the sync will resolve them, so a typo is a 400 naming
-/// `custom_fields` now rather than a failed sync every hour.
-async fn checked_custom_fields(
-    s: &Services<'_>,
-    req: &ConnectionRequest,
-    fields: &[String],
-) -> ApiResult<Vec<String>> {
+/// The custom fields to map, trimmed, each once (names compare case-insensitively, as the
+/// sync resolves them).
+fn normalized_custom_fields(fields: &[String]) -> ApiResult<Vec<String>> {
     let mut wanted: Vec<String> = Vec::new();
     for field in fields.iter().map(|f| f.trim()) {
         if field.is_empty() || field.chars().count() > 255 {
@@ -444,23 +426,26 @@ async fn checked_custom_fields(
             wanted.push(field.to_string());
         }
     }
+    Ok(wanted)
+}
+
+/// Checks that the site has every field of `wanted` (a name or id), as the sync will resolve
+/// them, so a typo is a 400 naming `custom_fields` now rather than a failed sync every hour.
+async fn check_custom_fields_exist(
+    s: &Services<'_>,
+    req: &ConnectionRequest,
+    wanted: &[String],
+) -> ApiResult<()> {
     if wanted.is_empty() {
-        return Ok(wanted);
+        return Ok(());
     }
-    let client = checked_client(
-        req.deployment,
-        &req.url,
-        credentials(req),
-        &s.settings.validation,
-    )
-    .await?;
+    let client = checked_client(req, &s.settings.validation).await?;
     let site_fields = client
         .fields()
         .await
         .map_err(|e| bad("connection", e.to_string()))?;
-    crate::sync::plan::resolve_fields(&site_fields, &wanted)
-        .map_err(|e| bad("custom_fields", e))?;
-    Ok(wanted)
+    crate::sync::plan::resolve_fields(&site_fields, wanted).map_err(|e| bad("custom_fields", e))?;
+    Ok(())
 }
 
 fn checked_excluded(fields: &[String]) -> ApiResult<Vec<String>> {
@@ -524,7 +509,8 @@ pub async fn create(
     if !report.passed() {
         return Err(ApiError::ValidationFailed(Box::new(report)));
     }
-    let custom_fields = checked_custom_fields(s, &req, &input.custom_fields).await?;
+    let custom_fields = normalized_custom_fields(&input.custom_fields)?;
+    check_custom_fields_exist(s, &req, &custom_fields).await?;
     let secret = crate::ports::secret_name(&s.settings.secret_prefix, account, id)?;
     s.secrets.put_secret(&secret, &req.token).await?;
     let record = IntegrationRecord {
@@ -601,8 +587,12 @@ pub async fn update(
         record.excluded_fields = checked_excluded(fields)?;
     }
     if let Some(fields) = &patch.custom_fields {
-        let req = stored_connection(s, &record).await?.request(None)?;
-        record.custom_fields = checked_custom_fields(s, &req, fields).await?;
+        let wanted = normalized_custom_fields(fields)?;
+        if !wanted.is_empty() {
+            let req = stored_connection(s, &record).await?.request(None)?;
+            check_custom_fields_exist(s, &req, &wanted).await?;
+        }
+        record.custom_fields = wanted;
     }
     let rate_changed = match &patch.schedule_rate {
         Some(rate) => {

@@ -16,7 +16,7 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use serde_json::Value;
 
-use super::index::IssueIndex;
+use super::index::{IssueIndex, Known};
 use super::pipeline::{
     DETAIL_BATCH, Pipeline, Task, all_comments, fetch_issues, finish, full_changelogs,
 };
@@ -719,7 +719,11 @@ async fn store_batch(
     // issues about to be replaced are read again first. New issues cannot carry hand flags.
     let known: Vec<String> = issues
         .iter()
-        .filter(|i| ctx.index.get(i.id.parse().unwrap_or(0)).is_some())
+        .filter(|i| {
+            ctx.index
+                .get(i.id.parse().unwrap_or(0))
+                .is_some_and(|p| replaces(p, i))
+        })
         .map(|i| i.id.clone())
         .collect();
     if !known.is_empty() {
@@ -737,8 +741,7 @@ async fn store_batch(
     for mut issue in issues {
         let previous = ctx.index.get(issue.id.parse().unwrap_or(0));
         match previous {
-            Some(p) if p.removed => continue,
-            Some(p) if p.updated_ms == issue.updated_ms && !p.deleted => continue,
+            Some(p) if !replaces(p, &issue) => continue,
             Some(p) => {
                 issue.hidden = p.hidden;
                 ctx.counts.issues_updated += 1;
@@ -772,6 +775,12 @@ async fn store_batch(
         },
     );
     Ok(true)
+}
+
+/// Whether `fetched` is written over the stored issue `previous`: not when it was removed by
+/// hand (a tombstone stays), nor when the store already holds this version of a live issue.
+fn replaces(previous: &Known, fetched: &StoredIssue) -> bool {
+    !previous.removed && (previous.updated_ms != fetched.updated_ms || previous.deleted)
 }
 
 /// Users, sprints, versions and (for JQL scopes) projects referenced by stored issues.
