@@ -29,8 +29,19 @@ cargo build --workspace --all-targets --locked
 step "Rust tests"
 cargo test --workspace --locked
 
-step "Python fidelity tests against jira-sim"
-JIRA_SIM_BIN="$PWD/target/debug/jira-sim" .venv/bin/pytest tests/fidelity -q
+step "The repository stands alone: nothing reads a path outside it"
+# The guard: no code or script of the repository names the team kit beside the checkout.
+if git grep -n -I -E '\.\./shared/|parents\[[0-9]\] */ *"shared"' -- '*.rs' '*.py' '*.sh' '*.toml' '.ci/*' ':!infra/scripts/test-all.sh'; then
+    echo "error: the lines above read outside the repository; keep what tests need inside it" >&2
+    exit 1
+fi
+# The proof: the fidelity tests (the only tests that read data files of their own) run from a
+# copy of the repository in an empty directory, with nothing beside it.
+standalone="$(bash infra/scripts/standalone-copy.sh)"
+
+step "Python fidelity tests against jira-sim (from the standalone copy)"
+(cd "$standalone" && JIRA_SIM_BIN="$OLDPWD/target/debug/jira-sim" "$OLDPWD/.venv/bin/pytest" tests/fidelity -q -p no:cacheprovider)
+rm -rf "$(dirname "$standalone")"
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings

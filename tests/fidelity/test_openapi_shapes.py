@@ -1,5 +1,5 @@
 """Every simulator endpoint's responses validated against the schemas of Atlassian's OpenAPI spec
-(`../shared/reference/jira-openapi-v3.json`), including the objects embedded in issue fields."""
+(`tests/fidelity/spec/jira-openapi-v3.json`, a copy kept in the repository), including the objects embedded in issue fields."""
 
 import base64
 import copy
@@ -13,7 +13,7 @@ from openapi_schema_validator import OAS30Validator
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT4
 
-SPEC_PATH = pathlib.Path(__file__).resolve().parents[3] / "shared" / "reference" / "jira-openapi-v3.json"
+SPEC_PATH = pathlib.Path(__file__).resolve().parent / "spec" / "jira-openapi-v3.json"
 SPEC_URI = "urn:jira-openapi-v3"
 
 

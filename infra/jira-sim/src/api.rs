@@ -1,5 +1,5 @@
 //! The Jira REST endpoints. Shapes, defaults, limits and error bodies follow Atlassian's OpenAPI
-//! spec and documentation (see `../shared/reference/jira-rest-api.md`).
+//! spec (a copy is kept in `tests/fidelity/spec/`) and documentation.
 
 // Helpers return the finished error `Response` so handlers can `return` it as is; these are
 // error paths of a test server, where boxing would only add noise.
