@@ -10,13 +10,13 @@ use std::time::{Duration, Instant};
 
 use aws_config::SdkConfig;
 use e2e::Moto;
+use sei_jira_aws::events::EventBridgePublisher;
+use sei_jira_aws::scheduler::EventBridgeScheduler;
+use sei_jira_aws::secrets::{SecretsManagerStore, secret_name};
+use sei_jira_core::jira::Secret;
+use sei_jira_core::ports::*;
+use sei_jira_core::store::{Counts, RunOutcome};
 use serde_json::{Value, json};
-use shared::aws::events::EventBridgePublisher;
-use shared::aws::scheduler::EventBridgeScheduler;
-use shared::aws::secrets::{SecretsManagerStore, secret_name};
-use shared::jira::Secret;
-use shared::ports::*;
-use shared::store::{Counts, RunOutcome};
 
 const REGION: &str = "us-east-1";
 const SYNC_FUNCTION_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:sei-jira-sync";
@@ -29,7 +29,7 @@ fn moto() -> &'static Moto {
 
 /// SDK configuration that can only reach moto: a loopback endpoint and dummy credentials.
 async fn config() -> SdkConfig {
-    shared::aws::local_sdk_config(moto().endpoint(), REGION)
+    sei_jira_aws::local_sdk_config(moto().endpoint(), REGION)
         .await
         .unwrap()
 }
@@ -105,7 +105,7 @@ mod secrets {
         let closed = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|l| l.local_addr())
             .unwrap();
-        let config = shared::aws::local_sdk_config(&format!("http://{closed}"), REGION)
+        let config = sei_jira_aws::local_sdk_config(&format!("http://{closed}"), REGION)
             .await
             .unwrap();
         let store = SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&config));

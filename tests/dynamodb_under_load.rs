@@ -15,9 +15,9 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
+use sei_jira_aws::dynamo::DynamoStore;
+use sei_jira_core::store::{IssueStore, StoredIssue};
 use serde_json::{Value, json};
-use shared::store::dynamo::DynamoStore;
-use shared::store::{Store, StoredIssue};
 
 fn moto() -> &'static e2e::Moto {
     static MOTO: OnceLock<e2e::Moto> = OnceLock::new();
@@ -168,7 +168,7 @@ async fn relay(State(proxy): State<Arc<Proxy>>, headers: HeaderMap, body: Bytes)
 
 /// A store whose client reaches DynamoDB only through `endpoint` (the proxy, or moto itself).
 async fn store_at(endpoint: &str, table: &str) -> DynamoStore {
-    let config = shared::aws::local_sdk_config(endpoint, "us-east-1")
+    let config = sei_jira_aws::local_sdk_config(endpoint, "us-east-1")
         .await
         .unwrap();
     DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), table.to_string())
@@ -188,7 +188,7 @@ fn issue(id: u32) -> StoredIssue {
 async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_stored() {
     let table = format!("sei-jira-load-{}", std::process::id());
     let direct = store_at(moto().endpoint(), &table).await;
-    let config = shared::aws::local_sdk_config(moto().endpoint(), "us-east-1")
+    let config = sei_jira_aws::local_sdk_config(moto().endpoint(), "us-east-1")
         .await
         .unwrap();
     DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)

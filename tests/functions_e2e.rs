@@ -20,15 +20,15 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use base64::Engine;
 use lambda_http::tracing::subscriber::filter::LevelFilter;
 use lambda_http::{Body, Response};
+use sei_jira_aws::dynamo::DynamoStore;
+use sei_jira_aws::events::EventBridgePublisher;
+use sei_jira_aws::scheduler::EventBridgeScheduler;
+use sei_jira_aws::secrets::SecretsManagerStore;
+use sei_jira_core::integrations::Settings;
+use sei_jira_core::jira::RetryPolicy;
+use sei_jira_core::store::Store;
+use sei_jira_core::validation::ValidationSettings;
 use serde_json::{Value, json};
-use shared::aws::events::EventBridgePublisher;
-use shared::aws::scheduler::EventBridgeScheduler;
-use shared::aws::secrets::SecretsManagerStore;
-use shared::integrations::Settings;
-use shared::jira::RetryPolicy;
-use shared::store::Store;
-use shared::store::dynamo::DynamoStore;
-use shared::validation::ValidationSettings;
 
 const CLAIM: &str = "custom:account_id";
 const GROUP: &str = "sei-jira-e2e";
@@ -57,7 +57,7 @@ fn capture_logs() -> Logs {
         let logs = Logs::default();
         let writer = logs.clone();
         // The functions' own subscriber, at its most verbose: no level may log a token.
-        shared::logging::init_with(LevelFilter::TRACE, true, move || writer.clone());
+        sei_jira_lambda::logging::init_with(LevelFilter::TRACE, true, move || writer.clone());
         logs
     })
     .clone()
@@ -152,7 +152,7 @@ fn store(config: &SdkConfig, table: &str) -> Box<dyn Store> {
 
 impl World {
     async fn new(endpoint: &str, gateway: &str) -> World {
-        let config = shared::aws::local_sdk_config(endpoint, "us-east-1")
+        let config = sei_jira_aws::local_sdk_config(endpoint, "us-east-1")
             .await
             .unwrap();
         let table = "sei-jira-e2e".to_string();
@@ -844,15 +844,7 @@ fn alice_connection(base: &str, token: &str) -> Value {
 }
 
 fn token_of(sim: &Value, email: &str) -> String {
-    sim["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == email)
-        .unwrap_or_else(|| panic!("the simulator has no user {email}"))["token"]
-        .as_str()
-        .unwrap()
-        .to_string()
+    jira_sim::user_token(sim, email).expect("a user of the simulator")
 }
 
 /// GIVEN a site in the simulator, WHEN an account calls every route of the API (each answer
@@ -1224,7 +1216,7 @@ async fn a_sync_that_cannot_start_is_recorded_as_a_failed_run() {
         .unwrap();
 
     let scheduled: Value =
-        serde_json::from_str(&shared::ports::scheduled_input("acme", &id)).unwrap();
+        serde_json::from_str(&sei_jira_core::ports::scheduled_input("acme", &id)).unwrap();
     let run = sync_project::handle(&w.sync, scheduled, None, "run-no-token").await;
     let run = run.expect("a recorded failure is not an error to retry");
     assert_eq!(run["outcome"], "failed", "{run}");

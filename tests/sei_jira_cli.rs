@@ -40,15 +40,8 @@ fn demo_validates_syncs_and_summarises() {
 fn sync_export_hide_remove_against_a_running_simulator() {
     let sim = start_sim(&["--issues", "300", "--projects", "3"]);
     let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let token = sim.startup["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "bob@example.com")
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token =
+        jira_sim::user_token(&sim.startup, "bob@example.com").expect("a user of the simulator");
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();

@@ -9,11 +9,11 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use chrono::NaiveDate;
 use e2e::Moto;
+use sei_jira_aws::dynamo::DynamoStore;
+use sei_jira_core::jira::models::{Comment, History};
+use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::*;
 use serde_json::json;
-use shared::jira::models::{Comment, History};
-use shared::store::dynamo::DynamoStore;
-use shared::store::embedded::EmbeddedStore;
-use shared::store::*;
 
 /// A store under test, with whatever must outlive it.
 struct Subject {
@@ -39,7 +39,7 @@ fn moto() -> &'static Moto {
 async fn dynamodb_table() -> (aws_sdk_dynamodb::Client, String) {
     static TABLES: AtomicUsize = AtomicUsize::new(0);
     let endpoint = moto().endpoint();
-    let config = shared::aws::local_sdk_config(endpoint, "us-east-1")
+    let config = sei_jira_aws::local_sdk_config(endpoint, "us-east-1")
         .await
         .unwrap();
     let client_config = aws_sdk_dynamodb::config::Builder::from(&config)
@@ -147,7 +147,7 @@ mod behaviours {
             name: format!("Jira of {account}"),
             description: "the main site".into(),
             tags: vec!["prod".into()],
-            deployment: "cloud".into(),
+            deployment: sei_jira_core::jira::Deployment::Cloud,
             url: "https://example.atlassian.net".into(),
             email: Some("alice@example.com".into()),
             secret_name: format!("sei-jira/{id}"),
@@ -573,7 +573,10 @@ mod behaviours {
         );
         running.ended_ms = Some(600);
         running.outcome = RunOutcome::Succeeded;
-        running.errors = vec!["PLAT: 429 Too Many Requests".into()];
+        running.errors = vec![RunError::new(
+            ErrorCategory::RateLimited,
+            "PLAT: 429 Too Many Requests",
+        )];
         s.put_run("a", &running).await.unwrap();
         assert_eq!(
             s.list_runs("a", 1_000).await.unwrap(),
@@ -622,7 +625,7 @@ mod behaviours {
     pub async fn integrations_are_visible_only_to_their_account(s: &dyn Store) {
         let first = integration("acme", "0b8d6d1e-1111-4c0f-9d0e-000000000001");
         let second = IntegrationRecord {
-            deployment: "datacenter".into(),
+            deployment: sei_jira_core::jira::Deployment::DataCenter,
             email: None,
             scope: ScopeConfig::Jql {
                 jql: "project = OPS ORDER BY id".into(),
@@ -806,9 +809,9 @@ mod dynamodb_items {
     use std::collections::HashMap;
 
     use aws_sdk_dynamodb::types::AttributeValue;
+    use sei_jira_aws::dynamo::DynamoStore;
+    use sei_jira_core::store::{IntegrationStore, IssueFlag, IssueStore, RunLog};
     use serde_json::json;
-    use shared::store::dynamo::DynamoStore;
-    use shared::store::{IssueFlag, Store};
 
     use super::behaviours::{incompressible_text, integration, issue, populate};
 
@@ -899,11 +902,11 @@ mod dynamodb_items {
         );
 
         let store = DynamoStore::new(client.clone(), table.clone());
-        let run = shared::store::RunRecord {
+        let run = sei_jira_core::store::RunRecord {
             run_id: "run-ttl".into(),
             started_ms: 1_700_000_000_000,
             ended_ms: None,
-            outcome: shared::store::RunOutcome::Running,
+            outcome: sei_jira_core::store::RunOutcome::Running,
             projects: Vec::new(),
             counts: Default::default(),
             errors: Vec::new(),

@@ -12,8 +12,26 @@ cd "$(dirname "$0")/../.."
 export AWS_EC2_METADATA_DISABLED=true
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
 
-step() { printf '\n==> %s\n' "$*"; }
+# Each step's wall time, printed at the end (also when a step fails).
 started=$SECONDS
+step_name="" step_started=$SECONDS
+times=()
+end_step() {
+    [ -n "$step_name" ] && times+=("$(printf '%6d s  %s' $((SECONDS - step_started)) "$step_name")")
+    step_name=""
+}
+step() {
+    end_step
+    step_name="$*" step_started=$SECONDS
+    printf '\n==> %s\n' "$*"
+}
+print_times() {
+    end_step
+    printf '\nStep times:\n'
+    printf '%s\n' "${times[@]}"
+    printf '%6d s  total\n' $((SECONDS - started))
+}
+trap print_times EXIT
 
 step "Python test environment (.venv: fidelity tests, moto for the DynamoDB store tests)"
 [ -x .venv/bin/python ] || python3 -m venv .venv
@@ -56,4 +74,5 @@ else
     bash infra/scripts/sam-check.sh --build
 fi
 
-step "all checks passed in $((SECONDS - started)) s"
+end_step
+printf '\n==> all checks passed in %d s\n' $((SECONDS - started))

@@ -1,10 +1,12 @@
-//! Monitoring for one integration (`GET /integrations/{integrationId}/monitoring?range=7d|30d`),
-//! answered from pre-aggregated items: its reads grow with days, never with issues.
+//! Monitoring for one integration, answered from pre-aggregated items: its reads grow with days,
+//! never with issues.
+//!
+//! Route ([`ROUTES`]): `GET /integrations/{integrationId}/monitoring?range=7d|30d`.
 
 use lambda_http::{Body, Request, Response};
-use shared::http_api::{self, json, path_param, query_param};
-use shared::monitoring::{self, Range};
-use shared::store::Store;
+use sei_jira_core::monitoring::{self, Range};
+use sei_jira_core::store::Store;
+use sei_jira_lambda::http_api::{self, json, path_param, query_param};
 
 pub struct App {
     pub store: Box<dyn Store>,

@@ -2,11 +2,11 @@
 
 use lambda_http::{Error, Request, run, service_fn};
 use monitoring_query::{App, handle};
-use shared::lambda_env::Deployed;
+use sei_jira_lambda::lambda_env::Deployed;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
+    sei_jira_lambda::logging::init();
     let d = Deployed::from_env().await?;
     let app = App {
         store: Box::new(d.store),

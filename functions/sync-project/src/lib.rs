@@ -1,17 +1,22 @@
 //! The scheduled sync: takes a scheduled event (EventBridge Scheduler) or a continuation/manual
 //! event (the service's bus), syncs the integration's scope until done or until its time is
 //! nearly up, and reports the run.
+//!
+//! Events served (source `sei-jira`): `jira.sync.scheduled` (the schedule's target input) and
+//! `jira.sync.continuation` (a run that stopped at its time budget, or a sync asked for through
+//! the API). Events published: `jira.sync.continuation` when the run stopped early,
+//! `jira.sync.completed` when it finished.
 
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use shared::jira::RetryPolicy;
-use shared::ports::{
+use sei_jira_core::jira::RetryPolicy;
+use sei_jira_core::ports::{
     DETAIL_CONTINUATION, DETAIL_SCHEDULED, EVENT_SOURCE, EventPublisher, SecretStore, SyncTrigger,
 };
-use shared::store::Store;
-use shared::sync::service::{SyncServiceError, SyncServices, sync_integration};
-use shared::validation::ValidationSettings;
+use sei_jira_core::store::Store;
+use sei_jira_core::sync::service::{SyncServiceError, SyncServices, sync_integration};
+use sei_jira_core::validation::ValidationSettings;
+use serde_json::{Value, json};
 
 /// Left for the checkpoint, the run record and the continuation event once the sync stops.
 pub const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(60);

@@ -1,19 +1,19 @@
 //! Wiring only: clients from the environment, built once, then the handler per event.
 
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
+use sei_jira_lambda::lambda_env::Deployed;
 use serde_json::Value;
-use shared::lambda_env::Deployed;
 use sync_project::{App, handle, stop_at};
 
 fn main() -> Result<(), Error> {
-    // Before the runtime's threads exist (see shared::memory).
-    shared::memory::tune_allocator();
+    // Before the runtime's threads exist (see sei_jira_core::memory).
+    sei_jira_core::memory::tune_allocator();
     async_main()
 }
 
 #[tokio::main]
 async fn async_main() -> Result<(), Error> {
-    shared::logging::init();
+    sei_jira_lambda::logging::init();
     let d = Deployed::from_env().await?;
     let app = App {
         store: Box::new(d.store),

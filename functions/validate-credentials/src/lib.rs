@@ -1,15 +1,22 @@
 //! The integration API (HTTP API routes, payload v2): parse the request, call the operation in
-//! `shared::integrations`, shape the response. The account always comes from the authorizer.
+//! `sei_jira_core::integrations`, shape the response. The account always comes from the authorizer.
+//!
+//! Routes ([`ROUTES`], the same as `template.yaml` and `docs/openapi.yaml`):
+//! `POST /credentials/validate`, `POST /jql/validate`, `POST /projects/search`,
+//! `POST /integrations`, `GET /integrations`, `GET|PATCH|DELETE /integrations/{integrationId}`,
+//! `PUT /integrations/{integrationId}/credentials`,
+//! `POST /integrations/{integrationId}/issues/{issueId}/hide|unhide|remove`,
+//! `POST /integrations/{integrationId}/sync`.
 
 use lambda_http::{Body, Request, Response};
-use serde::Deserialize;
-use shared::http_api::{self, api_error, body, json, path_param};
-use shared::integrations::{
+use sei_jira_core::integrations::{
     self as ops, Connection, CredentialsUpdate, HandFlag, IntegrationCreate, IntegrationPatch,
     Services, Settings, ValidationResult,
 };
-use shared::ports::{EventPublisher, SecretStore, SyncScheduler};
-use shared::store::Store;
+use sei_jira_core::ports::{EventPublisher, SecretStore, SyncScheduler};
+use sei_jira_core::store::Store;
+use sei_jira_lambda::http_api::{self, api_error, body, json, path_param};
+use serde::Deserialize;
 
 /// Built once per container in `main`, shared by every invocation.
 pub struct App {
@@ -25,7 +32,8 @@ pub struct App {
 impl App {
     fn services(&self) -> Services<'_> {
         Services {
-            store: self.store.as_ref(),
+            integrations: self.store.as_ref(),
+            issues: self.store.as_ref(),
             secrets: self.secrets.as_ref(),
             scheduler: self.scheduler.as_ref(),
             events: self.events.as_ref(),

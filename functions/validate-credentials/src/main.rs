@@ -1,12 +1,12 @@
 //! Wiring only: clients from the environment, built once, then the handler per request.
 
 use lambda_http::{Error, Request, run, service_fn};
-use shared::lambda_env::Deployed;
+use sei_jira_lambda::lambda_env::Deployed;
 use validate_credentials::{App, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
-    shared::logging::init();
+    sei_jira_lambda::logging::init();
     let d = Deployed::from_env().await?;
     let app = App {
         scheduler: Box::new(

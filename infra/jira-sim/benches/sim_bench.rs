@@ -58,15 +58,7 @@ async fn main() {
     .await
     .unwrap();
     let info = jira_sim::describe(&sim);
-    let alice = info["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "alice@example.com")
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let alice = jira_sim::user_token(&info, "alice@example.com").expect("a user of the simulator");
     let http = reqwest::Client::new();
     let url = format!("{}/rest/api/3/search/jql", sim.base_url);
 

@@ -447,7 +447,7 @@ pub async fn server_info(State(st): State<Shared>) -> Response {
         "deploymentType": deployment,
         "buildNumber": 100_300,
         "buildDate": "2025-12-24T00:00:00.000+0000",
-        "serverTime": shared::jira_time::format(&now),
+        "serverTime": sei_jira_client::time::format(&now),
         "serverTimeZone": "Etc/UTC",
         "scmInfo": "57a0ca5b2e7a1f0d9f3c7a4e4b1c2d3e4f5a6b7c",
         "serverTitle": "Jira",

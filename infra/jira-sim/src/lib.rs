@@ -55,3 +55,14 @@ pub async fn start(config: SimConfig) -> anyhow::Result<SimHandle> {
 pub fn describe(handle: &SimHandle) -> serde_json::Value {
     admin::describe(&handle.state)
 }
+
+/// The API token (or, on Data Center, the personal access token) of the user with `email`, from
+/// a startup description ([`describe`], or the binary's first line).
+pub fn user_token(description: &serde_json::Value, email: &str) -> Option<String> {
+    description["users"]
+        .as_array()?
+        .iter()
+        .find(|u| u["email"] == email)?["token"]
+        .as_str()
+        .map(str::to_string)
+}

@@ -141,7 +141,7 @@ impl Renderer<'_> {
             .timestamp_millis_opt(ms)
             .single()
             .expect("valid instant");
-        shared::jira_time::format(&t)
+        sei_jira_client::time::format(&t)
     }
 
     fn avatars(&self, seed: &str) -> Value {

@@ -12,14 +12,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use serde_json::{Value, json};
-use shared::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
-use shared::store::embedded::EmbeddedStore;
-use shared::store::{
+use sei_jira_core::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
+use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::{
     Cursor, DailyCounts, IssueFlag, IssueIndexEntry, ProjectRecord, Record, RecordKind, RunRecord,
     StoreResult, StoredIssue,
 };
-use shared::sync::{Scope, SyncOptions};
+use sei_jira_core::sync::{Scope, SyncOptions};
+use serde_json::{Value, json};
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -152,7 +152,7 @@ async fn sequential_export(c: &JiraClient) -> (u64, Duration) {
 }
 
 fn main() {
-    shared::memory::tune_allocator();
+    sei_jira_core::memory::tune_allocator();
     async_main();
 }
 
@@ -176,15 +176,7 @@ async fn async_main() {
         .unwrap();
     let info: Value = serde_json::from_str(&line).unwrap();
     let base = info["base_url"].as_str().unwrap();
-    let token = info["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "alice@example.com")
-        .unwrap()["token"]
-        .as_str()
-        .unwrap()
-        .to_string();
+    let token = jira_sim::user_token(&info, "alice@example.com").expect("a user of the simulator");
     let b = &info["bound"];
     let n = b["issues"].as_u64().unwrap();
     // ⌈N/100⌉ pages of issues, plus what truncation forces: bulk changelog pages and comment pages.
@@ -196,7 +188,7 @@ async fn async_main() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let store: Box<dyn shared::store::Store> = if env("SYNC_BENCH_DISCARD", 0) == 1 {
+    let store: Box<dyn sei_jira_core::store::SyncStore> = if env("SYNC_BENCH_DISCARD", 0) == 1 {
         Box::new(Discard)
     } else {
         Box::new(EmbeddedStore::open(&dir.path().join("bench.redb")).unwrap())
@@ -206,7 +198,9 @@ async fn async_main() {
     let started = Instant::now();
     let mut opts = SyncOptions::new("bench", Scope::AllAccessible);
     opts.parallel_batches = env("SYNC_BENCH_BATCHES", opts.parallel_batches as u64) as usize;
-    let record = shared::sync::run(&c, store, &opts, None).await.unwrap();
+    let record = sei_jira_core::sync::run(&c, store, &opts, None)
+        .await
+        .unwrap();
     let wall = started.elapsed();
     let requests = record.counts.requests;
     println!(
@@ -222,7 +216,7 @@ async fn async_main() {
         record.outcome,
     );
     let again = Instant::now();
-    let repeat = shared::sync::run(
+    let repeat = sei_jira_core::sync::run(
         &c,
         store,
         &SyncOptions::new("bench", Scope::AllAccessible),
@@ -254,16 +248,22 @@ async fn async_main() {
 struct Discard;
 
 #[async_trait::async_trait]
-impl shared::store::Store for Discard {
+impl sei_jira_core::store::IssueStore for Discard {
+    async fn index_entries(&self, _: &str, _: &[String]) -> StoreResult<Vec<IssueIndexEntry>> {
+        Ok(Vec::new())
+    }
     async fn get_issue(&self, _: &str, _: &str) -> StoreResult<Option<StoredIssue>> {
         Ok(None)
     }
+
     async fn put_issues(&self, _: &str, _: &[StoredIssue]) -> StoreResult<()> {
         Ok(())
     }
+
     async fn issue_index(&self, _: &str) -> StoreResult<Vec<IssueIndexEntry>> {
         Ok(Vec::new())
     }
+
     async fn list_issues(
         &self,
         _: &str,
@@ -272,42 +272,67 @@ impl shared::store::Store for Discard {
     ) -> StoreResult<Vec<StoredIssue>> {
         Ok(Vec::new())
     }
+
     async fn flag_issue(&self, _: &str, _: &str, _: IssueFlag) -> StoreResult<bool> {
         Ok(false)
     }
+}
+
+#[async_trait::async_trait]
+impl sei_jira_core::store::RecordStore for Discard {
     async fn put_records(&self, _: &str, _: RecordKind, _: &[Record]) -> StoreResult<()> {
         Ok(())
     }
+
     async fn list_records(&self, _: &str, _: RecordKind) -> StoreResult<Vec<Record>> {
         Ok(Vec::new())
     }
+}
+
+#[async_trait::async_trait]
+impl sei_jira_core::store::ProjectStore for Discard {
     async fn put_project(&self, _: &str, _: &ProjectRecord) -> StoreResult<()> {
         Ok(())
     }
+
     async fn list_projects(&self, _: &str) -> StoreResult<Vec<ProjectRecord>> {
         Ok(Vec::new())
     }
+}
+
+#[async_trait::async_trait]
+impl sei_jira_core::store::SyncStateStore for Discard {
     async fn get_cursor(&self, _: &str, _: &str) -> StoreResult<Option<Cursor>> {
         Ok(None)
     }
+
     async fn put_cursor(&self, _: &str, _: &str, _: &Cursor) -> StoreResult<()> {
         Ok(())
     }
+
     async fn acquire_lease(&self, _: &str, _: &str, _: &str, _: i64, _: i64) -> StoreResult<bool> {
         Ok(true)
     }
+
     async fn release_lease(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
         Ok(())
     }
+}
+
+#[async_trait::async_trait]
+impl sei_jira_core::store::RunLog for Discard {
     async fn put_run(&self, _: &str, _: &RunRecord) -> StoreResult<()> {
         Ok(())
     }
+
     async fn list_runs(&self, _: &str, _: i64) -> StoreResult<Vec<RunRecord>> {
         Ok(Vec::new())
     }
+
     async fn add_daily(&self, _: &str, _: chrono::NaiveDate, _: &DailyCounts) -> StoreResult<()> {
         Ok(())
     }
+
     async fn list_daily(
         &self,
         _: &str,

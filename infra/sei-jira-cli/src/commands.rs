@@ -1,4 +1,4 @@
-//! The subcommands: each a few lines over `shared`.
+//! The subcommands: each a few lines over `sei-jira-core`.
 
 use std::io::{IsTerminal, Write};
 use std::path::{Path, PathBuf};
@@ -7,12 +7,12 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use sei_jira_core::jira::JiraClient;
+use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::{IssueFlag, IssueStore, RunOutcome, RunRecord, SyncStore};
+use sei_jira_core::sync::{Event, Excluded, Scope, SyncOptions};
+use sei_jira_core::validation::{Outcome, Report, ValidationSettings, validate as run_checks};
 use serde_json::json;
-use shared::jira::JiraClient;
-use shared::store::embedded::EmbeddedStore;
-use shared::store::{IssueFlag, RunOutcome, RunRecord, Store};
-use shared::sync::{Event, Excluded, Scope, SyncOptions};
-use shared::validation::{Outcome, Report, ValidationSettings, validate as run_checks};
 
 use crate::connection::ConnectionArgs;
 use crate::{ScopeArgs, StoreArgs};
@@ -78,7 +78,7 @@ fn scope(args: &ScopeArgs) -> Scope {
 /// Syncs with a progress line on a terminal; returns the run record.
 async fn sync_with_progress(
     client: &JiraClient,
-    store: &dyn Store,
+    store: &dyn SyncStore,
     opts: &SyncOptions,
     quiet: bool,
 ) -> anyhow::Result<RunRecord> {
@@ -94,7 +94,7 @@ async fn sync_with_progress(
     let progress = bar.clone();
     let stored = Arc::new(std::sync::atomic::AtomicU64::new(0));
     let counter = stored.clone();
-    let observer: shared::sync::Observer = Arc::new(move |e: &Event| match e {
+    let observer: sei_jira_core::sync::Observer = Arc::new(move |e: &Event| match e {
         Event::UnitStarted { unit } => progress.set_message(format!(
             "syncing {unit} ({} issues stored)",
             counter.load(std::sync::atomic::Ordering::Relaxed)
@@ -105,7 +105,7 @@ async fn sync_with_progress(
         }
         Event::UnitFinished { .. } => {}
     });
-    let record = shared::sync::run(client, store, opts, Some(observer)).await;
+    let record = sei_jira_core::sync::run(client, store, opts, Some(observer)).await;
     bar.finish_and_clear();
     Ok(record?)
 }
@@ -255,12 +255,7 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
     })
     .await?;
     let info = jira_sim::describe(&sim);
-    let token = info["users"]
-        .as_array()
-        .and_then(|u| u.iter().find(|u| u["email"] == "alice@example.com"))
-        .and_then(|u| u["token"].as_str())
-        .context("simulator user")?
-        .to_string();
+    let token = jira_sim::user_token(&info, "alice@example.com").context("simulator user")?;
     let temp = tempfile::tempdir()?;
     let store_path = store_path.unwrap_or_else(|| temp.path().join("store.redb"));
     let connection = ConnectionArgs {

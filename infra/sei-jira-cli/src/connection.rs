@@ -1,8 +1,8 @@
 //! Where and how to connect: flags, or the environment (`JIRA_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`).
 
 use anyhow::bail;
-use shared::jira::{Credentials, Deployment, Secret, SiteConfig};
-use shared::validation::{AuthMethod, ConnectionRequest};
+use sei_jira_core::jira::{Credentials, Deployment, Secret, SiteConfig};
+use sei_jira_core::validation::{AuthMethod, ConnectionRequest};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ConnectionArgs {
@@ -61,15 +61,8 @@ impl ConnectionArgs {
 
     pub fn site(&self) -> anyhow::Result<SiteConfig> {
         let (url, token) = self.required()?;
-        let credentials = match self.deployment() {
-            Deployment::Cloud => Credentials::ApiToken {
-                email: self.email.clone().unwrap_or_default(),
-                token: Secret::new(token),
-            },
-            Deployment::DataCenter => Credentials::PersonalAccessToken {
-                token: Secret::new(token),
-            },
-        };
+        let credentials =
+            Credentials::new(self.deployment(), self.email.as_deref(), Secret::new(token));
         Ok(SiteConfig::new(
             url.trim().trim_end_matches('/'),
             self.deployment(),

@@ -1,6 +1,6 @@
 //! `sei-jira`: the local CLI. Validates credentials, syncs Jira into the embedded store, exports
 //! it as JSON Lines, hides or removes issues by hand, and runs a self-contained demo against the
-//! Jira simulator. `main` only parses and dispatches; the work lives in `shared`.
+//! Jira simulator. `main` only parses and dispatches; the work lives in `sei-jira-core`.
 
 mod commands;
 mod connection;
@@ -107,7 +107,7 @@ enum Command {
 }
 
 fn main() {
-    shared::memory::tune_allocator();
+    sei_jira_core::memory::tune_allocator();
     async_main();
 }
 
@@ -128,10 +128,10 @@ async fn async_main() {
         } => commands::sync(&connection, &scope, &store, json).await,
         Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
         Command::Hide { issue, store } => {
-            commands::flag(&store, &issue, shared::store::IssueFlag::Hidden).await
+            commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Hidden).await
         }
         Command::Remove { issue, store } => {
-            commands::flag(&store, &issue, shared::store::IssueFlag::Removed).await
+            commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Removed).await
         }
         Command::Demo {
             issues,

@@ -149,7 +149,7 @@ impl Sim {
 }
 
 pub fn millis(text: &str) -> i64 {
-    shared::jira_time::parse(text)
+    sei_jira_client::time::parse(text)
         .unwrap_or_else(|| panic!("bad timestamp {text}"))
         .timestamp_millis()
 }
@@ -164,7 +164,7 @@ pub fn sorted(mut v: Vec<String>) -> Vec<String> {
 pub fn instants(v: &Value) -> Value {
     match v {
         Value::String(s) if s.len() == 28 && s.as_bytes()[10] == b'T' => {
-            shared::jira_time::parse(s)
+            sei_jira_client::time::parse(s)
                 .map(|t| json!(t.timestamp_millis()))
                 .unwrap_or_else(|| v.clone())
         }

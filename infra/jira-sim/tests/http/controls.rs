@@ -60,7 +60,7 @@ async fn rate_limit_answers_429_with_jira_headers() {
     assert!(h["retry-after"].to_str().unwrap().parse::<u64>().unwrap() >= 1);
     assert_eq!(h["x-ratelimit-remaining"], "0");
     assert!(
-        shared::jira_time::parse(
+        sei_jira_client::time::parse(
             &h["x-ratelimit-reset"]
                 .to_str()
                 .unwrap()

@@ -16,7 +16,8 @@ async fn one_absolute_date_two_time_zones_two_correct_answers() {
     // Pick an issue and a wall-clock literal just after its update (read as UTC). Alice reads the
     // literal 10 h later than UTC, Bob 13 h earlier: the issue is before Alice's instant and after Bob's.
     let probe = &truth[truth.len() / 2];
-    let updated = shared::jira_time::parse(probe["fields"]["updated"].as_str().unwrap()).unwrap();
+    let updated =
+        sei_jira_client::time::parse(probe["fields"]["updated"].as_str().unwrap()).unwrap();
     let literal =
         (updated.duration_trunc(Duration::minutes(1)).unwrap() + Duration::minutes(1)).naive_utc();
     let text = literal.format("%Y/%m/%d %H:%M").to_string();

@@ -1,0 +1,199 @@
+//! The item codec: JSON bodies (gzipped when that saves write units), issues split over parts
+//! when too large for one item, index entries, and typed reads of attributes.
+
+use super::*;
+
+/// The items that store one issue: the issue item (body inline, or a pointer to its parts),
+/// its parts, and its index entry.
+pub(super) struct IssueItems {
+    pub(super) sort: String,
+    /// Set when the body is split into parts: which version of the parts is current.
+    pub(super) generation: Option<String>,
+    pub(super) issue: Item,
+    pub(super) parts: Vec<Item>,
+    pub(super) index: Item,
+}
+
+pub(super) fn issue_items(integration: &str, issue: &StoredIssue) -> StoreResult<IssueItems> {
+    let shard = keys::issue_shard(&issue.id);
+    let sort = keys::issue_sort(&issue.id);
+    let (body, encoding) = encode_body(issue)?;
+    let mut item = key_item(keys::issues(integration, shard), sort.clone());
+    item.insert(ENCODING.into(), s(encoding));
+    let (generation, parts) = if body.len() <= MAX_INLINE_BODY {
+        item.insert(BODY.into(), AttributeValue::B(Blob::new(body)));
+        (None, Vec::new())
+    } else {
+        let generation = content_generation(&body);
+        let parts: Vec<Item> = body
+            .chunks(MAX_INLINE_BODY)
+            .enumerate()
+            .map(|(n, chunk)| {
+                let mut part = key_item(
+                    keys::parts(integration),
+                    keys::part_sort(&sort, &generation, n),
+                );
+                part.insert(CHUNK.into(), AttributeValue::B(Blob::new(chunk)));
+                part
+            })
+            .collect();
+        item.insert(PARTS.into(), number_value(parts.len()));
+        item.insert(GENERATION.into(), s(generation.clone()));
+        (Some(generation), parts)
+    };
+    Ok(IssueItems {
+        index: index_item(integration, shard, &sort, &issue.index_entry()),
+        sort,
+        generation,
+        issue: item,
+        parts,
+    })
+}
+
+pub(super) fn index_item(
+    integration: &str,
+    shard: u64,
+    sort: &str,
+    entry: &IssueIndexEntry,
+) -> Item {
+    let mut item = key_item(keys::index(integration, shard), sort.to_string());
+    item.insert("id".into(), s(&entry.id));
+    item.insert("project_key".into(), s(&entry.project_key));
+    item.insert("updated_ms".into(), number_value(entry.updated_ms));
+    item.insert("deleted".into(), AttributeValue::Bool(entry.deleted));
+    item.insert("hidden".into(), AttributeValue::Bool(entry.hidden));
+    item.insert("removed".into(), AttributeValue::Bool(entry.removed));
+    item
+}
+
+pub(super) fn index_entry(item: &Item) -> StoreResult<IssueIndexEntry> {
+    Ok(IssueIndexEntry {
+        id: string(item, "id")?.to_string(),
+        project_key: string(item, "project_key")?.to_string(),
+        updated_ms: number(item, "updated_ms")?,
+        deleted: flag(item, "deleted")?,
+        hidden: flag(item, "hidden")?,
+        removed: flag(item, "removed")?,
+    })
+}
+
+/// Names one version of a split body. Derived from the content, so rewriting an unchanged
+/// issue rewrites the same parts instead of orphaning them.
+pub(super) fn content_generation(body: &[u8]) -> String {
+    let mut hasher = std::collections::hash_map::DefaultHasher::new();
+    body.hash(&mut hasher);
+    format!("{:016x}", hasher.finish())
+}
+
+/// JSON, gzipped when that saves write units; with the name of the encoding.
+pub(super) fn encode_body<T: Serialize>(value: &T) -> StoreResult<(Vec<u8>, &'static str)> {
+    let json = serde_json::to_vec(value).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    if json.len() <= COMPRESS_OVER {
+        return Ok((json, "json"));
+    }
+    let mut encoder = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::default());
+    encoder
+        .write_all(&json)
+        .and_then(|()| encoder.finish())
+        .map(|gz| (gz, "gzip"))
+        .map_err(|e| StoreError::Backend(format!("gzip: {e}")))
+}
+
+pub(super) fn decode_body<T: DeserializeOwned>(body: &[u8], encoding: &str) -> StoreResult<T> {
+    let corrupt = |e: &dyn std::fmt::Display| StoreError::Corrupt(e.to_string());
+    match encoding {
+        "json" => serde_json::from_slice(body).map_err(|e| corrupt(&e)),
+        "gzip" => {
+            let mut json = Vec::new();
+            flate2::read::GzDecoder::new(body)
+                .read_to_end(&mut json)
+                .map_err(|e| corrupt(&e))?;
+            serde_json::from_slice(&json).map_err(|e| corrupt(&e))
+        }
+        other => Err(StoreError::Corrupt(format!(
+            "unknown body encoding {other:?}"
+        ))),
+    }
+}
+
+/// An item holding one JSON value (everything but issues, which may be split).
+pub(super) fn body_item<T: Serialize>(pk: String, sk: String, value: &T) -> StoreResult<Item> {
+    let (body, encoding) = encode_body(value)?;
+    if body.len() > MAX_INLINE_BODY {
+        return Err(StoreError::Backend(format!(
+            "{pk}/{sk}: {} bytes encoded, over the {MAX_INLINE_BODY}-byte item budget",
+            body.len()
+        )));
+    }
+    let mut item = key_item(pk, sk);
+    item.insert(ENCODING.into(), s(encoding));
+    item.insert(BODY.into(), AttributeValue::B(Blob::new(body)));
+    Ok(item)
+}
+
+pub(super) fn from_body_item<T: DeserializeOwned>(item: &Item) -> StoreResult<T> {
+    decode_body(blob(item, BODY)?, string(item, ENCODING)?)
+}
+
+pub(super) fn key_item(pk: String, sk: String) -> Item {
+    HashMap::from([(PK.to_string(), s(pk)), (SK.to_string(), s(sk))])
+}
+
+pub(super) fn s(value: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(value.into())
+}
+
+pub(super) fn number_value(value: impl ToString) -> AttributeValue {
+    AttributeValue::N(value.to_string())
+}
+
+pub(super) fn attribute<'a>(item: &'a Item, name: &str) -> StoreResult<&'a AttributeValue> {
+    item.get(name)
+        .ok_or_else(|| StoreError::Corrupt(format!("item without attribute {name:?}")))
+}
+
+pub(super) fn wrong_type(name: &str) -> StoreError {
+    StoreError::Corrupt(format!("attribute {name:?} has an unexpected type"))
+}
+
+pub(super) fn string<'a>(item: &'a Item, name: &str) -> StoreResult<&'a str> {
+    attribute(item, name)?
+        .as_s()
+        .map(String::as_str)
+        .map_err(|_| wrong_type(name))
+}
+
+pub(super) fn number<T: std::str::FromStr>(item: &Item, name: &str) -> StoreResult<T> {
+    attribute(item, name)?
+        .as_n()
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .ok_or_else(|| wrong_type(name))
+}
+
+/// A counter attribute; absent until first added to.
+pub(super) fn counter(item: &Item, name: &str) -> StoreResult<u64> {
+    if item.contains_key(name) {
+        number(item, name)
+    } else {
+        Ok(0)
+    }
+}
+
+pub(super) fn flag(item: &Item, name: &str) -> StoreResult<bool> {
+    attribute(item, name)?
+        .as_bool()
+        .copied()
+        .map_err(|_| wrong_type(name))
+}
+
+pub(super) fn blob<'a>(item: &'a Item, name: &str) -> StoreResult<&'a [u8]> {
+    attribute(item, name)?
+        .as_b()
+        .map(|b| -> &[u8] { b.as_ref() })
+        .map_err(|_| wrong_type(name))
+}
+
+pub(super) fn epoch_seconds_now() -> i64 {
+    chrono::Utc::now().timestamp()
+}

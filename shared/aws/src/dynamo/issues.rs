@@ -1,0 +1,271 @@
+//! The issue role of the DynamoDB store: issues sharded over partitions, read back whole from
+//! their parts, listed in id order by merging the shards.
+
+use super::*;
+
+impl DynamoStore {
+    /// The issue an issue item holds; None when its parts were replaced while being read.
+    pub(super) async fn issue_from_item(
+        &self,
+        integration: &str,
+        item: &Item,
+    ) -> StoreResult<Option<Vec<u8>>> {
+        if item.contains_key(BODY) {
+            return Ok(Some(blob(item, BODY)?.to_vec()));
+        }
+        let expected: usize = number(item, PARTS)?;
+        let prefix = keys::part_prefix(string(item, SK)?, string(item, GENERATION)?);
+        let parts = self
+            .query_all(
+                &keys::parts(integration),
+                SortRange::BeginsWith(prefix),
+                true,
+            )
+            .await?;
+        if parts.len() != expected {
+            return Ok(None);
+        }
+        let mut body = Vec::new();
+        for part in &parts {
+            body.extend_from_slice(blob(part, CHUNK)?);
+        }
+        Ok(Some(body))
+    }
+
+    pub(super) async fn read_issue(
+        &self,
+        integration: &str,
+        id: &str,
+    ) -> StoreResult<Option<StoredIssue>> {
+        let pk = keys::issues(integration, keys::issue_shard(id));
+        self.read_issue_at(integration, &pk, &keys::issue_sort(id))
+            .await
+    }
+
+    pub(super) async fn read_issue_at(
+        &self,
+        integration: &str,
+        pk: &str,
+        sk: &str,
+    ) -> StoreResult<Option<StoredIssue>> {
+        for _ in 0..PART_READ_ATTEMPTS {
+            let Some(item) = self.get_item(pk.to_string(), sk.to_string()).await? else {
+                return Ok(None);
+            };
+            if let Some(body) = self.issue_from_item(integration, &item).await? {
+                return decode_body(&body, string(&item, ENCODING)?).map(Some);
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "{pk}/{sk}: the issue's parts kept changing while being read"
+        )))
+    }
+
+    /// Decodes a listed issue item; a split issue is re-read whole (None if it is gone by then).
+    pub(super) async fn listed_issue(
+        &self,
+        integration: &str,
+        item: &Item,
+    ) -> StoreResult<Option<StoredIssue>> {
+        if item.contains_key(BODY) {
+            return decode_body(blob(item, BODY)?, string(item, ENCODING)?).map(Some);
+        }
+        self.read_issue_at(integration, string(item, PK)?, string(item, SK)?)
+            .await
+    }
+
+    /// Deletes the parts of earlier versions of the issues just written: a split issue that
+    /// shrank, or was removed by hand, must not leave its old content behind.
+    pub(super) async fn delete_stale_parts(
+        &self,
+        integration: &str,
+        current: &HashMap<String, Option<String>>,
+    ) -> StoreResult<()> {
+        let (Some(first), Some(last)) = (current.keys().min(), current.keys().max()) else {
+            return Ok(());
+        };
+        // Generations are hex, so `~` sorts after every part of the last issue.
+        let range = SortRange::Between(format!("{first}#"), format!("{last}#~"));
+        let stale = self
+            .query_keys(&keys::parts(integration), range)
+            .await?
+            .into_iter()
+            .filter(|part| {
+                let owner = string(part, SK).ok().and_then(keys::part_owner);
+                matches!(owner, Some((issue, generation))
+                    if current.get(issue).is_some_and(|g| g.as_deref() != Some(generation)))
+            })
+            .map(delete_request)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.write_all(stale).await
+    }
+}
+
+/// One issue partition read page by page, for the merge in `list_issues`.
+pub(super) struct ShardReader {
+    pub(super) pk: String,
+    pub(super) buffered: VecDeque<Item>,
+    pub(super) resume_after: Option<Item>,
+    pub(super) exhausted: bool,
+}
+
+impl ShardReader {
+    fn new(pk: String) -> Self {
+        Self {
+            pk,
+            buffered: VecDeque::new(),
+            resume_after: None,
+            exhausted: false,
+        }
+    }
+
+    fn needs_page(&self) -> bool {
+        self.buffered.is_empty() && !self.exhausted
+    }
+
+    fn head_sort(&self) -> Option<&str> {
+        self.buffered.front().and_then(|i| string(i, SK).ok())
+    }
+
+    async fn fetch_page(
+        &mut self,
+        store: &DynamoStore,
+        range: &SortRange,
+        page: i32,
+    ) -> StoreResult<()> {
+        let out = store
+            .query(&self.pk, range, false)
+            .limit(page)
+            .set_exclusive_start_key(self.resume_after.take())
+            .send()
+            .await
+            .map_err(backend("Query"))?;
+        self.buffered.extend(out.items.unwrap_or_default());
+        self.resume_after = out.last_evaluated_key;
+        self.exhausted = self.resume_after.is_none();
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl IssueStore for DynamoStore {
+    async fn get_issue(&self, integration: &str, id: &str) -> StoreResult<Option<StoredIssue>> {
+        self.read_issue(integration, id).await
+    }
+
+    /// Parts first, then issue items, then index entries, each stage stored before the next
+    /// starts: an issue item never points at parts not yet written, and an index entry (which
+    /// tells the sync what it already holds) never gets ahead of the issue it describes.
+    async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()> {
+        let written = last_per_key(issues, |i| &i.id)
+            .into_iter()
+            .map(|i| issue_items(integration, i))
+            .collect::<StoreResult<Vec<_>>>()?;
+        // Which version of each written issue is current: the parts of any other are stale.
+        let mut current = HashMap::new();
+        let mut parts = Vec::new();
+        let mut contents = Vec::new();
+        let mut index = Vec::new();
+        for w in written {
+            for part in w.parts {
+                parts.push(put_request(part)?);
+            }
+            contents.push(put_request(w.issue)?);
+            index.push(put_request(w.index)?);
+            current.insert(w.sort, w.generation);
+        }
+        self.write_all(parts).await?;
+        self.write_all(contents).await?;
+        self.write_all(index).await?;
+        self.delete_stale_parts(integration, &current).await
+    }
+
+    /// BatchGetItem of the index items (consistent), 100 keys a request, resubmitting the keys
+    /// DynamoDB left unprocessed and throttled requests with backoff.
+    async fn index_entries(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<IssueIndexEntry>> {
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut entries = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH_GET_LIMIT) {
+            let keys = chunk
+                .iter()
+                .map(|id| {
+                    key_item(
+                        keys::index(integration, keys::issue_shard(id)),
+                        keys::issue_sort(id),
+                    )
+                })
+                .collect();
+            for item in self.batch_get(keys).await? {
+                entries.push(index_entry(&item)?);
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {
+        let shards = (0..ISSUE_SHARDS).map(|shard| async move {
+            self.query_all(&keys::index(integration, shard), SortRange::All, true)
+                .await
+        });
+        let mut items: Vec<Item> = futures_util::future::try_join_all(shards)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        items.sort_by(|a, b| string(a, SK).ok().cmp(&string(b, SK).ok()));
+        items.iter().map(index_entry).collect()
+    }
+
+    /// Merges the shards in sort-key (id) order, reading each a page at a time.
+    async fn list_issues(
+        &self,
+        integration: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredIssue>> {
+        let range = match after {
+            Some(id) => SortRange::After(keys::issue_sort(id)),
+            None => SortRange::All,
+        };
+        // Ids spread evenly, so each shard holds about its share of the next `limit` issues.
+        let page = i32::try_from(limit.div_ceil(ISSUE_SHARDS as usize) + 1).unwrap_or(i32::MAX);
+        let mut shards: Vec<ShardReader> = (0..ISSUE_SHARDS)
+            .map(|shard| ShardReader::new(keys::issues(integration, shard)))
+            .collect();
+        let mut out = Vec::new();
+        while out.len() < limit {
+            // The smallest head is the next issue only once every unfinished shard shows its own.
+            while shards.iter().any(ShardReader::needs_page) {
+                let refills = shards
+                    .iter_mut()
+                    .filter(|r| r.needs_page())
+                    .map(|r| r.fetch_page(self, &range, page));
+                futures_util::future::try_join_all(refills).await?;
+            }
+            let next = shards
+                .iter_mut()
+                .filter(|r| r.head_sort().is_some())
+                .min_by(|a, b| a.head_sort().cmp(&b.head_sort()))
+                .and_then(|r| r.buffered.pop_front());
+            let Some(item) = next else { break };
+            out.extend(self.listed_issue(integration, &item).await?);
+        }
+        Ok(out)
+    }
+
+    async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool> {
+        let Some(mut issue) = self.read_issue(integration, id).await? else {
+            return Ok(false);
+        };
+        issue.apply_flag(flag);
+        self.put_issues(integration, std::slice::from_ref(&issue))
+            .await?;
+        Ok(true)
+    }
+}

@@ -1,0 +1,107 @@
+//! Every key the store writes. Integration-scoped partitions are `INT#{integration}#…`; the
+//! integration records themselves live in their account's partition.
+
+use super::{ISSUE_SHARDS, RecordKind};
+
+pub fn account(account: &str) -> String {
+    format!("ACCOUNT#{account}")
+}
+
+pub const INTEGRATION_PREFIX: &str = "INTEGRATION#";
+
+pub fn integration(id: &str) -> String {
+    format!("{INTEGRATION_PREFIX}{id}")
+}
+
+fn scoped(integration: &str, partition: &str) -> String {
+    format!("INT#{integration}#{partition}")
+}
+
+pub fn issues(integration: &str, shard: u64) -> String {
+    scoped(integration, &format!("ISSUE#{shard}"))
+}
+
+pub fn index(integration: &str, shard: u64) -> String {
+    scoped(integration, &format!("INDEX#{shard}"))
+}
+
+pub fn parts(integration: &str) -> String {
+    scoped(integration, "PART")
+}
+
+pub fn records(integration: &str, kind: RecordKind) -> String {
+    scoped(integration, &format!("REC#{}", kind.name()))
+}
+
+pub fn projects(integration: &str) -> String {
+    scoped(integration, "PROJECT")
+}
+
+pub fn cursors(integration: &str) -> String {
+    scoped(integration, "CURSOR")
+}
+
+pub fn leases(integration: &str) -> String {
+    scoped(integration, "LEASE")
+}
+
+pub fn runs(integration: &str) -> String {
+    scoped(integration, "RUN")
+}
+
+pub fn daily(integration: &str) -> String {
+    scoped(integration, "DAILY")
+}
+
+/// Every partition an integration's data can occupy: deleting it empties each one.
+pub fn all_partitions(integration: &str) -> Vec<String> {
+    let shards = (0..ISSUE_SHARDS).flat_map(|s| [issues(integration, s), index(integration, s)]);
+    let kinds = RecordKind::ALL.map(|k| records(integration, k));
+    shards
+        .chain(kinds)
+        .chain([
+            parts(integration),
+            projects(integration),
+            cursors(integration),
+            leases(integration),
+            runs(integration),
+            daily(integration),
+        ])
+        .collect()
+}
+
+/// Numeric ids (all of Jira's) spread evenly by value; anything else by a stable hash (FNV-1a:
+/// the shard is part of the stored key, so it must never change between releases).
+pub fn issue_shard(id: &str) -> u64 {
+    let spread = id.parse::<u64>().unwrap_or_else(|_| {
+        id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+        })
+    });
+    spread % ISSUE_SHARDS
+}
+
+/// Zero-padded so that sort-key order is numeric id order (the embedded store's order).
+pub fn issue_sort(id: &str) -> String {
+    match id.parse::<u64>() {
+        Ok(n) => format!("{n:020}"),
+        Err(_) => id.to_string(),
+    }
+}
+
+/// Parts of one stored version of an issue: `{issue}#{generation}#{n}`.
+pub fn part_sort(issue_sort: &str, generation: &str, n: usize) -> String {
+    format!("{}{n:04}", part_prefix(issue_sort, generation))
+}
+
+pub fn part_prefix(issue_sort: &str, generation: &str) -> String {
+    format!("{issue_sort}#{generation}#")
+}
+
+/// The issue sort key and generation a part key belongs to.
+pub fn part_owner(part_sort: &str) -> Option<(&str, &str)> {
+    let mut fields = part_sort.rsplitn(3, '#');
+    let _n = fields.next()?;
+    let generation = fields.next()?;
+    Some((fields.next()?, generation))
+}

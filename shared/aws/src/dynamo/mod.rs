@@ -1,0 +1,222 @@
+//! The DynamoDB store: one table, string keys `pk` and `sk`. The design (partitions, item
+//! shapes, access patterns, sharding, the 400 KB item limit, TTL, retries) is described in
+//! `docs/dynamodb.md`; [`keys`] is the single place that spells the keys out.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::hash::{Hash, Hasher};
+use std::io::{Read, Write};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::Client;
+use aws_sdk_dynamodb::client::Waiters;
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
+    KeysAndAttributes, PutRequest, ScalarAttributeType, TimeToLiveSpecification, WriteRequest,
+};
+use backon::BackoffBuilder;
+use chrono::NaiveDate;
+use futures_util::{StreamExt, TryStreamExt, stream};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use sei_jira_core::store::*;
+
+mod batch;
+mod codec;
+mod issues;
+mod keys;
+mod roles;
+#[cfg(test)]
+mod tests;
+
+use batch::*;
+use codec::*;
+
+type Item = HashMap<String, AttributeValue>;
+
+/// Issues spread over this many partitions per integration (see [`keys::issue_shard`]).
+pub const ISSUE_SHARDS: u64 = 16;
+/// JSON bodies larger than this are gzipped: write units are charged per KB.
+const COMPRESS_OVER: usize = 1024;
+/// The largest body kept inside one item; DynamoDB's limit is 400 KB for the whole item, keys
+/// and attribute names included, so this leaves room for them.
+const MAX_INLINE_BODY: usize = 350 * 1024;
+/// Run records expire (DynamoDB TTL) this long after they were last written.
+const RUN_RETENTION_SECS: i64 = 90 * 24 * 3600;
+/// Batch writes in flight at once for one call.
+const WRITE_CONCURRENCY: usize = 4;
+/// How often a batch's unprocessed or throttled items are retried before the call fails.
+const BATCH_RETRIES: usize = 10;
+/// BatchGetItem's limit on keys per request.
+const BATCH_GET_LIMIT: usize = 100;
+/// A reader that finds an issue's parts replaced under it re-reads the issue this many times.
+const PART_READ_ATTEMPTS: usize = 3;
+
+/// Attribute names.
+const PK: &str = "pk";
+const SK: &str = "sk";
+const BODY: &str = "body";
+const ENCODING: &str = "enc";
+const PARTS: &str = "parts";
+const GENERATION: &str = "gen";
+const CHUNK: &str = "chunk";
+const TTL_ATTRIBUTE: &str = "expires_at";
+
+/// The sort-key condition of a query within one partition.
+enum SortRange {
+    All,
+    After(String),
+    Between(String, String),
+    BeginsWith(String),
+}
+
+pub struct DynamoStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoStore {
+    pub fn new(client: Client, table: impl Into<String>) -> Self {
+        Self {
+            client,
+            table: table.into(),
+        }
+    }
+
+    /// Creates the store's table (on-demand capacity, `pk`/`sk`) and enables TTL on
+    /// `expires_at`, once the table is active.
+    pub async fn create_table(client: &Client, name: &str) -> StoreResult<()> {
+        let key = |attribute: &str, key_type: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(attribute)
+                .key_type(key_type)
+                .build()
+                .map_err(backend("CreateTable"))
+        };
+        let string_attribute = |attribute: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(attribute)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(backend("CreateTable"))
+        };
+        client
+            .create_table()
+            .table_name(name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(string_attribute(PK)?)
+            .attribute_definitions(string_attribute(SK)?)
+            .key_schema(key(PK, KeyType::Hash)?)
+            .key_schema(key(SK, KeyType::Range)?)
+            .send()
+            .await
+            .map_err(backend("CreateTable"))?;
+        client
+            .wait_until_table_exists()
+            .table_name(name)
+            .wait(Duration::from_secs(120))
+            .await
+            .map_err(backend("waiting for the table"))?;
+        let ttl = TimeToLiveSpecification::builder()
+            .attribute_name(TTL_ATTRIBUTE)
+            .enabled(true)
+            .build()
+            .map_err(backend("UpdateTimeToLive"))?;
+        client
+            .update_time_to_live()
+            .table_name(name)
+            .time_to_live_specification(ttl)
+            .send()
+            .await
+            .map_err(backend("UpdateTimeToLive"))?;
+        Ok(())
+    }
+
+    async fn get_item(&self, pk: String, sk: String) -> StoreResult<Option<Item>> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key(PK, s(pk))
+            .key(SK, s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(backend("GetItem"))?;
+        Ok(out.item)
+    }
+
+    fn query(&self, pk: &str, range: &SortRange, consistent: bool) -> QueryFluentBuilder {
+        let query = self
+            .client
+            .query()
+            .table_name(&self.table)
+            .consistent_read(consistent)
+            .expression_attribute_values(":pk", s(pk));
+        match range {
+            SortRange::All => query.key_condition_expression("pk = :pk"),
+            SortRange::After(sk) => query
+                .key_condition_expression("pk = :pk AND sk > :sk")
+                .expression_attribute_values(":sk", s(sk)),
+            SortRange::Between(from, to) => query
+                .key_condition_expression("pk = :pk AND sk BETWEEN :from AND :to")
+                .expression_attribute_values(":from", s(from))
+                .expression_attribute_values(":to", s(to)),
+            SortRange::BeginsWith(prefix) => query
+                .key_condition_expression("pk = :pk AND begins_with(sk, :prefix)")
+                .expression_attribute_values(":prefix", s(prefix)),
+        }
+    }
+
+    /// Every item of the range, following `LastEvaluatedKey` across pages.
+    async fn query_all(
+        &self,
+        pk: &str,
+        range: SortRange,
+        consistent: bool,
+    ) -> StoreResult<Vec<Item>> {
+        every_item(self.query(pk, &range, consistent)).await
+    }
+
+    /// Only the keys of every item of the range (deletions).
+    async fn query_keys(&self, pk: &str, range: SortRange) -> StoreResult<Vec<Item>> {
+        every_item(self.query(pk, &range, true).projection_expression("pk, sk")).await
+    }
+
+    async fn put_body<T: Serialize>(&self, pk: String, sk: String, value: &T) -> StoreResult<()> {
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(body_item(pk, sk, value)?))
+            .send()
+            .await
+            .map_err(backend("PutItem"))?;
+        Ok(())
+    }
+
+    async fn get_body<T: DeserializeOwned>(
+        &self,
+        pk: String,
+        sk: String,
+    ) -> StoreResult<Option<T>> {
+        match self.get_item(pk, sk).await? {
+            Some(item) => from_body_item(&item).map(Some),
+            None => Ok(None),
+        }
+    }
+}
+
+/// Every item a query matches, following its pages.
+async fn every_item(query: QueryFluentBuilder) -> StoreResult<Vec<Item>> {
+    query
+        .into_paginator()
+        .items()
+        .send()
+        .try_collect()
+        .await
+        .map_err(backend("Query"))
+}

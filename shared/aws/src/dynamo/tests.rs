@@ -1,0 +1,70 @@
+use super::*;
+
+#[test]
+fn numeric_ids_shard_by_value_and_sort_numerically() {
+    assert_eq!(keys::issue_shard("10017"), 10017 % ISSUE_SHARDS);
+    assert!(keys::issue_sort("9") < keys::issue_sort("10002"));
+    assert_eq!(keys::issue_sort("42"), "00000000000000000042");
+    assert!(keys::issue_shard("not-a-number") < ISSUE_SHARDS);
+    assert_eq!(
+        keys::issue_shard("not-a-number"),
+        keys::issue_shard("not-a-number")
+    );
+}
+
+#[test]
+fn part_keys_sort_inside_their_issue_and_name_it() {
+    let sort = keys::issue_sort("9");
+    let part = keys::part_sort(&sort, "00ab", 3);
+    assert_eq!(keys::part_owner(&part), Some((sort.as_str(), "00ab")));
+    assert!(part > format!("{sort}#") && part < format!("{sort}#~"));
+    assert!(part < keys::issue_sort("10"));
+}
+
+#[test]
+fn partitions_cover_every_shard_and_record_kind() {
+    let all = keys::all_partitions("i");
+    assert_eq!(
+        all.len(),
+        2 * ISSUE_SHARDS as usize + RecordKind::ALL.len() + 6
+    );
+    assert!(all.contains(&keys::parts("i")) && all.contains(&keys::index("i", 15)));
+}
+
+#[test]
+fn bodies_round_trip_compressed_or_not() {
+    let small = Record {
+        id: "1".into(),
+        data: serde_json::json!({"name": "x"}),
+    };
+    let (body, encoding) = encode_body(&small).unwrap();
+    assert_eq!(encoding, "json");
+    assert_eq!(decode_body::<Record>(&body, encoding).unwrap(), small);
+    let large = Record {
+        id: "2".into(),
+        data: serde_json::json!({"text": "word ".repeat(10_000)}),
+    };
+    let (body, encoding) = encode_body(&large).unwrap();
+    assert_eq!(encoding, "gzip");
+    assert!(body.len() < 5_000);
+    assert_eq!(decode_body::<Record>(&body, encoding).unwrap(), large);
+}
+
+#[test]
+fn later_writes_of_one_key_win_within_a_call() {
+    let values = [("a", 1), ("b", 2), ("a", 3)];
+    let kept: Vec<_> = last_per_key(&values, |v| v.0)
+        .into_iter()
+        .copied()
+        .collect();
+    assert_eq!(kept, vec![("b", 2), ("a", 3)]);
+}
+
+#[test]
+fn batches_hold_at_most_the_batch_limit() {
+    let requests = (0..60)
+        .map(|n| put_request(key_item("p".into(), n.to_string())).unwrap())
+        .collect();
+    let sizes: Vec<usize> = into_batches(requests).iter().map(Vec::len).collect();
+    assert_eq!(sizes, vec![25, 25, 10]);
+}

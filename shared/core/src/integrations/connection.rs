@@ -1,0 +1,155 @@
+//! A Jira connection as the API takes it, and what can be asked of one before an integration
+//! exists: the credential checks, a JQL check and a project search.
+
+use super::*;
+
+/// How to reach a Jira site, as the API takes it.
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Connection {
+    pub deployment: String,
+    pub url: String,
+    #[serde(default)]
+    pub email: Option<String>,
+    #[serde(default)]
+    pub token: Option<String>,
+}
+
+impl std::fmt::Debug for Connection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connection")
+            .field("deployment", &self.deployment)
+            .field("url", &self.url)
+            .field("email", &self.email)
+            .field("token", &"***")
+            .finish()
+    }
+}
+
+pub(super) fn parse_deployment(value: &str, field: &str) -> ApiResult<Deployment> {
+    Deployment::parse(value).ok_or_else(|| {
+        bad(
+            field,
+            format!("'{value}' is not a deployment: use cloud or datacenter"),
+        )
+    })
+}
+
+impl Connection {
+    pub(super) fn request(&self, jql: Option<String>) -> ApiResult<ConnectionRequest> {
+        let deployment = parse_deployment(&self.deployment, "connection.deployment")?;
+        if self.url.trim().is_empty() {
+            return Err(bad("connection.url", "is required"));
+        }
+        let token = self
+            .token
+            .clone()
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| bad("connection.token", "is required"))?;
+        if deployment == Deployment::Cloud
+            && self.email.as_deref().is_none_or(|e| e.trim().is_empty())
+        {
+            return Err(bad(
+                "connection.email",
+                "is required for Jira Cloud (the email of the user whose API token this is)",
+            ));
+        }
+        Ok(ConnectionRequest {
+            deployment,
+            auth_method: AuthMethod::ApiToken,
+            url: self.url.trim().to_string(),
+            email: self.email.clone().map(|e| e.trim().to_string()),
+            token: Secret::new(token),
+            jql,
+        })
+    }
+}
+
+/// A client for a site whose URL has passed the URL checks (shape, and where it resolves).
+pub(super) async fn checked_client(
+    req: &ConnectionRequest,
+    settings: &ValidationSettings,
+) -> ApiResult<JiraClient> {
+    let deployment = req.deployment;
+    let parsed = url_guard::parse_site_url(&req.url, deployment, settings.allow_private_network)
+        .map_err(|e| bad("connection.url", e))?;
+    url_guard::resolve_checked(&parsed, settings.allow_private_network)
+        .await
+        .map_err(|e| bad("connection.url", e.to_string()))?;
+    let base = parsed.as_str().trim_end_matches('/').to_string();
+    let credentials = Credentials::new(deployment, req.email.as_deref(), req.token.clone());
+    JiraClient::new(&SiteConfig::new(base, deployment, credentials))
+        .map_err(|e| ApiError::Internal(e.to_string()))
+}
+
+#[derive(Debug, Serialize)]
+pub struct ValidationResult {
+    pub ok: bool,
+    pub checks: Vec<validation::Check>,
+}
+
+impl From<Report> for ValidationResult {
+    fn from(r: Report) -> Self {
+        ValidationResult {
+            ok: r.passed(),
+            checks: r.checks,
+        }
+    }
+}
+
+pub async fn validate_credentials(s: &Services<'_>, conn: &Connection) -> ApiResult<Report> {
+    let req = conn.request(None)?;
+    Ok(validation::validate(&req, &s.settings.validation).await)
+}
+
+#[derive(Debug, Serialize)]
+pub struct JqlResult {
+    pub ok: bool,
+    pub errors: Vec<String>,
+}
+
+/// Checks a JQL filter with Jira's own parser, as the connection's user.
+pub async fn validate_jql(s: &Services<'_>, conn: &Connection, jql: &str) -> ApiResult<JqlResult> {
+    if jql.trim().is_empty() {
+        return Err(bad("jql", "is required"));
+    }
+    let req = conn.request(None)?;
+    let client = checked_client(&req, &s.settings.validation).await?;
+    let parsed = client
+        .parse_jql(&[jql])
+        .await
+        .map_err(|e| bad("connection", e.to_string()))?;
+    let errors: Vec<String> = parsed.queries.into_iter().flat_map(|q| q.errors).collect();
+    Ok(JqlResult {
+        ok: errors.is_empty(),
+        errors,
+    })
+}
+
+#[derive(Debug, Serialize)]
+pub struct ProjectSummary {
+    pub id: String,
+    pub key: String,
+    pub name: String,
+}
+
+/// The projects the connection's user can browse (the project selector).
+pub async fn search_projects(
+    s: &Services<'_>,
+    conn: &Connection,
+) -> ApiResult<Vec<ProjectSummary>> {
+    let req = conn.request(None)?;
+    let client = checked_client(&req, &s.settings.validation).await?;
+    let projects = client
+        .projects()
+        .await
+        .map_err(|e| bad("connection", e.to_string()))?;
+    Ok(projects
+        .into_iter()
+        .map(|p| ProjectSummary {
+            id: p.id,
+            key: p.key,
+            name: p.name,
+        })
+        .collect())
+}

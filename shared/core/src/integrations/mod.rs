@@ -1,0 +1,356 @@
+//! The integration API's operations, behind the HTTP layer: validate credentials and JQL, list
+//! projects, create, read, change and delete integrations, replace their credentials, flag issues
+//! by hand and ask for a sync. Every operation is scoped to the caller's account (from the
+//! authorizer): an integration of another account is "not found", never "forbidden".
+//!
+//! Tokens go to the secret store only. Records, responses and errors carry the secret's name at
+//! most, never its value.
+
+use serde::{Deserialize, Serialize};
+
+use crate::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
+use crate::ports::{EventPublisher, SecretStore, SyncEvent, SyncScheduler, SyncTrigger, Trigger};
+use crate::store::{
+    IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ScopeConfig, StoreError,
+};
+use crate::sync::Excluded;
+use crate::validation::{
+    self, AuthMethod, ConnectionRequest, Report, ValidationSettings, url_guard,
+};
+
+mod connection;
+mod input;
+
+pub use connection::*;
+pub use input::*;
+
+/// Everything the operations reach: the store's integrations and issues, the ports, and the
+/// deployment's settings.
+pub struct Services<'a> {
+    pub integrations: &'a dyn IntegrationStore,
+    /// Only for flags set by hand.
+    pub issues: &'a dyn IssueStore,
+    pub secrets: &'a dyn SecretStore,
+    pub scheduler: &'a dyn SyncScheduler,
+    pub events: &'a dyn EventPublisher,
+    pub settings: &'a Settings,
+}
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    /// Secret names start with this (IAM grants access to this prefix only).
+    pub secret_prefix: String,
+    pub default_schedule_rate: String,
+    pub validation: ValidationSettings,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    /// Bad input: `field` names what to fix.
+    #[error("{field}: {message}")]
+    BadRequest { field: String, message: String },
+    /// The credentials failed named checks.
+    #[error("the connection failed validation: {}", failed_titles(.0))]
+    ValidationFailed(Box<Report>),
+    #[error("{0} not found")]
+    NotFound(String),
+    #[error("{0}")]
+    Internal(String),
+}
+
+fn failed_titles(r: &Report) -> String {
+    r.failed()
+        .iter()
+        .map(|c| c.title())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+impl From<StoreError> for ApiError {
+    fn from(e: StoreError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+impl From<crate::ports::PortError> for ApiError {
+    fn from(e: crate::ports::PortError) -> Self {
+        ApiError::Internal(e.to_string())
+    }
+}
+
+fn bad(field: &str, message: impl Into<String>) -> ApiError {
+    ApiError::BadRequest {
+        field: field.into(),
+        message: message.into(),
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;
+
+async fn owned(s: &Services<'_>, account: &str, id: &str) -> ApiResult<IntegrationRecord> {
+    s.integrations
+        .get_integration(account, id)
+        .await?
+        .ok_or_else(|| gone(id))
+}
+
+fn gone(id: &str) -> ApiError {
+    ApiError::NotFound(format!("integration '{id}'"))
+}
+
+/// Validates the connection (every check must pass), then keeps the token in the secret store,
+/// the integration in the store, and schedules its syncs.
+pub async fn create(
+    s: &Services<'_>,
+    account: &str,
+    input: &IntegrationCreate,
+    id: &str,
+    now_ms: i64,
+) -> ApiResult<IntegrationView> {
+    let name = checked_name(&input.name)?;
+    let scope = input.scope.config()?;
+    let excluded_fields = checked_excluded(&input.excluded_fields)?;
+    let schedule_rate = checked_rate(
+        input
+            .schedule_rate
+            .as_deref()
+            .unwrap_or(&s.settings.default_schedule_rate),
+    )?;
+    let jql = match &scope {
+        ScopeConfig::Jql { jql } => Some(jql.clone()),
+        _ => None,
+    };
+    let req = input.connection.request(jql)?;
+    let description = checked_description(&input.description)?;
+    let tags = checked_tags(&input.tags)?;
+    let report = validation::validate(&req, &s.settings.validation).await;
+    if !report.passed() {
+        return Err(ApiError::ValidationFailed(Box::new(report)));
+    }
+    let custom_fields = normalized_custom_fields(&input.custom_fields)?;
+    check_custom_fields_exist(s, &req, &custom_fields).await?;
+    let secret = crate::ports::secret_name(&s.settings.secret_prefix, account, id)?;
+    s.secrets.put_secret(&secret, &req.token).await?;
+    let record = IntegrationRecord {
+        account: account.to_string(),
+        id: id.to_string(),
+        name,
+        description,
+        tags,
+        deployment: req.deployment,
+        url: req.url.trim_end_matches('/').to_string(),
+        email: req
+            .email
+            .clone()
+            .filter(|_| req.deployment == Deployment::Cloud),
+        secret_name: secret,
+        scope,
+        excluded_fields,
+        custom_fields,
+        schedule_rate,
+        created_ms: now_ms,
+        updated_ms: now_ms,
+    };
+    s.integrations.put_integration(&record).await?;
+    if let Err(e) = s
+        .scheduler
+        .upsert_schedule(account, id, &record.schedule_rate)
+        .await
+    {
+        // Without its schedule the integration would never sync: undo the create, so the
+        // caller's retry starts clean rather than meeting a half-made integration.
+        if let Err(undo) = s.integrations.delete_integration(account, id).await {
+            tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the record stays");
+        }
+        if let Err(undo) = s.secrets.delete_secret(&record.secret_name).await {
+            tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the secret stays");
+        }
+        return Err(e.into());
+    }
+    Ok(IntegrationView::from(&record))
+}
+
+pub async fn list(s: &Services<'_>, account: &str) -> ApiResult<Vec<IntegrationView>> {
+    Ok(s.integrations
+        .list_integrations(account)
+        .await?
+        .iter()
+        .map(IntegrationView::from)
+        .collect())
+}
+
+pub async fn get(s: &Services<'_>, account: &str, id: &str) -> ApiResult<IntegrationView> {
+    Ok(IntegrationView::from(&owned(s, account, id).await?))
+}
+
+/// Changes the advanced configuration; a new JQL filter is checked with Jira's parser first.
+pub async fn update(
+    s: &Services<'_>,
+    account: &str,
+    id: &str,
+    patch: &IntegrationPatch,
+    now_ms: i64,
+) -> ApiResult<IntegrationView> {
+    let mut record = owned(s, account, id).await?;
+    if let Some(name) = &patch.name {
+        record.name = checked_name(name)?;
+    }
+    if let Some(d) = &patch.description {
+        record.description = checked_description(d)?;
+    }
+    if let Some(tags) = &patch.tags {
+        record.tags = checked_tags(tags)?;
+    }
+    if let Some(fields) = &patch.excluded_fields {
+        record.excluded_fields = checked_excluded(fields)?;
+    }
+    if let Some(fields) = &patch.custom_fields {
+        let wanted = normalized_custom_fields(fields)?;
+        if !wanted.is_empty() {
+            let req = stored_connection(s, &record).await?.request(None)?;
+            check_custom_fields_exist(s, &req, &wanted).await?;
+        }
+        record.custom_fields = wanted;
+    }
+    let rate_changed = match &patch.schedule_rate {
+        Some(rate) => {
+            record.schedule_rate = checked_rate(rate)?;
+            true
+        }
+        None => false,
+    };
+    if let Some(scope) = &patch.scope {
+        let scope = scope.config()?;
+        if let ScopeConfig::Jql { jql } = &scope {
+            let conn = stored_connection(s, &record).await?;
+            let result = validate_jql(s, &conn, jql).await?;
+            if !result.ok {
+                return Err(bad("scope.jql", result.errors.join("; ")));
+            }
+        }
+        record.scope = scope;
+    }
+    // The schedule first: if Scheduler refuses, the stored record still says what runs.
+    if rate_changed {
+        s.scheduler
+            .upsert_schedule(account, id, &record.schedule_rate)
+            .await?;
+    }
+    record.updated_ms = now_ms;
+    if !s.integrations.replace_integration(&record).await? {
+        return Err(gone(id));
+    }
+    Ok(IntegrationView::from(&record))
+}
+
+/// The integration's own connection, its token read from the secret store: what the API uses
+/// to check a changed configuration against Jira.
+async fn stored_connection(s: &Services<'_>, record: &IntegrationRecord) -> ApiResult<Connection> {
+    let token = s
+        .secrets
+        .get_secret(&record.secret_name)
+        .await?
+        .ok_or_else(|| ApiError::Internal("the integration's token is missing".into()))?;
+    Ok(Connection {
+        deployment: record.deployment.name().to_string(),
+        url: record.url.clone(),
+        email: record.email.clone(),
+        token: Some(token.expose().to_string()),
+    })
+}
+
+/// Re-validates with a new token (and email); the secret is replaced only when every check passes.
+pub async fn update_credentials(
+    s: &Services<'_>,
+    account: &str,
+    id: &str,
+    update: &CredentialsUpdate,
+    now_ms: i64,
+) -> ApiResult<Report> {
+    let mut record = owned(s, account, id).await?;
+    let conn = Connection {
+        deployment: record.deployment.name().to_string(),
+        url: record.url.clone(),
+        email: update.email.clone().or(record.email.clone()),
+        token: Some(update.token.clone()),
+    };
+    let req = conn.request(None).map_err(|e| match e {
+        ApiError::BadRequest { field, message } => ApiError::BadRequest {
+            field: field.trim_start_matches("connection.").to_string(),
+            message,
+        },
+        other => other,
+    })?;
+    let report = validation::validate(&req, &s.settings.validation).await;
+    if !report.passed() {
+        return Err(ApiError::ValidationFailed(Box::new(report)));
+    }
+    s.secrets
+        .put_secret(&record.secret_name, &req.token)
+        .await?;
+    if record.deployment == Deployment::Cloud {
+        record.email = req.email.clone();
+    }
+    record.updated_ms = now_ms;
+    if !s.integrations.replace_integration(&record).await? {
+        // Deleted while this was validating: the secret just written must not outlive it.
+        s.secrets.delete_secret(&record.secret_name).await?;
+        return Err(gone(id));
+    }
+    Ok(report)
+}
+
+/// Removes the schedule first (no sync starts mid-deletion), then the secret, then the data.
+pub async fn delete(s: &Services<'_>, account: &str, id: &str) -> ApiResult<()> {
+    let record = owned(s, account, id).await?;
+    s.scheduler.delete_schedule(id).await?;
+    s.secrets.delete_secret(&record.secret_name).await?;
+    s.integrations.delete_integration(account, id).await?;
+    Ok(())
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HandFlag {
+    Hide,
+    Unhide,
+    Remove,
+}
+
+pub async fn flag_issue(
+    s: &Services<'_>,
+    account: &str,
+    id: &str,
+    issue_id: &str,
+    flag: HandFlag,
+) -> ApiResult<()> {
+    owned(s, account, id).await?;
+    if issue_id.is_empty() || !issue_id.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(bad("issueId", "must be Jira's numeric issue id"));
+    }
+    let flag = match flag {
+        HandFlag::Hide => IssueFlag::Hidden,
+        HandFlag::Unhide => IssueFlag::Unhidden,
+        HandFlag::Remove => IssueFlag::Removed,
+    };
+    if s.issues.flag_issue(id, issue_id, flag).await? {
+        Ok(())
+    } else {
+        Err(ApiError::NotFound(format!("issue '{issue_id}'")))
+    }
+}
+
+/// Asks for a sync now, through the same event a sync uses to continue itself.
+pub async fn request_sync(s: &Services<'_>, account: &str, id: &str) -> ApiResult<()> {
+    owned(s, account, id).await?;
+    s.events
+        .publish(&SyncEvent::Continue(SyncTrigger {
+            account_id: account.to_string(),
+            integration_id: id.to_string(),
+            trigger: Trigger::Manual,
+        }))
+        .await?;
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,155 @@
+//! The narrow interfaces (ports) to the services around the domain besides the store: where
+//! tokens are kept, what starts syncs on a schedule, and where sync events are published. Their AWS
+//! adapters (Secrets Manager, EventBridge Scheduler, EventBridge) live in `sei-jira-aws`.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::jira::Secret;
+use crate::store::Counts;
+
+#[derive(Debug, thiserror::Error)]
+#[error("{service}: {message}")]
+pub struct PortError {
+    pub service: &'static str,
+    pub message: String,
+}
+
+pub type PortResult<T> = Result<T, PortError>;
+
+/// Integration tokens, one secret per integration, never stored anywhere else.
+#[async_trait]
+pub trait SecretStore: Send + Sync {
+    /// Creates the secret or replaces its value.
+    async fn put_secret(&self, name: &str, value: &Secret) -> PortResult<()>;
+    async fn get_secret(&self, name: &str) -> PortResult<Option<Secret>>;
+    /// Deletes at once, without a recovery window; deleting a missing secret is not an error.
+    async fn delete_secret(&self, name: &str) -> PortResult<()>;
+}
+
+/// The recurring trigger of an integration's sync.
+#[async_trait]
+pub trait SyncScheduler: Send + Sync {
+    /// Creates or updates the integration's schedule (`rate` as EventBridge writes it, e.g.
+    /// `rate(1 hour)`); its target receives [`SyncTrigger`] with `trigger: schedule`.
+    async fn upsert_schedule(&self, account: &str, integration: &str, rate: &str)
+    -> PortResult<()>;
+    /// Deleting a missing schedule is not an error.
+    async fn delete_schedule(&self, integration: &str) -> PortResult<()>;
+}
+
+/// Events about syncs, on the service's event bus.
+#[async_trait]
+pub trait EventPublisher: Send + Sync {
+    async fn publish(&self, event: &SyncEvent) -> PortResult<()>;
+}
+
+/// The event source on the bus.
+pub const EVENT_SOURCE: &str = "sei-jira";
+pub const DETAIL_SCHEDULED: &str = "jira.sync.scheduled";
+pub const DETAIL_CONTINUATION: &str = "jira.sync.continuation";
+pub const DETAIL_COMPLETED: &str = "jira.sync.completed";
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    Schedule,
+    Continuation,
+    Manual,
+}
+
+/// What starts a sync: the `detail` of a scheduled, continuation or manual event.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncTrigger {
+    pub account_id: String,
+    pub integration_id: String,
+    pub trigger: Trigger,
+}
+
+/// What a finished sync reports on the event bus. Never carries a token.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct SyncCompleted {
+    pub account_id: String,
+    pub integration_id: String,
+    pub run_id: String,
+    pub outcome: crate::store::RunOutcome,
+    pub counts: Counts,
+    pub started_ms: i64,
+    pub ended_ms: i64,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SyncEvent {
+    /// Detail type `jira.sync.continuation`: the sync re-queues itself (or a person asked for a
+    /// sync now, `trigger: manual`).
+    Continue(SyncTrigger),
+    /// Detail type `jira.sync.completed`.
+    Completed(SyncCompleted),
+}
+
+impl SyncEvent {
+    pub fn detail_type(&self) -> &'static str {
+        match self {
+            SyncEvent::Continue(_) => DETAIL_CONTINUATION,
+            SyncEvent::Completed(_) => DETAIL_COMPLETED,
+        }
+    }
+    pub fn detail_json(&self) -> String {
+        match self {
+            SyncEvent::Continue(t) => serde_json::to_string(t),
+            SyncEvent::Completed(c) => serde_json::to_string(c),
+        }
+        .unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// The JSON a schedule sends to the sync function: shaped like an EventBridge event, so the
+/// function reads scheduled and bus events alike.
+pub fn scheduled_input(account: &str, integration: &str) -> String {
+    serde_json::json!({
+        "source": EVENT_SOURCE,
+        "detail-type": DETAIL_SCHEDULED,
+        "detail": SyncTrigger {
+            account_id: account.to_string(),
+            integration_id: integration.to_string(),
+            trigger: Trigger::Schedule,
+        },
+    })
+    .to_string()
+}
+
+/// Secrets Manager's limit on a secret's name.
+pub const MAX_SECRET_NAME_LEN: usize = 512;
+
+/// The secret holding an integration's token: `{prefix}{account}/{integration}`, e.g.
+/// `sei-jira/acme/jira-1`. The IAM policies grant `secret:{prefix}*` only, and a `/` (or any
+/// character beyond `[A-Za-z0-9_-]`) in an id could reach another account's secrets, so ids are
+/// checked here, before any name is built.
+pub fn secret_name(prefix: &str, account: &str, integration: &str) -> PortResult<String> {
+    check_id("account", account)?;
+    check_id("integration", integration)?;
+    let name = format!("{prefix}{account}/{integration}");
+    if name.len() > MAX_SECRET_NAME_LEN {
+        return Err(invalid_name(format!(
+            "secret name {name:?} is longer than {MAX_SECRET_NAME_LEN} characters"
+        )));
+    }
+    Ok(name)
+}
+
+fn check_id(what: &str, id: &str) -> PortResult<()> {
+    let allowed = |c: char| c.is_ascii_alphanumeric() || c == '_' || c == '-';
+    if id.is_empty() || !id.chars().all(allowed) {
+        return Err(invalid_name(format!(
+            "{what} id {id:?} must be non-empty and contain only letters, digits, '_' and '-'"
+        )));
+    }
+    Ok(())
+}
+
+fn invalid_name(message: String) -> PortError {
+    PortError {
+        service: "Secrets Manager",
+        message,
+    }
+}

@@ -1,0 +1,509 @@
+//! The embedded on-disk store (redb): the default for local runs. One table per record kind;
+//! keys are `{integration}/{sort key}` so that a prefix range is DynamoDB's query by partition.
+//! Integrations themselves are keyed `{account}/{integration}`.
+
+use std::path::Path;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::*;
+
+type Table = TableDefinition<'static, &'static str, &'static [u8]>;
+const ISSUES: Table = TableDefinition::new("issues");
+const RECORDS: Table = TableDefinition::new("records");
+const PROJECTS: Table = TableDefinition::new("projects");
+const CURSORS: Table = TableDefinition::new("cursors");
+const LEASES: Table = TableDefinition::new("leases");
+const RUNS: Table = TableDefinition::new("runs");
+const DAILY: Table = TableDefinition::new("daily");
+/// A small projection of every issue (id, project, updated, flags), kept in step with ISSUES so
+/// the sync reads its index without decoding whole issues.
+const INDEX: Table = TableDefinition::new("issue_index");
+/// Every table keyed by integration id: what deleting an integration clears.
+const INTEGRATION_SCOPED: [Table; 8] = [
+    ISSUES, RECORDS, PROJECTS, CURSORS, LEASES, RUNS, DAILY, INDEX,
+];
+const INTEGRATIONS: Table = TableDefinition::new("integrations");
+
+/// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache
+/// keeps the process within a small Lambda's memory.
+const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+pub struct EmbeddedStore {
+    db: Database,
+}
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Lease {
+    owner: String,
+    expires_ms: i64,
+}
+
+fn backend(e: impl std::fmt::Display) -> StoreError {
+    StoreError::Backend(e.to_string())
+}
+
+fn encode<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
+    serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
+    serde_json::from_slice(bytes).map_err(|e| StoreError::Corrupt(e.to_string()))
+}
+
+fn integration_key(account: &str, id: &str) -> String {
+    format!("{account}/{id}")
+}
+
+/// Keys are `{integration}/…`, so an id holding the separator could reach into another
+/// integration's key range (and its deletion would clear that range too).
+fn check_integration_id(id: &str) -> StoreResult<()> {
+    if id.is_empty() || id.contains('/') {
+        return Err(StoreError::Backend(format!(
+            "integration id {id:?} must be non-empty and contain no '/'"
+        )));
+    }
+    Ok(())
+}
+
+/// A record read under `{account}/{id}` belongs to that account and id exactly: an account
+/// name holding the separator must not reach another account's records.
+fn owned_by(record: &IntegrationRecord, account: &str) -> bool {
+    record.account == account
+}
+
+/// Issue ids sort numerically once zero-padded.
+fn issue_key(integration: &str, id: &str) -> String {
+    match id.parse::<u64>() {
+        Ok(n) => format!("{integration}/{n:020}"),
+        Err(_) => format!("{integration}/{id}"),
+    }
+}
+
+impl EmbeddedStore {
+    /// Opens (or creates) the store file; its parent directory is created if needed.
+    pub fn open(path: &Path) -> StoreResult<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                StoreError::Backend(format!("cannot create {}: {e}", dir.display()))
+            })?;
+        }
+        let db = redb::Builder::new()
+            .set_cache_size(CACHE_BYTES)
+            .create(path)
+            .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+        let tx = db.begin_write().map_err(backend)?;
+        for t in INTEGRATION_SCOPED.into_iter().chain([INTEGRATIONS]) {
+            tx.open_table(t).map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(Self { db })
+    }
+
+    fn get<T: DeserializeOwned>(&self, table: Table, key: &str) -> StoreResult<Option<T>> {
+        let tx = self.db.begin_read().map_err(backend)?;
+        let t = tx.open_table(table).map_err(backend)?;
+        match t.get(key).map_err(backend)? {
+            Some(v) => decode(v.value()).map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// One transaction (one fsync) for the whole call: the sync calls once per group of issues.
+    fn put_all<T: Serialize>(&self, table: Table, items: &[(String, T)]) -> StoreResult<()> {
+        if items.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let mut t = tx.open_table(table).map_err(backend)?;
+            for (k, v) in items {
+                t.insert(k.as_str(), encode(v)?.as_slice())
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    /// Values under `{integration}/{prefix}`, in key order, starting after `after` (a full key).
+    fn scan<T: DeserializeOwned>(
+        &self,
+        table: Table,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<(String, T)>> {
+        let start = after
+            .map(|a| format!("{a}\u{0}"))
+            .unwrap_or_else(|| prefix.to_string());
+        let end = format!("{prefix}\u{10FFFF}");
+        let tx = self.db.begin_read().map_err(backend)?;
+        let t = tx.open_table(table).map_err(backend)?;
+        let mut out = Vec::new();
+        for entry in t.range(start.as_str()..end.as_str()).map_err(backend)? {
+            if out.len() >= limit {
+                break;
+            }
+            let (k, v) = entry.map_err(backend)?;
+            out.push((k.value().to_string(), decode(v.value())?));
+        }
+        Ok(out)
+    }
+
+    /// Removes the integration's record and, in the same transaction, every key under its id.
+    fn delete_integration_data(&self, account: &str, id: &str) -> StoreResult<bool> {
+        let key = integration_key(account, id);
+        let tx = self.db.begin_write().map_err(backend)?;
+        let owned = {
+            let integrations = tx.open_table(INTEGRATIONS).map_err(backend)?;
+            match integrations.get(key.as_str()).map_err(backend)? {
+                Some(v) => owned_by(&decode(v.value())?, account),
+                None => false,
+            }
+        };
+        if !owned {
+            tx.abort().map_err(backend)?;
+            return Ok(false);
+        }
+        {
+            let mut integrations = tx.open_table(INTEGRATIONS).map_err(backend)?;
+            integrations.remove(key.as_str()).map_err(backend)?;
+            let (start, end) = (format!("{id}/"), format!("{id}/\u{10FFFF}"));
+            for table in INTEGRATION_SCOPED {
+                let mut t = tx.open_table(table).map_err(backend)?;
+                t.retain_in(start.as_str()..end.as_str(), |_, _| false)
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
+    fn update<T: Serialize + DeserializeOwned>(
+        &self,
+        table: Table,
+        key: &str,
+        f: impl FnOnce(Option<T>) -> Option<T>,
+    ) -> StoreResult<bool> {
+        let tx = self.db.begin_write().map_err(backend)?;
+        let changed;
+        {
+            let mut t = tx.open_table(table).map_err(backend)?;
+            let current: Option<T> = match t.get(key).map_err(backend)? {
+                Some(v) => Some(decode(v.value())?),
+                None => None,
+            };
+            match f(current) {
+                Some(next) => {
+                    t.insert(key, encode(&next)?.as_slice()).map_err(backend)?;
+                    changed = true;
+                }
+                None => changed = false,
+            }
+        }
+        tx.commit().map_err(backend)?;
+        Ok(changed)
+    }
+}
+
+#[async_trait]
+impl IssueStore for EmbeddedStore {
+    async fn get_issue(&self, integration: &str, id: &str) -> StoreResult<Option<StoredIssue>> {
+        self.get(ISSUES, &issue_key(integration, id))
+    }
+
+    async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()> {
+        if issues.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let mut items = tx.open_table(ISSUES).map_err(backend)?;
+            let mut index = tx.open_table(INDEX).map_err(backend)?;
+            for i in issues {
+                let key = issue_key(integration, &i.id);
+                items
+                    .insert(key.as_str(), encode(i)?.as_slice())
+                    .map_err(backend)?;
+                index
+                    .insert(key.as_str(), encode(&i.index_entry())?.as_slice())
+                    .map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {
+        Ok(self
+            .scan(INDEX, &format!("{integration}/"), None, usize::MAX)?
+            .into_iter()
+            .map(|(_, e)| e)
+            .collect())
+    }
+
+    async fn index_entries(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<IssueIndexEntry>> {
+        let tx = self.db.begin_read().map_err(backend)?;
+        let index = tx.open_table(INDEX).map_err(backend)?;
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let mut entries = Vec::with_capacity(unique.len());
+        for id in unique {
+            if let Some(v) = index
+                .get(issue_key(integration, id).as_str())
+                .map_err(backend)?
+            {
+                entries.push(decode(v.value())?);
+            }
+        }
+        Ok(entries)
+    }
+
+    async fn list_issues(
+        &self,
+        integration: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredIssue>> {
+        let after = after.map(|a| issue_key(integration, a));
+        Ok(self
+            .scan(ISSUES, &format!("{integration}/"), after.as_deref(), limit)?
+            .into_iter()
+            .map(|(_, i)| i)
+            .collect())
+    }
+
+    async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool> {
+        let key = issue_key(integration, id);
+        let Some(mut issue) = self.get::<StoredIssue>(ISSUES, &key)? else {
+            return Ok(false);
+        };
+        issue.apply_flag(flag);
+        self.put_issues(integration, std::slice::from_ref(&issue))
+            .await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
+impl RecordStore for EmbeddedStore {
+    async fn put_records(
+        &self,
+        integration: &str,
+        kind: RecordKind,
+        records: &[Record],
+    ) -> StoreResult<()> {
+        let items: Vec<(String, &Record)> = records
+            .iter()
+            .map(|r| (format!("{integration}/{}/{}", kind.name(), r.id), r))
+            .collect();
+        self.put_all(RECORDS, &items)
+    }
+
+    async fn list_records(&self, integration: &str, kind: RecordKind) -> StoreResult<Vec<Record>> {
+        Ok(self
+            .scan(
+                RECORDS,
+                &format!("{integration}/{}/", kind.name()),
+                None,
+                usize::MAX,
+            )?
+            .into_iter()
+            .map(|(_, r)| r)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl ProjectStore for EmbeddedStore {
+    async fn put_project(&self, integration: &str, project: &ProjectRecord) -> StoreResult<()> {
+        let p = project.clone();
+        self.update(
+            PROJECTS,
+            &format!("{integration}/{}", project.key),
+            move |current: Option<ProjectRecord>| {
+                Some(match current {
+                    // Onboarding time is the first time the project was seen.
+                    Some(old) => ProjectRecord {
+                        onboarded_at_ms: old.onboarded_at_ms,
+                        ..p
+                    },
+                    None => p,
+                })
+            },
+        )?;
+        Ok(())
+    }
+
+    async fn list_projects(&self, integration: &str) -> StoreResult<Vec<ProjectRecord>> {
+        Ok(self
+            .scan(PROJECTS, &format!("{integration}/"), None, usize::MAX)?
+            .into_iter()
+            .map(|(_, p)| p)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl SyncStateStore for EmbeddedStore {
+    async fn get_cursor(&self, integration: &str, unit: &str) -> StoreResult<Option<Cursor>> {
+        self.get(CURSORS, &format!("{integration}/{unit}"))
+    }
+
+    async fn put_cursor(&self, integration: &str, unit: &str, cursor: &Cursor) -> StoreResult<()> {
+        self.put_all(CURSORS, &[(format!("{integration}/{unit}"), cursor)])
+    }
+
+    async fn acquire_lease(
+        &self,
+        integration: &str,
+        unit: &str,
+        owner: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> StoreResult<bool> {
+        self.update(
+            LEASES,
+            &format!("{integration}/{unit}"),
+            |current: Option<Lease>| match current {
+                Some(l) if l.owner != owner && l.expires_ms > now_ms => None,
+                _ => Some(Lease {
+                    owner: owner.to_string(),
+                    expires_ms: now_ms + ttl_ms,
+                }),
+            },
+        )
+    }
+
+    async fn release_lease(&self, integration: &str, unit: &str, owner: &str) -> StoreResult<()> {
+        let key = format!("{integration}/{unit}");
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let mut t = tx.open_table(LEASES).map_err(backend)?;
+            let mine = match t.get(key.as_str()).map_err(backend)? {
+                Some(v) => decode::<Lease>(v.value())?.owner == owner,
+                None => false,
+            };
+            if mine {
+                t.remove(key.as_str()).map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+}
+
+#[async_trait]
+impl RunLog for EmbeddedStore {
+    async fn put_run(&self, integration: &str, run: &RunRecord) -> StoreResult<()> {
+        self.put_all(
+            RUNS,
+            &[(
+                format!("{integration}/{:020}/{}", run.started_ms, run.run_id),
+                run,
+            )],
+        )
+    }
+
+    async fn list_runs(&self, integration: &str, since_ms: i64) -> StoreResult<Vec<RunRecord>> {
+        let all: Vec<(String, RunRecord)> =
+            self.scan(RUNS, &format!("{integration}/"), None, usize::MAX)?;
+        Ok(all
+            .into_iter()
+            .map(|(_, r)| r)
+            .filter(|r| r.active_since(since_ms))
+            .collect())
+    }
+
+    async fn add_daily(
+        &self,
+        integration: &str,
+        day: NaiveDate,
+        delta: &DailyCounts,
+    ) -> StoreResult<()> {
+        let delta = *delta;
+        self.update(
+            DAILY,
+            &format!("{integration}/{day}"),
+            move |current: Option<DailyCounts>| {
+                let mut c = current.unwrap_or_default();
+                c.add(&delta);
+                Some(c)
+            },
+        )?;
+        Ok(())
+    }
+
+    async fn list_daily(
+        &self,
+        integration: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(NaiveDate, DailyCounts)>> {
+        let all: Vec<(String, DailyCounts)> =
+            self.scan(DAILY, &format!("{integration}/"), None, usize::MAX)?;
+        Ok(all
+            .into_iter()
+            .filter_map(|(k, c)| {
+                NaiveDate::parse_from_str(k.rsplit('/').next()?, "%Y-%m-%d")
+                    .ok()
+                    .map(|d| (d, c))
+            })
+            .filter(|(d, _)| *d >= from && *d <= to)
+            .collect())
+    }
+}
+
+#[async_trait]
+impl IntegrationStore for EmbeddedStore {
+    async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()> {
+        check_integration_id(&record.id)?;
+        self.put_all(
+            INTEGRATIONS,
+            &[(integration_key(&record.account, &record.id), record)],
+        )
+    }
+
+    async fn replace_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+        check_integration_id(&record.id)?;
+        let key = integration_key(&record.account, &record.id);
+        self.update(INTEGRATIONS, &key, |current: Option<IntegrationRecord>| {
+            current
+                .filter(|c| owned_by(c, &record.account))
+                .map(|_| record.clone())
+        })
+    }
+
+    async fn get_integration(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> StoreResult<Option<IntegrationRecord>> {
+        let found: Option<IntegrationRecord> =
+            self.get(INTEGRATIONS, &integration_key(account, id))?;
+        Ok(found.filter(|r| owned_by(r, account) && r.id == id))
+    }
+
+    async fn list_integrations(&self, account: &str) -> StoreResult<Vec<IntegrationRecord>> {
+        Ok(self
+            .scan(INTEGRATIONS, &format!("{account}/"), None, usize::MAX)?
+            .into_iter()
+            .map(|(_, r): (String, IntegrationRecord)| r)
+            .filter(|r| owned_by(r, account))
+            .collect())
+    }
+
+    async fn delete_integration(&self, account: &str, id: &str) -> StoreResult<bool> {
+        if check_integration_id(id).is_err() {
+            return Ok(false);
+        }
+        self.delete_integration_data(account, id)
+    }
+}

@@ -1,0 +1,147 @@
+//! The store port: what the sync, the integration API and monitoring read and write, as one
+//! trait per role ([`IssueStore`], [`RecordStore`], [`ProjectStore`], [`SyncStateStore`],
+//! [`RunLog`], [`IntegrationStore`]) so that each domain function asks for no more than it uses.
+//! Two adapters implement every role: an embedded on-disk store ([`embedded::EmbeddedStore`]) for
+//! local runs and the DynamoDB store of `sei-jira-aws`; one conformance suite runs against both.
+//!
+//! The interface is shaped for DynamoDB: every record is addressed by integration id plus a sort
+//! key; writes are upserts or conditional puts (leases); listing is a query by key prefix. The
+//! DynamoDB adapter splits batch writes into chunks of [`BATCH_LIMIT`]; the embedded adapter
+//! writes each call in one transaction (the sync is idempotent, so partial batches are harmless
+//! either way). Issue items are kept under 400 KB by the DynamoDB adapter (compressed or split);
+//! its table design is described in `docs/dynamodb.md`.
+
+pub mod embedded;
+pub mod records;
+
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+pub use records::*;
+
+/// DynamoDB's BatchWriteItem limit.
+pub const BATCH_LIMIT: usize = 25;
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("storage failure: {0}")]
+    Backend(String),
+    #[error("stored data is unreadable: {0}")]
+    Corrupt(String),
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Issues and their index, keyed by Jira's numeric id (keys change on moves; ids never do).
+#[async_trait]
+pub trait IssueStore: Send + Sync {
+    async fn get_issue(&self, integration: &str, id: &str) -> StoreResult<Option<StoredIssue>>;
+    /// Upserts: an issue already stored under the same id is replaced.
+    async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()>;
+    /// Ids with the project they were last seen in, for the deletion census.
+    async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>>;
+    /// The current index entries of these ids (those stored), in no particular order: what the
+    /// sync re-reads before overwriting issues, so a flag set by hand during its run stands.
+    async fn index_entries(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<IssueIndexEntry>>;
+    /// Issues in id order after `after`, `limit` at a time (exports).
+    async fn list_issues(
+        &self,
+        integration: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<StoredIssue>>;
+    /// Sets a flag on an issue; false when no such issue is stored.
+    async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool>;
+}
+
+/// Reference data: users, statuses, sprints, versions, fields.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    async fn put_records(
+        &self,
+        integration: &str,
+        kind: RecordKind,
+        records: &[Record],
+    ) -> StoreResult<()>;
+    async fn list_records(&self, integration: &str, kind: RecordKind) -> StoreResult<Vec<Record>>;
+}
+
+/// Projects with their onboarding time (kept from the first put).
+#[async_trait]
+pub trait ProjectStore: Send + Sync {
+    async fn put_project(&self, integration: &str, project: &ProjectRecord) -> StoreResult<()>;
+    async fn list_projects(&self, integration: &str) -> StoreResult<Vec<ProjectRecord>>;
+}
+
+/// Sync state per scope unit (a project, or the integration's JQL filter): where it stands, and
+/// which run may work on it.
+#[async_trait]
+pub trait SyncStateStore: Send + Sync {
+    async fn get_cursor(&self, integration: &str, unit: &str) -> StoreResult<Option<Cursor>>;
+    async fn put_cursor(&self, integration: &str, unit: &str, cursor: &Cursor) -> StoreResult<()>;
+    /// Takes the unit's lease if it is free, expired, or already `owner`'s (a conditional put).
+    async fn acquire_lease(
+        &self,
+        integration: &str,
+        unit: &str,
+        owner: &str,
+        now_ms: i64,
+        ttl_ms: i64,
+    ) -> StoreResult<bool>;
+    async fn release_lease(&self, integration: &str, unit: &str, owner: &str) -> StoreResult<()>;
+}
+
+/// Run records and daily counters: what every run writes and monitoring reads.
+#[async_trait]
+pub trait RunLog: Send + Sync {
+    async fn put_run(&self, integration: &str, run: &RunRecord) -> StoreResult<()>;
+    async fn list_runs(&self, integration: &str, since_ms: i64) -> StoreResult<Vec<RunRecord>>;
+    async fn add_daily(
+        &self,
+        integration: &str,
+        day: NaiveDate,
+        delta: &DailyCounts,
+    ) -> StoreResult<()>;
+    async fn list_daily(
+        &self,
+        integration: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<(NaiveDate, DailyCounts)>>;
+}
+
+/// Integrations, scoped by account: a record another account holds reads as absent.
+#[async_trait]
+pub trait IntegrationStore: Send + Sync {
+    /// Upserts by (account, id).
+    async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()>;
+    /// Replaces the record only while it still exists for its account; false when it does not
+    /// (deleted meanwhile), so an update racing a deletion never brings the integration back.
+    async fn replace_integration(&self, record: &IntegrationRecord) -> StoreResult<bool>;
+    async fn get_integration(
+        &self,
+        account: &str,
+        id: &str,
+    ) -> StoreResult<Option<IntegrationRecord>>;
+    async fn list_integrations(&self, account: &str) -> StoreResult<Vec<IntegrationRecord>>;
+    /// Deletes the integration and everything stored under its id (issues, records, projects,
+    /// cursors, leases, runs, daily counters); false when `account` holds no such integration.
+    async fn delete_integration(&self, account: &str, id: &str) -> StoreResult<bool>;
+}
+
+/// What one sync reads and writes: everything but the integrations themselves.
+pub trait SyncStore: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog {}
+
+impl<T: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + ?Sized> SyncStore
+    for T
+{
+}
+
+/// A whole store, as the binaries open one and hand out its roles.
+pub trait Store: SyncStore + IntegrationStore {}
+
+impl<T: SyncStore + IntegrationStore + ?Sized> Store for T {}

@@ -1,0 +1,165 @@
+//! Deletions leave no trace in an incremental window, so they are found by a census of ids: per
+//! unit on a schedule, or at once when one count for the whole scope differs from the store's.
+
+use super::*;
+
+/// Deletions leave no trace in an incremental window, so they are found by a census of ids.
+/// A full census reads every id, so it runs per unit on a schedule (`census_every_ms`) — and
+/// at once everywhere when one count request shows Jira holding a different number of issues
+/// for the scope than we do (a deletion, a move out, or lost access since the last run).
+pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<(), SyncError> {
+    let integration = ctx.opts.integration.clone();
+    let mut cursors = Vec::with_capacity(units.len());
+    for unit in units {
+        cursors.push(ctx.store.get_cursor(&integration, &unit.name).await?);
+    }
+    // Units never completed (no watermark) have nothing stored to miss yet.
+    let synced: Vec<(&Unit, Cursor)> = units
+        .iter()
+        .zip(cursors)
+        .filter_map(|(u, c)| c.filter(|c| c.watermark_ms.is_some()).map(|c| (u, c)))
+        .collect();
+    let scheduled: Vec<bool> = synced
+        .iter()
+        .map(|(_, c)| due(c.last_census_ms, ctx.opts.census_every_ms))
+        .collect();
+    let everything_due = scheduled.iter().all(|d| *d);
+    let mismatch =
+        !everything_due && !synced.is_empty() && scope_count_differs(ctx, &synced).await?;
+    for ((unit, mut cursor), scheduled) in synced.into_iter().zip(scheduled) {
+        if !(scheduled || mismatch) {
+            continue;
+        }
+        if !ctx.take_lease(unit).await? {
+            continue;
+        }
+        let result = census(ctx, unit).await;
+        if result.is_ok() {
+            cursor.last_census_ms = Some(now_ms());
+            ctx.store
+                .put_cursor(&integration, &unit.name, &cursor)
+                .await?;
+        }
+        ctx.release_lease(unit).await?;
+        result?;
+    }
+    Ok(())
+}
+
+/// One request: does Jira count as many issues in these units as we hold (deleted ones aside;
+/// removed ones are still in Jira)?
+pub(super) async fn scope_count_differs(
+    ctx: &Ctx<'_>,
+    synced: &[(&Unit, Cursor)],
+) -> Result<bool, SyncError> {
+    let jql = synced
+        .iter()
+        .map(|(u, _)| format!("({})", u.jql))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let in_jira = ctx.client.count(&jql).await?;
+    let projects: Option<HashSet<&str>> =
+        synced.iter().map(|(u, _)| u.project.as_deref()).collect();
+    let ours = ctx
+        .index
+        .iter()
+        .filter(|(_, e)| !e.deleted)
+        .filter(|(_, e)| {
+            projects
+                .as_ref()
+                .is_none_or(|p| p.contains(ctx.index.project_of(e)))
+        })
+        .count() as u64;
+    Ok(in_jira != ours)
+}
+
+/// Compares every id Jira has for the unit with what we store: stored issues Jira no longer
+/// returns are re-fetched by id (a move) or flagged deleted; ids we lack are fetched.
+/// Returns how many issues were flagged.
+pub(super) async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
+    let client = ctx.client;
+    let in_jira: HashSet<u64> = paging::all(0, |after| async move {
+        let (ids, next) = scan_ids(client, unit, None, after, false).await?;
+        Ok((ids, next))
+    })
+    .await?
+    .into_iter()
+    .map(|(id, _)| id)
+    .collect();
+    let ours: Vec<u64> = ctx
+        .index
+        .iter()
+        .filter(|(_, e)| !e.deleted && !e.removed)
+        .filter(|(_, e)| {
+            unit.project
+                .as_ref()
+                .is_none_or(|p| p == ctx.index.project_of(e))
+        })
+        .map(|(id, _)| id)
+        .collect();
+    let mut gone: Vec<u64> = ours
+        .iter()
+        .copied()
+        .filter(|id| !in_jira.contains(id))
+        .collect();
+    let mut unknown: Vec<u64> = in_jira
+        .iter()
+        .copied()
+        .filter(|id| ctx.index.get(*id).is_none_or(|e| e.deleted))
+        .collect();
+    // A mass disappearance is lost access or a Jira incident, not deletion: leave it unflagged.
+    if ours.len() >= 10 && gone.len() * 2 >= ours.len() {
+        ctx.errors.push(RunError::new(ErrorCategory::IssuesNotVisible, format!("{}: {} of {} issues are no longer visible; not flagged as deleted (check the user's permissions)", unit.name, gone.len(), ours.len())));
+        gone.clear();
+    }
+    gone.sort_unstable();
+    unknown.sort_unstable();
+    // Issues that left a project unit may have moved to another project in scope: fetch them by
+    // id before calling them deleted. Leaving a JQL filter, or the scope, counts as gone.
+    let (fields, excluded, parallel) = (
+        ctx.fields.clone(),
+        ctx.opts.excluded,
+        ctx.opts.parallel_batches.max(1),
+    );
+    let mut found_ids: HashSet<String> = HashSet::new();
+    let recheck: &[u64] = if ctx.scope_projects.is_some() {
+        &gone
+    } else {
+        &[]
+    };
+    for batch in recheck.chunks(GROUP).chain(unknown.chunks(GROUP)) {
+        let issues: Vec<StoredIssue> = fetch_group(ctx.client, batch, &fields, &excluded, parallel)
+            .await?
+            .into_iter()
+            .filter(|i| {
+                ctx.scope_projects
+                    .as_ref()
+                    .is_none_or(|p| p.contains(&i.project_key))
+            })
+            .collect();
+        found_ids.extend(issues.iter().map(|i| i.id.clone()));
+        store_batch(ctx, unit, issues).await?;
+    }
+    let now = now_ms();
+    let mut flagged = 0;
+    for id in gone
+        .iter()
+        .map(u64::to_string)
+        .filter(|id| !found_ids.contains(id))
+    {
+        if ctx
+            .store
+            .flag_issue(
+                &ctx.opts.integration,
+                &id,
+                IssueFlag::Deleted { at_ms: now },
+            )
+            .await?
+        {
+            flagged += 1;
+            ctx.index.mark_deleted(id.parse().unwrap_or(0));
+        }
+    }
+    ctx.counts.issues_deleted += flagged;
+    Ok(flagged)
+}

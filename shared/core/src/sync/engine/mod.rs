@@ -1,0 +1,342 @@
+//! The sync engine: backfill, then incremental runs, per scope unit, checkpointed after every
+//! stored batch so a run killed at any point resumes without losing or duplicating an issue.
+//!
+//! Per unit: (1) scan ids with `fields=id` in ascending id order, restarting the query after the
+//! last id instead of following page tokens (edits between pages cannot shift what is left);
+//! (2) fetch each batch of 100 in bulk with the changelog embedded, completing truncated
+//! changelogs (bulk changelog fetch) and comments (paged) only where Jira truncated them;
+//! (3) upsert by issue id and checkpoint; (4) a census of all ids flags deleted or no-longer-
+//! visible issues. The next run's window starts at this run's start minus an overlap, written
+//! as epoch milliseconds so the Jira user's time zone cannot shift it.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Instant;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::index::{IssueIndex, Known};
+use super::pipeline::{
+    DETAIL_BATCH, Pipeline, Task, all_comments, fetch_issues, finish, full_changelogs,
+};
+use super::plan::{Excluded, FieldMap, Scope, Unit, requested_fields, resolve_fields};
+use crate::jira::models::{Comment, FieldDetails, Issue};
+use crate::jira::{Deployment, JiraClient, JiraError, paging};
+use crate::store::*;
+
+mod census;
+mod reference;
+mod unit;
+
+use census::census_pass;
+use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
+use unit::{fetch_group, scan_ids, store_batch, sync_unit};
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncError {
+    #[error(transparent)]
+    Jira(#[from] JiraError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    /// Projects of the scope that Jira does not show the user.
+    #[error("project(s) not found or not visible to this user: {}", .0.join(", "))]
+    ProjectsNotVisible(Vec<String>),
+    /// The integration's configuration cannot be used (a custom field the site lacks).
+    #[error("{0}")]
+    Config(String),
+    /// Another run holds the unit's lease: the unit is skipped, the run goes on.
+    #[error("{unit}: another sync holds this unit's lease; skipped")]
+    LeaseHeld { unit: String },
+}
+
+impl SyncError {
+    pub fn category(&self) -> ErrorCategory {
+        match self {
+            SyncError::Jira(e) => jira_category(e),
+            SyncError::Store(_) => ErrorCategory::StoreFault,
+            SyncError::ProjectsNotVisible(_) => ErrorCategory::ProjectsNotVisible,
+            SyncError::Config(_) => ErrorCategory::Configuration,
+            SyncError::LeaseHeld { .. } => ErrorCategory::LeaseHeld,
+        }
+    }
+
+    /// The error as the run records it.
+    pub fn run_error(&self) -> RunError {
+        RunError::new(self.category(), self.to_string())
+    }
+}
+
+/// The kind of trouble a Jira error is, for the run's record.
+pub fn jira_category(e: &JiraError) -> ErrorCategory {
+    match e {
+        JiraError::Unauthenticated { .. } => ErrorCategory::CredentialsRejected,
+        JiraError::Forbidden { .. } => ErrorCategory::PermissionMissing,
+        JiraError::NotFound { .. } => ErrorCategory::ProjectsNotVisible,
+        JiraError::Rejected { .. } => ErrorCategory::RequestRejected,
+        JiraError::Gone { .. } => ErrorCategory::ApiRemoved,
+        JiraError::RateLimited { .. } => ErrorCategory::RateLimited,
+        JiraError::Unavailable { .. } => ErrorCategory::JiraUnavailable,
+        JiraError::Unreachable { .. } => ErrorCategory::SiteUnreachable,
+        JiraError::Protocol(_) => ErrorCategory::UnexpectedResponse,
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    pub integration: String,
+    pub scope: Scope,
+    pub excluded: Excluded,
+    /// User-mapped custom fields, by name or id.
+    pub custom_fields: Vec<String>,
+    /// How far before the previous run's start the next window begins.
+    pub overlap_ms: i64,
+    /// Look for deleted issues after the incremental scans (see `census_pass`).
+    pub census: bool,
+    /// How often each unit's full id census runs regardless of counts, and how long the cached
+    /// fields and statuses are trusted. 0: every run.
+    pub census_every_ms: i64,
+    /// Stop cleanly (checkpointed, outcome Partial) once this instant passes.
+    pub deadline: Option<Instant>,
+    pub lease_ttl_ms: i64,
+    pub run_id: String,
+    /// Batches fetched concurrently (each batch is a few requests).
+    pub parallel_batches: usize,
+}
+
+impl SyncOptions {
+    pub fn new(integration: &str, scope: Scope) -> Self {
+        Self {
+            integration: integration.to_string(),
+            scope,
+            excluded: Excluded::default(),
+            custom_fields: Vec::new(),
+            overlap_ms: 5 * 60_000,
+            census: true,
+            census_every_ms: 24 * 3_600_000,
+            deadline: None,
+            lease_ttl_ms: 15 * 60_000,
+            run_id: format!("run-{}", chrono::Utc::now().timestamp_millis()),
+            parallel_batches: 10,
+        }
+    }
+}
+
+/// Progress notifications (the CLI draws its progress bar from them).
+#[derive(Clone, Debug)]
+pub enum Event {
+    UnitStarted { unit: String },
+    Stored { unit: String, issues: u64 },
+    UnitFinished { unit: String },
+}
+
+pub type Observer = Arc<dyn Fn(&Event) + Send + Sync>;
+
+const ID_PAGE: u32 = 5000;
+/// Issues re-fetched together by the census.
+const GROUP: usize = 500;
+
+fn now_ms() -> i64 {
+    chrono::Utc::now().timestamp_millis()
+}
+
+struct Ctx<'a> {
+    client: &'a JiraClient,
+    store: &'a dyn SyncStore,
+    opts: &'a SyncOptions,
+    fields: Vec<String>,
+    map: FieldMap,
+    index: IssueIndex,
+    counts: Counts,
+    errors: Vec<RunError>,
+    seen_users: HashSet<String>,
+    seen_projects: HashSet<String>,
+    /// The projects in scope (None for a JQL filter): an issue moved elsewhere leaves the scope.
+    scope_projects: Option<HashSet<String>>,
+    observer: Option<Observer>,
+}
+
+impl Ctx<'_> {
+    /// Takes the unit's lease for this run; false while another run holds it.
+    async fn take_lease(&self, unit: &Unit) -> Result<bool, StoreError> {
+        let o = self.opts;
+        self.store
+            .acquire_lease(
+                &o.integration,
+                &unit.name,
+                &o.run_id,
+                now_ms(),
+                o.lease_ttl_ms,
+            )
+            .await
+    }
+
+    async fn release_lease(&self, unit: &Unit) -> Result<(), StoreError> {
+        let o = self.opts;
+        self.store
+            .release_lease(&o.integration, &unit.name, &o.run_id)
+            .await
+    }
+}
+
+/// Runs one sync of the integration's scope and records it.
+pub async fn run(
+    client: &JiraClient,
+    store: &dyn SyncStore,
+    opts: &SyncOptions,
+    observer: Option<Observer>,
+) -> Result<RunRecord, SyncError> {
+    let started = now_ms();
+    let (requests0, retries0) = (client.stats().requests(), client.stats().retries());
+    let mut record = RunRecord {
+        run_id: opts.run_id.clone(),
+        started_ms: started,
+        ended_ms: None,
+        outcome: RunOutcome::Running,
+        projects: Vec::new(),
+        counts: Counts::default(),
+        errors: Vec::new(),
+    };
+    store.put_run(&opts.integration, &record).await?;
+    let result = sync_all(client, store, opts, observer, &mut record).await;
+    record.ended_ms = Some(now_ms());
+    record.counts.requests = client.stats().requests() - requests0;
+    record.counts.retries = client.stats().retries() - retries0;
+    match &result {
+        Ok(partial) => {
+            record.outcome = if *partial {
+                RunOutcome::Partial
+            } else {
+                RunOutcome::Succeeded
+            }
+        }
+        Err(e) => {
+            record.outcome = RunOutcome::Failed;
+            record.errors.push(e.run_error());
+        }
+    }
+    close_run(store, &opts.integration, &record).await?;
+    result.map(|_| record)
+}
+
+/// Records a run that could not start — no token, a site URL now refused, a configuration the
+/// sync cannot use — as failed, so that monitoring shows the failure like any other.
+pub async fn record_unstarted_run(
+    store: &dyn SyncStore,
+    integration: &str,
+    run_id: &str,
+    error: RunError,
+) -> Result<RunRecord, StoreError> {
+    let now = now_ms();
+    let record = RunRecord {
+        run_id: run_id.to_string(),
+        started_ms: now,
+        ended_ms: Some(now),
+        outcome: RunOutcome::Failed,
+        projects: Vec::new(),
+        counts: Counts::default(),
+        errors: vec![error],
+    };
+    close_run(store, integration, &record).await?;
+    Ok(record)
+}
+
+/// A run's end: its counts go into the day's counters, then the run record is replaced.
+async fn close_run(
+    store: &dyn SyncStore,
+    integration: &str,
+    record: &RunRecord,
+) -> Result<(), StoreError> {
+    let day = chrono::Utc::now().date_naive();
+    let daily = DailyCounts {
+        issues_new: record.counts.issues_new,
+        issues_updated: record.counts.issues_updated,
+        issues_deleted: record.counts.issues_deleted,
+        runs: 1,
+        failed_runs: u64::from(record.outcome == RunOutcome::Failed),
+    };
+    store.add_daily(integration, day, &daily).await?;
+    store.put_run(integration, record).await
+}
+
+/// Returns whether the run stopped early at its deadline.
+async fn sync_all(
+    client: &JiraClient,
+    store: &dyn SyncStore,
+    opts: &SyncOptions,
+    observer: Option<Observer>,
+    record: &mut RunRecord,
+) -> Result<bool, SyncError> {
+    let site_fields = reference_data_fields(client, store, opts).await?;
+    let map = match resolve_fields(&site_fields, &opts.custom_fields) {
+        Ok(map) => map,
+        // A field mapped since the last refresh: the cached list cannot know it yet.
+        Err(_) => resolve_fields(
+            &refresh_reference_data(client, store, opts).await?,
+            &opts.custom_fields,
+        )
+        .map_err(SyncError::Config)?,
+    };
+    let fields = requested_fields(&map, &opts.excluded);
+
+    let units = units(client, store, opts).await?;
+    record.projects = units.iter().filter_map(|u| u.project.clone()).collect();
+    let index = IssueIndex::new(store.issue_index(&opts.integration).await?);
+    let scope_projects = match opts.scope {
+        Scope::Jql(_) => None,
+        _ => Some(units.iter().filter_map(|u| u.project.clone()).collect()),
+    };
+    let mut ctx = Ctx {
+        client,
+        store,
+        opts,
+        fields,
+        map,
+        index,
+        counts: Counts::default(),
+        errors: Vec::new(),
+        seen_users: HashSet::new(),
+        seen_projects: HashSet::new(),
+        scope_projects,
+        observer,
+    };
+    let mut partial = false;
+    for unit in &units {
+        match sync_unit(&mut ctx, unit).await {
+            Ok(true) => {
+                partial = true;
+                break;
+            }
+            Ok(false) => {}
+            // A unit another run holds is skipped, not fatal: the holder is syncing it.
+            Err(e @ SyncError::LeaseHeld { .. }) => ctx.errors.push(e.run_error()),
+            Err(e) => {
+                record.counts = ctx.counts;
+                record.errors = ctx.errors;
+                return Err(e);
+            }
+        }
+    }
+    if !partial && ctx.opts.census {
+        census_pass(&mut ctx, &units).await?;
+    }
+    record.counts = ctx.counts;
+    record.errors = ctx.errors;
+    Ok(partial)
+}
+
+fn due(last_ms: Option<i64>, every_ms: i64) -> bool {
+    last_ms.is_none_or(|t| now_ms() - t >= every_ms)
+}
+
+impl SyncOptions {
+    fn scope_is_jql(&self) -> bool {
+        matches!(self.scope, Scope::Jql(_))
+    }
+}
+
+fn notify(ctx: &Ctx<'_>, event: Event) {
+    if let Some(o) = &ctx.observer {
+        o(&event);
+    }
+}

@@ -1,0 +1,318 @@
+//! One unit's sync: its lease, the id scan in ascending order (restarted after the last id), the
+//! bulk fetches kept in flight, and each batch stored and checkpointed.
+
+use super::*;
+
+/// Syncs one unit; returns true when it stopped at the deadline (checkpoint saved).
+pub(super) async fn sync_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
+    if !ctx.take_lease(unit).await? {
+        return Err(SyncError::LeaseHeld {
+            unit: unit.name.clone(),
+        });
+    }
+    notify(
+        ctx,
+        Event::UnitStarted {
+            unit: unit.name.clone(),
+        },
+    );
+    let outcome = scan_unit(ctx, unit).await;
+    ctx.release_lease(unit).await?;
+    notify(
+        ctx,
+        Event::UnitFinished {
+            unit: unit.name.clone(),
+        },
+    );
+    outcome
+}
+
+pub(super) async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
+    let integration = ctx.opts.integration.clone();
+    let mut cursor = ctx
+        .store
+        .get_cursor(&integration, &unit.name)
+        .await?
+        .unwrap_or_default();
+    let resumed = cursor.in_progress.is_some();
+    let mut progress = cursor.in_progress.clone().unwrap_or(Progress {
+        window_start_ms: cursor.watermark_ms.map(|w| w - ctx.opts.overlap_ms),
+        run_started_ms: now_ms(),
+        last_id: 0,
+    });
+    // Incremental windows also read `updated`, so issues we already hold at that version
+    // (the overlap) are not fetched again; a backfill scans bare ids, in the largest pages.
+    let window = progress.window_start_ms;
+    let scan = |after: u64| {
+        let (client, unit) = (ctx.client.clone(), unit.clone());
+        Task::spawn(async move { scan_ids(&client, &unit, window, after, window.is_some()).await })
+    };
+    let mut pipeline = Pipeline::new(
+        ctx.client,
+        ctx.fields.clone(),
+        ctx.opts.excluded,
+        progress.last_id,
+    );
+    // The next id page is read while the current one is fetched, so the scan never stalls it.
+    let mut next_page = Some(scan(progress.last_id));
+    let mut queued: std::collections::VecDeque<(Vec<u64>, u64)> = Default::default();
+    let ahead = ctx.opts.parallel_batches.max(1);
+    let mut wrote = false;
+    loop {
+        while pipeline.batches_ahead() < ahead {
+            if let Some((ids, covers_to)) = queued.pop_front() {
+                pipeline.push(ids, covers_to);
+                continue;
+            }
+            let Some(page) = next_page.take() else { break };
+            let (page, next) = page.await?;
+            let Some(&(last, _)) = page.last() else { break };
+            if let Some(after) = next {
+                next_page = Some(scan(after));
+            }
+            let changed: Vec<u64> = page
+                .into_iter()
+                .filter(|(id, updated)| match (updated, ctx.index.get(*id)) {
+                    (Some(u), Some(known)) => known.updated_ms != *u || known.deleted,
+                    _ => true,
+                })
+                .map(|(id, _)| id)
+                .collect();
+            let chunks: Vec<Vec<u64>> = changed.chunks(DETAIL_BATCH).map(<[u64]>::to_vec).collect();
+            let n = chunks.len();
+            for (i, ids) in chunks.into_iter().enumerate() {
+                // The page's last batch also covers the unchanged ids after it.
+                let covers_to = if i + 1 == n {
+                    last
+                } else {
+                    *ids.last().expect("non-empty")
+                };
+                queued.push_back((ids, covers_to));
+            }
+            if n == 0 {
+                queued.push_back((Vec::new(), last));
+            }
+        }
+        let no_more_input = queued.is_empty() && next_page.is_none();
+        let Some(out) = pipeline.next(no_more_input).await? else {
+            break;
+        };
+        if !out.issues.is_empty() {
+            store_batch(ctx, unit, out.issues).await?;
+            wrote = true;
+        }
+        if out.checkpoint > progress.last_id {
+            progress.last_id = out.checkpoint;
+            cursor.in_progress = Some(progress.clone());
+            ctx.store
+                .put_cursor(&integration, &unit.name, &cursor)
+                .await?;
+            wrote = true;
+        }
+        if ctx.opts.deadline.is_some_and(|d| Instant::now() >= d) {
+            return Ok(true);
+        }
+    }
+    if wrote || resumed || cursor.watermark_ms.is_none() {
+        // A completed backfill has seen every id: it counts as a census.
+        let backfill = cursor.watermark_ms.is_none();
+        cursor = Cursor {
+            watermark_ms: Some(progress.run_started_ms),
+            in_progress: None,
+            last_census_ms: if backfill {
+                Some(progress.run_started_ms)
+            } else {
+                cursor.last_census_ms
+            },
+        };
+        ctx.store
+            .put_cursor(&integration, &unit.name, &cursor)
+            .await?;
+    }
+    Ok(false)
+}
+
+/// One page of ids after `after_id`, ascending, with `updated` when `with_updated`, and whether
+/// Jira has more. The end is what Jira says (`isLast`, or the total), never inferred from the page
+/// size: Jira may return fewer issues than asked for.
+pub(super) async fn scan_ids(
+    client: &JiraClient,
+    unit: &Unit,
+    since_ms: Option<i64>,
+    after_id: u64,
+    with_updated: bool,
+) -> Result<(Vec<(u64, Option<i64>)>, Option<u64>), JiraError> {
+    let jql = unit.scan_jql(since_ms, after_id);
+    let fields: &[&str] = if with_updated {
+        &["id", "updated"]
+    } else {
+        &["id"]
+    };
+    let (issues, more) = match client.deployment() {
+        Deployment::Cloud => {
+            let page = client
+                .search_page(&jql, fields, false, ID_PAGE, None)
+                .await?;
+            let more = !page.is_last.unwrap_or(page.next_page_token.is_none());
+            (page.issues, more)
+        }
+        Deployment::DataCenter => {
+            let page = client
+                .legacy_search_page(&jql, fields, false, 0, 1000)
+                .await?;
+            let more = page.total as usize > page.issues.len();
+            (page.issues, more)
+        }
+    };
+    let mut ids: Vec<(u64, Option<i64>)> = issues
+        .iter()
+        .filter_map(|i| {
+            let updated = i
+                .fields
+                .get("updated")
+                .and_then(|u| u.as_str())
+                .and_then(crate::jira::time::parse)
+                .map(|t| t.timestamp_millis());
+            i.id.parse().ok().map(|id| (id, updated))
+        })
+        .collect();
+    ids.sort_unstable();
+    // The id-restart cursor: the next page is the query again, after the highest id seen.
+    let next = ids.last().map(|&(id, _)| id).filter(|_| more);
+    Ok((ids, next))
+}
+
+/// Full details of a group of issues (missing ones are simply absent): bulk fetches of 100 with
+/// the changelog embedded, then only what Jira truncated (the census's occasional re-fetches).
+pub(super) async fn fetch_group(
+    client: &JiraClient,
+    ids: &[u64],
+    fields: &[String],
+    excluded: &Excluded,
+    parallel: usize,
+) -> Result<Vec<StoredIssue>, JiraError> {
+    let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let requests: Vec<_> = ids
+        .chunks(DETAIL_BATCH)
+        .map(|batch| fetch_issues(client, batch, &field_refs))
+        .collect();
+    let issues: Vec<Issue> = futures_util::stream::iter(requests)
+        .buffered(parallel)
+        .collect::<Vec<_>>()
+        .await
+        .into_iter()
+        .collect::<Result<Vec<_>, _>>()?
+        .into_iter()
+        .flatten()
+        .collect();
+    let truncated: Vec<String> = issues
+        .iter()
+        .filter(|i| {
+            i.changelog
+                .as_ref()
+                .is_some_and(|c| c.total as usize > c.histories.len())
+        })
+        .map(|i| i.id.clone())
+        .collect();
+    let mut full = full_changelogs(client, &truncated).await?;
+    let comments: Vec<Vec<Comment>> = if excluded.comments {
+        vec![Vec::new(); issues.len()]
+    } else {
+        let requests: Vec<_> = issues.iter().map(|i| all_comments(client, i)).collect();
+        futures_util::stream::iter(requests)
+            .buffered(parallel)
+            .collect::<Vec<_>>()
+            .await
+            .into_iter()
+            .collect::<Result<_, _>>()?
+    };
+    Ok(issues
+        .into_iter()
+        .zip(comments)
+        .map(|(mut issue, comments)| {
+            let embedded = issue
+                .changelog
+                .take()
+                .map(|c| c.histories)
+                .unwrap_or_default();
+            let changelog = full.remove(&issue.id).unwrap_or(embedded);
+            finish(issue, changelog, comments, excluded)
+        })
+        .collect())
+}
+
+/// Upserts a batch; returns whether anything was written. Issues whose `updated` is what we
+/// already hold are skipped (the overlap re-reads them); hand-made flags survive re-syncs.
+pub(super) async fn store_batch(
+    ctx: &mut Ctx<'_>,
+    unit: &Unit,
+    issues: Vec<StoredIssue>,
+) -> Result<bool, SyncError> {
+    // A hide or remove by hand during this run (a long backfill, or across continuations)
+    // must not be overwritten from the index read at its start: the current entries of the
+    // issues about to be replaced are read again first. New issues cannot carry hand flags.
+    let known: Vec<String> = issues
+        .iter()
+        .filter(|i| {
+            ctx.index
+                .get(i.id.parse().unwrap_or(0))
+                .is_some_and(|p| replaces(p, i))
+        })
+        .map(|i| i.id.clone())
+        .collect();
+    if !known.is_empty() {
+        for entry in ctx
+            .store
+            .index_entries(&ctx.opts.integration, &known)
+            .await?
+        {
+            if let Ok(id) = entry.id.parse() {
+                ctx.index.refresh_flags(id, entry.hidden, entry.removed);
+            }
+        }
+    }
+    let mut changed = Vec::new();
+    for mut issue in issues {
+        let previous = ctx.index.get(issue.id.parse().unwrap_or(0));
+        match previous {
+            Some(p) if !replaces(p, &issue) => continue,
+            Some(p) => {
+                issue.hidden = p.hidden;
+                ctx.counts.issues_updated += 1;
+            }
+            None => ctx.counts.issues_new += 1,
+        }
+        ctx.counts.changelog_entries += issue.changelog.len() as u64;
+        ctx.counts.comments += issue.comments.len() as u64;
+        changed.push(issue);
+    }
+    if changed.is_empty() {
+        return Ok(false);
+    }
+    ctx.store
+        .put_issues(&ctx.opts.integration, &changed)
+        .await?;
+    reference_data(ctx, &changed).await?;
+    for i in &changed {
+        ctx.index.stored(
+            i.id.parse().unwrap_or(0),
+            &i.project_key,
+            i.updated_ms,
+            i.hidden,
+        );
+    }
+    notify(
+        ctx,
+        Event::Stored {
+            unit: unit.name.clone(),
+            issues: changed.len() as u64,
+        },
+    );
+    Ok(true)
+}
+
+/// Whether `fetched` is written over the stored issue `previous`: not when it was removed by
+/// hand (a tombstone stays), nor when the store already holds this version of a live issue.
+pub(super) fn replaces(previous: &Known, fetched: &StoredIssue) -> bool {
+    !previous.removed && (previous.updated_ms != fetched.updated_ms || previous.deleted)
+}

@@ -1,0 +1,377 @@
+//! The fetch pipeline of a scan: issues in bulk batches of 100, kept continuously in flight, with
+//! what Jira truncated completed on the side.
+//!
+//! Each batch fetches its issues (changelog embedded) and then any comment pages Jira truncated.
+//! Issues whose embedded changelog is complete are ready at once; truncated ones wait in a pool
+//! until their histories fill one bulk changelog page (10,000 histories), so the extra requests
+//! stay at the lower bound while memory holds only that pool, not whole groups of issues.
+//!
+//! Issues come out as soon as they are complete, not in id order. The checkpoint is the highest
+//! id up to which everything is stored: what has been queued, held back by the earliest batch
+//! not yet consumed and by the smallest id still waiting for its changelog. Upserts are idempotent, so work past the
+//! checkpoint redone after a restart loses and duplicates nothing.
+
+use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+
+use futures_util::StreamExt;
+use futures_util::stream::FuturesUnordered;
+use serde::Deserialize;
+
+use super::normalize::stored_issue;
+use super::plan::Excluded;
+use crate::jira::models::{Comment, History, Issue};
+use crate::jira::{Deployment, JiraClient, JiraError, paging};
+use crate::store::StoredIssue;
+
+/// Issues per bulk fetch (Jira's limit with the changelog embedded).
+pub const DETAIL_BATCH: usize = 100;
+/// Histories per bulk changelog page (Jira's maximum `maxResults`).
+const CHANGELOG_PAGE: u64 = 10_000;
+/// Issues per bulk changelog request (Jira's limit).
+const CHANGELOG_ISSUES: usize = 1000;
+
+/// A spawned task that is cancelled when dropped (a run stopping early leaves nothing behind).
+pub struct Task<T>(tokio::task::JoinHandle<T>);
+
+impl<T: Send + 'static> Task<T> {
+    pub fn spawn(f: impl Future<Output = T> + Send + 'static) -> Self {
+        Task(tokio::spawn(f))
+    }
+}
+
+impl<T, E: From<JiraError>> Future for Task<Result<T, E>> {
+    type Output = Result<T, E>;
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        Pin::new(&mut self.0).poll(cx).map(|joined| {
+            joined.unwrap_or_else(|e| {
+                Err(JiraError::Protocol(format!("fetch task failed: {e}")).into())
+            })
+        })
+    }
+}
+
+impl<T> Drop for Task<T> {
+    fn drop(&mut self) {
+        self.0.abort();
+    }
+}
+
+/// A batch as fetched: complete issues, issues waiting for their changelog, and the last id the
+/// batch covered (ids Jira no longer returns are covered too).
+struct Batch {
+    ready: Vec<StoredIssue>,
+    truncated: Vec<Waiting>,
+    /// The ids after `after` up to `covers_to` are this batch's.
+    after: u64,
+    covers_to: u64,
+}
+
+/// An issue whose changelog Jira truncated, with its comments already complete.
+struct Waiting {
+    id: u64,
+    issue: Issue,
+    comments: Vec<Comment>,
+    histories: u64,
+}
+
+/// What the pipeline hands back: issues to store, and how far the checkpoint may move after.
+pub struct Output {
+    pub issues: Vec<StoredIssue>,
+    pub checkpoint: u64,
+}
+
+pub struct Pipeline {
+    client: JiraClient,
+    fields: Arc<Vec<String>>,
+    excluded: Excluded,
+    /// Batches complete in any order and are consumed as they do: none waits behind a slow one.
+    batches: FuturesUnordered<Task<Result<Batch, JiraError>>>,
+    /// The ranges `(after, covers_to)` of batches not consumed yet.
+    open: BTreeSet<(u64, u64)>,
+    changelogs: FuturesUnordered<Task<Result<Vec<StoredIssue>, JiraError>>>,
+    pool: Vec<Waiting>,
+    pool_histories: u64,
+    /// Ids waiting for their changelog, in the pool or in a request.
+    waiting: BTreeSet<u64>,
+    /// Everything up to here has been queued.
+    pushed_to: u64,
+}
+
+impl Pipeline {
+    /// `start`: everything up to this id is already stored.
+    pub fn new(client: &JiraClient, fields: Vec<String>, excluded: Excluded, start: u64) -> Self {
+        Pipeline {
+            client: client.clone(),
+            fields: Arc::new(fields),
+            excluded,
+            batches: FuturesUnordered::new(),
+            open: BTreeSet::new(),
+            changelogs: FuturesUnordered::new(),
+            pool: Vec::new(),
+            pool_histories: 0,
+            waiting: BTreeSet::new(),
+            pushed_to: start,
+        }
+    }
+
+    /// Work queued and not yet consumed: batches and changelog requests. Callers keep this
+    /// bounded; it is what bounds memory (a changelog request holds its issues until it ends).
+    pub fn batches_ahead(&self) -> usize {
+        self.batches.len() + self.changelogs.len()
+    }
+
+    /// Queues a batch of at most [`DETAIL_BATCH`] ids, ascending; `covers_to` (≥ the last id)
+    /// lets a batch also cover ids that were skipped as unchanged.
+    pub fn push(&mut self, ids: Vec<u64>, covers_to: u64) {
+        let (client, fields, excluded) = (self.client.clone(), self.fields.clone(), self.excluded);
+        let after = self.pushed_to;
+        self.pushed_to = covers_to;
+        self.open.insert((after, covers_to));
+        self.batches.push(Task::spawn(async move {
+            let mut batch = if ids.is_empty() {
+                Batch {
+                    ready: Vec::new(),
+                    truncated: Vec::new(),
+                    after,
+                    covers_to,
+                }
+            } else {
+                fetch_batch(&client, &ids, &fields, &excluded).await?
+            };
+            (batch.after, batch.covers_to) = (after, covers_to);
+            Ok(batch)
+        }));
+    }
+
+    /// The next issues to store, or None when nothing is queued, in flight or waiting. With
+    /// `no_more_input`, a partly filled changelog pool is requested rather than held.
+    pub async fn next(&mut self, no_more_input: bool) -> Result<Option<Output>, JiraError> {
+        if self.batches.is_empty() && self.changelogs.is_empty() {
+            if self.pool.is_empty() || !no_more_input {
+                return Ok(None);
+            }
+            self.request_changelogs();
+        }
+        let issues = tokio::select! {
+            Some(batch) = self.batches.next(), if !self.batches.is_empty() => {
+                let batch = batch?;
+                self.open.remove(&(batch.after, batch.covers_to));
+                for w in batch.truncated {
+                    self.waiting.insert(w.id);
+                    self.pool_histories += w.histories;
+                    self.pool.push(w);
+                }
+                while self.pool_histories >= CHANGELOG_PAGE || self.pool.len() >= CHANGELOG_ISSUES {
+                    self.request_changelogs();
+                }
+                batch.ready
+            }
+            Some(done) = self.changelogs.next(), if !self.changelogs.is_empty() => {
+                let done = done?;
+                for i in &done {
+                    self.waiting.remove(&i.id.parse().unwrap_or(0));
+                }
+                done
+            }
+        };
+        let unconsumed = self.open.first().map(|&(after, _)| after);
+        let unfinished = self.waiting.first().map(|&first| first - 1);
+        let checkpoint = [unconsumed, unfinished]
+            .into_iter()
+            .flatten()
+            .fold(self.pushed_to, u64::min);
+        Ok(Some(Output { issues, checkpoint }))
+    }
+
+    /// Sends the pool's oldest issues, up to one page of histories, as one bulk request.
+    fn request_changelogs(&mut self) {
+        let mut take = 0;
+        let mut histories = 0;
+        while take < self.pool.len() && take < CHANGELOG_ISSUES {
+            let h = self.pool[take].histories;
+            if take > 0 && histories + h > CHANGELOG_PAGE {
+                break;
+            }
+            histories += h;
+            take += 1;
+        }
+        let group: Vec<Waiting> = self.pool.drain(..take).collect();
+        self.pool_histories -= histories;
+        let (client, excluded) = (self.client.clone(), self.excluded);
+        self.changelogs.push(Task::spawn(async move {
+            complete_changelogs(&client, group, &excluded).await
+        }));
+    }
+}
+
+async fn fetch_batch(
+    client: &JiraClient,
+    ids: &[u64],
+    fields: &[String],
+    excluded: &Excluded,
+) -> Result<Batch, JiraError> {
+    let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
+    let issues = fetch_issues(client, ids, &field_refs).await?;
+    let comments: Vec<Vec<Comment>> = if excluded.comments {
+        vec![Vec::new(); issues.len()]
+    } else {
+        futures_util::future::try_join_all(issues.iter().map(|i| all_comments(client, i))).await?
+    };
+    let mut batch = Batch {
+        ready: Vec::with_capacity(issues.len()),
+        truncated: Vec::new(),
+        after: 0,
+        covers_to: 0,
+    };
+    for (mut issue, comments) in issues.into_iter().zip(comments) {
+        let truncated = issue
+            .changelog
+            .as_ref()
+            .filter(|c| c.total as usize > c.histories.len())
+            .map(|c| c.total);
+        match truncated {
+            Some(total) => batch.truncated.push(Waiting {
+                id: issue.id.parse().unwrap_or(0),
+                issue,
+                comments,
+                histories: total,
+            }),
+            None => {
+                let changelog = issue
+                    .changelog
+                    .take()
+                    .map(|c| c.histories)
+                    .unwrap_or_default();
+                batch
+                    .ready
+                    .push(finish(issue, changelog, comments, excluded));
+            }
+        }
+    }
+    Ok(batch)
+}
+
+/// Fetches the full changelogs of `group` in bulk (one page when the pool was sized right).
+async fn complete_changelogs(
+    client: &JiraClient,
+    group: Vec<Waiting>,
+    excluded: &Excluded,
+) -> Result<Vec<StoredIssue>, JiraError> {
+    let ids: Vec<String> = group.iter().map(|w| w.issue.id.clone()).collect();
+    let mut full = full_changelogs(client, &ids).await?;
+    Ok(group
+        .into_iter()
+        .map(|mut w| {
+            let embedded = w
+                .issue
+                .changelog
+                .take()
+                .map(|c| c.histories)
+                .unwrap_or_default();
+            let changelog = full.remove(&w.issue.id).unwrap_or(embedded);
+            finish(w.issue, changelog, w.comments, excluded)
+        })
+        .collect())
+}
+
+/// Every history of the given issues through the bulk changelog endpoint, following its pages.
+pub async fn full_changelogs(
+    client: &JiraClient,
+    ids: &[String],
+) -> Result<HashMap<String, Vec<History>>, JiraError> {
+    let mut full: HashMap<String, Vec<History>> = HashMap::new();
+    for chunk in ids.chunks(CHANGELOG_ISSUES) {
+        let logs = paging::all(None, |token: Option<String>| async move {
+            let page = client
+                .changelog_bulk(chunk, token.as_deref(), CHANGELOG_PAGE as u32)
+                .await?;
+            Ok((page.issue_change_logs, page.next_page_token.map(Some)))
+        })
+        .await?;
+        for log in logs {
+            full.entry(log.issue_id)
+                .or_default()
+                .extend(log.change_histories);
+        }
+    }
+    Ok(full)
+}
+
+/// The stored form: the changelog oldest first without duplicates, exclusions applied.
+pub fn finish(
+    issue: Issue,
+    mut changelog: Vec<History>,
+    comments: Vec<Comment>,
+    excluded: &Excluded,
+) -> StoredIssue {
+    changelog.sort_by_key(|h| {
+        (
+            crate::jira::time::parse(&h.created)
+                .map(|t| t.timestamp_millis())
+                .unwrap_or(0),
+            h.id.parse::<u64>().unwrap_or(0),
+        )
+    });
+    changelog.dedup_by(|a, b| a.id == b.id);
+    stored_issue(issue, changelog, comments, excluded)
+}
+
+/// One bulk request's worth of issues, changelog embedded.
+pub async fn fetch_issues(
+    client: &JiraClient,
+    batch: &[u64],
+    fields: &[&str],
+) -> Result<Vec<Issue>, JiraError> {
+    match client.deployment() {
+        Deployment::Cloud => Ok(client
+            .bulk_fetch(
+                &batch.iter().map(u64::to_string).collect::<Vec<_>>(),
+                fields,
+                true,
+            )
+            .await?
+            .issues),
+        Deployment::DataCenter => {
+            let list = batch
+                .iter()
+                .map(u64::to_string)
+                .collect::<Vec<_>>()
+                .join(",");
+            Ok(client
+                .legacy_search_page(
+                    &format!("id in ({list}) ORDER BY id ASC"),
+                    fields,
+                    true,
+                    0,
+                    batch.len() as u32,
+                )
+                .await?
+                .issues)
+        }
+    }
+}
+
+/// The issue's comments: the embedded ones, or every page when Jira truncated them.
+pub async fn all_comments(client: &JiraClient, issue: &Issue) -> Result<Vec<Comment>, JiraError> {
+    let field = issue.fields.get("comment");
+    let embedded: Vec<Comment> = field
+        .and_then(|c| Vec::<Comment>::deserialize(&c["comments"]).ok())
+        .unwrap_or_default();
+    let total = field
+        .and_then(|c| c["total"].as_u64())
+        .unwrap_or(embedded.len() as u64);
+    if embedded.len() as u64 >= total {
+        return Ok(embedded);
+    }
+    paging::all(0, |start| async move {
+        let page = client.comments_page(&issue.id, start, 100).await?;
+        let n = page.comments.len();
+        let last = start + n as u64 >= page.total;
+        Ok((page.comments, paging::next_offset(start, n, last)))
+    })
+    .await
+}

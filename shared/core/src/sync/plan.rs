@@ -1,0 +1,312 @@
+//! What a sync asks Jira for: scope units and their JQL, the field list (custom fields resolved
+//! through `/field`), and what excluded fields remove. Pure functions.
+
+use serde::{Deserialize, Serialize};
+
+use crate::jira::models::FieldDetails;
+
+/// Which issues an integration ingests.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Scope {
+    Projects(Vec<String>),
+    Jql(String),
+    AllAccessible,
+}
+
+/// Text fields a customer may keep out of the store entirely.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Excluded {
+    pub summary: bool,
+    pub description: bool,
+    pub comments: bool,
+}
+
+impl Excluded {
+    /// Removes the excluded text fields (summary, description) from a field map.
+    pub fn drop_text(&self, fields: &mut serde_json::Map<String, serde_json::Value>) {
+        if self.summary {
+            fields.remove("summary");
+        }
+        if self.description {
+            fields.remove("description");
+        }
+    }
+
+    /// Parses `summary,description,comments` (the CLI's `--exclude`).
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut e = Excluded::default();
+        for part in list.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            match part.to_ascii_lowercase().as_str() {
+                "summary" => e.summary = true,
+                "description" => e.description = true,
+                "comments" | "comment" => e.comments = true,
+                other => {
+                    return Err(format!(
+                        "unknown field '{other}': choose from summary, description, comments"
+                    ));
+                }
+            }
+        }
+        Ok(e)
+    }
+
+    /// Whether a changelog item about `field_id`/`field` must be dropped.
+    pub fn drops_item(&self, field_id: Option<&str>, field: &str) -> bool {
+        let name = field_id.unwrap_or(field).to_ascii_lowercase();
+        (self.summary && name == "summary") || (self.description && name == "description")
+    }
+}
+
+/// One unit of sync work with its own cursor and lease: a project, or the JQL filter.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Unit {
+    /// Stable name: the project key, or `jql`.
+    pub name: String,
+    /// The restriction, without ORDER BY.
+    pub jql: String,
+    pub project: Option<String>,
+}
+
+impl Unit {
+    pub fn project(key: &str) -> Self {
+        Unit {
+            name: key.to_string(),
+            jql: format!("project = \"{}\"", key.replace('"', "\\\"")),
+            project: Some(key.to_string()),
+        }
+    }
+    pub fn filter(jql: &str) -> Self {
+        Unit {
+            name: "jql".into(),
+            jql: strip_order_by(jql),
+            project: None,
+        }
+    }
+
+    /// `({restriction}) [AND updated >= ms] AND id > last ORDER BY id ASC`: ids only grow, so
+    /// edits between pages never shift what is left to read, and a restart resumes at `last`.
+    /// Epoch milliseconds are zone-free, unlike date literals (read in the user's zone).
+    pub fn scan_jql(&self, updated_since_ms: Option<i64>, after_id: u64) -> String {
+        let mut q = format!("({})", self.jql);
+        if let Some(ms) = updated_since_ms {
+            q.push_str(&format!(" AND updated >= {ms}"));
+        }
+        format!("{q} AND id > {after_id} ORDER BY id ASC")
+    }
+}
+
+/// Removes a trailing `ORDER BY …` (outside quotes) from a user's JQL.
+pub fn strip_order_by(jql: &str) -> String {
+    let lower = jql.to_ascii_lowercase();
+    let bytes = lower.as_bytes();
+    let mut quote: Option<u8> = None;
+    let mut i = 0;
+    while i < bytes.len() {
+        let c = bytes[i];
+        match quote {
+            Some(_) if c == b'\\' => i += 1,
+            Some(q) if c == q => quote = None,
+            Some(_) => {}
+            None if c == b'"' || c == b'\'' => quote = Some(c),
+            None if lower[i..].starts_with("order")
+                && (i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b')') =>
+            {
+                let rest = lower[i + 5..].trim_start();
+                if rest.starts_with("by") {
+                    return jql[..i].trim_end().to_string();
+                }
+            }
+            None => {}
+        }
+        i += 1;
+    }
+    jql.trim().to_string()
+}
+
+/// Custom fields resolved for this site.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct FieldMap {
+    pub story_points: Option<String>,
+    pub sprint: Option<String>,
+    pub epic_link: Option<String>,
+    /// User-mapped custom fields: (what the user asked for, resolved field id).
+    pub mapped: Vec<(String, String)>,
+}
+
+const STORY_POINTS_TYPE: &str = "com.pyxis.greenhopper.jira:jsw-story-points";
+const SPRINT_TYPE: &str = "com.pyxis.greenhopper.jira:gh-sprint";
+const EPIC_LINK_TYPE: &str = "com.pyxis.greenhopper.jira:gh-epic-link";
+
+/// Resolves story points, sprint, epic link and the user's mappings (names or ids) from `/field`.
+pub fn resolve_fields(fields: &[FieldDetails], wanted: &[String]) -> Result<FieldMap, String> {
+    let by_type = |t: &str| {
+        fields
+            .iter()
+            .find(|f| f.schema.as_ref().and_then(|s| s.custom.as_deref()) == Some(t))
+            .map(|f| f.id.clone())
+    };
+    // Team-managed "Story point estimate" first; otherwise a numeric field named Story Points.
+    let story_points = by_type(STORY_POINTS_TYPE).or_else(|| {
+        fields
+            .iter()
+            .find(|f| {
+                f.custom
+                    && f.name.eq_ignore_ascii_case("story points")
+                    && f.schema.as_ref().is_some_and(|s| s.kind == "number")
+            })
+            .map(|f| f.id.clone())
+    });
+    let mut mapped = Vec::new();
+    let mut unknown = Vec::new();
+    for w in wanted {
+        match fields
+            .iter()
+            .find(|f| f.id.eq_ignore_ascii_case(w) || f.name.eq_ignore_ascii_case(w))
+        {
+            Some(f) => mapped.push((w.clone(), f.id.clone())),
+            None => unknown.push(w.clone()),
+        }
+    }
+    if !unknown.is_empty() {
+        return Err(format!(
+            "unknown custom field(s): {} (see the site's field list)",
+            unknown.join(", ")
+        ));
+    }
+    Ok(FieldMap {
+        story_points,
+        sprint: by_type(SPRINT_TYPE),
+        epic_link: by_type(EPIC_LINK_TYPE),
+        mapped,
+    })
+}
+
+const SYSTEM_FIELDS: &[&str] = &[
+    "issuetype",
+    "project",
+    "status",
+    "statuscategorychangedate",
+    "priority",
+    "resolution",
+    "resolutiondate",
+    "created",
+    "updated",
+    "assignee",
+    "reporter",
+    "creator",
+    "labels",
+    "components",
+    "fixVersions",
+    "duedate",
+    "parent",
+    "issuelinks",
+    "subtasks",
+];
+
+/// The explicit field list to request: never `*all`/`*navigable`, so excluded fields are never
+/// even requested.
+pub fn requested_fields(map: &FieldMap, excluded: &Excluded) -> Vec<String> {
+    let mut f: Vec<String> = SYSTEM_FIELDS.iter().map(|s| s.to_string()).collect();
+    if !excluded.summary {
+        f.push("summary".into());
+    }
+    if !excluded.description {
+        f.push("description".into());
+    }
+    if !excluded.comments {
+        f.push("comment".into());
+    }
+    for id in [&map.story_points, &map.sprint, &map.epic_link]
+        .into_iter()
+        .flatten()
+    {
+        f.push(id.clone());
+    }
+    for (_, id) in &map.mapped {
+        if !f.contains(id) {
+            f.push(id.clone());
+        }
+    }
+    f
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jira::models::FieldSchema;
+
+    #[test]
+    fn scan_queries_are_zone_free_and_resumable() {
+        let u = Unit::project("PLAT");
+        assert_eq!(
+            u.scan_jql(Some(1_700_000_000_000), 10_042),
+            "(project = \"PLAT\") AND updated >= 1700000000000 AND id > 10042 ORDER BY id ASC"
+        );
+        let f = Unit::filter("project in (A, B) AND summary ~ \"order by\" ORDER BY created DESC");
+        assert_eq!(f.jql, "project in (A, B) AND summary ~ \"order by\"");
+    }
+
+    #[test]
+    fn excluded_fields_are_never_requested() {
+        let e = Excluded::parse("summary, description,comments").unwrap();
+        let f = requested_fields(&FieldMap::default(), &e);
+        assert!(
+            !f.iter().any(|x| x == "summary"
+                || x == "description"
+                || x == "comment"
+                || x.starts_with('*'))
+        );
+        assert!(
+            Excluded::parse("summary,body")
+                .unwrap_err()
+                .contains("body")
+        );
+        assert!(
+            e.drops_item(Some("description"), "description")
+                && !e.drops_item(Some("status"), "status")
+        );
+    }
+
+    #[test]
+    fn custom_fields_resolve_by_type_then_name() {
+        let field = |id: &str, name: &str, custom: Option<&str>, kind: &str| FieldDetails {
+            id: id.into(),
+            name: name.into(),
+            custom: true,
+            schema: Some(FieldSchema {
+                kind: kind.into(),
+                custom: custom.map(String::from),
+                ..FieldSchema::default()
+            }),
+        };
+        let fields = vec![
+            field(
+                "customfield_10018",
+                "Story Points",
+                Some("com.atlassian.jira.plugin.system.customfieldtypes:float"),
+                "number",
+            ),
+            field(
+                "customfield_10016",
+                "Story point estimate",
+                Some(STORY_POINTS_TYPE),
+                "number",
+            ),
+            field("customfield_10020", "Sprint", Some(SPRINT_TYPE), "array"),
+            field("customfield_10050", "Severity", None, "option"),
+        ];
+        let m = resolve_fields(&fields, &["severity".into()]).unwrap();
+        assert_eq!(m.story_points.as_deref(), Some("customfield_10016"));
+        assert_eq!(m.sprint.as_deref(), Some("customfield_10020"));
+        assert_eq!(
+            m.mapped,
+            vec![("severity".to_string(), "customfield_10050".to_string())]
+        );
+        assert!(
+            resolve_fields(&fields, &["Team".into()])
+                .unwrap_err()
+                .contains("Team")
+        );
+    }
+}

@@ -1,0 +1,160 @@
+//! One integration's sync as the scheduled function runs it: from a trigger to a finished (or
+//! checkpointed) run, with the follow-up event — a continuation when the time ran out, or
+//! `jira.sync.completed` when it finished.
+
+use std::time::Instant;
+
+use crate::jira::{Credentials, JiraClient, RetryPolicy, SiteConfig};
+use crate::ports::{EventPublisher, SecretStore, SyncCompleted, SyncEvent, SyncTrigger, Trigger};
+use crate::store::{
+    ErrorCategory, IntegrationRecord, RunError, RunOutcome, RunRecord, ScopeConfig, Store,
+};
+use crate::sync::engine::record_unstarted_run;
+use crate::sync::{Excluded, Scope, SyncError, SyncOptions};
+use crate::validation::ValidationSettings;
+use crate::validation::url_guard::{self, AddressError};
+
+/// The failure recorded when the integration's secret is gone.
+pub fn token_missing() -> RunError {
+    RunError::new(
+        ErrorCategory::TokenMissing,
+        "its token is missing from the secret store",
+    )
+}
+
+/// The failure recorded when the site's address cannot be used.
+pub fn address_error(e: &AddressError) -> RunError {
+    let category = if e.is_unresolvable() {
+        ErrorCategory::AddressUnresolvable
+    } else {
+        ErrorCategory::AddressRefused
+    };
+    RunError::new(category, e.to_string())
+}
+
+pub struct SyncServices<'a> {
+    pub store: &'a dyn Store,
+    pub secrets: &'a dyn SecretStore,
+    pub events: &'a dyn EventPublisher,
+    pub validation: &'a ValidationSettings,
+    /// How hard to retry Jira (Atlassian's guidance by default; tests shorten it).
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SyncServiceError {
+    /// The integration is gone (deleted since the event was sent): nothing to do.
+    #[error("integration '{0}' not found for this account")]
+    NotFound(String),
+    #[error("integration '{integration}': {error}")]
+    Unusable {
+        integration: String,
+        error: RunError,
+    },
+    #[error(transparent)]
+    Sync(#[from] SyncError),
+    #[error(transparent)]
+    Port(#[from] crate::ports::PortError),
+    #[error(transparent)]
+    Store(#[from] crate::store::StoreError),
+}
+
+impl SyncServiceError {
+    /// Whether the failure is already in the integration's runs (a failed run record and the
+    /// day's counters), so that retrying the event would only count it again. Store and secret
+    /// store faults are not: the record may be missing, and a retry may get through.
+    pub fn is_recorded(&self) -> bool {
+        match self {
+            SyncServiceError::Unusable { .. } => true,
+            SyncServiceError::Sync(e) => !matches!(e, SyncError::Store(_)),
+            _ => false,
+        }
+    }
+}
+
+fn scope(record: &IntegrationRecord) -> Scope {
+    match &record.scope {
+        ScopeConfig::Projects { keys } => Scope::Projects(keys.clone()),
+        ScopeConfig::Jql { jql } => Scope::Jql(jql.clone()),
+        ScopeConfig::AllAccessible => Scope::AllAccessible,
+    }
+}
+
+/// Runs the integration's sync until done or until `deadline`, then publishes what follows.
+pub async fn sync_integration(
+    s: &SyncServices<'_>,
+    trigger: &SyncTrigger,
+    deadline: Option<Instant>,
+    run_id: &str,
+) -> Result<RunRecord, SyncServiceError> {
+    let record = s
+        .store
+        .get_integration(&trigger.account_id, &trigger.integration_id)
+        .await?
+        .ok_or_else(|| SyncServiceError::NotFound(trigger.integration_id.clone()))?;
+    let connected = connect(s, &record).await;
+    if let Err(SyncServiceError::Unusable { error, .. }) = &connected {
+        // Recorded as a failed run, so monitoring shows it like any other failure.
+        record_unstarted_run(s.store, &record.id, run_id, error.clone()).await?;
+    }
+    let (client, mut opts) = connected?;
+    opts.deadline = deadline;
+    opts.run_id = run_id.to_string();
+    let run = crate::sync::run(&client, s.store, &opts, None).await?;
+    let event = if run.outcome == RunOutcome::Partial {
+        SyncEvent::Continue(SyncTrigger {
+            trigger: Trigger::Continuation,
+            ..trigger.clone()
+        })
+    } else {
+        SyncEvent::Completed(SyncCompleted {
+            account_id: trigger.account_id.clone(),
+            integration_id: trigger.integration_id.clone(),
+            run_id: run.run_id.clone(),
+            outcome: run.outcome,
+            counts: run.counts,
+            started_ms: run.started_ms,
+            ended_ms: run.ended_ms.unwrap_or(run.started_ms),
+        })
+    };
+    s.events.publish(&event).await?;
+    Ok(run)
+}
+
+/// The Jira client and sync options for the integration's stored configuration: its token, its
+/// URL (checked again: DNS can change), its scope and exclusions. `Unusable` names what stops it.
+async fn connect(
+    s: &SyncServices<'_>,
+    record: &IntegrationRecord,
+) -> Result<(JiraClient, SyncOptions), SyncServiceError> {
+    let unusable = |error: RunError| SyncServiceError::Unusable {
+        integration: record.id.clone(),
+        error,
+    };
+    let configuration =
+        |message: String| unusable(RunError::new(ErrorCategory::Configuration, message));
+    let token = s
+        .secrets
+        .get_secret(&record.secret_name)
+        .await?
+        .ok_or_else(|| unusable(token_missing()))?;
+    let deployment = record.deployment;
+    // The URL was checked when the integration was created; where it resolves is checked again
+    // before every connection (DNS can change).
+    let url =
+        url_guard::parse_site_url(&record.url, deployment, s.validation.allow_private_network)
+            .map_err(configuration)?;
+    url_guard::resolve_checked(&url, s.validation.allow_private_network)
+        .await
+        .map_err(|e| unusable(address_error(&e)))?;
+    let credentials = Credentials::new(deployment, record.email.as_deref(), token);
+    let client = JiraClient::new(&SiteConfig {
+        retry: s.retry.clone(),
+        ..SiteConfig::new(url.as_str().trim_end_matches('/'), deployment, credentials)
+    })
+    .map_err(|e| configuration(e.to_string()))?;
+    let mut opts = SyncOptions::new(&record.id, scope(record));
+    opts.excluded = Excluded::parse(&record.excluded_fields.join(",")).map_err(configuration)?;
+    opts.custom_fields = record.custom_fields.clone();
+    Ok((client, opts))
+}

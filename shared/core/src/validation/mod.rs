@@ -1,0 +1,178 @@
+//! Credential validation: a list of named checks, each passed, failed (with a message a person
+//! can act on) or skipped because an earlier check failed.
+
+mod checks;
+pub mod url_guard;
+
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::jira::{Deployment, Secret};
+use checks::{STEPS, Session, Stop};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckId {
+    #[serde(rename = "authentication_method")]
+    AuthMethod,
+    UrlFormat,
+    UrlAllowed,
+    Reachable,
+    #[serde(rename = "jira_product")]
+    Deployment,
+    Authenticated,
+    ClassicToken,
+    RealUser,
+    BrowseProjects,
+    ViewAggregatedData,
+    BrowseUsers,
+    UserPicker,
+    Jql,
+}
+
+impl CheckId {
+    /// Every check, in the order they run and are reported.
+    pub const ALL: [CheckId; 13] = [
+        CheckId::AuthMethod,
+        CheckId::UrlFormat,
+        CheckId::UrlAllowed,
+        CheckId::Reachable,
+        CheckId::Deployment,
+        CheckId::Authenticated,
+        CheckId::ClassicToken,
+        CheckId::RealUser,
+        CheckId::BrowseProjects,
+        CheckId::ViewAggregatedData,
+        CheckId::BrowseUsers,
+        CheckId::UserPicker,
+        CheckId::Jql,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            CheckId::AuthMethod => "Authentication method",
+            CheckId::UrlFormat => "Site URL format",
+            CheckId::UrlAllowed => "Site URL allowed",
+            CheckId::Reachable => "Site reachable",
+            CheckId::Deployment => "Jira product",
+            CheckId::Authenticated => "Credentials accepted",
+            CheckId::ClassicToken => "Classic (unscoped) API token",
+            CheckId::RealUser => "Jira user account (not a service account)",
+            CheckId::BrowseProjects => "Browse Projects permission",
+            CheckId::ViewAggregatedData => "View Aggregated Data permission",
+            CheckId::BrowseUsers => "Browse Users permission",
+            CheckId::UserPicker => "User Picker permission",
+            CheckId::Jql => "JQL filter",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    Passed,
+    Failed,
+    Skipped,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Check {
+    pub id: CheckId,
+    pub title: &'static str,
+    /// `status` in every JSON rendering (the HTTP API's field name).
+    #[serde(rename = "status")]
+    pub outcome: Outcome,
+    pub message: String,
+}
+
+/// Who the credentials belong to, when they work.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct Identity {
+    pub account_id: Option<String>,
+    pub display_name: Option<String>,
+    pub time_zone: Option<String>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    pub checks: Vec<Check>,
+    pub identity: Option<Identity>,
+}
+
+impl Report {
+    pub fn passed(&self) -> bool {
+        self.checks.iter().all(|c| c.outcome == Outcome::Passed)
+    }
+    pub fn failed(&self) -> Vec<CheckId> {
+        self.checks
+            .iter()
+            .filter(|c| c.outcome == Outcome::Failed)
+            .map(|c| c.id)
+            .collect()
+    }
+    pub fn outcome(&self, id: CheckId) -> Option<Outcome> {
+        self.checks.iter().find(|c| c.id == id).map(|c| c.outcome)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum AuthMethod {
+    ApiToken,
+    /// The deprecated Jira Connect App integration: refused.
+    ConnectApp,
+}
+
+#[derive(Clone, Debug)]
+pub struct ConnectionRequest {
+    pub deployment: Deployment,
+    pub auth_method: AuthMethod,
+    pub url: String,
+    /// Cloud only.
+    pub email: Option<String>,
+    pub token: Secret,
+    pub jql: Option<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct ValidationSettings {
+    /// Local mode: allow loopback/private addresses and plain http (the simulator).
+    pub allow_private_network: bool,
+    /// Atlassian's API gateway, where scoped tokens work (used to recognise them).
+    pub gateway_url: String,
+    pub timeout: Duration,
+}
+
+impl Default for ValidationSettings {
+    fn default() -> Self {
+        Self {
+            allow_private_network: false,
+            gateway_url: "https://api.atlassian.com".into(),
+            timeout: Duration::from_secs(20),
+        }
+    }
+}
+
+/// Runs every check in order; a failed prerequisite skips what depends on it.
+pub async fn validate(req: &ConnectionRequest, settings: &ValidationSettings) -> Report {
+    let mut session = Session::new(req, settings);
+    for step in STEPS {
+        if let Err(Stop(why)) = session.run(step).await {
+            return session.report_stopped(&planned_checks(req), why);
+        }
+    }
+    session.report()
+}
+
+/// The checks a request gets, in the order they are reported.
+pub fn planned_checks(req: &ConnectionRequest) -> Vec<CheckId> {
+    CheckId::ALL
+        .into_iter()
+        .filter(|id| match id {
+            CheckId::ClassicToken | CheckId::RealUser => req.deployment == Deployment::Cloud,
+            CheckId::Jql => req.jql.as_deref().is_some_and(|j| !j.trim().is_empty()),
+            _ => true,
+        })
+        .collect()
+}

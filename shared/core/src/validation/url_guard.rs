@@ -1,0 +1,252 @@
+//! Checks a user-supplied Jira URL before we connect to it: its shape, and where it resolves.
+//! Loopback, private, link-local, shared (CGNAT) and cloud-metadata addresses are refused unless
+//! the caller explicitly allows them (local runs against the simulator).
+
+use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+use url::Url;
+
+use crate::jira::Deployment;
+
+/// Parses and checks the shape of a site URL; returns it normalised (no trailing slash).
+pub fn parse_site_url(
+    raw: &str,
+    deployment: Deployment,
+    allow_plain_http: bool,
+) -> Result<Url, String> {
+    let trimmed = raw.trim();
+    if trimmed.is_empty() {
+        return Err("the URL is empty".into());
+    }
+    let url = Url::parse(trimmed).map_err(|e| {
+        format!(
+            "'{trimmed}' is not a valid URL ({e}); expected e.g. https://your-site.atlassian.net"
+        )
+    })?;
+    match url.scheme() {
+        "https" => {}
+        "http" if allow_plain_http || deployment == Deployment::DataCenter => {}
+        "http" => return Err("Jira Cloud URLs must use https://".into()),
+        other => return Err(format!("unsupported scheme '{other}': use https://")),
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err("the URL has no host".into());
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(
+            "the URL must not contain credentials; enter the email and token separately".into(),
+        );
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err("the URL must not contain a query or fragment".into());
+    }
+    if deployment == Deployment::Cloud && url.path() != "/" {
+        return Err(format!(
+            "use the site root (e.g. https://{}), without a path",
+            url.host_str().unwrap_or("your-site.atlassian.net")
+        ));
+    }
+    let mut normalised = url;
+    let path = normalised.path().trim_end_matches('/').to_string();
+    normalised.set_path(&path);
+    Ok(normalised)
+}
+
+/// Why an address must not be contacted, if it must not.
+pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
+    match ip {
+        IpAddr::V4(v4) => v4_reason(v4),
+        IpAddr::V6(v6) => {
+            if let Some(v4) = v6.to_ipv4_mapped() {
+                return v4_reason(v4);
+            }
+            if v6.is_loopback() {
+                Some("a loopback address")
+            } else if v6.is_unspecified() {
+                Some("an unspecified address")
+            } else if v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
+                Some("the cloud instance-metadata address")
+            } else if (v6.segments()[0] & 0xfe00) == 0xfc00 {
+                Some("a private (unique local) address")
+            } else if (v6.segments()[0] & 0xffc0) == 0xfe80 {
+                Some("a link-local address")
+            } else if v6.is_multicast() {
+                Some("a multicast address")
+            } else {
+                None
+            }
+        }
+    }
+}
+
+fn v4_reason(v4: Ipv4Addr) -> Option<&'static str> {
+    let o = v4.octets();
+    if v4 == Ipv4Addr::new(169, 254, 169, 254) || v4 == Ipv4Addr::new(169, 254, 170, 2) {
+        Some("the cloud instance-metadata address")
+    } else if v4.is_loopback() {
+        Some("a loopback address")
+    } else if v4.is_private() {
+        Some("a private address")
+    } else if v4.is_link_local() {
+        Some("a link-local address")
+    } else if o[0] == 100 && (64..128).contains(&o[1]) {
+        Some("a shared (carrier-grade NAT) address")
+    } else if v4.is_unspecified() || o[0] == 0 {
+        Some("an unspecified address")
+    } else if v4.is_broadcast() || v4.is_multicast() {
+        Some("a broadcast or multicast address")
+    } else {
+        None
+    }
+}
+
+/// Why a site's address cannot be used.
+#[derive(Debug, thiserror::Error)]
+pub enum AddressError {
+    #[error("the URL has no host")]
+    NoHost,
+    #[error("cannot resolve host '{host}': {reason}")]
+    Unresolvable { host: String, reason: String },
+    #[error("host '{host}' has no addresses")]
+    NoAddresses { host: String },
+    #[error("'{host}' resolves to {ip}, {reason}; only public Jira sites can be connected")]
+    Forbidden {
+        host: String,
+        ip: IpAddr,
+        reason: &'static str,
+    },
+}
+
+impl AddressError {
+    /// The host does not lead anywhere (as opposed to leading somewhere refused).
+    pub fn is_unresolvable(&self) -> bool {
+        matches!(
+            self,
+            AddressError::Unresolvable { .. } | AddressError::NoAddresses { .. }
+        )
+    }
+}
+
+/// Resolves the URL's host and refuses it if any address is forbidden (all must be safe: a
+/// resolver may answer differently on the next lookup). Returns the addresses.
+pub async fn resolve_checked(
+    url: &Url,
+    allow_private: bool,
+) -> Result<Vec<std::net::SocketAddr>, AddressError> {
+    let host = url.host_str().ok_or(AddressError::NoHost)?;
+    let port = url.port_or_known_default().unwrap_or(443);
+    let host_for_lookup = host.trim_start_matches('[').trim_end_matches(']');
+    let addrs: Vec<_> = tokio::net::lookup_host((host_for_lookup, port))
+        .await
+        .map_err(|e| AddressError::Unresolvable {
+            host: host.to_string(),
+            reason: e.to_string(),
+        })?
+        .collect();
+    if addrs.is_empty() {
+        return Err(AddressError::NoAddresses {
+            host: host.to_string(),
+        });
+    }
+    if !allow_private {
+        for a in &addrs {
+            if let Some(reason) = forbidden_reason(a.ip()) {
+                return Err(AddressError::Forbidden {
+                    host: host.to_string(),
+                    ip: a.ip(),
+                    reason,
+                });
+            }
+        }
+    }
+    Ok(addrs)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cloud_urls_need_https_and_no_path() {
+        assert!(parse_site_url("https://acme.atlassian.net/", Deployment::Cloud, false).is_ok());
+        assert!(
+            parse_site_url("http://acme.atlassian.net", Deployment::Cloud, false)
+                .unwrap_err()
+                .contains("https")
+        );
+        assert!(
+            parse_site_url(
+                "https://acme.atlassian.net/jira/software",
+                Deployment::Cloud,
+                false
+            )
+            .unwrap_err()
+            .contains("site root")
+        );
+        assert!(
+            parse_site_url(
+                "https://user:pw@acme.atlassian.net",
+                Deployment::Cloud,
+                false
+            )
+            .unwrap_err()
+            .contains("credentials")
+        );
+        assert!(
+            parse_site_url("acme.atlassian.net", Deployment::Cloud, false)
+                .unwrap_err()
+                .contains("not a valid URL")
+        );
+        assert!(
+            parse_site_url("ftp://acme.atlassian.net", Deployment::Cloud, false)
+                .unwrap_err()
+                .contains("scheme")
+        );
+        let dc = parse_site_url(
+            "https://jira.example.com/jira/",
+            Deployment::DataCenter,
+            false,
+        )
+        .unwrap();
+        assert_eq!(dc.as_str(), "https://jira.example.com/jira");
+    }
+
+    #[test]
+    fn refuses_internal_addresses() {
+        for ip in [
+            "127.0.0.1",
+            "10.1.2.3",
+            "172.16.0.1",
+            "192.168.1.1",
+            "169.254.169.254",
+            "169.254.1.1",
+            "100.64.0.1",
+            "0.0.0.0",
+            "::1",
+            "fd00:ec2::254",
+            "fc00::1",
+            "fe80::1",
+            "::ffff:10.0.0.1",
+        ] {
+            assert!(forbidden_reason(ip.parse().unwrap()).is_some(), "{ip}");
+        }
+        for ip in ["104.192.136.1", "8.8.8.8", "2600:1f18::1"] {
+            assert!(forbidden_reason(ip.parse().unwrap()).is_none(), "{ip}");
+        }
+    }
+
+    #[tokio::test]
+    async fn resolution_is_checked() {
+        let url = Url::parse("http://127.0.0.1:8080").unwrap();
+        assert!(
+            resolve_checked(&url, false)
+                .await
+                .unwrap_err()
+                .to_string()
+                .contains("loopback")
+        );
+        assert_eq!(resolve_checked(&url, true).await.unwrap().len(), 1);
+        let url = Url::parse("http://localhost:8080").unwrap();
+        assert!(resolve_checked(&url, false).await.is_err());
+    }
+}

@@ -1,0 +1,604 @@
+//! The sync engine against the simulator, through the real HTTP client and the embedded store:
+//! backfill, incremental convergence in far time zones, faults and kills, exclusions, Data Center.
+
+use std::collections::{BTreeMap, HashSet};
+use std::path::PathBuf;
+use std::time::Duration;
+
+use jira_sim::{DatasetConfig, Mode, Settings, SimConfig, SimHandle};
+use sei_jira_core::jira::{Credentials, Deployment, JiraClient, RetryPolicy, Secret, SiteConfig};
+use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::{IssueStore, ProjectStore, RunOutcome, StoredIssue};
+use sei_jira_core::sync::{Excluded, Scope, SyncOptions, run};
+use serde_json::{Value, json};
+
+struct Env {
+    sim: SimHandle,
+    info: Value,
+    http: reqwest::Client,
+    _dir: tempfile::TempDir,
+    path: PathBuf,
+    store: EmbeddedStore,
+}
+
+async fn env(issues: usize, mode: Mode, settings: Settings, seed: u64) -> Env {
+    let sim = jira_sim::start(SimConfig {
+        dataset: DatasetConfig {
+            issues,
+            mode,
+            seed,
+            projects: 5,
+            ..DatasetConfig::default()
+        },
+        settings,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let info = jira_sim::describe(&sim);
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("store.redb");
+    let store = EmbeddedStore::open(&path).unwrap();
+    Env {
+        sim,
+        info,
+        http: reqwest::Client::new(),
+        _dir: dir,
+        path,
+        store,
+    }
+}
+
+impl Env {
+    fn client(&self, email: &str) -> JiraClient {
+        let token = jira_sim::user_token(&self.info, email).expect("a user of the simulator");
+        let (deployment, credentials) = match self.info["mode"].as_str() {
+            Some("datacenter") => (
+                Deployment::DataCenter,
+                Credentials::PersonalAccessToken {
+                    token: Secret::new(token),
+                },
+            ),
+            _ => (
+                Deployment::Cloud,
+                Credentials::ApiToken {
+                    email: email.into(),
+                    token: Secret::new(token),
+                },
+            ),
+        };
+        let mut config = SiteConfig::new(&self.sim.base_url, deployment, credentials);
+        config.retry = RetryPolicy {
+            max_retries: 10,
+            base_delay: Duration::from_millis(10),
+            max_delay: Duration::from_millis(100),
+        };
+        JiraClient::new(&config).unwrap()
+    }
+
+    async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
+        let mut rb = self
+            .http
+            .request(method, format!("{}/_sim{path}", self.sim.base_url));
+        if let Some(b) = body {
+            rb = rb.json(&b);
+        }
+        let r = rb.send().await.unwrap();
+        assert!(r.status().is_success(), "{path}: {}", r.status());
+        r.json().await.unwrap_or(Value::Null)
+    }
+
+    async fn truth(&self, email: &str) -> Vec<Value> {
+        self.admin(reqwest::Method::GET, &format!("/truth?as={email}"), None)
+            .await["issues"]
+            .as_array()
+            .unwrap()
+            .clone()
+    }
+
+    async fn stored(&self, integration: &str) -> Vec<StoredIssue> {
+        self.store
+            .list_issues(integration, None, usize::MAX)
+            .await
+            .unwrap()
+    }
+}
+
+fn ms(text: &str) -> i64 {
+    sei_jira_core::jira::time::parse(text)
+        .unwrap()
+        .timestamp_millis()
+}
+
+/// What must match between Jira and the store, in a zone-independent form.
+fn truth_view(t: &Value, custom: &Value) -> Value {
+    let f = &t["fields"];
+    let history = |h: &Value| json!({"id": h["id"], "at": ms(h["created"].as_str().unwrap()), "items": h["items"].as_array().unwrap().iter().map(|i| json!([i["field"], i["from"], i["fromString"], i["to"], i["toString"]])).collect::<Vec<_>>()});
+    json!({
+        "key": t["key"], "project": t["project"], "updated": ms(f["updated"].as_str().unwrap()),
+        "status": f["status"]["id"], "assignee": f["assignee"]["accountId"], "summary": f["summary"], "labels": f["labels"],
+        "points": f[custom["story_points"].as_str().unwrap()], "sprints": f[custom["sprint"].as_str().unwrap()].as_array().map(|s| s.iter().map(|x| x["id"].clone()).collect::<Vec<_>>()),
+        "severity": f[custom["severity"].as_str().unwrap()]["value"],
+        "changelog": t["changelog"].as_array().unwrap().iter().map(history).collect::<Vec<_>>(),
+        "comments": t["comments"].as_array().unwrap().iter().map(|c| json!([c["id"], ms(c["created"].as_str().unwrap()), c["body"]])).collect::<Vec<_>>(),
+    })
+}
+
+fn stored_view(s: &StoredIssue, custom: &Value) -> Value {
+    let f = &s.fields;
+    let get = |k: &str| f.get(k).cloned().unwrap_or(Value::Null);
+    json!({
+        "key": s.key, "project": s.project_key, "updated": s.updated_ms,
+        "status": get("status")["id"], "assignee": get("assignee")["accountId"], "summary": get("summary"), "labels": get("labels"),
+        "points": get(custom["story_points"].as_str().unwrap()), "sprints": get(custom["sprint"].as_str().unwrap()).as_array().map(|s| s.iter().map(|x| x["id"].clone()).collect::<Vec<_>>()),
+        "severity": get(custom["severity"].as_str().unwrap())["value"],
+        "changelog": s.changelog.iter().map(|h| json!({"id": h.id, "at": ms(&h.created), "items": h.items.iter().map(|i| json!([i.field, i.from, i.from_string, i.to, i.to_string])).collect::<Vec<_>>()})).collect::<Vec<_>>(),
+        "comments": s.comments.iter().map(|c| json!([c.id, ms(&c.created), c.body])).collect::<Vec<_>>(),
+    })
+}
+
+/// Asserts the store holds exactly the ground truth (deleted issues flagged, not counted).
+fn assert_converged(truth: &[Value], stored: &[StoredIssue], custom: &Value) {
+    let live: BTreeMap<&str, &StoredIssue> = stored
+        .iter()
+        .filter(|s| s.counts())
+        .map(|s| (s.id.as_str(), s))
+        .collect();
+    let expected: BTreeMap<&str, &Value> = truth
+        .iter()
+        .map(|t| (t["id"].as_str().unwrap(), t))
+        .collect();
+    let missing: Vec<&&str> = expected.keys().filter(|k| !live.contains_key(*k)).collect();
+    let extra: Vec<&&str> = live.keys().filter(|k| !expected.contains_key(*k)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "missing {missing:?}, extra (should be flagged) {extra:?}"
+    );
+    for (id, t) in &expected {
+        let (got, want) = (stored_view(live[id], custom), truth_view(t, custom));
+        let differing: Vec<String> = want
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(k, v)| got[k.as_str()] != **v)
+            .map(|(k, v)| format!("{k}: stored {} / jira {}", got[k.as_str()], v))
+            .collect();
+        assert!(differing.is_empty(), "issue {id}: {}", differing.join("\n"));
+    }
+    let ids: HashSet<&str> = stored.iter().map(|s| s.id.as_str()).collect();
+    assert_eq!(ids.len(), stored.len(), "no duplicates");
+}
+
+const ALICE: &str = "alice@example.com";
+
+/// Options as an integration would set them: the site's Severity field mapped.
+fn options(integration: &str, scope: Scope) -> SyncOptions {
+    let mut o = SyncOptions::new(integration, scope);
+    o.custom_fields = vec!["Severity".into()];
+    o
+}
+
+#[tokio::test]
+async fn backfill_stores_the_ground_truth() {
+    let e = env(20_000, Mode::Cloud, Settings::default(), 42).await;
+    let client = e.client(ALICE);
+    let record = run(
+        &client,
+        &e.store,
+        &options("acme", Scope::AllAccessible),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+    let truth = e.truth(ALICE).await;
+    assert_eq!(record.counts.issues_new as usize, truth.len());
+    assert!(
+        truth
+            .iter()
+            .any(|t| t["changelog"].as_array().unwrap().len() > 100)
+            && truth
+                .iter()
+                .any(|t| t["comments"].as_array().unwrap().len() > 100)
+    );
+    assert_converged(&truth, &e.stored("acme").await, &e.info["custom_fields"]);
+    assert_eq!(e.store.list_projects("acme").await.unwrap().len(), 5);
+
+    // A repeat run with no changes: a few requests per run, nothing written.
+    let before = client.stats().requests();
+    let again = run(
+        &client,
+        &e.store,
+        &options("acme", Scope::AllAccessible),
+        None,
+    )
+    .await
+    .unwrap();
+    let requests = client.stats().requests() - before;
+    assert_eq!(
+        (
+            again.counts.issues_new,
+            again.counts.issues_updated,
+            again.counts.issues_deleted
+        ),
+        (0, 0, 0)
+    );
+    // /project/search (new projects), one window scan per project, and one count for the whole
+    // scope (no deletions, so no census); fields and statuses come from the store while fresh.
+    let log = e.admin(reqwest::Method::GET, "/requests", None).await;
+    let tail: Vec<String> = log["log"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .rev()
+        .take(requests as usize)
+        .map(|e| format!("{} {} {}", e["path"], e["query"], e["body"]))
+        .collect();
+    assert!(
+        requests == 1 + 5 + 1 && requests <= 2 * 5,
+        "{requests} requests: {tail:#?}"
+    );
+}
+
+#[tokio::test]
+async fn incremental_runs_converge_in_far_time_zones() {
+    for user in ["alice@example.com", "bob@example.com"] {
+        let e = env(600, Mode::Cloud, Settings::default(), 7).await;
+        let client = e.client(user);
+        let opts = options(
+            "acme",
+            Scope::Projects(vec!["PLAT".into(), "SRE".into(), "WEB".into()]),
+        );
+        run(&client, &e.store, &opts, None).await.unwrap();
+
+        use reqwest::Method;
+        let truth = e.truth(user).await;
+        let in_scope: Vec<&Value> = truth
+            .iter()
+            .filter(|t| ["PLAT", "SRE", "WEB"].contains(&t["project"].as_str().unwrap()))
+            .collect();
+        for n in 0..3 {
+            e.admin(
+                Method::POST,
+                "/issues",
+                Some(json!({"project": "SRE", "summary": format!("new {n}")})),
+            )
+            .await;
+        }
+        for t in in_scope.iter().take(5) {
+            e.admin(
+                Method::POST,
+                &format!("/issues/{}/edit", t["key"].as_str().unwrap()),
+                Some(json!({"status": "Done", "summary": "edited", "comment": "looked at it"})),
+            )
+            .await;
+        }
+        // Moves: within scope (key changes), and out of scope (MOB is not synced).
+        let movable: Vec<&&Value> = in_scope
+            .iter()
+            .skip(10)
+            .filter(|t| t["project"] != "WEB" && t["fields"]["issuetype"]["name"] != "Sub-task")
+            .take(2)
+            .collect();
+        e.admin(
+            Method::POST,
+            &format!("/issues/{}/move", movable[0]["key"].as_str().unwrap()),
+            Some(json!({"project": "WEB"})),
+        )
+        .await;
+        e.admin(
+            Method::POST,
+            &format!("/issues/{}/move", movable[1]["key"].as_str().unwrap()),
+            Some(json!({"project": "MOB"})),
+        )
+        .await;
+        for t in in_scope.iter().skip(20).take(2) {
+            e.admin(
+                Method::DELETE,
+                &format!("/issues/{}", t["key"].as_str().unwrap()),
+                None,
+            )
+            .await;
+        }
+        let record = run(&client, &e.store, &opts, None).await.unwrap();
+        assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+        assert!(record.counts.issues_deleted >= 2, "{record:?}");
+        let truth: Vec<Value> = e
+            .truth(user)
+            .await
+            .into_iter()
+            .filter(|t| ["PLAT", "SRE", "WEB"].contains(&t["project"].as_str().unwrap()))
+            .collect();
+        assert_converged(&truth, &e.stored("acme").await, &e.info["custom_fields"]);
+    }
+}
+
+#[tokio::test]
+async fn faults_and_kills_at_random_points_lose_nothing() {
+    for seed in 1..=10u64 {
+        let settings = Settings {
+            fault_rate: 0.1,
+            drop_share: 0.25,
+            latency_ms: 1,
+            jitter_ms: 4,
+            ..Settings::default()
+        };
+        let e = env(400, Mode::Cloud, settings, seed).await;
+        let client = e.client(ALICE);
+        let mut opts = options("acme", Scope::AllAccessible);
+        opts.run_id = format!("run-{seed}"); // a continuation resumes the same run (and its lease)
+        let mut rng_state = seed * 7919;
+        let mut kills = 0;
+        let record = loop {
+            rng_state = rng_state
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let budget = Duration::from_millis(50 + (rng_state >> 33) % 400);
+            // Bursts of throttling now and then.
+            if rng_state % 3 == 0 {
+                e.admin(
+                    reqwest::Method::PUT,
+                    "/control",
+                    Some(json!({"force_429": 3})),
+                )
+                .await;
+            }
+            match tokio::time::timeout(budget, run(&client, &e.store, &opts, None)).await {
+                Ok(result) => break result.unwrap(),
+                Err(_) => kills += 1,
+            }
+            assert!(kills < 200, "never finished");
+        };
+        assert_eq!(record.outcome, RunOutcome::Succeeded);
+        e.admin(
+            reqwest::Method::PUT,
+            "/control",
+            Some(json!({"fault_rate": 0.0, "force_429": 0})),
+        )
+        .await;
+        assert_converged(
+            &e.truth(ALICE).await,
+            &e.stored("acme").await,
+            &e.info["custom_fields"],
+        );
+        assert!(
+            kills > 0 || seed > 5,
+            "seed {seed}: the run was never interrupted"
+        );
+    }
+}
+
+#[tokio::test]
+async fn excluded_fields_are_never_requested_nor_stored() {
+    let e = env(500, Mode::Cloud, Settings::default(), 3).await;
+    let mut opts = options("acme", Scope::AllAccessible);
+    opts.excluded = Excluded {
+        summary: true,
+        description: true,
+        comments: true,
+    };
+    run(&e.client(ALICE), &e.store, &opts, None).await.unwrap();
+    drop(e.store);
+    let bytes = std::fs::read(&e.path).unwrap();
+    let truth = {
+        let r: Value = e
+            .http
+            .get(format!("{}/_sim/truth", e.sim.base_url))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        r["issues"].as_array().unwrap().clone()
+    };
+    let mut secrets: Vec<String> = Vec::new();
+    for t in &truth {
+        secrets.push(t["fields"]["summary"].as_str().unwrap().to_string());
+        if let Some(d) = t["fields"]["description"].as_object() {
+            secrets.push(
+                sei_jira_core::jira::adf::plain_text(&Value::Object(d.clone()))
+                    .lines()
+                    .last()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        for c in t["comments"].as_array().unwrap() {
+            secrets.push(
+                sei_jira_core::jira::adf::plain_text(&c["body"])
+                    .lines()
+                    .next()
+                    .unwrap()
+                    .to_string(),
+            );
+        }
+        for h in t["changelog"].as_array().unwrap() {
+            for i in h["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|i| i["field"] == "summary" || i["field"] == "description")
+            {
+                secrets.extend(i["toString"].as_str().map(String::from));
+            }
+        }
+    }
+    // Summaries repeat words, but each whole text is distinctive enough to search for.
+    let secrets: HashSet<String> = secrets.into_iter().filter(|s| s.len() >= 24).collect();
+    assert!(secrets.len() > 300);
+    let haystack = String::from_utf8_lossy(&bytes);
+    for s in &secrets {
+        assert!(
+            !haystack.contains(s.as_str()),
+            "found excluded text in the store: {s}"
+        );
+    }
+    let log: Value = e
+        .http
+        .get(format!("{}/_sim/requests", e.sim.base_url))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for entry in log["log"].as_array().unwrap() {
+        let text = format!("{} {} {}", entry["path"], entry["query"], entry["body"]);
+        for word in ["summary", "description", "comment", "*all", "*navigable"] {
+            assert!(!text.contains(word), "requested {word}: {text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn data_center_syncs_the_same_way() {
+    let e = env(600, Mode::DataCenter, Settings::default(), 11).await;
+    let record = run(
+        &e.client(ALICE),
+        &e.store,
+        &options("dc", Scope::AllAccessible),
+        None,
+    )
+    .await
+    .unwrap();
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+    let truth = e.truth(ALICE).await;
+    let stored = e.stored("dc").await;
+    assert_eq!(stored.len(), truth.len());
+    // Data Center identifies users by key; compare the rest.
+    for t in &truth {
+        let s = stored
+            .iter()
+            .find(|s| s.id == t["id"].as_str().unwrap())
+            .unwrap();
+        assert_eq!(
+            s.changelog.len(),
+            t["changelog"].as_array().unwrap().len(),
+            "{}",
+            s.key
+        );
+        assert_eq!(s.comments.len(), t["comments"].as_array().unwrap().len());
+        assert_eq!(s.updated_ms, ms(t["fields"]["updated"].as_str().unwrap()));
+    }
+}
+
+#[tokio::test]
+async fn a_jql_filter_scopes_the_sync_and_onboards_its_projects() {
+    let e = env(800, Mode::Cloud, Settings::default(), 5).await;
+    let jql = "project in (PLAT, SRE) AND issuetype in (Bug, Story) ORDER BY created DESC";
+    run(
+        &e.client(ALICE),
+        &e.store,
+        &options("acme", Scope::Jql(jql.into())),
+        None,
+    )
+    .await
+    .unwrap();
+    let truth: Vec<Value> = e
+        .truth(ALICE)
+        .await
+        .into_iter()
+        .filter(|t| {
+            ["PLAT", "SRE"].contains(&t["project"].as_str().unwrap())
+                && ["Bug", "Story"].contains(&t["fields"]["issuetype"]["name"].as_str().unwrap())
+        })
+        .collect();
+    assert_converged(&truth, &e.stored("acme").await, &e.info["custom_fields"]);
+    let projects: Vec<String> = e
+        .store
+        .list_projects("acme")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.key)
+        .collect();
+    assert_eq!(projects, vec!["PLAT", "SRE"]);
+}
+
+/// Polls a future of the embedded store, which never waits, to completion from a plain `Fn`
+/// (the sync's observer is not async).
+fn at_once<F: std::future::Future>(future: F) -> F::Output {
+    let mut future = std::pin::pin!(future);
+    match future
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
+    {
+        std::task::Poll::Ready(out) => out,
+        std::task::Poll::Pending => panic!("the embedded store never waits"),
+    }
+}
+
+/// GIVEN two stored issues edited in Jira, WHEN one is removed and the other hidden by hand
+/// after the next run has read the store's index but before it writes them, THEN the run keeps
+/// both flags: the removed issue stays a tombstone, the hidden one takes Jira's edit and stays
+/// hidden.
+#[tokio::test]
+async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use sei_jira_core::store::IssueFlag;
+    use sei_jira_core::sync::{Event, Observer};
+
+    let e = env(300, Mode::Cloud, Settings::default(), 11).await;
+    let store = Arc::new(EmbeddedStore::open(&e.path.with_file_name("flags.redb")).unwrap());
+    let client = e.client(ALICE);
+    let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    run(&client, store.as_ref(), &opts, None).await.unwrap();
+
+    let truth = e.truth(ALICE).await;
+    let plat: Vec<&Value> = truth.iter().filter(|t| t["project"] == "PLAT").collect();
+    let (removed, hidden) = (plat[0], plat[1]);
+    for t in [removed, hidden] {
+        e.admin(
+            reqwest::Method::POST,
+            &format!("/issues/{}/edit", t["key"].as_str().unwrap()),
+            Some(json!({"summary": "edited after the backfill"})),
+        )
+        .await;
+    }
+    let removed_id = removed["id"].as_str().unwrap().to_string();
+    let hidden_id = hidden["id"].as_str().unwrap().to_string();
+
+    // The hand flags land as the run starts its unit: after its index was read, before any
+    // issue of the unit is written.
+    let flagged = Arc::new(AtomicBool::new(false));
+    let observer: Observer = {
+        let (store, flagged) = (store.clone(), flagged.clone());
+        let (removed_id, hidden_id) = (removed_id.clone(), hidden_id.clone());
+        Arc::new(move |event: &Event| {
+            if matches!(event, Event::UnitStarted { .. }) && !flagged.swap(true, Ordering::SeqCst) {
+                assert!(
+                    at_once(store.flag_issue("acme", &removed_id, IssueFlag::Removed)).unwrap()
+                );
+                assert!(at_once(store.flag_issue("acme", &hidden_id, IssueFlag::Hidden)).unwrap());
+            }
+        })
+    };
+    let record = run(&client, store.as_ref(), &opts, Some(observer))
+        .await
+        .unwrap();
+    assert!(
+        flagged.load(Ordering::SeqCst),
+        "the flags were set during the run"
+    );
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+
+    let removed_now = store.get_issue("acme", &removed_id).await.unwrap().unwrap();
+    assert!(removed_now.removed, "still removed");
+    assert!(
+        removed_now.fields.is_empty() && removed_now.changelog.is_empty(),
+        "a removed issue keeps no content: {removed_now:?}"
+    );
+    let hidden_now = store.get_issue("acme", &hidden_id).await.unwrap().unwrap();
+    assert!(hidden_now.hidden, "still hidden");
+    assert_eq!(
+        hidden_now.fields["summary"], "edited after the backfill",
+        "the hidden issue took Jira's edit"
+    );
+    assert_eq!(
+        record.counts.issues_updated, 1,
+        "only the hidden issue was rewritten: {record:?}"
+    );
+}

@@ -1,0 +1,230 @@
+//! Credential validation against the simulator: every failure mode yields its own named check.
+
+use jira_sim::{DatasetConfig, Mode, SimConfig, SimHandle};
+use sei_jira_core::jira::{Deployment, Secret};
+use sei_jira_core::validation::{
+    AuthMethod, CheckId, ConnectionRequest, Outcome, Report, ValidationSettings, validate,
+};
+use serde_json::Value;
+
+async fn sim(mode: Mode) -> (SimHandle, Value) {
+    let handle = jira_sim::start(SimConfig {
+        dataset: DatasetConfig {
+            issues: 50,
+            mode,
+            ..DatasetConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let info = jira_sim::describe(&handle);
+    (handle, info)
+}
+
+fn token(info: &Value, email: &str) -> String {
+    jira_sim::user_token(info, email).expect("a user of the simulator")
+}
+
+fn local(base: &str) -> ValidationSettings {
+    // The simulator plays Atlassian's gateway too, so scoped tokens can be recognised.
+    ValidationSettings {
+        allow_private_network: true,
+        gateway_url: base.to_string(),
+        ..ValidationSettings::default()
+    }
+}
+
+fn request(url: &str, email: &str, token: &str) -> ConnectionRequest {
+    ConnectionRequest {
+        deployment: Deployment::Cloud,
+        auth_method: AuthMethod::ApiToken,
+        url: url.into(),
+        email: Some(email.into()),
+        token: Secret::new(token),
+        jql: None,
+    }
+}
+
+async fn run(handle: &SimHandle, info: &Value, email: &str) -> Report {
+    validate(
+        &request(&handle.base_url, email, &token(info, email)),
+        &local(&handle.base_url),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn a_good_user_passes_every_check() {
+    let (h, info) = sim(Mode::Cloud).await;
+    let mut req = request(
+        &h.base_url,
+        "bob@example.com",
+        &token(&info, "bob@example.com"),
+    );
+    req.jql =
+        Some("project in (PLAT, SRE) AND updated >= -90d AND issuetype in (Bug, Story)".into());
+    let report = validate(&req, &local(&h.base_url)).await;
+    assert!(report.passed(), "{report:#?}");
+    assert_eq!(
+        report.identity.as_ref().unwrap().time_zone.as_deref(),
+        Some("Pacific/Tongatapu")
+    );
+    assert_eq!(report.outcome(CheckId::Jql), Some(Outcome::Passed));
+}
+
+#[tokio::test]
+async fn each_failure_has_its_own_check() {
+    let (h, info) = sim(Mode::Cloud).await;
+    let base = h.base_url.clone();
+    let settings = local(&base);
+    let alice = token(&info, "alice@example.com");
+
+    let cases: Vec<(ConnectionRequest, ValidationSettings, Vec<CheckId>)> = vec![
+        (
+            request("not a url", "alice@example.com", &alice),
+            settings.clone(),
+            vec![CheckId::UrlFormat],
+        ),
+        (
+            request("http://127.0.0.1:1", "alice@example.com", &alice),
+            settings.clone(),
+            vec![CheckId::Reachable],
+        ),
+        (
+            request(&base, "alice@example.com", "wrong-token"),
+            settings.clone(),
+            vec![CheckId::Authenticated],
+        ),
+        (
+            request(
+                &base,
+                "scoped@example.com",
+                &token(&info, "scoped@example.com"),
+            ),
+            settings.clone(),
+            vec![CheckId::ClassicToken],
+        ),
+        (
+            request(
+                &base,
+                "sync-bot@serviceaccount.atlassian.com",
+                &token(&info, "sync-bot@serviceaccount.atlassian.com"),
+            ),
+            settings.clone(),
+            vec![CheckId::RealUser],
+        ),
+        (
+            request(&base, "nora@example.com", &token(&info, "nora@example.com")),
+            settings.clone(),
+            vec![CheckId::BrowseProjects],
+        ),
+        (
+            request(
+                &base,
+                "carol@example.com",
+                &token(&info, "carol@example.com"),
+            ),
+            settings.clone(),
+            vec![CheckId::ViewAggregatedData],
+        ),
+        (
+            request(&base, "dave@example.com", &token(&info, "dave@example.com")),
+            settings.clone(),
+            vec![CheckId::BrowseUsers, CheckId::UserPicker],
+        ),
+        (
+            ConnectionRequest {
+                jql: Some("project = NOPE AND status = Done".into()),
+                ..request(&base, "alice@example.com", &alice)
+            },
+            settings.clone(),
+            vec![CheckId::Jql],
+        ),
+        (
+            ConnectionRequest {
+                jql: Some("invalid query".into()),
+                ..request(&base, "alice@example.com", &alice)
+            },
+            settings.clone(),
+            vec![CheckId::Jql],
+        ),
+        // Outside local mode: private and loopback targets are refused before any connection.
+        (
+            request("https://10.0.0.7", "alice@example.com", &alice),
+            ValidationSettings::default(),
+            vec![CheckId::UrlAllowed],
+        ),
+        (
+            request("https://169.254.169.254", "alice@example.com", &alice),
+            ValidationSettings::default(),
+            vec![CheckId::UrlAllowed],
+        ),
+        (
+            request(&base, "alice@example.com", &alice),
+            ValidationSettings::default(),
+            vec![CheckId::UrlFormat],
+        ),
+        (
+            ConnectionRequest {
+                auth_method: AuthMethod::ConnectApp,
+                ..request(&base, "alice@example.com", &alice)
+            },
+            settings.clone(),
+            vec![CheckId::AuthMethod],
+        ),
+        (
+            ConnectionRequest {
+                deployment: Deployment::DataCenter,
+                ..request(&base, "alice@example.com", &alice)
+            },
+            settings.clone(),
+            vec![CheckId::Deployment],
+        ),
+    ];
+    for (req, settings, expected) in cases {
+        let report = validate(&req, &settings).await;
+        assert_eq!(
+            report.failed(),
+            expected,
+            "{} {:?}: {report:#?}",
+            req.url,
+            req.email
+        );
+        for c in &report.checks {
+            assert!(c.outcome != Outcome::Failed || !c.message.is_empty());
+            assert!(
+                !c.message.contains(req.token.expose()) || req.token.expose().len() < 8,
+                "token leaked: {}",
+                c.message
+            );
+        }
+    }
+}
+
+#[tokio::test]
+async fn erin_passes_with_partial_project_access() {
+    // Permissions without a project context count if held in any project.
+    let (h, info) = sim(Mode::Cloud).await;
+    assert!(run(&h, &info, "erin@example.com").await.passed());
+}
+
+#[tokio::test]
+async fn data_center_with_a_personal_access_token() {
+    let (h, info) = sim(Mode::DataCenter).await;
+    let req = ConnectionRequest {
+        deployment: Deployment::DataCenter,
+        email: None,
+        ..request(&h.base_url, "", &token(&info, "alice@example.com"))
+    };
+    let report = validate(&req, &local(&h.base_url)).await;
+    assert!(report.passed(), "{report:#?}");
+    let wrong = ConnectionRequest {
+        token: Secret::new("nope"),
+        ..req
+    };
+    assert_eq!(
+        validate(&wrong, &local(&h.base_url)).await.failed(),
+        vec![CheckId::Authenticated]
+    );
+}

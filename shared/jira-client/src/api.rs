@@ -1,0 +1,226 @@
+//! Jira endpoints as typed calls. Paths come from the deployment (`/rest/api/3` on Cloud,
+//! `/rest/api/2` on Data Center); each method is one request, paging is left to callers.
+
+use serde_json::{Value, json};
+
+use super::config::Deployment;
+use super::error::JiraError;
+use super::http::JiraClient;
+use super::models::*;
+use super::paging;
+
+/// The permissions sei-jira needs, by key, with the names Jira shows people.
+pub const REQUIRED_PERMISSIONS: &[(&str, &str)] = &[
+    ("BROWSE_PROJECTS", "Browse Projects"),
+    ("VIEW_AGGREGATED_DATA", "View Aggregated Data"),
+    ("USER_PICKER", "Browse Users and User Picker"),
+];
+
+impl JiraClient {
+    fn path(&self, rest: &str) -> String {
+        format!("{}{rest}", self.deployment().api_prefix())
+    }
+
+    pub async fn myself(&self) -> Result<Myself, JiraError> {
+        self.get(&self.path("/myself"), &[]).await
+    }
+
+    pub async fn server_info(&self) -> Result<ServerInfo, JiraError> {
+        self.get(&self.path("/serverInfo"), &[]).await
+    }
+
+    /// The caller's permissions; without a project, a project permission counts if held anywhere.
+    pub async fn my_permissions(
+        &self,
+        keys: &[&str],
+        project_key: Option<&str>,
+    ) -> Result<Permissions, JiraError> {
+        let mut query = vec![("permissions", keys.join(","))];
+        if let Some(p) = project_key {
+            query.push(("projectKey", p.to_string()));
+        }
+        self.get(&self.path("/mypermissions"), &query).await
+    }
+
+    /// Every project the caller can browse (all pages of `/project/search` on Cloud).
+    pub async fn projects(&self) -> Result<Vec<Project>, JiraError> {
+        if self.deployment() == Deployment::DataCenter {
+            return self.get(&self.path("/project"), &[]).await;
+        }
+        paging::all(0, |start| async move {
+            let page: PageBean<Project> = self
+                .get(
+                    &self.path("/project/search"),
+                    &[("startAt", start.to_string()), ("maxResults", "100".into())],
+                )
+                .await?;
+            let next = paging::next_offset(start, page.values.len(), page.is_last.unwrap_or(true));
+            Ok((page.values, next))
+        })
+        .await
+    }
+
+    pub async fn fields(&self) -> Result<Vec<FieldDetails>, JiraError> {
+        self.get(&self.path("/field"), &[]).await
+    }
+
+    pub async fn statuses(&self) -> Result<Vec<Status>, JiraError> {
+        self.get(&self.path("/status"), &[]).await
+    }
+
+    /// One page of `/search/jql` (Cloud).
+    pub async fn search_page(
+        &self,
+        jql: &str,
+        fields: &[&str],
+        expand_changelog: bool,
+        max_results: u32,
+        page_token: Option<&str>,
+    ) -> Result<SearchPage, JiraError> {
+        let mut body = json!({"jql": jql, "fields": fields, "maxResults": max_results});
+        if expand_changelog {
+            body["expand"] = json!("changelog");
+        }
+        if let Some(t) = page_token {
+            body["nextPageToken"] = json!(t);
+        }
+        self.post(&self.path("/search/jql"), &[], &body).await
+    }
+
+    /// One page of the startAt/total `/search` (Data Center; Cloud removed it).
+    pub async fn legacy_search_page(
+        &self,
+        jql: &str,
+        fields: &[&str],
+        expand_changelog: bool,
+        start_at: u64,
+        max_results: u32,
+    ) -> Result<LegacySearchPage, JiraError> {
+        let mut body =
+            json!({"jql": jql, "fields": fields, "startAt": start_at, "maxResults": max_results});
+        if expand_changelog {
+            body["expand"] = json!(["changelog"]);
+        }
+        self.post(&self.path("/search"), &[], &body).await
+    }
+
+    /// How many issues match `jql`: Cloud's approximate count (exact once the index settles),
+    /// or Data Center's `total` from an empty search page.
+    pub async fn count(&self, jql: &str) -> Result<u64, JiraError> {
+        match self.deployment() {
+            Deployment::Cloud => {
+                let body: Value = self
+                    .post(
+                        &self.path("/search/approximate-count"),
+                        &[],
+                        &json!({"jql": jql}),
+                    )
+                    .await?;
+                body["count"].as_u64().ok_or_else(|| {
+                    JiraError::Protocol("approximate-count answered without a count".into())
+                })
+            }
+            Deployment::DataCenter => Ok(self
+                .legacy_search_page(jql, &["id"], false, 0, 0)
+                .await?
+                .total),
+        }
+    }
+
+    /// Issues by id or key (Cloud), at most 100 per call.
+    pub async fn bulk_fetch(
+        &self,
+        ids: &[String],
+        fields: &[&str],
+        expand_changelog: bool,
+    ) -> Result<BulkIssues, JiraError> {
+        let expand: Vec<&str> = if expand_changelog {
+            vec!["changelog"]
+        } else {
+            vec![]
+        };
+        self.post(
+            &self.path("/issue/bulkfetch"),
+            &[],
+            &json!({"issueIdsOrKeys": ids, "fields": fields, "expand": expand}),
+        )
+        .await
+    }
+
+    /// One page of an issue's changelog, oldest first (Cloud).
+    pub async fn changelog_page(
+        &self,
+        issue: &str,
+        start_at: u64,
+        max_results: u32,
+    ) -> Result<PageBean<History>, JiraError> {
+        self.get(
+            &self.path(&format!("/issue/{issue}/changelog")),
+            &[
+                ("startAt", start_at.to_string()),
+                ("maxResults", max_results.to_string()),
+            ],
+        )
+        .await
+    }
+
+    /// One page of changelogs of up to 1000 issues, ordered by date (Cloud).
+    pub async fn changelog_bulk(
+        &self,
+        ids: &[String],
+        page_token: Option<&str>,
+        max_results: u32,
+    ) -> Result<BulkChangelog, JiraError> {
+        let mut body = json!({"issueIdsOrKeys": ids, "maxResults": max_results});
+        if let Some(t) = page_token {
+            body["nextPageToken"] = json!(t);
+        }
+        self.post(&self.path("/changelog/bulkfetch"), &[], &body)
+            .await
+    }
+
+    /// One page of an issue's comments, oldest first.
+    pub async fn comments_page(
+        &self,
+        issue: &str,
+        start_at: u64,
+        max_results: u32,
+    ) -> Result<CommentsPage, JiraError> {
+        self.get(
+            &self.path(&format!("/issue/{issue}/comment")),
+            &[
+                ("startAt", start_at.to_string()),
+                ("maxResults", max_results.to_string()),
+                ("orderBy", "created".into()),
+            ],
+        )
+        .await
+    }
+
+    /// Lists one user: succeeds only with the "Browse users and groups" permission.
+    pub async fn probe_user_search(&self) -> Result<(), JiraError> {
+        let (path, query) = match self.deployment() {
+            Deployment::Cloud => ("/users/search", vec![("maxResults", "1".to_string())]),
+            Deployment::DataCenter => (
+                "/user/search",
+                vec![
+                    ("username", ".".to_string()),
+                    ("maxResults", "1".to_string()),
+                ],
+            ),
+        };
+        self.get::<Vec<serde_json::Value>>(&self.path(path), &query)
+            .await
+            .map(|_| ())
+    }
+
+    /// Validates JQL as the caller (`strict`: unknown values are errors).
+    pub async fn parse_jql(&self, queries: &[&str]) -> Result<ParsedQueries, JiraError> {
+        self.post(
+            &self.path("/jql/parse"),
+            &[("validation", "strict".into())],
+            &json!({"queries": queries}),
+        )
+        .await
+    }
+}

@@ -1,0 +1,163 @@
+//! How to reach one Jira site: where, as whom, and how gently.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Jira Cloud or Jira Data Center / Server. Named `cloud` and `datacenter` wherever it is
+/// written down (the HTTP API, stored integrations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Deployment {
+    /// `/rest/api/3`, Basic `email:token` with a classic API token, enhanced search.
+    Cloud,
+    /// `/rest/api/2`, `Bearer` personal access token, startAt/total search.
+    DataCenter,
+}
+
+impl Deployment {
+    /// `cloud` or `datacenter`; None for anything else.
+    pub fn parse(name: &str) -> Option<Deployment> {
+        match name {
+            "cloud" => Some(Deployment::Cloud),
+            "datacenter" => Some(Deployment::DataCenter),
+            _ => None,
+        }
+    }
+
+    /// The name [`Deployment::parse`] reads.
+    pub fn name(self) -> &'static str {
+        match self {
+            Deployment::Cloud => "cloud",
+            Deployment::DataCenter => "datacenter",
+        }
+    }
+
+    pub fn api_prefix(self) -> &'static str {
+        match self {
+            Deployment::Cloud => "/rest/api/3",
+            Deployment::DataCenter => "/rest/api/2",
+        }
+    }
+}
+
+/// A secret that never prints: `Debug` and `Display` show `***`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    /// The raw value, for the one place that must send it.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_empty(&self) -> bool {
+        self.0.trim().is_empty()
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+impl fmt::Display for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+#[derive(Clone, Debug)]
+pub enum Credentials {
+    /// Jira Cloud: the user's email and a classic API token.
+    ApiToken { email: String, token: Secret },
+    /// Jira Data Center: a personal access token.
+    PersonalAccessToken { token: Secret },
+}
+
+impl Credentials {
+    /// What the deployment authenticates with: Cloud the email and API token, Data Center the
+    /// token alone (the email, if any, is not used).
+    pub fn new(deployment: Deployment, email: Option<&str>, token: Secret) -> Self {
+        match deployment {
+            Deployment::Cloud => Credentials::ApiToken {
+                email: email.unwrap_or_default().trim().to_string(),
+                token,
+            },
+            Deployment::DataCenter => Credentials::PersonalAccessToken { token },
+        }
+    }
+}
+
+/// Retry behaviour for throttling (429) and transient failures (5xx, timeouts, resets).
+#[derive(Clone, Debug)]
+pub struct RetryPolicy {
+    /// Retries per request before giving up with a clear error.
+    pub max_retries: usize,
+    /// First backoff delay; doubles each retry, with jitter, up to `max_delay`.
+    pub base_delay: Duration,
+    pub max_delay: Duration,
+}
+
+impl Default for RetryPolicy {
+    /// Atlassian's guidance: start around 2 s, double, cap at 30 s, jitter ×0.7–1.3, ~4 retries.
+    /// We allow a few more because a sync is long-running and resumable.
+    fn default() -> Self {
+        Self {
+            max_retries: 6,
+            base_delay: Duration::from_secs(2),
+            max_delay: Duration::from_secs(30),
+        }
+    }
+}
+
+#[derive(Clone, Debug)]
+pub struct SiteConfig {
+    /// The site URL, e.g. `https://acme.atlassian.net` (no trailing path).
+    pub base_url: String,
+    pub deployment: Deployment,
+    pub credentials: Credentials,
+    /// Requests in flight at once for this site (Atlassian suggests 5–10).
+    pub max_in_flight: usize,
+    /// Steady request rate for this site, shared by every request of a run.
+    pub requests_per_second: u32,
+    /// Per-request timeout.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+}
+
+impl SiteConfig {
+    pub fn new(
+        base_url: impl Into<String>,
+        deployment: Deployment,
+        credentials: Credentials,
+    ) -> Self {
+        Self {
+            base_url: base_url.into().trim_end_matches('/').to_string(),
+            deployment,
+            credentials,
+            max_in_flight: 10,
+            requests_per_second: 50,
+            timeout: Duration::from_secs(60),
+            retry: RetryPolicy::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn secrets_never_print() {
+        let c = Credentials::ApiToken {
+            email: "a@b.c".into(),
+            token: Secret::new("ATATT-very-secret"),
+        };
+        let shown = format!("{c:?} {}", Secret::new("x"));
+        assert!(!shown.contains("very-secret"), "{shown}");
+        assert!(shown.contains("***"));
+    }
+}

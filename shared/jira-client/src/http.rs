@@ -1,0 +1,441 @@
+//! The HTTP core of the Jira client: one rate limiter and one concurrency limit per site, shared
+//! by every request of a run; retries for throttling and transient failures; errors classified
+//! into [`JiraError`].
+
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use backon::BackoffBuilder;
+use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
+use reqwest::header::{AUTHORIZATION, HeaderMap, HeaderValue};
+use reqwest::{Method, StatusCode};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use tokio::sync::Semaphore;
+
+use super::config::{Credentials, Deployment, RetryPolicy, SiteConfig};
+use super::error::JiraError;
+
+/// Request counters of one client (all clones share them).
+#[derive(Debug, Default)]
+pub struct Stats {
+    pub requests: AtomicU64,
+    pub retries: AtomicU64,
+    pub throttled: AtomicU64,
+}
+
+impl Stats {
+    pub fn requests(&self) -> u64 {
+        self.requests.load(Ordering::Relaxed)
+    }
+    pub fn retries(&self) -> u64 {
+        self.retries.load(Ordering::Relaxed)
+    }
+}
+
+/// A Jira site client. Cheap to clone; clones share the limiter, the slots and the counters.
+#[derive(Clone)]
+pub struct JiraClient {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: SiteConfig,
+    http: reqwest::Client,
+    base: String,
+    host: String,
+    deployment: Deployment,
+    auth: HeaderValue,
+    limiter: DefaultDirectRateLimiter,
+    slots: Semaphore,
+    retry: RetryPolicy,
+    stats: Stats,
+}
+
+/// Why one attempt failed.
+enum Failure {
+    Fatal(JiraError),
+    Retry {
+        advised: Option<Duration>,
+        cause: Transient,
+    },
+}
+
+/// A failure worth another attempt.
+enum Transient {
+    /// HTTP 429.
+    Throttled,
+    /// No connection could be made (DNS, refused, TLS).
+    Connect(String),
+    TimedOut,
+    /// The connection failed after it was made (reset, dropped while reading).
+    Transport(String),
+    /// HTTP 5xx.
+    Server {
+        status: u16,
+        message: String,
+    },
+}
+
+impl std::fmt::Display for Transient {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Transient::Throttled => f.write_str("HTTP 429"),
+            Transient::Connect(reason) => write!(f, "connect: {reason}"),
+            Transient::TimedOut => f.write_str("timed out"),
+            Transient::Transport(reason) => f.write_str(reason),
+            Transient::Server { status, message } => write!(f, "HTTP {status}: {message}"),
+        }
+    }
+}
+
+impl Transient {
+    /// The error once retries are spent.
+    fn exhausted(self, attempts: usize, advised: Option<Duration>, host: &str) -> JiraError {
+        match self {
+            Transient::Throttled => JiraError::RateLimited {
+                attempts,
+                last_wait: advised.unwrap_or_default(),
+            },
+            Transient::Connect(reason) => JiraError::Unreachable {
+                host: host.to_string(),
+                reason,
+            },
+            other => JiraError::Unavailable {
+                attempts,
+                last: other.to_string(),
+            },
+        }
+    }
+}
+
+impl JiraClient {
+    pub fn new(config: &SiteConfig) -> Result<Self, JiraError> {
+        let url = url::Url::parse(&config.base_url)
+            .map_err(|e| JiraError::Protocol(format!("invalid site URL: {e}")))?;
+        let host = url.host_str().unwrap_or_default().to_string();
+        let mut auth = match &config.credentials {
+            Credentials::ApiToken { email, token } => {
+                use base64::Engine;
+                let raw = format!("{email}:{}", token.expose());
+                HeaderValue::from_str(&format!(
+                    "Basic {}",
+                    base64::engine::general_purpose::STANDARD.encode(raw)
+                ))
+            }
+            Credentials::PersonalAccessToken { token } => {
+                HeaderValue::from_str(&format!("Bearer {}", token.expose()))
+            }
+        }
+        .map_err(|_| {
+            JiraError::Protocol(
+                "the credentials contain characters that cannot be sent in a header".into(),
+            )
+        })?;
+        // Keeps the value out of reqwest's and hyper's debug output.
+        auth.set_sensitive(true);
+        let http = reqwest::Client::builder()
+            .timeout(config.timeout)
+            .connect_timeout(Duration::from_secs(10))
+            .user_agent(concat!("sei-jira/", env!("CARGO_PKG_VERSION")))
+            .build()
+            .map_err(|e| JiraError::Protocol(format!("cannot build HTTP client: {e}")))?;
+        let rps = NonZeroU32::new(config.requests_per_second.max(1)).expect("max(1) is non-zero");
+        Ok(Self {
+            inner: Arc::new(Inner {
+                config: config.clone(),
+                http,
+                base: config.base_url.trim_end_matches('/').to_string(),
+                host,
+                deployment: config.deployment,
+                auth,
+                limiter: RateLimiter::direct(Quota::per_second(rps)),
+                slots: Semaphore::new(config.max_in_flight.max(1)),
+                retry: config.retry.clone(),
+                stats: Stats::default(),
+            }),
+        })
+    }
+
+    /// The same credentials and settings against another base URL (its own limiter and counters).
+    pub fn with_base_url(&self, base_url: &str) -> Self {
+        let config = SiteConfig {
+            base_url: base_url.trim_end_matches('/').to_string(),
+            ..self.inner.config.clone()
+        };
+        Self::new(&config).expect("a client that was valid stays valid with another base URL")
+    }
+
+    pub fn deployment(&self) -> Deployment {
+        self.inner.deployment
+    }
+
+    pub fn base_url(&self) -> &str {
+        &self.inner.base
+    }
+
+    pub fn stats(&self) -> &Stats {
+        &self.inner.stats
+    }
+
+    /// `GET {base}{path}` (path includes the API prefix, e.g. `/rest/api/3/myself`).
+    pub async fn get<T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+    ) -> Result<T, JiraError> {
+        self.call(Method::GET, path, query, None::<&()>, true).await
+    }
+
+    /// `GET` without credentials (reachability probes: `serverInfo`, `_edge/tenant_info`).
+    pub async fn get_anonymous<T: DeserializeOwned>(&self, path: &str) -> Result<T, JiraError> {
+        self.call(Method::GET, path, &[], None::<&()>, false).await
+    }
+
+    /// `POST` with a JSON body. Only for Jira's read-only POSTs (search, bulk fetch, parse), which
+    /// are safe to retry.
+    pub async fn post<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        path: &str,
+        query: &[(&str, String)],
+        body: &B,
+    ) -> Result<T, JiraError> {
+        self.call(Method::POST, path, query, Some(body), true).await
+    }
+
+    async fn call<B: Serialize + ?Sized, T: DeserializeOwned>(
+        &self,
+        method: Method,
+        path: &str,
+        query: &[(&str, String)],
+        body: Option<&B>,
+        authenticated: bool,
+    ) -> Result<T, JiraError> {
+        let body = body
+            .map(serde_json::to_vec)
+            .transpose()
+            .map_err(|e| JiraError::Protocol(format!("cannot encode request: {e}")))?;
+        let url = format!("{}{path}", self.inner.base);
+        let policy = &self.inner.retry;
+        let mut delays = backon::ExponentialBuilder::default()
+            .with_min_delay(policy.base_delay)
+            .with_max_delay(policy.max_delay)
+            .with_max_times(policy.max_retries)
+            .with_jitter()
+            .build();
+        let mut attempts = 0;
+        loop {
+            attempts += 1;
+            match self
+                .attempt(&method, &url, query, body.as_deref(), authenticated)
+                .await
+            {
+                Ok(bytes) => {
+                    return serde_json::from_slice(&bytes)
+                        .map_err(|e| JiraError::Protocol(format!("{method} {path}: {e}")));
+                }
+                Err(Failure::Fatal(e)) => return Err(e),
+                Err(Failure::Retry { advised, cause }) => {
+                    let Some(backoff) = delays.next() else {
+                        return Err(cause.exhausted(attempts, advised, &self.inner.host));
+                    };
+                    // Jira's advice (Retry-After, X-RateLimit-Reset) is a minimum, never shortened.
+                    let wait = advised.map_or(backoff, |a| a.max(backoff));
+                    tracing::debug!(%method, path, attempts, wait_ms = wait.as_millis() as u64, reason = %cause, "retrying a Jira request");
+                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
+                    tokio::time::sleep(wait).await;
+                }
+            }
+        }
+    }
+
+    async fn attempt(
+        &self,
+        method: &Method,
+        url: &str,
+        query: &[(&str, String)],
+        body: Option<&[u8]>,
+        authenticated: bool,
+    ) -> Result<bytes::Bytes, Failure> {
+        let _slot = self
+            .inner
+            .slots
+            .acquire()
+            .await
+            .expect("semaphore never closed");
+        self.inner.limiter.until_ready().await;
+        self.inner.stats.requests.fetch_add(1, Ordering::Relaxed);
+        let mut target = reqwest::Url::parse(url)
+            .map_err(|e| Failure::Fatal(JiraError::Protocol(format!("invalid URL {url}: {e}"))))?;
+        if !query.is_empty() {
+            target
+                .query_pairs_mut()
+                .extend_pairs(query.iter().map(|(k, v)| (*k, v.as_str())));
+        }
+        let mut request = self
+            .inner
+            .http
+            .request(method.clone(), target)
+            .header("accept", "application/json");
+        if authenticated {
+            request = request.header(AUTHORIZATION, self.inner.auth.clone());
+        }
+        if let Some(b) = body {
+            request = request
+                .header("content-type", "application/json")
+                .body(b.to_vec());
+        }
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status();
+        // The URL without its query (JQL can be long); never the request's headers.
+        tracing::trace!(%method, url, status = status.as_u16(), "jira response");
+        let headers = response.headers().clone();
+        if headers
+            .get("x-seraph-loginreason")
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"AUTHENTICATED_FAILED"))
+        {
+            return Err(Failure::Fatal(JiraError::Unauthenticated {
+                status: status.as_u16(),
+            }));
+        }
+        let bytes = response.bytes().await.map_err(|e| Failure::Retry {
+            advised: None,
+            cause: Transient::Transport(format!(
+                "connection dropped while reading the response: {e}"
+            )),
+        })?;
+        if status.is_success() {
+            return Ok(bytes);
+        }
+        let message = error_message(&bytes);
+        Err(match status {
+            StatusCode::TOO_MANY_REQUESTS => {
+                self.inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
+                Failure::Retry {
+                    advised: advised_wait(&headers),
+                    cause: Transient::Throttled,
+                }
+            }
+            s if s.is_server_error() => Failure::Retry {
+                advised: advised_wait(&headers),
+                cause: Transient::Server {
+                    status: s.as_u16(),
+                    message,
+                },
+            },
+            StatusCode::UNAUTHORIZED => Failure::Fatal(JiraError::Unauthenticated { status: 401 }),
+            StatusCode::FORBIDDEN => Failure::Fatal(JiraError::Forbidden { message }),
+            StatusCode::NOT_FOUND => Failure::Fatal(JiraError::NotFound { message }),
+            StatusCode::GONE => Failure::Fatal(JiraError::Gone { message }),
+            s => Failure::Fatal(JiraError::Rejected {
+                status: s.as_u16(),
+                message,
+            }),
+        })
+    }
+}
+
+fn transport(e: reqwest::Error) -> Failure {
+    // reqwest's message names the URL (which never carries credentials) and the cause.
+    let cause = if e.is_connect() {
+        Transient::Connect(root_cause(&e))
+    } else if e.is_timeout() {
+        Transient::TimedOut
+    } else {
+        Transient::Transport(root_cause(&e))
+    };
+    Failure::Retry {
+        advised: None,
+        cause,
+    }
+}
+
+fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut cause = e;
+    while let Some(next) = cause.source() {
+        cause = next;
+    }
+    cause.to_string()
+}
+
+/// `Retry-After` (seconds), else `X-RateLimit-Reset` (ISO 8601 instant).
+fn advised_wait(headers: &HeaderMap) -> Option<Duration> {
+    if let Some(secs) = headers
+        .get("retry-after")
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<f64>().ok())
+    {
+        return Some(Duration::from_secs_f64(secs.max(0.0)));
+    }
+    let reset = headers
+        .get("x-ratelimit-reset")
+        .and_then(|v| v.to_str().ok())?;
+    let at = chrono::DateTime::parse_from_rfc3339(reset)
+        .ok()
+        .or_else(|| {
+            chrono::DateTime::parse_from_str(&reset.replace('Z', "+0000"), "%Y-%m-%dT%H:%M%z").ok()
+        })?;
+    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+        .to_std()
+        .ok()
+}
+
+/// The human part of a Jira error body: `errorMessages`, `errors`, or `message`.
+fn error_message(body: &[u8]) -> String {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(body) {
+        let mut parts: Vec<String> = v["errorMessages"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m.as_str().map(String::from))
+            .collect();
+        if let Some(errors) = v["errors"].as_object() {
+            parts.extend(
+                errors
+                    .iter()
+                    .map(|(k, m)| format!("{k}: {}", m.as_str().unwrap_or_default())),
+            );
+        }
+        if let Some(m) = v["message"].as_str() {
+            parts.push(m.to_string());
+        }
+        if !parts.is_empty() {
+            return parts.join("; ");
+        }
+    }
+    let text = String::from_utf8_lossy(body);
+    text.chars().take(300).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_retry_after_then_reset() {
+        let mut h = HeaderMap::new();
+        h.insert("retry-after", HeaderValue::from_static("3"));
+        assert_eq!(advised_wait(&h), Some(Duration::from_secs(3)));
+        let mut h = HeaderMap::new();
+        let soon = (chrono::Utc::now() + chrono::Duration::seconds(20))
+            .format("%Y-%m-%dT%H:%M:%SZ")
+            .to_string();
+        h.insert("x-ratelimit-reset", HeaderValue::from_str(&soon).unwrap());
+        let wait = advised_wait(&h).unwrap();
+        assert!(
+            wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
+            "{wait:?}"
+        );
+    }
+
+    #[test]
+    fn error_messages_come_from_jira_bodies() {
+        assert_eq!(
+            error_message(br#"{"errorMessages":["bad jql"],"errors":{"jql":"nope"}}"#),
+            "bad jql; jql: nope"
+        );
+        assert_eq!(error_message(b"plain text"), "plain text");
+    }
+}

@@ -1,0 +1,82 @@
+//! One paging mechanism for every listing Jira splits into pages: a stream of pages driven by a
+//! cursor, whose style each endpoint plugs in — an offset (`startAt`, ending on `isLast` or
+//! `total`), a `nextPageToken`, or an id scan restarted after the highest id seen.
+
+use std::future::Future;
+
+use futures_util::{Stream, TryStreamExt, stream};
+
+use super::error::JiraError;
+
+/// The pages from `first` on. `fetch` answers one page and where the next one starts; None
+/// ends the stream after that page.
+pub fn pages<C, P, F, Fut>(first: C, fetch: F) -> impl Stream<Item = Result<P, JiraError>>
+where
+    F: FnMut(C) -> Fut,
+    Fut: Future<Output = Result<(P, Option<C>), JiraError>>,
+{
+    stream::try_unfold((Some(first), fetch), |(cursor, mut fetch)| async move {
+        let Some(cursor) = cursor else {
+            return Ok(None);
+        };
+        let (page, next) = fetch(cursor).await?;
+        Ok(Some((page, (next, fetch))))
+    })
+}
+
+/// Every item of every page, in order.
+pub async fn all<C, T, F, Fut>(first: C, fetch: F) -> Result<Vec<T>, JiraError>
+where
+    F: FnMut(C) -> Fut,
+    Fut: Future<Output = Result<(Vec<T>, Option<C>), JiraError>>,
+{
+    pages(first, fetch)
+        .try_fold(Vec::new(), |mut all, page| async move {
+            all.extend(page);
+            Ok(all)
+        })
+        .await
+}
+
+/// The offset after a page of `n` items that started at `start`, unless it was the last: Jira
+/// said so, or the page came back empty.
+pub fn next_offset(start: u64, n: usize, last: bool) -> Option<u64> {
+    (!last && n > 0).then_some(start + n as u64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn offsets_follow_until_the_last_page() {
+        let items: Vec<u64> = (0..250).collect();
+        let got = all(0u64, |start| {
+            let page: Vec<u64> = items
+                .iter()
+                .copied()
+                .skip(start as usize)
+                .take(100)
+                .collect();
+            let last = start as usize + page.len() >= items.len();
+            let next = next_offset(start, page.len(), last);
+            async move { Ok((page, next)) }
+        })
+        .await
+        .unwrap();
+        assert_eq!(got, items);
+    }
+
+    #[tokio::test]
+    async fn an_error_ends_the_stream_with_it() {
+        let got = all(0u64, |start| async move {
+            if start == 0 {
+                Ok((vec![1], Some(1)))
+            } else {
+                Err(JiraError::Protocol("broken page".into()))
+            }
+        })
+        .await;
+        assert!(matches!(got, Err(JiraError::Protocol(_))));
+    }
+}

@@ -1,0 +1,219 @@
+//! The Jira client against the simulator: retries, throttling, fatal errors, secrecy.
+
+use std::time::Duration;
+
+use jira_sim::{DatasetConfig, Mode, Settings, SimConfig, SimHandle};
+use sei_jira_client::{
+    Credentials, Deployment, JiraClient, JiraError, RetryPolicy, Secret, SiteConfig,
+};
+use serde_json::{Value, json};
+
+async fn sim(settings: Settings) -> (SimHandle, String) {
+    let handle = jira_sim::start(SimConfig {
+        dataset: DatasetConfig {
+            issues: 300,
+            ..DatasetConfig::default()
+        },
+        settings,
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let info = jira_sim::describe(&handle);
+    let token = jira_sim::user_token(&info, "alice@example.com").expect("a user of the simulator");
+    (handle, token)
+}
+
+fn client(base: &str, token: &str, retries: usize) -> JiraClient {
+    let mut config = SiteConfig::new(
+        base,
+        Deployment::Cloud,
+        Credentials::ApiToken {
+            email: "alice@example.com".into(),
+            token: Secret::new(token),
+        },
+    );
+    // Short waits keep the test quick; the policy's shape is what is under test.
+    config.retry = RetryPolicy {
+        max_retries: retries,
+        base_delay: Duration::from_millis(20),
+        max_delay: Duration::from_millis(200),
+    };
+    JiraClient::new(&config).unwrap()
+}
+
+async fn control(h: &SimHandle, settings: Value) {
+    reqwest::Client::new()
+        .put(format!("{}/_sim/control", h.base_url))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap()
+        .error_for_status()
+        .unwrap();
+}
+
+#[tokio::test]
+async fn reads_typed_models() {
+    let (h, token) = sim(Settings::default()).await;
+    let c = client(&h.base_url, &token, 3);
+    let me = c.myself().await.unwrap();
+    assert_eq!(me.time_zone.as_deref(), Some("Pacific/Honolulu"));
+    let projects = c.projects().await.unwrap();
+    assert_eq!(projects.len(), 5);
+    let fields = c.fields().await.unwrap();
+    assert!(
+        fields
+            .iter()
+            .any(|f| f.schema.as_ref().and_then(|s| s.custom.as_deref())
+                == Some("com.pyxis.greenhopper.jira:gh-sprint"))
+    );
+    let page = c
+        .search_page("project = SRE", &["summary", "status"], true, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(page.issues.len(), 10);
+    assert!(page.next_page_token.is_some());
+    assert!(
+        page.issues
+            .iter()
+            .all(|i| i.changelog.is_some() && i.fields.contains_key("summary"))
+    );
+    assert_eq!(c.stats().requests(), 4);
+}
+
+#[tokio::test]
+async fn retries_5xx_and_dropped_connections_until_success() {
+    let (h, token) = sim(Settings {
+        fault_rate: 0.4,
+        drop_share: 0.5,
+        ..Settings::default()
+    })
+    .await;
+    let c = client(&h.base_url, &token, 12);
+    for _ in 0..30 {
+        c.myself().await.expect("retries hide transient faults");
+    }
+    assert!(c.stats().retries() > 0);
+    assert_eq!(c.stats().requests(), 30 + c.stats().retries());
+}
+
+#[tokio::test]
+async fn honours_429_and_gives_up_after_its_budget() {
+    let (h, token) = sim(Settings::default()).await;
+    let c = client(&h.base_url, &token, 3);
+    control(&h, json!({"force_429": 2})).await;
+    let started = std::time::Instant::now();
+    c.myself().await.expect("two 429s are retried");
+    // Each 429 advised Retry-After: 1 s, a minimum the client must respect.
+    assert!(started.elapsed() >= Duration::from_secs(2));
+    assert_eq!(
+        c.stats()
+            .throttled
+            .load(std::sync::atomic::Ordering::Relaxed),
+        2
+    );
+
+    control(&h, json!({"force_429": 100})).await;
+    let err = c.myself().await.unwrap_err();
+    assert!(
+        matches!(err, JiraError::RateLimited { attempts: 4, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("429"));
+}
+
+#[tokio::test]
+async fn persistent_5xx_ends_in_a_clear_error() {
+    let (h, token) = sim(Settings {
+        fault_rate: 1.0,
+        drop_share: 0.0,
+        ..Settings::default()
+    })
+    .await;
+    let err = client(&h.base_url, &token, 2).myself().await.unwrap_err();
+    assert!(
+        matches!(err, JiraError::Unavailable { attempts: 3, .. }),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("HTTP 50"), "{err}");
+}
+
+#[tokio::test]
+async fn authentication_failures_are_fatal_everywhere() {
+    let (h, _) = sim(Settings::default()).await;
+    let c = client(&h.base_url, "ATATT3x-wrong-but-secret-token", 5);
+    // Search is anonymous-capable: Jira answers 200 with empty results and the Seraph header.
+    let err = c
+        .search_page("project = SRE", &["summary"], false, 10, None)
+        .await
+        .unwrap_err();
+    assert!(err.is_auth(), "{err:?}");
+    let err = c.myself().await.unwrap_err();
+    assert!(err.is_auth());
+    assert_eq!(
+        c.stats().retries(),
+        0,
+        "authentication failures are not retried"
+    );
+    for text in [err.to_string(), format!("{err:?}")] {
+        assert!(!text.contains("wrong-but-secret"), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn removed_search_and_bad_jql_are_named() {
+    let (h, token) = sim(Settings::default()).await;
+    let c = client(&h.base_url, &token, 1);
+    let err = c
+        .get::<Value>("/rest/api/3/search", &[("jql", "project = SRE".into())])
+        .await
+        .unwrap_err();
+    assert!(matches!(err, JiraError::Gone { .. }), "{err:?}");
+    let err = c
+        .search_page("project = ", &["id"], false, 10, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, JiraError::Rejected { status: 400, message } if message.contains("Error in the JQL Query")),
+        "{err:?}"
+    );
+}
+
+#[tokio::test]
+async fn unreachable_host_is_named() {
+    let c = client("http://127.0.0.1:1", "t", 1);
+    let err = c.myself().await.unwrap_err();
+    assert!(matches!(err, JiraError::Unreachable { .. }), "{err:?}");
+}
+
+#[tokio::test]
+async fn data_center_uses_bearer_tokens_and_v2() {
+    let handle = jira_sim::start(SimConfig {
+        dataset: DatasetConfig {
+            issues: 50,
+            mode: Mode::DataCenter,
+            ..DatasetConfig::default()
+        },
+        ..SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let info = jira_sim::describe(&handle);
+    let token = info["users"][0]["token"].as_str().unwrap();
+    let c = JiraClient::new(&SiteConfig::new(
+        &handle.base_url,
+        Deployment::DataCenter,
+        Credentials::PersonalAccessToken {
+            token: Secret::new(token),
+        },
+    ))
+    .unwrap();
+    let me = c.myself().await.unwrap();
+    assert_eq!(me.name.as_deref(), Some("alice"));
+    let page = c
+        .legacy_search_page("project = PLAT", &["summary"], true, 0, 20)
+        .await
+        .unwrap();
+    assert!(page.total > 0 && page.issues.len() <= 20);
+}

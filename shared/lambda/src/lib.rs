@@ -1,0 +1,9 @@
+//! What sei-jira's Lambda functions share: their wiring from the environment ([`lambda_env`]),
+//! the HTTP API's glue — the account from the authorizer, JSON answers and errors ([`http_api`])
+//! — and their logging ([`logging`]).
+//!
+//! Depends on the domain and the AWS adapters; only the functions (and their tests) depend on it.
+
+pub mod http_api;
+pub mod lambda_env;
+pub mod logging;
