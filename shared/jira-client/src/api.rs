@@ -25,8 +25,10 @@ impl JiraClient {
         self.get(&self.path("/myself"), &[]).await
     }
 
+    /// `serverInfo`, anonymously: it answers everyone, so it proves reachability and the product
+    /// before any credential is tried.
     pub async fn server_info(&self) -> Result<ServerInfo, JiraError> {
-        self.get(&self.path("/serverInfo"), &[]).await
+        self.get_anonymous(&self.path("/serverInfo")).await
     }
 
     /// The caller's permissions; without a project, a project permission counts if held anywhere.
@@ -143,23 +145,6 @@ impl JiraClient {
             &self.path("/issue/bulkfetch"),
             &[],
             &json!({"issueIdsOrKeys": ids, "fields": fields, "expand": expand}),
-        )
-        .await
-    }
-
-    /// One page of an issue's changelog, oldest first (Cloud).
-    pub async fn changelog_page(
-        &self,
-        issue: &str,
-        start_at: u64,
-        max_results: u32,
-    ) -> Result<PageBean<History>, JiraError> {
-        self.get(
-            &self.path(&format!("/issue/{issue}/changelog")),
-            &[
-                ("startAt", start_at.to_string()),
-                ("maxResults", max_results.to_string()),
-            ],
         )
         .await
     }

@@ -24,14 +24,6 @@ impl Deployment {
         }
     }
 
-    /// The name [`Deployment::parse`] reads.
-    pub fn name(self) -> &'static str {
-        match self {
-            Deployment::Cloud => "cloud",
-            Deployment::DataCenter => "datacenter",
-        }
-    }
-
     pub fn api_prefix(self) -> &'static str {
         match self {
             Deployment::Cloud => "/rest/api/3",

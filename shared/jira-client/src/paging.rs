@@ -1,6 +1,8 @@
 //! One paging mechanism for every listing Jira splits into pages: a stream of pages driven by a
 //! cursor, whose style each endpoint plugs in — an offset (`startAt`, ending on `isLast` or
-//! `total`), a `nextPageToken`, or an id scan restarted after the highest id seen.
+//! `total`), a `nextPageToken`, or an id scan restarted after the highest id seen. (The sync's
+//! unit scan reads the id pages one ahead of its fetches: it starts each page itself, with the
+//! cursor the previous page returned.)
 
 use std::future::Future;
 

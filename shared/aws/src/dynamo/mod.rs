@@ -1,6 +1,9 @@
 //! The DynamoDB store: one table, string keys `pk` and `sk`. The design (partitions, item
 //! shapes, access patterns, sharding, the 400 KB item limit, TTL, retries) is described in
 //! `docs/dynamodb.md`; [`keys`] is the single place that spells the keys out.
+//!
+//! Here: the table and single-partition reads. `codec`: item bodies and attributes. `batch`:
+//! batch writes and reads with backoff. `issues`: the issue role. `roles`: every other role.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::hash::{Hash, Hasher};

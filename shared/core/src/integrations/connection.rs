@@ -41,26 +41,49 @@ impl Connection {
         if self.url.trim().is_empty() {
             return Err(bad("connection.url", "is required"));
         }
+        let credentials = CredentialInput {
+            email: self.email.as_deref(),
+            token: self.token.as_deref(),
+        };
+        Ok(ConnectionRequest {
+            jql,
+            ..credentials.request(deployment, &self.url, "connection.")?
+        })
+    }
+}
+
+/// An email and token as a request gives them, before they are checked.
+pub(super) struct CredentialInput<'a> {
+    pub email: Option<&'a str>,
+    pub token: Option<&'a str>,
+}
+
+impl CredentialInput<'_> {
+    /// The request to validate, once a token (and on Cloud an email) is there; `prefix` is where
+    /// the fields sit in the request body, so a refusal names them as the caller sent them.
+    pub(super) fn request(
+        &self,
+        deployment: Deployment,
+        url: &str,
+        prefix: &str,
+    ) -> ApiResult<ConnectionRequest> {
         let token = self
             .token
-            .clone()
             .filter(|t| !t.trim().is_empty())
-            .ok_or_else(|| bad("connection.token", "is required"))?;
-        if deployment == Deployment::Cloud
-            && self.email.as_deref().is_none_or(|e| e.trim().is_empty())
-        {
+            .ok_or_else(|| bad(&format!("{prefix}token"), "is required"))?;
+        if deployment == Deployment::Cloud && self.email.is_none_or(|e| e.trim().is_empty()) {
             return Err(bad(
-                "connection.email",
+                &format!("{prefix}email"),
                 "is required for Jira Cloud (the email of the user whose API token this is)",
             ));
         }
         Ok(ConnectionRequest {
             deployment,
             auth_method: AuthMethod::ApiToken,
-            url: self.url.trim().to_string(),
-            email: self.email.clone().map(|e| e.trim().to_string()),
+            url: url.trim().to_string(),
+            email: self.email.map(|e| e.trim().to_string()),
             token: Secret::new(token),
-            jql,
+            jql: None,
         })
     }
 }
@@ -113,8 +136,16 @@ pub async fn validate_jql(s: &Services<'_>, conn: &Connection, jql: &str) -> Api
     if jql.trim().is_empty() {
         return Err(bad("jql", "is required"));
     }
-    let req = conn.request(None)?;
-    let client = checked_client(&req, &s.settings.validation).await?;
+    jql_result(s, &conn.request(None)?, jql).await
+}
+
+/// Jira's verdict on `jql` for the connection's user.
+pub(super) async fn jql_result(
+    s: &Services<'_>,
+    req: &ConnectionRequest,
+    jql: &str,
+) -> ApiResult<JqlResult> {
+    let client = checked_client(req, &s.settings.validation).await?;
     let parsed = client
         .parse_jql(&[jql])
         .await

@@ -3,6 +3,10 @@
 //! by hand and ask for a sync. Every operation is scoped to the caller's account (from the
 //! authorizer): an integration of another account is "not found", never "forbidden".
 //!
+//! Here: the operations on stored integrations. `connection`: a connection as the API takes it
+//! and what can be asked of one before an integration exists. `input`: request bodies, views and
+//! the check of each field.
+//!
 //! Tokens go to the secret store only. Records, responses and errors carry the secret's name at
 //! most, never its value.
 
@@ -207,7 +211,7 @@ pub async fn update(
     if let Some(fields) = &patch.custom_fields {
         let wanted = normalized_custom_fields(fields)?;
         if !wanted.is_empty() {
-            let req = stored_connection(s, &record).await?.request(None)?;
+            let req = stored_connection(s, &record).await?;
             check_custom_fields_exist(s, &req, &wanted).await?;
         }
         record.custom_fields = wanted;
@@ -222,8 +226,8 @@ pub async fn update(
     if let Some(scope) = &patch.scope {
         let scope = scope.config()?;
         if let ScopeConfig::Jql { jql } = &scope {
-            let conn = stored_connection(s, &record).await?;
-            let result = validate_jql(s, &conn, jql).await?;
+            let req = stored_connection(s, &record).await?;
+            let result = jql_result(s, &req, jql).await?;
             if !result.ok {
                 return Err(bad("scope.jql", result.errors.join("; ")));
             }
@@ -245,17 +249,22 @@ pub async fn update(
 
 /// The integration's own connection, its token read from the secret store: what the API uses
 /// to check a changed configuration against Jira.
-async fn stored_connection(s: &Services<'_>, record: &IntegrationRecord) -> ApiResult<Connection> {
+async fn stored_connection(
+    s: &Services<'_>,
+    record: &IntegrationRecord,
+) -> ApiResult<ConnectionRequest> {
     let token = s
         .secrets
         .get_secret(&record.secret_name)
         .await?
         .ok_or_else(|| ApiError::Internal("the integration's token is missing".into()))?;
-    Ok(Connection {
-        deployment: record.deployment.name().to_string(),
+    Ok(ConnectionRequest {
+        deployment: record.deployment,
+        auth_method: AuthMethod::ApiToken,
         url: record.url.clone(),
         email: record.email.clone(),
-        token: Some(token.expose().to_string()),
+        token,
+        jql: None,
     })
 }
 
@@ -268,19 +277,11 @@ pub async fn update_credentials(
     now_ms: i64,
 ) -> ApiResult<Report> {
     let mut record = owned(s, account, id).await?;
-    let conn = Connection {
-        deployment: record.deployment.name().to_string(),
-        url: record.url.clone(),
-        email: update.email.clone().or(record.email.clone()),
-        token: Some(update.token.clone()),
+    let credentials = connection::CredentialInput {
+        email: update.email.as_deref().or(record.email.as_deref()),
+        token: Some(&update.token),
     };
-    let req = conn.request(None).map_err(|e| match e {
-        ApiError::BadRequest { field, message } => ApiError::BadRequest {
-            field: field.trim_start_matches("connection.").to_string(),
-            message,
-        },
-        other => other,
-    })?;
+    let req = credentials.request(record.deployment, &record.url, "")?;
     let report = validation::validate(&req, &s.settings.validation).await;
     if !report.passed() {
         return Err(ApiError::ValidationFailed(Box::new(report)));

@@ -615,9 +615,35 @@ fn given_each_kind_of_sync_error_when_labelled_then_each_gets_its_label() {
             }),
             "site address does not resolve",
         ),
+        (
+            error_of(JiraError::NotFound {
+                message: "no project".into(),
+            }),
+            "projects not found or not visible",
+        ),
+        (
+            SyncError::Config("no field named Severity".into()).run_error(),
+            "configuration cannot be used",
+        ),
+        (
+            SyncError::LeaseHeld {
+                unit: "PLAT".into(),
+            }
+            .run_error(),
+            "another run holds the unit",
+        ),
+        (
+            RunError::new(ErrorCategory::IssuesNotVisible, "PLAT: 40 of 50 issues"),
+            "issues no longer visible",
+        ),
         // A run recorded before errors carried a category: a bare message.
         (
             serde_json::from_value(json!("something new: password=hunter2")).unwrap(),
+            "other error",
+        ),
+        // A category written by a newer version.
+        (
+            serde_json::from_value(json!({"category": "from_the_future", "message": "x"})).unwrap(),
             "other error",
         ),
     ];

@@ -279,7 +279,9 @@ pub enum ErrorCategory {
     LeaseHeld,
     /// Our own store failed.
     StoreFault,
-    /// Anything else (and every error recorded before categories existed).
+    /// Anything else: every error recorded before categories existed, and a category this
+    /// version does not know (one written by a newer version).
+    #[serde(other)]
     Other,
 }
 

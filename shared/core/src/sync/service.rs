@@ -15,7 +15,7 @@ use crate::validation::ValidationSettings;
 use crate::validation::url_guard::{self, AddressError};
 
 /// The failure recorded when the integration's secret is gone.
-pub fn token_missing() -> RunError {
+pub(crate) fn token_missing() -> RunError {
     RunError::new(
         ErrorCategory::TokenMissing,
         "its token is missing from the secret store",
@@ -23,7 +23,7 @@ pub fn token_missing() -> RunError {
 }
 
 /// The failure recorded when the site's address cannot be used.
-pub fn address_error(e: &AddressError) -> RunError {
+pub(crate) fn address_error(e: &AddressError) -> RunError {
     let category = if e.is_unresolvable() {
         ErrorCategory::AddressUnresolvable
     } else {

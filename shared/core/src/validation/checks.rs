@@ -1,5 +1,6 @@
-//! The checks, one step each, run in the order of [`STEPS`]. A step records the checks it decides
-//! and stops the run (naming why) when what follows cannot be checked.
+//! The checks, run as the steps of [`STEPS`] in order. Each step declares the checks it decides
+//! ([`Step::decides`]), which makes [`STEPS`] the one ordered list of checks; it records their
+//! outcomes and stops the run (naming why) when what follows cannot be checked.
 
 use std::time::Duration;
 
@@ -28,6 +29,43 @@ pub(super) enum Step {
     Account,
     Permissions,
     Jql,
+}
+
+impl Step {
+    /// The checks this step decides, in report order. (An early failure may also be reported on
+    /// a later step's check: an unresolvable host fails Reachable.)
+    pub(super) fn decides(self) -> &'static [CheckId] {
+        match self {
+            Step::Credentials => &[CheckId::AuthMethod],
+            Step::UrlFormat => &[CheckId::UrlFormat],
+            Step::UrlAllowed => &[CheckId::UrlAllowed],
+            Step::Connect => &[],
+            Step::Site => &[CheckId::Reachable, CheckId::Deployment],
+            Step::SignIn => &[CheckId::Authenticated],
+            Step::Account => &[CheckId::ClassicToken, CheckId::RealUser],
+            Step::Permissions => &[
+                CheckId::BrowseProjects,
+                CheckId::ViewAggregatedData,
+                CheckId::BrowseUsers,
+                CheckId::UserPicker,
+            ],
+            Step::Jql => &[CheckId::Jql],
+        }
+    }
+
+    /// Whether the step runs for this request: account checks only on Cloud (Data Center tokens
+    /// have no scoped or service-account kinds), the JQL check only with a filter.
+    pub(super) fn applies(self, req: &ConnectionRequest) -> bool {
+        match self {
+            Step::Account => req.deployment == Deployment::Cloud,
+            Step::Jql => jql(req).is_some(),
+            _ => true,
+        }
+    }
+}
+
+fn jql(req: &ConnectionRequest) -> Option<&str> {
+    req.jql.as_deref().filter(|j| !j.trim().is_empty())
 }
 
 /// The steps, in order: each may rely on what the ones before it learned.
@@ -218,11 +256,7 @@ impl<'a> Session<'a> {
     /// Reachability and product, anonymously: serverInfo answers everyone.
     async fn site(&mut self) -> StepResult {
         let prefix = self.req.deployment.api_prefix();
-        let info = self
-            .client()
-            .get_anonymous::<crate::jira::models::ServerInfo>(&format!("{prefix}/serverInfo"))
-            .await;
-        let info = match info {
+        let info = match self.client().server_info().await {
             Ok(info) => info,
             Err(JiraError::NotFound { .. }) => {
                 let base = self.base_url();
@@ -306,11 +340,8 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// Cloud only: the token worked on the site itself, and belongs to a person.
+    /// The token worked on the site itself, and belongs to a person.
     fn account(&mut self) -> StepResult {
-        if !self.cloud() {
-            return Ok(());
-        }
         self.pass(CheckId::ClassicToken, "accepted on the site URL");
         let me = self.me.as_ref().expect("the SignIn step ran");
         if me.account_type.as_deref() == Some("app") {
@@ -358,7 +389,7 @@ impl<'a> Session<'a> {
     }
 
     async fn jql(&mut self) -> StepResult {
-        let Some(jql) = self.req.jql.as_deref().filter(|j| !j.trim().is_empty()) else {
+        let Some(jql) = jql(self.req) else {
             return Ok(());
         };
         match self.client().parse_jql(&[jql]).await {

@@ -1,5 +1,7 @@
 //! Credential validation: a list of named checks, each passed, failed (with a message a person
-//! can act on) or skipped because an earlier check failed.
+//! can act on) or skipped because an earlier check failed. The steps that decide them, in order,
+//! live in `checks` (their list is the one ordered list of checks); the URL guard in
+//! [`url_guard`].
 
 mod checks;
 pub mod url_guard;
@@ -32,23 +34,6 @@ pub enum CheckId {
 }
 
 impl CheckId {
-    /// Every check, in the order they run and are reported.
-    pub const ALL: [CheckId; 13] = [
-        CheckId::AuthMethod,
-        CheckId::UrlFormat,
-        CheckId::UrlAllowed,
-        CheckId::Reachable,
-        CheckId::Deployment,
-        CheckId::Authenticated,
-        CheckId::ClassicToken,
-        CheckId::RealUser,
-        CheckId::BrowseProjects,
-        CheckId::ViewAggregatedData,
-        CheckId::BrowseUsers,
-        CheckId::UserPicker,
-        CheckId::Jql,
-    ];
-
     pub fn title(self) -> &'static str {
         match self {
             CheckId::AuthMethod => "Authentication method",
@@ -157,7 +142,7 @@ impl Default for ValidationSettings {
 /// Runs every check in order; a failed prerequisite skips what depends on it.
 pub async fn validate(req: &ConnectionRequest, settings: &ValidationSettings) -> Report {
     let mut session = Session::new(req, settings);
-    for step in STEPS {
+    for step in STEPS.into_iter().filter(|s| s.applies(req)) {
         if let Err(Stop(why)) = session.run(step).await {
             return session.report_stopped(&planned_checks(req), why);
         }
@@ -167,12 +152,9 @@ pub async fn validate(req: &ConnectionRequest, settings: &ValidationSettings) ->
 
 /// The checks a request gets, in the order they are reported.
 pub fn planned_checks(req: &ConnectionRequest) -> Vec<CheckId> {
-    CheckId::ALL
+    STEPS
         .into_iter()
-        .filter(|id| match id {
-            CheckId::ClassicToken | CheckId::RealUser => req.deployment == Deployment::Cloud,
-            CheckId::Jql => req.jql.as_deref().is_some_and(|j| !j.trim().is_empty()),
-            _ => true,
-        })
+        .filter(|s| s.applies(req))
+        .flat_map(|s| s.decides().iter().copied())
         .collect()
 }

@@ -3,10 +3,9 @@
 
 use super::*;
 
-/// Deletions leave no trace in an incremental window, so they are found by a census of ids.
-/// A full census reads every id, so it runs per unit on a schedule (`census_every_ms`) — and
-/// at once everywhere when one count request shows Jira holding a different number of issues
-/// for the scope than we do (a deletion, a move out, or lost access since the last run).
+/// A full census reads every id, so it runs per unit on a schedule (`census_every_ms`) — and at
+/// once everywhere when one count request shows Jira holding a different number of issues for
+/// the scope than we do (a deletion, a move out, or lost access since the last run).
 pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<(), SyncError> {
     let integration = ctx.opts.integration.clone();
     let mut cursors = Vec::with_capacity(units.len());
@@ -48,10 +47,7 @@ pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<(),
 
 /// One request: does Jira count as many issues in these units as we hold (deleted ones aside;
 /// removed ones are still in Jira)?
-pub(super) async fn scope_count_differs(
-    ctx: &Ctx<'_>,
-    synced: &[(&Unit, Cursor)],
-) -> Result<bool, SyncError> {
+async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Result<bool, SyncError> {
     let jql = synced
         .iter()
         .map(|(u, _)| format!("({})", u.jql))
@@ -76,16 +72,13 @@ pub(super) async fn scope_count_differs(
 /// Compares every id Jira has for the unit with what we store: stored issues Jira no longer
 /// returns are re-fetched by id (a move) or flagged deleted; ids we lack are fetched.
 /// Returns how many issues were flagged.
-pub(super) async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
+async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
     let client = ctx.client;
-    let in_jira: HashSet<u64> = paging::all(0, |after| async move {
-        let (ids, next) = scan_ids(client, unit, None, after, false).await?;
-        Ok((ids, next))
-    })
-    .await?
-    .into_iter()
-    .map(|(id, _)| id)
-    .collect();
+    let in_jira: HashSet<u64> = paging::all(0, |after| scan_ids(client, unit, None, after, false))
+        .await?
+        .into_iter()
+        .map(|(id, _)| id)
+        .collect();
     let ours: Vec<u64> = ctx
         .index
         .iter()

@@ -8,6 +8,10 @@
 //! (3) upsert by issue id and checkpoint; (4) a census of all ids flags deleted or no-longer-
 //! visible issues. The next run's window starts at this run's start minus an overlap, written
 //! as epoch milliseconds so the Jira user's time zone cannot shift it.
+//!
+//! Here: the run (its record, options, errors and the loop over units). `unit`: one unit's
+//! scan, fetch and checkpoints. `census`: deletions. `reference`: fields, statuses, units and
+//! the records issues refer to.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -68,7 +72,7 @@ impl SyncError {
 }
 
 /// The kind of trouble a Jira error is, for the run's record.
-pub fn jira_category(e: &JiraError) -> ErrorCategory {
+fn jira_category(e: &JiraError) -> ErrorCategory {
     match e {
         JiraError::Unauthenticated { .. } => ErrorCategory::CredentialsRejected,
         JiraError::Forbidden { .. } => ErrorCategory::PermissionMissing,

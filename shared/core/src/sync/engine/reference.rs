@@ -4,7 +4,7 @@
 use super::*;
 
 /// The cursor name under which the last refresh of fields and statuses is kept.
-pub(super) const REFERENCE_UNIT: &str = "~reference";
+const REFERENCE_UNIT: &str = "~reference";
 
 /// The site's fields: the stored copy while it is fresh, otherwise fetched again together with
 /// the statuses (both change rarely; a repeat run should cost Jira nothing for them).

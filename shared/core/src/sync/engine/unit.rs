@@ -27,7 +27,7 @@ pub(super) async fn sync_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, Sy
     outcome
 }
 
-pub(super) async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
+async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
     let integration = ctx.opts.integration.clone();
     let mut cursor = ctx
         .store
@@ -313,6 +313,6 @@ pub(super) async fn store_batch(
 
 /// Whether `fetched` is written over the stored issue `previous`: not when it was removed by
 /// hand (a tombstone stays), nor when the store already holds this version of a live issue.
-pub(super) fn replaces(previous: &Known, fetched: &StoredIssue) -> bool {
+fn replaces(previous: &Known, fetched: &StoredIssue) -> bool {
     !previous.removed && (previous.updated_ms != fetched.updated_ms || previous.deleted)
 }
