@@ -7,14 +7,19 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use sei_jira_core::hygiene::{Filter, Settings, Weights};
 use sei_jira_core::jira::JiraClient;
 use sei_jira_core::store::embedded::EmbeddedStore;
-use sei_jira_core::store::{IssueFlag, IssueStore, RunOutcome, RunRecord, SyncStore};
+use sei_jira_core::store::{
+    IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, RunOutcome, RunRecord, ScopeConfig,
+    SyncStore,
+};
 use sei_jira_core::sync::{Event, Excluded, Scope, SyncOptions};
 use sei_jira_core::validation::{Outcome, Report, ValidationSettings, validate as run_checks};
 use serde_json::json;
 
 use crate::connection::ConnectionArgs;
+use crate::hygiene::LOCAL_ACCOUNT;
 use crate::{ScopeArgs, StoreArgs};
 
 fn print_report(report: &Report) {
@@ -160,6 +165,7 @@ pub async fn sync(
     let mut opts = SyncOptions::new(&store_args.integration, scope(scope_args));
     opts.excluded = excluded;
     opts.custom_fields = scope_args.custom_fields.clone();
+    record_integration(&store, &store_args.integration, args, &opts).await?;
     let started = Instant::now();
     let record = sync_with_progress(&client, &store, &opts, json).await?;
     if json {
@@ -170,6 +176,51 @@ pub async fn sync(
     } else {
         print_summary(&record, &store_args.store, started.elapsed().as_secs_f64());
     }
+    Ok(())
+}
+
+/// Keeps what the local integration syncs (its site, scope and exclusions) in the store, as the
+/// deployed API does for its integrations: the hygiene report reads what was excluded.
+async fn record_integration(
+    store: &EmbeddedStore,
+    integration: &str,
+    args: &ConnectionArgs,
+    opts: &SyncOptions,
+) -> anyhow::Result<()> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let previous = store.get_integration(LOCAL_ACCOUNT, integration).await?;
+    let excluded = [
+        (opts.excluded.summary, "summary"),
+        (opts.excluded.description, "description"),
+        (opts.excluded.comments, "comments"),
+    ];
+    let record = IntegrationRecord {
+        account: LOCAL_ACCOUNT.into(),
+        id: integration.into(),
+        name: integration.into(),
+        description: "synced by the local CLI".into(),
+        tags: Vec::new(),
+        deployment: args.deployment(),
+        url: args.url.clone().unwrap_or_default(),
+        email: args.email.clone(),
+        // The CLI takes the token from its flags each time and keeps no secret.
+        secret_name: String::new(),
+        scope: match &opts.scope {
+            Scope::Projects(keys) => ScopeConfig::Projects { keys: keys.clone() },
+            Scope::Jql(jql) => ScopeConfig::Jql { jql: jql.clone() },
+            Scope::AllAccessible => ScopeConfig::AllAccessible,
+        },
+        excluded_fields: excluded
+            .iter()
+            .filter(|(on, _)| *on)
+            .map(|(_, name)| name.to_string())
+            .collect(),
+        custom_fields: opts.custom_fields.clone(),
+        schedule_rate: String::new(),
+        created_ms: previous.map_or(now, |p| p.created_ms),
+        updated_ms: now,
+    };
+    store.put_integration(&record).await?;
     Ok(())
 }
 
@@ -296,6 +347,7 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
     let store = EmbeddedStore::open(&store_path)?;
     let client = JiraClient::new(&connection.site()?)?;
     let opts = SyncOptions::new("demo", Scope::AllAccessible);
+    record_integration(&store, "demo", &connection, &opts).await?;
     let started = Instant::now();
     let record = sync_with_progress(&client, &store, &opts, json).await?;
     let first = started.elapsed().as_secs_f64();
@@ -310,12 +362,21 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         true,
     )
     .await?;
+    let hygiene = crate::hygiene::report(
+        &store,
+        "demo",
+        &Filter::default(),
+        &Settings::default(),
+        &Weights::default(),
+        chrono::Utc::now().timestamp_millis(),
+    )
+    .await?;
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &json!({"validation": report, "backfill": record, "incremental": repeat})
-            )?
+            serde_json::to_string_pretty(&json!({
+                "validation": report, "backfill": record, "incremental": repeat, "hygiene": hygiene,
+            }))?
         );
     } else {
         print_summary(&record, &store_path, first);
@@ -326,8 +387,10 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
             repeat.counts.requests,
             again.elapsed().as_secs_f64()
         );
+        println!("\n4. The hygiene of the synced tickets (default thresholds and weights):");
+        crate::hygiene::print_report(&hygiene, &store_path);
         println!(
-            "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it)"
+            "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it);\nreport on it with: sei-jira hygiene --store <file> --integration demo"
         );
     }
     sim.stop().await;

@@ -1,9 +1,10 @@
 //! `sei-jira`: the local CLI. Validates credentials, syncs Jira into the embedded store, exports
-//! it as JSON Lines, hides or removes issues by hand, and runs a self-contained demo against the
-//! Jira simulator. `main` only parses and dispatches; the work lives in `sei-jira-core`.
+//! it as JSON Lines, hides or removes issues by hand, reports the tickets' hygiene, and runs a
+//! self-contained demo against the Jira simulator. `main` only parses and dispatches; the work lives in `sei-jira-core`.
 
 mod commands;
 mod connection;
+mod hygiene;
 
 use std::path::PathBuf;
 
@@ -93,6 +94,13 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// The hygiene report of the stored tickets: misses per category, step scores, weights.
+    Hygiene {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        args: hygiene::HygieneArgs,
+    },
     /// Start a Jira simulator in-process, validate, sync and print the summary.
     Demo {
         /// Issues in the simulated site.
@@ -133,6 +141,7 @@ async fn async_main() {
         Command::Remove { issue, store } => {
             commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Removed).await
         }
+        Command::Hygiene { store, args } => hygiene::hygiene(&store, &args).await,
         Command::Demo {
             issues,
             store,

@@ -1,6 +1,6 @@
 //! sei-jira's domain: credential validation, the resumable sync, the store port (one trait per
-//! role) with its embedded adapter, the integration API's operations, monitoring, and the ports
-//! to the services around them (secrets, schedules, events).
+//! role) with its embedded adapter, the integration API's operations, monitoring, ticket
+//! hygiene, and the ports to the services around them (secrets, schedules, events).
 //!
 //! Depends on the Jira client (re-exported as [`jira`]) and on no AWS or Lambda crate: the AWS
 //! adapters (`sei-jira-aws`) and the Lambda glue (`sei-jira-lambda`) depend on it, never the
@@ -8,6 +8,7 @@
 
 pub use sei_jira_client as jira;
 
+pub mod hygiene;
 pub mod integrations;
 pub mod memory;
 pub mod monitoring;

@@ -1,0 +1,166 @@
+//! `sei-jira hygiene`: the hygiene report of what a store holds, as a table or as JSON.
+
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use sei_jira_core::hygiene::{self, Filter, Report, ResponseMeasure, Settings, Weights};
+use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::{IntegrationStore, IssueStore, RecordStore};
+use sei_jira_core::sync::Excluded;
+
+use crate::StoreArgs;
+
+/// The account under which the CLI records its local integrations.
+pub const LOCAL_ACCOUNT: &str = "local";
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct HygieneArgs {
+    /// Evaluate at this instant (RFC 3339), so a report can be reproduced. Default: now.
+    #[arg(long)]
+    pub at: Option<String>,
+    /// Idle: no update for more than this many days.
+    #[arg(long, default_value_t = 10)]
+    pub idle_days: i64,
+    /// Poor Description: fewer characters than this.
+    #[arg(long, default_value_t = 30)]
+    pub poor_description_chars: usize,
+    /// What counts as the first response: first-comment, first-status-change or earliest.
+    #[arg(long, default_value = "first-comment")]
+    pub response: String,
+    /// Category weights, e.g. 'Idle=20,No Assignee=10' (the rest keep their defaults; the sum
+    /// must not exceed 100).
+    #[arg(long, default_value = "")]
+    pub weights: String,
+    /// Only these projects (comma-separated keys).
+    #[arg(long, value_delimiter = ',')]
+    pub projects: Vec<String>,
+    /// Only these issue types (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub issue_types: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+impl HygieneArgs {
+    fn settings(&self) -> anyhow::Result<Settings> {
+        if self.idle_days < 0 {
+            bail!("--idle-days must be 0 or more");
+        }
+        let response = match self.response.as_str() {
+            "first-comment" => ResponseMeasure::FirstComment,
+            "first-status-change" => ResponseMeasure::FirstStatusChange,
+            "earliest" => ResponseMeasure::Earliest,
+            other => bail!(
+                "--response: '{other}' is not one of first-comment, first-status-change, earliest"
+            ),
+        };
+        Ok(Settings {
+            idle_days: self.idle_days,
+            poor_description_chars: self.poor_description_chars,
+            response,
+            ..Settings::default()
+        })
+    }
+
+    fn at_ms(&self) -> anyhow::Result<i64> {
+        match &self.at {
+            None => Ok(chrono::Utc::now().timestamp_millis()),
+            Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+                .map(|t| t.timestamp_millis())
+                .map_err(|e| anyhow::anyhow!("--at '{text}': not an RFC 3339 time ({e})")),
+        }
+    }
+}
+
+pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Result<()> {
+    let settings = args.settings()?;
+    let weights = Weights::parse(&args.weights).map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
+    let at_ms = args.at_ms()?;
+    if !store_args.store.exists() {
+        bail!(
+            "--store {}: no such store (run `sei-jira sync` first)",
+            store_args.store.display()
+        );
+    }
+    let store = EmbeddedStore::open(&store_args.store)
+        .with_context(|| format!("--store {}", store_args.store.display()))?;
+    let filter = Filter {
+        projects: args.projects.clone(),
+        issue_types: args.issue_types.clone(),
+    };
+    let report = report(
+        &store,
+        &store_args.integration,
+        &filter,
+        &settings,
+        &weights,
+        at_ms,
+    )
+    .await?;
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&report)?);
+    } else {
+        print_report(&report, &store_args.store);
+    }
+    Ok(())
+}
+
+/// The report of the integration's stored issues; what its syncs excluded is skipped.
+pub async fn report<S>(
+    store: &S,
+    integration: &str,
+    filter: &Filter,
+    settings: &Settings,
+    weights: &Weights,
+    at_ms: i64,
+) -> anyhow::Result<Report>
+where
+    S: IssueStore + RecordStore + IntegrationStore,
+{
+    let excluded = match store.get_integration(LOCAL_ACCOUNT, integration).await? {
+        Some(record) => Excluded::parse(&record.excluded_fields.join(","))
+            .map_err(|e| anyhow::anyhow!("the stored integration: {e}"))?,
+        None => Excluded::default(),
+    };
+    Ok(hygiene::report_from_store(
+        store,
+        integration,
+        filter,
+        settings,
+        weights,
+        &excluded,
+        at_ms,
+    )
+    .await?)
+}
+
+pub fn print_report(report: &Report, store: &Path) {
+    println!(
+        "Hygiene of {} tickets in {} at {}: score {:.1} of 100",
+        report.total_tickets,
+        store.display(),
+        report
+            .evaluated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        report.score
+    );
+    println!(
+        "  {:<26} {:>7} {:>8} {:>5} {:>7} {:>9}",
+        "category", "misses", "share", "step", "weight", "weighted"
+    );
+    for c in &report.categories {
+        match (&c.skipped_reason, c.misses, c.step_score) {
+            (Some(reason), _, _) => println!("  {:<26} skipped: {reason}", c.name),
+            (None, Some(misses), Some(step)) => println!(
+                "  {:<26} {:>7} {:>6.1} % {:>5} {:>7.1} {:>9.2}",
+                c.name,
+                misses,
+                c.miss_percent.unwrap_or(0.0),
+                step,
+                c.weight,
+                c.weighted_score
+            ),
+            _ => println!("  {:<26} no data", c.name),
+        }
+    }
+}

@@ -1,0 +1,267 @@
+//! From misses to a score: the established product's step table per category, weights that add up
+//! to at most 100, and the report of one evaluation.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use super::facts::IssueFacts;
+use super::rules::{Category, Settings, misses};
+use crate::sync::Excluded;
+
+/// The step table of the established product: the share of tickets that miss a category, to
+/// the category's score. 0 % → 100; up to 11 % → 75; up to 21 % → 55; up to 31 % → 30; up to
+/// 41 % → 10; above → 5; no tickets → 0. Compared in whole numbers, so the edges are exact.
+pub fn step_score(misses: u64, total: u64) -> u32 {
+    if total == 0 {
+        return 0;
+    }
+    let share = u128::from(misses) * 100;
+    let at_most = |percent: u128| share <= percent * u128::from(total);
+    if misses == 0 {
+        100
+    } else if at_most(11) {
+        75
+    } else if at_most(21) {
+        55
+    } else if at_most(31) {
+        30
+    } else if at_most(41) {
+        10
+    } else {
+        5
+    }
+}
+
+/// Weights per category; a category not named keeps its default.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Weights(HashMap<Category, f64>);
+
+impl Weights {
+    /// Parses `Idle=20,No Assignee=10` (category titles or snake names, any case). The weights in
+    /// force (given ones and defaults) must add up to at most 100.
+    pub fn parse(text: &str) -> Result<Weights, String> {
+        let mut weights = HashMap::new();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (name, value) = part
+                .split_once('=')
+                .ok_or_else(|| format!("'{part}' is not NAME=WEIGHT"))?;
+            let category = category_named(name.trim())
+                .ok_or_else(|| format!("'{}' is not a hygiene category", name.trim()))?;
+            let weight: f64 = value
+                .trim()
+                .parse()
+                .ok()
+                .filter(|w: &f64| w.is_finite() && *w >= 0.0)
+                .ok_or_else(|| {
+                    format!("the weight of {} must be a number ≥ 0", category.title())
+                })?;
+            weights.insert(category, weight);
+        }
+        let weights = Weights(weights);
+        let sum: f64 = Category::ALL.iter().map(|c| weights.of(*c)).sum();
+        if sum > 100.0 + 1e-9 {
+            return Err(format!("the weights add up to {sum}, more than 100"));
+        }
+        Ok(weights)
+    }
+
+    pub fn of(&self, category: Category) -> f64 {
+        self.0
+            .get(&category)
+            .copied()
+            .unwrap_or(category.default_weight())
+    }
+}
+
+fn category_named(name: &str) -> Option<Category> {
+    let wanted = name.replace(['_', ' '], "").to_ascii_lowercase();
+    Category::ALL
+        .into_iter()
+        .find(|c| c.title().replace(' ', "").to_ascii_lowercase() == wanted)
+}
+
+/// One category of a report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct CategoryReport {
+    pub category: Category,
+    pub name: String,
+    /// None when the category is skipped.
+    pub misses: Option<u64>,
+    pub total: u64,
+    pub miss_percent: Option<f64>,
+    pub step_score: Option<u32>,
+    pub weight: f64,
+    pub weighted_score: f64,
+    pub skipped: bool,
+    pub skipped_reason: Option<String>,
+}
+
+/// The hygiene of a set of tickets at one moment.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Report {
+    /// The evaluation time (RFC 3339 in JSON).
+    pub evaluated_at: DateTime<Utc>,
+    pub total_tickets: u64,
+    /// The sum of the categories' weighted scores.
+    pub score: f64,
+    pub categories: Vec<CategoryReport>,
+}
+
+/// Evaluates every built-in category over `tickets` at `at_ms`. Categories whose input is not
+/// ingested are reported as skipped, never as zero misses, and add nothing to the score.
+pub fn report<'a>(
+    tickets: impl IntoIterator<Item = &'a IssueFacts>,
+    settings: &Settings,
+    weights: &Weights,
+    excluded: &Excluded,
+    at_ms: i64,
+) -> Report {
+    let mut total = 0u64;
+    let mut counts = [0u64; Category::ALL.len()];
+    for facts in tickets {
+        total += 1;
+        for (i, category) in Category::ALL.into_iter().enumerate() {
+            if misses(category, facts, settings, at_ms) {
+                counts[i] += 1;
+            }
+        }
+    }
+    let categories: Vec<CategoryReport> = Category::ALL
+        .into_iter()
+        .zip(counts)
+        .map(|(category, missed)| {
+            let weight = weights.of(category);
+            let skipped = settings.skipped(category, excluded);
+            let step = skipped.is_none().then(|| step_score(missed, total));
+            CategoryReport {
+                category,
+                name: category.title().to_string(),
+                misses: skipped.is_none().then_some(missed),
+                total,
+                miss_percent: (skipped.is_none() && total > 0)
+                    .then(|| missed as f64 * 100.0 / total as f64),
+                step_score: step,
+                weight,
+                weighted_score: step.map_or(0.0, |s| f64::from(s) * weight / 100.0),
+                skipped: skipped.is_some(),
+                skipped_reason: skipped.map(str::to_string),
+            }
+        })
+        .collect();
+    Report {
+        evaluated_at: DateTime::from_timestamp_millis(at_ms).unwrap_or_default(),
+        total_tickets: total,
+        score: categories.iter().map(|c| c.weighted_score).sum(),
+        categories,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::facts::Assignee;
+    use super::super::rules::DAY_MS;
+    use super::*;
+
+    #[test]
+    fn every_edge_of_the_step_table() {
+        assert_eq!(step_score(0, 0), 0);
+        assert_eq!(step_score(0, 10), 100);
+        assert_eq!(step_score(1, 1000), 75);
+        assert_eq!(step_score(11, 100), 75);
+        assert_eq!(step_score(111, 1000), 55);
+        assert_eq!(step_score(21, 100), 55);
+        assert_eq!(step_score(211, 1000), 30);
+        assert_eq!(step_score(31, 100), 30);
+        assert_eq!(step_score(311, 1000), 10);
+        assert_eq!(step_score(41, 100), 10);
+        assert_eq!(step_score(411, 1000), 5);
+        assert_eq!(step_score(100, 100), 5);
+    }
+
+    #[test]
+    fn weights_default_to_twelve_and_a_half_and_may_not_exceed_100() {
+        let defaults = Weights::default();
+        let sum: f64 = Category::ALL.iter().map(|c| defaults.of(*c)).sum();
+        assert_eq!(sum, 100.0);
+        assert_eq!(defaults.of(Category::StalledInActiveSprint), 0.0);
+        let w = Weights::parse("Idle=20, no_assignee=5,Stalled in Active Sprint=0").unwrap();
+        assert_eq!(w.of(Category::Idle), 20.0);
+        assert_eq!(w.of(Category::NoAssignee), 5.0);
+        assert!(
+            Weights::parse("Idle=30")
+                .unwrap_err()
+                .contains("more than 100")
+        );
+        assert!(Weights::parse("Sloppy=3").unwrap_err().contains("Sloppy"));
+        assert!(Weights::parse("Idle=-1").is_err());
+        assert!(Weights::parse("Idle").is_err());
+    }
+
+    fn ticket(assigned: bool) -> IssueFacts {
+        IssueFacts {
+            created_ms: Some(0),
+            updated_ms: 0,
+            resolved_ms: Some(DAY_MS / 2),
+            has_due_date: true,
+            assignee: assigned.then(|| Assignee {
+                id: "a".into(),
+                active: Some(true),
+            }),
+            components: 1,
+            description_chars: Some(100),
+            first_comment_ms: Some(DAY_MS / 2),
+            project: "P".into(),
+            ..IssueFacts::default()
+        }
+    }
+
+    #[test]
+    fn a_report_weighs_step_scores_and_skips_what_is_not_ingested() {
+        // 9 tickets, 1 unassigned (11.1 %: step 55); all idle at 20 days (100 %: step 5).
+        let mut tickets: Vec<IssueFacts> = (0..8).map(|_| ticket(true)).collect();
+        tickets.push(ticket(false));
+        let excluded = Excluded {
+            description: true,
+            ..Excluded::default()
+        };
+        let r = report(
+            &tickets,
+            &Settings::default(),
+            &Weights::default(),
+            &excluded,
+            20 * DAY_MS,
+        );
+        assert_eq!(r.total_tickets, 9);
+        let of = |c: Category| r.categories.iter().find(|x| x.category == c).unwrap();
+        assert_eq!(of(Category::NoAssignee).misses, Some(1));
+        assert_eq!(of(Category::NoAssignee).step_score, Some(55));
+        assert_eq!(of(Category::NoAssignee).weighted_score, 55.0 * 12.5 / 100.0);
+        assert_eq!(of(Category::Idle).step_score, Some(5));
+        let poor = of(Category::PoorDescription);
+        assert!(poor.skipped && poor.misses.is_none() && poor.weighted_score == 0.0);
+        assert_eq!(
+            poor.skipped_reason.as_deref(),
+            Some("descriptions are excluded from ingestion")
+        );
+        // Five categories at 100, Idle 5, No Assignee 55, Poor Description skipped; the ninth
+        // weighs 0.
+        let expected = (5.0 * 100.0 + 5.0 + 55.0) * 12.5 / 100.0;
+        assert_eq!(r.score, expected);
+    }
+
+    #[test]
+    fn no_tickets_score_zero() {
+        let r = report(
+            &[],
+            &Settings::default(),
+            &Weights::default(),
+            &Excluded::default(),
+            0,
+        );
+        assert_eq!(r.total_tickets, 0);
+        assert_eq!(r.score, 0.0);
+        assert!(r.categories.iter().all(|c| c.step_score == Some(0)));
+    }
+}
