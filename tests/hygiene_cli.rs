@@ -10,6 +10,9 @@ use serde_json::Value;
 
 const DAY_MS: i64 = 86_400_000;
 
+/// Whether a ground-truth issue is in a criterion's undesired state.
+type Rule<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+
 fn sei_jira(args: &[&str]) -> std::process::Output {
     Command::new(binary("sei-jira"))
         .args(args)
@@ -222,6 +225,101 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
     assert!((report["score"].as_f64().unwrap() - expected_score).abs() < 1e-9);
     assert_eq!(report["evaluated_at"], at_text);
 
+    // Custom misses, one per operator, against the same definitions over the ground truth.
+    let story_points = sim.startup["custom_fields"]["story_points"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let criteria = serde_json::json!([
+        {"name": "No fix version", "conditions": [{"field": "fix versions", "operator": "missing"}]},
+        {"name": "Labelled", "conditions": [{"field": "labels", "operator": "present"}]},
+        {"name": "Urgent", "conditions": [{"field": "priority", "operator": "equals", "values": ["high", "HIGHEST"]}]},
+        {"name": "Not done", "conditions": [{"field": "status category", "operator": "exclude", "values": ["Done"]}]},
+        {"name": "Many labels", "conditions": [{"field": "labels", "operator": "length_greater_than", "value": 1}]},
+        {"name": "Bare", "conditions": [{"field": "components", "operator": "length_less_than", "value": 1}]},
+        {"name": "Large", "conditions": [{"field": "story points", "operator": "greater_than", "value": 5}]},
+        {"name": "Small open", "conditions": [
+            {"field": "story points", "operator": "less_than", "value": 3},
+            {"field": "status category", "operator": "exclude", "values": ["done"]}
+        ]}
+    ]);
+    let criteria_file = dir.path().join("criteria.json");
+    std::fs::write(&criteria_file, criteria.to_string()).unwrap();
+    let with_custom = ok_json(sei_jira(&[
+        "hygiene",
+        "--store",
+        store,
+        "--at",
+        &at_text,
+        "--criteria",
+        criteria_file.to_str().unwrap(),
+        "--weights",
+        "large=10,No Due Date=2.5",
+        "--json",
+    ]));
+    let names = |v: &Value, field: &str| -> Vec<String> {
+        let one = |x: &Value| {
+            x.as_str()
+                .map(str::to_string)
+                .or_else(|| x["name"].as_str().map(str::to_string))
+        };
+        match &v["fields"][field] {
+            Value::Array(items) => items.iter().filter_map(one).collect(),
+            Value::Null => Vec::new(),
+            x => one(x).into_iter().collect(),
+        }
+    };
+    let done = |v: &Value| {
+        v["fields"]["status"]["statusCategory"]["name"]
+            .as_str()
+            .is_some_and(|n| n.eq_ignore_ascii_case("done"))
+    };
+    let points = |v: &Value| v["fields"][story_points.as_str()].as_f64();
+    let rules: Vec<(&str, Rule)> = vec![
+        (
+            "No fix version",
+            Box::new(|v| names(v, "fixVersions").is_empty()),
+        ),
+        ("Labelled", Box::new(|v| !names(v, "labels").is_empty())),
+        (
+            "Urgent",
+            Box::new(|v| {
+                names(v, "priority")
+                    .iter()
+                    .any(|p| p.eq_ignore_ascii_case("high") || p.eq_ignore_ascii_case("highest"))
+            }),
+        ),
+        ("Not done", Box::new(|v| !done(v))),
+        ("Many labels", Box::new(|v| names(v, "labels").len() > 1)),
+        ("Bare", Box::new(|v| names(v, "components").is_empty())),
+        ("Large", Box::new(|v| points(v).is_some_and(|p| p > 5.0))),
+        (
+            "Small open",
+            Box::new(|v| points(v).is_some_and(|p| p < 3.0) && !done(v)),
+        ),
+    ];
+    let rows = with_custom["categories"].as_array().unwrap();
+    assert_eq!(rows.len(), 9 + rules.len());
+    let mut custom_score = 0.0;
+    for (row, (name, rule)) in rows[9..].iter().zip(&rules) {
+        let misses = issues.iter().filter(|i| rule(i)).count() as u64;
+        assert_eq!(row["category"], "custom");
+        assert_eq!(row["name"], *name);
+        assert_eq!(row["misses"], misses, "{name}");
+        assert!(misses > 0 && misses < total, "{name}: {misses} of {total}");
+        let weight = if *name == "Large" { 10.0 } else { 0.0 };
+        assert_eq!(row["weight"], weight, "{name}");
+        custom_score += step(misses, total) * weight / 100.0;
+    }
+    let no_due = issues
+        .iter()
+        .filter(|i| expected_misses(i, &sprint_field, at).contains(&"no_due_date"))
+        .count() as u64;
+    let expected = expected_score - step(no_due, total) * 12.5 / 100.0
+        + step(no_due, total) * 2.5 / 100.0
+        + custom_score;
+    assert!((with_custom["score"].as_f64().unwrap() - expected).abs() < 1e-9);
+
     // A filter narrows the tickets; weights move the score.
     let plat = ok_json(sei_jira(&[
         "hygiene",
@@ -305,4 +403,23 @@ async fn excluded_description_and_comments_skip_their_categories() {
     let out = sei_jira(&["hygiene", "--store", store, "--at", "yesterday"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--at"));
+    let bad = dir.path().join("bad.json");
+    std::fs::write(
+        &bad,
+        r#"[{"name": "x", "conditions": [{"field": "labels", "operator": "greater_than", "value": 1}]}]"#,
+    )
+    .unwrap();
+    let out = sei_jira(&[
+        "hygiene",
+        "--store",
+        store,
+        "--criteria",
+        bad.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--criteria") && err.contains("criteria[0].conditions[0].operator"),
+        "{err}"
+    );
 }

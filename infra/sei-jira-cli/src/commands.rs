@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use sei_jira_core::hygiene::{Filter, Settings, Weights};
+use sei_jira_core::hygiene::Request;
 use sei_jira_core::jira::JiraClient;
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
@@ -365,10 +365,10 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
     let hygiene = crate::hygiene::report(
         &store,
         "demo",
-        &Filter::default(),
-        &Settings::default(),
-        &Weights::default(),
-        chrono::Utc::now().timestamp_millis(),
+        Request {
+            at_ms: chrono::Utc::now().timestamp_millis(),
+            ..Request::default()
+        },
     )
     .await?;
     if json {

@@ -3,7 +3,9 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use sei_jira_core::hygiene::{self, Filter, Report, ResponseMeasure, Settings, Weights};
+use sei_jira_core::hygiene::{
+    self, Criterion, Filter, HygieneError, Report, Request, ResponseMeasure, Settings, Weights,
+};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{IntegrationStore, IssueStore, RecordStore};
 use sei_jira_core::sync::Excluded;
@@ -31,6 +33,10 @@ pub struct HygieneArgs {
     /// must not exceed 100).
     #[arg(long, default_value = "")]
     pub weights: String,
+    /// Custom hygiene misses: a JSON file with a list of at most 10
+    /// `{"name": …, "conditions": [{"field": …, "operator": …, "values"|"value": …}]}`.
+    #[arg(long)]
+    pub criteria: Option<std::path::PathBuf>,
     /// Only these projects (comma-separated keys).
     #[arg(long, value_delimiter = ',')]
     pub projects: Vec<String>,
@@ -74,7 +80,18 @@ impl HygieneArgs {
 
 pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
-    let weights = Weights::parse(&args.weights).map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
+    let criteria = match &args.criteria {
+        None => Vec::new(),
+        Some(path) => {
+            let text = std::fs::read_to_string(path)
+                .with_context(|| format!("--criteria {}", path.display()))?;
+            serde_json::from_str::<Vec<Criterion>>(&text)
+                .map_err(|e| anyhow::anyhow!("--criteria {}: {e}", path.display()))?
+        }
+    };
+    let names: Vec<String> = criteria.iter().map(|c| c.name.clone()).collect();
+    let weights =
+        Weights::parse(&args.weights, &names).map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
     let at_ms = args.at_ms()?;
     if !store_args.store.exists() {
         bail!(
@@ -84,19 +101,23 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
     }
     let store = EmbeddedStore::open(&store_args.store)
         .with_context(|| format!("--store {}", store_args.store.display()))?;
-    let filter = Filter {
-        projects: args.projects.clone(),
-        issue_types: args.issue_types.clone(),
-    };
-    let report = report(
-        &store,
-        &store_args.integration,
-        &filter,
-        &settings,
-        &weights,
+    let request = Request {
+        filter: Filter {
+            projects: args.projects.clone(),
+            issue_types: args.issue_types.clone(),
+        },
+        settings,
+        weights,
+        criteria: &criteria,
         at_ms,
-    )
-    .await?;
+        ..Request::default()
+    };
+    let report = report(&store, &store_args.integration, request)
+        .await
+        .map_err(|e| match e {
+            HygieneError::Criteria(e) => anyhow::anyhow!("--criteria: {e}"),
+            other => other.into(),
+        })?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&report)?);
     } else {
@@ -105,33 +126,28 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
     Ok(())
 }
 
-/// The report of the integration's stored issues; what its syncs excluded is skipped.
+/// The report of the integration's stored issues: what its syncs excluded is skipped, and
+/// criteria may name the custom fields it maps.
 pub async fn report<S>(
     store: &S,
     integration: &str,
-    filter: &Filter,
-    settings: &Settings,
-    weights: &Weights,
-    at_ms: i64,
-) -> anyhow::Result<Report>
+    request: Request<'_>,
+) -> Result<Report, HygieneError>
 where
     S: IssueStore + RecordStore + IntegrationStore,
 {
-    let excluded = match store.get_integration(LOCAL_ACCOUNT, integration).await? {
-        Some(record) => Excluded::parse(&record.excluded_fields.join(","))
-            .map_err(|e| anyhow::anyhow!("the stored integration: {e}"))?,
-        None => Excluded::default(),
+    let record = store.get_integration(LOCAL_ACCOUNT, integration).await?;
+    let excluded = record
+        .as_ref()
+        .map(|r| Excluded::parse(&r.excluded_fields.join(",")).unwrap_or_default())
+        .unwrap_or_default();
+    let custom_fields = record.map(|r| r.custom_fields).unwrap_or_default();
+    let request = Request {
+        excluded,
+        custom_fields: &custom_fields,
+        ..request
     };
-    Ok(hygiene::report_from_store(
-        store,
-        integration,
-        filter,
-        settings,
-        weights,
-        &excluded,
-        at_ms,
-    )
-    .await?)
+    hygiene::report_from_store(store, integration, &request).await
 }
 
 pub fn print_report(report: &Report, store: &Path) {

@@ -25,9 +25,12 @@ pub enum Category {
     MissedResolutionTime,
     InactiveAssignee,
     StalledInActiveSprint,
+    /// A custom hygiene miss (see `criteria`): decided by its conditions, not by these rules.
+    Custom,
 }
 
 impl Category {
+    /// The built-in categories.
     pub const ALL: [Category; 9] = [
         Category::Idle,
         Category::PoorDescription,
@@ -52,14 +55,16 @@ impl Category {
             Category::MissedResolutionTime => "Missed Resolution Time",
             Category::InactiveAssignee => "Inactive Assignee",
             Category::StalledInActiveSprint => "Stalled in Active Sprint",
+            Category::Custom => "Custom",
         }
     }
 
     /// The default weight: 12.5 for each of the established product's eight (they add up to
-    /// 100), 0 for the extra one, so default scores stay comparable with that product.
+    /// 100), 0 for the extra one and for custom misses, so default scores stay comparable with
+    /// that product.
     pub fn default_weight(self) -> f64 {
         match self {
-            Category::StalledInActiveSprint => 0.0,
+            Category::StalledInActiveSprint | Category::Custom => 0.0,
             _ => 12.5,
         }
     }
@@ -196,6 +201,7 @@ pub fn misses(category: Category, facts: &IssueFacts, settings: &Settings, at_ms
                 && at_ms - facts.last_status_change_ms.unwrap_or(created)
                     > settings.stalled_days * DAY_MS
         }
+        Category::Custom => false,
     }
 }
 

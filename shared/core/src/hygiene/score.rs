@@ -34,33 +34,43 @@ pub fn step_score(misses: u64, total: u64) -> u32 {
     }
 }
 
-/// Weights per category; a category not named keeps its default.
+/// Weights per category; a category not named keeps its default (custom misses: 0).
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Weights(HashMap<Category, f64>);
+pub struct Weights {
+    builtin: HashMap<Category, f64>,
+    /// By the custom miss's name, lowercase.
+    custom: HashMap<String, f64>,
+}
 
 impl Weights {
-    /// Parses `Idle=20,No Assignee=10` (category titles or snake names, any case). The weights in
-    /// force (given ones and defaults) must add up to at most 100.
-    pub fn parse(text: &str) -> Result<Weights, String> {
-        let mut weights = HashMap::new();
+    /// Parses `Idle=20,No Assignee=10,Large stories=5`: built-in category titles or snake names,
+    /// or the names of the integration's custom misses (`custom`), any case. The weights in force
+    /// (given ones and defaults) must add up to at most 100.
+    pub fn parse(text: &str, custom: &[String]) -> Result<Weights, String> {
+        let mut weights = Weights::default();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = part
                 .split_once('=')
                 .ok_or_else(|| format!("'{part}' is not NAME=WEIGHT"))?;
-            let category = category_named(name.trim())
-                .ok_or_else(|| format!("'{}' is not a hygiene category", name.trim()))?;
+            let name = name.trim();
             let weight: f64 = value
                 .trim()
                 .parse()
                 .ok()
                 .filter(|w: &f64| w.is_finite() && *w >= 0.0)
-                .ok_or_else(|| {
-                    format!("the weight of {} must be a number ≥ 0", category.title())
-                })?;
-            weights.insert(category, weight);
+                .ok_or_else(|| format!("the weight of {name} must be a number ≥ 0"))?;
+            if let Some(category) = category_named(name) {
+                weights.builtin.insert(category, weight);
+            } else if custom.iter().any(|c| c.trim().eq_ignore_ascii_case(name)) {
+                weights.custom.insert(name.to_lowercase(), weight);
+            } else {
+                return Err(format!(
+                    "'{name}' is neither a hygiene category nor a custom hygiene miss"
+                ));
+            }
         }
-        let weights = Weights(weights);
-        let sum: f64 = Category::ALL.iter().map(|c| weights.of(*c)).sum();
+        let sum: f64 = Category::ALL.iter().map(|c| weights.of(*c)).sum::<f64>()
+            + weights.custom.values().sum::<f64>();
         if sum > 100.0 + 1e-9 {
             return Err(format!("the weights add up to {sum}, more than 100"));
         }
@@ -68,10 +78,17 @@ impl Weights {
     }
 
     pub fn of(&self, category: Category) -> f64 {
-        self.0
+        self.builtin
             .get(&category)
             .copied()
             .unwrap_or(category.default_weight())
+    }
+
+    pub fn of_custom(&self, name: &str) -> f64 {
+        self.custom
+            .get(&name.trim().to_lowercase())
+            .copied()
+            .unwrap_or(Category::Custom.default_weight())
     }
 }
 
@@ -109,10 +126,19 @@ pub struct Report {
     pub categories: Vec<CategoryReport>,
 }
 
-/// Evaluates every built-in category over `tickets` at `at_ms`. Categories whose input is not
-/// ingested are reported as skipped, never as zero misses, and add nothing to the score.
+/// How many of the tickets miss one custom criterion.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CustomTally {
+    pub name: String,
+    pub misses: u64,
+}
+
+/// Evaluates every built-in category over `tickets` at `at_ms`, then adds the custom misses
+/// counted over the same tickets. Categories whose input is not ingested are reported as skipped,
+/// never as zero misses, and add nothing to the score.
 pub fn report<'a>(
     tickets: impl IntoIterator<Item = &'a IssueFacts>,
+    custom: &[CustomTally],
     settings: &Settings,
     weights: &Weights,
     excluded: &Excluded,
@@ -128,28 +154,45 @@ pub fn report<'a>(
             }
         }
     }
-    let categories: Vec<CategoryReport> = Category::ALL
+    let row = |category: Category, name: &str, missed: u64, weight: f64, skipped: Option<&str>| {
+        let step = skipped.is_none().then(|| step_score(missed, total));
+        CategoryReport {
+            category,
+            name: name.to_string(),
+            misses: skipped.is_none().then_some(missed),
+            total,
+            miss_percent: (skipped.is_none() && total > 0)
+                .then(|| missed as f64 * 100.0 / total as f64),
+            step_score: step,
+            weight,
+            weighted_score: step.map_or(0.0, |s| f64::from(s) * weight / 100.0),
+            skipped: skipped.is_some(),
+            skipped_reason: skipped.map(str::to_string),
+        }
+    };
+    let builtin = Category::ALL
         .into_iter()
         .zip(counts)
         .map(|(category, missed)| {
-            let weight = weights.of(category);
             let skipped = settings.skipped(category, excluded);
-            let step = skipped.is_none().then(|| step_score(missed, total));
-            CategoryReport {
+            row(
                 category,
-                name: category.title().to_string(),
-                misses: skipped.is_none().then_some(missed),
-                total,
-                miss_percent: (skipped.is_none() && total > 0)
-                    .then(|| missed as f64 * 100.0 / total as f64),
-                step_score: step,
-                weight,
-                weighted_score: step.map_or(0.0, |s| f64::from(s) * weight / 100.0),
-                skipped: skipped.is_some(),
-                skipped_reason: skipped.map(str::to_string),
-            }
-        })
-        .collect();
+                category.title(),
+                missed,
+                weights.of(category),
+                skipped,
+            )
+        });
+    let custom = custom.iter().map(|c| {
+        row(
+            Category::Custom,
+            &c.name,
+            c.misses,
+            weights.of_custom(&c.name),
+            None,
+        )
+    });
+    let categories: Vec<CategoryReport> = builtin.chain(custom).collect();
     Report {
         evaluated_at: DateTime::from_timestamp_millis(at_ms).unwrap_or_default(),
         total_tickets: total,
@@ -186,17 +229,30 @@ mod tests {
         let sum: f64 = Category::ALL.iter().map(|c| defaults.of(*c)).sum();
         assert_eq!(sum, 100.0);
         assert_eq!(defaults.of(Category::StalledInActiveSprint), 0.0);
-        let w = Weights::parse("Idle=20, no_assignee=5,Stalled in Active Sprint=0").unwrap();
+        let w = Weights::parse("Idle=20, no_assignee=5,Stalled in Active Sprint=0", &[]).unwrap();
         assert_eq!(w.of(Category::Idle), 20.0);
         assert_eq!(w.of(Category::NoAssignee), 5.0);
         assert!(
-            Weights::parse("Idle=30")
+            Weights::parse("Idle=30", &[])
                 .unwrap_err()
                 .contains("more than 100")
         );
-        assert!(Weights::parse("Sloppy=3").unwrap_err().contains("Sloppy"));
-        assert!(Weights::parse("Idle=-1").is_err());
-        assert!(Weights::parse("Idle").is_err());
+        assert!(
+            Weights::parse("Sloppy=3", &[])
+                .unwrap_err()
+                .contains("Sloppy")
+        );
+        assert!(Weights::parse("Idle=-1", &[]).is_err());
+        assert!(Weights::parse("Idle", &[]).is_err());
+        let custom = ["Large stories".to_string()];
+        let w = Weights::parse("large STORIES=5,No Due Date=7.5", &custom).unwrap();
+        assert_eq!(w.of_custom("Large Stories"), 5.0);
+        assert_eq!(w.of_custom("Other"), 0.0);
+        assert!(
+            Weights::parse("Large stories=6,No Due Date=7.5", &custom)
+                .unwrap_err()
+                .contains("more than 100")
+        );
     }
 
     fn ticket(assigned: bool) -> IssueFacts {
@@ -228,6 +284,10 @@ mod tests {
         };
         let r = report(
             &tickets,
+            &[CustomTally {
+                name: "Large stories".into(),
+                misses: 3,
+            }],
             &Settings::default(),
             &Weights::default(),
             &excluded,
@@ -245,8 +305,14 @@ mod tests {
             poor.skipped_reason.as_deref(),
             Some("descriptions are excluded from ingestion")
         );
+        let large = r.categories.last().unwrap();
+        assert_eq!(large.category, Category::Custom);
+        assert_eq!(large.name, "Large stories");
+        assert_eq!(large.misses, Some(3));
+        assert_eq!(large.step_score, Some(10));
+        assert_eq!(large.weight, 0.0);
         // Five categories at 100, Idle 5, No Assignee 55, Poor Description skipped; the ninth
-        // weighs 0.
+        // and the custom miss weigh 0.
         let expected = (5.0 * 100.0 + 5.0 + 55.0) * 12.5 / 100.0;
         assert_eq!(r.score, expected);
     }
@@ -254,6 +320,7 @@ mod tests {
     #[test]
     fn no_tickets_score_zero() {
         let r = report(
+            &[],
             &[],
             &Settings::default(),
             &Weights::default(),
