@@ -2,26 +2,14 @@
 //! computation written here from the definitions, over `/_sim/truth` (what the syncing user can
 //! see), without calling the scorer.
 
-use std::process::Command;
-
 use chrono::{DateTime, Utc};
-use e2e::{binary, start_sim};
+use e2e::{sei_jira, start_sim};
 use serde_json::Value;
 
 const DAY_MS: i64 = 86_400_000;
 
 /// Whether a ground-truth issue is in a criterion's undesired state.
 type Rule<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
-
-fn sei_jira(args: &[&str]) -> std::process::Output {
-    Command::new(binary("sei-jira"))
-        .args(args)
-        .env_remove("JIRA_URL")
-        .env_remove("JIRA_EMAIL")
-        .env_remove("JIRA_API_TOKEN")
-        .output()
-        .unwrap()
-}
 
 fn ok_json(out: std::process::Output) -> Value {
     assert!(

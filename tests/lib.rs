@@ -24,6 +24,18 @@ pub fn binary(name: &str) -> PathBuf {
     path
 }
 
+/// Runs the `sei-jira` CLI as a person would, without the connection variables of the
+/// environment the tests run in.
+pub fn sei_jira(args: &[&str]) -> std::process::Output {
+    Command::new(binary("sei-jira"))
+        .args(args)
+        .env_remove("JIRA_URL")
+        .env_remove("JIRA_EMAIL")
+        .env_remove("JIRA_API_TOKEN")
+        .output()
+        .expect("sei-jira runs")
+}
+
 /// A child process that is killed when dropped.
 pub struct Running {
     pub child: Child,

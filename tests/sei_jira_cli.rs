@@ -1,19 +1,7 @@
 //! The `sei-jira` CLI as people use it: demo, validate, sync, export, hide, against `jira-sim`.
 
-use std::process::Command;
-
-use e2e::{binary, start_sim};
+use e2e::{sei_jira, start_sim};
 use serde_json::Value;
-
-fn sei_jira(args: &[&str]) -> std::process::Output {
-    Command::new(binary("sei-jira"))
-        .args(args)
-        .env_remove("JIRA_URL")
-        .env_remove("JIRA_EMAIL")
-        .env_remove("JIRA_API_TOKEN")
-        .output()
-        .unwrap()
-}
 
 #[test]
 fn demo_validates_syncs_and_summarises() {

@@ -189,11 +189,6 @@ async fn record_integration(
 ) -> anyhow::Result<()> {
     let now = chrono::Utc::now().timestamp_millis();
     let previous = store.get_integration(LOCAL_ACCOUNT, integration).await?;
-    let excluded = [
-        (opts.excluded.summary, "summary"),
-        (opts.excluded.description, "description"),
-        (opts.excluded.comments, "comments"),
-    ];
     let record = IntegrationRecord {
         account: LOCAL_ACCOUNT.into(),
         id: integration.into(),
@@ -210,11 +205,7 @@ async fn record_integration(
             Scope::Jql(jql) => ScopeConfig::Jql { jql: jql.clone() },
             Scope::AllAccessible => ScopeConfig::AllAccessible,
         },
-        excluded_fields: excluded
-            .iter()
-            .filter(|(on, _)| *on)
-            .map(|(_, name)| name.to_string())
-            .collect(),
+        excluded_fields: opts.excluded.names(),
         custom_fields: opts.custom_fields.clone(),
         schedule_rate: String::new(),
         created_ms: previous.map_or(now, |p| p.created_ms),

@@ -51,6 +51,19 @@ impl Excluded {
         Ok(e)
     }
 
+    /// The names [`Excluded::parse`] reads, of the fields excluded.
+    pub fn names(&self) -> Vec<String> {
+        [
+            (self.summary, "summary"),
+            (self.description, "description"),
+            (self.comments, "comments"),
+        ]
+        .into_iter()
+        .filter(|(on, _)| *on)
+        .map(|(_, name)| name.to_string())
+        .collect()
+    }
+
     /// Whether a changelog item about `field_id`/`field` must be dropped.
     pub fn drops_item(&self, field_id: Option<&str>, field: &str) -> bool {
         let name = field_id.unwrap_or(field).to_ascii_lowercase();
@@ -245,6 +258,20 @@ mod tests {
         );
         let f = Unit::filter("project in (A, B) AND summary ~ \"order by\" ORDER BY created DESC");
         assert_eq!(f.jql, "project in (A, B) AND summary ~ \"order by\"");
+    }
+
+    #[test]
+    fn excluded_names_read_back_as_the_same_exclusions() {
+        for list in [
+            "",
+            "summary",
+            "description,comments",
+            "summary,description,comments",
+        ] {
+            let e = Excluded::parse(list).unwrap();
+            assert_eq!(Excluded::parse(&e.names().join(",")).unwrap(), e, "{list}");
+            assert_eq!(e.names().join(","), list);
+        }
     }
 
     #[test]
