@@ -28,6 +28,7 @@ fn handled() -> BTreeSet<String> {
     validate_credentials::ROUTES
         .iter()
         .chain(monitoring_query::ROUTES)
+        .chain(score_hygiene::ROUTES)
         .map(|r| r.to_string())
         .collect()
 }

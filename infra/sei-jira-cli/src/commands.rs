@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use sei_jira_core::hygiene::Request;
+use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::jira::JiraClient;
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
@@ -165,9 +165,12 @@ pub async fn sync(
     let mut opts = SyncOptions::new(&store_args.integration, scope(scope_args));
     opts.excluded = excluded;
     opts.custom_fields = scope_args.custom_fields.clone();
-    record_integration(&store, &store_args.integration, args, &opts).await?;
+    let integration = record_integration(&store, &store_args.integration, args, &opts).await?;
     let started = Instant::now();
     let record = sync_with_progress(&client, &store, &opts, json).await?;
+    // As the deployed service does after every completed sync: the day's hygiene snapshot.
+    hygiene::service::take_snapshot(&store, &integration, chrono::Utc::now().timestamp_millis())
+        .await?;
     if json {
         println!(
             "{}",
@@ -186,7 +189,7 @@ async fn record_integration(
     integration: &str,
     args: &ConnectionArgs,
     opts: &SyncOptions,
-) -> anyhow::Result<()> {
+) -> anyhow::Result<IntegrationRecord> {
     let now = chrono::Utc::now().timestamp_millis();
     let previous = store.get_integration(LOCAL_ACCOUNT, integration).await?;
     let record = IntegrationRecord {
@@ -212,7 +215,7 @@ async fn record_integration(
         updated_ms: now,
     };
     store.put_integration(&record).await?;
-    Ok(())
+    Ok(record)
 }
 
 pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Result<()> {

@@ -1,13 +1,20 @@
-//! `sei-jira hygiene`: the hygiene report of what a store holds, as a table or as JSON.
+//! `sei-jira hygiene`: the hygiene report of what a store holds, as a table or as JSON; `hygiene
+//! trend`, the score over time from the daily snapshots; `hygiene snapshot`, one taken now.
 
 use std::path::Path;
 
 use anyhow::{Context, bail};
+use chrono::NaiveDate;
+use sei_jira_core::hygiene::service::{Scope, take_snapshot};
+use sei_jira_core::hygiene::trend::MAX_TREND_DAYS;
 use sei_jira_core::hygiene::{
-    self, Criterion, Filter, HygieneError, Report, Request, ResponseMeasure, Settings, Weights,
+    self, Criterion, Filter, HygieneError, Interval, Report, Request, ResponseMeasure, Settings,
+    Weights,
 };
 use sei_jira_core::store::embedded::EmbeddedStore;
-use sei_jira_core::store::{IntegrationStore, IssueStore, RecordStore};
+use sei_jira_core::store::{
+    HygieneStore, IntegrationRecord, IntegrationStore, IssueStore, RecordStore,
+};
 use sei_jira_core::sync::Excluded;
 
 use crate::StoreArgs;
@@ -78,6 +85,175 @@ impl HygieneArgs {
     }
 }
 
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum HygieneAction {
+    /// The score per week or month from the daily snapshots (every sync takes one).
+    Trend {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        args: TrendArgs,
+    },
+    /// Take the day's snapshot now (every sync takes one; a later one replaces the day's).
+    Snapshot {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// Evaluate at this instant (RFC 3339). Default: now.
+        #[arg(long)]
+        at: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct TrendArgs {
+    /// week or month.
+    #[arg(long, default_value = "week")]
+    pub interval: String,
+    /// First day (YYYY-MM-DD). Default: 83 days before --to (twelve weeks).
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day (YYYY-MM-DD). Default: today (UTC).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// Category weights, as for the report.
+    #[arg(long, default_value = "")]
+    pub weights: String,
+    /// Only these projects (comma-separated keys).
+    #[arg(long, value_delimiter = ',')]
+    pub projects: Vec<String>,
+    /// Only these issue types (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub issue_types: Vec<String>,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn act(action: &HygieneAction) -> anyhow::Result<()> {
+    match action {
+        HygieneAction::Trend { store, args } => trend(store, args).await,
+        HygieneAction::Snapshot { store, at, json } => snapshot(store, at.as_deref(), *json).await,
+    }
+}
+
+fn open_existing(store_args: &StoreArgs) -> anyhow::Result<EmbeddedStore> {
+    if !store_args.store.exists() {
+        bail!(
+            "--store {}: no such store (run `sei-jira sync` first)",
+            store_args.store.display()
+        );
+    }
+    EmbeddedStore::open(&store_args.store)
+        .with_context(|| format!("--store {}", store_args.store.display()))
+}
+
+async fn local_record(
+    store: &EmbeddedStore,
+    store_args: &StoreArgs,
+) -> anyhow::Result<IntegrationRecord> {
+    store
+        .get_integration(LOCAL_ACCOUNT, &store_args.integration)
+        .await?
+        .ok_or_else(|| {
+            anyhow::anyhow!(
+                "--integration {}: not in {} (run `sei-jira sync` first)",
+                store_args.integration,
+                store_args.store.display()
+            )
+        })
+}
+
+fn date_flag(flag: &str, text: Option<&str>) -> anyhow::Result<Option<NaiveDate>> {
+    text.map(|t| {
+        NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
+            .map_err(|_| anyhow::anyhow!("{flag} '{t}': not a date (YYYY-MM-DD)"))
+    })
+    .transpose()
+}
+
+async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
+    let interval =
+        Interval::parse(&args.interval).map_err(|e| anyhow::anyhow!("--interval: {e}"))?;
+    let to = date_flag("--to", args.to.as_deref())?.unwrap_or(chrono::Utc::now().date_naive());
+    let from = date_flag("--from", args.from.as_deref())?.unwrap_or(to - chrono::Days::new(83));
+    if from > to {
+        bail!("--from {from} is after --to {to}");
+    }
+    if (to - from).num_days() >= MAX_TREND_DAYS {
+        bail!("--from: a trend covers at most {MAX_TREND_DAYS} days");
+    }
+    let store = open_existing(store_args)?;
+    let record = local_record(&store, store_args).await?;
+    let scope = Scope::load(&store, &record).await?;
+    let weights = Weights::parse(&args.weights, &scope.custom_names())
+        .map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
+    let filter = Filter {
+        projects: args.projects.clone(),
+        issue_types: args.issue_types.clone(),
+        ..Filter::default()
+    };
+    let snapshots = store.list_snapshots(&record.id, from, to).await?;
+    let points = hygiene::trend(&snapshots, interval, from, to, &filter, &weights);
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"interval": interval, "from": from, "to": to, "points": points})
+            )?
+        );
+        return Ok(());
+    }
+    println!(
+        "Hygiene score per {} from {from} to {to} ({} snapshots in {}):",
+        args.interval.trim().to_lowercase(),
+        snapshots.len(),
+        store_args.store.display()
+    );
+    println!(
+        "  {:<25} {:<12} {:>8} {:>6}",
+        "period", "snapshot", "tickets", "score"
+    );
+    for p in &points {
+        let period = format!("{} – {}", p.from, p.to);
+        match (p.snapshot_day, p.total_tickets, p.score) {
+            (Some(day), Some(tickets), Some(score)) => println!(
+                "  {period:<25} {:<12} {tickets:>8} {score:>6.1}",
+                day.to_string()
+            ),
+            _ => println!("  {period:<25} no snapshot"),
+        }
+    }
+    Ok(())
+}
+
+async fn snapshot(store_args: &StoreArgs, at: Option<&str>, json: bool) -> anyhow::Result<()> {
+    let at_ms = match at {
+        None => chrono::Utc::now().timestamp_millis(),
+        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
+            .map(|t| t.timestamp_millis())
+            .map_err(|e| anyhow::anyhow!("--at '{text}': not an RFC 3339 time ({e})"))?,
+    };
+    let store = open_existing(store_args)?;
+    let record = local_record(&store, store_args).await?;
+    let snapshot = take_snapshot(&store, &record, at_ms).await?;
+    let tickets: u64 = snapshot.cells.iter().map(|(_, c)| c.tickets).sum();
+    if json {
+        println!(
+            "{}",
+            serde_json::json!({"day": snapshot.day(), "tickets": tickets, "cells": snapshot.cells.len()})
+        );
+    } else {
+        println!(
+            "Hygiene snapshot of {} for {}: {tickets} tickets in {} cells",
+            store_args.integration,
+            snapshot.day(),
+            snapshot.cells.len()
+        );
+    }
+    Ok(())
+}
+
 pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Result<()> {
     let settings = args.settings()?;
     let criteria = match &args.criteria {
@@ -105,6 +281,7 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
         filter: Filter {
             projects: args.projects.clone(),
             issue_types: args.issue_types.clone(),
+            ..Filter::default()
         },
         settings,
         weights,

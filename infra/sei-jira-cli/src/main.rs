@@ -94,8 +94,12 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
-    /// The hygiene report of the stored tickets: misses per category, step scores, weights.
+    /// The hygiene report of the stored tickets: misses per category, step scores, weights;
+    /// `hygiene trend` for the score over time, `hygiene snapshot` to take one now.
+    #[command(args_conflicts_with_subcommands = true)]
     Hygiene {
+        #[command(subcommand)]
+        action: Option<hygiene::HygieneAction>,
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
@@ -141,7 +145,15 @@ async fn async_main() {
         Command::Remove { issue, store } => {
             commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Removed).await
         }
-        Command::Hygiene { store, args } => hygiene::hygiene(&store, &args).await,
+        Command::Hygiene {
+            action: None,
+            store,
+            args,
+        } => hygiene::hygiene(&store, &args).await,
+        Command::Hygiene {
+            action: Some(action),
+            ..
+        } => hygiene::act(&action).await,
         Command::Demo {
             issues,
             store,

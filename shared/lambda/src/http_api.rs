@@ -2,6 +2,7 @@
 //! the JWT authorizer's claims — never from the path, query or body — and JSON responses,
 //! errors as `{code, message}`.
 
+use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
@@ -149,6 +150,27 @@ fn is_field_name(s: &str) -> bool {
         && s.starts_with(|c: char| c.is_ascii_lowercase())
         && s.chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+}
+
+/// Whether a function's raw input is an API Gateway HTTP API event (a function that also takes
+/// EventBridge events tells them apart by this).
+pub fn is_http_event(payload: &serde_json::Value) -> bool {
+    payload.get("requestContext").is_some() && payload.get("routeKey").is_some()
+}
+
+/// A response as API Gateway's HTTP API (payload 2.0) reads it from a function's raw output.
+pub fn gateway_response(response: Response<Body>) -> ApiGatewayV2httpResponse {
+    let (parts, body) = response.into_parts();
+    let mut out = ApiGatewayV2httpResponse::default();
+    out.status_code = i64::from(parts.status.as_u16());
+    out.headers = parts.headers;
+    (out.body, out.is_base64_encoded) = match body {
+        Body::Empty => (None, false),
+        Body::Text(t) => (Some(Body::Text(t)), false),
+        Body::Binary(b) => (Some(Body::Binary(b)), true),
+        _ => (None, false),
+    };
+    out
 }
 
 /// The response for an operation's error.

@@ -53,6 +53,20 @@ pub fn daily(integration: &str) -> String {
     scoped(integration, "DAILY")
 }
 
+pub fn hygiene(integration: &str) -> String {
+    scoped(integration, "HYGIENE")
+}
+
+pub const HYGIENE_CONFIG: &str = "CONFIG";
+
+pub fn snapshots(integration: &str) -> String {
+    scoped(integration, "SNAPSHOT")
+}
+
+/// One partition listing the integrations the daily hygiene snapshot visits (sort key: the
+/// integration id; body: its account). Read once a day, written at most once per snapshot.
+pub const SNAPSHOT_TARGETS: &str = "HYGIENE#TARGETS";
+
 /// Every partition an integration's data can occupy: deleting it empties each one.
 pub fn all_partitions(integration: &str) -> Vec<String> {
     let shards = (0..ISSUE_SHARDS).flat_map(|s| [issues(integration, s), index(integration, s)]);
@@ -66,6 +80,8 @@ pub fn all_partitions(integration: &str) -> Vec<String> {
             leases(integration),
             runs(integration),
             daily(integration),
+            hygiene(integration),
+            snapshots(integration),
         ])
         .collect()
 }

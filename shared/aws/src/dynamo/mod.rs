@@ -30,6 +30,7 @@ use sei_jira_core::store::*;
 
 mod batch;
 mod codec;
+mod hygiene;
 mod issues;
 mod keys;
 mod roles;

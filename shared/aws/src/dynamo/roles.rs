@@ -1,5 +1,5 @@
 //! Every role of the DynamoDB store but issues: reference records, projects, sync state (cursors
-//! and leases), the run log and daily counters, and integrations.
+//! and leases), the run log and daily counters, and integrations. Hygiene: `hygiene`.
 
 use super::*;
 
@@ -18,6 +18,14 @@ impl DynamoStore {
             .buffer_unordered(WRITE_CONCURRENCY)
             .try_collect::<Vec<()>>()
             .await?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::SNAPSHOT_TARGETS))
+            .key(SK, s(integration))
+            .send()
+            .await
+            .map_err(backend("DeleteItem"))?;
         Ok(())
     }
 }

@@ -169,6 +169,14 @@ impl Catalog {
         Catalog(fields)
     }
 
+    /// The site's sprint field id, if it has one.
+    pub fn sprint_field(&self) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|f| f.name == "sprint")
+            .map(|f| f.id.as_str())
+    }
+
     /// The field a criterion names: by name (any case) or by id.
     pub fn field(&self, wanted: &str) -> Option<&Field> {
         let wanted = wanted.trim();

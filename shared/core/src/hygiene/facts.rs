@@ -31,10 +31,13 @@ pub struct IssueFacts {
     pub first_status_change_ms: Option<i64>,
     pub last_status_change_ms: Option<i64>,
     pub in_active_sprint: bool,
-    /// Names, for the SLA of the issue's (project, issue type, priority).
+    /// Names, for the SLA of the issue's (project, issue type, priority) and for filters.
     pub project: String,
     pub issue_type: Option<String>,
     pub priority: Option<String>,
+    pub status: Option<String>,
+    /// The status category's name (`To Do`, `In Progress`, `Done`).
+    pub status_category: Option<String>,
 }
 
 impl IssueFacts {
@@ -84,6 +87,8 @@ impl IssueFacts {
             project: issue.project_key.clone(),
             issue_type: name_of(f.get("issuetype")),
             priority: name_of(f.get("priority")),
+            status: name_of(f.get("status")),
+            status_category: name_of(f.get("status").and_then(|s| s.get("statusCategory"))),
         }
     }
 }
@@ -161,6 +166,7 @@ mod tests {
                     {"type": "paragraph", "content": [{"type": "text", "text": "  héllo  "}]}]},
                 "issuetype": {"name": "Bug"},
                 "priority": {"name": "High"},
+                "status": {"name": "In Review", "statusCategory": {"key": "indeterminate", "name": "In Progress"}},
                 "customfield_10020": [{"id": 1, "state": "closed"}, {"id": 2, "state": "active"}],
             })
             .as_object()
@@ -194,6 +200,8 @@ mod tests {
             })
         );
         assert_eq!(facts.components, 2);
+        assert_eq!(facts.status.as_deref(), Some("In Review"));
+        assert_eq!(facts.status_category.as_deref(), Some("In Progress"));
         assert_eq!(facts.description_chars, Some(5));
         assert_eq!(facts.first_comment_ms, Some(start + day / 4));
         assert_eq!(facts.first_status_change_ms, Some(start + day));

@@ -1,32 +1,21 @@
-//! The hygiene report of what the store holds for one integration: the tickets the filter
-//! selects (hidden, removed and deleted issues left out), evaluated at a given time.
+//! Hygiene over what the store holds for one integration: the report of the tickets a filter
+//! selects (hidden, removed and deleted issues left out), the snapshot a trend is drawn from, and
+//! the tickets that miss one category, a page at a time.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use super::criteria::{self, Catalog, CriteriaError, Criterion};
 use super::facts::IssueFacts;
-use super::rules::Settings;
-use super::score::{CustomTally, Report, Weights, report};
+use super::filter::{Cell, Filter};
+use super::rules::{Category, Settings, misses};
+use super::score::{Counts, Report, Weights, report_of, skips};
+use super::snapshot::Snapshot;
 use crate::jira::models::FieldDetails;
-use crate::store::{IssueStore, RecordKind, RecordStore, StoreError};
+use crate::store::{IssueStore, RecordKind, RecordStore, StoreError, StoredIssue};
 use crate::sync::Excluded;
 use crate::sync::plan::{FieldMap, resolve_fields};
-
-/// Which tickets a report covers; empty lists select everything. Names compare without case.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Filter {
-    pub projects: Vec<String>,
-    pub issue_types: Vec<String>,
-}
-
-impl Filter {
-    fn selects(&self, facts: &IssueFacts) -> bool {
-        let any = |wanted: &[String], value: Option<&str>| {
-            wanted.is_empty()
-                || value.is_some_and(|v| wanted.iter().any(|w| w.eq_ignore_ascii_case(v)))
-        };
-        any(&self.projects[..], Some(facts.project.as_str()))
-            && any(&self.issue_types[..], facts.issue_type.as_deref())
-    }
-}
 
 /// What a report is asked of, besides the store.
 #[derive(Clone, Debug, Default)]
@@ -48,10 +37,51 @@ pub enum HygieneError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Criteria(#[from] CriteriaError),
+    /// Its tickets cannot be listed: the category is not judged.
+    #[error("{category} is skipped: {reason}")]
+    Skipped { category: String, reason: String },
+    #[error("no custom hygiene miss is named '{0}'")]
+    UnknownCustom(String),
 }
 
 /// Issues read per store call.
 const PAGE: usize = 500;
+
+/// Every ticket the request selects, read once, counted per cell.
+struct Tally {
+    custom: Vec<String>,
+    cells: BTreeMap<Cell, Counts>,
+}
+
+async fn tally<S>(store: &S, integration: &str, req: &Request<'_>) -> Result<Tally, HygieneError>
+where
+    S: IssueStore + RecordStore + ?Sized,
+{
+    let catalog = catalog(store, integration, req).await?;
+    let mut cells: BTreeMap<Cell, Counts> = BTreeMap::new();
+    each_ticket(store, integration, req, &catalog, None, |issue, facts| {
+        let matched = req
+            .criteria
+            .iter()
+            .map(|c| criteria::matches(c, issue, &catalog));
+        cells.entry(Cell::of(facts)).or_default().add_ticket(
+            facts,
+            matched,
+            &req.settings,
+            req.at_ms,
+        );
+        true
+    })
+    .await?;
+    Ok(Tally {
+        custom: req
+            .criteria
+            .iter()
+            .map(|c| c.name.trim().to_string())
+            .collect(),
+        cells,
+    })
+}
 
 /// Reads every stored issue of the integration once and reports on those the filter selects.
 pub async fn report_from_store<S>(
@@ -62,19 +92,133 @@ pub async fn report_from_store<S>(
 where
     S: IssueStore + RecordStore + ?Sized,
 {
-    let (site_fields, map) = site_fields(store, integration, req.custom_fields).await?;
-    let catalog = Catalog::new(&site_fields, &map);
-    criteria::validate(req.criteria, &catalog)?;
-    let mut tickets = Vec::new();
-    let mut custom: Vec<CustomTally> = req
-        .criteria
-        .iter()
-        .map(|c| CustomTally {
-            name: c.name.trim().to_string(),
-            misses: 0,
-        })
-        .collect();
-    let mut after: Option<String> = None;
+    let tally = tally(store, integration, req).await?;
+    let mut sum = Counts::default();
+    for counts in tally.cells.values() {
+        sum.add(counts);
+    }
+    Ok(report_of(
+        &sum,
+        &tally.custom,
+        &skips(&req.settings, &req.excluded),
+        &req.weights,
+        req.at_ms,
+    ))
+}
+
+/// The counts of every ticket at `req.at_ms`, per cell (the request's filter should select
+/// everything: a trend filters later).
+pub async fn snapshot_from_store<S>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<Snapshot, HygieneError>
+where
+    S: IssueStore + RecordStore + ?Sized,
+{
+    let tally = tally(store, integration, req).await?;
+    Ok(Snapshot {
+        at_ms: req.at_ms,
+        skipped: skips(&req.settings, &req.excluded),
+        custom: tally.custom,
+        cells: tally.cells.into_iter().collect(),
+    })
+}
+
+/// A category whose tickets are listed: a built-in one, or a custom miss by name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Which {
+    Builtin(Category),
+    Custom(String),
+}
+
+/// A ticket that misses the category.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Missed {
+    pub id: String,
+    pub key: String,
+    pub project: String,
+}
+
+/// One page of the tickets that miss a category, in issue id order; `next` resumes after it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct MissPage {
+    pub tickets: Vec<Missed>,
+    pub next: Option<String>,
+}
+
+/// Up to `limit` tickets after the issue id `after` that the filter selects and that miss `which`.
+pub async fn misses_from_store<S>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+    which: &Which,
+    after: Option<&str>,
+    limit: usize,
+) -> Result<MissPage, HygieneError>
+where
+    S: IssueStore + RecordStore + ?Sized,
+{
+    let catalog = catalog(store, integration, req).await?;
+    let custom = match which {
+        Which::Builtin(category) => {
+            if let Some(reason) = req.settings.skipped(*category, &req.excluded) {
+                return Err(HygieneError::Skipped {
+                    category: category.title().into(),
+                    reason: reason.into(),
+                });
+            }
+            None
+        }
+        Which::Custom(name) => Some(
+            req.criteria
+                .iter()
+                .find(|c| c.name.trim().eq_ignore_ascii_case(name.trim()))
+                .ok_or_else(|| HygieneError::UnknownCustom(name.clone()))?,
+        ),
+    };
+    let mut tickets: Vec<Missed> = Vec::new();
+    let mut more = false;
+    let limit = limit.max(1);
+    each_ticket(store, integration, req, &catalog, after, |issue, facts| {
+        let missed = match (which, custom) {
+            (_, Some(criterion)) => criteria::matches(criterion, issue, &catalog),
+            (Which::Builtin(category), None) => misses(*category, facts, &req.settings, req.at_ms),
+            (Which::Custom(_), None) => false,
+        };
+        if missed && tickets.len() == limit {
+            more = true;
+            return false;
+        }
+        if missed {
+            tickets.push(Missed {
+                id: issue.id.clone(),
+                key: issue.key.clone(),
+                project: issue.project_key.clone(),
+            });
+        }
+        true
+    })
+    .await?;
+    let next = more.then(|| tickets.last().map(|t| t.id.clone())).flatten();
+    Ok(MissPage { tickets, next })
+}
+
+/// Calls `visit` with each counted ticket after the issue id `after` that the filter selects, in
+/// id order, until it answers false.
+async fn each_ticket<S>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+    catalog: &Catalog,
+    after: Option<&str>,
+    mut visit: impl FnMut(&StoredIssue, &IssueFacts) -> bool,
+) -> Result<(), HygieneError>
+where
+    S: IssueStore + ?Sized,
+{
+    let sprint = catalog.sprint_field();
+    let mut after: Option<String> = after.map(str::to_string);
     loop {
         let page = store
             .list_issues(integration, after.as_deref(), PAGE)
@@ -82,26 +226,35 @@ where
         let Some(last) = page.last() else { break };
         after = Some(last.id.clone());
         for issue in page.iter().filter(|i| i.counts()) {
-            let facts = IssueFacts::of(issue, map.sprint.as_deref());
-            if !req.filter.selects(&facts) {
-                continue;
+            let facts = IssueFacts::of(issue, sprint);
+            if req.filter.selects(&facts) && !visit(issue, &facts) {
+                return Ok(());
             }
-            for (tally, criterion) in custom.iter_mut().zip(req.criteria) {
-                if criteria::matches(criterion, issue, &catalog) {
-                    tally.misses += 1;
-                }
-            }
-            tickets.push(facts);
         }
     }
-    Ok(report(
-        &tickets,
-        &custom,
-        &req.settings,
-        &req.weights,
-        &req.excluded,
-        req.at_ms,
-    ))
+    Ok(())
+}
+
+/// The fields the request's criteria may name, after checking the criteria against them.
+async fn catalog<S: RecordStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<Catalog, HygieneError> {
+    let (site_fields, map) = site_fields(store, integration, req.custom_fields).await?;
+    let catalog = Catalog::new(&site_fields, &map);
+    criteria::validate(req.criteria, &catalog)?;
+    Ok(catalog)
+}
+
+/// The fields criteria may name on the integration's site, as its last sync stored them.
+pub async fn catalog_of<S: RecordStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    custom_fields: &[String],
+) -> Result<Catalog, StoreError> {
+    let (site_fields, map) = site_fields(store, integration, custom_fields).await?;
+    Ok(Catalog::new(&site_fields, &map))
 }
 
 /// The site's fields as the sync stored them, and what they resolve to: the sprint, story

@@ -43,6 +43,14 @@ impl Category {
         Category::StalledInActiveSprint,
     ];
 
+    /// The built-in category of a title or snake name, any case (`No Due Date`, `no_due_date`).
+    pub fn named(name: &str) -> Option<Category> {
+        let wanted = name.trim().replace(['_', ' '], "").to_ascii_lowercase();
+        Category::ALL
+            .into_iter()
+            .find(|c| c.title().replace(' ', "").to_ascii_lowercase() == wanted)
+    }
+
     /// The name people see.
     pub fn title(self) -> &'static str {
         match self {
@@ -106,12 +114,24 @@ impl Default for Sla {
     }
 }
 
-/// The SLA cell of an issue: its project, issue type and priority.
+/// The SLA cell of an issue: its project, issue type and priority, compared without case (people
+/// type `bug` for Jira's `Bug`).
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct SlaKey {
-    pub project: String,
-    pub issue_type: String,
-    pub priority: String,
+    project: String,
+    issue_type: String,
+    priority: String,
+}
+
+impl SlaKey {
+    pub fn new(project: &str, issue_type: &str, priority: &str) -> SlaKey {
+        let folded = |s: &str| s.trim().to_lowercase();
+        SlaKey {
+            project: folded(project),
+            issue_type: folded(issue_type),
+            priority: folded(priority),
+        }
+    }
 }
 
 /// The thresholds of the built-in categories.
@@ -144,11 +164,11 @@ impl Default for Settings {
 
 impl Settings {
     pub fn sla(&self, facts: &IssueFacts) -> Sla {
-        let key = SlaKey {
-            project: facts.project.clone(),
-            issue_type: facts.issue_type.clone().unwrap_or_default(),
-            priority: facts.priority.clone().unwrap_or_default(),
-        };
+        let key = SlaKey::new(
+            &facts.project,
+            facts.issue_type.as_deref().unwrap_or_default(),
+            facts.priority.as_deref().unwrap_or_default(),
+        );
         self.slas.get(&key).copied().unwrap_or(self.default_sla)
     }
 
@@ -232,6 +252,8 @@ mod tests {
             project: "P".into(),
             issue_type: Some("Bug".into()),
             priority: Some("High".into()),
+            status: Some("To Do".into()),
+            status_category: Some("To Do".into()),
         }
     }
 
@@ -353,11 +375,7 @@ mod tests {
     fn slas_are_looked_up_per_project_type_and_priority() {
         let mut settings = Settings::default();
         settings.slas.insert(
-            SlaKey {
-                project: "P".into(),
-                issue_type: "Bug".into(),
-                priority: "High".into(),
-            },
+            SlaKey::new("P", "Bug", "High"),
             Sla {
                 response_ms: 3 * DAY_MS,
                 resolution_ms: 40 * DAY_MS,

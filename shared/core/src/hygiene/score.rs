@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use super::facts::IssueFacts;
 use super::rules::{Category, Settings, misses};
@@ -59,7 +59,7 @@ impl Weights {
                 .ok()
                 .filter(|w: &f64| w.is_finite() && *w >= 0.0)
                 .ok_or_else(|| format!("the weight of {name} must be a number ≥ 0"))?;
-            if let Some(category) = category_named(name) {
+            if let Some(category) = Category::named(name) {
                 weights.builtin.insert(category, weight);
             } else if custom.iter().any(|c| c.trim().eq_ignore_ascii_case(name)) {
                 weights.custom.insert(name.to_lowercase(), weight);
@@ -90,13 +90,6 @@ impl Weights {
             .copied()
             .unwrap_or(Category::Custom.default_weight())
     }
-}
-
-fn category_named(name: &str) -> Option<Category> {
-    let wanted = name.replace(['_', ' '], "").to_ascii_lowercase();
-    Category::ALL
-        .into_iter()
-        .find(|c| c.title().replace(' ', "").to_ascii_lowercase() == wanted)
 }
 
 /// One category of a report.
@@ -133,6 +126,72 @@ pub struct CustomTally {
     pub misses: u64,
 }
 
+/// Tickets and their misses per category: what a report is computed from, and what snapshots
+/// keep per cell.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct Counts {
+    pub tickets: u64,
+    /// In the order of [`Category::ALL`].
+    pub builtin: [u64; Category::ALL.len()],
+    /// In the order of the custom misses' names, which travel beside the counts.
+    pub custom: Vec<u64>,
+}
+
+impl Counts {
+    /// Counts one ticket: its built-in misses at `at_ms`, and which custom misses it matched.
+    pub fn add_ticket(
+        &mut self,
+        facts: &IssueFacts,
+        custom_matched: impl IntoIterator<Item = bool>,
+        settings: &Settings,
+        at_ms: i64,
+    ) {
+        self.tickets += 1;
+        for (n, category) in self.builtin.iter_mut().zip(Category::ALL) {
+            *n += u64::from(misses(category, facts, settings, at_ms));
+        }
+        for (i, matched) in custom_matched.into_iter().enumerate() {
+            if self.custom.len() <= i {
+                self.custom.resize(i + 1, 0);
+            }
+            self.custom[i] += u64::from(matched);
+        }
+    }
+
+    pub fn add(&mut self, other: &Counts) {
+        self.tickets += other.tickets;
+        for (n, m) in self.builtin.iter_mut().zip(other.builtin) {
+            *n += m;
+        }
+        if self.custom.len() < other.custom.len() {
+            self.custom.resize(other.custom.len(), 0);
+        }
+        for (n, m) in self.custom.iter_mut().zip(&other.custom) {
+            *n += m;
+        }
+    }
+}
+
+/// A built-in category that could not be judged, and why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Skip {
+    pub category: Category,
+    pub reason: String,
+}
+
+/// The categories `settings` cannot judge when `excluded` fields are not ingested.
+pub fn skips(settings: &Settings, excluded: &Excluded) -> Vec<Skip> {
+    Category::ALL
+        .into_iter()
+        .filter_map(|category| {
+            settings.skipped(category, excluded).map(|reason| Skip {
+                category,
+                reason: reason.to_string(),
+            })
+        })
+        .collect()
+}
+
 /// Evaluates every built-in category over `tickets` at `at_ms`, then adds the custom misses
 /// counted over the same tickets. Categories whose input is not ingested are reported as skipped,
 /// never as zero misses, and add nothing to the score.
@@ -144,16 +203,24 @@ pub fn report<'a>(
     excluded: &Excluded,
     at_ms: i64,
 ) -> Report {
-    let mut total = 0u64;
-    let mut counts = [0u64; Category::ALL.len()];
+    let mut counts = Counts::default();
     for facts in tickets {
-        total += 1;
-        for (i, category) in Category::ALL.into_iter().enumerate() {
-            if misses(category, facts, settings, at_ms) {
-                counts[i] += 1;
-            }
-        }
+        counts.add_ticket(facts, [], settings, at_ms);
     }
+    counts.custom = custom.iter().map(|c| c.misses).collect();
+    let names: Vec<String> = custom.iter().map(|c| c.name.clone()).collect();
+    report_of(&counts, &names, &skips(settings, excluded), weights, at_ms)
+}
+
+/// The report of counts already made: `custom_names` name `counts.custom` in order.
+pub fn report_of(
+    counts: &Counts,
+    custom_names: &[String],
+    skipped: &[Skip],
+    weights: &Weights,
+    at_ms: i64,
+) -> Report {
+    let total = counts.tickets;
     let row = |category: Category, name: &str, missed: u64, weight: f64, skipped: Option<&str>| {
         let step = skipped.is_none().then(|| step_score(missed, total));
         CategoryReport {
@@ -172,23 +239,24 @@ pub fn report<'a>(
     };
     let builtin = Category::ALL
         .into_iter()
-        .zip(counts)
+        .zip(counts.builtin)
         .map(|(category, missed)| {
-            let skipped = settings.skipped(category, excluded);
+            let skip = skipped.iter().find(|s| s.category == category);
             row(
                 category,
                 category.title(),
                 missed,
                 weights.of(category),
-                skipped,
+                skip.map(|s| s.reason.as_str()),
             )
         });
-    let custom = custom.iter().map(|c| {
+    let custom = custom_names.iter().enumerate().map(|(i, name)| {
+        let missed = counts.custom.get(i).copied().unwrap_or(0);
         row(
             Category::Custom,
-            &c.name,
-            c.misses,
-            weights.of_custom(&c.name),
+            name,
+            missed,
+            weights.of_custom(name),
             None,
         )
     });

@@ -12,6 +12,8 @@ use serde::de::DeserializeOwned;
 
 use super::*;
 
+mod hygiene;
+
 type Table = TableDefinition<'static, &'static str, &'static [u8]>;
 const ISSUES: Table = TableDefinition::new("issues");
 const RECORDS: Table = TableDefinition::new("records");
@@ -24,9 +26,13 @@ const DAILY: Table = TableDefinition::new("daily");
 /// the sync reads its index without decoding whole issues.
 const INDEX: Table = TableDefinition::new("issue_index");
 /// Every table keyed by integration id: what deleting an integration clears.
-const INTEGRATION_SCOPED: [Table; 8] = [
-    ISSUES, RECORDS, PROJECTS, CURSORS, LEASES, RUNS, DAILY, INDEX,
+const INTEGRATION_SCOPED: [Table; 11] = [
+    ISSUES, RECORDS, PROJECTS, CURSORS, LEASES, RUNS, DAILY, INDEX, HYGIENE, SNAPSHOTS, TARGETS,
 ];
+const HYGIENE: Table = TableDefinition::new("hygiene_config");
+const SNAPSHOTS: Table = TableDefinition::new("hygiene_snapshots");
+/// `{integration}/` → the account, for each integration the daily snapshot visits.
+const TARGETS: Table = TableDefinition::new("hygiene_targets");
 const INTEGRATIONS: Table = TableDefinition::new("integrations");
 
 /// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache

@@ -1,6 +1,6 @@
 //! The store port: what the sync, the integration API and monitoring read and write, as one
 //! trait per role ([`IssueStore`], [`RecordStore`], [`ProjectStore`], [`SyncStateStore`],
-//! [`RunLog`], [`IntegrationStore`]) so that each domain function asks for no more than it uses.
+//! [`RunLog`], [`IntegrationStore`], [`HygieneStore`]) so that each domain function asks for no more than it uses.
 //! Two adapters implement every role: an embedded on-disk store ([`embedded::EmbeddedStore`]) for
 //! local runs and the DynamoDB store of `sei-jira-aws`; one conformance suite runs against both.
 //!
@@ -17,6 +17,7 @@ pub mod records;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
+pub use crate::hygiene::{HygieneConfig, Snapshot};
 pub use records::*;
 
 /// DynamoDB's BatchWriteItem limit.
@@ -133,6 +134,36 @@ pub trait IntegrationStore: Send + Sync {
     async fn delete_integration(&self, account: &str, id: &str) -> StoreResult<bool>;
 }
 
+/// An integration's hygiene settings and daily snapshots, and which integrations take one.
+#[async_trait]
+pub trait HygieneStore: Send + Sync {
+    async fn get_hygiene_config(&self, integration: &str) -> StoreResult<Option<HygieneConfig>>;
+    /// Keeps `config` only while the stored version is still `config.version - 1` (none stored
+    /// counts as 0); false when another change came first, and nothing is written.
+    async fn put_hygiene_config(
+        &self,
+        integration: &str,
+        config: &HygieneConfig,
+    ) -> StoreResult<bool>;
+    /// Keeps one snapshot per UTC day (a later one replaces it), and enrols the integration in
+    /// the daily snapshot ([`HygieneStore::snapshot_targets`]).
+    async fn put_snapshot(
+        &self,
+        account: &str,
+        integration: &str,
+        snapshot: &Snapshot,
+    ) -> StoreResult<()>;
+    /// The snapshots of the days from `from` to `to`, both included, oldest first.
+    async fn list_snapshots(
+        &self,
+        integration: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Snapshot>>;
+    /// Every (account, integration) that has a snapshot; deleting an integration withdraws it.
+    async fn snapshot_targets(&self) -> StoreResult<Vec<(String, String)>>;
+}
+
 /// What one sync reads and writes: everything but the integrations themselves.
 pub trait SyncStore: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog {}
 
@@ -142,6 +173,6 @@ impl<T: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + ?Siz
 }
 
 /// A whole store, as the binaries open one and hand out its roles.
-pub trait Store: SyncStore + IntegrationStore {}
+pub trait Store: SyncStore + IntegrationStore + HygieneStore {}
 
-impl<T: SyncStore + IntegrationStore + ?Sized> Store for T {}
+impl<T: SyncStore + IntegrationStore + HygieneStore + ?Sized> Store for T {}

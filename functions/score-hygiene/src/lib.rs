@@ -1,0 +1,360 @@
+//! The hygiene of an integration's tickets: its report, trend and missing tickets over the HTTP
+//! API; its custom hygiene misses and SLA rows kept per integration; the daily snapshot a trend
+//! is drawn from, taken after every completed sync and once a day.
+//!
+//! Routes ([`ROUTES`]): `GET /integrations/{integrationId}/hygiene`, `…/hygiene/trend`,
+//! `…/hygiene/misses`; `GET|POST …/hygiene/criteria`, `PUT|DELETE
+//! …/hygiene/criteria/{criterionId}`; `GET|POST …/hygiene/slas`, `PUT|DELETE
+//! …/hygiene/slas/{slaId}`. Events (source `sei-jira`): `jira.sync.completed` (a snapshot of that
+//! integration) and `hygiene.snapshot.daily` (a snapshot of every integration that has one).
+
+pub mod params;
+
+use chrono::{DateTime, Utc};
+use lambda_http::{Body, Request, RequestExt, Response};
+use sei_jira_core::hygiene::config::Saved;
+use sei_jira_core::hygiene::service::{ChangeError, Scope, change_config, take_snapshot};
+use sei_jira_core::hygiene::{
+    Category, ConfigError, Criterion, HygieneConfig, HygieneError, SlaInput, Which, trend,
+};
+use sei_jira_core::hygiene::{misses_from_store, report_from_store};
+use sei_jira_core::ports::{DETAIL_COMPLETED, EVENT_SOURCE, SyncCompleted};
+use sei_jira_core::store::{IntegrationRecord, Store, StoreError};
+use sei_jira_lambda::http_api::{self, body, json, path_param};
+use serde::Serialize;
+use serde_json::{Value, json};
+
+use params::Params;
+
+/// The detail type of the daily schedule's event.
+pub const DETAIL_DAILY: &str = "hygiene.snapshot.daily";
+
+pub struct App {
+    pub store: Box<dyn Store>,
+    pub account_claim: String,
+}
+
+/// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
+pub const ROUTES: &[&str] = &[
+    "GET /integrations/{integrationId}/hygiene",
+    "GET /integrations/{integrationId}/hygiene/trend",
+    "GET /integrations/{integrationId}/hygiene/misses",
+    "GET /integrations/{integrationId}/hygiene/criteria",
+    "POST /integrations/{integrationId}/hygiene/criteria",
+    "PUT /integrations/{integrationId}/hygiene/criteria/{criterionId}",
+    "DELETE /integrations/{integrationId}/hygiene/criteria/{criterionId}",
+    "GET /integrations/{integrationId}/hygiene/slas",
+    "POST /integrations/{integrationId}/hygiene/slas",
+    "PUT /integrations/{integrationId}/hygiene/slas/{slaId}",
+    "DELETE /integrations/{integrationId}/hygiene/slas/{slaId}",
+];
+
+/// Why a request is not answered with success.
+enum Failure {
+    BadRequest(String),
+    NotFound(String),
+    Conflict(String),
+    Internal(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
+impl From<params::Refused> for Failure {
+    fn from(e: params::Refused) -> Self {
+        Failure::BadRequest(e.to_string())
+    }
+}
+
+impl From<HygieneError> for Failure {
+    fn from(e: HygieneError) -> Self {
+        match e {
+            HygieneError::Store(e) => e.into(),
+            // Criteria kept before the site lost a field they name.
+            HygieneError::Criteria(e) => Failure::Conflict(format!(
+                "a kept custom hygiene miss no longer fits the site's fields ({e}); change or delete it"
+            )),
+            HygieneError::Skipped { .. } => Failure::BadRequest(format!("category: {e}")),
+            HygieneError::UnknownCustom(_) => Failure::BadRequest(format!("category: {e}")),
+        }
+    }
+}
+
+impl From<ChangeError> for Failure {
+    fn from(e: ChangeError) -> Self {
+        match e {
+            ChangeError::Config(ConfigError::Invalid(e)) => Failure::BadRequest(e.to_string()),
+            ChangeError::Config(e @ ConfigError::NotFound { .. }) => {
+                Failure::NotFound(e.to_string())
+            }
+            ChangeError::Store(e) => e.into(),
+            e @ ChangeError::Contended => Failure::Conflict(e.to_string()),
+        }
+    }
+}
+
+fn answer(failure: Failure) -> Response<Body> {
+    match failure {
+        Failure::BadRequest(m) => http_api::error(400, "invalid_request", m),
+        Failure::NotFound(m) => http_api::error(404, "not_found", m),
+        Failure::Conflict(m) => http_api::error(409, "conflict", m),
+        Failure::Internal(m) => {
+            tracing::error!(error = %m, "hygiene request failed");
+            http_api::error(500, "internal", "internal error; see the function's logs")
+        }
+    }
+}
+
+pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
+    let Some(account) = http_api::account(&req, &app.account_claim) else {
+        return http_api::unauthorized();
+    };
+    let id = path_param(&req, "integrationId").unwrap_or_default();
+    match serve(app, &req, &account, &id, now).await {
+        Ok(response) => response,
+        Err(failure) => answer(failure),
+    }
+}
+
+async fn serve(
+    app: &App,
+    req: &Request,
+    account: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Failure> {
+    let store = app.store.as_ref();
+    let Some(record) = store.get_integration(account, id).await? else {
+        return Err(Failure::NotFound(format!(
+            "integration '{}' not found",
+            cut(id)
+        )));
+    };
+    let params = Params::new(
+        req.query_string_parameters_ref()
+            .map(|q| {
+                q.iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect::<Vec<_>>()
+            })
+            .unwrap_or_default(),
+    );
+    let criterion = path_param(req, "criterionId").unwrap_or_default();
+    let sla = path_param(req, "slaId").unwrap_or_default();
+    let route = http_api::route(req);
+    let sub = route.replace("/integrations/{integrationId}", "");
+    match sub.as_str() {
+        "GET /hygiene" => report(store, &record, &params, now).await,
+        "GET /hygiene/trend" => trend_of(store, &record, &params, now).await,
+        "GET /hygiene/misses" => misses(store, &record, &params, now).await,
+        "GET /hygiene/criteria" => {
+            let config = Scope::load(store, &record).await?.config;
+            Ok(json(200, &criteria_list(&config)))
+        }
+        "POST /hygiene/criteria" => {
+            let c: Criterion = parsed(req)?;
+            let (id, _) = change_config(store, &record, |config, catalog| {
+                config.add_criterion(c.clone(), catalog)
+            })
+            .await?;
+            Ok(json(201, &shown(&id, &c)))
+        }
+        "PUT /hygiene/criteria/{criterionId}" => {
+            let c: Criterion = parsed(req)?;
+            change_config(store, &record, |config, catalog| {
+                config.replace_criterion(&criterion, c.clone(), catalog)
+            })
+            .await?;
+            Ok(json(200, &shown(&criterion, &c)))
+        }
+        "DELETE /hygiene/criteria/{criterionId}" => {
+            change_config(store, &record, |config, _| {
+                config.remove_criterion(&criterion)
+            })
+            .await?;
+            Ok(http_api::empty(204))
+        }
+        "GET /hygiene/slas" => {
+            let config = Scope::load(store, &record).await?.config;
+            Ok(json(200, &sla_list(&config)))
+        }
+        "POST /hygiene/slas" => {
+            let row: SlaInput = parsed(req)?;
+            let (id, _) =
+                change_config(store, &record, |config, _| config.add_sla(row.clone())).await?;
+            Ok(json(201, &shown(&id, &row)))
+        }
+        "PUT /hygiene/slas/{slaId}" => {
+            let row: SlaInput = parsed(req)?;
+            change_config(store, &record, |config, _| {
+                config.replace_sla(&sla, row.clone())
+            })
+            .await?;
+            Ok(json(200, &shown(&sla, &row)))
+        }
+        "DELETE /hygiene/slas/{slaId}" => {
+            change_config(store, &record, |config, _| config.remove_sla(&sla)).await?;
+            Ok(http_api::empty(204))
+        }
+        _ => Err(Failure::NotFound(format!("no route '{}'", cut(&route)))),
+    }
+}
+
+fn parsed<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Failure> {
+    body(req).map_err(|response| {
+        let text = match response.body() {
+            Body::Text(t) => serde_json::from_str::<Value>(t)
+                .ok()
+                .and_then(|v| v["message"].as_str().map(str::to_string))
+                .unwrap_or_default(),
+            _ => String::new(),
+        };
+        Failure::BadRequest(text)
+    })
+}
+
+async fn report(
+    store: &dyn Store,
+    record: &IntegrationRecord,
+    params: &Params,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Failure> {
+    let scope = Scope::load(store, record).await?;
+    let q = params::report(params, &scope.custom_names(), now)?;
+    let request = sei_jira_core::hygiene::Request {
+        filter: q.filter,
+        weights: q.weights,
+        ..scope.request(q.settings, q.at_ms)
+    };
+    let report = report_from_store(store, &record.id, &request).await?;
+    Ok(json(200, &report))
+}
+
+async fn misses(
+    store: &dyn Store,
+    record: &IntegrationRecord,
+    params: &Params,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Failure> {
+    let scope = Scope::load(store, record).await?;
+    let q = params::misses(params, &scope.custom_names(), now)?;
+    let which = match Category::named(&q.category) {
+        Some(category) => Which::Builtin(category),
+        None => Which::Custom(q.category.clone()),
+    };
+    let request = sei_jira_core::hygiene::Request {
+        filter: q.report.filter,
+        ..scope.request(q.report.settings, q.report.at_ms)
+    };
+    let page = misses_from_store(
+        store,
+        &record.id,
+        &request,
+        &which,
+        q.after.as_deref(),
+        q.limit,
+    )
+    .await?;
+    Ok(json(200, &page))
+}
+
+async fn trend_of(
+    store: &dyn Store,
+    record: &IntegrationRecord,
+    params: &Params,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Failure> {
+    let scope = Scope::load(store, record).await?;
+    let q = params::trend(params, &scope.custom_names(), now.date_naive())?;
+    let snapshots = store.list_snapshots(&record.id, q.from, q.to).await?;
+    let points = trend(&snapshots, q.interval, q.from, q.to, &q.filter, &q.weights);
+    Ok(json(
+        200,
+        &json!({"interval": q.interval, "from": q.from, "to": q.to, "points": points}),
+    ))
+}
+
+/// A kept setting as the API shows it: its id beside its fields.
+fn shown<T: Serialize>(id: &str, item: &T) -> Value {
+    let mut v = serde_json::to_value(item).unwrap_or_default();
+    if let Value::Object(o) = &mut v {
+        o.insert("id".into(), json!(id));
+    }
+    v
+}
+
+fn shown_all<T: Serialize>(items: &[Saved<T>]) -> Vec<Value> {
+    items.iter().map(|s| shown(&s.id, &s.item)).collect()
+}
+
+fn criteria_list(config: &HygieneConfig) -> Value {
+    json!({"criteria": shown_all(&config.criteria)})
+}
+
+fn sla_list(config: &HygieneConfig) -> Value {
+    json!({"slas": shown_all(&config.slas)})
+}
+
+/// A user's text, shortened before it is echoed.
+fn cut(text: &str) -> String {
+    text.chars().take(64).collect()
+}
+
+/// A snapshot after a completed sync, or of every enrolled integration on the daily schedule.
+/// Answers what was done; an error makes Lambda retry the event.
+pub async fn handle_event(app: &App, event: &Value, now: DateTime<Utc>) -> Result<Value, String> {
+    let source = event["source"].as_str().unwrap_or_default();
+    let detail_type = event["detail-type"].as_str().unwrap_or_default();
+    let store = app.store.as_ref();
+    let at_ms = now.timestamp_millis();
+    match (source, detail_type) {
+        (EVENT_SOURCE, DETAIL_COMPLETED) => {
+            let done: SyncCompleted = serde_json::from_value(event["detail"].clone())
+                .map_err(|e| format!("event detail: {e}"))?;
+            let taken = snapshot(store, &done.account_id, &done.integration_id, at_ms).await?;
+            Ok(json!({"snapshots": u32::from(taken)}))
+        }
+        (EVENT_SOURCE, DETAIL_DAILY) => {
+            let targets = store.snapshot_targets().await.map_err(|e| e.to_string())?;
+            let mut taken = 0u32;
+            let mut failed = Vec::new();
+            for (account, id) in &targets {
+                match snapshot(store, account, id, at_ms).await {
+                    Ok(t) => taken += u32::from(t),
+                    // One integration's fault must not cost the others their snapshot.
+                    Err(e) => {
+                        tracing::error!(integration = %id, error = %e, "daily snapshot failed");
+                        failed.push(id.clone());
+                    }
+                }
+            }
+            Ok(json!({"snapshots": taken, "failed": failed}))
+        }
+        _ => Err(format!(
+            "not a hygiene event (source '{}', detail-type '{}')",
+            cut(source),
+            cut(detail_type)
+        )),
+    }
+}
+
+/// False when the integration is gone (deleted since): nothing to do.
+async fn snapshot(store: &dyn Store, account: &str, id: &str, at_ms: i64) -> Result<bool, String> {
+    let Some(record) = store
+        .get_integration(account, id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        tracing::warn!(integration = %id, "integration not found; no snapshot");
+        return Ok(false);
+    };
+    let snapshot = take_snapshot(store, &record, at_ms)
+        .await
+        .map_err(|e| e.to_string())?;
+    let tickets: u64 = snapshot.cells.iter().map(|(_, c)| c.tickets).sum();
+    tracing::info!(integration = %id, tickets, cells = snapshot.cells.len(), "hygiene snapshot taken");
+    Ok(true)
+}

@@ -1,0 +1,118 @@
+//! The hygiene operations of one integration, as the `score-hygiene` function and the CLI run
+//! them: the request its stored settings imply, changes to those settings (checked whole, kept
+//! only over the version they were made from), and the daily snapshot.
+
+use super::config::{ConfigError, HygieneConfig};
+use super::criteria::{Catalog, Criterion};
+use super::query::{HygieneError, Request, catalog_of, snapshot_from_store};
+use super::rules::Settings;
+use super::snapshot::Snapshot;
+use crate::store::{HygieneStore, IntegrationRecord, IssueStore, RecordStore, StoreError};
+use crate::sync::Excluded;
+
+/// How often a change is made again over a newer version before giving up.
+const CHANGE_ATTEMPTS: usize = 5;
+
+/// What the integration's syncs leave out.
+pub fn excluded_of(record: &IntegrationRecord) -> Excluded {
+    Excluded::parse(&record.excluded_fields.join(",")).unwrap_or_default()
+}
+
+/// An integration's stored settings, with what a request over its tickets needs from them.
+pub struct Scope {
+    pub excluded: Excluded,
+    pub custom_fields: Vec<String>,
+    pub config: HygieneConfig,
+    pub criteria: Vec<Criterion>,
+}
+
+impl Scope {
+    pub async fn load<S: HygieneStore + ?Sized>(
+        store: &S,
+        record: &IntegrationRecord,
+    ) -> Result<Scope, StoreError> {
+        let config = store
+            .get_hygiene_config(&record.id)
+            .await?
+            .unwrap_or_default();
+        Ok(Scope {
+            excluded: excluded_of(record),
+            custom_fields: record.custom_fields.clone(),
+            criteria: config.criteria(),
+            config,
+        })
+    }
+
+    /// A request over every ticket at `at_ms`, with `base` thresholds and the kept SLA rows; the
+    /// caller narrows the filter and sets the weights.
+    pub fn request(&self, base: Settings, at_ms: i64) -> Request<'_> {
+        Request {
+            settings: self.config.settings(base),
+            excluded: self.excluded.clone(),
+            custom_fields: &self.custom_fields,
+            criteria: &self.criteria,
+            at_ms,
+            ..Request::default()
+        }
+    }
+
+    pub fn custom_names(&self) -> Vec<String> {
+        self.criteria
+            .iter()
+            .map(|c| c.name.trim().to_string())
+            .collect()
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error(transparent)]
+    Config(#[from] ConfigError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the hygiene settings kept changing under this change; try again")]
+    Contended,
+}
+
+/// Applies `change` to the integration's settings and keeps the result, unless another change
+/// was kept in between: then it is made again over that one. A refused change keeps nothing.
+pub async fn change_config<S, T>(
+    store: &S,
+    record: &IntegrationRecord,
+    mut change: impl FnMut(&mut HygieneConfig, &Catalog) -> Result<T, ConfigError>,
+) -> Result<(T, HygieneConfig), ChangeError>
+where
+    S: HygieneStore + RecordStore + ?Sized,
+{
+    let catalog = catalog_of(store, &record.id, &record.custom_fields).await?;
+    for _ in 0..CHANGE_ATTEMPTS {
+        let mut config = store
+            .get_hygiene_config(&record.id)
+            .await?
+            .unwrap_or_default();
+        let out = change(&mut config, &catalog)?;
+        if store.put_hygiene_config(&record.id, &config).await? {
+            return Ok((out, config));
+        }
+    }
+    Err(ChangeError::Contended)
+}
+
+/// Counts every ticket of the integration at `at_ms` with the default thresholds and its kept
+/// settings, and keeps the counts as that day's snapshot.
+pub async fn take_snapshot<S>(
+    store: &S,
+    record: &IntegrationRecord,
+    at_ms: i64,
+) -> Result<Snapshot, HygieneError>
+where
+    S: IssueStore + RecordStore + HygieneStore + ?Sized,
+{
+    let scope = Scope::load(store, record).await?;
+    let request = scope.request(Settings::default(), at_ms);
+    let snapshot = snapshot_from_store(store, &record.id, &request).await?;
+    store
+        .put_snapshot(&record.account, &record.id, &snapshot)
+        .await?;
+    Ok(snapshot)
+}
