@@ -3,10 +3,9 @@
 //! see), without calling the scorer.
 
 use chrono::{DateTime, Utc};
+use e2e::hygiene_truth::{expected_misses, step, truth};
 use e2e::{sei_jira, start_sim};
 use serde_json::Value;
-
-const DAY_MS: i64 = 86_400_000;
 
 /// Whether a ground-truth issue is in a criterion's undesired state.
 type Rule<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
@@ -19,133 +18,6 @@ fn ok_json(out: std::process::Output) -> Value {
         String::from_utf8_lossy(&out.stderr)
     );
     serde_json::from_slice(&out.stdout).unwrap()
-}
-
-/// Jira's timestamp (`2026-01-25T11:09:27.985+0000`) in epoch milliseconds.
-fn ms(text: &str) -> i64 {
-    DateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.3f%z")
-        .unwrap_or_else(|e| panic!("{text}: {e}"))
-        .timestamp_millis()
-}
-
-/// The description's plain text: the text of each paragraph, heading and code block, one line
-/// each; wiki markup (a string) as it is.
-fn plain_text(doc: &Value) -> String {
-    fn blocks(node: &Value, lines: &mut Vec<String>) {
-        let kind = node["type"].as_str().unwrap_or("");
-        if matches!(kind, "paragraph" | "heading" | "codeBlock") {
-            let mut line = String::new();
-            texts(node, &mut line);
-            lines.push(line);
-        } else if let Some(children) = node["content"].as_array() {
-            children.iter().for_each(|c| blocks(c, lines));
-        }
-    }
-    fn texts(node: &Value, out: &mut String) {
-        if let Some(t) = node["text"].as_str() {
-            out.push_str(t);
-        }
-        if let Some(children) = node["content"].as_array() {
-            children.iter().for_each(|c| texts(c, out));
-        }
-    }
-    if let Some(s) = doc.as_str() {
-        return s.to_string();
-    }
-    let mut lines = Vec::new();
-    blocks(doc, &mut lines);
-    lines.join("\n")
-}
-
-fn empty(v: &Value) -> bool {
-    v.is_null() || v.as_str().is_some_and(str::is_empty) || v.as_array().is_some_and(Vec::is_empty)
-}
-
-/// Which built-in categories a truth issue misses at `at`, by the definitions.
-fn expected_misses(issue: &Value, sprint_field: &str, at: i64) -> Vec<&'static str> {
-    let f = &issue["fields"];
-    let created = ms(f["created"].as_str().unwrap());
-    let status_changes: Vec<i64> = issue["changelog"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter(|h| {
-            h["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .any(|i| i["field"] == "status")
-        })
-        .map(|h| ms(h["created"].as_str().unwrap()))
-        .collect();
-    let first_comment = issue["comments"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|c| ms(c["created"].as_str().unwrap()))
-        .min();
-    let resolved = f["resolutiondate"].as_str().map(ms);
-    let in_active_sprint = f[sprint_field]
-        .as_array()
-        .is_some_and(|s| s.iter().any(|s| s["state"] == "active"));
-    let mut misses = Vec::new();
-    if at - ms(f["updated"].as_str().unwrap()) > 10 * DAY_MS {
-        misses.push("idle");
-    }
-    if f["description"].is_null() || plain_text(&f["description"]).trim().chars().count() < 30 {
-        misses.push("poor_description");
-    }
-    if empty(&f["duedate"]) {
-        misses.push("no_due_date");
-    }
-    if f["assignee"].is_null() {
-        misses.push("no_assignee");
-    }
-    if empty(&f["components"]) {
-        misses.push("no_components");
-    }
-    if first_comment.unwrap_or(at) - created > DAY_MS {
-        misses.push("missed_response_time");
-    }
-    if resolved.unwrap_or(at) - created > DAY_MS {
-        misses.push("missed_resolution_time");
-    }
-    if f["assignee"]["active"] == false {
-        misses.push("inactive_assignee");
-    }
-    if in_active_sprint && at - status_changes.iter().max().copied().unwrap_or(created) > 3 * DAY_MS
-    {
-        misses.push("stalled_in_active_sprint");
-    }
-    misses
-}
-
-/// The established product's step table.
-fn step(misses: u64, total: u64) -> f64 {
-    if total == 0 {
-        return 0.0;
-    }
-    if misses == 0 {
-        return 100.0;
-    }
-    let pct = misses as f64 * 100.0 / total as f64;
-    match pct {
-        p if p <= 11.0 => 75.0,
-        p if p <= 21.0 => 55.0,
-        p if p <= 31.0 => 30.0,
-        p if p <= 41.0 => 10.0,
-        _ => 5.0,
-    }
-}
-
-async fn truth(base: &str, email: &str) -> Vec<Value> {
-    let v: Value = reqwest::get(format!("{base}/_sim/truth?as={email}"))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
-    v["issues"].as_array().unwrap().clone()
 }
 
 #[tokio::test]
@@ -327,6 +199,66 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
     assert_eq!(idle["category"], "idle");
     assert_eq!(idle["weight"], 25.0);
     assert_eq!(plat["categories"][2]["weighted_score"], 0.0);
+
+    // Every sync takes the day's snapshot: the trend shows it, of every ticket.
+    let trend = ok_json(sei_jira(&[
+        "hygiene",
+        "trend",
+        "--store",
+        store,
+        "--interval",
+        "month",
+        "--json",
+    ]));
+    let last = trend["points"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["snapshot_day"],
+        serde_json::json!(Utc::now().date_naive())
+    );
+    assert_eq!(last["total_tickets"], total);
+    // A snapshot evaluated at an earlier instant stands for that day, and holds what the report
+    // at that instant holds.
+    let then = "2026-11-02T12:00:00Z";
+    ok_json(sei_jira(&[
+        "hygiene", "snapshot", "--store", store, "--at", then, "--json",
+    ]));
+    let november = ok_json(sei_jira(&[
+        "hygiene",
+        "trend",
+        "--store",
+        store,
+        "--from",
+        "2026-11-01",
+        "--to",
+        "2026-11-30",
+        "--weights",
+        "Idle=25,No Due Date=0",
+        "--json",
+    ]));
+    let points = november["points"].as_array().unwrap();
+    assert_eq!(
+        points.len(),
+        6,
+        "six ISO weeks touch November 2026 (the 1st is a Sunday, the 30th a Monday): {november}"
+    );
+    assert_eq!(points[0]["from"], "2026-11-01");
+    assert_eq!(points[0]["to"], "2026-11-01");
+    assert!(points[0]["score"].is_null());
+    assert_eq!(points[1]["snapshot_day"], "2026-11-02");
+    let at_then = ok_json(sei_jira(&[
+        "hygiene",
+        "--store",
+        store,
+        "--at",
+        then,
+        "--weights",
+        "Idle=25,No Due Date=0",
+        "--json",
+    ]));
+    assert_eq!(points[1]["score"], at_then["score"]);
+    let out = sei_jira(&["hygiene", "trend", "--store", store, "--interval", "day"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--interval"));
 }
 
 #[tokio::test]

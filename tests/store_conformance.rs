@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use chrono::NaiveDate;
 use e2e::Moto;
 use sei_jira_aws::dynamo::DynamoStore;
+use sei_jira_core::hygiene;
 use sei_jira_core::jira::models::{Comment, History};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::*;
@@ -103,6 +104,8 @@ conformance!(
     integrations_are_visible_only_to_their_account,
     replacing_an_integration_never_brings_a_deleted_one_back,
     deleting_an_integration_removes_all_its_data_and_nothing_else,
+    hygiene_settings_keep_only_a_change_made_over_the_stored_version,
+    snapshots_are_kept_one_a_day_and_listed_by_range,
 );
 
 mod behaviours {
@@ -745,6 +748,119 @@ mod behaviours {
             ..DailyCounts::default()
         };
         s.add_daily(id, day(29), &counts).await.unwrap();
+        let config = HygieneConfig {
+            version: 1,
+            ..HygieneConfig::default()
+        };
+        assert!(s.put_hygiene_config(id, &config).await.unwrap());
+        s.put_snapshot("acme", id, &snapshot_at(day(29), 12, 40))
+            .await
+            .unwrap();
+    }
+
+    /// A snapshot taken `hour` hours into `d`, of `tickets` tickets in one cell.
+    fn snapshot_at(d: NaiveDate, hour: u32, tickets: u64) -> Snapshot {
+        let at = d.and_hms_opt(hour, 0, 0).unwrap().and_utc();
+        Snapshot {
+            at_ms: at.timestamp_millis(),
+            custom: vec!["Large".into()],
+            cells: vec![(
+                hygiene::Cell {
+                    project: "P".into(),
+                    ..hygiene::Cell::default()
+                },
+                hygiene::Counts {
+                    tickets,
+                    custom: vec![1],
+                    ..hygiene::Counts::default()
+                },
+            )],
+            ..Snapshot::default()
+        }
+    }
+
+    pub async fn hygiene_settings_keep_only_a_change_made_over_the_stored_version(s: &dyn Store) {
+        let id = "i1";
+        assert_eq!(s.get_hygiene_config(id).await.unwrap(), None);
+        let mut config = HygieneConfig::default();
+        let at = config
+            .add_sla(hygiene::SlaInput {
+                project: "P".into(),
+                issue_type: "Bug".into(),
+                priority: "High".into(),
+                response_hours: 4.0,
+                resolution_hours: 48.0,
+            })
+            .unwrap();
+        assert_eq!(config.version, 1);
+        assert!(s.put_hygiene_config(id, &config).await.unwrap());
+        assert_eq!(
+            s.get_hygiene_config(id).await.unwrap().as_ref(),
+            Some(&config)
+        );
+        // A second change made over version 0 lost the race: nothing is written.
+        assert!(!s.put_hygiene_config(id, &config).await.unwrap());
+        let unversioned = HygieneConfig::default();
+        assert!(!s.put_hygiene_config(id, &unversioned).await.unwrap());
+        // Two changes over version 1 at once: exactly one is kept.
+        let mut a = config.clone();
+        a.remove_sla(&at).unwrap();
+        let mut b = config.clone();
+        b.replace_sla(
+            &at,
+            hygiene::SlaInput {
+                project: "P".into(),
+                issue_type: "Bug".into(),
+                priority: "High".into(),
+                response_hours: 1.0,
+                resolution_hours: 2.0,
+            },
+        )
+        .unwrap();
+        let (kept_a, kept_b) =
+            tokio::join!(s.put_hygiene_config(id, &a), s.put_hygiene_config(id, &b));
+        assert!(
+            kept_a.unwrap() ^ kept_b.unwrap(),
+            "exactly one change is kept"
+        );
+        let stored = s.get_hygiene_config(id).await.unwrap().unwrap();
+        assert!(stored == a || stored == b);
+        assert_eq!(s.get_hygiene_config("i2").await.unwrap(), None);
+    }
+
+    pub async fn snapshots_are_kept_one_a_day_and_listed_by_range(s: &dyn Store) {
+        let id = "i1";
+        assert!(s.snapshot_targets().await.unwrap().is_empty());
+        for (d, hour, tickets) in [(1, 10, 10), (1, 20, 11), (3, 0, 30), (5, 23, 50)] {
+            s.put_snapshot("acme", id, &snapshot_at(day(d), hour, tickets))
+                .await
+                .unwrap();
+        }
+        s.put_snapshot("globex", "i2", &snapshot_at(day(2), 0, 2))
+            .await
+            .unwrap();
+        let listed = s.list_snapshots(id, day(1), day(3)).await.unwrap();
+        assert_eq!(
+            listed,
+            [snapshot_at(day(1), 20, 11), snapshot_at(day(3), 0, 30)],
+            "the later snapshot of a day replaces the earlier; days outside the range are left out"
+        );
+        assert_eq!(s.list_snapshots(id, day(4), day(5)).await.unwrap().len(), 1);
+        assert!(
+            s.list_snapshots(id, day(6), day(30))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        let mut targets = s.snapshot_targets().await.unwrap();
+        targets.sort();
+        assert_eq!(
+            targets,
+            [
+                ("acme".to_string(), id.to_string()),
+                ("globex".into(), "i2".into())
+            ]
+        );
     }
 
     /// Whether anything at all is stored under the integration.
@@ -755,7 +871,18 @@ mod behaviours {
             || !s.list_projects(id).await.unwrap().is_empty()
             || s.get_cursor(id, "P").await.unwrap().is_some()
             || !s.list_runs(id, 0).await.unwrap().is_empty()
-            || !s.list_daily(id, day(1), day(30)).await.unwrap().is_empty();
+            || !s.list_daily(id, day(1), day(30)).await.unwrap().is_empty()
+            || s.get_hygiene_config(id).await.unwrap().is_some()
+            || !s
+                .list_snapshots(id, day(1), day(30))
+                .await
+                .unwrap()
+                .is_empty()
+            || s.snapshot_targets()
+                .await
+                .unwrap()
+                .iter()
+                .any(|(_, t)| t == id);
         for kind in RecordKind::ALL {
             found |= !s.list_records(id, kind).await.unwrap().is_empty();
         }

@@ -90,9 +90,9 @@ impl Params {
             .unwrap_or_default()
     }
 
-    fn number<T: std::str::FromStr>(&self, name: &str, max: T) -> Result<Option<T>, Refused>
+    fn number<T>(&self, name: &str, max: T) -> Result<Option<T>, Refused>
     where
-        T: PartialOrd + std::fmt::Display + Copy + Default,
+        T: std::str::FromStr + PartialOrd + std::fmt::Display + Copy + Default,
     {
         match self.get(name) {
             None => Ok(None),

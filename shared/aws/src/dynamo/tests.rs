@@ -26,9 +26,10 @@ fn partitions_cover_every_shard_and_record_kind() {
     let all = keys::all_partitions("i");
     assert_eq!(
         all.len(),
-        2 * ISSUE_SHARDS as usize + RecordKind::ALL.len() + 6
+        2 * ISSUE_SHARDS as usize + RecordKind::ALL.len() + 8
     );
     assert!(all.contains(&keys::parts("i")) && all.contains(&keys::index("i", 15)));
+    assert!(all.contains(&keys::hygiene("i")) && all.contains(&keys::snapshots("i")));
 }
 
 #[test]

@@ -48,7 +48,7 @@ impl Scope {
     pub fn request(&self, base: Settings, at_ms: i64) -> Request<'_> {
         Request {
             settings: self.config.settings(base),
-            excluded: self.excluded.clone(),
+            excluded: self.excluded,
             custom_fields: &self.custom_fields,
             criteria: &self.criteria,
             at_ms,

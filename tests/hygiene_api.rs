@@ -1,0 +1,460 @@
+//! The `score-hygiene` function end to end on moto, against the simulator's ground truth.
+//!
+//! GIVEN an integration synced from the simulator, WHEN its `jira.sync.completed` event reaches
+//! the hygiene function, THEN its snapshot shows in the trend; the report over the API equals the
+//! definitions applied to the ground truth (`e2e::hygiene_truth`, not the scorer); custom misses
+//! and SLA rows kept through the API change the report as the definitions say; the tickets listed
+//! for a category are exactly those that miss it; another account sees none of it; bad input is a
+//! 400 naming the parameter and changes nothing; the daily snapshot visits every integration that
+//! has one, and a deleted integration no longer.
+
+#[path = "deployed.rs"]
+mod deployed;
+
+use std::collections::BTreeSet;
+
+use chrono::{DateTime, Utc};
+use deployed::*;
+use e2e::hygiene_truth::{DAY_MS, expected_misses, ms, step, truth};
+use serde_json::{Value, json};
+
+const ALICE: &str = "alice@example.com";
+
+/// The misses of `category` among `issues` at `at`, by the definitions.
+fn count(issues: &[&Value], sprint_field: &str, at: i64, category: &str) -> u64 {
+    issues
+        .iter()
+        .filter(|i| expected_misses(i, sprint_field, at).contains(&category))
+        .count() as u64
+}
+
+fn row<'a>(report: &'a Value, category: &str) -> &'a Value {
+    report["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == category || c["name"] == category)
+        .unwrap_or_else(|| panic!("no {category} in {report}"))
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn hygiene_over_the_api_follows_the_definitions() {
+    let logs = capture_logs();
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(300, 2).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let sprint_field = info["custom_fields"]["sprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = token_of(&info, ALICE);
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let (status, created) = w
+        .api(
+            "acme",
+            "POST /integrations",
+            &[],
+            Some(
+                json!({"name": "Acme Jira", "connection": alice_connection(&base, &token),
+                "scope": {"kind": "all_accessible"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let route = |tail: &str| format!("GET /integrations/{{integrationId}}/hygiene{tail}");
+
+    // Before any sync: no snapshot, so the trend's periods have no score.
+    let (status, trend) = w.api("acme", &route("/trend"), &[&id], None).await;
+    assert_eq!(status, 200, "{trend}");
+    assert!(
+        trend["points"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|p| p["score"].is_null())
+    );
+
+    // The schedule fires; the completed sync's event reaches the hygiene function.
+    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
+        "detail": {"account_id": "acme", "integration_id": id, "trigger": "schedule"}});
+    let run = w.sync(scheduled, None, "run-1").await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    let completed = w.delivered(1).await.remove(0);
+    assert_eq!(completed["detail-type"], "jira.sync.completed");
+    assert_eq!(w.hygiene_event(&completed).await, json!({"snapshots": 1}));
+
+    let issues = truth(&base, ALICE).await;
+    let all: Vec<&Value> = issues.iter().collect();
+    let total = all.len() as u64;
+    assert!(total > 100, "{total}");
+
+    // The trend shows today's snapshot, of every ticket.
+    let (_, trend) = w
+        .api("acme", &route("/trend?interval=month"), &[&id], None)
+        .await;
+    let last = trend["points"].as_array().unwrap().last().unwrap().clone();
+    assert_eq!(
+        last["snapshot_day"],
+        json!(Utc::now().date_naive()),
+        "{trend}"
+    );
+    assert_eq!(last["total_tickets"], total);
+    assert_eq!(trend["interval"], "month");
+
+    // The report at a fixed time equals the definitions over the ground truth.
+    let at = Utc::now().timestamp_millis() / 1000 * 1000;
+    let at_text = DateTime::from_timestamp_millis(at)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, report) = w
+        .api("acme", &route(&format!("?at={at_text}")), &[&id], None)
+        .await;
+    assert_eq!(status, 200, "{report}");
+    assert_eq!(report["total_tickets"], total);
+    assert_eq!(report["evaluated_at"], at_text);
+    let mut score = 0.0;
+    for c in report["categories"].as_array().unwrap() {
+        let name = c["category"].as_str().unwrap();
+        let misses = count(&all, &sprint_field, at, name);
+        assert_eq!(c["misses"], misses, "{name}");
+        let weight = if name == "stalled_in_active_sprint" {
+            0.0
+        } else {
+            12.5
+        };
+        score += step(misses, total) * weight / 100.0;
+    }
+    assert!((report["score"].as_f64().unwrap() - score).abs() < 1e-9);
+
+    // Filters: one project, one priority.
+    let project = all[0]["project"].as_str().unwrap().to_string();
+    let priority = all[0]["fields"]["priority"]["name"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let selected: Vec<&Value> = all
+        .iter()
+        .copied()
+        .filter(|i| {
+            i["project"] == project.as_str() && i["fields"]["priority"]["name"] == priority.as_str()
+        })
+        .collect();
+    let (_, narrowed) = w
+        .api(
+            "acme",
+            &route(&format!(
+                "?at={at_text}&projects={}&priorities={}",
+                project.to_lowercase(),
+                priority
+            )),
+            &[&id],
+            None,
+        )
+        .await;
+    assert_eq!(
+        narrowed["total_tickets"],
+        selected.len() as u64,
+        "{narrowed}"
+    );
+    assert_eq!(
+        row(&narrowed, "no_assignee")["misses"],
+        count(&selected, &sprint_field, at, "no_assignee")
+    );
+
+    // The tickets that miss a category, page by page: exactly those the definitions name.
+    let mut listed = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let query = match &after {
+            Some(a) => format!("/misses?category=no_assignee&limit=7&at={at_text}&after={a}"),
+            None => format!("/misses?category=no_assignee&limit=7&at={at_text}"),
+        };
+        let (status, page) = w.api("acme", &route(&query), &[&id], None).await;
+        assert_eq!(status, 200, "{page}");
+        assert!(page["tickets"].as_array().unwrap().len() <= 7);
+        listed.extend(
+            page["tickets"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|t| t["key"].as_str().unwrap().to_string()),
+        );
+        match page["next"].as_str() {
+            Some(next) => after = Some(next.to_string()),
+            None => break,
+        }
+    }
+    let expected: BTreeSet<String> = all
+        .iter()
+        .filter(|i| expected_misses(i, &sprint_field, at).contains(&"no_assignee"))
+        .map(|i| i["key"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(listed.len(), expected.len(), "no ticket listed twice");
+    assert_eq!(listed.into_iter().collect::<BTreeSet<_>>(), expected);
+
+    // A custom miss kept through the API: reported, weighed by name, listed.
+    let criteria = "/integrations/{integrationId}/hygiene/criteria";
+    let unlabelled =
+        json!({"name": "Unlabelled", "conditions": [{"field": "labels", "operator": "missing"}]});
+    let (status, saved) = w
+        .api(
+            "acme",
+            &format!("POST {criteria}"),
+            &[&id],
+            Some(unlabelled.clone()),
+        )
+        .await;
+    assert_eq!(status, 201, "{saved}");
+    let criterion = saved["id"].as_str().unwrap().to_string();
+    let (status, refused) = w
+        .api(
+            "acme",
+            &format!("POST {criteria}"),
+            &[&id],
+            Some(json!({"name": "Big", "conditions": [{"field": "labels", "operator": "greater_than", "value": 2}]})),
+        )
+        .await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("conditions[0].operator"),
+        "{refused}"
+    );
+    let (_, kept) = w
+        .api("acme", &format!("GET {criteria}"), &[&id], None)
+        .await;
+    assert_eq!(
+        kept,
+        json!({"criteria": [saved]}),
+        "a refused criterion changes nothing"
+    );
+    let (_, with_custom) = w
+        .api(
+            "acme",
+            &route(&format!("?at={at_text}&weights=Unlabelled=10,Idle=2.5")),
+            &[&id],
+            None,
+        )
+        .await;
+    let unlabelled_misses = all
+        .iter()
+        .filter(|i| i["fields"]["labels"].as_array().is_none_or(Vec::is_empty))
+        .count() as u64;
+    let custom = row(&with_custom, "Unlabelled");
+    assert_eq!(
+        (custom["category"].as_str(), custom["misses"].as_u64()),
+        (Some("custom"), Some(unlabelled_misses))
+    );
+    assert_eq!(custom["weight"], 10.0);
+    let idle = count(&all, &sprint_field, at, "idle");
+    let expected_score = score - step(idle, total) * 12.5 / 100.0
+        + step(idle, total) * 2.5 / 100.0
+        + step(unlabelled_misses, total) * 10.0 / 100.0;
+    assert!(
+        (with_custom["score"].as_f64().unwrap() - expected_score).abs() < 1e-9,
+        "{with_custom}"
+    );
+    let (status, page) = w
+        .api(
+            "acme",
+            &route(&format!(
+                "/misses?category=unlabelled&limit=500&at={at_text}"
+            )),
+            &[&id],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(
+        page["tickets"].as_array().unwrap().len() as u64,
+        unlabelled_misses
+    );
+    let one = format!("{criteria}/{{criterionId}}");
+    let replaced =
+        json!({"name": "Unlabelled", "conditions": [{"field": "labels", "operator": "present"}]});
+    let (status, body) = w
+        .api(
+            "acme",
+            &format!("PUT {one}"),
+            &[&id, &criterion],
+            Some(replaced),
+        )
+        .await;
+    assert_eq!(
+        (status, body["id"].as_str()),
+        (200, Some(criterion.as_str())),
+        "{body}"
+    );
+    let (_, flipped) = w
+        .api("acme", &route(&format!("?at={at_text}")), &[&id], None)
+        .await;
+    assert_eq!(
+        row(&flipped, "Unlabelled")["misses"],
+        total - unlabelled_misses
+    );
+    let (status, _) = w
+        .api("acme", &format!("DELETE {one}"), &[&id, &criterion], None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = w
+        .api("acme", &format!("DELETE {one}"), &[&id, &criterion], None)
+        .await;
+    assert_eq!(status, 404);
+    let (_, none) = w
+        .api("acme", &format!("GET {criteria}"), &[&id], None)
+        .await;
+    assert_eq!(none, json!({"criteria": []}));
+
+    // An SLA row for one (project, issue type, priority): its tickets get 87,000 hours (ten years) to respond
+    // and to resolve, every other ticket keeps one day.
+    let first = &all[0]["fields"];
+    let issue_type = first["issuetype"]["name"].as_str().unwrap().to_string();
+    let slas = "/integrations/{integrationId}/hygiene/slas";
+    let (status, sla) = w
+        .api(
+            "acme",
+            &format!("POST {slas}"),
+            &[&id],
+            Some(json!({"project": project.to_lowercase(), "issue_type": issue_type, "priority": priority,
+                "response_hours": 87000, "resolution_hours": 87000})),
+        )
+        .await;
+    assert_eq!(status, 201, "{sla}");
+    let (status, duplicate) = w
+        .api(
+            "acme",
+            &format!("POST {slas}"),
+            &[&id],
+            Some(json!({"project": project, "issue_type": issue_type.to_uppercase(), "priority": priority,
+                "response_hours": 1, "resolution_hours": 0})),
+        )
+        .await;
+    assert_eq!(status, 400, "{duplicate}");
+    assert!(
+        duplicate["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("resolution_hours"),
+        "{duplicate}"
+    );
+    let (_, with_sla) = w
+        .api("acme", &route(&format!("?at={at_text}")), &[&id], None)
+        .await;
+    let in_cell = |i: &Value| {
+        i["project"] == project.as_str()
+            && i["fields"]["issuetype"]["name"] == issue_type.as_str()
+            && i["fields"]["priority"]["name"] == priority.as_str()
+    };
+    let resolution_misses = all
+        .iter()
+        .filter(|i| {
+            let created = ms(i["fields"]["created"].as_str().unwrap());
+            let resolved = i["fields"]["resolutiondate"].as_str().map(ms).unwrap_or(at);
+            let goal = if in_cell(i) {
+                87_000 * DAY_MS / 24
+            } else {
+                DAY_MS
+            };
+            resolved - created > goal
+        })
+        .count() as u64;
+    assert_eq!(
+        row(&with_sla, "missed_resolution_time")["misses"],
+        resolution_misses
+    );
+    assert_ne!(
+        resolution_misses,
+        count(&all, &sprint_field, at, "missed_resolution_time"),
+        "the SLA row changes the count"
+    );
+    let sla_id = sla["id"].as_str().unwrap().to_string();
+    let (_, listed_slas) = w.api("acme", &format!("GET {slas}"), &[&id], None).await;
+    assert_eq!(listed_slas["slas"], json!([sla]));
+    let one_sla = format!("{slas}/{{slaId}}");
+    let (status, _) = w
+        .api(
+            "acme",
+            &format!("PUT {one_sla}"),
+            &[&id, &sla_id],
+            Some(
+                json!({"project": project, "issue_type": issue_type, "priority": priority,
+                "response_hours": 2, "resolution_hours": 3.5}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let (status, _) = w
+        .api("acme", &format!("DELETE {one_sla}"), &[&id, &sla_id], None)
+        .await;
+    assert_eq!(status, 204);
+    let (_, restored) = w
+        .api("acme", &route(&format!("?at={at_text}")), &[&id], None)
+        .await;
+    assert_eq!(
+        restored["score"], report["score"],
+        "without the row the report is as before"
+    );
+
+    // Another account: nothing of it exists.
+    for request in [route(""), route("/trend"), format!("GET {criteria}")] {
+        let (status, _) = w.api("globex", &request, &[&id], None).await;
+        assert_eq!(status, 404, "{request}");
+    }
+    let (status, _) = w
+        .api(
+            "globex",
+            &format!("POST {criteria}"),
+            &[&id],
+            Some(unlabelled),
+        )
+        .await;
+    assert_eq!(status, 404);
+
+    // Bad parameters: a 400 naming the parameter.
+    for (query, parameter) in [
+        ("?idle_days=-1", "idle_days"),
+        ("?weights=Idle=101", "weights"),
+        ("?at=yesterday", "at"),
+        ("?projekts=PLAT", "projekts"),
+        ("/misses?category=sloppy", "category"),
+        ("/trend?created_from=2026-01-01", "created_from"),
+        ("/trend?interval=day", "interval"),
+    ] {
+        let (status, body) = w.api("acme", &route(query), &[&id], None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{query}: {body}"
+        );
+        assert!(
+            body["message"].as_str().unwrap().starts_with(parameter),
+            "{query}: {body}"
+        );
+    }
+
+    // The daily snapshot visits the integration; once it is deleted, no longer.
+    let daily =
+        json!({"source": "sei-jira", "detail-type": "hygiene.snapshot.daily", "detail": {}});
+    assert_eq!(
+        w.hygiene_event(&daily).await,
+        json!({"snapshots": 1, "failed": []})
+    );
+    let (status, _) = w
+        .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
+        .await;
+    assert_eq!(status, 204);
+    assert_eq!(
+        w.hygiene_event(&daily).await,
+        json!({"snapshots": 0, "failed": []})
+    );
+    assert!(
+        !w.table_dump().await.contains(&id),
+        "nothing of the integration is left"
+    );
+
+    let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(!log_text.contains(&token) && !w.seen.join("\n").contains(&token));
+}
