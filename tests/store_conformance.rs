@@ -788,8 +788,8 @@ mod behaviours {
                 project: "P".into(),
                 issue_type: "Bug".into(),
                 priority: "High".into(),
-                response_hours: 4.0,
-                resolution_hours: 48.0,
+                response_hours: 4,
+                resolution_hours: 48,
             })
             .unwrap();
         assert_eq!(config.version, 1);
@@ -812,8 +812,8 @@ mod behaviours {
                 project: "P".into(),
                 issue_type: "Bug".into(),
                 priority: "High".into(),
-                response_hours: 1.0,
-                resolution_hours: 2.0,
+                response_hours: 1,
+                resolution_hours: 2,
             },
         )
         .unwrap();

@@ -79,6 +79,9 @@ impl From<HygieneError> for Failure {
             )),
             HygieneError::Skipped { .. } => Failure::BadRequest(format!("category: {e}")),
             HygieneError::UnknownCustom(_) => Failure::BadRequest(format!("category: {e}")),
+            // The parameters are bounded so that this cannot happen; should a kept setting
+            // allow it, the caller learns which.
+            HygieneError::Unanswerable(_) => Failure::BadRequest(e.to_string()),
         }
     }
 }

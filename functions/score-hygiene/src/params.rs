@@ -5,6 +5,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
+use sei_jira_core::hygiene::aggregate::DESCRIPTION_CAP;
 use sei_jira_core::hygiene::{Filter, Interval, Range, ResponseMeasure, Settings, Weights};
 
 /// A refused parameter: its name and why.
@@ -189,7 +190,7 @@ impl Params {
                 .number("idle_days", 3_650)?
                 .unwrap_or(defaults.idle_days),
             poor_description_chars: self
-                .number("poor_description_chars", 100_000)?
+                .number("poor_description_chars", DESCRIPTION_CAP)?
                 .unwrap_or(defaults.poor_description_chars),
             stalled_days: self
                 .number("stalled_days", 3_650)?

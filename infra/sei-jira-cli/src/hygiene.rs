@@ -5,6 +5,7 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use sei_jira_core::hygiene::aggregate::DESCRIPTION_CAP;
 use sei_jira_core::hygiene::service::{Scope, take_snapshot};
 use sei_jira_core::hygiene::trend::MAX_TREND_DAYS;
 use sei_jira_core::hygiene::{
@@ -24,7 +25,8 @@ pub const LOCAL_ACCOUNT: &str = "local";
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct HygieneArgs {
-    /// Evaluate at this instant (RFC 3339), so a report can be reproduced. Default: now.
+    /// Evaluate at this instant (RFC 3339), taken to the start of its hour (reports are evaluated
+    /// on the hour), so a report can be reproduced. Default: now.
     #[arg(long)]
     pub at: Option<String>,
     /// Idle: no update for more than this many days.
@@ -58,6 +60,9 @@ impl HygieneArgs {
     fn settings(&self) -> anyhow::Result<Settings> {
         if self.idle_days < 0 {
             bail!("--idle-days must be 0 or more");
+        }
+        if self.poor_description_chars > DESCRIPTION_CAP {
+            bail!("--poor-description-chars must be at most {DESCRIPTION_CAP}");
         }
         let response = match self.response.as_str() {
             "first-comment" => ResponseMeasure::FirstComment,

@@ -7,14 +7,14 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 
+use super::aggregate::HOUR_MS;
 use super::criteria::{self, Catalog, CriteriaError, Criterion, MAX_CRITERIA};
-use super::rules::{DAY_MS, Settings, Sla, SlaKey};
+use super::rules::{Settings, Sla, SlaKey};
 
 /// At most this many SLA rows per integration.
 pub const MAX_SLAS: usize = 1_000;
 /// An SLA of more than ten years is a typing error.
-const MAX_SLA_HOURS: f64 = 24.0 * 3_653.0;
-const HOUR_MS: f64 = DAY_MS as f64 / 24.0;
+const MAX_SLA_HOURS: u32 = 24 * 3_653;
 
 /// The settings of one integration.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -35,15 +35,16 @@ pub struct Saved<T> {
     pub item: T,
 }
 
-/// One SLA row as people write it: the goals in hours for one (project, issue type, priority).
+/// One SLA row as people write it: the goals in whole hours (reports are evaluated on the hour,
+/// see `aggregate`) for one (project, issue type, priority).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct SlaInput {
     pub project: String,
     pub issue_type: String,
     pub priority: String,
-    pub response_hours: f64,
-    pub resolution_hours: f64,
+    pub response_hours: u32,
+    pub resolution_hours: u32,
 }
 
 impl SlaInput {
@@ -80,8 +81,8 @@ impl HygieneConfig {
             .iter()
             .map(|s| {
                 let sla = Sla {
-                    response_ms: (s.item.response_hours * HOUR_MS).round() as i64,
-                    resolution_ms: (s.item.resolution_hours * HOUR_MS).round() as i64,
+                    response_ms: i64::from(s.item.response_hours) * HOUR_MS,
+                    resolution_ms: i64::from(s.item.resolution_hours) * HOUR_MS,
                 };
                 (s.item.key(), sla)
             })
@@ -210,10 +211,10 @@ impl HygieneConfig {
             ("response_hours", sla.response_hours),
             ("resolution_hours", sla.resolution_hours),
         ] {
-            if !(hours.is_finite() && hours > 0.0 && hours <= MAX_SLA_HOURS) {
+            if !(1..=MAX_SLA_HOURS).contains(&hours) {
                 return Err(invalid(
                     field,
-                    format!("must be a number of hours above 0 and at most {MAX_SLA_HOURS}"),
+                    format!("must be a whole number of hours from 1 to {MAX_SLA_HOURS}"),
                 ));
             }
         }
@@ -269,13 +270,13 @@ mod tests {
         }
     }
 
-    fn sla(project: &str, response_hours: f64) -> SlaInput {
+    fn sla(project: &str, response_hours: u32) -> SlaInput {
         SlaInput {
             project: project.into(),
             issue_type: "Bug".into(),
             priority: "High".into(),
             response_hours,
-            resolution_hours: 48.0,
+            resolution_hours: 48,
         }
     }
 
@@ -384,22 +385,18 @@ mod tests {
     #[test]
     fn sla_rows_are_checked_unique_per_cell_and_become_settings() {
         let mut config = HygieneConfig::default();
-        let id = config.add_sla(sla("OPS", 4.0)).unwrap();
+        let id = config.add_sla(sla("OPS", 4)).unwrap();
         let field = |r: Result<String, ConfigError>| match r {
             Err(ConfigError::Invalid(e)) => e.field,
             other => panic!("not refused: {other:?}"),
         };
-        assert_eq!(field(config.add_sla(sla("ops", 8.0))), "project");
-        assert_eq!(field(config.add_sla(sla("DEV", 0.0))), "response_hours");
-        assert_eq!(
-            field(config.add_sla(sla("DEV", f64::NAN))),
-            "response_hours"
-        );
-        assert_eq!(field(config.add_sla(sla(" ", 1.0))), "project");
-        let mut long = sla("DEV", 1.0);
-        long.resolution_hours = MAX_SLA_HOURS + 1.0;
+        assert_eq!(field(config.add_sla(sla("ops", 8))), "project");
+        assert_eq!(field(config.add_sla(sla("DEV", 0))), "response_hours");
+        assert_eq!(field(config.add_sla(sla(" ", 1))), "project");
+        let mut long = sla("DEV", 1);
+        long.resolution_hours = MAX_SLA_HOURS + 1;
         assert_eq!(field(config.add_sla(long)), "resolution_hours");
-        config.replace_sla(&id, sla("OPS", 2.5)).unwrap();
+        config.replace_sla(&id, sla("OPS", 3)).unwrap();
         let settings = config.settings(Settings::default());
         let facts = |project: &str, priority: &str| IssueFacts {
             project: project.into(),
@@ -408,8 +405,8 @@ mod tests {
             ..IssueFacts::default()
         };
         let goal = settings.sla(&facts("OPS", "HIGH"));
-        assert_eq!(goal.response_ms, 9_000_000);
-        assert_eq!(goal.resolution_ms, 2 * DAY_MS);
+        assert_eq!(goal.response_ms, 3 * HOUR_MS);
+        assert_eq!(goal.resolution_ms, 48 * HOUR_MS);
         assert_eq!(settings.sla(&facts("OPS", "Low")), Sla::default());
         config.remove_sla(&id).unwrap();
         assert!(config.settings(Settings::default()).slas.is_empty());

@@ -3,13 +3,15 @@
 //! score. [`facts`] reads what the rules need from a stored issue, [`rules`] decides each built-in
 //! category at a given time, [`score`] turns misses into the established product's step scores
 //! and a weighted total, [`criteria`] holds the custom hygiene misses, [`config`] an
-//! integration's kept criteria and SLA rows, [`filter`] which tickets count, [`snapshot`] the
+//! integration's kept criteria and SLA rows, [`filter`] which tickets count, [`aggregate`] the
+//! counts and distributions a report is answered from, [`snapshot`] the
 //! daily counts and [`trend`] the score over time — all pure; [`query`] reads the store and
 //! [`service`] runs one integration's operations over it.
 //!
 //! Depends on the store port and the sync's exclusions; only [`query`] and [`service`] touch the
 //! store.
 
+pub mod aggregate;
 pub mod config;
 pub mod criteria;
 pub mod facts;
@@ -21,15 +23,16 @@ pub mod service;
 pub mod snapshot;
 pub mod trend;
 
+pub use aggregate::{Aggregate, Delta, Unanswerable};
 pub use config::{ConfigError, HygieneConfig, SlaInput};
 pub use criteria::{Condition, Criterion, Operator};
 pub use facts::IssueFacts;
 pub use filter::{Cell, Filter, Range};
 pub use query::{
-    HygieneError, MissPage, Request, Which, catalog_of, misses_from_store, report_from_store,
-    snapshot_from_store,
+    HygieneError, MissPage, Request, Which, aggregate_from_store, catalog_of, misses_from_store,
+    report_from_store, snapshot_from_store,
 };
 pub use rules::{Category, ResponseMeasure, Settings, Sla, SlaKey};
-pub use score::{Counts, CustomTally, Report, Weights, report, step_score};
+pub use score::{Counts, Report, Weights, report_of, step_score};
 pub use snapshot::Snapshot;
 pub use trend::{Interval, Point, trend};

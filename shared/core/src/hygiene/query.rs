@@ -2,15 +2,14 @@
 //! selects (hidden, removed and deleted issues left out), the snapshot a trend is drawn from, and
 //! the tickets that miss one category, a page at a time.
 
-use std::collections::BTreeMap;
-
 use serde::Serialize;
 
+use super::aggregate::{Aggregate, Delta, Unanswerable, hour_floor};
 use super::criteria::{self, Catalog, CriteriaError, Criterion};
 use super::facts::IssueFacts;
-use super::filter::{Cell, Filter};
+use super::filter::Filter;
 use super::rules::{Category, Settings, misses};
-use super::score::{Counts, Report, Weights, report_of, skips};
+use super::score::{Report, Weights, skips};
 use super::snapshot::Snapshot;
 use crate::jira::models::FieldDetails;
 use crate::store::{IssueStore, RecordKind, RecordStore, StoreError, StoredIssue};
@@ -42,48 +41,49 @@ pub enum HygieneError {
     Skipped { category: String, reason: String },
     #[error("no custom hygiene miss is named '{0}'")]
     UnknownCustom(String),
+    #[error(transparent)]
+    Unanswerable(#[from] Unanswerable),
 }
 
 /// Issues read per store call.
 const PAGE: usize = 500;
 
-/// Every ticket the request selects, read once, counted per cell.
-struct Tally {
-    custom: Vec<String>,
-    cells: BTreeMap<Cell, Counts>,
+fn custom_names(req: &Request<'_>) -> Vec<String> {
+    req.criteria
+        .iter()
+        .map(|c| c.name.trim().to_string())
+        .collect()
 }
 
-async fn tally<S>(store: &S, integration: &str, req: &Request<'_>) -> Result<Tally, HygieneError>
+/// The aggregate of every ticket the request selects, read once.
+pub async fn aggregate_from_store<S>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<Aggregate, HygieneError>
 where
     S: IssueStore + RecordStore + ?Sized,
 {
     let catalog = catalog(store, integration, req).await?;
-    let mut cells: BTreeMap<Cell, Counts> = BTreeMap::new();
+    let mut aggregate = Aggregate {
+        custom: custom_names(req),
+        ..Aggregate::default()
+    };
     each_ticket(store, integration, req, &catalog, None, |issue, facts| {
-        let matched = req
+        let matched: Vec<bool> = req
             .criteria
             .iter()
-            .map(|c| criteria::matches(c, issue, &catalog));
-        cells.entry(Cell::of(facts)).or_default().add_ticket(
-            facts,
-            matched,
-            &req.settings,
-            req.at_ms,
-        );
+            .map(|c| criteria::matches(c, issue, &catalog))
+            .collect();
+        aggregate.apply(facts, &matched, Delta::Add);
         true
     })
     .await?;
-    Ok(Tally {
-        custom: req
-            .criteria
-            .iter()
-            .map(|c| c.name.trim().to_string())
-            .collect(),
-        cells,
-    })
+    Ok(aggregate)
 }
 
-/// Reads every stored issue of the integration once and reports on those the filter selects.
+/// The report of the tickets the filter selects, evaluated at the start of the hour holding
+/// `req.at_ms` (see `aggregate`).
 pub async fn report_from_store<S>(
     store: &S,
     integration: &str,
@@ -92,22 +92,18 @@ pub async fn report_from_store<S>(
 where
     S: IssueStore + RecordStore + ?Sized,
 {
-    let tally = tally(store, integration, req).await?;
-    let mut sum = Counts::default();
-    for counts in tally.cells.values() {
-        sum.add(counts);
-    }
-    Ok(report_of(
-        &sum,
-        &tally.custom,
-        &skips(&req.settings, &req.excluded),
+    let aggregate = aggregate_from_store(store, integration, req).await?;
+    Ok(aggregate.report(
+        &req.filter,
+        &req.settings,
         &req.weights,
+        &skips(&req.settings, &req.excluded),
         req.at_ms,
-    ))
+    )?)
 }
 
-/// The counts of every ticket at `req.at_ms`, per cell (the request's filter should select
-/// everything: a trend filters later).
+/// The counts of every ticket per cell at the start of the hour holding `req.at_ms` (the
+/// request's filter should select everything: a trend filters later).
 pub async fn snapshot_from_store<S>(
     store: &S,
     integration: &str,
@@ -116,12 +112,12 @@ pub async fn snapshot_from_store<S>(
 where
     S: IssueStore + RecordStore + ?Sized,
 {
-    let tally = tally(store, integration, req).await?;
+    let aggregate = aggregate_from_store(store, integration, req).await?;
     Ok(Snapshot {
-        at_ms: req.at_ms,
+        at_ms: hour_floor(req.at_ms),
         skipped: skips(&req.settings, &req.excluded),
-        custom: tally.custom,
-        cells: tally.cells.into_iter().collect(),
+        cells: aggregate.counts_per_cell(&req.settings, req.at_ms)?,
+        custom: aggregate.custom,
     })
 }
 
@@ -147,7 +143,8 @@ pub struct MissPage {
     pub next: Option<String>,
 }
 
-/// Up to `limit` tickets after the issue id `after` that the filter selects and that miss `which`.
+/// Up to `limit` tickets after the issue id `after` that the filter selects and that miss `which`
+/// at the start of the hour holding `req.at_ms`, as the report counts them.
 pub async fn misses_from_store<S>(
     store: &S,
     integration: &str,
@@ -183,7 +180,9 @@ where
     each_ticket(store, integration, req, &catalog, after, |issue, facts| {
         let missed = match (which, custom) {
             (_, Some(criterion)) => criteria::matches(criterion, issue, &catalog),
-            (Which::Builtin(category), None) => misses(*category, facts, &req.settings, req.at_ms),
+            (Which::Builtin(category), None) => {
+                misses(*category, facts, &req.settings, hour_floor(req.at_ms))
+            }
             (Which::Custom(_), None) => false,
         };
         if missed && tickets.len() == limit {

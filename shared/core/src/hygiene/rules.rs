@@ -92,8 +92,26 @@ pub enum ResponseMeasure {
 }
 
 impl ResponseMeasure {
+    pub const ALL: [ResponseMeasure; 3] = [
+        ResponseMeasure::FirstComment,
+        ResponseMeasure::FirstStatusChange,
+        ResponseMeasure::Earliest,
+    ];
+
     fn reads_comments(self) -> bool {
         self != ResponseMeasure::FirstStatusChange
+    }
+
+    /// When the issue was first responded to, by this measure.
+    pub fn response_of(self, facts: &IssueFacts) -> Option<i64> {
+        match self {
+            ResponseMeasure::FirstComment => facts.first_comment_ms,
+            ResponseMeasure::FirstStatusChange => facts.first_status_change_ms,
+            ResponseMeasure::Earliest => [facts.first_comment_ms, facts.first_status_change_ms]
+                .into_iter()
+                .flatten()
+                .min(),
+        }
     }
 }
 
@@ -164,11 +182,15 @@ impl Default for Settings {
 
 impl Settings {
     pub fn sla(&self, facts: &IssueFacts) -> Sla {
-        let key = SlaKey::new(
+        self.sla_of(
             &facts.project,
             facts.issue_type.as_deref().unwrap_or_default(),
             facts.priority.as_deref().unwrap_or_default(),
-        );
+        )
+    }
+
+    pub fn sla_of(&self, project: &str, issue_type: &str, priority: &str) -> Sla {
+        let key = SlaKey::new(project, issue_type, priority);
         self.slas.get(&key).copied().unwrap_or(self.default_sla)
     }
 
@@ -199,14 +221,7 @@ pub fn misses(category: Category, facts: &IssueFacts, settings: &Settings, at_ms
         Category::NoAssignee => facts.assignee.is_none(),
         Category::NoComponents => facts.components == 0,
         Category::MissedResponseTime => {
-            let responded = match settings.response {
-                ResponseMeasure::FirstComment => facts.first_comment_ms,
-                ResponseMeasure::FirstStatusChange => facts.first_status_change_ms,
-                ResponseMeasure::Earliest => [facts.first_comment_ms, facts.first_status_change_ms]
-                    .into_iter()
-                    .flatten()
-                    .min(),
-            };
+            let responded = settings.response.response_of(facts);
             responded.unwrap_or(at_ms) - created > settings.sla(facts).response_ms
         }
         Category::MissedResolutionTime => {

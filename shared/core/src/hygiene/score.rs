@@ -6,8 +6,7 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 
-use super::facts::IssueFacts;
-use super::rules::{Category, Settings, misses};
+use super::rules::{Category, Settings};
 use crate::sync::Excluded;
 
 /// The step table of the established product: the share of tickets that miss a category, to
@@ -119,13 +118,6 @@ pub struct Report {
     pub categories: Vec<CategoryReport>,
 }
 
-/// How many of the tickets miss one custom criterion.
-#[derive(Clone, Debug, PartialEq)]
-pub struct CustomTally {
-    pub name: String,
-    pub misses: u64,
-}
-
 /// Tickets and their misses per category: what a report is computed from, and what snapshots
 /// keep per cell.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -138,26 +130,6 @@ pub struct Counts {
 }
 
 impl Counts {
-    /// Counts one ticket: its built-in misses at `at_ms`, and which custom misses it matched.
-    pub fn add_ticket(
-        &mut self,
-        facts: &IssueFacts,
-        custom_matched: impl IntoIterator<Item = bool>,
-        settings: &Settings,
-        at_ms: i64,
-    ) {
-        self.tickets += 1;
-        for (n, category) in self.builtin.iter_mut().zip(Category::ALL) {
-            *n += u64::from(misses(category, facts, settings, at_ms));
-        }
-        for (i, matched) in custom_matched.into_iter().enumerate() {
-            if self.custom.len() <= i {
-                self.custom.resize(i + 1, 0);
-            }
-            self.custom[i] += u64::from(matched);
-        }
-    }
-
     pub fn add(&mut self, other: &Counts) {
         self.tickets += other.tickets;
         for (n, m) in self.builtin.iter_mut().zip(other.builtin) {
@@ -190,26 +162,6 @@ pub fn skips(settings: &Settings, excluded: &Excluded) -> Vec<Skip> {
             })
         })
         .collect()
-}
-
-/// Evaluates every built-in category over `tickets` at `at_ms`, then adds the custom misses
-/// counted over the same tickets. Categories whose input is not ingested are reported as skipped,
-/// never as zero misses, and add nothing to the score.
-pub fn report<'a>(
-    tickets: impl IntoIterator<Item = &'a IssueFacts>,
-    custom: &[CustomTally],
-    settings: &Settings,
-    weights: &Weights,
-    excluded: &Excluded,
-    at_ms: i64,
-) -> Report {
-    let mut counts = Counts::default();
-    for facts in tickets {
-        counts.add_ticket(facts, [], settings, at_ms);
-    }
-    counts.custom = custom.iter().map(|c| c.misses).collect();
-    let names: Vec<String> = custom.iter().map(|c| c.name.clone()).collect();
-    report_of(&counts, &names, &skips(settings, excluded), weights, at_ms)
 }
 
 /// The report of counts already made: `custom_names` name `counts.custom` in order.
@@ -271,7 +223,6 @@ pub fn report_of(
 
 #[cfg(test)]
 mod tests {
-    use super::super::facts::Assignee;
     use super::super::rules::DAY_MS;
     use super::*;
 
@@ -323,42 +274,27 @@ mod tests {
         );
     }
 
-    fn ticket(assigned: bool) -> IssueFacts {
-        IssueFacts {
-            created_ms: Some(0),
-            updated_ms: 0,
-            resolved_ms: Some(DAY_MS / 2),
-            has_due_date: true,
-            assignee: assigned.then(|| Assignee {
-                id: "a".into(),
-                active: Some(true),
-            }),
-            components: 1,
-            description_chars: Some(100),
-            first_comment_ms: Some(DAY_MS / 2),
-            project: "P".into(),
-            ..IssueFacts::default()
-        }
-    }
-
     #[test]
     fn a_report_weighs_step_scores_and_skips_what_is_not_ingested() {
-        // 9 tickets, 1 unassigned (11.1 %: step 55); all idle at 20 days (100 %: step 5).
-        let mut tickets: Vec<IssueFacts> = (0..8).map(|_| ticket(true)).collect();
-        tickets.push(ticket(false));
+        // 9 tickets, 1 unassigned (11.1 %: step 55); all idle (100 %: step 5); 3 match the
+        // custom miss (33 %: step 10).
+        let mut builtin = [0; Category::ALL.len()];
+        builtin[0] = 9;
+        builtin[3] = 1;
+        let counts = Counts {
+            tickets: 9,
+            builtin,
+            custom: vec![3],
+        };
         let excluded = Excluded {
             description: true,
             ..Excluded::default()
         };
-        let r = report(
-            &tickets,
-            &[CustomTally {
-                name: "Large stories".into(),
-                misses: 3,
-            }],
-            &Settings::default(),
+        let r = report_of(
+            &counts,
+            &["Large stories".to_string()],
+            &skips(&Settings::default(), &excluded),
             &Weights::default(),
-            &excluded,
             20 * DAY_MS,
         );
         assert_eq!(r.total_tickets, 9);
@@ -387,14 +323,7 @@ mod tests {
 
     #[test]
     fn no_tickets_score_zero() {
-        let r = report(
-            &[],
-            &[],
-            &Settings::default(),
-            &Weights::default(),
-            &Excluded::default(),
-            0,
-        );
+        let r = report_of(&Counts::default(), &[], &[], &Weights::default(), 0);
         assert_eq!(r.total_tickets, 0);
         assert_eq!(r.score, 0.0);
         assert!(r.categories.iter().all(|c| c.step_score == Some(0)));
