@@ -93,6 +93,7 @@ fn client(base: &str, token: &str, in_flight: usize) -> JiraClient {
         },
     );
     config.max_in_flight = in_flight;
+    config.allow_private_network = true;
     config.requests_per_second = env("SYNC_BENCH_RPS", 100) as u32; // Jira Cloud's steady GET/POST burst rate per tenant
     JiraClient::new(&config).unwrap()
 }

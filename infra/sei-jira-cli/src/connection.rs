@@ -63,10 +63,13 @@ impl ConnectionArgs {
         let (url, token) = self.required()?;
         let credentials =
             Credentials::new(self.deployment(), self.email.as_deref(), Secret::new(token));
-        Ok(SiteConfig::new(
-            url.trim().trim_end_matches('/'),
-            self.deployment(),
-            credentials,
-        ))
+        Ok(SiteConfig {
+            allow_private_network: self.allow_private_network,
+            ..SiteConfig::new(
+                url.trim().trim_end_matches('/'),
+                self.deployment(),
+                credentials,
+            )
+        })
     }
 }

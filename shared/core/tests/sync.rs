@@ -68,6 +68,7 @@ impl Env {
             ),
         };
         let mut config = SiteConfig::new(&self.sim.base_url, deployment, credentials);
+        config.allow_private_network = true;
         config.retry = RetryPolicy {
             max_retries: 10,
             base_delay: Duration::from_millis(10),

@@ -118,6 +118,9 @@ pub struct SiteConfig {
     /// Per-request timeout.
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// Whether the site may be on a loopback or private network (local runs, tests against the
+    /// simulator); otherwise every address the client connects to must be public.
+    pub allow_private_network: bool,
 }
 
 impl SiteConfig {
@@ -134,6 +137,7 @@ impl SiteConfig {
             requests_per_second: 50,
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
+            allow_private_network: false,
         }
     }
 }

@@ -27,6 +27,18 @@ pub enum JiraError {
     },
     #[error("Jira kept failing after {attempts} attempts: {last}")]
     Unavailable { attempts: usize, last: String },
+    /// The site answered with a redirect, which is never followed.
+    #[error(
+        "the site redirected (HTTP {status}) to {to}; redirects are not followed: enter the URL Jira is served at"
+    )]
+    Redirected { status: u16, to: String },
+    /// The site leads to an address that must not be contacted (checked on every connection).
+    #[error("'{host}' leads to {ip}, {reason}; only public Jira sites can be connected")]
+    AddressRefused {
+        host: String,
+        ip: std::net::IpAddr,
+        reason: &'static str,
+    },
     #[error("could not reach {host}: {reason}")]
     Unreachable { host: String, reason: String },
     #[error("unexpected response from Jira: {0}")]

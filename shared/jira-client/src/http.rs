@@ -136,10 +136,27 @@ impl JiraClient {
         })?;
         // Keeps the value out of reqwest's and hyper's debug output.
         auth.set_sensitive(true);
-        let http = reqwest::Client::builder()
+        if !config.allow_private_network
+            && let Some(refused) = url
+                .host_str()
+                .and_then(|h| h.trim_matches(['[', ']']).parse().ok())
+                .and_then(|ip| RefusedAddress::of(&host, ip))
+        {
+            // An address in the URL itself is never looked up, so the resolver below never
+            // sees it.
+            return Err(refused.into());
+        }
+        let mut http = reqwest::Client::builder();
+        if !config.allow_private_network {
+            http = http.dns_resolver(Arc::new(PublicOnly));
+        }
+        let http = http
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("sei-jira/", env!("CARGO_PKG_VERSION")))
+            // A redirect could lead past the URL guard (to a private or metadata address) and
+            // bring that answer back in an error message: none is followed.
+            .redirect(reqwest::redirect::Policy::none())
             .build()
             .map_err(|e| JiraError::Protocol(format!("cannot build HTTP client: {e}")))?;
         let rps = NonZeroU32::new(config.requests_per_second.max(1)).expect("max(1) is non-zero");
@@ -292,6 +309,12 @@ impl JiraClient {
         // The URL without its query (JQL can be long); never the request's headers.
         tracing::trace!(%method, url, status = status.as_u16(), "jira response");
         let headers = response.headers().clone();
+        if status.is_redirection() {
+            return Err(Failure::Fatal(JiraError::Redirected {
+                status: status.as_u16(),
+                to: redirect_origin(&headers),
+            }));
+        }
         if headers
             .get("x-seraph-loginreason")
             .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"AUTHENTICATED_FAILED"))
@@ -337,7 +360,80 @@ impl JiraClient {
     }
 }
 
+/// Where a redirect points, as scheme, host and port only: its path and query are the other
+/// side's to choose, and are not repeated.
+fn redirect_origin(headers: &HeaderMap) -> String {
+    headers
+        .get(reqwest::header::LOCATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|l| url::Url::parse(l).ok())
+        .map(|u| u.origin().ascii_serialization())
+        .filter(|o| o != "null")
+        .map(|o| o.chars().take(200).collect())
+        .unwrap_or_else(|| "another location".into())
+}
+
+/// A site address the policy refuses (see [`crate::address`]).
+#[derive(Debug, thiserror::Error)]
+#[error("'{host}' leads to {ip}, {reason}")]
+struct RefusedAddress {
+    host: String,
+    ip: std::net::IpAddr,
+    reason: &'static str,
+}
+
+impl RefusedAddress {
+    fn of(host: &str, ip: std::net::IpAddr) -> Option<RefusedAddress> {
+        crate::address::forbidden_reason(ip).map(|reason| RefusedAddress {
+            host: host.to_string(),
+            ip,
+            reason,
+        })
+    }
+}
+
+impl From<RefusedAddress> for JiraError {
+    fn from(r: RefusedAddress) -> Self {
+        JiraError::AddressRefused {
+            host: r.host,
+            ip: r.ip,
+            reason: r.reason,
+        }
+    }
+}
+
+/// Resolves like the system does, then refuses the host if any address it resolves to is not
+/// public: checked at every connection, so a name that turns to a private address after the
+/// credential checks (DNS rebinding) is refused too.
+struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if let Some(refused) = addrs.iter().find_map(|a| RefusedAddress::of(&host, a.ip())) {
+                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
+    }
+}
+
 fn transport(e: reqwest::Error) -> Failure {
+    // Refused by our own resolver: final, never retried.
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
+    while let Some(s) = source {
+        if let Some(refused) = s.downcast_ref::<RefusedAddress>() {
+            return Failure::Fatal(JiraError::AddressRefused {
+                host: refused.host.clone(),
+                ip: refused.ip,
+                reason: refused.reason,
+            });
+        }
+        source = s.source();
+    }
     // reqwest's message names the URL (which never carries credentials) and the cause.
     let cause = if e.is_connect() {
         Transient::Connect(root_cause(&e))

@@ -6,6 +6,7 @@
 //! Depends on no other crate of the workspace; the domain (`sei-jira-core`) and the Jira
 //! simulator depend on it.
 
+pub mod address;
 pub mod adf;
 pub mod api;
 pub mod config;

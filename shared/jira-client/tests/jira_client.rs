@@ -33,6 +33,8 @@ fn client(base: &str, token: &str, retries: usize) -> JiraClient {
             token: Secret::new(token),
         },
     );
+    // The simulator listens on 127.0.0.1.
+    config.allow_private_network = true;
     // Short waits keep the test quick; the policy's shape is what is under test.
     config.retry = RetryPolicy {
         max_retries: retries,
@@ -201,13 +203,16 @@ async fn data_center_uses_bearer_tokens_and_v2() {
     .unwrap();
     let info = jira_sim::describe(&handle);
     let token = info["users"][0]["token"].as_str().unwrap();
-    let c = JiraClient::new(&SiteConfig::new(
-        &handle.base_url,
-        Deployment::DataCenter,
-        Credentials::PersonalAccessToken {
-            token: Secret::new(token),
-        },
-    ))
+    let c = JiraClient::new(&SiteConfig {
+        allow_private_network: true,
+        ..SiteConfig::new(
+            &handle.base_url,
+            Deployment::DataCenter,
+            Credentials::PersonalAccessToken {
+                token: Secret::new(token),
+            },
+        )
+    })
     .unwrap();
     let me = c.myself().await.unwrap();
     assert_eq!(me.name.as_deref(), Some("alice"));
@@ -216,4 +221,124 @@ async fn data_center_uses_bearer_tokens_and_v2() {
         .await
         .unwrap();
     assert!(page.total > 0 && page.issues.len() <= 20);
+}
+
+/// A site on 127.0.0.1 that answers every request with a redirect to its own `/internal`, which
+/// serves what an attacker would like to read (say, instance metadata); counts the requests
+/// that reached `/internal`.
+async fn redirecting_site() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    let internal = std::sync::Arc::new(AtomicUsize::new(0));
+    let seen = internal.clone();
+    tokio::spawn(async move {
+        while let Ok((socket, _)) = listener.accept().await {
+            let seen = seen.clone();
+            tokio::spawn(async move {
+                // The request head, read in full before anything is answered.
+                let mut request = Vec::new();
+                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
+                    socket.readable().await.unwrap();
+                    let mut chunk = [0u8; 4096];
+                    match socket.try_read(&mut chunk) {
+                        Ok(0) => return,
+                        Ok(n) => request.extend_from_slice(&chunk[..n]),
+                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
+                        Err(_) => return,
+                    }
+                }
+                let answer = if request.starts_with(b"GET /internal") {
+                    seen.fetch_add(1, Ordering::SeqCst);
+                    let body = r#"{"AccessKeyId":"SECRET-METADATA"}"#;
+                    format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                        body.len()
+                    )
+                } else {
+                    format!(
+                        "HTTP/1.1 302 Found\r\nlocation: http://{addr}/internal/latest?x=1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+                    )
+                };
+                socket.writable().await.unwrap();
+                let _ = socket.try_write(answer.as_bytes());
+            });
+        }
+    });
+    (format!("http://{addr}"), internal)
+}
+
+#[tokio::test]
+async fn redirects_are_refused_never_followed() {
+    let (base, internal) = redirecting_site().await;
+    let c = client(&base, "ATATT3xSECRETTOKEN", 0);
+    let err = c.myself().await.unwrap_err();
+    let JiraError::Redirected { status, to } = &err else {
+        panic!("not refused as a redirect: {err:?}")
+    };
+    assert_eq!(
+        (*status, to.as_str()),
+        (302, base.as_str()),
+        "only the origin is named"
+    );
+    let text = err.to_string();
+    assert!(
+        !text.contains("SECRET-METADATA") && !text.contains("/internal"),
+        "{text}"
+    );
+    assert_eq!(
+        internal.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "never followed"
+    );
+}
+
+/// GIVEN a site whose name leads to a loopback address, or whose URL is one, WHEN the client is
+/// not allowed private networks, THEN no request is sent: the address is refused at the
+/// connection (each one: the resolver checks every lookup), finally, without retries.
+#[tokio::test]
+async fn addresses_are_checked_at_every_connection() {
+    let (handle, token) = sim(Settings::default()).await;
+    let port = handle.base_url.rsplit(':').next().unwrap().to_string();
+    let strict = |base: &str| {
+        let mut config = SiteConfig::new(
+            base,
+            Deployment::Cloud,
+            Credentials::ApiToken {
+                email: "alice@example.com".into(),
+                token: Secret::new(&token),
+            },
+        );
+        config.retry.max_retries = 3;
+        JiraClient::new(&config)
+    };
+    let by_name = strict(&format!("http://localhost:{port}")).unwrap();
+    let err = by_name.myself().await.unwrap_err();
+    let JiraError::AddressRefused { host, reason, .. } = &err else {
+        panic!("not refused: {err:?}")
+    };
+    assert_eq!(
+        (host.as_str(), *reason),
+        ("localhost", "a loopback address")
+    );
+    assert_eq!(by_name.stats().retries(), 0, "a refusal is final");
+    for literal in [
+        format!("http://[::ffff:127.0.0.1]:{port}"),
+        format!("http://127.0.0.1:{port}"),
+    ] {
+        match strict(&literal) {
+            Err(JiraError::AddressRefused { reason, .. }) => {
+                assert_eq!(reason, "a loopback address")
+            }
+            Err(other) => panic!("{literal}: {other:?}"),
+            Ok(_) => panic!("{literal}: accepted"),
+        }
+    }
+    let requests: Value = reqwest::get(format!("{}/_sim/requests", handle.base_url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(requests["total"], 0, "nothing reached the site: {requests}");
 }

@@ -101,8 +101,11 @@ pub(super) async fn checked_client(
         .map_err(|e| bad("connection.url", e.to_string()))?;
     let base = parsed.as_str().trim_end_matches('/').to_string();
     let credentials = Credentials::new(deployment, req.email.as_deref(), req.token.clone());
-    JiraClient::new(&SiteConfig::new(base, deployment, credentials))
-        .map_err(|e| ApiError::Internal(e.to_string()))
+    JiraClient::new(&SiteConfig {
+        allow_private_network: settings.allow_private_network,
+        ..SiteConfig::new(base, deployment, credentials)
+    })
+    .map_err(|e| ApiError::Internal(e.to_string()))
 }
 
 #[derive(Debug, Serialize)]

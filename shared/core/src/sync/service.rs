@@ -150,6 +150,7 @@ async fn connect(
     let credentials = Credentials::new(deployment, record.email.as_deref(), token);
     let client = JiraClient::new(&SiteConfig {
         retry: s.retry.clone(),
+        allow_private_network: s.validation.allow_private_network,
         ..SiteConfig::new(url.as_str().trim_end_matches('/'), deployment, credentials)
     })
     .map_err(|e| configuration(e.to_string()))?;

@@ -233,6 +233,7 @@ impl<'a> Session<'a> {
                 base_delay: Duration::from_millis(200),
                 max_delay: Duration::from_secs(1),
             },
+            allow_private_network: self.settings.allow_private_network,
             ..SiteConfig::new(base, self.req.deployment, credentials)
         };
         match JiraClient::new(&config) {

@@ -2,11 +2,12 @@
 //! Loopback, private, link-local, shared (CGNAT) and cloud-metadata addresses are refused unless
 //! the caller explicitly allows them (local runs against the simulator).
 
-use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+use std::net::IpAddr;
 
 use url::Url;
 
 use crate::jira::Deployment;
+pub use crate::jira::address::forbidden_reason;
 
 /// Parses and checks the shape of a site URL; returns it normalised (no trailing slash).
 pub fn parse_site_url(
@@ -50,54 +51,6 @@ pub fn parse_site_url(
     let path = normalised.path().trim_end_matches('/').to_string();
     normalised.set_path(&path);
     Ok(normalised)
-}
-
-/// Why an address must not be contacted, if it must not.
-pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
-    match ip {
-        IpAddr::V4(v4) => v4_reason(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return v4_reason(v4);
-            }
-            if v6.is_loopback() {
-                Some("a loopback address")
-            } else if v6.is_unspecified() {
-                Some("an unspecified address")
-            } else if v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
-                Some("the cloud instance-metadata address")
-            } else if (v6.segments()[0] & 0xfe00) == 0xfc00 {
-                Some("a private (unique local) address")
-            } else if (v6.segments()[0] & 0xffc0) == 0xfe80 {
-                Some("a link-local address")
-            } else if v6.is_multicast() {
-                Some("a multicast address")
-            } else {
-                None
-            }
-        }
-    }
-}
-
-fn v4_reason(v4: Ipv4Addr) -> Option<&'static str> {
-    let o = v4.octets();
-    if v4 == Ipv4Addr::new(169, 254, 169, 254) || v4 == Ipv4Addr::new(169, 254, 170, 2) {
-        Some("the cloud instance-metadata address")
-    } else if v4.is_loopback() {
-        Some("a loopback address")
-    } else if v4.is_private() {
-        Some("a private address")
-    } else if v4.is_link_local() {
-        Some("a link-local address")
-    } else if o[0] == 100 && (64..128).contains(&o[1]) {
-        Some("a shared (carrier-grade NAT) address")
-    } else if v4.is_unspecified() || o[0] == 0 {
-        Some("an unspecified address")
-    } else if v4.is_broadcast() || v4.is_multicast() {
-        Some("a broadcast or multicast address")
-    } else {
-        None
-    }
 }
 
 /// Why a site's address cannot be used.
@@ -209,30 +162,6 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dc.as_str(), "https://jira.example.com/jira");
-    }
-
-    #[test]
-    fn refuses_internal_addresses() {
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "169.254.1.1",
-            "100.64.0.1",
-            "0.0.0.0",
-            "::1",
-            "fd00:ec2::254",
-            "fc00::1",
-            "fe80::1",
-            "::ffff:10.0.0.1",
-        ] {
-            assert!(forbidden_reason(ip.parse().unwrap()).is_some(), "{ip}");
-        }
-        for ip in ["104.192.136.1", "8.8.8.8", "2600:1f18::1"] {
-            assert!(forbidden_reason(ip.parse().unwrap()).is_none(), "{ip}");
-        }
     }
 
     #[tokio::test]

@@ -81,7 +81,9 @@ fn jira_category(e: &JiraError) -> ErrorCategory {
         JiraError::Gone { .. } => ErrorCategory::ApiRemoved,
         JiraError::RateLimited { .. } => ErrorCategory::RateLimited,
         JiraError::Unavailable { .. } => ErrorCategory::JiraUnavailable,
-        JiraError::Unreachable { .. } => ErrorCategory::SiteUnreachable,
+        JiraError::Unreachable { .. }
+        | JiraError::Redirected { .. }
+        | JiraError::AddressRefused { .. } => ErrorCategory::SiteUnreachable,
         JiraError::Protocol(_) => ErrorCategory::UnexpectedResponse,
     }
 }
