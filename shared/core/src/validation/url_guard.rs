@@ -26,7 +26,16 @@ pub fn parse_site_url(
     })?;
     match url.scheme() {
         "https" => {}
-        "http" if allow_plain_http || deployment == Deployment::DataCenter => {}
+        // A personal access token must not cross the internet in clear: plain http only where
+        // the operator allowed private networks (local runs, a site inside the network).
+        "http" if allow_plain_http => {}
+        "http" if deployment == Deployment::DataCenter => {
+            return Err(
+                "use https://: plain http is allowed only where private networks are \
+                 (ALLOW_PRIVATE_NETWORK, or --allow-private-network locally)"
+                    .into(),
+            );
+        }
         "http" => return Err("Jira Cloud URLs must use https://".into()),
         other => return Err(format!("unsupported scheme '{other}': use https://")),
     }
@@ -162,6 +171,14 @@ mod tests {
         )
         .unwrap();
         assert_eq!(dc.as_str(), "https://jira.example.com/jira");
+        // Plain http for Data Center only where private networks are allowed.
+        let plain = "http://jira.example.com/jira";
+        assert!(
+            parse_site_url(plain, Deployment::DataCenter, false)
+                .unwrap_err()
+                .contains("https")
+        );
+        assert!(parse_site_url(plain, Deployment::DataCenter, true).is_ok());
     }
 
     #[tokio::test]
