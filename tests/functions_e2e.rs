@@ -110,6 +110,11 @@ async fn an_integration_from_creation_to_monitoring() {
             "custom_fields",
         ),
         (json!({"tags": vec!["t"; 51]}), "tags"),
+        // A mapping would bring an excluded field back.
+        (
+            json!({"excluded_fields": ["summary"], "custom_fields": ["Summary"]}),
+            "custom_fields: 'Summary' is Jira's summary field, which this integration excludes",
+        ),
         (json!({"description": "d".repeat(2_001)}), "description"),
     ] {
         let (status, body) = w

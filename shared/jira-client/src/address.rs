@@ -5,6 +5,8 @@
 
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
+use crate::error::JiraError;
+
 /// Why an address must not be contacted, if it must not.
 pub fn forbidden_reason(ip: IpAddr) -> Option<&'static str> {
     match ip {
@@ -90,6 +92,54 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
         | [0x64, 0xff9b, 0, 0, 0, 0, hi, lo] => Some(low(hi, lo)),
         [0x2002, hi, lo, ..] => Some(low(hi, lo)),
         _ => None,
+    }
+}
+
+/// A site address the policy refuses.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("'{host}' leads to {ip}, {reason}")]
+pub(crate) struct RefusedAddress {
+    host: String,
+    ip: std::net::IpAddr,
+    reason: &'static str,
+}
+
+impl RefusedAddress {
+    pub(crate) fn of(host: &str, ip: std::net::IpAddr) -> Option<RefusedAddress> {
+        forbidden_reason(ip).map(|reason| RefusedAddress {
+            host: host.to_string(),
+            ip,
+            reason,
+        })
+    }
+}
+
+impl From<RefusedAddress> for JiraError {
+    fn from(r: RefusedAddress) -> Self {
+        JiraError::AddressRefused {
+            host: r.host,
+            ip: r.ip,
+            reason: r.reason,
+        }
+    }
+}
+
+/// Resolves like the system does, then refuses the host if any address it resolves to is not
+/// public: checked at every connection, so a name that turns to a private address after the
+/// credential checks (DNS rebinding) is refused too.
+pub(crate) struct PublicOnly;
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let host = name.as_str().to_string();
+        Box::pin(async move {
+            let addrs: Vec<std::net::SocketAddr> =
+                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            if let Some(refused) = addrs.iter().find_map(|a| RefusedAddress::of(&host, a.ip())) {
+                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
+            }
+            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
+        })
     }
 }
 

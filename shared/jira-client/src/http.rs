@@ -15,6 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
+use super::address::{PublicOnly, RefusedAddress};
 use super::config::{Credentials, Deployment, RetryPolicy, SiteConfig};
 use super::error::JiraError;
 
@@ -112,6 +113,24 @@ impl Transient {
 }
 
 impl JiraClient {
+    /// Jira's words with the credentials cut out: a site (or a proxy before it) may echo the
+    /// request's Authorization header or the token, and the message goes on to run records,
+    /// logs, check messages and API answers.
+    fn scrub(&self, message: String) -> String {
+        let token = match &self.inner.config.credentials {
+            Credentials::ApiToken { token, .. } | Credentials::PersonalAccessToken { token } => {
+                token.expose()
+            }
+        };
+        let header = self.inner.auth.to_str().unwrap_or_default();
+        // The header value, its credential part (the Basic form's base64), then the token.
+        let credential = header.split_once(' ').map_or(header, |(_, c)| c);
+        [header, credential, token]
+            .into_iter()
+            .filter(|secret| secret.len() >= 8)
+            .fold(message, |m, secret| m.replace(secret, "[redacted]"))
+    }
+
     pub fn new(config: &SiteConfig) -> Result<Self, JiraError> {
         let url = url::Url::parse(&config.base_url)
             .map_err(|e| JiraError::Protocol(format!("invalid site URL: {e}")))?;
@@ -332,7 +351,7 @@ impl JiraClient {
         if status.is_success() {
             return Ok(bytes);
         }
-        let message = error_message(&bytes);
+        let message = self.scrub(error_message(&bytes));
         Err(match status {
             StatusCode::TOO_MANY_REQUESTS => {
                 self.inner.stats.throttled.fetch_add(1, Ordering::Relaxed);
@@ -373,64 +392,12 @@ fn redirect_origin(headers: &HeaderMap) -> String {
         .unwrap_or_else(|| "another location".into())
 }
 
-/// A site address the policy refuses (see [`crate::address`]).
-#[derive(Debug, thiserror::Error)]
-#[error("'{host}' leads to {ip}, {reason}")]
-struct RefusedAddress {
-    host: String,
-    ip: std::net::IpAddr,
-    reason: &'static str,
-}
-
-impl RefusedAddress {
-    fn of(host: &str, ip: std::net::IpAddr) -> Option<RefusedAddress> {
-        crate::address::forbidden_reason(ip).map(|reason| RefusedAddress {
-            host: host.to_string(),
-            ip,
-            reason,
-        })
-    }
-}
-
-impl From<RefusedAddress> for JiraError {
-    fn from(r: RefusedAddress) -> Self {
-        JiraError::AddressRefused {
-            host: r.host,
-            ip: r.ip,
-            reason: r.reason,
-        }
-    }
-}
-
-/// Resolves like the system does, then refuses the host if any address it resolves to is not
-/// public: checked at every connection, so a name that turns to a private address after the
-/// credential checks (DNS rebinding) is refused too.
-struct PublicOnly;
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let host = name.as_str().to_string();
-        Box::pin(async move {
-            let addrs: Vec<std::net::SocketAddr> =
-                tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if let Some(refused) = addrs.iter().find_map(|a| RefusedAddress::of(&host, a.ip())) {
-                return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
-            }
-            Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
-        })
-    }
-}
-
 fn transport(e: reqwest::Error) -> Failure {
     // Refused by our own resolver: final, never retried.
     let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&e);
     while let Some(s) = source {
         if let Some(refused) = s.downcast_ref::<RefusedAddress>() {
-            return Failure::Fatal(JiraError::AddressRefused {
-                host: refused.host.clone(),
-                ip: refused.ip,
-                reason: refused.reason,
-            });
+            return Failure::Fatal(refused.clone().into());
         }
         source = s.source();
     }

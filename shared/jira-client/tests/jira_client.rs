@@ -223,18 +223,13 @@ async fn data_center_uses_bearer_tokens_and_v2() {
     assert!(page.total > 0 && page.issues.len() <= 20);
 }
 
-/// A site on 127.0.0.1 that answers every request with a redirect to its own `/internal`, which
-/// serves what an attacker would like to read (say, instance metadata); counts the requests
-/// that reached `/internal`.
-async fn redirecting_site() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
-    use std::sync::atomic::{AtomicUsize, Ordering};
+/// A site on 127.0.0.1 answering each request with what `answer` makes of its head (the
+/// request line and headers).
+async fn raw_site(answer: fn(&str, std::net::SocketAddr) -> String) -> String {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
-    let internal = std::sync::Arc::new(AtomicUsize::new(0));
-    let seen = internal.clone();
     tokio::spawn(async move {
         while let Ok((socket, _)) = listener.accept().await {
-            let seen = seen.clone();
             tokio::spawn(async move {
                 // The request head, read in full before anything is answered.
                 let mut request = Vec::new();
@@ -248,29 +243,41 @@ async fn redirecting_site() -> (String, std::sync::Arc<std::sync::atomic::Atomic
                         Err(_) => return,
                     }
                 }
-                let answer = if request.starts_with(b"GET /internal") {
-                    seen.fetch_add(1, Ordering::SeqCst);
-                    let body = r#"{"AccessKeyId":"SECRET-METADATA"}"#;
-                    format!(
-                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-                        body.len()
-                    )
-                } else {
-                    format!(
-                        "HTTP/1.1 302 Found\r\nlocation: http://{addr}/internal/latest?x=1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
-                    )
-                };
+                let reply = answer(&String::from_utf8_lossy(&request), addr);
                 socket.writable().await.unwrap();
-                let _ = socket.try_write(answer.as_bytes());
+                let _ = socket.try_write(reply.as_bytes());
             });
         }
     });
-    (format!("http://{addr}"), internal)
+    format!("http://{addr}")
+}
+
+fn json_reply(status: &str, body: &str) -> String {
+    format!(
+        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+        body.len()
+    )
+}
+
+/// Requests that reached `/internal`.
+static INWARD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+/// Every request is redirected to the site's own `/internal`, which serves what an attacker
+/// would like to read (say, instance metadata).
+fn redirect_inward(head: &str, addr: std::net::SocketAddr) -> String {
+    if head.starts_with("GET /internal") {
+        INWARD.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        json_reply("200 OK", r#"{"AccessKeyId":"SECRET-METADATA"}"#)
+    } else {
+        format!(
+            "HTTP/1.1 302 Found\r\nlocation: http://{addr}/internal/latest?x=1\r\ncontent-length: 0\r\nconnection: close\r\n\r\n"
+        )
+    }
 }
 
 #[tokio::test]
 async fn redirects_are_refused_never_followed() {
-    let (base, internal) = redirecting_site().await;
+    let base = raw_site(redirect_inward).await;
     let c = client(&base, "ATATT3xSECRETTOKEN", 0);
     let err = c.myself().await.unwrap_err();
     let JiraError::Redirected { status, to } = &err else {
@@ -287,10 +294,46 @@ async fn redirects_are_refused_never_followed() {
         "{text}"
     );
     assert_eq!(
-        internal.load(std::sync::atomic::Ordering::SeqCst),
+        INWARD.load(std::sync::atomic::Ordering::SeqCst),
         0,
         "never followed"
     );
+}
+
+/// GIVEN a site that echoes the request's Authorization header and the token in its error
+/// bodies, THEN the client's errors carry neither, in any form.
+#[tokio::test]
+async fn credentials_echoed_in_error_bodies_are_cut_out() {
+    fn echo(head: &str, _: std::net::SocketAddr) -> String {
+        use base64::Engine;
+        let auth = head
+            .lines()
+            .find_map(|l| l.strip_prefix("authorization: "))
+            .unwrap_or_default()
+            .trim();
+        let credential = auth.split(' ').nth(1).unwrap_or_default();
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(credential)
+            .map(|d| String::from_utf8_lossy(&d).into_owned())
+            .unwrap_or_default();
+        let message = format!("bad header {auth}; credential {credential}; user:token {decoded}");
+        json_reply(
+            "400 Bad Request",
+            &json!({"errorMessages": [message]}).to_string(),
+        )
+    }
+    use base64::Engine;
+    let base = raw_site(echo).await;
+    let token = "ATATT3xSECRETTOKEN0123456789";
+    let err = client(&base, token, 0).myself().await.unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(
+        text.contains("bad header") && text.contains("[redacted]"),
+        "{text}"
+    );
+    let basic =
+        base64::engine::general_purpose::STANDARD.encode(format!("alice@example.com:{token}"));
+    assert!(!text.contains(token) && !text.contains(&basic), "{text}");
 }
 
 /// GIVEN a site whose name leads to a loopback address, or whose URL is one, WHEN the client is

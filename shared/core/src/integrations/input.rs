@@ -194,10 +194,13 @@ pub(super) fn normalized_custom_fields(fields: &[String]) -> ApiResult<Vec<Strin
 
 /// Checks that the site has every field of `wanted` (a name or id), as the sync will resolve
 /// them, so a typo is a 400 naming `custom_fields` now rather than a failed sync every hour.
+/// A mapping of a field the integration excludes (say `Summary` while summary is excluded) is
+/// refused too: it would bring the field back.
 pub(super) async fn check_custom_fields_exist(
     s: &Services<'_>,
     req: &ConnectionRequest,
     wanted: &[String],
+    excluded: Excluded,
 ) -> ApiResult<()> {
     if wanted.is_empty() {
         return Ok(());
@@ -207,7 +210,14 @@ pub(super) async fn check_custom_fields_exist(
         .fields()
         .await
         .map_err(|e| bad("connection", e.to_string()))?;
-    crate::sync::plan::resolve_fields(&site_fields, wanted).map_err(|e| bad("custom_fields", e))?;
+    let map = crate::sync::plan::resolve_fields(&site_fields, wanted)
+        .map_err(|e| bad("custom_fields", e))?;
+    if let Some((name, id)) = map.mapped.iter().find(|(_, id)| excluded.keeps_out(id)) {
+        return Err(bad(
+            "custom_fields",
+            format!("'{name}' is Jira's {id} field, which this integration excludes"),
+        ));
+    }
     Ok(())
 }
 

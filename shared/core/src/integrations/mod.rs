@@ -132,7 +132,9 @@ pub async fn create(
         return Err(ApiError::ValidationFailed(Box::new(report)));
     }
     let custom_fields = normalized_custom_fields(&input.custom_fields)?;
-    check_custom_fields_exist(s, &req, &custom_fields).await?;
+    let excluded = Excluded::parse(&checked_excluded(&input.excluded_fields)?.join(","))
+        .map_err(|e| bad("excluded_fields", e))?;
+    check_custom_fields_exist(s, &req, &custom_fields, excluded).await?;
     let secret = crate::ports::secret_name(&s.settings.secret_prefix, account, id)?;
     s.secrets.put_secret(&secret, &req.token).await?;
     let record = IntegrationRecord {
@@ -212,7 +214,9 @@ pub async fn update(
         let wanted = normalized_custom_fields(fields)?;
         if !wanted.is_empty() {
             let req = stored_connection(s, &record).await?;
-            check_custom_fields_exist(s, &req, &wanted).await?;
+            let excluded = Excluded::parse(&record.excluded_fields.join(","))
+                .map_err(|e| bad("excluded_fields", e))?;
+            check_custom_fields_exist(s, &req, &wanted, excluded).await?;
         }
         record.custom_fields = wanted;
     }

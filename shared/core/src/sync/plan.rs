@@ -33,6 +33,16 @@ impl Excluded {
         }
     }
 
+    /// Whether Jira's field `id` is one these exclusions keep out of requests and the store.
+    pub fn keeps_out(&self, id: &str) -> bool {
+        match id {
+            "summary" => self.summary,
+            "description" => self.description,
+            "comment" => self.comments,
+            _ => false,
+        }
+    }
+
     /// Parses `summary,description,comments` (the CLI's `--exclude`).
     pub fn parse(list: &str) -> Result<Self, String> {
         let mut e = Excluded::default();
@@ -236,8 +246,9 @@ pub fn requested_fields(map: &FieldMap, excluded: &Excluded) -> Vec<String> {
     {
         f.push(id.clone());
     }
+    // A mapping can never bring an excluded field back into a request.
     for (_, id) in &map.mapped {
-        if !f.contains(id) {
+        if !f.contains(id) && !excluded.keeps_out(id) {
             f.push(id.clone());
         }
     }
@@ -277,7 +288,18 @@ mod tests {
     #[test]
     fn excluded_fields_are_never_requested() {
         let e = Excluded::parse("summary, description,comments").unwrap();
-        let f = requested_fields(&FieldMap::default(), &e);
+        // Even when a mapping names them.
+        let map = FieldMap {
+            mapped: vec![
+                ("Summary".into(), "summary".into()),
+                ("Description".into(), "description".into()),
+                ("Comment".into(), "comment".into()),
+                ("Severity".into(), "customfield_10050".into()),
+            ],
+            ..FieldMap::default()
+        };
+        let f = requested_fields(&map, &e);
+        assert!(f.contains(&"customfield_10050".to_string()));
         assert!(
             !f.iter().any(|x| x == "summary"
                 || x == "description"

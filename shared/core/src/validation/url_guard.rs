@@ -19,10 +19,9 @@ pub fn parse_site_url(
     if trimmed.is_empty() {
         return Err("the URL is empty".into());
     }
+    // The text is not repeated: a token pasted into the wrong field must not come back.
     let url = Url::parse(trimmed).map_err(|e| {
-        format!(
-            "'{trimmed}' is not a valid URL ({e}); expected e.g. https://your-site.atlassian.net"
-        )
+        format!("not a valid URL ({e}); expected e.g. https://your-site.atlassian.net")
     })?;
     match url.scheme() {
         "https" => {}
@@ -159,6 +158,9 @@ mod tests {
                 .unwrap_err()
                 .contains("not a valid URL")
         );
+        let pasted = "ATATT3xFfGF0TokenPastedIntoTheUrlField";
+        let refused = parse_site_url(pasted, Deployment::Cloud, false).unwrap_err();
+        assert!(!refused.contains(pasted), "{refused}");
         assert!(
             parse_site_url("ftp://acme.atlassian.net", Deployment::Cloud, false)
                 .unwrap_err()
