@@ -424,25 +424,28 @@ fn root_cause(e: &(dyn std::error::Error + 'static)) -> String {
 }
 
 /// `Retry-After` (seconds), else `X-RateLimit-Reset` (ISO 8601 instant).
+/// The longest wait a site's `Retry-After` or `X-RateLimit-Reset` is taken at: a run has at most
+/// a Lambda's 15 minutes, and a broken or hostile site may name any number.
+pub const MAX_ADVISED_WAIT: Duration = Duration::from_secs(15 * 60);
+
+/// The wait the site asks for, if it says: `Retry-After` in seconds, else `X-RateLimit-Reset` as
+/// a time. Negative, `NaN` and unreadable values are ignored, and every wait is capped.
 fn advised_wait(headers: &HeaderMap) -> Option<Duration> {
-    if let Some(secs) = headers
-        .get("retry-after")
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.trim().parse::<f64>().ok())
+    let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    let wait = if let Some(secs) = header("retry-after").and_then(|v| v.trim().parse::<f64>().ok())
     {
-        return Some(Duration::from_secs_f64(secs.max(0.0)));
-    }
-    let reset = headers
-        .get("x-ratelimit-reset")
-        .and_then(|v| v.to_str().ok())?;
-    let at = chrono::DateTime::parse_from_rfc3339(reset)
-        .ok()
-        .or_else(|| {
-            chrono::DateTime::parse_from_str(&reset.replace('Z', "+0000"), "%Y-%m-%dT%H:%M%z").ok()
+        (secs >= 0.0).then(|| Duration::try_from_secs_f64(secs).unwrap_or(MAX_ADVISED_WAIT))?
+    } else {
+        let reset = header("x-ratelimit-reset")?;
+        let at = chrono::DateTime::parse_from_rfc3339(reset).ok().or_else(|| {
+            chrono::DateTime::parse_from_str(&reset.replace('Z', "+0000"), "%Y-%m-%dT%H:%M%z")
+                .ok()
         })?;
-    (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
-        .to_std()
-        .ok()
+        (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
+            .to_std()
+            .ok()?
+    };
+    Some(wait.min(MAX_ADVISED_WAIT))
 }
 
 /// The human part of a Jira error body: `errorMessages`, `errors`, or `message`.
@@ -491,6 +494,23 @@ mod tests {
             wait > Duration::from_secs(15) && wait <= Duration::from_secs(20),
             "{wait:?}"
         );
+    }
+
+    #[test]
+    fn hostile_waits_neither_panic_nor_exceed_the_cap() {
+        let wait = |name: &'static str, value: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(name, HeaderValue::from_str(value).unwrap());
+            advised_wait(&h)
+        };
+        for huge in ["inf", "1e30", "18446744073709551616", "99999999999"] {
+            assert_eq!(wait("retry-after", huge), Some(MAX_ADVISED_WAIT), "{huge}");
+        }
+        for ignored in ["NaN", "-5", "-inf", "soon"] {
+            assert_eq!(wait("retry-after", ignored), None, "{ignored}");
+        }
+        assert_eq!(wait("x-ratelimit-reset", "9999-12-31T23:59:59Z"), Some(MAX_ADVISED_WAIT));
+        assert_eq!(wait("x-ratelimit-reset", "1970-01-01T00:00:00Z"), None);
     }
 
     #[test]
