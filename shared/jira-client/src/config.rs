@@ -118,6 +118,8 @@ pub struct SiteConfig {
     /// Per-request timeout.
     pub timeout: Duration,
     pub retry: RetryPolicy,
+    /// The largest response body read; past it a request fails with `JiraError::TooLarge`.
+    pub max_body_bytes: usize,
     /// Whether the site may be on a loopback or private network (local runs, tests against the
     /// simulator); otherwise every address the client connects to must be public.
     pub allow_private_network: bool,
@@ -138,6 +140,7 @@ impl SiteConfig {
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             allow_private_network: false,
+            max_body_bytes: 64 * 1024 * 1024,
         }
     }
 }

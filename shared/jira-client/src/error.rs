@@ -27,6 +27,9 @@ pub enum JiraError {
     },
     #[error("Jira kept failing after {attempts} attempts: {last}")]
     Unavailable { attempts: usize, last: String },
+    /// An answer larger than the client reads.
+    #[error("Jira's answer is larger than {limit} bytes, the most this client reads")]
+    TooLarge { limit: usize },
     /// The site answered with a redirect, which is never followed.
     #[error(
         "the site redirected (HTTP {status}) to {to}; redirects are not followed: enter the URL Jira is served at"

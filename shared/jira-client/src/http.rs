@@ -131,6 +131,32 @@ impl JiraClient {
             .fold(message, |m, secret| m.replace(secret, "[redacted]"))
     }
 
+    /// The whole body, up to the site's limit: past it, a named error, never a process that
+    /// runs out of memory on a hostile or broken answer.
+    async fn read_body(&self, mut response: reqwest::Response) -> Result<bytes::Bytes, Failure> {
+        let limit = self.inner.config.max_body_bytes;
+        let too_large = || Failure::Fatal(JiraError::TooLarge { limit });
+        if response.content_length().is_some_and(|n| n > limit as u64) {
+            return Err(too_large());
+        }
+        let mut body = bytes::BytesMut::new();
+        loop {
+            let chunk = response.chunk().await.map_err(|e| Failure::Retry {
+                advised: None,
+                cause: Transient::Transport(format!(
+                    "connection dropped while reading the response: {e}"
+                )),
+            })?;
+            let Some(chunk) = chunk else {
+                return Ok(body.freeze());
+            };
+            if body.len() + chunk.len() > limit {
+                return Err(too_large());
+            }
+            body.extend_from_slice(&chunk);
+        }
+    }
+
     pub fn new(config: &SiteConfig) -> Result<Self, JiraError> {
         let url = url::Url::parse(&config.base_url)
             .map_err(|e| JiraError::Protocol(format!("invalid site URL: {e}")))?;
@@ -342,12 +368,7 @@ impl JiraClient {
                 status: status.as_u16(),
             }));
         }
-        let bytes = response.bytes().await.map_err(|e| Failure::Retry {
-            advised: None,
-            cause: Transient::Transport(format!(
-                "connection dropped while reading the response: {e}"
-            )),
-        })?;
+        let bytes = self.read_body(response).await?;
         if status.is_success() {
             return Ok(bytes);
         }
@@ -437,10 +458,12 @@ fn advised_wait(headers: &HeaderMap) -> Option<Duration> {
         (secs >= 0.0).then(|| Duration::try_from_secs_f64(secs).unwrap_or(MAX_ADVISED_WAIT))?
     } else {
         let reset = header("x-ratelimit-reset")?;
-        let at = chrono::DateTime::parse_from_rfc3339(reset).ok().or_else(|| {
-            chrono::DateTime::parse_from_str(&reset.replace('Z', "+0000"), "%Y-%m-%dT%H:%M%z")
-                .ok()
-        })?;
+        let at = chrono::DateTime::parse_from_rfc3339(reset)
+            .ok()
+            .or_else(|| {
+                chrono::DateTime::parse_from_str(&reset.replace('Z', "+0000"), "%Y-%m-%dT%H:%M%z")
+                    .ok()
+            })?;
         (at.with_timezone(&chrono::Utc) - chrono::Utc::now())
             .to_std()
             .ok()?
@@ -509,7 +532,10 @@ mod tests {
         for ignored in ["NaN", "-5", "-inf", "soon"] {
             assert_eq!(wait("retry-after", ignored), None, "{ignored}");
         }
-        assert_eq!(wait("x-ratelimit-reset", "9999-12-31T23:59:59Z"), Some(MAX_ADVISED_WAIT));
+        assert_eq!(
+            wait("x-ratelimit-reset", "9999-12-31T23:59:59Z"),
+            Some(MAX_ADVISED_WAIT)
+        );
         assert_eq!(wait("x-ratelimit-reset", "1970-01-01T00:00:00Z"), None);
     }
 

@@ -385,3 +385,47 @@ async fn addresses_are_checked_at_every_connection() {
         .unwrap();
     assert_eq!(requests["total"], 0, "nothing reached the site: {requests}");
 }
+
+/// GIVEN a site whose answer is larger than the client reads (announced, or streamed without a
+/// length), THEN the request fails with a named error instead of reading it all.
+#[tokio::test]
+async fn answers_past_the_size_limit_are_refused() {
+    fn announced(_: &str, _: std::net::SocketAddr) -> String {
+        json_reply("200 OK", &format!("{{\"pad\":\"{}\"}}", "x".repeat(4096)))
+    }
+    fn streamed(_: &str, _: std::net::SocketAddr) -> String {
+        let body = format!("{{\"pad\":\"{}\"}}", "x".repeat(4096));
+        format!(
+            "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ntransfer-encoding: chunked\r\nconnection: close\r\n\r\n{:x}\r\n{body}\r\n0\r\n\r\n",
+            body.len()
+        )
+    }
+    for answer in [
+        announced as fn(&str, std::net::SocketAddr) -> String,
+        streamed,
+    ] {
+        let base = raw_site(answer).await;
+        let mut config = SiteConfig::new(
+            &base,
+            Deployment::Cloud,
+            Credentials::ApiToken {
+                email: "alice@example.com".into(),
+                token: Secret::new("ATATT3xSECRETTOKEN"),
+            },
+        );
+        config.allow_private_network = true;
+        config.max_body_bytes = 1024;
+        let err = JiraClient::new(&config)
+            .unwrap()
+            .myself()
+            .await
+            .unwrap_err();
+        assert!(
+            matches!(err, JiraError::TooLarge { limit: 1024 }),
+            "{err:?}"
+        );
+        config.max_body_bytes = 64 * 1024;
+        let ok = JiraClient::new(&config).unwrap().myself().await;
+        assert!(ok.is_ok(), "{ok:?}");
+    }
+}

@@ -84,7 +84,7 @@ fn jira_category(e: &JiraError) -> ErrorCategory {
         JiraError::Unreachable { .. }
         | JiraError::Redirected { .. }
         | JiraError::AddressRefused { .. } => ErrorCategory::SiteUnreachable,
-        JiraError::Protocol(_) => ErrorCategory::UnexpectedResponse,
+        JiraError::Protocol(_) | JiraError::TooLarge { .. } => ErrorCategory::UnexpectedResponse,
     }
 }
 
