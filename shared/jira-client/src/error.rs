@@ -27,6 +27,9 @@ pub enum JiraError {
     },
     #[error("Jira kept failing after {attempts} attempts: {last}")]
     Unavailable { attempts: usize, last: String },
+    /// A listing whose pages would never end: a cursor came back, or too many pages.
+    #[error("Jira's paging did not advance after {pages} pages; the listing was stopped")]
+    PagingStalled { pages: usize },
     /// An answer larger than the client reads.
     #[error("Jira's answer is larger than {limit} bytes, the most this client reads")]
     TooLarge { limit: usize },

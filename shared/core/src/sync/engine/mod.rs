@@ -84,7 +84,9 @@ fn jira_category(e: &JiraError) -> ErrorCategory {
         JiraError::Unreachable { .. }
         | JiraError::Redirected { .. }
         | JiraError::AddressRefused { .. } => ErrorCategory::SiteUnreachable,
-        JiraError::Protocol(_) | JiraError::TooLarge { .. } => ErrorCategory::UnexpectedResponse,
+        JiraError::Protocol(_) | JiraError::TooLarge { .. } | JiraError::PagingStalled { .. } => {
+            ErrorCategory::UnexpectedResponse
+        }
     }
 }
 
