@@ -46,12 +46,8 @@ pub struct HygieneArgs {
     /// `{"name": …, "conditions": [{"field": …, "operator": …, "values"|"value": …}]}`.
     #[arg(long)]
     pub criteria: Option<std::path::PathBuf>,
-    /// Only these projects (comma-separated keys).
-    #[arg(long, value_delimiter = ',')]
-    pub projects: Vec<String>,
-    /// Only these issue types (comma-separated names).
-    #[arg(long, value_delimiter = ',')]
-    pub issue_types: Vec<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -86,6 +82,27 @@ impl HygieneArgs {
             Some(text) => chrono::DateTime::parse_from_rfc3339(text)
                 .map(|t| t.timestamp_millis())
                 .map_err(|e| anyhow::anyhow!("--at '{text}': not an RFC 3339 time ({e})")),
+        }
+    }
+}
+
+/// Which tickets a report or trend covers.
+#[derive(clap::Args, Debug, Clone)]
+pub struct FilterArgs {
+    /// Only these projects (comma-separated keys).
+    #[arg(long, value_delimiter = ',')]
+    pub projects: Vec<String>,
+    /// Only these issue types (comma-separated names).
+    #[arg(long, value_delimiter = ',')]
+    pub issue_types: Vec<String>,
+}
+
+impl FilterArgs {
+    fn filter(&self) -> Filter {
+        Filter {
+            projects: self.projects.clone(),
+            issue_types: self.issue_types.clone(),
+            ..Filter::default()
         }
     }
 }
@@ -125,12 +142,8 @@ pub struct TrendArgs {
     /// Category weights, as for the report.
     #[arg(long, default_value = "")]
     pub weights: String,
-    /// Only these projects (comma-separated keys).
-    #[arg(long, value_delimiter = ',')]
-    pub projects: Vec<String>,
-    /// Only these issue types (comma-separated names).
-    #[arg(long, value_delimiter = ',')]
-    pub issue_types: Vec<String>,
+    #[command(flatten)]
+    pub filter: FilterArgs,
     #[arg(long)]
     pub json: bool,
 }
@@ -193,11 +206,7 @@ async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
     let scope = Scope::load(&store, &record).await?;
     let weights = Weights::parse(&args.weights, &scope.custom_names())
         .map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
-    let filter = Filter {
-        projects: args.projects.clone(),
-        issue_types: args.issue_types.clone(),
-        ..Filter::default()
-    };
+    let filter = args.filter.filter();
     let snapshots = store.list_snapshots(&record.id, from, to).await?;
     let points = hygiene::trend(&snapshots, interval, from, to, &filter, &weights);
     if args.json {
@@ -283,11 +292,7 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
     let store = EmbeddedStore::open(&store_args.store)
         .with_context(|| format!("--store {}", store_args.store.display()))?;
     let request = Request {
-        filter: Filter {
-            projects: args.projects.clone(),
-            issue_types: args.issue_types.clone(),
-            ..Filter::default()
-        },
+        filter: args.filter.filter(),
         settings,
         weights,
         criteria: &criteria,
