@@ -18,6 +18,7 @@ pub mod edits;
 pub mod jql;
 pub mod model;
 pub mod render;
+pub mod scripted;
 pub mod server;
 
 use std::net::SocketAddr;

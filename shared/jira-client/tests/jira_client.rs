@@ -2,6 +2,7 @@
 
 use std::time::Duration;
 
+use jira_sim::scripted::{self, json_reply};
 use jira_sim::{DatasetConfig, Mode, Settings, SimConfig, SimHandle};
 use sei_jira_client::{
     Credentials, Deployment, JiraClient, JiraError, RetryPolicy, Secret, SiteConfig,
@@ -223,42 +224,6 @@ async fn data_center_uses_bearer_tokens_and_v2() {
     assert!(page.total > 0 && page.issues.len() <= 20);
 }
 
-/// A site on 127.0.0.1 answering each request with what `answer` makes of its head (the
-/// request line and headers).
-async fn raw_site(answer: fn(&str, std::net::SocketAddr) -> String) -> String {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    tokio::spawn(async move {
-        while let Ok((socket, _)) = listener.accept().await {
-            tokio::spawn(async move {
-                // The request head, read in full before anything is answered.
-                let mut request = Vec::new();
-                while !request.windows(4).any(|w| w == b"\r\n\r\n") {
-                    socket.readable().await.unwrap();
-                    let mut chunk = [0u8; 4096];
-                    match socket.try_read(&mut chunk) {
-                        Ok(0) => return,
-                        Ok(n) => request.extend_from_slice(&chunk[..n]),
-                        Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => continue,
-                        Err(_) => return,
-                    }
-                }
-                let reply = answer(&String::from_utf8_lossy(&request), addr);
-                socket.writable().await.unwrap();
-                let _ = socket.try_write(reply.as_bytes());
-            });
-        }
-    });
-    format!("http://{addr}")
-}
-
-fn json_reply(status: &str, body: &str) -> String {
-    format!(
-        "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
-        body.len()
-    )
-}
-
 /// Requests that reached `/internal`.
 static INWARD: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
 
@@ -277,7 +242,7 @@ fn redirect_inward(head: &str, addr: std::net::SocketAddr) -> String {
 
 #[tokio::test]
 async fn redirects_are_refused_never_followed() {
-    let base = raw_site(redirect_inward).await;
+    let base = scripted::serve(redirect_inward).await;
     let c = client(&base, "ATATT3xSECRETTOKEN", 0);
     let err = c.myself().await.unwrap_err();
     let JiraError::Redirected { status, to } = &err else {
@@ -323,7 +288,7 @@ async fn credentials_echoed_in_error_bodies_are_cut_out() {
         )
     }
     use base64::Engine;
-    let base = raw_site(echo).await;
+    let base = scripted::serve(echo).await;
     let token = "ATATT3xSECRETTOKEN0123456789";
     let err = client(&base, token, 0).myself().await.unwrap_err();
     let text = format!("{err} {err:?}");
@@ -404,7 +369,7 @@ async fn answers_past_the_size_limit_are_refused() {
         announced as fn(&str, std::net::SocketAddr) -> String,
         streamed,
     ] {
-        let base = raw_site(answer).await;
+        let base = scripted::serve(answer).await;
         let mut config = SiteConfig::new(
             &base,
             Deployment::Cloud,

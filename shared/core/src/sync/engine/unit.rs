@@ -177,7 +177,17 @@ pub(super) async fn scan_ids(
         })
         .collect();
     ids.sort_unstable();
-    // The id-restart cursor: the next page is the query again, after the highest id seen.
+    // The id-restart cursor: the next page is the query again, after the highest id seen. A
+    // page that cannot move it (none returned while Jira says more follow, or ids at or below
+    // the restart id) would end the scan early, with issues missing, or never end it.
+    let stalled = || {
+        JiraError::Protocol(format!(
+            "the id scan did not advance past id {after_id}: Jira said more issues follow but              answered none after it"
+        ))
+    };
+    if ids.first().is_some_and(|&(id, _)| id <= after_id) || (more && ids.is_empty()) {
+        return Err(stalled());
+    }
     let next = ids.last().map(|&(id, _)| id).filter(|_| more);
     Ok((ids, next))
 }
@@ -315,4 +325,56 @@ pub(super) async fn store_batch(
 /// hand (a tombstone stays), nor when the store already holds this version of a live issue.
 fn replaces(previous: &Known, fetched: &StoredIssue) -> bool {
     !previous.removed && (previous.updated_ms != fetched.updated_ms || previous.deleted)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jira::{Credentials, Secret, SiteConfig};
+    use jira_sim::scripted::{self, json_reply};
+
+    async fn scan(answer: scripted::Answer, after_id: u64) -> Result<Option<u64>, JiraError> {
+        let base = scripted::serve(answer).await;
+        let mut config = SiteConfig::new(
+            base,
+            Deployment::Cloud,
+            Credentials::ApiToken {
+                email: "alice@example.com".into(),
+                token: Secret::new("token"),
+            },
+        );
+        config.allow_private_network = true;
+        config.retry.max_retries = 0;
+        let client = JiraClient::new(&config).unwrap();
+        scan_ids(&client, &Unit::project("P"), None, after_id, false)
+            .await
+            .map(|(_, next)| next)
+    }
+
+    #[tokio::test]
+    async fn a_page_that_cannot_move_the_restart_id_is_an_error_never_an_end() {
+        fn empty_but_more(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply("200 OK", r#"{"issues": [], "isLast": false}"#)
+        }
+        fn behind(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "7", "key": "P-7", "fields": {}}], "isLast": false}"#,
+            )
+        }
+        fn ahead(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "12", "key": "P-12", "fields": {}}, {"id": "11", "key": "P-11", "fields": {}}], "isLast": false}"#,
+            )
+        }
+        for answer in [empty_but_more as scripted::Answer, behind] {
+            let err = scan(answer, 10).await.unwrap_err();
+            assert!(
+                err.to_string().contains("did not advance past id 10"),
+                "{err}"
+            );
+        }
+        assert_eq!(scan(ahead, 10).await.unwrap(), Some(12));
+    }
 }
