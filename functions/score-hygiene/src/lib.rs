@@ -51,6 +51,8 @@ pub const ROUTES: &[&str] = &[
 
 /// Why a request is not answered with success.
 enum Failure {
+    /// A body that does not parse: the shared parser has already shaped its 400.
+    BadBody(Box<Response<Body>>),
     BadRequest(String),
     NotFound(String),
     Conflict(String),
@@ -101,6 +103,7 @@ impl From<ChangeError> for Failure {
 
 fn answer(failure: Failure) -> Response<Body> {
     match failure {
+        Failure::BadBody(response) => *response,
         Failure::BadRequest(m) => http_api::error(400, "invalid_request", m),
         Failure::NotFound(m) => http_api::error(404, "not_found", m),
         Failure::Conflict(m) => http_api::error(409, "conflict", m),
@@ -207,16 +210,7 @@ async fn serve(
 }
 
 fn parsed<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Failure> {
-    body(req).map_err(|response| {
-        let text = match response.body() {
-            Body::Text(t) => serde_json::from_str::<Value>(t)
-                .ok()
-                .and_then(|v| v["message"].as_str().map(str::to_string))
-                .unwrap_or_default(),
-            _ => String::new(),
-        };
-        Failure::BadRequest(text)
-    })
+    body(req).map_err(Failure::BadBody)
 }
 
 async fn report(
