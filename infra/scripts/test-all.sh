@@ -11,6 +11,8 @@ cd "$(dirname "$0")/../.."
 # probe instance metadata.
 export AWS_EC2_METADATA_DISABLED=true
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-never}"
+# CI builds once from scratch: incremental caches would only take disk and time.
+export CARGO_INCREMENTAL="${CARGO_INCREMENTAL:-0}"
 
 # Each step's wall time, printed at the end (also when a step fails).
 started=$SECONDS
@@ -30,6 +32,9 @@ print_times() {
     printf '\nStep times:\n'
     printf '%s\n' "${times[@]}"
     printf '%6d s  total\n' $((SECONDS - started))
+    # Disk is finite on CI machines: what the build took, and what is left.
+    [ -d target ] && du -sh target .aws-sam 2>/dev/null || true
+    df -h . | tail -n 1
 }
 trap print_times EXIT
 
