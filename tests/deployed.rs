@@ -253,6 +253,7 @@ impl World {
             },
             hygiene: score_hygiene::App {
                 store: store(&config, &table),
+                events: Box::new(publisher()),
                 account_claim: CLAIM.into(),
             },
             config,
@@ -350,7 +351,7 @@ impl World {
 
     /// Hands an event to the hygiene function, as the template's rule and schedule do.
     pub async fn hygiene_event(&mut self, event: &Value) -> Value {
-        let out = score_hygiene::handle_event(&self.hygiene, event, chrono::Utc::now()).await;
+        let out = score_hygiene::handle_event(&self.hygiene, event, chrono::Utc::now(), None).await;
         self.seen.push(format!("{out:?}"));
         out.unwrap_or_else(|e| json!({"error": e}))
     }

@@ -654,7 +654,10 @@ async fn every_route_answers_as_the_openapi_document_says() {
 
     // Hygiene: the completed sync's snapshot, then every hygiene route (their results are
     // checked against the definitions in tests/hygiene_api.rs).
-    assert_eq!(w.hygiene_event(&completed).await, json!({"snapshots": 1}));
+    assert_eq!(
+        w.hygiene_event(&completed).await,
+        json!({"snapshots": 1, "continued": 0})
+    );
     let h = "/integrations/{integrationId}/hygiene";
     for tail in ["", "/trend", "/misses?category=no_assignee&limit=5"] {
         let (status, body) = w.api("acme", &format!("GET {h}{tail}"), &[&id], None).await;
@@ -694,6 +697,14 @@ async fn every_route_answers_as_the_openapi_document_says() {
             .api("acme", &format!("DELETE {one}"), &[&id, &item], None)
             .await;
         assert_eq!(status, 204);
+        if kind == "criteria" {
+            // Each kept change of the criteria asks for the hygiene index to be built again.
+            for requested in w.delivered(3).await {
+                assert_eq!(requested["detail-type"], "hygiene.index.requested");
+                let done = w.hygiene_event(&requested).await;
+                assert_eq!(done, json!({"snapshots": 1, "continued": 0}));
+            }
+        }
     }
 
     let issues = store(&w.config, &w.table)
@@ -732,6 +743,18 @@ async fn every_route_answers_as_the_openapi_document_says() {
             (false, true, true)
         ]
     );
+    // Each flag asks for the hygiene index to take it; once it has, the report counts the
+    // removed issue no more.
+    let requests = w.delivered(3).await;
+    assert!(
+        requests
+            .iter()
+            .all(|r| r["detail-type"] == "hygiene.index.requested")
+    );
+    w.hygiene_event(&requests[0]).await;
+    let (_, report) = w.api("acme", &format!("GET {h}"), &[&id], None).await;
+    assert_eq!(report["counted_from"], "index", "{report}");
+    assert_eq!(report["total_tickets"], issues.len() as u64 - 1, "{report}");
 
     let (status, m) = w
         .api(

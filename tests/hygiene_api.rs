@@ -83,7 +83,10 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     assert_eq!(run["outcome"], "succeeded", "{run}");
     let completed = w.delivered(1).await.remove(0);
     assert_eq!(completed["detail-type"], "jira.sync.completed");
-    assert_eq!(w.hygiene_event(&completed).await, json!({"snapshots": 1}));
+    assert_eq!(
+        w.hygiene_event(&completed).await,
+        json!({"snapshots": 1, "continued": 0})
+    );
 
     let issues = truth(&base, ALICE).await;
     let all: Vec<&Value> = issues.iter().collect();
@@ -115,6 +118,25 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     assert_eq!(status, 200, "{report}");
     assert_eq!(report["total_tickets"], total);
     assert_eq!(report["evaluated_at"], at_text);
+    // The sync's event built the kept index; the report is counted from it.
+    assert_eq!(
+        (&report["counted_from"], &report["recomputing"]),
+        (&json!("index"), &json!(false))
+    );
+    // A time range needs each ticket's times: counted from the issues, to the same result.
+    let (_, ranged) = w
+        .api(
+            "acme",
+            &route(&format!("?at={at_text}&created_from=2000-01-01")),
+            &[&id],
+            None,
+        )
+        .await;
+    assert_eq!(
+        (&ranged["counted_from"], &ranged["recomputing"]),
+        (&json!("issues"), &json!(false))
+    );
+    assert_eq!(ranged["categories"], report["categories"]);
     let mut score = 0.0;
     for c in report["categories"].as_array().unwrap() {
         let name = c["category"].as_str().unwrap();
@@ -233,18 +255,32 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         json!({"criteria": [saved]}),
         "a refused criterion changes nothing"
     );
-    let (_, with_custom) = w
-        .api(
-            "acme",
-            &route(&format!("?at={at_text}&weights=Unlabelled=10,Idle=2.5")),
-            &[&id],
-            None,
-        )
-        .await;
     let unlabelled_misses = all
         .iter()
         .filter(|i| i["fields"]["labels"].as_array().is_none_or(Vec::is_empty))
         .count() as u64;
+    let with_weights = route(&format!("?at={at_text}&weights=Unlabelled=10,Idle=2.5"));
+    // Kept criteria change the custom counts: the index is built again, asked for on the bus;
+    // until then the report is counted from the issues, as exactly, and says so.
+    let (_, meanwhile) = w.api("acme", &with_weights, &[&id], None).await;
+    assert_eq!(
+        (&meanwhile["counted_from"], &meanwhile["recomputing"]),
+        (&json!("issues"), &json!(true))
+    );
+    assert_eq!(row(&meanwhile, "Unlabelled")["misses"], unlabelled_misses);
+    let requested = w.delivered(1).await.remove(0);
+    assert_eq!(requested["detail-type"], "hygiene.index.requested");
+    assert_eq!(requested["detail"]["integration_id"], json!(id));
+    assert_eq!(
+        w.hygiene_event(&requested).await,
+        json!({"snapshots": 1, "continued": 0})
+    );
+    let (_, with_custom) = w.api("acme", &with_weights, &[&id], None).await;
+    assert_eq!(with_custom["counted_from"], "index");
+    assert_eq!(
+        with_custom["categories"], meanwhile["categories"],
+        "the rebuilt index counts as the issues do"
+    );
     let custom = row(&with_custom, "Unlabelled");
     assert_eq!(
         (custom["category"].as_str(), custom["misses"].as_u64()),
@@ -290,9 +326,12 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         (200, Some(criterion.as_str())),
         "{body}"
     );
+    let requested = w.delivered(1).await.remove(0);
+    w.hygiene_event(&requested).await;
     let (_, flipped) = w
         .api("acme", &route(&format!("?at={at_text}")), &[&id], None)
         .await;
+    assert_eq!(flipped["counted_from"], "index");
     assert_eq!(
         row(&flipped, "Unlabelled")["misses"],
         total - unlabelled_misses
@@ -301,6 +340,8 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         .api("acme", &format!("DELETE {one}"), &[&id, &criterion], None)
         .await;
     assert_eq!(status, 204);
+    let requested = w.delivered(1).await.remove(0);
+    assert_eq!(requested["detail-type"], "hygiene.index.requested");
     let (status, _) = w
         .api("acme", &format!("DELETE {one}"), &[&id, &criterion], None)
         .await;
@@ -451,7 +492,7 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         json!({"source": "sei-jira", "detail-type": "hygiene.snapshot.daily", "detail": {}});
     assert_eq!(
         w.hygiene_event(&daily).await,
-        json!({"snapshots": 1, "failed": []})
+        json!({"snapshots": 1, "continued": 0, "failed": []})
     );
     let (status, _) = w
         .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
@@ -459,7 +500,7 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     assert_eq!(status, 204);
     assert_eq!(
         w.hygiene_event(&daily).await,
-        json!({"snapshots": 0, "failed": []})
+        json!({"snapshots": 0, "continued": 0, "failed": []})
     );
     assert!(
         !w.table_dump().await.contains(&id),

@@ -106,6 +106,9 @@ conformance!(
     deleting_an_integration_removes_all_its_data_and_nothing_else,
     hygiene_settings_keep_only_a_change_made_over_the_stored_version,
     snapshots_are_kept_one_a_day_and_listed_by_range,
+    every_issue_write_leaves_a_mark_and_clearing_takes_exactly_those,
+    the_hygiene_index_head_cells_and_contributions_round_trip,
+    hygiene_cells_over_the_item_size_limit_round_trip,
 );
 
 mod behaviours {
@@ -703,6 +706,142 @@ mod behaviours {
         assert_eq!(s.get_integration("acme", &record.id).await.unwrap(), None);
     }
 
+    pub async fn every_issue_write_leaves_a_mark_and_clearing_takes_exactly_those(s: &dyn Store) {
+        let id = "i1";
+        assert!(s.changed_issues(id, 100).await.unwrap().is_empty());
+        s.put_issues(id, &[issue("1", "P"), issue("2", "P")])
+            .await
+            .unwrap();
+        let first = s.changed_issues(id, 100).await.unwrap();
+        let mut marked: Vec<&str> = first.iter().map(|m| m.id.as_str()).collect();
+        marked.sort();
+        assert_eq!(marked, ["1", "2"]);
+        assert_eq!(s.changed_issues(id, 1).await.unwrap().len(), 1);
+
+        // A write after the marks were read (a flag set by hand) leaves a mark of its own...
+        assert!(s.flag_issue(id, "1", IssueFlag::Hidden).await.unwrap());
+        s.clear_changed(id, &first).await.unwrap();
+        // ...which clearing the marks read before does not take.
+        let left = s.changed_issues(id, 100).await.unwrap();
+        assert_eq!(left.len(), 1);
+        assert_eq!(left[0].id, "1");
+        assert!(!first.contains(&left[0]));
+        s.clear_changed(id, &left).await.unwrap();
+        assert!(s.changed_issues(id, 100).await.unwrap().is_empty());
+        assert!(s.changed_issues("i2", 100).await.unwrap().is_empty());
+    }
+
+    fn indexed_cell(project: &str, tickets: u64, seq: u64) -> IndexedCell {
+        IndexedCell {
+            cell: hygiene::Cell {
+                project: project.into(),
+                issue_type: "A long issue type name ".repeat(60),
+                ..hygiene::Cell::default()
+            },
+            tallies: hygiene::aggregate::Tallies {
+                tickets,
+                ..Default::default()
+            },
+            seq,
+        }
+    }
+
+    fn contribution(project: &str) -> Contribution {
+        Contribution {
+            facts: hygiene::IssueFacts {
+                project: project.into(),
+                updated_ms: 7,
+                ..Default::default()
+            },
+            custom: vec![true, false],
+        }
+    }
+
+    pub async fn the_hygiene_index_head_cells_and_contributions_round_trip(s: &dyn Store) {
+        let id = "i1";
+        assert_eq!(s.get_index_head(id).await.unwrap(), None);
+        let head = IndexHead {
+            basis: "[[],[]]".into(),
+            custom: vec!["Large".into()],
+            seq: 3,
+            ..IndexHead::default()
+        };
+        s.put_index_head(id, &head).await.unwrap();
+        assert_eq!(s.get_index_head(id).await.unwrap(), Some(head));
+
+        // Cells are upserted by cell (names longer than a DynamoDB sort key may be).
+        s.put_index_cells(id, &[indexed_cell("P", 1, 1), indexed_cell("Q", 2, 1)])
+            .await
+            .unwrap();
+        s.put_index_cells(id, &[indexed_cell("P", 5, 2)])
+            .await
+            .unwrap();
+        let mut cells = s.list_index_cells(id).await.unwrap();
+        cells.sort_by(|a, b| a.cell.cmp(&b.cell));
+        assert_eq!(cells, [indexed_cell("P", 5, 2), indexed_cell("Q", 2, 1)]);
+
+        // Contributions are kept per issue id; None removes one.
+        let many: Vec<(String, Option<Contribution>)> = (1..=150)
+            .map(|n| (n.to_string(), Some(contribution("P"))))
+            .collect();
+        s.put_contributions(id, &many).await.unwrap();
+        s.put_contributions(
+            id,
+            &[("2".into(), None), ("3".into(), Some(contribution("Q")))],
+        )
+        .await
+        .unwrap();
+        let asked: Vec<String> = ["1", "2", "3", "149", "999"].map(String::from).to_vec();
+        let mut got = s.get_contributions(id, &asked).await.unwrap();
+        got.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(
+            got,
+            [
+                ("1".to_string(), contribution("P")),
+                ("149".to_string(), contribution("P")),
+                ("3".to_string(), contribution("Q")),
+            ]
+        );
+        assert!(s.list_index_cells("i2").await.unwrap().is_empty());
+        assert!(s.get_contributions("i2", &asked).await.unwrap().is_empty());
+    }
+
+    /// A cell whose distributions hold `buckets` distinct hours (a large backlog over years).
+    pub fn huge_cell(buckets: u64, seed: u64) -> IndexedCell {
+        let mut state = seed | 1;
+        let hours: serde_json::Map<String, serde_json::Value> = (0..buckets)
+            .map(|n| {
+                state ^= state << 13;
+                state ^= state >> 7;
+                state ^= state << 17;
+                ((400_000 + n * 3).to_string(), json!(1 + state % 50))
+            })
+            .collect();
+        let mut cell = indexed_cell("BIG", buckets, 1);
+        cell.tallies.updated_hour = serde_json::from_value(json!(hours)).unwrap();
+        cell.tallies.resolution.waiting_since_hour = cell.tallies.updated_hour.clone();
+        cell
+    }
+
+    pub async fn hygiene_cells_over_the_item_size_limit_round_trip(s: &dyn Store) {
+        let id = "i1";
+        let big = huge_cell(150_000, 5);
+        s.put_index_cells(id, &[big.clone(), indexed_cell("P", 1, 1)])
+            .await
+            .unwrap();
+        let mut cells = s.list_index_cells(id).await.unwrap();
+        cells.sort_by(|a, b| a.cell.cmp(&b.cell));
+        assert_eq!(cells, [big, indexed_cell("P", 1, 1)]);
+        // Shrunk back to a small cell, it reads as the small one.
+        let small = indexed_cell("BIG", 2, 2);
+        s.put_index_cells(id, std::slice::from_ref(&small))
+            .await
+            .unwrap();
+        let mut cells = s.list_index_cells(id).await.unwrap();
+        cells.sort_by(|a, b| a.cell.cmp(&b.cell));
+        assert_eq!(cells, [small, indexed_cell("P", 1, 1)]);
+    }
+
     /// Stores one of everything under the integration.
     pub async fn populate(s: &dyn Store, id: &str) {
         let mut big = issue("77", "P");
@@ -754,6 +893,13 @@ mod behaviours {
         };
         assert!(s.put_hygiene_config(id, &config).await.unwrap());
         s.put_snapshot("acme", id, &snapshot_at(day(29), 12, 40))
+            .await
+            .unwrap();
+        s.put_index_head(id, &IndexHead::default()).await.unwrap();
+        s.put_index_cells(id, &[indexed_cell("P", 1, 1)])
+            .await
+            .unwrap();
+        s.put_contributions(id, &[("1".into(), Some(contribution("P")))])
             .await
             .unwrap();
     }
@@ -873,6 +1019,14 @@ mod behaviours {
             || !s.list_runs(id, 0).await.unwrap().is_empty()
             || !s.list_daily(id, day(1), day(30)).await.unwrap().is_empty()
             || s.get_hygiene_config(id).await.unwrap().is_some()
+            || s.get_index_head(id).await.unwrap().is_some()
+            || !s.list_index_cells(id).await.unwrap().is_empty()
+            || !s
+                .get_contributions(id, &["1".into()])
+                .await
+                .unwrap()
+                .is_empty()
+            || !s.changed_issues(id, 1).await.unwrap().is_empty()
             || !s
                 .list_snapshots(id, day(1), day(30))
                 .await
@@ -937,10 +1091,12 @@ mod dynamodb_items {
 
     use aws_sdk_dynamodb::types::AttributeValue;
     use sei_jira_aws::dynamo::DynamoStore;
-    use sei_jira_core::store::{IntegrationStore, IssueFlag, IssueStore, RunLog};
+    use sei_jira_core::store::{
+        HygieneIndexStore, IntegrationStore, IssueFlag, IssueStore, RunLog,
+    };
     use serde_json::json;
 
-    use super::behaviours::{incompressible_text, integration, issue, populate};
+    use super::behaviours::{huge_cell, incompressible_text, integration, issue, populate};
 
     type Item = HashMap<String, AttributeValue>;
 
@@ -961,12 +1117,42 @@ mod dynamodb_items {
     }
 
     async fn parts_of(client: &aws_sdk_dynamodb::Client, table: &str, integration: &str) -> usize {
-        let partition = format!("INT#{integration}#PART");
+        items_in(client, table, &format!("INT#{integration}#PART")).await
+    }
+
+    async fn items_in(client: &aws_sdk_dynamodb::Client, table: &str, partition: &str) -> usize {
         all_items(client, table)
             .await
             .iter()
             .filter(|i| pk(i) == partition)
             .count()
+    }
+
+    #[tokio::test]
+    async fn split_hygiene_cells_leave_no_parts_of_old_versions() {
+        let (client, table) = super::dynamodb_table().await;
+        let store = DynamoStore::new(client.clone(), table.clone());
+        let cell_parts = "INT#a#HCELLPART";
+        store
+            .put_index_cells("a", &[huge_cell(150_000, 1)])
+            .await
+            .unwrap();
+        let first = items_in(&client, &table, cell_parts).await;
+        assert!(first >= 2, "the cell takes parts: {first}");
+        store
+            .put_index_cells("a", &[huge_cell(150_000, 2)])
+            .await
+            .unwrap();
+        assert_eq!(
+            items_in(&client, &table, cell_parts).await,
+            first,
+            "only the new version's parts"
+        );
+        store
+            .put_index_cells("a", &[huge_cell(10, 2)])
+            .await
+            .unwrap();
+        assert_eq!(items_in(&client, &table, cell_parts).await, 0);
     }
 
     #[tokio::test]

@@ -5,20 +5,22 @@
 //! Routes ([`ROUTES`]): `GET /integrations/{integrationId}/hygiene`, `…/hygiene/trend`,
 //! `…/hygiene/misses`; `GET|POST …/hygiene/criteria`, `PUT|DELETE
 //! …/hygiene/criteria/{criterionId}`; `GET|POST …/hygiene/slas`, `PUT|DELETE
-//! …/hygiene/slas/{slaId}`. Events (source `sei-jira`): `jira.sync.completed` (a snapshot of that
-//! integration) and `hygiene.snapshot.daily` (a snapshot of every integration that has one).
+//! …/hygiene/slas/{slaId}`. Events: see [`events`]. A change to the custom criteria asks (on the
+//! bus) for the integration's hygiene index to be built again; until it is, reports are counted
+//! from the issues and say so (`recomputing`).
 
+pub mod events;
 pub mod params;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use sei_jira_core::hygiene::config::Saved;
-use sei_jira_core::hygiene::service::{ChangeError, Scope, change_config, take_snapshot};
+use sei_jira_core::hygiene::service::{ChangeError, Scope, change_config};
 use sei_jira_core::hygiene::{
     Category, ConfigError, Criterion, HygieneConfig, HygieneError, SlaInput, Which, trend,
 };
-use sei_jira_core::hygiene::{misses_from_store, report_from_store};
-use sei_jira_core::ports::{DETAIL_COMPLETED, EVENT_SOURCE, SyncCompleted};
+use sei_jira_core::hygiene::{Source, misses_from_store, report_answered};
+use sei_jira_core::ports::{EventPublisher, IntegrationRef, SyncEvent};
 use sei_jira_core::store::{IntegrationRecord, Store, StoreError};
 use sei_jira_lambda::http_api::{self, body, json, path_param};
 use serde::Serialize;
@@ -26,11 +28,12 @@ use serde_json::{Value, json};
 
 use params::Params;
 
-/// The detail type of the daily schedule's event.
-pub const DETAIL_DAILY: &str = "hygiene.snapshot.daily";
+pub use events::{DETAIL_DAILY, handle_event};
 
 pub struct App {
     pub store: Box<dyn Store>,
+    /// The bus: requests to build an index again, and continuations of a build.
+    pub events: Box<dyn EventPublisher>,
     pub account_claim: String,
 }
 
@@ -166,6 +169,7 @@ async fn serve(
                 config.add_criterion(c.clone(), catalog)
             })
             .await?;
+            request_index(app, &record).await;
             Ok(json(201, &shown(&id, &c)))
         }
         "PUT /hygiene/criteria/{criterionId}" => {
@@ -174,6 +178,7 @@ async fn serve(
                 config.replace_criterion(&criterion, c.clone(), catalog)
             })
             .await?;
+            request_index(app, &record).await;
             Ok(json(200, &shown(&criterion, &c)))
         }
         "DELETE /hygiene/criteria/{criterionId}" => {
@@ -181,6 +186,7 @@ async fn serve(
                 config.remove_criterion(&criterion)
             })
             .await?;
+            request_index(app, &record).await;
             Ok(http_api::empty(204))
         }
         "GET /hygiene/slas" => {
@@ -226,8 +232,28 @@ async fn report(
         weights: q.weights,
         ..scope.request(q.settings, q.at_ms)
     };
-    let report = report_from_store(store, &record.id, &request).await?;
-    Ok(json(200, &report))
+    let (report, source) = report_answered(store, &record.id, &request).await?;
+    let mut answer = serde_json::to_value(&report).unwrap_or_default();
+    if let Value::Object(o) = &mut answer {
+        o.insert("counted_from".into(), json!(source));
+        // Read from the issues although the filter would let the index answer: the index is
+        // being built again (the criteria changed) or not built yet.
+        let recomputing = source == Source::Issues && !request.filter.has_time_ranges();
+        o.insert("recomputing".into(), json!(recomputing));
+    }
+    Ok(json(200, &answer))
+}
+
+/// Asks for the integration's index to be built on the changed criteria. Should the bus refuse,
+/// the next completed sync builds it; reports are right meanwhile, only slower.
+async fn request_index(app: &App, record: &IntegrationRecord) {
+    let event = SyncEvent::HygieneIndex(IntegrationRef {
+        account_id: record.account.clone(),
+        integration_id: record.id.clone(),
+    });
+    if let Err(e) = app.events.publish(&event).await {
+        tracing::warn!(integration = %record.id, error = %e, "could not ask for the hygiene index to be built again");
+    }
 }
 
 async fn misses(
@@ -296,62 +322,6 @@ fn sla_list(config: &HygieneConfig) -> Value {
 }
 
 /// A user's text, shortened before it is echoed.
-fn cut(text: &str) -> String {
+pub(crate) fn cut(text: &str) -> String {
     text.chars().take(64).collect()
-}
-
-/// A snapshot after a completed sync, or of every enrolled integration on the daily schedule.
-/// Answers what was done; an error makes Lambda retry the event.
-pub async fn handle_event(app: &App, event: &Value, now: DateTime<Utc>) -> Result<Value, String> {
-    let source = event["source"].as_str().unwrap_or_default();
-    let detail_type = event["detail-type"].as_str().unwrap_or_default();
-    let store = app.store.as_ref();
-    let at_ms = now.timestamp_millis();
-    match (source, detail_type) {
-        (EVENT_SOURCE, DETAIL_COMPLETED) => {
-            let done: SyncCompleted = serde_json::from_value(event["detail"].clone())
-                .map_err(|e| format!("event detail: {e}"))?;
-            let taken = snapshot(store, &done.account_id, &done.integration_id, at_ms).await?;
-            Ok(json!({"snapshots": u32::from(taken)}))
-        }
-        (EVENT_SOURCE, DETAIL_DAILY) => {
-            let targets = store.snapshot_targets().await.map_err(|e| e.to_string())?;
-            let mut taken = 0u32;
-            let mut failed = Vec::new();
-            for (account, id) in &targets {
-                match snapshot(store, account, id, at_ms).await {
-                    Ok(t) => taken += u32::from(t),
-                    // One integration's fault must not cost the others their snapshot.
-                    Err(e) => {
-                        tracing::error!(integration = %id, error = %e, "daily snapshot failed");
-                        failed.push(id.clone());
-                    }
-                }
-            }
-            Ok(json!({"snapshots": taken, "failed": failed}))
-        }
-        _ => Err(format!(
-            "not a hygiene event (source '{}', detail-type '{}')",
-            cut(source),
-            cut(detail_type)
-        )),
-    }
-}
-
-/// False when the integration is gone (deleted since): nothing to do.
-async fn snapshot(store: &dyn Store, account: &str, id: &str, at_ms: i64) -> Result<bool, String> {
-    let Some(record) = store
-        .get_integration(account, id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        tracing::warn!(integration = %id, "integration not found; no snapshot");
-        return Ok(false);
-    };
-    let snapshot = take_snapshot(store, &record, at_ms)
-        .await
-        .map_err(|e| e.to_string())?;
-    let tickets: u64 = snapshot.cells.iter().map(|(_, c)| c.tickets).sum();
-    tracing::info!(integration = %id, tickets, cells = snapshot.cells.len(), "hygiene snapshot taken");
-    Ok(true)
 }

@@ -1,6 +1,8 @@
 //! Wiring only: the store from the environment, built once; then each invocation goes to the
 //! HTTP handler (an API Gateway HTTP API event) or to the event handler (EventBridge).
 
+use std::time::{Duration, Instant, SystemTime};
+
 use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use score_hygiene::{App, handle, handle_event};
 use sei_jira_lambda::http_api::{gateway_response, is_http_event};
@@ -13,6 +15,7 @@ async fn main() -> Result<(), Error> {
     let d = Deployed::from_env().await?;
     let app = App {
         store: Box::new(d.store),
+        events: Box::new(d.events),
         account_claim: d.account_claim,
     };
     let app = &app;
@@ -23,7 +26,16 @@ async fn main() -> Result<(), Error> {
             let response = handle(app, req, now).await;
             Ok::<Value, Error>(serde_json::to_value(gateway_response(response))?)
         } else {
-            Ok(handle_event(app, &event.payload, now).await?)
+            // Time for the last batch and the answer: the index is left where a batch ended.
+            let deadline = event
+                .context
+                .deadline()
+                .checked_sub(Duration::from_secs(30));
+            let deadline = deadline.and_then(|d| {
+                let left = d.duration_since(SystemTime::now()).unwrap_or_default();
+                Instant::now().checked_add(left)
+            });
+            Ok(handle_event(app, &event.payload, now, deadline).await?)
         }
     }))
     .await

@@ -168,9 +168,12 @@ pub async fn sync(
     let integration = record_integration(&store, &store_args.integration, args, &opts).await?;
     let started = Instant::now();
     let record = sync_with_progress(&client, &store, &opts, json).await?;
-    // As the deployed service does after every completed sync: the day's hygiene snapshot.
-    hygiene::service::take_snapshot(&store, &integration, chrono::Utc::now().timestamp_millis())
-        .await?;
+    // As the deployed service does after every completed sync: the hygiene index brought up to
+    // date (only the issues this sync wrote), then the day's snapshot from it.
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    let owner = format!("sei-jira-cli-{}", std::process::id());
+    hygiene::indexer::refresh(&store, &integration, &owner, None).await?;
+    hygiene::service::take_snapshot(&store, &integration, now_ms).await?;
     if json {
         println!(
             "{}",
@@ -278,6 +281,14 @@ pub async fn flag(store_args: &StoreArgs, issue: &str, flag: IssueFlag) -> anyho
     };
     if !store.flag_issue(&store_args.integration, &id, flag).await? {
         bail!("no stored issue with id {id}");
+    }
+    // The hygiene index takes the flag now, as the deployed service does on its event.
+    if let Some(record) = store
+        .get_integration(LOCAL_ACCOUNT, &store_args.integration)
+        .await?
+    {
+        let owner = format!("sei-jira-cli-{}", std::process::id());
+        hygiene::indexer::refresh(&store, &record, &owner, None).await?;
     }
     println!(
         "{issue}: {}",

@@ -14,7 +14,7 @@ use sei_jira_core::hygiene::{
 };
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
-    HygieneStore, IntegrationRecord, IntegrationStore, IssueStore, RecordStore,
+    HygieneIndexStore, HygieneStore, IntegrationRecord, IntegrationStore, IssueStore, RecordStore,
 };
 use sei_jira_core::sync::Excluded;
 
@@ -321,7 +321,7 @@ pub async fn report<S>(
     request: Request<'_>,
 ) -> Result<Report, HygieneError>
 where
-    S: IssueStore + RecordStore + IntegrationStore,
+    S: IssueStore + RecordStore + IntegrationStore + HygieneIndexStore,
 {
     let record = store.get_integration(LOCAL_ACCOUNT, integration).await?;
     let excluded = record
@@ -334,7 +334,9 @@ where
         custom_fields: &custom_fields,
         ..request
     };
-    hygiene::report_from_store(store, integration, &request).await
+    Ok(hygiene::report_answered(store, integration, &request)
+        .await?
+        .0)
 }
 
 pub fn print_report(report: &Report, store: &Path) {

@@ -49,6 +49,9 @@ pub const EVENT_SOURCE: &str = "sei-jira";
 pub const DETAIL_SCHEDULED: &str = "jira.sync.scheduled";
 pub const DETAIL_CONTINUATION: &str = "jira.sync.continuation";
 pub const DETAIL_COMPLETED: &str = "jira.sync.completed";
+/// Asks `score-hygiene` to bring an integration's hygiene index up to date (after its criteria
+/// changed, or to go on with a build the previous run had no time to finish).
+pub const DETAIL_HYGIENE_INDEX: &str = "hygiene.index.requested";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -85,6 +88,15 @@ pub enum SyncEvent {
     Continue(SyncTrigger),
     /// Detail type `jira.sync.completed`.
     Completed(SyncCompleted),
+    /// Detail type `hygiene.index.requested`.
+    HygieneIndex(IntegrationRef),
+}
+
+/// One integration of one account, as an event names it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct IntegrationRef {
+    pub account_id: String,
+    pub integration_id: String,
 }
 
 impl SyncEvent {
@@ -92,12 +104,14 @@ impl SyncEvent {
         match self {
             SyncEvent::Continue(_) => DETAIL_CONTINUATION,
             SyncEvent::Completed(_) => DETAIL_COMPLETED,
+            SyncEvent::HygieneIndex(_) => DETAIL_HYGIENE_INDEX,
         }
     }
     pub fn detail_json(&self) -> String {
         match self {
             SyncEvent::Continue(t) => serde_json::to_string(t),
             SyncEvent::Completed(c) => serde_json::to_string(c),
+            SyncEvent::HygieneIndex(r) => serde_json::to_string(r),
         }
         .unwrap_or_else(|_| "{}".into())
     }

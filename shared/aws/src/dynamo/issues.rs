@@ -157,8 +157,9 @@ impl IssueStore for DynamoStore {
     /// starts: an issue item never points at parts not yet written, and an index entry (which
     /// tells the sync what it already holds) never gets ahead of the issue it describes.
     async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()> {
-        let written = last_per_key(issues, |i| &i.id)
-            .into_iter()
+        let latest = last_per_key(issues, |i| &i.id);
+        let written = latest
+            .iter()
             .map(|i| issue_items(integration, i))
             .collect::<StoreResult<Vec<_>>>()?;
         // Which version of each written issue is current: the parts of any other are stale.
@@ -177,6 +178,13 @@ impl IssueStore for DynamoStore {
         self.write_all(parts).await?;
         self.write_all(contents).await?;
         self.write_all(index).await?;
+        // After the issues: an indexer that reads a mark finds the write it stands for. A run
+        // stopped before this writes the same issues again (its cursor has not moved).
+        let marks = latest
+            .iter()
+            .map(|i| put_request(change_mark_item(integration, &ChangeMark::new(&i.id))))
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.write_all(marks).await?;
         self.delete_stale_parts(integration, &current).await
     }
 

@@ -63,13 +63,49 @@ pub fn snapshots(integration: &str) -> String {
     scoped(integration, "SNAPSHOT")
 }
 
+pub const INDEX_HEAD: &str = "INDEX";
+
+pub fn index_cells(integration: &str) -> String {
+    scoped(integration, "HCELL")
+}
+
+/// A cell's sort key: a stable hash of its JSON (names can be longer than a sort key may be;
+/// the body holds the cell itself).
+pub fn cell_sort(cell_json: &str) -> String {
+    format!("{:016x}", fnv1a(cell_json.as_bytes()))
+}
+
+/// The parts of cells too large for one item: `{cell sort}#{gen}#{n:04}`.
+pub fn index_cell_parts(integration: &str) -> String {
+    scoped(integration, "HCELLPART")
+}
+
+pub fn contributions(integration: &str, shard: u64) -> String {
+    scoped(integration, &format!("HFACT#{shard}"))
+}
+
+pub fn changed(integration: &str) -> String {
+    scoped(integration, "CHANGED")
+}
+
+/// A change mark: `{issue}#{stamp}`, one item per write.
+pub fn change_sort(id: &str, stamp: &str) -> String {
+    format!("{}#{stamp}", issue_sort(id))
+}
+
 /// One partition listing the integrations the daily hygiene snapshot visits (sort key: the
 /// integration id; body: its account). Read once a day, written at most once per snapshot.
 pub const SNAPSHOT_TARGETS: &str = "HYGIENE#TARGETS";
 
 /// Every partition an integration's data can occupy: deleting it empties each one.
 pub fn all_partitions(integration: &str) -> Vec<String> {
-    let shards = (0..ISSUE_SHARDS).flat_map(|s| [issues(integration, s), index(integration, s)]);
+    let shards = (0..ISSUE_SHARDS).flat_map(|s| {
+        [
+            issues(integration, s),
+            index(integration, s),
+            contributions(integration, s),
+        ]
+    });
     let kinds = RecordKind::ALL.map(|k| records(integration, k));
     shards
         .chain(kinds)
@@ -82,6 +118,9 @@ pub fn all_partitions(integration: &str) -> Vec<String> {
             daily(integration),
             hygiene(integration),
             snapshots(integration),
+            index_cells(integration),
+            index_cell_parts(integration),
+            changed(integration),
         ])
         .collect()
 }
@@ -89,12 +128,14 @@ pub fn all_partitions(integration: &str) -> Vec<String> {
 /// Numeric ids (all of Jira's) spread evenly by value; anything else by a stable hash (FNV-1a:
 /// the shard is part of the stored key, so it must never change between releases).
 pub fn issue_shard(id: &str) -> u64 {
-    let spread = id.parse::<u64>().unwrap_or_else(|_| {
-        id.bytes().fold(0xcbf2_9ce4_8422_2325, |h, b| {
-            (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
-        })
-    });
+    let spread = id.parse::<u64>().unwrap_or_else(|_| fnv1a(id.as_bytes()));
     spread % ISSUE_SHARDS
+}
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325, |h, b| {
+        (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+    })
 }
 
 /// Zero-padded so that sort-key order is numeric id order (the embedded store's order).
@@ -105,16 +146,17 @@ pub fn issue_sort(id: &str) -> String {
     }
 }
 
-/// Parts of one stored version of an issue: `{issue}#{generation}#{n}`.
-pub fn part_sort(issue_sort: &str, generation: &str, n: usize) -> String {
-    format!("{}{n:04}", part_prefix(issue_sort, generation))
+/// Parts of one stored version of a split body (an issue, a hygiene cell):
+/// `{owner}#{generation}#{n}`, the owner being the issue's or the cell's sort key.
+pub fn part_sort(owner_sort: &str, generation: &str, n: usize) -> String {
+    format!("{}{n:04}", part_prefix(owner_sort, generation))
 }
 
-pub fn part_prefix(issue_sort: &str, generation: &str) -> String {
-    format!("{issue_sort}#{generation}#")
+pub fn part_prefix(owner_sort: &str, generation: &str) -> String {
+    format!("{owner_sort}#{generation}#")
 }
 
-/// The issue sort key and generation a part key belongs to.
+/// The owner's sort key and the generation a part key belongs to.
 pub fn part_owner(part_sort: &str) -> Option<(&str, &str)> {
     let mut fields = part_sort.rsplitn(3, '#');
     let _n = fields.next()?;

@@ -31,6 +31,7 @@ use sei_jira_core::store::*;
 mod batch;
 mod codec;
 mod hygiene;
+mod hygiene_index;
 mod issues;
 mod keys;
 mod roles;
@@ -39,6 +40,7 @@ mod tests;
 
 use batch::*;
 use codec::*;
+use hygiene_index::change_mark_item;
 
 type Item = HashMap<String, AttributeValue>;
 

@@ -26,10 +26,12 @@ fn partitions_cover_every_shard_and_record_kind() {
     let all = keys::all_partitions("i");
     assert_eq!(
         all.len(),
-        2 * ISSUE_SHARDS as usize + RecordKind::ALL.len() + 8
+        3 * ISSUE_SHARDS as usize + RecordKind::ALL.len() + 11
     );
     assert!(all.contains(&keys::parts("i")) && all.contains(&keys::index("i", 15)));
     assert!(all.contains(&keys::hygiene("i")) && all.contains(&keys::snapshots("i")));
+    assert!(all.contains(&keys::contributions("i", 15)) && all.contains(&keys::changed("i")));
+    assert!(all.contains(&keys::index_cells("i")) && all.contains(&keys::index_cell_parts("i")));
 }
 
 #[test]

@@ -2,13 +2,14 @@
 //! whether fields are empty, the description's length, the first response, status changes and
 //! whether it sits in an active sprint. Plain data, so the rules never touch Jira's JSON.
 
+use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::jira::{adf, time};
 use crate::store::StoredIssue;
 
 /// The assignee as hygiene sees it.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Assignee {
     /// Cloud's `accountId`, or Data Center's `key` / `name`.
     pub id: String,
@@ -16,8 +17,8 @@ pub struct Assignee {
     pub active: Option<bool>,
 }
 
-/// One issue, reduced to what the hygiene rules read.
-#[derive(Clone, Debug, Default, PartialEq)]
+/// One issue, reduced to what the hygiene rules read (and what the kept index holds of it).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IssueFacts {
     pub created_ms: Option<i64>,
     pub updated_ms: i64,

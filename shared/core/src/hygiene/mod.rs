@@ -5,7 +5,8 @@
 //! and a weighted total, [`criteria`] holds the custom hygiene misses, [`config`] an
 //! integration's kept criteria and SLA rows, [`filter`] which tickets count, [`aggregate`] the
 //! counts and distributions a report is answered from, [`snapshot`] the
-//! daily counts and [`trend`] the score over time — all pure; [`query`] reads the store and
+//! daily counts and [`trend`] the score over time, [`index`] the kept aggregate's data — all
+//! pure; [`query`] reads the store, [`indexer`] keeps the aggregate up to date in it, and
 //! [`service`] runs one integration's operations over it.
 //!
 //! Depends on the store port and the sync's exclusions; only [`query`] and [`service`] touch the
@@ -16,6 +17,8 @@ pub mod config;
 pub mod criteria;
 pub mod facts;
 pub mod filter;
+pub mod index;
+pub mod indexer;
 pub mod query;
 pub mod rules;
 pub mod score;
@@ -29,8 +32,8 @@ pub use criteria::{Condition, Criterion, Operator};
 pub use facts::IssueFacts;
 pub use filter::{Cell, Filter, Range};
 pub use query::{
-    HygieneError, MissPage, Request, Which, aggregate_from_store, catalog_of, misses_from_store,
-    report_from_store, snapshot_from_store,
+    HygieneError, MissPage, Request, Source, Which, aggregate_from_store, catalog_of,
+    misses_from_store, report_answered, report_from_store, snapshot_from_store,
 };
 pub use rules::{Category, ResponseMeasure, Settings, Sla, SlaKey};
 pub use score::{Counts, Report, Weights, report_of, step_score};

@@ -8,11 +8,14 @@ use super::aggregate::{Aggregate, Delta, Unanswerable, hour_floor};
 use super::criteria::{self, Catalog, CriteriaError, Criterion};
 use super::facts::IssueFacts;
 use super::filter::Filter;
+use super::indexer::{basis, indexed_aggregate};
 use super::rules::{Category, Settings, misses};
 use super::score::{Report, Weights, skips};
 use super::snapshot::Snapshot;
 use crate::jira::models::FieldDetails;
-use crate::store::{IssueStore, RecordKind, RecordStore, StoreError, StoredIssue};
+use crate::store::{
+    HygieneIndexStore, IssueStore, RecordKind, RecordStore, StoreError, StoredIssue,
+};
 use crate::sync::Excluded;
 use crate::sync::plan::{FieldMap, resolve_fields};
 
@@ -82,8 +85,60 @@ where
     Ok(aggregate)
 }
 
+/// Where a report's counts came from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Source {
+    /// The kept aggregate ([`super::indexer`]): a few store reads, whatever the issue count.
+    Index,
+    /// The issues, read now: the filter has time ranges, or the index is not current (being
+    /// built again after the criteria changed, or not built yet).
+    Issues,
+}
+
+/// The kept aggregate, when it can answer this request: no time ranges, and built on the
+/// request's criteria and custom-field mapping.
+async fn indexed<S: HygieneIndexStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<Option<Aggregate>, HygieneError> {
+    if req.filter.has_time_ranges() {
+        return Ok(None);
+    }
+    let basis = basis(req.criteria, req.custom_fields);
+    Ok(indexed_aggregate(store, integration, &basis).await?)
+}
+
+/// The report of the tickets the filter selects, from the kept aggregate where it can answer,
+/// else from the issues; says which.
+pub async fn report_answered<S>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<(Report, Source), HygieneError>
+where
+    S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
+{
+    let (aggregate, source) = match indexed(store, integration, req).await? {
+        Some(aggregate) => (aggregate, Source::Index),
+        None => (
+            aggregate_from_store(store, integration, req).await?,
+            Source::Issues,
+        ),
+    };
+    let report = aggregate.report(
+        &req.filter,
+        &req.settings,
+        &req.weights,
+        &skips(&req.settings, &req.excluded),
+        req.at_ms,
+    )?;
+    Ok((report, source))
+}
+
 /// The report of the tickets the filter selects, evaluated at the start of the hour holding
-/// `req.at_ms` (see `aggregate`).
+/// `req.at_ms` (see `aggregate`), from the issues themselves.
 pub async fn report_from_store<S>(
     store: &S,
     integration: &str,
@@ -103,16 +158,20 @@ where
 }
 
 /// The counts of every ticket per cell at the start of the hour holding `req.at_ms` (the
-/// request's filter should select everything: a trend filters later).
+/// request's filter should select everything: a trend filters later), from the kept aggregate
+/// where it can answer.
 pub async fn snapshot_from_store<S>(
     store: &S,
     integration: &str,
     req: &Request<'_>,
 ) -> Result<Snapshot, HygieneError>
 where
-    S: IssueStore + RecordStore + ?Sized,
+    S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
 {
-    let aggregate = aggregate_from_store(store, integration, req).await?;
+    let aggregate = match indexed(store, integration, req).await? {
+        Some(aggregate) => aggregate,
+        None => aggregate_from_store(store, integration, req).await?,
+    };
     Ok(Snapshot {
         at_ms: hour_floor(req.at_ms),
         skipped: skips(&req.settings, &req.excluded),

@@ -7,7 +7,9 @@ use super::criteria::{Catalog, Criterion};
 use super::query::{HygieneError, Request, catalog_of, snapshot_from_store};
 use super::rules::Settings;
 use super::snapshot::Snapshot;
-use crate::store::{HygieneStore, IntegrationRecord, IssueStore, RecordStore, StoreError};
+use crate::store::{
+    HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore, RecordStore, StoreError,
+};
 use crate::sync::Excluded;
 
 /// How often a change is made again over a newer version before giving up.
@@ -106,7 +108,7 @@ pub async fn take_snapshot<S>(
     at_ms: i64,
 ) -> Result<Snapshot, HygieneError>
 where
-    S: IssueStore + RecordStore + HygieneStore + ?Sized,
+    S: IssueStore + RecordStore + HygieneStore + HygieneIndexStore + ?Sized,
 {
     let scope = Scope::load(store, record).await?;
     let request = scope.request(Settings::default(), at_ms);

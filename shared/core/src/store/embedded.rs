@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use super::*;
 
 mod hygiene;
+mod hygiene_index;
 
 type Table = TableDefinition<'static, &'static str, &'static [u8]>;
 const ISSUES: Table = TableDefinition::new("issues");
@@ -26,14 +27,35 @@ const DAILY: Table = TableDefinition::new("daily");
 /// the sync reads its index without decoding whole issues.
 const INDEX: Table = TableDefinition::new("issue_index");
 /// Every table keyed by integration id: what deleting an integration clears.
-const INTEGRATION_SCOPED: [Table; 11] = [
-    ISSUES, RECORDS, PROJECTS, CURSORS, LEASES, RUNS, DAILY, INDEX, HYGIENE, SNAPSHOTS, TARGETS,
+const INTEGRATION_SCOPED: [Table; 15] = [
+    ISSUES,
+    RECORDS,
+    PROJECTS,
+    CURSORS,
+    LEASES,
+    RUNS,
+    DAILY,
+    INDEX,
+    HYGIENE,
+    SNAPSHOTS,
+    TARGETS,
+    INDEX_HEADS,
+    INDEX_CELLS,
+    CONTRIBUTIONS,
+    CHANGED,
 ];
 const HYGIENE: Table = TableDefinition::new("hygiene_config");
 const SNAPSHOTS: Table = TableDefinition::new("hygiene_snapshots");
 /// `{integration}/` → the account, for each integration the daily snapshot visits.
 const TARGETS: Table = TableDefinition::new("hygiene_targets");
 const INTEGRATIONS: Table = TableDefinition::new("integrations");
+/// The kept hygiene aggregate: `{integration}/` → its head, `{integration}/{cell as JSON}` → a
+/// cell's tallies, `{issue key}` → an issue's contribution.
+const INDEX_HEADS: Table = TableDefinition::new("hygiene_index_heads");
+const INDEX_CELLS: Table = TableDefinition::new("hygiene_index_cells");
+const CONTRIBUTIONS: Table = TableDefinition::new("hygiene_contributions");
+/// `{issue key}/{stamp}` → a change mark, written with the issue in one transaction.
+const CHANGED: Table = TableDefinition::new("hygiene_changed");
 
 /// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache
 /// keeps the process within a small Lambda's memory.
@@ -88,6 +110,10 @@ fn issue_key(integration: &str, id: &str) -> String {
         Ok(n) => format!("{integration}/{n:020}"),
         Err(_) => format!("{integration}/{id}"),
     }
+}
+
+fn change_key(issue_key: &str, mark: &ChangeMark) -> String {
+    format!("{issue_key}/{}", mark.stamp)
 }
 
 impl EmbeddedStore {
@@ -230,6 +256,7 @@ impl IssueStore for EmbeddedStore {
         {
             let mut items = tx.open_table(ISSUES).map_err(backend)?;
             let mut index = tx.open_table(INDEX).map_err(backend)?;
+            let mut changed = tx.open_table(CHANGED).map_err(backend)?;
             for i in issues {
                 let key = issue_key(integration, &i.id);
                 items
@@ -237,6 +264,10 @@ impl IssueStore for EmbeddedStore {
                     .map_err(backend)?;
                 index
                     .insert(key.as_str(), encode(&i.index_entry())?.as_slice())
+                    .map_err(backend)?;
+                let mark = ChangeMark::new(&i.id);
+                changed
+                    .insert(change_key(&key, &mark).as_str(), encode(&mark)?.as_slice())
                     .map_err(backend)?;
             }
         }

@@ -1,6 +1,6 @@
 //! The store port: what the sync, the integration API and monitoring read and write, as one
 //! trait per role ([`IssueStore`], [`RecordStore`], [`ProjectStore`], [`SyncStateStore`],
-//! [`RunLog`], [`IntegrationStore`], [`HygieneStore`]) so that each domain function asks for no more than it uses.
+//! [`RunLog`], [`IntegrationStore`], [`HygieneStore`], [`HygieneIndexStore`]) so that each domain function asks for no more than it uses.
 //! Two adapters implement every role: an embedded on-disk store ([`embedded::EmbeddedStore`]) for
 //! local runs and the DynamoDB store of `sei-jira-aws`; one conformance suite runs against both.
 //!
@@ -17,6 +17,7 @@ pub mod records;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
+pub use crate::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
 pub use crate::hygiene::{HygieneConfig, Snapshot};
 pub use records::*;
 
@@ -164,6 +165,37 @@ pub trait HygieneStore: Send + Sync {
     async fn snapshot_targets(&self) -> StoreResult<Vec<(String, String)>>;
 }
 
+/// The kept hygiene aggregate of an integration, maintained incrementally by
+/// [`crate::hygiene::indexer`]: a head (what the aggregate counts, where a build or an
+/// interrupted batch stands), the tallies per cell, each issue's contribution, and the marks
+/// every issue write leaves so the indexer knows which issues changed.
+#[async_trait]
+pub trait HygieneIndexStore: Send + Sync {
+    async fn get_index_head(&self, integration: &str) -> StoreResult<Option<IndexHead>>;
+    async fn put_index_head(&self, integration: &str, head: &IndexHead) -> StoreResult<()>;
+    async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>>;
+    async fn put_index_cells(&self, integration: &str, cells: &[IndexedCell]) -> StoreResult<()>;
+    /// The contributions kept for these issue ids (those that have one), in no particular order.
+    async fn get_contributions(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<(String, Contribution)>>;
+    /// Keeps each issue's contribution; None removes it.
+    async fn put_contributions(
+        &self,
+        integration: &str,
+        contributions: &[(String, Option<Contribution>)],
+    ) -> StoreResult<()>;
+    /// Up to `limit` marks of issues written since their marks were last cleared. Every
+    /// [`IssueStore::put_issues`] (and so every flag) leaves a new mark per issue, after the
+    /// issue itself is written.
+    async fn changed_issues(&self, integration: &str, limit: usize)
+    -> StoreResult<Vec<ChangeMark>>;
+    /// Clears exactly these marks: a mark left by a later write stays.
+    async fn clear_changed(&self, integration: &str, marks: &[ChangeMark]) -> StoreResult<()>;
+}
+
 /// What one sync reads and writes: everything but the integrations themselves.
 pub trait SyncStore: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog {}
 
@@ -173,6 +205,6 @@ impl<T: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + ?Siz
 }
 
 /// A whole store, as the binaries open one and hand out its roles.
-pub trait Store: SyncStore + IntegrationStore + HygieneStore {}
+pub trait Store: SyncStore + IntegrationStore + HygieneStore + HygieneIndexStore {}
 
-impl<T: SyncStore + IntegrationStore + HygieneStore + ?Sized> Store for T {}
+impl<T: SyncStore + IntegrationStore + HygieneStore + HygieneIndexStore + ?Sized> Store for T {}

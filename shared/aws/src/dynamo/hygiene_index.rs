@@ -1,0 +1,229 @@
+//! The hygiene index role of the DynamoDB store: the head beside the settings, one item per
+//! cell, one contribution item per issue (sharded like the issues), and one item per change
+//! mark (written by `put_issues` after the issue).
+
+use super::*;
+
+const ID: &str = "id";
+const STAMP: &str = "stamp";
+
+pub(super) fn change_mark_item(integration: &str, mark: &ChangeMark) -> Item {
+    let mut item = key_item(
+        keys::changed(integration),
+        keys::change_sort(&mark.id, &mark.stamp),
+    );
+    item.insert(ID.into(), s(&mark.id));
+    item.insert(STAMP.into(), s(&mark.stamp));
+    item
+}
+
+fn contribution_key(integration: &str, id: &str) -> Item {
+    key_item(
+        keys::contributions(integration, keys::issue_shard(id)),
+        keys::issue_sort(id),
+    )
+}
+
+impl DynamoStore {
+    /// A listed cell item, with its parts when split (read again if they were replaced while
+    /// being read).
+    async fn cell_from_item(&self, integration: &str, item: &Item) -> StoreResult<IndexedCell> {
+        if item.contains_key(BODY) {
+            return from_body_item(item);
+        }
+        let sk = string(item, SK)?.to_string();
+        let mut item = item.clone();
+        for _ in 0..PART_READ_ATTEMPTS {
+            let expected: usize = number(&item, PARTS)?;
+            let prefix = keys::part_prefix(&sk, string(&item, GENERATION)?);
+            let parts = self
+                .query_all(
+                    &keys::index_cell_parts(integration),
+                    SortRange::BeginsWith(prefix),
+                    true,
+                )
+                .await?;
+            if parts.len() == expected {
+                let mut body = Vec::new();
+                for part in &parts {
+                    body.extend_from_slice(blob(part, CHUNK)?);
+                }
+                return decode_body(&body, string(&item, ENCODING)?);
+            }
+            match self
+                .get_item(keys::index_cells(integration), sk.clone())
+                .await?
+            {
+                Some(again) if again.contains_key(BODY) => return from_body_item(&again),
+                Some(again) => item = again,
+                None => break,
+            }
+        }
+        Err(StoreError::Corrupt(format!(
+            "hygiene cell {sk}: its parts kept changing while being read"
+        )))
+    }
+}
+
+#[async_trait]
+impl HygieneIndexStore for DynamoStore {
+    async fn get_index_head(&self, integration: &str) -> StoreResult<Option<IndexHead>> {
+        self.get_body(keys::hygiene(integration), keys::INDEX_HEAD.into())
+            .await
+    }
+
+    async fn put_index_head(&self, integration: &str, head: &IndexHead) -> StoreResult<()> {
+        self.put_body(keys::hygiene(integration), keys::INDEX_HEAD.into(), head)
+            .await
+    }
+
+    async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>> {
+        let items = self
+            .query_all(&keys::index_cells(integration), SortRange::All, true)
+            .await?;
+        let mut cells = Vec::with_capacity(items.len());
+        for item in &items {
+            cells.push(self.cell_from_item(integration, item).await?);
+        }
+        Ok(cells)
+    }
+
+    /// Cells too large for one item are split into parts named by their content, like issues:
+    /// parts first, then the cell items that name them, then the parts no cell names any more.
+    async fn put_index_cells(&self, integration: &str, cells: &[IndexedCell]) -> StoreResult<()> {
+        let mut items = Vec::with_capacity(cells.len());
+        let mut parts = Vec::new();
+        let mut current: HashMap<String, Option<String>> = HashMap::new();
+        for c in cells {
+            let cell =
+                serde_json::to_string(&c.cell).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+            let sort = keys::cell_sort(&cell);
+            let (body, encoding) = encode_body(c)?;
+            let mut item = key_item(keys::index_cells(integration), sort.clone());
+            item.insert(ENCODING.into(), s(encoding));
+            if body.len() <= MAX_INLINE_BODY {
+                item.insert(BODY.into(), AttributeValue::B(Blob::new(body)));
+                current.insert(sort, None);
+            } else {
+                let generation = content_generation(&body);
+                for (n, chunk) in body.chunks(MAX_INLINE_BODY).enumerate() {
+                    let mut part = key_item(
+                        keys::index_cell_parts(integration),
+                        keys::part_sort(&sort, &generation, n),
+                    );
+                    part.insert(CHUNK.into(), AttributeValue::B(Blob::new(chunk)));
+                    parts.push(put_request(part)?);
+                }
+                item.insert(
+                    PARTS.into(),
+                    number_value(body.len().div_ceil(MAX_INLINE_BODY)),
+                );
+                item.insert(GENERATION.into(), s(generation.clone()));
+                current.insert(sort, Some(generation));
+            }
+            items.push(put_request(item)?);
+        }
+        self.write_all(parts).await?;
+        self.write_all(items).await?;
+        // One keys-only query: the partition is empty unless some cell is that large.
+        let stale = self
+            .query_keys(&keys::index_cell_parts(integration), SortRange::All)
+            .await?
+            .into_iter()
+            .filter(|part| {
+                let owner = string(part, SK).ok().and_then(keys::part_owner);
+                matches!(owner, Some((cell, generation))
+                    if current.get(cell).is_some_and(|g| g.as_deref() != Some(generation)))
+            })
+            .map(delete_request)
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.write_all(stale).await
+    }
+
+    async fn get_contributions(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<(String, Contribution)>> {
+        let mut unique: Vec<&String> = ids.iter().collect();
+        unique.sort();
+        unique.dedup();
+        let by_sort: HashMap<String, &String> = unique
+            .iter()
+            .map(|id| (keys::issue_sort(id), *id))
+            .collect();
+        let mut out = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH_GET_LIMIT) {
+            let keys = chunk
+                .iter()
+                .map(|id| contribution_key(integration, id))
+                .collect();
+            for item in self.batch_get(keys).await? {
+                let Some(id) = by_sort.get(string(&item, SK)?) else {
+                    continue;
+                };
+                out.push(((*id).clone(), from_body_item(&item)?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_contributions(
+        &self,
+        integration: &str,
+        contributions: &[(String, Option<Contribution>)],
+    ) -> StoreResult<()> {
+        let requests = last_per_key(contributions, |c| c.0.as_str())
+            .into_iter()
+            .map(|(id, contribution)| {
+                let key = contribution_key(integration, id);
+                match contribution {
+                    Some(c) => {
+                        let pk = string(&key, PK)?.to_string();
+                        let sk = string(&key, SK)?.to_string();
+                        put_request(body_item(pk, sk, c)?)
+                    }
+                    None => delete_request(key),
+                }
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.write_all(requests).await
+    }
+
+    async fn changed_issues(
+        &self,
+        integration: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<ChangeMark>> {
+        let limit = i32::try_from(limit.clamp(1, 1000)).unwrap_or(1000);
+        let out = self
+            .query(&keys::changed(integration), &SortRange::All, true)
+            .limit(limit)
+            .send()
+            .await
+            .map_err(backend("Query"))?;
+        out.items
+            .unwrap_or_default()
+            .iter()
+            .map(|item| {
+                Ok(ChangeMark {
+                    id: string(item, ID)?.to_string(),
+                    stamp: string(item, STAMP)?.to_string(),
+                })
+            })
+            .collect()
+    }
+
+    async fn clear_changed(&self, integration: &str, marks: &[ChangeMark]) -> StoreResult<()> {
+        let deletes = last_per_key(marks, |m| m.stamp.as_str())
+            .into_iter()
+            .map(|m| {
+                delete_request(key_item(
+                    keys::changed(integration),
+                    keys::change_sort(&m.id, &m.stamp),
+                ))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.write_all(deletes).await
+    }
+}

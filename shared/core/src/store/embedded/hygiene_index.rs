@@ -1,0 +1,113 @@
+//! The hygiene index role of the embedded store: the head, the cells and the contributions in
+//! tables of their own; the change marks are written by `put_issues` in the issues' transaction.
+
+use super::*;
+
+fn head_key(integration: &str) -> String {
+    format!("{integration}/")
+}
+
+fn cell_key(integration: &str, cell: &IndexedCell) -> StoreResult<String> {
+    let cell = serde_json::to_string(&cell.cell).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(format!("{integration}/{cell}"))
+}
+
+#[async_trait]
+impl HygieneIndexStore for EmbeddedStore {
+    async fn get_index_head(&self, integration: &str) -> StoreResult<Option<IndexHead>> {
+        self.get(INDEX_HEADS, &head_key(integration))
+    }
+
+    async fn put_index_head(&self, integration: &str, head: &IndexHead) -> StoreResult<()> {
+        check_integration_id(integration)?;
+        self.put_all(INDEX_HEADS, &[(head_key(integration), head)])
+    }
+
+    async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>> {
+        Ok(self
+            .scan(INDEX_CELLS, &format!("{integration}/"), None, usize::MAX)?
+            .into_iter()
+            .map(|(_, c)| c)
+            .collect())
+    }
+
+    async fn put_index_cells(&self, integration: &str, cells: &[IndexedCell]) -> StoreResult<()> {
+        check_integration_id(integration)?;
+        let items = cells
+            .iter()
+            .map(|c| Ok((cell_key(integration, c)?, c)))
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.put_all(INDEX_CELLS, &items)
+    }
+
+    async fn get_contributions(
+        &self,
+        integration: &str,
+        ids: &[String],
+    ) -> StoreResult<Vec<(String, Contribution)>> {
+        let tx = self.db.begin_read().map_err(backend)?;
+        let t = tx.open_table(CONTRIBUTIONS).map_err(backend)?;
+        let mut out = Vec::with_capacity(ids.len());
+        for id in ids {
+            if let Some(v) = t
+                .get(issue_key(integration, id).as_str())
+                .map_err(backend)?
+            {
+                out.push((id.clone(), decode(v.value())?));
+            }
+        }
+        Ok(out)
+    }
+
+    async fn put_contributions(
+        &self,
+        integration: &str,
+        contributions: &[(String, Option<Contribution>)],
+    ) -> StoreResult<()> {
+        check_integration_id(integration)?;
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let mut t = tx.open_table(CONTRIBUTIONS).map_err(backend)?;
+            for (id, contribution) in contributions {
+                let key = issue_key(integration, id);
+                match contribution {
+                    Some(c) => {
+                        t.insert(key.as_str(), encode(c)?.as_slice())
+                            .map_err(backend)?;
+                    }
+                    None => {
+                        t.remove(key.as_str()).map_err(backend)?;
+                    }
+                }
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+
+    async fn changed_issues(
+        &self,
+        integration: &str,
+        limit: usize,
+    ) -> StoreResult<Vec<ChangeMark>> {
+        Ok(self
+            .scan(CHANGED, &format!("{integration}/"), None, limit)?
+            .into_iter()
+            .map(|(_, m)| m)
+            .collect())
+    }
+
+    async fn clear_changed(&self, integration: &str, marks: &[ChangeMark]) -> StoreResult<()> {
+        if marks.is_empty() {
+            return Ok(());
+        }
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let mut t = tx.open_table(CHANGED).map_err(backend)?;
+            for mark in marks {
+                let key = change_key(&issue_key(integration, &mark.id), mark);
+                t.remove(key.as_str()).map_err(backend)?;
+            }
+        }
+        tx.commit().map_err(backend)
+    }
+}

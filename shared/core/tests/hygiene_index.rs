@@ -1,0 +1,273 @@
+//! The kept hygiene aggregate over the embedded store: built from every issue, moved on by the
+//! marks of the issues written since, built again when the criteria change, and resumed after a
+//! run that ran out of time or stopped in the middle of a batch. Each time, the kept aggregate
+//! must equal the one counted from the issues now.
+
+#[path = "support/sample_issues.rs"]
+mod sample_issues;
+
+use std::time::Instant;
+
+use sample_issues::{Rng, integration, issue, site_fields};
+use sei_jira_core::hygiene::index::{Change, Journal, apply_journal};
+use sei_jira_core::hygiene::indexer::{
+    IndexState, LEASE_UNIT, basis, contribution_of, indexed_aggregate, refresh,
+};
+use sei_jira_core::hygiene::{
+    Aggregate, Criterion, HygieneConfig, Request, aggregate_from_store, catalog_of,
+};
+use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::*;
+use serde_json::json;
+
+const ID: &str = "a0000000-0000-4000-8000-000000000001";
+
+struct Site {
+    store: EmbeddedStore,
+    record: IntegrationRecord,
+    _dir: tempfile::TempDir,
+}
+
+async fn site(issues: u64) -> Site {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("store.redb")).unwrap();
+    let record = integration(ID);
+    store.put_integration(&record).await.unwrap();
+    store
+        .put_records(ID, RecordKind::Field, &site_fields())
+        .await
+        .unwrap();
+    let mut rng = Rng::new(7);
+    let all: Vec<StoredIssue> = (0..issues).map(|n| issue(n, 0, &mut rng)).collect();
+    for chunk in all.chunks(500) {
+        store.put_issues(ID, chunk).await.unwrap();
+    }
+    Site {
+        store,
+        record,
+        _dir: dir,
+    }
+}
+
+/// The aggregate counted from the issues now, with the stored criteria.
+async fn counted(site: &Site) -> Aggregate {
+    let config = site
+        .store
+        .get_hygiene_config(ID)
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let criteria = config.criteria();
+    let request = Request {
+        criteria: &criteria,
+        ..Request::default()
+    };
+    aggregate_from_store(&site.store, ID, &request)
+        .await
+        .unwrap()
+}
+
+/// The aggregate the index holds, if current for the stored criteria.
+async fn kept(site: &Site) -> Option<Aggregate> {
+    let config = site
+        .store
+        .get_hygiene_config(ID)
+        .await
+        .unwrap()
+        .unwrap_or_default();
+    let basis = basis(&config.criteria(), &site.record.custom_fields);
+    indexed_aggregate(&site.store, ID, &basis).await.unwrap()
+}
+
+async fn refreshed(site: &Site) -> sei_jira_core::hygiene::indexer::Refreshed {
+    refresh(&site.store, &site.record, "test", None)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn given_a_synced_site_when_indexed_then_only_changed_issues_are_evaluated_again() {
+    // GIVEN 2,000 stored issues, indexed once
+    let site = site(2_000).await;
+    let first = refreshed(&site).await;
+    assert_eq!(
+        (first.state, first.evaluated, first.rebuilt),
+        (IndexState::Current, 2_000, true)
+    );
+    assert_eq!(kept(&site).await, Some(counted(&site).await));
+
+    // WHEN 1 % of the issues change (a sync wrote them), one is hidden and one removed
+    let mut rng = Rng::new(99);
+    let changed: Vec<StoredIssue> = (0..20).map(|k| issue(k * 97, 1, &mut rng)).collect();
+    site.store.put_issues(ID, &changed).await.unwrap();
+    assert!(
+        site.store
+            .flag_issue(ID, "10005", IssueFlag::Hidden)
+            .await
+            .unwrap()
+    );
+    assert!(
+        site.store
+            .flag_issue(ID, "10006", IssueFlag::Removed)
+            .await
+            .unwrap()
+    );
+    let second = refreshed(&site).await;
+
+    // THEN just those 22 were evaluated, and the kept aggregate is the counted one
+    assert_eq!(
+        (second.state, second.evaluated, second.rebuilt),
+        (IndexState::Current, 22, false)
+    );
+    assert_eq!(kept(&site).await, Some(counted(&site).await));
+    // AND nothing is left to do
+    assert_eq!(refreshed(&site).await.evaluated, 0);
+}
+
+#[tokio::test]
+async fn given_new_criteria_when_refreshed_then_the_index_is_built_again_and_not_used_before() {
+    // GIVEN an index, then a custom hygiene miss kept
+    let site = site(600).await;
+    refreshed(&site).await;
+    let catalog = catalog_of(&site.store, ID, &[]).await.unwrap();
+    let mut config = HygieneConfig::default();
+    let criterion: Criterion = serde_json::from_value(json!({
+        "name": "Unassigned bug",
+        "conditions": [
+            {"field": "assignee", "operator": "missing"},
+            {"field": "issue type", "operator": "equals", "values": ["Bug"]}
+        ]
+    }))
+    .unwrap();
+    config.add_criterion(criterion, &catalog).unwrap();
+    assert!(site.store.put_hygiene_config(ID, &config).await.unwrap());
+
+    // THEN the old index no longer answers
+    assert_eq!(kept(&site).await, None);
+
+    // WHEN refreshed
+    let again = refreshed(&site).await;
+
+    // THEN it was built from every issue, and counts the new miss as the issues do
+    assert_eq!(
+        (again.state, again.evaluated, again.rebuilt),
+        (IndexState::Current, 600, true)
+    );
+    let kept = kept(&site).await.expect("current again");
+    assert_eq!(kept, counted(&site).await);
+    let matched: u64 = kept.cells.values().map(|t| t.custom[0]).sum();
+    assert!(matched > 0, "some unassigned bugs among 600 issues");
+}
+
+#[tokio::test]
+async fn given_a_build_out_of_time_when_run_again_then_it_goes_on_where_it_stopped() {
+    // GIVEN a build that had no time at all, then one batch's worth at a time
+    let site = site(450).await;
+    let out_of_time = refresh(&site.store, &site.record, "test", Some(Instant::now()))
+        .await
+        .unwrap();
+    assert_eq!(out_of_time.state, IndexState::Behind);
+    assert_eq!(kept(&site).await, None, "a build under way does not answer");
+
+    // WHEN runs go on until the index is current, each stopped after its first batch
+    let mut runs = 0;
+    let mut evaluated = 0;
+    loop {
+        runs += 1;
+        let deadline = Some(Instant::now() + std::time::Duration::from_millis(1));
+        let r = refresh(&site.store, &site.record, "test", deadline)
+            .await
+            .unwrap();
+        evaluated += r.evaluated;
+        if r.state == IndexState::Current {
+            break;
+        }
+        assert!(runs < 100, "the build moves on");
+    }
+
+    // THEN every issue was read once, in more than one run, and the result is the counted one
+    assert_eq!(evaluated, 450);
+    assert!(runs > 1);
+    assert_eq!(kept(&site).await, Some(counted(&site).await));
+}
+
+#[tokio::test]
+async fn given_a_batch_stopped_halfway_when_run_again_then_nothing_is_counted_twice() {
+    // GIVEN an index, and an issue moved to another project
+    let site = site(300).await;
+    refreshed(&site).await;
+    let mut moved = site.store.get_issue(ID, "10003").await.unwrap().unwrap();
+    let to = if moved.project_key == "OPS" {
+        "WEB"
+    } else {
+        "OPS"
+    };
+    moved.project_key = to.into();
+    site.store
+        .put_issues(ID, std::slice::from_ref(&moved))
+        .await
+        .unwrap();
+
+    // AND a run that journaled the batch and wrote one of its two cells, then stopped
+    let marks = site.store.changed_issues(ID, 100).await.unwrap();
+    let catalog = catalog_of(&site.store, ID, &[]).await.unwrap();
+    let old = site
+        .store
+        .get_contributions(ID, &["10003".into()])
+        .await
+        .unwrap();
+    let mut head = site.store.get_index_head(ID).await.unwrap().unwrap();
+    let journal = Journal {
+        seq: head.seq + 1,
+        changes: vec![Change {
+            id: "10003".into(),
+            old: Some(old[0].1.clone()),
+            new: contribution_of(&moved, &catalog, &[]),
+        }],
+        marks,
+        build_after: None,
+    };
+    head.journal = Some(journal.clone());
+    site.store.put_index_head(ID, &head).await.unwrap();
+    let mut cells = site
+        .store
+        .list_index_cells(ID)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|c| (c.cell.clone(), c))
+        .collect();
+    let due = apply_journal(&mut cells, &journal);
+    assert_eq!(due.len(), 2);
+    site.store
+        .put_index_cells(ID, &[cells[&due[0]].clone()])
+        .await
+        .unwrap();
+    assert_eq!(
+        kept(&site).await,
+        None,
+        "a half-applied batch does not answer"
+    );
+
+    // WHEN the next run comes
+    let r = refreshed(&site).await;
+
+    // THEN it finished the batch (and found the mark cleared), counting the move once
+    assert_eq!((r.state, r.evaluated), (IndexState::Current, 0));
+    assert_eq!(kept(&site).await, Some(counted(&site).await));
+}
+
+#[tokio::test]
+async fn given_another_run_holds_the_index_when_refreshed_then_it_is_left_alone() {
+    let site = site(10).await;
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(
+        site.store
+            .acquire_lease(ID, LEASE_UNIT, "other", now, 60_000)
+            .await
+            .unwrap()
+    );
+    let r = refreshed(&site).await;
+    assert_eq!((r.state, r.evaluated), (IndexState::Busy, 0));
+    assert_eq!(kept(&site).await, None);
+}
