@@ -274,7 +274,24 @@ impl World {
         ids: &[&str],
         body: Option<Value>,
     ) -> (u16, Value) {
-        let event = http_event(account, request, ids, body.clone());
+        self.api_with(account, request, ids, body, &[]).await
+    }
+
+    /// As [`World::api`], with request headers besides the event's own.
+    pub async fn api_with(
+        &mut self,
+        account: &str,
+        request: &str,
+        ids: &[&str],
+        body: Option<Value>,
+        headers: &[(&str, &str)],
+    ) -> (u16, Value) {
+        let mut event: Value =
+            serde_json::from_str(&http_event(account, request, ids, body.clone())).unwrap();
+        for (name, value) in headers {
+            event["headers"][name.to_ascii_lowercase()] = json!(value);
+        }
+        let event = event.to_string();
         let route = request.split('?').next().unwrap();
         let req = lambda_http::request::from_str(&event).expect("a valid HTTP API v2 event");
         let response = if route.ends_with("/monitoring") {

@@ -178,6 +178,25 @@ async fn an_integration_from_creation_to_monitoring() {
         "{m}"
     );
 
+    // Another run holds both projects: this one is skipped. It records no success and announces
+    // nothing (the next event on the bus is the continuation below, not a completion).
+    let held = store(&w.config, &w.table);
+    let now = chrono::Utc::now().timestamp_millis();
+    for unit in ["PLAT", "SRE"] {
+        assert!(
+            held.acquire_lease(&id, unit, "run-elsewhere", now, 600_000)
+                .await
+                .unwrap()
+        );
+    }
+    let skipped = w.sync(scheduled.clone(), None, "run-0").await;
+    assert_eq!(skipped["outcome"], "skipped", "{skipped}");
+    for unit in ["PLAT", "SRE"] {
+        held.release_lease(&id, unit, "run-elsewhere")
+            .await
+            .unwrap();
+    }
+
     // The schedule fires with too little time left: the sync checkpoints and continues itself.
     let first = w.sync(scheduled, Some(Instant::now()), "run-1").await;
     assert_eq!(first["outcome"], "partial", "{first}");
@@ -535,19 +554,65 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .collect();
     assert_eq!(keys.len(), 2, "{found}");
 
-    // Create over all accessible projects, then list and read it.
+    // Create over all accessible projects, with an idempotency key: a retry answers the first
+    // try's integration and makes nothing twice. Then list and read it.
+    let create = json!({
+        "name": "Everything", "description": "all projects", "connection": connection,
+        "scope": {"kind": "all_accessible"}, "excluded_fields": ["description"]
+    });
+    let key = [("Idempotency-Key", "everything-1")];
     let (status, created) = w
-        .api(
+        .api_with(
             "acme",
             "POST /integrations",
             &[],
-            Some(json!({
-                "name": "Everything", "description": "all projects", "connection": connection,
-                "scope": {"kind": "all_accessible"}, "excluded_fields": ["description"]
-            })),
+            Some(create.clone()),
+            &key,
         )
         .await;
     assert_eq!(status, 201, "{created}");
+    let (status, again) = w
+        .api_with(
+            "acme",
+            "POST /integrations",
+            &[],
+            Some(create.clone()),
+            &key,
+        )
+        .await;
+    assert_eq!(
+        (status, &again),
+        (201, &created),
+        "the retry finds the first try's"
+    );
+    let mut other = create.clone();
+    other["name"] = json!("Something else");
+    let (status, body) = w
+        .api_with("acme", "POST /integrations", &[], Some(other), &key)
+        .await;
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    let long = "k".repeat(129);
+    let (status, body) = w
+        .api_with(
+            "acme",
+            "POST /integrations",
+            &[],
+            Some(create.clone()),
+            &[("Idempotency-Key", long.as_str())],
+        )
+        .await;
+    assert_eq!(status, 400, "{body}");
+    assert!(
+        body["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("Idempotency-Key:"),
+        "{body}"
+    );
     let id = created["id"].as_str().unwrap().to_string();
     let (status, list) = w.api("acme", "GET /integrations", &[], None).await;
     assert_eq!(status, 200, "{list}");
@@ -556,6 +621,38 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api("acme", "GET /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!((status, &read), (200, &created));
+    // A path parameter past any id's length is a 400 naming it, on every function, before the
+    // store sees it (DynamoDB refuses keys over 1 KB).
+    let huge = "9".repeat(2_000);
+    for (request, ids) in [
+        ("GET /integrations/{integrationId}", vec![huge.as_str()]),
+        (
+            "GET /integrations/{integrationId}/monitoring",
+            vec![huge.as_str()],
+        ),
+        (
+            "GET /integrations/{integrationId}/hygiene",
+            vec![huge.as_str()],
+        ),
+        (
+            "POST /integrations/{integrationId}/issues/{issueId}/hide",
+            vec![id.as_str(), huge.as_str()],
+        ),
+    ] {
+        let (status, body) = w.api("acme", request, &ids, None).await;
+        assert_eq!(
+            (status, body["code"].as_str()),
+            (400, Some("invalid_request")),
+            "{request}: {body}"
+        );
+        assert!(
+            body["message"]
+                .as_str()
+                .unwrap()
+                .ends_with("must be at most 128 characters"),
+            "{request}: {body}"
+        );
+    }
 
     // Advanced configuration: a JQL filter, excluded fields, custom fields, the schedule rate.
     let (status, patched) = w

@@ -17,6 +17,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let Some(account) = http_api::account(&req, &app.account_claim) else {
         return http_api::unauthorized();
     };
+    if let Some(refused) = http_api::oversized_path_param(&req) {
+        return refused;
+    }
     let id = path_param(&req, "integrationId").unwrap_or_default();
     let range = match query_param(&req, "range").as_deref().map(Range::parse) {
         None => Range::Days7,

@@ -121,6 +121,9 @@ pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Bod
     let Some(account) = http_api::account(&req, &app.account_claim) else {
         return http_api::unauthorized();
     };
+    if let Some(refused) = http_api::oversized_path_param(&req) {
+        return refused;
+    }
     let id = path_param(&req, "integrationId").unwrap_or_default();
     match serve(app, &req, &account, &id, now).await {
         Ok(response) => response,

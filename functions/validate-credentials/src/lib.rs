@@ -64,6 +64,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let Some(account) = http_api::account(&req, &app.account_claim) else {
         return http_api::unauthorized();
     };
+    if let Some(refused) = http_api::oversized_path_param(&req) {
+        return refused;
+    }
     let s = app.services();
     let id = path_param(&req, "integrationId").unwrap_or_default();
     let issue = path_param(&req, "issueId").unwrap_or_default();
@@ -88,10 +91,16 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         },
         "POST /integrations" => match body::<IntegrationCreate>(&req) {
             Ok(b) => {
-                let id = uuid::Uuid::new_v4().to_string();
-                ops::create(&s, &account, &b, &id, now_ms())
-                    .await
-                    .map(|v| json(201, &v))
+                let key = req
+                    .headers()
+                    .get("idempotency-key")
+                    .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+                match ops::new_integration_id(&account, key) {
+                    Ok(id) => ops::create(&s, &account, &b, &id, now_ms())
+                        .await
+                        .map(|v| json(201, &v)),
+                    Err(e) => Err(e),
+                }
             }
             Err(r) => return *r,
         },

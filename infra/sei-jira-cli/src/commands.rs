@@ -122,6 +122,7 @@ fn print_summary(record: &RunRecord, store: &Path, elapsed: f64) {
         RunOutcome::Partial => "Sync stopped early (resumable)",
         RunOutcome::Failed => "Sync failed",
         RunOutcome::Running => "Sync running",
+        RunOutcome::Skipped => "Sync skipped (another sync holds every project)",
     };
     println!("{outcome} in {elapsed:.1} s");
     println!(

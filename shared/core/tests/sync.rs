@@ -603,3 +603,39 @@ async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
         "only the hidden issue was rewritten: {record:?}"
     );
 }
+
+#[tokio::test]
+async fn a_run_that_finds_every_unit_held_is_skipped_not_succeeded() {
+    use sei_jira_core::store::{RunLog, SyncStateStore};
+
+    let e = env(40, Mode::Cloud, Settings::default(), 5).await;
+    let client = e.client(ALICE);
+    let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(
+        e.store
+            .acquire_lease("acme", "PLAT", "run-elsewhere", now, 600_000)
+            .await
+            .unwrap()
+    );
+
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+
+    assert_eq!(record.outcome, RunOutcome::Skipped, "{record:?}");
+    assert!(e.stored("acme").await.is_empty(), "nothing written");
+    let today = chrono::Utc::now().date_naive();
+    let daily = e.store.list_daily("acme", today, today).await.unwrap();
+    assert!(
+        daily.iter().all(|(_, c)| c.runs == 0),
+        "not counted as a run: {daily:?}"
+    );
+
+    // Once the lease is free, the next run does the work.
+    e.store
+        .release_lease("acme", "PLAT", "run-elsewhere")
+        .await
+        .unwrap();
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+    assert!(!e.stored("acme").await.is_empty());
+}

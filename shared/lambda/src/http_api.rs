@@ -39,6 +39,24 @@ pub fn route(req: &Request) -> String {
     }
 }
 
+/// The longest path parameter any route takes (ids are UUIDs, Jira's numeric ids, or ours).
+pub const MAX_PATH_PARAM_CHARS: usize = 128;
+
+/// A 400 naming the first path parameter longer than [`MAX_PATH_PARAM_CHARS`], if any: checked
+/// before anything reads the store, whose keys have limits of their own (DynamoDB refuses a
+/// sort key over 1 KB with an error that would otherwise be a 500).
+pub fn oversized_path_param(req: &Request) -> Option<Response<Body>> {
+    let params = req.path_parameters_ref()?;
+    let (name, _) = params
+        .iter()
+        .find(|(_, value)| value.chars().count() > MAX_PATH_PARAM_CHARS)?;
+    Some(error(
+        400,
+        "invalid_request",
+        format!("{name}: must be at most {MAX_PATH_PARAM_CHARS} characters"),
+    ))
+}
+
 pub fn path_param(req: &Request, name: &str) -> Option<String> {
     req.path_parameters_ref()
         .and_then(|p| p.first(name))
@@ -186,6 +204,7 @@ pub fn api_error(e: &ApiError) -> Response<Body> {
             }),
         ),
         ApiError::NotFound(_) => error(404, "not_found", e.to_string()),
+        ApiError::Conflict(_) => error(409, "conflict", e.to_string()),
         ApiError::Internal(message) => {
             tracing::error!(error = %message, "request failed");
             error(500, "internal", "internal error; see the function's logs")

@@ -2,6 +2,7 @@
 //! refusal names the field.
 
 use super::*;
+use crate::sync::plan::strip_order_by;
 
 /// Which issues an integration ingests, as the API takes it.
 #[derive(Clone, Debug, Deserialize)]
@@ -18,20 +19,44 @@ impl ScopeInput {
     pub(super) fn config(&self) -> ApiResult<ScopeConfig> {
         match self.kind.as_str() {
             "projects" => {
-                let keys: Vec<String> = self
-                    .keys
-                    .clone()
-                    .unwrap_or_default()
-                    .into_iter()
-                    .map(|k| k.trim().to_string())
-                    .filter(|k| !k.is_empty())
-                    .collect();
+                let given = self.keys.as_deref().unwrap_or_default();
+                if given.len() > MAX_SCOPE_KEYS {
+                    return Err(bad(
+                        "scope.keys",
+                        format!("at most {MAX_SCOPE_KEYS} project keys"),
+                    ));
+                }
+                let mut keys: Vec<String> = Vec::new();
+                for key in given.iter().map(|k| k.trim()).filter(|k| !k.is_empty()) {
+                    if !is_project_key(key) {
+                        return Err(bad(
+                            "scope.keys",
+                            format!(
+                                "'{}' is not a Jira project key (a letter, then letters, digits or _; at most {MAX_PROJECT_KEY_CHARS})",
+                                cut(key)
+                            ),
+                        ));
+                    }
+                    if !keys.iter().any(|k| k.eq_ignore_ascii_case(key)) {
+                        keys.push(key.to_string());
+                    }
+                }
                 if keys.is_empty() {
                     return Err(bad("scope.keys", "list at least one project key"));
                 }
                 Ok(ScopeConfig::Projects { keys })
             }
             "jql" => match self.jql.as_deref().map(str::trim) {
+                Some(jql) if jql.chars().count() > MAX_JQL_CHARS => Err(bad(
+                    "scope.jql",
+                    format!("must be at most {MAX_JQL_CHARS} characters"),
+                )),
+                // Sorting alone selects every issue the user can see, and the sync puts its own
+                // ORDER BY after the restriction: there would be nothing to put it after.
+                Some(jql) if !jql.is_empty() && strip_order_by(jql).is_empty() => Err(bad(
+                    "scope.jql",
+                    "has only an ORDER BY clause: say which issues to sync (e.g. project = ABC), or use scope.kind all_accessible",
+                )),
                 Some(jql) if !jql.is_empty() => Ok(ScopeConfig::Jql {
                     jql: jql.to_string(),
                 }),
@@ -128,6 +153,30 @@ impl From<&IntegrationRecord> for IntegrationView {
     }
 }
 
+/// Limits of a scope: Jira's own limit on a key's length, and sizes far beyond any real scope
+/// that keep the integration record small.
+pub(super) const MAX_SCOPE_KEYS: usize = 1_000;
+pub(super) const MAX_PROJECT_KEY_CHARS: usize = 255;
+pub(super) const MAX_JQL_CHARS: usize = 10_000;
+pub(super) const MAX_CUSTOM_FIELDS: usize = 100;
+
+/// Jira's project keys: a letter, then letters, digits or underscores.
+fn is_project_key(key: &str) -> bool {
+    key.len() <= MAX_PROJECT_KEY_CHARS
+        && key.starts_with(|c: char| c.is_ascii_alphabetic())
+        && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// A user's text, shortened before it is echoed in an error.
+fn cut(text: &str) -> String {
+    let short: String = text.chars().take(40).collect();
+    if short.len() < text.len() {
+        format!("{short}…")
+    } else {
+        short
+    }
+}
+
 pub(super) fn checked_name(name: &str) -> ApiResult<String> {
     let name = name.trim();
     if name.is_empty() || name.chars().count() > 200 {
@@ -177,6 +226,12 @@ pub(super) fn checked_tags(tags: &[String]) -> ApiResult<Vec<String>> {
 /// The custom fields to map, trimmed, each once (names compare case-insensitively, as the
 /// sync resolves them).
 pub(super) fn normalized_custom_fields(fields: &[String]) -> ApiResult<Vec<String>> {
+    if fields.len() > MAX_CUSTOM_FIELDS {
+        return Err(bad(
+            "custom_fields",
+            format!("at most {MAX_CUSTOM_FIELDS} custom fields"),
+        ));
+    }
     let mut wanted: Vec<String> = Vec::new();
     for field in fields.iter().map(|f| f.trim()) {
         if field.is_empty() || field.chars().count() > 255 {

@@ -60,6 +60,9 @@ pub enum ApiError {
     ValidationFailed(Box<Report>),
     #[error("{0} not found")]
     NotFound(String),
+    /// The request contradicts what is stored (an idempotency key reused for another body).
+    #[error("{0}")]
+    Conflict(String),
     #[error("{0}")]
     Internal(String),
 }
@@ -104,8 +107,34 @@ fn gone(id: &str) -> ApiError {
     ApiError::NotFound(format!("integration '{id}'"))
 }
 
+/// The longest `Idempotency-Key` taken.
+pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
+
+/// The id a new integration gets: random, or, when the client sent an idempotency key, derived
+/// from the account and the key, so that a retried create finds the integration its first try
+/// made instead of making a second one.
+pub fn new_integration_id(account: &str, idempotency_key: Option<&str>) -> ApiResult<String> {
+    let Some(key) = idempotency_key else {
+        return Ok(uuid::Uuid::new_v4().to_string());
+    };
+    let key = key.trim();
+    if key.is_empty()
+        || key.chars().count() > MAX_IDEMPOTENCY_KEY_CHARS
+        || !key.chars().all(|c| c.is_ascii_graphic())
+    {
+        return Err(bad(
+            "Idempotency-Key",
+            format!("must be 1 to {MAX_IDEMPOTENCY_KEY_CHARS} printable ASCII characters"),
+        ));
+    }
+    let name = format!("sei-jira/integration\n{account}\n{key}");
+    Ok(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string())
+}
+
 /// Validates the connection (every check must pass), then keeps the token in the secret store,
-/// the integration in the store, and schedules its syncs.
+/// the integration in the store, and schedules its syncs. An integration already stored under
+/// `id` (a retried create with the same idempotency key) is answered as it is when the request
+/// asks for the same integration, and is a conflict otherwise; nothing is made twice.
 pub async fn create(
     s: &Services<'_>,
     account: &str,
@@ -129,6 +158,18 @@ pub async fn create(
     let req = input.connection.request(jql)?;
     let description = checked_description(&input.description)?;
     let tags = checked_tags(&input.tags)?;
+    if let Some(existing) = s.integrations.get_integration(account, id).await? {
+        let same = existing.name == name
+            && existing.url == req.url.trim_end_matches('/')
+            && existing.scope == scope;
+        return if same {
+            Ok(IntegrationView::from(&existing))
+        } else {
+            Err(ApiError::Conflict(
+                "Idempotency-Key: already used to create another integration".into(),
+            ))
+        };
+    }
     let report = validation::validate(&req, &s.settings.validation).await;
     if !report.passed() {
         return Err(ApiError::ValidationFailed(Box::new(report)));
@@ -159,7 +200,13 @@ pub async fn create(
         created_ms: now_ms,
         updated_ms: now_ms,
     };
-    s.integrations.put_integration(&record).await?;
+    if let Err(e) = s.integrations.put_integration(&record).await {
+        // No integration names the secret: it must not stay behind.
+        if let Err(undo) = s.secrets.delete_secret(&record.secret_name).await {
+            tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the secret stays");
+        }
+        return Err(e.into());
+    }
     if let Err(e) = s
         .scheduler
         .upsert_schedule(account, id, &record.schedule_rate)

@@ -66,3 +66,61 @@ fn a_connection_never_prints_its_token() {
     };
     assert!(!format!("{c:?}").contains("secret-value"));
 }
+
+#[test]
+fn scopes_over_their_limits_or_without_a_restriction_are_refused_naming_the_field() {
+    let projects = |keys: Vec<String>| ScopeInput {
+        kind: "projects".into(),
+        keys: Some(keys),
+        jql: None,
+    };
+    let jql = |text: &str| ScopeInput {
+        kind: "jql".into(),
+        keys: None,
+        jql: Some(text.into()),
+    };
+    let refused = |scope: ScopeInput| scope.config().unwrap_err().to_string();
+
+    let many: Vec<String> = (0..=MAX_SCOPE_KEYS).map(|n| format!("P{n}")).collect();
+    assert!(refused(projects(many)).starts_with("scope.keys: at most 1000"));
+    for wrong in ["9LIVES", "PL-AT", "PLAT DEV", "ÄPFEL", &"P".repeat(256)] {
+        let message = refused(projects(vec![wrong.to_string()]));
+        assert!(
+            message.starts_with("scope.keys: '") && message.contains("not a Jira project key"),
+            "{wrong}: {message}"
+        );
+        assert!(message.len() < 200, "the key is cut when echoed: {message}");
+    }
+    assert_eq!(
+        projects(vec![" PLAT ".into(), "plat".into(), "SRE_2".into()])
+            .config()
+            .unwrap(),
+        ScopeConfig::Projects {
+            keys: vec!["PLAT".into(), "SRE_2".into()]
+        }
+    );
+
+    for sort_only in [
+        "ORDER BY created DESC",
+        "  order by rank",
+        "ORDER BY key ASC, id",
+    ] {
+        let message = refused(jql(sort_only));
+        assert!(
+            message.starts_with("scope.jql: has only an ORDER BY clause"),
+            "{sort_only}: {message}"
+        );
+    }
+    assert!(refused(jql(&"x".repeat(MAX_JQL_CHARS + 1))).starts_with("scope.jql: must be at most"));
+    assert!(jql("project = PLAT ORDER BY created").config().is_ok());
+
+    let fields: Vec<String> = (0..=MAX_CUSTOM_FIELDS)
+        .map(|n| format!("Field {n}"))
+        .collect();
+    assert!(
+        normalized_custom_fields(&fields)
+            .unwrap_err()
+            .to_string()
+            .starts_with("custom_fields: at most 100")
+    );
+}

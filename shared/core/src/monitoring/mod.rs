@@ -13,6 +13,7 @@
 //!   (the day the sync engine adds it to the daily counters).
 //! - *Partial* runs (stopped at their time budget with a checkpoint; a continuation resumes them)
 //!   and *Running* runs are **in progress**: never a failure, never a success.
+//! - *Skipped* runs (every unit held by another run) did nothing and are left out.
 //! - A *Running* run that started more than [`ABANDONED_AFTER_MS`] ago is **abandoned**: its
 //!   process died before it could record an outcome (a Lambda lives at most 15 minutes). It counts
 //!   as a failed run that ended when it started, with the error category "interrupted before
@@ -356,6 +357,8 @@ impl Run {
 fn runs_in_window(records: &[RunRecord], window_start_ms: i64, now_ms: i64) -> Vec<Run> {
     let mut runs: Vec<Run> = records
         .iter()
+        // A run that found every unit held did nothing: the holders' runs tell the story.
+        .filter(|r| r.outcome != RunOutcome::Skipped)
         .map(|r| {
             let abandoned =
                 r.outcome == RunOutcome::Running && now_ms - r.started_ms > ABANDONED_AFTER_MS;
@@ -363,7 +366,9 @@ fn runs_in_window(records: &[RunRecord], window_start_ms: i64, now_ms: i64) -> V
                 RunOutcome::Succeeded => State::Succeeded,
                 RunOutcome::Failed => State::Failed,
                 RunOutcome::Running if abandoned => State::Failed,
-                RunOutcome::Running | RunOutcome::Partial => State::InProgress,
+                RunOutcome::Running | RunOutcome::Partial | RunOutcome::Skipped => {
+                    State::InProgress
+                }
             };
             let category = match state {
                 State::Failed if abandoned => Some(INTERRUPTED),

@@ -182,6 +182,9 @@ pub enum RunOutcome {
     /// Stopped early (time budget) with a checkpoint; a continuation resumes it.
     Partial,
     Failed,
+    /// Did nothing: other runs held every unit's lease (they are syncing them). Neither a
+    /// success nor a failure, and followed by no completion event.
+    Skipped,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -101,13 +101,14 @@ pub async fn sync_integration(
     opts.deadline = deadline;
     opts.run_id = run_id.to_string();
     let run = crate::sync::run(&client, s.store, &opts, None).await?;
-    let event = if run.outcome == RunOutcome::Partial {
-        SyncEvent::Continue(SyncTrigger {
+    let event = match run.outcome {
+        // The runs holding the units announce their own completion.
+        RunOutcome::Skipped => return Ok(run),
+        RunOutcome::Partial => SyncEvent::Continue(SyncTrigger {
             trigger: Trigger::Continuation,
             ..trigger.clone()
-        })
-    } else {
-        SyncEvent::Completed(SyncCompleted {
+        }),
+        _ => SyncEvent::Completed(SyncCompleted {
             account_id: trigger.account_id.clone(),
             integration_id: trigger.integration_id.clone(),
             run_id: run.run_id.clone(),
@@ -115,7 +116,7 @@ pub async fn sync_integration(
             counts: run.counts,
             started_ms: run.started_ms,
             ended_ms: run.ended_ms.unwrap_or(run.started_ms),
-        })
+        }),
     };
     s.events.publish(&event).await?;
     Ok(run)

@@ -211,11 +211,11 @@ pub async fn run(
     record.counts.requests = client.stats().requests() - requests0;
     record.counts.retries = client.stats().retries() - retries0;
     match &result {
-        Ok(partial) => {
-            record.outcome = if *partial {
-                RunOutcome::Partial
-            } else {
-                RunOutcome::Succeeded
+        Ok(ended) => {
+            record.outcome = match ended {
+                Ended::Partial => RunOutcome::Partial,
+                Ended::Complete => RunOutcome::Succeeded,
+                Ended::Skipped => RunOutcome::Skipped,
             }
         }
         Err(e) => {
@@ -260,21 +260,29 @@ async fn close_run(
         issues_new: record.counts.issues_new,
         issues_updated: record.counts.issues_updated,
         issues_deleted: record.counts.issues_deleted,
-        runs: 1,
+        runs: u64::from(record.outcome != RunOutcome::Skipped),
         failed_runs: u64::from(record.outcome == RunOutcome::Failed),
     };
     store.add_daily(integration, day, &daily).await?;
     store.put_run(integration, record).await
 }
 
-/// Returns whether the run stopped early at its deadline.
+/// How a run that did not fail ended.
+enum Ended {
+    Complete,
+    /// Stopped at its deadline with a checkpoint.
+    Partial,
+    /// Every unit was held by another run: nothing done.
+    Skipped,
+}
+
 async fn sync_all(
     client: &JiraClient,
     store: &dyn SyncStore,
     opts: &SyncOptions,
     observer: Option<Observer>,
     record: &mut RunRecord,
-) -> Result<bool, SyncError> {
+) -> Result<Ended, SyncError> {
     let site_fields = reference_data_fields(client, store, opts).await?;
     let map = match resolve_fields(&site_fields, &opts.custom_fields) {
         Ok(map) => map,
@@ -309,6 +317,7 @@ async fn sync_all(
         observer,
     };
     let mut partial = false;
+    let mut held = 0;
     for unit in &units {
         match sync_unit(&mut ctx, unit).await {
             Ok(true) => {
@@ -317,7 +326,10 @@ async fn sync_all(
             }
             Ok(false) => {}
             // A unit another run holds is skipped, not fatal: the holder is syncing it.
-            Err(e @ SyncError::LeaseHeld { .. }) => ctx.errors.push(e.run_error()),
+            Err(e @ SyncError::LeaseHeld { .. }) => {
+                held += 1;
+                ctx.errors.push(e.run_error());
+            }
             Err(e) => {
                 record.counts = ctx.counts;
                 record.errors = ctx.errors;
@@ -325,12 +337,19 @@ async fn sync_all(
             }
         }
     }
-    if !partial && ctx.opts.census {
+    let ended = if partial {
+        Ended::Partial
+    } else if held > 0 && held == units.len() {
+        Ended::Skipped
+    } else {
+        Ended::Complete
+    };
+    if matches!(ended, Ended::Complete) && ctx.opts.census {
         census_pass(&mut ctx, &units).await?;
     }
     record.counts = ctx.counts;
     record.errors = ctx.errors;
-    Ok(partial)
+    Ok(ended)
 }
 
 fn due(last_ms: Option<i64>, every_ms: i64) -> bool {
