@@ -571,6 +571,16 @@ async fn every_route_answers_as_the_openapi_document_says() {
         )
         .await;
     assert_eq!(status, 201, "{created}");
+    // As if the first try had stopped before its schedule: the retry makes it.
+    let scheduler = aws_sdk_scheduler::Client::new(&w.config);
+    let schedule = format!("sync-{}", created["id"].as_str().unwrap());
+    scheduler
+        .delete_schedule()
+        .group_name(GROUP)
+        .name(&schedule)
+        .send()
+        .await
+        .unwrap();
     let (status, again) = w
         .api_with(
             "acme",
@@ -580,6 +590,13 @@ async fn every_route_answers_as_the_openapi_document_says() {
             &key,
         )
         .await;
+    scheduler
+        .get_schedule()
+        .group_name(GROUP)
+        .name(&schedule)
+        .send()
+        .await
+        .expect("the retry made the missing schedule");
     assert_eq!(
         (status, &again),
         (201, &created),

@@ -163,6 +163,11 @@ pub async fn create(
             && existing.url == req.url.trim_end_matches('/')
             && existing.scope == scope;
         return if same {
+            // The first try may have stopped before its schedule: make sure it exists (an
+            // upsert, so a schedule already there stays as it is).
+            s.scheduler
+                .upsert_schedule(account, id, &existing.schedule_rate)
+                .await?;
             Ok(IntegrationView::from(&existing))
         } else {
             Err(ApiError::Conflict(
