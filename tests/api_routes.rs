@@ -44,3 +44,51 @@ fn the_template_routes_exactly_the_routes_the_handlers_serve() {
     let routed = template_routes(&repo_file("template.yaml"));
     assert_eq!(routed, handled());
 }
+
+/// Issue #11's deployment guard rails, kept in the template (what each does is described there).
+#[test]
+fn the_template_keeps_its_guard_rails() {
+    let text = repo_file("template.yaml");
+    let t: serde_norway::Value = serde_norway::from_str(&text).expect("template.yaml is YAML");
+    let resources = &t["Resources"];
+    let throttling = &resources["HttpApi"]["Properties"]["DefaultRouteSettings"];
+    assert!(
+        !throttling["ThrottlingRateLimit"].is_null()
+            && !throttling["ThrottlingBurstLimit"].is_null(),
+        "the HTTP API is throttled"
+    );
+    let sync = &resources["SyncProjectFunction"]["Properties"];
+    assert!(
+        !sync["ReservedConcurrentExecutions"].is_null(),
+        "the sync has reserved concurrency"
+    );
+    let on_failure = &sync["EventInvokeConfig"]["DestinationConfig"]["OnFailure"];
+    assert_eq!(
+        on_failure["Type"].as_str(),
+        Some("SQS"),
+        "failed async syncs go to a queue"
+    );
+    assert!(!resources["SyncDeadLetterQueue"].is_null());
+    let bus = &resources["EventBusPolicy"]["Properties"]["Statement"];
+    assert_eq!(
+        (bus["Effect"].as_str(), bus["Action"].as_str()),
+        (Some("Deny"), Some("events:PutEvents")),
+        "only the stack's functions put events on its bus"
+    );
+    let floor = &t["Parameters"]["MinScheduleMinutes"];
+    assert!(
+        floor["MinValue"].as_u64().is_some_and(|m| m >= 5),
+        "{floor:?}"
+    );
+    assert!(
+        !t["Globals"]["Function"]["Environment"]["Variables"]["MIN_SCHEDULE_MINUTES"].is_null()
+    );
+    for broad in [
+        "DynamoDBCrudPolicy",
+        "DynamoDBReadPolicy",
+        "dynamodb:Scan",
+        "dynamodb:*",
+    ] {
+        assert!(!text.contains(broad), "no function may {broad}");
+    }
+}

@@ -232,6 +232,7 @@ impl World {
                 settings: Settings {
                     secret_prefix: "sei-jira/".into(),
                     default_schedule_rate: "rate(1 hour)".into(),
+                    min_schedule_minutes: 15,
                     validation: validation.clone(),
                 },
                 account_claim: CLAIM.into(),

@@ -20,6 +20,57 @@ pub fn validate_rate(expression: &str) -> Result<(), String> {
     }
 }
 
+/// The shortest time between two runs of a valid expression, in minutes: N of its unit for a
+/// rate; for a cron, the smallest gap between the minutes its minute field names (60 when it
+/// names one: at most one run an hour), so `cron(*/5 * * * ? *)` is 5 and `cron(0 9 * * ? *)` 60.
+pub fn shortest_interval_minutes(expression: &str) -> Option<u32> {
+    if let Some(body) = inner(expression, "rate(") {
+        let (value, unit) = body.split_once(' ')?;
+        let value: u32 = value.parse().ok()?;
+        let per = match unit.trim_end_matches('s') {
+            "minute" => 1,
+            "hour" => 60,
+            "day" => 24 * 60,
+            _ => return None,
+        };
+        return value.checked_mul(per);
+    }
+    let minutes_field = inner(expression, "cron(")?.split_whitespace().next()?;
+    let mut minutes = cron_minutes(minutes_field)?;
+    minutes.sort_unstable();
+    minutes.dedup();
+    let gaps = minutes.windows(2).map(|w| w[1] - w[0]);
+    let wrap = minutes.first()? + 60 - minutes.last()?;
+    Some(gaps.chain([wrap]).min()?.min(60))
+}
+
+/// The minutes (0–59) a cron minute field names: `*`, `n`, `a-b`, each with an optional `/step`,
+/// comma-separated.
+fn cron_minutes(field: &str) -> Option<Vec<u32>> {
+    let mut out = Vec::new();
+    for part in field.split(',') {
+        let (range, step) = match part.split_once('/') {
+            Some((range, step)) => (range, step.parse::<u32>().ok().filter(|s| *s > 0)?),
+            None => (part, 1),
+        };
+        let (from, to) = match range {
+            "*" => (0, 59),
+            _ => match range.split_once('-') {
+                Some((a, b)) => (a.parse().ok()?, b.parse().ok()?),
+                None => {
+                    let n: u32 = range.parse().ok()?;
+                    (n, if part.contains('/') { 59 } else { n })
+                }
+            },
+        };
+        if from > to || to > 59 {
+            return None;
+        }
+        out.extend((from..=to).step_by(step as usize));
+    }
+    Some(out)
+}
+
 /// What lies between `{prefix}` and the closing parenthesis.
 fn inner<'a>(expression: &'a str, prefix: &str) -> Option<&'a str> {
     expression.strip_prefix(prefix)?.strip_suffix(')')
@@ -126,5 +177,30 @@ mod tests {
             assert!(err.contains(reason), "{expression}: {err}");
             assert!(err.contains(&format!("{expression:?}")), "{err}");
         }
+    }
+
+    #[test]
+    fn the_shortest_interval_is_read_from_rates_and_cron_minutes() {
+        for (expression, minutes) in [
+            ("rate(1 minute)", 1),
+            ("rate(15 minutes)", 15),
+            ("rate(2 hours)", 120),
+            ("rate(1 day)", 1440),
+            ("cron(0 * * * ? *)", 60),
+            ("cron(0 9 * * ? *)", 60),
+            ("cron(*/5 * * * ? *)", 5),
+            ("cron(0,30 * * * ? *)", 30),
+            ("cron(10,50 * * * ? *)", 20),
+            ("cron(0-4 * * * ? *)", 1),
+            ("cron(* * * * ? *)", 1),
+            ("cron(5/20 * * * ? *)", 20),
+        ] {
+            assert_eq!(
+                shortest_interval_minutes(expression),
+                Some(minutes),
+                "{expression}"
+            );
+        }
+        assert_eq!(shortest_interval_minutes("cron(MON * * * ? *)"), None);
     }
 }

@@ -53,6 +53,9 @@ impl Deployed {
             settings: Settings {
                 secret_prefix: var_or("SECRET_PREFIX", "sei-jira/"),
                 default_schedule_rate: var_or("DEFAULT_SCHEDULE_RATE", "rate(1 hour)"),
+                min_schedule_minutes: var_or("MIN_SCHEDULE_MINUTES", "15").parse().map_err(
+                    |_| "MIN_SCHEDULE_MINUTES must be a whole number of minutes".to_string(),
+                )?,
                 validation: ValidationSettings {
                     allow_private_network: var_or("ALLOW_PRIVATE_NETWORK", "false") == "true",
                     ..ValidationSettings::default()

@@ -286,7 +286,7 @@ pub(super) fn checked_excluded(fields: &[String]) -> ApiResult<Vec<String>> {
 
 /// `rate(N unit)` or `cron(…)`, checked as EventBridge Scheduler checks them, so no expression
 /// is stored that the schedule would then refuse.
-pub(super) fn checked_rate(rate: &str) -> ApiResult<String> {
+pub(super) fn checked_rate(rate: &str, min_minutes: u32) -> ApiResult<String> {
     let rate = rate.trim();
     crate::schedule_expression::validate_rate(rate).map_err(|why| {
         bad(
@@ -294,5 +294,17 @@ pub(super) fn checked_rate(rate: &str) -> ApiResult<String> {
             format!("{why}; e.g. rate(1 hour), rate(30 minutes) or cron(0 * * * ? *)"),
         )
     })?;
-    Ok(rate.to_string())
+    match crate::schedule_expression::shortest_interval_minutes(rate) {
+        Some(every) if every >= min_minutes => Ok(rate.to_string()),
+        Some(every) => Err(bad(
+            "schedule_rate",
+            format!(
+                "runs every {every} minute(s); this deployment syncs an integration at most once every {min_minutes} minutes"
+            ),
+        )),
+        None => Err(bad(
+            "schedule_rate",
+            "the cron minute field must be *, numbers, ranges or steps (e.g. 0, 0,30, */15)",
+        )),
+    }
 }

@@ -47,6 +47,8 @@ pub struct Settings {
     /// Secret names start with this (IAM grants access to this prefix only).
     pub secret_prefix: String,
     pub default_schedule_rate: String,
+    /// The shortest time between two syncs of one integration a schedule may ask for.
+    pub min_schedule_minutes: u32,
     pub validation: ValidationSettings,
 }
 
@@ -150,6 +152,7 @@ pub async fn create(
             .schedule_rate
             .as_deref()
             .unwrap_or(&s.settings.default_schedule_rate),
+        s.settings.min_schedule_minutes,
     )?;
     let jql = match &scope {
         ScopeConfig::Jql { jql } => Some(jql.clone()),
@@ -276,7 +279,7 @@ pub async fn update(
     }
     let rate_changed = match &patch.schedule_rate {
         Some(rate) => {
-            record.schedule_rate = checked_rate(rate)?;
+            record.schedule_rate = checked_rate(rate, s.settings.min_schedule_minutes)?;
             true
         }
         None => false,

@@ -8,7 +8,7 @@ fn schedule_rates_are_checked() {
         "rate(2 days)",
         "cron(0 * * * ? *)",
     ] {
-        assert!(checked_rate(ok).is_ok(), "{ok}");
+        assert!(checked_rate(ok, 15).is_ok(), "{ok}");
     }
     for wrong in [
         "rate(1 hours)",
@@ -17,8 +17,33 @@ fn schedule_rates_are_checked() {
         "rate(5 weeks)",
         "cron()",
     ] {
-        let err = checked_rate(wrong).unwrap_err();
+        let err = checked_rate(wrong, 15).unwrap_err();
         assert!(err.to_string().starts_with("schedule_rate:"), "{err}");
+    }
+}
+
+#[test]
+fn schedules_more_frequent_than_the_deployment_allows_are_refused() {
+    for (rate, min, ok) in [
+        ("rate(15 minutes)", 15, true),
+        ("rate(14 minutes)", 15, false),
+        ("rate(1 minute)", 1, true),
+        ("cron(*/5 * * * ? *)", 15, false),
+        ("cron(0,30 * * * ? *)", 15, true),
+        ("cron(0,30 * * * ? *)", 31, false),
+    ] {
+        let checked = checked_rate(rate, min);
+        assert_eq!(
+            checked.is_ok(),
+            ok,
+            "{rate} with a floor of {min}: {checked:?}"
+        );
+        if let Err(e) = checked {
+            assert!(
+                e.to_string().starts_with("schedule_rate: runs every"),
+                "{e}"
+            );
+        }
     }
 }
 
