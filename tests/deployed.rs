@@ -26,6 +26,7 @@ use serde_json::{Value, json};
 
 pub const CLAIM: &str = "custom:account_id";
 pub const GROUP: &str = "sei-jira-e2e";
+pub const BUS: &str = "sei-jira-e2e";
 pub const SYNC_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:sync-project";
 pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/sei-jira-scheduler";
 
@@ -160,7 +161,7 @@ impl World {
             .send()
             .await
             .unwrap();
-        let bus = "sei-jira-e2e";
+        let bus = BUS;
         let events = aws_sdk_eventbridge::Client::new(&config);
         events.create_event_bus().name(bus).send().await.unwrap();
         let sqs = aws_sdk_sqs::Client::new(&config);
@@ -263,6 +264,34 @@ impl World {
             seen: Vec::new(),
             contract: e2e::openapi::OpenApi::load(),
             succeeded: BTreeSet::new(),
+        }
+    }
+
+    /// A second instance of the integration API on the same table, secrets, schedules and bus,
+    /// as Lambda runs one per concurrent request.
+    pub fn another_api(&self) -> validate_credentials::App {
+        validate_credentials::App {
+            store: store(&self.config, &self.table),
+            secrets: Box::new(SecretsManagerStore::new(
+                aws_sdk_secretsmanager::Client::new(&self.config),
+            )),
+            scheduler: Box::new(self.scheduler()),
+            events: Box::new(EventBridgePublisher {
+                client: aws_sdk_eventbridge::Client::new(&self.config),
+                bus: BUS.to_string(),
+            }),
+            settings: self.api.settings.clone(),
+            account_claim: CLAIM.into(),
+        }
+    }
+
+    /// The Scheduler adapter as the integration API has it.
+    pub fn scheduler(&self) -> EventBridgeScheduler {
+        EventBridgeScheduler {
+            client: aws_sdk_scheduler::Client::new(&self.config),
+            group: GROUP.into(),
+            target_arn: SYNC_ARN.into(),
+            role_arn: ROLE_ARN.into(),
         }
     }
 

@@ -679,16 +679,38 @@ mod behaviours {
         let record = integration("acme", "0b8d6d1e-2222-4c0f-9d0e-000000000001");
         let renamed = IntegrationRecord {
             name: "Renamed".into(),
+            updated_ms: record.updated_ms + 1_000,
             ..record.clone()
         };
         assert!(
-            !s.replace_integration(&record).await.unwrap(),
+            !s.replace_integration(&record, record.updated_ms)
+                .await
+                .unwrap(),
             "nothing to replace yet"
         );
         assert_eq!(s.get_integration("acme", &record.id).await.unwrap(), None);
 
         s.put_integration(&record).await.unwrap();
-        assert!(s.replace_integration(&renamed).await.unwrap());
+        assert!(
+            s.replace_integration(&renamed, record.updated_ms)
+                .await
+                .unwrap()
+        );
+        assert_eq!(
+            s.get_integration("acme", &record.id).await.unwrap(),
+            Some(renamed.clone())
+        );
+        // A change made from the version before never undoes the one kept since.
+        let stale = IntegrationRecord {
+            name: "Made from the first version".into(),
+            updated_ms: record.updated_ms + 500,
+            ..record.clone()
+        };
+        assert!(
+            !s.replace_integration(&stale, record.updated_ms)
+                .await
+                .unwrap()
+        );
         assert_eq!(
             s.get_integration("acme", &record.id).await.unwrap(),
             Some(renamed.clone())
@@ -698,11 +720,19 @@ mod behaviours {
             account: "globex".into(),
             ..renamed.clone()
         };
-        assert!(!s.replace_integration(&hijack).await.unwrap());
+        assert!(
+            !s.replace_integration(&hijack, renamed.updated_ms)
+                .await
+                .unwrap()
+        );
         assert!(s.list_integrations("globex").await.unwrap().is_empty());
 
         assert!(s.delete_integration("acme", &record.id).await.unwrap());
-        assert!(!s.replace_integration(&renamed).await.unwrap());
+        assert!(
+            !s.replace_integration(&renamed, renamed.updated_ms)
+                .await
+                .unwrap()
+        );
         assert_eq!(s.get_integration("acme", &record.id).await.unwrap(), None);
     }
 

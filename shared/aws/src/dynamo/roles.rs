@@ -248,29 +248,48 @@ impl RunLog for DynamoStore {
     }
 }
 
+/// The integration item's revision: its `updated_ms`, beside the body, for the write condition.
+const REVISION: &str = "rev";
+
+fn integration_item(record: &IntegrationRecord) -> StoreResult<Item> {
+    let mut item = body_item(
+        keys::account(&record.account),
+        keys::integration(&record.id),
+        record,
+    )?;
+    item.insert(REVISION.into(), number_value(record.updated_ms));
+    Ok(item)
+}
+
 #[async_trait]
 impl IntegrationStore for DynamoStore {
     async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()> {
-        self.put_body(
-            keys::account(&record.account),
-            keys::integration(&record.id),
-            record,
-        )
-        .await
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(integration_item(record)?))
+            .send()
+            .await
+            .map_err(backend("PutItem"))?;
+        Ok(())
     }
 
-    async fn replace_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
-        let item = body_item(
-            keys::account(&record.account),
-            keys::integration(&record.id),
-            record,
-        )?;
+    async fn replace_integration(
+        &self,
+        record: &IntegrationRecord,
+        expected_updated_ms: i64,
+    ) -> StoreResult<bool> {
+        // Items written before the revision attribute existed are replaced as they were.
         let result = self
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(item))
-            .condition_expression("attribute_exists(pk)")
+            .set_item(Some(integration_item(record)?))
+            .condition_expression(
+                "attribute_exists(pk) AND (attribute_not_exists(#rev) OR #rev = :expected)",
+            )
+            .expression_attribute_names("#rev", REVISION)
+            .expression_attribute_values(":expected", number_value(expected_updated_ms))
             .send()
             .await;
         match result {

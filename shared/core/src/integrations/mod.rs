@@ -255,6 +255,7 @@ pub async fn update(
     now_ms: i64,
 ) -> ApiResult<IntegrationView> {
     let mut record = owned(s, account, id).await?;
+    let read = record.clone();
     if let Some(name) = &patch.name {
         record.name = checked_name(name)?;
     }
@@ -295,17 +296,50 @@ pub async fn update(
         }
         record.scope = scope;
     }
-    // The schedule first: if Scheduler refuses, the stored record still says what runs.
-    if rate_changed {
-        s.scheduler
-            .upsert_schedule(account, id, &record.schedule_rate)
-            .await?;
+    // A change kept in the same millisecond must still be a new version.
+    record.updated_ms = now_ms.max(read.updated_ms + 1);
+    if !s
+        .integrations
+        .replace_integration(&record, read.updated_ms)
+        .await?
+    {
+        return Err(lost_race(s, account, id).await?);
     }
-    record.updated_ms = now_ms;
-    if !s.integrations.replace_integration(&record).await? {
-        return Err(gone(id));
+    if rate_changed {
+        if let Err(e) = s
+            .scheduler
+            .upsert_schedule(account, id, &record.schedule_rate)
+            .await
+        {
+            // Scheduler refused: the stored record goes back to saying what runs.
+            if let Err(undo) = s
+                .integrations
+                .replace_integration(&read, record.updated_ms)
+                .await
+            {
+                tracing::warn!(integration = %id, error = %undo, "undoing a refused schedule change");
+            }
+            return Err(e.into());
+        }
+        // Deleted while the schedule was being written: the deletion removed the schedule
+        // before this wrote it, so it is removed again here.
+        if s.integrations.get_integration(account, id).await?.is_none() {
+            s.scheduler.delete_schedule(id).await?;
+            return Err(gone(id));
+        }
     }
     Ok(IntegrationView::from(&record))
+}
+
+/// Why a replacement was refused: the integration is gone (404), or another change was kept
+/// since it was read (409: read it again and retry).
+async fn lost_race(s: &Services<'_>, account: &str, id: &str) -> ApiResult<ApiError> {
+    Ok(match s.integrations.get_integration(account, id).await? {
+        None => gone(id),
+        Some(_) => ApiError::Conflict(format!(
+            "integration '{id}' was changed by another request meanwhile; read it again and retry"
+        )),
+    })
 }
 
 /// The integration's own connection, its token read from the secret store: what the API uses
@@ -350,24 +384,43 @@ pub async fn update_credentials(
     s.secrets
         .put_secret(&record.secret_name, &req.token)
         .await?;
-    if record.deployment == Deployment::Cloud {
-        record.email = req.email.clone();
+    // The token is in: the record must now carry its email, over whatever other change was kept
+    // meanwhile (never an old email beside the new token).
+    for _ in 0..CHANGE_ATTEMPTS {
+        let read_ms = record.updated_ms;
+        if record.deployment == Deployment::Cloud {
+            record.email = req.email.clone();
+        }
+        record.updated_ms = now_ms.max(read_ms + 1);
+        if s.integrations.replace_integration(&record, read_ms).await? {
+            return Ok(report);
+        }
+        match s.integrations.get_integration(account, id).await? {
+            Some(latest) => record = latest,
+            None => {
+                // Deleted while this was validating: the secret just written must not outlive it.
+                s.secrets.delete_secret(&record.secret_name).await?;
+                return Err(gone(id));
+            }
+        }
     }
-    record.updated_ms = now_ms;
-    if !s.integrations.replace_integration(&record).await? {
-        // Deleted while this was validating: the secret just written must not outlive it.
-        s.secrets.delete_secret(&record.secret_name).await?;
-        return Err(gone(id));
-    }
-    Ok(report)
+    Err(ApiError::Conflict(format!(
+        "integration '{id}' kept changing while its credentials were replaced; retry"
+    )))
 }
 
-/// Removes the schedule first (no sync starts mid-deletion), then the secret, then the data.
+/// How often a change is made again over a newer version before giving up.
+const CHANGE_ATTEMPTS: usize = 5;
+
+/// Removes the schedule first (no sync starts mid-deletion), then the secret, then the data,
+/// then the schedule once more: an update that wrote it in between (it checks the record after
+/// writing a schedule) is caught by one side or the other.
 pub async fn delete(s: &Services<'_>, account: &str, id: &str) -> ApiResult<()> {
     let record = owned(s, account, id).await?;
     s.scheduler.delete_schedule(id).await?;
     s.secrets.delete_secret(&record.secret_name).await?;
     s.integrations.delete_integration(account, id).await?;
+    s.scheduler.delete_schedule(id).await?;
     Ok(())
 }
 

@@ -508,12 +508,16 @@ impl IntegrationStore for EmbeddedStore {
         )
     }
 
-    async fn replace_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+    async fn replace_integration(
+        &self,
+        record: &IntegrationRecord,
+        expected_updated_ms: i64,
+    ) -> StoreResult<bool> {
         check_integration_id(&record.id)?;
         let key = integration_key(&record.account, &record.id);
         self.update(INTEGRATIONS, &key, |current: Option<IntegrationRecord>| {
             current
-                .filter(|c| owned_by(c, &record.account))
+                .filter(|c| owned_by(c, &record.account) && c.updated_ms == expected_updated_ms)
                 .map(|_| record.clone())
         })
     }

@@ -121,9 +121,15 @@ pub trait RunLog: Send + Sync {
 pub trait IntegrationStore: Send + Sync {
     /// Upserts by (account, id).
     async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()>;
-    /// Replaces the record only while it still exists for its account; false when it does not
-    /// (deleted meanwhile), so an update racing a deletion never brings the integration back.
-    async fn replace_integration(&self, record: &IntegrationRecord) -> StoreResult<bool>;
+    /// Replaces the record only while it still exists for its account and was last updated at
+    /// `expected_updated_ms` (the version the change was made from); false otherwise (deleted or
+    /// changed meanwhile), so an update racing a deletion never brings the integration back and
+    /// one racing another update never undoes it.
+    async fn replace_integration(
+        &self,
+        record: &IntegrationRecord,
+        expected_updated_ms: i64,
+    ) -> StoreResult<bool>;
     async fn get_integration(
         &self,
         account: &str,

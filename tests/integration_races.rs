@@ -1,0 +1,202 @@
+//! Races between requests on one integration (issue #11, item 10), each made to happen at the
+//! worst moment: a second instance of the integration API serves the other request from inside
+//! the first one's call to Scheduler or Secrets Manager, on moto (127.0.0.1) against the Jira
+//! simulator.
+
+#[path = "deployed.rs"]
+mod deployed;
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use deployed::*;
+use sei_jira_aws::secrets::SecretsManagerStore;
+use sei_jira_core::jira::Secret;
+use sei_jira_core::ports::{PortResult, SecretStore, SyncScheduler};
+use serde_json::json;
+
+/// Another request, served by another instance once, when the adapter it is given to is first
+/// called.
+struct Interruption {
+    pending: Mutex<Option<(validate_credentials::App, String)>>,
+    status: Mutex<Option<u16>>,
+}
+
+impl Interruption {
+    fn new(app: validate_credentials::App, event: String) -> Interruption {
+        Interruption {
+            pending: Mutex::new(Some((app, event))),
+            status: Mutex::new(None),
+        }
+    }
+
+    async fn happen(&self) {
+        let pending = self.pending.lock().unwrap().take();
+        if let Some((app, event)) = pending {
+            let req = lambda_http::request::from_str(&event).unwrap();
+            let response = validate_credentials::handle(&app, req).await;
+            *self.status.lock().unwrap() = Some(response.status().as_u16());
+        }
+    }
+
+    fn status(&self) -> Option<u16> {
+        *self.status.lock().unwrap()
+    }
+}
+
+/// Scheduler, with the other request served just before the first schedule write.
+struct SchedulerInterrupted<'a> {
+    inner: sei_jira_aws::scheduler::EventBridgeScheduler,
+    interruption: &'a Interruption,
+}
+
+#[async_trait]
+impl SyncScheduler for SchedulerInterrupted<'static> {
+    async fn upsert_schedule(
+        &self,
+        account: &str,
+        integration: &str,
+        rate: &str,
+    ) -> PortResult<()> {
+        self.interruption.happen().await;
+        self.inner.upsert_schedule(account, integration, rate).await
+    }
+    async fn delete_schedule(&self, integration: &str) -> PortResult<()> {
+        self.inner.delete_schedule(integration).await
+    }
+}
+
+/// Secrets Manager, with the other request served just after the first secret read.
+struct SecretsInterrupted<'a> {
+    inner: SecretsManagerStore,
+    interruption: &'a Interruption,
+}
+
+#[async_trait]
+impl SecretStore for SecretsInterrupted<'static> {
+    async fn put_secret(&self, name: &str, value: &Secret) -> PortResult<()> {
+        self.inner.put_secret(name, value).await
+    }
+    async fn get_secret(&self, name: &str) -> PortResult<Option<Secret>> {
+        let read = self.inner.get_secret(name).await;
+        self.interruption.happen().await;
+        read
+    }
+    async fn delete_secret(&self, name: &str) -> PortResult<()> {
+        self.inner.delete_secret(name).await
+    }
+}
+
+async fn integration(w: &mut World, base: &str, token: &str) -> String {
+    let (status, created) = w
+        .api(
+            "acme",
+            "POST /integrations",
+            &[],
+            Some(
+                json!({"name": "Raced", "connection": alice_connection(base, token),
+                "scope": {"kind": "all_accessible"}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    created["id"].as_str().unwrap().to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_racing_a_deletion_leaves_no_schedule_behind() {
+    // GIVEN an integration
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(20, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let id = integration(&mut w, &base, &token).await;
+
+    // WHEN its deletion is served just as a change of its schedule writes the schedule
+    let deletion = http_event("acme", "DELETE /integrations/{integrationId}", &[&id], None);
+    let interruption: &'static Interruption =
+        Box::leak(Box::new(Interruption::new(w.another_api(), deletion)));
+    w.api.scheduler = Box::new(SchedulerInterrupted {
+        inner: w.scheduler(),
+        interruption,
+    });
+    let (status, body) = w
+        .api(
+            "acme",
+            "PATCH /integrations/{integrationId}",
+            &[&id],
+            Some(json!({"schedule_rate": "rate(2 hours)"})),
+        )
+        .await;
+
+    // THEN the deletion stands, whole: no record, and no schedule left to start syncs
+    assert_eq!(interruption.status(), Some(204), "the deletion was served");
+    assert_eq!(status, 404, "{body}");
+    let (status, _) = w
+        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
+        .await;
+    assert_eq!(status, 404);
+    let schedule = aws_sdk_scheduler::Client::new(&w.config)
+        .get_schedule()
+        .group_name(GROUP)
+        .name(format!("sync-{id}"))
+        .send()
+        .await;
+    assert!(
+        schedule.is_err(),
+        "a schedule outlived its integration: {schedule:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_patch_racing_new_credentials_never_pairs_the_old_email_with_the_new_token() {
+    // GIVEN an integration with Alice's credentials
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(20, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let alice = token_of(&info, "alice@example.com");
+    let bob = token_of(&info, "bob@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let id = integration(&mut w, &base, &alice).await;
+
+    // WHEN Bob's credentials replace Alice's just after a change of the scope read the record
+    // and the secret
+    let replacement = http_event(
+        "acme",
+        "PUT /integrations/{integrationId}/credentials",
+        &[&id],
+        Some(json!({"email": "bob@example.com", "token": bob})),
+    );
+    let interruption: &'static Interruption =
+        Box::leak(Box::new(Interruption::new(w.another_api(), replacement)));
+    w.api.secrets = Box::new(SecretsInterrupted {
+        inner: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&w.config)),
+        interruption,
+    });
+    let (status, body) = w
+        .api(
+            "acme",
+            "PATCH /integrations/{integrationId}",
+            &[&id],
+            Some(json!({"custom_fields": ["Severity"]})),
+        )
+        .await;
+
+    // THEN the change made from the old version is refused, and Bob's token has Bob's email
+    assert_eq!(
+        interruption.status(),
+        Some(200),
+        "the credentials were replaced"
+    );
+    assert_eq!(
+        (status, body["code"].as_str()),
+        (409, Some("conflict")),
+        "{body}"
+    );
+    let (_, read) = w
+        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
+        .await;
+    assert_eq!(read["email"], "bob@example.com", "{read}");
+    assert_eq!(secret_of(&w.config, &id).await, bob);
+}
