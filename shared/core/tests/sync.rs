@@ -51,6 +51,10 @@ async fn env(issues: usize, mode: Mode, settings: Settings, seed: u64) -> Env {
 
 impl Env {
     fn client(&self, email: &str) -> JiraClient {
+        self.client_with(email, |_| {})
+    }
+
+    fn client_with(&self, email: &str, adjust: impl FnOnce(&mut SiteConfig)) -> JiraClient {
         let token = jira_sim::user_token(&self.info, email).expect("a user of the simulator");
         let (deployment, credentials) = match self.info["mode"].as_str() {
             Some("datacenter") => (
@@ -74,6 +78,7 @@ impl Env {
             base_delay: Duration::from_millis(10),
             max_delay: Duration::from_millis(100),
         };
+        adjust(&mut config);
         JiraClient::new(&config).unwrap()
     }
 
@@ -638,4 +643,79 @@ async fn a_run_that_finds_every_unit_held_is_skipped_not_succeeded() {
     let record = run(&client, &e.store, &opts, None).await.unwrap();
     assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
     assert!(!e.stored("acme").await.is_empty());
+}
+
+// Two workers: the observer below blocks one while the simulator answers on the other.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_wait_for_jira_past_the_deadline_ends_the_run_as_partial_with_its_leases_given_back() {
+    use sei_jira_core::store::SyncStateStore;
+
+    use std::io::Write;
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use sei_jira_core::sync::{Event, Observer};
+
+    let e = env(60, Mode::Cloud, Settings::default(), 9).await;
+    let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    // Once the unit has started (its lease taken), Jira throttles everything (Retry-After:
+    // 1 s), and the run has half a second left.
+    let throttled = Arc::new(AtomicBool::new(false));
+    let observer: Observer = {
+        let addr = e.sim.base_url.trim_start_matches("http://").to_string();
+        let throttled = throttled.clone();
+        Arc::new(move |event: &Event| {
+            if matches!(event, Event::UnitStarted { .. }) && !throttled.swap(true, Ordering::SeqCst)
+            {
+                // The observer cannot wait on the runtime: a plain blocking request.
+                let body = r#"{"force_429": 1000}"#;
+                let mut conn = std::net::TcpStream::connect(addr.as_str()).unwrap();
+                write!(
+                    conn,
+                    "PUT /_sim/control HTTP/1.1\r\nhost: {addr}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{body}",
+                    body.len()
+                )
+                .unwrap();
+                let mut answer = String::new();
+                std::io::Read::read_to_string(&mut conn, &mut answer).unwrap();
+                assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+            }
+        })
+    };
+    let deadline = std::time::Instant::now() + Duration::from_millis(500);
+    let client = e.client_with(ALICE, |c| c.deadline = Some(deadline));
+    let started = std::time::Instant::now();
+    let record = run(&client, &e.store, &opts, Some(observer)).await.unwrap();
+    assert!(throttled.load(Ordering::SeqCst), "the unit started");
+    assert_eq!(record.outcome, RunOutcome::Partial, "{record:?}");
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "stopped without waiting: {:?}",
+        started.elapsed()
+    );
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(
+        e.store
+            .acquire_lease("acme", "PLAT", "another-run", now, 60_000)
+            .await
+            .unwrap(),
+        "the unit's lease was given back"
+    );
+    e.store
+        .release_lease("acme", "PLAT", "another-run")
+        .await
+        .unwrap();
+
+    // Once Jira lets requests through, the next run finishes the work.
+    e.admin(
+        reqwest::Method::PUT,
+        "/control",
+        Some(json!({"force_429": 0})),
+    )
+    .await;
+    let record = run(&e.client(ALICE), &e.store, &opts, None).await.unwrap();
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+    let truth = e.truth(ALICE).await;
+    let plat = truth.iter().filter(|t| t["project"] == "PLAT").count();
+    assert_eq!(e.stored("acme").await.len(), plat);
 }

@@ -123,6 +123,9 @@ pub struct SiteConfig {
     /// Whether the site may be on a loopback or private network (local runs, tests against the
     /// simulator); otherwise every address the client connects to must be public.
     pub allow_private_network: bool,
+    /// No retry waits past this instant: such a wait fails at once with
+    /// `JiraError::PastDeadline` (a sync then ends as partial and resumes later).
+    pub deadline: Option<std::time::Instant>,
 }
 
 impl SiteConfig {
@@ -141,6 +144,7 @@ impl SiteConfig {
             retry: RetryPolicy::default(),
             allow_private_network: false,
             max_body_bytes: 64 * 1024 * 1024,
+            deadline: None,
         }
     }
 }

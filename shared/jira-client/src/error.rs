@@ -27,6 +27,11 @@ pub enum JiraError {
     },
     #[error("Jira kept failing after {attempts} attempts: {last}")]
     Unavailable { attempts: usize, last: String },
+    /// The wait before the next attempt (Jira's advice, or the backoff) would end after the
+    /// client's deadline: the caller stops there and resumes later, rather than being stopped
+    /// mid-wait.
+    #[error("the next attempt would come after the run's deadline (a wait of {wait:?}): {last}")]
+    PastDeadline { wait: Duration, last: String },
     /// A listing whose pages would never end: a cursor came back, or too many pages.
     #[error("Jira's paging did not advance after {pages} pages; the listing was stopped")]
     PagingStalled { pages: usize },

@@ -5,7 +5,7 @@
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
 use governor::{DefaultDirectRateLimiter, Quota, RateLimiter};
@@ -305,6 +305,17 @@ impl JiraClient {
                     };
                     // Jira's advice (Retry-After, X-RateLimit-Reset) is a minimum, never shortened.
                     let wait = advised.map_or(backoff, |a| a.max(backoff));
+                    if self
+                        .inner
+                        .config
+                        .deadline
+                        .is_some_and(|d| Instant::now() + wait > d)
+                    {
+                        return Err(JiraError::PastDeadline {
+                            wait,
+                            last: cause.to_string(),
+                        });
+                    }
                     tracing::debug!(%method, path, attempts, wait_ms = wait.as_millis() as u64, reason = %cause, "retrying a Jira request");
                     self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
                     tokio::time::sleep(wait).await;

@@ -67,7 +67,8 @@ impl<'de> Visitor<'de> for LeanVisitor {
         d.deserialize_any(LeanVisitor)
     }
     fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
-        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0));
+        // A hint from the input never sizes more than a modest start.
+        let mut items = Vec::with_capacity(seq.size_hint().unwrap_or(0).min(1024));
         while let Some(Lean(v)) = seq.next_element()? {
             items.push(v);
         }

@@ -394,3 +394,33 @@ async fn answers_past_the_size_limit_are_refused() {
         assert!(ok.is_ok(), "{ok:?}");
     }
 }
+
+/// GIVEN a site that throttles with `Retry-After: 600` and a client whose deadline is a second
+/// away, THEN the client does not wait: it answers at once that the wait would outlast it.
+#[tokio::test]
+async fn a_wait_past_the_deadline_is_an_error_at_once_not_a_sleep() {
+    fn throttled(_: &str, _: std::net::SocketAddr) -> String {
+        "HTTP/1.1 429 Too Many Requests\r\nretry-after: 600\r\ncontent-type: application/json\r\ncontent-length: 2\r\nconnection: close\r\n\r\n{}".to_string()
+    }
+    let base = scripted::serve(throttled).await;
+    let mut config = SiteConfig::new(
+        &base,
+        Deployment::Cloud,
+        Credentials::ApiToken {
+            email: "alice@example.com".into(),
+            token: Secret::new("token"),
+        },
+    );
+    config.allow_private_network = true;
+    config.retry.max_retries = 5;
+    config.deadline = Some(std::time::Instant::now() + Duration::from_secs(1));
+    let c = JiraClient::new(&config).unwrap();
+    let answered = tokio::time::timeout(Duration::from_secs(10), c.myself())
+        .await
+        .expect("answered without sleeping through Retry-After");
+    let err = answered.unwrap_err();
+    assert!(
+        matches!(&err, JiraError::PastDeadline { wait, .. } if *wait >= Duration::from_secs(600)),
+        "{err:?}"
+    );
+}

@@ -162,7 +162,7 @@ impl Pipeline {
                 self.open.remove(&(batch.after, batch.covers_to));
                 for w in batch.truncated {
                     self.waiting.insert(w.id);
-                    self.pool_histories += w.histories;
+                    self.pool_histories = self.pool_histories.saturating_add(w.histories);
                     self.pool.push(w);
                 }
                 while self.pool_histories >= CHANGELOG_PAGE || self.pool.len() >= CHANGELOG_ISSUES {
@@ -173,13 +173,13 @@ impl Pipeline {
             Some(done) = self.changelogs.next(), if !self.changelogs.is_empty() => {
                 let done = done?;
                 for i in &done {
-                    self.waiting.remove(&i.id.parse().unwrap_or(0));
+                    self.waiting.remove(&i.id.parse().unwrap_or(u64::MAX));
                 }
                 done
             }
         };
         let unconsumed = self.open.first().map(|&(after, _)| after);
-        let unfinished = self.waiting.first().map(|&first| first - 1);
+        let unfinished = self.waiting.first().map(|&first| first.saturating_sub(1));
         let checkpoint = [unconsumed, unfinished]
             .into_iter()
             .flatten()
@@ -200,7 +200,7 @@ impl Pipeline {
             take += 1;
         }
         let group: Vec<Waiting> = self.pool.drain(..take).collect();
-        self.pool_histories -= histories;
+        self.pool_histories = self.pool_histories.saturating_sub(histories);
         let (client, excluded) = (self.client.clone(), self.excluded);
         self.changelogs.push(Task::spawn(async move {
             complete_changelogs(&client, group, &excluded).await
@@ -216,6 +216,17 @@ async fn fetch_batch(
 ) -> Result<Batch, JiraError> {
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
     let issues = fetch_issues(client, ids, &field_refs).await?;
+    // Only what was asked for: an issue under another id (`abc`, `0`, one never requested)
+    // would be stored outside the range this batch covers and confuse the checkpoint.
+    if let Some(stray) = issues
+        .iter()
+        .find(|i| !matches!(i.id.parse::<u64>(), Ok(id) if ids.contains(&id)))
+    {
+        return Err(JiraError::Protocol(format!(
+            "Jira answered an issue that was not asked for (id {:?})",
+            stray.id.chars().take(32).collect::<String>()
+        )));
+    }
     let comments: Vec<Vec<Comment>> = if excluded.comments {
         vec![Vec::new(); issues.len()]
     } else {
@@ -231,11 +242,13 @@ async fn fetch_batch(
         let truncated = issue
             .changelog
             .as_ref()
-            .filter(|c| c.total as usize > c.histories.len())
-            .map(|c| c.total);
+            .filter(|c| c.total > c.histories.len() as u64)
+            // Its weight in the pool: an issue past one page fills a request of its own, so a
+            // huge `total` claims no more than that.
+            .map(|c| c.total.min(CHANGELOG_PAGE));
         match truncated {
             Some(total) => batch.truncated.push(Waiting {
-                id: issue.id.parse().unwrap_or(0),
+                id: issue.id.parse().unwrap_or(u64::MAX),
                 issue,
                 comments,
                 histories: total,
@@ -374,4 +387,83 @@ pub async fn all_comments(client: &JiraClient, issue: &Issue) -> Result<Vec<Comm
         Ok((page.comments, paging::next_offset(start, n, last)))
     })
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::jira::{Credentials, Deployment, Secret, SiteConfig};
+    use jira_sim::scripted::{self, json_reply};
+
+    async fn client(answer: scripted::Answer) -> JiraClient {
+        let base = scripted::serve(answer).await;
+        let mut config = SiteConfig::new(
+            base,
+            Deployment::Cloud,
+            Credentials::ApiToken {
+                email: "alice@example.com".into(),
+                token: Secret::new("token"),
+            },
+        );
+        config.allow_private_network = true;
+        config.retry.max_retries = 0;
+        JiraClient::new(&config).unwrap()
+    }
+
+    /// Every issue of a batch, or the error that ended it.
+    async fn drain(answer: scripted::Answer, ids: Vec<u64>) -> Result<Vec<String>, JiraError> {
+        let client = client(answer).await;
+        let mut pipeline = Pipeline::new(&client, vec!["status".into()], Excluded::default(), 0);
+        let last = *ids.last().unwrap();
+        pipeline.push(ids, last);
+        let mut stored = Vec::new();
+        while let Some(out) = pipeline.next(true).await? {
+            stored.extend(out.issues.into_iter().map(|i| i.id));
+        }
+        Ok(stored)
+    }
+
+    #[tokio::test]
+    async fn issues_jira_was_not_asked_for_end_the_batch_with_an_error() {
+        fn stray(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "5", "key": "P-5", "fields": {}}, {"id": "abc", "key": "P-6", "fields": {}}]}"#,
+            )
+        }
+        fn unasked(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "0", "key": "P-0", "fields": {}}]}"#,
+            )
+        }
+        for answer in [stray as scripted::Answer, unasked] {
+            let err = drain(answer, vec![5, 6]).await.unwrap_err();
+            assert!(err.to_string().contains("not asked for"), "{err}");
+        }
+    }
+
+    #[tokio::test]
+    async fn a_changelog_total_of_any_size_neither_panics_nor_starves_the_pool() {
+        // Two issues whose changelogs Jira says hold u64::MAX histories; the bulk changelog
+        // endpoint then has none to add.
+        fn answer(head: &str, _: std::net::SocketAddr) -> String {
+            if head.contains("/changelog/bulkfetch") {
+                return json_reply("200 OK", r#"{"issueChangeLogs": []}"#);
+            }
+            let huge = u64::MAX;
+            json_reply(
+                "200 OK",
+                &format!(
+                    r#"{{"issues": [
+                        {{"id": "5", "key": "P-5", "fields": {{}}, "changelog": {{"startAt": 0, "maxResults": 0, "total": {huge}, "histories": []}}}},
+                        {{"id": "6", "key": "P-6", "fields": {{}}, "changelog": {{"startAt": 0, "maxResults": 0, "total": {huge}, "histories": []}}}}
+                    ]}}"#
+                ),
+            )
+        }
+        let mut stored = drain(answer, vec![5, 6]).await.unwrap();
+        stored.sort();
+        assert_eq!(stored, ["5", "6"]);
+    }
 }

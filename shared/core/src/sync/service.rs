@@ -92,7 +92,7 @@ pub async fn sync_integration(
         .get_integration(&trigger.account_id, &trigger.integration_id)
         .await?
         .ok_or_else(|| SyncServiceError::NotFound(trigger.integration_id.clone()))?;
-    let connected = connect(s, &record).await;
+    let connected = connect(s, &record, deadline).await;
     if let Err(SyncServiceError::Unusable { error, .. }) = &connected {
         // Recorded as a failed run, so monitoring shows it like any other failure.
         record_unstarted_run(s.store, &record.id, run_id, error.clone()).await?;
@@ -127,6 +127,7 @@ pub async fn sync_integration(
 async fn connect(
     s: &SyncServices<'_>,
     record: &IntegrationRecord,
+    deadline: Option<Instant>,
 ) -> Result<(JiraClient, SyncOptions), SyncServiceError> {
     let unusable = |error: RunError| SyncServiceError::Unusable {
         integration: record.id.clone(),
@@ -152,6 +153,8 @@ async fn connect(
     let client = JiraClient::new(&SiteConfig {
         retry: s.retry.clone(),
         allow_private_network: s.validation.allow_private_network,
+        // A wait for Jira past the run's deadline ends the run as partial instead.
+        deadline,
         ..SiteConfig::new(url.as_str().trim_end_matches('/'), deployment, credentials)
     })
     .map_err(|e| configuration(e.to_string()))?;

@@ -79,7 +79,9 @@ fn jira_category(e: &JiraError) -> ErrorCategory {
         JiraError::NotFound { .. } => ErrorCategory::ProjectsNotVisible,
         JiraError::Rejected { .. } => ErrorCategory::RequestRejected,
         JiraError::Gone { .. } => ErrorCategory::ApiRemoved,
-        JiraError::RateLimited { .. } => ErrorCategory::RateLimited,
+        JiraError::RateLimited { .. } | JiraError::PastDeadline { .. } => {
+            ErrorCategory::RateLimited
+        }
         JiraError::Unavailable { .. } => ErrorCategory::JiraUnavailable,
         JiraError::Unreachable { .. }
         | JiraError::Redirected { .. }
@@ -206,7 +208,12 @@ pub async fn run(
         errors: Vec::new(),
     };
     store.put_run(&opts.integration, &record).await?;
-    let result = sync_all(client, store, opts, observer, &mut record).await;
+    let result = match sync_all(client, store, opts, observer, &mut record).await {
+        // Jira asked for a wait that would outlast the run: stop at the checkpoint (every unit
+        // keeps its cursor and gives back its lease) and let a continuation resume.
+        Err(SyncError::Jira(JiraError::PastDeadline { .. })) => Ok(Ended::Partial),
+        other => other,
+    };
     record.ended_ms = Some(now_ms());
     record.counts.requests = client.stats().requests() - requests0;
     record.counts.retries = client.stats().retries() - retries0;
