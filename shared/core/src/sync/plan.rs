@@ -132,12 +132,14 @@ pub fn strip_order_by(jql: &str) -> String {
             Some(q) if c == q => quote = None,
             Some(_) => {}
             None if c == b'"' || c == b'\'' => quote = Some(c),
-            None if lower[i..].starts_with("order")
+            // Bytes, not str slices: `i` may fall inside a multi-byte character, and "order"
+            // is ASCII, so a match always starts on a character boundary.
+            None if bytes[i..].starts_with(b"order")
                 && (i == 0 || bytes[i - 1].is_ascii_whitespace() || bytes[i - 1] == b')') =>
             {
-                let rest = lower[i + 5..].trim_start();
-                if rest.starts_with("by") {
-                    return jql[..i].trim_end().to_string();
+                let rest = bytes[i + 5..].trim_ascii_start();
+                if rest.starts_with(b"by") {
+                    return jql[..i].trim().to_string();
                 }
             }
             None => {}
@@ -268,6 +270,9 @@ mod tests {
             "(project = \"PLAT\") AND updated >= 1700000000000 AND id > 10042 ORDER BY id ASC"
         );
         let f = Unit::filter("project in (A, B) AND summary ~ \"order by\" ORDER BY created DESC");
+        // Non-ASCII text outside quotes (found by tests/properties.rs: it used to panic).
+        assert_eq!(strip_order_by("project = ÄB ORDER BY x"), "project = ÄB");
+        assert_eq!(strip_order_by(">\u{80}Ⱥ\\"), ">\u{80}Ⱥ\\");
         assert_eq!(f.jql, "project in (A, B) AND summary ~ \"order by\"");
     }
 
