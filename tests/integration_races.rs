@@ -87,31 +87,55 @@ impl SecretStore for SecretsInterrupted<'static> {
     }
 }
 
-async fn integration(w: &mut World, base: &str, token: &str) -> String {
+/// Moto, a small simulated site, the functions on both, and an integration made with Alice's
+/// credentials.
+struct Stage {
+    _moto: e2e::Moto,
+    _sim: jira_sim::SimHandle,
+    info: serde_json::Value,
+    w: World,
+    id: String,
+}
+
+async fn stage() -> Stage {
+    let moto = e2e::start_moto();
+    let (sim, info) = site(20, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
     let (status, created) = w
         .api(
             "acme",
             "POST /integrations",
             &[],
             Some(
-                json!({"name": "Raced", "connection": alice_connection(base, token),
+                json!({"name": "Raced", "connection": alice_connection(&base, &token),
                 "scope": {"kind": "all_accessible"}}),
             ),
         )
         .await;
     assert_eq!(status, 201, "{created}");
-    created["id"].as_str().unwrap().to_string()
+    let id = created["id"].as_str().unwrap().to_string();
+    Stage {
+        _moto: moto,
+        _sim: sim,
+        info,
+        w,
+        id,
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patch_racing_a_deletion_leaves_no_schedule_behind() {
     // GIVEN an integration
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(20, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
-    let id = integration(&mut w, &base, &token).await;
+    // The moto server and the simulator live as long as their bindings.
+    let Stage {
+        mut w,
+        id,
+        _moto,
+        _sim,
+        ..
+    } = stage().await;
 
     // WHEN its deletion is served just as a change of its schedule writes the schedule
     let deletion = http_event("acme", "DELETE /integrations/{integrationId}", &[&id], None);
@@ -152,13 +176,14 @@ async fn a_patch_racing_a_deletion_leaves_no_schedule_behind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patch_racing_new_credentials_never_pairs_the_old_email_with_the_new_token() {
     // GIVEN an integration with Alice's credentials
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(20, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let alice = token_of(&info, "alice@example.com");
+    let Stage {
+        mut w,
+        id,
+        info,
+        _moto,
+        _sim,
+    } = stage().await;
     let bob = token_of(&info, "bob@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
-    let id = integration(&mut w, &base, &alice).await;
 
     // WHEN Bob's credentials replace Alice's just after a change of the scope read the record
     // and the secret

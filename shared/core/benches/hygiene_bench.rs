@@ -14,7 +14,7 @@ use std::time::Instant;
 
 use async_trait::async_trait;
 use chrono::{Duration, NaiveDate};
-use sample_issues::{Rng, integration, issue, site_fields};
+use sample_issues::{Rng, issue, sample_site};
 use sei_jira_core::hygiene::indexer::refresh;
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::hygiene::{
@@ -163,33 +163,17 @@ struct Row {
 }
 
 async fn measure(issues: u64) -> Row {
-    let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(&dir.path().join("bench.redb")).unwrap();
-    let record = integration(ID);
-    store.put_integration(&record).await.unwrap();
-    store
-        .put_records(ID, RecordKind::Field, &site_fields())
-        .await
-        .unwrap();
-    let mut rng = Rng::new(11);
-    let mut batch = Vec::new();
-    for n in 0..issues {
-        batch.push(issue(n, 0, &mut rng));
-        if batch.len() == 1_000 {
-            store.put_issues(ID, &batch).await.unwrap();
-            batch.clear();
-        }
-    }
-    store.put_issues(ID, &batch).await.unwrap();
+    let site = sample_site(ID, issues, 11).await;
+    let (store, record) = (&site.store, &site.record);
     let counting = Counting {
-        inner: &store,
+        inner: store,
         calls: AtomicU64::new(0),
         items: AtomicU64::new(0),
     };
     let now_ms = sample_issues::START_MS + sample_issues::SPAN_HOURS * 3_600_000;
 
     let t = Instant::now();
-    refresh(&store, &record, "bench", None).await.unwrap();
+    refresh(store, record, "bench", None).await.unwrap();
     let build_s = t.elapsed().as_secs_f64();
 
     let request = Request {
@@ -219,7 +203,7 @@ async fn measure(issues: u64) -> Row {
         store.put_issues(ID, chunk).await.unwrap();
     }
     let t = Instant::now();
-    let after_sync = refresh(&store, &record, "bench", None).await.unwrap();
+    let after_sync = refresh(store, record, "bench", None).await.unwrap();
     let incremental_ms = t.elapsed().as_secs_f64() * 1e3;
 
     // A year of daily snapshots, then the trend of its 52 weeks.
@@ -232,7 +216,7 @@ async fn measure(issues: u64) -> Row {
             .and_hms_opt(23, 30, 0)
             .unwrap()
             .and_utc();
-        take_snapshot(&store, &record, at.timestamp_millis())
+        take_snapshot(store, record, at.timestamp_millis())
             .await
             .unwrap();
     }

@@ -8,7 +8,7 @@ mod sample_issues;
 
 use std::time::Instant;
 
-use sample_issues::{Rng, integration, issue, site_fields};
+use sample_issues::{Rng, SampleSite, issue, sample_site};
 use sei_jira_core::hygiene::index::{Change, Journal, apply_journal};
 use sei_jira_core::hygiene::indexer::{
     IndexState, LEASE_UNIT, basis, contribution_of, indexed_aggregate, refresh,
@@ -16,48 +16,26 @@ use sei_jira_core::hygiene::indexer::{
 use sei_jira_core::hygiene::{
     Aggregate, Criterion, HygieneConfig, Request, aggregate_from_store, catalog_of,
 };
-use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::*;
 use serde_json::json;
 
 const ID: &str = "a0000000-0000-4000-8000-000000000001";
 
-struct Site {
-    store: EmbeddedStore,
-    record: IntegrationRecord,
-    _dir: tempfile::TempDir,
-}
+type Site = SampleSite;
 
 async fn site(issues: u64) -> Site {
-    let dir = tempfile::tempdir().unwrap();
-    let store = EmbeddedStore::open(&dir.path().join("store.redb")).unwrap();
-    let record = integration(ID);
-    store.put_integration(&record).await.unwrap();
-    store
-        .put_records(ID, RecordKind::Field, &site_fields())
-        .await
-        .unwrap();
-    let mut rng = Rng::new(7);
-    let all: Vec<StoredIssue> = (0..issues).map(|n| issue(n, 0, &mut rng)).collect();
-    for chunk in all.chunks(500) {
-        store.put_issues(ID, chunk).await.unwrap();
-    }
-    Site {
-        store,
-        record,
-        _dir: dir,
-    }
+    sample_site(ID, issues, 7).await
+}
+
+/// The criteria kept for the integration.
+async fn criteria(site: &Site) -> Vec<Criterion> {
+    let config = site.store.get_hygiene_config(ID).await.unwrap();
+    config.unwrap_or_default().criteria()
 }
 
 /// The aggregate counted from the issues now, with the stored criteria.
 async fn counted(site: &Site) -> Aggregate {
-    let config = site
-        .store
-        .get_hygiene_config(ID)
-        .await
-        .unwrap()
-        .unwrap_or_default();
-    let criteria = config.criteria();
+    let criteria = criteria(site).await;
     let request = Request {
         criteria: &criteria,
         ..Request::default()
@@ -69,13 +47,7 @@ async fn counted(site: &Site) -> Aggregate {
 
 /// The aggregate the index holds, if current for the stored criteria.
 async fn kept(site: &Site) -> Option<Aggregate> {
-    let config = site
-        .store
-        .get_hygiene_config(ID)
-        .await
-        .unwrap()
-        .unwrap_or_default();
-    let basis = basis(&config.criteria(), &site.record.custom_fields);
+    let basis = basis(&criteria(site).await, &site.record.custom_fields);
     indexed_aggregate(&site.store, ID, &basis).await.unwrap()
 }
 

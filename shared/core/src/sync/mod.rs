@@ -7,6 +7,8 @@ pub mod normalize;
 pub mod pipeline;
 pub mod plan;
 pub mod service;
+#[cfg(test)]
+pub(crate) mod test_support;
 
 pub use engine::{Event, Observer, SyncError, SyncOptions, run};
 pub use plan::{Excluded, Scope};

@@ -392,27 +392,12 @@ pub async fn all_comments(client: &JiraClient, issue: &Issue) -> Result<Vec<Comm
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jira::{Credentials, Deployment, Secret, SiteConfig};
+    use crate::sync::test_support::scripted_client;
     use jira_sim::scripted::{self, json_reply};
-
-    async fn client(answer: scripted::Answer) -> JiraClient {
-        let base = scripted::serve(answer).await;
-        let mut config = SiteConfig::new(
-            base,
-            Deployment::Cloud,
-            Credentials::ApiToken {
-                email: "alice@example.com".into(),
-                token: Secret::new("token"),
-            },
-        );
-        config.allow_private_network = true;
-        config.retry.max_retries = 0;
-        JiraClient::new(&config).unwrap()
-    }
 
     /// Every issue of a batch, or the error that ended it.
     async fn drain(answer: scripted::Answer, ids: Vec<u64>) -> Result<Vec<String>, JiraError> {
-        let client = client(answer).await;
+        let client = scripted_client(answer).await;
         let mut pipeline = Pipeline::new(&client, vec!["status".into()], Excluded::default(), 0);
         let last = *ids.last().unwrap();
         pipeline.push(ids, last);

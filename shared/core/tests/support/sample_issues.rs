@@ -2,7 +2,11 @@
 //! hygiene rules read, varied by a seeded generator, over about two years of history.
 
 use sei_jira_core::jira::models::{ChangeItem, Comment, History};
-use sei_jira_core::store::{IntegrationRecord, ScopeConfig, StoredIssue};
+use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::{
+    IntegrationRecord, IntegrationStore, IssueStore, RecordKind, RecordStore, ScopeConfig,
+    StoredIssue,
+};
 use serde_json::{Map, Value, json};
 
 /// 2025-01-01T00:00:00Z.
@@ -155,4 +159,38 @@ pub fn site_fields() -> Vec<sei_jira_core::store::Record> {
             "schema": {"type": "array", "items": "json", "custom": "com.pyxis.greenhopper.jira:gh-sprint"}
         }),
     }]
+}
+
+/// A site of `issues` sample issues (generated from `seed`) in a fresh embedded store, with its
+/// integration record and field list, as a sync leaves them.
+pub struct SampleSite {
+    pub store: EmbeddedStore,
+    pub record: IntegrationRecord,
+    _dir: tempfile::TempDir,
+}
+
+pub async fn sample_site(id: &str, issues: u64, seed: u64) -> SampleSite {
+    let dir = tempfile::tempdir().unwrap();
+    let store = EmbeddedStore::open(&dir.path().join("store.redb")).unwrap();
+    let record = integration(id);
+    store.put_integration(&record).await.unwrap();
+    store
+        .put_records(id, RecordKind::Field, &site_fields())
+        .await
+        .unwrap();
+    let mut rng = Rng::new(seed);
+    let mut batch = Vec::with_capacity(1_000);
+    for n in 0..issues {
+        batch.push(issue(n, 0, &mut rng));
+        if batch.len() == 1_000 {
+            store.put_issues(id, &batch).await.unwrap();
+            batch.clear();
+        }
+    }
+    store.put_issues(id, &batch).await.unwrap();
+    SampleSite {
+        store,
+        record,
+        _dir: dir,
+    }
 }

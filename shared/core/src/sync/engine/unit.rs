@@ -330,22 +330,11 @@ fn replaces(previous: &Known, fetched: &StoredIssue) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::jira::{Credentials, Secret, SiteConfig};
+    use crate::sync::test_support::scripted_client;
     use jira_sim::scripted::{self, json_reply};
 
     async fn scan(answer: scripted::Answer, after_id: u64) -> Result<Option<u64>, JiraError> {
-        let base = scripted::serve(answer).await;
-        let mut config = SiteConfig::new(
-            base,
-            Deployment::Cloud,
-            Credentials::ApiToken {
-                email: "alice@example.com".into(),
-                token: Secret::new("token"),
-            },
-        );
-        config.allow_private_network = true;
-        config.retry.max_retries = 0;
-        let client = JiraClient::new(&config).unwrap();
+        let client = scripted_client(answer).await;
         scan_ids(&client, &Unit::project("P"), None, after_id, false)
             .await
             .map(|(_, next)| next)
