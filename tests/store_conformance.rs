@@ -473,6 +473,7 @@ mod behaviours {
                 last_id: 10_042,
             }),
             last_census_ms: Some(900),
+            census_after: Some(10_000),
         };
         assert_eq!(s.get_cursor("a", "PLAT").await.unwrap(), None);
         s.put_cursor("a", "PLAT", &cursor).await.unwrap();

@@ -719,3 +719,51 @@ async fn a_wait_for_jira_past_the_deadline_ends_the_run_as_partial_with_its_leas
     let plat = truth.iter().filter(|t| t["project"] == "PLAT").count();
     assert_eq!(e.stored("acme").await.len(), plat);
 }
+
+/// GIVEN a census that stopped halfway (its place kept in the unit's cursor) and two issues
+/// deleted in Jira, one on each side of that place, WHEN the next run comes, THEN its census goes
+/// on from the place kept (finding the deletion above it), and the census after that starts from
+/// the first id again (finding the other).
+#[tokio::test]
+async fn a_census_goes_on_from_the_place_it_kept() {
+    use sei_jira_core::store::SyncStateStore;
+
+    let e = env(1_500, Mode::Cloud, Settings::default(), 21).await;
+    let client = e.client(ALICE);
+    let mut opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    run(&client, &e.store, &opts, None).await.unwrap();
+    let mut ids: Vec<(u64, String)> = e
+        .stored("acme")
+        .await
+        .iter()
+        .map(|i| (i.id.parse().unwrap(), i.key.clone()))
+        .collect();
+    ids.sort();
+    assert!(ids.len() > 20, "{}", ids.len());
+    let (low, high) = (ids[1].clone(), ids[ids.len() - 2].clone());
+    for (_, key) in [&low, &high] {
+        e.admin(reqwest::Method::DELETE, &format!("/issues/{key}"), None)
+            .await;
+    }
+    let mut cursor = e.store.get_cursor("acme", "PLAT").await.unwrap().unwrap();
+    cursor.census_after = Some(ids[ids.len() / 2].0);
+    e.store.put_cursor("acme", "PLAT", &cursor).await.unwrap();
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+    // At least one: deleting an issue in Jira deletes its sub-tasks too.
+    assert!(record.counts.issues_deleted >= 1, "{record:?}");
+    assert!(is_deleted(&e, high.0).await && !is_deleted(&e, low.0).await);
+    let after = e.store.get_cursor("acme", "PLAT").await.unwrap().unwrap();
+    assert_eq!(after.census_after, None, "the census finished");
+    assert!(after.last_census_ms > cursor.last_census_ms);
+
+    opts.census_every_ms = 0;
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+    // At least one: deleting an issue in Jira deletes its sub-tasks too.
+    assert!(record.counts.issues_deleted >= 1, "{record:?}");
+    assert!(is_deleted(&e, low.0).await);
+}
+
+async fn is_deleted(e: &Env, id: u64) -> bool {
+    let stored = e.store.get_issue("acme", &id.to_string()).await.unwrap();
+    stored.unwrap().deleted_at_ms.is_some()
+}

@@ -139,6 +139,10 @@ pub struct Cursor {
     pub watermark_ms: Option<i64>,
     pub in_progress: Option<Progress>,
     pub last_census_ms: Option<i64>,
+    /// A census under way: every id up to this one has been compared (ids ascend), so a run
+    /// stopped at its deadline resumes the census here.
+    #[serde(default)]
+    pub census_after: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

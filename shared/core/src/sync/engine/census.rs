@@ -5,8 +5,10 @@ use super::*;
 
 /// A full census reads every id, so it runs per unit on a schedule (`census_every_ms`) — and at
 /// once everywhere when one count request shows Jira holding a different number of issues for
-/// the scope than we do (a deletion, a move out, or lost access since the last run).
-pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<(), SyncError> {
+/// the scope than we do (a deletion, a move out, or lost access since the last run). It reads
+/// the ids a page at a time and keeps its place in the unit's cursor, so a run that reaches its
+/// deadline stops (true) and the next run goes on from there.
+pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<bool, SyncError> {
     let integration = ctx.opts.integration.clone();
     let mut cursors = Vec::with_capacity(units.len());
     for unit in units {
@@ -20,7 +22,7 @@ pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<(),
         .collect();
     let scheduled: Vec<bool> = synced
         .iter()
-        .map(|(_, c)| due(c.last_census_ms, ctx.opts.census_every_ms))
+        .map(|(_, c)| c.census_after.is_some() || due(c.last_census_ms, ctx.opts.census_every_ms))
         .collect();
     let everything_due = scheduled.iter().all(|d| *d);
     let mismatch =
@@ -32,17 +34,19 @@ pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<(),
         if !ctx.take_lease(unit).await? {
             continue;
         }
-        let result = census(ctx, unit).await;
-        if result.is_ok() {
+        let result = census(ctx, unit, &mut cursor).await;
+        if matches!(result, Ok(true)) {
             cursor.last_census_ms = Some(now_ms());
             ctx.store
                 .put_cursor(&integration, &unit.name, &cursor)
                 .await?;
         }
         ctx.release_lease(unit).await?;
-        result?;
+        if !result? {
+            return Ok(true);
+        }
     }
-    Ok(())
+    Ok(false)
 }
 
 /// One request: does Jira count as many issues in these units as we hold (deleted ones aside;
@@ -69,17 +73,17 @@ async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Resul
     Ok(in_jira != ours)
 }
 
-/// Compares every id Jira has for the unit with what we store: stored issues Jira no longer
-/// returns are re-fetched by id (a move) or flagged deleted; ids we lack are fetched.
-/// Returns how many issues were flagged.
-async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
-    let client = ctx.client;
-    let in_jira: HashSet<u64> = paging::all(0, |after| scan_ids(client, unit, None, after, false))
-        .await?
-        .into_iter()
-        .map(|(id, _)| id)
-        .collect();
-    let ours: Vec<u64> = ctx
+fn out_of_time(ctx: &Ctx<'_>) -> bool {
+    ctx.opts.deadline.is_some_and(|d| Instant::now() >= d)
+}
+
+/// Compares every id Jira has for the unit with what we store, a page of ids at a time from
+/// where the cursor's census stands; each page's id range is settled before the next is read,
+/// and the place kept. True when the census reached the last id; false when it stopped at the
+/// deadline.
+async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<bool, SyncError> {
+    let integration = ctx.opts.integration.clone();
+    let mut ours: Vec<u64> = ctx
         .index
         .iter()
         .filter(|(_, e)| !e.deleted && !e.removed)
@@ -90,6 +94,43 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<u64, SyncError> {
         })
         .map(|(id, _)| id)
         .collect();
+    ours.sort_unstable();
+    let mut after = cursor.census_after.unwrap_or(0);
+    loop {
+        if out_of_time(ctx) {
+            return Ok(false);
+        }
+        let (page, next) = scan_ids(ctx.client, unit, None, after, false).await?;
+        let in_jira: HashSet<u64> = page.into_iter().map(|(id, _)| id).collect();
+        // The last page settles everything above it too: stored ids Jira no longer has.
+        let upto = next.unwrap_or(u64::MAX);
+        let range = ours.partition_point(|id| *id <= after)..ours.partition_point(|id| *id <= upto);
+        census_range(ctx, unit, &ours[range], &in_jira).await?;
+        match next {
+            Some(next) => {
+                after = next;
+                cursor.census_after = Some(after);
+                ctx.store
+                    .put_cursor(&integration, &unit.name, cursor)
+                    .await?;
+            }
+            None => {
+                cursor.census_after = None;
+                return Ok(true);
+            }
+        }
+    }
+}
+
+/// Settles one range of ids: `ours`, what we store in it (ascending), against `in_jira`. Stored
+/// issues Jira no longer returns are re-fetched by id (a move) or flagged deleted; ids we lack
+/// are fetched. Returns how many issues were flagged.
+async fn census_range(
+    ctx: &mut Ctx<'_>,
+    unit: &Unit,
+    ours: &[u64],
+    in_jira: &HashSet<u64>,
+) -> Result<u64, SyncError> {
     let mut gone: Vec<u64> = ours
         .iter()
         .copied()

@@ -26,7 +26,7 @@ use super::pipeline::{
 };
 use super::plan::{Excluded, FieldMap, Scope, Unit, requested_fields, resolve_fields};
 use crate::jira::models::{Comment, FieldDetails, Issue};
-use crate::jira::{Deployment, JiraClient, JiraError, paging};
+use crate::jira::{Deployment, JiraClient, JiraError};
 use crate::store::*;
 
 mod census;
@@ -344,15 +344,16 @@ async fn sync_all(
             }
         }
     }
-    let ended = if partial {
+    let mut ended = if partial {
         Ended::Partial
     } else if held > 0 && held == units.len() {
         Ended::Skipped
     } else {
         Ended::Complete
     };
-    if matches!(ended, Ended::Complete) && ctx.opts.census {
-        census_pass(&mut ctx, &units).await?;
+    // A census stopped at the deadline keeps its place; a continuation goes on with it.
+    if matches!(ended, Ended::Complete) && ctx.opts.census && census_pass(&mut ctx, &units).await? {
+        ended = Ended::Partial;
     }
     record.counts = ctx.counts;
     record.errors = ctx.errors;

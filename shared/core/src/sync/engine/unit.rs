@@ -124,6 +124,8 @@ async fn scan_unit(ctx: &mut Ctx<'_>, unit: &Unit) -> Result<bool, SyncError> {
             } else {
                 cursor.last_census_ms
             },
+            // A census under way keeps its place (a backfill has just seen every id).
+            census_after: if backfill { None } else { cursor.census_after },
         };
         ctx.store
             .put_cursor(&integration, &unit.name, &cursor)
