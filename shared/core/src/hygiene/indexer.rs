@@ -166,6 +166,8 @@ struct Indexer<'a, S: ?Sized> {
     cells: BTreeMap<super::Cell, IndexedCell>,
     deadline: Option<Instant>,
     evaluated: usize,
+    /// Whether this run has written a step yet.
+    stepped: bool,
 }
 
 impl<'a, S> Indexer<'a, S>
@@ -199,11 +201,14 @@ where
             cells,
             deadline,
             evaluated: 0,
+            stepped: false,
         })
     }
 
+    /// Past the deadline — but only once the run has moved the index on by a step (the start
+    /// of a build, or a batch), so that runs short of time still get somewhere one after another.
     fn out_of_time(&self) -> bool {
-        self.deadline.is_some_and(|d| Instant::now() >= d)
+        self.stepped && self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
     /// Why the run must stop before its next batch, if it must: out of time, or the lease lost
@@ -302,6 +307,7 @@ where
         self.store
             .put_index_head(self.integration, &self.head)
             .await?;
+        self.stepped = true;
         Ok(true)
     }
 
@@ -409,6 +415,7 @@ where
         self.store
             .put_index_head(self.integration, &self.head)
             .await?;
+        self.stepped = true;
         Ok(())
     }
 }

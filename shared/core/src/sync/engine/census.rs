@@ -80,7 +80,7 @@ fn out_of_time(ctx: &Ctx<'_>) -> bool {
 /// Compares every id Jira has for the unit with what we store, a page of ids at a time from
 /// where the cursor's census stands; each page's id range is settled before the next is read,
 /// and the place kept. True when the census reached the last id; false when it stopped at the
-/// deadline.
+/// deadline (after one page at least).
 async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<bool, SyncError> {
     let integration = ctx.opts.integration.clone();
     let mut ours: Vec<u64> = ctx
@@ -96,10 +96,13 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
         .collect();
     ours.sort_unstable();
     let mut after = cursor.census_after.unwrap_or(0);
+    // At least one page a run, so that runs short of time still get through a census in turn.
+    let mut first = true;
     loop {
-        if out_of_time(ctx) {
+        if !first && out_of_time(ctx) {
             return Ok(false);
         }
+        first = false;
         let (page, next) = scan_ids(ctx.client, unit, None, after, false).await?;
         let in_jira: HashSet<u64> = page.into_iter().map(|(id, _)| id).collect();
         // The last page settles everything above it too: stored ids Jira no longer has.
