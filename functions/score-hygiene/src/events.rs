@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 use sei_jira_core::hygiene::indexer::{IndexState, refresh};
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::ports::{
-    DETAIL_COMPLETED, DETAIL_HYGIENE_INDEX, EVENT_SOURCE, IntegrationRef, SyncCompleted, SyncEvent,
+    DETAIL_COMPLETED, DETAIL_HYGIENE_INDEX, EVENT_SOURCE, IntegrationRef, SyncEvent,
 };
 use sei_jira_core::store::Store;
 use serde_json::{Value, json};
@@ -42,21 +42,14 @@ pub async fn handle_event(
 ) -> Result<Value, String> {
     let source = event["source"].as_str().unwrap_or_default();
     let detail_type = event["detail-type"].as_str().unwrap_or_default();
-    let one =
-        |r: Result<IntegrationRef, serde_json::Error>| r.map_err(|e| format!("event detail: {e}"));
+    let detail = || {
+        serde_json::from_value::<IntegrationRef>(event["detail"].clone())
+            .map_err(|e| format!("event detail: {e}"))
+    };
     match (source, detail_type) {
-        (EVENT_SOURCE, DETAIL_COMPLETED) => {
-            let done: SyncCompleted = serde_json::from_value(event["detail"].clone())
-                .map_err(|e| format!("event detail: {e}"))?;
-            let target = IntegrationRef {
-                account_id: done.account_id,
-                integration_id: done.integration_id,
-            };
-            Ok(answer(turn(app, &target, now, deadline).await?))
-        }
-        (EVENT_SOURCE, DETAIL_HYGIENE_INDEX) => {
-            let target = one(serde_json::from_value(event["detail"].clone()))?;
-            Ok(answer(turn(app, &target, now, deadline).await?))
+        // A completed sync's detail names its integration as a request for the index does.
+        (EVENT_SOURCE, DETAIL_COMPLETED | DETAIL_HYGIENE_INDEX) => {
+            Ok(answer(turn(app, &detail()?, now, deadline).await?))
         }
         (EVENT_SOURCE, DETAIL_DAILY) => {
             let store = app.store.as_ref();

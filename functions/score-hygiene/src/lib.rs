@@ -15,12 +15,12 @@ pub mod params;
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use sei_jira_core::hygiene::config::Saved;
-use sei_jira_core::hygiene::service::{ChangeError, Scope, change_config};
+use sei_jira_core::hygiene::service::{ChangeError, Scope, change_config, request_index};
 use sei_jira_core::hygiene::{
     Category, ConfigError, Criterion, HygieneConfig, HygieneError, SlaInput, Which, trend,
 };
-use sei_jira_core::hygiene::{Source, misses_from_store, report_answered};
-use sei_jira_core::ports::{EventPublisher, IntegrationRef, SyncEvent};
+use sei_jira_core::hygiene::{misses_from_store, report_answered};
+use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationRecord, Store, StoreError};
 use sei_jira_lambda::http_api::{self, body, json, path_param};
 use serde::Serialize;
@@ -172,7 +172,7 @@ async fn serve(
                 config.add_criterion(c.clone(), catalog)
             })
             .await?;
-            request_index(app, &record).await;
+            request_index(app.events.as_ref(), &record.account, &record.id).await;
             Ok(json(201, &shown(&id, &c)))
         }
         "PUT /hygiene/criteria/{criterionId}" => {
@@ -181,7 +181,7 @@ async fn serve(
                 config.replace_criterion(&criterion, c.clone(), catalog)
             })
             .await?;
-            request_index(app, &record).await;
+            request_index(app.events.as_ref(), &record.account, &record.id).await;
             Ok(json(200, &shown(&criterion, &c)))
         }
         "DELETE /hygiene/criteria/{criterionId}" => {
@@ -189,7 +189,7 @@ async fn serve(
                 config.remove_criterion(&criterion)
             })
             .await?;
-            request_index(app, &record).await;
+            request_index(app.events.as_ref(), &record.account, &record.id).await;
             Ok(http_api::empty(204))
         }
         "GET /hygiene/slas" => {
@@ -235,28 +235,8 @@ async fn report(
         weights: q.weights,
         ..scope.request(q.settings, q.at_ms)
     };
-    let (report, source) = report_answered(store, &record.id, &request).await?;
-    let mut answer = serde_json::to_value(&report).unwrap_or_default();
-    if let Value::Object(o) = &mut answer {
-        o.insert("counted_from".into(), json!(source));
-        // Read from the issues although the filter would let the index answer: the index is
-        // being built again (the criteria changed) or not built yet.
-        let recomputing = source == Source::Issues && !request.filter.has_time_ranges();
-        o.insert("recomputing".into(), json!(recomputing));
-    }
-    Ok(json(200, &answer))
-}
-
-/// Asks for the integration's index to be built on the changed criteria. Should the bus refuse,
-/// the next completed sync builds it; reports are right meanwhile, only slower.
-async fn request_index(app: &App, record: &IntegrationRecord) {
-    let event = SyncEvent::HygieneIndex(IntegrationRef {
-        account_id: record.account.clone(),
-        integration_id: record.id.clone(),
-    });
-    if let Err(e) = app.events.publish(&event).await {
-        tracing::warn!(integration = %record.id, error = %e, "could not ask for the hygiene index to be built again");
-    }
+    let answered = report_answered(store, &record.id, &request).await?;
+    Ok(json(200, &answered))
 }
 
 async fn misses(

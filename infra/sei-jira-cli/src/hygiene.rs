@@ -336,7 +336,7 @@ where
     };
     Ok(hygiene::report_answered(store, integration, &request)
         .await?
-        .0)
+        .report)
 }
 
 pub fn print_report(report: &Report, store: &Path) {

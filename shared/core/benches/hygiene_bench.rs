@@ -182,8 +182,8 @@ async fn measure(issues: u64) -> Row {
         ..Request::default()
     };
     let (index_s, index_reads) = best_of(5, &counting, || async {
-        let (_, source) = report_answered(&counting, ID, &request).await.unwrap();
-        assert_eq!(source, Source::Index);
+        let answered = report_answered(&counting, ID, &request).await.unwrap();
+        assert_eq!(answered.counted_from, Source::Index);
     })
     .await;
     let cells = store.list_index_cells(ID).await.unwrap();

@@ -17,30 +17,8 @@ pub(super) struct IssueItems {
 pub(super) fn issue_items(integration: &str, issue: &StoredIssue) -> StoreResult<IssueItems> {
     let shard = keys::issue_shard(&issue.id);
     let sort = keys::issue_sort(&issue.id);
-    let (body, encoding) = encode_body(issue)?;
     let mut item = key_item(keys::issues(integration, shard), sort.clone());
-    item.insert(ENCODING.into(), s(encoding));
-    let (generation, parts) = if body.len() <= MAX_INLINE_BODY {
-        item.insert(BODY.into(), AttributeValue::B(Blob::new(body)));
-        (None, Vec::new())
-    } else {
-        let generation = content_generation(&body);
-        let parts: Vec<Item> = body
-            .chunks(MAX_INLINE_BODY)
-            .enumerate()
-            .map(|(n, chunk)| {
-                let mut part = key_item(
-                    keys::parts(integration),
-                    keys::part_sort(&sort, &generation, n),
-                );
-                part.insert(CHUNK.into(), AttributeValue::B(Blob::new(chunk)));
-                part
-            })
-            .collect();
-        item.insert(PARTS.into(), number_value(parts.len()));
-        item.insert(GENERATION.into(), s(generation.clone()));
-        (Some(generation), parts)
-    };
+    let (generation, parts) = put_body_or_parts(&mut item, issue, &keys::parts(integration))?;
     Ok(IssueItems {
         index: index_item(integration, shard, &sort, &issue.index_entry()),
         sort,
@@ -48,6 +26,54 @@ pub(super) fn issue_items(integration: &str, issue: &StoredIssue) -> StoreResult
         issue: item,
         parts,
     })
+}
+
+/// Puts `value`'s encoded body into `item`, inline when it fits, otherwise as parts in the
+/// partition `parts_pk` (keyed `{item's sort key}#{generation}#{n}`, the generation named by
+/// the content), the item naming their count and generation. Answers the generation (None
+/// when inline) and the parts to write before the item.
+pub(super) fn put_body_or_parts<T: Serialize>(
+    item: &mut Item,
+    value: &T,
+    parts_pk: &str,
+) -> StoreResult<(Option<String>, Vec<Item>)> {
+    let (body, encoding) = encode_body(value)?;
+    item.insert(ENCODING.into(), s(encoding));
+    if body.len() <= MAX_INLINE_BODY {
+        item.insert(BODY.into(), AttributeValue::B(Blob::new(body)));
+        return Ok((None, Vec::new()));
+    }
+    let sort = string(item, SK)?.to_string();
+    let generation = content_generation(&body);
+    let parts: Vec<Item> = body
+        .chunks(MAX_INLINE_BODY)
+        .enumerate()
+        .map(|(n, chunk)| {
+            let mut part = key_item(parts_pk.to_string(), keys::part_sort(&sort, &generation, n));
+            part.insert(CHUNK.into(), AttributeValue::B(Blob::new(chunk)));
+            part
+        })
+        .collect();
+    item.insert(PARTS.into(), number_value(parts.len()));
+    item.insert(GENERATION.into(), s(generation.clone()));
+    Ok((Some(generation), parts))
+}
+
+/// Of `parts` (keys only), those of versions other than the current one of their owner, as
+/// deletions; parts of owners not in `current` are left alone.
+pub(super) fn stale_parts(
+    parts: Vec<Item>,
+    current: &HashMap<String, Option<String>>,
+) -> StoreResult<Vec<WriteRequest>> {
+    parts
+        .into_iter()
+        .filter(|part| {
+            let owner = string(part, SK).ok().and_then(keys::part_owner);
+            matches!(owner, Some((owner, generation))
+                if current.get(owner).is_some_and(|g| g.as_deref() != Some(generation)))
+        })
+        .map(delete_request)
+        .collect()
 }
 
 pub(super) fn index_item(

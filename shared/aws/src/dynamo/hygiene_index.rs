@@ -28,33 +28,17 @@ impl DynamoStore {
     /// A listed cell item, with its parts when split (read again if they were replaced while
     /// being read).
     async fn cell_from_item(&self, integration: &str, item: &Item) -> StoreResult<IndexedCell> {
-        if item.contains_key(BODY) {
-            return from_body_item(item);
-        }
+        let parts_pk = keys::index_cell_parts(integration);
         let sk = string(item, SK)?.to_string();
         let mut item = item.clone();
         for _ in 0..PART_READ_ATTEMPTS {
-            let expected: usize = number(&item, PARTS)?;
-            let prefix = keys::part_prefix(&sk, string(&item, GENERATION)?);
-            let parts = self
-                .query_all(
-                    &keys::index_cell_parts(integration),
-                    SortRange::BeginsWith(prefix),
-                    true,
-                )
-                .await?;
-            if parts.len() == expected {
-                let mut body = Vec::new();
-                for part in &parts {
-                    body.extend_from_slice(blob(part, CHUNK)?);
-                }
+            if let Some(body) = self.body_of(&parts_pk, &item).await? {
                 return decode_body(&body, string(&item, ENCODING)?);
             }
             match self
                 .get_item(keys::index_cells(integration), sk.clone())
                 .await?
             {
-                Some(again) if again.contains_key(BODY) => return from_body_item(&again),
                 Some(again) => item = again,
                 None => break,
             }
@@ -91,6 +75,7 @@ impl HygieneIndexStore for DynamoStore {
     /// Cells too large for one item are split into parts named by their content, like issues:
     /// parts first, then the cell items that name them, then the parts no cell names any more.
     async fn put_index_cells(&self, integration: &str, cells: &[IndexedCell]) -> StoreResult<()> {
+        let parts_pk = keys::index_cell_parts(integration);
         let mut items = Vec::with_capacity(cells.len());
         let mut parts = Vec::new();
         let mut current: HashMap<String, Option<String>> = HashMap::new();
@@ -98,46 +83,19 @@ impl HygieneIndexStore for DynamoStore {
             let cell =
                 serde_json::to_string(&c.cell).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let sort = keys::cell_sort(&cell);
-            let (body, encoding) = encode_body(c)?;
             let mut item = key_item(keys::index_cells(integration), sort.clone());
-            item.insert(ENCODING.into(), s(encoding));
-            if body.len() <= MAX_INLINE_BODY {
-                item.insert(BODY.into(), AttributeValue::B(Blob::new(body)));
-                current.insert(sort, None);
-            } else {
-                let generation = content_generation(&body);
-                for (n, chunk) in body.chunks(MAX_INLINE_BODY).enumerate() {
-                    let mut part = key_item(
-                        keys::index_cell_parts(integration),
-                        keys::part_sort(&sort, &generation, n),
-                    );
-                    part.insert(CHUNK.into(), AttributeValue::B(Blob::new(chunk)));
-                    parts.push(put_request(part)?);
-                }
-                item.insert(
-                    PARTS.into(),
-                    number_value(body.len().div_ceil(MAX_INLINE_BODY)),
-                );
-                item.insert(GENERATION.into(), s(generation.clone()));
-                current.insert(sort, Some(generation));
+            let (generation, cell_parts) = put_body_or_parts(&mut item, c, &parts_pk)?;
+            for part in cell_parts {
+                parts.push(put_request(part)?);
             }
+            current.insert(sort, generation);
             items.push(put_request(item)?);
         }
         self.write_all(parts).await?;
         self.write_all(items).await?;
         // One keys-only query: the partition is empty unless some cell is that large.
-        let stale = self
-            .query_keys(&keys::index_cell_parts(integration), SortRange::All)
-            .await?
-            .into_iter()
-            .filter(|part| {
-                let owner = string(part, SK).ok().and_then(keys::part_owner);
-                matches!(owner, Some((cell, generation))
-                    if current.get(cell).is_some_and(|g| g.as_deref() != Some(generation)))
-            })
-            .map(delete_request)
-            .collect::<StoreResult<Vec<_>>>()?;
-        self.write_all(stale).await
+        let written = self.query_keys(&parts_pk, SortRange::All).await?;
+        self.write_all(stale_parts(written, &current)?).await
     }
 
     async fn get_contributions(

@@ -10,17 +10,23 @@ impl DynamoStore {
         integration: &str,
         item: &Item,
     ) -> StoreResult<Option<Vec<u8>>> {
+        self.body_of(&keys::parts(integration), item).await
+    }
+
+    /// The body an item holds, inline or in its parts in `parts_pk` (see `put_body_or_parts`);
+    /// None when its parts were replaced while being read.
+    pub(super) async fn body_of(
+        &self,
+        parts_pk: &str,
+        item: &Item,
+    ) -> StoreResult<Option<Vec<u8>>> {
         if item.contains_key(BODY) {
             return Ok(Some(blob(item, BODY)?.to_vec()));
         }
         let expected: usize = number(item, PARTS)?;
         let prefix = keys::part_prefix(string(item, SK)?, string(item, GENERATION)?);
         let parts = self
-            .query_all(
-                &keys::parts(integration),
-                SortRange::BeginsWith(prefix),
-                true,
-            )
+            .query_all(parts_pk, SortRange::BeginsWith(prefix), true)
             .await?;
         if parts.len() != expected {
             return Ok(None);
@@ -86,18 +92,8 @@ impl DynamoStore {
         };
         // Generations are hex, so `~` sorts after every part of the last issue.
         let range = SortRange::Between(format!("{first}#"), format!("{last}#~"));
-        let stale = self
-            .query_keys(&keys::parts(integration), range)
-            .await?
-            .into_iter()
-            .filter(|part| {
-                let owner = string(part, SK).ok().and_then(keys::part_owner);
-                matches!(owner, Some((issue, generation))
-                    if current.get(issue).is_some_and(|g| g.as_deref() != Some(generation)))
-            })
-            .map(delete_request)
-            .collect::<StoreResult<Vec<_>>>()?;
-        self.write_all(stale).await
+        let parts = self.query_keys(&keys::parts(integration), range).await?;
+        self.write_all(stale_parts(parts, current)?).await
     }
 }
 

@@ -32,7 +32,7 @@ pub use criteria::{Condition, Criterion, Operator};
 pub use facts::IssueFacts;
 pub use filter::{Cell, Filter, Range};
 pub use query::{
-    HygieneError, MissPage, Request, Source, Which, aggregate_from_store, catalog_of,
+    Answered, HygieneError, MissPage, Request, Source, Which, aggregate_from_store, catalog_of,
     misses_from_store, report_answered, report_from_store, snapshot_from_store,
 };
 pub use rules::{Category, ResponseMeasure, Settings, Sla, SlaKey};

@@ -110,35 +110,67 @@ async fn indexed<S: HygieneIndexStore + ?Sized>(
     Ok(indexed_aggregate(store, integration, &basis).await?)
 }
 
+/// The aggregate of the tickets the request selects, from the kept aggregate where it can
+/// answer, else from the issues; with which.
+async fn aggregate_answered<S>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<(Aggregate, Source), HygieneError>
+where
+    S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
+{
+    Ok(match indexed(store, integration, req).await? {
+        Some(aggregate) => (aggregate, Source::Index),
+        None => (
+            aggregate_from_store(store, integration, req).await?,
+            Source::Issues,
+        ),
+    })
+}
+
+/// The report `aggregate` gives for the request, evaluated at the start of the hour holding
+/// `req.at_ms` (see `aggregate`).
+fn report_over(aggregate: &Aggregate, req: &Request<'_>) -> Result<Report, HygieneError> {
+    Ok(aggregate.report(
+        &req.filter,
+        &req.settings,
+        &req.weights,
+        &skips(&req.settings, &req.excluded),
+        req.at_ms,
+    )?)
+}
+
+/// A report, where its counts came from, and whether the index is being built again meanwhile.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Answered {
+    #[serde(flatten)]
+    pub report: Report,
+    pub counted_from: Source,
+    /// Counted from the issues although the filter would let the index answer: the index is
+    /// being built again (the criteria changed) or not built yet.
+    pub recomputing: bool,
+}
+
 /// The report of the tickets the filter selects, from the kept aggregate where it can answer,
 /// else from the issues; says which.
 pub async fn report_answered<S>(
     store: &S,
     integration: &str,
     req: &Request<'_>,
-) -> Result<(Report, Source), HygieneError>
+) -> Result<Answered, HygieneError>
 where
     S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
 {
-    let (aggregate, source) = match indexed(store, integration, req).await? {
-        Some(aggregate) => (aggregate, Source::Index),
-        None => (
-            aggregate_from_store(store, integration, req).await?,
-            Source::Issues,
-        ),
-    };
-    let report = aggregate.report(
-        &req.filter,
-        &req.settings,
-        &req.weights,
-        &skips(&req.settings, &req.excluded),
-        req.at_ms,
-    )?;
-    Ok((report, source))
+    let (aggregate, source) = aggregate_answered(store, integration, req).await?;
+    Ok(Answered {
+        report: report_over(&aggregate, req)?,
+        counted_from: source,
+        recomputing: source == Source::Issues && !req.filter.has_time_ranges(),
+    })
 }
 
-/// The report of the tickets the filter selects, evaluated at the start of the hour holding
-/// `req.at_ms` (see `aggregate`), from the issues themselves.
+/// The report of the tickets the filter selects, from the issues themselves.
 pub async fn report_from_store<S>(
     store: &S,
     integration: &str,
@@ -147,14 +179,7 @@ pub async fn report_from_store<S>(
 where
     S: IssueStore + RecordStore + ?Sized,
 {
-    let aggregate = aggregate_from_store(store, integration, req).await?;
-    Ok(aggregate.report(
-        &req.filter,
-        &req.settings,
-        &req.weights,
-        &skips(&req.settings, &req.excluded),
-        req.at_ms,
-    )?)
+    report_over(&aggregate_from_store(store, integration, req).await?, req)
 }
 
 /// The counts of every ticket per cell at the start of the hour holding `req.at_ms` (the
@@ -168,10 +193,7 @@ pub async fn snapshot_from_store<S>(
 where
     S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
 {
-    let aggregate = match indexed(store, integration, req).await? {
-        Some(aggregate) => aggregate,
-        None => aggregate_from_store(store, integration, req).await?,
-    };
+    let (aggregate, _) = aggregate_answered(store, integration, req).await?;
     Ok(Snapshot {
         at_ms: hour_floor(req.at_ms),
         skipped: skips(&req.settings, &req.excluded),

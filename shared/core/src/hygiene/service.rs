@@ -7,6 +7,7 @@ use super::criteria::{Catalog, Criterion};
 use super::query::{HygieneError, Request, catalog_of, snapshot_from_store};
 use super::rules::Settings;
 use super::snapshot::Snapshot;
+use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
 use crate::store::{
     HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore, RecordStore, StoreError,
 };
@@ -117,4 +118,17 @@ where
         .put_snapshot(&record.account, &record.id, &snapshot)
         .await?;
     Ok(snapshot)
+}
+
+/// Asks (on the bus) for the integration's hygiene index to be brought up to date: after its
+/// criteria changed, or an issue was flagged by hand. Should the bus refuse, the next completed
+/// sync does it; reports are right meanwhile, only slower.
+pub async fn request_index(events: &dyn EventPublisher, account: &str, integration: &str) {
+    let event = SyncEvent::HygieneIndex(IntegrationRef {
+        account_id: account.to_string(),
+        integration_id: integration.to_string(),
+    });
+    if let Err(e) = events.publish(&event).await {
+        tracing::warn!(integration, error = %e, "could not ask for the hygiene index to be brought up to date");
+    }
 }

@@ -13,9 +13,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
-use crate::ports::{
-    EventPublisher, IntegrationRef, SecretStore, SyncEvent, SyncScheduler, SyncTrigger, Trigger,
-};
+use crate::ports::{EventPublisher, SecretStore, SyncEvent, SyncScheduler, SyncTrigger, Trigger};
 use crate::store::{
     IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ScopeConfig, StoreError,
 };
@@ -451,14 +449,8 @@ pub async fn flag_issue(
         return Err(ApiError::NotFound(format!("issue '{issue_id}'")));
     }
     // Hygiene counts the issue no longer (or again): its index takes the flag's mark now rather
-    // than after the next sync. The flag is kept either way; a lost request only delays that.
-    let refresh = SyncEvent::HygieneIndex(IntegrationRef {
-        account_id: account.to_string(),
-        integration_id: id.to_string(),
-    });
-    if let Err(e) = s.events.publish(&refresh).await {
-        tracing::warn!(integration = %id, error = %e, "could not ask for the hygiene index to take a flag");
-    }
+    // than after the next sync.
+    crate::hygiene::service::request_index(s.events, account, id).await;
     Ok(())
 }
 
