@@ -1,8 +1,10 @@
 //! The DynamoDB store when DynamoDB pushes back, as a hot partition makes it: throttled batch
 //! calls (`ProvisionedThroughputExceededException`) and batches only partly processed
-//! (`UnprocessedItems`, `UnprocessedKeys`). moto never does either, so a loopback proxy in
-//! front of it does: it throttles the first few BatchWriteItem calls outright, and of every
-//! other batch it forwards only the first half to moto, answering the rest as unprocessed.
+//! (`UnprocessedItems`, `UnprocessedKeys`), and transactions cancelled because they collided
+//! with others on the same items. moto never does any of these, so a loopback proxy in front of
+//! it does: it throttles the first few BatchWriteItem calls outright, cancels the first few
+//! TransactWriteItems calls as conflicting, and of every other batch it forwards only the first
+//! half to moto, answering the rest as unprocessed.
 //!
 //! GIVEN that proxy, WHEN the store writes and reads issues through it, THEN every item lands
 //! once and every key is read, with the retries counted by the proxy.
@@ -30,6 +32,9 @@ struct Pushback {
     /// BatchWriteItem calls still to throttle.
     throttles_left: AtomicUsize,
     throttled: AtomicUsize,
+    /// TransactWriteItems calls still to cancel as conflicting.
+    conflicts_left: AtomicUsize,
+    collided: AtomicUsize,
     /// Write requests and keys handed back as unprocessed.
     deferred_writes: AtomicUsize,
     deferred_keys: AtomicUsize,
@@ -41,13 +46,16 @@ struct Proxy {
     pushback: Arc<Pushback>,
 }
 
+const COLLIDED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]","CancellationReasons":[{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"},{"Code":"None"}]}"#;
 const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
 
 /// Starts the proxy on a free loopback port in front of `upstream`, throttling the first
-/// `throttles` BatchWriteItem calls; returns its endpoint and its counters.
+/// `throttles` BatchWriteItem calls and cancelling as many TransactWriteItems calls; returns its
+/// endpoint and its counters.
 async fn start_proxy(upstream: &str, throttles: usize) -> (String, Arc<Pushback>) {
     let pushback = Arc::new(Pushback::default());
     pushback.throttles_left.store(throttles, Ordering::SeqCst);
+    pushback.conflicts_left.store(throttles, Ordering::SeqCst);
     let proxy = Arc::new(Proxy {
         upstream: upstream.to_string(),
         http: reqwest::Client::new(),
@@ -88,6 +96,21 @@ async fn relay(State(proxy): State<Arc<Proxy>>, headers: HeaderMap, body: Bytes)
             StatusCode::BAD_REQUEST,
             [("content-type", "application/x-amz-json-1.0")],
             THROTTLED,
+        )
+            .into_response();
+    }
+
+    if operation == "TransactWriteItems"
+        && pushback
+            .conflicts_left
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+            .is_ok()
+    {
+        pushback.collided.fetch_add(1, Ordering::SeqCst);
+        return (
+            StatusCode::BAD_REQUEST,
+            [("content-type", "application/x-amz-json-1.0")],
+            COLLIDED,
         )
             .into_response();
     }
@@ -200,8 +223,14 @@ async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_
     let loaded = store_at(&endpoint, &table).await;
 
     let issues: Vec<StoredIssue> = (1..=60).map(issue).collect();
-    loaded.put_issues("a", &issues).await.unwrap();
+    loaded
+        .put_issues("a", &issues)
+        .await
+        .unwrap()
+        .expect_none()
+        .unwrap();
     assert_eq!(pushback.throttled.load(Ordering::SeqCst), 4);
+    assert_eq!(pushback.collided.load(Ordering::SeqCst), 4);
     assert!(
         pushback.deferred_writes.load(Ordering::SeqCst) > 0,
         "the proxy handed writes back unprocessed"
@@ -211,7 +240,14 @@ async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_
     let stored = direct.list_issues("a", None, usize::MAX).await.unwrap();
     let ids_of = |issues: &[StoredIssue]| issues.iter().map(|i| i.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids_of(&stored), ids_of(&issues), "every issue, once");
-    assert_eq!(stored, issues);
+    let as_stored: Vec<StoredIssue> = issues
+        .iter()
+        .map(|i| StoredIssue {
+            rev: 1,
+            ..i.clone()
+        })
+        .collect();
+    assert_eq!(stored, as_stored, "each at its first revision");
     let index = direct.issue_index("a").await.unwrap();
     assert_eq!(index.len(), 60);
 

@@ -93,6 +93,7 @@ conformance!(
     index_projects_every_issue_with_its_flags,
     index_entries_are_read_for_the_ids_asked,
     flags_set_and_clear_and_report_missing_issues,
+    writes_from_a_superseded_revision_are_refused_and_change_nothing,
     removal_keeps_a_tombstone_without_content,
     issues_over_the_item_size_limit_round_trip,
     records_are_upserted_and_listed_per_kind,
@@ -177,7 +178,11 @@ mod behaviours {
         for half in [first, second] {
             let issues: Vec<StoredIssue> =
                 half.iter().map(|n| issue(&n.to_string(), "P")).collect();
-            s.put_issues("a", &issues).await.unwrap();
+            s.put_issues("a", &issues)
+                .await
+                .unwrap()
+                .expect_none()
+                .unwrap();
         }
         expected.sort();
         let expected: Vec<String> = expected.iter().map(u64::to_string).collect();
@@ -185,10 +190,19 @@ mod behaviours {
         let moved = StoredIssue {
             key: "R-1".into(),
             project_key: "R".into(),
+            rev: 1,
             ..issue("10008", "P")
         };
-        s.put_issues("a", &[moved]).await.unwrap();
-        s.put_issues("b", &[issue("1", "X")]).await.unwrap();
+        s.put_issues("a", &[moved])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
+        s.put_issues("b", &[issue("1", "X")])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
 
         let all = s.list_issues("a", None, 1_000).await.unwrap();
         assert_eq!(
@@ -229,7 +243,11 @@ mod behaviours {
                 ..issue(&n.to_string(), if n % 2 == 0 { "EVEN" } else { "ODD" })
             })
             .collect();
-        s.put_issues("a", &issues).await.unwrap();
+        s.put_issues("a", &issues)
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
         s.flag_issue("a", "3", IssueFlag::Hidden).await.unwrap();
         s.flag_issue("a", "4", IssueFlag::Deleted { at_ms: 9 })
             .await
@@ -248,6 +266,7 @@ mod behaviours {
                 deleted: true,
                 hidden: false,
                 removed: false,
+                rev: 2,
             }
         );
         assert!(index[2].hidden && !index[2].deleted);
@@ -259,8 +278,16 @@ mod behaviours {
     pub async fn index_entries_are_read_for_the_ids_asked(s: &dyn Store) {
         // 150 ids: more than one BatchGetItem's worth of keys.
         let issues: Vec<StoredIssue> = (1..=150).map(|n| issue(&n.to_string(), "P")).collect();
-        s.put_issues("a", &issues).await.unwrap();
-        s.put_issues("b", &[issue("7", "Q")]).await.unwrap();
+        s.put_issues("a", &issues)
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
+        s.put_issues("b", &[issue("7", "Q")])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
         assert!(s.flag_issue("a", "7", IssueFlag::Hidden).await.unwrap());
         assert!(s.flag_issue("a", "140", IssueFlag::Removed).await.unwrap());
 
@@ -295,8 +322,63 @@ mod behaviours {
         assert!(s.index_entries("a", &[]).await.unwrap().is_empty());
     }
 
+    pub async fn writes_from_a_superseded_revision_are_refused_and_change_nothing(s: &dyn Store) {
+        // GIVEN a stored issue, and a writer that read it
+        s.put_issues("a", &[issue("7", "P")])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
+        let read = s.get_issue("a", "7").await.unwrap().unwrap();
+        assert_eq!(read.rev, 1);
+
+        // WHEN it is hidden by hand, and then the writer writes its copy beside a new issue
+        assert!(s.flag_issue("a", "7", IssueFlag::Hidden).await.unwrap());
+        let stale = StoredIssue {
+            key: "P-70".into(),
+            updated_ms: read.updated_ms + 1,
+            ..read.clone()
+        };
+        let refused = s.put_issues("a", &[stale, issue("8", "P")]).await.unwrap();
+
+        // THEN only the stale copy is refused, and the hide stands
+        assert_eq!(refused, Superseded(vec!["7".into()]));
+        let now = s.get_issue("a", "7").await.unwrap().unwrap();
+        assert!(now.hidden && now.key == read.key && now.rev == 2, "{now:?}");
+        assert_eq!(s.index_entries("a", &["7".into()]).await.unwrap()[0].rev, 2);
+        assert_eq!(s.get_issue("a", "8").await.unwrap().unwrap().rev, 1);
+
+        // AND a write from the revision now stored lands; a second "new" issue 8 does not
+        let fresh = StoredIssue {
+            updated_ms: now.updated_ms + 5,
+            ..now.clone()
+        };
+        s.put_issues("a", &[fresh])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
+        let now = s.get_issue("a", "7").await.unwrap().unwrap();
+        assert_eq!(
+            (now.rev, now.hidden, now.updated_ms),
+            (3, true, read.updated_ms + 5)
+        );
+        assert_eq!(
+            s.put_issues("a", &[issue("8", "Q")]).await.unwrap(),
+            Superseded(vec!["8".into()])
+        );
+        assert_eq!(
+            s.get_issue("a", "8").await.unwrap().unwrap().project_key,
+            "P"
+        );
+    }
+
     pub async fn flags_set_and_clear_and_report_missing_issues(s: &dyn Store) {
-        s.put_issues("a", &[issue("7", "P")]).await.unwrap();
+        s.put_issues("a", &[issue("7", "P")])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
         let get = || async { s.get_issue("a", "7").await.unwrap().unwrap() };
 
         assert!(
@@ -332,7 +414,11 @@ mod behaviours {
             id: "2".into(),
             ..History::default()
         }];
-        s.put_issues("a", &[secret]).await.unwrap();
+        s.put_issues("a", &[secret])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
         assert!(s.flag_issue("a", "7", IssueFlag::Removed).await.unwrap());
 
         let tombstone = s.get_issue("a", "7").await.unwrap().unwrap();
@@ -363,7 +449,12 @@ mod behaviours {
         assert!(serde_json::to_vec(&huge).unwrap().len() > 1_000_000);
         s.put_issues("a", &[huge.clone(), verbose.clone(), issue("502", "BIG")])
             .await
+            .unwrap()
+            .expect_none()
             .unwrap();
+        // As stored: at their first revision.
+        huge.rev = 1;
+        verbose.rev = 1;
 
         assert_eq!(s.get_issue("a", "500").await.unwrap().as_ref(), Some(&huge));
         assert_eq!(
@@ -381,19 +472,29 @@ mod behaviours {
         );
         s.put_issues("a", std::slice::from_ref(&huge))
             .await
+            .unwrap()
+            .expect_none()
             .unwrap();
+        huge.rev = 2;
         assert_eq!(s.get_issue("a", "500").await.unwrap().as_ref(), Some(&huge));
         huge.fields.insert("description".into(), json!("short now"));
         s.put_issues("a", std::slice::from_ref(&huge))
             .await
+            .unwrap()
+            .expect_none()
             .unwrap();
+        huge.rev = 3;
         assert_eq!(s.get_issue("a", "500").await.unwrap().as_ref(), Some(&huge));
 
         // Removing a large issue drops its content too.
         verbose
             .fields
             .insert("extra".into(), json!(incompressible_text(900_000, 9)));
-        s.put_issues("a", &[verbose]).await.unwrap();
+        s.put_issues("a", &[verbose])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
         assert!(s.flag_issue("a", "501", IssueFlag::Removed).await.unwrap());
         let tombstone = s.get_issue("a", "501").await.unwrap().unwrap();
         assert!(tombstone.removed && tombstone.fields.is_empty());
@@ -742,6 +843,8 @@ mod behaviours {
         assert!(s.changed_issues(id, 100).await.unwrap().is_empty());
         s.put_issues(id, &[issue("1", "P"), issue("2", "P")])
             .await
+            .unwrap()
+            .expect_none()
             .unwrap();
         let first = s.changed_issues(id, 100).await.unwrap();
         let mut marked: Vec<&str> = first.iter().map(|m| m.id.as_str()).collect();
@@ -882,7 +985,11 @@ mod behaviours {
             .map(|n| issue(&n.to_string(), "P"))
             .chain([big])
             .collect();
-        s.put_issues(id, &issues).await.unwrap();
+        s.put_issues(id, &issues)
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
         for kind in RecordKind::ALL {
             let record = Record {
                 id: "1".into(),
@@ -1198,6 +1305,8 @@ mod dynamodb_items {
         store
             .put_issues("a", std::slice::from_ref(&big))
             .await
+            .unwrap()
+            .expect_none()
             .unwrap();
         let first = parts_of(&client, &table, "a").await;
         assert!(
@@ -1207,9 +1316,12 @@ mod dynamodb_items {
 
         big.fields
             .insert("description".into(), json!(incompressible_text(900_000, 2)));
+        big.rev = 1;
         store
             .put_issues("a", std::slice::from_ref(&big))
             .await
+            .unwrap()
+            .expect_none()
             .unwrap();
         let second = parts_of(&client, &table, "a").await;
         assert!(
@@ -1225,6 +1337,63 @@ mod dynamodb_items {
             parts_of(&client, &table, "a").await,
             0,
             "removal drops all parts"
+        );
+    }
+
+    /// Two writers of a split issue from one revision, at once: exactly one lands, the issue
+    /// reads back whole as it wrote it, and the next write leaves only its own parts.
+    #[tokio::test]
+    async fn two_writers_of_a_split_issue_never_break_it() {
+        let (client, table) = super::dynamodb_table().await;
+        let store = DynamoStore::new(client.clone(), table.clone());
+        let big = |seed: u64, rev: u64| {
+            let mut big = issue("600", "BIG");
+            big.fields.insert(
+                "description".into(),
+                json!(incompressible_text(800_000, seed)),
+            );
+            sei_jira_core::store::StoredIssue { rev, ..big }
+        };
+        store
+            .put_issues("a", &[big(1, 0)])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
+        for round in 0..4 {
+            let rev = 1 + round;
+            let (one, two) = (big(10 + round * 2, rev), big(11 + round * 2, rev));
+            let (a, b) = tokio::join!(
+                store.put_issues("a", std::slice::from_ref(&one)),
+                store.put_issues("a", std::slice::from_ref(&two))
+            );
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert_eq!(
+                usize::from(a.is_empty()) + usize::from(b.is_empty()),
+                1,
+                "exactly one writer lands: {a:?} {b:?}"
+            );
+            let winner = if a.is_empty() { &one } else { &two };
+            let stored = store.get_issue("a", "600").await.unwrap().unwrap();
+            assert_eq!(
+                stored.fields, winner.fields,
+                "read back whole, as the winner wrote it"
+            );
+            assert_eq!(stored.rev, rev + 1);
+        }
+        for integration in ["a", "b"] {
+            let rev = if integration == "a" { 5 } else { 0 };
+            store
+                .put_issues(integration, &[big(99, rev)])
+                .await
+                .unwrap()
+                .expect_none()
+                .unwrap();
+        }
+        assert_eq!(
+            parts_of(&client, &table, "a").await,
+            parts_of(&client, &table, "b").await,
+            "only the last version's parts are left, as many as one fresh write takes"
         );
     }
 

@@ -257,8 +257,12 @@ impl sei_jira_core::store::IssueStore for Discard {
         Ok(None)
     }
 
-    async fn put_issues(&self, _: &str, _: &[StoredIssue]) -> StoreResult<()> {
-        Ok(())
+    async fn put_issues(
+        &self,
+        _: &str,
+        _: &[StoredIssue],
+    ) -> StoreResult<sei_jira_core::store::Superseded> {
+        Ok(sei_jira_core::store::Superseded::default())
     }
 
     async fn issue_index(&self, _: &str) -> StoreResult<Vec<IssueIndexEntry>> {

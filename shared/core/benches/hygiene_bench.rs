@@ -53,7 +53,7 @@ impl IssueStore for Counting<'_> {
         let out = self.inner.get_issue(i, id).await?;
         Ok(self.read(usize::from(out.is_some()), out))
     }
-    async fn put_issues(&self, i: &str, issues: &[StoredIssue]) -> StoreResult<()> {
+    async fn put_issues(&self, i: &str, issues: &[StoredIssue]) -> StoreResult<Superseded> {
         self.inner.put_issues(i, issues).await
     }
     async fn issue_index(&self, i: &str) -> StoreResult<Vec<IssueIndexEntry>> {
@@ -200,7 +200,12 @@ async fn measure(issues: u64) -> Row {
         .map(|k| issue(k * 100 + 7, 1, &mut rng))
         .collect();
     for chunk in changed.chunks(1_000) {
-        store.put_issues(ID, chunk).await.unwrap();
+        store
+            .put_issues(ID, chunk)
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
     }
     let t = Instant::now();
     let after_sync = refresh(store, record, "bench", None).await.unwrap();

@@ -71,7 +71,12 @@ async fn given_a_synced_site_when_indexed_then_only_changed_issues_are_evaluated
     // WHEN 1 % of the issues change (a sync wrote them), one is hidden and one removed
     let mut rng = Rng::new(99);
     let changed: Vec<StoredIssue> = (0..20).map(|k| issue(k * 97, 1, &mut rng)).collect();
-    site.store.put_issues(ID, &changed).await.unwrap();
+    site.store
+        .put_issues(ID, &changed)
+        .await
+        .unwrap()
+        .expect_none()
+        .unwrap();
     assert!(
         site.store
             .flag_issue(ID, "10005", IssueFlag::Hidden)
@@ -180,6 +185,8 @@ async fn given_a_batch_stopped_halfway_when_run_again_then_nothing_is_counted_tw
     site.store
         .put_issues(ID, std::slice::from_ref(&moved))
         .await
+        .unwrap()
+        .expect_none()
         .unwrap();
 
     // AND a run that journaled the batch and wrote one of its two cells, then stopped

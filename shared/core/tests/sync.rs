@@ -12,6 +12,9 @@ use sei_jira_core::store::{IssueStore, ProjectStore, RunOutcome, StoredIssue};
 use sei_jira_core::sync::{Excluded, Scope, SyncOptions, run};
 use serde_json::{Value, json};
 
+#[path = "support/interposed.rs"]
+mod interposed;
+
 struct Env {
     sim: SimHandle,
     info: Value,
@@ -522,36 +525,23 @@ async fn a_jql_filter_scopes_the_sync_and_onboards_its_projects() {
     assert_eq!(projects, vec!["PLAT", "SRE"]);
 }
 
-/// Polls a future of the embedded store, which never waits, to completion from a plain `Fn`
-/// (the sync's observer is not async).
-fn at_once<F: std::future::Future>(future: F) -> F::Output {
-    let mut future = std::pin::pin!(future);
-    match future
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()))
-    {
-        std::task::Poll::Ready(out) => out,
-        std::task::Poll::Pending => panic!("the embedded store never waits"),
-    }
-}
-
 /// GIVEN two stored issues edited in Jira, WHEN one is removed and the other hidden by hand
-/// after the next run has read the store's index but before it writes them, THEN the run keeps
-/// both flags: the removed issue stays a tombstone, the hidden one takes Jira's edit and stays
-/// hidden.
+/// at the last moment of the next run's write of them (after it decided what to write, just
+/// before the write reaches the store), THEN the run keeps both flags: the removed issue stays
+/// a tombstone, the hidden one takes Jira's edit and stays hidden.
 #[tokio::test]
 async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
+    use interposed::Interposed;
     use sei_jira_core::store::IssueFlag;
-    use sei_jira_core::sync::{Event, Observer};
 
     let e = env(300, Mode::Cloud, Settings::default(), 11).await;
-    let store = Arc::new(EmbeddedStore::open(&e.path.with_file_name("flags.redb")).unwrap());
+    let inner = Arc::new(EmbeddedStore::open(&e.path.with_file_name("flags.redb")).unwrap());
     let client = e.client(ALICE);
     let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
-    run(&client, store.as_ref(), &opts, None).await.unwrap();
+    run(&client, inner.as_ref(), &opts, None).await.unwrap();
 
     let truth = e.truth(ALICE).await;
     let plat: Vec<&Value> = truth.iter().filter(|t| t["project"] == "PLAT").collect();
@@ -567,37 +557,45 @@ async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
     let removed_id = removed["id"].as_str().unwrap().to_string();
     let hidden_id = hidden["id"].as_str().unwrap().to_string();
 
-    // The hand flags land as the run starts its unit: after its index was read, before any
-    // issue of the unit is written.
     let flagged = Arc::new(AtomicBool::new(false));
-    let observer: Observer = {
-        let (store, flagged) = (store.clone(), flagged.clone());
-        let (removed_id, hidden_id) = (removed_id.clone(), hidden_id.clone());
-        Arc::new(move |event: &Event| {
-            if matches!(event, Event::UnitStarted { .. }) && !flagged.swap(true, Ordering::SeqCst) {
-                assert!(
-                    at_once(store.flag_issue("acme", &removed_id, IssueFlag::Removed)).unwrap()
-                );
-                assert!(at_once(store.flag_issue("acme", &hidden_id, IssueFlag::Hidden)).unwrap());
-            }
+    let store = Interposed::new(inner.clone(), {
+        let (removed_id, hidden_id, flagged) =
+            (removed_id.clone(), hidden_id.clone(), flagged.clone());
+        Box::new(move |store, ids| {
+            let due = ids.contains(&hidden_id) && !flagged.swap(true, Ordering::SeqCst);
+            let (removed_id, hidden_id) = (removed_id.clone(), hidden_id.clone());
+            Box::pin(async move {
+                if due {
+                    assert!(
+                        store
+                            .flag_issue("acme", &removed_id, IssueFlag::Removed)
+                            .await
+                            .unwrap()
+                    );
+                    assert!(
+                        store
+                            .flag_issue("acme", &hidden_id, IssueFlag::Hidden)
+                            .await
+                            .unwrap()
+                    );
+                }
+            })
         })
-    };
-    let record = run(&client, store.as_ref(), &opts, Some(observer))
-        .await
-        .unwrap();
+    });
+    let record = run(&client, &store, &opts, None).await.unwrap();
     assert!(
         flagged.load(Ordering::SeqCst),
-        "the flags were set during the run"
+        "the flags were set during the run's write"
     );
     assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
 
-    let removed_now = store.get_issue("acme", &removed_id).await.unwrap().unwrap();
+    let removed_now = inner.get_issue("acme", &removed_id).await.unwrap().unwrap();
     assert!(removed_now.removed, "still removed");
     assert!(
         removed_now.fields.is_empty() && removed_now.changelog.is_empty(),
         "a removed issue keeps no content: {removed_now:?}"
     );
-    let hidden_now = store.get_issue("acme", &hidden_id).await.unwrap().unwrap();
+    let hidden_now = inner.get_issue("acme", &hidden_id).await.unwrap().unwrap();
     assert!(hidden_now.hidden, "still hidden");
     assert_eq!(
         hidden_now.fields["summary"], "edited after the backfill",

@@ -41,6 +41,58 @@ impl DynamoStore {
         }
     }
 
+    /// One TransactWriteItems putting `guarded` only while its revision is still `expected`
+    /// (0: no revision, as for an item not there) and `with` beside it; false when that
+    /// condition refused it. Transactions that collided with another on the same items, and
+    /// throttled ones, are resubmitted with backoff.
+    pub(super) async fn put_pair_at_revision(
+        &self,
+        guarded: &Item,
+        with: &Item,
+        expected: u64,
+    ) -> StoreResult<bool> {
+        let condition = match expected {
+            0 => Put::builder().condition_expression("attribute_not_exists(#rev)"),
+            _ => Put::builder()
+                .condition_expression("#rev = :rev")
+                .expression_attribute_values(":rev", number_value(expected)),
+        };
+        let guarded = condition
+            .expression_attribute_names("#rev", REV)
+            .table_name(&self.table)
+            .set_item(Some(guarded.clone()))
+            .build()
+            .map_err(backend("TransactWriteItems"))?;
+        let with = Put::builder()
+            .table_name(&self.table)
+            .set_item(Some(with.clone()))
+            .build()
+            .map_err(backend("TransactWriteItems"))?;
+        let actions = vec![
+            TransactWriteItem::builder().put(guarded).build(),
+            TransactWriteItem::builder().put(with).build(),
+        ];
+        let mut delays = batch_backoff();
+        loop {
+            let sent = self
+                .client
+                .transact_write_items()
+                .set_transact_items(Some(actions.clone()))
+                .send()
+                .await;
+            match sent {
+                Ok(_) => return Ok(true),
+                Err(e) => match cancellation(&e) {
+                    Some(Cancelled::ByCondition) => return Ok(false),
+                    Some(Cancelled::ByContention) => {}
+                    None if is_throttling(&e) => {}
+                    None => return Err(backend("TransactWriteItems")(e)),
+                },
+            }
+            pause_before_retry(&mut delays, "TransactWriteItems", 1, "issues").await?;
+        }
+    }
+
     /// One BatchGetItem (strongly consistent) of at most [`BATCH_GET_LIMIT`] keys, resubmitting
     /// unprocessed keys and throttled requests with exponential backoff and jitter.
     pub(super) async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
@@ -81,17 +133,28 @@ impl DynamoStore {
     }
 }
 
-/// The last occurrence of each id: a batch may not address one key twice, and a later write
-/// of the same id wins (as it does in the embedded store).
-pub(super) fn last_per_key<T>(values: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
-    let mut seen = HashSet::new();
-    let mut out: Vec<&T> = values
+/// Why DynamoDB cancelled a transaction: a condition refused it, or it met other writes or
+/// throttling and may be resubmitted.
+pub(super) enum Cancelled {
+    ByCondition,
+    ByContention,
+}
+
+pub(super) fn cancellation<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Cancelled> {
+    let TransactWriteItemsError::TransactionCanceledException(cancelled) =
+        err.as_service_error()?
+    else {
+        return None;
+    };
+    let codes: Vec<&str> = cancelled
+        .cancellation_reasons()
         .iter()
-        .rev()
-        .filter(|v| seen.insert(key(v).to_string()))
+        .filter_map(|r| r.code())
         .collect();
-    out.reverse();
-    out
+    Some(match codes.contains(&"ConditionalCheckFailed") {
+        true => Cancelled::ByCondition,
+        false => Cancelled::ByContention,
+    })
 }
 
 pub(super) fn into_batches(requests: Vec<WriteRequest>) -> Vec<Vec<WriteRequest>> {

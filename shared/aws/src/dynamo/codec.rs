@@ -7,35 +7,65 @@ use super::*;
 /// its parts, and its index entry.
 pub(super) struct IssueItems {
     pub(super) sort: String,
-    /// Set when the body is split into parts: which version of the parts is current.
-    pub(super) generation: Option<String>,
+    /// Which version of the issue, and of its parts, these items are.
+    pub(super) written: Written,
     pub(super) issue: Item,
     pub(super) parts: Vec<Item>,
     pub(super) index: Item,
 }
 
+/// The items of `issue` as it is to be stored: `issue.rev` is the revision being written.
 pub(super) fn issue_items(integration: &str, issue: &StoredIssue) -> StoreResult<IssueItems> {
     let shard = keys::issue_shard(&issue.id);
     let sort = keys::issue_sort(&issue.id);
     let mut item = key_item(keys::issues(integration, shard), sort.clone());
-    let (generation, parts) = put_body_or_parts(&mut item, issue, &keys::parts(integration))?;
+    let (generation, parts) =
+        put_body_or_parts(&mut item, issue, &keys::parts(integration), Some(issue.rev))?;
+    item.insert(REV.into(), number_value(issue.rev));
     Ok(IssueItems {
         index: index_item(integration, shard, &sort, &issue.index_entry()),
         sort,
-        generation,
+        written: Written {
+            generation,
+            rev: Some(issue.rev),
+        },
         issue: item,
         parts,
     })
 }
 
+/// The version of a split body's owner just written: its generation of parts (None when
+/// inline) and, for owners with revisions (issues), the revision.
+#[derive(Clone)]
+pub(super) struct Written {
+    pub(super) generation: Option<String>,
+    pub(super) rev: Option<u64>,
+}
+
+impl Written {
+    /// Whether a part of `generation` belongs to a version this one replaced. Another writer's
+    /// parts of a later revision, written while this one landed, are not: they are its next
+    /// version in the making.
+    fn supersedes(&self, generation: &str) -> bool {
+        if self.generation.as_deref() == Some(generation) {
+            return false;
+        }
+        match (self.rev, generation_rev(generation)) {
+            (Some(rev), Some(of_part)) => of_part <= rev,
+            _ => true,
+        }
+    }
+}
+
 /// Puts `value`'s encoded body into `item`, inline when it fits, otherwise as parts in the
 /// partition `parts_pk` (keyed `{item's sort key}#{generation}#{n}`, the generation named by
-/// the content), the item naming their count and generation. Answers the generation (None
-/// when inline) and the parts to write before the item.
+/// the content, and by `rev` where the owner has revisions), the item naming their count and
+/// generation. Answers the generation (None when inline) and the parts to write before the item.
 pub(super) fn put_body_or_parts<T: Serialize>(
     item: &mut Item,
     value: &T,
     parts_pk: &str,
+    rev: Option<u64>,
 ) -> StoreResult<(Option<String>, Vec<Item>)> {
     let (body, encoding) = encode_body(value)?;
     item.insert(ENCODING.into(), s(encoding));
@@ -44,7 +74,10 @@ pub(super) fn put_body_or_parts<T: Serialize>(
         return Ok((None, Vec::new()));
     }
     let sort = string(item, SK)?.to_string();
-    let generation = content_generation(&body);
+    let generation = match rev {
+        Some(rev) => format!("{rev:016x}-{}", content_generation(&body)),
+        None => content_generation(&body),
+    };
     let parts: Vec<Item> = body
         .chunks(MAX_INLINE_BODY)
         .enumerate()
@@ -59,18 +92,25 @@ pub(super) fn put_body_or_parts<T: Serialize>(
     Ok((Some(generation), parts))
 }
 
-/// Of `parts` (keys only), those of versions other than the current one of their owner, as
+/// The revision a generation of parts was written for; None for owners without revisions
+/// (and parts written before issues had them).
+fn generation_rev(generation: &str) -> Option<u64> {
+    let (rev, _) = generation.split_once('-')?;
+    u64::from_str_radix(rev, 16).ok()
+}
+
+/// Of `parts` (keys only), those of versions their owner's version just written replaced, as
 /// deletions; parts of owners not in `current` are left alone.
 pub(super) fn stale_parts(
     parts: Vec<Item>,
-    current: &HashMap<String, Option<String>>,
+    current: &HashMap<String, Written>,
 ) -> StoreResult<Vec<WriteRequest>> {
     parts
         .into_iter()
         .filter(|part| {
             let owner = string(part, SK).ok().and_then(keys::part_owner);
             matches!(owner, Some((owner, generation))
-                if current.get(owner).is_some_and(|g| g.as_deref() != Some(generation)))
+                if current.get(owner).is_some_and(|w| w.supersedes(generation)))
         })
         .map(delete_request)
         .collect()
@@ -89,6 +129,7 @@ pub(super) fn index_item(
     item.insert("deleted".into(), AttributeValue::Bool(entry.deleted));
     item.insert("hidden".into(), AttributeValue::Bool(entry.hidden));
     item.insert("removed".into(), AttributeValue::Bool(entry.removed));
+    item.insert(REV.into(), number_value(entry.rev));
     item
 }
 
@@ -100,6 +141,7 @@ pub(super) fn index_entry(item: &Item) -> StoreResult<IssueIndexEntry> {
         deleted: flag(item, "deleted")?,
         hidden: flag(item, "hidden")?,
         removed: flag(item, "removed")?,
+        rev: revision(item)?,
     })
 }
 
@@ -203,6 +245,14 @@ pub(super) fn counter(item: &Item, name: &str) -> StoreResult<u64> {
         number(item, name)
     } else {
         Ok(0)
+    }
+}
+
+/// An issue item's revision; items written before issues had revisions are at 0.
+pub(super) fn revision(item: &Item) -> StoreResult<u64> {
+    match item.contains_key(REV) {
+        true => number(item, REV),
+        false => Ok(0),
     }
 }
 

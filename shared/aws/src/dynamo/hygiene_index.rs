@@ -78,17 +78,23 @@ impl HygieneIndexStore for DynamoStore {
         let parts_pk = keys::index_cell_parts(integration);
         let mut items = Vec::with_capacity(cells.len());
         let mut parts = Vec::new();
-        let mut current: HashMap<String, Option<String>> = HashMap::new();
+        let mut current: HashMap<String, Written> = HashMap::new();
         for c in cells {
             let cell =
                 serde_json::to_string(&c.cell).map_err(|e| StoreError::Corrupt(e.to_string()))?;
             let sort = keys::cell_sort(&cell);
             let mut item = key_item(keys::index_cells(integration), sort.clone());
-            let (generation, cell_parts) = put_body_or_parts(&mut item, c, &parts_pk)?;
+            let (generation, cell_parts) = put_body_or_parts(&mut item, c, &parts_pk, None)?;
             for part in cell_parts {
                 parts.push(put_request(part)?);
             }
-            current.insert(sort, generation);
+            current.insert(
+                sort,
+                Written {
+                    generation,
+                    rev: None,
+                },
+            );
             items.push(put_request(item)?);
         }
         self.write_all(parts).await?;

@@ -80,12 +80,33 @@ impl DynamoStore {
             .await
     }
 
+    /// One issue of `put_issues`: its parts, then its item and index entry at the revision
+    /// read; answers its items and whether they were taken.
+    async fn put_issue<'a>(
+        &self,
+        integration: &str,
+        issue: &'a StoredIssue,
+    ) -> StoreResult<(&'a StoredIssue, IssueItems, bool)> {
+        let next = StoredIssue {
+            rev: issue.rev + 1,
+            ..issue.clone()
+        };
+        let items = issue_items(integration, &next)?;
+        let parts = items.parts.iter().cloned().map(put_request);
+        self.write_all(parts.collect::<StoreResult<_>>()?).await?;
+        let taken = self
+            .put_pair_at_revision(&items.issue, &items.index, issue.rev)
+            .await?;
+        Ok((issue, items, taken))
+    }
+
     /// Deletes the parts of earlier versions of the issues just written: a split issue that
-    /// shrank, or was removed by hand, must not leave its old content behind.
+    /// shrank, or was removed by hand, must not leave its old content behind; nor does a
+    /// writer refused at its revision (the parts it wrote first are older than this version).
     pub(super) async fn delete_stale_parts(
         &self,
         integration: &str,
-        current: &HashMap<String, Option<String>>,
+        current: &HashMap<String, Written>,
     ) -> StoreResult<()> {
         let (Some(first), Some(last)) = (current.keys().min(), current.keys().max()) else {
             return Ok(());
@@ -149,39 +170,42 @@ impl IssueStore for DynamoStore {
         self.read_issue(integration, id).await
     }
 
-    /// Parts first, then issue items, then index entries, each stage stored before the next
-    /// starts: an issue item never points at parts not yet written, and an index entry (which
-    /// tells the sync what it already holds) never gets ahead of the issue it describes.
-    async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()> {
-        let latest = last_per_key(issues, |i| &i.id);
-        let written = latest
-            .iter()
-            .map(|i| issue_items(integration, i))
-            .collect::<StoreResult<Vec<_>>>()?;
-        // Which version of each written issue is current: the parts of any other are stale.
+    /// Each issue on its own, a few at once: its parts first, then its item and index entry in
+    /// one transaction taken only at the revision the writer read, so an issue item never
+    /// points at parts not yet written, its index entry (which tells the sync what it holds)
+    /// always agrees with it, and of two writers from one revision exactly one lands.
+    async fn put_issues(
+        &self,
+        integration: &str,
+        issues: &[StoredIssue],
+    ) -> StoreResult<Superseded> {
+        let writes: Vec<_> = last_per_key(issues, |i| &i.id)
+            .into_iter()
+            .map(|issue| self.put_issue(integration, issue))
+            .collect();
+        let outcomes: Vec<(&StoredIssue, IssueItems, bool)> = stream::iter(writes)
+            .buffer_unordered(ISSUE_WRITE_CONCURRENCY)
+            .try_collect()
+            .await?;
+        let mut superseded = Vec::new();
+        let mut marks = Vec::new();
         let mut current = HashMap::new();
-        let mut parts = Vec::new();
-        let mut contents = Vec::new();
-        let mut index = Vec::new();
-        for w in written {
-            for part in w.parts {
-                parts.push(put_request(part)?);
+        for (issue, items, taken) in outcomes {
+            if taken {
+                marks.push(put_request(change_mark_item(
+                    integration,
+                    &ChangeMark::new(&issue.id),
+                ))?);
+                current.insert(items.sort, items.written);
+            } else {
+                superseded.push(issue.id.clone());
             }
-            contents.push(put_request(w.issue)?);
-            index.push(put_request(w.index)?);
-            current.insert(w.sort, w.generation);
         }
-        self.write_all(parts).await?;
-        self.write_all(contents).await?;
-        self.write_all(index).await?;
         // After the issues: an indexer that reads a mark finds the write it stands for. A run
         // stopped before this writes the same issues again (its cursor has not moved).
-        let marks = latest
-            .iter()
-            .map(|i| put_request(change_mark_item(integration, &ChangeMark::new(&i.id))))
-            .collect::<StoreResult<Vec<_>>>()?;
         self.write_all(marks).await?;
-        self.delete_stale_parts(integration, &current).await
+        self.delete_stale_parts(integration, &current).await?;
+        Ok(Superseded(superseded))
     }
 
     /// BatchGetItem of the index items (consistent), 100 keys a request, resubmitting the keys
@@ -264,12 +288,6 @@ impl IssueStore for DynamoStore {
     }
 
     async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool> {
-        let Some(mut issue) = self.read_issue(integration, id).await? else {
-            return Ok(false);
-        };
-        issue.apply_flag(flag);
-        self.put_issues(integration, std::slice::from_ref(&issue))
-            .await?;
-        Ok(true)
+        flag_stored_issue(self, integration, id, flag).await
     }
 }

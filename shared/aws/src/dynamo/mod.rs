@@ -5,7 +5,7 @@
 //! Here: the table and single-partition reads. `codec`: item bodies and attributes. `batch`:
 //! batch writes and reads with backoff. `issues`: the issue role. `roles`: every other role.
 
-use std::collections::{HashMap, HashSet, VecDeque};
+use std::collections::{HashMap, VecDeque};
 use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 use std::time::Duration;
@@ -15,10 +15,12 @@ use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
 use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
 use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
-    KeysAndAttributes, PutRequest, ScalarAttributeType, TimeToLiveSpecification, WriteRequest,
+    KeysAndAttributes, Put, PutRequest, ScalarAttributeType, TimeToLiveSpecification,
+    TransactWriteItem, WriteRequest,
 };
 use backon::BackoffBuilder;
 use chrono::NaiveDate;
@@ -55,6 +57,8 @@ const MAX_INLINE_BODY: usize = 350 * 1024;
 const RUN_RETENTION_SECS: i64 = 90 * 24 * 3600;
 /// Batch writes in flight at once for one call.
 const WRITE_CONCURRENCY: usize = 4;
+/// Issues written at once by one call, each its own conditional transaction.
+const ISSUE_WRITE_CONCURRENCY: usize = 16;
 /// How often a batch's unprocessed or throttled items are retried before the call fails.
 const BATCH_RETRIES: usize = 10;
 /// BatchGetItem's limit on keys per request.
@@ -70,6 +74,8 @@ const ENCODING: &str = "enc";
 const PARTS: &str = "parts";
 const GENERATION: &str = "gen";
 const CHUNK: &str = "chunk";
+/// An issue's revision, on its item (the write condition) and its index entry.
+const REV: &str = "rev";
 const TTL_ATTRIBUTE: &str = "expires_at";
 
 /// The sort-key condition of a query within one partition.

@@ -22,6 +22,43 @@ fn part_keys_sort_inside_their_issue_and_name_it() {
 }
 
 #[test]
+fn a_written_version_replaces_only_older_parts() {
+    let part =
+        |generation: &str| key_item("INT#a#PART".into(), keys::part_sort("0009", generation, 0));
+    let issue_at_2 = Written {
+        generation: Some(format!("{:016x}-aa", 2)),
+        rev: Some(2),
+    };
+    let cell = Written {
+        generation: Some("cc".into()),
+        rev: None,
+    };
+    let stale = |written: Written, generation: &str| {
+        let current = HashMap::from([("0009".to_string(), written)]);
+        stale_parts(vec![part(generation)], &current).unwrap().len() == 1
+    };
+    let at = |rev: u64, hash: &str| format!("{rev:016x}-{hash}");
+    assert!(
+        stale(issue_at_2.clone(), &at(1, "bb")),
+        "an older revision's parts go"
+    );
+    assert!(
+        stale(issue_at_2.clone(), &at(2, "bb")),
+        "a refused writer's parts go"
+    );
+    assert!(!stale(issue_at_2.clone(), &at(2, "aa")), "its own stay");
+    assert!(
+        !stale(issue_at_2.clone(), &at(3, "bb")),
+        "the next version's, being written, stay"
+    );
+    assert!(
+        stale(issue_at_2, "0123456789abcdef"),
+        "parts from before revisions go"
+    );
+    assert!(stale(cell.clone(), "dd") && !stale(cell, "cc"));
+}
+
+#[test]
 fn partitions_cover_every_shard_and_record_kind() {
     let all = keys::all_partitions("i");
     assert_eq!(

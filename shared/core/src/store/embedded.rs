@@ -248,22 +248,41 @@ impl IssueStore for EmbeddedStore {
         self.get(ISSUES, &issue_key(integration, id))
     }
 
-    async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()> {
+    /// One transaction: each issue's revision is compared and its new version written under
+    /// the same write lock, so no other writer can come between.
+    async fn put_issues(
+        &self,
+        integration: &str,
+        issues: &[StoredIssue],
+    ) -> StoreResult<Superseded> {
         if issues.is_empty() {
-            return Ok(());
+            return Ok(Superseded::default());
         }
+        let mut superseded = Vec::new();
         let tx = self.db.begin_write().map_err(backend)?;
         {
             let mut items = tx.open_table(ISSUES).map_err(backend)?;
             let mut index = tx.open_table(INDEX).map_err(backend)?;
             let mut changed = tx.open_table(CHANGED).map_err(backend)?;
-            for i in issues {
+            for i in last_per_key(issues, |i| &i.id) {
                 let key = issue_key(integration, &i.id);
+                let stored_rev = match index.get(key.as_str()).map_err(backend)? {
+                    Some(v) => decode::<IssueIndexEntry>(v.value())?.rev,
+                    None => 0,
+                };
+                if stored_rev != i.rev {
+                    superseded.push(i.id.clone());
+                    continue;
+                }
+                let written = StoredIssue {
+                    rev: i.rev + 1,
+                    ..i.clone()
+                };
                 items
-                    .insert(key.as_str(), encode(i)?.as_slice())
+                    .insert(key.as_str(), encode(&written)?.as_slice())
                     .map_err(backend)?;
                 index
-                    .insert(key.as_str(), encode(&i.index_entry())?.as_slice())
+                    .insert(key.as_str(), encode(&written.index_entry())?.as_slice())
                     .map_err(backend)?;
                 let mark = ChangeMark::new(&i.id);
                 changed
@@ -271,7 +290,8 @@ impl IssueStore for EmbeddedStore {
                     .map_err(backend)?;
             }
         }
-        tx.commit().map_err(backend)
+        tx.commit().map_err(backend)?;
+        Ok(Superseded(superseded))
     }
 
     async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {
@@ -319,14 +339,7 @@ impl IssueStore for EmbeddedStore {
     }
 
     async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool> {
-        let key = issue_key(integration, id);
-        let Some(mut issue) = self.get::<StoredIssue>(ISSUES, &key)? else {
-            return Ok(false);
-        };
-        issue.apply_flag(flag);
-        self.put_issues(integration, std::slice::from_ref(&issue))
-            .await?;
-        Ok(true)
+        flag_stored_issue(self, integration, id, flag).await
     }
 }
 

@@ -30,16 +30,62 @@ pub enum StoreError {
     Backend(String),
     #[error("stored data is unreadable: {0}")]
     Corrupt(String),
+    #[error("issue {0} kept changing while being written")]
+    Superseded(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;
+
+/// The issues of a [`IssueStore::put_issues`] call not written because another writer changed
+/// them after they were read.
+#[must_use = "superseded issues were not written"]
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Superseded(pub Vec<String>);
+
+impl Superseded {
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// For writers that expect no competition (loading fixtures, tests): an error otherwise.
+    pub fn expect_none(self) -> StoreResult<()> {
+        match self.0.first() {
+            None => Ok(()),
+            Some(id) => Err(StoreError::Superseded(id.clone())),
+        }
+    }
+}
+
+/// How often a read-modify-write of one issue ([`IssueStore::flag_issue`], a sync's batch) is
+/// redone when other writers keep moving the issue on, before it fails.
+pub const ISSUE_WRITE_ATTEMPTS: usize = 5;
+
+/// The last occurrence of each key: a batch may not address one key twice, and a later write
+/// of the same key wins.
+pub fn last_per_key<T>(values: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
+    let mut seen = std::collections::HashSet::new();
+    let mut out: Vec<&T> = values
+        .iter()
+        .rev()
+        .filter(|v| seen.insert(key(v).to_string()))
+        .collect();
+    out.reverse();
+    out
+}
 
 /// Issues and their index, keyed by Jira's numeric id (keys change on moves; ids never do).
 #[async_trait]
 pub trait IssueStore: Send + Sync {
     async fn get_issue(&self, integration: &str, id: &str) -> StoreResult<Option<StoredIssue>>;
-    /// Upserts: an issue already stored under the same id is replaced.
-    async fn put_issues(&self, integration: &str, issues: &[StoredIssue]) -> StoreResult<()>;
+    /// Writes each issue only while the store still holds the revision it was read at
+    /// (`issue.rev`; 0: not stored), keeping it as revision `rev + 1`; an id given twice is
+    /// written once, as its last occurrence. Answers the ids another writer moved on meanwhile:
+    /// those are left as the other writer made them, for the caller to read again and redo.
+    async fn put_issues(
+        &self,
+        integration: &str,
+        issues: &[StoredIssue],
+    ) -> StoreResult<Superseded>;
     /// Ids with the project they were last seen in, for the deletion census.
     async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>>;
     /// The current index entries of these ids (those stored), in no particular order: what the
@@ -56,8 +102,33 @@ pub trait IssueStore: Send + Sync {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<StoredIssue>>;
-    /// Sets a flag on an issue; false when no such issue is stored.
+    /// Sets a flag on an issue (read, flagged and written at the revision read, again while
+    /// other writers move it on); false when no such issue is stored.
     async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool>;
+}
+
+/// [`IssueStore::flag_issue`] as every store does it: read the issue, flag it, write it at the
+/// revision read; again while other writers move it on, up to [`ISSUE_WRITE_ATTEMPTS`] times.
+pub async fn flag_stored_issue<S: IssueStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    id: &str,
+    flag: IssueFlag,
+) -> StoreResult<bool> {
+    for _ in 0..ISSUE_WRITE_ATTEMPTS {
+        let Some(mut issue) = store.get_issue(integration, id).await? else {
+            return Ok(false);
+        };
+        issue.apply_flag(flag);
+        if store
+            .put_issues(integration, std::slice::from_ref(&issue))
+            .await?
+            .is_empty()
+        {
+            return Ok(true);
+        }
+    }
+    Err(StoreError::Superseded(id.to_string()))
 }
 
 /// Reference data: users, statuses, sprints, versions, fields.

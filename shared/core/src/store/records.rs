@@ -28,6 +28,11 @@ pub struct StoredIssue {
     pub hidden: bool,
     /// Removed by hand: content dropped, kept as a tombstone so syncs do not bring it back.
     pub removed: bool,
+    /// The store's revision of the issue: 0 until it is first stored, one more with each write.
+    /// A write carries the revision its writer read and is refused once another writer has
+    /// moved it on ([`crate::store::IssueStore::put_issues`]).
+    #[serde(default)]
+    pub rev: u64,
 }
 
 impl StoredIssue {
@@ -60,6 +65,7 @@ impl StoredIssue {
             deleted: self.deleted_at_ms.is_some(),
             hidden: self.hidden,
             removed: self.removed,
+            rev: self.rev,
         }
     }
 }
@@ -72,6 +78,9 @@ pub struct IssueIndexEntry {
     pub deleted: bool,
     pub hidden: bool,
     pub removed: bool,
+    /// The issue's revision ([`StoredIssue::rev`]).
+    #[serde(default)]
+    pub rev: u64,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,7 +1,7 @@
 //! What the sync knows of stored issues while it runs: per id, the `updated` it holds, the
 //! project, and the flags. Compact on purpose — a fixed-size entry per issue with no heap
 //! allocation of its own — because it lives for the whole run and holds every issue of the
-//! integration: a million issues take about 40 MB, and no small allocations fragment the heap
+//! integration: a million issues take about 50 MB, and no small allocations fragment the heap
 //! between the large short-lived ones the fetches make.
 
 use std::collections::HashMap;
@@ -15,6 +15,8 @@ pub struct Known {
     pub deleted: bool,
     pub hidden: bool,
     pub removed: bool,
+    /// The store's revision of the issue, which a write of it must name.
+    pub rev: u64,
 }
 
 #[derive(Default)]
@@ -27,19 +29,8 @@ impl IssueIndex {
     pub fn new(entries: Vec<IssueIndexEntry>) -> Self {
         let mut index = IssueIndex::default();
         index.by_id.reserve(entries.len());
-        for e in entries {
-            let Ok(id) = e.id.parse() else { continue };
-            let project = index.project_number(&e.project_key);
-            index.by_id.insert(
-                id,
-                Known {
-                    updated_ms: e.updated_ms,
-                    project,
-                    deleted: e.deleted,
-                    hidden: e.hidden,
-                    removed: e.removed,
-                },
-            );
+        for e in &entries {
+            index.stored(e);
         }
         index
     }
@@ -62,28 +53,22 @@ impl IssueIndex {
         &self.projects[known.project as usize]
     }
 
-    /// Records a stored (live) version of an issue.
-    pub fn stored(&mut self, id: u64, project_key: &str, updated_ms: i64, hidden: bool) {
-        let project = self.project_number(project_key);
+    /// Records the version of an issue the store now holds (one this run wrote, or one read
+    /// again after another writer moved it on).
+    pub fn stored(&mut self, entry: &IssueIndexEntry) {
+        let Ok(id) = entry.id.parse() else { return };
+        let project = self.project_number(&entry.project_key);
         self.by_id.insert(
             id,
             Known {
-                updated_ms,
+                updated_ms: entry.updated_ms,
                 project,
-                deleted: false,
-                hidden,
-                removed: false,
+                deleted: entry.deleted,
+                hidden: entry.hidden,
+                removed: entry.removed,
+                rev: entry.rev,
             },
         );
-    }
-
-    /// Takes the hand flags the store holds now, which may have been set since the index was
-    /// read.
-    pub fn refresh_flags(&mut self, id: u64, hidden: bool, removed: bool) {
-        if let Some(k) = self.by_id.get_mut(&id) {
-            k.hidden = hidden;
-            k.removed = removed;
-        }
     }
 
     pub fn mark_deleted(&mut self, id: u64) {

@@ -123,6 +123,8 @@ pub fn issue(n: u64, version: u64, rng: &mut Rng) -> StoredIssue {
         fields,
         changelog,
         comments,
+        // Versions are written in order, each over the one before it.
+        rev: version,
         ..StoredIssue::default()
     }
 }
@@ -183,11 +185,21 @@ pub async fn sample_site(id: &str, issues: u64, seed: u64) -> SampleSite {
     for n in 0..issues {
         batch.push(issue(n, 0, &mut rng));
         if batch.len() == 1_000 {
-            store.put_issues(id, &batch).await.unwrap();
+            store
+                .put_issues(id, &batch)
+                .await
+                .unwrap()
+                .expect_none()
+                .unwrap();
             batch.clear();
         }
     }
-    store.put_issues(id, &batch).await.unwrap();
+    store
+        .put_issues(id, &batch)
+        .await
+        .unwrap()
+        .expect_none()
+        .unwrap();
     SampleSite {
         store,
         record,

@@ -255,72 +255,91 @@ pub(super) async fn fetch_group(
 
 /// Upserts a batch; returns whether anything was written. Issues whose `updated` is what we
 /// already hold are skipped (the overlap re-reads them); hand-made flags survive re-syncs.
+///
+/// Each write names the revision the run knows of its issue. A hide, removal or other write
+/// that landed since (at any moment of a long run, up to the write itself) makes the store
+/// refuse it; those issues are read again and decided anew, so the flags set meanwhile stand.
 pub(super) async fn store_batch(
     ctx: &mut Ctx<'_>,
     unit: &Unit,
     issues: Vec<StoredIssue>,
 ) -> Result<bool, SyncError> {
-    // A hide or remove by hand during this run (a long backfill, or across continuations)
-    // must not be overwritten from the index read at its start: the current entries of the
-    // issues about to be replaced are read again first. New issues cannot carry hand flags.
-    let known: Vec<String> = issues
-        .iter()
-        .filter(|i| {
-            ctx.index
-                .get(i.id.parse().unwrap_or(0))
-                .is_some_and(|p| replaces(p, i))
-        })
-        .map(|i| i.id.clone())
-        .collect();
-    if !known.is_empty() {
+    let mut pending = issues;
+    let mut written = 0;
+    for _ in 0..ISSUE_WRITE_ATTEMPTS {
+        let changed = to_write(ctx, std::mem::take(&mut pending));
+        if changed.is_empty() {
+            break;
+        }
+        let superseded = ctx
+            .store
+            .put_issues(&ctx.opts.integration, &changed)
+            .await?;
+        let (landed, again): (Vec<_>, Vec<_>) = changed
+            .into_iter()
+            .partition(|i| !superseded.0.contains(&i.id));
+        count_written(ctx, &landed);
+        reference_data(ctx, &landed).await?;
+        written += landed.len();
+        if again.is_empty() {
+            pending = again;
+            break;
+        }
         for entry in ctx
             .store
-            .index_entries(&ctx.opts.integration, &known)
+            .index_entries(&ctx.opts.integration, &superseded.0)
             .await?
         {
-            if let Ok(id) = entry.id.parse() {
-                ctx.index.refresh_flags(id, entry.hidden, entry.removed);
-            }
+            ctx.index.stored(&entry);
         }
+        pending = again;
     }
+    if let Some(issue) = pending.first() {
+        return Err(StoreError::Superseded(issue.id.clone()).into());
+    }
+    if written > 0 {
+        notify(
+            ctx,
+            Event::Stored {
+                unit: unit.name.clone(),
+                issues: written as u64,
+            },
+        );
+    }
+    Ok(written > 0)
+}
+
+/// Of the fetched issues, those to write over what the run knows is stored, each carrying
+/// the stored flags and revision.
+fn to_write(ctx: &Ctx<'_>, fetched: Vec<StoredIssue>) -> Vec<StoredIssue> {
     let mut changed = Vec::new();
-    for mut issue in issues {
-        let previous = ctx.index.get(issue.id.parse().unwrap_or(0));
-        match previous {
+    for mut issue in fetched {
+        match ctx.index.get(issue.id.parse().unwrap_or(0)) {
             Some(p) if !replaces(p, &issue) => continue,
             Some(p) => {
                 issue.hidden = p.hidden;
-                ctx.counts.issues_updated += 1;
+                issue.rev = p.rev;
             }
-            None => ctx.counts.issues_new += 1,
+            None => issue.rev = 0,
         }
-        ctx.counts.changelog_entries += issue.changelog.len() as u64;
-        ctx.counts.comments += issue.comments.len() as u64;
         changed.push(issue);
     }
-    if changed.is_empty() {
-        return Ok(false);
+    changed
+}
+
+/// Counts what landed and records it as the run's knowledge of the store.
+fn count_written(ctx: &mut Ctx<'_>, landed: &[StoredIssue]) {
+    for i in landed {
+        match ctx.index.get(i.id.parse().unwrap_or(0)) {
+            Some(_) => ctx.counts.issues_updated += 1,
+            None => ctx.counts.issues_new += 1,
+        }
+        ctx.counts.changelog_entries += i.changelog.len() as u64;
+        ctx.counts.comments += i.comments.len() as u64;
+        let mut now_stored = i.index_entry();
+        now_stored.rev = i.rev + 1;
+        ctx.index.stored(&now_stored);
     }
-    ctx.store
-        .put_issues(&ctx.opts.integration, &changed)
-        .await?;
-    reference_data(ctx, &changed).await?;
-    for i in &changed {
-        ctx.index.stored(
-            i.id.parse().unwrap_or(0),
-            &i.project_key,
-            i.updated_ms,
-            i.hidden,
-        );
-    }
-    notify(
-        ctx,
-        Event::Stored {
-            unit: unit.name.clone(),
-            issues: changed.len() as u64,
-        },
-    );
-    Ok(true)
 }
 
 /// Whether `fetched` is written over the stored issue `previous`: not when it was removed by
