@@ -409,6 +409,17 @@ impl World {
         out.unwrap_or_else(|e| json!({"error": e}))
     }
 
+    /// The items of the table's dump that name `id`, but for its deletion tombstone (which
+    /// holds nothing of the integration's data and expires by itself).
+    pub async fn items_naming(&self, id: &str) -> Vec<String> {
+        self.table_dump()
+            .await
+            .lines()
+            .filter(|l| l.contains(id) && !l.contains("pk=S(\"DELETED\")"))
+            .map(str::to_string)
+            .collect()
+    }
+
     /// Every item of the table, as text, with what the store packs into binary attributes
     /// unpacked: each `body` as JSON (gunzipped when `enc` is `gzip`), and a split issue's
     /// parts joined and gunzipped, so a scan of the dump sees what the items hold.

@@ -417,8 +417,7 @@ async fn an_integration_from_creation_to_monitoring() {
             .await
             .is_err()
     );
-    let left = w.table_dump().await;
-    let left: Vec<&str> = left.lines().filter(|l| l.contains(&id)).collect();
+    let left = w.items_naming(&id).await;
     assert!(
         left.is_empty(),
         "no item of the integration is left: {left:?}"

@@ -325,6 +325,17 @@ impl sei_jira_core::store::SyncStateStore for Discard {
 }
 
 #[async_trait::async_trait]
+impl sei_jira_core::store::DeletionFence for Discard {
+    async fn integration_deleted(&self, _: &str) -> StoreResult<bool> {
+        Ok(false)
+    }
+
+    async fn sweep_deleted(&self, _: &str) -> StoreResult<bool> {
+        Ok(false)
+    }
+}
+
+#[async_trait::async_trait]
 impl sei_jira_core::store::RunLog for Discard {
     async fn put_run(&self, _: &str, _: &RunRecord) -> StoreResult<()> {
         Ok(())

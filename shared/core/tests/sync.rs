@@ -607,6 +607,87 @@ async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
     );
 }
 
+/// GIVEN an integration, WHEN it is deleted at the moment its sync writes its first issues,
+/// THEN the run stops at that batch, answers `IntegrationDeleted`, and nothing stored under the
+/// integration is left behind: no issue, record, project, cursor, lease, run or counter.
+#[tokio::test]
+async fn an_integration_deleted_during_its_sync_leaves_nothing_behind() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+
+    use interposed::Interposed;
+    use sei_jira_core::store::*;
+    use sei_jira_core::sync::SyncError;
+
+    let e = env(300, Mode::Cloud, Settings::default(), 13).await;
+    let inner = Arc::new(EmbeddedStore::open(&e.path.with_file_name("deleted.redb")).unwrap());
+    let record: IntegrationRecord = serde_json::from_value(json!({
+        "account": "acct", "id": "acme", "name": "n", "description": "", "tags": [],
+        "deployment": "cloud", "url": "https://example.atlassian.net", "email": null, "secret_name": "s",
+        "scope": {"kind": "projects", "keys": ["PLAT"]}, "excluded_fields": [],
+        "custom_fields": [], "schedule_rate": "rate(1 hour)", "created_ms": 1, "updated_ms": 1
+    }))
+    .unwrap();
+    inner.put_integration(&record).await.unwrap();
+
+    let deleted = Arc::new(AtomicBool::new(false));
+    let store = Interposed::new(inner.clone(), {
+        let deleted = deleted.clone();
+        Box::new(move |store, _| {
+            let due = !deleted.swap(true, Ordering::SeqCst);
+            Box::pin(async move {
+                if due {
+                    assert!(store.delete_integration("acct", "acme").await.unwrap());
+                }
+            })
+        })
+    });
+    let client = e.client(ALICE);
+    let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    let outcome = run(&client, &store, &opts, None).await;
+
+    assert!(deleted.load(Ordering::SeqCst), "deleted during the run");
+    assert!(
+        matches!(outcome, Err(SyncError::IntegrationDeleted)),
+        "{outcome:?}"
+    );
+    assert!(
+        inner.issue_index("acme").await.unwrap().is_empty(),
+        "no issue"
+    );
+    assert!(
+        inner.list_runs("acme", 0).await.unwrap().is_empty(),
+        "no run"
+    );
+    assert!(
+        inner.list_projects("acme").await.unwrap().is_empty(),
+        "no project"
+    );
+    assert!(
+        inner.get_cursor("acme", "PLAT").await.unwrap().is_none(),
+        "no cursor"
+    );
+    assert!(
+        inner
+            .acquire_lease("acme", "PLAT", "next", 0, 1)
+            .await
+            .unwrap(),
+        "no lease"
+    );
+    inner.release_lease("acme", "PLAT", "next").await.unwrap();
+    for kind in RecordKind::ALL {
+        assert!(
+            inner.list_records("acme", kind).await.unwrap().is_empty(),
+            "no {kind:?}"
+        );
+    }
+    let (from, to) = (chrono::NaiveDate::MIN, chrono::NaiveDate::MAX);
+    assert!(
+        inner.list_daily("acme", from, to).await.unwrap().is_empty(),
+        "no counter"
+    );
+}
+
 #[tokio::test]
 async fn a_run_that_finds_every_unit_held_is_skipped_not_succeeded() {
     use sei_jira_core::store::{RunLog, SyncStateStore};

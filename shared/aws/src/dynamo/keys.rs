@@ -97,6 +97,10 @@ pub fn change_sort(id: &str, stamp: &str) -> String {
 /// integration id; body: its account). Read once a day, written at most once per snapshot.
 pub const SNAPSHOT_TARGETS: &str = "HYGIENE#TARGETS";
 
+/// One partition of tombstones, one per integration whose deletion began (sort key: its id),
+/// read by syncs after their writes ([`sei_jira_core::store::DeletionFence`]).
+pub const DELETED: &str = "DELETED";
+
 /// Every partition an integration's data can occupy: deleting it empties each one.
 pub fn all_partitions(integration: &str) -> Vec<String> {
     let shards = (0..ISSUE_SHARDS).flat_map(|s| {

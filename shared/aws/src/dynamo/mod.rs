@@ -55,6 +55,9 @@ const COMPRESS_OVER: usize = 1024;
 const MAX_INLINE_BODY: usize = 350 * 1024;
 /// Run records expire (DynamoDB TTL) this long after they were last written.
 const RUN_RETENTION_SECS: i64 = 90 * 24 * 3600;
+/// A deleted integration's tombstone outlives any sync that was running at its deletion (a
+/// Lambda runs 15 minutes at most) by far, then DynamoDB's TTL removes it.
+const TOMBSTONE_RETENTION_SECS: i64 = 7 * 24 * 3600;
 /// Batch writes in flight at once for one call.
 const WRITE_CONCURRENCY: usize = 4;
 /// Issues written at once by one call, each its own conditional transaction.

@@ -31,6 +31,24 @@ impl DynamoStore {
 }
 
 #[async_trait]
+impl DeletionFence for DynamoStore {
+    async fn integration_deleted(&self, integration: &str) -> StoreResult<bool> {
+        Ok(self
+            .get_item(keys::DELETED.into(), integration.into())
+            .await?
+            .is_some())
+    }
+
+    async fn sweep_deleted(&self, integration: &str) -> StoreResult<bool> {
+        if !self.integration_deleted(integration).await? {
+            return Ok(false);
+        }
+        self.delete_integration_partitions(integration).await?;
+        Ok(true)
+    }
+}
+
+#[async_trait]
 impl RecordStore for DynamoStore {
     async fn put_records(
         &self,
@@ -271,6 +289,14 @@ impl IntegrationStore for DynamoStore {
             .send()
             .await
             .map_err(backend("PutItem"))?;
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::DELETED))
+            .key(SK, s(&record.id))
+            .send()
+            .await
+            .map_err(backend("DeleteItem"))?;
         Ok(())
     }
 
@@ -317,12 +343,26 @@ impl IntegrationStore for DynamoStore {
             .collect()
     }
 
-    /// The record goes last: should the deletion fail midway, the integration is still listed
-    /// and deleting it again finishes the job.
+    /// The tombstone goes first, so that a sync writing meanwhile either has its writes taken
+    /// by the removal or finds the tombstone after them. The record goes last: should the
+    /// deletion fail midway, the integration is still listed and deleting it again finishes
+    /// the job.
     async fn delete_integration(&self, account: &str, id: &str) -> StoreResult<bool> {
         if self.get_integration(account, id).await?.is_none() {
             return Ok(false);
         }
+        let mut tombstone = key_item(keys::DELETED.into(), id.into());
+        tombstone.insert(
+            TTL_ATTRIBUTE.into(),
+            number_value(chrono::Utc::now().timestamp() + TOMBSTONE_RETENTION_SECS),
+        );
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(tombstone))
+            .send()
+            .await
+            .map_err(backend("PutItem"))?;
         self.delete_integration_partitions(id).await?;
         self.client
             .delete_item()

@@ -49,6 +49,8 @@ const SNAPSHOTS: Table = TableDefinition::new("hygiene_snapshots");
 /// `{integration}/` → the account, for each integration the daily snapshot visits.
 const TARGETS: Table = TableDefinition::new("hygiene_targets");
 const INTEGRATIONS: Table = TableDefinition::new("integrations");
+/// `{integration}` → when its deletion happened: the tombstones of [`DeletionFence`].
+const DELETED: Table = TableDefinition::new("deleted_integrations");
 /// The kept hygiene aggregate: `{integration}/` → its head, `{integration}/{cell as JSON}` → a
 /// cell's tallies, `{issue key}` → an issue's contribution.
 const INDEX_HEADS: Table = TableDefinition::new("hygiene_index_heads");
@@ -129,7 +131,10 @@ impl EmbeddedStore {
             .create(path)
             .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(backend)?;
-        for t in INTEGRATION_SCOPED.into_iter().chain([INTEGRATIONS]) {
+        for t in INTEGRATION_SCOPED
+            .into_iter()
+            .chain([INTEGRATIONS, DELETED])
+        {
             tx.open_table(t).map_err(backend)?;
         }
         tx.commit().map_err(backend)?;
@@ -186,7 +191,8 @@ impl EmbeddedStore {
         Ok(out)
     }
 
-    /// Removes the integration's record and, in the same transaction, every key under its id.
+    /// Removes the integration's record and, in the same transaction, every key under its id,
+    /// leaving its tombstone.
     fn delete_integration_data(&self, account: &str, id: &str) -> StoreResult<bool> {
         let key = integration_key(account, id);
         let tx = self.db.begin_write().map_err(backend)?;
@@ -204,13 +210,13 @@ impl EmbeddedStore {
         {
             let mut integrations = tx.open_table(INTEGRATIONS).map_err(backend)?;
             integrations.remove(key.as_str()).map_err(backend)?;
-            let (start, end) = (format!("{id}/"), format!("{id}/\u{10FFFF}"));
-            for table in INTEGRATION_SCOPED {
-                let mut t = tx.open_table(table).map_err(backend)?;
-                t.retain_in(start.as_str()..end.as_str(), |_, _| false)
-                    .map_err(backend)?;
-            }
+            let mut deleted = tx.open_table(DELETED).map_err(backend)?;
+            let at = chrono::Utc::now().timestamp_millis();
+            deleted
+                .insert(id, encode(&at)?.as_slice())
+                .map_err(backend)?;
         }
+        remove_scoped(&tx, id)?;
         tx.commit().map_err(backend)?;
         Ok(true)
     }
@@ -239,6 +245,41 @@ impl EmbeddedStore {
         }
         tx.commit().map_err(backend)?;
         Ok(changed)
+    }
+}
+
+/// Removes every key under the integration id from every integration-scoped table.
+fn remove_scoped(tx: &redb::WriteTransaction, id: &str) -> StoreResult<()> {
+    let (start, end) = (format!("{id}/"), format!("{id}/\u{10FFFF}"));
+    for table in INTEGRATION_SCOPED {
+        let mut t = tx.open_table(table).map_err(backend)?;
+        t.retain_in(start.as_str()..end.as_str(), |_, _| false)
+            .map_err(backend)?;
+    }
+    Ok(())
+}
+
+#[async_trait]
+impl DeletionFence for EmbeddedStore {
+    async fn integration_deleted(&self, integration: &str) -> StoreResult<bool> {
+        Ok(self.get::<i64>(DELETED, integration)?.is_some())
+    }
+
+    async fn sweep_deleted(&self, integration: &str) -> StoreResult<bool> {
+        let tx = self.db.begin_write().map_err(backend)?;
+        let tombstone = tx
+            .open_table(DELETED)
+            .map_err(backend)?
+            .get(integration)
+            .map_err(backend)?
+            .is_some();
+        if !tombstone {
+            tx.abort().map_err(backend)?;
+            return Ok(false);
+        }
+        remove_scoped(&tx, integration)?;
+        tx.commit().map_err(backend)?;
+        Ok(true)
     }
 }
 
@@ -515,10 +556,19 @@ impl RunLog for EmbeddedStore {
 impl IntegrationStore for EmbeddedStore {
     async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()> {
         check_integration_id(&record.id)?;
-        self.put_all(
-            INTEGRATIONS,
-            &[(integration_key(&record.account, &record.id), record)],
-        )
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let key = integration_key(&record.account, &record.id);
+            tx.open_table(INTEGRATIONS)
+                .map_err(backend)?
+                .insert(key.as_str(), encode(record)?.as_slice())
+                .map_err(backend)?;
+            tx.open_table(DELETED)
+                .map_err(backend)?
+                .remove(record.id.as_str())
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)
     }
 
     async fn replace_integration(

@@ -131,6 +131,19 @@ pub async fn flag_stored_issue<S: IssueStore + ?Sized>(
     Err(StoreError::Superseded(id.to_string()))
 }
 
+/// Deletion as writers that outlive it see it (a sync under way when its integration is
+/// deleted): deleting an integration first leaves a tombstone of its id, then removes its data;
+/// a writer that finds the tombstone after its last write sweeps what it wrote itself. Either the
+/// deletion's removal comes after that write and takes it, or the writer sees the tombstone.
+#[async_trait]
+pub trait DeletionFence: Send + Sync {
+    /// Whether the deletion of the integration has begun (a strongly consistent read).
+    async fn integration_deleted(&self, integration: &str) -> StoreResult<bool>;
+    /// Removes everything stored under the id of an integration whose deletion has begun;
+    /// false, and nothing removed, when it has not.
+    async fn sweep_deleted(&self, integration: &str) -> StoreResult<bool>;
+}
+
 /// Reference data: users, statuses, sprints, versions, fields.
 #[async_trait]
 pub trait RecordStore: Send + Sync {
@@ -208,7 +221,9 @@ pub trait IntegrationStore: Send + Sync {
     ) -> StoreResult<Option<IntegrationRecord>>;
     async fn list_integrations(&self, account: &str) -> StoreResult<Vec<IntegrationRecord>>;
     /// Deletes the integration and everything stored under its id (issues, records, projects,
-    /// cursors, leases, runs, daily counters); false when `account` holds no such integration.
+    /// cursors, leases, runs, daily counters), leaving a tombstone of the id first
+    /// ([`DeletionFence`]); false when `account` holds no such integration. Putting an
+    /// integration of that id again lifts the tombstone.
     async fn delete_integration(&self, account: &str, id: &str) -> StoreResult<bool>;
 }
 
@@ -273,11 +288,15 @@ pub trait HygieneIndexStore: Send + Sync {
     async fn clear_changed(&self, integration: &str, marks: &[ChangeMark]) -> StoreResult<()>;
 }
 
-/// What one sync reads and writes: everything but the integrations themselves.
-pub trait SyncStore: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog {}
+/// What one sync reads and writes: everything but the integrations themselves, and whether its
+/// integration is being deleted under it.
+pub trait SyncStore:
+    IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + DeletionFence
+{
+}
 
-impl<T: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + ?Sized> SyncStore
-    for T
+impl<T: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + DeletionFence + ?Sized>
+    SyncStore for T
 {
 }
 

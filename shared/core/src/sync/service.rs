@@ -100,7 +100,13 @@ pub async fn sync_integration(
     let (client, mut opts) = connected?;
     opts.deadline = deadline;
     opts.run_id = run_id.to_string();
-    let run = crate::sync::run(&client, s.store, &opts, None).await?;
+    let run = match crate::sync::run(&client, s.store, &opts, None).await {
+        // Deleted while the run went on: it swept what it wrote, and nothing follows.
+        Err(SyncError::IntegrationDeleted) => {
+            return Err(SyncServiceError::NotFound(record.id.clone()));
+        }
+        other => other?,
+    };
     let event = match run.outcome {
         // The runs holding the units announce their own completion.
         RunOutcome::Skipped => return Ok(run),

@@ -125,3 +125,13 @@ impl RunLog for Interposed {
         self.inner.list_daily(i, from, to).await
     }
 }
+
+#[async_trait]
+impl DeletionFence for Interposed {
+    async fn integration_deleted(&self, i: &str) -> StoreResult<bool> {
+        self.inner.integration_deleted(i).await
+    }
+    async fn sweep_deleted(&self, i: &str) -> StoreResult<bool> {
+        self.inner.sweep_deleted(i).await
+    }
+}

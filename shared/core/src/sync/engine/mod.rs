@@ -52,6 +52,10 @@ pub enum SyncError {
     /// Another run holds the unit's lease: the unit is skipped, the run goes on.
     #[error("{unit}: another sync holds this unit's lease; skipped")]
     LeaseHeld { unit: String },
+    /// The integration was deleted while the run went on: the run stopped and swept what it
+    /// had written, and records nothing.
+    #[error("the integration was deleted during the sync; what it wrote is removed")]
+    IntegrationDeleted,
 }
 
 impl SyncError {
@@ -62,6 +66,8 @@ impl SyncError {
             SyncError::ProjectsNotVisible(_) => ErrorCategory::ProjectsNotVisible,
             SyncError::Config(_) => ErrorCategory::Configuration,
             SyncError::LeaseHeld { .. } => ErrorCategory::LeaseHeld,
+            // Never recorded: the run's records go with the integration.
+            SyncError::IntegrationDeleted => ErrorCategory::Configuration,
         }
     }
 
@@ -214,24 +220,38 @@ pub async fn run(
         Err(SyncError::Jira(JiraError::PastDeadline { .. })) => Ok(Ended::Partial),
         other => other,
     };
-    record.ended_ms = Some(now_ms());
-    record.counts.requests = client.stats().requests() - requests0;
-    record.counts.retries = client.stats().retries() - retries0;
-    match &result {
-        Ok(ended) => {
-            record.outcome = match ended {
-                Ended::Partial => RunOutcome::Partial,
-                Ended::Complete => RunOutcome::Succeeded,
-                Ended::Skipped => RunOutcome::Skipped,
+    if !matches!(result, Err(SyncError::IntegrationDeleted)) {
+        record.ended_ms = Some(now_ms());
+        record.counts.requests = client.stats().requests() - requests0;
+        record.counts.retries = client.stats().retries() - retries0;
+        match &result {
+            Ok(ended) => {
+                record.outcome = match ended {
+                    Ended::Partial => RunOutcome::Partial,
+                    Ended::Complete => RunOutcome::Succeeded,
+                    Ended::Skipped => RunOutcome::Skipped,
+                }
+            }
+            Err(e) => {
+                record.outcome = RunOutcome::Failed;
+                record.errors.push(e.run_error());
             }
         }
-        Err(e) => {
-            record.outcome = RunOutcome::Failed;
-            record.errors.push(e.run_error());
-        }
+        close_run(store, &opts.integration, &record).await?;
     }
-    close_run(store, &opts.integration, &record).await?;
+    sweep_if_deleted(store, &opts.integration).await?;
     result.map(|_| record)
+}
+
+/// Called once every write of a run is behind it: a deletion of the integration that began
+/// meanwhile has either removed those writes or left the tombstone found here, and then what
+/// the run wrote is swept (see `DeletionFence`).
+async fn sweep_if_deleted(store: &dyn SyncStore, integration: &str) -> Result<(), SyncError> {
+    if store.integration_deleted(integration).await? {
+        store.sweep_deleted(integration).await?;
+        return Err(SyncError::IntegrationDeleted);
+    }
+    Ok(())
 }
 
 /// Records a run that could not start — no token, a site URL now refused, a configuration the
@@ -253,7 +273,10 @@ pub async fn record_unstarted_run(
         errors: vec![error],
     };
     close_run(store, integration, &record).await?;
-    Ok(record)
+    match sweep_if_deleted(store, integration).await {
+        Err(SyncError::Store(e)) => Err(e),
+        _ => Ok(record),
+    }
 }
 
 /// A run's end: its counts go into the day's counters, then the run record is replaced.

@@ -297,16 +297,22 @@ pub(super) async fn store_batch(
     if let Some(issue) = pending.first() {
         return Err(StoreError::Superseded(issue.id.clone()).into());
     }
-    if written > 0 {
-        notify(
-            ctx,
-            Event::Stored {
-                unit: unit.name.clone(),
-                issues: written as u64,
-            },
-        );
+    if written == 0 {
+        return Ok(false);
     }
-    Ok(written > 0)
+    notify(
+        ctx,
+        Event::Stored {
+            unit: unit.name.clone(),
+            issues: written as u64,
+        },
+    );
+    // A run whose integration is being deleted stops at its next batch rather than write on
+    // for the rest of its time; `run` sweeps what it wrote.
+    if ctx.store.integration_deleted(&ctx.opts.integration).await? {
+        return Err(SyncError::IntegrationDeleted);
+    }
+    Ok(true)
 }
 
 /// Of the fetched issues, those to write over what the run knows is stored, each carrying
