@@ -71,11 +71,31 @@ impl CredentialInput<'_> {
             .token
             .filter(|t| !t.trim().is_empty())
             .ok_or_else(|| bad(&format!("{prefix}token"), "is required"))?;
+        // Atlassian's API tokens are about 200 characters, personal access tokens far fewer;
+        // a token goes into a header, where control characters have no place.
+        if token.chars().count() > MAX_TOKEN_CHARS {
+            return Err(bad(
+                &format!("{prefix}token"),
+                format!("must be at most {MAX_TOKEN_CHARS} characters"),
+            ));
+        }
+        if token.chars().any(char::is_control) {
+            return Err(bad(
+                &format!("{prefix}token"),
+                "must not hold control characters (a line break pasted with it?)",
+            ));
+        }
         if deployment == Deployment::Cloud && self.email.is_none_or(|e| e.trim().is_empty()) {
             return Err(bad(
                 &format!("{prefix}email"),
                 "is required for Jira Cloud (the email of the user whose API token this is)",
             ));
+        }
+        if let Some(email) = self.email.map(str::trim).filter(|e| !e.is_empty())
+            && !is_email(email)
+        {
+            // Not repeated: it may be the token, pasted into the wrong field.
+            return Err(bad(&format!("{prefix}email"), "is not an email address"));
         }
         Ok(ConnectionRequest {
             deployment,
@@ -86,6 +106,22 @@ impl CredentialInput<'_> {
             jql: None,
         })
     }
+}
+
+/// The longest token taken.
+const MAX_TOKEN_CHARS: usize = 1_024;
+
+/// An address as an email field may hold one: something before and after a single `@`, no
+/// spaces, and no longer than addresses can be (RFC 5321). Lenient past that: Jira checks it.
+fn is_email(text: &str) -> bool {
+    let Some((local, domain)) = text.split_once('@') else {
+        return false;
+    };
+    text.len() <= 254
+        && !local.is_empty()
+        && !domain.is_empty()
+        && !domain.contains('@')
+        && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
 /// A client for a site whose URL has passed the URL checks (shape, and where it resolves).

@@ -32,8 +32,8 @@ impl ScopeInput {
                         return Err(bad(
                             "scope.keys",
                             format!(
-                                "'{}' is not a Jira project key (a letter, then letters, digits or _; at most {MAX_PROJECT_KEY_CHARS})",
-                                cut(key)
+                                "{} is not a Jira project key (a letter, then letters, digits or _; at most {MAX_PROJECT_KEY_CHARS})",
+                                echoed(key)
                             ),
                         ));
                     }
@@ -167,13 +167,15 @@ fn is_project_key(key: &str) -> bool {
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
-/// A user's text, shortened before it is echoed in an error.
-fn cut(text: &str) -> String {
-    let short: String = text.chars().take(40).collect();
-    if short.len() < text.len() {
-        format!("{short}…")
-    } else {
-        short
+/// The longest user text an error repeats: a project key is far shorter, a token far longer.
+const MAX_ECHOED_CHARS: usize = 20;
+
+/// A user's text as an error repeats it: quoted when short, otherwise only its length, so that
+/// a token pasted into the wrong field never comes back, not even in part.
+fn echoed(text: &str) -> String {
+    match text.chars().count() {
+        n if n <= MAX_ECHOED_CHARS => format!("'{text}'"),
+        n => format!("a text of {n} characters"),
     }
 }
 

@@ -159,6 +159,7 @@ pub async fn create(
     let req = input.connection.request(jql)?;
     let description = checked_description(&input.description)?;
     let tags = checked_tags(&input.tags)?;
+    let custom_fields = normalized_custom_fields(&input.custom_fields)?;
     if let Some(existing) = s.integrations.get_integration(account, id).await? {
         let same = existing.name == name
             && existing.url == req.url.trim_end_matches('/')
@@ -180,7 +181,6 @@ pub async fn create(
     if !report.passed() {
         return Err(ApiError::ValidationFailed(Box::new(report)));
     }
-    let custom_fields = normalized_custom_fields(&input.custom_fields)?;
     let excluded = Excluded::parse(&checked_excluded(&input.excluded_fields)?.join(","))
         .map_err(|e| bad("excluded_fields", e))?;
     check_custom_fields_exist(s, &req, &custom_fields, excluded).await?;

@@ -166,25 +166,32 @@ pub(super) async fn scan_ids(
             (page.issues, more)
         }
     };
-    let mut ids: Vec<(u64, Option<i64>)> = issues
-        .iter()
-        .filter_map(|i| {
-            let updated = i
-                .fields
-                .get("updated")
-                .and_then(|u| u.as_str())
-                .and_then(crate::jira::time::parse)
-                .map(|t| t.timestamp_millis());
-            i.id.parse().ok().map(|id| (id, updated))
-        })
-        .collect();
+    // Jira's issue ids are positive integers; one that is not would be skipped, and the run
+    // end "complete" without that issue.
+    let mut ids = Vec::with_capacity(issues.len());
+    for i in &issues {
+        let Some(id) = i.id.parse::<u64>().ok().filter(|id| *id > 0) else {
+            return Err(JiraError::Protocol(format!(
+                "Jira answered an issue id that is not a positive integer: {:?}",
+                i.id.chars().take(32).collect::<String>()
+            )));
+        };
+        let updated = i
+            .fields
+            .get("updated")
+            .and_then(|u| u.as_str())
+            .and_then(crate::jira::time::parse)
+            .map(|t| t.timestamp_millis());
+        ids.push((id, updated));
+    }
     ids.sort_unstable();
     // The id-restart cursor: the next page is the query again, after the highest id seen. A
     // page that cannot move it (none returned while Jira says more follow, or ids at or below
     // the restart id) would end the scan early, with issues missing, or never end it.
     let stalled = || {
         JiraError::Protocol(format!(
-            "the id scan did not advance past id {after_id}: Jira said more issues follow but              answered none after it"
+            "the id scan did not advance past id {after_id}: Jira said more issues follow but \
+             answered none after it"
         ))
     };
     if ids.first().is_some_and(|&(id, _)| id <= after_id) || (more && ids.is_empty()) {
@@ -392,5 +399,31 @@ mod tests {
             );
         }
         assert_eq!(scan(ahead, 10).await.unwrap(), Some(12));
+    }
+
+    #[tokio::test]
+    async fn an_id_that_is_not_a_positive_integer_is_an_error_never_skipped() {
+        fn word(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "12", "key": "P-12", "fields": {}}, {"id": "abc", "key": "P-13", "fields": {}}], "isLast": true}"#,
+            )
+        }
+        fn negative(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "-1", "key": "P-1", "fields": {}}], "isLast": true}"#,
+            )
+        }
+        fn too_large(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "18446744073709551616", "key": "P-1", "fields": {}}], "isLast": true}"#,
+            )
+        }
+        for answer in [word as scripted::Answer, negative, too_large] {
+            let err = scan(answer, 10).await.unwrap_err();
+            assert!(err.to_string().contains("not a positive integer"), "{err}");
+        }
     }
 }
