@@ -1,6 +1,7 @@
-//! Races between requests on one integration (issue #11, item 10), each made to happen at the
-//! worst moment: a second instance of the integration API serves the other request from inside
-//! the first one's call to Scheduler or Secrets Manager, on moto (127.0.0.1) against the Jira
+//! Races between requests on one integration (issue #11, items 10 and 11), each made to happen
+//! at the worst moment: a second instance of the integration API serves the other request from
+//! inside the first one's call to Scheduler or Secrets Manager; and a create that fails midway,
+//! its fault made to strike just after the token was kept. On moto (127.0.0.1) against the Jira
 //! simulator.
 
 #[path = "deployed.rs"]
@@ -12,7 +13,7 @@ use async_trait::async_trait;
 use deployed::*;
 use sei_jira_aws::secrets::SecretsManagerStore;
 use sei_jira_core::jira::Secret;
-use sei_jira_core::ports::{PortResult, SecretStore, SyncScheduler};
+use sei_jira_core::ports::{PortError, PortResult, SecretStore, SyncScheduler};
 use serde_json::json;
 
 /// Another request, served by another instance once, when the adapter it is given to is first
@@ -224,4 +225,100 @@ async fn a_patch_racing_new_credentials_never_pairs_the_old_email_with_the_new_t
         .await;
     assert_eq!(read["email"], "bob@example.com", "{read}");
     assert_eq!(secret_of(&w.config, &id).await, bob);
+}
+
+/// Scheduler refusing every schedule (down, or its role misconfigured).
+struct SchedulerDown;
+
+#[async_trait]
+impl SyncScheduler for SchedulerDown {
+    async fn upsert_schedule(&self, _: &str, _: &str, _: &str) -> PortResult<()> {
+        Err(PortError {
+            service: "EventBridge Scheduler",
+            message: "service unavailable".into(),
+        })
+    }
+
+    async fn delete_schedule(&self, _: &str) -> PortResult<()> {
+        Ok(())
+    }
+}
+
+/// Secrets Manager, after whose keeping of a token the table is gone: every later store call
+/// fails, as when DynamoDB fails the request.
+struct TableGoneAfterTheSecret {
+    inner: SecretsManagerStore,
+    dynamodb: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+#[async_trait]
+impl SecretStore for TableGoneAfterTheSecret {
+    async fn put_secret(&self, name: &str, value: &Secret) -> PortResult<()> {
+        self.inner.put_secret(name, value).await?;
+        self.dynamodb
+            .delete_table()
+            .table_name(&self.table)
+            .send()
+            .await
+            .unwrap();
+        Ok(())
+    }
+
+    async fn get_secret(&self, name: &str) -> PortResult<Option<Secret>> {
+        self.inner.get_secret(name).await
+    }
+
+    async fn delete_secret(&self, name: &str) -> PortResult<()> {
+        self.inner.delete_secret(name).await
+    }
+}
+
+async fn secret_names(w: &World) -> Vec<String> {
+    aws_sdk_secretsmanager::Client::new(&w.config)
+        .list_secrets()
+        .send()
+        .await
+        .unwrap()
+        .secret_list()
+        .iter()
+        .filter_map(|s| s.name().map(str::to_string))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_create_that_fails_midway_leaves_no_secret_nor_integration_behind() {
+    // GIVEN the integration API, with Scheduler down
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(20, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let body = json!({"name": "Doomed", "connection": alice_connection(&base, &token),
+        "scope": {"kind": "all_accessible"}});
+    w.api.scheduler = Box::new(SchedulerDown);
+
+    // WHEN an integration is created
+    let (status, answer) = w
+        .api("acme", "POST /integrations", &[], Some(body.clone()))
+        .await;
+
+    // THEN it fails, and neither its token nor its record is left
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(secret_names(&w).await, Vec::<String>::new());
+    let (_, listed) = w.api("acme", "GET /integrations", &[], None).await;
+    assert_eq!(listed, json!({"integrations": []}), "no integration");
+
+    // AND WHEN the store fails just after the token was kept
+    w.api.scheduler = Box::new(w.scheduler());
+    w.api.secrets = Box::new(TableGoneAfterTheSecret {
+        inner: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&w.config)),
+        dynamodb: aws_sdk_dynamodb::Client::new(&w.config),
+        table: w.table.clone(),
+    });
+    let (status, answer) = w.api("acme", "POST /integrations", &[], Some(body)).await;
+
+    // THEN the token is removed again
+    assert_eq!(status, 500, "{answer}");
+    assert_eq!(secret_names(&w).await, Vec::<String>::new());
 }

@@ -115,7 +115,7 @@ fn scopes_over_their_limits_or_without_a_restriction_are_refused_naming_the_fiel
             "{wrong}: {message}"
         );
     }
-    let pasted = format!("ATATT3x{}", "Zq7".repeat(60));
+    let pasted = format!("ATATT3x{}=9B1D4C2A", "Zq7".repeat(60));
     for long in ["P".repeat(256), pasted.clone()] {
         let message = refused(projects(vec![long.clone()]));
         assert!(
