@@ -421,6 +421,18 @@ impl World {
         out.unwrap_or_else(|e| json!({"error": e}))
     }
 
+    /// Creates an integration of account acme named `name` on the site at `url`, as Alice with
+    /// `token`, syncing every issue she can see; its id.
+    pub async fn create_alices(&mut self, name: &str, url: &str, token: &str) -> String {
+        let body = json!({"name": name, "connection": alice_connection(url, token),
+            "scope": {"kind": "all_accessible"}});
+        let (status, created) = self
+            .api("acme", "POST /integrations", &[], Some(body))
+            .await;
+        assert_eq!(status, 201, "{created}");
+        created["id"].as_str().unwrap().to_string()
+    }
+
     /// The items of the table's dump that name `id`, but for its deletion tombstone (which
     /// holds nothing of the integration's data and expires by itself).
     pub async fn items_naming(&self, id: &str) -> Vec<String> {
@@ -517,6 +529,33 @@ pub async fn site(issues: usize, projects: usize) -> (jira_sim::SimHandle, Value
     .unwrap();
     let info = jira_sim::describe(&sim);
     (sim, info)
+}
+
+/// What the end-to-end tests start from besides the functions: moto, and a simulated site with
+/// Alice's token on it. The moto server and the simulator live as long as it does.
+pub struct Site {
+    pub info: Value,
+    pub base: String,
+    pub token: String,
+    _moto: e2e::Moto,
+    _sim: jira_sim::SimHandle,
+}
+
+/// Moto, a simulated site of `issues` issues in `projects` projects, and the functions on both.
+pub async fn stage(issues: usize, projects: usize) -> (World, Site) {
+    let moto = e2e::start_moto();
+    let (sim, info) = site(issues, projects).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let w = World::new(moto.endpoint(), &base).await;
+    let staged = Site {
+        info,
+        base,
+        token,
+        _moto: moto,
+        _sim: sim,
+    };
+    (w, staged)
 }
 
 /// The token stored for account acme's integration `id`.

@@ -209,17 +209,10 @@ async fn an_integration_from_creation_to_monitoring() {
     assert_eq!(completed["detail"]["integration_id"], id.as_str());
 
     // Exactly the simulator's issues of the two projects, once each.
-    let truth: Vec<Value> = reqwest::get(format!("{base}/_sim/truth?as=alice@example.com"))
+    let truth: Vec<Value> = e2e::hygiene_truth::truth(&base, "alice@example.com")
         .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["issues"]
-        .as_array()
-        .unwrap()
-        .iter()
+        .into_iter()
         .filter(|t| ["PLAT", "SRE"].contains(&t["project"].as_str().unwrap()))
-        .cloned()
         .collect();
     let stored = store(&w.config, &w.table)
         .list_issues(&id, None, usize::MAX)

@@ -338,10 +338,8 @@ async fn issues_stored(w: &World, id: &str) -> String {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_hostile_answer_fails_the_run_by_name_and_changes_no_stored_issue() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(30, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
+    let (mut w, site) = stage(30, 1).await;
+    let (base, token) = (site.base.clone(), site.token.clone());
     let proxy = Proxy {
         upstream: base.clone(),
         http: reqwest::Client::new(),
@@ -354,34 +352,13 @@ async fn every_hostile_answer_fails_the_run_by_name_and_changes_no_stored_issue(
         .with_state(proxy.clone());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
 
-    let mut w = World::new(moto.endpoint(), &base).await;
-    let (status, created) = w
-        .api(
-            "acme",
-            "POST /integrations",
-            &[],
-            Some(
-                json!({"name": "Hostile", "connection": alice_connection(&front, &token),
-                "scope": {"kind": "all_accessible"}}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_string();
+    let id = w.create_alices("Hostile", &front, &token).await;
     let trigger = json!({"source": "sei-jira", "detail-type": "jira.sync.continuation",
         "detail": {"account_id": "acme", "integration_id": id, "trigger": "manual"}});
     let first = w.sync(trigger.clone(), None, "run-first").await;
     assert_eq!(first["outcome"], "succeeded", "{first}");
 
-    let truth: Vec<Value> = reqwest::get(format!("{base}/_sim/truth?as=alice@example.com"))
-        .await
-        .unwrap()
-        .json::<Value>()
-        .await
-        .unwrap()["issues"]
-        .as_array()
-        .unwrap()
-        .clone();
+    let truth = e2e::hygiene_truth::truth(&base, "alice@example.com").await;
     let runs = store(&w.config, &w.table);
     let rows = rows();
     let mut wrong = Vec::new();
@@ -426,11 +403,5 @@ async fn every_hostile_answer_fails_the_run_by_name_and_changes_no_stored_issue(
     // The site answers well again: the next run takes every edit.
     let last = w.sync(trigger, None, "run-last").await;
     assert_eq!(last["outcome"], "succeeded", "{last}");
-    assert!(
-        wrong.is_empty(),
-        "{} of {} rows:\n{}",
-        wrong.len(),
-        rows.len(),
-        wrong.join("\n")
-    );
+    e2e::assert_no_wrong_rows(&wrong, rows.len());
 }

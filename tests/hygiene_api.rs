@@ -50,19 +50,7 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         .to_string();
     let token = token_of(&info, ALICE);
     let mut w = World::new(moto.endpoint(), &base).await;
-    let (status, created) = w
-        .api(
-            "acme",
-            "POST /integrations",
-            &[],
-            Some(
-                json!({"name": "Acme Jira", "connection": alice_connection(&base, &token),
-                "scope": {"kind": "all_accessible"}}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_string();
+    let id = w.create_alices("Acme Jira", &base, &token).await;
     let route = |tail: &str| format!("GET /integrations/{{integrationId}}/hygiene{tail}");
 
     // Before any sync: no snapshot, so the trend's periods have no score.

@@ -89,54 +89,17 @@ impl SecretStore for SecretsInterrupted<'static> {
 }
 
 /// Moto, a small simulated site, the functions on both, and an integration made with Alice's
-/// credentials.
-struct Stage {
-    _moto: e2e::Moto,
-    _sim: jira_sim::SimHandle,
-    info: serde_json::Value,
-    w: World,
-    id: String,
-}
-
-async fn stage() -> Stage {
-    let moto = e2e::start_moto();
-    let (sim, info) = site(20, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
-    let (status, created) = w
-        .api(
-            "acme",
-            "POST /integrations",
-            &[],
-            Some(
-                json!({"name": "Raced", "connection": alice_connection(&base, &token),
-                "scope": {"kind": "all_accessible"}}),
-            ),
-        )
-        .await;
-    assert_eq!(status, 201, "{created}");
-    let id = created["id"].as_str().unwrap().to_string();
-    Stage {
-        _moto: moto,
-        _sim: sim,
-        info,
-        w,
-        id,
-    }
+/// credentials (its id).
+async fn raced() -> (World, Site, String) {
+    let (mut w, site) = stage(20, 1).await;
+    let id = w.create_alices("Raced", &site.base, &site.token).await;
+    (w, site, id)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patch_racing_a_deletion_leaves_no_schedule_behind() {
     // GIVEN an integration
-    // The moto server and the simulator live as long as their bindings.
-    let Stage {
-        mut w,
-        id,
-        _moto,
-        _sim,
-        ..
-    } = stage().await;
+    let (mut w, _site, id) = raced().await;
 
     // WHEN its deletion is served just as a change of its schedule writes the schedule
     let deletion = http_event("acme", "DELETE /integrations/{integrationId}", &[&id], None);
@@ -177,14 +140,8 @@ async fn a_patch_racing_a_deletion_leaves_no_schedule_behind() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_patch_racing_new_credentials_never_pairs_the_old_email_with_the_new_token() {
     // GIVEN an integration with Alice's credentials
-    let Stage {
-        mut w,
-        id,
-        info,
-        _moto,
-        _sim,
-    } = stage().await;
-    let bob = token_of(&info, "bob@example.com");
+    let (mut w, site, id) = raced().await;
+    let bob = token_of(&site.info, "bob@example.com");
 
     // WHEN Bob's credentials replace Alice's just after a change of the scope read the record
     // and the secret
@@ -289,12 +246,8 @@ async fn secret_names(w: &World) -> Vec<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_create_that_fails_midway_leaves_no_secret_nor_integration_behind() {
     // GIVEN the integration API, with Scheduler down
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(20, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
-    let body = json!({"name": "Doomed", "connection": alice_connection(&base, &token),
+    let (mut w, site) = stage(20, 1).await;
+    let body = json!({"name": "Doomed", "connection": alice_connection(&site.base, &site.token),
         "scope": {"kind": "all_accessible"}});
     w.api.scheduler = Box::new(SchedulerDown);
 

@@ -217,3 +217,13 @@ fn answers_http(port: u16) -> bool {
         .and_then(|()| stream.read_exact(&mut status))
         .is_ok_and(|()| &status == b"HTTP/")
 }
+
+/// Fails, listing each, when rows of a catalogue (`total` in all) went otherwise than they say.
+pub fn assert_no_wrong_rows(wrong: &[String], total: usize) {
+    assert!(
+        wrong.is_empty(),
+        "{} of {total} rows:\n{}",
+        wrong.len(),
+        wrong.join("\n")
+    );
+}

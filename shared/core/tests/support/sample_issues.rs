@@ -181,25 +181,15 @@ pub async fn sample_site(id: &str, issues: u64, seed: u64) -> SampleSite {
         .await
         .unwrap();
     let mut rng = Rng::new(seed);
-    let mut batch = Vec::with_capacity(1_000);
-    for n in 0..issues {
-        batch.push(issue(n, 0, &mut rng));
-        if batch.len() == 1_000 {
-            store
-                .put_issues(id, &batch)
-                .await
-                .unwrap()
-                .expect_none()
-                .unwrap();
-            batch.clear();
-        }
+    let all: Vec<StoredIssue> = (0..issues).map(|n| issue(n, 0, &mut rng)).collect();
+    for batch in all.chunks(1_000) {
+        store
+            .put_issues(id, batch)
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
     }
-    store
-        .put_issues(id, &batch)
-        .await
-        .unwrap()
-        .expect_none()
-        .unwrap();
     SampleSite {
         store,
         record,
