@@ -8,6 +8,7 @@
 
 pub use sei_jira_client as jira;
 
+pub mod dora;
 pub mod hygiene;
 pub mod integrations;
 pub mod memory;

@@ -177,6 +177,15 @@ impl Catalog {
             .map(|f| f.id.as_str())
     }
 
+    /// The names `field` holds in `issue` (see [`names`]); a project also by its key.
+    pub fn names_of(&self, issue: &StoredIssue, field: &Field) -> Vec<String> {
+        let mut names = names(value_of(issue, &field.id));
+        if field.id == "project" {
+            names.push(issue.project_key.clone());
+        }
+        names
+    }
+
     /// The field a criterion names: by name (any case) or by id.
     pub fn field(&self, wanted: &str) -> Option<&Field> {
         let wanted = wanted.trim();
