@@ -155,7 +155,7 @@ pub async fn act(action: &HygieneAction) -> anyhow::Result<()> {
     }
 }
 
-fn open_existing(store_args: &StoreArgs) -> anyhow::Result<EmbeddedStore> {
+pub(crate) fn open_existing(store_args: &StoreArgs) -> anyhow::Result<EmbeddedStore> {
     if !store_args.store.exists() {
         bail!(
             "--store {}: no such store (run `sei-jira sync` first)",
@@ -166,7 +166,7 @@ fn open_existing(store_args: &StoreArgs) -> anyhow::Result<EmbeddedStore> {
         .with_context(|| format!("--store {}", store_args.store.display()))
 }
 
-async fn local_record(
+pub(crate) async fn local_record(
     store: &EmbeddedStore,
     store_args: &StoreArgs,
 ) -> anyhow::Result<IntegrationRecord> {
@@ -182,7 +182,7 @@ async fn local_record(
         })
 }
 
-fn date_flag(flag: &str, text: Option<&str>) -> anyhow::Result<Option<NaiveDate>> {
+pub(crate) fn date_flag(flag: &str, text: Option<&str>) -> anyhow::Result<Option<NaiveDate>> {
     text.map(|t| {
         NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
             .map_err(|_| anyhow::anyhow!("{flag} '{t}': not a date (YYYY-MM-DD)"))

@@ -1,9 +1,11 @@
 //! `sei-jira`: the local CLI. Validates credentials, syncs Jira into the embedded store, exports
-//! it as JSON Lines, hides or removes issues by hand, reports the tickets' hygiene, and runs a
+//! it as JSON Lines, hides or removes issues by hand, reports the tickets' hygiene and DORA
+//! metrics, and runs a
 //! self-contained demo against the Jira simulator. `main` only parses and dispatches; the work lives in `sei-jira-core`.
 
 mod commands;
 mod connection;
+mod dora;
 mod hygiene;
 
 use std::path::PathBuf;
@@ -105,6 +107,14 @@ enum Command {
         #[command(flatten)]
         args: hygiene::HygieneArgs,
     },
+    /// The DORA metrics of the stored issues under a profile: time to restore, change failure
+    /// rate, deployment frequency and lead time, with sample sizes and bands.
+    Dora {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        args: dora::DoraArgs,
+    },
     /// Start a Jira simulator in-process, validate, sync and print the summary.
     Demo {
         /// Issues in the simulated site.
@@ -154,6 +164,7 @@ async fn async_main() {
             action: Some(action),
             ..
         } => hygiene::act(&action).await,
+        Command::Dora { store, args } => dora::dora(&store, &args).await,
         Command::Demo {
             issues,
             store,

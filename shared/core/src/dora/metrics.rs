@@ -30,6 +30,31 @@ pub enum Aggregation {
     P95,
 }
 
+impl Granularity {
+    /// `week`, `month` or `quarter`, any case.
+    pub fn parse(text: &str) -> Option<Granularity> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "week" => Some(Granularity::Week),
+            "month" => Some(Granularity::Month),
+            "quarter" => Some(Granularity::Quarter),
+            _ => None,
+        }
+    }
+}
+
+impl Aggregation {
+    /// `mean`, `median`, `p90` or `p95`, any case.
+    pub fn parse(text: &str) -> Option<Aggregation> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "mean" => Some(Aggregation::Mean),
+            "median" => Some(Aggregation::Median),
+            "p90" => Some(Aggregation::P90),
+            "p95" => Some(Aggregation::P95),
+            _ => None,
+        }
+    }
+}
+
 /// What is asked: the range `[from_ms, to_ms)`, its periods, and how durations aggregate.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub struct Query {
@@ -41,11 +66,10 @@ pub struct Query {
     pub failure_window_hours: u32,
 }
 
-/// A released Jira version: when, and in which project.
+/// A released Jira version, and when.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Release {
     pub name: String,
-    pub project: String,
     pub released_ms: i64,
 }
 

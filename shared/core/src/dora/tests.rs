@@ -343,12 +343,10 @@ fn deployment_frequency_counts_deployments_and_releases_per_period() {
     let releases = [
         Release {
             name: "1.0".into(),
-            project: "P".into(),
             released_ms: T0 + DAY,
         },
         Release {
             name: "0.9".into(),
-            project: "P".into(),
             released_ms: T0 - DAY,
         },
     ];

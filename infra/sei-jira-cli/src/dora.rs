@@ -1,0 +1,157 @@
+//! `sei-jira dora`: the DORA metrics of what a store holds under a profile (a JSON file), as a
+//! summary or, with `--json`, as a document.
+
+use anyhow::{Context, bail};
+use sei_jira_core::dora::metrics::{
+    FAILURE_RATE, FREQUENCY_PER_DAY, LEAD_TIME_HOURS, TIME_TO_RESTORE_HOURS,
+};
+use sei_jira_core::dora::{
+    Aggregation, Band, DoraProfile, DoraReport, Granularity, Query, report_from_store,
+};
+use serde_json::json;
+
+use crate::StoreArgs;
+use crate::hygiene::{date_flag, local_record, open_existing};
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct DoraArgs {
+    /// The profile: a JSON file `{"name", "incidents": {"sets": [...], "join"}, "changes": …,
+    /// "restored_statuses", "deployed_statuses", "failure_window_hours"}`.
+    #[arg(long)]
+    pub profile: std::path::PathBuf,
+    /// First day (YYYY-MM-DD). Default: 90 days before --to.
+    #[arg(long)]
+    pub from: Option<String>,
+    /// Last day, included (YYYY-MM-DD). Default: today (UTC).
+    #[arg(long)]
+    pub to: Option<String>,
+    /// week, month or quarter.
+    #[arg(long, default_value = "month")]
+    pub granularity: String,
+    /// mean, median, p90 or p95.
+    #[arg(long, default_value = "median")]
+    pub aggregation: String,
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()> {
+    let granularity = Granularity::parse(&args.granularity).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--granularity '{}': not one of week, month, quarter",
+            args.granularity
+        )
+    })?;
+    let aggregation = Aggregation::parse(&args.aggregation).ok_or_else(|| {
+        anyhow::anyhow!(
+            "--aggregation '{}': not one of mean, median, p90, p95",
+            args.aggregation
+        )
+    })?;
+    let to = date_flag("--to", args.to.as_deref())?.unwrap_or(chrono::Utc::now().date_naive());
+    let from = date_flag("--from", args.from.as_deref())?.unwrap_or(to - chrono::Days::new(90));
+    if from > to {
+        bail!("--from {from} is after --to {to}");
+    }
+    let text = std::fs::read_to_string(&args.profile)
+        .with_context(|| format!("--profile {}", args.profile.display()))?;
+    let profile: DoraProfile = serde_json::from_str(&text)
+        .map_err(|e| anyhow::anyhow!("--profile {}: {e}", args.profile.display()))?;
+    let store = open_existing(store_args)?;
+    let record = local_record(&store, store_args).await?;
+    let midnight =
+        |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
+    let query = Query {
+        from_ms: midnight(from),
+        to_ms: midnight(to + chrono::Days::new(1)),
+        granularity,
+        aggregation,
+        failure_window_hours: profile.failure_window_hours,
+    };
+    let report = report_from_store(&store, &record.id, &record.custom_fields, &profile, &query)
+        .await
+        .map_err(|e| anyhow::anyhow!("--profile {}: {e}", args.profile.display()))?;
+    if args.json {
+        let document = json!({
+            "profile": profile.name, "from": from, "to": to,
+            "granularity": granularity, "aggregation": aggregation,
+            "metrics": report,
+            "thresholds": {
+                "time_to_restore_hours": TIME_TO_RESTORE_HOURS, "lead_time_hours": LEAD_TIME_HOURS,
+                "change_failure_rate": FAILURE_RATE, "deployments_per_day": FREQUENCY_PER_DAY,
+            },
+        });
+        println!("{}", serde_json::to_string_pretty(&document)?);
+        return Ok(());
+    }
+    print_summary(&profile.name, from, to, &args.aggregation, &report);
+    Ok(())
+}
+
+fn band(b: Option<Band>) -> String {
+    b.map(|b| format!("{b:?}").to_lowercase())
+        .unwrap_or_default()
+}
+
+fn hours(h: Option<f64>) -> String {
+    h.map_or("no data".into(), |h| format!("{h:.1} h"))
+}
+
+fn print_summary(
+    profile: &str,
+    from: chrono::NaiveDate,
+    to: chrono::NaiveDate,
+    aggregation: &str,
+    r: &DoraReport,
+) {
+    println!("DORA, profile {profile}, {from} to {to} ({aggregation}):");
+    let restore = &r.time_to_restore;
+    println!(
+        "  {:<22} {:>10}  {} restored, {} open  {}",
+        "time to restore",
+        hours(restore.hours),
+        restore.sample,
+        r.open_incidents.len(),
+        band(restore.band)
+    );
+    println!(
+        "  {:<22} {:>10}  {} changes  {}",
+        "lead time",
+        hours(r.lead_time.hours),
+        r.lead_time.sample,
+        band(r.lead_time.band)
+    );
+    let cfr = &r.change_failure_rate;
+    let by_link = cfr
+        .failures
+        .iter()
+        .filter(|f| f.rule == sei_jira_core::dora::Rule::Link)
+        .count();
+    println!(
+        "  {:<22} {:>10}  {} of {} deployed changes ({} pairs by link, {} by window)  {}",
+        "change failure rate",
+        cfr.rate
+            .map_or("no data".into(), |r| format!("{:.0} %", r * 100.0)),
+        cfr.failed,
+        cfr.deployed,
+        by_link,
+        cfr.failures.len() - by_link,
+        band(cfr.band)
+    );
+    if let Some(ratio) = cfr.period_ratio {
+        println!(
+            "  {:<22} {:>10.2}  {} incidents / {} deployments (the period ratio)",
+            "", ratio, cfr.incidents, cfr.deployed
+        );
+    }
+    let df = &r.deployment_frequency;
+    println!(
+        "  {:<22} {:>10}  {} deployments, {} versions released  {}",
+        "deployment frequency",
+        df.per_day
+            .map_or("no data".into(), |d| format!("{d:.2}/day")),
+        df.deployments,
+        df.releases,
+        band(df.band)
+    );
+}
