@@ -22,6 +22,16 @@ fn demo_validates_syncs_and_summarises() {
     assert_eq!(v["backfill"]["counts"]["issues_new"], 400);
     assert_eq!(v["backfill"]["outcome"], "succeeded");
     assert_eq!(v["incremental"]["counts"]["issues_new"], 0);
+    // The demo's DORA step: every metric with its sample size.
+    let dora = &v["dora"];
+    for sample in [
+        &dora["time_to_restore"]["sample"],
+        &dora["lead_time"]["sample"],
+        &dora["change_failure_rate"]["deployed"],
+        &dora["deployment_frequency"]["deployments"],
+    ] {
+        assert!(sample.is_u64(), "{dora}");
+    }
 }
 
 #[test]

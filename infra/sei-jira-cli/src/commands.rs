@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
+use sei_jira_core::dora::{Aggregation, Granularity, report_from_store};
 use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::jira::JiraClient;
 use sei_jira_core::store::embedded::EmbeddedStore;
@@ -377,11 +378,23 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         },
     )
     .await?;
+    let profile = crate::dora::demo_profile();
+    let today = chrono::Utc::now().date_naive();
+    let year_ago = today - chrono::Days::new(364);
+    let query = crate::dora::query(
+        year_ago,
+        today,
+        Granularity::Month,
+        Aggregation::Median,
+        profile.failure_window_hours,
+    );
+    let dora = report_from_store(&store, "demo", &[], &profile, &query).await?;
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "validation": report, "backfill": record, "incremental": repeat, "hygiene": hygiene,
+                "dora": dora,
             }))?
         );
     } else {
@@ -396,7 +409,11 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         println!("\n4. The hygiene of the synced tickets (default thresholds and weights):");
         crate::hygiene::print_report(&hygiene, &store_path);
         println!(
-            "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it);\nreport on it with: sei-jira hygiene --store <file> --integration demo"
+            "\n5. DORA over the last year (incidents and change requests by issue type; the Done category means restored and deployed):"
+        );
+        crate::dora::print_summary(&profile.name, year_ago, today, "median", &dora);
+        println!(
+            "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it);\nreport on it with: sei-jira hygiene --store <file> --integration demo;\nDORA with your own profile: sei-jira dora --store <file> --integration demo --profile <file.json>"
         );
     }
     sim.stop().await;

@@ -2,8 +2,12 @@
 //! summary or, with `--json`, as a document.
 
 use anyhow::{Context, bail};
+use chrono::NaiveDate;
 use sei_jira_core::dora::metrics::{
     FAILURE_RATE, FREQUENCY_PER_DAY, LEAD_TIME_HOURS, TIME_TO_RESTORE_HOURS,
+};
+use sei_jira_core::dora::profile::{
+    Condition, DEFAULT_WINDOW_HOURS, FilterSet, IssueFilter, Join, Operator,
 };
 use sei_jira_core::dora::{
     Aggregation, Band, DoraProfile, DoraReport, Granularity, Query, report_from_store,
@@ -59,15 +63,13 @@ pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()>
         .map_err(|e| anyhow::anyhow!("--profile {}: {e}", args.profile.display()))?;
     let store = open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
-    let midnight =
-        |d: chrono::NaiveDate| d.and_hms_opt(0, 0, 0).unwrap().and_utc().timestamp_millis();
-    let query = Query {
-        from_ms: midnight(from),
-        to_ms: midnight(to + chrono::Days::new(1)),
+    let query = query(
+        from,
+        to,
         granularity,
         aggregation,
-        failure_window_hours: profile.failure_window_hours,
-    };
+        profile.failure_window_hours,
+    );
     let report = report_from_store(&store, &record.id, &record.custom_fields, &profile, &query)
         .await
         .map_err(|e| anyhow::anyhow!("--profile {}: {e}", args.profile.display()))?;
@@ -88,6 +90,50 @@ pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()>
     Ok(())
 }
 
+/// The days `from` to `to`, both whole (UTC).
+pub fn query(
+    from: NaiveDate,
+    to: NaiveDate,
+    granularity: Granularity,
+    aggregation: Aggregation,
+    failure_window_hours: u32,
+) -> Query {
+    let midnight = |d: NaiveDate| {
+        d.and_hms_opt(0, 0, 0)
+            .map_or(0, |t| t.and_utc().timestamp_millis())
+    };
+    Query {
+        from_ms: midnight(from),
+        to_ms: midnight(to + chrono::Days::new(1)),
+        granularity,
+        aggregation,
+        failure_window_hours,
+    }
+}
+
+/// The demo's profile: issues of type Incident are incidents, of type Change change requests,
+/// and the Done status category means restored and deployed (the defaults).
+pub fn demo_profile() -> DoraProfile {
+    let of_type = |kind: &str| IssueFilter {
+        sets: vec![FilterSet {
+            conditions: vec![Condition {
+                field: "issue type".into(),
+                operator: Operator::Equals,
+                values: vec![kind.into()],
+            }],
+        }],
+        join: Join::Or,
+    };
+    DoraProfile {
+        name: "Incidents and changes by issue type".into(),
+        incidents: of_type("Incident"),
+        changes: of_type("Change"),
+        restored_statuses: Vec::new(),
+        deployed_statuses: Vec::new(),
+        failure_window_hours: DEFAULT_WINDOW_HOURS,
+    }
+}
+
 fn band(b: Option<Band>) -> String {
     b.map(|b| format!("{b:?}").to_lowercase())
         .unwrap_or_default()
@@ -97,10 +143,10 @@ fn hours(h: Option<f64>) -> String {
     h.map_or("no data".into(), |h| format!("{h:.1} h"))
 }
 
-fn print_summary(
+pub fn print_summary(
     profile: &str,
-    from: chrono::NaiveDate,
-    to: chrono::NaiveDate,
+    from: NaiveDate,
+    to: NaiveDate,
     aggregation: &str,
     r: &DoraReport,
 ) {
