@@ -5,20 +5,10 @@
 use std::collections::HashSet;
 
 use e2e::hygiene_truth::{ms, truth};
-use e2e::{sei_jira, start_sim};
+use e2e::{cli_sync, ok_json, sei_jira, start_sim};
 use serde_json::{Value, json};
 
 const HOUR: f64 = 3_600_000.0;
-
-fn ok_json(out: std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 fn kind(i: &Value) -> &str {
     i["fields"]["issuetype"]["name"]
@@ -135,18 +125,7 @@ async fn the_metrics_equal_the_definitions_applied_to_the_ground_truth() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();
-    let connection = [
-        "--url",
-        &base,
-        "--email",
-        email,
-        "--token",
-        &token,
-        "--allow-private-network",
-    ];
-    ok_json(sei_jira(
-        &[&["sync", "--store", store, "--json"][..], &connection[..]].concat(),
-    ));
+    cli_sync(store, &base, email, &token);
     let profile = dir.path().join("profile.json");
     std::fs::write(
         &profile,

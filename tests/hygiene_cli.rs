@@ -4,21 +4,11 @@
 
 use chrono::{DateTime, Utc};
 use e2e::hygiene_truth::{expected_misses, step, truth};
-use e2e::{sei_jira, start_sim};
+use e2e::{cli_sync, ok_json, sei_jira, start_sim};
 use serde_json::Value;
 
 /// Whether a ground-truth issue is in a criterion's undesired state.
 type Rule<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
-
-fn ok_json(out: std::process::Output) -> Value {
-    assert!(
-        out.status.success(),
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).unwrap()
-}
 
 #[tokio::test]
 async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
@@ -33,18 +23,7 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();
-    let connection = [
-        "--url",
-        &base,
-        "--email",
-        email,
-        "--token",
-        &token,
-        "--allow-private-network",
-    ];
-    ok_json(sei_jira(
-        &[&["sync", "--store", store, "--json"][..], &connection[..]].concat(),
-    ));
+    cli_sync(store, &base, email, &token);
     // Reports are evaluated on the hour (docs/hygiene.md).
     let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
     let at_text = DateTime::from_timestamp_millis(at)

@@ -227,3 +227,32 @@ pub fn assert_no_wrong_rows(wrong: &[String], total: usize) {
         wrong.join("\n")
     );
 }
+
+/// A CLI run's JSON answer, once it is known to have succeeded.
+pub fn ok_json(out: std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
+/// `sei-jira sync` of every project of the site at `base` into the store file `store`, as
+/// `email` with `token`; its JSON answer.
+pub fn cli_sync(store: &str, base: &str, email: &str, token: &str) -> serde_json::Value {
+    ok_json(sei_jira(&[
+        "sync",
+        "--store",
+        store,
+        "--json",
+        "--url",
+        base,
+        "--email",
+        email,
+        "--token",
+        token,
+        "--allow-private-network",
+    ]))
+}

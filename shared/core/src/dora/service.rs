@@ -8,7 +8,7 @@ use super::facts::{DoraFacts, Statuses, done_statuses};
 use super::metrics::{DoraReport, Query, Release, report};
 use super::profile::{DoraProfile, ProfileError};
 use crate::hygiene::catalog_of;
-use crate::store::{IssueStore, Record, RecordKind, RecordStore, StoreError};
+use crate::store::{IssueStore, Record, RecordKind, RecordStore, StoreError, each_counted_issue};
 
 /// Issues read from the store at a time.
 const PAGE: usize = 1_000;
@@ -41,20 +41,14 @@ pub async fn report_from_store<S: IssueStore + RecordStore + ?Sized>(
         &done_statuses(&store.list_records(integration, RecordKind::Status).await?),
     );
     let mut facts = Vec::new();
-    let mut after: Option<String> = None;
-    loop {
-        let page = store
-            .list_issues(integration, after.as_deref(), PAGE)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id.clone());
-        facts.extend(
-            page.iter()
-                .filter(|i| i.counts())
-                .map(|i| DoraFacts::of(i, profile, &catalog, &statuses))
-                .filter(|f| f.incident || f.change),
-        );
-    }
+    each_counted_issue(store, integration, None, PAGE, |issue| {
+        let f = DoraFacts::of(issue, profile, &catalog, &statuses);
+        if f.incident || f.change {
+            facts.push(f);
+        }
+        true
+    })
+    .await?;
     let releases = releases(&store.list_records(integration, RecordKind::Version).await?);
     let query = Query {
         failure_window_hours: profile.failure_window_hours,

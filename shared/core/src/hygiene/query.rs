@@ -15,6 +15,7 @@ use super::snapshot::Snapshot;
 use crate::jira::models::FieldDetails;
 use crate::store::{
     HygieneIndexStore, IssueStore, RecordKind, RecordStore, StoreError, StoredIssue,
+    each_counted_issue,
 };
 use crate::sync::Excluded;
 use crate::sync::plan::{FieldMap, resolve_fields};
@@ -298,20 +299,11 @@ where
     S: IssueStore + ?Sized,
 {
     let sprint = catalog.sprint_field();
-    let mut after: Option<String> = after.map(str::to_string);
-    loop {
-        let page = store
-            .list_issues(integration, after.as_deref(), PAGE)
-            .await?;
-        let Some(last) = page.last() else { break };
-        after = Some(last.id.clone());
-        for issue in page.iter().filter(|i| i.counts()) {
-            let facts = IssueFacts::of(issue, sprint);
-            if req.filter.selects(&facts) && !visit(issue, &facts) {
-                return Ok(());
-            }
-        }
-    }
+    each_counted_issue(store, integration, after, PAGE, |issue| {
+        let facts = IssueFacts::of(issue, sprint);
+        !req.filter.selects(&facts) || visit(issue, &facts)
+    })
+    .await?;
     Ok(())
 }
 

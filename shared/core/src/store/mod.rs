@@ -107,6 +107,32 @@ pub trait IssueStore: Send + Sync {
     async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool>;
 }
 
+/// Calls `visit` with each issue that counts (not hidden, removed or deleted) after the issue id
+/// `after`, in id order, reading `page` issues at a time, until it answers false.
+pub async fn each_counted_issue<S: IssueStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    after: Option<&str>,
+    page: usize,
+    mut visit: impl FnMut(&StoredIssue) -> bool,
+) -> StoreResult<()> {
+    let mut after: Option<String> = after.map(str::to_string);
+    loop {
+        let page = store
+            .list_issues(integration, after.as_deref(), page)
+            .await?;
+        let Some(last) = page.last() else {
+            return Ok(());
+        };
+        after = Some(last.id.clone());
+        for issue in page.iter().filter(|i| i.counts()) {
+            if !visit(issue) {
+                return Ok(());
+            }
+        }
+    }
+}
+
 /// [`IssueStore::flag_issue`] as every store does it: read the issue, flag it, write it at the
 /// revision read; again while other writers move it on, up to [`ISSUE_WRITE_ATTEMPTS`] times.
 pub async fn flag_stored_issue<S: IssueStore + ?Sized>(
