@@ -194,9 +194,16 @@ async fn the_metrics_equal_the_definitions_applied_to_the_ground_truth() {
     let ttr = &metrics["time_to_restore"];
     assert_eq!(ttr["sample"], restore.len());
     close(&ttr["hours"], mean(&restore), "time to restore");
+    let listed = metrics["incidents"].as_array().unwrap();
     assert_eq!(
-        metrics["open_incidents"].as_array().unwrap().len(),
-        incidents.len() - restore.len()
+        listed.len(),
+        incidents.len(),
+        "every incident, restored or open"
+    );
+    assert_eq!(
+        listed.iter().filter(|i| i["restored_ms"].is_null()).count(),
+        incidents.len() - restore.len(),
+        "the open ones"
     );
 
     // Lead time: changes deployed in the range, created → first deployed.

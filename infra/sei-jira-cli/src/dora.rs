@@ -157,7 +157,7 @@ pub fn print_summary(
         "time to restore",
         hours(restore.hours),
         restore.sample,
-        r.open_incidents.len(),
+        r.incidents.len() - restore.sample,
         band(restore.band)
     );
     println!(

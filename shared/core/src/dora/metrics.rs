@@ -104,12 +104,13 @@ pub struct PeriodCount {
     pub count: usize,
 }
 
-/// An incident of the range, restored or still open at the range's end.
+/// An incident of the range: restored by the range's end (when, and after how long), or open.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Incident {
     pub key: String,
     pub created_ms: i64,
     pub restored_ms: Option<i64>,
+    pub hours: Option<f64>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -156,7 +157,8 @@ pub struct Frequency {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DoraReport {
     pub time_to_restore: Durations,
-    pub open_incidents: Vec<Incident>,
+    /// Every incident created in the range, restored or open, in creation order.
+    pub incidents: Vec<Incident>,
     pub change_failure_rate: FailureRate,
     pub deployment_frequency: Frequency,
     pub lead_time: Durations,
@@ -175,22 +177,23 @@ pub fn report(facts: &[DoraFacts], releases: &[Release], query: &Query) -> DoraR
         .collect();
 
     // Restored by the range's end: created → restored; the others are open.
-    let restored = |f: &&DoraFacts| f.restored_ms.filter(|r| *r < query.to_ms);
-    let restore_times: Vec<(i64, f64)> = incidents
+    let mut listed: Vec<Incident> = incidents
         .iter()
         .filter_map(|f| {
-            let (created, restored) = (f.created_ms?, restored(f)?);
-            Some((created, (restored - created) as f64 / HOUR_MS))
+            let created = f.created_ms?;
+            let restored_ms = f.restored_ms.filter(|r| *r < query.to_ms);
+            Some(Incident {
+                key: f.key.clone(),
+                created_ms: created,
+                restored_ms,
+                hours: restored_ms.map(|r| (r - created) as f64 / HOUR_MS),
+            })
         })
         .collect();
-    let open_incidents = incidents
+    listed.sort_by(|a, b| (a.created_ms, &a.key).cmp(&(b.created_ms, &b.key)));
+    let restore_times: Vec<(i64, f64)> = listed
         .iter()
-        .filter(|f| restored(f).is_none())
-        .map(|f| Incident {
-            key: f.key.clone(),
-            created_ms: f.created_ms.unwrap_or_default(),
-            restored_ms: None,
-        })
+        .filter_map(|i| Some((i.created_ms, i.hours?)))
         .collect();
     let lead_times: Vec<(i64, f64)> = deployed
         .iter()
@@ -204,7 +207,7 @@ pub fn report(facts: &[DoraFacts], releases: &[Release], query: &Query) -> DoraR
     let lead_time = durations(&lead_times, query, lead_time_band);
     DoraReport {
         time_to_restore,
-        open_incidents,
+        incidents: listed,
         change_failure_rate: failure_rate(facts, &deployed, incidents.len(), query),
         deployment_frequency: frequency(&deployed, releases, query),
         lead_time,

@@ -269,8 +269,24 @@ fn time_to_restore_aggregates_the_restored_and_lists_the_open() {
         Some(Band::High),
         "3.3 h: under a day"
     );
-    let open: Vec<&str> = r.open_incidents.iter().map(|i| i.key.as_str()).collect();
-    assert_eq!(open, ["P-3", "P-5"]);
+    let listed: Vec<(&str, Option<f64>)> = r
+        .incidents
+        .iter()
+        .map(|i| (i.key.as_str(), i.hours))
+        .collect();
+    assert_eq!(
+        listed,
+        [
+            ("P-1", Some(3.0)),
+            ("P-2", Some(10.0)),
+            ("P-3", None),
+            ("P-4", Some(1.0)),
+            ("P-5", None),
+            ("P-6", Some(0.5)),
+            ("P-7", Some(2.0)),
+        ],
+        "every incident of the range, in creation order, the open ones without a time"
+    );
     let at = |a| report(&facts, &[], &week(a)).time_to_restore.hours;
     assert_eq!(at(Aggregation::Median), Some(2.0));
     // Nearest rank: ⌈0.9 × 5⌉ = 5th and ⌈0.95 × 5⌉ = 5th of five: 10 h.
