@@ -5,6 +5,8 @@
 //! frequency (changes deployed, and versions released) and lead time (change created →
 //! deployed). Every figure carries its sample size; an empty side is None ("no data"), never 0.
 
+use std::collections::HashSet;
+
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 
@@ -247,18 +249,40 @@ fn failure_rate(
 ) -> FailureRate {
     let window_ms = i64::from(query.failure_window_hours) * 3_600_000;
     let incidents: Vec<&DoraFacts> = facts.iter().filter(|f| f.incident).collect();
-    let changes: Vec<&DoraFacts> = facts.iter().filter(|f| f.change).collect();
+    // Every (change, incident) pair a link of the causes family joins, read from either side,
+    // once: the pairs, not the issues, are what each deployed change is looked up in.
+    let changes: HashSet<&str> = facts
+        .iter()
+        .filter(|f| f.change)
+        .map(|f| f.id.as_str())
+        .collect();
+    let incident_ids: HashSet<&str> = incidents.iter().map(|f| f.id.as_str()).collect();
+    let mut links: HashSet<(&str, &str)> = HashSet::new();
+    for f in facts {
+        if f.incident {
+            links.extend(
+                f.caused_by
+                    .iter()
+                    .filter(|c| changes.contains(c.as_str()))
+                    .map(|c| (c.as_str(), f.id.as_str())),
+            );
+        }
+        if f.change {
+            links.extend(
+                f.causes
+                    .iter()
+                    .filter(|i| incident_ids.contains(i.as_str()))
+                    .map(|i| (f.id.as_str(), i.as_str())),
+            );
+        }
+    }
     // An incident whose links name its cause is never also put down to a nearby deployment.
-    let has_cause = |i: &DoraFacts| {
-        changes
-            .iter()
-            .any(|c| i.caused_by.contains(&c.id) || c.causes.contains(&i.id))
-    };
+    let with_cause: HashSet<&str> = links.iter().map(|(_, i)| *i).collect();
     let mut failures = Vec::new();
     for change in deployed {
         let linked: Vec<&&DoraFacts> = incidents
             .iter()
-            .filter(|i| i.caused_by.contains(&change.id) || change.causes.contains(&i.id))
+            .filter(|i| links.contains(&(change.id.as_str(), i.id.as_str())))
             .collect();
         if !linked.is_empty() {
             failures.extend(linked.iter().map(|i| Failure {
@@ -274,7 +298,7 @@ fn failure_rate(
                 .iter()
                 .filter(|i| {
                     i.project == change.project
-                        && !has_cause(i)
+                        && !with_cause.contains(i.id.as_str())
                         && i.created_ms.is_some_and(|c| {
                             c >= deployed_at && c < deployed_at.saturating_add(window_ms)
                         })

@@ -239,19 +239,21 @@ pub async fn run(
         }
         close_run(store, &opts.integration, &record).await?;
     }
-    sweep_if_deleted(store, &opts.integration).await?;
+    if swept_if_deleted(store, &opts.integration).await? {
+        return Err(SyncError::IntegrationDeleted);
+    }
     result.map(|_| record)
 }
 
 /// Called once every write of a run is behind it: a deletion of the integration that began
 /// meanwhile has either removed those writes or left the tombstone found here, and then what
-/// the run wrote is swept (see `DeletionFence`).
-async fn sweep_if_deleted(store: &dyn SyncStore, integration: &str) -> Result<(), SyncError> {
-    if store.integration_deleted(integration).await? {
-        store.sweep_deleted(integration).await?;
-        return Err(SyncError::IntegrationDeleted);
+/// the run wrote is swept (see `DeletionFence`); whether it was.
+async fn swept_if_deleted(store: &dyn SyncStore, integration: &str) -> Result<bool, StoreError> {
+    if !store.integration_deleted(integration).await? {
+        return Ok(false);
     }
-    Ok(())
+    store.sweep_deleted(integration).await?;
+    Ok(true)
 }
 
 /// Records a run that could not start — no token, a site URL now refused, a configuration the
@@ -273,10 +275,8 @@ pub async fn record_unstarted_run(
         errors: vec![error],
     };
     close_run(store, integration, &record).await?;
-    match sweep_if_deleted(store, integration).await {
-        Err(SyncError::Store(e)) => Err(e),
-        _ => Ok(record),
-    }
+    swept_if_deleted(store, integration).await?;
+    Ok(record)
 }
 
 /// A run's end: its counts go into the day's counters, then the run record is replaced.

@@ -288,8 +288,8 @@ pub(super) async fn store_batch(
         count_written(ctx, &landed);
         reference_data(ctx, &landed).await?;
         written += landed.len();
-        if again.is_empty() {
-            pending = again;
+        pending = again;
+        if pending.is_empty() {
             break;
         }
         for entry in ctx
@@ -299,7 +299,6 @@ pub(super) async fn store_batch(
         {
             ctx.index.stored(&entry);
         }
-        pending = again;
     }
     if let Some(issue) = pending.first() {
         return Err(StoreError::Superseded(issue.id.clone()).into());
