@@ -111,6 +111,8 @@ conformance!(
     every_issue_write_leaves_a_mark_and_clearing_takes_exactly_those,
     the_hygiene_index_head_cells_and_contributions_round_trip,
     hygiene_cells_over_the_item_size_limit_round_trip,
+    dora_profiles_keep_only_a_change_made_over_the_stored_version,
+    dora_members_are_kept_per_profile_in_issue_order,
 );
 
 mod behaviours {
@@ -1041,6 +1043,110 @@ mod behaviours {
         s.put_contributions(id, &[("1".into(), Some(contribution("P")))])
             .await
             .unwrap();
+        let dora = DoraConfig {
+            version: 1,
+            ..DoraConfig::default()
+        };
+        assert!(s.put_dora_config(id, &dora).await.unwrap());
+        s.put_dora_heads(id, &DoraHeads::default()).await.unwrap();
+        s.put_dora_members(id, "p1", &[("1".into(), Some(dora_facts("1")))])
+            .await
+            .unwrap();
+    }
+
+    fn dora_facts(id: &str) -> DoraFacts {
+        DoraFacts {
+            id: id.into(),
+            key: format!("P-{id}"),
+            project: "P".into(),
+            created_ms: Some(1_000),
+            incident: true,
+            caused_by: vec!["7".into()],
+            ..DoraFacts::default()
+        }
+    }
+
+    pub async fn dora_profiles_keep_only_a_change_made_over_the_stored_version(s: &dyn Store) {
+        let id = "i1";
+        assert_eq!(s.get_dora_config(id).await.unwrap(), None);
+        let profile: sei_jira_core::dora::DoraProfile = serde_json::from_value(json!({
+            "name": "Ops",
+            "incidents": {"sets": [{"conditions": [{"field": "issuetype", "operator": "equals", "values": ["Incident"]}]}]},
+            "changes": {"sets": [{"conditions": [{"field": "issuetype", "operator": "equals", "values": ["Change"]}]}]},
+        }))
+        .unwrap();
+        let catalog = hygiene::criteria::Catalog::new(&[], &Default::default());
+        let mut config = DoraConfig::default();
+        let p1 = config.add(profile.clone(), &catalog).unwrap();
+        assert!(s.put_dora_config(id, &config).await.unwrap());
+        assert_eq!(s.get_dora_config(id).await.unwrap().as_ref(), Some(&config));
+        // A change made over version 0 lost the race, as does one without a version.
+        assert!(!s.put_dora_config(id, &config).await.unwrap());
+        assert!(!s.put_dora_config(id, &DoraConfig::default()).await.unwrap());
+        // Two changes over version 1 at once: exactly one is kept.
+        let mut a = config.clone();
+        a.remove(&p1).unwrap();
+        let mut b = config.clone();
+        let mut renamed = profile;
+        renamed.name = "Platform".into();
+        b.replace(&p1, renamed, &catalog).unwrap();
+        let (kept_a, kept_b) = tokio::join!(s.put_dora_config(id, &a), s.put_dora_config(id, &b));
+        assert!(kept_a.unwrap() ^ kept_b.unwrap(), "exactly one is kept");
+        let stored = s.get_dora_config(id).await.unwrap().unwrap();
+        assert!(stored == a || stored == b);
+        assert_eq!(s.get_dora_config("other").await.unwrap(), None);
+    }
+
+    pub async fn dora_members_are_kept_per_profile_in_issue_order(s: &dyn Store) {
+        let id = "i1";
+        assert_eq!(s.get_dora_heads(id).await.unwrap(), None);
+        let mut heads = DoraHeads::default();
+        heads.profiles.insert(
+            "p1".into(),
+            sei_jira_core::dora::index::ProfileHead {
+                basis: "b".into(),
+                build: Some(hygiene::index::Build {
+                    after: Some("10".into()),
+                }),
+            },
+        );
+        s.put_dora_heads(id, &heads).await.unwrap();
+        assert_eq!(s.get_dora_heads(id).await.unwrap(), Some(heads));
+
+        // Ids across shards and digit counts, written out of order; the last write of an id wins.
+        let members: Vec<(String, Option<DoraFacts>)> = ["100", "9", "1000003", "20", "9"]
+            .iter()
+            .map(|n| (n.to_string(), Some(dora_facts(n))))
+            .collect();
+        s.put_dora_members(id, "p1", &members).await.unwrap();
+        s.put_dora_members(id, "p10", &[("5".into(), Some(dora_facts("5")))])
+            .await
+            .unwrap();
+        let listed = |p: &'static str| async move {
+            s.list_dora_members(id, p)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|f| f.id)
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(listed("p1").await, ["9", "20", "100", "1000003"]);
+        assert_eq!(
+            listed("p10").await,
+            ["5"],
+            "a profile's id is no prefix of another's"
+        );
+        assert_eq!(
+            s.list_dora_members(id, "p1").await.unwrap()[0],
+            dora_facts("9")
+        );
+
+        s.put_dora_members(id, "p1", &[("20".into(), None), ("404".into(), None)])
+            .await
+            .unwrap();
+        assert_eq!(listed("p1").await, ["9", "100", "1000003"]);
+        assert!(s.list_dora_members("other", "p1").await.unwrap().is_empty());
+        assert!(s.put_dora_members(id, "", &members).await.is_err());
     }
 
     /// A snapshot taken `hour` hours into `d`, of `tickets` tickets in one cell.
@@ -1158,6 +1264,9 @@ mod behaviours {
             || !s.list_runs(id, 0).await.unwrap().is_empty()
             || !s.list_daily(id, day(1), day(30)).await.unwrap().is_empty()
             || s.get_hygiene_config(id).await.unwrap().is_some()
+            || s.get_dora_config(id).await.unwrap().is_some()
+            || s.get_dora_heads(id).await.unwrap().is_some()
+            || !s.list_dora_members(id, "p1").await.unwrap().is_empty()
             || s.get_index_head(id).await.unwrap().is_some()
             || !s.list_index_cells(id).await.unwrap().is_empty()
             || !s

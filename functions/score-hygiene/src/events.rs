@@ -1,6 +1,6 @@
-//! The function's events (source `sei-jira`): `jira.sync.completed` and
-//! `hygiene.index.requested` bring that integration's hygiene index up to date and take the
-//! day's snapshot from it; `hygiene.snapshot.daily` does so for every integration that has a
+//! The function's events (source `sei-jira`): `jira.sync.completed`, `hygiene.index.requested`
+//! and `dora.index.requested` bring that integration's hygiene index (and with it the DORA
+//! profiles' members) up to date and take the day's snapshot from it; `hygiene.snapshot.daily` does so for every integration that has a
 //! snapshot. A build that runs out of time asks for itself again on the bus and takes the
 //! snapshot when it is done.
 
@@ -10,7 +10,8 @@ use chrono::{DateTime, Utc};
 use sei_jira_core::hygiene::indexer::{IndexState, refresh};
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::ports::{
-    DETAIL_COMPLETED, DETAIL_HYGIENE_INDEX, EVENT_SOURCE, IntegrationRef, SyncEvent,
+    DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, EVENT_SOURCE, IntegrationRef,
+    SyncEvent,
 };
 use sei_jira_core::store::Store;
 use serde_json::{Value, json};
@@ -47,8 +48,9 @@ pub async fn handle_event(
             .map_err(|e| format!("event detail: {e}"))
     };
     match (source, detail_type) {
-        // A completed sync's detail names its integration as a request for the index does.
-        (EVENT_SOURCE, DETAIL_COMPLETED | DETAIL_HYGIENE_INDEX) => {
+        // A completed sync's detail names its integration as a request for the index does; the
+        // index keeps the DORA profiles' members too.
+        (EVENT_SOURCE, DETAIL_COMPLETED | DETAIL_HYGIENE_INDEX | DETAIL_DORA_INDEX) => {
             Ok(answer(turn(app, &detail()?, now, deadline).await?))
         }
         (EVENT_SOURCE, DETAIL_DAILY) => {

@@ -52,6 +52,9 @@ pub const DETAIL_COMPLETED: &str = "jira.sync.completed";
 /// Asks `score-hygiene` to bring an integration's hygiene index up to date (after its criteria
 /// changed, or to go on with a build the previous run had no time to finish).
 pub const DETAIL_HYGIENE_INDEX: &str = "hygiene.index.requested";
+/// Asks `score-hygiene` to classify an integration's issues again under its DORA profiles (after
+/// a profile changed); the hygiene indexer keeps both.
+pub const DETAIL_DORA_INDEX: &str = "dora.index.requested";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -90,6 +93,8 @@ pub enum SyncEvent {
     Completed(SyncCompleted),
     /// Detail type `hygiene.index.requested`.
     HygieneIndex(IntegrationRef),
+    /// Detail type `dora.index.requested`.
+    DoraIndex(IntegrationRef),
 }
 
 /// One integration of one account, as an event names it.
@@ -105,13 +110,14 @@ impl SyncEvent {
             SyncEvent::Continue(_) => DETAIL_CONTINUATION,
             SyncEvent::Completed(_) => DETAIL_COMPLETED,
             SyncEvent::HygieneIndex(_) => DETAIL_HYGIENE_INDEX,
+            SyncEvent::DoraIndex(_) => DETAIL_DORA_INDEX,
         }
     }
     pub fn detail_json(&self) -> String {
         match self {
             SyncEvent::Continue(t) => serde_json::to_string(t),
             SyncEvent::Completed(c) => serde_json::to_string(c),
-            SyncEvent::HygieneIndex(r) => serde_json::to_string(r),
+            SyncEvent::HygieneIndex(r) | SyncEvent::DoraIndex(r) => serde_json::to_string(r),
         }
         .unwrap_or_else(|_| "{}".into())
     }

@@ -93,6 +93,24 @@ pub fn change_sort(id: &str, stamp: &str) -> String {
     format!("{}#{stamp}", issue_sort(id))
 }
 
+/// The DORA profiles (sort key [`DORA_CONFIG`]) and where their classification stands
+/// ([`DORA_HEADS`]).
+pub fn dora(integration: &str) -> String {
+    scoped(integration, "DORA")
+}
+
+pub const DORA_CONFIG: &str = "CONFIG";
+pub const DORA_HEADS: &str = "HEADS";
+
+/// Every profile's members, one item each: `{profile}#{issue sort}`.
+pub fn dora_members(integration: &str) -> String {
+    scoped(integration, "DMEMBER")
+}
+
+pub fn dora_member_prefix(profile: &str) -> String {
+    format!("{profile}#")
+}
+
 /// One partition listing the integrations the daily hygiene snapshot visits (sort key: the
 /// integration id; body: its account). Read once a day, written at most once per snapshot.
 pub const SNAPSHOT_TARGETS: &str = "HYGIENE#TARGETS";
@@ -125,6 +143,8 @@ pub fn all_partitions(integration: &str) -> Vec<String> {
             index_cells(integration),
             index_cell_parts(integration),
             changed(integration),
+            dora(integration),
+            dora_members(integration),
         ])
         .collect()
 }

@@ -32,6 +32,7 @@ use sei_jira_core::store::*;
 
 mod batch;
 mod codec;
+mod dora;
 mod hygiene;
 mod hygiene_index;
 mod issues;

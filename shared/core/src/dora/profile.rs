@@ -13,6 +13,8 @@ pub const MAX_FILTER_SETS: usize = 3;
 /// The most conditions in one filter set, and values in one condition.
 pub const MAX_CONDITIONS: usize = 10;
 pub const MAX_VALUES: usize = 50;
+/// The longest value or status name (Jira's names are shorter).
+pub const MAX_VALUE_CHARS: usize = 255;
 /// How long after a deployment an incident in its project is taken as caused by it, when no
 /// link says so (hours), unless the profile says otherwise; and the longest window taken.
 pub const DEFAULT_WINDOW_HOURS: u32 = 24;
@@ -117,10 +119,13 @@ impl DoraProfile {
             ("restored_statuses", &self.restored_statuses),
             ("deployed_statuses", &self.deployed_statuses),
         ] {
-            if statuses.len() > MAX_VALUES || statuses.iter().any(|s| s.trim().is_empty()) {
+            let bad = |s: &String| s.trim().is_empty() || s.chars().count() > MAX_VALUE_CHARS;
+            if statuses.len() > MAX_VALUES || statuses.iter().any(bad) {
                 return refuse(
                     field,
-                    format!("at most {MAX_VALUES} status names, none empty"),
+                    format!(
+                        "at most {MAX_VALUES} status names of 1 to {MAX_VALUE_CHARS} characters"
+                    ),
                 );
             }
         }
@@ -178,6 +183,16 @@ impl Condition {
         }
         if self.values.iter().any(|v| v.trim().is_empty()) {
             return refuse(format!("{at}.values"), "no value may be empty");
+        }
+        if self
+            .values
+            .iter()
+            .any(|v| v.chars().count() > MAX_VALUE_CHARS)
+        {
+            return refuse(
+                format!("{at}.values"),
+                format!("at most {MAX_VALUE_CHARS} characters per value"),
+            );
         }
         if self.operator != Operator::In && self.values.len() > 1 {
             return refuse(

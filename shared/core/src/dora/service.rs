@@ -1,29 +1,82 @@
-//! One integration's DORA report from what the store holds: the profile's facts of every issue
-//! that counts (not hidden, removed or deleted), the site's Done statuses and its released
-//! versions.
+//! One integration's DORA operations over the store: a report of a kept profile (from its
+//! members when their classification is current, otherwise by reading every issue, and saying
+//! so), a report of a profile given by hand (the CLI's `--profile FILE`), and changes to the
+//! kept profiles, each checked whole and kept only over the version it was made from.
 
 use chrono::NaiveDate;
+use serde::Serialize;
 
-use super::facts::{DoraFacts, Statuses, done_statuses};
+use super::config::{DoraConfig, ProfileChangeError};
+use super::facts::{DoraFacts, done_statuses};
+use super::index::Classifier;
 use super::metrics::{DoraReport, Query, Release, report};
 use super::profile::{DoraProfile, ProfileError};
 use crate::hygiene::catalog_of;
-use crate::store::{IssueStore, Record, RecordKind, RecordStore, StoreError, each_counted_issue};
+use crate::hygiene::criteria::Catalog;
+use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
+use crate::store::{
+    DoraStore, IntegrationRecord, IssueStore, Record, RecordKind, RecordStore, StoreError,
+    each_counted_issue,
+};
 
 /// Issues read from the store at a time.
 const PAGE: usize = 1_000;
+/// How often a change is made again over a newer version before giving up.
+const CHANGE_ATTEMPTS: usize = 5;
 
 #[derive(Debug, thiserror::Error)]
 pub enum DoraError {
     #[error(transparent)]
     Profile(#[from] ProfileError),
+    #[error("no DORA profile with id '{0}'")]
+    NoProfile(String),
     #[error("from: must be before to")]
     EmptyRange,
     #[error(transparent)]
     Store(#[from] StoreError),
 }
 
-/// The report of `profile` over `query`'s range (whose failure window the profile sets).
+/// A report, and whether it was counted from every issue because the profile's members are
+/// being classified again.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Answered {
+    pub profile_id: String,
+    pub recomputing: bool,
+    #[serde(flatten)]
+    pub report: DoraReport,
+}
+
+/// The report of the kept profile `profile_id` over `query`'s range.
+pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ?Sized>(
+    store: &S,
+    record: &IntegrationRecord,
+    profile_id: &str,
+    query: &Query,
+) -> Result<Answered, DoraError> {
+    check_range(query)?;
+    let config = store.get_dora_config(&record.id).await?.unwrap_or_default();
+    let profile = config
+        .get(profile_id)
+        .ok_or_else(|| DoraError::NoProfile(profile_id.to_string()))?;
+    let (catalog, done) = site_of(store, &record.id, &record.custom_fields, profile).await?;
+    let classifier = Classifier::new(profile_id, profile, &record.custom_fields, &done);
+    let heads = store.get_dora_heads(&record.id).await?.unwrap_or_default();
+    let current = heads
+        .profiles
+        .get(profile_id)
+        .is_some_and(|h| h.is_current(&classifier.basis));
+    let facts = match current {
+        true => store.list_dora_members(&record.id, profile_id).await?,
+        false => every_member(store, &record.id, &classifier, &catalog).await?,
+    };
+    Ok(Answered {
+        profile_id: profile_id.to_string(),
+        recomputing: !current,
+        report: finish(store, &record.id, profile, &facts, query).await?,
+    })
+}
+
+/// The report of `profile` over `query`'s range, reading every issue.
 pub async fn report_from_store<S: IssueStore + RecordStore + ?Sized>(
     store: &S,
     integration: &str,
@@ -31,30 +84,61 @@ pub async fn report_from_store<S: IssueStore + RecordStore + ?Sized>(
     profile: &DoraProfile,
     query: &Query,
 ) -> Result<DoraReport, DoraError> {
-    if query.from_ms >= query.to_ms {
-        return Err(DoraError::EmptyRange);
+    check_range(query)?;
+    let (catalog, done) = site_of(store, integration, custom_fields, profile).await?;
+    let classifier = Classifier::new("", profile, custom_fields, &done);
+    let facts = every_member(store, integration, &classifier, &catalog).await?;
+    finish(store, integration, profile, &facts, query).await
+}
+
+fn check_range(query: &Query) -> Result<(), DoraError> {
+    match query.from_ms < query.to_ms {
+        true => Ok(()),
+        false => Err(DoraError::EmptyRange),
     }
+}
+
+/// The site's fields (the profile checked against them) and its Done statuses.
+async fn site_of<S: RecordStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    custom_fields: &[String],
+    profile: &DoraProfile,
+) -> Result<(Catalog, Vec<String>), DoraError> {
     let catalog = catalog_of(store, integration, custom_fields).await?;
     profile.validate(&catalog)?;
-    let statuses = Statuses::new(
-        profile,
-        &done_statuses(&store.list_records(integration, RecordKind::Status).await?),
-    );
+    let done = done_statuses(&store.list_records(integration, RecordKind::Status).await?);
+    Ok((catalog, done))
+}
+
+async fn every_member<S: IssueStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    classifier: &Classifier,
+    catalog: &Catalog,
+) -> Result<Vec<DoraFacts>, StoreError> {
     let mut facts = Vec::new();
     each_counted_issue(store, integration, None, PAGE, |issue| {
-        let f = DoraFacts::of(issue, profile, &catalog, &statuses);
-        if f.incident || f.change {
-            facts.push(f);
-        }
+        facts.extend(classifier.member(issue, catalog));
         true
     })
     .await?;
+    Ok(facts)
+}
+
+async fn finish<S: RecordStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    profile: &DoraProfile,
+    facts: &[DoraFacts],
+    query: &Query,
+) -> Result<DoraReport, DoraError> {
     let releases = releases(&store.list_records(integration, RecordKind::Version).await?);
     let query = Query {
         failure_window_hours: profile.failure_window_hours,
         ..*query
     };
-    Ok(report(&facts, &releases, &query))
+    Ok(report(facts, &releases, &query))
 }
 
 /// The released versions among the stored version records, at the start of their release day.
@@ -71,4 +155,51 @@ fn releases(records: &[Record]) -> Vec<Release> {
             })
         })
         .collect()
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ChangeError {
+    #[error(transparent)]
+    Profile(#[from] ProfileChangeError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("the DORA profiles kept changing under this change; try again")]
+    Contended,
+}
+
+/// Applies `change` to the integration's profiles and keeps the result, unless another change
+/// was kept in between: then it is made again over that one. A refused change keeps nothing.
+pub async fn change_profiles<S, T>(
+    store: &S,
+    record: &IntegrationRecord,
+    mut change: impl FnMut(&mut DoraConfig, &Catalog) -> Result<T, ProfileChangeError>,
+) -> Result<(T, DoraConfig), ChangeError>
+where
+    S: DoraStore + RecordStore + ?Sized,
+{
+    let catalog = catalog_of(store, &record.id, &record.custom_fields).await?;
+    for _ in 0..CHANGE_ATTEMPTS {
+        let mut config = store.get_dora_config(&record.id).await?.unwrap_or_default();
+        let base = config.version;
+        let out = change(&mut config, &catalog)?;
+        // One kept change, however many steps it took.
+        config.version = base + 1;
+        if store.put_dora_config(&record.id, &config).await? {
+            return Ok((out, config));
+        }
+    }
+    Err(ChangeError::Contended)
+}
+
+/// Asks (on the bus) for the integration's profiles to be classified again in the background.
+/// Should the bus refuse, the next completed sync does it; reports are right meanwhile, only
+/// slower (counted from every issue).
+pub async fn request_classification(events: &dyn EventPublisher, account: &str, integration: &str) {
+    let event = SyncEvent::DoraIndex(IntegrationRef {
+        account_id: account.to_string(),
+        integration_id: integration.to_string(),
+    });
+    if let Err(e) = events.publish(&event).await {
+        tracing::warn!(integration, error = %e, "could not ask for the DORA profiles to be classified again");
+    }
 }

@@ -6,7 +6,8 @@
 //!
 //! One indexer works on an integration at a time (a lease); each batch goes through the head's
 //! journal ([`super::index`]), so a run stopped anywhere is finished by the next one without
-//! counting anything twice.
+//! counting anything twice. Under the same lease it keeps the DORA profiles' members
+//! ([`crate::dora::upkeep`]): each issue it evaluates is classified under every profile too.
 
 use std::collections::{BTreeMap, HashMap};
 use std::time::Instant;
@@ -21,9 +22,10 @@ use super::index::{
 use super::query::HygieneError;
 use super::service::Scope;
 use super::{Aggregate, IssueFacts};
+use crate::dora::upkeep::Upkeep;
 use crate::store::{
-    HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore, RecordStore, StoreError,
-    StoredIssue, SyncStateStore,
+    DoraStore, HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore, RecordStore,
+    StoreError, StoredIssue, SyncStateStore,
 };
 
 /// Issues per batch: the journal of one batch stays far below a DynamoDB item's 400 KB.
@@ -88,9 +90,10 @@ pub fn contribution_of(
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum IndexState {
-    /// Every change marked before the run is counted.
+    /// Every change marked before the run is counted, and every DORA profile classified.
     Current,
-    /// A build or the marked changes go on in the next run (the deadline came first).
+    /// A build (of the aggregate or of a DORA profile's members) or the marked changes go on in
+    /// the next run (the deadline came first).
     Behind,
     /// Another run holds the index.
     Busy,
@@ -115,7 +118,13 @@ pub async fn refresh<S>(
     deadline: Option<Instant>,
 ) -> Result<Refreshed, HygieneError>
 where
-    S: HygieneIndexStore + HygieneStore + IssueStore + RecordStore + SyncStateStore + ?Sized,
+    S: HygieneIndexStore
+        + HygieneStore
+        + DoraStore
+        + IssueStore
+        + RecordStore
+        + SyncStateStore
+        + ?Sized,
 {
     let integration = record.id.as_str();
     if !store
@@ -164,6 +173,7 @@ struct Indexer<'a, S: ?Sized> {
     basis: String,
     head: IndexHead,
     cells: BTreeMap<super::Cell, IndexedCell>,
+    dora: Upkeep,
     deadline: Option<Instant>,
     evaluated: usize,
     /// Whether this run has written a step yet.
@@ -172,7 +182,13 @@ struct Indexer<'a, S: ?Sized> {
 
 impl<'a, S> Indexer<'a, S>
 where
-    S: HygieneIndexStore + HygieneStore + IssueStore + RecordStore + SyncStateStore + ?Sized,
+    S: HygieneIndexStore
+        + HygieneStore
+        + DoraStore
+        + IssueStore
+        + RecordStore
+        + SyncStateStore
+        + ?Sized,
 {
     async fn open(
         store: &'a S,
@@ -190,6 +206,7 @@ where
             .into_iter()
             .map(|c| (c.cell.clone(), c))
             .collect();
+        let dora = Upkeep::open(store, integration, &scope.custom_fields).await?;
         Ok(Indexer {
             store,
             integration,
@@ -199,6 +216,7 @@ where
             criteria: scope.criteria,
             head,
             cells,
+            dora,
             deadline,
             evaluated: 0,
             stepped: false,
@@ -244,6 +262,19 @@ where
                 return Ok(self.refreshed(state, rebuilt));
             }
             self.build_page(build.after).await?;
+        }
+        if self.dora.start_builds(self.store, self.integration).await? {
+            self.stepped = true;
+        }
+        while self.dora.building() {
+            if let Some(state) = self.must_stop().await? {
+                return Ok(self.refreshed(state, rebuilt));
+            }
+            self.evaluated += self
+                .dora
+                .build_page(self.store, self.integration, &self.catalog)
+                .await?;
+            self.stepped = true;
         }
         loop {
             if let Some(state) = self.must_stop().await? {
@@ -325,6 +356,11 @@ where
             return Ok(());
         };
         self.evaluated += page.len();
+        let issues: Vec<(&str, Option<&StoredIssue>)> =
+            page.iter().map(|i| (i.id.as_str(), Some(i))).collect();
+        self.dora
+            .note(self.store, self.integration, &self.catalog, &issues)
+            .await?;
         let changes = page
             .iter()
             .map(|issue| Change {
@@ -347,9 +383,20 @@ where
             .await?
             .into_iter()
             .collect();
+        let mut issues = Vec::with_capacity(ids.len());
+        for id in &ids {
+            issues.push(self.store.get_issue(self.integration, id).await?);
+        }
+        let noted: Vec<(&str, Option<&StoredIssue>)> = ids
+            .iter()
+            .zip(&issues)
+            .map(|(id, issue)| (id.as_str(), issue.as_ref()))
+            .collect();
+        self.dora
+            .note(self.store, self.integration, &self.catalog, &noted)
+            .await?;
         let mut changes = Vec::with_capacity(ids.len());
-        for id in ids {
-            let issue = self.store.get_issue(self.integration, &id).await?;
+        for (id, issue) in ids.into_iter().zip(&issues) {
             let new = issue
                 .as_ref()
                 .and_then(|i| contribution_of(i, &self.catalog, &self.criteria));

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 
 use super::*;
 
+mod dora;
 mod hygiene;
 mod hygiene_index;
 
@@ -27,7 +28,7 @@ const DAILY: Table = TableDefinition::new("daily");
 /// the sync reads its index without decoding whole issues.
 const INDEX: Table = TableDefinition::new("issue_index");
 /// Every table keyed by integration id: what deleting an integration clears.
-const INTEGRATION_SCOPED: [Table; 15] = [
+const INTEGRATION_SCOPED: [Table; 17] = [
     ISSUES,
     RECORDS,
     PROJECTS,
@@ -43,6 +44,8 @@ const INTEGRATION_SCOPED: [Table; 15] = [
     INDEX_CELLS,
     CONTRIBUTIONS,
     CHANGED,
+    DORA,
+    DORA_MEMBERS,
 ];
 const HYGIENE: Table = TableDefinition::new("hygiene_config");
 const SNAPSHOTS: Table = TableDefinition::new("hygiene_snapshots");
@@ -58,6 +61,10 @@ const INDEX_CELLS: Table = TableDefinition::new("hygiene_index_cells");
 const CONTRIBUTIONS: Table = TableDefinition::new("hygiene_contributions");
 /// `{issue key}/{stamp}` → a change mark, written with the issue in one transaction.
 const CHANGED: Table = TableDefinition::new("hygiene_changed");
+/// `{integration}/config` → its DORA profiles, `{integration}/heads` → where their
+/// classification stands; `{integration}/{profile}/{issue key}` → a member's facts.
+const DORA: Table = TableDefinition::new("dora");
+const DORA_MEMBERS: Table = TableDefinition::new("dora_members");
 
 /// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache
 /// keeps the process within a small Lambda's memory.

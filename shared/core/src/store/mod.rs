@@ -1,6 +1,7 @@
 //! The store port: what the sync, the integration API and monitoring read and write, as one
 //! trait per role ([`IssueStore`], [`RecordStore`], [`ProjectStore`], [`SyncStateStore`],
-//! [`RunLog`], [`IntegrationStore`], [`HygieneStore`], [`HygieneIndexStore`]) so that each domain function asks for no more than it uses.
+//! [`RunLog`], [`IntegrationStore`], [`HygieneStore`], [`HygieneIndexStore`], [`DoraStore`]) so
+//! that each domain function asks for no more than it uses.
 //! Two adapters implement every role: an embedded on-disk store ([`embedded::EmbeddedStore`]) for
 //! local runs and the DynamoDB store of `sei-jira-aws`; one conformance suite runs against both.
 //!
@@ -17,6 +18,9 @@ pub mod records;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
+pub use crate::dora::config::DoraConfig;
+pub use crate::dora::facts::DoraFacts;
+pub use crate::dora::index::DoraHeads;
 pub use crate::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
 pub use crate::hygiene::{HygieneConfig, Snapshot};
 pub use records::*;
@@ -314,6 +318,32 @@ pub trait HygieneIndexStore: Send + Sync {
     async fn clear_changed(&self, integration: &str, marks: &[ChangeMark]) -> StoreResult<()>;
 }
 
+/// An integration's DORA profiles and their kept classification ([`crate::dora::upkeep`]): where
+/// each profile's classification stands, and the facts of its members (the issues that are
+/// incidents or change requests under it), so that a report reads those and no other issue.
+#[async_trait]
+pub trait DoraStore: Send + Sync {
+    async fn get_dora_config(&self, integration: &str) -> StoreResult<Option<DoraConfig>>;
+    /// Keeps `config` only while the stored version is still `config.version - 1` (none stored
+    /// counts as 0); false when another change came first, and nothing is written.
+    async fn put_dora_config(&self, integration: &str, config: &DoraConfig) -> StoreResult<bool>;
+    async fn get_dora_heads(&self, integration: &str) -> StoreResult<Option<DoraHeads>>;
+    async fn put_dora_heads(&self, integration: &str, heads: &DoraHeads) -> StoreResult<()>;
+    /// The facts of every member of the profile, in issue order.
+    async fn list_dora_members(
+        &self,
+        integration: &str,
+        profile: &str,
+    ) -> StoreResult<Vec<DoraFacts>>;
+    /// Keeps each issue's facts under the profile; None removes the issue from its members.
+    async fn put_dora_members(
+        &self,
+        integration: &str,
+        profile: &str,
+        members: &[(String, Option<DoraFacts>)],
+    ) -> StoreResult<()>;
+}
+
 /// What one sync reads and writes: everything but the integrations themselves, and whether its
 /// integration is being deleted under it.
 pub trait SyncStore:
@@ -327,6 +357,12 @@ impl<T: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + Dele
 }
 
 /// A whole store, as the binaries open one and hand out its roles.
-pub trait Store: SyncStore + IntegrationStore + HygieneStore + HygieneIndexStore {}
+pub trait Store:
+    SyncStore + IntegrationStore + HygieneStore + HygieneIndexStore + DoraStore
+{
+}
 
-impl<T: SyncStore + IntegrationStore + HygieneStore + HygieneIndexStore + ?Sized> Store for T {}
+impl<T: SyncStore + IntegrationStore + HygieneStore + HygieneIndexStore + DoraStore + ?Sized> Store
+    for T
+{
+}

@@ -1,0 +1,94 @@
+//! The DORA role of the DynamoDB store: the profiles (their `version` attribute guards
+//! concurrent changes) and the heads in one partition, every profile's members in another, one
+//! item per member.
+
+use super::*;
+
+/// The profiles item's version, beside its body, for the write condition.
+const VERSION: &str = "version";
+
+/// A profile id holding the separator could reach another profile's members.
+fn member_prefix(profile: &str) -> StoreResult<String> {
+    if profile.is_empty() || profile.contains('#') {
+        return Err(StoreError::Backend(format!(
+            "profile id {profile:?} must be non-empty and contain no '#'"
+        )));
+    }
+    Ok(keys::dora_member_prefix(profile))
+}
+
+#[async_trait]
+impl DoraStore for DynamoStore {
+    async fn get_dora_config(&self, integration: &str) -> StoreResult<Option<DoraConfig>> {
+        self.get_body(keys::dora(integration), keys::DORA_CONFIG.into())
+            .await
+    }
+
+    async fn put_dora_config(&self, integration: &str, config: &DoraConfig) -> StoreResult<bool> {
+        let Some(expected) = config.version.checked_sub(1) else {
+            return Ok(false);
+        };
+        let mut item = body_item(keys::dora(integration), keys::DORA_CONFIG.into(), config)?;
+        item.insert(VERSION.into(), number_value(config.version));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .expression_attribute_values(":expected", number_value(expected));
+        let put = if expected == 0 {
+            put.condition_expression("attribute_not_exists(pk) OR version = :expected")
+        } else {
+            put.condition_expression("version = :expected")
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_check_failure(&e) => Ok(false),
+            Err(e) => Err(backend("PutItem")(e)),
+        }
+    }
+
+    async fn get_dora_heads(&self, integration: &str) -> StoreResult<Option<DoraHeads>> {
+        self.get_body(keys::dora(integration), keys::DORA_HEADS.into())
+            .await
+    }
+
+    async fn put_dora_heads(&self, integration: &str, heads: &DoraHeads) -> StoreResult<()> {
+        self.put_body(keys::dora(integration), keys::DORA_HEADS.into(), heads)
+            .await
+    }
+
+    async fn list_dora_members(
+        &self,
+        integration: &str,
+        profile: &str,
+    ) -> StoreResult<Vec<DoraFacts>> {
+        let range = SortRange::BeginsWith(member_prefix(profile)?);
+        self.query_all(&keys::dora_members(integration), range, true)
+            .await?
+            .iter()
+            .map(from_body_item)
+            .collect()
+    }
+
+    async fn put_dora_members(
+        &self,
+        integration: &str,
+        profile: &str,
+        members: &[(String, Option<DoraFacts>)],
+    ) -> StoreResult<()> {
+        let prefix = member_prefix(profile)?;
+        let requests = last_per_key(members, |m| m.0.as_str())
+            .into_iter()
+            .map(|(id, facts)| {
+                let pk = keys::dora_members(integration);
+                let sk = format!("{prefix}{}", keys::issue_sort(id));
+                match facts {
+                    Some(f) => put_request(body_item(pk, sk, f)?),
+                    None => delete_request(key_item(pk, sk)),
+                }
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        self.write_all(requests).await
+    }
+}
