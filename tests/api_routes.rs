@@ -29,6 +29,7 @@ fn handled() -> BTreeSet<String> {
         .iter()
         .chain(monitoring_query::ROUTES)
         .chain(score_hygiene::ROUTES)
+        .chain(dora_metrics::ROUTES)
         .map(|r| r.to_string())
         .collect()
 }

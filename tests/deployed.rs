@@ -131,6 +131,7 @@ pub struct World {
     pub sync: sync_project::App,
     pub monitoring: monitoring_query::App,
     pub hygiene: score_hygiene::App,
+    pub dora: dora_metrics::App,
     /// Every response body and event seen, for the token scan.
     pub seen: Vec<String>,
     /// What requests and answers are checked against.
@@ -258,6 +259,11 @@ impl World {
                 events: Box::new(publisher()),
                 account_claim: CLAIM.into(),
             },
+            dora: dora_metrics::App {
+                store: store(&config, &table),
+                events: Box::new(publisher()),
+                account_claim: CLAIM.into(),
+            },
             config,
             table,
             queue_url,
@@ -340,6 +346,8 @@ impl World {
             monitoring_query::handle(&self.monitoring, req).await
         } else if route.contains("/hygiene") {
             score_hygiene::handle(&self.hygiene, req, chrono::Utc::now()).await
+        } else if route.contains("/dora") {
+            dora_metrics::handle(&self.dora, req, chrono::Utc::now()).await
         } else {
             validate_credentials::handle(&self.api, req).await
         };

@@ -1,6 +1,7 @@
 //! Helpers for end-to-end tests: locating the workspace's binaries and running them, and
 //! starting moto (the AWS emulator) for the AWS-backed tests.
 
+pub mod dora_truth;
 pub mod hygiene_truth;
 pub mod openapi;
 

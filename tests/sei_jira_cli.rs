@@ -22,8 +22,10 @@ fn demo_validates_syncs_and_summarises() {
     assert_eq!(v["backfill"]["counts"]["issues_new"], 400);
     assert_eq!(v["backfill"]["outcome"], "succeeded");
     assert_eq!(v["incremental"]["counts"]["issues_new"], 0);
-    // The demo's DORA step: every metric with its sample size.
-    let dora = &v["dora"];
+    // The demo's DORA step: a kept profile, classified, read from its members; every metric
+    // with its sample size.
+    assert_eq!(v["dora"]["recomputing"], false, "{}", v["dora"]);
+    let dora = &v["dora"]["metrics"];
     for sample in [
         &dora["time_to_restore"]["sample"],
         &dora["lead_time"]["sample"],

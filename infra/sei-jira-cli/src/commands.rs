@@ -7,7 +7,9 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use indicatif::{ProgressBar, ProgressStyle};
-use sei_jira_core::dora::{Aggregation, Granularity, report_from_store};
+use sei_jira_core::dora::{
+    Aggregation, Granularity, Request as DoraRequest, change_profiles, report_of_kept,
+};
 use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::jira::JiraClient;
 use sei_jira_core::store::embedded::EmbeddedStore;
@@ -354,7 +356,7 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
     let store = EmbeddedStore::open(&store_path)?;
     let client = JiraClient::new(&connection.site()?)?;
     let opts = SyncOptions::new("demo", Scope::AllAccessible);
-    record_integration(&store, "demo", &connection, &opts).await?;
+    let integration = record_integration(&store, "demo", &connection, &opts).await?;
     let started = Instant::now();
     let record = sync_with_progress(&client, &store, &opts, json).await?;
     let first = started.elapsed().as_secs_f64();
@@ -378,17 +380,22 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         },
     )
     .await?;
-    let profile = crate::dora::demo_profile();
+    // A DORA profile kept for the integration and classified in the background, as the API's
+    // `POST …/dora/profiles` and the event it sends do; the report reads its members.
+    let (profile_id, _) = change_profiles(&store, &integration, |config, catalog| {
+        config.add(crate::dora::demo_profile(), catalog)
+    })
+    .await?;
+    let owner = format!("sei-jira-demo-{}", std::process::id());
+    hygiene::indexer::refresh(&store, &integration, &owner, None).await?;
     let today = chrono::Utc::now().date_naive();
-    let year_ago = today - chrono::Days::new(364);
-    let query = crate::dora::query(
-        year_ago,
-        today,
-        Granularity::Month,
-        Aggregation::Median,
-        profile.failure_window_hours,
-    );
-    let dora = report_from_store(&store, "demo", &[], &profile, &query).await?;
+    let last_year = DoraRequest {
+        from: today - chrono::Days::new(364),
+        to: today,
+        granularity: Granularity::Month,
+        aggregation: Aggregation::Median,
+    };
+    let dora = report_of_kept(&store, &integration, &profile_id, &last_year).await?;
     if json {
         println!(
             "{}",
@@ -411,7 +418,7 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         println!(
             "\n5. DORA over the last year (incidents and change requests by issue type; the Done category means restored and deployed):"
         );
-        crate::dora::print_summary(&profile.name, year_ago, today, "median", &dora);
+        crate::dora::print_summary(&dora);
         println!(
             "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it);\nreport on it with: sei-jira hygiene --store <file> --integration demo;\nDORA with your own profile: sei-jira dora --store <file> --integration demo --profile <file.json>"
         );

@@ -1,21 +1,15 @@
 //! `sei-jira dora`: the DORA metrics of what a store holds under a profile (a JSON file), as a
 //! summary or, with `--json`, as a document.
 
-use anyhow::{Context, bail};
-use chrono::NaiveDate;
-use sei_jira_core::dora::metrics::{
-    FAILURE_RATE, FREQUENCY_PER_DAY, LEAD_TIME_HOURS, TIME_TO_RESTORE_HOURS,
-};
+use anyhow::Context;
 use sei_jira_core::dora::profile::{
     Condition, DEFAULT_WINDOW_HOURS, FilterSet, IssueFilter, Join, Operator,
 };
-use sei_jira_core::dora::{
-    Aggregation, Band, DoraProfile, DoraReport, Granularity, Query, report_from_store,
-};
-use serde_json::json;
+use sei_jira_core::dora::request::THRESHOLDS;
+use sei_jira_core::dora::{Asked, Band, Document, DoraProfile, Request, report_from_store};
 
 use crate::StoreArgs;
-use crate::hygiene::{date_flag, local_record, open_existing};
+use crate::hygiene::{local_record, open_existing};
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DoraArgs {
@@ -40,75 +34,38 @@ pub struct DoraArgs {
 }
 
 pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()> {
-    let granularity = Granularity::parse(&args.granularity).ok_or_else(|| {
-        anyhow::anyhow!(
-            "--granularity '{}': not one of week, month, quarter",
-            args.granularity
-        )
-    })?;
-    let aggregation = Aggregation::parse(&args.aggregation).ok_or_else(|| {
-        anyhow::anyhow!(
-            "--aggregation '{}': not one of mean, median, p90, p95",
-            args.aggregation
-        )
-    })?;
-    let to = date_flag("--to", args.to.as_deref())?.unwrap_or(chrono::Utc::now().date_naive());
-    let from = date_flag("--from", args.from.as_deref())?.unwrap_or(to - chrono::Days::new(90));
-    if from > to {
-        bail!("--from {from} is after --to {to}");
-    }
+    let asked = Asked {
+        from: args.from.as_deref(),
+        to: args.to.as_deref(),
+        granularity: Some(&args.granularity),
+        aggregation: Some(&args.aggregation),
+    };
+    let request = Request::parse(&asked, chrono::Utc::now().date_naive())
+        .map_err(|e| anyhow::anyhow!("--{}: {}", e.name, e.message))?;
     let text = std::fs::read_to_string(&args.profile)
         .with_context(|| format!("--profile {}", args.profile.display()))?;
     let profile: DoraProfile = serde_json::from_str(&text)
         .map_err(|e| anyhow::anyhow!("--profile {}: {e}", args.profile.display()))?;
     let store = open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
-    let query = query(
-        from,
-        to,
-        granularity,
-        aggregation,
-        profile.failure_window_hours,
-    );
+    let query = request.query(profile.failure_window_hours);
     let report = report_from_store(&store, &record.id, &record.custom_fields, &profile, &query)
         .await
         .map_err(|e| anyhow::anyhow!("--profile {}: {e}", args.profile.display()))?;
-    if args.json {
-        let document = json!({
-            "profile": profile.name, "from": from, "to": to,
-            "granularity": granularity, "aggregation": aggregation,
-            "metrics": report,
-            "thresholds": {
-                "time_to_restore_hours": TIME_TO_RESTORE_HOURS, "lead_time_hours": LEAD_TIME_HOURS,
-                "change_failure_rate": FAILURE_RATE, "deployments_per_day": FREQUENCY_PER_DAY,
-            },
-        });
-        println!("{}", serde_json::to_string_pretty(&document)?);
-        return Ok(());
-    }
-    print_summary(&profile.name, from, to, &args.aggregation, &report);
-    Ok(())
-}
-
-/// The days `from` to `to`, both whole (UTC).
-pub fn query(
-    from: NaiveDate,
-    to: NaiveDate,
-    granularity: Granularity,
-    aggregation: Aggregation,
-    failure_window_hours: u32,
-) -> Query {
-    let midnight = |d: NaiveDate| {
-        d.and_hms_opt(0, 0, 0)
-            .map_or(0, |t| t.and_utc().timestamp_millis())
+    let document = Document {
+        profile: profile.name.trim().to_string(),
+        profile_id: None,
+        request,
+        recomputing: false,
+        metrics: report,
+        thresholds: THRESHOLDS,
     };
-    Query {
-        from_ms: midnight(from),
-        to_ms: midnight(to + chrono::Days::new(1)),
-        granularity,
-        aggregation,
-        failure_window_hours,
+    if args.json {
+        println!("{}", serde_json::to_string_pretty(&document)?);
+    } else {
+        print_summary(&document);
     }
+    Ok(())
 }
 
 /// The demo's profile: issues of type Incident are incidents, of type Change change requests,
@@ -143,14 +100,18 @@ fn hours(h: Option<f64>) -> String {
     h.map_or("no data".into(), |h| format!("{h:.1} h"))
 }
 
-pub fn print_summary(
-    profile: &str,
-    from: NaiveDate,
-    to: NaiveDate,
-    aggregation: &str,
-    r: &DoraReport,
-) {
-    println!("DORA, profile {profile}, {from} to {to} ({aggregation}):");
+pub fn print_summary(d: &Document) {
+    let r = &d.metrics;
+    println!(
+        "DORA, profile {}, {} to {} ({}):",
+        d.profile,
+        d.request.from,
+        d.request.to,
+        serde_json::to_value(d.request.aggregation)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_string))
+            .unwrap_or_default()
+    );
     let restore = &r.time_to_restore;
     println!(
         "  {:<22} {:>10}  {} restored, {} open  {}",

@@ -10,9 +10,9 @@ mod sample_issues;
 use std::time::Instant;
 
 use sample_issues::{Rng, SampleSite, issue, sample_site};
-use sei_jira_core::dora::metrics::{Aggregation, Granularity, Query};
+use sei_jira_core::dora::metrics::{Aggregation, Granularity};
 use sei_jira_core::dora::{
-    DoraConfig, DoraProfile, change_profiles, report_from_store, report_of_kept,
+    DoraConfig, DoraProfile, Request, change_profiles, report_from_store, report_of_kept,
 };
 use sei_jira_core::hygiene::criteria::Catalog;
 use sei_jira_core::hygiene::indexer::{IndexState, refresh};
@@ -90,26 +90,29 @@ async fn keep(
     id
 }
 
-fn query() -> Query {
-    Query {
-        from_ms: 0,
-        to_ms: 4_000_000_000_000,
+/// Every day the sample issues span (2025-2026).
+fn request() -> Request {
+    let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
+    Request {
+        from: day(2025, 1, 1),
+        to: day(2027, 12, 31),
         granularity: Granularity::Month,
         aggregation: Aggregation::Median,
-        failure_window_hours: 24,
     }
 }
 
 /// The kept report equals the one counted from every issue, and says whether it was kept.
 async fn assert_report_kept(site: &SampleSite, id: &str, profile: &DoraProfile, kept: bool) {
-    let answered = report_of_kept(&site.store, &site.record, id, &query())
+    let answered = report_of_kept(&site.store, &site.record, id, &request())
         .await
         .unwrap();
     assert_eq!(answered.recomputing, !kept);
-    let counted = report_from_store(&site.store, ID, &[], profile, &query())
+    let query = request().query(profile.failure_window_hours);
+    let counted = report_from_store(&site.store, ID, &[], profile, &query)
         .await
         .unwrap();
-    assert_eq!(answered.report, counted);
+    assert!(counted.time_to_restore.sample > 0 && counted.lead_time.sample > 0);
+    assert_eq!(answered.metrics, counted);
 }
 
 async fn refreshed(site: &SampleSite) -> IndexState {

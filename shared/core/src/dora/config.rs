@@ -127,7 +127,7 @@ impl DoraConfig {
         if taken {
             return Err(invalid(
                 "name",
-                format!("'{name}' is already the name of another DORA profile"),
+                "another DORA profile has this name (names are compared in any case)".to_string(),
             ));
         }
         Ok(())

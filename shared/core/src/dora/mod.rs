@@ -2,7 +2,8 @@
 //! requests and which statuses mean restored and deployed; [`facts`] reads what the metrics need
 //! of one issue under it; [`metrics`] computes time to restore, change failure rate, deployment
 //! frequency and lead time over a range, each with its sample size and band — all pure;
-//! [`config`] an integration's kept profiles, [`index`] the kept classification's data;
+//! [`request`] what people ask and the document answered, [`config`] an integration's kept
+//! profiles, [`index`] the kept classification's data;
 //! [`upkeep`] keeps each profile's members (its incidents and change requests) in the store as
 //! issues change, and [`service`] answers one integration's report and changes its profiles.
 
@@ -11,6 +12,7 @@ pub mod facts;
 pub mod index;
 pub mod metrics;
 pub mod profile;
+pub mod request;
 pub mod service;
 pub mod upkeep;
 
@@ -18,8 +20,9 @@ pub use config::{DoraConfig, ProfileChangeError};
 pub use facts::{DoraFacts, Statuses, done_statuses};
 pub use metrics::{Aggregation, Band, DoraReport, Granularity, Query, Release, Rule, report};
 pub use profile::{DoraProfile, IssueFilter, ProfileError};
+pub use request::{Asked, Document, Refused, Request};
 pub use service::{
-    Answered, ChangeError, DoraError, change_profiles, report_from_store, report_of_kept,
+    ChangeError, DoraError, change_profiles, report_from_store, report_of_kept,
     request_classification,
 };
 

@@ -4,13 +4,13 @@
 //! kept profiles, each checked whole and kept only over the version it was made from.
 
 use chrono::NaiveDate;
-use serde::Serialize;
 
 use super::config::{DoraConfig, ProfileChangeError};
 use super::facts::{DoraFacts, done_statuses};
 use super::index::Classifier;
 use super::metrics::{DoraReport, Query, Release, report};
 use super::profile::{DoraProfile, ProfileError};
+use super::request::{Document, Request, THRESHOLDS};
 use crate::hygiene::catalog_of;
 use crate::hygiene::criteria::Catalog;
 use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
@@ -36,28 +36,21 @@ pub enum DoraError {
     Store(#[from] StoreError),
 }
 
-/// A report, and whether it was counted from every issue because the profile's members are
-/// being classified again.
-#[derive(Clone, Debug, PartialEq, Serialize)]
-pub struct Answered {
-    pub profile_id: String,
-    pub recomputing: bool,
-    #[serde(flatten)]
-    pub report: DoraReport,
-}
-
-/// The report of the kept profile `profile_id` over `query`'s range.
+/// The document of the kept profile `profile_id` over the request's days: from the profile's
+/// members when their classification is current, otherwise counted from every issue (and
+/// marked `recomputing`).
 pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ?Sized>(
     store: &S,
     record: &IntegrationRecord,
     profile_id: &str,
-    query: &Query,
-) -> Result<Answered, DoraError> {
-    check_range(query)?;
+    request: &Request,
+) -> Result<Document, DoraError> {
     let config = store.get_dora_config(&record.id).await?.unwrap_or_default();
     let profile = config
         .get(profile_id)
         .ok_or_else(|| DoraError::NoProfile(profile_id.to_string()))?;
+    let query = request.query(profile.failure_window_hours);
+    check_range(&query)?;
     let (catalog, done) = site_of(store, &record.id, &record.custom_fields, profile).await?;
     let classifier = Classifier::new(profile_id, profile, &record.custom_fields, &done);
     let heads = store.get_dora_heads(&record.id).await?.unwrap_or_default();
@@ -69,10 +62,13 @@ pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ?Sized>(
         true => store.list_dora_members(&record.id, profile_id).await?,
         false => every_member(store, &record.id, &classifier, &catalog).await?,
     };
-    Ok(Answered {
-        profile_id: profile_id.to_string(),
+    Ok(Document {
+        profile: profile.name.trim().to_string(),
+        profile_id: Some(profile_id.to_string()),
+        request: *request,
         recomputing: !current,
-        report: finish(store, &record.id, profile, &facts, query).await?,
+        metrics: finish(store, &record.id, profile, &facts, &query).await?,
+        thresholds: THRESHOLDS,
     })
 }
 

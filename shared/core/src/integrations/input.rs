@@ -172,7 +172,7 @@ const MAX_ECHOED_CHARS: usize = 20;
 
 /// A user's text as an error repeats it: quoted when short, otherwise only its length, so that
 /// a token pasted into the wrong field never comes back, not even in part.
-fn echoed(text: &str) -> String {
+pub fn echoed(text: &str) -> String {
     match text.chars().count() {
         n if n <= MAX_ECHOED_CHARS => format!("'{text}'"),
         n => format!("a text of {n} characters"),

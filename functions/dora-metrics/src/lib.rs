@@ -1,0 +1,222 @@
+//! DORA metrics of one integration over the HTTP API, under profiles kept per integration.
+//!
+//! Routes ([`ROUTES`]): `GET /integrations/{integrationId}/dora?profile=…&from=…&to=…&granularity=…&aggregation=…`;
+//! `GET|POST …/dora/profiles`, `GET|PUT|DELETE …/dora/profiles/{profileId}`. A kept change of
+//! the profiles asks (on the bus, `dora.index.requested`) for them to be classified again in
+//! the background; until then a report is counted from every issue and says so
+//! (`recomputing`).
+
+use chrono::{DateTime, Utc};
+use lambda_http::{Body, Request, RequestExt, Response};
+use sei_jira_core::dora::{
+    Asked, ChangeError, DoraConfig, DoraError, DoraProfile, ProfileChangeError, Request as Days,
+    change_profiles, report_of_kept, request_classification,
+};
+use sei_jira_core::integrations::echoed;
+use sei_jira_core::ports::EventPublisher;
+use sei_jira_core::store::{IntegrationRecord, Store, StoreError};
+use sei_jira_lambda::http_api::{self, body, json, path_param};
+use serde_json::{Value, json};
+
+pub struct App {
+    pub store: Box<dyn Store>,
+    /// The bus: requests to classify the profiles again.
+    pub events: Box<dyn EventPublisher>,
+    pub account_claim: String,
+}
+
+/// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
+pub const ROUTES: &[&str] = &[
+    "GET /integrations/{integrationId}/dora",
+    "GET /integrations/{integrationId}/dora/profiles",
+    "POST /integrations/{integrationId}/dora/profiles",
+    "GET /integrations/{integrationId}/dora/profiles/{profileId}",
+    "PUT /integrations/{integrationId}/dora/profiles/{profileId}",
+    "DELETE /integrations/{integrationId}/dora/profiles/{profileId}",
+];
+
+/// The query parameters of `GET …/dora`.
+const PARAMETERS: [&str; 5] = ["profile", "from", "to", "granularity", "aggregation"];
+
+/// Why a request is not answered with success.
+enum Failure {
+    /// A body that does not parse: the shared parser has already shaped its 400.
+    BadBody(Box<Response<Body>>),
+    BadRequest(String),
+    NotFound(String),
+    Conflict(String),
+    Internal(String),
+}
+
+impl From<StoreError> for Failure {
+    fn from(e: StoreError) -> Self {
+        Failure::Internal(e.to_string())
+    }
+}
+
+impl From<DoraError> for Failure {
+    fn from(e: DoraError) -> Self {
+        match e {
+            DoraError::Store(e) => e.into(),
+            DoraError::NoProfile(id) => {
+                Failure::NotFound(format!("no DORA profile {}", echoed(&id)))
+            }
+            e @ DoraError::EmptyRange => Failure::BadRequest(e.to_string()),
+            // A profile kept before the site lost a field it names.
+            DoraError::Profile(e) => Failure::Conflict(format!(
+                "the kept profile no longer fits the site's fields ({e}); change it"
+            )),
+        }
+    }
+}
+
+impl From<ChangeError> for Failure {
+    fn from(e: ChangeError) -> Self {
+        match e {
+            ChangeError::Profile(ProfileChangeError::Invalid(e)) => {
+                Failure::BadRequest(e.to_string())
+            }
+            ChangeError::Profile(ProfileChangeError::NotFound(id)) => {
+                Failure::NotFound(format!("no DORA profile {}", echoed(&id)))
+            }
+            ChangeError::Store(e) => e.into(),
+            e @ ChangeError::Contended => Failure::Conflict(e.to_string()),
+        }
+    }
+}
+
+fn answer(failure: Failure) -> Response<Body> {
+    match failure {
+        Failure::BadBody(response) => *response,
+        Failure::BadRequest(m) => http_api::error(400, "invalid_request", m),
+        Failure::NotFound(m) => http_api::error(404, "not_found", m),
+        Failure::Conflict(m) => http_api::error(409, "conflict", m),
+        Failure::Internal(m) => {
+            tracing::error!(error = %m, "DORA request failed");
+            http_api::error(500, "internal", "internal error; see the function's logs")
+        }
+    }
+}
+
+pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
+    let Some(account) = http_api::account(&req, &app.account_claim) else {
+        return http_api::unauthorized();
+    };
+    if let Some(refused) = http_api::oversized_path_param(&req) {
+        return refused;
+    }
+    let id = path_param(&req, "integrationId").unwrap_or_default();
+    match serve(app, &req, &account, &id, now).await {
+        Ok(response) => response,
+        Err(failure) => answer(failure),
+    }
+}
+
+async fn serve(
+    app: &App,
+    req: &Request,
+    account: &str,
+    id: &str,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Failure> {
+    let store = app.store.as_ref();
+    let Some(record) = store.get_integration(account, id).await? else {
+        return Err(Failure::NotFound(format!(
+            "integration {} not found",
+            echoed(id)
+        )));
+    };
+    let profile = path_param(req, "profileId").unwrap_or_default();
+    let route = http_api::route(req);
+    match route.replace("/integrations/{integrationId}", "").as_str() {
+        "GET /dora" => report(store, &record, req, now).await,
+        "GET /dora/profiles" => {
+            let config = kept(store, &record).await?;
+            let listed: Vec<Value> = config
+                .profiles
+                .iter()
+                .map(|p| shown(&p.id, &p.item))
+                .collect();
+            Ok(json(200, &json!({"profiles": listed})))
+        }
+        "POST /dora/profiles" => {
+            let p: DoraProfile = parsed(req)?;
+            let (id, _) =
+                change_profiles(store, &record, |c, catalog| c.add(p.clone(), catalog)).await?;
+            request_classification(app.events.as_ref(), &record.account, &record.id).await;
+            Ok(json(201, &shown(&id, &p)))
+        }
+        "GET /dora/profiles/{profileId}" => match kept(store, &record).await?.get(&profile) {
+            Some(p) => Ok(json(200, &shown(&profile, p))),
+            None => Err(DoraError::NoProfile(profile).into()),
+        },
+        "PUT /dora/profiles/{profileId}" => {
+            let p: DoraProfile = parsed(req)?;
+            change_profiles(store, &record, |c, catalog| {
+                c.replace(&profile, p.clone(), catalog)
+            })
+            .await?;
+            request_classification(app.events.as_ref(), &record.account, &record.id).await;
+            Ok(json(200, &shown(&profile, &p)))
+        }
+        "DELETE /dora/profiles/{profileId}" => {
+            change_profiles(store, &record, |c, _| c.remove(&profile)).await?;
+            request_classification(app.events.as_ref(), &record.account, &record.id).await;
+            Ok(http_api::empty(204))
+        }
+        _ => Err(Failure::NotFound(format!("no route {}", echoed(&route)))),
+    }
+}
+
+async fn report(
+    store: &dyn Store,
+    record: &IntegrationRecord,
+    req: &Request,
+    now: DateTime<Utc>,
+) -> Result<Response<Body>, Failure> {
+    let params = req.query_string_parameters();
+    // A misspelt parameter never falls back to a default silently.
+    if let Some(unknown) = params
+        .iter()
+        .map(|(k, _)| k)
+        .find(|k| !PARAMETERS.contains(k))
+    {
+        return Err(Failure::BadRequest(format!(
+            "{}: not a parameter of this route (one of {})",
+            echoed(unknown),
+            PARAMETERS.join(", ")
+        )));
+    }
+    let Some(profile) = params.first("profile").filter(|p| !p.trim().is_empty()) else {
+        return Err(Failure::BadRequest(
+            "profile: required, the id of a kept profile (GET …/dora/profiles)".into(),
+        ));
+    };
+    let asked = Asked {
+        from: params.first("from"),
+        to: params.first("to"),
+        granularity: params.first("granularity"),
+        aggregation: params.first("aggregation"),
+    };
+    let days =
+        Days::parse(&asked, now.date_naive()).map_err(|e| Failure::BadRequest(e.to_string()))?;
+    let document = report_of_kept(store, record, profile.trim(), &days).await?;
+    Ok(json(200, &document))
+}
+
+async fn kept(store: &dyn Store, record: &IntegrationRecord) -> Result<DoraConfig, Failure> {
+    Ok(store.get_dora_config(&record.id).await?.unwrap_or_default())
+}
+
+fn parsed<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Failure> {
+    body(req).map_err(Failure::BadBody)
+}
+
+/// A kept profile as the API shows it: its id beside its fields.
+fn shown(id: &str, profile: &DoraProfile) -> Value {
+    let mut v = serde_json::to_value(profile).unwrap_or_default();
+    if let Value::Object(o) = &mut v {
+        o.insert("id".into(), json!(id));
+    }
+    v
+}

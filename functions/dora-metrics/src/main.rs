@@ -1,0 +1,22 @@
+//! Wiring only: the store and the bus from the environment, built once, then the handler per
+//! request.
+
+use dora_metrics::{App, handle};
+use lambda_http::{Error, Request, run, service_fn};
+use sei_jira_lambda::lambda_env::Deployed;
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    sei_jira_lambda::logging::init();
+    let d = Deployed::from_env().await?;
+    let app = App {
+        store: Box::new(d.store),
+        events: Box::new(d.events),
+        account_claim: d.account_claim,
+    };
+    let app = &app;
+    run(service_fn(move |req: Request| async move {
+        Ok::<_, Error>(handle(app, req, chrono::Utc::now()).await)
+    }))
+    .await
+}
