@@ -813,6 +813,49 @@ async fn every_route_answers_as_the_openapi_document_says() {
         }
     }
 
+    // A DORA profile: kept, read, replaced, reported on, deleted; each change asks for the
+    // profiles to be classified again.
+    let profiles = "/integrations/{integrationId}/dora/profiles";
+    let profile = json!({"name": "Ops",
+        "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Bug"]}]}]},
+        "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Story"]}]}]}});
+    let (status, saved) = w
+        .api(
+            "acme",
+            &format!("POST {profiles}"),
+            &[&id],
+            Some(profile.clone()),
+        )
+        .await;
+    assert_eq!(status, 201, "{saved}");
+    let p = saved["id"].as_str().unwrap().to_string();
+    let one = format!("{profiles}/{{profileId}}");
+    for (request, body) in [
+        (format!("GET {profiles}"), None),
+        (format!("GET {one}"), None),
+        (format!("PUT {one}"), Some(profile)),
+        (
+            format!("GET /integrations/{{integrationId}}/dora?profile={p}&granularity=week"),
+            None,
+        ),
+    ] {
+        let ids = if request.contains("{profileId}") {
+            vec![id.as_str(), p.as_str()]
+        } else {
+            vec![id.as_str()]
+        };
+        let (status, answer) = w.api("acme", &request, &ids, body).await;
+        assert_eq!(status, 200, "{request}: {answer}");
+    }
+    let (status, _) = w
+        .api("acme", &format!("DELETE {one}"), &[&id, &p], None)
+        .await;
+    assert_eq!(status, 204);
+    for requested in w.delivered(3).await {
+        assert_eq!(requested["detail-type"], "dora.index.requested");
+        w.hygiene_event(&requested).await;
+    }
+
     let issues = store(&w.config, &w.table)
         .list_issues(&id, None, usize::MAX)
         .await
