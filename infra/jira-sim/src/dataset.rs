@@ -293,6 +293,7 @@ impl Generator {
             status("3", "In Progress", Category::InProgress),
             status("10001", "In Review", Category::InProgress),
             status("10002", "Done", Category::Done),
+            status("10003", "Deployed", Category::Done),
             status("10100", "À faire", Category::ToDo),
             status("10101", "En cours", Category::InProgress),
             status("10102", "Terminé", Category::Done),
@@ -598,7 +599,7 @@ impl Generator {
         let id = site.next_issue_id;
         site.next_issue_id += 1;
         let number = project.next_number;
-        let workflow = project.statuses.clone();
+        let workflow = project.workflow(&issue_type);
         let scrum_board = site
             .boards
             .iter()

@@ -143,7 +143,7 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
         .unwrap_or(issue.reporter);
     let mut items = Vec::new();
     if let Some(s) = &req.status {
-        let workflow = &site.project(issue.project_id).statuses;
+        let workflow = site.project(issue.project_id).workflow(&issue.issue_type);
         let to = workflow
             .iter()
             .map(|id| site.status(id))
@@ -326,14 +326,14 @@ fn move_one(site: &mut Site, id: u64, target: &Project, now: i64) -> String {
         ),
         plain("Key", "", false, None, Some(&old_key), None, Some(&new_key)),
     ];
-    if !target.statuses.contains(&issue.status) {
+    let workflow = target.workflow(&issue.issue_type);
+    if !workflow.contains(&issue.status) {
         let from = site.status(&issue.status).clone();
-        let to = target
-            .statuses
+        let to = workflow
             .iter()
             .map(|s| site.status(s))
             .find(|s| s.category == from.category)
-            .unwrap_or_else(|| site.status(&target.statuses[0]))
+            .unwrap_or_else(|| site.status(&workflow[0]))
             .clone();
         items.push(plain(
             "status",

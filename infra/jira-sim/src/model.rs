@@ -125,6 +125,11 @@ pub struct Version {
     pub release_date: Option<chrono::NaiveDate>,
 }
 
+/// The Change issue type, and the status its workflow ends in instead of Done.
+pub const CHANGE_TYPE: &str = "10007";
+pub const DONE_STATUS: &str = "10002";
+pub const DEPLOYED_STATUS: &str = "10003";
+
 #[derive(Clone, Debug)]
 pub struct Project {
     pub id: u64,
@@ -137,6 +142,21 @@ pub struct Project {
     pub components: Vec<NamedItem>,
     pub versions: Vec<Version>,
     pub next_number: u64,
+}
+
+impl Project {
+    /// The statuses an issue of `issue_type` moves through, in order: the project's, except
+    /// that change requests end in Deployed (of the Done category) instead of Done, as a
+    /// release workflow does.
+    pub fn workflow(&self, issue_type: &str) -> Vec<String> {
+        self.statuses
+            .iter()
+            .map(|s| match (issue_type, s.as_str()) {
+                (CHANGE_TYPE, DONE_STATUS) => DEPLOYED_STATUS.to_string(),
+                _ => s.clone(),
+            })
+            .collect()
+    }
 }
 
 #[derive(Clone, Debug)]
