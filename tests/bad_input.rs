@@ -616,6 +616,100 @@ fn api_rows(id: &str, base: &str, token: &str) -> Vec<Row> {
             Refusal::Field("weight"),
         ),
     ]);
+    // DORA: profiles and the report.
+    let profile = || {
+        json!({"name": "Ops",
+            "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
+            "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Change"]}]}]}})
+    };
+    let profile_with = |pointer: &str, value: Value| {
+        let mut body = profile();
+        match body.pointer_mut(pointer) {
+            Some(at) => *at = value,
+            None => body[pointer.trim_start_matches('/')] = value,
+        }
+        body
+    };
+    let profiles = "POST /integrations/{integrationId}/dora/profiles";
+    let dora_row = |name: &'static str, body: Value, refusal: Refusal| {
+        on(name, "acme", profiles, vec![id.clone()], Some(body), refusal)
+    };
+    let condition = "/incidents/sets/0/conditions/0";
+    rows.extend([
+        dora_row(
+            "a DORA profile with an unknown key",
+            profile_with("/owner", json!("mallory")),
+            Refusal::Field("owner"),
+        ),
+        dora_row(
+            "a DORA condition on a field the site lacks",
+            profile_with(&format!("{condition}/field"), json!("flavour")),
+            Refusal::Field("incidents.sets[0].conditions[0].field"),
+        ),
+        dora_row(
+            "a DORA condition with an unknown operator",
+            profile_with(&format!("{condition}/operator"), json!("matches")),
+            Refusal::Field("incidents.sets[0].conditions[0].operator"),
+        ),
+        dora_row(
+            "four DORA filter sets",
+            profile_with("/changes/sets", json!(vec![profile()["changes"]["sets"][0].clone(); 4])),
+            Refusal::Field("changes.sets"),
+        ),
+        dora_row(
+            "a DORA value of 256 characters",
+            profile_with(&format!("{condition}/values"), json!(["x".repeat(256)])),
+            Refusal::Field("incidents.sets[0].conditions[0].values"),
+        ),
+        dora_row(
+            "a DORA failure window of 0 hours",
+            profile_with("/failure_window_hours", json!(0)),
+            Refusal::Field("failure_window_hours"),
+        ),
+        Row {
+            never_echoed: Some(pasted.clone()),
+            ..dora_row(
+                "a token pasted as a DORA profile's name",
+                profile_with("/name", json!(pasted)),
+                Refusal::Field("name"),
+            )
+        },
+        Row {
+            never_echoed: Some(pasted.clone()),
+            ..on(
+                "a token pasted as a DORA profile id",
+                "acme",
+                "PUT /integrations/{integrationId}/dora/profiles/{profileId}",
+                vec![id.clone(), pasted[..100].to_string()],
+                Some(profile()),
+                Refusal::Status(404, "not_found"),
+            )
+        },
+        on(
+            "a DORA report without a profile",
+            "acme",
+            "GET /integrations/{integrationId}/dora?from=2026-01-01",
+            vec![id.clone()],
+            None,
+            Refusal::Field("profile"),
+        ),
+        on(
+            "a DORA report by the day",
+            "acme",
+            "GET /integrations/{integrationId}/dora?profile=p1&granularity=day",
+            vec![id.clone()],
+            None,
+            Refusal::Field("granularity"),
+        ),
+        on(
+            "a DORA report of another account's integration",
+            "globex",
+            "GET /integrations/{integrationId}/dora?profile=p1",
+            vec![id.clone()],
+            None,
+            Refusal::Status(404, "not_found"),
+        ),
+    ]);
     rows
 }
 
