@@ -632,7 +632,14 @@ fn api_rows(id: &str, base: &str, token: &str) -> Vec<Row> {
     };
     let profiles = "POST /integrations/{integrationId}/dora/profiles";
     let dora_row = |name: &'static str, body: Value, refusal: Refusal| {
-        on(name, "acme", profiles, vec![id.clone()], Some(body), refusal)
+        on(
+            name,
+            "acme",
+            profiles,
+            vec![id.clone()],
+            Some(body),
+            refusal,
+        )
     };
     let condition = "/incidents/sets/0/conditions/0";
     rows.extend([
@@ -653,7 +660,10 @@ fn api_rows(id: &str, base: &str, token: &str) -> Vec<Row> {
         ),
         dora_row(
             "four DORA filter sets",
-            profile_with("/changes/sets", json!(vec![profile()["changes"]["sets"][0].clone(); 4])),
+            profile_with(
+                "/changes/sets",
+                json!(vec![profile()["changes"]["sets"][0].clone(); 4]),
+            ),
             Refusal::Field("changes.sets"),
         ),
         dora_row(

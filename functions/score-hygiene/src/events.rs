@@ -118,6 +118,7 @@ async fn turn(
     tracing::info!(integration = %id, state = ?refreshed.state, evaluated = refreshed.evaluated, rebuilt = refreshed.rebuilt, "hygiene index refreshed");
     match refreshed.state {
         IndexState::Busy => Ok(Turn::Busy),
+        IndexState::Gone => Ok(Turn::Gone),
         IndexState::Behind => {
             app.events
                 .publish(&SyncEvent::HygieneIndex(target.clone()))

@@ -2,7 +2,8 @@
 //! from every issue when the profile is new or changes, moved on by the issues written since,
 //! dropped with their profile, and resumed by the next run when one runs out of time. Each time
 //! the members must be exactly the issues the profile selects now (decided here from the issues'
-//! JSON), and the report answered from them must equal the one counted from every issue.
+//! JSON), and the report answered from them must equal the one counted from every issue. A
+//! refresh of an integration whose deletion began leaves nothing behind.
 
 #[path = "support/sample_issues.rs"]
 mod sample_issues;
@@ -222,4 +223,31 @@ async fn given_classified_profiles_when_one_changes_or_goes_then_it_is_classifie
     assert_eq!(members(&site, &a).await, wide);
     assert!(members(&site, &b).await.is_empty());
     assert_report_kept(&site, &a, &profile("A", true), true).await;
+}
+
+#[tokio::test]
+async fn given_an_integration_deleted_before_its_refresh_when_refreshed_then_nothing_is_left() {
+    // GIVEN a site with a kept profile, whose integration is deleted after the event that asks
+    // for its refresh was read (the record is in hand)
+    let site = sample_site(ID, 800, 13).await;
+    keep(&site, |c, catalog| {
+        c.add(profile("Ops", false), catalog).unwrap()
+    })
+    .await;
+    assert!(
+        site.store
+            .delete_integration(&site.record.account, ID)
+            .await
+            .unwrap()
+    );
+
+    // WHEN the refresh runs
+    let state = refreshed(&site).await;
+
+    // THEN it stops, and leaves no index, classification or member behind
+    assert_eq!(state, IndexState::Gone);
+    assert_eq!(site.store.get_index_head(ID).await.unwrap(), None);
+    assert!(site.store.list_index_cells(ID).await.unwrap().is_empty());
+    assert_eq!(site.store.get_dora_heads(ID).await.unwrap(), None);
+    assert!(members(&site, "p1").await.is_empty());
 }

@@ -24,8 +24,8 @@ use super::service::Scope;
 use super::{Aggregate, IssueFacts};
 use crate::dora::upkeep::Upkeep;
 use crate::store::{
-    DoraStore, HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore, RecordStore,
-    StoreError, StoredIssue, SyncStateStore,
+    DeletionFence, DoraStore, HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore,
+    RecordStore, StoreError, StoredIssue, SyncStateStore,
 };
 
 /// Issues per batch: the journal of one batch stays far below a DynamoDB item's 400 KB.
@@ -97,6 +97,9 @@ pub enum IndexState {
     Behind,
     /// Another run holds the index.
     Busy,
+    /// The integration's deletion began during the run: the run stopped, and swept what it
+    /// had written since.
+    Gone,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -121,6 +124,7 @@ where
     S: HygieneIndexStore
         + HygieneStore
         + DoraStore
+        + DeletionFence
         + IssueStore
         + RecordStore
         + SyncStateStore
@@ -185,6 +189,7 @@ where
     S: HygieneIndexStore
         + HygieneStore
         + DoraStore
+        + DeletionFence
         + IssueStore
         + RecordStore
         + SyncStateStore
@@ -229,9 +234,13 @@ where
         self.stepped && self.deadline.is_some_and(|d| Instant::now() >= d)
     }
 
-    /// Why the run must stop before its next batch, if it must: out of time, or the lease lost
-    /// (renewed before every batch, so a long run keeps it and a run that lost it stops).
+    /// Why the run must stop before its next batch, if it must: the integration's deletion
+    /// began, out of time, or the lease lost (renewed before every batch, so a long run keeps
+    /// it and a run that lost it stops).
     async fn must_stop(&self) -> Result<Option<IndexState>, HygieneError> {
+        if self.store.integration_deleted(self.integration).await? {
+            return Ok(Some(IndexState::Gone));
+        }
         if self.out_of_time() {
             return Ok(Some(IndexState::Behind));
         }
@@ -248,7 +257,25 @@ where
         Ok((!renewed).then_some(IndexState::Busy))
     }
 
+    /// The steps, then — whatever they answered — a last look at the deletion fence: a
+    /// deletion that began during the last write swept before that write landed, so what the
+    /// run wrote is swept again.
     async fn run(&mut self) -> Result<Refreshed, HygieneError> {
+        let refreshed = self.steps().await?;
+        if self.store.integration_deleted(self.integration).await? {
+            self.store.sweep_deleted(self.integration).await?;
+            return Ok(Refreshed {
+                state: IndexState::Gone,
+                ..refreshed
+            });
+        }
+        Ok(refreshed)
+    }
+
+    async fn steps(&mut self) -> Result<Refreshed, HygieneError> {
+        if let Some(state) = self.must_stop().await? {
+            return Ok(self.refreshed(state, false));
+        }
         if let Some(journal) = self.head.journal.clone() {
             self.finish(journal).await?;
         }
