@@ -9,12 +9,13 @@
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use sei_jira_core::dora::{
-    Asked, ChangeError, DoraConfig, DoraError, DoraProfile, ProfileChangeError, Request as Days,
-    change_profiles, report_of_kept, request_classification,
+    Asked, DoraConfig, DoraError, DoraProfile, Request as Days, change_profiles, report_of_kept,
+    request_classification,
 };
 use sei_jira_core::integrations::echoed;
 use sei_jira_core::ports::EventPublisher;
-use sei_jira_core::store::{IntegrationRecord, Store, StoreError};
+use sei_jira_core::store::{IntegrationRecord, Store};
+use sei_jira_lambda::failure::Failure;
 use sei_jira_lambda::http_api::{self, body, json, path_param};
 use serde_json::{Value, json};
 
@@ -38,66 +39,6 @@ pub const ROUTES: &[&str] = &[
 /// The query parameters of `GET …/dora`.
 const PARAMETERS: [&str; 5] = ["profile", "from", "to", "granularity", "aggregation"];
 
-/// Why a request is not answered with success.
-enum Failure {
-    /// A body that does not parse: the shared parser has already shaped its 400.
-    BadBody(Box<Response<Body>>),
-    BadRequest(String),
-    NotFound(String),
-    Conflict(String),
-    Internal(String),
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure::Internal(e.to_string())
-    }
-}
-
-impl From<DoraError> for Failure {
-    fn from(e: DoraError) -> Self {
-        match e {
-            DoraError::Store(e) => e.into(),
-            DoraError::NoProfile(id) => {
-                Failure::NotFound(format!("no DORA profile {}", echoed(&id)))
-            }
-            e @ DoraError::EmptyRange => Failure::BadRequest(e.to_string()),
-            // A profile kept before the site lost a field it names.
-            DoraError::Profile(e) => Failure::Conflict(format!(
-                "the kept profile no longer fits the site's fields ({e}); change it"
-            )),
-        }
-    }
-}
-
-impl From<ChangeError> for Failure {
-    fn from(e: ChangeError) -> Self {
-        match e {
-            ChangeError::Profile(ProfileChangeError::Invalid(e)) => {
-                Failure::BadRequest(e.to_string())
-            }
-            ChangeError::Profile(ProfileChangeError::NotFound(id)) => {
-                Failure::NotFound(format!("no DORA profile {}", echoed(&id)))
-            }
-            ChangeError::Store(e) => e.into(),
-            e @ ChangeError::Contended => Failure::Conflict(e.to_string()),
-        }
-    }
-}
-
-fn answer(failure: Failure) -> Response<Body> {
-    match failure {
-        Failure::BadBody(response) => *response,
-        Failure::BadRequest(m) => http_api::error(400, "invalid_request", m),
-        Failure::NotFound(m) => http_api::error(404, "not_found", m),
-        Failure::Conflict(m) => http_api::error(409, "conflict", m),
-        Failure::Internal(m) => {
-            tracing::error!(error = %m, "DORA request failed");
-            http_api::error(500, "internal", "internal error; see the function's logs")
-        }
-    }
-}
-
 pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
     let Some(account) = http_api::account(&req, &app.account_claim) else {
         return http_api::unauthorized();
@@ -108,7 +49,7 @@ pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Bod
     let id = path_param(&req, "integrationId").unwrap_or_default();
     match serve(app, &req, &account, &id, now).await {
         Ok(response) => response,
-        Err(failure) => answer(failure),
+        Err(failure) => failure.answer("DORA request"),
     }
 }
 
@@ -121,10 +62,7 @@ async fn serve(
 ) -> Result<Response<Body>, Failure> {
     let store = app.store.as_ref();
     let Some(record) = store.get_integration(account, id).await? else {
-        return Err(Failure::NotFound(format!(
-            "integration {} not found",
-            echoed(id)
-        )));
+        return Err(Failure::no_integration(id));
     };
     let profile = path_param(req, "profileId").unwrap_or_default();
     let route = http_api::route(req);
@@ -164,7 +102,7 @@ async fn serve(
             request_classification(app.events.as_ref(), &record.account, &record.id).await;
             Ok(http_api::empty(204))
         }
-        _ => Err(Failure::NotFound(format!("no route {}", echoed(&route)))),
+        _ => Err(Failure::no_route(&route)),
     }
 }
 

@@ -15,13 +15,12 @@ pub mod params;
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
 use sei_jira_core::hygiene::config::Saved;
-use sei_jira_core::hygiene::service::{ChangeError, Scope, change_config, request_index};
-use sei_jira_core::hygiene::{
-    Category, ConfigError, Criterion, HygieneConfig, HygieneError, SlaInput, Which, trend,
-};
+use sei_jira_core::hygiene::service::{Scope, change_config, request_index};
+use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
-use sei_jira_core::store::{IntegrationRecord, Store, StoreError};
+use sei_jira_core::store::{IntegrationRecord, Store};
+use sei_jira_lambda::failure::Failure;
 use sei_jira_lambda::http_api::{self, body, json, path_param};
 use serde::Serialize;
 use serde_json::{Value, json};
@@ -52,68 +51,9 @@ pub const ROUTES: &[&str] = &[
     "DELETE /integrations/{integrationId}/hygiene/slas/{slaId}",
 ];
 
-/// Why a request is not answered with success.
-enum Failure {
-    /// A body that does not parse: the shared parser has already shaped its 400.
-    BadBody(Box<Response<Body>>),
-    BadRequest(String),
-    NotFound(String),
-    Conflict(String),
-    Internal(String),
-}
-
-impl From<StoreError> for Failure {
-    fn from(e: StoreError) -> Self {
-        Failure::Internal(e.to_string())
-    }
-}
-
 impl From<params::Refused> for Failure {
     fn from(e: params::Refused) -> Self {
         Failure::BadRequest(e.to_string())
-    }
-}
-
-impl From<HygieneError> for Failure {
-    fn from(e: HygieneError) -> Self {
-        match e {
-            HygieneError::Store(e) => e.into(),
-            // Criteria kept before the site lost a field they name.
-            HygieneError::Criteria(e) => Failure::Conflict(format!(
-                "a kept custom hygiene miss no longer fits the site's fields ({e}); change or delete it"
-            )),
-            HygieneError::Skipped { .. } => Failure::BadRequest(format!("category: {e}")),
-            HygieneError::UnknownCustom(_) => Failure::BadRequest(format!("category: {e}")),
-            // The parameters are bounded so that this cannot happen; should a kept setting
-            // allow it, the caller learns which.
-            HygieneError::Unanswerable(_) => Failure::BadRequest(e.to_string()),
-        }
-    }
-}
-
-impl From<ChangeError> for Failure {
-    fn from(e: ChangeError) -> Self {
-        match e {
-            ChangeError::Config(ConfigError::Invalid(e)) => Failure::BadRequest(e.to_string()),
-            ChangeError::Config(e @ ConfigError::NotFound { .. }) => {
-                Failure::NotFound(e.to_string())
-            }
-            ChangeError::Store(e) => e.into(),
-            e @ ChangeError::Contended => Failure::Conflict(e.to_string()),
-        }
-    }
-}
-
-fn answer(failure: Failure) -> Response<Body> {
-    match failure {
-        Failure::BadBody(response) => *response,
-        Failure::BadRequest(m) => http_api::error(400, "invalid_request", m),
-        Failure::NotFound(m) => http_api::error(404, "not_found", m),
-        Failure::Conflict(m) => http_api::error(409, "conflict", m),
-        Failure::Internal(m) => {
-            tracing::error!(error = %m, "hygiene request failed");
-            http_api::error(500, "internal", "internal error; see the function's logs")
-        }
     }
 }
 
@@ -127,7 +67,7 @@ pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Bod
     let id = path_param(&req, "integrationId").unwrap_or_default();
     match serve(app, &req, &account, &id, now).await {
         Ok(response) => response,
-        Err(failure) => answer(failure),
+        Err(failure) => failure.answer("hygiene request"),
     }
 }
 
@@ -140,10 +80,7 @@ async fn serve(
 ) -> Result<Response<Body>, Failure> {
     let store = app.store.as_ref();
     let Some(record) = store.get_integration(account, id).await? else {
-        return Err(Failure::NotFound(format!(
-            "integration '{}' not found",
-            cut(id)
-        )));
+        return Err(Failure::no_integration(id));
     };
     let params = Params::new(
         req.query_string_parameters_ref()
@@ -214,7 +151,7 @@ async fn serve(
             change_config(store, &record, |config, _| config.remove_sla(&sla)).await?;
             Ok(http_api::empty(204))
         }
-        _ => Err(Failure::NotFound(format!("no route '{}'", cut(&route)))),
+        _ => Err(Failure::no_route(&route)),
     }
 }
 

@@ -1,11 +1,7 @@
-//! The DORA role of the DynamoDB store: the profiles (their `version` attribute guards
-//! concurrent changes) and the heads in one partition, every profile's members in another, one
+//! The DORA role of the DynamoDB store: the profiles (kept with `put_versioned`) and the heads in one partition, every profile's members in another, one
 //! item per member.
 
 use super::*;
-
-/// The profiles item's version, beside its body, for the write condition.
-const VERSION: &str = "version";
 
 /// A profile id holding the separator could reach another profile's members.
 fn member_prefix(profile: &str) -> StoreResult<String> {
@@ -25,27 +21,13 @@ impl DoraStore for DynamoStore {
     }
 
     async fn put_dora_config(&self, integration: &str, config: &DoraConfig) -> StoreResult<bool> {
-        let Some(expected) = config.version.checked_sub(1) else {
-            return Ok(false);
-        };
-        let mut item = body_item(keys::dora(integration), keys::DORA_CONFIG.into(), config)?;
-        item.insert(VERSION.into(), number_value(config.version));
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .expression_attribute_values(":expected", number_value(expected));
-        let put = if expected == 0 {
-            put.condition_expression("attribute_not_exists(pk) OR version = :expected")
-        } else {
-            put.condition_expression("version = :expected")
-        };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional_check_failure(&e) => Ok(false),
-            Err(e) => Err(backend("PutItem")(e)),
-        }
+        self.put_versioned(
+            keys::dora(integration),
+            keys::DORA_CONFIG.into(),
+            config,
+            config.version,
+        )
+        .await
     }
 
     async fn get_dora_heads(&self, integration: &str) -> StoreResult<Option<DoraHeads>> {

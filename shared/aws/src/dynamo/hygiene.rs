@@ -1,11 +1,8 @@
-//! The hygiene role of the DynamoDB store: one settings item per integration (its `version`
-//! attribute guards concurrent changes), one snapshot item per day, and the partition of
+//! The hygiene role of the DynamoDB store: one settings item per integration (kept with
+//! `put_versioned`), one snapshot item per day, and the partition of
 //! snapshot targets.
 
 use super::*;
-
-/// The settings item's version, beside its body, for the write condition.
-const VERSION: &str = "version";
 
 #[async_trait]
 impl HygieneStore for DynamoStore {
@@ -19,31 +16,13 @@ impl HygieneStore for DynamoStore {
         integration: &str,
         config: &HygieneConfig,
     ) -> StoreResult<bool> {
-        let Some(expected) = config.version.checked_sub(1) else {
-            return Ok(false);
-        };
-        let mut item = body_item(
+        self.put_versioned(
             keys::hygiene(integration),
             keys::HYGIENE_CONFIG.into(),
             config,
-        )?;
-        item.insert(VERSION.into(), number_value(config.version));
-        let put = self
-            .client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .expression_attribute_values(":expected", number_value(expected));
-        let put = if expected == 0 {
-            put.condition_expression("attribute_not_exists(pk) OR version = :expected")
-        } else {
-            put.condition_expression("version = :expected")
-        };
-        match put.send().await {
-            Ok(_) => Ok(true),
-            Err(e) if is_conditional_check_failure(&e) => Ok(false),
-            Err(e) => Err(backend("PutItem")(e)),
-        }
+            config.version,
+        )
+        .await
     }
 
     async fn put_snapshot(

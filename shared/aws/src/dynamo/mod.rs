@@ -214,6 +214,39 @@ impl DynamoStore {
         Ok(())
     }
 
+    /// Keeps `value` (its body and a `version` attribute) only while the stored item's version
+    /// is still `version - 1` (no item counts as 0): of two changes made over the same version
+    /// one is kept, the other answers false and writes nothing.
+    async fn put_versioned<T: Serialize>(
+        &self,
+        pk: String,
+        sk: String,
+        value: &T,
+        version: u64,
+    ) -> StoreResult<bool> {
+        let Some(expected) = version.checked_sub(1) else {
+            return Ok(false);
+        };
+        let mut item = body_item(pk, sk, value)?;
+        item.insert("version".into(), number_value(version));
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .expression_attribute_values(":expected", number_value(expected));
+        let put = if expected == 0 {
+            put.condition_expression("attribute_not_exists(pk) OR version = :expected")
+        } else {
+            put.condition_expression("version = :expected")
+        };
+        match put.send().await {
+            Ok(_) => Ok(true),
+            Err(e) if is_conditional_check_failure(&e) => Ok(false),
+            Err(e) => Err(backend("PutItem")(e)),
+        }
+    }
+
     async fn get_body<T: DeserializeOwned>(
         &self,
         pk: String,

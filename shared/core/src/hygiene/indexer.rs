@@ -28,6 +28,31 @@ use crate::store::{
     RecordStore, StoreError, StoredIssue, SyncStateStore,
 };
 
+/// What a refresh reads and writes: the issues and their marks, the aggregate, the settings
+/// and DORA profiles it evaluates against, its lease and the deletion fence.
+pub trait IndexerStore:
+    HygieneIndexStore
+    + HygieneStore
+    + DoraStore
+    + DeletionFence
+    + IssueStore
+    + RecordStore
+    + SyncStateStore
+{
+}
+
+impl<T> IndexerStore for T where
+    T: HygieneIndexStore
+        + HygieneStore
+        + DoraStore
+        + DeletionFence
+        + IssueStore
+        + RecordStore
+        + SyncStateStore
+        + ?Sized
+{
+}
+
 /// Issues per batch: the journal of one batch stays far below a DynamoDB item's 400 KB.
 pub const BATCH: usize = 100;
 /// Marks read at a time.
@@ -121,14 +146,7 @@ pub async fn refresh<S>(
     deadline: Option<Instant>,
 ) -> Result<Refreshed, HygieneError>
 where
-    S: HygieneIndexStore
-        + HygieneStore
-        + DoraStore
-        + DeletionFence
-        + IssueStore
-        + RecordStore
-        + SyncStateStore
-        + ?Sized,
+    S: IndexerStore + ?Sized,
 {
     let integration = record.id.as_str();
     if !store
@@ -186,14 +204,7 @@ struct Indexer<'a, S: ?Sized> {
 
 impl<'a, S> Indexer<'a, S>
 where
-    S: HygieneIndexStore
-        + HygieneStore
-        + DoraStore
-        + DeletionFence
-        + IssueStore
-        + RecordStore
-        + SyncStateStore
-        + ?Sized,
+    S: IndexerStore + ?Sized,
 {
     async fn open(
         store: &'a S,
