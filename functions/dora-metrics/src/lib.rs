@@ -15,8 +15,8 @@ use sei_jira_core::dora::{
 use sei_jira_core::integrations::echoed;
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationRecord, Store};
-use sei_jira_lambda::failure::Failure;
-use sei_jira_lambda::http_api::{self, body, json, path_param};
+use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
+use sei_jira_lambda::http_api::{self, json, path_param};
 use serde_json::{Value, json};
 
 pub struct App {
@@ -40,36 +40,27 @@ pub const ROUTES: &[&str] = &[
 const PARAMETERS: [&str; 5] = ["profile", "from", "to", "granularity", "aggregation"];
 
 pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
-    let Some(account) = http_api::account(&req, &app.account_claim) else {
-        return http_api::unauthorized();
+    let store = app.store.as_ref();
+    let served = match requested_integration(&req, &app.account_claim, store).await {
+        Ok(record) => serve(app, &req, &record, now).await,
+        Err(refused) => Err(refused),
     };
-    if let Some(refused) = http_api::oversized_path_param(&req) {
-        return refused;
-    }
-    let id = path_param(&req, "integrationId").unwrap_or_default();
-    match serve(app, &req, &account, &id, now).await {
-        Ok(response) => response,
-        Err(failure) => failure.answer("DORA request"),
-    }
+    served.unwrap_or_else(|failure| failure.answer("DORA request"))
 }
 
 async fn serve(
     app: &App,
     req: &Request,
-    account: &str,
-    id: &str,
+    record: &IntegrationRecord,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Failure> {
     let store = app.store.as_ref();
-    let Some(record) = store.get_integration(account, id).await? else {
-        return Err(Failure::no_integration(id));
-    };
     let profile = path_param(req, "profileId").unwrap_or_default();
     let route = http_api::route(req);
     match route.replace("/integrations/{integrationId}", "").as_str() {
-        "GET /dora" => report(store, &record, req, now).await,
+        "GET /dora" => report(store, record, req, now).await,
         "GET /dora/profiles" => {
-            let config = kept(store, &record).await?;
+            let config = kept(store, record).await?;
             let listed: Vec<Value> = config
                 .profiles
                 .iter()
@@ -80,17 +71,17 @@ async fn serve(
         "POST /dora/profiles" => {
             let p: DoraProfile = parsed(req)?;
             let (id, _) =
-                change_profiles(store, &record, |c, catalog| c.add(p.clone(), catalog)).await?;
+                change_profiles(store, record, |c, catalog| c.add(p.clone(), catalog)).await?;
             request_classification(app.events.as_ref(), &record.account, &record.id).await;
             Ok(json(201, &shown(&id, &p)))
         }
-        "GET /dora/profiles/{profileId}" => match kept(store, &record).await?.get(&profile) {
+        "GET /dora/profiles/{profileId}" => match kept(store, record).await?.get(&profile) {
             Some(p) => Ok(json(200, &shown(&profile, p))),
             None => Err(DoraError::NoProfile(profile).into()),
         },
         "PUT /dora/profiles/{profileId}" => {
             let p: DoraProfile = parsed(req)?;
-            change_profiles(store, &record, |c, catalog| {
+            change_profiles(store, record, |c, catalog| {
                 c.replace(&profile, p.clone(), catalog)
             })
             .await?;
@@ -98,7 +89,7 @@ async fn serve(
             Ok(json(200, &shown(&profile, &p)))
         }
         "DELETE /dora/profiles/{profileId}" => {
-            change_profiles(store, &record, |c, _| c.remove(&profile)).await?;
+            change_profiles(store, record, |c, _| c.remove(&profile)).await?;
             request_classification(app.events.as_ref(), &record.account, &record.id).await;
             Ok(http_api::empty(204))
         }
@@ -144,10 +135,6 @@ async fn report(
 
 async fn kept(store: &dyn Store, record: &IntegrationRecord) -> Result<DoraConfig, Failure> {
     Ok(store.get_dora_config(&record.id).await?.unwrap_or_default())
-}
-
-fn parsed<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Failure> {
-    body(req).map_err(Failure::BadBody)
 }
 
 /// A kept profile as the API shows it: its id beside its fields.

@@ -20,8 +20,8 @@ use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationRecord, Store};
-use sei_jira_lambda::failure::Failure;
-use sei_jira_lambda::http_api::{self, body, json, path_param};
+use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
+use sei_jira_lambda::http_api::{self, json, path_param};
 use serde::Serialize;
 use serde_json::{Value, json};
 
@@ -58,30 +58,21 @@ impl From<params::Refused> for Failure {
 }
 
 pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
-    let Some(account) = http_api::account(&req, &app.account_claim) else {
-        return http_api::unauthorized();
+    let store = app.store.as_ref();
+    let served = match requested_integration(&req, &app.account_claim, store).await {
+        Ok(record) => serve(app, &req, &record, now).await,
+        Err(refused) => Err(refused),
     };
-    if let Some(refused) = http_api::oversized_path_param(&req) {
-        return refused;
-    }
-    let id = path_param(&req, "integrationId").unwrap_or_default();
-    match serve(app, &req, &account, &id, now).await {
-        Ok(response) => response,
-        Err(failure) => failure.answer("hygiene request"),
-    }
+    served.unwrap_or_else(|failure| failure.answer("hygiene request"))
 }
 
 async fn serve(
     app: &App,
     req: &Request,
-    account: &str,
-    id: &str,
+    record: &IntegrationRecord,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Failure> {
     let store = app.store.as_ref();
-    let Some(record) = store.get_integration(account, id).await? else {
-        return Err(Failure::no_integration(id));
-    };
     let params = Params::new(
         req.query_string_parameters_ref()
             .map(|q| {
@@ -96,16 +87,16 @@ async fn serve(
     let route = http_api::route(req);
     let sub = route.replace("/integrations/{integrationId}", "");
     match sub.as_str() {
-        "GET /hygiene" => report(store, &record, &params, now).await,
-        "GET /hygiene/trend" => trend_of(store, &record, &params, now).await,
-        "GET /hygiene/misses" => misses(store, &record, &params, now).await,
+        "GET /hygiene" => report(store, record, &params, now).await,
+        "GET /hygiene/trend" => trend_of(store, record, &params, now).await,
+        "GET /hygiene/misses" => misses(store, record, &params, now).await,
         "GET /hygiene/criteria" => {
-            let config = Scope::load(store, &record).await?.config;
+            let config = Scope::load(store, record).await?.config;
             Ok(json(200, &criteria_list(&config)))
         }
         "POST /hygiene/criteria" => {
             let c: Criterion = parsed(req)?;
-            let (id, _) = change_config(store, &record, |config, catalog| {
+            let (id, _) = change_config(store, record, |config, catalog| {
                 config.add_criterion(c.clone(), catalog)
             })
             .await?;
@@ -114,7 +105,7 @@ async fn serve(
         }
         "PUT /hygiene/criteria/{criterionId}" => {
             let c: Criterion = parsed(req)?;
-            change_config(store, &record, |config, catalog| {
+            change_config(store, record, |config, catalog| {
                 config.replace_criterion(&criterion, c.clone(), catalog)
             })
             .await?;
@@ -122,7 +113,7 @@ async fn serve(
             Ok(json(200, &shown(&criterion, &c)))
         }
         "DELETE /hygiene/criteria/{criterionId}" => {
-            change_config(store, &record, |config, _| {
+            change_config(store, record, |config, _| {
                 config.remove_criterion(&criterion)
             })
             .await?;
@@ -130,33 +121,29 @@ async fn serve(
             Ok(http_api::empty(204))
         }
         "GET /hygiene/slas" => {
-            let config = Scope::load(store, &record).await?.config;
+            let config = Scope::load(store, record).await?.config;
             Ok(json(200, &sla_list(&config)))
         }
         "POST /hygiene/slas" => {
             let row: SlaInput = parsed(req)?;
             let (id, _) =
-                change_config(store, &record, |config, _| config.add_sla(row.clone())).await?;
+                change_config(store, record, |config, _| config.add_sla(row.clone())).await?;
             Ok(json(201, &shown(&id, &row)))
         }
         "PUT /hygiene/slas/{slaId}" => {
             let row: SlaInput = parsed(req)?;
-            change_config(store, &record, |config, _| {
+            change_config(store, record, |config, _| {
                 config.replace_sla(&sla, row.clone())
             })
             .await?;
             Ok(json(200, &shown(&sla, &row)))
         }
         "DELETE /hygiene/slas/{slaId}" => {
-            change_config(store, &record, |config, _| config.remove_sla(&sla)).await?;
+            change_config(store, record, |config, _| config.remove_sla(&sla)).await?;
             Ok(http_api::empty(204))
         }
         _ => Err(Failure::no_route(&route)),
     }
-}
-
-fn parsed<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Failure> {
-    body(req).map_err(Failure::BadBody)
 }
 
 async fn report(

@@ -2,18 +2,18 @@
 //! each reason gets: one home for the mapping of the domain's errors to statuses, so the
 //! functions that serve those routes decide it alike.
 
-use lambda_http::{Body, Response};
+use lambda_http::{Body, Request, Response};
 use sei_jira_core::dora::{self, ProfileChangeError};
 use sei_jira_core::hygiene::service::ChangeError as HygieneChangeError;
 use sei_jira_core::hygiene::{ConfigError, HygieneError};
 use sei_jira_core::integrations::echoed;
-use sei_jira_core::store::StoreError;
+use sei_jira_core::store::{IntegrationRecord, IntegrationStore, StoreError};
 
 use crate::http_api;
 
 pub enum Failure {
-    /// A body that does not parse: the shared parser has already shaped its 400.
-    BadBody(Box<Response<Body>>),
+    /// An answer already shaped (a body that does not parse, a request without an account).
+    Answered(Box<Response<Body>>),
     BadRequest(String),
     NotFound(String),
     Conflict(String),
@@ -24,7 +24,7 @@ impl Failure {
     /// The answer; an internal failure is logged with `what` and answered without its details.
     pub fn answer(self, what: &str) -> Response<Body> {
         match self {
-            Failure::BadBody(response) => *response,
+            Failure::Answered(response) => *response,
             Failure::BadRequest(m) => http_api::error(400, "invalid_request", m),
             Failure::NotFound(m) => http_api::error(404, "not_found", m),
             Failure::Conflict(m) => http_api::error(409, "conflict", m),
@@ -35,14 +35,38 @@ impl Failure {
         }
     }
 
-    /// The caller's integration is not there (or is another account's).
-    pub fn no_integration(id: &str) -> Failure {
-        Failure::NotFound(format!("integration {} not found", echoed(id)))
-    }
-
     pub fn no_route(route: &str) -> Failure {
         Failure::NotFound(format!("no route {}", echoed(route)))
     }
+}
+
+/// The integration the request's path names, of the account the authorizer names: refused
+/// without an account (401), with an oversized path parameter (400), and not found when it is
+/// not there or is another account's (404).
+pub async fn requested_integration(
+    req: &Request,
+    account_claim: &str,
+    store: &dyn IntegrationStore,
+) -> Result<IntegrationRecord, Failure> {
+    let Some(account) = http_api::account(req, account_claim) else {
+        return Err(Failure::Answered(Box::new(http_api::unauthorized())));
+    };
+    if let Some(refused) = http_api::oversized_path_param(req) {
+        return Err(Failure::Answered(Box::new(refused)));
+    }
+    let id = http_api::path_param(req, "integrationId").unwrap_or_default();
+    match store.get_integration(&account, &id).await? {
+        Some(record) => Ok(record),
+        None => Err(Failure::NotFound(format!(
+            "integration {} not found",
+            echoed(&id)
+        ))),
+    }
+}
+
+/// A JSON body; one that does not parse is answered as the shared parser shapes it.
+pub fn parsed<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Failure> {
+    http_api::body(req).map_err(Failure::Answered)
 }
 
 impl From<StoreError> for Failure {
