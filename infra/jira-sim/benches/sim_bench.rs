@@ -36,6 +36,7 @@ async fn main() {
         seed: 42,
         mode: Mode::Cloud,
         anchor: chrono::Utc::now(),
+        classic_story_points: false,
     };
 
     let t = Instant::now();

@@ -622,16 +622,6 @@ pub async fn fields(State(st): State<Shared>) -> Response {
                "clauseNames": [format!("cf[{numeric}]"), name], "schema": schema})
     };
     let cf = &site.custom_fields;
-    // A company-managed "Story Points" float field exists too, unused by this site's boards:
-    // clients must pick the estimation field by its type, not by a name match alone.
-    let decoy = format!(
-        "customfield_{}",
-        cf.story_points
-            .trim_start_matches("customfield_")
-            .parse::<u64>()
-            .unwrap_or(10_016)
-            + 2
-    );
     let mut list = vec![
         system("summary", "Summary", "string", None, true),
         system("status", "Status", "status", None, true),
@@ -680,8 +670,9 @@ pub async fn fields(State(st): State<Shared>) -> Response {
             None,
             "com.pyxis.greenhopper.jira:jsw-story-points",
         ),
+        // Real sites often have both estimation fields; the dataset fills one of them.
         custom(
-            &decoy,
+            &cf.story_points_classic,
             "Story Points",
             "number",
             None,

@@ -22,6 +22,10 @@ pub struct DatasetConfig {
     pub mode: Mode,
     /// "Now" for the generated history: issues were created in the two years before it.
     pub anchor: DateTime<Utc>,
+    /// Whether the values of story points are in the company-managed "Story Points" field
+    /// rather than the team-managed "Story point estimate" (real sites have both, with values
+    /// in either).
+    pub classic_story_points: bool,
 }
 
 impl Default for DatasetConfig {
@@ -32,6 +36,7 @@ impl Default for DatasetConfig {
             seed: 42,
             mode: Mode::Cloud,
             anchor: Utc::now(),
+            classic_story_points: false,
         }
     }
 }
@@ -367,8 +372,17 @@ impl Generator {
         ];
         // Site-specific custom field ids, as on real sites.
         let base = 10_010 + self.rng.random_range(0..80u32) * 10;
+        let (estimate, classic) = (
+            format!("customfield_{}", base + 6),
+            format!("customfield_{}", base + 8),
+        );
         let custom_fields = CustomFieldIds {
-            story_points: format!("customfield_{}", base + 6),
+            story_points_in: match config.classic_story_points {
+                true => classic.clone(),
+                false => estimate.clone(),
+            },
+            story_points: estimate,
+            story_points_classic: classic,
             sprint: format!("customfield_{}", base + 1),
             severity: format!("customfield_{}", base + 3),
         };
@@ -870,9 +884,14 @@ impl Generator {
                     .unwrap();
                 let from = issue.story_points.map(fmt_points);
                 issue.story_points = Some(to);
+                let cf = &site.custom_fields;
+                let name = match cf.story_points_in == cf.story_points {
+                    true => "Story point estimate",
+                    false => "Story Points",
+                };
                 vec![plain(
-                    "Story point estimate",
-                    &site.custom_fields.story_points,
+                    name,
+                    &cf.story_points_in,
                     true,
                     None,
                     from.as_deref(),

@@ -30,6 +30,10 @@ struct Args {
     /// "Now" of the generated history, RFC 3339 (default: the current time).
     #[arg(long)]
     anchor: Option<DateTime<Utc>>,
+    /// Story point values in the company-managed "Story Points" field instead of the
+    /// team-managed "Story point estimate" (the site has both).
+    #[arg(long)]
+    classic_story_points: bool,
     /// Fixed latency added to every request, in milliseconds.
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -75,6 +79,7 @@ async fn main() -> anyhow::Result<()> {
             seed: args.seed,
             mode: args.mode,
             anchor: args.anchor.unwrap_or_else(Utc::now),
+            classic_story_points: args.classic_story_points,
         },
         settings: Settings {
             latency_ms: args.latency_ms,

@@ -304,7 +304,12 @@ pub struct Issue {
 /// sites' ids do, so a client must discover them through `/field`).
 #[derive(Clone, Debug, Serialize)]
 pub struct CustomFieldIds {
+    /// The team-managed "Story point estimate" (`jsw-story-points`).
     pub story_points: String,
+    /// The company-managed "Story Points" number field.
+    pub story_points_classic: String,
+    /// Which of the two holds the issues' values (the other is empty on every issue).
+    pub story_points_in: String,
     pub sprint: String,
     pub severity: String,
 }

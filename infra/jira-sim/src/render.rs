@@ -64,6 +64,7 @@ pub fn known_fields(site: &Site) -> Vec<(String, bool)> {
     v.push(("comment".into(), false));
     for id in [
         &site.custom_fields.story_points,
+        &site.custom_fields.story_points_classic,
         &site.custom_fields.sprint,
         &site.custom_fields.severity,
     ] {
@@ -389,7 +390,7 @@ impl Renderer<'_> {
                 let shown: Vec<Value> = issue.comments.iter().take(comment_limit).map(|c| self.comment(issue, c)).collect();
                 json!({"comments": shown, "self": format!("{}/rest/api/3/issue/{}/comment", self.base, issue.id), "maxResults": shown.len(), "total": issue.comments.len(), "startAt": 0})
             }
-            f if f == cf.story_points => issue.story_points.map(|p| json!(p)).unwrap_or(Value::Null),
+            f if f == cf.story_points_in => issue.story_points.map(|p| json!(p)).unwrap_or(Value::Null),
             f if f == cf.sprint => {
                 if issue.sprints.is_empty() {
                     Value::Null

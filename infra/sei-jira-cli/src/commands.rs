@@ -239,6 +239,13 @@ pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Resul
         )),
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
+    // Each issue's story points: the first of the site's story points fields with a value.
+    let custom_fields = store
+        .get_integration(LOCAL_ACCOUNT, &store_args.integration)
+        .await?
+        .map(|r| r.custom_fields)
+        .unwrap_or_default();
+    let catalog = hygiene::catalog_of(&store, &store_args.integration, &custom_fields).await?;
     let mut after: Option<String> = None;
     let mut count = 0;
     loop {
@@ -249,7 +256,8 @@ pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Resul
         after = Some(last.id.clone());
         for i in &page {
             let line = json!({
-                "id": i.id, "key": i.key, "project": i.project_key, "fields": i.fields, "changelog": i.changelog,
+                "id": i.id, "key": i.key, "project": i.project_key, "story_points": catalog.story_points(i),
+                "fields": i.fields, "changelog": i.changelog,
                 "comments": i.comments, "deleted_at_ms": i.deleted_at_ms, "hidden": i.hidden, "removed": i.removed,
             });
             writeln!(writer, "{line}")?;

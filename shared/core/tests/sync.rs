@@ -846,3 +846,79 @@ async fn is_deleted(e: &Env, id: u64) -> bool {
     let stored = e.store.get_issue("acme", &id.to_string()).await.unwrap();
     stored.unwrap().deleted_at_ms.is_some()
 }
+
+/// Real sites have both the company-managed "Story Points" and the team-managed "Story point
+/// estimate", with values in either: every issue with a value has its story points, whichever
+/// field holds them.
+#[tokio::test]
+async fn story_points_are_found_in_whichever_field_holds_them() {
+    for classic in [false, true] {
+        let sim = jira_sim::start(SimConfig {
+            dataset: DatasetConfig {
+                issues: 600,
+                projects: 3,
+                classic_story_points: classic,
+                ..DatasetConfig::default()
+            },
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let info = jira_sim::describe(&sim);
+        let dir = tempfile::tempdir().unwrap();
+        let e = Env {
+            sim,
+            info,
+            http: reqwest::Client::new(),
+            path: dir.path().join("store.redb"),
+            store: EmbeddedStore::open(&dir.path().join("store.redb")).unwrap(),
+            _dir: dir,
+        };
+        let record = run(
+            &e.client(ALICE),
+            &e.store,
+            &SyncOptions::new("acme", Scope::AllAccessible),
+            None,
+        )
+        .await
+        .unwrap();
+        assert_eq!(record.outcome, RunOutcome::Succeeded);
+        let holder = e.info["custom_fields"]["story_points_in"].as_str().unwrap();
+        let truth: BTreeMap<String, Option<f64>> = e
+            .truth(ALICE)
+            .await
+            .iter()
+            .map(|t| {
+                let id = t["id"].as_str().unwrap().to_string();
+                (id, t["fields"][holder].as_f64())
+            })
+            .collect();
+        let catalog = sei_jira_core::hygiene::catalog_of(&e.store, "acme", &[])
+            .await
+            .unwrap();
+        let stored: BTreeMap<String, Option<f64>> = e
+            .stored("acme")
+            .await
+            .iter()
+            .filter(|s| s.counts())
+            .map(|s| (s.id.clone(), catalog.story_points(s)))
+            .collect();
+        assert!(
+            truth.values().filter(|p| p.is_some()).count() > 50,
+            "values in the {} field",
+            if classic { "classic" } else { "estimate" }
+        );
+        assert_eq!(stored.len(), truth.len());
+        let wrong: Vec<(&String, &Option<f64>, Option<f64>)> = truth
+            .iter()
+            .filter(|(id, want)| stored.get(*id).copied().flatten() != **want)
+            .map(|(id, want)| (id, want, stored.get(id).copied().flatten()))
+            .collect();
+        assert!(
+            wrong.is_empty(),
+            "classic {classic}: {} issues differ, e.g. {:?}",
+            wrong.len(),
+            &wrong[..wrong.len().min(5)]
+        );
+    }
+}

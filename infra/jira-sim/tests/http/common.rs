@@ -30,6 +30,7 @@ pub async fn start_with(issues: usize, mode: Mode, settings: Settings) -> Sim {
             seed: 42,
             mode,
             anchor: anchor(),
+            ..DatasetConfig::default()
         },
         settings,
         ..SimConfig::default()

@@ -108,7 +108,15 @@ pub struct Field {
 /// The fields criteria may name on one site: the standard ones, then the site's story points,
 /// sprint and epic link fields and the integration's mapped custom fields.
 #[derive(Clone, Debug, Default, PartialEq)]
-pub struct Catalog(Vec<Field>);
+pub struct Catalog {
+    fields: Vec<Field>,
+    /// The fields that can hold story points, in the order they are read.
+    story_points: Vec<String>,
+}
+
+/// The id the catalog gives "story points": not one Jira field, but the first of the site's
+/// story points fields with a value ([`crate::sync::plan::resolve_fields`]).
+pub const STORY_POINTS: &str = "story points";
 
 const STANDARD: [(&str, &str, Kind); 13] = [
     ("status", "status", Kind::Text),
@@ -141,8 +149,8 @@ impl Catalog {
             id: id.into(),
             kind,
         };
-        if let Some(id) = &map.story_points {
-            fields.push(named(id, "story points", Kind::Number));
+        if !map.story_points.is_empty() {
+            fields.push(named(STORY_POINTS, "story points", Kind::Number));
         }
         if let Some(id) = &map.sprint {
             fields.push(named(id, "sprint", Kind::List));
@@ -166,12 +174,33 @@ impl Catalog {
             let name = detail.map_or(id.as_str(), |f| f.name.as_str());
             fields.push(named(id, &name.to_ascii_lowercase(), kind));
         }
-        Catalog(fields)
+        Catalog {
+            fields,
+            story_points: map.story_points.clone(),
+        }
+    }
+
+    /// The issue's value of `id`: a field's, a status's category, or the first story points
+    /// value the issue has.
+    fn value_of<'a>(&self, issue: &'a StoredIssue, id: &str) -> Option<&'a Value> {
+        match id {
+            "statusCategory" => issue.fields.get("status").map(|s| &s["statusCategory"]),
+            STORY_POINTS => self
+                .story_points
+                .iter()
+                .find_map(|f| issue.fields.get(f).filter(|v| !v.is_null())),
+            _ => issue.fields.get(id),
+        }
+    }
+
+    /// The issue's story points, if it has any.
+    pub fn story_points(&self, issue: &StoredIssue) -> Option<f64> {
+        self.value_of(issue, STORY_POINTS).and_then(Value::as_f64)
     }
 
     /// The site's sprint field id, if it has one.
     pub fn sprint_field(&self) -> Option<&str> {
-        self.0
+        self.fields
             .iter()
             .find(|f| f.name == "sprint")
             .map(|f| f.id.as_str())
@@ -179,7 +208,7 @@ impl Catalog {
 
     /// The names `field` holds in `issue` (see [`names`]); a project also by its key.
     pub fn names_of(&self, issue: &StoredIssue, field: &Field) -> Vec<String> {
-        let mut names = names(value_of(issue, &field.id));
+        let mut names = names(self.value_of(issue, &field.id));
         if field.id == "project" {
             names.push(issue.project_key.clone());
         }
@@ -189,7 +218,7 @@ impl Catalog {
     /// The field a criterion names: by name (any case) or by id.
     pub fn field(&self, wanted: &str) -> Option<&Field> {
         let wanted = wanted.trim();
-        self.0
+        self.fields
             .iter()
             .find(|f| f.name.eq_ignore_ascii_case(wanted) || f.id.eq_ignore_ascii_case(wanted))
     }
@@ -285,12 +314,12 @@ pub fn matches(criterion: &Criterion, issue: &StoredIssue, catalog: &Catalog) ->
     criterion.conditions.iter().all(|cond| {
         catalog
             .field(&cond.field)
-            .is_some_and(|field| holds(&cond.operator, field, issue))
+            .is_some_and(|field| holds(&cond.operator, field, issue, catalog))
     })
 }
 
-fn holds(operator: &Operator, field: &Field, issue: &StoredIssue) -> bool {
-    let raw = value_of(issue, &field.id);
+fn holds(operator: &Operator, field: &Field, issue: &StoredIssue, catalog: &Catalog) -> bool {
+    let raw = catalog.value_of(issue, &field.id);
     let names = names(raw);
     let any_of = |wanted: &[String]| {
         names
@@ -310,14 +339,6 @@ fn holds(operator: &Operator, field: &Field, issue: &StoredIssue) -> bool {
         Operator::LengthLessThan { value } => length() < *value,
         Operator::GreaterThan { value } => raw.and_then(Value::as_f64).is_some_and(|n| n > *value),
         Operator::LessThan { value } => raw.and_then(Value::as_f64).is_some_and(|n| n < *value),
-    }
-}
-
-/// Where a field's value is: the status category sits inside the status.
-fn value_of<'a>(issue: &'a StoredIssue, id: &str) -> Option<&'a Value> {
-    match id {
-        "statusCategory" => issue.fields.get("status").map(|s| &s["statusCategory"]),
-        _ => issue.fields.get(id),
     }
 }
 

@@ -152,7 +152,9 @@ pub fn strip_order_by(jql: &str) -> String {
 /// Custom fields resolved for this site.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct FieldMap {
-    pub story_points: Option<String>,
+    /// Every field that can hold story points, in the order an issue's story points are read
+    /// (the first with a value counts; see [`resolve_fields`]).
+    pub story_points: Vec<String>,
     pub sprint: Option<String>,
     pub epic_link: Option<String>,
     /// User-mapped custom fields: (what the user asked for, resolved field id).
@@ -164,6 +166,12 @@ const SPRINT_TYPE: &str = "com.pyxis.greenhopper.jira:gh-sprint";
 const EPIC_LINK_TYPE: &str = "com.pyxis.greenhopper.jira:gh-epic-link";
 
 /// Resolves story points, sprint, epic link and the user's mappings (names or ids) from `/field`.
+///
+/// Story points: every field that can hold them is fetched, and an issue's story points are the
+/// first of them with a value, in this order: a field the user maps explicitly; numeric custom
+/// fields named "Story Points" (any case; the established product's default); fields of the
+/// `jsw-story-points` type (team-managed "Story point estimate"); numeric fields named "Story
+/// point estimate".
 pub fn resolve_fields(fields: &[FieldDetails], wanted: &[String]) -> Result<FieldMap, String> {
     let by_type = |t: &str| {
         fields
@@ -171,17 +179,31 @@ pub fn resolve_fields(fields: &[FieldDetails], wanted: &[String]) -> Result<Fiel
             .find(|f| f.schema.as_ref().and_then(|s| s.custom.as_deref()) == Some(t))
             .map(|f| f.id.clone())
     };
-    // Team-managed "Story point estimate" first; otherwise a numeric field named Story Points.
-    let story_points = by_type(STORY_POINTS_TYPE).or_else(|| {
+    let numeric_named = |name: &'static str| {
         fields
             .iter()
-            .find(|f| {
+            .filter(move |f| {
                 f.custom
-                    && f.name.eq_ignore_ascii_case("story points")
+                    && f.name.trim().eq_ignore_ascii_case(name)
                     && f.schema.as_ref().is_some_and(|s| s.kind == "number")
             })
             .map(|f| f.id.clone())
-    });
+    };
+    let of_type = fields
+        .iter()
+        .filter(|f| f.schema.as_ref().and_then(|s| s.custom.as_deref()) == Some(STORY_POINTS_TYPE))
+        .map(|f| f.id.clone());
+    // Real sites often have both the company-managed "Story Points" (the established
+    // product's default) and the team-managed "Story point estimate", with values in either.
+    let mut story_points: Vec<String> = Vec::new();
+    for id in numeric_named("story points")
+        .chain(of_type)
+        .chain(numeric_named("story point estimate"))
+    {
+        if !story_points.contains(&id) {
+            story_points.push(id);
+        }
+    }
     let mut mapped = Vec::new();
     let mut unknown = Vec::new();
     for w in wanted {
@@ -198,6 +220,13 @@ pub fn resolve_fields(fields: &[FieldDetails], wanted: &[String]) -> Result<Fiel
             "unknown custom field(s): {} (see the site's field list)",
             unknown.join(", ")
         ));
+    }
+    // A story points field the user maps explicitly is read first.
+    for (_, id) in mapped.iter().rev() {
+        if let Some(at) = story_points.iter().position(|s| s == id) {
+            let chosen = story_points.remove(at);
+            story_points.insert(0, chosen);
+        }
     }
     Ok(FieldMap {
         story_points,
@@ -242,9 +271,11 @@ pub fn requested_fields(map: &FieldMap, excluded: &Excluded) -> Vec<String> {
     if !excluded.comments {
         f.push("comment".into());
     }
-    for id in [&map.story_points, &map.sprint, &map.epic_link]
-        .into_iter()
-        .flatten()
+    for id in map
+        .story_points
+        .iter()
+        .chain(map.sprint.iter())
+        .chain(map.epic_link.iter())
     {
         f.push(id.clone());
     }
@@ -351,7 +382,13 @@ mod tests {
             field("customfield_10050", "Severity", None, "option"),
         ];
         let m = resolve_fields(&fields, &["severity".into()]).unwrap();
-        assert_eq!(m.story_points.as_deref(), Some("customfield_10016"));
+        assert_eq!(m.story_points, ["customfield_10018", "customfield_10016"]);
+        let mapped = resolve_fields(&fields, &["Story point estimate".into()]).unwrap();
+        assert_eq!(
+            mapped.story_points,
+            ["customfield_10016", "customfield_10018"],
+            "a mapped field is read first"
+        );
         assert_eq!(m.sprint.as_deref(), Some("customfield_10020"));
         assert_eq!(
             m.mapped,

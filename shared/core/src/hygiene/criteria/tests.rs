@@ -24,7 +24,7 @@ fn catalog() -> Catalog {
         },
     ];
     let map = FieldMap {
-        story_points: Some("customfield_10016".into()),
+        story_points: vec!["customfield_10016".into()],
         sprint: Some("customfield_10020".into()),
         epic_link: None,
         mapped: vec![
