@@ -112,11 +112,15 @@ pub struct Catalog {
     fields: Vec<Field>,
     /// The fields that can hold story points, in the order they are read.
     story_points: Vec<String>,
+    epic_links: Vec<String>,
 }
 
 /// The id the catalog gives "story points": not one Jira field, but the first of the site's
 /// story points fields with a value ([`crate::sync::plan::resolve_fields`]).
 pub const STORY_POINTS: &str = "story points";
+/// The id the catalog gives "epic": a company-managed epic link with a value, or else the
+/// parent when it is an epic (a team-managed epic child; a sub-task's parent is no epic).
+pub const EPIC: &str = "epic";
 
 const STANDARD: [(&str, &str, Kind); 13] = [
     ("status", "status", Kind::Text),
@@ -155,12 +159,7 @@ impl Catalog {
         if let Some(id) = &map.sprint {
             fields.push(named(id, "sprint", Kind::List));
         }
-        // The epic: a company-managed epic link, or else a team-managed parent.
-        if let Some(id) = &map.epic_link {
-            fields.push(named(id, "epic", Kind::Text));
-        } else {
-            fields.push(named("parent", "epic", Kind::Text));
-        }
+        fields.push(named(EPIC, "epic", Kind::Text));
         for (_, id) in &map.mapped {
             let detail = site_fields.iter().find(|f| &f.id == id);
             let kind = match detail
@@ -177,6 +176,7 @@ impl Catalog {
         Catalog {
             fields,
             story_points: map.story_points.clone(),
+            epic_links: map.epic_link.clone(),
         }
     }
 
@@ -185,10 +185,11 @@ impl Catalog {
     fn value_of<'a>(&self, issue: &'a StoredIssue, id: &str) -> Option<&'a Value> {
         match id {
             "statusCategory" => issue.fields.get("status").map(|s| &s["statusCategory"]),
-            STORY_POINTS => self
-                .story_points
-                .iter()
-                .find_map(|f| issue.fields.get(f).filter(|v| !v.is_null())),
+            STORY_POINTS => first_set(issue, &self.story_points),
+            EPIC => first_set(issue, &self.epic_links).or_else(|| {
+                let parent = issue.fields.get("parent")?;
+                (parent["fields"]["issuetype"]["hierarchyLevel"] == 1).then_some(parent)
+            }),
             _ => issue.fields.get(id),
         }
     }
@@ -340,6 +341,13 @@ fn holds(operator: &Operator, field: &Field, issue: &StoredIssue, catalog: &Cata
         Operator::GreaterThan { value } => raw.and_then(Value::as_f64).is_some_and(|n| n > *value),
         Operator::LessThan { value } => raw.and_then(Value::as_f64).is_some_and(|n| n < *value),
     }
+}
+
+/// The first of `fields` the issue has a value in.
+fn first_set<'a>(issue: &'a StoredIssue, fields: &[String]) -> Option<&'a Value> {
+    fields
+        .iter()
+        .find_map(|f| issue.fields.get(f).filter(|v| !v.is_null()))
 }
 
 /// The names a value carries: a string or number as it is; an object by its name (`name`,

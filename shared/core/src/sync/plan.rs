@@ -156,7 +156,9 @@ pub struct FieldMap {
     /// (the first with a value counts; see [`resolve_fields`]).
     pub story_points: Vec<String>,
     pub sprint: Option<String>,
-    pub epic_link: Option<String>,
+    /// Every company-managed epic link field (a team-managed epic child names its epic as its
+    /// parent instead).
+    pub epic_link: Vec<String>,
     /// User-mapped custom fields: (what the user asked for, resolved field id).
     pub mapped: Vec<(String, String)>,
 }
@@ -231,7 +233,11 @@ pub fn resolve_fields(fields: &[FieldDetails], wanted: &[String]) -> Result<Fiel
     Ok(FieldMap {
         story_points,
         sprint: by_type(SPRINT_TYPE),
-        epic_link: by_type(EPIC_LINK_TYPE),
+        epic_link: fields
+            .iter()
+            .filter(|f| f.schema.as_ref().and_then(|s| s.custom.as_deref()) == Some(EPIC_LINK_TYPE))
+            .map(|f| f.id.clone())
+            .collect(),
         mapped,
     })
 }

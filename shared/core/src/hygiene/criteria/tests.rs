@@ -26,7 +26,7 @@ fn catalog() -> Catalog {
     let map = FieldMap {
         story_points: vec!["customfield_10016".into()],
         sprint: Some("customfield_10020".into()),
-        epic_link: None,
+        epic_link: Vec::new(),
         mapped: vec![
             ("Severity".into(), "customfield_10050".into()),
             ("customfield_10060".into(), "customfield_10060".into()),
@@ -273,4 +273,35 @@ fn criteria_read_from_json() {
         )
         .is_err()
     );
+}
+
+#[test]
+fn the_epic_is_an_epic_link_with_a_value_or_else_a_parent_that_is_an_epic() {
+    let map = FieldMap {
+        epic_link: vec!["customfield_10014".into()],
+        story_points: vec!["customfield_10018".into(), "customfield_10016".into()],
+        ..FieldMap::default()
+    };
+    let catalog = Catalog::new(&[], &map);
+    let epic = catalog.field("epic").unwrap();
+    let names = |fields: Value| catalog.names_of(&issue(fields), epic);
+    let parent = |level: u32| json!({"key": "P-1", "fields": {"issuetype": {"name": "x", "hierarchyLevel": level}}});
+    assert_eq!(names(json!({"customfield_10014": "P-7"})), ["P-7"]);
+    assert_eq!(
+        names(json!({"customfield_10014": null, "parent": parent(1)})),
+        ["P-1"],
+        "a team-managed epic child"
+    );
+    assert!(
+        names(json!({"parent": parent(0)})).is_empty(),
+        "a sub-task's parent is no epic"
+    );
+    // Story points: the first of the fields with a value.
+    let points = |fields: Value| catalog.story_points(&issue(fields));
+    assert_eq!(points(json!({"customfield_10016": 5})), Some(5.0));
+    assert_eq!(
+        points(json!({"customfield_10018": 3, "customfield_10016": 5})),
+        Some(3.0)
+    );
+    assert_eq!(points(json!({"customfield_10018": null})), None);
 }
