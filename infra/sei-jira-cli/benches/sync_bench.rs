@@ -189,12 +189,12 @@ async fn async_main() {
     );
 
     let dir = tempfile::tempdir().unwrap();
-    let store: Box<dyn sei_jira_core::store::SyncStore> = if env("SYNC_BENCH_DISCARD", 0) == 1 {
+    let boxed: Box<dyn sei_jira_core::store::SyncStore> = if env("SYNC_BENCH_DISCARD", 0) == 1 {
         Box::new(Discard)
     } else {
         Box::new(EmbeddedStore::open(&dir.path().join("bench.redb")).unwrap())
     };
-    let store = store.as_ref();
+    let store = boxed.as_ref();
     let c = client(base, &token, 10);
     let started = Instant::now();
     let mut opts = SyncOptions::new("bench", Scope::AllAccessible);
@@ -216,6 +216,16 @@ async fn async_main() {
         peak_rss_mib(),
         record.outcome,
     );
+    let size = |what: &str| {
+        if let Ok(file) = std::fs::metadata(dir.path().join("bench.redb")) {
+            println!(
+                "embedded store {what}: {:.0} MiB, {:.0} bytes per issue",
+                file.len() as f64 / (1024.0 * 1024.0),
+                file.len() as f64 / n as f64
+            );
+        }
+    };
+    size("after the backfill");
     let again = Instant::now();
     let repeat = sei_jira_core::sync::run(
         &c,
@@ -231,6 +241,14 @@ async fn async_main() {
         repeat.counts.issues_new + repeat.counts.issues_updated,
         again.elapsed().as_secs_f64()
     );
+    drop(boxed);
+    if env("SYNC_BENCH_DISCARD", 0) == 0 {
+        // What a laptop keeps: the file once its free pages are given back.
+        let mut compacted = EmbeddedStore::open(&dir.path().join("bench.redb")).unwrap();
+        compacted.compact().unwrap();
+        drop(compacted);
+        size("compacted");
+    }
 
     if env("SYNC_BENCH_BASELINE", 1) == 1 {
         let (base_requests, base_wall) = sequential_export(&client(base, &token, 1)).await;
