@@ -98,7 +98,7 @@ fn encode<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
     }
     let mut out = Vec::with_capacity(json.len() / 4);
     out.push(DEFLATED);
-    let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::fast());
+    let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::default());
     std::io::Write::write_all(&mut encoder, &json).map_err(backend)?;
     encoder.finish().map_err(backend)
 }
