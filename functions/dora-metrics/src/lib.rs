@@ -16,8 +16,8 @@ use sei_jira_core::integrations::echoed;
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationRecord, Store};
 use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
-use sei_jira_lambda::http_api::{self, json, path_param};
-use serde_json::{Value, json};
+use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
+use serde_json::json;
 
 pub struct App {
     pub store: Box<dyn Store>,
@@ -61,22 +61,20 @@ async fn serve(
         "GET /dora" => report(store, record, req, now).await,
         "GET /dora/profiles" => {
             let config = kept(store, record).await?;
-            let listed: Vec<Value> = config
-                .profiles
-                .iter()
-                .map(|p| shown(&p.id, &p.item))
-                .collect();
-            Ok(json(200, &json!({"profiles": listed})))
+            Ok(json(
+                200,
+                &json!({"profiles": all_with_ids(&config.profiles)}),
+            ))
         }
         "POST /dora/profiles" => {
             let p: DoraProfile = parsed(req)?;
             let (id, _) =
                 change_profiles(store, record, |c, catalog| c.add(p.clone(), catalog)).await?;
             request_classification(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(json(201, &shown(&id, &p)))
+            Ok(json(201, &with_id(&id, &p)))
         }
         "GET /dora/profiles/{profileId}" => match kept(store, record).await?.get(&profile) {
-            Some(p) => Ok(json(200, &shown(&profile, p))),
+            Some(p) => Ok(json(200, &with_id(&profile, p))),
             None => Err(DoraError::NoProfile(profile).into()),
         },
         "PUT /dora/profiles/{profileId}" => {
@@ -86,7 +84,7 @@ async fn serve(
             })
             .await?;
             request_classification(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(json(200, &shown(&profile, &p)))
+            Ok(json(200, &with_id(&profile, &p)))
         }
         "DELETE /dora/profiles/{profileId}" => {
             change_profiles(store, record, |c, _| c.remove(&profile)).await?;
@@ -135,13 +133,4 @@ async fn report(
 
 async fn kept(store: &dyn Store, record: &IntegrationRecord) -> Result<DoraConfig, Failure> {
     Ok(store.get_dora_config(&record.id).await?.unwrap_or_default())
-}
-
-/// A kept profile as the API shows it: its id beside its fields.
-fn shown(id: &str, profile: &DoraProfile) -> Value {
-    let mut v = serde_json::to_value(profile).unwrap_or_default();
-    if let Value::Object(o) = &mut v {
-        o.insert("id".into(), json!(id));
-    }
-    v
 }

@@ -14,15 +14,13 @@ pub mod params;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
-use sei_jira_core::hygiene::config::Saved;
 use sei_jira_core::hygiene::service::{Scope, change_config, request_index};
 use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationRecord, Store};
 use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
-use sei_jira_lambda::http_api::{self, json, path_param};
-use serde::Serialize;
+use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
 use serde_json::{Value, json};
 
 use params::Params;
@@ -101,7 +99,7 @@ async fn serve(
             })
             .await?;
             request_index(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(json(201, &shown(&id, &c)))
+            Ok(json(201, &with_id(&id, &c)))
         }
         "PUT /hygiene/criteria/{criterionId}" => {
             let c: Criterion = parsed(req)?;
@@ -110,7 +108,7 @@ async fn serve(
             })
             .await?;
             request_index(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(json(200, &shown(&criterion, &c)))
+            Ok(json(200, &with_id(&criterion, &c)))
         }
         "DELETE /hygiene/criteria/{criterionId}" => {
             change_config(store, record, |config, _| {
@@ -128,7 +126,7 @@ async fn serve(
             let row: SlaInput = parsed(req)?;
             let (id, _) =
                 change_config(store, record, |config, _| config.add_sla(row.clone())).await?;
-            Ok(json(201, &shown(&id, &row)))
+            Ok(json(201, &with_id(&id, &row)))
         }
         "PUT /hygiene/slas/{slaId}" => {
             let row: SlaInput = parsed(req)?;
@@ -136,7 +134,7 @@ async fn serve(
                 config.replace_sla(&sla, row.clone())
             })
             .await?;
-            Ok(json(200, &shown(&sla, &row)))
+            Ok(json(200, &with_id(&sla, &row)))
         }
         "DELETE /hygiene/slas/{slaId}" => {
             change_config(store, record, |config, _| config.remove_sla(&sla)).await?;
@@ -207,25 +205,12 @@ async fn trend_of(
     ))
 }
 
-/// A kept setting as the API shows it: its id beside its fields.
-fn shown<T: Serialize>(id: &str, item: &T) -> Value {
-    let mut v = serde_json::to_value(item).unwrap_or_default();
-    if let Value::Object(o) = &mut v {
-        o.insert("id".into(), json!(id));
-    }
-    v
-}
-
-fn shown_all<T: Serialize>(items: &[Saved<T>]) -> Vec<Value> {
-    items.iter().map(|s| shown(&s.id, &s.item)).collect()
-}
-
 fn criteria_list(config: &HygieneConfig) -> Value {
-    json!({"criteria": shown_all(&config.criteria)})
+    json!({"criteria": all_with_ids(&config.criteria)})
 }
 
 fn sla_list(config: &HygieneConfig) -> Value {
-    json!({"slas": shown_all(&config.slas)})
+    json!({"slas": all_with_ids(&config.slas)})
 }
 
 /// A user's text, shortened before it is echoed.

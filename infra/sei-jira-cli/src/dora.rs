@@ -107,10 +107,7 @@ pub fn print_summary(d: &Document) {
         d.profile,
         d.request.from,
         d.request.to,
-        serde_json::to_value(d.request.aggregation)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_string))
-            .unwrap_or_default()
+        format!("{:?}", d.request.aggregation).to_lowercase()
     );
     let restore = &r.time_to_restore;
     println!(

@@ -8,6 +8,7 @@ use lambda_http::{Body, Request, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
 
+use sei_jira_core::hygiene::config::Saved;
 use sei_jira_core::integrations::ApiError;
 
 /// The account (tenant) named by the authorizer's `claim`, or None when the request carries no
@@ -210,6 +211,21 @@ pub fn api_error(e: &ApiError) -> Response<Body> {
             error(500, "internal", "internal error; see the function's logs")
         }
     }
+}
+
+/// A kept setting (a custom miss, an SLA row, a DORA profile) as the API shows it: its id
+/// beside its fields.
+pub fn with_id<T: Serialize>(id: &str, item: &T) -> serde_json::Value {
+    let mut v = serde_json::to_value(item).unwrap_or_default();
+    if let serde_json::Value::Object(o) = &mut v {
+        o.insert("id".into(), json!(id));
+    }
+    v
+}
+
+/// Every kept setting of a list, each with its id.
+pub fn all_with_ids<T: Serialize>(items: &[Saved<T>]) -> Vec<serde_json::Value> {
+    items.iter().map(|s| with_id(&s.id, &s.item)).collect()
 }
 
 #[cfg(test)]

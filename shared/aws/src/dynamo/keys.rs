@@ -162,12 +162,9 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     })
 }
 
-/// Zero-padded so that sort-key order is numeric id order (the embedded store's order).
+/// Sort-key order is the store port's issue order (numeric ids by value).
 pub fn issue_sort(id: &str) -> String {
-    match id.parse::<u64>() {
-        Ok(n) => format!("{n:020}"),
-        Err(_) => id.to_string(),
-    }
+    sei_jira_core::store::issue_order(id)
 }
 
 /// Parts of one stored version of a split body (an issue, a hygiene cell):

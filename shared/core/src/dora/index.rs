@@ -14,7 +14,7 @@ use super::facts::{DoraFacts, Statuses};
 use super::profile::DoraProfile;
 use crate::hygiene::criteria::Catalog;
 use crate::hygiene::index::Build;
-use crate::store::StoredIssue;
+use crate::store::{StoredIssue, issue_order};
 
 /// Where each profile's members stand, by profile id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
@@ -76,15 +76,6 @@ impl Classifier {
         }
         let facts = DoraFacts::of(issue, &self.profile, catalog, &self.statuses);
         (facts.incident || facts.change).then_some(facts)
-    }
-}
-
-/// Issue ids in the order the store lists issues (numeric ids by value), so that a build's
-/// position compares with any id.
-pub fn issue_order(id: &str) -> String {
-    match id.parse::<u64>() {
-        Ok(n) => format!("{n:020}"),
-        Err(_) => id.to_string(),
     }
 }
 

@@ -10,11 +10,12 @@
 use std::collections::{HashMap, HashSet};
 
 use super::facts::done_statuses;
-use super::index::{Classifier, DoraHeads, ProfileHead, issue_order, not_yet_built};
+use super::index::{Classifier, DoraHeads, ProfileHead, not_yet_built};
 use crate::hygiene::criteria::Catalog;
 use crate::hygiene::index::Build;
 use crate::store::{
     DoraFacts, DoraStore, IssueStore, RecordKind, RecordStore, StoreResult, StoredIssue,
+    issue_order,
 };
 
 /// Issues read per page of a build.
@@ -24,7 +25,8 @@ pub struct Upkeep {
     classifiers: Vec<Classifier>,
     heads: DoraHeads,
     /// Each profile's member ids, so that an issue that leaves is removed and no other write
-    /// is made for issues that never were members.
+    /// is made for issues that never were members; read the first time a run needs them, so a
+    /// run with nothing to classify reads none.
     members: HashMap<String, HashSet<String>>,
 }
 
@@ -46,17 +48,10 @@ impl Upkeep {
             .map(|p| Classifier::new(&p.id, &p.item, custom_fields, &done))
             .collect();
         let heads = store.get_dora_heads(integration).await?.unwrap_or_default();
-        let mut members = HashMap::new();
-        for c in &classifiers {
-            if heads.profiles.contains_key(&c.id) {
-                let ids = store.list_dora_members(integration, &c.id).await?;
-                members.insert(c.id.clone(), ids.into_iter().map(|f| f.id).collect());
-            }
-        }
         Ok(Upkeep {
             classifiers,
             heads,
-            members,
+            members: HashMap::new(),
         })
     }
 
@@ -121,7 +116,7 @@ impl Upkeep {
         issues: &[(&str, Option<&StoredIssue>)],
     ) -> StoreResult<()> {
         for c in &self.classifiers {
-            let known = self.members.entry(c.id.clone()).or_default();
+            let known = known(&mut self.members, store, integration, &c.id).await?;
             let writes = classify(c, catalog, known, issues.iter().copied());
             store.put_dora_members(integration, &c.id, &writes).await?;
         }
@@ -153,7 +148,7 @@ impl Upkeep {
             let Some(build) = self.heads.profiles.get(&c.id).and_then(|h| h.build.clone()) else {
                 continue;
             };
-            let known = self.members.entry(c.id.clone()).or_default();
+            let known = known(&mut self.members, store, integration, &c.id).await?;
             let unread = page
                 .iter()
                 .filter(|i| not_yet_built(&build, &i.id))
@@ -197,6 +192,20 @@ fn classify<'a>(
         }
     }
     writes
+}
+
+/// The profile's member ids in `members`, read from the store if they are not there yet.
+async fn known<'a, S: DoraStore + ?Sized>(
+    members: &'a mut HashMap<String, HashSet<String>>,
+    store: &S,
+    integration: &str,
+    profile: &str,
+) -> StoreResult<&'a mut HashSet<String>> {
+    if !members.contains_key(profile) {
+        let ids = store.list_dora_members(integration, profile).await?;
+        members.insert(profile.to_string(), ids.into_iter().map(|f| f.id).collect());
+    }
+    Ok(members.entry(profile.to_string()).or_default())
 }
 
 /// Removes every member of the profile, as the store holds them.

@@ -284,8 +284,9 @@ where
     }
 
     async fn steps(&mut self) -> Result<Refreshed, HygieneError> {
-        if let Some(state) = self.must_stop().await? {
-            return Ok(self.refreshed(state, false));
+        // The lease was just taken; only a deletion that began before it stops the run here.
+        if self.store.integration_deleted(self.integration).await? {
+            return Ok(self.refreshed(IndexState::Gone, false));
         }
         if let Some(journal) = self.head.journal.clone() {
             self.finish(journal).await?;

@@ -137,12 +137,8 @@ fn owned_by(record: &IntegrationRecord, account: &str) -> bool {
     record.account == account
 }
 
-/// Issue ids sort numerically once zero-padded.
 fn issue_key(integration: &str, id: &str) -> String {
-    match id.parse::<u64>() {
-        Ok(n) => format!("{integration}/{n:020}"),
-        Err(_) => format!("{integration}/{id}"),
-    }
+    format!("{integration}/{}", issue_order(id))
 }
 
 fn change_key(issue_key: &str, mark: &ChangeMark) -> String {

@@ -70,7 +70,7 @@ impl DoraStore for EmbeddedStore {
         {
             let mut t = tx.open_table(DORA_MEMBERS).map_err(backend)?;
             for (id, facts) in members {
-                let key = format!("{prefix}{}", crate::dora::index::issue_order(id));
+                let key = format!("{prefix}{}", issue_order(id));
                 match facts {
                     Some(f) => {
                         t.insert(key.as_str(), encode(f)?.as_slice())
