@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 
 use crate::control::SettingsPatch;
 use crate::edits::{self, Edit, NewIssue};
+use crate::expand::Expand;
 use crate::render::{Api, FieldSelection, Renderer};
 use crate::server::Shared;
 
@@ -95,7 +96,7 @@ async fn truth(State(st): State<Shared>, Query(q): Query<TruthQuery>) -> Respons
                 .is_none_or(|p| site.project(i.project_id).key.eq_ignore_ascii_case(p))
         })
         .map(|i| {
-            let mut v = r.issue(i, &sel, false, now, 0, usize::MAX);
+            let mut v = r.issue(i, &sel, &Expand::default(), now, 0, usize::MAX);
             v["project"] = json!(site.project(i.project_id).key);
             v["changelog"] = json!(i.histories.iter().map(|h| r.history(h)).collect::<Vec<_>>());
             v["comments"] = json!(

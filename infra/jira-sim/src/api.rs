@@ -16,6 +16,7 @@ use base64::Engine;
 use serde::Deserialize;
 use serde_json::{Value, json};
 
+use crate::expand::Expand;
 use crate::jql;
 use crate::model::{Category, Issue, Mode, Site};
 use crate::render::{Api, CHANGELOG_EMBED_LIMIT, COMMENT_EMBED_LIMIT, FieldSelection, Renderer};
@@ -605,100 +606,7 @@ pub async fn project_search(
 
 pub async fn fields(State(st): State<Shared>) -> Response {
     let site = st.site.read().unwrap();
-    let system = |id: &str, name: &str, ty: &str, items: Option<&str>, navigable: bool| {
-        let mut schema = json!({"type": ty, "system": id});
-        if let Some(i) = items {
-            schema["items"] = json!(i);
-        }
-        json!({"id": id, "key": id, "name": name, "custom": false, "orderable": true, "navigable": navigable, "searchable": true, "clauseNames": [id], "schema": schema})
-    };
-    let custom = |id: &str, name: &str, ty: &str, items: Option<&str>, plugin: &str| {
-        let numeric: u64 = id.trim_start_matches("customfield_").parse().unwrap_or(0);
-        let mut schema = json!({"type": ty, "custom": plugin, "customId": numeric});
-        if let Some(i) = items {
-            schema["items"] = json!(i);
-        }
-        json!({"id": id, "key": id, "name": name, "custom": true, "orderable": true, "navigable": true, "searchable": true,
-               "clauseNames": [format!("cf[{numeric}]"), name], "schema": schema})
-    };
-    let cf = &site.custom_fields;
-    let mut list = vec![
-        system("summary", "Summary", "string", None, true),
-        system("status", "Status", "status", None, true),
-        system("issuetype", "Issue Type", "issuetype", None, true),
-        system("project", "Project", "project", None, true),
-        system("priority", "Priority", "priority", None, true),
-        system("assignee", "Assignee", "user", None, true),
-        system("reporter", "Reporter", "user", None, true),
-        system("creator", "Creator", "user", None, true),
-        system("created", "Created", "datetime", None, true),
-        system("updated", "Updated", "datetime", None, true),
-        system("resolutiondate", "Resolved", "datetime", None, true),
-        system("resolution", "Resolution", "resolution", None, true),
-        system(
-            "statuscategorychangedate",
-            "Status Category Changed",
-            "datetime",
-            None,
-            true,
-        ),
-        system("labels", "Labels", "array", Some("string"), true),
-        system("components", "Components", "array", Some("component"), true),
-        system(
-            "fixVersions",
-            "Fix versions",
-            "array",
-            Some("version"),
-            true,
-        ),
-        system("duedate", "Due date", "date", None, true),
-        system("description", "Description", "string", None, true),
-        system("comment", "Comment", "comments-page", None, false),
-        system("parent", "Parent", "issuelink", None, true),
-        system(
-            "issuelinks",
-            "Linked Issues",
-            "array",
-            Some("issuelinks"),
-            true,
-        ),
-        system("subtasks", "Sub-tasks", "array", Some("issuelinks"), true),
-        custom(
-            &cf.story_points,
-            "Story point estimate",
-            "number",
-            None,
-            "com.pyxis.greenhopper.jira:jsw-story-points",
-        ),
-        // Real sites often have both estimation fields; the dataset fills one of them.
-        custom(
-            &cf.story_points_classic,
-            "Story Points",
-            "number",
-            None,
-            "com.atlassian.jira.plugin.system.customfieldtypes:float",
-        ),
-        custom(
-            &cf.sprint,
-            "Sprint",
-            "array",
-            Some("json"),
-            "com.pyxis.greenhopper.jira:gh-sprint",
-        ),
-        custom(
-            &cf.severity,
-            "Severity",
-            "option",
-            None,
-            "com.atlassian.jira.plugin.system.customfieldtypes:select",
-        ),
-    ];
-    for f in list.iter_mut().filter(|f| f["custom"] == json!(false)) {
-        if f["id"] == "comment" {
-            f["orderable"] = json!(false);
-        }
-    }
-    Json(list).into_response()
+    Json(crate::fields::definitions(&site)).into_response()
 }
 
 pub async fn statuses(
@@ -893,10 +801,9 @@ fn search(st: Shared, auth: Auth, uri: Uri, body: SearchBody) -> Response {
         Err(r) => return r,
     };
     let sel = FieldSelection::parse(&body.fields.unwrap_or_default(), "id");
-    let expand = body.expand.unwrap_or_default();
-    let changelog = expand.split(',').any(|e| e.trim() == "changelog");
+    let expand = Expand::parse(&[body.expand.unwrap_or_default()]);
     // Pages are largest when only ids are requested.
-    let cap = if sel.id_only() && !changelog {
+    let cap = if sel.id_only() && !expand.any() {
         5_000
     } else {
         100
@@ -922,18 +829,26 @@ fn search(st: Shared, auth: Auth, uri: Uri, body: SearchBody) -> Response {
         .skip(offset)
         .take(max)
         .map(|i| {
-            r.issue(
+            let mut v = r.issue(
                 i,
                 &sel,
-                changelog,
+                &expand,
                 now,
                 CHANGELOG_EMBED_LIMIT,
                 COMMENT_EMBED_LIMIT,
-            )
+            );
+            // This endpoint answers versioned representations with an empty object (Atlassian's
+            // knowledge base: "versionedRepresentations expand field returns null").
+            if expand.versioned_representations {
+                v["versionedRepresentations"] = json!({});
+            }
+            v
         })
         .collect();
     let end = offset + issues.len();
-    let mut out = json!({"issues": issues, "isLast": end >= hits.len()});
+    let mut out = json!({"isLast": end >= hits.len()});
+    r.field_meta(&mut out, &issues.iter().collect::<Vec<_>>(), &expand);
+    out["issues"] = json!(issues);
     if end < hits.len() {
         out["nextPageToken"] = json!(page_token(&jql_text, end));
     }
@@ -1040,7 +955,7 @@ fn legacy_search(
         Err(r) => return r,
     };
     let sel = FieldSelection::parse(&fields, "*navigable");
-    let changelog = expand.split(',').any(|e| e.trim() == "changelog");
+    let expand = Expand::parse(&[expand]);
     let start = start.max(0) as usize;
     let max = max.clamp(0, 1000) as usize;
     let hits = run_search(&st, &site, &auth, &compiled, &[]);
@@ -1050,9 +965,13 @@ fn legacy_search(
         .iter()
         .skip(start)
         .take(max)
-        .map(|i| r.issue(i, &sel, changelog, now, usize::MAX, usize::MAX))
+        .map(|i| r.issue(i, &sel, &expand, now, usize::MAX, usize::MAX))
         .collect();
-    Json(json!({"expand": "schema,names", "startAt": start, "maxResults": max, "total": hits.len(), "issues": issues})).into_response()
+    let mut out =
+        json!({"expand": "schema,names", "startAt": start, "maxResults": max, "total": hits.len()});
+    r.field_meta(&mut out, &issues.iter().collect::<Vec<_>>(), &expand);
+    out["issues"] = json!(issues);
+    Json(out).into_response()
 }
 
 // ---------------------------------------------------------------- issues
@@ -1071,11 +990,7 @@ pub async fn issue(
         Err(r) => return r,
     };
     let sel = FieldSelection::parse(&p.all("fields"), "*all");
-    let changelog = p
-        .one("expand")
-        .unwrap_or("")
-        .split(',')
-        .any(|e| e.trim() == "changelog");
+    let expand = Expand::parse(&p.all("expand"));
     // Data Center embeds the whole changelog; Cloud's GET issue embeds at most 100 histories.
     let limit = if site.mode == Mode::DataCenter {
         usize::MAX
@@ -1083,7 +998,9 @@ pub async fn issue(
         100
     };
     let r = renderer(&site, st.base(), &uri, &auth);
-    let mut v = r.issue(i, &sel, changelog, now_ms(), limit, limit);
+    let mut v = r.issue(i, &sel, &expand, now_ms(), limit, limit);
+    let shown = v.clone();
+    r.field_meta(&mut v, &[&shown], &expand);
     if sel.id_only() {
         v["key"] = json!(site.issue_key(i));
     }
@@ -1123,23 +1040,13 @@ pub async fn bulk_fetch(
     };
     let site = st.site.read().unwrap();
     let sel = FieldSelection::parse(b.fields.as_deref().unwrap_or(&[]), "*navigable");
-    let changelog = b.expand.iter().any(|e| e == "changelog");
+    let expand = Expand::parse(&b.expand);
     // Up to 1000 ids for light requests (explicit fields, no multi-value fields, no heavy expand).
     let light = !sel.all
         && !sel.navigable
         && sel.include.len() <= 100
         && !sel.include.contains("comment")
-        && b.expand.iter().all(|e| {
-            !matches!(
-                e.as_str(),
-                "changelog"
-                    | "editmeta"
-                    | "operations"
-                    | "renderedFields"
-                    | "transitions"
-                    | "versionedRepresentations"
-            )
-        });
+        && !expand.heavy();
     let limit = if light { 1000 } else { 100 };
     if b.issue_ids_or_keys.is_empty() || b.issue_ids_or_keys.len() > limit {
         return error(
@@ -1160,14 +1067,17 @@ pub async fn bulk_fetch(
     let issues: Vec<Value> = found
         .iter()
         .map(|i| {
-            r.issue(
+            let mut v = r.issue(
                 i,
                 &sel,
-                changelog,
+                &expand,
                 now,
                 CHANGELOG_EMBED_LIMIT,
                 COMMENT_EMBED_LIMIT,
-            )
+            );
+            let shown = v.clone();
+            r.field_meta(&mut v, &[&shown], &expand);
+            v
         })
         .collect();
     Json(json!({"issues": issues, "issueErrors": []})).into_response()
@@ -1337,6 +1247,22 @@ pub async fn changelog_bulk(
         out["nextPageToken"] = json!(page_token(&print, end));
     }
     Json(out).into_response()
+}
+
+/// `GET /issue/{key}/transitions`: the transitions available from the issue's status.
+pub async fn transitions(
+    State(st): State<Shared>,
+    Extension(auth): Extension<Auth>,
+    uri: Uri,
+    Path(key): Path<String>,
+) -> Response {
+    let site = st.site.read().unwrap();
+    let i = match visible_issue(&site, &auth, &key) {
+        Ok(i) => i,
+        Err(r) => return r,
+    };
+    let r = renderer(&site, st.base(), &uri, &auth);
+    Json(json!({"expand": "transitions", "transitions": r.transitions(i)})).into_response()
 }
 
 pub async fn comments(

@@ -15,6 +15,8 @@ pub mod api;
 pub mod control;
 pub mod dataset;
 pub mod edits;
+pub mod expand;
+pub mod fields;
 pub mod jql;
 pub mod model;
 pub mod render;

@@ -7,6 +7,7 @@ use chrono::TimeZone;
 use chrono_tz::Tz;
 use serde_json::{Map, Value, json};
 
+use crate::expand::Expand;
 use crate::model::*;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -247,7 +248,7 @@ impl Renderer<'_> {
         })
     }
 
-    fn named(&self, kind: &str, item: &NamedItem) -> Value {
+    pub(crate) fn named(&self, kind: &str, item: &NamedItem) -> Value {
         json!({"self": format!("{}/rest/api/3/{kind}/{}", self.base, item.id), "id": item.id, "name": item.name})
     }
 
@@ -287,6 +288,18 @@ impl Renderer<'_> {
                 })
                 .collect();
         }
+        if expand.contains("url") {
+            v["url"] = json!(format!("{}/projects/{}", self.base, p.key));
+        }
+        if expand.contains("projectKeys") {
+            v["projectKeys"] = json!([p.key]);
+        }
+        if expand.contains("permissions") {
+            v["permissions"] = json!({"canEdit": false});
+        }
+        if expand.contains("issueTypeHierarchy") {
+            v["issueTypeHierarchy"] = self.hierarchy(p);
+        }
         if expand.contains("insight") {
             let (count, last) = self
                 .site
@@ -298,6 +311,33 @@ impl Renderer<'_> {
                 json!({"totalIssueCount": count, "lastIssueUpdateTime": self.time(last)});
         }
         v
+    }
+
+    /// The project's issue type hierarchy: its issue types by level, lowest first.
+    fn hierarchy(&self, p: &Project) -> Value {
+        let mut levels: Vec<i32> = p
+            .issue_types
+            .iter()
+            .map(|t| self.site.issue_type(t).hierarchy_level)
+            .collect();
+        levels.sort_unstable();
+        levels.dedup();
+        let name = |level: i32| match level {
+            l if l < 0 => "Subtask",
+            0 => "Base",
+            _ => "Epic",
+        };
+        json!({
+            "baseLevelId": 0,
+            "levels": levels.iter().map(|&level| json!({
+                "hierarchyLevelNumber": level,
+                "name": name(level),
+                "issueTypeIds": p.issue_types.iter()
+                    .filter(|t| self.site.issue_type(t).hierarchy_level == level)
+                    .filter_map(|t| t.parse::<i64>().ok())
+                    .collect::<Vec<_>>(),
+            })).collect::<Vec<_>>(),
+        })
     }
 
     fn linked_issue(&self, issue: &Issue) -> Value {
@@ -465,18 +505,20 @@ impl Renderer<'_> {
         v
     }
 
-    /// An `IssueBean`. `changelog_limit`: how many newest histories `expand=changelog` embeds.
+    /// An `IssueBean` with the expands asked for, except `names` and `schema` (a search carries
+    /// those once, beside its issues: see [`Renderer::field_meta`]). `changelog_limit`: how many
+    /// newest histories `expand=changelog` embeds.
     pub fn issue(
         &self,
         issue: &Issue,
         sel: &FieldSelection,
-        expand_changelog: bool,
+        expand: &Expand,
         now_ms: i64,
         changelog_limit: usize,
         comment_limit: usize,
     ) -> Value {
         let mut v = Map::new();
-        if sel.id_only() && !sel.include.contains("key") && !expand_changelog {
+        if sel.id_only() && !sel.include.contains("key") && !expand.any() {
             v.insert("id".into(), json!(issue.id.to_string()));
             return Value::Object(v);
         }
@@ -492,17 +534,43 @@ impl Renderer<'_> {
             json!(format!("{}/rest/api/3/issue/{}", self.base, issue.id)),
         );
         v.insert("key".into(), json!(self.site.issue_key(issue)));
+        // With versioned representations Jira ignores the `fields` parameter.
+        let every_field = FieldSelection::parse(&["*all"], "*all");
+        let sel = if expand.versioned_representations {
+            &every_field
+        } else {
+            sel
+        };
+        let present = sel.requested(self.site);
         let mut fields = Map::new();
-        for f in sel.requested(self.site) {
-            fields.insert(
-                f.clone(),
-                self.field_value(issue, &f, now_ms, comment_limit),
-            );
+        for f in &present {
+            fields.insert(f.clone(), self.field_value(issue, f, now_ms, comment_limit));
         }
-        if !sel.id_only() {
+        if expand.versioned_representations {
+            let versions: Map<String, Value> = fields
+                .into_iter()
+                .map(|(f, value)| (f, json!({ "1": value })))
+                .collect();
+            v.insert("versionedRepresentations".into(), Value::Object(versions));
+        } else if !sel.id_only() {
             v.insert("fields".into(), Value::Object(fields));
         }
-        if expand_changelog {
+        if expand.rendered_fields {
+            v.insert(
+                "renderedFields".into(),
+                self.rendered_fields(issue, &present, comment_limit),
+            );
+        }
+        if expand.transitions {
+            v.insert("transitions".into(), self.transitions(issue));
+        }
+        if expand.operations {
+            v.insert("operations".into(), self.operations(issue));
+        }
+        if expand.editmeta {
+            v.insert("editmeta".into(), self.editmeta());
+        }
+        if expand.changelog {
             let newest: Vec<Value> = issue
                 .histories
                 .iter()
@@ -513,6 +581,34 @@ impl Renderer<'_> {
             v.insert("changelog".into(), json!({"startAt": 0, "maxResults": newest.len(), "total": issue.histories.len(), "histories": newest}));
         }
         Value::Object(v)
+    }
+
+    /// Adds the `names` and `schema` expands to `target` (an issue, or a search's answer) for
+    /// the fields present on `issues`.
+    pub fn field_meta(&self, target: &mut Value, issues: &[&Value], expand: &Expand) {
+        if !expand.names && !expand.schema {
+            return;
+        }
+        let mut present: Vec<String> = issues
+            .iter()
+            .flat_map(|i| {
+                let shown = i
+                    .get("fields")
+                    .or_else(|| i.get("versionedRepresentations"));
+                shown
+                    .and_then(Value::as_object)
+                    .into_iter()
+                    .flat_map(|o| o.keys().cloned())
+            })
+            .collect();
+        present.sort();
+        present.dedup();
+        if expand.names {
+            target["names"] = self.names(&present);
+        }
+        if expand.schema {
+            target["schema"] = self.schemas(&present);
+        }
     }
 }
 

@@ -200,6 +200,10 @@ pub fn router(state: Shared) -> Router {
             )
             .route(&format!("{p}/issue/{{key}}"), get(api::issue))
             .route(&format!("{p}/issue/{{key}}/comment"), get(api::comments))
+            .route(
+                &format!("{p}/issue/{{key}}/transitions"),
+                get(api::transitions),
+            )
             .route(&format!("{p}/jql/parse"), post(api::jql_parse));
         jira = match mode {
             Mode::Cloud => jira
