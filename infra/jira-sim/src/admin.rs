@@ -83,6 +83,7 @@ async fn truth(State(st): State<Shared>, Query(q): Query<TruthQuery>) -> Respons
         base: st.base(),
         api: Api::V3,
         zone: chrono_tz::UTC,
+        users: Default::default(),
     };
     let sel = FieldSelection::parse(&["*all"], "*all");
     let now = chrono::Utc::now().timestamp_millis();
@@ -195,7 +196,8 @@ async fn permissions(
 async fn requests(State(st): State<Shared>) -> Response {
     let counts = st.control.counts();
     let total: u64 = counts.values().sum();
-    Json(json!({"total": total, "counts": counts, "log": st.control.log()})).into_response()
+    Json(json!({"total": total, "counts": counts, "peak_in_flight": st.control.peak_in_flight(), "log": st.control.log()}))
+        .into_response()
 }
 
 async fn reset_requests(State(st): State<Shared>) -> Response {

@@ -115,6 +115,7 @@ fn renderer<'a>(site: &'a Site, base: &'a str, uri: &Uri, auth: &Auth) -> Render
         base,
         api: api_of(uri),
         zone,
+        users: Default::default(),
     }
 }
 
@@ -847,8 +848,8 @@ fn search(st: Shared, auth: Auth, uri: Uri, body: SearchBody) -> Response {
         .collect();
     let end = offset + issues.len();
     let mut out = json!({"isLast": end >= hits.len()});
-    r.field_meta(&mut out, &issues.iter().collect::<Vec<_>>(), &expand);
-    out["issues"] = json!(issues);
+    r.field_meta(&mut out, &issues, &expand);
+    out["issues"] = Value::Array(issues); // moved: `json!` would copy every issue
     if end < hits.len() {
         out["nextPageToken"] = json!(page_token(&jql_text, end));
     }
@@ -969,12 +970,24 @@ fn legacy_search(
         .collect();
     let mut out =
         json!({"expand": "schema,names", "startAt": start, "maxResults": max, "total": hits.len()});
-    r.field_meta(&mut out, &issues.iter().collect::<Vec<_>>(), &expand);
-    out["issues"] = json!(issues);
+    r.field_meta(&mut out, &issues, &expand);
+    out["issues"] = Value::Array(issues); // moved: `json!` would copy every issue
     Json(out).into_response()
 }
 
 // ---------------------------------------------------------------- issues
+
+/// An issue carrying its own `names` and `schema` expands (GET issue, the bulk fetch).
+fn with_field_meta(r: &Renderer, issue: Value, expand: &Expand) -> Value {
+    let mut issues = [issue];
+    let mut meta = json!({});
+    r.field_meta(&mut meta, &issues, expand);
+    if let (Value::Object(target), Value::Object(meta)) = (&mut issues[0], meta) {
+        target.extend(meta);
+    }
+    let [issue] = issues;
+    issue
+}
 
 pub async fn issue(
     State(st): State<Shared>,
@@ -998,9 +1011,8 @@ pub async fn issue(
         100
     };
     let r = renderer(&site, st.base(), &uri, &auth);
-    let mut v = r.issue(i, &sel, &expand, now_ms(), limit, limit);
-    let shown = v.clone();
-    r.field_meta(&mut v, &[&shown], &expand);
+    let v = r.issue(i, &sel, &expand, now_ms(), limit, limit);
+    let mut v = with_field_meta(&r, v, &expand);
     if sel.id_only() {
         v["key"] = json!(site.issue_key(i));
     }
@@ -1067,7 +1079,7 @@ pub async fn bulk_fetch(
     let issues: Vec<Value> = found
         .iter()
         .map(|i| {
-            let mut v = r.issue(
+            let v = r.issue(
                 i,
                 &sel,
                 &expand,
@@ -1075,12 +1087,12 @@ pub async fn bulk_fetch(
                 CHANGELOG_EMBED_LIMIT,
                 COMMENT_EMBED_LIMIT,
             );
-            let shown = v.clone();
-            r.field_meta(&mut v, &[&shown], &expand);
-            v
+            with_field_meta(&r, v, &expand)
         })
         .collect();
-    Json(json!({"issues": issues, "issueErrors": []})).into_response()
+    let mut out = json!({"issueErrors": []});
+    out["issues"] = Value::Array(issues); // moved: `json!` would copy every issue
+    Json(out).into_response()
 }
 
 fn page_bean(

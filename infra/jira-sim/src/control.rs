@@ -18,7 +18,7 @@ use serde_json::json;
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
-    /// Fixed delay added to every request.
+    /// The least time every request takes, the simulator's own work on it included.
     pub latency_ms: u64,
     /// Extra uniformly random delay in `0..=jitter_ms`.
     pub jitter_ms: u64,
@@ -107,6 +107,17 @@ pub struct Control {
     rng: Mutex<ChaCha8Rng>,
     counts: Mutex<BTreeMap<String, u64>>,
     log: Mutex<Vec<LogEntry>>,
+    /// Jira requests being answered now, and the most at once since the log was reset.
+    in_flight: Mutex<(usize, usize)>,
+}
+
+/// A request being answered: counted in flight until dropped.
+pub struct InFlight<'a>(&'a Control);
+
+impl Drop for InFlight<'_> {
+    fn drop(&mut self) {
+        self.0.in_flight.lock().unwrap().0 -= 1;
+    }
 }
 
 const LOG_CAPACITY: usize = 1_000_000;
@@ -128,7 +139,21 @@ impl Control {
             rng: Mutex::new(ChaCha8Rng::seed_from_u64(seed ^ 0x5eed)),
             counts: Mutex::new(BTreeMap::new()),
             log: Mutex::new(Vec::new()),
+            in_flight: Mutex::new((0, 0)),
         }
+    }
+
+    /// Counts a request in flight until the guard drops.
+    pub fn begin(&self) -> InFlight<'_> {
+        let mut g = self.in_flight.lock().unwrap();
+        g.0 += 1;
+        g.1 = g.1.max(g.0);
+        InFlight(self)
+    }
+
+    /// The most requests answered at once since the log was last reset.
+    pub fn peak_in_flight(&self) -> usize {
+        self.in_flight.lock().unwrap().1
     }
 
     pub fn settings(&self) -> Settings {
@@ -167,6 +192,8 @@ impl Control {
     pub fn reset_log(&self) {
         self.counts.lock().unwrap().clear();
         self.log.lock().unwrap().clear();
+        let mut g = self.in_flight.lock().unwrap();
+        g.1 = g.0;
     }
 
     /// The delay to apply before answering.

@@ -34,7 +34,7 @@ struct Args {
     /// team-managed "Story point estimate" (the site has both).
     #[arg(long)]
     classic_story_points: bool,
-    /// Fixed latency added to every request, in milliseconds.
+    /// The least time every request takes, in milliseconds (the time spent answering it included).
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
     /// Extra random latency of up to this many milliseconds.

@@ -1,7 +1,8 @@
 //! Renders the site model into Jira's JSON shapes (`IssueBean`, `User`, `Changelog`, …).
 //! Timestamps are written in the viewer's time zone, as Jira does.
 
-use std::collections::BTreeSet;
+use std::cell::RefCell;
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::TimeZone;
 use chrono_tz::Tz;
@@ -23,6 +24,9 @@ pub struct Renderer<'a> {
     pub base: &'a str,
     pub api: Api,
     pub zone: Tz,
+    /// Users as already rendered for this answer: a page of issues names the same few people
+    /// in thousands of histories and comments.
+    pub users: RefCell<HashMap<usize, Value>>,
 }
 
 /// Which fields a request asked for (`fields` parameter).
@@ -153,6 +157,14 @@ impl Renderer<'_> {
 
     /// A user as embedded in issues and changelogs (`UserDetails`).
     pub fn user_ref(&self, index: usize) -> Value {
+        self.users
+            .borrow_mut()
+            .entry(index)
+            .or_insert_with(|| self.render_user_ref(index))
+            .clone()
+    }
+
+    fn render_user_ref(&self, index: usize) -> Value {
         let u = &self.site.users[index];
         match self.site.mode {
             Mode::Cloud => {
@@ -585,7 +597,7 @@ impl Renderer<'_> {
 
     /// Adds the `names` and `schema` expands to `target` (an issue, or a search's answer) for
     /// the fields present on `issues`.
-    pub fn field_meta(&self, target: &mut Value, issues: &[&Value], expand: &Expand) {
+    pub fn field_meta(&self, target: &mut Value, issues: &[Value], expand: &Expand) {
         if !expand.names && !expand.schema {
             return;
         }

@@ -145,7 +145,11 @@ async fn control_layer(State(state): State<Shared>, request: Request, next: Next
     let mut request = Request::from_parts(parts, Body::from(bytes));
     request.extensions_mut().insert(auth);
 
-    tokio::time::sleep(state.control.delay()).await;
+    // A request takes at least the latency, the time spent answering it included: the latency
+    // stands for a real site's whole server time, not for a wait on top of the simulator's own
+    // work (which would count the simulator's CPU, on the machine the client shares, twice).
+    let _in_flight = state.control.begin();
+    let answer_by = tokio::time::Instant::now() + state.control.delay();
     let mut response = match state.control.admit() {
         Verdict::Reject(r) => r,
         Verdict::Pass => {
@@ -154,6 +158,7 @@ async fn control_layer(State(state): State<Shared>, request: Request, next: Next
             r
         }
     };
+    tokio::time::sleep_until(answer_by).await;
     if auth.failed {
         response.headers_mut().insert(
             "x-seraph-loginreason",

@@ -40,12 +40,29 @@ fn peak_rss_mib() -> f64 {
         .unwrap_or(f64::NAN)
 }
 
+/// CPU seconds (user + system) a process has used so far, from `/proc/{pid}/stat` (clock ticks
+/// of 1/100 s, as Linux reports them there).
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // The fields after the command name (which may hold spaces) end with `)`.
+    let after = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // utime and stime are the 14th and 15th fields: 12th and 13th after the name.
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// Child: serve the site until stdin closes; the startup line carries the lower-bound inputs.
-async fn serve_sim(issues: usize, latency: u64) {
+async fn serve_sim(issues: usize, projects: usize, latency: u64) {
     let config = jira_sim::SimConfig {
         dataset: jira_sim::DatasetConfig {
             issues,
-            projects: 10,
+            projects,
             ..jira_sim::DatasetConfig::default()
         },
         settings: jira_sim::Settings {
@@ -153,7 +170,11 @@ async fn sequential_export(c: &JiraClient) -> (u64, Duration) {
 }
 
 fn main() {
-    sei_jira_core::memory::tune_allocator();
+    // The sync's own memory settings, as its binaries set them; the simulator standing in for
+    // Jira keeps glibc's defaults (its large answers would otherwise cost it page faults).
+    if !std::env::args().any(|a| a == "--serve-sim") {
+        sei_jira_core::memory::tune_allocator();
+    }
     async_main();
 }
 
@@ -161,8 +182,10 @@ fn main() {
 async fn async_main() {
     let issues = env("SYNC_BENCH_ISSUES", 100_000) as usize;
     let latency = env("SYNC_BENCH_LATENCY_MS", 100);
+    let projects = env("SYNC_BENCH_PROJECTS", 10) as usize;
+    let in_flight = env("SYNC_BENCH_IN_FLIGHT", 10) as usize;
     if std::env::args().any(|a| a == "--serve-sim") {
-        serve_sim(issues, latency).await;
+        serve_sim(issues, projects, latency).await;
         return;
     }
     let mut child = Command::new(std::env::current_exe().unwrap())
@@ -185,7 +208,7 @@ async fn async_main() {
         + b["truncated_histories"].as_u64().unwrap().div_ceil(10_000)
         + b["comment_pages"].as_u64().unwrap();
     println!(
-        "site: {n} issues in 10 projects, {latency} ms latency per request; request lower bound {lower_bound}"
+        "site: {n} issues in {projects} projects, {latency} ms per request; request lower bound {lower_bound}; at most {in_flight} requests in flight"
     );
 
     let dir = tempfile::tempdir().unwrap();
@@ -195,7 +218,8 @@ async fn async_main() {
         Box::new(EmbeddedStore::open(&dir.path().join("bench.redb")).unwrap())
     };
     let store = boxed.as_ref();
-    let c = client(base, &token, 10);
+    let c = client(base, &token, in_flight);
+    let (sync_cpu0, sim_cpu0) = (cpu_seconds(std::process::id()), cpu_seconds(child.id()));
     let started = Instant::now();
     let mut opts = SyncOptions::new("bench", Scope::AllAccessible);
     opts.parallel_batches = env("SYNC_BENCH_BATCHES", opts.parallel_batches as u64) as usize;
@@ -203,6 +227,10 @@ async fn async_main() {
         .await
         .unwrap();
     let wall = started.elapsed();
+    let (sync_cpu, sim_cpu) = (
+        cpu_seconds(std::process::id()) - sync_cpu0,
+        cpu_seconds(child.id()) - sim_cpu0,
+    );
     let requests = record.counts.requests;
     println!(
         "sei-jira backfill: {} issues, {} changelog entries, {} comments in {:.1} s; {requests} requests = {:.1} per 1,000 issues ({:.3} x the lower bound of {:.1}); peak RSS {:.0} MiB; outcome {:?}",
@@ -215,6 +243,16 @@ async fn async_main() {
         lower_bound as f64 * 1000.0 / n as f64,
         peak_rss_mib(),
         record.outcome,
+    );
+    // What the wall time cannot beat: the requests made, `in_flight` at a time, each taking the
+    // latency; and the CPU both processes need, on this machine's cores.
+    let bound = requests as f64 * latency as f64 / 1000.0 / in_flight as f64;
+    let cores = std::thread::available_parallelism().map_or(1, |n| n.get()) as f64;
+    println!(
+        "wall time {:.2} s = {:.2} x the bound of {requests} requests x {latency} ms / {in_flight} in flight ({bound:.2} s); CPU: sync {sync_cpu:.1} s, simulator {sim_cpu:.1} s, together at least {:.2} s on {cores} cores",
+        wall.as_secs_f64(),
+        wall.as_secs_f64() / bound,
+        (sync_cpu + sim_cpu) / cores,
     );
     let size = |what: &str| {
         if let Ok(file) = std::fs::metadata(dir.path().join("bench.redb")) {
@@ -236,7 +274,7 @@ async fn async_main() {
     .await
     .unwrap();
     println!(
-        "repeat incremental run, no changes: {} requests for 10 projects, {} issues written, {:.1} s",
+        "repeat incremental run, no changes: {} requests for {projects} projects, {} issues written, {:.1} s",
         repeat.counts.requests,
         repeat.counts.issues_new + repeat.counts.issues_updated,
         again.elapsed().as_secs_f64()

@@ -11,7 +11,7 @@ use sei_jira_core::dora::{
     Aggregation, Granularity, Request as DoraRequest, change_profiles, report_of_kept,
 };
 use sei_jira_core::hygiene::{self, Request};
-use sei_jira_core::jira::JiraClient;
+use sei_jira_core::jira::{JiraClient, SiteConfig};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
     IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, RunOutcome, RunRecord, ScopeConfig,
@@ -118,7 +118,7 @@ async fn sync_with_progress(
     Ok(record?)
 }
 
-fn print_summary(record: &RunRecord, store: &Path, elapsed: f64) {
+fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f64) {
     let c = &record.counts;
     let outcome = match record.outcome {
         RunOutcome::Succeeded => "Sync complete",
@@ -140,8 +140,8 @@ fn print_summary(record: &RunRecord, store: &Path, elapsed: f64) {
     println!("  changelog entries: {}", c.changelog_entries);
     println!("  comments:          {}", c.comments);
     println!(
-        "  requests:          {} ({} retried)",
-        c.requests, c.retries
+        "  requests:          {} ({} retried; at most {} in flight and {}/s)",
+        c.requests, c.retries, site.max_in_flight, site.requests_per_second
     );
     println!("  store:             {}", store.display());
     for e in &record.errors {
@@ -163,7 +163,8 @@ pub async fn sync(
         print_report(&report);
     }
     require_passed(&report, "cannot sync")?;
-    let client = JiraClient::new(&args.site()?)?;
+    let site = args.site()?;
+    let client = JiraClient::new(&site)?;
     let store = EmbeddedStore::open(&store_args.store)
         .with_context(|| format!("--store {}", store_args.store.display()))?;
     let mut opts = SyncOptions::new(&store_args.integration, scope(scope_args));
@@ -184,7 +185,12 @@ pub async fn sync(
             serde_json::to_string_pretty(&json!({"run": record, "store": store_args.store}))?
         );
     } else {
-        print_summary(&record, &store_args.store, started.elapsed().as_secs_f64());
+        print_summary(
+            &record,
+            &site,
+            &store_args.store,
+            started.elapsed().as_secs_f64(),
+        );
     }
     Ok(())
 }
@@ -332,6 +338,8 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         token: Some(token),
         pat: false,
         allow_private_network: true,
+        max_in_flight: 10,
+        requests_per_second: 100,
     };
     if !json {
         println!(
@@ -362,7 +370,8 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         bail!("the demo's own credentials failed validation");
     }
     let store = EmbeddedStore::open(&store_path)?;
-    let client = JiraClient::new(&connection.site()?)?;
+    let site = connection.site()?;
+    let client = JiraClient::new(&site)?;
     let opts = SyncOptions::new("demo", Scope::AllAccessible);
     let integration = record_integration(&store, "demo", &connection, &opts).await?;
     let started = Instant::now();
@@ -413,7 +422,7 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
             }))?
         );
     } else {
-        print_summary(&record, &store_path, first);
+        print_summary(&record, &site, &store_path, first);
         println!(
             "\n3. An incremental run right after: {} new, {} updated, {} requests in {:.1} s",
             repeat.counts.issues_new,

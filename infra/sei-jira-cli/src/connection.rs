@@ -21,6 +21,12 @@ pub struct ConnectionArgs {
     /// Allow loopback and private addresses and plain http (a local simulator or an internal Data Center).
     #[arg(long)]
     pub allow_private_network: bool,
+    /// Requests to Jira in flight at once (Atlassian suggests 5–10).
+    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    pub max_in_flight: u16,
+    /// Requests to Jira per second, at most (100: the burst rate Jira Cloud documents).
+    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    pub requests_per_second: u32,
 }
 
 impl ConnectionArgs {
@@ -65,6 +71,8 @@ impl ConnectionArgs {
             Credentials::new(self.deployment(), self.email.as_deref(), Secret::new(token));
         Ok(SiteConfig {
             allow_private_network: self.allow_private_network,
+            max_in_flight: usize::from(self.max_in_flight),
+            requests_per_second: self.requests_per_second,
             ..SiteConfig::new(
                 url.trim().trim_end_matches('/'),
                 self.deployment(),

@@ -25,14 +25,19 @@ struct Env {
 }
 
 async fn env(issues: usize, mode: Mode, settings: Settings, seed: u64) -> Env {
+    let dataset = DatasetConfig {
+        issues,
+        mode,
+        seed,
+        projects: 5,
+        ..DatasetConfig::default()
+    };
+    env_of(dataset, settings).await
+}
+
+async fn env_of(dataset: DatasetConfig, settings: Settings) -> Env {
     let sim = jira_sim::start(SimConfig {
-        dataset: DatasetConfig {
-            issues,
-            mode,
-            seed,
-            projects: 5,
-            ..DatasetConfig::default()
-        },
+        dataset,
         settings,
         ..SimConfig::default()
     })
@@ -250,6 +255,35 @@ async fn backfill_stores_the_ground_truth() {
 }
 
 #[tokio::test]
+async fn the_units_share_one_in_flight_budget_and_keep_it_full() {
+    // GIVEN twelve small projects (a bulk fetch each, comments excluded so a batch is one
+    // request), answering in 40 ms, and a client allowed four requests in flight
+    let dataset = DatasetConfig {
+        issues: 240,
+        projects: 12,
+        seed: 7,
+        ..DatasetConfig::default()
+    };
+    let settings = Settings {
+        latency_ms: 40,
+        ..Settings::default()
+    };
+    let e = env_of(dataset, settings).await;
+    let client = e.client_with(ALICE, |c| c.max_in_flight = 4);
+    let mut opts = options("acme", Scope::AllAccessible);
+    opts.excluded = Excluded::parse("comments").unwrap();
+    // WHEN the scope is synced
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+    // THEN the projects' requests were answered side by side, up to the limit and never past it
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+    let log = e.admin(reqwest::Method::GET, "/requests", None).await;
+    assert_eq!(log["peak_in_flight"], 4, "{}", log["counts"]);
+    // AND every issue is stored
+    let stored = e.stored("acme").await;
+    assert_eq!(stored.len(), e.truth(ALICE).await.len());
+}
+
+#[tokio::test]
 async fn incremental_runs_converge_in_far_time_zones() {
     for user in ["alice@example.com", "bob@example.com"] {
         let e = env(600, Mode::Cloud, Settings::default(), 7).await;
@@ -342,7 +376,7 @@ async fn faults_and_kills_at_random_points_lose_nothing() {
             rng_state = rng_state
                 .wrapping_mul(6364136223846793005)
                 .wrapping_add(1442695040888963407);
-            let budget = Duration::from_millis(50 + (rng_state >> 33) % 400);
+            let budget = Duration::from_millis(20 + (rng_state >> 33) % 200);
             // Bursts of throttling now and then.
             if rng_state % 3 == 0 {
                 e.admin(

@@ -111,9 +111,10 @@ pub struct SiteConfig {
     pub base_url: String,
     pub deployment: Deployment,
     pub credentials: Credentials,
-    /// Requests in flight at once for this site (Atlassian suggests 5–10).
+    /// Requests in flight at once for this site (default 10; Atlassian suggests 5–10).
     pub max_in_flight: usize,
-    /// Steady request rate for this site, shared by every request of a run.
+    /// Steady request rate for this site, shared by every request of a run (default 100, the
+    /// burst rate Jira Cloud documents per tenant).
     pub requests_per_second: u32,
     /// Per-request timeout.
     pub timeout: Duration,
@@ -139,7 +140,7 @@ impl SiteConfig {
             deployment,
             credentials,
             max_in_flight: 10,
-            requests_per_second: 50,
+            requests_per_second: 100,
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             allow_private_network: false,

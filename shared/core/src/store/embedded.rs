@@ -2,6 +2,7 @@
 //! keys are `{integration}/{sort key}` so that a prefix range is DynamoDB's query by partition.
 //! Integrations themselves are keyed `{account}/{integration}`.
 
+use std::cell::RefCell;
 use std::path::Path;
 
 use async_trait::async_trait;
@@ -84,33 +85,61 @@ fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
 }
 
-/// Values whose JSON is longer are kept deflated: issue JSON shrinks about tenfold, and a
+/// Values whose JSON is longer are kept compressed: issue JSON shrinks about tenfold, and a
 /// site's store on a laptop with it.
 const COMPRESS_OVER: usize = 512;
-/// The first byte of a deflated value; JSON never starts with it, so values written before
-/// compression (plain JSON) still read.
-const DEFLATED: u8 = 0x01;
+/// The first byte of a compressed value (a zstd frame follows); JSON never starts with it, so
+/// values written before compression (plain JSON) still read.
+const COMPRESSED: u8 = 0x02;
+/// zstd's level: its fastest compresses issue JSON as well as deflate's default, at a fraction of
+/// the CPU time (the sync writes while it fetches).
+const LEVEL: i32 = 1;
+/// The largest value a compressed frame may claim to hold; past it the value is corrupt.
+const LARGEST_VALUE: u64 = 256 * 1024 * 1024;
+
+thread_local! {
+    // One context per thread, kept: zstd's contexts are hundreds of KiB, and one made for every
+    // value (as the one-shot helpers do) costs more in page faults than the compression itself.
+    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
+    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
+}
 
 fn encode<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
     let json = serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     if json.len() <= COMPRESS_OVER {
         return Ok(json);
     }
-    let mut out = Vec::with_capacity(json.len() / 4);
-    out.push(DEFLATED);
-    let mut encoder = flate2::write::DeflateEncoder::new(out, flate2::Compression::default());
-    std::io::Write::write_all(&mut encoder, &json).map_err(backend)?;
-    encoder.finish().map_err(backend)
+    let frame = COMPRESSOR.with_borrow_mut(|kept| {
+        let compressor = match kept {
+            Some(c) => c,
+            None => kept.insert(zstd::bulk::Compressor::new(LEVEL)?),
+        };
+        compressor.compress(&json)
+    });
+    let frame = frame.map_err(backend)?;
+    let mut out = Vec::with_capacity(frame.len() + 1);
+    out.push(COMPRESSED);
+    out.extend_from_slice(&frame);
+    Ok(out)
 }
 
 fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
     let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
     match bytes.split_first() {
-        Some((&DEFLATED, deflated)) => {
-            let mut json = Vec::with_capacity(deflated.len() * 8);
-            std::io::Read::read_to_end(&mut flate2::read::DeflateDecoder::new(deflated), &mut json)
-                .map_err(|e| StoreError::Corrupt(format!("a deflated value: {e}")))?;
-            serde_json::from_slice(&json).map_err(corrupt)
+        Some((&COMPRESSED, frame)) => {
+            let bad = |why: String| StoreError::Corrupt(format!("a compressed value: {why}"));
+            let size = match zstd::zstd_safe::get_frame_content_size(frame) {
+                Ok(Some(size)) if size <= LARGEST_VALUE => size as usize,
+                other => return Err(bad(format!("content size {other:?}"))),
+            };
+            let json = DECOMPRESSOR.with_borrow_mut(|kept| {
+                let decompressor = match kept {
+                    Some(d) => d,
+                    None => kept.insert(zstd::bulk::Decompressor::new()?),
+                };
+                decompressor.decompress(frame, size)
+            });
+            serde_json::from_slice(&json.map_err(|e| bad(e.to_string()))?).map_err(corrupt)
         }
         _ => serde_json::from_slice(bytes).map_err(corrupt),
     }
@@ -650,7 +679,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn large_values_are_kept_deflated_and_plain_json_written_before_still_reads() {
+    fn large_values_are_kept_compressed_and_plain_json_written_before_still_reads() {
         let issue = StoredIssue {
             id: "10001".into(),
             key: "P-1".into(),
@@ -662,7 +691,7 @@ mod tests {
         };
         let plain = serde_json::to_vec(&issue).unwrap();
         let kept = encode(&issue).unwrap();
-        assert_eq!(kept[0], DEFLATED);
+        assert_eq!(kept[0], COMPRESSED);
         assert!(
             kept.len() * 10 < plain.len(),
             "{} of {}",
@@ -674,7 +703,7 @@ mod tests {
         let small = encode(&"short").unwrap();
         assert_eq!(small, b"\"short\"");
         assert!(matches!(
-            decode::<StoredIssue>(&[DEFLATED, 0xff, 0x00]),
+            decode::<StoredIssue>(&[COMPRESSED, 0xff, 0x00]),
             Err(StoreError::Corrupt(_))
         ));
     }

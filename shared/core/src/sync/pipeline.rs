@@ -124,6 +124,12 @@ impl Pipeline {
         self.batches.len() + self.changelogs.len()
     }
 
+    /// Whether [`Pipeline::next`] has anything to wait for: work in flight, or (once no more
+    /// input comes) issues pooled for their changelogs.
+    pub fn has_work(&self, no_more_input: bool) -> bool {
+        self.batches_ahead() > 0 || (no_more_input && !self.pool.is_empty())
+    }
+
     /// Queues a batch of at most [`DETAIL_BATCH`] ids, ascending; `covers_to` (≥ the last id)
     /// lets a batch also cover ids that were skipped as unchanged.
     pub fn push(&mut self, ids: Vec<u64>, covers_to: u64) {

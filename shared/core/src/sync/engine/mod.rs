@@ -9,9 +9,9 @@
 //! visible issues. The next run's window starts at this run's start minus an overlap, written
 //! as epoch milliseconds so the Jira user's time zone cannot shift it.
 //!
-//! Here: the run (its record, options, errors and the loop over units). `unit`: one unit's
-//! scan, fetch and checkpoints. `census`: deletions. `reference`: fields, statuses, units and
-//! the records issues refer to.
+//! Here: the run (its record, options and errors). `running`: every unit under one in-flight
+//! budget, each with its own checkpoints. `unit`: the id scan, group fetches and storing a batch.
+//! `census`: deletions. `reference`: fields, statuses, units and the records issues refer to.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -31,11 +31,13 @@ use crate::store::*;
 
 mod census;
 mod reference;
+mod running;
 mod unit;
 
 use census::census_pass;
 use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
-use unit::{fetch_group, scan_ids, store_batch, sync_unit};
+use running::{UnitsEnded, sync_units};
+use unit::{fetch_group, scan_ids, store_batch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {
@@ -313,7 +315,11 @@ async fn sync_all(
     observer: Option<Observer>,
     record: &mut RunRecord,
 ) -> Result<Ended, SyncError> {
-    let site_fields = reference_data_fields(client, store, opts).await?;
+    // The site's fields (with its statuses) and the scope's projects, asked for side by side.
+    let (site_fields, units) = tokio::try_join!(
+        reference_data_fields(client, store, opts),
+        units(client, store, opts)
+    )?;
     let map = match resolve_fields(&site_fields, &opts.custom_fields) {
         Ok(map) => map,
         // A field mapped since the last refresh: the cached list cannot know it yet.
@@ -325,7 +331,6 @@ async fn sync_all(
     };
     let fields = requested_fields(&map, &opts.excluded);
 
-    let units = units(client, store, opts).await?;
     record.projects = units.iter().filter_map(|u| u.project.clone()).collect();
     let index = IssueIndex::new(store.issue_index(&opts.integration).await?);
     let scope_projects = match opts.scope {
@@ -346,27 +351,14 @@ async fn sync_all(
         scope_projects,
         observer,
     };
-    let mut partial = false;
-    let mut held = 0;
-    for unit in &units {
-        match sync_unit(&mut ctx, unit).await {
-            Ok(true) => {
-                partial = true;
-                break;
-            }
-            Ok(false) => {}
-            // A unit another run holds is skipped, not fatal: the holder is syncing it.
-            Err(e @ SyncError::LeaseHeld { .. }) => {
-                held += 1;
-                ctx.errors.push(e.run_error());
-            }
-            Err(e) => {
-                record.counts = ctx.counts;
-                record.errors = ctx.errors;
-                return Err(e);
-            }
+    let UnitsEnded { partial, held } = match sync_units(&mut ctx, &units).await {
+        Ok(ended) => ended,
+        Err(e) => {
+            record.counts = ctx.counts;
+            record.errors = ctx.errors;
+            return Err(e);
         }
-    }
+    };
     let mut ended = if partial {
         Ended::Partial
     } else if held > 0 && held == units.len() {

@@ -36,7 +36,7 @@ pub(super) async fn refresh_reference_data(
     store: &dyn SyncStore,
     opts: &SyncOptions,
 ) -> Result<Vec<FieldDetails>, SyncError> {
-    let site_fields = client.fields().await?;
+    let (site_fields, statuses) = tokio::try_join!(client.fields(), client.statuses())?;
     let field_records: Vec<Record> = site_fields
         .iter()
         .map(|f| Record {
@@ -47,9 +47,7 @@ pub(super) async fn refresh_reference_data(
     store
         .put_records(&opts.integration, RecordKind::Field, &field_records)
         .await?;
-    let statuses: Vec<Record> = client
-        .statuses()
-        .await?
+    let statuses: Vec<Record> = statuses
         .into_iter()
         .map(|s| Record {
             id: s.id.clone(),

@@ -1,0 +1,341 @@
+//! Every unit of the scope under one in-flight budget, so the client's limit stays full from the
+//! first bulk fetch to the last rather than draining at the end of each project.
+//!
+//! A unit starts (takes its lease, reads its cursor, asks for its first id page) as soon as the
+//! work known to be coming — batches scanned but not sent, id pages asked for — no longer fills
+//! the budget: the next unit's scan overlaps the last fetches of those before it, and many small
+//! units scan side by side. Free slots go to the earliest running unit first. Each unit keeps its own
+//! pipeline and checkpoint, so a run stopped at its deadline resumes every unit where it stood.
+
+use std::collections::VecDeque;
+
+use futures_util::future::select_all;
+
+use crate::sync::pipeline::Output;
+
+use super::*;
+
+/// A page of `(id, updated)` from the id scan, and the id to scan after when Jira has more.
+type IdPage = (Vec<(u64, Option<i64>)>, Option<u64>);
+
+/// How the units of a run ended.
+pub(super) struct UnitsEnded {
+    /// Stopped at the deadline: every unit under way kept its checkpoint.
+    pub partial: bool,
+    /// Units skipped because another run holds their lease.
+    pub held: usize,
+}
+
+/// One unit under way; it holds the unit's lease.
+struct Running {
+    unit: Unit,
+    cursor: Cursor,
+    progress: Progress,
+    /// The run goes on from an earlier run's checkpoint.
+    resumed: bool,
+    pipeline: Pipeline,
+    next_page: Option<Task<Result<IdPage, JiraError>>>,
+    /// Scanned ids not yet handed to the pipeline: `(ids, covers_to)` batches.
+    queued: VecDeque<(Vec<u64>, u64)>,
+    wrote: bool,
+}
+
+enum Step {
+    Page(IdPage),
+    Fetched(Output),
+}
+
+impl Running {
+    fn input_done(&self) -> bool {
+        self.queued.is_empty() && self.next_page.is_none()
+    }
+
+    /// Whether the unit waits on Jira: an id page, or work in its pipeline.
+    fn busy(&self) -> bool {
+        self.next_page.is_some() || self.pipeline.has_work(self.input_done())
+    }
+
+    fn finished(&self) -> bool {
+        self.input_done() && !self.pipeline.has_work(true)
+    }
+
+    /// Asks for the id page after `after_id`. Incremental windows also read `updated`, so issues
+    /// already held at that version (the overlap) are not fetched again; a backfill scans bare
+    /// ids, in the largest pages.
+    fn scan(&mut self, client: &JiraClient, after_id: u64) {
+        let (client, unit) = (client.clone(), self.unit.clone());
+        let window = self.progress.window_start_ms;
+        self.next_page = Some(Task::spawn(async move {
+            scan_ids(&client, &unit, window, after_id, window.is_some()).await
+        }));
+    }
+
+    /// The next id page or fetched batch, whichever comes first. Cancel-safe: nothing is taken
+    /// from the unit until its step completes.
+    async fn step(&mut self) -> Result<Option<Step>, JiraError> {
+        let no_more_input = self.input_done();
+        let Running {
+            next_page,
+            pipeline,
+            ..
+        } = self;
+        let page = async {
+            match next_page.as_mut() {
+                Some(task) => task.await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            page = page => Ok(Some(Step::Page(page?))),
+            out = pipeline.next(no_more_input), if pipeline.has_work(no_more_input) => {
+                Ok(out?.map(Step::Fetched))
+            }
+        }
+    }
+
+    /// Queues the changed ids of a page in batches; an empty page ends the unit's input.
+    fn accept(&mut self, client: &JiraClient, index: &IssueIndex, (page, next): IdPage) {
+        let Some(&(last, _)) = page.last() else {
+            return;
+        };
+        if let Some(after) = next {
+            self.scan(client, after);
+        }
+        let changed: Vec<u64> = page
+            .into_iter()
+            .filter(|(id, updated)| match (updated, index.get(*id)) {
+                (Some(u), Some(known)) => known.updated_ms != *u || known.deleted,
+                _ => true,
+            })
+            .map(|(id, _)| id)
+            .collect();
+        let batches: Vec<&[u64]> = changed.chunks(DETAIL_BATCH).collect();
+        let n = batches.len();
+        for (i, ids) in batches.into_iter().enumerate() {
+            // The page's last batch also covers the unchanged ids after it.
+            let covers_to = if i + 1 == n {
+                last
+            } else {
+                *ids.last().expect("non-empty")
+            };
+            self.queued.push_back((ids.to_vec(), covers_to));
+        }
+        if n == 0 {
+            self.queued.push_back((Vec::new(), last));
+        }
+    }
+}
+
+/// Syncs the units, stopping cleanly at the deadline. Whatever ends the run, the units under way
+/// give back their leases (each keeps its checkpoint).
+pub(super) async fn sync_units(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<UnitsEnded, SyncError> {
+    let mut running = Vec::new();
+    let ended = drive(ctx, units, &mut running).await;
+    for r in running {
+        let released = ctx.release_lease(&r.unit).await;
+        notify(ctx, Event::UnitFinished { unit: r.unit.name });
+        if ended.is_ok() {
+            released?;
+        }
+    }
+    ended
+}
+
+async fn drive(
+    ctx: &mut Ctx<'_>,
+    units: &[Unit],
+    running: &mut Vec<Running>,
+) -> Result<UnitsEnded, SyncError> {
+    let mut waiting = units.iter();
+    let mut held = 0;
+    let limit = ctx.opts.parallel_batches.max(1);
+    loop {
+        while upcoming(running) < limit {
+            let Some(unit) = waiting.next() else { break };
+            match start(ctx, unit).await {
+                Ok(r) => running.push(r),
+                // Another run is syncing it: skipped, not fatal.
+                Err(e @ SyncError::LeaseHeld { .. }) => {
+                    held += 1;
+                    ctx.errors.push(e.run_error());
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        fill(running, limit);
+        let mut i = 0;
+        while i < running.len() {
+            if running[i].finished() {
+                finish(ctx, running.remove(i)).await?;
+            } else {
+                i += 1;
+            }
+        }
+        if running.is_empty() {
+            if waiting.len() == 0 {
+                return Ok(UnitsEnded {
+                    partial: false,
+                    held,
+                });
+            }
+            continue;
+        }
+        let steps: Vec<_> = running
+            .iter_mut()
+            .enumerate()
+            .filter(|(_, r)| r.busy())
+            .map(|(i, r)| Box::pin(async move { (i, r.step().await) }))
+            .collect();
+        if steps.is_empty() {
+            // Every unfinished unit has queued ids or waits on Jira, and `fill` gave the queued
+            // ones slots while any were free: this cannot be reached.
+            return Err(JiraError::Protocol("the sync pipeline stalled".into()).into());
+        }
+        let mut stopping = false;
+        let ((index, step), _, _) = select_all(steps).await;
+        let step = step?;
+        // The slot this step freed is taken again before its issues are written: writing takes
+        // CPU time, and Jira's answers keep coming meanwhile.
+        fill(running, limit);
+        let r = &mut running[index];
+        match step {
+            Some(Step::Page(page)) => {
+                r.next_page = None;
+                r.accept(ctx.client, &ctx.index, page);
+            }
+            Some(Step::Fetched(out)) => {
+                // Past the deadline, the run stops after storing what came back: every
+                // continuation then moves at least one batch forward, however short its time.
+                stopping = ctx.opts.deadline.is_some_and(|d| Instant::now() >= d);
+                if !out.issues.is_empty() {
+                    store_batch(ctx, &r.unit, out.issues).await?;
+                    r.wrote = true;
+                }
+                if out.checkpoint > r.progress.last_id {
+                    r.progress.last_id = out.checkpoint;
+                    r.cursor.in_progress = Some(r.progress.clone());
+                    ctx.store
+                        .put_cursor(&ctx.opts.integration, &r.unit.name, &r.cursor)
+                        .await?;
+                    r.wrote = true;
+                }
+            }
+            None => {}
+        }
+        if stopping {
+            return Ok(UnitsEnded {
+                partial: true,
+                held,
+            });
+        }
+    }
+}
+
+/// The work known to be coming, in requests: batches scanned but not yet sent, and id pages
+/// asked for. Below the budget, the slots would soon run dry: another unit starts.
+fn upcoming(running: &[Running]) -> usize {
+    running
+        .iter()
+        .map(|r| r.queued.len() + usize::from(r.next_page.is_some()))
+        .sum()
+}
+
+/// Hands queued batches to the pipelines while the budget has room, earliest unit first.
+fn fill(running: &mut [Running], limit: usize) {
+    let mut ahead: usize = running.iter().map(|r| r.pipeline.batches_ahead()).sum();
+    for r in running.iter_mut() {
+        while ahead < limit {
+            let Some((ids, covers_to)) = r.queued.pop_front() else {
+                break;
+            };
+            r.pipeline.push(ids, covers_to);
+            ahead += 1;
+        }
+    }
+}
+
+/// Takes the unit's lease, reads its cursor and asks for its first id page.
+async fn start(ctx: &Ctx<'_>, unit: &Unit) -> Result<Running, SyncError> {
+    if !ctx.take_lease(unit).await? {
+        return Err(SyncError::LeaseHeld {
+            unit: unit.name.clone(),
+        });
+    }
+    let cursor = match ctx
+        .store
+        .get_cursor(&ctx.opts.integration, &unit.name)
+        .await
+    {
+        Ok(cursor) => cursor.unwrap_or_default(),
+        Err(e) => {
+            ctx.release_lease(unit).await?;
+            return Err(e.into());
+        }
+    };
+    notify(
+        ctx,
+        Event::UnitStarted {
+            unit: unit.name.clone(),
+        },
+    );
+    let progress = cursor.in_progress.clone().unwrap_or(Progress {
+        window_start_ms: cursor.watermark_ms.map(|w| w - ctx.opts.overlap_ms),
+        run_started_ms: now_ms(),
+        last_id: 0,
+    });
+    let mut r = Running {
+        unit: unit.clone(),
+        resumed: cursor.in_progress.is_some(),
+        pipeline: Pipeline::new(
+            ctx.client,
+            ctx.fields.clone(),
+            ctx.opts.excluded,
+            progress.last_id,
+        ),
+        cursor,
+        next_page: None,
+        queued: VecDeque::new(),
+        wrote: false,
+        progress,
+    };
+    r.scan(ctx.client, r.progress.last_id);
+    Ok(r)
+}
+
+/// A unit whose ids were all fetched and stored: its new watermark, and its lease given back.
+async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
+    let Running {
+        unit,
+        mut cursor,
+        progress,
+        resumed,
+        wrote,
+        ..
+    } = r;
+    if wrote || resumed || cursor.watermark_ms.is_none() {
+        // A completed backfill has seen every id: it counts as a census.
+        let backfill = cursor.watermark_ms.is_none();
+        cursor = Cursor {
+            watermark_ms: Some(progress.run_started_ms),
+            in_progress: None,
+            last_census_ms: if backfill {
+                Some(progress.run_started_ms)
+            } else {
+                cursor.last_census_ms
+            },
+            // A census under way keeps its place (a backfill has just seen every id).
+            census_after: if backfill { None } else { cursor.census_after },
+        };
+        let written = ctx
+            .store
+            .put_cursor(&ctx.opts.integration, &unit.name, &cursor)
+            .await;
+        if written.is_err() {
+            ctx.release_lease(&unit).await?;
+        }
+        written?;
+    }
+    ctx.release_lease(&unit).await?;
+    notify(ctx, Event::UnitFinished { unit: unit.name });
+    Ok(())
+}
