@@ -259,7 +259,7 @@ async fn the_units_share_one_in_flight_budget_and_keep_it_full() {
     // GIVEN twelve small projects (a bulk fetch each, comments excluded so a batch is one
     // request), answering in 40 ms, and a client allowed four requests in flight
     let dataset = DatasetConfig {
-        issues: 240,
+        issues: 900,
         projects: 12,
         seed: 7,
         ..DatasetConfig::default()
@@ -278,9 +278,31 @@ async fn the_units_share_one_in_flight_budget_and_keep_it_full() {
     assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
     let log = e.admin(reqwest::Method::GET, "/requests", None).await;
     assert_eq!(log["peak_in_flight"], 4, "{}", log["counts"]);
+    // AND the changelogs Jira truncated, in many projects, came in one pool: no request per unit
+    let truth = e.truth(ALICE).await;
+    let truncated: Vec<&Value> = truth
+        .iter()
+        .filter(|t| t["changelog"].as_array().unwrap().len() > 40)
+        .collect();
+    let projects: HashSet<&str> = truncated
+        .iter()
+        .map(|t| t["project"].as_str().unwrap())
+        .collect();
+    let histories: usize = truncated
+        .iter()
+        .map(|t| t["changelog"].as_array().unwrap().len())
+        .sum();
+    assert!(projects.len() >= 3, "{projects:?}");
+    let bulk_changelogs = log["counts"]["POST /rest/api/3/changelog/bulkfetch"]
+        .as_u64()
+        .unwrap();
+    assert!(
+        bulk_changelogs as usize <= histories.div_ceil(10_000) + 1,
+        "{bulk_changelogs} requests for {histories} histories"
+    );
     // AND every issue is stored
     let stored = e.stored("acme").await;
-    assert_eq!(stored.len(), e.truth(ALICE).await.len());
+    assert_eq!(stored.len(), truth.len());
 }
 
 #[tokio::test]

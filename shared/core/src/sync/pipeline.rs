@@ -1,15 +1,16 @@
-//! The fetch pipeline of a scan: issues in bulk batches of 100, kept continuously in flight, with
-//! what Jira truncated completed on the side.
+//! The fetch pipeline of a run: issues in bulk batches of 100, kept continuously in flight, with
+//! what Jira truncated completed on the side. Every unit of the run shares it.
 //!
 //! Each batch fetches its issues (changelog embedded) and then any comment pages Jira truncated.
-//! Issues whose embedded changelog is complete are ready at once; truncated ones wait in a pool
-//! until their histories fill one bulk changelog page (10,000 histories), so the extra requests
-//! stay at the lower bound while memory holds only that pool, not whole groups of issues.
+//! Issues whose embedded changelog is complete are ready at once; truncated ones, of any unit,
+//! wait in one pool until their histories fill one bulk changelog page (10,000 histories), so
+//! the extra requests stay at the lower bound while memory holds only that pool.
 //!
-//! Issues come out as soon as they are complete, not in id order. The checkpoint is the highest
-//! id up to which everything is stored: what has been queued, held back by the earliest batch
-//! not yet consumed and by the smallest id still waiting for its changelog. Upserts are idempotent, so work past the
-//! checkpoint redone after a restart loses and duplicates nothing.
+//! Issues come out as soon as they are complete, not in id order. A unit's checkpoint is the
+//! highest id up to which everything of that unit is stored: what has been queued, held back by
+//! its earliest batch not yet consumed and by its smallest id still waiting for its changelog.
+//! Upserts are idempotent, so work past the checkpoint redone after a restart loses and
+//! duplicates nothing.
 
 use std::collections::{BTreeSet, HashMap};
 use std::future::Future;
@@ -60,9 +61,13 @@ impl<T> Drop for Task<T> {
     }
 }
 
+/// A unit of the run, as the pipeline knows it: an index it gave out.
+pub type Slot = usize;
+
 /// A batch as fetched: complete issues, issues waiting for their changelog, and the last id the
 /// batch covered (ids Jira no longer returns are covered too).
 struct Batch {
+    unit: Slot,
     ready: Vec<StoredIssue>,
     truncated: Vec<Waiting>,
     /// The ids after `after` up to `covers_to` are this batch's.
@@ -72,14 +77,19 @@ struct Batch {
 
 /// An issue whose changelog Jira truncated, with its comments already complete.
 struct Waiting {
+    unit: Slot,
     id: u64,
     issue: Issue,
     comments: Vec<Comment>,
     histories: u64,
 }
 
-/// What the pipeline hands back: issues to store, and how far the checkpoint may move after.
+/// Issues whose changelogs a bulk request completed, each with its unit.
+type Completed = Vec<(Slot, StoredIssue)>;
+
+/// Issues of one unit to store, and how far its checkpoint may move after.
 pub struct Output {
+    pub unit: Slot,
     pub issues: Vec<StoredIssue>,
     pub checkpoint: u64,
 }
@@ -90,20 +100,21 @@ pub struct Pipeline {
     excluded: Excluded,
     /// Batches complete in any order and are consumed as they do: none waits behind a slow one.
     batches: FuturesUnordered<Task<Result<Batch, JiraError>>>,
-    /// The ranges `(after, covers_to)` of batches not consumed yet.
-    open: BTreeSet<(u64, u64)>,
-    changelogs: FuturesUnordered<Task<Result<Vec<StoredIssue>, JiraError>>>,
+    /// The ranges `(unit, after, covers_to)` of batches not consumed yet.
+    open: BTreeSet<(Slot, u64, u64)>,
+    changelogs: FuturesUnordered<Task<Result<Completed, JiraError>>>,
     pool: Vec<Waiting>,
     pool_histories: u64,
-    /// Ids waiting for their changelog, in the pool or in a request.
-    waiting: BTreeSet<u64>,
-    /// Everything up to here has been queued.
-    pushed_to: u64,
+    /// `(unit, id)` of issues waiting for their changelog, in the pool or in a request.
+    waiting: BTreeSet<(Slot, u64)>,
+    /// Per unit: everything up to here has been queued.
+    pushed_to: Vec<u64>,
+    /// The pool was sent at the end of the input.
+    ended: bool,
 }
 
 impl Pipeline {
-    /// `start`: everything up to this id is already stored.
-    pub fn new(client: &JiraClient, fields: Vec<String>, excluded: Excluded, start: u64) -> Self {
+    pub fn new(client: &JiraClient, fields: Vec<String>, excluded: Excluded) -> Self {
         Pipeline {
             client: client.clone(),
             fields: Arc::new(fields),
@@ -114,8 +125,15 @@ impl Pipeline {
             pool: Vec::new(),
             pool_histories: 0,
             waiting: BTreeSet::new(),
-            pushed_to: start,
+            pushed_to: Vec::new(),
+            ended: false,
         }
+    }
+
+    /// A unit joins: everything of it up to `start` is already stored.
+    pub fn add_unit(&mut self, start: u64) -> Slot {
+        self.pushed_to.push(start);
+        self.pushed_to.len() - 1
     }
 
     /// Work queued and not yet consumed: batches and changelog requests. Callers keep this
@@ -130,67 +148,110 @@ impl Pipeline {
         self.batches_ahead() > 0 || (no_more_input && !self.pool.is_empty())
     }
 
-    /// Queues a batch of at most [`DETAIL_BATCH`] ids, ascending; `covers_to` (≥ the last id)
-    /// lets a batch also cover ids that were skipped as unchanged.
-    pub fn push(&mut self, ids: Vec<u64>, covers_to: u64) {
+    /// Whether any issue of the unit is still on its way: in a batch, or waiting for its
+    /// changelog.
+    pub fn holds(&self, unit: Slot) -> bool {
+        let of_unit = |(u, ..): &(Slot, u64, u64)| *u == unit;
+        self.open.range((unit, 0, 0)..).next().is_some_and(of_unit)
+            || self
+                .waiting
+                .range((unit, 0)..)
+                .next()
+                .is_some_and(|(u, _)| *u == unit)
+    }
+
+    /// Queues a batch of at most [`DETAIL_BATCH`] ids of the unit, ascending; `covers_to` (≥ the
+    /// last id) lets a batch also cover ids that were skipped as unchanged.
+    pub fn push(&mut self, unit: Slot, ids: Vec<u64>, covers_to: u64) {
         let (client, fields, excluded) = (self.client.clone(), self.fields.clone(), self.excluded);
-        let after = self.pushed_to;
-        self.pushed_to = covers_to;
-        self.open.insert((after, covers_to));
+        let after = self.pushed_to[unit];
+        self.pushed_to[unit] = covers_to;
+        self.open.insert((unit, after, covers_to));
         self.batches.push(Task::spawn(async move {
             let mut batch = if ids.is_empty() {
                 Batch {
+                    unit,
                     ready: Vec::new(),
                     truncated: Vec::new(),
                     after,
                     covers_to,
                 }
             } else {
-                fetch_batch(&client, &ids, &fields, &excluded).await?
+                fetch_batch(&client, unit, &ids, &fields, &excluded).await?
             };
             (batch.after, batch.covers_to) = (after, covers_to);
             Ok(batch)
         }));
     }
 
-    /// The next issues to store, or None when nothing is queued, in flight or waiting. With
-    /// `no_more_input`, a partly filled changelog pool is requested rather than held.
-    pub async fn next(&mut self, no_more_input: bool) -> Result<Option<Output>, JiraError> {
-        if self.batches.is_empty() && self.changelogs.is_empty() {
-            if self.pool.is_empty() || !no_more_input {
-                return Ok(None);
-            }
+    /// The next issues to store, by unit, or None when nothing is queued, in flight or waiting.
+    /// With `no_more_input`, a partly filled changelog pool is requested rather than held.
+    /// Cancel-safe: nothing is taken until it is returned.
+    pub async fn next(&mut self, no_more_input: bool) -> Result<Option<Vec<Output>>, JiraError> {
+        // Once no more input comes, the pool goes at once rather than after the last batches
+        // (what they add goes in one last request).
+        let last_batches = no_more_input && !self.ended;
+        if (self.batches.is_empty() || last_batches) && no_more_input && !self.pool.is_empty() {
+            self.ended = true;
             self.request_changelogs();
         }
-        let issues = tokio::select! {
+        if self.batches.is_empty() && self.changelogs.is_empty() {
+            return Ok(None);
+        }
+        let by_unit: Vec<(Slot, Vec<StoredIssue>)> = tokio::select! {
             Some(batch) = self.batches.next(), if !self.batches.is_empty() => {
                 let batch = batch?;
-                self.open.remove(&(batch.after, batch.covers_to));
+                self.open.remove(&(batch.unit, batch.after, batch.covers_to));
                 for w in batch.truncated {
-                    self.waiting.insert(w.id);
+                    self.waiting.insert((w.unit, w.id));
                     self.pool_histories = self.pool_histories.saturating_add(w.histories);
                     self.pool.push(w);
                 }
                 while self.pool_histories >= CHANGELOG_PAGE || self.pool.len() >= CHANGELOG_ISSUES {
                     self.request_changelogs();
                 }
-                batch.ready
+                vec![(batch.unit, batch.ready)]
             }
             Some(done) = self.changelogs.next(), if !self.changelogs.is_empty() => {
-                let done = done?;
-                for i in &done {
-                    self.waiting.remove(&i.id.parse().unwrap_or(u64::MAX));
+                let mut by_unit: HashMap<Slot, Vec<StoredIssue>> = HashMap::new();
+                for (unit, issue) in done? {
+                    self.waiting.remove(&(unit, issue.id.parse().unwrap_or(u64::MAX)));
+                    by_unit.entry(unit).or_default().push(issue);
                 }
-                done
+                by_unit.into_iter().collect()
             }
         };
-        let unconsumed = self.open.first().map(|&(after, _)| after);
-        let unfinished = self.waiting.first().map(|&first| first.saturating_sub(1));
-        let checkpoint = [unconsumed, unfinished]
+        Ok(Some(
+            by_unit
+                .into_iter()
+                .map(|(unit, issues)| Output {
+                    unit,
+                    issues,
+                    checkpoint: self.checkpoint(unit),
+                })
+                .collect(),
+        ))
+    }
+
+    /// How far the unit's checkpoint may move: what it queued, held back by its earliest batch
+    /// not consumed and its smallest id waiting for a changelog.
+    fn checkpoint(&self, unit: Slot) -> u64 {
+        let unconsumed = self
+            .open
+            .range((unit, 0, 0)..)
+            .next()
+            .filter(|(u, ..)| *u == unit)
+            .map(|&(_, after, _)| after);
+        let unfinished = self
+            .waiting
+            .range((unit, 0)..)
+            .next()
+            .filter(|(u, _)| *u == unit)
+            .map(|&(_, first)| first.saturating_sub(1));
+        [unconsumed, unfinished]
             .into_iter()
             .flatten()
-            .fold(self.pushed_to, u64::min);
-        Ok(Some(Output { issues, checkpoint }))
+            .fold(self.pushed_to[unit], u64::min)
     }
 
     /// Sends the pool's oldest issues, up to one page of histories, as one bulk request.
@@ -216,6 +277,7 @@ impl Pipeline {
 
 async fn fetch_batch(
     client: &JiraClient,
+    unit: Slot,
     ids: &[u64],
     fields: &[String],
     excluded: &Excluded,
@@ -239,6 +301,7 @@ async fn fetch_batch(
         futures_util::future::try_join_all(issues.iter().map(|i| all_comments(client, i))).await?
     };
     let mut batch = Batch {
+        unit,
         ready: Vec::with_capacity(issues.len()),
         truncated: Vec::new(),
         after: 0,
@@ -254,6 +317,7 @@ async fn fetch_batch(
             .map(|c| c.total.min(CHANGELOG_PAGE));
         match truncated {
             Some(total) => batch.truncated.push(Waiting {
+                unit,
                 id: issue.id.parse().unwrap_or(u64::MAX),
                 issue,
                 comments,
@@ -279,7 +343,7 @@ async fn complete_changelogs(
     client: &JiraClient,
     group: Vec<Waiting>,
     excluded: &Excluded,
-) -> Result<Vec<StoredIssue>, JiraError> {
+) -> Result<Completed, JiraError> {
     let ids: Vec<String> = group.iter().map(|w| w.issue.id.clone()).collect();
     let mut full = full_changelogs(client, &ids).await?;
     Ok(group
@@ -292,7 +356,7 @@ async fn complete_changelogs(
                 .map(|c| c.histories)
                 .unwrap_or_default();
             let changelog = full.remove(&w.issue.id).unwrap_or(embedded);
-            finish(w.issue, changelog, w.comments, excluded)
+            (w.unit, finish(w.issue, changelog, w.comments, excluded))
         })
         .collect())
 }
@@ -404,12 +468,15 @@ mod tests {
     /// Every issue of a batch, or the error that ended it.
     async fn drain(answer: scripted::Answer, ids: Vec<u64>) -> Result<Vec<String>, JiraError> {
         let client = scripted_client(answer).await;
-        let mut pipeline = Pipeline::new(&client, vec!["status".into()], Excluded::default(), 0);
+        let mut pipeline = Pipeline::new(&client, vec!["status".into()], Excluded::default());
+        let unit = pipeline.add_unit(0);
         let last = *ids.last().unwrap();
-        pipeline.push(ids, last);
+        pipeline.push(unit, ids, last);
         let mut stored = Vec::new();
-        while let Some(out) = pipeline.next(true).await? {
-            stored.extend(out.issues.into_iter().map(|i| i.id));
+        while let Some(outputs) = pipeline.next(true).await? {
+            for out in outputs {
+                stored.extend(out.issues.into_iter().map(|i| i.id));
+            }
         }
         Ok(stored)
     }

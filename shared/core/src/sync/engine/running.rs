@@ -4,14 +4,15 @@
 //! A unit starts (takes its lease, reads its cursor, asks for its first id page) as soon as the
 //! work known to be coming — batches scanned but not sent, id pages asked for — no longer fills
 //! the budget: the next unit's scan overlaps the last fetches of those before it, and many small
-//! units scan side by side. Free slots go to the earliest running unit first. Each unit keeps its own
-//! pipeline and checkpoint, so a run stopped at its deadline resumes every unit where it stood.
+//! units scan side by side. Free slots go to the earliest running unit first. The units share one
+//! pipeline, and so one pool of truncated changelogs requested in full pages across units, but
+//! each keeps its own checkpoint: a run stopped at its deadline resumes every unit where it stood.
 
 use std::collections::VecDeque;
 
 use futures_util::future::select_all;
 
-use crate::sync::pipeline::Output;
+use crate::sync::pipeline::{Output, Slot};
 
 use super::*;
 
@@ -33,30 +34,23 @@ struct Running {
     progress: Progress,
     /// The run goes on from an earlier run's checkpoint.
     resumed: bool,
-    pipeline: Pipeline,
+    /// The unit's place in the run's pipeline.
+    slot: Slot,
     next_page: Option<Task<Result<IdPage, JiraError>>>,
     /// Scanned ids not yet handed to the pipeline: `(ids, covers_to)` batches.
     queued: VecDeque<(Vec<u64>, u64)>,
     wrote: bool,
 }
 
+/// What came back from Jira: a unit's id page, or issues to store.
 enum Step {
-    Page(IdPage),
-    Fetched(Output),
+    Page(usize, Result<IdPage, JiraError>),
+    Fetched(Result<Option<Vec<Output>>, JiraError>),
 }
 
 impl Running {
     fn input_done(&self) -> bool {
         self.queued.is_empty() && self.next_page.is_none()
-    }
-
-    /// Whether the unit waits on Jira: an id page, or work in its pipeline.
-    fn busy(&self) -> bool {
-        self.next_page.is_some() || self.pipeline.has_work(self.input_done())
-    }
-
-    fn finished(&self) -> bool {
-        self.input_done() && !self.pipeline.has_work(true)
     }
 
     /// Asks for the id page after `after_id`. Incremental windows also read `updated`, so issues
@@ -68,29 +62,6 @@ impl Running {
         self.next_page = Some(Task::spawn(async move {
             scan_ids(&client, &unit, window, after_id, window.is_some()).await
         }));
-    }
-
-    /// The next id page or fetched batch, whichever comes first. Cancel-safe: nothing is taken
-    /// from the unit until its step completes.
-    async fn step(&mut self) -> Result<Option<Step>, JiraError> {
-        let no_more_input = self.input_done();
-        let Running {
-            next_page,
-            pipeline,
-            ..
-        } = self;
-        let page = async {
-            match next_page.as_mut() {
-                Some(task) => task.await,
-                None => std::future::pending().await,
-            }
-        };
-        tokio::select! {
-            page = page => Ok(Some(Step::Page(page?))),
-            out = pipeline.next(no_more_input), if pipeline.has_work(no_more_input) => {
-                Ok(out?.map(Step::Fetched))
-            }
-        }
     }
 
     /// Queues the changed ids of a page in batches; an empty page ends the unit's input.
@@ -149,10 +120,11 @@ async fn drive(
     let mut waiting = units.iter();
     let mut held = 0;
     let limit = ctx.opts.parallel_batches.max(1);
+    let mut pipeline = Pipeline::new(ctx.client, ctx.fields.clone(), ctx.opts.excluded);
     loop {
         while upcoming(running) < limit {
             let Some(unit) = waiting.next() else { break };
-            match start(ctx, unit).await {
+            match start(ctx, unit, &mut pipeline).await {
                 Ok(r) => running.push(r),
                 // Another run is syncing it: skipped, not fatal.
                 Err(e @ SyncError::LeaseHeld { .. }) => {
@@ -162,73 +134,98 @@ async fn drive(
                 Err(e) => return Err(e),
             }
         }
-        fill(running, limit);
+        fill(running, &mut pipeline, limit);
         let mut i = 0;
         while i < running.len() {
-            if running[i].finished() {
+            if running[i].input_done() && !pipeline.holds(running[i].slot) {
                 finish(ctx, running.remove(i)).await?;
             } else {
                 i += 1;
             }
         }
-        if running.is_empty() {
-            if waiting.len() == 0 {
-                return Ok(UnitsEnded {
-                    partial: false,
-                    held,
-                });
-            }
-            continue;
-        }
-        let steps: Vec<_> = running
-            .iter_mut()
-            .enumerate()
-            .filter(|(_, r)| r.busy())
-            .map(|(i, r)| Box::pin(async move { (i, r.step().await) }))
-            .collect();
-        if steps.is_empty() {
-            // Every unfinished unit has queued ids or waits on Jira, and `fill` gave the queued
-            // ones slots while any were free: this cannot be reached.
-            return Err(JiraError::Protocol("the sync pipeline stalled".into()).into());
-        }
-        let mut stopping = false;
-        let ((index, step), _, _) = select_all(steps).await;
-        let step = step?;
-        // The slot this step freed is taken again before its issues are written: writing takes
-        // CPU time, and Jira's answers keep coming meanwhile.
-        fill(running, limit);
-        let r = &mut running[index];
-        match step {
-            Some(Step::Page(page)) => {
-                r.next_page = None;
-                r.accept(ctx.client, &ctx.index, page);
-            }
-            Some(Step::Fetched(out)) => {
-                // Past the deadline, the run stops after storing what came back: every
-                // continuation then moves at least one batch forward, however short its time.
-                stopping = ctx.opts.deadline.is_some_and(|d| Instant::now() >= d);
-                if !out.issues.is_empty() {
-                    store_batch(ctx, &r.unit, out.issues).await?;
-                    r.wrote = true;
-                }
-                if out.checkpoint > r.progress.last_id {
-                    r.progress.last_id = out.checkpoint;
-                    r.cursor.in_progress = Some(r.progress.clone());
-                    ctx.store
-                        .put_cursor(&ctx.opts.integration, &r.unit.name, &r.cursor)
-                        .await?;
-                    r.wrote = true;
-                }
-            }
-            None => {}
-        }
-        if stopping {
+        if running.is_empty() && waiting.len() == 0 {
             return Ok(UnitsEnded {
-                partial: true,
+                partial: false,
                 held,
             });
         }
+        // A partly filled changelog pool waits for more truncated issues while any may come.
+        let no_more_input = waiting.len() == 0 && running.iter().all(Running::input_done);
+        let step = next_step(running, &mut pipeline, no_more_input).await?;
+        // The slot this step freed is taken again before its issues are written: writing takes
+        // CPU time, and Jira's answers keep coming meanwhile.
+        fill(running, &mut pipeline, limit);
+        match step {
+            Step::Page(index, page) => {
+                let r = &mut running[index];
+                r.next_page = None;
+                r.accept(ctx.client, &ctx.index, page?);
+            }
+            Step::Fetched(outputs) => {
+                // Past the deadline, the run stops after storing what came back: every
+                // continuation then moves at least one batch forward, however short its time.
+                let stopping = ctx.opts.deadline.is_some_and(|d| Instant::now() >= d);
+                for out in outputs?.into_iter().flatten() {
+                    let r = running
+                        .iter_mut()
+                        .find(|r| r.slot == out.unit)
+                        .expect("a unit with issues on their way is running");
+                    stored(ctx, r, out).await?;
+                }
+                if stopping {
+                    return Ok(UnitsEnded {
+                        partial: true,
+                        held,
+                    });
+                }
+            }
+        }
     }
+}
+
+/// Waits for the next id page of any unit or the next issues out of the pipeline.
+async fn next_step(
+    running: &mut [Running],
+    pipeline: &mut Pipeline,
+    no_more_input: bool,
+) -> Result<Step, SyncError> {
+    let pages: Vec<_> = running
+        .iter_mut()
+        .enumerate()
+        .filter_map(|(i, r)| {
+            r.next_page
+                .as_mut()
+                .map(|page| Box::pin(async move { (i, page.await) }))
+        })
+        .collect();
+    let scanning = !pages.is_empty();
+    let fetching = pipeline.has_work(no_more_input);
+    if !scanning && !fetching {
+        // Every unfinished unit has queued ids or waits on Jira, and `fill` gave the queued
+        // ones slots while any were free: this cannot be reached.
+        return Err(JiraError::Protocol("the sync pipeline stalled".into()).into());
+    }
+    Ok(tokio::select! {
+        ((i, page), _, _) = async { select_all(pages).await }, if scanning => Step::Page(i, page),
+        out = pipeline.next(no_more_input), if fetching => Step::Fetched(out),
+    })
+}
+
+/// Writes a unit's fetched issues, then moves its checkpoint.
+async fn stored(ctx: &mut Ctx<'_>, r: &mut Running, out: Output) -> Result<(), SyncError> {
+    if !out.issues.is_empty() {
+        store_batch(ctx, &r.unit, out.issues).await?;
+        r.wrote = true;
+    }
+    if out.checkpoint > r.progress.last_id {
+        r.progress.last_id = out.checkpoint;
+        r.cursor.in_progress = Some(r.progress.clone());
+        ctx.store
+            .put_cursor(&ctx.opts.integration, &r.unit.name, &r.cursor)
+            .await?;
+        r.wrote = true;
+    }
+    Ok(())
 }
 
 /// The work known to be coming, in requests: batches scanned but not yet sent, and id pages
@@ -240,22 +237,20 @@ fn upcoming(running: &[Running]) -> usize {
         .sum()
 }
 
-/// Hands queued batches to the pipelines while the budget has room, earliest unit first.
-fn fill(running: &mut [Running], limit: usize) {
-    let mut ahead: usize = running.iter().map(|r| r.pipeline.batches_ahead()).sum();
+/// Hands queued batches to the pipeline while the budget has room, earliest unit first.
+fn fill(running: &mut [Running], pipeline: &mut Pipeline, limit: usize) {
     for r in running.iter_mut() {
-        while ahead < limit {
+        while pipeline.batches_ahead() < limit {
             let Some((ids, covers_to)) = r.queued.pop_front() else {
                 break;
             };
-            r.pipeline.push(ids, covers_to);
-            ahead += 1;
+            pipeline.push(r.slot, ids, covers_to);
         }
     }
 }
 
 /// Takes the unit's lease, reads its cursor and asks for its first id page.
-async fn start(ctx: &Ctx<'_>, unit: &Unit) -> Result<Running, SyncError> {
+async fn start(ctx: &Ctx<'_>, unit: &Unit, pipeline: &mut Pipeline) -> Result<Running, SyncError> {
     if !ctx.take_lease(unit).await? {
         return Err(SyncError::LeaseHeld {
             unit: unit.name.clone(),
@@ -286,12 +281,7 @@ async fn start(ctx: &Ctx<'_>, unit: &Unit) -> Result<Running, SyncError> {
     let mut r = Running {
         unit: unit.clone(),
         resumed: cursor.in_progress.is_some(),
-        pipeline: Pipeline::new(
-            ctx.client,
-            ctx.fields.clone(),
-            ctx.opts.excluded,
-            progress.last_id,
-        ),
+        slot: pipeline.add_unit(progress.last_id),
         cursor,
         next_page: None,
         queued: VecDeque::new(),
