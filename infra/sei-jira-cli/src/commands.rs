@@ -388,6 +388,7 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         true,
     )
     .await?;
+    let again = again.elapsed().as_secs_f64();
     let hygiene = crate::hygiene::report(
         &store,
         "demo",
@@ -425,10 +426,7 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         print_summary(&record, &site, &store_path, first);
         println!(
             "\n3. An incremental run right after: {} new, {} updated, {} requests in {:.1} s",
-            repeat.counts.issues_new,
-            repeat.counts.issues_updated,
-            repeat.counts.requests,
-            again.elapsed().as_secs_f64()
+            repeat.counts.issues_new, repeat.counts.issues_updated, repeat.counts.requests, again
         );
         println!("\n4. The hygiene of the synced tickets (default thresholds and weights):");
         crate::hygiene::print_report(&hygiene, &store_path);
