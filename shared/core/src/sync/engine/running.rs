@@ -42,7 +42,8 @@ struct Running {
     wrote: bool,
 }
 
-/// What came back from Jira: a unit's id page, or issues to store.
+/// What came back from Jira: an id page of the unit at that index of the running ones, or
+/// issues to store.
 enum Step {
     Page(usize, Result<IdPage, JiraError>),
     Fetched(Result<Option<Vec<Output>>, JiraError>),
