@@ -78,13 +78,7 @@ async fn truth(State(st): State<Shared>, Query(q): Query<TruthQuery>) -> Respons
         Some(Some(u)) => Some(Some(u)),
         None => None,
     };
-    let r = Renderer {
-        site: &site,
-        base: st.base(),
-        api: Api::V3,
-        zone: chrono_tz::UTC,
-        users: Default::default(),
-    };
+    let r = Renderer::new(&site, st.base(), Api::V3, chrono_tz::UTC);
     let sel = FieldSelection::parse(&["*all"], "*all");
     let now = chrono::Utc::now().timestamp_millis();
     let issues: Vec<Value> = site

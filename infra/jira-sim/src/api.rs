@@ -110,13 +110,7 @@ fn renderer<'a>(site: &'a Site, base: &'a str, uri: &Uri, auth: &Auth) -> Render
         .user
         .map(|u| site.users[u].time_zone)
         .unwrap_or(chrono_tz::UTC);
-    Renderer {
-        site,
-        base,
-        api: api_of(uri),
-        zone,
-        users: Default::default(),
-    }
+    Renderer::new(site, base, api_of(uri), zone)
 }
 
 fn context(site: &Site, auth: &Auth) -> jql::SearchContext {
@@ -848,7 +842,7 @@ fn search(st: Shared, auth: Auth, uri: Uri, body: SearchBody) -> Response {
         .collect();
     let end = offset + issues.len();
     let mut out = json!({"isLast": end >= hits.len()});
-    r.field_meta(&mut out, &issues, &expand);
+    extend(&mut out, r.field_meta(&issues, &expand));
     out["issues"] = Value::Array(issues); // moved: `json!` would copy every issue
     if end < hits.len() {
         out["nextPageToken"] = json!(page_token(&jql_text, end));
@@ -970,7 +964,7 @@ fn legacy_search(
         .collect();
     let mut out =
         json!({"expand": "schema,names", "startAt": start, "maxResults": max, "total": hits.len()});
-    r.field_meta(&mut out, &issues, &expand);
+    extend(&mut out, r.field_meta(&issues, &expand));
     out["issues"] = Value::Array(issues); // moved: `json!` would copy every issue
     Json(out).into_response()
 }
@@ -978,15 +972,17 @@ fn legacy_search(
 // ---------------------------------------------------------------- issues
 
 /// An issue carrying its own `names` and `schema` expands (GET issue, the bulk fetch).
-fn with_field_meta(r: &Renderer, issue: Value, expand: &Expand) -> Value {
-    let mut issues = [issue];
-    let mut meta = json!({});
-    r.field_meta(&mut meta, &issues, expand);
-    if let (Value::Object(target), Value::Object(meta)) = (&mut issues[0], meta) {
-        target.extend(meta);
-    }
-    let [issue] = issues;
+fn with_field_meta(r: &Renderer, mut issue: Value, expand: &Expand) -> Value {
+    let meta = r.field_meta(std::slice::from_ref(&issue), expand);
+    extend(&mut issue, meta);
     issue
+}
+
+/// Adds `entries` to a JSON object.
+fn extend(target: &mut Value, entries: serde_json::Map<String, Value>) {
+    if let Value::Object(o) = target {
+        o.extend(entries);
+    }
 }
 
 pub async fn issue(

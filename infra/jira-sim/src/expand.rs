@@ -6,6 +6,8 @@
 //! replaces `fields` (the `fields` parameter is then ignored); `/search/jql` answers it with an
 //! empty object, as Atlassian documents for that endpoint.
 
+use std::collections::BTreeSet;
+
 use serde_json::{Map, Value, json};
 
 use crate::model::{Block, Comment, Issue, RichText};
@@ -44,14 +46,6 @@ impl Expand {
         e
     }
 
-    /// Only the changelog (what most requests of the simulator's own clients ask for).
-    pub fn changelog(changelog: bool) -> Self {
-        Expand {
-            changelog,
-            ..Expand::default()
-        }
-    }
-
     /// Whether Jira counts the request as heavy: such bulk fetches take at most 100 issues.
     pub fn heavy(&self) -> bool {
         self.changelog
@@ -82,29 +76,37 @@ const READ_ONLY: [&str; 9] = [
 ];
 
 impl Renderer<'_> {
-    /// `names`: each field's display name, for the fields of `present`.
-    pub fn names(&self, present: &[String]) -> Value {
-        self.per_field(present, |d| d["name"].clone())
-    }
-
-    /// `schema`: each field's type (`JsonTypeBean`), for the fields of `present`.
-    pub fn schemas(&self, present: &[String]) -> Value {
-        self.per_field(present, |d| d["schema"].clone())
-    }
-
-    fn per_field(&self, present: &[String], value: impl Fn(&Value) -> Value) -> Value {
-        let definitions = crate::fields::definitions(self.site);
-        let out: Map<String, Value> = definitions
+    /// The `names` and `schema` expands, as asked, for the fields shown on `issues` (one issue,
+    /// or a search's page): each field's display name and type from the site's definitions.
+    pub fn field_meta(&self, issues: &[Value], expand: &Expand) -> Map<String, Value> {
+        let mut meta = Map::new();
+        if !expand.names && !expand.schema {
+            return meta;
+        }
+        let shown: BTreeSet<&str> = issues
             .iter()
-            .filter_map(|d| {
-                let id = d["id"].as_str()?;
-                present
-                    .iter()
-                    .any(|p| p == id)
-                    .then(|| (id.to_string(), value(d)))
+            .filter_map(|i| {
+                i.get("fields")
+                    .or_else(|| i.get("versionedRepresentations"))
             })
+            .filter_map(Value::as_object)
+            .flat_map(|o| o.keys().map(String::as_str))
             .collect();
-        Value::Object(out)
+        let (mut names, mut schema) = (Map::new(), Map::new());
+        for d in crate::fields::definitions(self.site) {
+            let Some(id) = d["id"].as_str().filter(|id| shown.contains(id)) else {
+                continue;
+            };
+            names.insert(id.to_string(), d["name"].clone());
+            schema.insert(id.to_string(), d["schema"].clone());
+        }
+        if expand.names {
+            meta.insert("names".into(), Value::Object(names));
+        }
+        if expand.schema {
+            meta.insert("schema".into(), Value::Object(schema));
+        }
+        meta
     }
 
     /// `renderedFields`: HTML for rich text, display strings for dates, null for the rest.

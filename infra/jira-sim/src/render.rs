@@ -26,7 +26,7 @@ pub struct Renderer<'a> {
     pub zone: Tz,
     /// Users as already rendered for this answer: a page of issues names the same few people
     /// in thousands of histories and comments.
-    pub users: RefCell<HashMap<usize, Value>>,
+    users: RefCell<HashMap<usize, Value>>,
 }
 
 /// Which fields a request asked for (`fields` parameter).
@@ -140,7 +140,18 @@ impl FieldSelection {
 pub const CHANGELOG_EMBED_LIMIT: usize = 40;
 pub const COMMENT_EMBED_LIMIT: usize = 20;
 
-impl Renderer<'_> {
+impl<'a> Renderer<'a> {
+    /// A renderer for one answer, in the caller's API version and time zone.
+    pub fn new(site: &'a Site, base: &'a str, api: Api, zone: Tz) -> Self {
+        Renderer {
+            site,
+            base,
+            api,
+            zone,
+            users: RefCell::default(),
+        }
+    }
+
     pub fn time(&self, ms: i64) -> String {
         let t = self
             .zone
@@ -518,7 +529,7 @@ impl Renderer<'_> {
     }
 
     /// An `IssueBean` with the expands asked for, except `names` and `schema` (a search carries
-    /// those once, beside its issues: see [`Renderer::field_meta`]). `changelog_limit`: how many
+    /// those once, beside its issues: see `Renderer::field_meta`). `changelog_limit`: how many
     /// newest histories `expand=changelog` embeds.
     pub fn issue(
         &self,
@@ -593,34 +604,6 @@ impl Renderer<'_> {
             v.insert("changelog".into(), json!({"startAt": 0, "maxResults": newest.len(), "total": issue.histories.len(), "histories": newest}));
         }
         Value::Object(v)
-    }
-
-    /// Adds the `names` and `schema` expands to `target` (an issue, or a search's answer) for
-    /// the fields present on `issues`.
-    pub fn field_meta(&self, target: &mut Value, issues: &[Value], expand: &Expand) {
-        if !expand.names && !expand.schema {
-            return;
-        }
-        let mut present: Vec<String> = issues
-            .iter()
-            .flat_map(|i| {
-                let shown = i
-                    .get("fields")
-                    .or_else(|| i.get("versionedRepresentations"));
-                shown
-                    .and_then(Value::as_object)
-                    .into_iter()
-                    .flat_map(|o| o.keys().cloned())
-            })
-            .collect();
-        present.sort();
-        present.dedup();
-        if expand.names {
-            target["names"] = self.names(&present);
-        }
-        if expand.schema {
-            target["schema"] = self.schemas(&present);
-        }
     }
 }
 

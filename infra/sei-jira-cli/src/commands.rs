@@ -11,7 +11,9 @@ use sei_jira_core::dora::{
     Aggregation, Granularity, Request as DoraRequest, change_profiles, report_of_kept,
 };
 use sei_jira_core::hygiene::{self, Request};
-use sei_jira_core::jira::{JiraClient, SiteConfig};
+use sei_jira_core::jira::{
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, JiraClient, SiteConfig,
+};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
     IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, RunOutcome, RunRecord, ScopeConfig,
@@ -338,8 +340,8 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         token: Some(token),
         pat: false,
         allow_private_network: true,
-        max_in_flight: 10,
-        requests_per_second: 100,
+        max_in_flight: DEFAULT_MAX_IN_FLIGHT as u16,
+        requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
     };
     if !json {
         println!(

@@ -1,7 +1,9 @@
 //! Where and how to connect: flags, or the environment (`JIRA_URL`, `JIRA_EMAIL`, `JIRA_API_TOKEN`).
 
 use anyhow::bail;
-use sei_jira_core::jira::{Credentials, Deployment, Secret, SiteConfig};
+use sei_jira_core::jira::{
+    Credentials, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, Deployment, Secret, SiteConfig,
+};
 use sei_jira_core::validation::{AuthMethod, ConnectionRequest};
 
 #[derive(clap::Args, Debug, Clone)]
@@ -22,10 +24,10 @@ pub struct ConnectionArgs {
     #[arg(long)]
     pub allow_private_network: bool,
     /// Requests to Jira in flight at once (Atlassian suggests 5–10).
-    #[arg(long, default_value_t = 10, value_parser = clap::value_parser!(u16).range(1..=100))]
+    #[arg(long, default_value_t = DEFAULT_MAX_IN_FLIGHT as u16, value_parser = clap::value_parser!(u16).range(1..=100))]
     pub max_in_flight: u16,
-    /// Requests to Jira per second, at most (100: the burst rate Jira Cloud documents).
-    #[arg(long, default_value_t = 100, value_parser = clap::value_parser!(u32).range(1..=1000))]
+    /// Requests to Jira per second, at most (the default is the burst rate Jira Cloud documents).
+    #[arg(long, default_value_t = DEFAULT_REQUESTS_PER_SECOND, value_parser = clap::value_parser!(u32).range(1..=1000))]
     pub requests_per_second: u32,
 }
 

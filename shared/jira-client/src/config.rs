@@ -105,16 +105,22 @@ impl Default for RetryPolicy {
     }
 }
 
+/// Requests in flight at once for a site unless set otherwise (Atlassian suggests 5–10).
+pub const DEFAULT_MAX_IN_FLIGHT: usize = 10;
+/// Requests per second for a site unless set otherwise: the burst rate Jira Cloud documents per
+/// tenant.
+pub const DEFAULT_REQUESTS_PER_SECOND: u32 = 100;
+
 #[derive(Clone, Debug)]
 pub struct SiteConfig {
     /// The site URL, e.g. `https://acme.atlassian.net` (no trailing path).
     pub base_url: String,
     pub deployment: Deployment,
     pub credentials: Credentials,
-    /// Requests in flight at once for this site (default 10; Atlassian suggests 5–10).
+    /// Requests in flight at once for this site ([`DEFAULT_MAX_IN_FLIGHT`]).
     pub max_in_flight: usize,
-    /// Steady request rate for this site, shared by every request of a run (default 100, the
-    /// burst rate Jira Cloud documents per tenant).
+    /// Steady request rate for this site, shared by every request of a run
+    /// ([`DEFAULT_REQUESTS_PER_SECOND`]).
     pub requests_per_second: u32,
     /// Per-request timeout.
     pub timeout: Duration,
@@ -139,8 +145,8 @@ impl SiteConfig {
             base_url: base_url.into().trim_end_matches('/').to_string(),
             deployment,
             credentials,
-            max_in_flight: 10,
-            requests_per_second: 100,
+            max_in_flight: DEFAULT_MAX_IN_FLIGHT,
+            requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
             allow_private_network: false,

@@ -18,6 +18,9 @@ pub mod paging;
 pub mod time;
 
 pub use api::REQUIRED_PERMISSIONS;
-pub use config::{Credentials, Deployment, RetryPolicy, Secret, SiteConfig};
+pub use config::{
+    Credentials, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, Deployment, RetryPolicy,
+    Secret, SiteConfig,
+};
 pub use error::JiraError;
 pub use http::JiraClient;

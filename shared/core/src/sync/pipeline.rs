@@ -188,10 +188,9 @@ impl Pipeline {
     /// With `no_more_input`, a partly filled changelog pool is requested rather than held.
     /// Cancel-safe: nothing is taken until it is returned.
     pub async fn next(&mut self, no_more_input: bool) -> Result<Option<Vec<Output>>, JiraError> {
-        // Once no more input comes, the pool goes at once rather than after the last batches
-        // (what they add goes in one last request).
-        let last_batches = no_more_input && !self.ended;
-        if (self.batches.is_empty() || last_batches) && no_more_input && !self.pool.is_empty() {
+        // Once no more input comes, the pool goes at once rather than after the last batches;
+        // what they add goes in one last request, when they are all in.
+        if no_more_input && !self.pool.is_empty() && (!self.ended || self.batches.is_empty()) {
             self.ended = true;
             self.request_changelogs();
         }

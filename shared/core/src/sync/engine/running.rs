@@ -293,20 +293,21 @@ async fn start(ctx: &Ctx<'_>, unit: &Unit, pipeline: &mut Pipeline) -> Result<Ru
     Ok(r)
 }
 
-/// A unit whose ids were all fetched and stored: its new watermark, and its lease given back.
+/// A unit whose ids were all fetched and stored: its new watermark, and its lease given back
+/// whether or not the watermark could be written.
 async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
     let Running {
         unit,
-        mut cursor,
+        cursor,
         progress,
         resumed,
         wrote,
         ..
     } = r;
-    if wrote || resumed || cursor.watermark_ms.is_none() {
+    let written = if wrote || resumed || cursor.watermark_ms.is_none() {
         // A completed backfill has seen every id: it counts as a census.
         let backfill = cursor.watermark_ms.is_none();
-        cursor = Cursor {
+        let done = Cursor {
             watermark_ms: Some(progress.run_started_ms),
             in_progress: None,
             last_census_ms: if backfill {
@@ -317,16 +318,14 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
             // A census under way keeps its place (a backfill has just seen every id).
             census_after: if backfill { None } else { cursor.census_after },
         };
-        let written = ctx
-            .store
-            .put_cursor(&ctx.opts.integration, &unit.name, &cursor)
-            .await;
-        if written.is_err() {
-            ctx.release_lease(&unit).await?;
-        }
-        written?;
-    }
-    ctx.release_lease(&unit).await?;
+        ctx.store
+            .put_cursor(&ctx.opts.integration, &unit.name, &done)
+            .await
+    } else {
+        Ok(())
+    };
+    let released = ctx.release_lease(&unit).await;
     notify(ctx, Event::UnitFinished { unit: unit.name });
-    Ok(())
+    written?;
+    Ok(released?)
 }
