@@ -2,8 +2,8 @@
 //! keys are `{integration}/{sort key}` so that a prefix range is DynamoDB's query by partition.
 //! Integrations themselves are keyed `{account}/{integration}`.
 
-use std::cell::RefCell;
 use std::path::Path;
+use std::sync::OnceLock;
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -12,7 +12,9 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use super::*;
+use codec::{Dictionary, decode, encode};
 
+mod codec;
 mod dora;
 mod hygiene;
 mod hygiene_index;
@@ -66,6 +68,9 @@ const CHANGED: Table = TableDefinition::new("hygiene_changed");
 /// classification stands; `{integration}/{profile}/{issue key}` → a member's facts.
 const DORA: Table = TableDefinition::new("dora");
 const DORA_MEMBERS: Table = TableDefinition::new("dora_members");
+/// The store's own settings: `issue-dictionary` → the content of its issue dictionary.
+const CODEC: Table = TableDefinition::new("codec");
+const ISSUE_DICTIONARY: &str = "issue-dictionary";
 
 /// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache
 /// keeps the process within a small Lambda's memory.
@@ -73,6 +78,8 @@ const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
 pub struct EmbeddedStore {
     db: Database,
+    /// The store's issue dictionary, once it has one ([`codec`]).
+    dictionary: OnceLock<Dictionary>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -83,66 +90,6 @@ struct Lease {
 
 fn backend(e: impl std::fmt::Display) -> StoreError {
     StoreError::Backend(e.to_string())
-}
-
-/// Values whose JSON is longer are kept compressed: issue JSON shrinks about tenfold, and a
-/// site's store on a laptop with it.
-const COMPRESS_OVER: usize = 512;
-/// The first byte of a compressed value (a zstd frame follows); JSON never starts with it, so
-/// values written before compression (plain JSON) still read.
-const COMPRESSED: u8 = 0x02;
-/// zstd's level: its fastest compresses issue JSON as well as deflate's default, at a fraction of
-/// the CPU time (the sync writes while it fetches).
-const LEVEL: i32 = 1;
-/// The largest value a compressed frame may claim to hold; past it the value is corrupt.
-const LARGEST_VALUE: u64 = 256 * 1024 * 1024;
-
-thread_local! {
-    // One context per thread, kept: zstd's contexts are hundreds of KiB, and one made for every
-    // value (as the one-shot helpers do) costs more in page faults than the compression itself.
-    static COMPRESSOR: RefCell<Option<zstd::bulk::Compressor<'static>>> = const { RefCell::new(None) };
-    static DECOMPRESSOR: RefCell<Option<zstd::bulk::Decompressor<'static>>> = const { RefCell::new(None) };
-}
-
-fn encode<T: Serialize>(v: &T) -> StoreResult<Vec<u8>> {
-    let json = serde_json::to_vec(v).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-    if json.len() <= COMPRESS_OVER {
-        return Ok(json);
-    }
-    let frame = COMPRESSOR.with_borrow_mut(|kept| {
-        let compressor = match kept {
-            Some(c) => c,
-            None => kept.insert(zstd::bulk::Compressor::new(LEVEL)?),
-        };
-        compressor.compress(&json)
-    });
-    let frame = frame.map_err(backend)?;
-    let mut out = Vec::with_capacity(frame.len() + 1);
-    out.push(COMPRESSED);
-    out.extend_from_slice(&frame);
-    Ok(out)
-}
-
-fn decode<T: DeserializeOwned>(bytes: &[u8]) -> StoreResult<T> {
-    let corrupt = |e: serde_json::Error| StoreError::Corrupt(e.to_string());
-    match bytes.split_first() {
-        Some((&COMPRESSED, frame)) => {
-            let bad = |why: String| StoreError::Corrupt(format!("a compressed value: {why}"));
-            let size = match zstd::zstd_safe::get_frame_content_size(frame) {
-                Ok(Some(size)) if size <= LARGEST_VALUE => size as usize,
-                other => return Err(bad(format!("content size {other:?}"))),
-            };
-            let json = DECOMPRESSOR.with_borrow_mut(|kept| {
-                let decompressor = match kept {
-                    Some(d) => d,
-                    None => kept.insert(zstd::bulk::Decompressor::new()?),
-                };
-                decompressor.decompress(frame, size)
-            });
-            serde_json::from_slice(&json.map_err(|e| bad(e.to_string()))?).map_err(corrupt)
-        }
-        _ => serde_json::from_slice(bytes).map_err(corrupt),
-    }
 }
 
 fn integration_key(account: &str, id: &str) -> String {
@@ -187,14 +134,23 @@ impl EmbeddedStore {
             .create(path)
             .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
         let tx = db.begin_write().map_err(backend)?;
+        let dictionary = OnceLock::new();
         for t in INTEGRATION_SCOPED
             .into_iter()
-            .chain([INTEGRATIONS, DELETED])
+            .chain([INTEGRATIONS, DELETED, CODEC])
         {
             tx.open_table(t).map_err(backend)?;
         }
+        if let Some(content) = tx
+            .open_table(CODEC)
+            .map_err(backend)?
+            .get(ISSUE_DICTIONARY)
+            .map_err(backend)?
+        {
+            let _ = dictionary.set(Dictionary::new(content.value()));
+        }
         tx.commit().map_err(backend)?;
-        Ok(Self { db })
+        Ok(Self { db, dictionary })
     }
 
     /// Gives the file's free pages back (a sync rewrites pages as it goes, and redb keeps the
@@ -203,11 +159,39 @@ impl EmbeddedStore {
         self.db.compact().map_err(backend)
     }
 
+    /// A stored value read back, with the store's issue dictionary at hand.
+    fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> StoreResult<T> {
+        codec::decode(bytes, self.dictionary.get())
+    }
+
+    /// The dictionary issues are written with: the store's, or one made now (kept in `tx`)
+    /// from `jsons`, the issues about to be written, when they are enough to make one.
+    fn issue_dictionary(
+        &self,
+        tx: &redb::WriteTransaction,
+        jsons: &[Vec<u8>],
+    ) -> StoreResult<Option<&Dictionary>> {
+        if let Some(kept) = self.dictionary.get() {
+            return Ok(Some(kept));
+        }
+        let Some(content) = Dictionary::content_from(jsons.iter().map(Vec::as_slice)) else {
+            return Ok(None);
+        };
+        tx.open_table(CODEC)
+            .map_err(backend)?
+            .insert(ISSUE_DICTIONARY, content.as_slice())
+            .map_err(backend)?;
+        // Write transactions come one at a time, so no other can have made one meanwhile.
+        Ok(Some(
+            self.dictionary.get_or_init(|| Dictionary::new(&content)),
+        ))
+    }
+
     fn get<T: DeserializeOwned>(&self, table: Table, key: &str) -> StoreResult<Option<T>> {
         let tx = self.db.begin_read().map_err(backend)?;
         let t = tx.open_table(table).map_err(backend)?;
         match t.get(key).map_err(backend)? {
-            Some(v) => decode(v.value()).map(Some),
+            Some(v) => self.decode(v.value()).map(Some),
             None => Ok(None),
         }
     }
@@ -236,6 +220,18 @@ impl EmbeddedStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<(String, T)>> {
+        self.scan_with(table, prefix, after, limit, |v| self.decode(v))
+    }
+
+    /// [`Self::scan`] of a table whose values are read back by `decode`.
+    fn scan_with<T>(
+        &self,
+        table: Table,
+        prefix: &str,
+        after: Option<&str>,
+        limit: usize,
+        decode: impl Fn(&[u8]) -> StoreResult<T>,
+    ) -> StoreResult<Vec<(String, T)>> {
         let start = after
             .map(|a| format!("{a}\u{0}"))
             .unwrap_or_else(|| prefix.to_string());
@@ -261,7 +257,7 @@ impl EmbeddedStore {
         let owned = {
             let integrations = tx.open_table(INTEGRATIONS).map_err(backend)?;
             match integrations.get(key.as_str()).map_err(backend)? {
-                Some(v) => owned_by(&decode(v.value())?, account),
+                Some(v) => owned_by(&decode(v.value(), None)?, account),
                 None => false,
             }
         };
@@ -294,7 +290,7 @@ impl EmbeddedStore {
         {
             let mut t = tx.open_table(table).map_err(backend)?;
             let current: Option<T> = match t.get(key).map_err(backend)? {
-                Some(v) => Some(decode(v.value())?),
+                Some(v) => Some(decode(v.value(), None)?),
                 None => None,
             };
             match f(current) {
@@ -364,30 +360,36 @@ impl IssueStore for EmbeddedStore {
         let mut superseded = Vec::new();
         let tx = self.db.begin_write().map_err(backend)?;
         {
-            let mut items = tx.open_table(ISSUES).map_err(backend)?;
             let mut index = tx.open_table(INDEX).map_err(backend)?;
-            let mut changed = tx.open_table(CHANGED).map_err(backend)?;
+            let (mut entries, mut jsons) = (Vec::new(), Vec::new());
             for i in last_per_key(issues, |i| &i.id) {
                 let key = issue_key(integration, &i.id);
                 let stored_rev = match index.get(key.as_str()).map_err(backend)? {
-                    Some(v) => decode::<IssueIndexEntry>(v.value())?.rev,
+                    Some(v) => codec::decode_entry(v.value())?.rev,
                     None => 0,
                 };
                 if stored_rev != i.rev {
                     superseded.push(i.id.clone());
                     continue;
                 }
-                let written = StoredIssue {
+                let next = StoredIssue {
                     rev: i.rev + 1,
                     ..i.clone()
                 };
+                jsons.push(codec::to_json(&next)?);
+                entries.push((key, next.index_entry()));
+            }
+            let dictionary = self.issue_dictionary(&tx, &jsons)?;
+            let mut items = tx.open_table(ISSUES).map_err(backend)?;
+            let mut changed = tx.open_table(CHANGED).map_err(backend)?;
+            for ((key, entry), json) in entries.into_iter().zip(jsons) {
                 items
-                    .insert(key.as_str(), encode(&written)?.as_slice())
+                    .insert(key.as_str(), codec::pack(json, dictionary)?.as_slice())
                     .map_err(backend)?;
                 index
-                    .insert(key.as_str(), encode(&written.index_entry())?.as_slice())
+                    .insert(key.as_str(), codec::encode_entry(&entry)?.as_slice())
                     .map_err(backend)?;
-                let mark = ChangeMark::new(&i.id);
+                let mark = ChangeMark::new(&entry.id);
                 changed
                     .insert(change_key(&key, &mark).as_str(), encode(&mark)?.as_slice())
                     .map_err(backend)?;
@@ -399,7 +401,13 @@ impl IssueStore for EmbeddedStore {
 
     async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {
         Ok(self
-            .scan(INDEX, &format!("{integration}/"), None, usize::MAX)?
+            .scan_with(
+                INDEX,
+                &format!("{integration}/"),
+                None,
+                usize::MAX,
+                codec::decode_entry,
+            )?
             .into_iter()
             .map(|(_, e)| e)
             .collect())
@@ -421,7 +429,7 @@ impl IssueStore for EmbeddedStore {
                 .get(issue_key(integration, id).as_str())
                 .map_err(backend)?
             {
-                entries.push(decode(v.value())?);
+                entries.push(codec::decode_entry(v.value())?);
             }
         }
         Ok(entries)
@@ -542,7 +550,7 @@ impl SyncStateStore for EmbeddedStore {
         {
             let mut t = tx.open_table(LEASES).map_err(backend)?;
             let mine = match t.get(key.as_str()).map_err(backend)? {
-                Some(v) => decode::<Lease>(v.value())?.owner == owner,
+                Some(v) => decode::<Lease>(v.value(), None)?.owner == owner,
                 None => false,
             };
             if mine {
@@ -678,33 +686,47 @@ impl IntegrationStore for EmbeddedStore {
 mod tests {
     use super::*;
 
-    #[test]
-    fn large_values_are_kept_compressed_and_plain_json_written_before_still_reads() {
-        let issue = StoredIssue {
-            id: "10001".into(),
-            key: "P-1".into(),
-            fields: serde_json::json!({"description": "word ".repeat(2_000)})
-                .as_object()
-                .unwrap()
-                .clone(),
+    fn issue(n: u64) -> StoredIssue {
+        let history = serde_json::json!({"author": {"displayName": format!("Person {}", n % 7)},
+            "items": [{"field": "status", "fromString": "To Do", "toString": "In Progress"}]});
+        StoredIssue {
+            id: n.to_string(),
+            key: format!("P-{n}"),
+            project_key: "P".into(),
+            fields:
+                serde_json::json!({"labels": [format!("l{}", n % 5)], "history": vec![history; 8]})
+                    .as_object()
+                    .unwrap()
+                    .clone(),
             ..StoredIssue::default()
-        };
-        let plain = serde_json::to_vec(&issue).unwrap();
-        let kept = encode(&issue).unwrap();
-        assert_eq!(kept[0], COMPRESSED);
-        assert!(
-            kept.len() * 10 < plain.len(),
-            "{} of {}",
-            kept.len(),
-            plain.len()
-        );
-        assert_eq!(decode::<StoredIssue>(&kept).unwrap(), issue);
-        assert_eq!(decode::<StoredIssue>(&plain).unwrap(), issue);
-        let small = encode(&"short").unwrap();
-        assert_eq!(small, b"\"short\"");
-        assert!(matches!(
-            decode::<StoredIssue>(&[COMPRESSED, 0xff, 0x00]),
-            Err(StoreError::Corrupt(_))
-        ));
+        }
+    }
+
+    #[tokio::test]
+    async fn issues_kept_with_the_store_dictionary_read_back_after_reopening() {
+        // GIVEN a store given enough issues at once to make its dictionary
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let first: Vec<StoredIssue> = (1..=200).map(issue).collect();
+        {
+            let store = EmbeddedStore::open(&path).unwrap();
+            assert!(store.put_issues("i", &first).await.unwrap().0.is_empty());
+            assert!(store.dictionary.get().is_some());
+        }
+        // WHEN it is opened again and given more
+        let store = EmbeddedStore::open(&path).unwrap();
+        let later: Vec<StoredIssue> = (201..=220).map(issue).collect();
+        assert!(store.put_issues("i", &later).await.unwrap().0.is_empty());
+        // THEN every issue reads back as written (one revision on)
+        let read = store.list_issues("i", None, usize::MAX).await.unwrap();
+        let expected: Vec<StoredIssue> = first
+            .into_iter()
+            .chain(later)
+            .map(|i| StoredIssue { rev: 1, ..i })
+            .collect();
+        assert_eq!(read, expected);
+        let entries = store.issue_index("i").await.unwrap();
+        assert_eq!(entries.len(), 220);
+        assert!(entries.iter().all(|e| e.rev == 1 && e.project_key == "P"));
     }
 }
