@@ -217,6 +217,22 @@ async fn backfill_stores_the_ground_truth() {
     );
     assert_converged(&truth, &e.stored("acme").await, &e.info["custom_fields"]);
     assert_eq!(e.store.list_projects("acme").await.unwrap().len(), 5);
+    // A backfill reads every id: it is its own census, with no count of the scope after it.
+    let counts = |log: &Value| {
+        log["log"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|e| {
+                e["path"]
+                    .as_str()
+                    .unwrap()
+                    .ends_with("/search/approximate-count")
+            })
+            .count()
+    };
+    let log = e.admin(reqwest::Method::GET, "/requests", None).await;
+    assert_eq!(counts(&log), 0);
 
     // A repeat run with no changes: a few requests per run, nothing written.
     let before = client.stats().requests();
@@ -252,6 +268,7 @@ async fn backfill_stores_the_ground_truth() {
         requests == 1 + 5 + 1 && requests <= 2 * 5,
         "{requests} requests: {tail:#?}"
     );
+    assert_eq!(counts(&log), 1, "{tail:#?}");
 }
 
 #[tokio::test]

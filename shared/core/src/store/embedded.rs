@@ -117,8 +117,22 @@ fn issue_key(integration: &str, id: &str) -> String {
     format!("{integration}/{}", issue_order(id))
 }
 
+/// A change mark is kept as its issue id under a key that ends in its stamp (every issue write
+/// leaves one, so it is kept small).
 fn change_key(issue_key: &str, mark: &ChangeMark) -> String {
     format!("{issue_key}/{}", mark.stamp)
+}
+
+/// The change mark kept under `key`; marks written as JSON before still read.
+fn change_mark(key: &str, value: &[u8]) -> StoreResult<ChangeMark> {
+    if value.first() == Some(&b'{') {
+        return decode(value, None);
+    }
+    let corrupt = || StoreError::Corrupt(format!("change mark {key:?}"));
+    Ok(ChangeMark {
+        id: String::from_utf8(value.to_vec()).map_err(|_| corrupt())?,
+        stamp: key.rsplit_once('/').ok_or_else(corrupt)?.1.to_string(),
+    })
 }
 
 impl EmbeddedStore {
@@ -166,15 +180,15 @@ impl EmbeddedStore {
 
     /// The dictionary issues are written with: the store's, or one made now (kept in `tx`)
     /// from `jsons`, the issues about to be written, when they are enough to make one.
-    fn issue_dictionary(
+    fn issue_dictionary<'j>(
         &self,
         tx: &redb::WriteTransaction,
-        jsons: &[Vec<u8>],
+        jsons: impl IntoIterator<Item = &'j [u8]>,
     ) -> StoreResult<Option<&Dictionary>> {
         if let Some(kept) = self.dictionary.get() {
             return Ok(Some(kept));
         }
-        let Some(content) = Dictionary::content_from(jsons.iter().map(Vec::as_slice)) else {
+        let Some(content) = Dictionary::content_from(jsons) else {
             return Ok(None);
         };
         tx.open_table(CODEC)
@@ -344,7 +358,15 @@ impl DeletionFence for EmbeddedStore {
 #[async_trait]
 impl IssueStore for EmbeddedStore {
     async fn get_issue(&self, integration: &str, id: &str) -> StoreResult<Option<StoredIssue>> {
-        self.get(ISSUES, &issue_key(integration, id))
+        let tx = self.db.begin_read().map_err(backend)?;
+        let t = tx.open_table(ISSUES).map_err(backend)?;
+        match t
+            .get(issue_key(integration, id).as_str())
+            .map_err(backend)?
+        {
+            Some(v) => codec::decode_issue(v.value(), self.dictionary.get()).map(Some),
+            None => Ok(None),
+        }
     }
 
     /// One transaction: each issue's revision is compared and its new version written under
@@ -372,26 +394,30 @@ impl IssueStore for EmbeddedStore {
                     superseded.push(i.id.clone());
                     continue;
                 }
-                let next = StoredIssue {
+                // The new revision goes beside the JSON, not into it: no copy of the issue.
+                jsons.push((codec::to_json(i)?, i.rev + 1));
+                let entry = IssueIndexEntry {
                     rev: i.rev + 1,
-                    ..i.clone()
+                    ..i.index_entry()
                 };
-                jsons.push(codec::to_json(&next)?);
-                entries.push((key, next.index_entry()));
+                entries.push((key, entry));
             }
-            let dictionary = self.issue_dictionary(&tx, &jsons)?;
+            let dictionary = self.issue_dictionary(&tx, jsons.iter().map(|(j, _)| j.as_slice()))?;
             let mut items = tx.open_table(ISSUES).map_err(backend)?;
             let mut changed = tx.open_table(CHANGED).map_err(backend)?;
-            for ((key, entry), json) in entries.into_iter().zip(jsons) {
+            for ((key, entry), (json, rev)) in entries.into_iter().zip(jsons) {
                 items
-                    .insert(key.as_str(), codec::pack(json, dictionary)?.as_slice())
+                    .insert(
+                        key.as_str(),
+                        codec::pack_issue(json, rev, dictionary)?.as_slice(),
+                    )
                     .map_err(backend)?;
                 index
                     .insert(key.as_str(), codec::encode_entry(&entry)?.as_slice())
                     .map_err(backend)?;
                 let mark = ChangeMark::new(&entry.id);
                 changed
-                    .insert(change_key(&key, &mark).as_str(), encode(&mark)?.as_slice())
+                    .insert(change_key(&key, &mark).as_str(), mark.id.as_bytes())
                     .map_err(backend)?;
             }
         }
@@ -443,7 +469,13 @@ impl IssueStore for EmbeddedStore {
     ) -> StoreResult<Vec<StoredIssue>> {
         let after = after.map(|a| issue_key(integration, a));
         Ok(self
-            .scan(ISSUES, &format!("{integration}/"), after.as_deref(), limit)?
+            .scan_with(
+                ISSUES,
+                &format!("{integration}/"),
+                after.as_deref(),
+                limit,
+                |v| codec::decode_issue(v, self.dictionary.get()),
+            )?
             .into_iter()
             .map(|(_, i)| i)
             .collect())
@@ -728,5 +760,14 @@ mod tests {
         let entries = store.issue_index("i").await.unwrap();
         assert_eq!(entries.len(), 220);
         assert!(entries.iter().all(|e| e.rev == 1 && e.project_key == "P"));
+    }
+
+    #[test]
+    fn change_marks_are_kept_as_their_id_and_those_kept_as_json_before_still_read() {
+        let mark = ChangeMark::new("10042");
+        let key = change_key(&issue_key("i", "10042"), &mark);
+        assert_eq!(change_mark(&key, b"10042").unwrap(), mark);
+        let json = serde_json::to_vec(&mark).unwrap();
+        assert_eq!(change_mark(&key, &json).unwrap(), mark);
     }
 }

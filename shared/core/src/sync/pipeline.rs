@@ -188,12 +188,7 @@ impl Pipeline {
     /// With `no_more_input`, a partly filled changelog pool is requested rather than held.
     /// Cancel-safe: nothing is taken until it is returned.
     pub async fn next(&mut self, no_more_input: bool) -> Result<Option<Vec<Output>>, JiraError> {
-        // Once no more input comes, the pool goes at once rather than after the last batches;
-        // what they add goes in one last request, when they are all in.
-        if no_more_input && !self.pool.is_empty() && (!self.ended || self.batches.is_empty()) {
-            self.ended = true;
-            self.request_changelogs();
-        }
+        self.send_pool_at_end(no_more_input);
         if self.batches.is_empty() && self.changelogs.is_empty() {
             return Ok(None);
         }
@@ -209,6 +204,8 @@ impl Pipeline {
                 while self.pool_histories >= CHANGELOG_PAGE || self.pool.len() >= CHANGELOG_ISSUES {
                     self.request_changelogs();
                 }
+                // The last batch's truncated issues go now, not after its issues are written.
+                self.send_pool_at_end(no_more_input);
                 vec![(batch.unit, batch.ready)]
             }
             Some(done) = self.changelogs.next(), if !self.changelogs.is_empty() => {
@@ -230,6 +227,15 @@ impl Pipeline {
                 })
                 .collect(),
         ))
+    }
+
+    /// Once no more input comes, the pool goes at once rather than after the last batches;
+    /// what they add goes in one last request, when they are all in.
+    fn send_pool_at_end(&mut self, no_more_input: bool) {
+        if no_more_input && !self.pool.is_empty() && (!self.ended || self.batches.is_empty()) {
+            self.ended = true;
+            self.request_changelogs();
+        }
     }
 
     /// How far the unit's checkpoint may move: what it queued, held back by its earliest batch
@@ -437,7 +443,15 @@ pub async fn fetch_issues(
     }
 }
 
-/// The issue's comments: the embedded ones, or every page when Jira truncated them.
+/// Comments asked for per page when Jira truncated an issue's list.
+const COMMENT_PAGE: u64 = 100;
+/// Pages of one issue's comments asked for side by side: the pages its total calls for, up to
+/// this many (a total past it, true or not, is read on a page at a time).
+const COMMENT_PAGES_AT_ONCE: u64 = 10;
+
+/// The issue's comments: the embedded ones, or every page when Jira truncated them. The
+/// embedded total says how many pages there are, so they are asked for side by side rather
+/// than a round trip each; a list that grew meanwhile is read on from where they end.
 pub async fn all_comments(client: &JiraClient, issue: &Issue) -> Result<Vec<Comment>, JiraError> {
     let field = issue.fields.get("comment");
     let embedded: Vec<Comment> = field
@@ -449,13 +463,32 @@ pub async fn all_comments(client: &JiraClient, issue: &Issue) -> Result<Vec<Comm
     if embedded.len() as u64 >= total {
         return Ok(embedded);
     }
-    paging::all(0, |start| async move {
-        let page = client.comments_page(&issue.id, start, 100).await?;
+    let page = |start: u64| async move {
+        let page = client
+            .comments_page(&issue.id, start, COMMENT_PAGE as u32)
+            .await?;
         let n = page.comments.len();
         let last = start + n as u64 >= page.total;
-        Ok((page.comments, paging::next_offset(start, n, last)))
-    })
-    .await
+        Ok::<_, JiraError>((page.comments, paging::next_offset(start, n, last)))
+    };
+    let pages = total.div_ceil(COMMENT_PAGE).min(COMMENT_PAGES_AT_ONCE);
+    let side_by_side =
+        futures_util::future::try_join_all((0..pages).map(|p| page(p * COMMENT_PAGE))).await?;
+    // Each page counts only where the one before it ended: a server that pages smaller than
+    // asked, or a last page sooner than the total said, is read on a page at a time from there.
+    let mut comments = Vec::new();
+    let mut next = Some(0);
+    for (p, (items, after)) in (0..).zip(side_by_side) {
+        if next != Some(p * COMMENT_PAGE) {
+            break;
+        }
+        comments.extend(items);
+        next = after;
+    }
+    if let Some(start) = next {
+        comments.extend(paging::all(start, page).await?);
+    }
+    Ok(comments)
 }
 
 #[cfg(test)]
@@ -522,5 +555,50 @@ mod tests {
         let mut stored = drain(answer, vec![5, 6]).await.unwrap();
         stored.sort();
         assert_eq!(stored, ["5", "6"]);
+    }
+
+    /// A comment endpoint holding 250 comments that pages at most `cap` at a time.
+    fn comments_answer(head: &str, cap: u64) -> String {
+        let param = |name: &str| -> u64 {
+            head.split(['?', '&', ' '])
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .and_then(|v| v.parse().ok())
+                .unwrap()
+        };
+        let (start, max) = (param("startAt"), param("maxResults").min(cap));
+        let comments: Vec<_> = (start..(start + max).min(250))
+            .map(|n| serde_json::json!({"id": n.to_string(), "body": null, "created": "", "updated": ""}))
+            .collect();
+        json_reply(
+            "200 OK",
+            &serde_json::json!({"startAt": start, "maxResults": max, "total": 250, "comments": comments})
+                .to_string(),
+        )
+    }
+
+    #[tokio::test]
+    async fn truncated_comments_are_read_whole_whatever_page_size_the_server_keeps_to() {
+        fn pages_as_asked(head: &str, _: std::net::SocketAddr) -> String {
+            comments_answer(head, 100)
+        }
+        fn pages_of_40(head: &str, _: std::net::SocketAddr) -> String {
+            comments_answer(head, 40)
+        }
+        let issue: Issue = serde_json::from_value(serde_json::json!({
+            "id": "7", "key": "P-7",
+            "fields": {"comment": {"total": 250, "comments": [{"id": "0", "body": null, "created": "", "updated": ""}]}}
+        }))
+        .unwrap();
+        for answer in [pages_as_asked as scripted::Answer, pages_of_40] {
+            let client = scripted_client(answer).await;
+            let ids: Vec<String> = all_comments(&client, &issue)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|c| c.id)
+                .collect();
+            let expected: Vec<String> = (0..250).map(|n: u32| n.to_string()).collect();
+            assert_eq!(ids, expected);
+        }
     }
 }

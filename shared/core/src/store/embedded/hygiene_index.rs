@@ -89,11 +89,12 @@ impl HygieneIndexStore for EmbeddedStore {
         integration: &str,
         limit: usize,
     ) -> StoreResult<Vec<ChangeMark>> {
-        Ok(self
-            .scan(CHANGED, &format!("{integration}/"), None, limit)?
-            .into_iter()
-            .map(|(_, m)| m)
-            .collect())
+        self.scan_with(CHANGED, &format!("{integration}/"), None, limit, |v| {
+            Ok(v.to_vec())
+        })?
+        .into_iter()
+        .map(|(key, value)| change_mark(&key, &value))
+        .collect()
     }
 
     async fn clear_changed(&self, integration: &str, marks: &[ChangeMark]) -> StoreResult<()> {

@@ -25,8 +25,12 @@ pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<boo
         .map(|(_, c)| c.census_after.is_some() || due(c.last_census_ms, ctx.opts.census_every_ms))
         .collect();
     let everything_due = scheduled.iter().all(|d| *d);
-    let mismatch =
-        !everything_due && !synced.is_empty() && scope_count_differs(ctx, &synced).await?;
+    // Units this run has read every id of need no count: when that is all of them, the count
+    // (one more round trip after everything else) waits for the next run.
+    let counted = synced
+        .iter()
+        .any(|(u, _)| !ctx.read_every_id.contains(&u.name));
+    let mismatch = !everything_due && counted && scope_count_differs(ctx, &synced).await?;
     for ((unit, mut cursor), scheduled) in synced.into_iter().zip(scheduled) {
         if !(scheduled || mismatch) {
             continue;

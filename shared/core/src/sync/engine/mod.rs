@@ -168,9 +168,13 @@ struct Ctx<'a> {
     counts: Counts,
     errors: Vec<RunError>,
     seen_users: HashSet<String>,
+    /// Sprints and versions as this run last wrote them: each batch repeats most of them.
+    written_records: HashMap<(RecordKind, String), Value>,
     seen_projects: HashSet<String>,
     /// The projects in scope (None for a JQL filter): an issue moved elsewhere leaves the scope.
     scope_projects: Option<HashSet<String>>,
+    /// Units whose every id this run has read (a backfill that completed): their census.
+    read_every_id: HashSet<String>,
     observer: Option<Observer>,
 }
 
@@ -347,8 +351,10 @@ async fn sync_all(
         counts: Counts::default(),
         errors: Vec::new(),
         seen_users: HashSet::new(),
+        written_records: HashMap::new(),
         seen_projects: HashSet::new(),
         scope_projects,
+        read_every_id: HashSet::new(),
         observer,
     };
     let UnitsEnded { partial, held } = match sync_units(&mut ctx, &units).await {

@@ -190,19 +190,26 @@ pub(super) async fn reference_data(
     ctx.store
         .put_records(&ctx.opts.integration, RecordKind::User, &new_users)
         .await?;
-    let sprints: Vec<Record> = sprints
+    put_changed_records(ctx, RecordKind::Sprint, sprints).await?;
+    put_changed_records(ctx, RecordKind::Version, versions).await
+}
+
+/// Writes the records that differ from what this run last wrote of them.
+async fn put_changed_records(
+    ctx: &mut Ctx<'_>,
+    kind: RecordKind,
+    records: HashMap<String, Value>,
+) -> Result<(), SyncError> {
+    let changed: Vec<Record> = records
         .into_iter()
+        .filter(|(id, data)| ctx.written_records.get(&(kind, id.clone())) != Some(data))
         .map(|(id, data)| Record { id, data })
         .collect();
     ctx.store
-        .put_records(&ctx.opts.integration, RecordKind::Sprint, &sprints)
+        .put_records(&ctx.opts.integration, kind, &changed)
         .await?;
-    let versions: Vec<Record> = versions
-        .into_iter()
-        .map(|(id, data)| Record { id, data })
-        .collect();
-    ctx.store
-        .put_records(&ctx.opts.integration, RecordKind::Version, &versions)
-        .await?;
+    for r in changed {
+        ctx.written_records.insert((kind, r.id), r.data);
+    }
     Ok(())
 }

@@ -318,9 +318,14 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
             // A census under way keeps its place (a backfill has just seen every id).
             census_after: if backfill { None } else { cursor.census_after },
         };
-        ctx.store
+        let put = ctx
+            .store
             .put_cursor(&ctx.opts.integration, &unit.name, &done)
-            .await
+            .await;
+        if backfill && put.is_ok() {
+            ctx.read_every_id.insert(unit.name.clone());
+        }
+        put
     } else {
         Ok(())
     };
