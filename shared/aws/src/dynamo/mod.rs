@@ -31,6 +31,7 @@ use serde::de::DeserializeOwned;
 use sei_jira_core::store::*;
 
 mod batch;
+pub mod capacity;
 mod codec;
 mod dora;
 mod hygiene;
