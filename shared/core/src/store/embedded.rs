@@ -178,16 +178,13 @@ impl EmbeddedStore {
         codec::decode(bytes, self.dictionary.get())
     }
 
-    /// The dictionary issues are written with: the store's, or one made now (kept in `tx`)
-    /// from `jsons`, the issues about to be written, when they are enough to make one.
-    fn issue_dictionary<'j>(
+    /// A dictionary made from `jsons`, the issues about to be written, and kept in `tx`; None
+    /// while they are too few to make one.
+    fn make_dictionary<'j>(
         &self,
         tx: &redb::WriteTransaction,
         jsons: impl IntoIterator<Item = &'j [u8]>,
-    ) -> StoreResult<Option<&Dictionary>> {
-        if let Some(kept) = self.dictionary.get() {
-            return Ok(Some(kept));
-        }
+    ) -> StoreResult<Option<Dictionary>> {
         let Some(content) = Dictionary::content_from(jsons) else {
             return Ok(None);
         };
@@ -195,10 +192,7 @@ impl EmbeddedStore {
             .map_err(backend)?
             .insert(ISSUE_DICTIONARY, content.as_slice())
             .map_err(backend)?;
-        // Write transactions come one at a time, so no other can have made one meanwhile.
-        Ok(Some(
-            self.dictionary.get_or_init(|| Dictionary::new(&content)),
-        ))
+        Ok(Some(Dictionary::new(&content)))
     }
 
     fn get<T: DeserializeOwned>(&self, table: Table, key: &str) -> StoreResult<Option<T>> {
@@ -380,6 +374,7 @@ impl IssueStore for EmbeddedStore {
             return Ok(Superseded::default());
         }
         let mut superseded = Vec::new();
+        let mut made = None;
         let tx = self.db.begin_write().map_err(backend)?;
         {
             let mut index = tx.open_table(INDEX).map_err(backend)?;
@@ -402,7 +397,10 @@ impl IssueStore for EmbeddedStore {
                 };
                 entries.push((key, entry));
             }
-            let dictionary = self.issue_dictionary(&tx, jsons.iter().map(|(j, _)| j.as_slice()))?;
+            if self.dictionary.get().is_none() {
+                made = self.make_dictionary(&tx, jsons.iter().map(|(j, _)| j.as_slice()))?;
+            }
+            let dictionary = self.dictionary.get().or(made.as_ref());
             let mut items = tx.open_table(ISSUES).map_err(backend)?;
             let mut changed = tx.open_table(CHANGED).map_err(backend)?;
             for ((key, entry), (json, rev)) in entries.into_iter().zip(jsons) {
@@ -422,6 +420,11 @@ impl IssueStore for EmbeddedStore {
             }
         }
         tx.commit().map_err(backend)?;
+        // The store uses a dictionary once it is kept: a write that failed leaves none behind
+        // that later issues would need. (Write transactions come one at a time.)
+        if let Some(d) = made {
+            let _ = self.dictionary.set(d);
+        }
         Ok(Superseded(superseded))
     }
 
