@@ -401,3 +401,86 @@ mod events {
         assert!(err.message.contains("PutEvents"), "{err}");
     }
 }
+
+mod write_meter {
+    use aws_sdk_dynamodb::types::{
+        AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest,
+    };
+    use sei_jira_aws::dynamo::DynamoStore;
+    use sei_jira_aws::dynamo::capacity::{WriteMeter, Written};
+    use std::collections::HashMap;
+
+    use super::*;
+
+    /// An item of `pk`, `sk` and a string `v` of `len` bytes: its size is 2 + 1 + 2 + 1 + 1 + len.
+    fn item(sk: &str, len: usize) -> HashMap<String, AttributeValue> {
+        [
+            ("pk".to_string(), AttributeValue::S("p".into())),
+            ("sk".to_string(), AttributeValue::S(sk.into())),
+            ("v".to_string(), AttributeValue::S("x".repeat(len))),
+        ]
+        .into()
+    }
+
+    /// GIVEN a DynamoDB client with the meter attached, WHEN it sends every kind of write the
+    /// store uses, THEN the meter counts each item, its bytes and DynamoDB's write units.
+    #[tokio::test]
+    async fn the_meter_counts_every_kind_of_write_a_client_sends() {
+        let meter = WriteMeter::default();
+        let config = aws_sdk_dynamodb::config::Builder::from(&config().await)
+            .interceptor(meter.clone())
+            .build();
+        let client = aws_sdk_dynamodb::Client::from_conf(config);
+        let table = unique("meter");
+        DynamoStore::create_table(&client, &table).await.unwrap();
+
+        // 1,000 bytes of value: 1,007 bytes, one unit; 2,000: 2,007 bytes, two.
+        client
+            .put_item()
+            .table_name(&table)
+            .set_item(Some(item("a", 1_000)))
+            .send()
+            .await
+            .unwrap();
+        let puts = [("b", 2_000), ("c", 10)].map(|(sk, len)| {
+            let put = PutRequest::builder().set_item(Some(item(sk, len))).build();
+            WriteRequest::builder().put_request(put.unwrap()).build()
+        });
+        client
+            .batch_write_item()
+            .request_items(&table, puts.to_vec())
+            .send()
+            .await
+            .unwrap();
+        let put = Put::builder()
+            .table_name(&table)
+            .set_item(Some(item("d", 1_500)))
+            .build()
+            .unwrap();
+        client
+            .transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .send()
+            .await
+            .unwrap();
+        client
+            .delete_item()
+            .table_name(&table)
+            .key("pk", AttributeValue::S("p".into()))
+            .key("sk", AttributeValue::S("a".into()))
+            .send()
+            .await
+            .unwrap();
+
+        let bytes = [1_000, 2_000, 10, 1_500].iter().map(|len| 7 + len).sum();
+        // put 1 + batch (2 + 1) + a transactional 1,507 bytes (2 x 2) + delete 1
+        assert_eq!(
+            meter.written(),
+            Written {
+                items: 5,
+                bytes,
+                units: 1 + 3 + 4 + 1
+            }
+        );
+    }
+}
