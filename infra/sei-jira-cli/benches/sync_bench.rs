@@ -170,15 +170,18 @@ async fn sequential_export(c: &JiraClient) -> (u64, Duration) {
 }
 
 fn main() {
-    // The sync's own memory settings, as its binaries set them; the simulator standing in for
-    // Jira keeps glibc's defaults (its large answers would otherwise cost it page faults).
-    if !std::env::args().any(|a| a == "--serve-sim") {
+    // The sync's own memory settings and runtime, as the CLI sets them; the simulator standing
+    // in for Jira keeps glibc's defaults (its large answers would otherwise cost it page faults)
+    // and tokio's.
+    let runtime = if std::env::args().any(|a| a == "--serve-sim") {
+        tokio::runtime::Runtime::new()
+    } else {
         sei_jira_core::memory::tune_allocator();
-    }
-    async_main();
+        sei_jira_core::runtime::for_sync()
+    };
+    runtime.unwrap().block_on(async_main());
 }
 
-#[tokio::main]
 async fn async_main() {
     let issues = env("SYNC_BENCH_ISSUES", 100_000) as usize;
     let latency = env("SYNC_BENCH_LATENCY_MS", 100);

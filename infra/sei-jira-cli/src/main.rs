@@ -130,10 +130,13 @@ enum Command {
 
 fn main() {
     sei_jira_core::memory::tune_allocator();
-    async_main();
+    let runtime = sei_jira_core::runtime::for_sync().unwrap_or_else(|e| {
+        eprintln!("error: cannot start the async runtime: {e}");
+        std::process::exit(1)
+    });
+    runtime.block_on(async_main());
 }
 
-#[tokio::main]
 async fn async_main() {
     let cli = Cli::parse();
     let result = match cli.command {
