@@ -2,6 +2,7 @@
 //! the resumable engine.
 
 pub mod engine;
+mod fetch;
 mod index;
 pub mod normalize;
 pub mod pipeline;

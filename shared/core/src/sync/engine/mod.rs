@@ -20,10 +20,9 @@ use std::time::Instant;
 use futures_util::StreamExt;
 use serde_json::Value;
 
+use super::fetch::{all_comments, fetch_issues, finish, full_changelogs};
 use super::index::{IssueIndex, Known};
-use super::pipeline::{
-    DETAIL_BATCH, Pipeline, Task, all_comments, fetch_issues, finish, full_changelogs,
-};
+use super::pipeline::{DETAIL_BATCH, Pipeline, Task};
 use super::plan::{Excluded, FieldMap, Scope, Unit, requested_fields, resolve_fields};
 use crate::jira::models::{Comment, FieldDetails, Issue};
 use crate::jira::{Deployment, JiraClient, JiraError};
