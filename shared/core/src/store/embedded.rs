@@ -174,11 +174,6 @@ impl EmbeddedStore {
         self.db.compact().map_err(backend)
     }
 
-    /// A stored value read back, with the store's issue dictionary at hand.
-    fn decode<T: DeserializeOwned>(&self, bytes: &[u8]) -> StoreResult<T> {
-        codec::decode(bytes, self.dictionary.get())
-    }
-
     /// A dictionary made from `jsons`, the issues about to be written, and kept in `tx`; None
     /// while they are too few to make one.
     fn make_dictionary<'j>(
@@ -197,10 +192,20 @@ impl EmbeddedStore {
     }
 
     fn get<T: DeserializeOwned>(&self, table: Table, key: &str) -> StoreResult<Option<T>> {
+        self.get_with(table, key, |v| decode(v, None))
+    }
+
+    /// [`Self::get`] of a table whose values are read back by `decode`.
+    fn get_with<T>(
+        &self,
+        table: Table,
+        key: &str,
+        decode: impl Fn(&[u8]) -> StoreResult<T>,
+    ) -> StoreResult<Option<T>> {
         let tx = self.db.begin_read().map_err(backend)?;
         let t = tx.open_table(table).map_err(backend)?;
         match t.get(key).map_err(backend)? {
-            Some(v) => self.decode(v.value()).map(Some),
+            Some(v) => decode(v.value()).map(Some),
             None => Ok(None),
         }
     }
@@ -229,7 +234,7 @@ impl EmbeddedStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<(String, T)>> {
-        self.scan_with(table, prefix, after, limit, |v| self.decode(v))
+        self.scan_with(table, prefix, after, limit, |v| decode(v, None))
     }
 
     /// [`Self::scan`] of a table whose values are read back by `decode`.

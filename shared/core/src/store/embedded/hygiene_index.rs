@@ -53,7 +53,7 @@ impl HygieneIndexStore for EmbeddedStore {
                 .get(issue_key(integration, id).as_str())
                 .map_err(backend)?
             {
-                out.push((id.clone(), self.decode(v.value())?));
+                out.push((id.clone(), decode(v.value(), None)?));
             }
         }
         Ok(out)

@@ -6,15 +6,9 @@ use super::*;
 #[async_trait]
 impl IssueStore for EmbeddedStore {
     async fn get_issue(&self, integration: &str, id: &str) -> StoreResult<Option<StoredIssue>> {
-        let tx = self.db.begin_read().map_err(backend)?;
-        let t = tx.open_table(ISSUES).map_err(backend)?;
-        match t
-            .get(issue_key(integration, id).as_str())
-            .map_err(backend)?
-        {
-            Some(v) => codec::decode_issue(v.value(), self.dictionary.get()).map(Some),
-            None => Ok(None),
-        }
+        self.get_with(ISSUES, &issue_key(integration, id), |v| {
+            codec::decode_issue(v, self.dictionary.get())
+        })
     }
 
     /// One transaction: each issue's revision is compared and its new version written under
