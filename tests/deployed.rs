@@ -339,11 +339,27 @@ impl World {
         event: &Value,
         body: Option<&Value>,
     ) -> (u16, Value) {
+        let (status, text) = self.answer(request, event, body).await;
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+
+    /// As [`World::api`], for a route that answers a page: its status and text.
+    pub async fn page(&mut self, account: &str, request: &str, ids: &[&str]) -> (u16, String) {
+        let event: Value = serde_json::from_str(&http_event(account, request, ids, None)).unwrap();
+        self.answer(request, &event, None).await
+    }
+
+    async fn answer(
+        &mut self,
+        request: &str,
+        event: &Value,
+        body: Option<&Value>,
+    ) -> (u16, String) {
         let event = event.to_string();
         let route = request.split('?').next().unwrap();
         let req = lambda_http::request::from_str(&event).expect("a valid HTTP API v2 event");
-        let response = if route.ends_with("/monitoring") {
-            monitoring_query::handle(&self.monitoring, req).await
+        let response = if route.ends_with("/monitoring") || route.ends_with("/report") {
+            monitoring_query::handle(&self.monitoring, req, chrono::Utc::now()).await
         } else if route.contains("/hygiene") {
             score_hygiene::handle(&self.hygiene, req, chrono::Utc::now()).await
         } else if route.contains("/dora") {
@@ -359,7 +375,7 @@ impl World {
             }
             self.succeeded.insert(route.to_string());
         }
-        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+        (status, text)
     }
 
     /// The answer's status and body, after checking them against the route's operation.

@@ -918,6 +918,31 @@ async fn every_route_answers_as_the_openapi_document_says() {
         (200, Some("Healthy")),
         "{m}"
     );
+    // The report page draws the same figures, for the integration's account only.
+    let report = "GET /integrations/{integrationId}/report?range=30d";
+    let (status, page) = w.page("acme", report, &[&id]).await;
+    assert_eq!(status, 200, "{page}");
+    for shown in [
+        r#"data-health="Healthy""#.to_string(),
+        format!(r#"data-figure="tickets-total">{}<"#, m["tickets"]["total"]),
+        format!(
+            r#"data-figure="projects-total">{}<"#,
+            m["projects"]["total"]
+        ),
+        format!(r#"data-figure="hygiene-tickets">{}<"#, issues.len() - 1),
+    ] {
+        assert!(page.contains(&shown), "{shown} not in {page}");
+    }
+    let (status, _) = w.page("globex", report, &[&id]).await;
+    assert_eq!(status, 404, "another account's integration is not found");
+    let (status, _) = w
+        .page(
+            "acme",
+            "GET /integrations/{integrationId}/report?range=90d",
+            &[&id],
+        )
+        .await;
+    assert_eq!(status, 400);
 
     let (status, _) = w
         .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)

@@ -88,15 +88,23 @@ impl OpenApi {
             .or_else(|| responses.get("default"))
             .map(|r| self.resolve(r))
             .ok_or_else(|| format!("{route} does not document status {status}"))?;
-        let Some(schema) = response
-            .get("content")
-            .map(|c| &c["application/json"]["schema"])
-        else {
+        let Some(content) = response.get("content") else {
             return match body.is_empty() {
                 true => Ok(()),
                 false => Err(format!("{route} {status} documents no body, got {body}")),
             };
         };
+        if content.get("text/html").is_some() {
+            return match content_type.is_some_and(|t| t.starts_with("text/html"))
+                && body.starts_with("<!DOCTYPE html>")
+            {
+                true => Ok(()),
+                false => Err(format!(
+                    "{route} {status} documents a page, got content-type {content_type:?}"
+                )),
+            };
+        }
+        let schema = &content["application/json"]["schema"];
         if !content_type.is_some_and(|t| t.starts_with("application/json")) {
             return Err(format!(
                 "{route} {status} documents JSON, got content-type {content_type:?}"

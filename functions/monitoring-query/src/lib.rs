@@ -1,11 +1,15 @@
 //! Monitoring for one integration, answered from pre-aggregated items: its reads grow with days,
-//! never with issues.
+//! never with issues; and the report page, which draws monitoring, hygiene and DORA together.
 //!
-//! Route ([`ROUTES`]): `GET /integrations/{integrationId}/monitoring?range=7d|30d`.
+//! Routes ([`ROUTES`]): `GET /integrations/{integrationId}/monitoring?range=7d|30d` (JSON) and
+//! `GET /integrations/{integrationId}/report?range=7d|30d` (`text/html`).
 
+use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response};
 use sei_jira_core::monitoring::{self, Range};
+use sei_jira_core::report;
 use sei_jira_core::store::Store;
+use sei_jira_lambda::failure::{Failure, requested_integration};
 use sei_jira_lambda::http_api::{self, json, path_param, query_param};
 
 pub struct App {
@@ -13,7 +17,19 @@ pub struct App {
     pub account_claim: String,
 }
 
-pub async fn handle(app: &App, req: Request) -> Response<Body> {
+/// The routes this function serves, for the test that keeps `docs/openapi.yaml` true.
+pub const ROUTES: &[&str] = &[
+    "GET /integrations/{integrationId}/monitoring",
+    "GET /integrations/{integrationId}/report",
+];
+
+pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
+    let route = http_api::route(&req);
+    if route == ROUTES[1] {
+        return page(app, &req, now)
+            .await
+            .unwrap_or_else(|failure| failure.answer("report page"));
+    }
     let Some(account) = http_api::account(&req, &app.account_claim) else {
         return http_api::unauthorized();
     };
@@ -21,12 +37,11 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         return refused;
     }
     let id = path_param(&req, "integrationId").unwrap_or_default();
-    let range = match query_param(&req, "range").as_deref().map(Range::parse) {
-        None => Range::Days7,
-        Some(Ok(range)) => range,
-        Some(Err(message)) => return http_api::error(400, "invalid_request", message),
+    let range = match range(&req) {
+        Ok(range) => range,
+        Err(failure) => return failure.answer("monitoring query"),
     };
-    match monitoring::query(app.store.as_ref(), &account, &id, range, chrono::Utc::now()).await {
+    match monitoring::query(app.store.as_ref(), &account, &id, range, now).await {
         Ok(Some(m)) => json(200, &m),
         Ok(None) => http_api::error(404, "not_found", format!("integration '{id}' not found")),
         Err(e) => {
@@ -36,5 +51,18 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     }
 }
 
-/// The route this function serves, for the test that keeps `docs/openapi.yaml` true.
-pub const ROUTES: &[&str] = &["GET /integrations/{integrationId}/monitoring"];
+/// `range`: absent means 7 days.
+fn range(req: &Request) -> Result<Range, Failure> {
+    match query_param(req, "range") {
+        None => Ok(Range::Days7),
+        Some(text) => Range::parse(&text).map_err(Failure::BadRequest),
+    }
+}
+
+async fn page(app: &App, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, Failure> {
+    let store = app.store.as_ref();
+    let record = requested_integration(req, &app.account_claim, store).await?;
+    let range = range(req)?;
+    let page = report::gather(store, &record, range, now).await?;
+    Ok(http_api::html(200, report::html::render(&page)))
+}

@@ -14,7 +14,7 @@ async fn main() -> Result<(), Error> {
     };
     let app = &app;
     run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(handle(app, req).await)
+        Ok::<_, Error>(handle(app, req, chrono::Utc::now()).await)
     }))
     .await
 }

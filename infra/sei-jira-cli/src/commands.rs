@@ -1,12 +1,10 @@
 //! The subcommands: each a few lines over `sei-jira-core`.
 
-use std::io::{IsTerminal, Write};
+use std::io::Write;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use indicatif::{ProgressBar, ProgressStyle};
 use sei_jira_core::dora::{
     Aggregation, Granularity, Request as DoraRequest, change_profiles, report_of_kept,
 };
@@ -14,12 +12,13 @@ use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::jira::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, JiraClient, SiteConfig,
 };
+use sei_jira_core::monitoring::Range;
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
     IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, RunOutcome, RunRecord, ScopeConfig,
     SyncStore,
 };
-use sei_jira_core::sync::{Event, Excluded, Scope, SyncOptions};
+use sei_jira_core::sync::{Excluded, Scope, SyncOptions};
 use sei_jira_core::validation::{Outcome, Report, ValidationSettings, validate as run_checks};
 use serde_json::json;
 
@@ -92,32 +91,8 @@ async fn sync_with_progress(
     opts: &SyncOptions,
     quiet: bool,
 ) -> anyhow::Result<RunRecord> {
-    let bar = if quiet || !std::io::stderr().is_terminal() {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::new_spinner()
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} {elapsed_precise} {msg}").expect("valid template"),
-    );
-    bar.enable_steady_tick(std::time::Duration::from_millis(120));
-    let progress = bar.clone();
-    let stored = Arc::new(std::sync::atomic::AtomicU64::new(0));
-    let counter = stored.clone();
-    let observer: sei_jira_core::sync::Observer = Arc::new(move |e: &Event| match e {
-        Event::UnitStarted { unit } => progress.set_message(format!(
-            "syncing {unit} ({} issues stored)",
-            counter.load(std::sync::atomic::Ordering::Relaxed)
-        )),
-        Event::Stored { unit, issues } => {
-            let total = counter.fetch_add(*issues, std::sync::atomic::Ordering::Relaxed) + issues;
-            progress.set_message(format!("syncing {unit} ({total} issues stored)"));
-        }
-        Event::UnitFinished { .. } => {}
-    });
-    let record = sei_jira_core::sync::run(client, store, opts, Some(observer)).await;
-    bar.finish_and_clear();
-    Ok(record?)
+    let (observer, _shown) = crate::progress::show(quiet);
+    Ok(sei_jira_core::sync::run(client, store, opts, observer).await?)
 }
 
 fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f64) {
@@ -321,7 +296,12 @@ pub async fn flag(store_args: &StoreArgs, issue: &str, flag: IssueFlag) -> anyho
     Ok(())
 }
 
-pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> anyhow::Result<()> {
+pub async fn demo(
+    issues: usize,
+    store_path: Option<PathBuf>,
+    report_path: &Path,
+    json: bool,
+) -> anyhow::Result<()> {
     let sim = jira_sim::start(jira_sim::SimConfig {
         dataset: jira_sim::DatasetConfig {
             issues,
@@ -416,12 +396,18 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
         aggregation: Aggregation::Median,
     };
     let dora = report_of_kept(&store, &integration, &profile_id, &last_year).await?;
+    // The day's hygiene snapshot (a scheduled deployment takes one after every sync): the
+    // report's trend starts from it.
+    hygiene::service::take_snapshot(&store, &integration, chrono::Utc::now().timestamp_millis())
+        .await?;
+    crate::report::write(&store, &integration, Range::Days30, report_path).await?;
+    let report_path = std::path::absolute(report_path).unwrap_or(report_path.to_path_buf());
     if json {
         println!(
             "{}",
             serde_json::to_string_pretty(&json!({
                 "validation": report, "backfill": record, "incremental": repeat, "hygiene": hygiene,
-                "dora": dora,
+                "dora": dora, "report": report_path,
             }))?
         );
     } else {
@@ -436,6 +422,10 @@ pub async fn demo(issues: usize, store_path: Option<PathBuf>, json: bool) -> any
             "\n5. DORA over the last year (incidents and change requests by issue type; the Done category means restored and deployed):"
         );
         crate::dora::print_summary(&dora);
+        println!(
+            "\n6. The report page (monitoring, hygiene and DORA drawn; open it in a browser): {}",
+            report_path.display()
+        );
         println!(
             "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it);\nreport on it with: sei-jira hygiene --store <file> --integration demo;\nDORA with your own profile: sei-jira dora --store <file> --integration demo --profile <file.json>"
         );

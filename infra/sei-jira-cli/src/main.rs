@@ -1,12 +1,13 @@
 //! `sei-jira`: the local CLI. Validates credentials, syncs Jira into the embedded store, exports
 //! it as JSON Lines, hides or removes issues by hand, reports the tickets' hygiene and DORA
-//! metrics, and runs a
-//! self-contained demo against the Jira simulator. `main` only parses and dispatches; the work lives in `sei-jira-core`.
+//! metrics, draws them as an HTML report, and runs a self-contained demo against the Jira simulator. `main` only parses and dispatches; the work lives in `sei-jira-core`.
 
 mod commands;
 mod connection;
 mod dora;
 mod hygiene;
+mod progress;
+mod report;
 
 use std::path::PathBuf;
 
@@ -115,6 +116,13 @@ enum Command {
         #[command(flatten)]
         args: dora::DoraArgs,
     },
+    /// The integration's monitoring, hygiene and DORA figures as one self-contained HTML page.
+    Report {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        args: report::ReportArgs,
+    },
     /// Start a Jira simulator in-process, validate, sync and print the summary.
     Demo {
         /// Issues in the simulated site.
@@ -123,6 +131,9 @@ enum Command {
         /// Store file (default: a fresh temporary one).
         #[arg(long)]
         store: Option<PathBuf>,
+        /// Where to write the report page.
+        #[arg(long, default_value = "sei-jira-demo-report.html")]
+        report: PathBuf,
         #[arg(long)]
         json: bool,
     },
@@ -168,11 +179,13 @@ async fn async_main() {
             ..
         } => hygiene::act(&action).await,
         Command::Dora { store, args } => dora::dora(&store, &args).await,
+        Command::Report { store, args } => report::report(&store, &args).await,
         Command::Demo {
             issues,
             store,
+            report,
             json,
-        } => commands::demo(issues, store, json).await,
+        } => commands::demo(issues, store, &report, json).await,
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");

@@ -14,6 +14,7 @@ pub mod integrations;
 pub mod memory;
 pub mod monitoring;
 pub mod ports;
+pub mod report;
 pub mod runtime;
 pub mod schedule_expression;
 pub mod store;

@@ -7,6 +7,7 @@ use sei_jira_core::dora::{self, ProfileChangeError};
 use sei_jira_core::hygiene::service::ChangeError as HygieneChangeError;
 use sei_jira_core::hygiene::{ConfigError, HygieneError};
 use sei_jira_core::integrations::echoed;
+use sei_jira_core::report::ReportError;
 use sei_jira_core::store::{IntegrationRecord, IntegrationStore, StoreError};
 
 use crate::http_api;
@@ -134,6 +135,17 @@ impl From<dora::ChangeError> for Failure {
             dora::ChangeError::Profile(ProfileChangeError::NotFound(id)) => no_profile(&id),
             dora::ChangeError::Store(e) => e.into(),
             e @ dora::ChangeError::Contended => Failure::Conflict(e.to_string()),
+        }
+    }
+}
+
+impl From<ReportError> for Failure {
+    fn from(e: ReportError) -> Self {
+        match e {
+            e @ ReportError::NotFound(_) => Failure::NotFound(e.to_string()),
+            ReportError::Store(e) => e.into(),
+            ReportError::Hygiene(e) => e.into(),
+            ReportError::Dora(e) => e.into(),
         }
     }
 }

@@ -80,6 +80,20 @@ pub fn json<T: Serialize>(status: u16, body: &T) -> Response<Body> {
         .expect("a static response shape")
 }
 
+/// A page: HTML that may fetch nothing (the report page needs no script and no remote part).
+pub fn html(status: u16, page: String) -> Response<Body> {
+    Response::builder()
+        .status(status)
+        .header("content-type", "text/html; charset=utf-8")
+        .header(
+            "content-security-policy",
+            "default-src 'none'; style-src 'unsafe-inline'",
+        )
+        .header("x-content-type-options", "nosniff")
+        .body(Body::from(page))
+        .expect("a static response shape")
+}
+
 pub fn empty(status: u16) -> Response<Body> {
     Response::builder()
         .status(status)

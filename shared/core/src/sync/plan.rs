@@ -111,11 +111,19 @@ impl Unit {
     /// edits between pages never shift what is left to read, and a restart resumes at `last`.
     /// Epoch milliseconds are zone-free, unlike date literals (read in the user's zone).
     pub fn scan_jql(&self, updated_since_ms: Option<i64>, after_id: u64) -> String {
+        format!(
+            "{} ORDER BY id ASC",
+            self.restriction(updated_since_ms, after_id)
+        )
+    }
+
+    /// The issues a scan from `after_id` reads, unordered (what a count is asked for).
+    pub fn restriction(&self, updated_since_ms: Option<i64>, after_id: u64) -> String {
         let mut q = format!("({})", self.jql);
         if let Some(ms) = updated_since_ms {
             q.push_str(&format!(" AND updated >= {ms}"));
         }
-        format!("{q} AND id > {after_id} ORDER BY id ASC")
+        format!("{q} AND id > {after_id}")
     }
 }
 

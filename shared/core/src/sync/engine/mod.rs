@@ -139,12 +139,29 @@ impl SyncOptions {
     }
 }
 
-/// Progress notifications (the CLI draws its progress bar from them).
+/// Progress notifications (the CLI draws its progress bar from them). A run with an observer
+/// also asks Jira how many issues each unit expects (one count request per unit).
 #[derive(Clone, Debug)]
 pub enum Event {
-    UnitStarted { unit: String },
-    Stored { unit: String, issues: u64 },
-    UnitFinished { unit: String },
+    /// The run's units are known: this many.
+    Planned {
+        units: usize,
+    },
+    /// Jira's count of the issues the unit's scan will read (approximate on Cloud).
+    Expected {
+        unit: String,
+        issues: u64,
+    },
+    UnitStarted {
+        unit: String,
+    },
+    Stored {
+        unit: String,
+        issues: u64,
+    },
+    UnitFinished {
+        unit: String,
+    },
 }
 
 pub type Observer = Arc<dyn Fn(&Event) + Send + Sync>;

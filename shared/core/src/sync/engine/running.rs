@@ -102,7 +102,23 @@ impl Running {
 /// give back their leases (each keeps its checkpoint).
 pub(super) async fn sync_units(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<UnitsEnded, SyncError> {
     let mut running = Vec::new();
-    let ended = drive(ctx, units, &mut running).await;
+    notify(ctx, Event::Planned { units: units.len() });
+    // Someone shows progress: the units' expected issues are asked beside the first id pages,
+    // and the asking stops with the run (it never holds the run up).
+    let announce = {
+        let (client, store, opts, observer) =
+            (ctx.client, ctx.store, ctx.opts, ctx.observer.clone());
+        async move {
+            if let Some(observer) = observer {
+                announce_expected(client, store, opts, units, &observer).await;
+            }
+            std::future::pending::<()>().await
+        }
+    };
+    let ended = tokio::select! {
+        ended = drive(ctx, units, &mut running) => ended,
+        () = announce => unreachable!("announcing never ends by itself"),
+    };
     for r in running {
         let released = ctx.release_lease(&r.unit).await;
         notify(ctx, Event::UnitFinished { unit: r.unit.name });
@@ -111,6 +127,36 @@ pub(super) async fn sync_units(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<Unit
         }
     }
     ended
+}
+
+/// Each unit's expected issues, as Jira counts those its scan will read (from its checkpoint,
+/// updated since its watermark): one count request per unit, side by side. A count that fails
+/// is not announced.
+async fn announce_expected(
+    client: &JiraClient,
+    store: &dyn SyncStore,
+    opts: &SyncOptions,
+    units: &[Unit],
+    observer: &Observer,
+) {
+    let counts = units.iter().map(|unit| async move {
+        let cursor = store.get_cursor(&opts.integration, &unit.name).await;
+        let (window_start, after) = match cursor.ok().flatten() {
+            Some(Cursor {
+                in_progress: Some(p),
+                ..
+            }) => (p.window_start_ms, p.last_id),
+            Some(c) => (c.watermark_ms.map(|w| w - opts.overlap_ms), 0),
+            None => (None, 0),
+        };
+        if let Ok(issues) = client.count(&unit.restriction(window_start, after)).await {
+            observer(&Event::Expected {
+                unit: unit.name.clone(),
+                issues,
+            });
+        }
+    });
+    futures_util::future::join_all(counts).await;
 }
 
 async fn drive(
