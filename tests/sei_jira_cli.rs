@@ -5,7 +5,16 @@ use serde_json::Value;
 
 #[test]
 fn demo_validates_syncs_and_summarises() {
-    let out = sei_jira(&["demo", "--issues", "400", "--json"]);
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("report.html");
+    let out = sei_jira(&[
+        "demo",
+        "--issues",
+        "400",
+        "--report",
+        page.to_str().unwrap(),
+        "--json",
+    ]);
     assert!(
         out.status.success(),
         "{}",
@@ -22,6 +31,13 @@ fn demo_validates_syncs_and_summarises() {
     assert_eq!(v["backfill"]["counts"]["issues_new"], 400);
     assert_eq!(v["backfill"]["outcome"], "succeeded");
     assert_eq!(v["incremental"]["counts"]["issues_new"], 0);
+    // The report page, written where asked.
+    assert_eq!(v["report"], page.to_str().unwrap());
+    assert!(
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .starts_with("<!DOCTYPE html>")
+    );
     // The demo's DORA step: a kept profile, classified, read from its members; every metric
     // with its sample size.
     assert_eq!(v["dora"]["recomputing"], false, "{}", v["dora"]);

@@ -3,7 +3,8 @@
 # HTTP, end-to-end) and the Python fidelity tests (OpenAPI schemas, the pycontribs `jira` client)
 # against the Jira simulator, then the SAM checks: `sam validate --lint` and `sam build`.
 # Installs what it needs itself: Python packages go into .venv and .venv-sam, the arm64 Rust target
-# through rustup. The tests talk to 127.0.0.1 only; installs reach the package registries.
+# through rustup, Debian's chromium (the report page's browser test) through apt. The tests talk to
+# 127.0.0.1 only; installs reach the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -42,6 +43,13 @@ step "Python test environment (.venv: fidelity tests, moto for the DynamoDB stor
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install --quiet --disable-pip-version-check \
     -r tests/fidelity/requirements.txt -r tests/requirements-aws.txt
+
+step "Chromium (Debian's package) for the report page's browser test"
+if ! command -v chromium >/dev/null; then
+    sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
+    $sudo apt-get update -q
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium
+fi
 
 step "cargo fmt --check"
 cargo fmt --all -- --check

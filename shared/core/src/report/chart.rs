@@ -219,7 +219,7 @@ pub fn percent_bars(id: &str, caption: &str, marks: &[Mark]) -> String {
 pub fn line(id: &str, caption: &str, max: f64, marks: &[Mark]) -> String {
     let height = 150.0;
     let plot = height - BOTTOM - 12.0;
-    let step = (WIDTH - LEFT - 20.0) / (marks.len().max(2) - 1) as f64;
+    let step = (WIDTH - LEFT - 40.0) / (marks.len().max(2) - 1) as f64;
     let mut body = format!(
         r##"<line x1="{LEFT}" y1="{y0}" x2="{WIDTH}" y2="{y0}" stroke="#555"/><text x="{lx}" y="16" text-anchor="end" font-size="11">{top}</text><text x="{lx}" y="{y0}" text-anchor="end" font-size="11">0</text>
 "##,

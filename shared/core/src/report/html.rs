@@ -154,7 +154,7 @@ fn monitoring(m: &Monitoring) -> String {
 fn hygiene(h: &HygieneSection) -> String {
     let r = &h.report;
     let mut s = format!(
-        r#"<section id="hygiene"><h2>Hygiene</h2>
+        r#"<section id="hygiene" data-evaluated-at="{rfc3339}"><h2>Hygiene</h2>
 <dl class="figures">{a}{b}</dl>
 <p class="note">Evaluated {at} (UTC). Each category's share of misses maps to a step score; the score is the sum of the steps weighted by the categories' weights.</p>
 "#,
@@ -166,6 +166,9 @@ fn hygiene(h: &HygieneSection) -> String {
             ""
         ),
         at = r.evaluated_at.format("%Y-%m-%d %H:%M"),
+        rfc3339 = r
+            .evaluated_at
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
     );
     let bars: Vec<Mark> = r
         .categories
@@ -239,18 +242,18 @@ fn band_name(band: Option<Band>) -> &'static str {
     }
 }
 
-/// One DORA figure: value, unit, sample size and band.
+/// One DORA figure: value, unit, sample size (`size`, and in words) and band.
 fn metric(
     key: &str,
     name: &str,
     value: Option<f64>,
     unit: &str,
-    sample: String,
+    (size, sample): (usize, String),
     band: Option<Band>,
 ) -> String {
     let shown = value.map_or("no data".to_string(), num);
     format!(
-        r#"<div data-metric="{key}" data-value="{value}" data-band="{band}"><dt>{name}</dt><dd>{shown} <small>{unit}</small></dd><dd><small>{sample} · band: <strong>{band}</strong></small></dd></div>"#,
+        r#"<div data-metric="{key}" data-value="{value}" data-sample="{size}" data-band="{band}"><dt>{name}</dt><dd>{shown} <small>{unit}</small></dd><dd><small>{sample} · band: <strong>{band}</strong></small></dd></div>"#,
         value = value.map_or(String::new(), num),
         band = band_name(band),
         name = esc(name),
@@ -287,7 +290,10 @@ fn dora(documents: &[Document]) -> String {
                 "Time to restore",
                 m.time_to_restore.hours,
                 "hours",
-                format!("{} incidents restored", m.time_to_restore.sample),
+                (
+                    m.time_to_restore.sample,
+                    format!("incidents restored: {}", m.time_to_restore.sample),
+                ),
                 m.time_to_restore.band,
             ),
             b = metric(
@@ -295,7 +301,10 @@ fn dora(documents: &[Document]) -> String {
                 "Change failure rate",
                 cfr.rate.map(|r| r * 100.0),
                 "%",
-                format!("{} of {} changes failed", cfr.failed, cfr.deployed),
+                (
+                    cfr.deployed,
+                    format!("changes failed: {} of {}", cfr.failed, cfr.deployed),
+                ),
                 cfr.band,
             ),
             c = metric(
@@ -303,7 +312,10 @@ fn dora(documents: &[Document]) -> String {
                 "Deployment frequency",
                 m.deployment_frequency.per_day,
                 "per day",
-                format!("{} deployments", m.deployment_frequency.deployments),
+                (
+                    m.deployment_frequency.deployments,
+                    format!("deployments: {}", m.deployment_frequency.deployments),
+                ),
                 m.deployment_frequency.band,
             ),
             d = metric(
@@ -311,7 +323,10 @@ fn dora(documents: &[Document]) -> String {
                 "Lead time for changes",
                 m.lead_time.hours,
                 "hours",
-                format!("{} changes", m.lead_time.sample),
+                (
+                    m.lead_time.sample,
+                    format!("changes: {}", m.lead_time.sample)
+                ),
                 m.lead_time.band,
             ),
         );

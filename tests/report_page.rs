@@ -1,0 +1,254 @@
+//! The report page in a real browser: headless Chromium (Debian's `chromium`, which the test
+//! script installs) renders the page the demo wrote. Its charts are in the DOM with the numbers
+//! the JSON answers give, it asks the network for nothing, and its screenshot is kept at
+//! `target/report-page.png` (the README shows a copy, `docs/report-page.png`).
+//!
+//! Chromium never reaches past this machine: every host name resolves to nothing and every
+//! connection would go through a closed port on 127.0.0.1.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use e2e::sei_jira;
+use serde_json::Value;
+
+fn chromium() -> String {
+    let bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "chromium".into());
+    let found = Command::new(&bin).arg("--version").output();
+    assert!(
+        found.is_ok_and(|o| o.status.success()),
+        "{bin} not found: install Debian's chromium (infra/scripts/test-all.sh does) or set CHROMIUM"
+    );
+    bin
+}
+
+/// Runs headless Chromium on `page` with `extra` arguments, its network log in `net_log`.
+fn render(page: &Path, net_log: &Path, extra: &[&str]) -> std::process::Output {
+    let profile = tempfile::tempdir().unwrap();
+    Command::new(chromium())
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--disable-extensions",
+            "--host-resolver-rules=MAP * ~NOTFOUND",
+            "--proxy-server=http://127.0.0.1:9",
+            "--proxy-bypass-list=<-loopback>",
+        ])
+        .arg(format!("--user-data-dir={}", profile.path().display()))
+        .arg(format!("--log-net-log={}", net_log.display()))
+        .args(extra)
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs")
+}
+
+/// The URLs the page itself asked for: requests the network log names with an initiator (the
+/// browser's own background requests have none: "not an origin").
+fn page_requests(net_log: &Path) -> Vec<String> {
+    let log: Value = serde_json::from_str(&std::fs::read_to_string(net_log).unwrap()).unwrap();
+    let start_job = log["constants"]["logEventTypes"]["URL_REQUEST_START_JOB"].clone();
+    log["events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["type"] == start_job)
+        .filter(|e| e["params"]["initiator"] != "not an origin")
+        .filter_map(|e| e["params"]["url"].as_str().map(str::to_string))
+        .filter(|url| !url.starts_with("file:"))
+        .collect()
+}
+
+/// The markup of the figure whose `data-chart` is `id`.
+fn figure<'a>(dom: &'a str, id: &str) -> &'a str {
+    let start = dom
+        .find(&format!("data-chart=\"{id}\""))
+        .unwrap_or_else(|| panic!("no chart {id}"));
+    let end = start + dom[start..].find("</figure>").unwrap();
+    &dom[start..end]
+}
+
+/// Every value of `attr` in `markup`, in order.
+fn values<'a>(markup: &'a str, attr: &str) -> Vec<&'a str> {
+    let key = format!("{attr}=\"");
+    markup
+        .match_indices(&key)
+        .map(|(i, _)| {
+            let rest = &markup[i + key.len()..];
+            &rest[..rest.find('"').unwrap()]
+        })
+        .collect()
+}
+
+fn attr<'a>(markup: &'a str, at: &str, attr: &str) -> &'a str {
+    let start = markup.find(at).unwrap_or_else(|| panic!("no {at}"));
+    values(&markup[start..], attr)[0]
+}
+
+fn sum(values: &[&str]) -> f64 {
+    values.iter().map(|v| v.parse::<f64>().unwrap()).sum()
+}
+
+/// GIVEN the demo's store and the page it wrote, WHEN Chromium renders the page, THEN every
+/// section's charts are there with the numbers the JSON answers give, the page asked for
+/// nothing, and a screenshot is kept.
+#[test]
+fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let (store, page) = (
+        dir.path().join("store.redb"),
+        dir.path().join("report.html"),
+    );
+    let out = sei_jira(&[
+        "demo",
+        "--issues",
+        "3000",
+        "--store",
+        store.to_str().unwrap(),
+        "--report",
+        page.to_str().unwrap(),
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let demo: Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(demo["report"], page.to_str().unwrap());
+
+    let net_log = dir.path().join("net.json");
+    let rendered = render(&page, &net_log, &["--dump-dom"]);
+    assert!(
+        rendered.status.success(),
+        "{}",
+        String::from_utf8_lossy(&rendered.stderr)
+    );
+    let dom = String::from_utf8(rendered.stdout).unwrap();
+    assert!(dom.contains("<svg"), "rendered: {dom}");
+    assert_eq!(page_requests(&net_log), Vec::<String>::new());
+
+    // Monitoring: today's tickets and projects are the backfill's; the last day is healthy.
+    let synced = demo["backfill"]["counts"]["issues_new"].as_u64().unwrap();
+    assert_eq!(synced, 3000);
+    assert_eq!(
+        sum(&values(figure(&dom, "tickets-daily"), "data-value")),
+        synced as f64
+    );
+    let projects = demo["backfill"]["projects"].as_array().unwrap().len();
+    assert_eq!(
+        sum(&values(figure(&dom, "projects-daily"), "data-value")),
+        projects as f64
+    );
+    let days = values(figure(&dom, "availability"), "data-value");
+    assert_eq!((days.len(), days.last()), (30, Some(&"Healthy")));
+    assert_eq!(attr(&dom, "data-health=", "data-health"), "Healthy");
+
+    // Hygiene: as `sei-jira hygiene` answers at the page's evaluation time.
+    let at = attr(&dom, "id=\"hygiene\"", "data-evaluated-at");
+    let out = sei_jira(&[
+        "hygiene",
+        "--store",
+        store.to_str().unwrap(),
+        "--integration",
+        "demo",
+        "--at",
+        at,
+        "--json",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let hygiene: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let bars = figure(&dom, "hygiene-categories");
+    for c in hygiene["categories"].as_array().unwrap() {
+        let name = c["name"].as_str().unwrap();
+        let row = format!("data-category=\"{name}\"");
+        match c["misses"].as_u64() {
+            Some(misses) => {
+                assert_eq!(
+                    attr(&dom, &row, "data-misses"),
+                    misses.to_string(),
+                    "{name}"
+                );
+                let shown = attr(bars, &format!("data-label=\"{name}\""), "data-value");
+                let percent = c["miss_percent"].as_f64().unwrap();
+                assert!(
+                    (shown.parse::<f64>().unwrap() - percent).abs() < 0.051,
+                    "{name}: {shown} vs {percent}"
+                );
+            }
+            None => {
+                let at = dom.find(&row).unwrap();
+                let cells = &dom[at..at + dom[at..].find("</tr>").unwrap()];
+                assert!(cells.contains("skipped"), "{name}: {cells}");
+            }
+        }
+    }
+    let score = hygiene["score"].as_f64().unwrap();
+    let trend = values(figure(&dom, "hygiene-trend"), "data-value");
+    assert_eq!(trend.len(), 1, "today's snapshot: {trend:?}");
+    assert!((trend[0].parse::<f64>().unwrap() - score).abs() < 0.051);
+
+    // DORA: the kept profile's four metrics, each with its band and sample size, and the
+    // deployments per period adding up to the deployments counted.
+    let bands = values(&dom, "data-band");
+    assert_eq!(bands.len(), 4, "{bands:?}");
+    assert!(
+        bands
+            .iter()
+            .all(|b| ["Elite", "High", "Medium", "Low", "no band"].contains(b))
+    );
+    let deployments = attr(&dom, "data-metric=\"deployment_frequency\"", "data-sample");
+    let chart = dom
+        .find("data-chart=\"deployments-")
+        .expect("a deployments chart");
+    let per_period = &dom[chart..chart + dom[chart..].find("</figure>").unwrap()];
+    assert_eq!(
+        sum(&values(per_period, "data-value")),
+        deployments.parse::<f64>().unwrap()
+    );
+
+    // The screenshot the README shows.
+    let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/report-page.png");
+    let taken = render(
+        &page,
+        &dir.path().join("net-shot.json"),
+        &[
+            "--hide-scrollbars",
+            "--window-size=900,2700",
+            &format!("--screenshot={}", shot.display()),
+        ],
+    );
+    assert!(
+        taken.status.success(),
+        "{}",
+        String::from_utf8_lossy(&taken.stderr)
+    );
+    assert!(std::fs::metadata(&shot).unwrap().len() > 10_000);
+}
+
+/// GIVEN a page that loads an image from elsewhere, WHEN Chromium renders it, THEN the network
+/// log shows the request: the check above can see one.
+#[test]
+fn a_page_that_fetches_is_caught() {
+    let dir = tempfile::tempdir().unwrap();
+    let page: PathBuf = dir.path().join("fetching.html");
+    std::fs::write(
+        &page,
+        r#"<!DOCTYPE html><html><body><img src="http://sei-jira.invalid/pixel.png"></body></html>"#,
+    )
+    .unwrap();
+    let net_log = dir.path().join("net.json");
+    assert!(render(&page, &net_log, &["--dump-dom"]).status.success());
+    assert_eq!(
+        page_requests(&net_log),
+        ["http://sei-jira.invalid/pixel.png"]
+    );
+}
