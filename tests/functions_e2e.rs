@@ -1060,3 +1060,43 @@ async fn a_sync_that_cannot_start_is_recorded_as_a_failed_run() {
         "{m}"
     );
 }
+
+/// GIVEN a scheduled run's progress observer, WHEN the run's events come, THEN its logs carry a
+/// line of issues stored against those expected, projects done, rate and time left.
+#[test]
+fn a_scheduled_run_logs_its_progress() {
+    use sei_jira_core::sync::Event;
+
+    let logs = capture_logs();
+    let observer = sei_jira_core::sync::progress::logged_every(
+        std::time::Duration::ZERO,
+        "integration-of-progress".into(),
+    );
+    for event in [
+        Event::Planned { units: 2 },
+        Event::Expected {
+            unit: "A".into(),
+            issues: 600,
+        },
+        Event::Expected {
+            unit: "B".into(),
+            issues: 400,
+        },
+        Event::Stored {
+            unit: "A".into(),
+            issues: 250,
+        },
+    ] {
+        observer(&event);
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let line = text
+        .lines()
+        .rfind(|l| l.contains("integration-of-progress"))
+        .expect("a progress line");
+    assert!(
+        line.contains("sync progress")
+            && line.contains("sync: 250 of 1000 issues, 0 of 2 projects"),
+        "{line}"
+    );
+}

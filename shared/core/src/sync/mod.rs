@@ -7,6 +7,7 @@ mod index;
 pub mod normalize;
 pub mod pipeline;
 pub mod plan;
+pub mod progress;
 pub mod service;
 #[cfg(test)]
 pub(crate) mod test_support;

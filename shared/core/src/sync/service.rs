@@ -2,7 +2,7 @@
 //! checkpointed) run, with the follow-up event — a continuation when the time ran out, or
 //! `jira.sync.completed` when it finished.
 
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use crate::jira::{Credentials, JiraClient, RetryPolicy, SiteConfig};
 use crate::ports::{EventPublisher, SecretStore, SyncCompleted, SyncEvent, SyncTrigger, Trigger};
@@ -80,6 +80,9 @@ fn scope(record: &IntegrationRecord) -> Scope {
     }
 }
 
+/// How often a run logs its progress.
+const PROGRESS_EVERY: Duration = Duration::from_secs(5);
+
 /// Runs the integration's sync until done or until `deadline`, then publishes what follows.
 pub async fn sync_integration(
     s: &SyncServices<'_>,
@@ -100,7 +103,8 @@ pub async fn sync_integration(
     let (client, mut opts) = connected?;
     opts.deadline = deadline;
     opts.run_id = run_id.to_string();
-    let run = match crate::sync::run(&client, s.store, &opts, None).await {
+    let progress = super::progress::logged_every(PROGRESS_EVERY, record.id.clone());
+    let run = match crate::sync::run(&client, s.store, &opts, Some(progress)).await {
         // Deleted while the run went on: it swept what it wrote, and nothing follows.
         Err(SyncError::IntegrationDeleted) => {
             return Err(SyncServiceError::NotFound(record.id.clone()));

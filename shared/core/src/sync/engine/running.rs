@@ -129,9 +129,10 @@ pub(super) async fn sync_units(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<Unit
     ended
 }
 
-/// Each unit's expected issues, as Jira counts those its scan will read (from its checkpoint,
-/// updated since its watermark): one count request per unit, side by side. A count that fails
-/// is not announced.
+/// The expected issues of each unit that backfills or goes on from a checkpoint, as Jira counts
+/// those its scan will read: one count request per such unit, side by side. An incremental
+/// window is read in a page or two, and a count would double what it asks of Jira, so it gets
+/// none. A count that fails is not announced.
 async fn announce_expected(
     client: &JiraClient,
     store: &dyn SyncStore,
@@ -141,13 +142,17 @@ async fn announce_expected(
 ) {
     let counts = units.iter().map(|unit| async move {
         let cursor = store.get_cursor(&opts.integration, &unit.name).await;
-        let (window_start, after) = match cursor.ok().flatten() {
-            Some(Cursor {
+        let (window_start, after) = match cursor {
+            Ok(Some(Cursor {
                 in_progress: Some(p),
                 ..
-            }) => (p.window_start_ms, p.last_id),
-            Some(c) => (c.watermark_ms.map(|w| w - opts.overlap_ms), 0),
-            None => (None, 0),
+            })) => (p.window_start_ms, p.last_id),
+            Ok(Some(Cursor {
+                watermark_ms: Some(_),
+                ..
+            }))
+            | Err(_) => return,
+            Ok(_) => (None, 0),
         };
         if let Ok(issues) = client.count(&unit.restriction(window_start, after)).await {
             observer(&Event::Expected {
