@@ -215,6 +215,46 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
         deployments.parse::<f64>().unwrap()
     );
 
+    // `sei-jira report` writes the same page for a store, over the window asked for; a window
+    // it does not know is refused by its flag.
+    let seven = dir.path().join("seven.html");
+    let out = sei_jira(&[
+        "report",
+        "--store",
+        store.to_str().unwrap(),
+        "--integration",
+        "demo",
+        "--range",
+        "7d",
+        "--out",
+        seven.to_str().unwrap(),
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let week = std::fs::read_to_string(&seven).unwrap();
+    assert_eq!(values(figure(&week, "availability"), "data-value").len(), 7);
+    assert_eq!(
+        sum(&values(figure(&week, "tickets-daily"), "data-value")),
+        synced as f64
+    );
+    let out = sei_jira(&[
+        "report",
+        "--store",
+        store.to_str().unwrap(),
+        "--integration",
+        "demo",
+        "--range",
+        "90d",
+    ]);
+    let error = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && error.contains("--range"),
+        "{error}"
+    );
+
     // The screenshot the README shows.
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/report-page.png");
     let taken = render(

@@ -87,7 +87,7 @@ pub fn html(status: u16, page: String) -> Response<Body> {
         .header("content-type", "text/html; charset=utf-8")
         .header(
             "content-security-policy",
-            "default-src 'none'; style-src 'unsafe-inline'",
+            sei_jira_core::report::html::CONTENT_SECURITY_POLICY,
         )
         .header("x-content-type-options", "nosniff")
         .body(Body::from(page))

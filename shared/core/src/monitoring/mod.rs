@@ -144,6 +144,18 @@ pub enum HealthStatus {
     NoData,
 }
 
+impl HealthStatus {
+    /// The status as the API and the report page name it.
+    pub fn name(self) -> &'static str {
+        match self {
+            HealthStatus::Healthy => "Healthy",
+            HealthStatus::Unhealthy => "Unhealthy",
+            HealthStatus::Pending => "Pending",
+            HealthStatus::NoData => "No Data",
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Health {
     pub status: HealthStatus,

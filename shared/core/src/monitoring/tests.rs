@@ -836,3 +836,15 @@ async fn given_a_stored_integration_when_queried_then_its_view_and_none_for_anot
         None
     );
 }
+
+#[test]
+fn each_status_is_named_as_the_api_serialises_it() {
+    for status in [
+        HealthStatus::Healthy,
+        HealthStatus::Unhealthy,
+        HealthStatus::Pending,
+        HealthStatus::NoData,
+    ] {
+        assert_eq!(serde_json::to_value(status).unwrap(), status.name());
+    }
+}

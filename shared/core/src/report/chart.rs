@@ -4,6 +4,8 @@
 
 use std::fmt::Write;
 
+use crate::monitoring::HealthStatus;
+
 /// Text for HTML element content and attribute values.
 pub fn esc(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
@@ -85,8 +87,29 @@ fn table(headers: [&str; 2], rows: &[(String, String)]) -> String {
     t
 }
 
-fn shown(value: Option<f64>) -> String {
-    value.map_or_else(|| "no data".to_string(), num)
+/// The table of a chart whose marks are plain numbers ("no data" where a mark has none).
+fn marks_table(headers: [&str; 2], marks: &[Mark]) -> String {
+    let rows: Vec<(String, String)> = marks
+        .iter()
+        .map(|m| {
+            let value = m.value.map_or_else(|| "no data".to_string(), num);
+            (m.label.to_string(), value)
+        })
+        .collect();
+    table(headers, &rows)
+}
+
+/// The base line of a plot `plot` high starting `top` from the top, with 0 and `max` written
+/// beside it.
+fn value_axis(top: f64, plot: f64, max: f64) -> String {
+    format!(
+        r##"<line x1="{LEFT}" y1="{y0}" x2="{WIDTH}" y2="{y0}" stroke="#555"/><text x="{lx}" y="{ty}" text-anchor="end" font-size="11">{max}</text><text x="{lx}" y="{y0}" text-anchor="end" font-size="11">0</text>
+"##,
+        y0 = top + plot,
+        ty = top + 4.0,
+        lx = LEFT - 4.0,
+        max = num(max),
+    )
 }
 
 /// Vertical bars, one per mark (days, periods), with the largest value on the axis.
@@ -95,13 +118,7 @@ pub fn columns(id: &str, caption: &str, unit: &str, marks: &[Mark]) -> String {
     let plot = height - BOTTOM - 8.0;
     let max = marks.iter().filter_map(|m| m.value).fold(0.0, f64::max);
     let step = (WIDTH - LEFT) / marks.len().max(1) as f64;
-    let mut body = format!(
-        r##"<line x1="{LEFT}" y1="{y0}" x2="{WIDTH}" y2="{y0}" stroke="#555"/><text x="{lx}" y="14" text-anchor="end" font-size="11">{top}</text><text x="{lx}" y="{y0}" text-anchor="end" font-size="11">0</text>
-"##,
-        y0 = 8.0 + plot,
-        lx = LEFT - 4.0,
-        top = num(max),
-    );
+    let mut body = value_axis(8.0, plot, max);
     let every = (marks.len() / 8).max(1);
     for (i, m) in marks.iter().enumerate() {
         let x = LEFT + i as f64 * step;
@@ -133,17 +150,13 @@ pub fn columns(id: &str, caption: &str, unit: &str, marks: &[Mark]) -> String {
         num(total),
         num(max)
     );
-    let rows: Vec<(String, String)> = marks
-        .iter()
-        .map(|m| (m.label.to_string(), shown(m.value)))
-        .collect();
     figure(
         id,
         caption,
         &description,
         &body,
         height,
-        &table(["", unit], &rows),
+        &marks_table(["", unit], marks),
     )
 }
 
@@ -220,17 +233,11 @@ pub fn line(id: &str, caption: &str, max: f64, marks: &[Mark]) -> String {
     let height = 150.0;
     let plot = height - BOTTOM - 12.0;
     let step = (WIDTH - LEFT - 40.0) / (marks.len().max(2) - 1) as f64;
-    let mut body = format!(
-        r##"<line x1="{LEFT}" y1="{y0}" x2="{WIDTH}" y2="{y0}" stroke="#555"/><text x="{lx}" y="16" text-anchor="end" font-size="11">{top}</text><text x="{lx}" y="{y0}" text-anchor="end" font-size="11">0</text>
-"##,
-        y0 = 12.0 + plot,
-        lx = LEFT - 4.0,
-        top = num(max),
-    );
+    let mut body = value_axis(12.0, plot, max);
     let point = |i: usize, v: f64| {
         (
             LEFT + 10.0 + i as f64 * step,
-            12.0 + plot - v.clamp(0.0, max) / max * plot,
+            12.0 + plot - v.clamp(0.0, max) / max.max(f64::EPSILON) * plot,
         )
     };
     let mut run: Vec<String> = Vec::new();
@@ -287,17 +294,13 @@ pub fn line(id: &str, caption: &str, max: f64, marks: &[Mark]) -> String {
         marks.len(),
         num(max)
     );
-    let rows: Vec<(String, String)> = marks
-        .iter()
-        .map(|m| (m.label.to_string(), shown(m.value)))
-        .collect();
     figure(
         id,
         caption,
         &description,
         &body,
         height,
-        &table(["period", "score"], &rows),
+        &marks_table(["period", "score"], marks),
     )
 }
 
@@ -305,20 +308,28 @@ pub fn line(id: &str, caption: &str, max: f64, marks: &[Mark]) -> String {
 /// alone; the legend names them.
 pub struct Segment<'a> {
     pub label: &'a str,
-    pub state: &'a str,
+    pub state: HealthStatus,
     pub detail: String,
 }
 
 /// Fill and symbol per state: the Okabe–Ito palette (distinct under the common colour-vision
 /// deficiencies), each with a symbol of its own.
-pub fn state_style(state: &str) -> (&'static str, &'static str) {
+pub fn state_style(state: HealthStatus) -> (&'static str, &'static str) {
     match state {
-        "Healthy" => ("#009E73", "✓"),
-        "Unhealthy" => ("#D55E00", "✗"),
-        "Pending" => ("#F0E442", "…"),
-        _ => ("#BBBBBB", "–"),
+        HealthStatus::Healthy => ("#009E73", "✓"),
+        HealthStatus::Unhealthy => ("#D55E00", "✗"),
+        HealthStatus::Pending => ("#F0E442", "…"),
+        HealthStatus::NoData => ("#BBBBBB", "–"),
     }
 }
+
+/// Every status, in the legend's order.
+const STATES: [HealthStatus; 4] = [
+    HealthStatus::Healthy,
+    HealthStatus::Unhealthy,
+    HealthStatus::Pending,
+    HealthStatus::NoData,
+];
 
 pub fn timeline(id: &str, caption: &str, segments: &[Segment]) -> String {
     let height = 76.0;
@@ -334,7 +345,7 @@ pub fn timeline(id: &str, caption: &str, segments: &[Segment]) -> String {
             w = (step - 1.0).max(1.0),
             cx = x + step / 2.0,
             label = esc(s.label),
-            state = esc(s.state),
+            state = s.state.name(),
             detail = esc(&s.detail),
         );
         if i % every == 0 {
@@ -346,8 +357,9 @@ pub fn timeline(id: &str, caption: &str, segments: &[Segment]) -> String {
         }
     }
     let mut legend_x = 4.0;
-    for state in ["Healthy", "Unhealthy", "Pending", "No Data"] {
+    for state in STATES {
         let (fill, symbol) = state_style(state);
+        let state = state.name();
         let _ = writeln!(
             body,
             r##"<rect x="{legend_x}" y="62" width="12" height="12" fill="{fill}"/><text x="{tx}" y="72" font-size="11">{symbol} {state}</text>"##,
@@ -357,16 +369,19 @@ pub fn timeline(id: &str, caption: &str, segments: &[Segment]) -> String {
     }
     let rows: Vec<(String, String)> = segments
         .iter()
-        .map(|s| (s.label.to_string(), format!("{} ({})", s.state, s.detail)))
+        .map(|s| {
+            let shown = format!("{} ({})", s.state.name(), s.detail);
+            (s.label.to_string(), shown)
+        })
         .collect();
-    let count = |state: &str| segments.iter().filter(|s| s.state == state).count();
+    let count = |state| segments.iter().filter(|s| s.state == state).count();
     let description = format!(
         "{} days: {} healthy, {} unhealthy, {} pending, {} without data.",
         segments.len(),
-        count("Healthy"),
-        count("Unhealthy"),
-        count("Pending"),
-        count("No Data"),
+        count(HealthStatus::Healthy),
+        count(HealthStatus::Unhealthy),
+        count(HealthStatus::Pending),
+        count(HealthStatus::NoData),
     );
     figure(
         id,
@@ -431,10 +446,7 @@ mod tests {
 
     #[test]
     fn every_state_has_its_own_symbol_and_colour() {
-        let styles: Vec<_> = ["Healthy", "Unhealthy", "Pending", "No Data"]
-            .iter()
-            .map(|s| state_style(s))
-            .collect();
+        let styles: Vec<_> = STATES.into_iter().map(state_style).collect();
         for (i, a) in styles.iter().enumerate() {
             for b in &styles[i + 1..] {
                 assert!(a.0 != b.0 && a.1 != b.1);

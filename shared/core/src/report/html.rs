@@ -7,7 +7,7 @@ use std::fmt::Write;
 use super::chart::{self, Mark, Segment, esc, num};
 use super::{HygieneSection, Page};
 use crate::dora::{Band, Document};
-use crate::monitoring::{DailyCount, HealthStatus, Monitoring};
+use crate::monitoring::{DailyCount, Monitoring};
 
 const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:780px;padding:16px;color:#1b1b1b;background:#fff}
 h1{font-size:1.5em}h2{border-bottom:2px solid #0072B2;padding-bottom:4px;margin-top:2em}
@@ -20,13 +20,17 @@ figure{margin:16px 0}figcaption{font-weight:600;margin-bottom:4px}svg{width:100%
 table{border-collapse:collapse;margin:6px 0}th,td{border:1px solid #ccc;padding:2px 8px;text-align:left}
 td{font-variant-numeric:tabular-nums}.note{color:#444;font-size:.9em}";
 
+/// What the page may load: nothing but its own inline styles. The page carries it, and the API
+/// sends it as a header too.
+pub const CONTENT_SECURITY_POLICY: &str = "default-src 'none'; style-src 'unsafe-inline'";
+
 /// The whole document.
 pub fn render(page: &Page) -> String {
     let title = format!("sei-jira report: {}", page.integration);
     let mut html = format!(
         r#"<!DOCTYPE html>
 <html lang="en"><head><meta charset="utf-8">
-<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'">
+<meta http-equiv="Content-Security-Policy" content="{CONTENT_SECURITY_POLICY}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>{title}</title><style>{STYLE}</style></head>
 <body><header><h1>{title}</h1><p class="note">Generated {at} (UTC) over the last {days} days, {from} to {to}.</p></header>
@@ -57,15 +61,6 @@ fn figure(key: &str, name: &str, value: &str, unit: &str) -> String {
     )
 }
 
-fn status_name(status: HealthStatus) -> &'static str {
-    match status {
-        HealthStatus::Healthy => "Healthy",
-        HealthStatus::Unhealthy => "Unhealthy",
-        HealthStatus::Pending => "Pending",
-        HealthStatus::NoData => "No Data",
-    }
-}
-
 fn daily_marks(daily: &[DailyCount]) -> Vec<(String, f64)> {
     daily
         .iter()
@@ -84,8 +79,8 @@ fn marks(values: &[(String, f64)]) -> Vec<Mark<'_>> {
 }
 
 fn monitoring(m: &Monitoring) -> String {
-    let status = status_name(m.health.status);
-    let (fill, symbol) = chart::state_style(status);
+    let status = m.health.status.name();
+    let (fill, symbol) = chart::state_style(m.health.status);
     let mut s = format!(
         r#"<section id="monitoring"><h2>Monitoring</h2>
 <p><span class="badge" style="background:{fill}" data-health="{status}">{symbol} {status}</span> {reason}</p>
@@ -124,7 +119,7 @@ fn monitoring(m: &Monitoring) -> String {
         .zip(&days)
         .map(|(d, day)| Segment {
             label: day,
-            state: status_name(d.status),
+            state: d.status,
             detail: format!("{} runs, {} failed", d.runs, d.failed_runs),
         })
         .collect();
