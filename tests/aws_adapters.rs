@@ -341,6 +341,7 @@ mod events {
             account_id: "acme".into(),
             integration_id: "jira-1".into(),
             trigger: Trigger::Continuation,
+            chain_started_ms: Some(1_796_000_000_000),
         })
     }
 

@@ -1100,3 +1100,73 @@ fn a_scheduled_run_logs_its_progress() {
         "{line}"
     );
 }
+
+/// GIVEN a runtime that gives every run a deadline already past (cargo-lambda's emulator sends a
+/// constant one in 1970; a function deployed with a timeout under the sync's safety margin is no
+/// better off), WHEN the schedule fires and each continuation is run the same way, THEN every
+/// run still moves the sync forward and it finishes: the bus never carries an endless chain of
+/// runs that do nothing.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn runs_with_no_time_left_still_finish_the_sync() {
+    let moto = e2e::start_moto();
+    // Nothing changed in the last two days: the later incremental scans find nothing to write.
+    let sim = jira_sim::start(jira_sim::SimConfig {
+        dataset: jira_sim::DatasetConfig {
+            issues: 240,
+            projects: 3,
+            anchor: chrono::Utc::now() - chrono::Duration::days(2),
+            ..jira_sim::DatasetConfig::default()
+        },
+        ..jira_sim::SimConfig::default()
+    })
+    .await
+    .unwrap();
+    let info = jira_sim::describe(&sim);
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let id = w.create_alices("No time", &base, &token).await;
+
+    // The first sync: a backfill of every project.
+    let scheduled: Value =
+        serde_json::from_str(&sei_jira_core::ports::scheduled_input("acme", &id)).unwrap();
+    let runs = chain_without_time(&mut w, scheduled).await;
+    let new: u64 = runs
+        .iter()
+        .map(|r| r["counts"]["issues_new"].as_u64().unwrap())
+        .sum();
+    assert_eq!(new, info["issues"].as_u64().unwrap(), "{runs:?}");
+
+    // A sync asked for now: every project incremental, and a census of ids.
+    let (status, _) = w
+        .api("acme", "POST /integrations/{integrationId}/sync", &[&id], None)
+        .await;
+    assert_eq!(status, 202);
+    let requested = w.delivered(1).await.remove(0);
+    chain_without_time(&mut w, requested).await;
+}
+
+/// Runs `event`, and each continuation it leads to, with its deadline already past, until the
+/// chain ends; every run's answer. Fails when it does not end within 40 runs or ends otherwise
+/// than succeeded.
+async fn chain_without_time(w: &mut World, mut event: Value) -> Vec<Value> {
+    let mut runs = Vec::new();
+    loop {
+        let run = w
+            .sync(event, Some(Instant::now()), &format!("run-{}", runs.len()))
+            .await;
+        runs.push(run.clone());
+        if run["outcome"] != "partial" {
+            break;
+        }
+        assert!(runs.len() < 40, "no end in sight after {} runs: {runs:?}", runs.len());
+        event = w.delivered(1).await.remove(0);
+        assert_eq!(event["detail-type"], "jira.sync.continuation", "{event}");
+    }
+    assert_eq!(runs.last().unwrap()["outcome"], "succeeded", "{runs:?}");
+    assert_eq!(
+        w.delivered(1).await.remove(0)["detail-type"],
+        "jira.sync.completed"
+    );
+    runs
+}

@@ -19,6 +19,19 @@ use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
 use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
 use serde_json::json;
 
+
+/// The AWS actions this function's calls need (profiles kept with PutItem; `dora.index.requested` on the bus): what its policies in `template.yaml`
+/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`);
+/// the deployment rehearsal (`infra/rehearsal`) checks both against the translated template and
+/// against the calls it sees the function make.
+pub const AWS_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "events:PutEvents",
+];
+
 pub struct App {
     pub store: Box<dyn Store>,
     /// The bus: requests to classify the profiles again.

@@ -19,6 +19,30 @@ use sei_jira_lambda::http_api::{self, api_error, body, json, path_param};
 use serde::Deserialize;
 
 /// Built once per container in `main`, shared by every invocation.
+
+/// The AWS actions this function's calls need (integrations kept and removed with their tokens and schedules; syncs asked for on the bus): what its policies in `template.yaml`
+/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`);
+/// the deployment rehearsal (`infra/rehearsal`) checks both against the translated template and
+/// against the calls it sees the function make.
+pub const AWS_ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+    "events:PutEvents",
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+    "iam:PassRole",
+];
+
 pub struct App {
     pub store: Box<dyn Store>,
     pub secrets: Box<dyn SecretStore>,

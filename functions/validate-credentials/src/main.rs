@@ -9,10 +9,7 @@ async fn main() -> Result<(), Error> {
     sei_jira_lambda::logging::init();
     let d = Deployed::from_env().await?;
     let app = App {
-        scheduler: Box::new(
-            d.scheduler
-                .ok_or("SYNC_FUNCTION_ARN and SCHEDULER_ROLE_ARN are required")?,
-        ),
+        scheduler: Box::new(d.scheduler()?),
         store: Box::new(d.store),
         secrets: Box::new(d.secrets),
         events: Box::new(d.events),

@@ -11,6 +11,15 @@ use crate::sdk::sdk_error;
 use sei_jira_core::ports::{PortError, PortResult, SyncScheduler, scheduled_input};
 use sei_jira_core::schedule_expression::validate_rate;
 
+/// The IAM actions of the calls this adapter makes (see [`crate::dynamo::ACTIONS`]): a schedule
+/// that names a role needs PassRole on it.
+pub const ACTIONS: &[&str] = &[
+    "scheduler:CreateSchedule",
+    "scheduler:UpdateSchedule",
+    "scheduler:DeleteSchedule",
+    "iam:PassRole",
+];
+
 const SERVICE: &str = "EventBridge Scheduler";
 const NAME_PREFIX: &str = "sync-";
 /// EventBridge Scheduler's limit on a schedule's name.

@@ -13,6 +13,14 @@ use crate::sdk::sdk_error;
 use sei_jira_core::jira::Secret;
 use sei_jira_core::ports::{PortError, PortResult, SecretStore};
 
+/// The IAM actions of the calls this adapter makes (see [`crate::dynamo::ACTIONS`]).
+pub const ACTIONS: &[&str] = &[
+    "secretsmanager:CreateSecret",
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:GetSecretValue",
+    "secretsmanager:DeleteSecret",
+];
+
 const SERVICE: &str = "Secrets Manager";
 const RESOURCE_EXISTS: &str = "ResourceExistsException";
 const RESOURCE_NOT_FOUND: &str = "ResourceNotFoundException";

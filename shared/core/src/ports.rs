@@ -70,6 +70,11 @@ pub struct SyncTrigger {
     pub account_id: String,
     pub integration_id: String,
     pub trigger: Trigger,
+    /// When the first run of a chain of continuations started, carried by each continuation:
+    /// a unit brought up to date since then is not synced again within the chain, so a chain
+    /// whose runs each get little time still ends.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chain_started_ms: Option<i64>,
 }
 
 /// What a finished sync reports on the event bus. Never carries a token.
@@ -133,6 +138,7 @@ pub fn scheduled_input(account: &str, integration: &str) -> String {
             account_id: account.to_string(),
             integration_id: integration.to_string(),
             trigger: Trigger::Schedule,
+            chain_started_ms: None,
         },
     })
     .to_string()

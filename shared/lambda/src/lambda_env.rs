@@ -2,6 +2,7 @@
 //! built once per container, and the settings. Outside Lambda the SDK may only reach a loopback
 //! emulator (see [`sei_jira_aws::sdk_config`]).
 
+use aws_config::SdkConfig;
 use sei_jira_aws::dynamo::DynamoStore;
 use sei_jira_aws::events::EventBridgePublisher;
 use sei_jira_aws::scheduler::EventBridgeScheduler;
@@ -16,52 +17,64 @@ fn var(name: &str) -> Result<String, String> {
         .ok_or_else(|| format!("environment variable {name} is not set"))
 }
 
-fn var_or(name: &str, default: &str) -> String {
-    var(name).unwrap_or_else(|_| default.to_string())
+/// A yes/no setting, spelled as the template spells it.
+fn flag(name: &str) -> Result<bool, String> {
+    match var(name)?.as_str() {
+        "true" => Ok(true),
+        "false" => Ok(false),
+        other => Err(format!(
+            "environment variable {name} must be \"true\" or \"false\", not {other:?}"
+        )),
+    }
 }
 
+/// Every variable `template.yaml` gives the functions is required, none has a default: a name
+/// misspelled in the template stops the function at start, naming the variable, rather than
+/// running it with a value nobody chose.
 pub struct Deployed {
     pub store: DynamoStore,
     pub secrets: SecretsManagerStore,
     pub events: EventBridgePublisher,
-    /// Only the integration API manages schedules (it alone has `SYNC_FUNCTION_ARN`).
-    pub scheduler: Option<EventBridgeScheduler>,
     pub settings: Settings,
     pub account_claim: String,
+    sdk: SdkConfig,
 }
 
 impl Deployed {
     pub async fn from_env() -> Result<Self, String> {
-        let config = sei_jira_aws::sdk_config().await?;
-        let scheduler = match (var("SYNC_FUNCTION_ARN"), var("SCHEDULER_ROLE_ARN")) {
-            (Ok(target_arn), Ok(role_arn)) => Some(EventBridgeScheduler {
-                client: aws_sdk_scheduler::Client::new(&config),
-                group: var("SCHEDULE_GROUP")?,
-                target_arn,
-                role_arn,
-            }),
-            _ => None,
-        };
+        let sdk = sei_jira_aws::sdk_config().await?;
         Ok(Deployed {
-            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&config), var("TABLE_NAME")?),
-            secrets: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&config)),
+            store: DynamoStore::new(aws_sdk_dynamodb::Client::new(&sdk), var("TABLE_NAME")?),
+            secrets: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&sdk)),
             events: EventBridgePublisher {
-                client: aws_sdk_eventbridge::Client::new(&config),
+                client: aws_sdk_eventbridge::Client::new(&sdk),
                 bus: var("EVENT_BUS_NAME")?,
             },
-            scheduler,
             settings: Settings {
-                secret_prefix: var_or("SECRET_PREFIX", "sei-jira/"),
-                default_schedule_rate: var_or("DEFAULT_SCHEDULE_RATE", "rate(1 hour)"),
-                min_schedule_minutes: var_or("MIN_SCHEDULE_MINUTES", "15").parse().map_err(
-                    |_| "MIN_SCHEDULE_MINUTES must be a whole number of minutes".to_string(),
-                )?,
+                secret_prefix: var("SECRET_PREFIX")?,
+                default_schedule_rate: var("DEFAULT_SCHEDULE_RATE")?,
+                min_schedule_minutes: var("MIN_SCHEDULE_MINUTES")?.parse().map_err(|_| {
+                    "environment variable MIN_SCHEDULE_MINUTES must be a whole number of minutes"
+                        .to_string()
+                })?,
                 validation: ValidationSettings {
-                    allow_private_network: var_or("ALLOW_PRIVATE_NETWORK", "false") == "true",
+                    allow_private_network: flag("ALLOW_PRIVATE_NETWORK")?,
                     ..ValidationSettings::default()
                 },
             },
-            account_claim: var_or("ACCOUNT_CLAIM", "custom:account_id"),
+            account_claim: var("ACCOUNT_CLAIM")?,
+            sdk,
+        })
+    }
+
+    /// The sync schedules' adapter: only the integration API manages them, and only its
+    /// environment names the sync function and the role Scheduler invokes it with.
+    pub fn scheduler(&self) -> Result<EventBridgeScheduler, String> {
+        Ok(EventBridgeScheduler {
+            client: aws_sdk_scheduler::Client::new(&self.sdk),
+            group: var("SCHEDULE_GROUP")?,
+            target_arn: var("SYNC_FUNCTION_ARN")?,
+            role_arn: var("SCHEDULER_ROLE_ARN")?,
         })
     }
 }

@@ -48,6 +48,20 @@ use hygiene_index::change_mark_item;
 
 type Item = HashMap<String, AttributeValue>;
 
+/// The IAM actions of the calls the store makes for the functions (a deployment's table comes
+/// from the template: creating one, for local tools and tests, is left out). A TransactWriteItems
+/// of puts is authorised as PutItem on each item. The deployment rehearsal checks them against
+/// the calls it sees and against each function's policies.
+pub const ACTIONS: &[&str] = &[
+    "dynamodb:GetItem",
+    "dynamodb:BatchGetItem",
+    "dynamodb:Query",
+    "dynamodb:PutItem",
+    "dynamodb:UpdateItem",
+    "dynamodb:DeleteItem",
+    "dynamodb:BatchWriteItem",
+];
+
 /// Issues spread over this many partitions per integration (see [`keys::issue_shard`]).
 pub const ISSUE_SHARDS: u64 = 16;
 /// JSON bodies larger than this are gzipped: write units are charged per KB.

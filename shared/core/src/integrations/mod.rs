@@ -462,6 +462,7 @@ pub async fn request_sync(s: &Services<'_>, account: &str, id: &str) -> ApiResul
             account_id: account.to_string(),
             integration_id: id.to_string(),
             trigger: Trigger::Manual,
+            chain_started_ms: None,
         }))
         .await?;
     Ok(())

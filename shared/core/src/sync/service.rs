@@ -103,6 +103,7 @@ pub async fn sync_integration(
     let (client, mut opts) = connected?;
     opts.deadline = deadline;
     opts.run_id = run_id.to_string();
+    opts.current_since_ms = trigger.chain_started_ms;
     let progress = super::progress::logged_every(PROGRESS_EVERY, record.id.clone());
     let run = match crate::sync::run(&client, s.store, &opts, Some(progress)).await {
         // Deleted while the run went on: it swept what it wrote, and nothing follows.
@@ -116,6 +117,7 @@ pub async fn sync_integration(
         RunOutcome::Skipped => return Ok(run),
         RunOutcome::Partial => SyncEvent::Continue(SyncTrigger {
             trigger: Trigger::Continuation,
+            chain_started_ms: Some(trigger.chain_started_ms.unwrap_or(run.started_ms)),
             ..trigger.clone()
         }),
         _ => SyncEvent::Completed(SyncCompleted {

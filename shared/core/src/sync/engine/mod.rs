@@ -115,6 +115,9 @@ pub struct SyncOptions {
     pub census_every_ms: i64,
     /// Stop cleanly (checkpointed, outcome Partial) once this instant passes.
     pub deadline: Option<Instant>,
+    /// A unit whose last completed sync started at or after this time (and that has no run
+    /// under way) is current: this run leaves it be. Set for the continuations of a chain.
+    pub current_since_ms: Option<i64>,
     pub lease_ttl_ms: i64,
     pub run_id: String,
     /// Batches fetched concurrently (each batch is a few requests).
@@ -132,6 +135,7 @@ impl SyncOptions {
             census: true,
             census_every_ms: 24 * 3_600_000,
             deadline: None,
+            current_since_ms: None,
             lease_ttl_ms: 15 * 60_000,
             run_id: format!("run-{}", chrono::Utc::now().timestamp_millis()),
             parallel_batches: 10,

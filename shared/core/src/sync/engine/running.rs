@@ -172,12 +172,24 @@ async fn drive(
     let mut waiting = units.iter();
     let mut held = 0;
     let limit = ctx.opts.parallel_batches.max(1);
+    // Whether this run has moved a checkpoint or finished a unit yet.
+    let mut moved = false;
     let mut pipeline = Pipeline::new(ctx.client, ctx.fields.clone(), ctx.opts.excluded);
     loop {
-        while upcoming(running) < limit {
+        // Past the deadline the run drains what is in flight, the changelog pool included, and
+        // takes on nothing new (no unit, id page or batch): every unit's checkpoint then reaches
+        // all it handed to the pipeline. A run that has moved nothing yet first takes one batch,
+        // so each run moves the sync forward, however short its time. (Stopping at the first
+        // stored batch instead could leave every checkpoint held back by an issue still waiting
+        // for its changelog, and each continuation redo the same work for ever.)
+        let past = ctx.opts.deadline.is_some_and(|d| Instant::now() >= d);
+        let draining = past && (moved || pipeline.has_work(false));
+        let limit = if past { 1 } else { limit };
+        while !draining && upcoming(running) < limit {
             let Some(unit) = waiting.next() else { break };
             match start(ctx, unit, &mut pipeline).await {
-                Ok(r) => running.push(r),
+                Ok(Some(r)) => running.push(r),
+                Ok(None) => {}
                 // Another run is syncing it: skipped, not fatal.
                 Err(e @ SyncError::LeaseHeld { .. }) => {
                     held += 1;
@@ -186,11 +198,14 @@ async fn drive(
                 Err(e) => return Err(e),
             }
         }
-        fill(running, &mut pipeline, limit);
+        if !draining {
+            fill(running, &mut pipeline, limit);
+        }
         let mut i = 0;
         while i < running.len() {
             if running[i].input_done() && !pipeline.holds(running[i].slot) {
                 finish(ctx, running.remove(i)).await?;
+                moved = true;
             } else {
                 i += 1;
             }
@@ -201,12 +216,21 @@ async fn drive(
                 held,
             });
         }
+        if draining && !pipeline.has_work(true) {
+            return Ok(UnitsEnded {
+                partial: true,
+                held,
+            });
+        }
         // A partly filled changelog pool waits for more truncated issues while any may come.
-        let no_more_input = waiting.len() == 0 && running.iter().all(Running::input_done);
-        let step = next_step(running, &mut pipeline, no_more_input).await?;
+        let no_more_input =
+            draining || (waiting.len() == 0 && running.iter().all(Running::input_done));
+        let step = next_step(running, &mut pipeline, no_more_input, !draining).await?;
         // The slot this step freed is taken again before its issues are written: writing takes
         // CPU time, and Jira's answers keep coming meanwhile.
-        fill(running, &mut pipeline, limit);
+        if !draining {
+            fill(running, &mut pipeline, limit);
+        }
         match step {
             Step::Page(index, page) => {
                 let r = &mut running[index];
@@ -214,36 +238,30 @@ async fn drive(
                 r.accept(ctx.client, &ctx.index, page?);
             }
             Step::Fetched(outputs) => {
-                // Past the deadline, the run stops after storing what came back: every
-                // continuation then moves at least one batch forward, however short its time.
-                let stopping = ctx.opts.deadline.is_some_and(|d| Instant::now() >= d);
                 for out in outputs?.into_iter().flatten() {
                     let r = running
                         .iter_mut()
                         .find(|r| r.slot == out.unit)
                         .expect("a unit with issues on their way is running");
-                    stored(ctx, r, out).await?;
-                }
-                if stopping {
-                    return Ok(UnitsEnded {
-                        partial: true,
-                        held,
-                    });
+                    moved |= stored(ctx, r, out).await?;
                 }
             }
         }
     }
 }
 
-/// Waits for the next id page of any unit or the next issues out of the pipeline.
+/// Waits for the next id page of any unit (unless `scan` is false: the run is draining) or the
+/// next issues out of the pipeline.
 async fn next_step(
     running: &mut [Running],
     pipeline: &mut Pipeline,
     no_more_input: bool,
+    scan: bool,
 ) -> Result<Step, SyncError> {
     let pages: Vec<_> = running
         .iter_mut()
         .enumerate()
+        .filter(|_| scan)
         .filter_map(|(i, r)| {
             r.next_page
                 .as_mut()
@@ -263,8 +281,8 @@ async fn next_step(
     })
 }
 
-/// Writes a unit's fetched issues, then moves its checkpoint.
-async fn stored(ctx: &mut Ctx<'_>, r: &mut Running, out: Output) -> Result<(), SyncError> {
+/// Writes a unit's fetched issues, then moves its checkpoint; whether it moved.
+async fn stored(ctx: &mut Ctx<'_>, r: &mut Running, out: Output) -> Result<bool, SyncError> {
     if !out.issues.is_empty() {
         store_batch(ctx, &r.unit, out.issues).await?;
         r.wrote = true;
@@ -276,8 +294,9 @@ async fn stored(ctx: &mut Ctx<'_>, r: &mut Running, out: Output) -> Result<(), S
             .put_cursor(&ctx.opts.integration, &r.unit.name, &r.cursor)
             .await?;
         r.wrote = true;
+        return Ok(true);
     }
-    Ok(())
+    Ok(false)
 }
 
 /// The work known to be coming, in requests: batches scanned but not yet sent, and id pages
@@ -301,8 +320,13 @@ fn fill(running: &mut [Running], pipeline: &mut Pipeline, limit: usize) {
     }
 }
 
-/// Takes the unit's lease, reads its cursor and asks for its first id page.
-async fn start(ctx: &Ctx<'_>, unit: &Unit, pipeline: &mut Pipeline) -> Result<Running, SyncError> {
+/// Takes the unit's lease, reads its cursor and asks for its first id page; None (the lease
+/// given back) when the unit is current within the run's chain.
+async fn start(
+    ctx: &Ctx<'_>,
+    unit: &Unit,
+    pipeline: &mut Pipeline,
+) -> Result<Option<Running>, SyncError> {
     if !ctx.take_lease(unit).await? {
         return Err(SyncError::LeaseHeld {
             unit: unit.name.clone(),
@@ -325,6 +349,19 @@ async fn start(ctx: &Ctx<'_>, unit: &Unit, pipeline: &mut Pipeline) -> Result<Ru
             unit: unit.name.clone(),
         },
     );
+    let current = ctx.opts.current_since_ms.is_some_and(|since| {
+        cursor.in_progress.is_none() && cursor.watermark_ms.is_some_and(|w| w >= since)
+    });
+    if current {
+        ctx.release_lease(unit).await?;
+        notify(
+            ctx,
+            Event::UnitFinished {
+                unit: unit.name.clone(),
+            },
+        );
+        return Ok(None);
+    }
     let progress = cursor.in_progress.clone().unwrap_or(Progress {
         window_start_ms: cursor.watermark_ms.map(|w| w - ctx.opts.overlap_ms),
         run_started_ms: now_ms(),
@@ -341,7 +378,7 @@ async fn start(ctx: &Ctx<'_>, unit: &Unit, pipeline: &mut Pipeline) -> Result<Ru
         progress,
     };
     r.scan(ctx.client, r.progress.last_id);
-    Ok(r)
+    Ok(Some(r))
 }
 
 /// A unit whose ids were all fetched and stored: its new watermark, and its lease given back
@@ -355,7 +392,12 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
         wrote,
         ..
     } = r;
-    let written = if wrote || resumed || cursor.watermark_ms.is_none() {
+    // A unit that found nothing new keeps its cursor unwritten (no write per idle unit per run),
+    // unless a continuation may follow (the run is past its deadline, or continues a chain): its
+    // new watermark is what tells the chain's next run that the unit is current.
+    let continued = ctx.opts.current_since_ms.is_some()
+        || ctx.opts.deadline.is_some_and(|d| Instant::now() >= d);
+    let written = if wrote || resumed || continued || cursor.watermark_ms.is_none() {
         // A completed backfill has seen every id: it counts as a census.
         let backfill = cursor.watermark_ms.is_none();
         let done = Cursor {

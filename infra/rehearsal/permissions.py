@@ -1,0 +1,80 @@
+"""Each function's IAM policies, as deployed, against the AWS actions its code needs."""
+
+import ast
+import fnmatch
+import json
+
+from deploy import ACCOUNT
+
+# The services the functions' code calls; other actions in a role (the Lambda service's own log
+# writes, from SAM's basic execution policy) are not the code's to need.
+CODE_SERVICES = ("dynamodb:", "secretsmanager:", "events:", "scheduler:", "iam:")
+
+
+def statements(iam, role_name):
+    """The Allow statements of the role's policies, inline and attached, as moto keeps them."""
+    found = []
+    for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
+        found += as_list(document(iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])["Statement"])
+    for attached in iam.list_attached_role_policies(RoleName=role_name)["AttachedPolicies"]:
+        try:
+            policy = iam.get_policy(PolicyArn=attached["PolicyArn"])["Policy"]
+            version = iam.get_policy_version(PolicyArn=attached["PolicyArn"],
+                                             VersionId=policy["DefaultVersionId"])
+            found += as_list(document(version["PolicyVersion"]["Document"])["Statement"])
+        except iam.exceptions.NoSuchEntityException:
+            pass  # an AWS managed policy moto does not hold; none grants the code's services
+    return [s for s in found if s.get("Effect") == "Allow"]
+
+
+def document(policy):
+    """A policy document as moto answers it: JSON, or (for a role's inline policy created by its
+    CloudFormation, moto 5.2.5) the Python text of one."""
+    if isinstance(policy, dict):
+        return policy
+    try:
+        return json.loads(policy)
+    except ValueError:
+        return ast.literal_eval(policy)
+
+
+def as_list(value):
+    return value if isinstance(value, list) else [value]
+
+
+def touched_resource(action, env, deployed):
+    """The ARN of the resource `action` acts on for this function (one of its kind)."""
+    service = action.split(":")[0]
+    region = "us-east-1"
+    if service == "dynamodb":
+        return f"arn:aws:dynamodb:{region}:{ACCOUNT}:table/{env['TABLE_NAME']}"
+    if service == "events":
+        return f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{env['EVENT_BUS_NAME']}"
+    if service == "secretsmanager":
+        return f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{env['SECRET_PREFIX']}integration-AbCdEf"
+    if service == "scheduler":
+        return f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/{env['SCHEDULE_GROUP']}/sync-integration"
+    if action == "iam:PassRole":
+        return deployed["SchedulerRoleArn"]
+    raise ValueError(f"no resource known for {action}")
+
+
+def allows(statement, action, resource):
+    actions = as_list(statement.get("Action", []))
+    resources = as_list(statement.get("Resource", []))
+    return (any(fnmatch.fnmatchcase(action.lower(), a.lower()) for a in actions)
+            and any(fnmatch.fnmatchcase(resource, r) for r in resources))
+
+
+def compare(declared, allowed_statements, env, deployed):
+    """(missing, needless): actions the code needs that the policies do not allow on the
+    resource the code touches, and code-service actions the policies allow that it never needs."""
+    missing = sorted(a for a in declared
+                     if not any(allows(s, a, touched_resource(a, env, deployed))
+                                for s in allowed_statements))
+    granted = {a for s in allowed_statements for a in as_list(s.get("Action", []))
+               if a.lower().startswith(CODE_SERVICES)}
+    # A wildcard grants more than any list of needs: it is needless as such.
+    needed = {d.lower() for d in declared}
+    needless = sorted(g for g in granted if "*" in g or g.lower() not in needed)
+    return missing, needless

@@ -1,0 +1,261 @@
+"""The deployment rehearsal: template.yaml deployed on moto server, the real function binaries
+run under a Lambda runtime emulator with exactly the environment the deployment gives them, and
+the platform's flow driven through them. See docs/rehearsal.md.
+
+    .venv/bin/python infra/rehearsal/rehearse.py [--template template.yaml] [--keep]
+"""
+
+import argparse
+import io
+import json
+import subprocess
+import sys
+import tempfile
+import time
+import zipfile
+from pathlib import Path
+
+import os
+
+# Nothing here may reach AWS: the translator's boto session and every client get a region and
+# dummy credentials from here, and the SDKs never probe instance metadata.
+os.environ.update({"AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1",
+                   "AWS_ACCESS_KEY_ID": "test", "AWS_SECRET_ACCESS_KEY": "test",
+                   "AWS_EC2_METADATA_DISABLED": "true"})
+for variable in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
+    os.environ.pop(variable, None)
+
+import boto3  # noqa: E402
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from deploy import Failure, deploy, translate  # noqa: E402
+from flow import Platform, routes_of  # noqa: E402
+from permissions import compare, statements  # noqa: E402
+from runtime import Emulator, RecordingProxy, free_port, wait_for_port  # noqa: E402
+
+STACK = "sei-jira-rehearsal"
+CODE_BUCKET = "sei-jira-rehearsal-code"
+ISSUER = "https://issuer.rehearsal.example"
+# What an operator passes at deploy time. The simulator listens on loopback, so the rehearsal's
+# deployment allows private Jira addresses (as one reaching a Data Center site in a VPC would).
+PARAMETERS = {"LogLevel": "debug", "JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "AllowPrivateNetwork": "true"}
+
+
+class Aws:
+    """boto3 clients for moto on loopback, never AWS."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint
+
+    def client(self, service):
+        return boto3.client(service, endpoint_url=self.endpoint, region_name="us-east-1",
+                            aws_access_key_id="test", aws_secret_access_key="test")
+
+
+started_at = time.time()
+
+
+def step(text):
+    print(f"\n==> [{time.time() - started_at:5.1f} s] {text}", flush=True)
+
+
+def start(command, log, **kw):
+    return subprocess.Popen(command, stdout=open(log, "wb"), stderr=subprocess.STDOUT,
+                            stdin=subprocess.DEVNULL, **kw)
+
+
+def main():
+    repo = Path(__file__).resolve().parents[2]
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--template", default=str(repo / "template.yaml"))
+    parser.add_argument("--keep", action="store_true", help="keep the logs' directory")
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="sei-jira-rehearsal-"))
+    processes, emulator = [], None
+    try:
+        step(f"translate {args.template} with the SAM translator")
+        template = translate(Path(args.template).read_text(), CODE_BUCKET)
+        kinds = sorted({r["Type"] for r in template["Resources"].values()})
+        print(f"    {len(template['Resources'])} resources of {len(kinds)} types")
+
+        step("moto server and the Jira simulator on 127.0.0.1")
+        moto_port = free_port()
+        moto = start([str(repo / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
+                     work / "moto.log")
+        processes.append(moto)
+        sim = subprocess.Popen([str(repo / "target/debug/jira-sim"), "--addr", "127.0.0.1:0",
+                                "--projects", "3", "--issues", "240", "--seed", "15"],
+                               stdout=subprocess.PIPE, stderr=open(work / "jira-sim.log", "wb"))
+        processes.append(sim)
+        site = json.loads(sim.stdout.readline())
+        wait_for_port(moto_port, "moto_server", moto)
+        aws = Aws(f"http://127.0.0.1:{moto_port}")
+
+        step(f"deploy stack {STACK} on moto")
+        s3 = aws.client("s3")
+        s3.create_bucket(Bucket=CODE_BUCKET)
+        functions = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
+        for name in functions:
+            # The code runs under the emulator below; moto only needs an archive to point at.
+            archive = io.BytesIO()
+            with zipfile.ZipFile(archive, "w") as z:
+                z.writestr("bootstrap", "#!/bin/sh\necho runs under the rehearsal's emulator\n")
+            s3.put_object(Bucket=CODE_BUCKET, Key=f"{name}.zip", Body=archive.getvalue())
+        template["Outputs"]["SchedulerRoleArn"] = {"Value": {"Fn::GetAtt": ["SchedulerRole", "Arn"]}}
+        physical, outputs = deploy(template, aws, STACK, PARAMETERS)
+        lam = aws.client("lambda")
+        deployed = {}
+        for logical, resource in functions.items():
+            conf = lam.get_function_configuration(FunctionName=physical[logical])
+            # moto keeps a Number parameter's value as a number; CloudFormation passes text.
+            env = {k: str(v) if isinstance(v, (int, float)) else v
+                   for k, v in conf.get("Environment", {}).get("Variables", {}).items()}
+            unresolved = {k: v for k, v in env.items() if not isinstance(v, str) or "Fn::" in v or "{'Ref'" in v}
+            if unresolved:
+                raise Failure(f"{logical}: environment not resolved by the deployment: {unresolved}")
+            deployed[logical] = {"name": conf["FunctionName"], "arn": conf["FunctionArn"],
+                                 "binary": resource["Metadata"]["BuildProperties"]["Binary"],
+                                 "env": env, "memory": conf["MemorySize"],
+                                 "role": conf["Role"].split("/")[-1]}
+            print(f"    {logical}: {conf['FunctionName']} ({len(env)} variables)")
+
+        step("permissions: each function's policies against the actions its code needs")
+        needs = json.loads(subprocess.run([str(repo / "target/debug/aws-actions")], check=True,
+                                          capture_output=True).stdout)
+        adapters = {a for actions in needs["adapters"].values() for a in actions}
+        iam = aws.client("iam")
+        wrong = []
+        for logical, f in deployed.items():
+            declared = needs["functions"][f["binary"]]
+            wrong += [f"{f['binary']} declares {a}, which no adapter makes" for a in declared if a not in adapters]
+            missing, needless = compare(declared, statements(iam, f["role"]), f["env"], outputs)
+            wrong += [f"{logical}: its policies do not allow {a} on what it touches" for a in missing]
+            wrong += [f"{logical}: its policies allow {a}, which its code never needs" for a in needless]
+            print(f"    {logical}: needs {len(declared)} actions: "
+                  + (f"{len(missing)} not allowed" if missing else "all allowed")
+                  + (f", {len(needless)} more allowed" if needless else ", nothing more"))
+        if wrong:
+            raise Failure("permissions do not match the code:\n  " + "\n  ".join(wrong))
+
+        step("the function binaries under cargo lambda watch (the Lambda runtime API)")
+        emulator = Emulator(str(repo / ".venv-sam/bin/cargo-lambda"), repo, work)
+        proxies = {}
+        for logical, f in deployed.items():
+            proxies[logical] = RecordingProxy(moto_port)
+            emulator.start(repo / "target/debug" / f["binary"], f["name"], f["env"], f["memory"],
+                           proxies[logical])
+        for f in deployed.values():
+            emulator.started(f["binary"])
+        print(f"    {len(deployed)} functions waiting for invocations")
+
+        run_flow(aws, template, deployed, emulator, site, outputs, work)
+
+        step("the AWS actions each function took, against those it declares")
+        for logical, f in deployed.items():
+            taken = proxies[logical].actions
+            undeclared = taken - set(needs["functions"][f["binary"]])
+            if undeclared:
+                wrong.append(f"{logical} took {sorted(undeclared)}, which it does not declare")
+            print(f"    {logical}: {', '.join(sorted(taken)) or 'none'}")
+        if wrong:
+            raise Failure("\n  ".join(wrong))
+
+        step("every answer against docs/openapi.yaml")
+        checked = subprocess.run([str(repo / "target/debug/api-contract"), str(work / "exchanges.json")])
+        if checked.returncode != 0:
+            raise Failure("answers that break the contract (above)")
+        step(f"rehearsal passed in {time.time() - started_at:.1f} s")
+    except Failure as failure:
+        print(f"\nrehearsal FAILED: {failure}\n(logs in {work})", file=sys.stderr)
+        args.keep = True
+        sys.exit(1)
+    except BaseException:
+        print(f"(logs in {work})", file=sys.stderr)
+        args.keep = True
+        raise
+    finally:
+        if emulator:
+            emulator.stop()
+        for p in processes:
+            p.kill()
+        if not args.keep:
+            import shutil
+            shutil.rmtree(work, ignore_errors=True)
+
+
+def run_flow(aws, template, deployed, emulator, site, outputs, work):
+    by_logical = {logical: f["binary"] for logical, f in deployed.items()}
+    any_env = next(iter(deployed.values()))["env"]
+    binaries = {f["name"]: f["binary"] for f in deployed.values()}
+    platform = Platform(emulator, by_logical, binaries, routes_of(template), any_env["ACCOUNT_CLAIM"], ISSUER)
+    scheduled_rules = platform.route_rules_to_queues(aws, any_env["EVENT_BUS_NAME"])
+    alice = next(u for u in site["users"] if u["email"] == "alice@example.com")
+    issues, projects = site["issues"], site["projects"]
+    try:
+        step("the platform creates an integration (POST /integrations)")
+        status, created = platform.api("POST /integrations", body={
+            "name": "Rehearsal", "connection": {"deployment": "cloud", "url": site["base_url"],
+                                                "email": alice["email"], "token": alice["token"]},
+            "scope": {"kind": "all_accessible"}})
+        platform.expect(status, 201, "create", created)
+        integration = created["id"]
+        print(f"    integration {integration}")
+
+        step("its schedule (EventBridge Scheduler) fires its own target input at the sync")
+        scheduler = aws.client("scheduler")
+        group = any_env["SCHEDULE_GROUP"]
+        schedule = scheduler.get_schedule(GroupName=group, Name=f"sync-{integration}")
+        target = schedule["Target"]
+        sync = deployed["SyncProjectFunction"]
+        if target["Arn"] != sync["arn"] or target["RoleArn"] != outputs["SchedulerRoleArn"]:
+            raise Failure(f"the schedule targets {target['Arn']} as {target['RoleArn']}, not "
+                          f"{sync['arn']} as {outputs['SchedulerRoleArn']}")
+        print(f"    {schedule['ScheduleExpression']} -> {sync['name']}")
+        answer = emulator.invoke(sync["binary"], json.loads(target["Input"]))
+        print(f"    sync: {json.dumps(answer)[:300]}")
+        platform.pump(aws)
+
+        step("the platform asks for a sync now; the bus routes the continuation")
+        status, answer = platform.api("POST /integrations/{integrationId}/sync", [integration])
+        platform.expect(status, 202, "sync now", answer)
+        if platform.pump(aws) == 0:
+            raise Failure("sync now put nothing on the bus that a rule routes")
+
+        step("the daily snapshot rule fires its own input")
+        for rule, expression, function, event in scheduled_rules:
+            print(f"    {rule} ({expression}) -> {function}")
+            emulator.invoke(function, event)
+        platform.pump(aws)
+
+        step("monitoring, hygiene, DORA and the report page, against the simulator's truth")
+        status, monitoring = platform.api("GET /integrations/{integrationId}/monitoring", [integration], query="range=7d")
+        platform.expect(status, 200, "monitoring", monitoring)
+        seen = (monitoring["health"]["status"], monitoring["tickets"]["total"], monitoring["projects"]["total"])
+        if seen != ("Healthy", issues, len(projects)):
+            raise Failure(f"monitoring says {seen}, the site has {issues} issues in {len(projects)} projects")
+        print(f"    {seen[0]}: {seen[1]} tickets, {seen[2]} projects, as on the site")
+        status, hygiene = platform.api("GET /integrations/{integrationId}/hygiene", [integration])
+        platform.expect(status, 200, "hygiene", hygiene)
+        status, trend = platform.api("GET /integrations/{integrationId}/hygiene/trend", [integration])
+        platform.expect(status, 200, "hygiene trend", trend)
+        profile = {"name": "Operations",
+                   "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
+                   "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "in", "values": ["Change", "Bug"]}]}]},
+                   "failure_window_hours": 72}
+        status, saved = platform.api("POST /integrations/{integrationId}/dora/profiles", [integration], body=profile)
+        platform.expect(status, 201, "DORA profile", saved)
+        platform.pump(aws)
+        status, dora = platform.api("GET /integrations/{integrationId}/dora", [integration], query=f"profile={saved['id']}")
+        platform.expect(status, 200, "DORA", dora)
+        status, page = platform.api("GET /integrations/{integrationId}/report", [integration])
+        platform.expect(status, 200, "report page", page[:200])
+        print(f"    hygiene score {hygiene.get('score')}, trend of {len(trend.get('points', trend) if isinstance(trend, dict) else trend)} "
+              f"point(s), DORA profile {saved['id']}, report page of {len(page)} bytes")
+        kinds = sorted({d[0] for d in platform.deliveries})
+        print(f"    events routed by the bus rules: {', '.join(kinds)}")
+    finally:
+        (work / "exchanges.json").write_text(json.dumps(platform.exchanges))
+
+
+if __name__ == "__main__":
+    main()
