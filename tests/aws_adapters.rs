@@ -377,7 +377,8 @@ mod events {
         assert_eq!(next["detail-type"], DETAIL_CONTINUATION);
         assert_eq!(
             next["detail"],
-            json!({"account_id": "acme", "integration_id": "jira-1", "trigger": "continuation"})
+            json!({"account_id": "acme", "integration_id": "jira-1", "trigger": "continuation",
+                "chain_started_ms": 1_796_000_000_000_i64})
         );
         assert_eq!(done["source"], EVENT_SOURCE);
         assert_eq!(done["detail-type"], DETAIL_COMPLETED);

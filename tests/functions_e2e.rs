@@ -1139,7 +1139,12 @@ async fn runs_with_no_time_left_still_finish_the_sync() {
 
     // A sync asked for now: every project incremental, and a census of ids.
     let (status, _) = w
-        .api("acme", "POST /integrations/{integrationId}/sync", &[&id], None)
+        .api(
+            "acme",
+            "POST /integrations/{integrationId}/sync",
+            &[&id],
+            None,
+        )
         .await;
     assert_eq!(status, 202);
     let requested = w.delivered(1).await.remove(0);
@@ -1159,7 +1164,11 @@ async fn chain_without_time(w: &mut World, mut event: Value) -> Vec<Value> {
         if run["outcome"] != "partial" {
             break;
         }
-        assert!(runs.len() < 40, "no end in sight after {} runs: {runs:?}", runs.len());
+        assert!(
+            runs.len() < 40,
+            "no end in sight after {} runs: {runs:?}",
+            runs.len()
+        );
         event = w.delivered(1).await.remove(0);
         assert_eq!(event["detail-type"], "jira.sync.continuation", "{event}");
     }

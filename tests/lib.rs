@@ -190,7 +190,7 @@ fn moto_python() -> PathBuf {
 }
 
 /// The repository root: the parent of this crate's directory (`tests/`).
-fn repo_root() -> PathBuf {
+pub fn repo_root() -> PathBuf {
     std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("the e2e crate lives one level below the repository root")

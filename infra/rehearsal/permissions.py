@@ -4,7 +4,7 @@ import ast
 import fnmatch
 import json
 
-from deploy import ACCOUNT
+from deploy import ACCOUNT, Failure
 
 # The services the functions' code calls; other actions in a role (the Lambda service's own log
 # writes, from SAM's basic execution policy) are not the code's to need.
@@ -43,7 +43,15 @@ def as_list(value):
 
 
 def touched_resource(action, env, deployed):
-    """The ARN of the resource `action` acts on for this function (one of its kind)."""
+    """The ARN of the resource `action` acts on for this function (one of its kind), from the
+    variable that names it in the function's environment."""
+    try:
+        return resource_arn(action, env, deployed)
+    except KeyError as missing:
+        raise Failure(f"{action}: its environment names no resource ({missing} is missing)") from None
+
+
+def resource_arn(action, env, deployed):
     service = action.split(":")[0]
     region = "us-east-1"
     if service == "dynamodb":

@@ -38,7 +38,7 @@ CODE_BUCKET = "sei-jira-rehearsal-code"
 ISSUER = "https://issuer.rehearsal.example"
 # What an operator passes at deploy time. The simulator listens on loopback, so the rehearsal's
 # deployment allows private Jira addresses (as one reaching a Data Center site in a VPC would).
-PARAMETERS = {"LogLevel": "debug", "JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "AllowPrivateNetwork": "true"}
+PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "AllowPrivateNetwork": "true"}
 
 
 class Aws:
@@ -119,6 +119,17 @@ def main():
                                  "role": conf["Role"].split("/")[-1]}
             print(f"    {logical}: {conf['FunctionName']} ({len(env)} variables)")
 
+        step("the function binaries under cargo lambda watch (the Lambda runtime API)")
+        emulator = Emulator(str(repo / ".venv-sam/bin/cargo-lambda"), repo, work)
+        proxies = {}
+        for logical, f in deployed.items():
+            proxies[logical] = RecordingProxy(moto_port)
+            emulator.start(repo / "target/debug" / f["binary"], f["name"], f["env"], f["memory"],
+                           proxies[logical])
+        for f in deployed.values():
+            emulator.started(f["binary"])
+        print(f"    {len(deployed)} functions waiting for invocations")
+
         step("permissions: each function's policies against the actions its code needs")
         needs = json.loads(subprocess.run([str(repo / "target/debug/aws-actions")], check=True,
                                           capture_output=True).stdout)
@@ -136,17 +147,6 @@ def main():
                   + (f", {len(needless)} more allowed" if needless else ", nothing more"))
         if wrong:
             raise Failure("permissions do not match the code:\n  " + "\n  ".join(wrong))
-
-        step("the function binaries under cargo lambda watch (the Lambda runtime API)")
-        emulator = Emulator(str(repo / ".venv-sam/bin/cargo-lambda"), repo, work)
-        proxies = {}
-        for logical, f in deployed.items():
-            proxies[logical] = RecordingProxy(moto_port)
-            emulator.start(repo / "target/debug" / f["binary"], f["name"], f["env"], f["memory"],
-                           proxies[logical])
-        for f in deployed.values():
-            emulator.started(f["binary"])
-        print(f"    {len(deployed)} functions waiting for invocations")
 
         run_flow(aws, template, deployed, emulator, site, outputs, work)
 

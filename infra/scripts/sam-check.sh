@@ -3,6 +3,7 @@
 #
 #   bash infra/scripts/sam-check.sh            # venv + sam validate --lint + OpenAPI check
 #   bash infra/scripts/sam-check.sh --build    # ... then sam build (arm64, cargo-lambda + zig), timed
+#   bash infra/scripts/sam-check.sh --tools-only  # only the venv (the rehearsal's cargo-lambda)
 #
 # Creates or updates .venv-sam from infra/requirements-sam.txt (aws-sam-cli, cargo-lambda, ziglang,
 # openapi-spec-validator). Nothing here talks to AWS: the environment below has fake credentials,
@@ -13,12 +14,13 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-build=0
+build=0 tools_only=0
 for arg in "$@"; do
     case "$arg" in
         --build) build=1 ;;
-        -h|--help) sed -n '2,12p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-        *) echo "unknown argument: $arg (use --build or --help)" >&2; exit 2 ;;
+        --tools-only) tools_only=1 ;;
+        -h|--help) sed -n '2,13p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "unknown argument: $arg (use --build, --tools-only or --help)" >&2; exit 2 ;;
     esac
 done
 
@@ -45,6 +47,7 @@ fi
 # `cargo-lambda --version` alone is refused: the binary is a cargo subcommand and expects "lambda" first.
 "$venv/bin/cargo-lambda" lambda --version
 echo "zig $("$venv/bin/python" -m ziglang version)"
+[ "$tools_only" = 1 ] && exit 0
 
 # Offline AWS environment for every sam/aws tool run below.
 export AWS_EC2_METADATA_DISABLED=true

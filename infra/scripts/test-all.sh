@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Runs every check and test in the repository: formatting, lints, the Rust tests (unit, simulator
 # HTTP, end-to-end) and the Python fidelity tests (OpenAPI schemas, the pycontribs `jira` client)
-# against the Jira simulator, then the SAM checks: `sam validate --lint` and `sam build`.
+# against the Jira simulator, the deployment rehearsal (infra/scripts/rehearse.sh: the template
+# deployed on moto, the function binaries run under a Lambda runtime emulator and driven as the
+# platform drives them), then the SAM checks: `sam validate --lint` and `sam build`.
 # Installs what it needs itself: Python packages go into .venv and .venv-sam, the arm64 Rust target
 # through rustup, Debian's chromium (the report page's browser test) through apt. The tests talk to
 # 127.0.0.1 only; installs reach the package registries.
@@ -76,6 +78,9 @@ rm -rf "$(dirname "$standalone")"
 
 step "cargo clippy -D warnings"
 cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "Deployment rehearsal: template.yaml on moto, the function binaries under cargo-lambda's runtime emulator"
+bash infra/scripts/rehearse.sh
 
 # Last, being the slowest (about 13 min cold on 2 cores, release builds for arm64 with zig):
 # SAM_BUILD=0 skips `sam build` for a quicker local run; CI always runs it.

@@ -19,11 +19,10 @@ use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
 use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
 use serde_json::json;
 
-
-/// The AWS actions this function's calls need (profiles kept with PutItem; `dora.index.requested` on the bus): what its policies in `template.yaml`
-/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`);
-/// the deployment rehearsal (`infra/rehearsal`) checks both against the translated template and
-/// against the calls it sees the function make.
+/// The AWS actions this function's calls need (profiles kept with PutItem; `dora.index.requested`
+/// on the bus): what its policies in `template.yaml` must allow, no more and no less. Each is one
+/// its adapters list (`sei_jira_aws::*::ACTIONS`); the deployment rehearsal (`infra/rehearsal`)
+/// checks both against the translated template and against the calls it sees the function make.
 pub const AWS_ACTIONS: &[&str] = &[
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",

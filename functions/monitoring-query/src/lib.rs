@@ -12,11 +12,10 @@ use sei_jira_core::store::Store;
 use sei_jira_lambda::failure::{Failure, requested_integration};
 use sei_jira_lambda::http_api::{self, json, path_param, query_param};
 
-
 /// The AWS actions this function's calls need (reads only): what its policies in `template.yaml`
-/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`);
-/// the deployment rehearsal (`infra/rehearsal`) checks both against the translated template and
-/// against the calls it sees the function make.
+/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`); the
+/// deployment rehearsal (`infra/rehearsal`) checks both against the translated template and against
+/// the calls it sees the function make.
 pub const AWS_ACTIONS: &[&str] = &[
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",

@@ -27,11 +27,11 @@ use params::Params;
 
 pub use events::{DETAIL_DAILY, handle_event};
 
-
-/// The AWS actions this function's calls need (the hygiene index and snapshots written; index builds asked for on the bus): what its policies in `template.yaml`
-/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`);
-/// the deployment rehearsal (`infra/rehearsal`) checks both against the translated template and
-/// against the calls it sees the function make.
+/// The AWS actions this function's calls need (the hygiene index and snapshots written; index
+/// builds asked for on the bus): what its policies in `template.yaml` must allow, no more and no
+/// less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`); the deployment rehearsal
+/// (`infra/rehearsal`) checks both against the translated template and against the calls it sees
+/// the function make.
 pub const AWS_ACTIONS: &[&str] = &[
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",

@@ -21,11 +21,11 @@ use serde_json::{Value, json};
 /// Left for the checkpoint, the run record and the continuation event once the sync stops.
 pub const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(60);
 
-
-/// The AWS actions this function's calls need (the store written, the token read, continuation and completion on the bus): what its policies in `template.yaml`
-/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`);
-/// the deployment rehearsal (`infra/rehearsal`) checks both against the translated template and
-/// against the calls it sees the function make.
+/// The AWS actions this function's calls need (the store written, the token read, continuation and
+/// completion on the bus): what its policies in `template.yaml` must allow, no more and no less.
+/// Each is one its adapters list (`sei_jira_aws::*::ACTIONS`); the deployment rehearsal
+/// (`infra/rehearsal`) checks both against the translated template and against the calls it sees
+/// the function make.
 pub const AWS_ACTIONS: &[&str] = &[
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",

@@ -18,12 +18,11 @@ use sei_jira_core::store::Store;
 use sei_jira_lambda::http_api::{self, api_error, body, json, path_param};
 use serde::Deserialize;
 
-/// Built once per container in `main`, shared by every invocation.
-
-/// The AWS actions this function's calls need (integrations kept and removed with their tokens and schedules; syncs asked for on the bus): what its policies in `template.yaml`
-/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`);
-/// the deployment rehearsal (`infra/rehearsal`) checks both against the translated template and
-/// against the calls it sees the function make.
+/// The AWS actions this function's calls need (integrations kept and removed with their tokens and
+/// schedules; syncs asked for on the bus): what its policies in `template.yaml` must allow, no more
+/// and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`); the deployment
+/// rehearsal (`infra/rehearsal`) checks both against the translated template and against the calls
+/// it sees the function make.
 pub const AWS_ACTIONS: &[&str] = &[
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
@@ -43,6 +42,7 @@ pub const AWS_ACTIONS: &[&str] = &[
     "iam:PassRole",
 ];
 
+/// Built once per container in `main`, shared by every invocation.
 pub struct App {
     pub store: Box<dyn Store>,
     pub secrets: Box<dyn SecretStore>,

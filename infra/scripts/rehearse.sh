@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The deployment rehearsal (docs/rehearsal.md): template.yaml translated offline by the SAM
+# translator and created on moto server; the real function binaries (a host build) run under
+# cargo-lambda's Lambda runtime emulator, each with exactly the environment the deployment gives
+# it; the platform's flow driven through them; each function's IAM policies checked against the
+# AWS actions its code needs. Everything listens on 127.0.0.1; nothing talks to AWS.
+#
+#   bash infra/scripts/rehearse.sh [--template PATH] [--keep]
+#
+# Needs the workspace's debug build (cargo build --workspace), .venv (moto and the SAM
+# translator, from tests/requirements-aws.txt) and .venv-sam's cargo-lambda (sam-check.sh).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+
+if [ ! -x .venv/bin/moto_server ] || ! .venv/bin/python -c 'import samtranslator' 2>/dev/null; then
+    [ -x .venv/bin/python ] || python3 -m venv .venv
+    .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-aws.txt
+fi
+[ -x .venv-sam/bin/cargo-lambda ] || bash infra/scripts/sam-check.sh --tools-only
+for binary in jira-sim aws-actions api-contract validate-credentials sync-project \
+    monitoring-query score-hygiene dora-metrics; do
+    if [ ! -x "target/debug/$binary" ]; then
+        cargo build --workspace --locked
+        break
+    fi
+done
+
+export AWS_EC2_METADATA_DISABLED=true
+exec .venv/bin/python infra/rehearsal/rehearse.py "$@"
