@@ -1,23 +1,29 @@
 //! Prints, as one JSON object, the AWS actions each function declares it needs (its
-//! `AWS_ACTIONS`, by binary name) and those each adapter can need (`sei_jira_aws::*::ACTIONS`),
+//! `AWS_ACTIONS`, by binary name) and those each adapter can need (`sei_jira_aws::*::*ACTIONS`),
 //! for the deployment rehearsal's permission check (`infra/rehearsal`).
 
 use serde_json::json;
 
+/// Groups of actions as one list.
+fn flat(groups: &[&[&'static str]]) -> Vec<&'static str> {
+    groups.iter().flat_map(|g| g.iter().copied()).collect()
+}
+
 fn main() {
+    use sei_jira_aws::{dynamo, events, scheduler, secrets};
     let declared = json!({
         "functions": {
-            "dora-metrics": dora_metrics::AWS_ACTIONS,
-            "monitoring-query": monitoring_query::AWS_ACTIONS,
-            "score-hygiene": score_hygiene::AWS_ACTIONS,
-            "sync-project": sync_project::AWS_ACTIONS,
-            "validate-credentials": validate_credentials::AWS_ACTIONS,
+            "dora-metrics": flat(dora_metrics::AWS_ACTIONS),
+            "monitoring-query": flat(monitoring_query::AWS_ACTIONS),
+            "score-hygiene": flat(score_hygiene::AWS_ACTIONS),
+            "sync-project": flat(sync_project::AWS_ACTIONS),
+            "validate-credentials": flat(validate_credentials::AWS_ACTIONS),
         },
         "adapters": {
-            "dynamo": sei_jira_aws::dynamo::ACTIONS,
-            "events": sei_jira_aws::events::ACTIONS,
-            "scheduler": sei_jira_aws::scheduler::ACTIONS,
-            "secrets": sei_jira_aws::secrets::ACTIONS,
+            "dynamo": flat(&[dynamo::READ_ACTIONS, dynamo::WRITE_ACTIONS]),
+            "events": events::ACTIONS,
+            "scheduler": scheduler::ACTIONS,
+            "secrets": flat(&[secrets::READ_ACTIONS, secrets::WRITE_ACTIONS]),
         },
     });
     println!("{declared}");

@@ -126,8 +126,9 @@ def main():
             proxies[logical] = RecordingProxy(moto_port)
             emulator.start(repo / "target/debug" / f["binary"], f["name"], f["env"], f["memory"],
                            proxies[logical])
+        time.sleep(1.0)  # a function that fails its wiring stops at once
         for f in deployed.values():
-            emulator.started(f["binary"])
+            emulator.started(f["binary"], seconds=0)
         print(f"    {len(deployed)} functions waiting for invocations")
 
         step("permissions: each function's policies against the actions its code needs")

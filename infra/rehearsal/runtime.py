@@ -139,8 +139,9 @@ class Emulator:
         self.functions[name] = (process, log, proxy)
         return process
 
-    def started(self, name, seconds=1.0):  # name: the binary's
-        """Fails, with what the function printed, if it stopped within `seconds` of its start."""
+    def started(self, name, seconds):
+        """Fails, with what the function (by its binary's name) printed, if it has stopped or
+        stops within `seconds`."""
         process, log, _ = self.functions[name]
         try:
             process.wait(timeout=seconds)

@@ -8,6 +8,7 @@
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
+use sei_jira_aws::{dynamo, events};
 use sei_jira_core::dora::{
     Asked, DoraConfig, DoraError, DoraProfile, Request as Days, change_profiles, report_of_kept,
     request_classification,
@@ -20,16 +21,10 @@ use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
 use serde_json::json;
 
 /// The AWS actions this function's calls need (profiles kept with PutItem; `dora.index.requested`
-/// on the bus): what its policies in `template.yaml` must allow, no more and no less. Each is one
-/// its adapters list (`sei_jira_aws::*::ACTIONS`); the deployment rehearsal (`infra/rehearsal`)
-/// checks both against the translated template and against the calls it sees the function make.
-pub const AWS_ACTIONS: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "events:PutEvents",
-];
+/// on the bus), by the adapter that makes them: what its policies in `template.yaml` must allow, no
+/// more and no less. The deployment rehearsal (`infra/rehearsal`) checks them against the
+/// translated template's policies and against the calls it sees the function make.
+pub const AWS_ACTIONS: &[&[&str]] = &[dynamo::READ_ACTIONS, &["dynamodb:PutItem"], events::ACTIONS];
 
 pub struct App {
     pub store: Box<dyn Store>,

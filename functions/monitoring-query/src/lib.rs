@@ -6,21 +6,18 @@
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, Response};
+use sei_jira_aws::dynamo;
 use sei_jira_core::monitoring::{self, Range};
 use sei_jira_core::report;
 use sei_jira_core::store::Store;
 use sei_jira_lambda::failure::{Failure, requested_integration};
 use sei_jira_lambda::http_api::{self, json, path_param, query_param};
 
-/// The AWS actions this function's calls need (reads only): what its policies in `template.yaml`
-/// must allow, no more and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`); the
-/// deployment rehearsal (`infra/rehearsal`) checks both against the translated template and against
-/// the calls it sees the function make.
-pub const AWS_ACTIONS: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-];
+/// The AWS actions this function's calls need (reads only), by the adapter that makes them: what
+/// its policies in `template.yaml` must allow, no more and no less. The deployment rehearsal
+/// (`infra/rehearsal`) checks them against the translated template's policies and against the calls
+/// it sees the function make.
+pub const AWS_ACTIONS: &[&[&str]] = &[dynamo::READ_ACTIONS];
 
 pub struct App {
     pub store: Box<dyn Store>,

@@ -14,6 +14,7 @@ pub mod params;
 
 use chrono::{DateTime, Utc};
 use lambda_http::{Body, Request, RequestExt, Response};
+use sei_jira_aws::dynamo;
 use sei_jira_core::hygiene::service::{Scope, change_config, request_index};
 use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
@@ -28,19 +29,14 @@ use params::Params;
 pub use events::{DETAIL_DAILY, handle_event};
 
 /// The AWS actions this function's calls need (the hygiene index and snapshots written; index
-/// builds asked for on the bus): what its policies in `template.yaml` must allow, no more and no
-/// less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`); the deployment rehearsal
-/// (`infra/rehearsal`) checks both against the translated template and against the calls it sees
-/// the function make.
-pub const AWS_ACTIONS: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "events:PutEvents",
+/// builds asked for on the bus), by the adapter that makes them: what its policies in
+/// `template.yaml` must allow, no more and no less. The deployment rehearsal (`infra/rehearsal`)
+/// checks them against the translated template's policies and against the calls it sees the
+/// function make.
+pub const AWS_ACTIONS: &[&[&str]] = &[
+    dynamo::READ_ACTIONS,
+    dynamo::WRITE_ACTIONS,
+    sei_jira_aws::events::ACTIONS,
 ];
 
 pub struct App {

@@ -7,6 +7,7 @@
 //! the API). Events published: `jira.sync.continuation` when the run stopped early,
 //! `jira.sync.completed` when it finished.
 
+use sei_jira_aws::{dynamo, events, secrets};
 use std::time::{Duration, Instant};
 
 use sei_jira_core::jira::RetryPolicy;
@@ -22,20 +23,14 @@ use serde_json::{Value, json};
 pub const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The AWS actions this function's calls need (the store written, the token read, continuation and
-/// completion on the bus): what its policies in `template.yaml` must allow, no more and no less.
-/// Each is one its adapters list (`sei_jira_aws::*::ACTIONS`); the deployment rehearsal
-/// (`infra/rehearsal`) checks both against the translated template and against the calls it sees
-/// the function make.
-pub const AWS_ACTIONS: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "secretsmanager:GetSecretValue",
-    "events:PutEvents",
+/// completion on the bus), by the adapter that makes them: what its policies in `template.yaml`
+/// must allow, no more and no less. The deployment rehearsal (`infra/rehearsal`) checks them
+/// against the translated template's policies and against the calls it sees the function make.
+pub const AWS_ACTIONS: &[&[&str]] = &[
+    dynamo::READ_ACTIONS,
+    dynamo::WRITE_ACTIONS,
+    secrets::READ_ACTIONS,
+    events::ACTIONS,
 ];
 
 pub struct App {

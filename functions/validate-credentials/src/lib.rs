@@ -9,6 +9,7 @@
 //! `POST /integrations/{integrationId}/sync`.
 
 use lambda_http::{Body, Request, Response};
+use sei_jira_aws::{dynamo, events, scheduler, secrets};
 use sei_jira_core::integrations::{
     self as ops, Connection, CredentialsUpdate, HandFlag, IntegrationCreate, IntegrationPatch,
     Services, Settings, ValidationResult,
@@ -19,27 +20,17 @@ use sei_jira_lambda::http_api::{self, api_error, body, json, path_param};
 use serde::Deserialize;
 
 /// The AWS actions this function's calls need (integrations kept and removed with their tokens and
-/// schedules; syncs asked for on the bus): what its policies in `template.yaml` must allow, no more
-/// and no less. Each is one its adapters list (`sei_jira_aws::*::ACTIONS`); the deployment
-/// rehearsal (`infra/rehearsal`) checks both against the translated template and against the calls
-/// it sees the function make.
-pub const AWS_ACTIONS: &[&str] = &[
-    "dynamodb:GetItem",
-    "dynamodb:BatchGetItem",
-    "dynamodb:Query",
-    "dynamodb:PutItem",
-    "dynamodb:UpdateItem",
-    "dynamodb:DeleteItem",
-    "dynamodb:BatchWriteItem",
-    "secretsmanager:CreateSecret",
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:GetSecretValue",
-    "secretsmanager:DeleteSecret",
-    "events:PutEvents",
-    "scheduler:CreateSchedule",
-    "scheduler:UpdateSchedule",
-    "scheduler:DeleteSchedule",
-    "iam:PassRole",
+/// schedules; syncs asked for on the bus), by the adapter that makes them: what its policies in
+/// `template.yaml` must allow, no more and no less. The deployment rehearsal (`infra/rehearsal`)
+/// checks them against the translated template's policies and against the calls it sees the
+/// function make.
+pub const AWS_ACTIONS: &[&[&str]] = &[
+    dynamo::READ_ACTIONS,
+    dynamo::WRITE_ACTIONS,
+    secrets::READ_ACTIONS,
+    secrets::WRITE_ACTIONS,
+    events::ACTIONS,
+    scheduler::ACTIONS,
 ];
 
 /// Built once per container in `main`, shared by every invocation.

@@ -9,7 +9,7 @@ use aws_sdk_eventbridge::types::PutEventsRequestEntry;
 use crate::sdk::sdk_error;
 use sei_jira_core::ports::{EVENT_SOURCE, EventPublisher, PortError, PortResult, SyncEvent};
 
-/// The IAM actions of the calls this adapter makes (see [`crate::dynamo::ACTIONS`]).
+/// The IAM actions of the calls this adapter makes (see [`crate::dynamo::READ_ACTIONS`]).
 pub const ACTIONS: &[&str] = &["events:PutEvents"];
 
 const SERVICE: &str = "EventBridge";

@@ -11,8 +11,8 @@ use crate::sdk::sdk_error;
 use sei_jira_core::ports::{PortError, PortResult, SyncScheduler, scheduled_input};
 use sei_jira_core::schedule_expression::validate_rate;
 
-/// The IAM actions of the calls this adapter makes (see [`crate::dynamo::ACTIONS`]): a schedule
-/// that names a role needs PassRole on it.
+/// The IAM actions of the calls this adapter makes (see [`crate::dynamo::READ_ACTIONS`]): a
+/// schedule that names a role needs PassRole on it.
 pub const ACTIONS: &[&str] = &[
     "scheduler:CreateSchedule",
     "scheduler:UpdateSchedule",

@@ -13,11 +13,11 @@ use crate::sdk::sdk_error;
 use sei_jira_core::jira::Secret;
 use sei_jira_core::ports::{PortError, PortResult, SecretStore};
 
-/// The IAM actions of the calls this adapter makes (see [`crate::dynamo::ACTIONS`]).
-pub const ACTIONS: &[&str] = &[
+/// The IAM actions of this adapter's reads and writes (see [`crate::dynamo::READ_ACTIONS`]).
+pub const READ_ACTIONS: &[&str] = &["secretsmanager:GetSecretValue"];
+pub const WRITE_ACTIONS: &[&str] = &[
     "secretsmanager:CreateSecret",
     "secretsmanager:PutSecretValue",
-    "secretsmanager:GetSecretValue",
     "secretsmanager:DeleteSecret",
 ];
 

@@ -48,14 +48,17 @@ use hygiene_index::change_mark_item;
 
 type Item = HashMap<String, AttributeValue>;
 
-/// The IAM actions of the calls the store makes for the functions (a deployment's table comes
-/// from the template: creating one, for local tools and tests, is left out). A TransactWriteItems
-/// of puts is authorised as PutItem on each item. The deployment rehearsal checks them against
-/// the calls it sees and against each function's policies.
-pub const ACTIONS: &[&str] = &[
+/// The IAM actions of the store's reads, for the functions' declared needs (each function's
+/// `AWS_ACTIONS`), which the deployment rehearsal checks against its policies and its calls.
+pub const READ_ACTIONS: &[&str] = &[
     "dynamodb:GetItem",
     "dynamodb:BatchGetItem",
     "dynamodb:Query",
+];
+/// The IAM actions of the store's writes (a TransactWriteItems of puts is authorised as PutItem
+/// on each item). Creating a table, for local tools and tests, is left out: a deployment's table
+/// comes from the template.
+pub const WRITE_ACTIONS: &[&str] = &[
     "dynamodb:PutItem",
     "dynamodb:UpdateItem",
     "dynamodb:DeleteItem",
