@@ -121,12 +121,10 @@ fn a_missing_variable_stops_the_function_at_start_naming_it() {
                 ));
             }
         }
+        // With all of them it gets past its wiring, to its first call to the runtime API.
         let all: Vec<&String> = variables.iter().collect();
         let (_, printed) = run(&binary, &all);
-        if variables
-            .iter()
-            .any(|v| printed.contains(&format!("environment variable {v}")))
-        {
+        if !printed.contains("127.0.0.1:9") || printed.contains("environment variable") {
             wrong.push(format!("{binary} with every variable: {printed:?}"));
         }
     }

@@ -104,13 +104,24 @@ class Platform:
                         scheduled.append((rule["Name"], rule["ScheduleExpression"], function,
                                           json.loads(target.get("Input", "{}"))))
                         continue
+                    shaped = {"Input", "InputPath", "InputTransformer"} & set(target)
+                    if shaped:
+                        raise Failure(f"rule {rule['Name']}: its target shapes its input "
+                                      f"({', '.join(sorted(shaped))}), which the rehearsal's "
+                                      "delivery does not reproduce")
                     url = sqs.create_queue(QueueName=f"rehearsal-{uuid.uuid4().hex[:12]}")["QueueUrl"]
                     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
                     events.put_targets(Rule=rule["Name"], EventBusName=bus_name,
-                                       Targets=[{"Id": "rehearsal-capture", "Arn": arn}])
+                                       Targets=[{"Id": f"rehearsal-{target['Id']}"[:64], "Arn": arn}])
                     events.remove_targets(Rule=rule["Name"], EventBusName=bus_name, Ids=[target["Id"]])
                     self.queues[url] = (rule["Name"], function)
         return scheduled
+
+    def delivered(self, function, answer):
+        """Fails on an event's handling that failed: an error, or a sync run that failed."""
+        if not isinstance(answer, dict) or "errorMessage" in answer or "errorType" in answer \
+                or answer.get("outcome") == "failed":
+            raise Failure(f"{function} failed on an event: {str(answer)[:1500]}")
 
     def pump(self, aws, limit=100):
         """Delivers every event the rules matched, and those their handling put on the bus in
@@ -126,7 +137,7 @@ class Platform:
                     sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
                     self.deliveries.append((event.get("detail-type"), rule, function))
                     print(f"    bus: {event.get('detail-type')} -> {function} (rule {rule})")
-                    self.emulator.invoke(function, event)
+                    self.delivered(function, self.emulator.invoke(function, event))
                     delivered += 1
                     if delivered > limit:
                         raise Failure(f"more than {limit} events delivered: a loop?")

@@ -12,7 +12,7 @@ CODE_SERVICES = ("dynamodb:", "secretsmanager:", "events:", "scheduler:", "iam:"
 
 
 def statements(iam, role_name):
-    """The Allow statements of the role's policies, inline and attached, as moto keeps them."""
+    """The statements of the role's policies, inline and attached, as moto keeps them."""
     found = []
     for name in iam.list_role_policies(RoleName=role_name)["PolicyNames"]:
         found += as_list(document(iam.get_role_policy(RoleName=role_name, PolicyName=name)["PolicyDocument"])["Statement"])
@@ -24,7 +24,7 @@ def statements(iam, role_name):
             found += as_list(document(version["PolicyVersion"]["Document"])["Statement"])
         except iam.exceptions.NoSuchEntityException:
             pass  # an AWS managed policy moto does not hold; none grants the code's services
-    return [s for s in found if s.get("Effect") == "Allow"]
+    return found
 
 
 def document(policy):
@@ -74,15 +74,31 @@ def allows(statement, action, resource):
             and any(fnmatch.fnmatchcase(resource, r) for r in resources))
 
 
-def compare(declared, allowed_statements, env, deployed):
-    """(missing, needless): actions the code needs that the policies do not allow on the
-    resource the code touches, and code-service actions the policies allow that it never needs."""
-    missing = sorted(a for a in declared
-                     if not any(allows(s, a, touched_resource(a, env, deployed))
-                                for s in allowed_statements))
-    granted = {a for s in allowed_statements for a in as_list(s.get("Action", []))
-               if a.lower().startswith(CODE_SERVICES)}
-    # A wildcard grants more than any list of needs: it is needless as such.
+def compare(declared, statements, env, deployed):
+    """(missing, needless): actions the code needs that the policies do not allow (or deny) on
+    the resource the code touches, and grants beyond its needs: a code-service action it never
+    needs, or any grant by wildcard or by exclusion (`*`, NotAction, NotResource), which gives
+    more than any list of needs."""
+    allow = [s for s in statements if s.get("Effect") == "Allow"]
+    deny = [s for s in statements if s.get("Effect") == "Deny"]
+
+    def permitted(action):
+        resource = touched_resource(action, env, deployed)
+        return (any(allows(s, action, resource) for s in allow)
+                and not any(allows(s, action, resource) for s in deny))
+
+    missing = sorted(a for a in declared if not permitted(a))
     needed = {d.lower() for d in declared}
-    needless = sorted(g for g in granted if "*" in g or g.lower() not in needed)
-    return missing, needless
+    needless = set()
+    for s in allow:
+        for key in ("NotAction", "NotResource"):
+            if key in s:
+                needless.add(f"{key} {as_list(s[key])}")
+        for resource in as_list(s.get("Resource", [])):
+            if resource == "*":
+                needless.add(f"{as_list(s.get('Action', []))} on every resource")
+        for action in as_list(s.get("Action", [])):
+            if "*" in action or (action.lower().startswith(CODE_SERVICES)
+                                 and action.lower() not in needed):
+                needless.add(action)
+    return missing, sorted(needless)

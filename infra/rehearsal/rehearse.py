@@ -8,6 +8,7 @@ the platform's flow driven through them. See docs/rehearsal.md.
 import argparse
 import io
 import json
+import signal
 import subprocess
 import sys
 import tempfile
@@ -38,6 +39,8 @@ CODE_BUCKET = "sei-jira-rehearsal-code"
 ISSUER = "https://issuer.rehearsal.example"
 # What an operator passes at deploy time. The simulator listens on loopback, so the rehearsal's
 # deployment allows private Jira addresses (as one reaching a Data Center site in a VPC would).
+# The one managed policy a function's role may have: SAM's, for the Lambda service's log writes.
+LOGS_ONLY_POLICY = ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "AllowPrivateNetwork": "true"}
 
 
@@ -71,6 +74,8 @@ def main():
     parser.add_argument("--keep", action="store_true", help="keep the logs' directory")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="sei-jira-rehearsal-"))
+    # A cancelled run still stops what it started (the `finally` below).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     processes, emulator = [], None
     try:
         step(f"translate {args.template} with the SAM translator")
@@ -138,6 +143,11 @@ def main():
         iam = aws.client("iam")
         wrong = []
         for logical, f in deployed.items():
+            # moto's CloudFormation keeps no managed policy on a role: read them off the template.
+            role = template["Resources"][functions[logical]["Properties"]["Role"]["Fn::GetAtt"][0]]
+            for arn in role["Properties"].get("ManagedPolicyArns", []):
+                if not json.dumps(arn).endswith(LOGS_ONLY_POLICY + '"'):
+                    wrong.append(f"{logical}: its role has the managed policy {arn}, beyond its needs")
             declared = needs["functions"][f["binary"]]
             wrong += [f"{f['binary']} declares {a}, which no adapter makes" for a in declared if a not in adapters]
             missing, needless = compare(declared, statements(iam, f["role"]), f["env"], outputs)
@@ -213,7 +223,9 @@ def run_flow(aws, template, deployed, emulator, site, outputs, work):
                           f"{sync['arn']} as {outputs['SchedulerRoleArn']}")
         print(f"    {schedule['ScheduleExpression']} -> {sync['name']}")
         answer = emulator.invoke(sync["binary"], json.loads(target["Input"]))
-        print(f"    sync: {json.dumps(answer)[:300]}")
+        if answer.get("outcome") not in ("succeeded", "partial"):
+            raise Failure(f"the scheduled sync answered {answer}")
+        print(f"    sync: {answer['outcome']}, {answer['counts']['issues_new']} issues new")
         platform.pump(aws)
 
         step("the platform asks for a sync now; the bus routes the continuation")
@@ -225,7 +237,7 @@ def run_flow(aws, template, deployed, emulator, site, outputs, work):
         step("the daily snapshot rule fires its own input")
         for rule, expression, function, event in scheduled_rules:
             print(f"    {rule} ({expression}) -> {function}")
-            emulator.invoke(function, event)
+            platform.delivered(function, emulator.invoke(function, event))
         platform.pump(aws)
 
         step("monitoring, hygiene, DORA and the report page, against the simulator's truth")

@@ -111,8 +111,12 @@ class Emulator:
              "-A", "127.0.0.1", "-P", str(self.port), "--timeout", "900"],
             cwd=repo, stdout=open(logs / "emulator.log", "wb"), stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL)
-        wait_for_port(self.port, "cargo lambda watch", self.process)
         self.functions = {}
+        try:
+            wait_for_port(self.port, "cargo lambda watch", self.process)
+        except Failure:
+            self.stop()
+            raise
 
     def start(self, binary, deployed_name, environment, memory, proxy):
         """Starts `binary` as the deployed function `deployed_name`: the deployment's
@@ -153,12 +157,16 @@ class Emulator:
     def invoke(self, name, event):
         """The function's answer to `event`, through the emulator's invoke path."""
         process, log, _ = self.functions[name]
+        if process.poll() is not None:
+            raise Failure(f"{name} has stopped (exit {process.returncode}):\n"
+                          + Path(log).read_text(errors="replace")[-2000:])
         request = urllib.request.Request(
             f"http://127.0.0.1:{self.port}/2015-03-31/functions/{name}/invocations",
             data=json.dumps(event).encode(), method="POST",
             headers={"Content-Type": "application/json"})
         try:
-            with urllib.request.urlopen(request, timeout=900) as answer:
+            # Far beyond any invocation here; a function that dies mid-invocation ends the wait.
+            with urllib.request.urlopen(request, timeout=300) as answer:
                 return json.loads(answer.read() or b"null")
         except urllib.error.HTTPError as e:
             raise Failure(f"{name} failed: {e.code} {e.read()[:2000]!r}\n"

@@ -7,8 +7,8 @@
 #
 #   bash infra/scripts/rehearse.sh [--template PATH] [--keep]
 #
-# Needs the workspace's debug build (cargo build --workspace), .venv (moto and the SAM
-# translator, from tests/requirements-aws.txt) and .venv-sam's cargo-lambda (sam-check.sh).
+# Builds the workspace (debug) if it is not up to date, and sets up .venv (moto and the SAM
+# translator, from tests/requirements-aws.txt) and .venv-sam's cargo-lambda if they are missing.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
@@ -17,13 +17,8 @@ if [ ! -x .venv/bin/moto_server ] || ! .venv/bin/python -c 'import samtranslator
     .venv/bin/pip install --quiet --disable-pip-version-check -r tests/requirements-aws.txt
 fi
 [ -x .venv-sam/bin/cargo-lambda ] || bash infra/scripts/sam-check.sh --tools-only
-for binary in jira-sim aws-actions api-contract validate-credentials sync-project \
-    monitoring-query score-hygiene dora-metrics; do
-    if [ ! -x "target/debug/$binary" ]; then
-        cargo build --workspace --locked
-        break
-    fi
-done
+# The binaries as the sources stand (nothing to do when the build is up to date).
+cargo build --workspace --locked --quiet
 
 export AWS_EC2_METADATA_DISABLED=true
 exec .venv/bin/python infra/rehearsal/rehearse.py "$@"
