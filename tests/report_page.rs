@@ -9,7 +9,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use e2e::sei_jira;
+use e2e::{ok_json, sei_jira};
 use serde_json::Value;
 
 fn chromium() -> String {
@@ -113,12 +113,7 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
         page.to_str().unwrap(),
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let demo: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let demo = ok_json(out);
     assert_eq!(demo["report"], page.to_str().unwrap());
 
     let net_log = dir.path().join("net.json");
@@ -160,12 +155,7 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
         at,
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let hygiene: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let hygiene = ok_json(out);
     let bars = figure(&dom, "hygiene-categories");
     for c in hygiene["categories"].as_array().unwrap() {
         let name = c["name"].as_str().unwrap();

@@ -1,6 +1,6 @@
 //! The `sei-jira` CLI as people use it: demo, validate, sync, export, hide, against `jira-sim`.
 
-use e2e::{sei_jira, start_sim};
+use e2e::{ok_json, sei_jira, start_sim};
 use serde_json::Value;
 
 #[test]
@@ -15,12 +15,7 @@ fn demo_validates_syncs_and_summarises() {
         page.to_str().unwrap(),
         "--json",
     ]);
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let v: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let v = ok_json(out);
     assert!(
         v["validation"]["checks"]
             .as_array()
@@ -95,12 +90,7 @@ fn sync_export_hide_remove_against_a_running_simulator() {
         ]
         .concat(),
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let run: Value = serde_json::from_slice(&out.stdout).unwrap();
+    let run = ok_json(out);
     let synced = run["run"]["counts"]["issues_new"].as_u64().unwrap();
     assert!(synced > 0);
 

@@ -77,10 +77,6 @@ async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Resul
     Ok(in_jira != ours)
 }
 
-fn out_of_time(ctx: &Ctx<'_>) -> bool {
-    ctx.opts.deadline.is_some_and(|d| Instant::now() >= d)
-}
-
 /// Compares every id Jira has for the unit with what we store, a page of ids at a time from
 /// where the cursor's census stands; each page's id range is settled before the next is read,
 /// and the place kept. True when the census reached the last id; false when it stopped at the
@@ -103,7 +99,7 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
     // At least one page a run, so that runs short of time still get through a census in turn.
     let mut first = true;
     loop {
-        if !first && out_of_time(ctx) {
+        if !first && ctx.out_of_time() {
             return Ok(false);
         }
         first = false;

@@ -199,6 +199,11 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Whether the run's deadline has passed.
+    fn out_of_time(&self) -> bool {
+        self.opts.deadline.is_some_and(|d| Instant::now() >= d)
+    }
+
     /// Takes the unit's lease for this run; false while another run holds it.
     async fn take_lease(&self, unit: &Unit) -> Result<bool, StoreError> {
         let o = self.opts;

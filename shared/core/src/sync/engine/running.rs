@@ -182,7 +182,7 @@ async fn drive(
         // so each run moves the sync forward, however short its time. (Stopping at the first
         // stored batch instead could leave every checkpoint held back by an issue still waiting
         // for its changelog, and each continuation redo the same work for ever.)
-        let past = ctx.opts.deadline.is_some_and(|d| Instant::now() >= d);
+        let past = ctx.out_of_time();
         let draining = past && (moved || pipeline.has_work(false));
         let limit = if past { 1 } else { limit };
         while !draining && upcoming(running) < limit {
@@ -395,8 +395,7 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
     // A unit that found nothing new keeps its cursor unwritten (no write per idle unit per run),
     // unless a continuation may follow (the run is past its deadline, or continues a chain): its
     // new watermark is what tells the chain's next run that the unit is current.
-    let continued = ctx.opts.current_since_ms.is_some()
-        || ctx.opts.deadline.is_some_and(|d| Instant::now() >= d);
+    let continued = ctx.opts.current_since_ms.is_some() || ctx.out_of_time();
     let written = if wrote || resumed || continued || cursor.watermark_ms.is_none() {
         // A completed backfill has seen every id: it counts as a census.
         let backfill = cursor.watermark_ms.is_none();
