@@ -5,11 +5,13 @@
 //! `cargo bench -p sei-jira-cli --bench sync_bench`
 //! (env: SYNC_BENCH_ISSUES, default 100000; SYNC_BENCH_LATENCY_MS, default 100; SYNC_BENCH_BASELINE=0 skips the baseline)
 //!
-//! The simulator runs in a child process (this binary re-executed with `--serve-sim`), so the peak
-//! memory printed is the sync's alone.
+//! The simulator runs in a child process (this binary re-executed with `--serve-sim`, allocating
+//! through mimalloc: see `ProcessAllocator`), so the peak memory printed is the sync's alone.
 
+use std::alloc::{GlobalAlloc, Layout, System};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use sei_jira_core::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
@@ -20,6 +22,49 @@ use sei_jira_core::store::{
 };
 use sei_jira_core::sync::{Scope, SyncOptions};
 use serde_json::{Value, json};
+
+/// The simulator's process (this binary re-executed) allocates through mimalloc: it stands in
+/// for Jira's servers, and its answers, built as JSON trees, spend most of their CPU time in
+/// glibc's allocator on the cores the sync shares. The sync's process keeps the system allocator,
+/// as the CLI does. Chosen at the process's first allocation, from an environment variable read
+/// without allocating, so every block is freed by the allocator that gave it.
+struct ProcessAllocator;
+
+static SIM_PROCESS: AtomicU8 = AtomicU8::new(0);
+const SIM_PROCESS_VAR: &std::ffi::CStr = c"SYNC_BENCH_SIM_PROCESS";
+
+impl ProcessAllocator {
+    fn chosen() -> &'static dyn GlobalAlloc {
+        let sim = match SIM_PROCESS.load(Ordering::Relaxed) {
+            1 => false,
+            2 => true,
+            _ => {
+                // SAFETY: getenv reads the environment without allocating; the pointer is only
+                // compared with null.
+                let set = unsafe { !libc::getenv(SIM_PROCESS_VAR.as_ptr()).is_null() };
+                SIM_PROCESS.store(if set { 2 } else { 1 }, Ordering::Relaxed);
+                set
+            }
+        };
+        if sim { &mimalloc::MiMalloc } else { &System }
+    }
+}
+
+// SAFETY: every call goes to the one allocator the process chose, which upholds the contract.
+unsafe impl GlobalAlloc for ProcessAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        unsafe { Self::chosen().alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { Self::chosen().dealloc(ptr, layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
+        unsafe { Self::chosen().realloc(ptr, layout, size) }
+    }
+}
+
+#[global_allocator]
+static ALLOCATOR: ProcessAllocator = ProcessAllocator;
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -193,6 +238,7 @@ async fn async_main() {
     }
     let mut child = Command::new(std::env::current_exe().unwrap())
         .arg("--serve-sim")
+        .env("SYNC_BENCH_SIM_PROCESS", "1")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

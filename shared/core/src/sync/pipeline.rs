@@ -2,9 +2,11 @@
 //! what Jira truncated completed on the side. Every unit of the run shares it.
 //!
 //! Each batch fetches its issues (changelog embedded) and then any comment pages Jira truncated.
-//! Issues whose embedded changelog is complete are ready at once; truncated ones, of any unit,
-//! wait in one pool until their histories fill one bulk changelog page (10,000 histories), so
-//! the extra requests stay at the lower bound while memory holds only that pool.
+//! Issues whose embedded changelog is complete are ready once their comments are. Truncated ones,
+//! of any unit, join one pool as soon as Jira answers their bulk fetch, not after their comment
+//! pages; the pool is sent when their histories fill one bulk changelog page (10,000 histories),
+//! so the extra requests stay at the lower bound while memory holds only that pool. An issue is
+//! complete when both its full changelog and its comments are in, whichever comes last.
 //!
 //! Issues come out as soon as they are complete, not in id order. A unit's checkpoint is the
 //! highest id up to which everything of that unit is stored: what has been queued, held back by
@@ -25,7 +27,7 @@ use super::fetch::{
     CHANGELOG_ISSUES, CHANGELOG_PAGE, all_comments, fetch_issues, finish, full_changelogs,
 };
 use super::plan::Excluded;
-use crate::jira::models::{Comment, Issue};
+use crate::jira::models::{Comment, History, Issue};
 use crate::jira::{JiraClient, JiraError};
 use crate::store::StoredIssue;
 
@@ -61,28 +63,44 @@ impl<T> Drop for Task<T> {
 /// A unit of the run, as the pipeline knows it: an index it gave out.
 pub type Slot = usize;
 
-/// A batch as fetched: complete issues, issues waiting for their changelog, and the last id the
-/// batch covered (ids Jira no longer returns are covered too).
-struct Batch {
+/// An issue of a unit: its unit and its id.
+type Key = (Slot, u64);
+
+/// The ids after `after` up to `covers_to` are a batch's (ids Jira no longer returns are covered
+/// too).
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Range {
     unit: Slot,
-    ready: Vec<StoredIssue>,
-    truncated: Vec<Waiting>,
-    /// The ids after `after` up to `covers_to` are this batch's.
     after: u64,
     covers_to: u64,
 }
 
-/// An issue whose changelog Jira truncated, with its comments already complete.
+/// A batch as its task ends: complete issues, and truncated ones waiting for their changelog.
+struct Batch {
+    range: Range,
+    ready: Vec<StoredIssue>,
+    truncated: Vec<Waiting>,
+}
+
+/// What a batch's task tells the pipeline as soon as Jira answers its bulk fetch, before it asks
+/// for comments: the issues whose changelog Jira truncated, each with its histories.
+struct Answered(Vec<Claim>);
+
+/// An issue whose changelog Jira truncated, with its comments complete.
 struct Waiting {
-    unit: Slot,
     id: u64,
     issue: Issue,
     comments: Vec<Comment>,
+}
+
+/// A truncated issue's place in the changelog pool: its weight is its histories.
+struct Claim {
+    key: Key,
     histories: u64,
 }
 
-/// Issues whose changelogs a bulk request completed, each with its unit.
-type Completed = Vec<(Slot, StoredIssue)>;
+/// Full changelogs a bulk request brought, by issue (None: Jira had nothing to add).
+type Changelogs = Vec<(Key, Option<Vec<History>>)>;
 
 /// Issues of one unit to store, and how far its checkpoint may move after.
 pub struct Output {
@@ -97,13 +115,21 @@ pub struct Pipeline {
     excluded: Excluded,
     /// Batches complete in any order and are consumed as they do: none waits behind a slow one.
     batches: FuturesUnordered<Task<Result<Batch, JiraError>>>,
-    /// The ranges `(unit, after, covers_to)` of batches not consumed yet.
-    open: BTreeSet<(Slot, u64, u64)>,
-    changelogs: FuturesUnordered<Task<Result<Completed, JiraError>>>,
-    pool: Vec<Waiting>,
+    /// Batches whose bulk fetch Jira has not answered: until then the pool may still grow.
+    unanswered: usize,
+    answers: tokio::sync::mpsc::UnboundedSender<Answered>,
+    answered: tokio::sync::mpsc::UnboundedReceiver<Answered>,
+    /// The ranges of batches not consumed yet.
+    open: BTreeSet<Range>,
+    changelogs: FuturesUnordered<Task<Result<Changelogs, JiraError>>>,
+    pool: Vec<Claim>,
     pool_histories: u64,
-    /// `(unit, id)` of issues waiting for their changelog, in the pool or in a request.
-    waiting: BTreeSet<(Slot, u64)>,
+    /// Issues waiting for their changelog: in the pool, in a request, or parked.
+    waiting: BTreeSet<Key>,
+    /// Truncated issues whose comments are in and whose full changelog is not.
+    parked: HashMap<Key, Waiting>,
+    /// Full changelogs that came before their issue's comments.
+    arrived: HashMap<Key, Option<Vec<History>>>,
     /// Per unit: everything up to here has been queued.
     pushed_to: Vec<u64>,
     /// The pool was sent at the end of the input.
@@ -112,16 +138,22 @@ pub struct Pipeline {
 
 impl Pipeline {
     pub fn new(client: &JiraClient, fields: Vec<String>, excluded: Excluded) -> Self {
+        let (answers, answered) = tokio::sync::mpsc::unbounded_channel();
         Pipeline {
+            answers,
+            answered,
             client: client.clone(),
             fields: Arc::new(fields),
             excluded,
             batches: FuturesUnordered::new(),
+            unanswered: 0,
             open: BTreeSet::new(),
             changelogs: FuturesUnordered::new(),
             pool: Vec::new(),
             pool_histories: 0,
             waiting: BTreeSet::new(),
+            parked: HashMap::new(),
+            arrived: HashMap::new(),
             pushed_to: Vec::new(),
             ended: false,
         }
@@ -148,8 +180,15 @@ impl Pipeline {
     /// Whether any issue of the unit is still on its way: in a batch, or waiting for its
     /// changelog.
     pub fn holds(&self, unit: Slot) -> bool {
-        let of_unit = |(u, ..): &(Slot, u64, u64)| *u == unit;
-        self.open.range((unit, 0, 0)..).next().is_some_and(of_unit)
+        let first = Range {
+            unit,
+            after: 0,
+            covers_to: 0,
+        };
+        self.open
+            .range(first..)
+            .next()
+            .is_some_and(|r| r.unit == unit)
             || self
                 .waiting
                 .range((unit, 0)..)
@@ -161,57 +200,93 @@ impl Pipeline {
     /// last id) lets a batch also cover ids that were skipped as unchanged.
     pub fn push(&mut self, unit: Slot, ids: Vec<u64>, covers_to: u64) {
         let (client, fields, excluded) = (self.client.clone(), self.fields.clone(), self.excluded);
-        let after = self.pushed_to[unit];
+        let range = Range {
+            unit,
+            after: self.pushed_to[unit],
+            covers_to,
+        };
         self.pushed_to[unit] = covers_to;
-        self.open.insert((unit, after, covers_to));
+        self.open.insert(range);
+        self.unanswered += 1;
+        let answers = self.answers.clone();
         self.batches.push(Task::spawn(async move {
-            let mut batch = if ids.is_empty() {
-                Batch {
-                    unit,
-                    ready: Vec::new(),
-                    truncated: Vec::new(),
-                    after,
-                    covers_to,
-                }
+            let issues = if ids.is_empty() {
+                Vec::new()
             } else {
-                fetch_batch(&client, unit, &ids, &fields, &excluded).await?
+                fetch_answered(&client, &ids, &fields).await?
             };
-            (batch.after, batch.covers_to) = (after, covers_to);
-            Ok(batch)
+            let claims = issues
+                .iter()
+                .filter_map(|i| {
+                    let histories = truncated_histories(i)?;
+                    Some(Claim {
+                        key: (unit, i.id.parse().unwrap_or(u64::MAX)),
+                        histories,
+                    })
+                })
+                .collect();
+            // The pipeline outlives its tasks (dropping it aborts them): the send cannot fail.
+            let _ = answers.send(Answered(claims));
+            let (ready, truncated) = with_comments(&client, issues, &excluded).await?;
+            Ok(Batch {
+                range,
+                ready,
+                truncated,
+            })
         }));
     }
 
-    /// The next issues to store, by unit, or None when nothing is queued, in flight or waiting.
-    /// With `no_more_input`, a partly filled changelog pool is requested rather than held.
-    /// Cancel-safe: nothing is taken until it is returned.
+    /// The next issues to store, by unit (none, when a step only moved work along), or None
+    /// when nothing is queued, in flight or waiting. With `no_more_input`, a partly filled
+    /// changelog pool is requested rather than held. Cancel-safe: what a finished task brought
+    /// is kept in the pipeline before anything is returned.
     pub async fn next(&mut self, no_more_input: bool) -> Result<Option<Vec<Output>>, JiraError> {
         self.send_pool_at_end(no_more_input);
         if self.batches.is_empty() && self.changelogs.is_empty() {
             return Ok(None);
         }
-        let by_unit: Vec<(Slot, Vec<StoredIssue>)> = tokio::select! {
-            Some(batch) = self.batches.next(), if !self.batches.is_empty() => {
-                let batch = batch?;
-                self.open.remove(&(batch.unit, batch.after, batch.covers_to));
-                for w in batch.truncated {
-                    self.waiting.insert((w.unit, w.id));
-                    self.pool_histories = self.pool_histories.saturating_add(w.histories);
-                    self.pool.push(w);
-                }
-                while self.pool_histories >= CHANGELOG_PAGE || self.pool.len() >= CHANGELOG_ISSUES {
-                    self.request_changelogs();
-                }
-                // The last batch's truncated issues go now, not after its issues are written.
+        let by_unit: HashMap<Slot, Vec<StoredIssue>> = tokio::select! {
+            // A batch's answer is sent before its task ends: taken first, its truncated issues
+            // hold the checkpoint back before the batch's range stops doing so.
+            biased;
+            Some(answer) = self.answered.recv() => {
+                self.join_pool(answer);
+                // The last batches' truncated issues go now, not after their comments.
                 self.send_pool_at_end(no_more_input);
-                vec![(batch.unit, batch.ready)]
+                HashMap::new()
+            }
+            Some(batch) = self.batches.next(), if !self.batches.is_empty() => {
+                let Batch { range, ready, truncated } = batch?;
+                while let Ok(answer) = self.answered.try_recv() {
+                    self.join_pool(answer);
+                }
+                self.open.remove(&range);
+                let mut by_unit = HashMap::from([(range.unit, ready)]);
+                for w in truncated {
+                    let key = (range.unit, w.id);
+                    match self.arrived.remove(&key) {
+                        Some(full) => by_unit
+                            .entry(range.unit)
+                            .or_default()
+                            .push(self.complete(key, w, full)),
+                        None => {
+                            self.parked.insert(key, w);
+                        }
+                    }
+                }
+                by_unit
             }
             Some(done) = self.changelogs.next(), if !self.changelogs.is_empty() => {
                 let mut by_unit: HashMap<Slot, Vec<StoredIssue>> = HashMap::new();
-                for (unit, issue) in done? {
-                    self.waiting.remove(&(unit, issue.id.parse().unwrap_or(u64::MAX)));
-                    by_unit.entry(unit).or_default().push(issue);
+                for (key, full) in done? {
+                    match self.parked.remove(&key) {
+                        Some(w) => by_unit.entry(key.0).or_default().push(self.complete(key, w, full)),
+                        None => {
+                            self.arrived.insert(key, full);
+                        }
+                    }
                 }
-                by_unit.into_iter().collect()
+                by_unit
             }
         };
         Ok(Some(
@@ -226,10 +301,33 @@ impl Pipeline {
         ))
     }
 
+    /// Jira answered a batch's bulk fetch: its truncated issues join the pool, and full pages of
+    /// it are sent.
+    fn join_pool(&mut self, Answered(claims): Answered) {
+        self.unanswered -= 1;
+        for claim in claims {
+            self.waiting.insert(claim.key);
+            self.pool_histories = self.pool_histories.saturating_add(claim.histories);
+            self.pool.push(claim);
+        }
+        while self.pool_histories >= CHANGELOG_PAGE || self.pool.len() >= CHANGELOG_ISSUES {
+            self.request_changelogs();
+        }
+    }
+
+    /// A truncated issue with its full changelog (or, when Jira had nothing to add, the one it
+    /// embedded).
+    fn complete(&mut self, key: Key, mut w: Waiting, full: Option<Vec<History>>) -> StoredIssue {
+        self.waiting.remove(&key);
+        let embedded = w.issue.changelog.take().map(|c| c.histories);
+        let changelog = full.or(embedded).unwrap_or_default();
+        finish(w.issue, changelog, w.comments, &self.excluded)
+    }
+
     /// Once no more input comes, the pool goes at once rather than after the last batches;
-    /// what they add goes in one last request, when they are all in.
+    /// what they add goes in one last request, when Jira has answered them all.
     fn send_pool_at_end(&mut self, no_more_input: bool) {
-        if no_more_input && !self.pool.is_empty() && (!self.ended || self.batches.is_empty()) {
+        if no_more_input && !self.pool.is_empty() && (!self.ended || self.unanswered == 0) {
             self.ended = true;
             self.request_changelogs();
         }
@@ -238,12 +336,17 @@ impl Pipeline {
     /// How far the unit's checkpoint may move: what it queued, held back by its earliest batch
     /// not consumed and its smallest id waiting for a changelog.
     fn checkpoint(&self, unit: Slot) -> u64 {
+        let first = Range {
+            unit,
+            after: 0,
+            covers_to: 0,
+        };
         let unconsumed = self
             .open
-            .range((unit, 0, 0)..)
+            .range(first..)
             .next()
-            .filter(|(u, ..)| *u == unit)
-            .map(|&(_, after, _)| after);
+            .filter(|r| r.unit == unit)
+            .map(|r| r.after);
         let unfinished = self
             .waiting
             .range((unit, 0)..)
@@ -268,24 +371,43 @@ impl Pipeline {
             histories += h;
             take += 1;
         }
-        let group: Vec<Waiting> = self.pool.drain(..take).collect();
+        let keys: Vec<Key> = self.pool.drain(..take).map(|c| c.key).collect();
         self.pool_histories = self.pool_histories.saturating_sub(histories);
-        let (client, excluded) = (self.client.clone(), self.excluded);
+        let client = self.client.clone();
         self.changelogs.push(Task::spawn(async move {
-            complete_changelogs(&client, group, &excluded).await
+            let ids: Vec<String> = keys.iter().map(|(_, id)| id.to_string()).collect();
+            let mut full = full_changelogs(&client, &ids).await?;
+            Ok(keys
+                .into_iter()
+                .zip(ids)
+                .map(|(key, id)| (key, full.remove(&id)))
+                .collect())
         }));
     }
 }
 
-async fn fetch_batch(
+/// How many histories the issue's changelog holds, when Jira truncated it. Its weight in the
+/// pool: an issue past one page fills a request of its own, so a huge `total` claims no more
+/// than that.
+fn truncated_histories(issue: &Issue) -> Option<u64> {
+    issue
+        .changelog
+        .as_ref()
+        .filter(|c| c.total > c.histories.len() as u64)
+        .map(|c| c.total.min(CHANGELOG_PAGE))
+}
+
+/// The batch's issues as Jira answered the bulk fetch, none it was not asked for.
+async fn fetch_answered(
     client: &JiraClient,
-    unit: Slot,
     ids: &[u64],
     fields: &[String],
-    excluded: &Excluded,
-) -> Result<Batch, JiraError> {
+) -> Result<Vec<Issue>, JiraError> {
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let issues = fetch_issues(client, ids, &field_refs).await?;
+    let mut issues = fetch_issues(client, ids, &field_refs).await?;
+    // An issue answered twice is one issue (Jira's own bulk fetch answers each once).
+    let mut seen = std::collections::HashSet::new();
+    issues.retain(|i| seen.insert(i.id.clone()));
     // Only what was asked for: an issue under another id (`abc`, `0`, one never requested)
     // would be stored outside the range this batch covers and confuse the checkpoint.
     if let Some(stray) = issues
@@ -297,70 +419,40 @@ async fn fetch_batch(
             stray.id.chars().take(32).collect::<String>()
         )));
     }
+    Ok(issues)
+}
+
+/// The batch's issues with their comments: complete ones in their stored form, truncated ones
+/// waiting for their changelog.
+async fn with_comments(
+    client: &JiraClient,
+    issues: Vec<Issue>,
+    excluded: &Excluded,
+) -> Result<(Vec<StoredIssue>, Vec<Waiting>), JiraError> {
     let comments: Vec<Vec<Comment>> = if excluded.comments {
         vec![Vec::new(); issues.len()]
     } else {
         futures_util::future::try_join_all(issues.iter().map(|i| all_comments(client, i))).await?
     };
-    let mut batch = Batch {
-        unit,
-        ready: Vec::with_capacity(issues.len()),
-        truncated: Vec::new(),
-        after: 0,
-        covers_to: 0,
-    };
+    let mut ready = Vec::with_capacity(issues.len());
+    let mut truncated = Vec::new();
     for (mut issue, comments) in issues.into_iter().zip(comments) {
-        let truncated = issue
-            .changelog
-            .as_ref()
-            .filter(|c| c.total > c.histories.len() as u64)
-            // Its weight in the pool: an issue past one page fills a request of its own, so a
-            // huge `total` claims no more than that.
-            .map(|c| c.total.min(CHANGELOG_PAGE));
-        match truncated {
-            Some(total) => batch.truncated.push(Waiting {
-                unit,
+        if truncated_histories(&issue).is_some() {
+            truncated.push(Waiting {
                 id: issue.id.parse().unwrap_or(u64::MAX),
                 issue,
                 comments,
-                histories: total,
-            }),
-            None => {
-                let changelog = issue
-                    .changelog
-                    .take()
-                    .map(|c| c.histories)
-                    .unwrap_or_default();
-                batch
-                    .ready
-                    .push(finish(issue, changelog, comments, excluded));
-            }
-        }
-    }
-    Ok(batch)
-}
-
-/// Fetches the full changelogs of `group` in bulk (one page when the pool was sized right).
-async fn complete_changelogs(
-    client: &JiraClient,
-    group: Vec<Waiting>,
-    excluded: &Excluded,
-) -> Result<Completed, JiraError> {
-    let ids: Vec<String> = group.iter().map(|w| w.issue.id.clone()).collect();
-    let mut full = full_changelogs(client, &ids).await?;
-    Ok(group
-        .into_iter()
-        .map(|mut w| {
-            let embedded = w
-                .issue
+            });
+        } else {
+            let changelog = issue
                 .changelog
                 .take()
                 .map(|c| c.histories)
                 .unwrap_or_default();
-            let changelog = full.remove(&w.issue.id).unwrap_or(embedded);
-            (w.unit, finish(w.issue, changelog, w.comments, excluded))
-        })
-        .collect())
+            ready.push(finish(issue, changelog, comments, excluded));
+        }
+    }
+    Ok((ready, truncated))
 }
 
 #[cfg(test)]
@@ -403,6 +495,50 @@ mod tests {
             let err = drain(answer, vec![5, 6]).await.unwrap_err();
             assert!(err.to_string().contains("not asked for"), "{err}");
         }
+    }
+
+    /// GIVEN a batch whose issue Jira truncated both ways (changelog and comments) and no more
+    /// input, WHEN Jira answers the bulk fetch, THEN the issue's changelog is asked for beside its
+    /// comment pages, not one round trip after them (which made every sync end with one more).
+    #[tokio::test(flavor = "multi_thread", worker_threads = 3)]
+    async fn a_truncated_changelog_is_asked_for_beside_the_comment_pages() {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        static CHANGELOG_ASKED: AtomicBool = AtomicBool::new(false);
+        static COMMENTS_SAW_IT: AtomicBool = AtomicBool::new(false);
+        fn answer(head: &str, _: std::net::SocketAddr) -> String {
+            if head.contains("/changelog/bulkfetch") {
+                CHANGELOG_ASKED.store(true, Ordering::SeqCst);
+                return json_reply("200 OK", r#"{"issueChangeLogs": []}"#);
+            }
+            if head.contains("/comment") {
+                // Answers once the changelog is asked for, or after 3 s without it.
+                let waited_from = std::time::Instant::now();
+                while !CHANGELOG_ASKED.load(Ordering::SeqCst)
+                    && waited_from.elapsed() < std::time::Duration::from_secs(3)
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(5));
+                }
+                COMMENTS_SAW_IT.store(CHANGELOG_ASKED.load(Ordering::SeqCst), Ordering::SeqCst);
+                let comments: Vec<_> = (0..30)
+                    .map(|n| serde_json::json!({"id": n.to_string(), "body": null, "created": "", "updated": ""}))
+                    .collect();
+                return json_reply(
+                    "200 OK",
+                    &serde_json::json!({"startAt": 0, "maxResults": 100, "total": 30, "comments": comments}).to_string(),
+                );
+            }
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "5", "key": "P-5",
+                    "fields": {"comment": {"total": 30, "comments": []}},
+                    "changelog": {"startAt": 0, "maxResults": 0, "total": 50, "histories": []}}]}"#,
+            )
+        }
+        assert_eq!(drain(answer, vec![5]).await.unwrap(), ["5"]);
+        assert!(
+            COMMENTS_SAW_IT.load(Ordering::SeqCst),
+            "the changelog was asked for only after the comment pages came back"
+        );
     }
 
     #[tokio::test]
