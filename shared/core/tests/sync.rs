@@ -974,6 +974,46 @@ async fn a_census_goes_on_from_the_place_it_kept() {
     assert!(is_deleted(&e, low.0).await);
 }
 
+/// GIVEN an issue removed by hand (kept as a tombstone) and then deleted in Jira, WHEN the next
+/// run finds the scope's count differ, THEN its census flags the tombstone deleted, and the run
+/// after that asks Jira no more than a run with no changes. (The census passed tombstones by
+/// while the count counted them: the counts differed for ever, and every run read every id of
+/// every unit again.)
+#[tokio::test]
+async fn a_tombstone_deleted_in_jira_is_flagged_once_not_censused_every_run() {
+    use sei_jira_core::store::IssueFlag;
+
+    let e = env(300, Mode::Cloud, Settings::default(), 23).await;
+    let client = e.client(ALICE);
+    let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    run(&client, &e.store, &opts, None).await.unwrap();
+    let asked = |before: u64| client.stats().requests() - before;
+    let before = client.stats().requests();
+    run(&client, &e.store, &opts, None).await.unwrap();
+    let quiet = asked(before);
+
+    let tombstone = e.stored("acme").await.swap_remove(0);
+    assert!(
+        e.store
+            .flag_issue("acme", &tombstone.id, IssueFlag::Removed)
+            .await
+            .unwrap()
+    );
+    e.admin(
+        reqwest::Method::DELETE,
+        &format!("/issues/{}", tombstone.key),
+        None,
+    )
+    .await;
+    run(&client, &e.store, &opts, None).await.unwrap();
+    assert!(is_deleted(&e, tombstone.id.parse().unwrap()).await);
+
+    let before = client.stats().requests();
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+    assert_eq!(asked(before), quiet, "the counts agree: no census");
+}
+
 async fn is_deleted(e: &Env, id: u64) -> bool {
     let stored = e.store.get_issue("acme", &id.to_string()).await.unwrap();
     stored.unwrap().deleted_at_ms.is_some()

@@ -5,8 +5,9 @@
 //! Issues whose embedded changelog is complete are ready once their comments are. Truncated ones,
 //! of any unit, join one pool as soon as Jira answers their bulk fetch, not after their comment
 //! pages; the pool is sent when their histories fill one bulk changelog page (10,000 histories),
-//! so the extra requests stay at the lower bound while memory holds only that pool. An issue is
-//! complete when both its full changelog and its comments are in, whichever comes last.
+//! so the extra requests stay at the lower bound while memory holds only the issues waiting for
+//! that page. An issue is complete when both its full changelog and its comments are in,
+//! whichever comes last.
 //!
 //! Issues come out as soon as they are complete, not in id order. A unit's checkpoint is the
 //! highest id up to which everything of that unit is stored: what has been queued, held back by
@@ -115,7 +116,8 @@ pub struct Pipeline {
     excluded: Excluded,
     /// Batches complete in any order and are consumed as they do: none waits behind a slow one.
     batches: FuturesUnordered<Task<Result<Batch, JiraError>>>,
-    /// Batches whose bulk fetch Jira has not answered: until then the pool may still grow.
+    /// Batches whose answer (their truncated issues) the pipeline has not taken yet: until it
+    /// has, the pool may still grow.
     unanswered: usize,
     answers: tokio::sync::mpsc::UnboundedSender<Answered>,
     answered: tokio::sync::mpsc::UnboundedReceiver<Answered>,
@@ -166,7 +168,8 @@ impl Pipeline {
     }
 
     /// Work queued and not yet consumed: batches and changelog requests. Callers keep this
-    /// bounded; it is what bounds memory (a changelog request holds its issues until it ends).
+    /// bounded; with the changelog pool (issues waiting for at most a page of histories beyond
+    /// the requests in flight) it is what bounds memory.
     pub fn batches_ahead(&self) -> usize {
         self.batches.len() + self.changelogs.len()
     }
@@ -225,7 +228,7 @@ impl Pipeline {
                     })
                 })
                 .collect();
-            // The pipeline outlives its tasks (dropping it aborts them): the send cannot fail.
+            // It fails only once the pipeline is gone, and then no one is left to tell.
             let _ = answers.send(Answered(claims));
             let (ready, truncated) = with_comments(&client, issues, &excluded).await?;
             Ok(Batch {
@@ -260,6 +263,7 @@ impl Pipeline {
                 while let Ok(answer) = self.answered.try_recv() {
                     self.join_pool(answer);
                 }
+                self.send_pool_at_end(no_more_input);
                 self.open.remove(&range);
                 let mut by_unit = HashMap::from([(range.unit, ready)]);
                 for w in truncated {
@@ -405,9 +409,6 @@ async fn fetch_answered(
 ) -> Result<Vec<Issue>, JiraError> {
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
     let mut issues = fetch_issues(client, ids, &field_refs).await?;
-    // An issue answered twice is one issue (Jira's own bulk fetch answers each once).
-    let mut seen = std::collections::HashSet::new();
-    issues.retain(|i| seen.insert(i.id.clone()));
     // Only what was asked for: an issue under another id (`abc`, `0`, one never requested)
     // would be stored outside the range this batch covers and confuse the checkpoint.
     if let Some(stray) = issues
@@ -419,6 +420,9 @@ async fn fetch_answered(
             stray.id.chars().take(32).collect::<String>()
         )));
     }
+    // An issue answered twice (`5`, `05`) is one issue: Jira's own bulk fetch answers each once.
+    let mut seen = std::collections::HashSet::new();
+    issues.retain(|i| seen.insert(i.id.parse::<u64>().unwrap_or(u64::MAX)));
     Ok(issues)
 }
 
@@ -539,6 +543,30 @@ mod tests {
             COMMENTS_SAW_IT.load(Ordering::SeqCst),
             "the changelog was asked for only after the comment pages came back"
         );
+    }
+
+    /// GIVEN a bulk answer that repeats an issue under another spelling of its id (`5`, `05`),
+    /// its changelog truncated, WHEN the batch is drained, THEN one issue is stored, once.
+    #[tokio::test]
+    async fn an_issue_answered_twice_is_stored_once() {
+        fn answer(head: &str, _: std::net::SocketAddr) -> String {
+            if head.contains("/changelog/bulkfetch") {
+                return json_reply(
+                    "200 OK",
+                    r#"{"issueChangeLogs": [{"issueId": "5", "changeHistories": []}]}"#,
+                );
+            }
+            let truncated =
+                r#""changelog": {"startAt": 0, "maxResults": 0, "total": 3, "histories": []}"#;
+            json_reply(
+                "200 OK",
+                &format!(
+                    r#"{{"issues": [{{"id": "5", "key": "P-5", "fields": {{}}, {truncated}}},
+                                   {{"id": "05", "key": "P-5", "fields": {{}}, {truncated}}}]}}"#
+                ),
+            )
+        }
+        assert_eq!(drain(answer, vec![5]).await.unwrap(), ["5"]);
     }
 
     #[tokio::test]
