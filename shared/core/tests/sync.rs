@@ -1014,6 +1014,70 @@ async fn a_tombstone_deleted_in_jira_is_flagged_once_not_censused_every_run() {
     assert_eq!(asked(before), quiet, "the counts agree: no census");
 }
 
+/// GIVEN a tombstone whose issue left the scope in Jira (so a census flagged it deleted), WHEN
+/// the issue moves back into the scope, THEN the next census takes the flag off (the tombstone
+/// stays a tombstone), and the run after that needs no census. (A sync never writes over a tombstone, so the flag stayed, the scope's count differed for
+/// ever, and every run read every id again.)
+#[tokio::test]
+async fn a_tombstone_back_in_scope_loses_its_deleted_flag() {
+    use sei_jira_core::store::IssueFlag;
+
+    let e = env(300, Mode::Cloud, Settings::default(), 24).await;
+    let client = e.client(ALICE);
+    let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    run(&client, &e.store, &opts, None).await.unwrap();
+
+    let tombstone = e
+        .stored("acme")
+        .await
+        .into_iter()
+        .find(|i| i.fields["issuetype"]["name"] != "Sub-task")
+        .unwrap();
+    let id: u64 = tombstone.id.parse().unwrap();
+    e.store
+        .flag_issue("acme", &tombstone.id, IssueFlag::Removed)
+        .await
+        .unwrap();
+    let moved = |key: String, project: &'static str| {
+        let e = &e;
+        async move {
+            let to = json!({ "project": project });
+            let answer = e
+                .admin(
+                    reqwest::Method::POST,
+                    &format!("/issues/{key}/move"),
+                    Some(to),
+                )
+                .await;
+            answer["key"].as_str().unwrap().to_string()
+        }
+    };
+    let away = moved(tombstone.key.clone(), "MOB").await;
+    run(&client, &e.store, &opts, None).await.unwrap();
+    assert!(is_deleted(&e, id).await, "out of scope: flagged deleted");
+
+    moved(away, "PLAT").await;
+    run(&client, &e.store, &opts, None).await.unwrap();
+    let kept = e
+        .store
+        .get_issue("acme", &tombstone.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(kept.deleted_at_ms.is_none() && kept.removed, "{kept:?}");
+
+    e.admin(reqwest::Method::DELETE, "/requests", None).await;
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+    // One id scan (the window's, which finds the moved tombstone newer than the store: a sync
+    // reads it, and leaves it be); a census would be a second.
+    let log = e.admin(reqwest::Method::GET, "/requests", None).await;
+    assert_eq!(
+        log["counts"]["POST /rest/api/3/search/jql"], 1,
+        "the counts agree: no census {log}"
+    );
+}
+
 async fn is_deleted(e: &Env, id: u64) -> bool {
     let stored = e.store.get_issue("acme", &id.to_string()).await.unwrap();
     stored.unwrap().deleted_at_ms.is_some()

@@ -71,9 +71,9 @@ impl IssueIndex {
         );
     }
 
-    pub fn mark_deleted(&mut self, id: u64) {
+    pub fn mark_deleted(&mut self, id: u64, deleted: bool) {
         if let Some(k) = self.by_id.get_mut(&id) {
-            k.deleted = true;
+            k.deleted = deleted;
         }
     }
 

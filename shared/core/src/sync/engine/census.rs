@@ -178,6 +178,7 @@ async fn census_range(
             })
             .collect();
         found_ids.extend(issues.iter().map(|i| i.id.clone()));
+        restore_tombstones(ctx, &issues).await?;
         store_batch(ctx, unit, issues).await?;
     }
     let now = now_ms();
@@ -197,9 +198,28 @@ async fn census_range(
             .await?
         {
             flagged += 1;
-            ctx.index.mark_deleted(id.parse().unwrap_or(0));
+            ctx.index.mark_deleted(id.parse().unwrap_or(0), true);
         }
     }
     ctx.counts.issues_deleted += flagged;
     Ok(flagged)
+}
+
+/// Tombstones (issues removed by hand) flagged deleted that Jira shows in scope again — moved
+/// back, visible again — lose the flag. Nothing else of them changes: a sync never writes over a
+/// tombstone, so without this the scope count would differ for ever.
+async fn restore_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<(), SyncError> {
+    for id in found.iter().filter_map(|i| i.id.parse::<u64>().ok()) {
+        if !ctx.index.get(id).is_some_and(|k| k.removed && k.deleted) {
+            continue;
+        }
+        if ctx
+            .store
+            .flag_issue(&ctx.opts.integration, &id.to_string(), IssueFlag::Restored)
+            .await?
+        {
+            ctx.index.mark_deleted(id, false);
+        }
+    }
+    Ok(())
 }
