@@ -798,10 +798,14 @@ fn search(st: Shared, auth: Auth, uri: Uri, body: SearchBody) -> Response {
     let sel = FieldSelection::parse(&body.fields.unwrap_or_default(), "id");
     let expand = Expand::parse(&[body.expand.unwrap_or_default()]);
     // Pages are largest when only ids are requested.
-    let cap = if sel.id_only() && !expand.any() {
+    let jira_cap = if sel.id_only() && !expand.any() {
         5_000
     } else {
         100
+    };
+    let cap = match st.control.settings().search_page_cap {
+        0 => jira_cap,
+        smaller => jira_cap.min(i64::from(smaller)),
     };
     let max = body.max_results.unwrap_or(50).clamp(1, cap) as usize;
     let offset = match body.next_page_token.as_deref().filter(|t| !t.is_empty()) {

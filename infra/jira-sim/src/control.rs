@@ -32,6 +32,9 @@ pub struct Settings {
     pub consistency_lag_ms: u64,
     /// The next N requests answer 429 whatever the bucket holds (a burst of throttling).
     pub force_429: u32,
+    /// The most issues a `/search/jql` page holds, below Jira's own caps (0: those caps alone).
+    /// Jira documents that it may answer fewer than asked; clients follow the page token.
+    pub search_page_cap: u32,
 }
 
 impl Default for Settings {
@@ -44,6 +47,7 @@ impl Default for Settings {
             drop_share: 0.25,
             consistency_lag_ms: 0,
             force_429: 0,
+            search_page_cap: 0,
         }
     }
 }
@@ -59,6 +63,7 @@ pub struct SettingsPatch {
     pub drop_share: Option<f64>,
     pub consistency_lag_ms: Option<u64>,
     pub force_429: Option<u32>,
+    pub search_page_cap: Option<u32>,
 }
 
 impl SettingsPatch {
@@ -78,6 +83,7 @@ impl SettingsPatch {
         s.drop_share = self.drop_share.unwrap_or(s.drop_share);
         s.consistency_lag_ms = self.consistency_lag_ms.unwrap_or(s.consistency_lag_ms);
         s.force_429 = self.force_429.unwrap_or(s.force_429);
+        s.search_page_cap = self.search_page_cap.unwrap_or(s.search_page_cap);
         Ok(())
     }
 }

@@ -88,7 +88,7 @@ async fn main() -> anyhow::Result<()> {
             fault_rate: args.fault_rate,
             drop_share: args.drop_share,
             consistency_lag_ms: args.consistency_lag_ms,
-            force_429: 0,
+            ..Settings::default()
         },
         addr: args.addr,
     };

@@ -241,3 +241,32 @@ async fn partial_control_updates_keep_other_settings() {
         .await;
     assert_eq!(status, StatusCode::BAD_REQUEST);
 }
+
+/// Jira may answer fewer issues a page than asked: with a cap, every page holds at most that
+/// many, and the page tokens still lead through all of them.
+#[tokio::test]
+async fn a_search_page_cap_answers_smaller_pages_that_still_cover_everything() {
+    let jql = "project = SRE ORDER BY id ASC";
+    let uncapped = start_with(60, Mode::Cloud, Settings::default()).await;
+    let all = uncapped.search_ids(ALICE, jql).await;
+    let sim = start_with(
+        60,
+        Mode::Cloud,
+        Settings {
+            search_page_cap: 4,
+            ..Settings::default()
+        },
+    )
+    .await;
+    let (status, page) = sim
+        .post(
+            ALICE,
+            "/rest/api/3/search/jql",
+            json!({"jql": jql, "maxResults": 5000}),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert_eq!(page["issues"].as_array().unwrap().len(), 4);
+    assert!(all.len() > 4, "{}", all.len());
+    assert_eq!(sim.search_ids(ALICE, jql).await, all);
+}

@@ -32,7 +32,14 @@ pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<boo
         .any(|(u, _)| !ctx.read_every_id.contains(&u.name));
     let mismatch = !everything_due && counted && scope_count_differs(ctx, &synced).await?;
     for ((unit, mut cursor), scheduled) in synced.into_iter().zip(scheduled) {
-        if !(scheduled || mismatch) {
+        // A count that still differs after this chain of runs censused the unit is not settled
+        // by censusing it again: a chain of short runs would census its first units again and
+        // again before it reached the last.
+        let censused_in_chain = ctx
+            .opts
+            .current_since_ms
+            .is_some_and(|since| cursor.last_census_ms.is_some_and(|t| t >= since));
+        if !(scheduled || (mismatch && !censused_in_chain)) {
             continue;
         }
         if !ctx.take_lease(unit).await? {
