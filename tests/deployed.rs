@@ -432,6 +432,17 @@ impl World {
         events
     }
 
+    /// Asks the integration API for a sync now, as `account` does; the continuation event the
+    /// bus then delivers, which the sync function runs.
+    pub async fn sync_now(&mut self, account: &str, integration: &str) -> Value {
+        let route = "POST /integrations/{integrationId}/sync";
+        let (status, body) = self.api(account, route, &[integration], None).await;
+        assert_eq!((status, body), (202, json!({"run_requested": true})));
+        let requested = self.delivered(1).await.remove(0);
+        assert_eq!(requested["detail-type"], "jira.sync.continuation");
+        requested
+    }
+
     /// Hands an event to the hygiene function, as the template's rule and schedule do.
     pub async fn hygiene_event(&mut self, event: &Value) -> Value {
         let out = score_hygiene::handle_event(&self.hygiene, event, chrono::Utc::now(), None).await;

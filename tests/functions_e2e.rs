@@ -742,17 +742,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
     assert_eq!(secret_of(&w.config, &id).await, bob);
 
     // Sync now: a continuation event on the bus, which the sync function runs.
-    let (status, body) = w
-        .api(
-            "acme",
-            "POST /integrations/{integrationId}/sync",
-            &[&id],
-            None,
-        )
-        .await;
-    assert_eq!((status, body), (202, json!({"run_requested": true})));
-    let requested = w.delivered(1).await.remove(0);
-    assert_eq!(requested["detail-type"], "jira.sync.continuation");
+    let requested = w.sync_now("acme", &id).await;
     let run = w.sync(requested, None, "run-now").await;
     assert_eq!(run["outcome"], "succeeded", "{run}");
     let completed = w.delivered(1).await.remove(0);
@@ -1138,16 +1128,7 @@ async fn runs_with_no_time_left_still_finish_the_sync() {
     assert_eq!(new, info["issues"].as_u64().unwrap(), "{runs:?}");
 
     // A sync asked for now: every project incremental, and a census of ids.
-    let (status, _) = w
-        .api(
-            "acme",
-            "POST /integrations/{integrationId}/sync",
-            &[&id],
-            None,
-        )
-        .await;
-    assert_eq!(status, 202);
-    let requested = w.delivered(1).await.remove(0);
+    let requested = w.sync_now("acme", &id).await;
     chain_without_time(&mut w, requested).await;
 }
 

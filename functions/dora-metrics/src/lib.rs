@@ -21,9 +21,8 @@ use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
 use serde_json::json;
 
 /// The AWS actions this function's calls need (profiles kept with PutItem; `dora.index.requested`
-/// on the bus), by the adapter that makes them: what its policies in `template.yaml` must allow, no
-/// more and no less. The deployment rehearsal (`infra/rehearsal`) checks them against the
-/// translated template's policies and against the calls it sees the function make.
+/// on the bus), by adapter: exactly what its policies in `template.yaml` must allow (see
+/// [`sei_jira_aws::dynamo::READ_ACTIONS`]).
 pub const AWS_ACTIONS: &[&[&str]] = &[dynamo::READ_ACTIONS, &["dynamodb:PutItem"], events::ACTIONS];
 
 pub struct App {

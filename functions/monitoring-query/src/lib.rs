@@ -13,10 +13,8 @@ use sei_jira_core::store::Store;
 use sei_jira_lambda::failure::{Failure, requested_integration};
 use sei_jira_lambda::http_api::{self, json, path_param, query_param};
 
-/// The AWS actions this function's calls need (reads only), by the adapter that makes them: what
-/// its policies in `template.yaml` must allow, no more and no less. The deployment rehearsal
-/// (`infra/rehearsal`) checks them against the translated template's policies and against the calls
-/// it sees the function make.
+/// The AWS actions this function's calls need (reads only), by adapter: exactly what its policies
+/// in `template.yaml` must allow (see [`sei_jira_aws::dynamo::READ_ACTIONS`]).
 pub const AWS_ACTIONS: &[&[&str]] = &[dynamo::READ_ACTIONS];
 
 pub struct App {

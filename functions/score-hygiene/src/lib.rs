@@ -29,10 +29,8 @@ use params::Params;
 pub use events::{DETAIL_DAILY, handle_event};
 
 /// The AWS actions this function's calls need (the hygiene index and snapshots written; index
-/// builds asked for on the bus), by the adapter that makes them: what its policies in
-/// `template.yaml` must allow, no more and no less. The deployment rehearsal (`infra/rehearsal`)
-/// checks them against the translated template's policies and against the calls it sees the
-/// function make.
+/// builds asked for on the bus), by adapter: exactly what its policies in `template.yaml` must
+/// allow (see [`sei_jira_aws::dynamo::READ_ACTIONS`]).
 pub const AWS_ACTIONS: &[&[&str]] = &[
     dynamo::READ_ACTIONS,
     dynamo::WRITE_ACTIONS,

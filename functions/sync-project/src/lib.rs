@@ -23,9 +23,8 @@ use serde_json::{Value, json};
 pub const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The AWS actions this function's calls need (the store written, the token read, continuation and
-/// completion on the bus), by the adapter that makes them: what its policies in `template.yaml`
-/// must allow, no more and no less. The deployment rehearsal (`infra/rehearsal`) checks them
-/// against the translated template's policies and against the calls it sees the function make.
+/// completion on the bus), by adapter: exactly what its policies in `template.yaml` must allow (see
+/// [`sei_jira_aws::dynamo::READ_ACTIONS`]).
 pub const AWS_ACTIONS: &[&[&str]] = &[
     dynamo::READ_ACTIONS,
     dynamo::WRITE_ACTIONS,

@@ -20,10 +20,8 @@ use sei_jira_lambda::http_api::{self, api_error, body, json, path_param};
 use serde::Deserialize;
 
 /// The AWS actions this function's calls need (integrations kept and removed with their tokens and
-/// schedules; syncs asked for on the bus), by the adapter that makes them: what its policies in
-/// `template.yaml` must allow, no more and no less. The deployment rehearsal (`infra/rehearsal`)
-/// checks them against the translated template's policies and against the calls it sees the
-/// function make.
+/// schedules; syncs asked for on the bus), by adapter: exactly what its policies in `template.yaml`
+/// must allow (see [`sei_jira_aws::dynamo::READ_ACTIONS`]).
 pub const AWS_ACTIONS: &[&[&str]] = &[
     dynamo::READ_ACTIONS,
     dynamo::WRITE_ACTIONS,

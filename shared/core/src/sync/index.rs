@@ -71,7 +71,7 @@ impl IssueIndex {
         );
     }
 
-    pub fn mark_deleted(&mut self, id: u64, deleted: bool) {
+    pub fn set_deleted(&mut self, id: u64, deleted: bool) {
         if let Some(k) = self.by_id.get_mut(&id) {
             k.deleted = deleted;
         }

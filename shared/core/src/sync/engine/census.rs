@@ -205,7 +205,7 @@ async fn census_range(
             .await?
         {
             flagged += 1;
-            ctx.index.mark_deleted(id.parse().unwrap_or(0), true);
+            ctx.index.set_deleted(id.parse().unwrap_or(0), true);
         }
     }
     ctx.counts.issues_deleted += flagged;
@@ -225,7 +225,7 @@ async fn restore_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<
             .flag_issue(&ctx.opts.integration, &id.to_string(), IssueFlag::Restored)
             .await?
         {
-            ctx.index.mark_deleted(id, false);
+            ctx.index.set_deleted(id, false);
         }
     }
     Ok(())
