@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sei_jira_aws::dynamo::DynamoStore;
-use sei_jira_core::store::{IssueStore, StoredIssue};
+use sei_jira_core::store::{HygieneIndexStore, IssueStore, StoredIssue};
 use serde_json::{Value, json};
 
 fn moto() -> &'static e2e::Moto {
@@ -38,6 +38,10 @@ struct Pushback {
     /// Write requests and keys handed back as unprocessed.
     deferred_writes: AtomicUsize,
     deferred_keys: AtomicUsize,
+    /// Refuse every BatchWriteItem outright, as a write that never happens: a Lambda stopped, or
+    /// a fault the store gives up on.
+    refuse_batch_writes: std::sync::atomic::AtomicBool,
+    refused: AtomicUsize,
 }
 
 struct Proxy {
@@ -47,6 +51,7 @@ struct Proxy {
 }
 
 const COLLIDED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#TransactionCanceledException","Message":"Transaction cancelled, please refer cancellation reasons for specific reasons [TransactionConflict, None]","CancellationReasons":[{"Code":"TransactionConflict","Message":"Transaction is ongoing for the item"},{"Code":"None"}]}"#;
+const REFUSED: &str = r#"{"__type":"com.amazon.coral.validation#ValidationException","message":"refused by the test's proxy"}"#;
 const THROTTLED: &str = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ProvisionedThroughputExceededException","message":"The level of configured provisioned throughput for the table was exceeded."}"#;
 
 /// Starts the proxy on a free loopback port in front of `upstream`, throttling the first
@@ -85,6 +90,15 @@ async fn relay(State(proxy): State<Arc<Proxy>>, headers: HeaderMap, body: Bytes)
         .unwrap_or_default()
         .to_string();
     let pushback = &proxy.pushback;
+    if operation == "BatchWriteItem" && pushback.refuse_batch_writes.load(Ordering::SeqCst) {
+        pushback.refused.fetch_add(1, Ordering::SeqCst);
+        return (
+            StatusCode::BAD_REQUEST,
+            [("content-type", "application/x-amz-json-1.0")],
+            REFUSED,
+        )
+            .into_response();
+    }
     if operation == "BatchWriteItem"
         && pushback
             .throttles_left
@@ -207,6 +221,25 @@ fn issue(id: u32) -> StoredIssue {
     }
 }
 
+/// An issue too large for one item even compressed (text that does not compress), so it is
+/// written in parts, by BatchWriteItem, before its transaction.
+fn split_issue(id: u32) -> StoredIssue {
+    let mut state = u64::from(id) | 1;
+    let noise: String = (0..900_000)
+        .map(|_| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            char::from(b'!' + (state % 90) as u8)
+        })
+        .collect();
+    let mut issue = issue(id);
+    issue
+        .fields
+        .insert("customfield_noise".into(), Value::String(noise));
+    issue
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_stored() {
     let table = format!("sei-jira-load-{}", std::process::id());
@@ -222,7 +255,10 @@ async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_
     let (endpoint, pushback) = start_proxy(moto().endpoint(), 4).await;
     let loaded = store_at(&endpoint, &table).await;
 
-    let issues: Vec<StoredIssue> = (1..=60).map(issue).collect();
+    // Every tenth issue is split into parts: the parts are the batch writes.
+    let issues: Vec<StoredIssue> = (1..=60)
+        .map(|id| if id % 10 == 0 { split_issue(id) } else { issue(id) })
+        .collect();
     loaded
         .put_issues("a", &issues)
         .await
@@ -260,4 +296,47 @@ async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_
         pushback.deferred_keys.load(Ordering::SeqCst) > 0,
         "the proxy handed keys back unprocessed"
     );
+}
+
+/// GIVEN a store whose every BatchWriteItem fails (the write that would come after the issues'
+/// transactions), WHEN it writes issues, THEN each issue that landed has its change mark: the
+/// indexers can never miss an issue the sync holds at its current version (the next run would not
+/// write it again).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_issue_lands_without_its_change_mark() {
+    let table = format!("sei-jira-marks-{}", std::process::id());
+    let direct = store_at(moto().endpoint(), &table).await;
+    let config = sei_jira_aws::local_sdk_config(moto().endpoint(), "us-east-1")
+        .await
+        .unwrap();
+    DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
+        .await
+        .unwrap();
+    let (endpoint, pushback) = start_proxy(moto().endpoint(), 0).await;
+    pushback.refuse_batch_writes.store(true, Ordering::SeqCst);
+    let broken = store_at(&endpoint, &table).await;
+
+    let issues: Vec<StoredIssue> = (1..=20).map(issue).collect();
+    // Whether the call reports the fault or not, what it stored must hold together.
+    let _ = broken.put_issues("a", &issues).await;
+    let landed: Vec<String> = direct
+        .issue_index("a")
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|e| e.id)
+        .collect();
+    assert!(!landed.is_empty(), "the issues' transactions went through");
+    let mut marked: Vec<String> = direct
+        .changed_issues("a", usize::MAX)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|m| m.id)
+        .collect();
+    marked.sort_by_key(|id| id.parse::<u32>().unwrap());
+    marked.dedup();
+    let mut landed_sorted = landed.clone();
+    landed_sorted.sort_by_key(|id| id.parse::<u32>().unwrap());
+    assert_eq!(marked, landed_sorted, "a change mark for every issue stored");
 }

@@ -201,33 +201,24 @@ impl SyncScheduler for SchedulerDown {
     }
 }
 
-/// Secrets Manager, after whose keeping of a token the table is gone: every later store call
-/// fails, as when DynamoDB fails the request.
-struct TableGoneAfterTheSecret {
-    inner: SecretsManagerStore,
-    dynamodb: aws_sdk_dynamodb::Client,
-    table: String,
-}
+/// Secrets Manager refusing to keep any token.
+struct SecretsDown;
 
 #[async_trait]
-impl SecretStore for TableGoneAfterTheSecret {
-    async fn put_secret(&self, name: &str, value: &Secret) -> PortResult<()> {
-        self.inner.put_secret(name, value).await?;
-        self.dynamodb
-            .delete_table()
-            .table_name(&self.table)
-            .send()
-            .await
-            .unwrap();
+impl SecretStore for SecretsDown {
+    async fn put_secret(&self, _: &str, _: &Secret) -> PortResult<()> {
+        Err(PortError {
+            service: "Secrets Manager",
+            message: "service unavailable".into(),
+        })
+    }
+
+    async fn get_secret(&self, _: &str) -> PortResult<Option<Secret>> {
+        Ok(None)
+    }
+
+    async fn delete_secret(&self, _: &str) -> PortResult<()> {
         Ok(())
-    }
-
-    async fn get_secret(&self, name: &str) -> PortResult<Option<Secret>> {
-        self.inner.get_secret(name).await
-    }
-
-    async fn delete_secret(&self, name: &str) -> PortResult<()> {
-        self.inner.delete_secret(name).await
     }
 }
 
@@ -262,16 +253,133 @@ async fn a_create_that_fails_midway_leaves_no_secret_nor_integration_behind() {
     let (_, listed) = w.api("acme", "GET /integrations", &[], None).await;
     assert_eq!(listed, json!({"integrations": []}), "no integration");
 
-    // AND WHEN the store fails just after the token was kept
+    // AND WHEN the token cannot be kept, after the record was
     w.api.scheduler = Box::new(w.scheduler());
-    w.api.secrets = Box::new(TableGoneAfterTheSecret {
-        inner: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&w.config)),
-        dynamodb: aws_sdk_dynamodb::Client::new(&w.config),
-        table: w.table.clone(),
-    });
+    w.api.secrets = Box::new(SecretsDown);
     let (status, answer) = w.api("acme", "POST /integrations", &[], Some(body)).await;
 
-    // THEN the token is removed again
+    // THEN the record is removed again
     assert_eq!(status, 500, "{answer}");
-    assert_eq!(secret_names(&w).await, Vec::<String>::new());
+    let (_, listed) = w.api("acme", "GET /integrations", &[], None).await;
+    assert_eq!(listed, json!({"integrations": []}), "no integration");
+}
+
+/// A create with `key`, as an event.
+fn keyed_create(body: &serde_json::Value, key: &str) -> String {
+    let mut event: serde_json::Value =
+        serde_json::from_str(&http_event("acme", "POST /integrations", &[], Some(body.clone())))
+            .unwrap();
+    event["headers"]["idempotency-key"] = json!(key);
+    event.to_string()
+}
+
+/// Secrets Manager, with the other request served just before the first token is kept.
+struct SecretsInterruptedBeforePut<'a> {
+    inner: SecretsManagerStore,
+    interruption: &'a Interruption,
+}
+
+#[async_trait]
+impl SecretStore for SecretsInterruptedBeforePut<'static> {
+    async fn put_secret(&self, name: &str, value: &Secret) -> PortResult<()> {
+        self.interruption.happen().await;
+        self.inner.put_secret(name, value).await
+    }
+    async fn get_secret(&self, name: &str) -> PortResult<Option<Secret>> {
+        self.inner.get_secret(name).await
+    }
+    async fn delete_secret(&self, name: &str) -> PortResult<()> {
+        self.inner.delete_secret(name).await
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_creates_with_one_key_make_one_integration_and_each_answer_is_what_is_stored() {
+    // GIVEN two creates with the same Idempotency-Key asking for different integrations, the
+    // second served while the first is under way (validated, its token about to be kept)
+    let (mut w, site) = stage(20, 1).await;
+    let body = |name: &str| {
+        json!({"name": name, "connection": alice_connection(&site.base, &site.token),
+            "scope": {"kind": "all_accessible"}})
+    };
+    let interruption: &'static Interruption = Box::leak(Box::new(Interruption::new(
+        w.another_api(),
+        keyed_create(&body("Second"), "one-key"),
+    )));
+    w.api.secrets = Box::new(SecretsInterruptedBeforePut {
+        inner: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&w.config)),
+        interruption,
+    });
+
+    // WHEN the first is answered
+    let (status, first) = w
+        .api_with(
+            "acme",
+            "POST /integrations",
+            &[],
+            Some(body("First")),
+            &[("Idempotency-Key", "one-key")],
+        )
+        .await;
+
+    // THEN exactly one of them created it, the other was told of the conflict, and the stored
+    // integration is the one the creator was answered
+    let second = interruption.status();
+    let mut statuses = vec![status, second.unwrap()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, vec![201, 409], "first answered {first}");
+    let (_, listed) = w.api("acme", "GET /integrations", &[], None).await;
+    let listed = listed["integrations"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    let winner = if status == 201 { "First" } else { "Second" };
+    assert_eq!(listed[0]["name"], winner, "{listed:?}");
+}
+
+/// Scheduler that serves the other request, then fails the schedule.
+struct SchedulerInterruptedThenDown<'a> {
+    interruption: &'a Interruption,
+}
+
+#[async_trait]
+impl SyncScheduler for SchedulerInterruptedThenDown<'static> {
+    async fn upsert_schedule(&self, _: &str, _: &str, _: &str) -> PortResult<()> {
+        self.interruption.happen().await;
+        SchedulerDown.upsert_schedule("", "", "").await
+    }
+    async fn delete_schedule(&self, _: &str) -> PortResult<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_keyed_create_whose_schedule_fails_never_removes_what_another_request_answered_for() {
+    // GIVEN a create whose schedule fails, and the same create (same key) served meanwhile by an
+    // instance whose Scheduler works
+    let (mut w, site) = stage(20, 1).await;
+    let body = json!({"name": "Twice", "connection": alice_connection(&site.base, &site.token),
+        "scope": {"kind": "all_accessible"}});
+    let interruption: &'static Interruption = Box::leak(Box::new(Interruption::new(
+        w.another_api(),
+        keyed_create(&body, "twice"),
+    )));
+    w.api.scheduler = Box::new(SchedulerInterruptedThenDown { interruption });
+
+    // WHEN the first fails
+    let (status, answer) = w
+        .api_with(
+            "acme",
+            "POST /integrations",
+            &[],
+            Some(body),
+            &[("Idempotency-Key", "twice")],
+        )
+        .await;
+    assert_eq!(status, 500, "{answer}");
+
+    // THEN the integration the other request was answered 201 for still stands, token and all
+    assert_eq!(interruption.status(), Some(201));
+    let (_, listed) = w.api("acme", "GET /integrations", &[], None).await;
+    let listed = listed["integrations"].as_array().unwrap().clone();
+    assert_eq!(listed.len(), 1, "{listed:?}");
+    assert_eq!(secret_names(&w).await.len(), 1);
 }

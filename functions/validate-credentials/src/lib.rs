@@ -109,7 +109,7 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
                     .get("idempotency-key")
                     .map(|v| v.to_str().unwrap_or("\u{fffd}"));
                 match ops::new_integration_id(&account, key) {
-                    Ok(id) => ops::create(&s, &account, &b, &id, now_ms())
+                    Ok(new_id) => ops::create(&s, &account, &b, &new_id, now_ms())
                         .await
                         .map(|v| json(201, &v)),
                     Err(e) => Err(e),

@@ -32,6 +32,9 @@ pub enum JiraError {
     /// mid-wait.
     #[error("the next attempt would come after the run's deadline (a wait of {wait:?}): {last}")]
     PastDeadline { wait: Duration, last: String },
+    /// A listing that contradicts what was asked: believed, it would end with issues missing.
+    #[error("Jira's listing contradicts the question ({0}); the unit keeps its checkpoint")]
+    Inconsistent(Inconsistency),
     /// A listing whose pages would never end: a cursor came back, or too many pages.
     #[error("Jira's paging did not advance after {pages} pages; the listing was stopped")]
     PagingStalled { pages: usize },
@@ -60,4 +63,23 @@ impl JiraError {
     pub fn is_auth(&self) -> bool {
         matches!(self, JiraError::Unauthenticated { .. })
     }
+}
+
+/// How a listing contradicted the question it answered.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum Inconsistency {
+    /// The id scan asked for ids after `after`, and Jira said more follow but answered none.
+    #[error("the id scan did not advance past id {after}: Jira said more issues follow but answered none after it")]
+    Stalled { after: u64 },
+    /// The id scan asked for ids after `after` and got `id`: the restart was ignored, or the page
+    /// repeated.
+    #[error("the id scan asked for ids after {after} and Jira answered id {id}: the restart was not honoured")]
+    NotAfterRestart { after: u64, id: u64 },
+    /// Asked for one project's issues, Jira answered one of another project.
+    #[error("asked for the issues of project {asked}, Jira answered {key} of project {project}")]
+    OtherProject {
+        asked: String,
+        key: String,
+        project: String,
+    },
 }

@@ -22,5 +22,5 @@ pub use config::{
     Credentials, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, Deployment, RetryPolicy,
     Secret, SiteConfig,
 };
-pub use error::JiraError;
+pub use error::{Inconsistency, JiraError};
 pub use http::JiraClient;

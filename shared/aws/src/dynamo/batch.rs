@@ -42,13 +42,13 @@ impl DynamoStore {
     }
 
     /// One TransactWriteItems putting `guarded` only while its revision is still `expected`
-    /// (0: no revision, as for an item not there) and `with` beside it; false when that
-    /// condition refused it. Transactions that collided with another on the same items, and
-    /// throttled ones, are resubmitted with backoff.
-    pub(super) async fn put_pair_at_revision(
+    /// (0: no revision, as for an item not there) and every item of `with` beside it: all land
+    /// or none does. False when that condition refused it. Transactions that collided with
+    /// another on the same items, and throttled ones, are resubmitted with backoff.
+    pub(super) async fn put_at_revision(
         &self,
         guarded: &Item,
-        with: &Item,
+        with: &[Item],
         expected: u64,
     ) -> StoreResult<bool> {
         let condition = match expected {
@@ -63,15 +63,15 @@ impl DynamoStore {
             .set_item(Some(guarded.clone()))
             .build()
             .map_err(backend("TransactWriteItems"))?;
-        let with = Put::builder()
-            .table_name(&self.table)
-            .set_item(Some(with.clone()))
-            .build()
-            .map_err(backend("TransactWriteItems"))?;
-        let actions = vec![
-            TransactWriteItem::builder().put(guarded).build(),
-            TransactWriteItem::builder().put(with).build(),
-        ];
+        let mut actions = vec![TransactWriteItem::builder().put(guarded).build()];
+        for item in with {
+            let put = Put::builder()
+                .table_name(&self.table)
+                .set_item(Some(item.clone()))
+                .build()
+                .map_err(backend("TransactWriteItems"))?;
+            actions.push(TransactWriteItem::builder().put(put).build());
+        }
         let mut delays = batch_backoff();
         loop {
             let sent = self

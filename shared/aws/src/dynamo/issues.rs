@@ -80,8 +80,8 @@ impl DynamoStore {
             .await
     }
 
-    /// One issue of `put_issues`: its parts, then its item and index entry at the revision
-    /// read; answers its items and whether they were taken.
+    /// One issue of `put_issues`: its parts, then its item, index entry and change mark at the
+    /// revision read; answers its items and whether they were taken.
     async fn put_issue<'a>(
         &self,
         integration: &str,
@@ -94,8 +94,12 @@ impl DynamoStore {
         let items = issue_items(integration, &next)?;
         let parts = items.parts.iter().cloned().map(put_request);
         self.write_all(parts.collect::<StoreResult<_>>()?).await?;
+        // The mark goes in the issue's own transaction: written after it, a throttle or a stopped
+        // Lambda in between would leave an issue the indexes never count, and the next run would
+        // not write it again (its `updated` is already held).
+        let mark = change_mark_item(integration, &ChangeMark::new(&issue.id));
         let taken = self
-            .put_pair_at_revision(&items.issue, &items.index, issue.rev)
+            .put_at_revision(&items.issue, &[items.index.clone(), mark], issue.rev)
             .await?;
         Ok((issue, items, taken))
     }
@@ -170,10 +174,11 @@ impl IssueStore for DynamoStore {
         self.read_issue(integration, id).await
     }
 
-    /// Each issue on its own, a few at once: its parts first, then its item and index entry in
-    /// one transaction taken only at the revision the writer read, so an issue item never
-    /// points at parts not yet written, its index entry (which tells the sync what it holds)
-    /// always agrees with it, and of two writers from one revision exactly one lands.
+    /// Each issue on its own, a few at once: its parts first, then its item, index entry and
+    /// change mark in one transaction taken only at the revision the writer read, so an issue
+    /// item never points at parts not yet written, its index entry (which tells the sync what it
+    /// holds) always agrees with it, the indexers always learn of it, and of two writers from
+    /// one revision exactly one lands.
     async fn put_issues(
         &self,
         integration: &str,
@@ -188,22 +193,14 @@ impl IssueStore for DynamoStore {
             .try_collect()
             .await?;
         let mut superseded = Vec::new();
-        let mut marks = Vec::new();
         let mut current = HashMap::new();
         for (issue, items, taken) in outcomes {
             if taken {
-                marks.push(put_request(change_mark_item(
-                    integration,
-                    &ChangeMark::new(&issue.id),
-                ))?);
                 current.insert(items.sort, items.written);
             } else {
                 superseded.push(issue.id.clone());
             }
         }
-        // After the issues: an indexer that reads a mark finds the write it stands for. A run
-        // stopped before this writes the same issues again (its cursor has not moved).
-        self.write_all(marks).await?;
         self.delete_stale_parts(integration, &current).await?;
         Ok(Superseded(superseded))
     }

@@ -279,6 +279,21 @@ fn integration_item(record: &IntegrationRecord) -> StoreResult<Item> {
     Ok(item)
 }
 
+impl DynamoStore {
+    /// An integration put again under a deleted id is no longer deleted.
+    async fn lift_tombstone(&self, id: &str) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::DELETED))
+            .key(SK, s(id))
+            .send()
+            .await
+            .map_err(backend("DeleteItem"))?;
+        Ok(())
+    }
+}
+
 #[async_trait]
 impl IntegrationStore for DynamoStore {
     async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()> {
@@ -289,15 +304,25 @@ impl IntegrationStore for DynamoStore {
             .send()
             .await
             .map_err(backend("PutItem"))?;
-        self.client
-            .delete_item()
+        self.lift_tombstone(&record.id).await
+    }
+
+    async fn create_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+        let result = self
+            .client
+            .put_item()
             .table_name(&self.table)
-            .key(PK, s(keys::DELETED))
-            .key(SK, s(&record.id))
+            .set_item(Some(integration_item(record)?))
+            .condition_expression("attribute_not_exists(pk)")
             .send()
-            .await
-            .map_err(backend("DeleteItem"))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => {}
+            Err(e) if is_conditional_check_failure(&e) => return Ok(false),
+            Err(e) => return Err(backend("PutItem")(e)),
+        }
+        self.lift_tombstone(&record.id).await?;
+        Ok(true)
     }
 
     async fn replace_integration(

@@ -110,12 +110,26 @@ fn gone(id: &str) -> ApiError {
 /// The longest `Idempotency-Key` taken.
 pub const MAX_IDEMPOTENCY_KEY_CHARS: usize = 128;
 
+/// The id of an integration about to be created.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct NewIntegrationId {
+    pub id: String,
+    /// Derived from the client's `Idempotency-Key`: another request may find it.
+    pub idempotent: bool,
+}
+
 /// The id a new integration gets: random, or, when the client sent an idempotency key, derived
 /// from the account and the key, so that a retried create finds the integration its first try
 /// made instead of making a second one.
-pub fn new_integration_id(account: &str, idempotency_key: Option<&str>) -> ApiResult<String> {
+pub fn new_integration_id(
+    account: &str,
+    idempotency_key: Option<&str>,
+) -> ApiResult<NewIntegrationId> {
     let Some(key) = idempotency_key else {
-        return Ok(uuid::Uuid::new_v4().to_string());
+        return Ok(NewIntegrationId {
+            id: uuid::Uuid::new_v4().to_string(),
+            idempotent: false,
+        });
     };
     let key = key.trim();
     if key.is_empty()
@@ -128,20 +142,26 @@ pub fn new_integration_id(account: &str, idempotency_key: Option<&str>) -> ApiRe
         ));
     }
     let name = format!("sei-jira/integration\n{account}\n{key}");
-    Ok(uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string())
+    Ok(NewIntegrationId {
+        id: uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, name.as_bytes()).to_string(),
+        idempotent: true,
+    })
 }
 
-/// Validates the connection (every check must pass), then keeps the token in the secret store,
-/// the integration in the store, and schedules its syncs. An integration already stored under
-/// `id` (a retried create with the same idempotency key) is answered as it is when the request
-/// asks for the same integration, and is a conflict otherwise; nothing is made twice.
+/// Validates the connection (every check must pass), then keeps the integration in the store,
+/// its token in the secret store, and schedules its syncs. The record is created by one
+/// conditional write, so of two requests with the same idempotency key exactly one creates it;
+/// the other (and any later retry) answers from what the first stored when it asks for the same
+/// integration, and is a conflict otherwise. Nothing is made twice, and no undo removes what
+/// another request answered for.
 pub async fn create(
     s: &Services<'_>,
     account: &str,
     input: &IntegrationCreate,
-    id: &str,
+    new_id: &NewIntegrationId,
     now_ms: i64,
 ) -> ApiResult<IntegrationView> {
+    let id = new_id.id.as_str();
     let name = checked_name(&input.name)?;
     let scope = input.scope.config()?;
     let excluded_fields = checked_excluded(&input.excluded_fields)?;
@@ -160,22 +180,13 @@ pub async fn create(
     let description = checked_description(&input.description)?;
     let tags = checked_tags(&input.tags)?;
     let custom_fields = normalized_custom_fields(&input.custom_fields)?;
+    let asked = Asked {
+        name: &name,
+        url: req.url.trim_end_matches('/'),
+        scope: &scope,
+    };
     if let Some(existing) = s.integrations.get_integration(account, id).await? {
-        let same = existing.name == name
-            && existing.url == req.url.trim_end_matches('/')
-            && existing.scope == scope;
-        return if same {
-            // The first try may have stopped before its schedule: make sure it exists (an
-            // upsert, so a schedule already there stays as it is).
-            s.scheduler
-                .upsert_schedule(account, id, &existing.schedule_rate)
-                .await?;
-            Ok(IntegrationView::from(&existing))
-        } else {
-            Err(ApiError::Conflict(
-                "Idempotency-Key: already used to create another integration".into(),
-            ))
-        };
+        return asked.answer_from(s, &existing).await;
     }
     let report = validation::validate(&req, &s.settings.validation).await;
     if !report.passed() {
@@ -185,32 +196,38 @@ pub async fn create(
         .map_err(|e| bad("excluded_fields", e))?;
     check_custom_fields_exist(s, &req, &custom_fields, excluded).await?;
     let secret = crate::ports::secret_name(&s.settings.secret_prefix, account, id)?;
-    s.secrets.put_secret(&secret, &req.token).await?;
     let record = IntegrationRecord {
         account: account.to_string(),
         id: id.to_string(),
-        name,
+        name: name.clone(),
         description,
         tags,
         deployment: req.deployment,
-        url: req.url.trim_end_matches('/').to_string(),
+        url: asked.url.to_string(),
         email: req
             .email
             .clone()
             .filter(|_| req.deployment == Deployment::Cloud),
         secret_name: secret,
-        scope,
+        scope: scope.clone(),
         excluded_fields,
         custom_fields,
         schedule_rate,
         created_ms: now_ms,
         updated_ms: now_ms,
     };
-    if let Err(e) = s.integrations.put_integration(&record).await {
-        // No integration names the secret: it must not stay behind.
-        if let Err(undo) = s.secrets.delete_secret(&record.secret_name).await {
-            tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the secret stays");
-        }
+    if !s.integrations.create_integration(&record).await? {
+        // Another request with the same key created it meanwhile.
+        let existing = s
+            .integrations
+            .get_integration(account, id)
+            .await?
+            .ok_or_else(|| ApiError::Conflict(IN_PROGRESS.into()))?;
+        return asked.answer_from(s, &existing).await;
+    }
+    if let Err(e) = s.secrets.put_secret(&record.secret_name, &req.token).await {
+        // No other request answers for a record without its token (see `answer_from`).
+        undo_record(s, account, id).await;
         return Err(e.into());
     }
     if let Err(e) = s
@@ -218,17 +235,62 @@ pub async fn create(
         .upsert_schedule(account, id, &record.schedule_rate)
         .await
     {
-        // Without its schedule the integration would never sync: undo the create, so the
-        // caller's retry starts clean rather than meeting a half-made integration.
-        if let Err(undo) = s.integrations.delete_integration(account, id).await {
-            tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the record stays");
-        }
-        if let Err(undo) = s.secrets.delete_secret(&record.secret_name).await {
-            tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the secret stays");
+        // Without its schedule the integration would never sync. A random id no one else can
+        // know is undone, so the caller's retry starts clean; a keyed one stays, since another
+        // request may already have answered for it, and a retry with the key makes the schedule.
+        if !new_id.idempotent {
+            undo_record(s, account, id).await;
+            if let Err(undo) = s.secrets.delete_secret(&record.secret_name).await {
+                tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the secret stays");
+            }
         }
         return Err(e.into());
     }
     Ok(IntegrationView::from(&record))
+}
+
+/// The answer to a create whose id another request created first, while it is still being made.
+const IN_PROGRESS: &str =
+    "Idempotency-Key: a create with this key is still in progress; retry in a moment";
+
+/// What a create asks for, to compare with an integration already stored under its id.
+struct Asked<'a> {
+    name: &'a str,
+    url: &'a str,
+    scope: &'a ScopeConfig,
+}
+
+impl Asked<'_> {
+    /// The answer to a retried create: the stored integration when it is the one asked for and
+    /// complete (its token kept), its schedule made sure of (an upsert: the first try may have
+    /// stopped before it); a conflict otherwise.
+    async fn answer_from(
+        &self,
+        s: &Services<'_>,
+        existing: &IntegrationRecord,
+    ) -> ApiResult<IntegrationView> {
+        let same =
+            existing.name == self.name && existing.url == self.url && existing.scope == *self.scope;
+        if !same {
+            return Err(ApiError::Conflict(
+                "Idempotency-Key: already used to create another integration".into(),
+            ));
+        }
+        if s.secrets.get_secret(&existing.secret_name).await?.is_none() {
+            return Err(ApiError::Conflict(IN_PROGRESS.into()));
+        }
+        s.scheduler
+            .upsert_schedule(&existing.account, &existing.id, &existing.schedule_rate)
+            .await?;
+        Ok(IntegrationView::from(existing))
+    }
+}
+
+/// Removes a record this request created and could not finish.
+async fn undo_record(s: &Services<'_>, account: &str, id: &str) {
+    if let Err(undo) = s.integrations.delete_integration(account, id).await {
+        tracing::warn!(integration = %id, error = %undo, "undoing a failed create: the record stays");
+    }
 }
 
 pub async fn list(s: &Services<'_>, account: &str) -> ApiResult<Vec<IntegrationView>> {

@@ -542,6 +542,27 @@ impl IntegrationStore for EmbeddedStore {
         tx.commit().map_err(backend)
     }
 
+    async fn create_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+        check_integration_id(&record.id)?;
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let key = integration_key(&record.account, &record.id);
+            let mut integrations = tx.open_table(INTEGRATIONS).map_err(backend)?;
+            if integrations.get(key.as_str()).map_err(backend)?.is_some() {
+                return Ok(false);
+            }
+            integrations
+                .insert(key.as_str(), encode(record)?.as_slice())
+                .map_err(backend)?;
+            tx.open_table(DELETED)
+                .map_err(backend)?
+                .remove(record.id.as_str())
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)?;
+        Ok(true)
+    }
+
     async fn replace_integration(
         &self,
         record: &IntegrationRecord,

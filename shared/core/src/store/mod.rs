@@ -245,6 +245,10 @@ pub trait RunLog: Send + Sync {
 pub trait IntegrationStore: Send + Sync {
     /// Upserts by (account, id).
     async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()>;
+    /// Puts the record only while no integration of that account and id is stored, in one
+    /// conditional write: of two creates racing with one id, exactly one answers true; false
+    /// writes nothing. Like `put_integration`, it lifts a deletion tombstone of the id.
+    async fn create_integration(&self, record: &IntegrationRecord) -> StoreResult<bool>;
     /// Replaces the record only while it still exists for its account and was last updated at
     /// `expected_updated_ms` (the version the change was made from); false otherwise (deleted or
     /// changed meanwhile), so an update racing a deletion never brings the integration back and
@@ -320,8 +324,8 @@ pub trait HygieneIndexStore: Send + Sync {
         contributions: &[(String, Option<Contribution>)],
     ) -> StoreResult<()>;
     /// Up to `limit` marks of issues written since their marks were last cleared. Every
-    /// [`IssueStore::put_issues`] (and so every flag) leaves a new mark per issue, after the
-    /// issue itself is written.
+    /// [`IssueStore::put_issues`] (and so every flag) leaves a new mark per issue, written
+    /// atomically with the issue: no issue is ever stored without its mark.
     async fn changed_issues(&self, integration: &str, limit: usize)
     -> StoreResult<Vec<ChangeMark>>;
     /// Clears exactly these marks: a mark left by a later write stays.

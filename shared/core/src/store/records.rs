@@ -289,6 +289,14 @@ pub enum ErrorCategory {
     RequestRejected,
     /// Jira's answer could not be understood.
     UnexpectedResponse,
+    /// A listing contradicted its question (a restart ignored, a page repeated, another
+    /// project's issues): believed, it would have ended with issues missing.
+    ListingInconsistent,
+    /// Issues Jira listed were not answered when fetched; the unit's checkpoint stays before them.
+    IssuesMissing,
+    /// A finished listing found fewer issues than Jira counts for its query; the next run lists
+    /// the unit again.
+    CountShortfall,
     /// The integration's configuration cannot be used (an unknown custom field, a bad URL, …).
     Configuration,
     /// Another run holds the unit's lease; the unit was skipped.

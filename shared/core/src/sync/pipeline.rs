@@ -76,11 +76,13 @@ struct Range {
     covers_to: u64,
 }
 
-/// A batch as its task ends: complete issues, and truncated ones waiting for their changelog.
+/// A batch as its task ends: complete issues, truncated ones waiting for their changelog, and
+/// the ids Jira did not answer.
 struct Batch {
     range: Range,
     ready: Vec<StoredIssue>,
     truncated: Vec<Waiting>,
+    missing: Vec<u64>,
 }
 
 /// What a batch's task tells the pipeline as soon as Jira answers its bulk fetch, before it asks
@@ -103,11 +105,14 @@ struct Claim {
 /// Full changelogs a bulk request brought, by issue (None: Jira had nothing to add).
 type Changelogs = Vec<(Key, Option<Vec<History>>)>;
 
-/// Issues of one unit to store, and how far its checkpoint may move after.
+/// Issues of one unit to store, how far its checkpoint may move after, and the ids of the unit
+/// Jira listed but did not answer when asked for them (twice): the checkpoint stays before them
+/// for the rest of the run.
 pub struct Output {
     pub unit: Slot,
     pub issues: Vec<StoredIssue>,
     pub checkpoint: u64,
+    pub missing: Vec<u64>,
 }
 
 pub struct Pipeline {
@@ -134,6 +139,8 @@ pub struct Pipeline {
     arrived: HashMap<Key, Option<Vec<History>>>,
     /// Per unit: everything up to here has been queued.
     pushed_to: Vec<u64>,
+    /// Per unit: the smallest id Jira did not answer, which the checkpoint never passes.
+    first_missing: Vec<Option<u64>>,
     /// The pool was sent at the end of the input.
     ended: bool,
 }
@@ -157,6 +164,7 @@ impl Pipeline {
             parked: HashMap::new(),
             arrived: HashMap::new(),
             pushed_to: Vec::new(),
+            first_missing: Vec::new(),
             ended: false,
         }
     }
@@ -164,6 +172,7 @@ impl Pipeline {
     /// A unit joins: everything of it up to `start` is already stored.
     pub fn add_unit(&mut self, start: u64) -> Slot {
         self.pushed_to.push(start);
+        self.first_missing.push(None);
         self.pushed_to.len() - 1
     }
 
@@ -213,8 +222,8 @@ impl Pipeline {
         self.unanswered += 1;
         let answers = self.answers.clone();
         self.batches.push(Task::spawn(async move {
-            let issues = if ids.is_empty() {
-                Vec::new()
+            let (issues, missing) = if ids.is_empty() {
+                (Vec::new(), Vec::new())
             } else {
                 fetch_answered(&client, &ids, &fields).await?
             };
@@ -235,6 +244,7 @@ impl Pipeline {
                 range,
                 ready,
                 truncated,
+                missing,
             })
         }));
     }
@@ -248,6 +258,7 @@ impl Pipeline {
         if self.batches.is_empty() && self.changelogs.is_empty() {
             return Ok(None);
         }
+        let mut missing: Vec<u64> = Vec::new();
         let by_unit: HashMap<Slot, Vec<StoredIssue>> = tokio::select! {
             // A batch's answer is sent before its task ends: taken first, its truncated issues
             // hold the checkpoint back before the batch's range stops doing so.
@@ -259,7 +270,12 @@ impl Pipeline {
                 HashMap::new()
             }
             Some(batch) = self.batches.next(), if !self.batches.is_empty() => {
-                let Batch { range, ready, truncated } = batch?;
+                let Batch { range, ready, truncated, missing: gaps } = batch?;
+                if let Some(&first) = gaps.iter().min() {
+                    let held = &mut self.first_missing[range.unit];
+                    *held = Some(held.map_or(first, |h| h.min(first)));
+                }
+                missing = gaps;
                 while let Ok(answer) = self.answered.try_recv() {
                     self.join_pool(answer);
                 }
@@ -300,6 +316,7 @@ impl Pipeline {
                     unit,
                     issues,
                     checkpoint: self.checkpoint(unit),
+                    missing: std::mem::take(&mut missing),
                 })
                 .collect(),
         ))
@@ -338,7 +355,8 @@ impl Pipeline {
     }
 
     /// How far the unit's checkpoint may move: what it queued, held back by its earliest batch
-    /// not consumed and its smallest id waiting for a changelog.
+    /// not consumed, its smallest id waiting for a changelog and its smallest id Jira did not
+    /// answer.
     fn checkpoint(&self, unit: Slot) -> u64 {
         let first = Range {
             unit,
@@ -357,7 +375,8 @@ impl Pipeline {
             .next()
             .filter(|(u, _)| *u == unit)
             .map(|&(_, first)| first.saturating_sub(1));
-        [unconsumed, unfinished]
+        let unanswered = self.first_missing[unit].map(|id| id.saturating_sub(1));
+        [unconsumed, unfinished, unanswered]
             .into_iter()
             .flatten()
             .fold(self.pushed_to[unit], u64::min)
@@ -401,16 +420,43 @@ fn truncated_histories(issue: &Issue) -> Option<u64> {
         .map(|c| c.total.min(CHANGELOG_PAGE))
 }
 
-/// The batch's issues as Jira answered the bulk fetch, none it was not asked for.
+/// The batch's issues as Jira answered the bulk fetch, none it was not asked for, and the ids
+/// it did not answer. An id left out of the answer, or answered in `issueErrors`, is asked for
+/// again on its own (a bulk answer may drop what a single one gives); what is still missing
+/// then is returned as such, never passed over.
 async fn fetch_answered(
     client: &JiraClient,
     ids: &[u64],
     fields: &[String],
-) -> Result<Vec<Issue>, JiraError> {
+) -> Result<(Vec<Issue>, Vec<u64>), JiraError> {
     let field_refs: Vec<&str> = fields.iter().map(String::as_str).collect();
-    let mut issues = fetch_issues(client, ids, &field_refs).await?;
-    // Only what was asked for: an issue under another id (`abc`, `0`, one never requested)
-    // would be stored outside the range this batch covers and confuse the checkpoint.
+    let mut issues = asked_only(ids, fetch_issues(client, ids, &field_refs).await?)?;
+    let unanswered = |issues: &[Issue]| -> Vec<u64> {
+        let answered: std::collections::HashSet<u64> =
+            issues.iter().filter_map(|i| i.id.parse().ok()).collect();
+        ids.iter().copied().filter(|id| !answered.contains(id)).collect()
+    };
+    let again = unanswered(&issues);
+    if again.is_empty() {
+        return Ok((issues, Vec::new()));
+    }
+    let singles = futures_util::future::try_join_all(
+        again
+            .iter()
+            .map(|id| fetch_issues(client, std::slice::from_ref(id), &field_refs)),
+    )
+    .await?;
+    for (id, answer) in again.iter().zip(singles) {
+        issues.extend(asked_only(std::slice::from_ref(id), answer)?);
+    }
+    let missing = unanswered(&issues);
+    Ok((issues, missing))
+}
+
+/// Only what was asked for, each once: an issue under another id (`abc`, `0`, one never
+/// requested) would be stored outside the range its batch covers and confuse the checkpoint;
+/// an issue answered twice (`5`, `05`) is one issue (Jira's own bulk fetch answers each once).
+fn asked_only(ids: &[u64], mut issues: Vec<Issue>) -> Result<Vec<Issue>, JiraError> {
     if let Some(stray) = issues
         .iter()
         .find(|i| !matches!(i.id.parse::<u64>(), Ok(id) if ids.contains(&id)))
@@ -420,7 +466,6 @@ async fn fetch_answered(
             stray.id.chars().take(32).collect::<String>()
         )));
     }
-    // An issue answered twice (`5`, `05`) is one issue: Jira's own bulk fetch answers each once.
     let mut seen = std::collections::HashSet::new();
     issues.retain(|i| seen.insert(i.id.parse::<u64>().unwrap_or(u64::MAX)));
     Ok(issues)
@@ -467,18 +512,72 @@ mod tests {
 
     /// Every issue of a batch, or the error that ended it.
     async fn drain(answer: scripted::Answer, ids: Vec<u64>) -> Result<Vec<String>, JiraError> {
+        drain_all(answer, ids).await.map(|d| d.stored)
+    }
+
+    /// What a batch brought out of the pipeline.
+    struct Drained {
+        stored: Vec<String>,
+        missing: Vec<u64>,
+        checkpoint: u64,
+    }
+
+    async fn drain_all(answer: scripted::Answer, ids: Vec<u64>) -> Result<Drained, JiraError> {
         let client = scripted_client(answer).await;
         let mut pipeline = Pipeline::new(&client, vec!["status".into()], Excluded::default());
         let unit = pipeline.add_unit(0);
         let last = *ids.last().unwrap();
         pipeline.push(unit, ids, last);
-        let mut stored = Vec::new();
+        let mut drained = Drained {
+            stored: Vec::new(),
+            missing: Vec::new(),
+            checkpoint: 0,
+        };
         while let Some(outputs) = pipeline.next(true).await? {
             for out in outputs {
-                stored.extend(out.issues.into_iter().map(|i| i.id));
+                drained.stored.extend(out.issues.into_iter().map(|i| i.id));
+                drained.missing.extend(out.missing);
+                drained.checkpoint = drained.checkpoint.max(out.checkpoint);
             }
         }
-        Ok(stored)
+        drained.stored.sort();
+        Ok(drained)
+    }
+
+    /// GIVEN a bulk fetch of 5, 6 and 7 that answers 6 in `issueErrors`, WHEN 6 is asked for
+    /// again on its own, THEN what that answer brings is stored; and what it does not is missing,
+    /// with the checkpoint held before it.
+    #[tokio::test]
+    async fn ids_a_bulk_fetch_leaves_out_are_asked_again_and_never_passed_over() {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        const BULK: &str = r#"{"issues": [{"id": "5", "key": "P-5", "fields": {}}, {"id": "7", "key": "P-7", "fields": {}}],
+            "issueErrors": [{"issueIdsOrKeys": ["6"], "errorMessages": ["Issue does not exist or you do not have permission to see it."]}]}"#;
+        static GIVEN_LATER: AtomicUsize = AtomicUsize::new(0);
+        fn given_later(_: &str, _: std::net::SocketAddr) -> String {
+            match GIVEN_LATER.fetch_add(1, Ordering::SeqCst) {
+                0 => json_reply("200 OK", BULK),
+                _ => json_reply(
+                    "200 OK",
+                    r#"{"issues": [{"id": "6", "key": "P-6", "fields": {}}]}"#,
+                ),
+            }
+        }
+        static NEVER_GIVEN: AtomicUsize = AtomicUsize::new(0);
+        fn never_given(_: &str, _: std::net::SocketAddr) -> String {
+            match NEVER_GIVEN.fetch_add(1, Ordering::SeqCst) {
+                0 => json_reply("200 OK", BULK),
+                _ => json_reply("200 OK", r#"{"issues": [], "issueErrors": []}"#),
+            }
+        }
+        let got = drain_all(given_later, vec![5, 6, 7]).await.unwrap();
+        assert_eq!(got.stored, ["5", "6", "7"]);
+        assert_eq!((got.missing.len(), got.checkpoint), (0, 7));
+        assert_eq!(GIVEN_LATER.load(Ordering::SeqCst), 2, "6 asked again once");
+
+        let got = drain_all(never_given, vec![5, 6, 7]).await.unwrap();
+        assert_eq!(got.stored, ["5", "7"]);
+        assert_eq!(got.missing, [6]);
+        assert_eq!(got.checkpoint, 5, "the checkpoint stays before the missing id");
     }
 
     #[tokio::test]

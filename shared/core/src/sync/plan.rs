@@ -117,6 +117,12 @@ impl Unit {
         )
     }
 
+    /// The unit's issues created before `ms`: what a listing that started then must have found
+    /// at least (issues deleted meanwhile aside, which only make it find more).
+    pub fn created_before(&self, ms: i64) -> String {
+        format!("({}) AND created < {ms}", self.jql)
+    }
+
     /// The issues a scan from `after_id` reads, unordered (what a count is asked for).
     pub fn restriction(&self, updated_since_ms: Option<i64>, after_id: u64) -> String {
         let mut q = format!("({})", self.jql);

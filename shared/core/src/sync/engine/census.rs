@@ -45,8 +45,10 @@ pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<boo
         if !ctx.take_lease(unit).await? {
             continue;
         }
+        let short_before = ctx.incomplete.len();
         let result = census(ctx, unit, &mut cursor).await;
-        if matches!(result, Ok(true)) {
+        // A census short of Jira's count is not a census: the unit is censused again.
+        if matches!(result, Ok(true)) && ctx.incomplete.len() == short_before {
             cursor.last_census_ms = Some(now_ms());
             ctx.store
                 .put_cursor(&integration, &unit.name, &cursor)
@@ -106,6 +108,8 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
         .collect();
     ours.sort_unstable();
     let mut after = cursor.census_after.unwrap_or(0);
+    // A census read whole in this run is checked against Jira's count when it ends.
+    let (whole, started_ms, mut listed) = (after == 0, now_ms(), 0u64);
     // At least one page a run, so that runs short of time still get through a census in turn.
     let mut first = true;
     loop {
@@ -114,6 +118,7 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
         }
         first = false;
         let (page, next) = scan_ids(ctx.client, unit, None, after, false).await?;
+        listed += page.len() as u64;
         let in_jira: HashSet<u64> = page.into_iter().map(|(id, _)| id).collect();
         // The last page settles everything above it too: stored ids Jira no longer has.
         let upto = next.unwrap_or(u64::MAX);
@@ -129,6 +134,9 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
             }
             None => {
                 cursor.census_after = None;
+                if whole && let Some(short) = shortfall(ctx, unit, listed, started_ms).await? {
+                    ctx.incomplete.push(short);
+                }
                 return Ok(true);
             }
         }
@@ -229,4 +237,27 @@ async fn restore_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<
         }
     }
     Ok(())
+}
+
+/// A listing of the whole unit that started at `started_ms` and found `listed` ids, checked
+/// against Jira's count of the unit's issues created before it started (approximate-count on
+/// Cloud, `total` on Data Center): the error when it found fewer. Issues created meanwhile are
+/// not counted, and issues deleted meanwhile only make it find more.
+pub(super) async fn shortfall(
+    ctx: &Ctx<'_>,
+    unit: &Unit,
+    listed: u64,
+    started_ms: i64,
+) -> Result<Option<RunError>, SyncError> {
+    let counted = ctx.client.count(&unit.created_before(started_ms)).await?;
+    Ok((counted > listed).then(|| {
+        RunError::new(
+            ErrorCategory::CountShortfall,
+            format!(
+                "{}: the listing found {listed} issue(s), Jira counts {counted}; the unit is not \
+                 complete, and the next run lists it again",
+                unit.name
+            ),
+        )
+    }))
 }

@@ -25,7 +25,7 @@ use super::index::{IssueIndex, Known};
 use super::pipeline::{DETAIL_BATCH, Pipeline, Task};
 use super::plan::{Excluded, FieldMap, Scope, Unit, requested_fields, resolve_fields};
 use crate::jira::models::{Comment, FieldDetails, Issue};
-use crate::jira::{Deployment, JiraClient, JiraError};
+use crate::jira::{Deployment, Inconsistency, JiraClient, JiraError};
 use crate::store::*;
 
 mod census;
@@ -53,6 +53,11 @@ pub enum SyncError {
     /// Another run holds the unit's lease: the unit is skipped, the run goes on.
     #[error("{unit}: another sync holds this unit's lease; skipped")]
     LeaseHeld { unit: String },
+    /// Units whose data this run could not complete (issues Jira listed but did not answer, a
+    /// listing short of Jira's count): the run went on with the rest, and each such unit keeps
+    /// its checkpoint for the next run. Each error names its unit.
+    #[error("the sync is incomplete: {}", .0.iter().map(|e| e.message.as_str()).collect::<Vec<_>>().join("; "))]
+    Incomplete(Vec<RunError>),
     /// The integration was deleted while the run went on: the run stopped and swept what it
     /// had written, and records nothing.
     #[error("the integration was deleted during the sync; what it wrote is removed")]
@@ -67,6 +72,9 @@ impl SyncError {
             SyncError::ProjectsNotVisible(_) => ErrorCategory::ProjectsNotVisible,
             SyncError::Config(_) => ErrorCategory::Configuration,
             SyncError::LeaseHeld { .. } => ErrorCategory::LeaseHeld,
+            SyncError::Incomplete(errors) => errors
+                .first()
+                .map_or(ErrorCategory::Other, |e| e.category),
             // Never recorded: the run's records go with the integration.
             SyncError::IntegrationDeleted => ErrorCategory::Configuration,
         }
@@ -93,6 +101,7 @@ fn jira_category(e: &JiraError) -> ErrorCategory {
         JiraError::Unreachable { .. }
         | JiraError::Redirected { .. }
         | JiraError::AddressRefused { .. } => ErrorCategory::SiteUnreachable,
+        JiraError::Inconsistent(_) => ErrorCategory::ListingInconsistent,
         JiraError::Protocol(_) | JiraError::TooLarge { .. } | JiraError::PagingStalled { .. } => {
             ErrorCategory::UnexpectedResponse
         }
@@ -187,6 +196,8 @@ struct Ctx<'a> {
     index: IssueIndex,
     counts: Counts,
     errors: Vec<RunError>,
+    /// Why units could not be completed this run (see [`SyncError::Incomplete`]).
+    incomplete: Vec<RunError>,
     seen_users: HashSet<String>,
     /// Sprints and versions as this run last wrote them: each batch repeats most of them.
     written_records: HashMap<(RecordKind, String), Value>,
@@ -375,6 +386,7 @@ async fn sync_all(
         index,
         counts: Counts::default(),
         errors: Vec::new(),
+        incomplete: Vec::new(),
         seen_users: HashSet::new(),
         written_records: HashMap::new(),
         seen_projects: HashSet::new(),
@@ -403,6 +415,9 @@ async fn sync_all(
     }
     record.counts = ctx.counts;
     record.errors = ctx.errors;
+    if !ctx.incomplete.is_empty() {
+        return Err(SyncError::Incomplete(ctx.incomplete));
+    }
     Ok(ended)
 }
 

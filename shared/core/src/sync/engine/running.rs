@@ -40,6 +40,10 @@ struct Running {
     /// Scanned ids not yet handed to the pipeline: `(ids, covers_to)` batches.
     queued: VecDeque<(Vec<u64>, u64)>,
     wrote: bool,
+    /// Ids Jira listed but did not answer when fetched: the unit is not complete this run.
+    missing: Vec<u64>,
+    /// Ids the unit's scan listed in this run.
+    listed: u64,
 }
 
 /// What came back from Jira: an id page of the unit at that index of the running ones, or
@@ -70,6 +74,7 @@ impl Running {
         let Some(&(last, _)) = page.last() else {
             return;
         };
+        self.listed += page.len() as u64;
         if let Some(after) = next {
             self.scan(client, after);
         }
@@ -283,6 +288,7 @@ async fn next_step(
 
 /// Writes a unit's fetched issues, then moves its checkpoint; whether it moved.
 async fn stored(ctx: &mut Ctx<'_>, r: &mut Running, out: Output) -> Result<bool, SyncError> {
+    r.missing.extend(&out.missing);
     if !out.issues.is_empty() {
         store_batch(ctx, &r.unit, out.issues).await?;
         r.wrote = true;
@@ -375,6 +381,8 @@ async fn start(
         next_page: None,
         queued: VecDeque::new(),
         wrote: false,
+        missing: Vec::new(),
+        listed: 0,
         progress,
     };
     r.scan(ctx.client, r.progress.last_id);
@@ -390,15 +398,52 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
         progress,
         resumed,
         wrote,
+        missing,
+        listed,
         ..
     } = r;
+    let backfill = cursor.watermark_ms.is_none();
+    // A backfill read whole in this run is checked against Jira's count.
+    let short = if missing.is_empty() && backfill && !resumed {
+        super::census::shortfall(ctx, &unit, listed, progress.run_started_ms).await
+    } else {
+        Ok(None)
+    };
+    let incomplete = match short {
+        // Short of the count: the backfill starts over in the next run.
+        Ok(Some(short)) => Some((short, Some(Cursor::default()))),
+        // Issues not answered: the cursor stays at the checkpoint before the first of them, so
+        // the next run lists the unit from there and asks for them again.
+        Ok(None) if !missing.is_empty() => Some((issues_missing(&unit, &missing), None)),
+        Ok(None) => None,
+        Err(e) => {
+            let released = ctx.release_lease(&unit).await;
+            notify(ctx, Event::UnitFinished { unit: unit.name });
+            released?;
+            return Err(e);
+        }
+    };
+    if let Some((error, reset)) = incomplete {
+        ctx.incomplete.push(error);
+        let put = match reset {
+            Some(cursor) => {
+                ctx.store
+                    .put_cursor(&ctx.opts.integration, &unit.name, &cursor)
+                    .await
+            }
+            None => Ok(()),
+        };
+        let released = ctx.release_lease(&unit).await;
+        notify(ctx, Event::UnitFinished { unit: unit.name });
+        put?;
+        return Ok(released?);
+    }
     // A unit that found nothing new keeps its cursor unwritten (no write per idle unit per run),
     // unless a continuation may follow (the run is past its deadline, or continues a chain): its
     // new watermark is what tells the chain's next run that the unit is current.
     let continued = ctx.opts.current_since_ms.is_some() || ctx.out_of_time();
     let written = if wrote || resumed || continued || cursor.watermark_ms.is_none() {
         // A completed backfill has seen every id: it counts as a census.
-        let backfill = cursor.watermark_ms.is_none();
         let done = Cursor {
             watermark_ms: Some(progress.run_started_ms),
             in_progress: None,
@@ -425,4 +470,34 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
     notify(ctx, Event::UnitFinished { unit: unit.name });
     written?;
     Ok(released?)
+}
+
+/// Ids named in an error at most: the count says how many there were.
+const MISSING_IDS_SHOWN: usize = 10;
+
+/// The error of a unit whose listed issues Jira did not answer.
+fn issues_missing(unit: &Unit, missing: &[u64]) -> RunError {
+    let mut ids: Vec<u64> = missing.to_vec();
+    ids.sort_unstable();
+    ids.dedup();
+    let shown: Vec<String> = ids
+        .iter()
+        .take(MISSING_IDS_SHOWN)
+        .map(u64::to_string)
+        .collect();
+    let more = if ids.len() > MISSING_IDS_SHOWN {
+        format!(" and {} more", ids.len() - MISSING_IDS_SHOWN)
+    } else {
+        String::new()
+    };
+    RunError::new(
+        ErrorCategory::IssuesMissing,
+        format!(
+            "{}: {} issue(s) Jira listed were not answered when fetched, in bulk or one by one \
+             (ids {}{more}); the unit is not complete, and the next run asks for them again",
+            unit.name,
+            ids.len(),
+            shown.join(", ")
+        ),
+    )
 }

@@ -51,23 +51,45 @@ pub(super) async fn scan_ids(
             .and_then(|u| u.as_str())
             .and_then(crate::jira::time::parse)
             .map(|t| t.timestamp_millis());
+        check_project(unit, i)?;
         ids.push((id, updated));
     }
     ids.sort_unstable();
     // The id-restart cursor: the next page is the query again, after the highest id seen. A
     // page that cannot move it (none returned while Jira says more follow, or ids at or below
-    // the restart id) would end the scan early, with issues missing, or never end it.
-    let stalled = || {
-        JiraError::Protocol(format!(
-            "the id scan did not advance past id {after_id}: Jira said more issues follow but \
-             answered none after it"
-        ))
-    };
-    if ids.first().is_some_and(|&(id, _)| id <= after_id) || (more && ids.is_empty()) {
-        return Err(stalled());
+    // the restart id: the page repeated, or the restart ignored) would end the scan early, with
+    // issues missing, or never end it.
+    if let Some(&(id, _)) = ids.first().filter(|&&(id, _)| id <= after_id) {
+        return Err(JiraError::Inconsistent(Inconsistency::NotAfterRestart {
+            after: after_id,
+            id,
+        }));
+    }
+    if more && ids.is_empty() {
+        return Err(JiraError::Inconsistent(Inconsistency::Stalled { after: after_id }));
     }
     let next = ids.last().map(|&(id, _)| id).filter(|_| more);
     Ok((ids, next))
+}
+
+/// An issue a project's scan answered must be of that project, where its fields say which (the
+/// scan asks for none, but a site may send them).
+fn check_project(unit: &Unit, issue: &Issue) -> Result<(), JiraError> {
+    let (Some(asked), Some(project)) = (
+        unit.project.as_deref(),
+        issue.fields.get("project").and_then(|p| p["key"].as_str()),
+    ) else {
+        return Ok(());
+    };
+    if project.eq_ignore_ascii_case(asked) {
+        return Ok(());
+    }
+    let cut = |s: &str| s.chars().take(64).collect::<String>();
+    Err(JiraError::Inconsistent(Inconsistency::OtherProject {
+        asked: asked.to_string(),
+        key: cut(&issue.key),
+        project: cut(project),
+    }))
 }
 
 /// Full details of a group of issues (missing ones are simply absent): bulk fetches of 100 with
@@ -259,14 +281,44 @@ mod tests {
                 r#"{"issues": [{"id": "12", "key": "P-12", "fields": {}}, {"id": "11", "key": "P-11", "fields": {}}], "isLast": false}"#,
             )
         }
-        for answer in [empty_but_more as scripted::Answer, behind] {
-            let err = scan(answer, 10).await.unwrap_err();
-            assert!(
-                err.to_string().contains("did not advance past id 10"),
-                "{err}"
-            );
-        }
+        let inconsistency = |answer| async move {
+            match scan(answer, 10).await {
+                Err(JiraError::Inconsistent(i)) => i,
+                other => panic!("not a named inconsistency: {other:?}"),
+            }
+        };
+        assert_eq!(
+            inconsistency(empty_but_more).await,
+            Inconsistency::Stalled { after: 10 }
+        );
+        assert_eq!(
+            inconsistency(behind).await,
+            Inconsistency::NotAfterRestart { after: 10, id: 7 }
+        );
         assert_eq!(scan(ahead, 10).await.unwrap(), Some(12));
+    }
+
+    #[tokio::test]
+    async fn an_issue_of_another_project_in_a_project_scan_is_an_error() {
+        fn other(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "12", "key": "Q-12", "fields": {"project": {"key": "Q"}}}], "isLast": true}"#,
+            )
+        }
+        fn own(_: &str, _: std::net::SocketAddr) -> String {
+            json_reply(
+                "200 OK",
+                r#"{"issues": [{"id": "12", "key": "P-12", "fields": {"project": {"key": "P"}}}], "isLast": true}"#,
+            )
+        }
+        match scan(other, 10).await {
+            Err(JiraError::Inconsistent(Inconsistency::OtherProject { asked, project, .. })) => {
+                assert_eq!((asked.as_str(), project.as_str()), ("P", "Q"));
+            }
+            other => panic!("{other:?}"),
+        }
+        assert_eq!(scan(own, 10).await.unwrap(), None);
     }
 
     #[tokio::test]
