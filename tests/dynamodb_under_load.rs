@@ -257,7 +257,13 @@ async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_
 
     // Every tenth issue is split into parts: the parts are the batch writes.
     let issues: Vec<StoredIssue> = (1..=60)
-        .map(|id| if id % 10 == 0 { split_issue(id) } else { issue(id) })
+        .map(|id| {
+            if id % 10 == 0 {
+                split_issue(id)
+            } else {
+                issue(id)
+            }
+        })
         .collect();
     loaded
         .put_issues("a", &issues)
@@ -338,5 +344,8 @@ async fn no_issue_lands_without_its_change_mark() {
     marked.dedup();
     let mut landed_sorted = landed.clone();
     landed_sorted.sort_by_key(|id| id.parse::<u32>().unwrap());
-    assert_eq!(marked, landed_sorted, "a change mark for every issue stored");
+    assert_eq!(
+        marked, landed_sorted,
+        "a change mark for every issue stored"
+    );
 }

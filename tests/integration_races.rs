@@ -266,9 +266,13 @@ async fn a_create_that_fails_midway_leaves_no_secret_nor_integration_behind() {
 
 /// A create with `key`, as an event.
 fn keyed_create(body: &serde_json::Value, key: &str) -> String {
-    let mut event: serde_json::Value =
-        serde_json::from_str(&http_event("acme", "POST /integrations", &[], Some(body.clone())))
-            .unwrap();
+    let mut event: serde_json::Value = serde_json::from_str(&http_event(
+        "acme",
+        "POST /integrations",
+        &[],
+        Some(body.clone()),
+    ))
+    .unwrap();
     event["headers"]["idempotency-key"] = json!(key);
     event.to_string()
 }

@@ -69,11 +69,15 @@ impl JiraError {
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Inconsistency {
     /// The id scan asked for ids after `after`, and Jira said more follow but answered none.
-    #[error("the id scan did not advance past id {after}: Jira said more issues follow but answered none after it")]
+    #[error(
+        "the id scan did not advance past id {after}: Jira said more issues follow but answered none after it"
+    )]
     Stalled { after: u64 },
     /// The id scan asked for ids after `after` and got `id`: the restart was ignored, or the page
     /// repeated.
-    #[error("the id scan asked for ids after {after} and Jira answered id {id}: the restart was not honoured")]
+    #[error(
+        "the id scan asked for ids after {after} and Jira answered id {id}: the restart was not honoured"
+    )]
     NotAfterRestart { after: u64, id: u64 },
     /// Asked for one project's issues, Jira answered one of another project.
     #[error("asked for the issues of project {asked}, Jira answered {key} of project {project}")]

@@ -434,7 +434,10 @@ async fn fetch_answered(
     let unanswered = |issues: &[Issue]| -> Vec<u64> {
         let answered: std::collections::HashSet<u64> =
             issues.iter().filter_map(|i| i.id.parse().ok()).collect();
-        ids.iter().copied().filter(|id| !answered.contains(id)).collect()
+        ids.iter()
+            .copied()
+            .filter(|id| !answered.contains(id))
+            .collect()
     };
     let again = unanswered(&issues);
     if again.is_empty() {
@@ -577,7 +580,10 @@ mod tests {
         let got = drain_all(never_given, vec![5, 6, 7]).await.unwrap();
         assert_eq!(got.stored, ["5", "7"]);
         assert_eq!(got.missing, [6]);
-        assert_eq!(got.checkpoint, 5, "the checkpoint stays before the missing id");
+        assert_eq!(
+            got.checkpoint, 5,
+            "the checkpoint stays before the missing id"
+        );
     }
 
     #[tokio::test]

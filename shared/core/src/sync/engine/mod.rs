@@ -72,9 +72,9 @@ impl SyncError {
             SyncError::ProjectsNotVisible(_) => ErrorCategory::ProjectsNotVisible,
             SyncError::Config(_) => ErrorCategory::Configuration,
             SyncError::LeaseHeld { .. } => ErrorCategory::LeaseHeld,
-            SyncError::Incomplete(errors) => errors
-                .first()
-                .map_or(ErrorCategory::Other, |e| e.category),
+            SyncError::Incomplete(errors) => {
+                errors.first().map_or(ErrorCategory::Other, |e| e.category)
+            }
             // Never recorded: the run's records go with the integration.
             SyncError::IntegrationDeleted => ErrorCategory::Configuration,
         }

@@ -66,7 +66,9 @@ pub(super) async fn scan_ids(
         }));
     }
     if more && ids.is_empty() {
-        return Err(JiraError::Inconsistent(Inconsistency::Stalled { after: after_id }));
+        return Err(JiraError::Inconsistent(Inconsistency::Stalled {
+            after: after_id,
+        }));
     }
     let next = ids.last().map(|&(id, _)| id).filter(|_| more);
     Ok((ids, next))
@@ -313,7 +315,9 @@ mod tests {
             )
         }
         match scan(other, 10).await {
-            Err(JiraError::Inconsistent(Inconsistency::OtherProject { asked, project, .. })) => {
+            Err(JiraError::Inconsistent(Inconsistency::OtherProject {
+                asked, project, ..
+            })) => {
                 assert_eq!((asked.as_str(), project.as_str()), ("P", "Q"));
             }
             other => panic!("{other:?}"),
