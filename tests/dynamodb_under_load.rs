@@ -203,6 +203,19 @@ async fn relay(State(proxy): State<Arc<Proxy>>, headers: HeaderMap, body: Bytes)
     (status, [("content-type", content_type)], text).into_response()
 }
 
+/// A new table on moto named after `purpose`, and a store reaching it directly.
+async fn new_table(purpose: &str) -> (String, DynamoStore) {
+    let table = format!("sei-jira-{purpose}-{}", std::process::id());
+    let config = sei_jira_aws::local_sdk_config(moto().endpoint(), "us-east-1")
+        .await
+        .unwrap();
+    DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
+        .await
+        .unwrap();
+    let direct = store_at(moto().endpoint(), &table).await;
+    (table, direct)
+}
+
 /// A store whose client reaches DynamoDB only through `endpoint` (the proxy, or moto itself).
 async fn store_at(endpoint: &str, table: &str) -> DynamoStore {
     let config = sei_jira_aws::local_sdk_config(endpoint, "us-east-1")
@@ -242,14 +255,7 @@ fn split_issue(id: u32) -> StoredIssue {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_stored() {
-    let table = format!("sei-jira-load-{}", std::process::id());
-    let direct = store_at(moto().endpoint(), &table).await;
-    let config = sei_jira_aws::local_sdk_config(moto().endpoint(), "us-east-1")
-        .await
-        .unwrap();
-    DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
-        .await
-        .unwrap();
+    let (table, direct) = new_table("load").await;
     // More throttles in a row than the SDK's own three attempts: the store's retry must
     // take over from the SDK's.
     let (endpoint, pushback) = start_proxy(moto().endpoint(), 4).await;
@@ -310,14 +316,7 @@ async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_
 /// write it again).
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_issue_lands_without_its_change_mark() {
-    let table = format!("sei-jira-marks-{}", std::process::id());
-    let direct = store_at(moto().endpoint(), &table).await;
-    let config = sei_jira_aws::local_sdk_config(moto().endpoint(), "us-east-1")
-        .await
-        .unwrap();
-    DynamoStore::create_table(&aws_sdk_dynamodb::Client::new(&config), &table)
-        .await
-        .unwrap();
+    let (table, direct) = new_table("marks").await;
     let (endpoint, pushback) = start_proxy(moto().endpoint(), 0).await;
     pushback.refuse_batch_writes.store(true, Ordering::SeqCst);
     let broken = store_at(&endpoint, &table).await;

@@ -104,6 +104,7 @@ conformance!(
     daily_counters_add_up_even_when_concurrent,
     integrations_are_visible_only_to_their_account,
     replacing_an_integration_never_brings_a_deleted_one_back,
+    of_concurrent_creates_with_one_id_exactly_one_lands,
     deleting_an_integration_removes_all_its_data_and_nothing_else,
     a_deletion_fences_writers_that_outlive_it,
     hygiene_settings_keep_only_a_change_made_over_the_stored_version,
@@ -778,6 +779,36 @@ mod behaviours {
             Some(second)
         );
         assert!(s.list_integrations("initech").await.unwrap().is_empty());
+    }
+
+    pub async fn of_concurrent_creates_with_one_id_exactly_one_lands(s: &dyn Store) {
+        let id = "0b8d6d1e-3333-4c0f-9d0e-000000000001";
+        let tries: Vec<IntegrationRecord> = (0..8)
+            .map(|n| IntegrationRecord {
+                name: format!("Try {n}"),
+                ..integration("acme", id)
+            })
+            .collect();
+        let created = futures_util::future::join_all(tries.iter().map(|r| s.create_integration(r)))
+            .await
+            .into_iter()
+            .map(Result::unwrap)
+            .collect::<Vec<bool>>();
+        let winners: Vec<&IntegrationRecord> = tries
+            .iter()
+            .zip(&created)
+            .filter_map(|(r, won)| won.then_some(r))
+            .collect();
+        assert_eq!(winners.len(), 1, "{created:?}");
+        assert_eq!(
+            s.get_integration("acme", id).await.unwrap().as_ref(),
+            Some(winners[0]),
+            "what is stored is the one create that landed"
+        );
+        // A create over a deleted id lands again.
+        assert!(s.delete_integration("acme", id).await.unwrap());
+        assert!(s.create_integration(&tries[0]).await.unwrap());
+        assert!(!s.integration_deleted(id).await.unwrap());
     }
 
     pub async fn replacing_an_integration_never_brings_a_deleted_one_back(s: &dyn Store) {

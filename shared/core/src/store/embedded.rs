@@ -523,32 +523,16 @@ impl RunLog for EmbeddedStore {
     }
 }
 
-#[async_trait]
-impl IntegrationStore for EmbeddedStore {
-    async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()> {
-        check_integration_id(&record.id)?;
-        let tx = self.db.begin_write().map_err(backend)?;
-        {
-            let key = integration_key(&record.account, &record.id);
-            tx.open_table(INTEGRATIONS)
-                .map_err(backend)?
-                .insert(key.as_str(), encode(record)?.as_slice())
-                .map_err(backend)?;
-            tx.open_table(DELETED)
-                .map_err(backend)?
-                .remove(record.id.as_str())
-                .map_err(backend)?;
-        }
-        tx.commit().map_err(backend)
-    }
-
-    async fn create_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+impl EmbeddedStore {
+    /// Keeps the record (only where none of its account and id is stored, with `only_new`) and
+    /// lifts a deletion tombstone of its id, in one transaction; whether it was kept.
+    fn write_integration(&self, record: &IntegrationRecord, only_new: bool) -> StoreResult<bool> {
         check_integration_id(&record.id)?;
         let tx = self.db.begin_write().map_err(backend)?;
         {
             let key = integration_key(&record.account, &record.id);
             let mut integrations = tx.open_table(INTEGRATIONS).map_err(backend)?;
-            if integrations.get(key.as_str()).map_err(backend)?.is_some() {
+            if only_new && integrations.get(key.as_str()).map_err(backend)?.is_some() {
                 return Ok(false);
             }
             integrations
@@ -561,6 +545,17 @@ impl IntegrationStore for EmbeddedStore {
         }
         tx.commit().map_err(backend)?;
         Ok(true)
+    }
+}
+
+#[async_trait]
+impl IntegrationStore for EmbeddedStore {
+    async fn put_integration(&self, record: &IntegrationRecord) -> StoreResult<()> {
+        self.write_integration(record, false).map(|_| ())
+    }
+
+    async fn create_integration(&self, record: &IntegrationRecord) -> StoreResult<bool> {
+        self.write_integration(record, true)
     }
 
     async fn replace_integration(
