@@ -480,7 +480,7 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         json!({"source": "sei-jira", "detail-type": "hygiene.snapshot.daily", "detail": {}});
     assert_eq!(
         w.hygiene_event(&daily).await,
-        json!({"snapshots": 1, "continued": 0, "failed": []})
+        json!({"snapshots": 1, "continued": 0, "withdrawn": 0, "failed": []})
     );
     let (status, _) = w
         .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
@@ -488,7 +488,22 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     assert_eq!(status, 204);
     assert_eq!(
         w.hygiene_event(&daily).await,
-        json!({"snapshots": 0, "continued": 0, "failed": []})
+        json!({"snapshots": 0, "continued": 0, "withdrawn": 0, "failed": []})
+    );
+    // A snapshot kept across the deletion (the race the snapshot's own fence check closes) would
+    // leave its target: the daily run finds the integration gone and withdraws it.
+    store(&w.config, &w.table)
+        .put_snapshot("acme", &id, &Default::default())
+        .await
+        .unwrap();
+    assert_eq!(
+        w.hygiene_event(&daily).await,
+        json!({"snapshots": 0, "continued": 0, "withdrawn": 1, "failed": []})
+    );
+    assert_eq!(
+        w.hygiene_event(&daily).await,
+        json!({"snapshots": 0, "continued": 0, "withdrawn": 0, "failed": []}),
+        "visited no more"
     );
     assert_eq!(
         w.items_naming(&id).await,

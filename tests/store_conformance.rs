@@ -106,6 +106,7 @@ conformance!(
     replacing_an_integration_never_brings_a_deleted_one_back,
     of_concurrent_creates_with_one_id_exactly_one_lands,
     deleting_an_integration_removes_all_its_data_and_nothing_else,
+    a_snapshot_taken_across_a_deletion_is_swept_and_its_target_withdrawn,
     a_deletion_fences_writers_that_outlive_it,
     hygiene_settings_keep_only_a_change_made_over_the_stored_version,
     snapshots_are_kept_one_a_day_and_listed_by_range,
@@ -1361,6 +1362,58 @@ mod behaviours {
             assert_eq!(s.list_records(&kept.id, kind).await.unwrap().len(), 1);
         }
         assert_eq!(s.list_runs(&kept.id, 0).await.unwrap().len(), 1);
+    }
+
+    pub async fn a_snapshot_taken_across_a_deletion_is_swept_and_its_target_withdrawn(
+        s: &dyn Store,
+    ) {
+        // GIVEN an integration with data, read by a snapshot under way
+        let doomed = integration("acme", "e0000000-0000-4000-8000-00000000000e");
+        s.put_integration(&doomed).await.unwrap();
+        populate(s, &doomed.id).await;
+        let read = s
+            .get_integration("acme", &doomed.id)
+            .await
+            .unwrap()
+            .unwrap();
+        // WHEN the integration is deleted before the snapshot is kept
+        assert!(s.delete_integration("acme", &doomed.id).await.unwrap());
+        let at_ms = day(15)
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+        let taken = hygiene::service::take_snapshot(s, &read, at_ms).await;
+        // THEN the snapshot is swept with its place on the daily list
+        assert!(
+            matches!(taken, Err(hygiene::query::HygieneError::IntegrationDeleted)),
+            "{taken:?}"
+        );
+        assert!(
+            !holds_anything(s, &doomed.id).await,
+            "nothing of it is left"
+        );
+
+        // AND a target whose integration is gone can be withdrawn on its own
+        let stray = "f0000000-0000-4000-8000-00000000000f";
+        s.put_snapshot("acme", stray, &hygiene::snapshot::Snapshot::default())
+            .await
+            .unwrap();
+        assert!(
+            s.snapshot_targets()
+                .await
+                .unwrap()
+                .iter()
+                .any(|(_, t)| t == stray)
+        );
+        s.withdraw_snapshot_target(stray).await.unwrap();
+        assert!(
+            !s.snapshot_targets()
+                .await
+                .unwrap()
+                .iter()
+                .any(|(_, t)| t == stray)
+        );
     }
 
     pub async fn a_deletion_fences_writers_that_outlive_it(s: &dyn Store) {

@@ -8,6 +8,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use sei_jira_core::hygiene::indexer::{IndexState, refresh};
+use sei_jira_core::hygiene::query::HygieneError;
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::ports::{
     DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, EVENT_SOURCE, IntegrationRef,
@@ -56,7 +57,7 @@ pub async fn handle_event(
         (EVENT_SOURCE, DETAIL_DAILY) => {
             let store = app.store.as_ref();
             let targets = store.snapshot_targets().await.map_err(|e| e.to_string())?;
-            let (mut taken, mut continued) = (0u32, 0u32);
+            let (mut taken, mut continued, mut withdrawn) = (0u32, 0u32, 0u32);
             let mut failed = Vec::new();
             for (account, id) in &targets {
                 let target = IntegrationRef {
@@ -66,7 +67,15 @@ pub async fn handle_event(
                 match turn(app, &target, now, deadline).await {
                     Ok(Turn::Snapshot) => taken += 1,
                     Ok(Turn::Continued) => continued += 1,
-                    Ok(_) => {}
+                    // Its integration is gone: visited no more.
+                    Ok(Turn::Gone) => match withdraw(store, id).await {
+                        Ok(()) => withdrawn += 1,
+                        Err(e) => {
+                            tracing::error!(integration = %id, error = %e, "could not withdraw the daily snapshot of a deleted integration");
+                            failed.push(id.clone());
+                        }
+                    },
+                    Ok(Turn::Busy) => {}
                     // One integration's fault must not cost the others their snapshot.
                     Err(e) => {
                         tracing::error!(integration = %id, error = %e, "daily snapshot failed");
@@ -74,7 +83,9 @@ pub async fn handle_event(
                     }
                 }
             }
-            Ok(json!({"snapshots": taken, "continued": continued, "failed": failed}))
+            Ok(
+                json!({"snapshots": taken, "continued": continued, "withdrawn": withdrawn, "failed": failed}),
+            )
         }
         _ => Err(format!(
             "not a hygiene event (source '{}', detail-type '{}')",
@@ -82,6 +93,16 @@ pub async fn handle_event(
             cut(detail_type)
         )),
     }
+}
+
+/// Takes a gone integration off the daily list, with whatever a deletion racing its snapshot
+/// left behind (a tombstone lets the sweep remove it).
+async fn withdraw(store: &dyn Store, id: &str) -> Result<(), String> {
+    store.sweep_deleted(id).await.map_err(|e| e.to_string())?;
+    store
+        .withdraw_snapshot_target(id)
+        .await
+        .map_err(|e| e.to_string())
 }
 
 fn answer(turn: Turn) -> Value {
@@ -127,9 +148,11 @@ async fn turn(
             Ok(Turn::Continued)
         }
         IndexState::Current => {
-            let snapshot = take_snapshot(store, &record, now.timestamp_millis())
-                .await
-                .map_err(|e| e.to_string())?;
+            let snapshot = match take_snapshot(store, &record, now.timestamp_millis()).await {
+                Ok(snapshot) => snapshot,
+                Err(HygieneError::IntegrationDeleted) => return Ok(Turn::Gone),
+                Err(e) => return Err(e.to_string()),
+            };
             let tickets: u64 = snapshot.cells.iter().map(|(_, c)| c.tickets).sum();
             tracing::info!(integration = %id, tickets, cells = snapshot.cells.len(), "hygiene snapshot taken");
             Ok(Turn::Snapshot)

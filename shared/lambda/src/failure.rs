@@ -89,6 +89,7 @@ impl From<HygieneError> for Failure {
             // The parameters are bounded so that this cannot happen; should a kept setting
             // allow it, the caller learns which.
             HygieneError::Unanswerable(_) => Failure::BadRequest(e.to_string()),
+            HygieneError::IntegrationDeleted => Failure::NotFound(e.to_string()),
         }
     }
 }

@@ -59,6 +59,18 @@ impl HygieneStore for DynamoStore {
             .collect()
     }
 
+    async fn withdraw_snapshot_target(&self, integration: &str) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::SNAPSHOT_TARGETS))
+            .key(SK, s(integration))
+            .send()
+            .await
+            .map_err(backend("DeleteItem"))?;
+        Ok(())
+    }
+
     async fn snapshot_targets(&self) -> StoreResult<Vec<(String, String)>> {
         self.query_all(keys::SNAPSHOT_TARGETS, SortRange::All, false)
             .await?

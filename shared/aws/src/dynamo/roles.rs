@@ -18,15 +18,7 @@ impl DynamoStore {
             .buffer_unordered(WRITE_CONCURRENCY)
             .try_collect::<Vec<()>>()
             .await?;
-        self.client
-            .delete_item()
-            .table_name(&self.table)
-            .key(PK, s(keys::SNAPSHOT_TARGETS))
-            .key(SK, s(integration))
-            .send()
-            .await
-            .map_err(backend("DeleteItem"))?;
-        Ok(())
+        self.withdraw_snapshot_target(integration).await
     }
 }
 

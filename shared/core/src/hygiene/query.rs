@@ -47,6 +47,10 @@ pub enum HygieneError {
     UnknownCustom(String),
     #[error(transparent)]
     Unanswerable(#[from] Unanswerable),
+    /// The integration's deletion began while its snapshot was taken: the snapshot was swept
+    /// with the rest of its data.
+    #[error("the integration was deleted while its snapshot was taken")]
+    IntegrationDeleted,
 }
 
 /// Issues read per store call.

@@ -9,7 +9,8 @@ use super::rules::Settings;
 use super::snapshot::Snapshot;
 use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
 use crate::store::{
-    HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore, RecordStore, StoreError,
+    DeletionFence, HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore, RecordStore,
+    StoreError,
 };
 use crate::sync::Excluded;
 
@@ -102,14 +103,16 @@ where
 }
 
 /// Counts every ticket of the integration at `at_ms` with the default thresholds and its kept
-/// settings, and keeps the counts as that day's snapshot.
+/// settings, and keeps the counts as that day's snapshot. A deletion of the integration that
+/// began meanwhile either removed the snapshot or left its tombstone, found here after the put:
+/// then the snapshot (and its place on the daily list) is swept with the rest.
 pub async fn take_snapshot<S>(
     store: &S,
     record: &IntegrationRecord,
     at_ms: i64,
 ) -> Result<Snapshot, HygieneError>
 where
-    S: IssueStore + RecordStore + HygieneStore + HygieneIndexStore + ?Sized,
+    S: IssueStore + RecordStore + HygieneStore + HygieneIndexStore + DeletionFence + ?Sized,
 {
     let scope = Scope::load(store, record).await?;
     let request = scope.request(Settings::default(), at_ms);
@@ -117,6 +120,10 @@ where
     store
         .put_snapshot(&record.account, &record.id, &snapshot)
         .await?;
+    if store.integration_deleted(&record.id).await? {
+        store.sweep_deleted(&record.id).await?;
+        return Err(HygieneError::IntegrationDeleted);
+    }
     Ok(snapshot)
 }
 

@@ -299,6 +299,8 @@ pub trait HygieneStore: Send + Sync {
     ) -> StoreResult<Vec<Snapshot>>;
     /// Every (account, integration) that has a snapshot; deleting an integration withdraws it.
     async fn snapshot_targets(&self) -> StoreResult<Vec<(String, String)>>;
+    /// Takes the integration off the daily snapshot's list (no error when it is not on it).
+    async fn withdraw_snapshot_target(&self, integration: &str) -> StoreResult<()>;
 }
 
 /// The kept hygiene aggregate of an integration, maintained incrementally by

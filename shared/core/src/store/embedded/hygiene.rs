@@ -69,4 +69,13 @@ impl HygieneStore for EmbeddedStore {
             })
             .collect())
     }
+
+    async fn withdraw_snapshot_target(&self, integration: &str) -> StoreResult<()> {
+        let tx = self.db.begin_write().map_err(backend)?;
+        tx.open_table(TARGETS)
+            .map_err(backend)?
+            .remove(format!("{integration}/").as_str())
+            .map_err(backend)?;
+        tx.commit().map_err(backend)
+    }
 }
