@@ -24,6 +24,9 @@ pub fn router() -> Router<Shared> {
         .route("/issues/{key}/edit", post(edit))
         .route("/issues/{key}/move", post(move_issue))
         .route("/users/{user}/permissions", put(permissions))
+        .route("/users/{user}/deactivate", post(deactivate_user))
+        .route("/versions/{id}/release", post(release_version))
+        .route("/sprints/{id}/close", post(close_sprint))
         .route("/requests", get(requests).delete(reset_requests))
         .route("/control", get(control).put(set_control))
 }
@@ -184,6 +187,57 @@ async fn permissions(
     };
     site.users[u].denied = req.denied.into_iter().collect();
     site.users[u].hidden_projects = req.hidden_projects.into_iter().collect();
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Deactivates a user (as an admin does), touching no issue.
+async fn deactivate_user(State(st): State<Shared>, Path(who): Path<String>) -> Response {
+    let mut site = st.site.write().unwrap();
+    let Some(u) = site.user_index(&who) else {
+        return bad(format!("unknown user '{who}'"));
+    };
+    site.users[u].active = false;
+    StatusCode::NO_CONTENT.into_response()
+}
+
+#[derive(Deserialize, Default)]
+struct ReleaseBody {
+    /// The release date; today (UTC) when left out.
+    date: Option<chrono::NaiveDate>,
+}
+
+/// Releases a version (as a release manager does), touching no issue.
+async fn release_version(
+    State(st): State<Shared>,
+    Path(id): Path<String>,
+    body: Option<Json<ReleaseBody>>,
+) -> Response {
+    let date = body
+        .and_then(|Json(b)| b.date)
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    let mut site = st.site.write().unwrap();
+    let Some(version) = site
+        .projects
+        .iter_mut()
+        .flat_map(|p| p.versions.iter_mut())
+        .find(|v| v.id == id)
+    else {
+        return bad(format!("unknown version '{id}'"));
+    };
+    version.released = true;
+    version.release_date = Some(date);
+    StatusCode::NO_CONTENT.into_response()
+}
+
+/// Completes a sprint now (as its board's owner does), touching no issue.
+async fn close_sprint(State(st): State<Shared>, Path(id): Path<u64>) -> Response {
+    let now = chrono::Utc::now().timestamp_millis();
+    let mut site = st.site.write().unwrap();
+    let Some(sprint) = site.sprints.iter_mut().find(|s| s.id == id) else {
+        return bad(format!("unknown sprint {id}"));
+    };
+    sprint.start = sprint.start.min(now - 1);
+    sprint.end = now - 1;
     StatusCode::NO_CONTENT.into_response()
 }
 

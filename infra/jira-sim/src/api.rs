@@ -22,13 +22,13 @@ use crate::model::{Category, Issue, Mode, Site};
 use crate::render::{Api, CHANGELOG_EMBED_LIMIT, COMMENT_EMBED_LIMIT, FieldSelection, Renderer};
 use crate::server::{Auth, Shared, error, unauthorized};
 
-type Query = RawQuery;
+pub(crate) type Query = RawQuery;
 
 /// Query parameters, keeping repeats (`fields=a&fields=b`, `accountId=…&accountId=…`).
-struct Params(BTreeMap<String, Vec<String>>);
+pub(crate) struct Params(BTreeMap<String, Vec<String>>);
 
 impl Params {
-    fn parse(q: &Query) -> Self {
+    pub(crate) fn parse(q: &Query) -> Self {
         let mut map: BTreeMap<String, Vec<String>> = BTreeMap::new();
         for pair in
             q.0.as_deref()
@@ -41,14 +41,19 @@ impl Params {
         }
         Params(map)
     }
-    fn one(&self, k: &str) -> Option<&str> {
+    pub(crate) fn one(&self, k: &str) -> Option<&str> {
         self.0.get(k).and_then(|v| v.first()).map(String::as_str)
     }
-    fn all(&self, k: &str) -> Vec<String> {
+    pub(crate) fn all(&self, k: &str) -> Vec<String> {
         self.0.get(k).cloned().unwrap_or_default()
     }
     /// `startAt` (≥ 0) and `maxResults` (default, clamped to `min..=max`), or the 400 to return.
-    fn paging(&self, default_max: i64, min: i64, max: i64) -> Result<(usize, usize), Response> {
+    pub(crate) fn paging(
+        &self,
+        default_max: i64,
+        min: i64,
+        max: i64,
+    ) -> Result<(usize, usize), Response> {
         let start = self.number("startAt", 0)?.max(0) as usize;
         let size = self.number("maxResults", default_max)?.clamp(min, max) as usize;
         Ok((start, size))
@@ -101,11 +106,11 @@ fn api_of(uri: &Uri) -> Api {
     }
 }
 
-fn now_ms() -> i64 {
+pub(crate) fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-fn renderer<'a>(site: &'a Site, base: &'a str, uri: &Uri, auth: &Auth) -> Renderer<'a> {
+pub(crate) fn renderer<'a>(site: &'a Site, base: &'a str, uri: &Uri, auth: &Auth) -> Renderer<'a> {
     let zone = auth
         .user
         .map(|u| site.users[u].time_zone)
@@ -1095,7 +1100,7 @@ pub async fn bulk_fetch(
     Json(out).into_response()
 }
 
-fn page_bean(
+pub(crate) fn page_bean(
     base: &str,
     path: &str,
     start: usize,

@@ -19,6 +19,7 @@ pub mod expand;
 pub mod fields;
 pub mod jql;
 pub mod model;
+pub mod reference;
 pub mod render;
 pub mod scripted;
 pub mod server;

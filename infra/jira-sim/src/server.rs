@@ -16,7 +16,7 @@ use tokio::net::TcpListener;
 
 use crate::control::{Control, LogEntry, Settings, Verdict};
 use crate::model::{CredentialKind, Mode, Site};
-use crate::{admin, api};
+use crate::{admin, api, reference};
 
 pub struct SimState {
     pub site: RwLock<Site>,
@@ -183,7 +183,8 @@ pub fn router(state: Shared) -> Router {
     let mode = state.site.read().unwrap().mode;
     let mut jira = Router::new()
         .route("/rest/agile/1.0/board", get(api::boards))
-        .route("/rest/agile/1.0/board/{id}/sprint", get(api::board_sprints));
+        .route("/rest/agile/1.0/board/{id}/sprint", get(api::board_sprints))
+        .route("/rest/agile/1.0/sprint/{id}", get(reference::sprint));
     let versions: &[&str] = match mode {
         Mode::Cloud => &["/rest/api/3", "/rest/api/2"],
         Mode::DataCenter => &["/rest/api/2"],
@@ -196,6 +197,14 @@ pub fn router(state: Shared) -> Router {
             .route(&format!("{p}/project"), get(api::projects))
             .route(&format!("{p}/project/search"), get(api::project_search))
             .route(&format!("{p}/project/{{key}}"), get(api::project))
+            .route(
+                &format!("{p}/project/{{key}}/version"),
+                get(reference::project_versions_paged),
+            )
+            .route(
+                &format!("{p}/project/{{key}}/versions"),
+                get(reference::project_versions),
+            )
             .route(&format!("{p}/field"), get(api::fields))
             .route(&format!("{p}/status"), get(api::statuses))
             .route(&format!("{p}/statuscategory"), get(api::status_categories))
@@ -228,7 +237,9 @@ pub fn router(state: Shared) -> Router {
                 )
                 .route(&format!("{p}/user/bulk"), get(api::user_bulk))
                 .route(&format!("{p}/users/search"), get(api::users_search)),
-            Mode::DataCenter => jira.route(&format!("{p}/user/search"), get(api::users_search)),
+            Mode::DataCenter => jira
+                .route(&format!("{p}/user/search"), get(api::users_search))
+                .route(&format!("{p}/user"), get(reference::user)),
         };
     }
     if mode == Mode::Cloud {

@@ -1,14 +1,16 @@
 //! The sync engine against the simulator, through the real HTTP client and the embedded store:
 //! backfill, incremental convergence in far time zones, faults and kills, exclusions, Data Center.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::path::PathBuf;
 use std::time::Duration;
 
 use jira_sim::{DatasetConfig, Mode, Settings, SimConfig, SimHandle};
 use sei_jira_core::jira::{Credentials, Deployment, JiraClient, RetryPolicy, Secret, SiteConfig};
 use sei_jira_core::store::embedded::EmbeddedStore;
-use sei_jira_core::store::{IssueStore, ProjectStore, RunOutcome, StoredIssue};
+use sei_jira_core::store::{
+    IssueStore, ProjectStore, RecordKind, RecordStore, RunOutcome, StoredIssue,
+};
 use sei_jira_core::sync::{Excluded, Scope, SyncOptions, run};
 use serde_json::{Value, json};
 
@@ -254,8 +256,9 @@ async fn backfill_stores_the_ground_truth() {
         ),
         (0, 0, 0)
     );
-    // /project/search (new projects), one window scan per project, and one count for the whole
-    // scope (no deletions, so no census); fields and statuses come from the store while fresh.
+    // /project/search (new projects), one window scan per project, one count for the whole
+    // scope (no deletions, so no census), and each project's versions (refreshed every run);
+    // fields and statuses, sprints and users come from the store while fresh.
     let log = e.admin(reqwest::Method::GET, "/requests", None).await;
     let tail: Vec<String> = log["log"]
         .as_array()
@@ -266,7 +269,7 @@ async fn backfill_stores_the_ground_truth() {
         .map(|e| format!("{} {} {}", e["path"], e["query"], e["body"]))
         .collect();
     assert!(
-        requests == 1 + 5 + 1 && requests <= 2 * 5,
+        requests == 1 + 5 + 1 + 5 && again.counts.reference_requests == 5,
         "{requests} requests: {tail:#?}"
     );
     // The backfill's five unit counts, then this run's one for the scope.
@@ -326,8 +329,8 @@ async fn an_observer_learns_each_units_expected_issues() {
             assert_eq!(expected, BTreeMap::new());
             assert_eq!(stored, 0, "nothing changed");
             // As without an observer: /project/search, a window scan per project, a count of
-            // the scope (see backfill_stores_the_ground_truth).
-            assert_eq!(client.stats().requests() - before, 1 + 5 + 1);
+            // the scope, the versions of each project (see backfill_stores_the_ground_truth).
+            assert_eq!(client.stats().requests() - before, 1 + 5 + 1 + 5);
         }
     }
 }
@@ -606,6 +609,15 @@ async fn data_center_syncs_the_same_way() {
     .await
     .unwrap();
     assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+    // Reference data refreshed through Data Center's own endpoints (whole version lists, users
+    // by key, the Agile API's sprints), without a warning.
+    assert!(record.errors.is_empty(), "{:?}", record.errors);
+    assert!(record.counts.reference_requests > 5, "{:?}", record.counts);
+    let users = e.store.list_records("dc", RecordKind::User).await.unwrap();
+    assert!(
+        users.iter().all(|u| u.data["active"].is_boolean()),
+        "{users:?}"
+    );
     let truth = e.truth(ALICE).await;
     let stored = e.stored("dc").await;
     assert_eq!(stored.len(), truth.len());
@@ -1211,5 +1223,153 @@ async fn story_points_are_found_in_whichever_field_holds_them() {
             wrong.len(),
             &wrong[..wrong.len().min(5)]
         );
+    }
+}
+
+/// GIVEN a synced site, WHEN a version is released, a sprint completed and a user deactivated
+/// through the simulator's controls, no issue edited, THEN the next sync brings each into the
+/// store: the version records, and every stored issue's sprints and people, equal what the site
+/// renders now (its truth), and the issues that embed them were written again (so the indexers
+/// re-evaluate them).
+#[tokio::test]
+async fn reference_data_changed_at_its_source_reaches_the_store() {
+    let e = env(400, Mode::Cloud, Settings::default(), 17).await;
+    let client = e.client(ALICE);
+    let mut opts = options("acme", Scope::AllAccessible);
+    let first = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(first.outcome, RunOutcome::Succeeded, "{first:?}");
+    let sprint_field = e.info["custom_fields"]["sprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let alice = e.info["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == ALICE)
+        .unwrap()["account_id"]
+        .clone();
+    let truth = e.truth(ALICE).await;
+    let revs: HashMap<String, u64> = e
+        .stored("acme")
+        .await
+        .into_iter()
+        .map(|i| (i.id, i.rev))
+        .collect();
+
+    // Something of each kind to change, as the site has it now.
+    let unreleased = truth
+        .iter()
+        .flat_map(|t| {
+            t["fields"]["fixVersions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|v| v["released"] == false)
+        .expect("an unreleased version in use");
+    let active = truth
+        .iter()
+        .flat_map(|t| {
+            t["fields"][&sprint_field]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|s| s["state"] == "active")
+        .expect("an active sprint in use");
+    let assignee = truth
+        .iter()
+        .map(|t| &t["fields"]["assignee"])
+        .find(|a| a["active"] == true && a["accountId"] != alice)
+        .expect("an active assignee")
+        .clone();
+    let controls = [
+        format!("/versions/{}/release", unreleased["id"].as_str().unwrap()),
+        format!("/sprints/{}/close", active["id"]),
+        format!(
+            "/users/{}/deactivate",
+            assignee["accountId"].as_str().unwrap()
+        ),
+    ];
+    for control in &controls {
+        e.admin(reqwest::Method::POST, control, None).await;
+    }
+
+    // WHEN the next sync runs (its daily refresh due)
+    opts.census_every_ms = 0;
+    let next = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(next.outcome, RunOutcome::Succeeded, "{next:?}");
+    assert_eq!(
+        (next.counts.issues_new, next.counts.issues_updated),
+        (0, 0),
+        "no issue was edited"
+    );
+    assert!(next.counts.reference_requests >= 5, "{:?}", next.counts);
+
+    // THEN versions, sprints and people are as the site has them now.
+    let truth = e.truth(ALICE).await;
+    let versions: HashMap<String, Value> = e
+        .store
+        .list_records("acme", RecordKind::Version)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| (r.id, r.data))
+        .collect();
+    let released = &versions[unreleased["id"].as_str().unwrap()];
+    assert_eq!(
+        (&released["released"], released["releaseDate"].is_string()),
+        (&json!(true), true)
+    );
+    let stored: HashMap<String, StoredIssue> = e
+        .stored("acme")
+        .await
+        .into_iter()
+        .map(|i| (i.id.clone(), i))
+        .collect();
+    let sprint_states = |sprints: &Value| -> Vec<(Value, Value)> {
+        sprints
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|s| (s["id"].clone(), s["state"].clone()))
+            .collect()
+    };
+    let (mut closed_in, mut inactive_in) = (0, 0);
+    for t in &truth {
+        let i = &stored[t["id"].as_str().unwrap()];
+        let sprints = &t["fields"][&sprint_field];
+        assert_eq!(
+            sprint_states(&i.fields[&sprint_field]),
+            sprint_states(sprints),
+            "{}",
+            i.key
+        );
+        for role in ["assignee", "reporter", "creator"] {
+            assert_eq!(
+                i.fields[role]["active"], t["fields"][role]["active"],
+                "{} {role}",
+                i.key
+            );
+        }
+        closed_in +=
+            usize::from(sprint_states(sprints).contains(&(active["id"].clone(), json!("closed"))));
+        inactive_in += usize::from(t["fields"]["assignee"]["accountId"] == assignee["accountId"]);
+    }
+    assert!(
+        closed_in > 0 && inactive_in > 0,
+        "{closed_in} {inactive_in}"
+    );
+    // Each such issue was written again (a new revision, and with it a change mark for the
+    // indexers); no other.
+    for t in &truth {
+        let id = t["id"].as_str().unwrap();
+        let embeds = sprint_states(&t["fields"][&sprint_field])
+            .contains(&(active["id"].clone(), json!("closed")))
+            || ["assignee", "reporter", "creator"]
+                .iter()
+                .any(|role| t["fields"][role]["accountId"] == assignee["accountId"]);
+        assert_eq!(stored[id].rev > revs[id], embeds, "{}", t["key"]);
     }
 }

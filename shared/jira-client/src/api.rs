@@ -9,6 +9,9 @@ use super::http::JiraClient;
 use super::models::*;
 use super::paging;
 
+/// Account ids asked for in one `/user/bulk` request.
+pub const USERS_PER_REQUEST: usize = 100;
+
 /// The permissions sei-jira needs, by key, with the names Jira shows people.
 pub const REQUIRED_PERMISSIONS: &[(&str, &str)] = &[
     ("BROWSE_PROJECTS", "Browse Projects"),
@@ -60,6 +63,68 @@ impl JiraClient {
             Ok((page.values, next))
         })
         .await
+    }
+
+    /// Every version of a project, as Jira renders them: the pages of `/project/{key}/version`
+    /// on Cloud, the whole list of `/project/{key}/versions` on Data Center.
+    pub async fn project_versions(&self, key: &str) -> Result<Vec<Value>, JiraError> {
+        if self.deployment() == Deployment::DataCenter {
+            return self
+                .get(&self.path(&format!("/project/{key}/versions")), &[])
+                .await;
+        }
+        paging::all(0, |start| async move {
+            let page: PageBean<Value> = self
+                .get(
+                    &self.path(&format!("/project/{key}/version")),
+                    &[("startAt", start.to_string()), ("maxResults", "50".into())],
+                )
+                .await?;
+            let next = paging::next_offset(start, page.values.len(), page.is_last.unwrap_or(true));
+            Ok((page.values, next))
+        })
+        .await
+    }
+
+    /// One sprint of the Agile API (Cloud and Data Center alike).
+    pub async fn sprint(&self, id: u64) -> Result<Value, JiraError> {
+        self.get(&format!("/rest/agile/1.0/sprint/{id}"), &[]).await
+    }
+
+    /// Users by id: `/user/bulk` on Cloud, [`USERS_PER_REQUEST`] account ids a request; on Data
+    /// Center, which has no bulk read, `/user?key=` for each. A user Jira no longer knows is
+    /// left out.
+    pub async fn users(&self, ids: &[String]) -> Result<Vec<UserRef>, JiraError> {
+        let mut users = Vec::with_capacity(ids.len());
+        if self.deployment() == Deployment::DataCenter {
+            for key in ids {
+                match self
+                    .get::<UserRef>(&self.path("/user"), &[("key", key.clone())])
+                    .await
+                {
+                    Ok(user) => users.push(user),
+                    Err(JiraError::NotFound { .. }) => {}
+                    Err(e) => return Err(e),
+                }
+            }
+            return Ok(users);
+        }
+        for chunk in ids.chunks(USERS_PER_REQUEST) {
+            let found = paging::all(0, |start| async move {
+                let mut query: Vec<(&str, String)> = vec![
+                    ("startAt", start.to_string()),
+                    ("maxResults", USERS_PER_REQUEST.to_string()),
+                ];
+                query.extend(chunk.iter().map(|id| ("accountId", id.clone())));
+                let page: PageBean<UserRef> = self.get(&self.path("/user/bulk"), &query).await?;
+                let next =
+                    paging::next_offset(start, page.values.len(), page.is_last.unwrap_or(true));
+                Ok((page.values, next))
+            })
+            .await?;
+            users.extend(found);
+        }
+        Ok(users)
     }
 
     pub async fn fields(&self) -> Result<Vec<FieldDetails>, JiraError> {

@@ -173,6 +173,10 @@ pub struct Counts {
     pub comments: u64,
     pub requests: u64,
     pub retries: u64,
+    /// Of `requests`, those that refreshed reference data at its source (versions, sprints,
+    /// users).
+    #[serde(default)]
+    pub reference_requests: u64,
 }
 
 impl Counts {
@@ -184,6 +188,7 @@ impl Counts {
         self.comments += o.comments;
         self.requests += o.requests;
         self.retries += o.retries;
+        self.reference_requests += o.reference_requests;
     }
 }
 

@@ -31,11 +31,13 @@ use crate::store::*;
 mod census;
 mod reference;
 mod running;
+mod sources;
 mod unit;
 
 use census::census_pass;
 use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
 use running::{UnitsEnded, sync_units};
+use sources::refresh_sources;
 use unit::{fetch_group, scan_ids, store_batch};
 
 #[derive(Debug, thiserror::Error)]
@@ -412,6 +414,19 @@ async fn sync_all(
     // A census stopped at the deadline keeps its place; a continuation goes on with it.
     if matches!(ended, Ended::Complete) && ctx.opts.census && census_pass(&mut ctx, &units).await? {
         ended = Ended::Partial;
+    }
+    if matches!(ended, Ended::Complete) {
+        let before = client.stats().requests();
+        match refresh_sources(&mut ctx, &units).await {
+            // The issues are in: reference data Jira would not give this time is a warning, and
+            // the next run refreshes it.
+            Err(SyncError::Jira(e)) => ctx.errors.push(RunError::new(
+                jira_category(&e),
+                format!("reference data not refreshed: {e}"),
+            )),
+            other => other?,
+        }
+        ctx.counts.reference_requests = client.stats().requests() - before;
     }
     record.counts = ctx.counts;
     record.errors = ctx.errors;
