@@ -130,6 +130,7 @@ pub async fn sync(
     args: &ConnectionArgs,
     scope_args: &ScopeArgs,
     store_args: &StoreArgs,
+    recheck: bool,
     json: bool,
 ) -> anyhow::Result<()> {
     let excluded =
@@ -147,6 +148,9 @@ pub async fn sync(
     let mut opts = SyncOptions::new(&store_args.integration, scope(scope_args));
     opts.excluded = excluded;
     opts.custom_fields = scope_args.custom_fields.clone();
+    if recheck {
+        opts.census_every_ms = 0;
+    }
     let integration = record_integration(&store, &store_args.integration, args, &opts).await?;
     let started = Instant::now();
     let record = sync_with_progress(&client, &store, &opts, json).await?;

@@ -72,6 +72,10 @@ enum Command {
         scope: ScopeArgs,
         #[command(flatten)]
         store: StoreArgs,
+        /// Check now what is otherwise checked once a day: every project's ids for deleted
+        /// issues, and the sprints and users the stored issues refer to.
+        #[arg(long)]
+        recheck: bool,
         #[arg(long)]
         json: bool,
     },
@@ -160,8 +164,9 @@ async fn async_main() {
             connection,
             scope,
             store,
+            recheck,
             json,
-        } => commands::sync(&connection, &scope, &store, json).await,
+        } => commands::sync(&connection, &scope, &store, recheck, json).await,
         Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
         Command::Hide { issue, store } => {
             commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Hidden).await

@@ -1,0 +1,208 @@
+//! Reference data that changes in Jira without touching any issue (issue #24, item 4), end to end
+//! through `sei-jira` against the simulator: a version released, a sprint completed and a user
+//! deactivated through the simulator's controls, no issue edited. The next sync's hygiene report
+//! and DORA releases change accordingly, each checked against a computation written here from
+//! the definitions over the site's own answers (`/_sim/truth`, its version lists), never by
+//! calling the scorer or the metrics.
+
+use chrono::{DateTime, Utc};
+use e2e::hygiene_truth::{expected_misses, truth};
+use e2e::{cli_sync, ok_json, sei_jira, start_sim};
+use serde_json::{Value, json};
+
+const EMAIL: &str = "alice@example.com";
+
+/// Misses per built-in category, from the definitions over the truth at `at`.
+fn expected(issues: &[Value], sprint_field: &str, at: i64, category: &str) -> u64 {
+    issues
+        .iter()
+        .filter(|i| expected_misses(i, sprint_field, at).contains(&category))
+        .count() as u64
+}
+
+fn misses(report: &Value, category: &str) -> u64 {
+    report["categories"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["category"] == category)
+        .unwrap_or_else(|| panic!("{category} in {report}"))["misses"]
+        .as_u64()
+        .unwrap()
+}
+
+/// The released versions of every project with a release date in `[from, to]`, as the site lists
+/// them.
+async fn released_between(
+    base: &str,
+    token: &str,
+    projects: &Value,
+    (from, to): (&str, &str),
+) -> usize {
+    let http = reqwest::Client::new();
+    let mut released = 0;
+    for key in projects
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+    {
+        let versions: Vec<Value> = http
+            .get(format!("{base}/rest/api/3/project/{key}/versions"))
+            .basic_auth(EMAIL, Some(token))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        released += versions
+            .iter()
+            .filter(|v| v["released"] == true)
+            .filter(|v| {
+                v["releaseDate"]
+                    .as_str()
+                    .is_some_and(|d| (from..=to).contains(&d))
+            })
+            .count();
+    }
+    released
+}
+
+#[tokio::test]
+async fn a_release_a_completed_sprint_and_a_deactivated_user_reach_hygiene_and_dora() {
+    let sim = start_sim(&["--issues", "1200", "--projects", "5"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let token = jira_sim::user_token(&sim.startup, EMAIL).expect("a user of the simulator");
+    let sprint_field = sim.startup["custom_fields"]["sprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let alice = sim.startup["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == EMAIL)
+        .unwrap()["account_id"]
+        .clone();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.redb");
+    let store = store.to_str().unwrap();
+    cli_sync(store, &base, EMAIL, &token);
+
+    let before = truth(&base, EMAIL).await;
+    let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+    let version = before
+        .iter()
+        .flat_map(|t| {
+            t["fields"]["fixVersions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|v| v["released"] == false)
+        .expect("an unreleased version in use");
+    // An active sprint holding a stalled issue, so that completing it changes the category.
+    let sprint = before
+        .iter()
+        .filter(|t| expected_misses(t, &sprint_field, at).contains(&"stalled_in_active_sprint"))
+        .flat_map(|t| {
+            t["fields"][&sprint_field]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|s| s["state"] == "active")
+        .expect("an active sprint holding a stalled issue");
+    let user = before
+        .iter()
+        .map(|t| &t["fields"]["assignee"])
+        .find(|a| a["active"] == true && a["accountId"] != alice)
+        .expect("an active assignee")
+        .clone();
+    let admin = reqwest::Client::new();
+    for control in [
+        format!("versions/{}/release", version["id"].as_str().unwrap()),
+        format!("sprints/{}/close", sprint["id"]),
+        format!("users/{}/deactivate", user["accountId"].as_str().unwrap()),
+    ] {
+        let done = admin
+            .post(format!("{base}/_sim/{control}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(done.status().is_success(), "{control}");
+    }
+
+    // The next sync, asked to check now what it otherwise checks once a day.
+    let out = ok_json(sei_jira(&[
+        "sync",
+        "--store",
+        store,
+        "--json",
+        "--url",
+        &base,
+        "--email",
+        EMAIL,
+        "--token",
+        &token,
+        "--allow-private-network",
+        "--recheck",
+    ]));
+    let counts = &out["run"]["counts"];
+    assert_eq!(
+        (&counts["issues_new"], &counts["issues_updated"]),
+        (&json!(0), &json!(0)),
+        "no issue was edited: {out}"
+    );
+
+    // Hygiene: Inactive Assignee and Stalled in Active Sprint as the definitions say of the site
+    // now, and not as they said before.
+    let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+    let at_text = DateTime::from_timestamp_millis(at)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let report = ok_json(sei_jira(&[
+        "hygiene", "--store", store, "--at", &at_text, "--json",
+    ]));
+    let after = truth(&base, EMAIL).await;
+    for category in ["inactive_assignee", "stalled_in_active_sprint"] {
+        let now = expected(&after, &sprint_field, at, category);
+        assert_eq!(misses(&report, category), now, "{category}");
+        assert_ne!(
+            expected(&before, &sprint_field, at, category),
+            now,
+            "{category}: the change made a difference"
+        );
+    }
+
+    // DORA: the release counts among the releases in range.
+    let today = Utc::now().date_naive();
+    let from = (today - chrono::Days::new(730)).to_string();
+    let profile = dir.path().join("profile.json");
+    std::fs::write(
+        &profile,
+        json!({"name": "Operations",
+            "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
+            "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "in", "values": ["Change", "Bug"]}]}]}})
+        .to_string(),
+    )
+    .unwrap();
+    let dora = ok_json(sei_jira(&[
+        "dora",
+        "--store",
+        store,
+        "--profile",
+        profile.to_str().unwrap(),
+        "--from",
+        &from,
+        "--to",
+        &today.to_string(),
+        "--json",
+    ]));
+    let releases = &dora["metrics"]["deployment_frequency"]["releases"];
+    let range = (from.as_str(), &*today.to_string());
+    let expected_releases = released_between(&base, &token, &sim.startup["projects"], range).await;
+    assert_eq!(releases, &json!(expected_releases), "{dora}");
+    assert!(expected_releases > 0);
+}
