@@ -206,3 +206,158 @@ async fn a_release_a_completed_sprint_and_a_deactivated_user_reach_hygiene_and_d
     assert_eq!(releases, &json!(expected_releases), "{dora}");
     assert!(expected_releases > 0);
 }
+
+#[path = "deployed.rs"]
+mod deployed;
+
+/// The same on moto, through the functions as deployed: the scheduled sync (a day after the last
+/// refresh of sprints and users), the hygiene index the completed sync's event brings up to date,
+/// and the hygiene and DORA routes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn on_moto_the_next_scheduled_sync_brings_them_to_hygiene_and_dora() {
+    use deployed::*;
+    use sei_jira_core::store::Cursor;
+    use sei_jira_core::sync::engine::sources::SOURCES_UNIT;
+
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(600, 5).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let sprint_field = info["custom_fields"]["sprint"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let token = token_of(&info, EMAIL);
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let id = w.create_alices("Acme Jira", &base, &token).await;
+    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
+        "detail": {"account_id": "acme", "integration_id": id, "trigger": "schedule"}});
+    let first = w.sync(scheduled.clone(), None, "run-1").await;
+    assert_eq!(first["outcome"], "succeeded", "{first}");
+    let completed = w.delivered(1).await.remove(0);
+    w.hygiene_event(&completed).await;
+
+    let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+    let before = truth(&base, EMAIL).await;
+    let alice = info["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == EMAIL)
+        .unwrap()["account_id"]
+        .clone();
+    let version = before
+        .iter()
+        .flat_map(|t| {
+            t["fields"]["fixVersions"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|v| v["released"] == false)
+        .expect("an unreleased version in use");
+    let sprint = before
+        .iter()
+        .filter(|t| expected_misses(t, &sprint_field, at).contains(&"stalled_in_active_sprint"))
+        .flat_map(|t| {
+            t["fields"][&sprint_field]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .find(|s| s["state"] == "active")
+        .expect("an active sprint holding a stalled issue");
+    let user = before
+        .iter()
+        .map(|t| &t["fields"]["assignee"])
+        .find(|a| a["active"] == true && a["accountId"] != alice)
+        .expect("an active assignee")
+        .clone();
+    let admin = reqwest::Client::new();
+    for control in [
+        format!("versions/{}/release", version["id"].as_str().unwrap()),
+        format!("sprints/{}/close", sprint["id"]),
+        format!("users/{}/deactivate", user["accountId"].as_str().unwrap()),
+    ] {
+        let done = admin
+            .post(format!("{base}/_sim/{control}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(done.status().is_success(), "{control}");
+    }
+    // A day passes: the sprints and users are due for their daily refresh.
+    let yesterday = Cursor {
+        last_census_ms: Some(Utc::now().timestamp_millis() - 25 * 3_600_000),
+        ..Cursor::default()
+    };
+    store(&w.config, &w.table)
+        .put_cursor(&id, SOURCES_UNIT, &yesterday)
+        .await
+        .unwrap();
+
+    let next = w.sync(scheduled, None, "run-2").await;
+    assert_eq!(next["outcome"], "succeeded", "{next}");
+    let completed = w.delivered(1).await.remove(0);
+    w.hygiene_event(&completed).await;
+
+    let at_text = DateTime::from_timestamp_millis(at)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let (status, report) = w
+        .api(
+            "acme",
+            &format!("GET /integrations/{{integrationId}}/hygiene?at={at_text}"),
+            &[&id],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{report}");
+    let after = truth(&base, EMAIL).await;
+    for category in ["inactive_assignee", "stalled_in_active_sprint"] {
+        let now = expected(&after, &sprint_field, at, category);
+        assert_eq!(misses(&report, category), now, "{category}");
+        assert_ne!(
+            expected(&before, &sprint_field, at, category),
+            now,
+            "{category}"
+        );
+    }
+
+    let (status, kept) = w
+        .api(
+            "acme",
+            "POST /integrations/{integrationId}/dora/profiles",
+            &[&id],
+            Some(json!({"name": "Operations",
+                "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
+                "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "in", "values": ["Change", "Bug"]}]}]}})),
+        )
+        .await;
+    assert_eq!(status, 201, "{kept}");
+    let today = Utc::now().date_naive();
+    let from = (today - chrono::Days::new(730)).to_string();
+    let (status, dora) = w
+        .api(
+            "acme",
+            &format!(
+                "GET /integrations/{{integrationId}}/dora?profile={}&from={from}&to={today}",
+                kept["id"].as_str().unwrap()
+            ),
+            &[&id],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{dora}");
+    let expected_releases = released_between(
+        &base,
+        &token,
+        &info["projects"],
+        (&from, &today.to_string()),
+    )
+    .await;
+    assert_eq!(
+        dora["metrics"]["deployment_frequency"]["releases"],
+        json!(expected_releases),
+        "{dora}"
+    );
+}

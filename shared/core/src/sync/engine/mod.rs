@@ -31,7 +31,7 @@ use crate::store::*;
 mod census;
 mod reference;
 mod running;
-mod sources;
+pub mod sources;
 mod unit;
 
 use census::census_pass;

@@ -11,8 +11,8 @@
 use super::*;
 use crate::jira::models::UserRef;
 
-/// The cursor under which the last refresh of sprints and users is kept.
-const SOURCES_UNIT: &str = "~sources";
+/// The cursor under which the last refresh of sprints and users is kept (its `last_census_ms`).
+pub const SOURCES_UNIT: &str = "~sources";
 /// Sprints read side by side.
 const SPRINTS_AT_ONCE: usize = 10;
 /// Stored issues read per store call while looking for those that embed what changed.
