@@ -25,15 +25,17 @@ pub fn version_json(base: &str, project: &Project, v: &Version) -> Value {
     })
 }
 
-fn browsable<'a>(site: &'a Site, auth: &Auth, key: &str) -> Result<&'a Project, Response> {
+/// The project, when the user may browse it.
+fn browsable<'a>(site: &'a Site, auth: &Auth, key: &str) -> Option<&'a Project> {
     site.project_by_key_or_id(key)
         .filter(|p| site.can_browse(auth.user, p))
-        .ok_or_else(|| {
-            error(
-                StatusCode::NOT_FOUND,
-                format!("No project could be found with key '{key}'."),
-            )
-        })
+}
+
+fn no_project(key: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("No project could be found with key '{key}'."),
+    )
 }
 
 /// `GET /project/{key}/version`: a page of the project's versions.
@@ -49,9 +51,8 @@ pub async fn project_versions_paged(
         Err(e) => return e,
     };
     let site = st.site.read().unwrap();
-    let project = match browsable(&site, &auth, &key) {
-        Ok(p) => p,
-        Err(e) => return e,
+    let Some(project) = browsable(&site, &auth, &key) else {
+        return no_project(&key);
     };
     let values = project
         .versions
@@ -79,7 +80,7 @@ pub async fn project_versions(
 ) -> Response {
     let site = st.site.read().unwrap();
     match browsable(&site, &auth, &key) {
-        Ok(project) => Json(
+        Some(project) => Json(
             project
                 .versions
                 .iter()
@@ -87,7 +88,7 @@ pub async fn project_versions(
                 .collect::<Vec<_>>(),
         )
         .into_response(),
-        Err(e) => e,
+        None => no_project(&key),
     }
 }
 

@@ -239,6 +239,41 @@ async fn restore_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<
     Ok(())
 }
 
+/// A unit's listing read whole in one run: how many ids it found, and when it started.
+pub(super) struct Listed {
+    pub unit: Unit,
+    pub ids: u64,
+    pub started_ms: i64,
+}
+
+/// The backfills this run read whole, checked against Jira's count: one count for all of them
+/// (their units are disjoint), and only when that falls short one per unit, to name which. A
+/// unit short of its count starts its backfill over in the next run.
+pub(super) async fn check_backfills(ctx: &mut Ctx<'_>) -> Result<(), SyncError> {
+    let backfilled = std::mem::take(&mut ctx.backfilled);
+    if backfilled.is_empty() {
+        return Ok(());
+    }
+    let jql = backfilled
+        .iter()
+        .map(|l| format!("({})", l.unit.created_before(l.started_ms)))
+        .collect::<Vec<_>>()
+        .join(" OR ");
+    let listed: u64 = backfilled.iter().map(|l| l.ids).sum();
+    if ctx.client.count(&jql).await? <= listed {
+        return Ok(());
+    }
+    for l in &backfilled {
+        if let Some(short) = shortfall(ctx, &l.unit, l.ids, l.started_ms).await? {
+            ctx.incomplete.push(short);
+            ctx.store
+                .put_cursor(&ctx.opts.integration, &l.unit.name, &Cursor::default())
+                .await?;
+        }
+    }
+    Ok(())
+}
+
 /// A listing of the whole unit that started at `started_ms` and found `listed` ids, checked
 /// against Jira's count of the unit's issues created before it started (approximate-count on
 /// Cloud, `total` on Data Center): the error when it found fewer. Issues created meanwhile are

@@ -34,7 +34,7 @@ mod running;
 pub mod sources;
 mod unit;
 
-use census::census_pass;
+use census::{Listed, census_pass, check_backfills};
 use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
 use running::{UnitsEnded, sync_units};
 use sources::refresh_sources;
@@ -200,6 +200,8 @@ struct Ctx<'a> {
     errors: Vec<RunError>,
     /// Why units could not be completed this run (see [`SyncError::Incomplete`]).
     incomplete: Vec<RunError>,
+    /// Units whose backfill this run read whole, for the check against Jira's count.
+    backfilled: Vec<census::Listed>,
     seen_users: HashSet<String>,
     /// Sprints and versions as this run last wrote them: each batch repeats most of them.
     written_records: HashMap<(RecordKind, String), Value>,
@@ -389,6 +391,7 @@ async fn sync_all(
         counts: Counts::default(),
         errors: Vec::new(),
         incomplete: Vec::new(),
+        backfilled: Vec::new(),
         seen_users: HashSet::new(),
         written_records: HashMap::new(),
         seen_projects: HashSet::new(),
@@ -404,6 +407,7 @@ async fn sync_all(
             return Err(e);
         }
     };
+    check_backfills(&mut ctx).await?;
     let mut ended = if partial {
         Ended::Partial
     } else if held > 0 && held == units.len() {

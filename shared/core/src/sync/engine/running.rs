@@ -403,40 +403,21 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
         ..
     } = r;
     let backfill = cursor.watermark_ms.is_none();
-    // A backfill read whole in this run is checked against Jira's count.
-    let short = if missing.is_empty() && backfill && !resumed {
-        super::census::shortfall(ctx, &unit, listed, progress.run_started_ms).await
-    } else {
-        Ok(None)
-    };
-    let incomplete = match short {
-        // Short of the count: the backfill starts over in the next run.
-        Ok(Some(short)) => Some((short, Some(Cursor::default()))),
-        // Issues not answered: the cursor stays at the checkpoint before the first of them, so
-        // the next run lists the unit from there and asks for them again.
-        Ok(None) if !missing.is_empty() => Some((issues_missing(&unit, &missing), None)),
-        Ok(None) => None,
-        Err(e) => {
-            let released = ctx.release_lease(&unit).await;
-            notify(ctx, Event::UnitFinished { unit: unit.name });
-            released?;
-            return Err(e);
-        }
-    };
-    if let Some((error, reset)) = incomplete {
-        ctx.incomplete.push(error);
-        let put = match reset {
-            Some(cursor) => {
-                ctx.store
-                    .put_cursor(&ctx.opts.integration, &unit.name, &cursor)
-                    .await
-            }
-            None => Ok(()),
-        };
+    if !missing.is_empty() {
+        // Not complete: the cursor stays at the checkpoint before the first missing id, so the
+        // next run lists the unit from there and asks for them again.
+        ctx.incomplete.push(issues_missing(&unit, &missing));
         let released = ctx.release_lease(&unit).await;
         notify(ctx, Event::UnitFinished { unit: unit.name });
-        put?;
         return Ok(released?);
+    }
+    if backfill && !resumed {
+        // Read whole in this run: checked against Jira's count once every unit is done.
+        ctx.backfilled.push(Listed {
+            unit: unit.clone(),
+            ids: listed,
+            started_ms: progress.run_started_ms,
+        });
     }
     // A unit that found nothing new keeps its cursor unwritten (no write per idle unit per run),
     // unless a continuation may follow (the run is past its deadline, or continues a chain): its
