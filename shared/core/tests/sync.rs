@@ -1373,3 +1373,118 @@ async fn reference_data_changed_at_its_source_reaches_the_store() {
         assert_eq!(stored[id].rev > revs[id], embeds, "{}", t["key"]);
     }
 }
+
+/// Every text of the site that exclusions keep out: each issue's summary and description (their
+/// text nodes), every summary and description a history recorded, and each comment's text.
+fn excluded_texts(truth: &[Value]) -> Vec<String> {
+    fn texts(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::String(s) => out.push(s.clone()),
+            Value::Array(items) => items.iter().for_each(|i| texts(i, out)),
+            Value::Object(map) => {
+                if let Some(t) = map.get("text") {
+                    texts(t, out);
+                }
+                if let Some(c) = map.get("content") {
+                    texts(c, out);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut out = Vec::new();
+    for t in truth {
+        texts(&t["fields"]["summary"], &mut out);
+        texts(&t["fields"]["description"], &mut out);
+        for h in t["changelog"].as_array().unwrap() {
+            for i in h["items"].as_array().unwrap() {
+                if i["field"] == "summary" || i["field"] == "description" {
+                    texts(&i["fromString"], &mut out);
+                    texts(&i["toString"], &mut out);
+                }
+            }
+        }
+        for c in t["comments"].as_array().unwrap() {
+            texts(&c["body"], &mut out);
+        }
+    }
+    // Short words (a heading, "OK") could stand anywhere; the longer texts are the site's own.
+    out.retain(|s| s.chars().count() >= 24);
+    // As they stand in stored JSON (quotes and control characters escaped).
+    let mut out: Vec<String> = out
+        .iter()
+        .map(|s| {
+            let quoted = serde_json::to_string(s).unwrap();
+            quoted[1..quoted.len() - 1].to_string()
+        })
+        .collect();
+    out.sort();
+    out.dedup();
+    out
+}
+
+/// GIVEN a store synced without exclusions, WHEN a later sync excludes summary, description and
+/// comments, THEN none of their text is left in any stored issue (fields, linked issues' copies,
+/// changelog, comments); WHEN the one after excludes nothing again, THEN all of it is back, as
+/// the site has it.
+#[tokio::test]
+async fn exclusions_changed_later_take_effect_on_what_is_stored_both_ways() {
+    let e = env(300, Mode::Cloud, Settings::default(), 23).await;
+    let client = e.client(ALICE);
+    let mut opts = options("acme", Scope::AllAccessible);
+    let first = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(first.outcome, RunOutcome::Succeeded, "{first:?}");
+    let truth = e.truth(ALICE).await;
+    let secrets = excluded_texts(&truth);
+    assert!(secrets.len() > 300, "{}", secrets.len());
+    let stored_text = |issues: &[StoredIssue]| {
+        issues
+            .iter()
+            .map(|i| serde_json::to_string(i).unwrap())
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let present = |text: &str| secrets.iter().filter(|s| text.contains(s.as_str())).count();
+    let before = stored_text(&e.stored("acme").await);
+    assert_eq!(
+        present(&before),
+        secrets.len(),
+        "all of it is stored at first"
+    );
+
+    // WHEN the exclusions are added
+    opts.excluded = Excluded {
+        summary: true,
+        description: true,
+        comments: true,
+    };
+    let excluded = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(excluded.outcome, RunOutcome::Succeeded, "{excluded:?}");
+    let scrubbed = e.stored("acme").await;
+    assert_eq!(scrubbed.len(), truth.len());
+    assert_eq!(
+        present(&stored_text(&scrubbed)),
+        0,
+        "no excluded text is left"
+    );
+    assert!(scrubbed.iter().all(|i| i.comments.is_empty()));
+
+    // WHEN they are taken away again
+    opts.excluded = Excluded::default();
+    let back = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(back.outcome, RunOutcome::Succeeded, "{back:?}");
+    let restored = e.stored("acme").await;
+    assert_eq!(
+        present(&stored_text(&restored)),
+        secrets.len(),
+        "all of it is back"
+    );
+    assert_converged(&truth, &restored, &e.info["custom_fields"]);
+    // And the runs after write nothing more.
+    let again = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(
+        (again.counts.issues_new, again.counts.issues_updated),
+        (0, 0),
+        "{again:?}"
+    );
+}

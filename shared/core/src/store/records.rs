@@ -103,16 +103,19 @@ pub enum RecordKind {
     Sprint,
     Version,
     Field,
+    /// The sync's own state kept beside the data (the exclusions the store is in line with).
+    SyncState,
 }
 
 impl RecordKind {
     /// Every kind, for stores that must visit each kind's partition (deleting an integration).
-    pub const ALL: [RecordKind; 5] = [
+    pub const ALL: [RecordKind; 6] = [
         RecordKind::User,
         RecordKind::Status,
         RecordKind::Sprint,
         RecordKind::Version,
         RecordKind::Field,
+        RecordKind::SyncState,
     ];
 
     pub fn name(self) -> &'static str {
@@ -122,6 +125,7 @@ impl RecordKind {
             RecordKind::Sprint => "sprint",
             RecordKind::Version => "version",
             RecordKind::Field => "field",
+            RecordKind::SyncState => "sync_state",
         }
     }
 }

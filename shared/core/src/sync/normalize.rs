@@ -9,45 +9,83 @@ use crate::jira::lean::PRESENTATION_ONLY;
 use crate::jira::models::{Comment, History, Issue};
 use crate::store::StoredIssue;
 
-fn compact(v: &mut Value, excluded: &Excluded) {
+/// Drops presentation noise at any depth.
+fn compact(v: &mut Value) {
     match v {
         Value::Object(map) => {
             for k in PRESENTATION_ONLY {
                 map.remove(*k);
             }
-            // Linked issues (parent, issuelinks, subtasks) embed their own summary.
-            if let Some(Value::Object(fields)) = map.get_mut("fields") {
-                excluded.drop_text(fields);
-            }
-            for child in map.values_mut() {
-                compact(child, excluded);
-            }
+            map.values_mut().for_each(compact);
         }
-        Value::Array(items) => items.iter_mut().for_each(|i| compact(i, excluded)),
+        Value::Array(items) => items.iter_mut().for_each(compact),
         _ => {}
     }
+}
+
+/// Drops excluded text from the copies of linked issues (parent, issuelinks, subtasks embed
+/// their own summary) at any depth; whether any was there.
+fn drop_linked_text(v: &mut Value, excluded: &Excluded) -> bool {
+    match v {
+        Value::Object(map) => {
+            let mut dropped = false;
+            if let Some(Value::Object(fields)) = map.get_mut("fields") {
+                dropped |= drop_fields(fields, excluded);
+            }
+            for child in map.values_mut() {
+                dropped |= drop_linked_text(child, excluded);
+            }
+            dropped
+        }
+        Value::Array(items) => items
+            .iter_mut()
+            .fold(false, |d, i| drop_linked_text(i, excluded) | d),
+        _ => false,
+    }
+}
+
+fn drop_fields(fields: &mut Map<String, Value>, excluded: &Excluded) -> bool {
+    let before = fields.len();
+    excluded.drop_text(fields);
+    fields.len() != before
+}
+
+/// Removes from an issue everything `excluded` keeps out of the store: the fields, their copies
+/// in linked issues, changelog items about them (and histories left empty), the comments. The
+/// one place exclusions are applied, to what Jira answers and to what is already stored;
+/// whether anything was removed.
+pub fn scrub(issue: &mut StoredIssue, excluded: &Excluded) -> bool {
+    let mut dropped = drop_fields(&mut issue.fields, excluded);
+    for v in issue.fields.values_mut() {
+        dropped |= drop_linked_text(v, excluded);
+    }
+    let items = |c: &[History]| c.iter().map(|h| h.items.len()).sum::<usize>();
+    let (histories, before) = (issue.changelog.len(), items(&issue.changelog));
+    for h in &mut issue.changelog {
+        h.items
+            .retain(|i| !excluded.drops_item(i.field_id.as_deref(), &i.field));
+    }
+    // A history whose only items were excluded text says nothing once they are gone.
+    issue.changelog.retain(|h| !h.items.is_empty());
+    dropped |= issue.changelog.len() != histories || items(&issue.changelog) != before;
+    if excluded.comments && !issue.comments.is_empty() {
+        issue.comments.clear();
+        dropped = true;
+    }
+    dropped
 }
 
 /// The stored form of an issue. `changelog` must be complete and oldest first; `comments`
 /// complete and oldest first (ignored when comments are excluded).
 pub fn stored_issue(
     issue: Issue,
-    mut changelog: Vec<History>,
+    changelog: Vec<History>,
     comments: Vec<Comment>,
     excluded: &Excluded,
 ) -> StoredIssue {
     let mut fields: Map<String, Value> = issue.fields;
     fields.remove("comment");
-    excluded.drop_text(&mut fields);
-    for v in fields.values_mut() {
-        compact(v, excluded);
-    }
-    for h in &mut changelog {
-        h.items
-            .retain(|i| !excluded.drops_item(i.field_id.as_deref(), &i.field));
-    }
-    // A history whose only items were excluded text says nothing once they are gone.
-    changelog.retain(|h| !h.items.is_empty());
+    fields.values_mut().for_each(compact);
     let project_key = fields
         .get("project")
         .and_then(|p| p["key"].as_str())
@@ -59,20 +97,18 @@ pub fn stored_issue(
         .and_then(crate::jira::time::parse)
         .map(|t| t.timestamp_millis())
         .unwrap_or(0);
-    StoredIssue {
+    let mut stored = StoredIssue {
         id: issue.id,
         key: issue.key,
         project_key,
         updated_ms,
         fields,
         changelog,
-        comments: if excluded.comments {
-            Vec::new()
-        } else {
-            comments
-        },
+        comments,
         ..StoredIssue::default()
-    }
+    };
+    scrub(&mut stored, excluded);
+    stored
 }
 
 #[cfg(test)]

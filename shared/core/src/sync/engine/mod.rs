@@ -29,12 +29,14 @@ use crate::jira::{Deployment, Inconsistency, JiraClient, JiraError};
 use crate::store::*;
 
 mod census;
+mod exclusions;
 mod reference;
 mod running;
 pub mod sources;
 mod unit;
 
 use census::{Listed, census_pass, check_backfills};
+use exclusions::{apply_exclusions, refetch_done};
 use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
 use running::{UnitsEnded, sync_units};
 use sources::refresh_sources;
@@ -202,6 +204,9 @@ struct Ctx<'a> {
     incomplete: Vec<RunError>,
     /// Units whose backfill this run read whole, for the check against Jira's count.
     backfilled: Vec<census::Listed>,
+    /// Write every issue read, even where the store holds its version: a field no longer
+    /// excluded is being fetched again.
+    rewrite_all: bool,
     seen_users: HashSet<String>,
     /// Sprints and versions as this run last wrote them: each batch repeats most of them.
     written_records: HashMap<(RecordKind, String), Value>,
@@ -376,6 +381,10 @@ async fn sync_all(
     let fields = requested_fields(&map, &opts.excluded);
 
     record.projects = units.iter().filter_map(|u| u.project.clone()).collect();
+    // Before the index is read: the scrub writes issues again.
+    let Some(rewrite_all) = apply_exclusions(store, opts, &units).await? else {
+        return Ok(Ended::Partial);
+    };
     let index = IssueIndex::new(store.issue_index(&opts.integration).await?);
     let scope_projects = match opts.scope {
         Scope::Jql(_) => None,
@@ -392,6 +401,7 @@ async fn sync_all(
         errors: Vec::new(),
         incomplete: Vec::new(),
         backfilled: Vec::new(),
+        rewrite_all,
         seen_users: HashSet::new(),
         written_records: HashMap::new(),
         seen_projects: HashSet::new(),
@@ -431,6 +441,11 @@ async fn sync_all(
             other => other?,
         }
         ctx.counts.reference_requests = client.stats().requests() - before;
+    }
+    if ctx.rewrite_all && matches!(ended, Ended::Complete) && held == 0 && ctx.incomplete.is_empty()
+    {
+        // Every unit was read whole with the fields back in.
+        refetch_done(store, &opts.integration).await?;
     }
     record.counts = ctx.counts;
     record.errors = ctx.errors;

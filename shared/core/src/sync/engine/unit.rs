@@ -220,7 +220,9 @@ fn to_write(ctx: &Ctx<'_>, fetched: Vec<StoredIssue>) -> Vec<StoredIssue> {
     let mut changed = Vec::new();
     for mut issue in fetched {
         match ctx.index.get(issue.id.parse().unwrap_or(0)) {
-            Some(p) if !replaces(p, &issue) => continue,
+            // A tombstone stays; so does a version the store holds, unless every issue read is
+            // to be written again (a field no longer excluded is being fetched again).
+            Some(p) if p.removed || (!replaces(p, &issue) && !ctx.rewrite_all) => continue,
             Some(p) => {
                 issue.hidden = p.hidden;
                 issue.rev = p.rev;
