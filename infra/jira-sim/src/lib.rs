@@ -23,6 +23,7 @@ pub mod reference;
 pub mod render;
 pub mod scripted;
 pub mod server;
+pub mod truth_text;
 
 use std::net::SocketAddr;
 
@@ -30,6 +31,7 @@ pub use control::Settings;
 pub use dataset::DatasetConfig;
 pub use model::Mode;
 pub use server::SimHandle;
+pub use truth_text::excluded_texts;
 
 /// Everything needed to start a simulator.
 #[derive(Clone, Debug)]

@@ -1374,55 +1374,6 @@ async fn reference_data_changed_at_its_source_reaches_the_store() {
     }
 }
 
-/// Every text of the site that exclusions keep out: each issue's summary and description (their
-/// text nodes), every summary and description a history recorded, and each comment's text.
-fn excluded_texts(truth: &[Value]) -> Vec<String> {
-    fn texts(v: &Value, out: &mut Vec<String>) {
-        match v {
-            Value::String(s) => out.push(s.clone()),
-            Value::Array(items) => items.iter().for_each(|i| texts(i, out)),
-            Value::Object(map) => {
-                if let Some(t) = map.get("text") {
-                    texts(t, out);
-                }
-                if let Some(c) = map.get("content") {
-                    texts(c, out);
-                }
-            }
-            _ => {}
-        }
-    }
-    let mut out = Vec::new();
-    for t in truth {
-        texts(&t["fields"]["summary"], &mut out);
-        texts(&t["fields"]["description"], &mut out);
-        for h in t["changelog"].as_array().unwrap() {
-            for i in h["items"].as_array().unwrap() {
-                if i["field"] == "summary" || i["field"] == "description" {
-                    texts(&i["fromString"], &mut out);
-                    texts(&i["toString"], &mut out);
-                }
-            }
-        }
-        for c in t["comments"].as_array().unwrap() {
-            texts(&c["body"], &mut out);
-        }
-    }
-    // Short words (a heading, "OK") could stand anywhere; the longer texts are the site's own.
-    out.retain(|s| s.chars().count() >= 24);
-    // As they stand in stored JSON (quotes and control characters escaped).
-    let mut out: Vec<String> = out
-        .iter()
-        .map(|s| {
-            let quoted = serde_json::to_string(s).unwrap();
-            quoted[1..quoted.len() - 1].to_string()
-        })
-        .collect();
-    out.sort();
-    out.dedup();
-    out
-}
-
 /// GIVEN a store synced without exclusions, WHEN a later sync excludes summary, description and
 /// comments, THEN none of their text is left in any stored issue (fields, linked issues' copies,
 /// changelog, comments); WHEN the one after excludes nothing again, THEN all of it is back, as
@@ -1435,7 +1386,7 @@ async fn exclusions_changed_later_take_effect_on_what_is_stored_both_ways() {
     let first = run(&client, &e.store, &opts, None).await.unwrap();
     assert_eq!(first.outcome, RunOutcome::Succeeded, "{first:?}");
     let truth = e.truth(ALICE).await;
-    let secrets = excluded_texts(&truth);
+    let secrets = jira_sim::excluded_texts(&truth);
     assert!(secrets.len() > 300, "{}", secrets.len());
     let stored_text = |issues: &[StoredIssue]| {
         issues
