@@ -610,9 +610,22 @@ async fn data_center_syncs_the_same_way() {
     .unwrap();
     assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
     // Reference data refreshed through Data Center's own endpoints (whole version lists, users
-    // by key, the Agile API's sprints), without a warning.
-    assert!(record.errors.is_empty(), "{:?}", record.errors);
-    assert!(record.counts.reference_requests > 5, "{:?}", record.counts);
+    // by key, the Agile API's sprints), without a warning: the versions with every run, the
+    // sprints and users when due (the backfill has just read them).
+    let mut recheck = options("dc", Scope::AllAccessible);
+    recheck.census_every_ms = 0;
+    let refreshed = run(&e.client(ALICE), &e.store, &recheck, None)
+        .await
+        .unwrap();
+    for r in [&record, &refreshed] {
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
+    }
+    assert_eq!(record.counts.reference_requests, 5, "{:?}", record.counts);
+    assert!(
+        refreshed.counts.reference_requests > 5,
+        "{:?}",
+        refreshed.counts
+    );
     let users = e.store.list_records("dc", RecordKind::User).await.unwrap();
     assert!(
         users.iter().all(|u| u.data["active"].is_boolean()),

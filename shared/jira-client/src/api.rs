@@ -65,15 +65,20 @@ impl JiraClient {
         .await
     }
 
-    /// Every version of a project, as Jira renders them: the pages of `/project/{key}/version`
-    /// on Cloud, the whole list of `/project/{key}/versions` on Data Center.
-    pub async fn project_versions(&self, key: &str) -> Result<Vec<Value>, JiraError> {
+    /// Every version of a project, as Jira renders them, and the requests that took: the pages
+    /// of `/project/{key}/version` on Cloud, the whole list of `/project/{key}/versions` on Data
+    /// Center.
+    pub async fn project_versions(&self, key: &str) -> Result<(Vec<Value>, u64), JiraError> {
         if self.deployment() == Deployment::DataCenter {
-            return self
+            let all = self
                 .get(&self.path(&format!("/project/{key}/versions")), &[])
-                .await;
+                .await?;
+            return Ok((all, 1));
         }
-        paging::all(0, |start| async move {
+        let pages = std::sync::atomic::AtomicU64::new(0);
+        let pages = &pages;
+        let all = paging::all(0, |start| async move {
+            pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
             let page: PageBean<Value> = self
                 .get(
                     &self.path(&format!("/project/{key}/version")),
@@ -83,7 +88,8 @@ impl JiraClient {
             let next = paging::next_offset(start, page.values.len(), page.is_last.unwrap_or(true));
             Ok((page.values, next))
         })
-        .await
+        .await?;
+        Ok((all, pages.load(std::sync::atomic::Ordering::Relaxed)))
     }
 
     /// One sprint of the Agile API (Cloud and Data Center alike).

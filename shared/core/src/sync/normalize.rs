@@ -55,6 +55,10 @@ fn drop_fields(fields: &mut Map<String, Value>, excluded: &Excluded) -> bool {
 /// one place exclusions are applied, to what Jira answers and to what is already stored;
 /// whether anything was removed.
 pub fn scrub(issue: &mut StoredIssue, excluded: &Excluded) -> bool {
+    if *excluded == Excluded::default() {
+        // Nothing to look for: no walk over every field of every issue synced.
+        return false;
+    }
     let mut dropped = drop_fields(&mut issue.fields, excluded);
     for v in issue.fields.values_mut() {
         dropped |= drop_linked_text(v, excluded);

@@ -39,7 +39,7 @@ use census::{Listed, census_pass, check_backfills};
 use exclusions::{apply_exclusions, refetch_done};
 use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
 use running::{UnitsEnded, sync_units};
-use sources::refresh_sources;
+use sources::{ask_versions, refresh_sources};
 use unit::{fetch_group, scan_ids, store_batch};
 
 #[derive(Debug, thiserror::Error)]
@@ -381,6 +381,9 @@ async fn sync_all(
     let fields = requested_fields(&map, &opts.excluded);
 
     record.projects = units.iter().filter_map(|u| u.project.clone()).collect();
+    // Versions depend on no issue: asked for beside the sync (a JQL scope's projects are known
+    // only from its issues).
+    let versions = (!opts.scope_is_jql()).then(|| ask_versions(client, record.projects.clone()));
     // Before the index is read: the scrub writes issues again.
     let Some(rewrite_all) = apply_exclusions(store, opts, &units).await? else {
         return Ok(Ended::Partial);
@@ -431,7 +434,7 @@ async fn sync_all(
     }
     if matches!(ended, Ended::Complete) {
         let before = client.stats().requests();
-        match refresh_sources(&mut ctx, &units).await {
+        match refresh_sources(&mut ctx, &units, versions).await {
             // The issues are in: reference data Jira would not give this time is a warning, and
             // the next run refreshes it.
             Err(SyncError::Jira(e)) => ctx.errors.push(RunError::new(
@@ -440,7 +443,7 @@ async fn sync_all(
             )),
             other => other?,
         }
-        ctx.counts.reference_requests = client.stats().requests() - before;
+        ctx.counts.reference_requests += client.stats().requests() - before;
     }
     if ctx.rewrite_all && matches!(ended, Ended::Complete) && held == 0 && ctx.incomplete.is_empty()
     {

@@ -18,32 +18,55 @@ const SPRINTS_AT_ONCE: usize = 10;
 /// Stored issues read per store call while looking for those that embed what changed.
 const ISSUE_PAGE: usize = 500;
 
-/// Refreshes the versions of the units' projects, and when due the referenced sprints and users.
-pub(super) async fn refresh_sources(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<(), SyncError> {
+/// Versions asked for while the run syncs (they depend on no issue), and the requests they took.
+pub(super) type VersionsAsked = Task<Result<(Vec<Value>, u64), JiraError>>;
+
+/// Asks for every version of these projects, side by side, on its own task: started with the
+/// run, its answer waits for the run's end instead of adding a round trip to it.
+pub(super) fn ask_versions(client: &JiraClient, projects: Vec<String>) -> VersionsAsked {
+    let client = client.clone();
+    Task::spawn(async move {
+        let lists = futures_util::future::try_join_all(
+            projects.iter().map(|key| client.project_versions(key)),
+        )
+        .await?;
+        let requests = lists.iter().map(|(_, n)| n).sum();
+        Ok((lists.into_iter().flat_map(|(v, _)| v).collect(), requests))
+    })
+}
+
+/// Refreshes the versions of the scope's projects (asked for at the run's start where the scope
+/// names its projects; a JQL scope's projects are those its issues were found in), and when due
+/// the referenced sprints and users.
+pub(super) async fn refresh_sources(
+    ctx: &mut Ctx<'_>,
+    units: &[Unit],
+    versions: Option<VersionsAsked>,
+) -> Result<(), SyncError> {
     let integration = ctx.opts.integration.clone();
-    let projects: Vec<String> = match ctx.opts.scope {
-        Scope::Jql(_) => ctx
-            .store
-            .list_projects(&integration)
-            .await?
-            .into_iter()
-            .map(|p| p.key)
-            .collect(),
-        _ => units.iter().filter_map(|u| u.project.clone()).collect(),
-    };
-    let mut versions = Vec::new();
-    for key in &projects {
-        versions.extend(
-            ctx.client
-                .project_versions(key)
+    let (versions, requests) = match versions {
+        Some(asked) => asked.await?,
+        None => {
+            let projects = ctx
+                .store
+                .list_projects(&integration)
                 .await?
                 .into_iter()
-                .filter_map(|v| {
-                    let id = v["id"].as_str()?.to_string();
-                    Some(Record { id, data: v })
-                }),
-        );
-    }
+                .map(|p| p.key)
+                .collect();
+            // Asked for now: the refresh's own count of requests takes them in.
+            (ask_versions(ctx.client, projects).await?.0, 0)
+        }
+    };
+    let versions = versions
+        .into_iter()
+        .filter_map(|v| {
+            let id = v["id"].as_str()?.to_string();
+            Some(Record { id, data: v })
+        })
+        .collect();
+    // Asked for beside the run: counted here, with the other refresh requests.
+    ctx.counts.reference_requests += requests;
     put_changed(ctx, RecordKind::Version, versions).await?;
 
     let last = ctx
@@ -51,24 +74,41 @@ pub(super) async fn refresh_sources(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result
         .get_cursor(&integration, SOURCES_UNIT)
         .await?
         .and_then(|c| c.last_census_ms);
-    if !due(last, ctx.opts.census_every_ms) {
+    // A first run that read every unit whole took its sprints and users from issues just read.
+    let fresh = last.is_none() && units.iter().all(|u| ctx.read_every_id.contains(&u.name));
+    if fresh || !due(last, ctx.opts.census_every_ms) {
+        if fresh {
+            put_refreshed(ctx).await?;
+        }
         return Ok(());
     }
-    let sprints = refreshed_sprints(ctx).await?;
-    let users = refreshed_users(ctx).await?;
+    let (sprints, users) = tokio::try_join!(refreshed_sprints(ctx), refreshed_users(ctx))?;
+    // Only what issues embed and metrics read makes the issues be written again: the Agile
+    // API's sprint carries more than an issue's copy of it.
     let changed = Changed {
-        sprints: put_changed(ctx, RecordKind::Sprint, sprints).await?,
-        users: put_changed(ctx, RecordKind::User, users).await?,
+        sprints: meaningful(
+            put_changed(ctx, RecordKind::Sprint, sprints).await?,
+            &SPRINT_KEYS,
+        ),
+        users: meaningful(
+            put_changed(ctx, RecordKind::User, users).await?,
+            &["active"],
+        ),
     };
     if !changed.is_empty() {
         rewrite_issues(ctx, &changed).await?;
     }
+    put_refreshed(ctx).await
+}
+
+/// Keeps the time of this refresh of sprints and users.
+async fn put_refreshed(ctx: &Ctx<'_>) -> Result<(), SyncError> {
     let cursor = Cursor {
         last_census_ms: Some(now_ms()),
         ..Cursor::default()
     };
     ctx.store
-        .put_cursor(&integration, SOURCES_UNIT, &cursor)
+        .put_cursor(&ctx.opts.integration, SOURCES_UNIT, &cursor)
         .await?;
     Ok(())
 }
@@ -138,12 +178,28 @@ async fn refreshed_users(ctx: &Ctx<'_>) -> Result<Vec<Record>, SyncError> {
         .collect())
 }
 
-/// Keeps the records that differ from those stored; the ones kept, by id.
+/// What an issue's copy of a sprint holds of its state.
+const SPRINT_KEYS: [&str; 4] = ["state", "startDate", "endDate", "completeDate"];
+
+/// Of the records kept (each with what was stored before), those whose `keys` changed.
+fn meaningful(kept: Vec<(Option<Value>, Record)>, keys: &[&str]) -> HashMap<String, Value> {
+    kept.into_iter()
+        .filter(|(before, r)| {
+            before
+                .as_ref()
+                .is_some_and(|b| keys.iter().any(|k| b.get(*k) != r.data.get(*k)))
+        })
+        .map(|(_, r)| (r.id, r.data))
+        .collect()
+}
+
+/// Keeps the records that differ from those stored; the ones kept, each with what was stored
+/// before.
 async fn put_changed(
     ctx: &mut Ctx<'_>,
     kind: RecordKind,
     records: Vec<Record>,
-) -> Result<HashMap<String, Value>, SyncError> {
+) -> Result<Vec<(Option<Value>, Record)>, SyncError> {
     let stored: HashMap<String, Value> = ctx
         .store
         .list_records(&ctx.opts.integration, kind)
@@ -162,7 +218,10 @@ async fn put_changed(
         ctx.written_records
             .insert((kind, r.id.clone()), r.data.clone());
     }
-    Ok(changed.into_iter().map(|r| (r.id, r.data)).collect())
+    Ok(changed
+        .into_iter()
+        .map(|r| (stored.get(&r.id).cloned(), r))
+        .collect())
 }
 
 /// Sprints and users whose state changed at their source, by id.
