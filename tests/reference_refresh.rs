@@ -69,6 +69,49 @@ async fn released_between(
     released
 }
 
+/// Through the simulator's controls, with no issue edited: releases a version some issue fixes,
+/// completes an active sprint holding an issue stalled at `at` (so the category changes), and
+/// deactivates an assignee other than the syncing user.
+async fn change_at_the_source(
+    base: &str,
+    truth: &[Value],
+    sprint_field: &str,
+    syncing_user: &Value,
+    at: i64,
+) {
+    let listed =
+        |t: &Value, field: &str| t["fields"][field].as_array().cloned().unwrap_or_default();
+    let version = truth
+        .iter()
+        .flat_map(|t| listed(t, "fixVersions"))
+        .find(|v| v["released"] == false)
+        .expect("an unreleased version in use");
+    let sprint = truth
+        .iter()
+        .filter(|t| expected_misses(t, sprint_field, at).contains(&"stalled_in_active_sprint"))
+        .flat_map(|t| listed(t, sprint_field))
+        .find(|s| s["state"] == "active")
+        .expect("an active sprint holding a stalled issue");
+    let user = truth
+        .iter()
+        .map(|t| &t["fields"]["assignee"])
+        .find(|a| a["active"] == true && a["accountId"] != *syncing_user)
+        .expect("an active assignee");
+    let admin = reqwest::Client::new();
+    for control in [
+        format!("versions/{}/release", version["id"].as_str().unwrap()),
+        format!("sprints/{}/close", sprint["id"]),
+        format!("users/{}/deactivate", user["accountId"].as_str().unwrap()),
+    ] {
+        let done = admin
+            .post(format!("{base}/_sim/{control}"))
+            .send()
+            .await
+            .unwrap();
+        assert!(done.status().is_success(), "{control}");
+    }
+}
+
 #[tokio::test]
 async fn a_release_a_completed_sprint_and_a_deactivated_user_reach_hygiene_and_dora() {
     let sim = start_sim(&["--issues", "1200", "--projects", "5"]);
@@ -92,47 +135,7 @@ async fn a_release_a_completed_sprint_and_a_deactivated_user_reach_hygiene_and_d
 
     let before = truth(&base, EMAIL).await;
     let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
-    let version = before
-        .iter()
-        .flat_map(|t| {
-            t["fields"]["fixVersions"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .find(|v| v["released"] == false)
-        .expect("an unreleased version in use");
-    // An active sprint holding a stalled issue, so that completing it changes the category.
-    let sprint = before
-        .iter()
-        .filter(|t| expected_misses(t, &sprint_field, at).contains(&"stalled_in_active_sprint"))
-        .flat_map(|t| {
-            t["fields"][&sprint_field]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .find(|s| s["state"] == "active")
-        .expect("an active sprint holding a stalled issue");
-    let user = before
-        .iter()
-        .map(|t| &t["fields"]["assignee"])
-        .find(|a| a["active"] == true && a["accountId"] != alice)
-        .expect("an active assignee")
-        .clone();
-    let admin = reqwest::Client::new();
-    for control in [
-        format!("versions/{}/release", version["id"].as_str().unwrap()),
-        format!("sprints/{}/close", sprint["id"]),
-        format!("users/{}/deactivate", user["accountId"].as_str().unwrap()),
-    ] {
-        let done = admin
-            .post(format!("{base}/_sim/{control}"))
-            .send()
-            .await
-            .unwrap();
-        assert!(done.status().is_success(), "{control}");
-    }
+    change_at_the_source(&base, &before, &sprint_field, &alice, at).await;
 
     // The next sync, asked to check now what it otherwise checks once a day.
     let out = ok_json(sei_jira(&[
@@ -245,46 +248,7 @@ async fn on_moto_the_next_scheduled_sync_brings_them_to_hygiene_and_dora() {
         .find(|u| u["email"] == EMAIL)
         .unwrap()["account_id"]
         .clone();
-    let version = before
-        .iter()
-        .flat_map(|t| {
-            t["fields"]["fixVersions"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .find(|v| v["released"] == false)
-        .expect("an unreleased version in use");
-    let sprint = before
-        .iter()
-        .filter(|t| expected_misses(t, &sprint_field, at).contains(&"stalled_in_active_sprint"))
-        .flat_map(|t| {
-            t["fields"][&sprint_field]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .find(|s| s["state"] == "active")
-        .expect("an active sprint holding a stalled issue");
-    let user = before
-        .iter()
-        .map(|t| &t["fields"]["assignee"])
-        .find(|a| a["active"] == true && a["accountId"] != alice)
-        .expect("an active assignee")
-        .clone();
-    let admin = reqwest::Client::new();
-    for control in [
-        format!("versions/{}/release", version["id"].as_str().unwrap()),
-        format!("sprints/{}/close", sprint["id"]),
-        format!("users/{}/deactivate", user["accountId"].as_str().unwrap()),
-    ] {
-        let done = admin
-            .post(format!("{base}/_sim/{control}"))
-            .send()
-            .await
-            .unwrap();
-        assert!(done.status().is_success(), "{control}");
-    }
+    change_at_the_source(&base, &before, &sprint_field, &alice, at).await;
     // A day passes: the sprints and users are due for their daily refresh.
     let yesterday = Cursor {
         last_census_ms: Some(Utc::now().timestamp_millis() - 25 * 3_600_000),
