@@ -20,6 +20,32 @@ fn expected(issues: &[Value], sprint_field: &str, at: i64, category: &str) -> u6
         .count() as u64
 }
 
+/// The hygiene report's Inactive Assignee and Stalled in Active Sprint are what the definitions
+/// say of the site after the change, and not what they said before it.
+fn follows_the_change(
+    report: &Value,
+    (before, after): (&[Value], &[Value]),
+    sprint_field: &str,
+    at: i64,
+) {
+    for category in ["inactive_assignee", "stalled_in_active_sprint"] {
+        let now = expected(after, sprint_field, at, category);
+        assert_eq!(misses(report, category), now, "{category}");
+        assert_ne!(
+            expected(before, sprint_field, at, category),
+            now,
+            "{category}: the change made a difference"
+        );
+    }
+}
+
+/// A DORA profile: incidents by type, changes and bugs as change requests.
+fn operations() -> Value {
+    json!({"name": "Operations",
+        "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
+        "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "in", "values": ["Change", "Bug"]}]}]}})
+}
+
 fn misses(report: &Value, category: &str) -> u64 {
     report["categories"]
         .as_array()
@@ -161,7 +187,6 @@ async fn a_release_a_completed_sprint_and_a_deactivated_user_reach_hygiene_and_d
 
     // Hygiene: Inactive Assignee and Stalled in Active Sprint as the definitions say of the site
     // now, and not as they said before.
-    let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
     let at_text = DateTime::from_timestamp_millis(at)
         .unwrap()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -169,28 +194,13 @@ async fn a_release_a_completed_sprint_and_a_deactivated_user_reach_hygiene_and_d
         "hygiene", "--store", store, "--at", &at_text, "--json",
     ]));
     let after = truth(&base, EMAIL).await;
-    for category in ["inactive_assignee", "stalled_in_active_sprint"] {
-        let now = expected(&after, &sprint_field, at, category);
-        assert_eq!(misses(&report, category), now, "{category}");
-        assert_ne!(
-            expected(&before, &sprint_field, at, category),
-            now,
-            "{category}: the change made a difference"
-        );
-    }
+    follows_the_change(&report, (&before, &after), &sprint_field, at);
 
     // DORA: the release counts among the releases in range.
     let today = Utc::now().date_naive();
     let from = (today - chrono::Days::new(730)).to_string();
     let profile = dir.path().join("profile.json");
-    std::fs::write(
-        &profile,
-        json!({"name": "Operations",
-            "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
-            "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "in", "values": ["Change", "Bug"]}]}]}})
-        .to_string(),
-    )
-    .unwrap();
+    std::fs::write(&profile, operations().to_string()).unwrap();
     let dora = ok_json(sei_jira(&[
         "dora",
         "--store",
@@ -220,7 +230,7 @@ mod deployed;
 async fn on_moto_the_next_scheduled_sync_brings_them_to_hygiene_and_dora() {
     use deployed::*;
     use sei_jira_core::store::Cursor;
-    use sei_jira_core::sync::engine::sources::SOURCES_UNIT;
+    use sei_jira_core::sync::engine::SOURCES_UNIT;
 
     let moto = e2e::start_moto();
     let (_sim, info) = site(600, 5).await;
@@ -277,24 +287,14 @@ async fn on_moto_the_next_scheduled_sync_brings_them_to_hygiene_and_dora() {
         .await;
     assert_eq!(status, 200, "{report}");
     let after = truth(&base, EMAIL).await;
-    for category in ["inactive_assignee", "stalled_in_active_sprint"] {
-        let now = expected(&after, &sprint_field, at, category);
-        assert_eq!(misses(&report, category), now, "{category}");
-        assert_ne!(
-            expected(&before, &sprint_field, at, category),
-            now,
-            "{category}"
-        );
-    }
+    follows_the_change(&report, (&before, &after), &sprint_field, at);
 
     let (status, kept) = w
         .api(
             "acme",
             "POST /integrations/{integrationId}/dora/profiles",
             &[&id],
-            Some(json!({"name": "Operations",
-                "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
-                "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "in", "values": ["Change", "Bug"]}]}]}})),
+            Some(operations()),
         )
         .await;
     assert_eq!(status, 201, "{kept}");

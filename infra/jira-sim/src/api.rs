@@ -382,17 +382,9 @@ pub async fn my_permissions(
         p.one("projectKey"),
         p.one("issueId").or(p.one("issueKey")),
     ) {
-        (Some(id), _, _) | (None, Some(id), _) => match site
-            .project_by_key_or_id(id)
-            .filter(|pr| site.can_browse(auth.user, pr))
-        {
+        (Some(id), _, _) | (None, Some(id), _) => match browsable(&site, &auth, id) {
             Some(pr) => Some(pr),
-            None => {
-                return error(
-                    StatusCode::NOT_FOUND,
-                    format!("No project could be found with key '{id}'."),
-                );
-            }
+            None => return no_project(id),
         },
         (None, None, Some(issue)) => match visible_issue(&site, &auth, issue) {
             Ok(i) => Some(site.project(i.project_id)),
@@ -515,20 +507,32 @@ pub async fn project(
 ) -> Response {
     let site = st.site.read().unwrap();
     let expand = Params::parse(&q).one("expand").unwrap_or("").to_string();
-    match site
-        .project_by_key_or_id(&key)
-        .filter(|p| site.can_browse(auth.user, p))
-    {
+    match browsable(&site, &auth, &key) {
         Some(p) => Json(
             renderer(&site, st.base(), &uri, &auth)
                 .project(p, &format!("{expand},lead,description,issueTypes")),
         )
         .into_response(),
-        None => error(
-            StatusCode::NOT_FOUND,
-            format!("No project could be found with key '{key}'."),
-        ),
+        None => no_project(&key),
     }
+}
+
+/// The project (by key or id), when the user may browse it.
+pub(crate) fn browsable<'a>(
+    site: &'a Site,
+    auth: &Auth,
+    key: &str,
+) -> Option<&'a crate::model::Project> {
+    site.project_by_key_or_id(key)
+        .filter(|p| site.can_browse(auth.user, p))
+}
+
+/// Jira's answer for a project that does not exist or the user may not browse.
+pub(crate) fn no_project(key: &str) -> Response {
+    error(
+        StatusCode::NOT_FOUND,
+        format!("No project could be found with key '{key}'."),
+    )
 }
 
 pub async fn project_search(

@@ -11,31 +11,25 @@ use axum::http::{StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
-use crate::api::{Params, Query, now_ms, page_bean, renderer};
-use crate::model::{Project, Site, Version};
+use crate::api::{Params, Query, browsable, no_project, now_ms, page_bean, renderer};
+use crate::model::{Project, Version};
 use crate::server::{Auth, Shared, error, unauthorized};
 
-/// A version as Jira renders it.
-pub fn version_json(base: &str, project: &Project, v: &Version) -> Value {
+/// A version as Jira renders it in an issue's `fixVersions`; its project's listings add the
+/// project's id.
+pub fn version_json(base: &str, v: &Version) -> Value {
     json!({
         "self": format!("{base}/rest/api/3/version/{}", v.id),
         "id": v.id, "name": v.name, "description": "", "archived": false,
         "released": v.released, "releaseDate": v.release_date.map(|d| d.to_string()),
-        "projectId": project.id,
     })
 }
 
-/// The project, when the user may browse it.
-fn browsable<'a>(site: &'a Site, auth: &Auth, key: &str) -> Option<&'a Project> {
-    site.project_by_key_or_id(key)
-        .filter(|p| site.can_browse(auth.user, p))
-}
-
-fn no_project(key: &str) -> Response {
-    error(
-        StatusCode::NOT_FOUND,
-        format!("No project could be found with key '{key}'."),
-    )
+/// A version as its project's listings render it.
+fn listed_version(base: &str, project: &Project, v: &Version) -> Value {
+    let mut listed = version_json(base, v);
+    listed["projectId"] = json!(project.id);
+    listed
 }
 
 /// `GET /project/{key}/version`: a page of the project's versions.
@@ -59,7 +53,7 @@ pub async fn project_versions_paged(
         .iter()
         .skip(start)
         .take(max)
-        .map(|v| version_json(st.base(), project, v))
+        .map(|v| listed_version(st.base(), project, v))
         .collect();
     Json(page_bean(
         st.base(),
@@ -84,7 +78,7 @@ pub async fn project_versions(
             project
                 .versions
                 .iter()
-                .map(|v| version_json(st.base(), project, v))
+                .map(|v| listed_version(st.base(), project, v))
                 .collect::<Vec<_>>(),
         )
         .into_response(),

@@ -425,10 +425,7 @@ impl<'a> Renderer<'a> {
             }
             "fixVersions" => {
                 let p = site.project(issue.project_id);
-                json!(issue.fix_versions.iter().filter_map(|v| p.versions.iter().find(|x| &x.id == v)).map(|v| json!({
-                    "self": format!("{}/rest/api/3/version/{}", self.base, v.id), "id": v.id, "name": v.name, "description": "",
-                    "archived": false, "released": v.released, "releaseDate": v.release_date.map(|d| d.to_string()),
-                })).collect::<Vec<_>>())
+                json!(issue.fix_versions.iter().filter_map(|v| p.versions.iter().find(|x| &x.id == v)).map(|v| crate::reference::version_json(self.base, v)).collect::<Vec<_>>())
             }
             "duedate" => issue.due_date.map(|d| json!(d.to_string())).unwrap_or(Value::Null),
             "description" => issue.description.as_ref().map(|d| self.rich_text(d)).unwrap_or(Value::Null),

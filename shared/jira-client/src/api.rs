@@ -52,17 +52,34 @@ impl JiraClient {
         if self.deployment() == Deployment::DataCenter {
             return self.get(&self.path("/project"), &[]).await;
         }
-        paging::all(0, |start| async move {
-            let page: PageBean<Project> = self
-                .get(
-                    &self.path("/project/search"),
-                    &[("startAt", start.to_string()), ("maxResults", "100".into())],
-                )
-                .await?;
+        let (projects, _) = self.page_beans("/project/search", &[], 100).await?;
+        Ok(projects)
+    }
+
+    /// Every value of an offset-paged listing (Jira's `PageBean`), `page_size` a page, with
+    /// `query` on each request; and how many requests that took.
+    async fn page_beans<T: serde::de::DeserializeOwned>(
+        &self,
+        rest: &str,
+        query: &[(&str, String)],
+        page_size: usize,
+    ) -> Result<(Vec<T>, u64), JiraError> {
+        let path = self.path(rest);
+        let requests = std::sync::atomic::AtomicU64::new(0);
+        let (path, counter) = (&path, &requests);
+        let all = paging::all(0, |start| async move {
+            counter.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let mut paged = vec![
+                ("startAt", start.to_string()),
+                ("maxResults", page_size.to_string()),
+            ];
+            paged.extend(query.iter().cloned());
+            let page: PageBean<T> = self.get(path, &paged).await?;
             let next = paging::next_offset(start, page.values.len(), page.is_last.unwrap_or(true));
             Ok((page.values, next))
         })
-        .await
+        .await?;
+        Ok((all, requests.into_inner()))
     }
 
     /// Every version of a project, as Jira renders them, and the requests that took: the pages
@@ -75,21 +92,8 @@ impl JiraClient {
                 .await?;
             return Ok((all, 1));
         }
-        let pages = std::sync::atomic::AtomicU64::new(0);
-        let pages = &pages;
-        let all = paging::all(0, |start| async move {
-            pages.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-            let page: PageBean<Value> = self
-                .get(
-                    &self.path(&format!("/project/{key}/version")),
-                    &[("startAt", start.to_string()), ("maxResults", "50".into())],
-                )
-                .await?;
-            let next = paging::next_offset(start, page.values.len(), page.is_last.unwrap_or(true));
-            Ok((page.values, next))
-        })
-        .await?;
-        Ok((all, pages.load(std::sync::atomic::Ordering::Relaxed)))
+        self.page_beans(&format!("/project/{key}/version"), &[], 50)
+            .await
     }
 
     /// One sprint of the Agile API (Cloud and Data Center alike).
@@ -116,18 +120,11 @@ impl JiraClient {
             return Ok(users);
         }
         for chunk in ids.chunks(USERS_PER_REQUEST) {
-            let found = paging::all(0, |start| async move {
-                let mut query: Vec<(&str, String)> = vec![
-                    ("startAt", start.to_string()),
-                    ("maxResults", USERS_PER_REQUEST.to_string()),
-                ];
-                query.extend(chunk.iter().map(|id| ("accountId", id.clone())));
-                let page: PageBean<UserRef> = self.get(&self.path("/user/bulk"), &query).await?;
-                let next =
-                    paging::next_offset(start, page.values.len(), page.is_last.unwrap_or(true));
-                Ok((page.values, next))
-            })
-            .await?;
+            let query: Vec<(&str, String)> =
+                chunk.iter().map(|id| ("accountId", id.clone())).collect();
+            let (found, _) = self
+                .page_beans("/user/bulk", &query, USERS_PER_REQUEST)
+                .await?;
             users.extend(found);
         }
         Ok(users)

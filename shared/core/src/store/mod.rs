@@ -171,6 +171,36 @@ pub async fn flag_stored_issue<S: IssueStore + ?Sized>(
     Err(StoreError::Superseded(id.to_string()))
 }
 
+/// Writes issues a caller changed, each at the revision it was read at. One that another writer
+/// moved on meanwhile is read again and changed again (`change` answers whether it still needs
+/// the change; when not, it is left as it is), for up to [`ISSUE_WRITE_ATTEMPTS`] rounds.
+pub async fn rewrite_stored_issues<S: IssueStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    mut pending: Vec<StoredIssue>,
+    change: impl Fn(&mut StoredIssue) -> bool,
+) -> StoreResult<()> {
+    for _ in 0..ISSUE_WRITE_ATTEMPTS {
+        if pending.is_empty() {
+            return Ok(());
+        }
+        let superseded = store.put_issues(integration, &pending).await?.0;
+        let mut again = Vec::new();
+        for id in &superseded {
+            if let Some(mut issue) = store.get_issue(integration, id).await?
+                && change(&mut issue)
+            {
+                again.push(issue);
+            }
+        }
+        pending = again;
+    }
+    match pending.first() {
+        Some(issue) => Err(StoreError::Superseded(issue.id.clone())),
+        None => Ok(()),
+    }
+}
+
 /// Deletion as writers that outlive it see it (a sync under way when its integration is
 /// deleted): deleting an integration first leaves a tombstone of its id, then removes its data;
 /// a writer that finds the tombstone after its last write sweeps what it wrote itself. Either the

@@ -74,6 +74,13 @@ impl Excluded {
         .collect()
     }
 
+    /// Whether these exclusions keep out a field that `other` lets in.
+    pub fn beyond(&self, other: &Excluded) -> bool {
+        (self.summary && !other.summary)
+            || (self.description && !other.description)
+            || (self.comments && !other.comments)
+    }
+
     /// Whether a changelog item about `field_id`/`field` must be dropped.
     pub fn drops_item(&self, field_id: Option<&str>, field: &str) -> bool {
         let name = field_id.unwrap_or(field).to_ascii_lowercase();

@@ -23,8 +23,9 @@ pub(super) struct ExclusionState {
     /// The exclusions every stored issue is in line with (None: never recorded, as in a store
     /// written before this state was kept).
     pub applied: Option<Excluded>,
-    /// A scrub under way: the exclusions it applies, and the last issue id it has done.
-    pub scrubbing: Option<(Excluded, String)>,
+    /// A scrub under way (with the run's exclusions, whatever they are when it goes on): the last
+    /// issue id it has done, empty before the first.
+    pub scrub_after: Option<String>,
     /// Fields were re-included: units backfill again and write every issue they read, until
     /// every unit has been read whole in this state.
     pub refetch: bool,
@@ -66,30 +67,16 @@ pub(super) async fn apply_exclusions(
     let wanted = opts.excluded;
     let mut state = load(store, integration).await?;
     let applied = state.applied.unwrap_or_default();
-    let newly = Excluded {
-        summary: wanted.summary && !applied.summary,
-        description: wanted.description && !applied.description,
-        comments: wanted.comments && !applied.comments,
-    };
-    let re_included = (applied.summary && !wanted.summary)
-        || (applied.description && !wanted.description)
-        || (applied.comments && !wanted.comments);
-    // A store that never recorded its exclusions is scrubbed with the run's: what it holds may
-    // predate them.
-    let unknown = state.applied.is_none() && wanted != Excluded::default();
-    if newly != Excluded::default() || unknown {
-        state.scrubbing = Some((wanted, String::new()));
+    let re_included = applied.beyond(&wanted);
+    // A store that never recorded its exclusions counts as holding everything: what it holds
+    // may predate them.
+    if wanted.beyond(&applied) {
+        state.scrub_after = Some(String::new());
     }
-    if let Some((scrubbing, after)) = state.scrubbing.clone() {
-        // A scrub left under way goes on with what the run excludes now.
-        let scrubbing = if scrubbing == wanted {
-            scrubbing
-        } else {
-            wanted
-        };
-        if !scrub_store(store, opts, &mut state, scrubbing, after).await? {
-            return Ok(None);
-        }
+    if let Some(after) = state.scrub_after.clone()
+        && !scrub_store(store, opts, &mut state, after).await?
+    {
+        return Ok(None);
     }
     if re_included {
         for unit in units {
@@ -106,19 +93,18 @@ pub(super) async fn apply_exclusions(
     Ok(Some(state.refetch))
 }
 
-/// Scrubs every stored issue after `after` with `excluded`, keeping its place after each page;
-/// false when the run's time ran out first.
+/// Scrubs every stored issue after `after` with the run's exclusions, keeping its place after
+/// each page; false when the run's time ran out first.
 async fn scrub_store(
     store: &dyn SyncStore,
     opts: &SyncOptions,
     state: &mut ExclusionState,
-    excluded: Excluded,
     mut after: String,
 ) -> Result<bool, SyncError> {
-    let integration = opts.integration.as_str();
+    let (integration, excluded) = (opts.integration.as_str(), opts.excluded);
     loop {
         if opts.deadline.is_some_and(|d| Instant::now() >= d) {
-            state.scrubbing = Some((excluded, after));
+            state.scrub_after = Some(after);
             keep(store, integration, state).await?;
             return Ok(false);
         }
@@ -130,33 +116,16 @@ async fn scrub_store(
             )
             .await?;
         let Some(last) = page.last().map(|i| i.id.clone()) else {
-            state.scrubbing = None;
+            state.scrub_after = None;
             return Ok(true);
         };
-        let mut pending: Vec<StoredIssue> = page
+        let scrubbed: Vec<StoredIssue> = page
             .into_iter()
             .filter_map(|mut i| scrub(&mut i, &excluded).then_some(i))
             .collect();
-        for _ in 0..ISSUE_WRITE_ATTEMPTS {
-            if pending.is_empty() {
-                break;
-            }
-            let superseded = store.put_issues(integration, &pending).await?.0;
-            let mut again = Vec::new();
-            for id in &superseded {
-                if let Some(mut issue) = store.get_issue(integration, id).await?
-                    && scrub(&mut issue, &excluded)
-                {
-                    again.push(issue);
-                }
-            }
-            pending = again;
-        }
-        if let Some(issue) = pending.first() {
-            return Err(StoreError::Superseded(issue.id.clone()).into());
-        }
+        rewrite_stored_issues(store, integration, scrubbed, |i| scrub(i, &excluded)).await?;
         after = last;
-        state.scrubbing = Some((excluded, after.clone()));
+        state.scrub_after = Some(after.clone());
         keep(store, integration, state).await?;
     }
 }

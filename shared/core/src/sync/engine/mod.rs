@@ -32,13 +32,14 @@ mod census;
 mod exclusions;
 mod reference;
 mod running;
-pub mod sources;
+mod sources;
 mod unit;
 
 use census::{Listed, census_pass, check_backfills};
 use exclusions::{apply_exclusions, refetch_done};
 use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
 use running::{UnitsEnded, sync_units};
+pub use sources::SOURCES_UNIT;
 use sources::{ask_versions, refresh_sources};
 use unit::{fetch_group, scan_ids, store_batch};
 

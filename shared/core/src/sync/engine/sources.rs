@@ -67,7 +67,8 @@ pub(super) async fn refresh_sources(
         .collect();
     // Asked for beside the run: counted here, with the other refresh requests.
     ctx.counts.reference_requests += requests;
-    put_changed(ctx, RecordKind::Version, versions).await?;
+    let stored_versions = stored(ctx, RecordKind::Version).await?;
+    put_changed(ctx, RecordKind::Version, &stored_versions, versions).await?;
 
     let last = ctx
         .store
@@ -82,16 +83,23 @@ pub(super) async fn refresh_sources(
         }
         return Ok(());
     }
-    let (sprints, users) = tokio::try_join!(refreshed_sprints(ctx), refreshed_users(ctx))?;
+    let (stored_sprints, stored_users) = (
+        stored(ctx, RecordKind::Sprint).await?,
+        stored(ctx, RecordKind::User).await?,
+    );
+    let (sprints, users) = tokio::try_join!(
+        refreshed_sprints(ctx, &stored_sprints),
+        refreshed_users(ctx, &stored_users)
+    )?;
     // Only what issues embed and metrics read makes the issues be written again: the Agile
     // API's sprint carries more than an issue's copy of it.
     let changed = Changed {
         sprints: meaningful(
-            put_changed(ctx, RecordKind::Sprint, sprints).await?,
+            put_changed(ctx, RecordKind::Sprint, &stored_sprints, sprints).await?,
             &SPRINT_KEYS,
         ),
         users: meaningful(
-            put_changed(ctx, RecordKind::User, users).await?,
+            put_changed(ctx, RecordKind::User, &stored_users, users).await?,
             &["active"],
         ),
     };
@@ -113,16 +121,26 @@ async fn put_refreshed(ctx: &Ctx<'_>) -> Result<(), SyncError> {
     Ok(())
 }
 
-/// The stored sprints not known to be closed, as Jira has them now (one it no longer shows is
-/// left as it was).
-async fn refreshed_sprints(ctx: &Ctx<'_>) -> Result<Vec<Record>, SyncError> {
-    let open: Vec<u64> = ctx
+/// Records of one kind as stored, by id.
+type Stored = HashMap<String, Value>;
+
+async fn stored(ctx: &Ctx<'_>, kind: RecordKind) -> Result<Stored, SyncError> {
+    Ok(ctx
         .store
-        .list_records(&ctx.opts.integration, RecordKind::Sprint)
+        .list_records(&ctx.opts.integration, kind)
         .await?
         .into_iter()
-        .filter(|r| r.data["state"].as_str() != Some("closed"))
-        .filter_map(|r| r.id.parse().ok())
+        .map(|r| (r.id, r.data))
+        .collect())
+}
+
+/// The stored sprints not known to be closed, as Jira has them now (one it no longer shows is
+/// left as it was).
+async fn refreshed_sprints(ctx: &Ctx<'_>, stored: &Stored) -> Result<Vec<Record>, SyncError> {
+    let open: Vec<u64> = stored
+        .iter()
+        .filter(|(_, data)| data["state"].as_str() != Some("closed"))
+        .filter_map(|(id, _)| id.parse().ok())
         .collect();
     let client = ctx.client;
     let answers: Vec<Result<Value, JiraError>> = futures_util::stream::iter(open)
@@ -150,12 +168,8 @@ async fn refreshed_sprints(ctx: &Ctx<'_>) -> Result<Vec<Record>, SyncError> {
 
 /// The stored users with what Jira says of them now: their records with `active` (and the
 /// display name) as Jira answers today.
-async fn refreshed_users(ctx: &Ctx<'_>) -> Result<Vec<Record>, SyncError> {
-    let stored = ctx
-        .store
-        .list_records(&ctx.opts.integration, RecordKind::User)
-        .await?;
-    let ids: Vec<String> = stored.iter().map(|r| r.id.clone()).collect();
+async fn refreshed_users(ctx: &Ctx<'_>, stored: &Stored) -> Result<Vec<Record>, SyncError> {
+    let ids: Vec<String> = stored.keys().cloned().collect();
     let now: HashMap<String, UserRef> = ctx
         .client
         .users(&ids)
@@ -164,16 +178,20 @@ async fn refreshed_users(ctx: &Ctx<'_>) -> Result<Vec<Record>, SyncError> {
         .filter_map(|u| Some((u.account_id.clone().or(u.key.clone())?, u)))
         .collect();
     Ok(stored
-        .into_iter()
-        .filter_map(|mut r| {
-            let user = now.get(&r.id)?;
+        .iter()
+        .filter_map(|(id, data)| {
+            let user = now.get(id)?;
+            let mut data = data.clone();
             if let Some(active) = user.active {
-                r.data["active"] = Value::Bool(active);
+                data["active"] = Value::Bool(active);
             }
             if let Some(name) = &user.display_name {
-                r.data["displayName"] = Value::String(name.clone());
+                data["displayName"] = Value::String(name.clone());
             }
-            Some(r)
+            Some(Record {
+                id: id.clone(),
+                data,
+            })
         })
         .collect())
 }
@@ -198,15 +216,9 @@ fn meaningful(kept: Vec<(Option<Value>, Record)>, keys: &[&str]) -> HashMap<Stri
 async fn put_changed(
     ctx: &mut Ctx<'_>,
     kind: RecordKind,
+    stored: &Stored,
     records: Vec<Record>,
 ) -> Result<Vec<(Option<Value>, Record)>, SyncError> {
-    let stored: HashMap<String, Value> = ctx
-        .store
-        .list_records(&ctx.opts.integration, kind)
-        .await?
-        .into_iter()
-        .map(|r| (r.id, r.data))
-        .collect();
     let changed: Vec<Record> = records
         .into_iter()
         .filter(|r| stored.get(&r.id) != Some(&r.data))
@@ -235,8 +247,12 @@ impl Changed {
         self.sprints.is_empty() && self.users.is_empty()
     }
 
-    /// The issue with what changed written into it; whether anything was.
+    /// The issue with what changed written into it; whether anything was (a tombstone holds
+    /// nothing to change).
     fn apply(&self, issue: &mut StoredIssue, sprint_field: Option<&str>) -> bool {
+        if issue.removed {
+            return false;
+        }
         let mut touched = false;
         for field in ["assignee", "reporter", "creator"] {
             let Some(user) = issue.fields.get_mut(field) else {
@@ -280,7 +296,7 @@ impl Changed {
             return false;
         };
         let mut touched = false;
-        for key in ["state", "startDate", "endDate", "completeDate"] {
+        for key in SPRINT_KEYS {
             if entry.get(key) != now.get(key) {
                 match now.get(key) {
                     Some(v) => entry[key] = v.clone(),
@@ -315,9 +331,9 @@ fn replace_state(text: &str, state: &str) -> String {
 
 /// Writes again every stored issue that embeds a changed sprint or user, at the revision the run
 /// knows (a write that lost to another is read again and decided anew).
-async fn rewrite_issues(ctx: &mut Ctx<'_>, changed: &Changed) -> Result<(), SyncError> {
+async fn rewrite_issues(ctx: &Ctx<'_>, changed: &Changed) -> Result<(), SyncError> {
     let integration = ctx.opts.integration.clone();
-    let sprint_field = ctx.map.sprint.clone();
+    let sprint_field = ctx.map.sprint.as_deref();
     let mut after: Option<String> = None;
     loop {
         let page = ctx
@@ -327,31 +343,14 @@ async fn rewrite_issues(ctx: &mut Ctx<'_>, changed: &Changed) -> Result<(), Sync
         let Some(last) = page.last().map(|i| i.id.clone()) else {
             return Ok(());
         };
-        let mut pending: Vec<StoredIssue> = page
+        let embedding: Vec<StoredIssue> = page
             .into_iter()
-            .filter(|i| !i.removed)
-            .filter_map(|mut i| changed.apply(&mut i, sprint_field.as_deref()).then_some(i))
+            .filter_map(|mut i| changed.apply(&mut i, sprint_field).then_some(i))
             .collect();
-        for _ in 0..ISSUE_WRITE_ATTEMPTS {
-            if pending.is_empty() {
-                break;
-            }
-            let superseded = ctx.store.put_issues(&integration, &pending).await?;
-            let again: Vec<String> = superseded.0;
-            if again.is_empty() {
-                break;
-            }
-            let mut reread = Vec::new();
-            for id in &again {
-                if let Some(mut issue) = ctx.store.get_issue(&integration, id).await?
-                    && !issue.removed
-                    && changed.apply(&mut issue, sprint_field.as_deref())
-                {
-                    reread.push(issue);
-                }
-            }
-            pending = reread;
-        }
+        rewrite_stored_issues(ctx.store, &integration, embedding, |i| {
+            changed.apply(i, sprint_field)
+        })
+        .await?;
         after = Some(last);
     }
 }
