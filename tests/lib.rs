@@ -104,21 +104,8 @@ wait "$server" 2>/dev/null
 exit 0
 "#;
 
-/// `moto_server`, handling one request at a time. moto applies an UpdateItem's `ADD` as a
-/// read-modify-write, so on its usual thread per request concurrent increments of one counter
-/// get lost; DynamoDB applies them atomically. Serving requests in turn makes moto as atomic
-/// as DynamoDB, so the tests check the store's use of `ADD`, not moto's locking.
-const SERIAL_MOTO_SERVER: &str = r#"
-import sys
-import moto.server
-from werkzeug.serving import run_simple
-
-def serve_one_request_at_a_time(*args, **kwargs):
-    run_simple(*args, **{**kwargs, "threaded": False})
-
-moto.server.run_simple = serve_one_request_at_a_time
-moto.server.main(sys.argv[1:])
-"#;
+/// `moto_server`, handling one request at a time (why: the script's own comment).
+const SERIAL_MOTO_SERVER: &str = include_str!("../infra/scripts/serial_moto_server.py");
 
 /// How long moto may take to answer after it is spawned (Python imports take a few seconds).
 const MOTO_STARTUP: std::time::Duration = std::time::Duration::from_secs(60);

@@ -85,8 +85,10 @@ def main():
 
         step("moto server and the Jira simulator on 127.0.0.1")
         moto_port = free_port()
-        moto = start([str(repo / ".venv/bin/moto_server"), "-H", "127.0.0.1", "-p", str(moto_port)],
-                     work / "moto.log")
+        # One request at a time, as the tests run it: the functions write concurrently, and
+        # moto's threads race where DynamoDB does not (the script says how).
+        moto = start([str(repo / ".venv/bin/python"), str(repo / "infra/scripts/serial_moto_server.py"),
+                      "-H", "127.0.0.1", "-p", str(moto_port)], work / "moto.log")
         processes.append(moto)
         sim = subprocess.Popen([str(repo / "target/debug/jira-sim"), "--addr", "127.0.0.1:0",
                                 "--projects", "3", "--issues", "240", "--seed", "15"],
