@@ -56,6 +56,18 @@ async fn an_exclusion_added_then_removed_scrubs_then_restores_every_item() {
         0,
         "no excluded text is left"
     );
+    let exclusions = async |w: &mut World| {
+        let route = "GET /integrations/{integrationId}/monitoring";
+        let (status, body) = w.api("acme", route, &[&id], None).await;
+        assert_eq!(status, 200, "{body}");
+        body["exclusions"].clone()
+    };
+    assert_eq!(
+        exclusions(&mut w).await,
+        json!({"applied": ["summary", "description", "comments"], "scrubbing": null,
+            "refetching": false}),
+        "monitoring shows the store in line with the exclusions"
+    );
 
     // WHEN the exclusions are taken away, THEN the next sync brings all of it back
     patch(&mut w, json!([])).await;
@@ -65,4 +77,5 @@ async fn an_exclusion_added_then_removed_scrubs_then_restores_every_item() {
         secrets.len(),
         "all of it is back"
     );
+    assert_eq!(exclusions(&mut w).await["applied"], json!([]));
 }

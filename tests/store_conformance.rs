@@ -258,6 +258,7 @@ mod behaviours {
             .await
             .unwrap();
         s.flag_issue("a", "5", IssueFlag::Removed).await.unwrap();
+        s.flag_issue("a", "6", IssueFlag::OutOfScope).await.unwrap();
 
         let mut index = s.issue_index("a").await.unwrap();
         index.sort_by_key(|e| e.id.parse::<u64>().unwrap());
@@ -271,10 +272,12 @@ mod behaviours {
                 deleted: true,
                 hidden: false,
                 removed: false,
+                out_of_scope: false,
                 rev: 2,
             }
         );
         assert!(index[2].hidden && !index[2].deleted);
+        assert!(index[5].out_of_scope && !index[5].deleted && !index[4].out_of_scope);
         assert!(index[4].removed);
         assert!(index[0].project_key == "ODD" && !index[0].hidden && index[0].updated_ms == 101);
         assert!(s.issue_index("other").await.unwrap().is_empty());
@@ -398,6 +401,10 @@ mod behaviours {
         assert!(s.flag_issue("a", "7", IssueFlag::Hidden).await.unwrap());
         assert!(get().await.hidden);
         assert!(s.flag_issue("a", "7", IssueFlag::Unhidden).await.unwrap());
+        assert!(get().await.counts());
+        assert!(s.flag_issue("a", "7", IssueFlag::OutOfScope).await.unwrap());
+        assert!(get().await.out_of_scope && !get().await.counts());
+        assert!(s.flag_issue("a", "7", IssueFlag::InScope).await.unwrap());
         assert!(get().await.counts());
 
         assert!(!s.flag_issue("a", "8", IssueFlag::Hidden).await.unwrap());
@@ -568,6 +575,23 @@ mod behaviours {
             [project("PLAT", "Renamed", 5), project("WEB", "Web", 6)]
         );
         assert!(s.list_projects("b").await.unwrap().is_empty());
+
+        // A project that left the scope leaves the list; one never there changes nothing.
+        s.remove_project("a", "PLAT").await.unwrap();
+        s.remove_project("a", "NONE").await.unwrap();
+        s.remove_project("b", "WEB").await.unwrap();
+        assert_eq!(
+            s.list_projects("a").await.unwrap(),
+            [project("WEB", "Web", 6)]
+        );
+        s.put_project("a", &project("PLAT", "Platform", 77))
+            .await
+            .unwrap();
+        assert_eq!(
+            s.list_projects("a").await.unwrap(),
+            [project("PLAT", "Platform", 77), project("WEB", "Web", 6)],
+            "back in the scope: onboarded again"
+        );
     }
 
     pub async fn cursors_are_kept_per_unit(s: &dyn Store) {
@@ -705,6 +729,8 @@ mod behaviours {
             issues_new: 2,
             issues_updated: 3,
             issues_deleted: 1,
+            issues_left_scope: 4,
+            issues_returned: 5,
             runs: 1,
             failed_runs: 0,
         };
@@ -727,6 +753,8 @@ mod behaviours {
             issues_new: 40,
             issues_updated: 60,
             issues_deleted: 20,
+            issues_left_scope: 80,
+            issues_returned: 100,
             runs: 20,
             failed_runs: 10,
         };

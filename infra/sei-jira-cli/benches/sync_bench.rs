@@ -416,6 +416,10 @@ impl sei_jira_core::store::ProjectStore for Discard {
     async fn list_projects(&self, _: &str) -> StoreResult<Vec<ProjectRecord>> {
         Ok(Vec::new())
     }
+
+    async fn remove_project(&self, _: &str, _: &str) -> StoreResult<()> {
+        Ok(())
+    }
 }
 
 #[async_trait::async_trait]

@@ -114,6 +114,12 @@ fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f
         "  issues:            {} new, {} updated, {} deleted",
         c.issues_new, c.issues_updated, c.issues_deleted
     );
+    if c.issues_left_scope + c.issues_returned > 0 {
+        println!(
+            "  scope:             {} left it (kept, not counted), {} back in it",
+            c.issues_left_scope, c.issues_returned
+        );
+    }
     println!("  changelog entries: {}", c.changelog_entries);
     println!("  comments:          {}", c.comments);
     println!(

@@ -68,7 +68,8 @@ async fn given_a_synced_site_when_indexed_then_only_changed_issues_are_evaluated
     );
     assert_eq!(kept(&site).await, Some(counted(&site).await));
 
-    // WHEN 1 % of the issues change (a sync wrote them), one is hidden and one removed
+    // WHEN 1 % of the issues change (a sync wrote them), one is hidden, one removed and one
+    // leaves the scope
     let mut rng = Rng::new(99);
     let changed: Vec<StoredIssue> = (0..20).map(|k| issue(k * 97, 1, &mut rng)).collect();
     site.store
@@ -89,12 +90,18 @@ async fn given_a_synced_site_when_indexed_then_only_changed_issues_are_evaluated
             .await
             .unwrap()
     );
+    assert!(
+        site.store
+            .flag_issue(ID, "10007", IssueFlag::OutOfScope)
+            .await
+            .unwrap()
+    );
     let second = refreshed(&site).await;
 
-    // THEN just those 22 were evaluated, and the kept aggregate is the counted one
+    // THEN just those 23 were evaluated, and the kept aggregate is the counted one
     assert_eq!(
         (second.state, second.evaluated, second.rebuilt),
-        (IndexState::Current, 22, false)
+        (IndexState::Current, 23, false)
     );
     assert_eq!(kept(&site).await, Some(counted(&site).await));
     // AND nothing is left to do

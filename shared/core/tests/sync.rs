@@ -2,11 +2,9 @@
 //! backfill, incremental convergence in far time zones, faults and kills, exclusions, Data Center.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::path::PathBuf;
 use std::time::Duration;
 
-use jira_sim::{DatasetConfig, Mode, Settings, SimConfig, SimHandle};
-use sei_jira_core::jira::{Credentials, Deployment, JiraClient, RetryPolicy, Secret, SiteConfig};
+use jira_sim::{DatasetConfig, Mode, Settings, SimConfig};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
     IssueStore, ProjectStore, RecordKind, RecordStore, RunOutcome, StoredIssue,
@@ -16,109 +14,10 @@ use serde_json::{Value, json};
 
 #[path = "support/interposed.rs"]
 mod interposed;
+#[path = "support/site.rs"]
+mod site;
 
-struct Env {
-    sim: SimHandle,
-    info: Value,
-    http: reqwest::Client,
-    _dir: tempfile::TempDir,
-    path: PathBuf,
-    store: EmbeddedStore,
-}
-
-async fn env(issues: usize, mode: Mode, settings: Settings, seed: u64) -> Env {
-    let dataset = DatasetConfig {
-        issues,
-        mode,
-        seed,
-        projects: 5,
-        ..DatasetConfig::default()
-    };
-    env_of(dataset, settings).await
-}
-
-async fn env_of(dataset: DatasetConfig, settings: Settings) -> Env {
-    let sim = jira_sim::start(SimConfig {
-        dataset,
-        settings,
-        ..SimConfig::default()
-    })
-    .await
-    .unwrap();
-    let info = jira_sim::describe(&sim);
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("store.redb");
-    let store = EmbeddedStore::open(&path).unwrap();
-    Env {
-        sim,
-        info,
-        http: reqwest::Client::new(),
-        _dir: dir,
-        path,
-        store,
-    }
-}
-
-impl Env {
-    fn client(&self, email: &str) -> JiraClient {
-        self.client_with(email, |_| {})
-    }
-
-    fn client_with(&self, email: &str, adjust: impl FnOnce(&mut SiteConfig)) -> JiraClient {
-        let token = jira_sim::user_token(&self.info, email).expect("a user of the simulator");
-        let (deployment, credentials) = match self.info["mode"].as_str() {
-            Some("datacenter") => (
-                Deployment::DataCenter,
-                Credentials::PersonalAccessToken {
-                    token: Secret::new(token),
-                },
-            ),
-            _ => (
-                Deployment::Cloud,
-                Credentials::ApiToken {
-                    email: email.into(),
-                    token: Secret::new(token),
-                },
-            ),
-        };
-        let mut config = SiteConfig::new(&self.sim.base_url, deployment, credentials);
-        config.allow_private_network = true;
-        config.retry = RetryPolicy {
-            max_retries: 10,
-            base_delay: Duration::from_millis(10),
-            max_delay: Duration::from_millis(100),
-        };
-        adjust(&mut config);
-        JiraClient::new(&config).unwrap()
-    }
-
-    async fn admin(&self, method: reqwest::Method, path: &str, body: Option<Value>) -> Value {
-        let mut rb = self
-            .http
-            .request(method, format!("{}/_sim{path}", self.sim.base_url));
-        if let Some(b) = body {
-            rb = rb.json(&b);
-        }
-        let r = rb.send().await.unwrap();
-        assert!(r.status().is_success(), "{path}: {}", r.status());
-        r.json().await.unwrap_or(Value::Null)
-    }
-
-    async fn truth(&self, email: &str) -> Vec<Value> {
-        self.admin(reqwest::Method::GET, &format!("/truth?as={email}"), None)
-            .await["issues"]
-            .as_array()
-            .unwrap()
-            .clone()
-    }
-
-    async fn stored(&self, integration: &str) -> Vec<StoredIssue> {
-        self.store
-            .list_issues(integration, None, usize::MAX)
-            .await
-            .unwrap()
-    }
-}
+use site::*;
 
 fn ms(text: &str) -> i64 {
     sei_jira_core::jira::time::parse(text)
@@ -183,15 +82,6 @@ fn assert_converged(truth: &[Value], stored: &[StoredIssue], custom: &Value) {
     }
     let ids: HashSet<&str> = stored.iter().map(|s| s.id.as_str()).collect();
     assert_eq!(ids.len(), stored.len(), "no duplicates");
-}
-
-const ALICE: &str = "alice@example.com";
-
-/// Options as an integration would set them: the site's Severity field mapped.
-fn options(integration: &str, scope: Scope) -> SyncOptions {
-    let mut o = SyncOptions::new(integration, scope);
-    o.custom_fields = vec!["Severity".into()];
-    o
 }
 
 #[tokio::test]
@@ -1041,12 +931,13 @@ async fn a_tombstone_deleted_in_jira_is_flagged_once_not_censused_every_run() {
     assert_eq!(asked(before), quiet, "the counts agree: no census");
 }
 
-/// GIVEN a tombstone whose issue left the scope in Jira (so a census flagged it deleted), WHEN
-/// the issue moves back into the scope, THEN the next census takes the flag off (the tombstone
-/// stays a tombstone), and the run after that needs no census. (A sync never writes over a tombstone, so the flag stayed, the scope's count differed for
-/// ever, and every run read every id again.)
+/// GIVEN a tombstone whose issue moved to a project outside the scope in Jira (so a census flags
+/// it out of scope, not deleted: Jira still has it), WHEN the issue moves back into the scope,
+/// THEN the next census takes the flag off (the tombstone stays a tombstone), and the run after
+/// that needs no census. (A sync never writes over a tombstone: a flag left on made the scope's
+/// count differ for ever, and every run read every id again.)
 #[tokio::test]
-async fn a_tombstone_back_in_scope_loses_its_deleted_flag() {
+async fn a_tombstone_back_in_scope_loses_its_flag() {
     use sei_jira_core::store::IssueFlag;
 
     let e = env(300, Mode::Cloud, Settings::default(), 24).await;
@@ -1081,7 +972,13 @@ async fn a_tombstone_back_in_scope_loses_its_deleted_flag() {
     };
     let away = moved(tombstone.key.clone(), "MOB").await;
     run(&client, &e.store, &opts, None).await.unwrap();
-    assert!(is_deleted(&e, id).await, "out of scope: flagged deleted");
+    let away_flags = e.store.get_issue("acme", &tombstone.id).await.unwrap();
+    let away_flags = away_flags.unwrap();
+    assert!(
+        away_flags.out_of_scope && away_flags.deleted_at_ms.is_none() && away_flags.removed,
+        "moved out of the scope: flagged out of scope, not deleted {away_flags:?}"
+    );
+    assert!(!is_deleted(&e, id).await);
 
     moved(away, "PLAT").await;
     run(&client, &e.store, &opts, None).await.unwrap();
@@ -1091,7 +988,10 @@ async fn a_tombstone_back_in_scope_loses_its_deleted_flag() {
         .await
         .unwrap()
         .unwrap();
-    assert!(kept.deleted_at_ms.is_none() && kept.removed, "{kept:?}");
+    assert!(
+        kept.deleted_at_ms.is_none() && !kept.out_of_scope && kept.removed,
+        "{kept:?}"
+    );
 
     e.admin(reqwest::Method::DELETE, "/requests", None).await;
     let record = run(&client, &e.store, &opts, None).await.unwrap();

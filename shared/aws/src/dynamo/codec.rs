@@ -129,6 +129,10 @@ pub(super) fn index_item(
     item.insert("deleted".into(), AttributeValue::Bool(entry.deleted));
     item.insert("hidden".into(), AttributeValue::Bool(entry.hidden));
     item.insert("removed".into(), AttributeValue::Bool(entry.removed));
+    // Only when set: entries written before the flag existed read as in scope.
+    if entry.out_of_scope {
+        item.insert(OUT_OF_SCOPE.into(), AttributeValue::Bool(true));
+    }
     item.insert(REV.into(), number_value(entry.rev));
     item
 }
@@ -141,6 +145,7 @@ pub(super) fn index_entry(item: &Item) -> StoreResult<IssueIndexEntry> {
         deleted: flag(item, "deleted")?,
         hidden: flag(item, "hidden")?,
         removed: flag(item, "removed")?,
+        out_of_scope: item.contains_key(OUT_OF_SCOPE) && flag(item, OUT_OF_SCOPE)?,
         rev: revision(item)?,
     })
 }
@@ -255,6 +260,9 @@ pub(super) fn revision(item: &Item) -> StoreResult<u64> {
         false => Ok(0),
     }
 }
+
+/// The index entry's [`IssueIndexEntry::out_of_scope`], present only when set.
+const OUT_OF_SCOPE: &str = "out_of_scope";
 
 pub(super) fn flag(item: &Item, name: &str) -> StoreResult<bool> {
     attribute(item, name)?

@@ -90,6 +90,18 @@ impl ProjectStore for DynamoStore {
         Ok(())
     }
 
+    async fn remove_project(&self, integration: &str, key: &str) -> StoreResult<()> {
+        self.client
+            .delete_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::projects(integration)))
+            .key(SK, s(key))
+            .send()
+            .await
+            .map_err(backend("DeleteItem"))?;
+        Ok(())
+    }
+
     async fn list_projects(&self, integration: &str) -> StoreResult<Vec<ProjectRecord>> {
         self.query_all(&keys::projects(integration), SortRange::All, true)
             .await?
@@ -219,11 +231,14 @@ impl RunLog for DynamoStore {
             .key(SK, s(day.to_string()))
             .update_expression(
                 "ADD issues_new :new, issues_updated :updated, issues_deleted :deleted, \
+                 issues_left_scope :left, issues_returned :returned, \
                  runs :runs, failed_runs :failed",
             )
             .expression_attribute_values(":new", number_value(delta.issues_new))
             .expression_attribute_values(":updated", number_value(delta.issues_updated))
             .expression_attribute_values(":deleted", number_value(delta.issues_deleted))
+            .expression_attribute_values(":left", number_value(delta.issues_left_scope))
+            .expression_attribute_values(":returned", number_value(delta.issues_returned))
             .expression_attribute_values(":runs", number_value(delta.runs))
             .expression_attribute_values(":failed", number_value(delta.failed_runs))
             .send()
@@ -249,6 +264,8 @@ impl RunLog for DynamoStore {
                     issues_new: counter(item, "issues_new")?,
                     issues_updated: counter(item, "issues_updated")?,
                     issues_deleted: counter(item, "issues_deleted")?,
+                    issues_left_scope: counter(item, "issues_left_scope")?,
+                    issues_returned: counter(item, "issues_returned")?,
                     runs: counter(item, "runs")?,
                     failed_runs: counter(item, "failed_runs")?,
                 };

@@ -82,6 +82,20 @@ impl RecordStore for Counting<'_> {
 }
 
 #[async_trait]
+impl ProjectStore for Counting<'_> {
+    async fn put_project(&self, i: &str, project: &ProjectRecord) -> StoreResult<()> {
+        self.inner.put_project(i, project).await
+    }
+    async fn list_projects(&self, i: &str) -> StoreResult<Vec<ProjectRecord>> {
+        let out = self.inner.list_projects(i).await?;
+        Ok(self.read(out.len(), out))
+    }
+    async fn remove_project(&self, i: &str, key: &str) -> StoreResult<()> {
+        self.inner.remove_project(i, key).await
+    }
+}
+
+#[async_trait]
 impl HygieneIndexStore for Counting<'_> {
     async fn get_index_head(&self, i: &str) -> StoreResult<Option<IndexHead>> {
         let out = self.inner.get_index_head(i).await?;

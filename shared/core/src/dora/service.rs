@@ -3,6 +3,8 @@
 //! so), a report of a profile given by hand (the CLI's `--profile FILE`), and changes to the
 //! kept profiles, each checked whole and kept only over the version it was made from.
 
+use std::collections::HashSet;
+
 use chrono::NaiveDate;
 
 use super::config::{DoraConfig, ProfileChangeError};
@@ -15,8 +17,8 @@ use crate::hygiene::catalog_of;
 use crate::hygiene::criteria::Catalog;
 use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
 use crate::store::{
-    DoraStore, IntegrationRecord, IssueStore, Record, RecordKind, RecordStore, StoreError,
-    each_counted_issue,
+    DoraStore, IntegrationRecord, IssueStore, ProjectStore, Record, RecordKind, RecordStore,
+    StoreError, each_counted_issue,
 };
 
 /// Issues read from the store at a time.
@@ -39,7 +41,7 @@ pub enum DoraError {
 /// The document of the kept profile `profile_id` over the request's days: from the profile's
 /// members when their classification is current, otherwise counted from every issue (and
 /// marked `recomputing`).
-pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ?Sized>(
+pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ProjectStore + ?Sized>(
     store: &S,
     record: &IntegrationRecord,
     profile_id: &str,
@@ -73,7 +75,7 @@ pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ?Sized>(
 }
 
 /// The report of `profile` over `query`'s range, reading every issue.
-pub async fn report_from_store<S: IssueStore + RecordStore + ?Sized>(
+pub async fn report_from_store<S: IssueStore + RecordStore + ProjectStore + ?Sized>(
     store: &S,
     integration: &str,
     custom_fields: &[String],
@@ -122,14 +124,19 @@ async fn every_member<S: IssueStore + ?Sized>(
     Ok(facts)
 }
 
-async fn finish<S: RecordStore + ?Sized>(
+async fn finish<S: RecordStore + ProjectStore + ?Sized>(
     store: &S,
     integration: &str,
     profile: &DoraProfile,
     facts: &[DoraFacts],
     query: &Query,
 ) -> Result<DoraReport, DoraError> {
-    let releases = releases(&store.list_records(integration, RecordKind::Version).await?);
+    let (versions, projects) = tokio::try_join!(
+        store.list_records(integration, RecordKind::Version),
+        store.list_projects(integration),
+    )?;
+    let in_scope: HashSet<String> = projects.into_iter().map(|p| p.id).collect();
+    let releases = releases(&versions, &in_scope);
     let query = Query {
         failure_window_hours: profile.failure_window_hours,
         ..*query
@@ -137,10 +144,18 @@ async fn finish<S: RecordStore + ?Sized>(
     Ok(report(facts, &releases, &query))
 }
 
-/// The released versions among the stored version records, at the start of their release day.
-fn releases(records: &[Record]) -> Vec<Release> {
+/// The released versions among the stored version records, at the start of their release day;
+/// not those of a project the scope no longer takes in (`in_scope`: the onboarded projects'
+/// ids). A version copied from an issue does not name its project, and counts.
+fn releases(records: &[Record], in_scope: &HashSet<String>) -> Vec<Release> {
+    let project_of = |r: &Record| match &r.data["projectId"] {
+        serde_json::Value::Number(n) => Some(n.to_string()),
+        serde_json::Value::String(s) => Some(s.clone()),
+        _ => None,
+    };
     records
         .iter()
+        .filter(|r| project_of(r).is_none_or(|p| in_scope.contains(&p)))
         .filter(|r| r.data["released"] == true)
         .filter_map(|r| {
             let day =

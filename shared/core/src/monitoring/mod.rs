@@ -54,9 +54,10 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{
-    DailyCounts, ErrorCategory, IntegrationStore, ProjectRecord, ProjectStore, RunLog, RunOutcome,
-    RunRecord, StoreError,
+    DailyCounts, ErrorCategory, IntegrationStore, ProjectRecord, ProjectStore, RecordStore, RunLog,
+    RunOutcome, RunRecord, StoreError,
 };
+use crate::sync::{ExclusionProgress, exclusion_progress};
 
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -133,6 +134,7 @@ pub struct MonitoringInput {
     /// Daily counters from the integration's creation day to today, in any order.
     pub daily: Vec<(NaiveDate, DailyCounts)>,
     pub projects: Vec<ProjectRecord>,
+    pub exclusions: ExclusionProgress,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -181,7 +183,8 @@ pub struct ProjectsSummary {
 pub struct TicketsSummary {
     /// Issues written (new or changed) in the window.
     pub ingested_in_range: u64,
-    /// Issues stored now, from the counters: new minus deleted since creation.
+    /// Issues counted now, from the counters since creation: new and returned (back in the
+    /// scope, or seen again after a deletion) minus deleted and out of scope.
     pub total: u64,
     pub daily: Vec<DailyCount>,
 }
@@ -204,13 +207,16 @@ pub struct Monitoring {
     pub projects: ProjectsSummary,
     pub tickets: TicketsSummary,
     pub availability: Vec<DayAvailability>,
+    /// Where the stored issues stand with the integration's excluded fields: a scrub of newly
+    /// excluded text under way shows how far it has got.
+    pub exclusions: ExclusionProgress,
 }
 
 /// Reads what [`summarize`] needs and summarises it; `None` when `account` holds no such
 /// integration (the API answers 404, as for any other account's integration).
 ///
-/// Four reads: the integration, its projects, the runs since the window's first day and the
-/// daily counters since the creation day (one item per day). None reads an issue, so the cost
+/// Five reads: the integration, its projects, the runs since the window's first day, the daily
+/// counters since the creation day (one item per day) and the sync's state (its exclusions). None reads an issue, so the cost
 /// grows with the integration's age and run count (runs expire after 90 days), never with the
 /// number of issues.
 pub async fn query<S>(
@@ -221,7 +227,7 @@ pub async fn query<S>(
     now: DateTime<Utc>,
 ) -> Result<Option<Monitoring>, StoreError>
 where
-    S: IntegrationStore + ProjectStore + RunLog + ?Sized,
+    S: IntegrationStore + ProjectStore + RunLog + RecordStore + ?Sized,
 {
     let Some(integration) = store.get_integration(account, integration_id).await? else {
         return Ok(None);
@@ -231,10 +237,11 @@ where
     // Clamped: DynamoDB rejects a BETWEEN whose bounds are reversed (a clock ahead of ours).
     let created_day = day_of(integration.created_ms).unwrap_or(from).min(today);
     let id = integration.id.as_str();
-    let (projects, runs, daily) = tokio::try_join!(
+    let (projects, runs, daily, exclusions) = tokio::try_join!(
         store.list_projects(id),
         store.list_runs(id, start_ms(from)),
         store.list_daily(id, created_day, today),
+        exclusion_progress(store, id),
     )?;
     let input = MonitoringInput {
         range,
@@ -242,6 +249,7 @@ where
         runs,
         daily,
         projects,
+        exclusions,
     };
     Ok(Some(summarize(&input, today, now.timestamp_millis())))
 }
@@ -273,7 +281,11 @@ pub fn summarize(input: &MonitoringInput, today: NaiveDate, now_ms: i64) -> Moni
         // (issues stored before counting began) must not wrap around.
         let net: i128 = counters
             .values()
-            .map(|c| i128::from(c.issues_new) - i128::from(c.issues_deleted))
+            .map(|c| {
+                i128::from(c.issues_new) + i128::from(c.issues_returned)
+                    - i128::from(c.issues_deleted)
+                    - i128::from(c.issues_left_scope)
+            })
             .sum();
         TicketsSummary {
             ingested_in_range: daily.iter().fold(0, |sum, d| sum.saturating_add(d.count)),
@@ -317,6 +329,7 @@ pub fn summarize(input: &MonitoringInput, today: NaiveDate, now_ms: i64) -> Moni
         projects,
         tickets,
         availability,
+        exclusions: input.exclusions.clone(),
     }
 }
 

@@ -58,6 +58,7 @@ fn counters(new: u64, updated: u64, deleted: u64, runs: u64, failed: u64) -> Dai
         issues_deleted: deleted,
         runs,
         failed_runs: failed,
+        ..DailyCounts::default()
     }
 }
 
@@ -69,6 +70,7 @@ fn input(runs: Vec<RunRecord>) -> MonitoringInput {
         runs,
         daily: Vec::new(),
         projects: Vec::new(),
+        exclusions: ExclusionProgress::default(),
     }
 }
 
@@ -164,6 +166,26 @@ fn given_counters_inside_and_before_the_window_when_summarized_then_ingested_cou
     assert_eq!(m.tickets.ingested_in_range, 10 + 5 + 2 + 8 + 1);
     assert_eq!(m.tickets.total, 1000 + 50 + 10 + 2 + 1 - 20 - 3 - 1);
     assert_eq!(m.tickets.daily.last().unwrap().count, 11);
+}
+
+#[test]
+fn given_issues_that_left_the_scope_and_came_back_when_summarized_then_the_total_counts_them_out_then_in()
+ {
+    let scope = |left, returned| DailyCounts {
+        issues_left_scope: left,
+        issues_returned: returned,
+        ..counters(0, 0, 0, 1, 0)
+    };
+    let m = summary(&MonitoringInput {
+        daily: vec![
+            (date("2025-06-20"), counters(300, 0, 0, 1, 0)),
+            (date("2025-06-24"), scope(120, 0)),
+            (date("2025-06-28"), scope(0, 45)),
+        ],
+        ..input(Vec::new())
+    });
+    assert_eq!(m.tickets.total, 300 - 120 + 45);
+    assert_eq!(m.tickets.ingested_in_range, 0, "flags are not ingestion");
 }
 
 #[test]
@@ -666,6 +688,13 @@ fn given_a_summary_when_serialised_then_the_json_matches_the_monitoring_schema()
         range: Range::Days30,
         daily: vec![(date("2025-06-29"), counters(4, 1, 0, 2, 1))],
         projects: vec![project("PLAT", now_ms())],
+        exclusions: ExclusionProgress {
+            applied: vec!["comments".into()],
+            scrubbing: Some(crate::sync::Scrubbing {
+                issues_checked: 500,
+            }),
+            refetching: false,
+        },
         ..input(vec![failed("f", 1, storage_failure("x"))])
     });
     let v = serde_json::to_value(&m).unwrap();
@@ -673,6 +702,7 @@ fn given_a_summary_when_serialised_then_the_json_matches_the_monitoring_schema()
         keys(&v),
         [
             "availability",
+            "exclusions",
             "from",
             "health",
             "projects",
@@ -680,6 +710,10 @@ fn given_a_summary_when_serialised_then_the_json_matches_the_monitoring_schema()
             "tickets",
             "to"
         ]
+    );
+    assert_eq!(
+        v["exclusions"],
+        json!({"applied": ["comments"], "scrubbing": {"issues_checked": 500}, "refetching": false})
     );
     assert_eq!(v["range"], "30d");
     assert_eq!(v["from"], "2025-06-01");

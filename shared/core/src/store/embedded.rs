@@ -412,6 +412,16 @@ impl ProjectStore for EmbeddedStore {
             .map(|(_, p)| p)
             .collect())
     }
+
+    async fn remove_project(&self, integration: &str, key: &str) -> StoreResult<()> {
+        let tx = self.db.begin_write().map_err(backend)?;
+        {
+            let mut t = tx.open_table(PROJECTS).map_err(backend)?;
+            t.remove(format!("{integration}/{key}").as_str())
+                .map_err(backend)?;
+        }
+        tx.commit().map_err(backend)
+    }
 }
 
 #[async_trait]

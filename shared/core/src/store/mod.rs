@@ -109,7 +109,7 @@ pub trait IssueStore: Send + Sync {
         integration: &str,
         ids: &[String],
     ) -> StoreResult<Vec<IssueIndexEntry>>;
-    /// Issues in id order after `after`, `limit` at a time (exports).
+    /// Issues in id order after `after`, `limit` at a time: fewer only when no more follow.
     async fn list_issues(
         &self,
         integration: &str,
@@ -231,6 +231,8 @@ pub trait RecordStore: Send + Sync {
 pub trait ProjectStore: Send + Sync {
     async fn put_project(&self, integration: &str, project: &ProjectRecord) -> StoreResult<()>;
     async fn list_projects(&self, integration: &str) -> StoreResult<Vec<ProjectRecord>>;
+    /// Takes a project the scope no longer takes in off the list (nothing when it is not there).
+    async fn remove_project(&self, integration: &str, key: &str) -> StoreResult<()>;
 }
 
 /// Sync state per scope unit (a project, or the integration's JQL filter): where it stands, and

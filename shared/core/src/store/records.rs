@@ -28,6 +28,10 @@ pub struct StoredIssue {
     pub hidden: bool,
     /// Removed by hand: content dropped, kept as a tombstone so syncs do not bring it back.
     pub removed: bool,
+    /// Its project or the integration's query left the scope: kept, not counted, and counted
+    /// again when the scope takes it back.
+    #[serde(default)]
+    pub out_of_scope: bool,
     /// The store's revision of the issue: 0 until it is first stored, one more with each write.
     /// A write carries the revision its writer read and is refused once another writer has
     /// moved it on ([`crate::store::IssueStore::put_issues`]).
@@ -38,7 +42,7 @@ pub struct StoredIssue {
 impl StoredIssue {
     /// Whether metrics should count it.
     pub fn counts(&self) -> bool {
-        self.deleted_at_ms.is_none() && !self.hidden && !self.removed
+        self.deleted_at_ms.is_none() && !self.hidden && !self.removed && !self.out_of_scope
     }
 
     /// What setting `flag` means for the stored issue (every store applies it the same way).
@@ -48,6 +52,8 @@ impl StoredIssue {
             IssueFlag::Restored => self.deleted_at_ms = None,
             IssueFlag::Hidden => self.hidden = true,
             IssueFlag::Unhidden => self.hidden = false,
+            IssueFlag::OutOfScope => self.out_of_scope = true,
+            IssueFlag::InScope => self.out_of_scope = false,
             IssueFlag::Removed => {
                 self.removed = true;
                 self.fields.clear();
@@ -65,6 +71,7 @@ impl StoredIssue {
             deleted: self.deleted_at_ms.is_some(),
             hidden: self.hidden,
             removed: self.removed,
+            out_of_scope: self.out_of_scope,
             rev: self.rev,
         }
     }
@@ -78,6 +85,9 @@ pub struct IssueIndexEntry {
     pub deleted: bool,
     pub hidden: bool,
     pub removed: bool,
+    /// [`StoredIssue::out_of_scope`].
+    #[serde(default)]
+    pub out_of_scope: bool,
     /// The issue's revision ([`StoredIssue::rev`]).
     #[serde(default)]
     pub rev: u64,
@@ -93,6 +103,10 @@ pub enum IssueFlag {
     Hidden,
     Unhidden,
     Removed,
+    /// Its project or the integration's query no longer takes it in.
+    OutOfScope,
+    /// Taken back into the scope.
+    InScope,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -173,6 +187,12 @@ pub struct Counts {
     pub issues_new: u64,
     pub issues_updated: u64,
     pub issues_deleted: u64,
+    /// Issues that left the scope (flagged, kept, no longer counted).
+    #[serde(default)]
+    pub issues_left_scope: u64,
+    /// Issues counted again: back in the scope, or seen again after being flagged deleted.
+    #[serde(default)]
+    pub issues_returned: u64,
     pub changelog_entries: u64,
     pub comments: u64,
     pub requests: u64,
@@ -188,6 +208,8 @@ impl Counts {
         self.issues_new += o.issues_new;
         self.issues_updated += o.issues_updated;
         self.issues_deleted += o.issues_deleted;
+        self.issues_left_scope += o.issues_left_scope;
+        self.issues_returned += o.issues_returned;
         self.changelog_entries += o.changelog_entries;
         self.comments += o.comments;
         self.requests += o.requests;
@@ -331,6 +353,12 @@ pub struct DailyCounts {
     pub issues_new: u64,
     pub issues_updated: u64,
     pub issues_deleted: u64,
+    /// [`Counts::issues_left_scope`].
+    #[serde(default)]
+    pub issues_left_scope: u64,
+    /// [`Counts::issues_returned`].
+    #[serde(default)]
+    pub issues_returned: u64,
     pub runs: u64,
     pub failed_runs: u64,
 }
@@ -340,6 +368,8 @@ impl DailyCounts {
         self.issues_new += o.issues_new;
         self.issues_updated += o.issues_updated;
         self.issues_deleted += o.issues_deleted;
+        self.issues_left_scope += o.issues_left_scope;
+        self.issues_returned += o.issues_returned;
         self.runs += o.runs;
         self.failed_runs += o.failed_runs;
     }

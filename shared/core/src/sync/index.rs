@@ -15,8 +15,27 @@ pub struct Known {
     pub deleted: bool,
     pub hidden: bool,
     pub removed: bool,
+    pub out_of_scope: bool,
     /// The store's revision of the issue, which a write of it must name.
     pub rev: u64,
+}
+
+impl Known {
+    /// Whether a listing of the scope should find it: neither flagged deleted nor out of scope.
+    pub fn in_listing(&self) -> bool {
+        !self.deleted && !self.out_of_scope
+    }
+
+    /// Whether the store holds the version of the issue `updated_ms` names, not deleted, in or
+    /// out of the scope as `out_of_scope` says: then nothing needs writing.
+    pub fn holds(&self, updated_ms: i64, out_of_scope: bool) -> bool {
+        self.updated_ms == updated_ms && !self.deleted && self.out_of_scope == out_of_scope
+    }
+
+    /// [`Known::holds`] for an issue a listing of the scope found.
+    pub fn held_at(&self, updated_ms: i64) -> bool {
+        self.holds(updated_ms, false)
+    }
 }
 
 #[derive(Default)]
@@ -66,6 +85,7 @@ impl IssueIndex {
                 deleted: entry.deleted,
                 hidden: entry.hidden,
                 removed: entry.removed,
+                out_of_scope: entry.out_of_scope,
                 rev: entry.rev,
             },
         );
@@ -75,6 +95,21 @@ impl IssueIndex {
         if let Some(k) = self.by_id.get_mut(&id) {
             k.deleted = deleted;
         }
+    }
+
+    pub fn set_out_of_scope(&mut self, id: u64, out: bool) {
+        if let Some(k) = self.by_id.get_mut(&id) {
+            k.out_of_scope = out;
+        }
+    }
+
+    /// The ids a listing of a unit should find: of `project` (every project for a filter), not
+    /// flagged deleted or out of scope.
+    pub fn expected_in<'a>(&'a self, project: Option<&'a str>) -> impl Iterator<Item = u64> + 'a {
+        self.iter()
+            .filter(|(_, k)| k.in_listing())
+            .filter(move |(_, k)| project.is_none_or(|p| p == self.project_of(k)))
+            .map(|(id, _)| id)
     }
 
     /// Ids with their entries, for the census and the scope count.

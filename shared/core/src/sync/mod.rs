@@ -12,5 +12,7 @@ pub mod service;
 #[cfg(test)]
 pub(crate) mod test_support;
 
-pub use engine::{Event, Observer, SyncError, SyncOptions, run};
+pub use engine::{
+    Event, ExclusionProgress, Observer, Scrubbing, SyncError, SyncOptions, exclusion_progress, run,
+};
 pub use plan::{Excluded, Scope};

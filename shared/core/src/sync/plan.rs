@@ -74,6 +74,15 @@ impl Excluded {
         .collect()
     }
 
+    /// The fields either keeps out.
+    pub fn or(&self, other: &Excluded) -> Excluded {
+        Excluded {
+            summary: self.summary || other.summary,
+            description: self.description || other.description,
+            comments: self.comments || other.comments,
+        }
+    }
+
     /// Whether these exclusions keep out a field that `other` lets in.
     pub fn beyond(&self, other: &Excluded) -> bool {
         (self.summary && !other.summary)
@@ -91,7 +100,8 @@ impl Excluded {
 /// One unit of sync work with its own cursor and lease: a project, or the JQL filter.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Unit {
-    /// Stable name: the project key, or `jql`.
+    /// Stable name, its cursor's and lease's: the project key, or `jql-` and a digest of the
+    /// filter (a changed filter is a new unit, read from the start).
     pub name: String,
     /// The restriction, without ORDER BY.
     pub jql: String,
@@ -107,9 +117,12 @@ impl Unit {
         }
     }
     pub fn filter(jql: &str) -> Self {
+        let jql = strip_order_by(jql);
+        // Name-based (SHA-1), so the same filter has the same name in every run and release.
+        let digest = uuid::Uuid::new_v5(&uuid::Uuid::NAMESPACE_OID, jql.as_bytes()).simple();
         Unit {
-            name: "jql".into(),
-            jql: strip_order_by(jql),
+            name: format!("jql-{}", &digest.to_string()[..16]),
+            jql,
             project: None,
         }
     }
@@ -332,6 +345,14 @@ mod tests {
         assert_eq!(strip_order_by("project = ÄB ORDER BY x"), "project = ÄB");
         assert_eq!(strip_order_by(">\u{80}Ⱥ\\"), ">\u{80}Ⱥ\\");
         assert_eq!(f.jql, "project in (A, B) AND summary ~ \"order by\"");
+        // A filter's unit is named for the filter alone: its order does not matter, its
+        // restriction does.
+        assert_eq!(
+            f.name,
+            Unit::filter("project in (A, B) AND summary ~ \"order by\"").name
+        );
+        assert_ne!(f.name, Unit::filter("project in (A, B)").name);
+        assert!(f.name.starts_with("jql-"), "{}", f.name);
     }
 
     #[test]

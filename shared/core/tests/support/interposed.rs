@@ -78,6 +78,9 @@ impl ProjectStore for Interposed {
     async fn list_projects(&self, i: &str) -> StoreResult<Vec<ProjectRecord>> {
         self.inner.list_projects(i).await
     }
+    async fn remove_project(&self, i: &str, key: &str) -> StoreResult<()> {
+        self.inner.remove_project(i, key).await
+    }
 }
 
 #[async_trait]

@@ -197,10 +197,14 @@ enum KeptEntry {
 const DELETED: u8 = 1;
 const HIDDEN: u8 = 2;
 const REMOVED: u8 = 4;
+const OUT_OF_SCOPE: u8 = 8;
 
 pub(super) fn encode_entry(e: &IssueIndexEntry) -> StoreResult<Vec<u8>> {
     let flag = |set: bool, bit: u8| if set { bit } else { 0 };
-    let flags = flag(e.deleted, DELETED) | flag(e.hidden, HIDDEN) | flag(e.removed, REMOVED);
+    let flags = flag(e.deleted, DELETED)
+        | flag(e.hidden, HIDDEN)
+        | flag(e.removed, REMOVED)
+        | flag(e.out_of_scope, OUT_OF_SCOPE);
     let packed = PackedEntry(
         e.id.clone(),
         e.project_key.clone(),
@@ -222,6 +226,7 @@ pub(super) fn decode_entry(bytes: &[u8]) -> StoreResult<IssueIndexEntry> {
                 deleted: flags & DELETED != 0,
                 hidden: flags & HIDDEN != 0,
                 removed: flags & REMOVED != 0,
+                out_of_scope: flags & OUT_OF_SCOPE != 0,
                 rev,
             }
         }
@@ -357,10 +362,11 @@ mod tests {
             deleted: true,
             hidden: false,
             removed: true,
+            out_of_scope: true,
             rev: 7,
         };
         let packed = encode_entry(&entry).unwrap();
-        assert_eq!(packed, br#"["10042","PLAT",1733236177590,5,7]"#);
+        assert_eq!(packed, br#"["10042","PLAT",1733236177590,13,7]"#);
         assert_eq!(decode_entry(&packed).unwrap(), entry);
         let named = serde_json::to_vec(&entry).unwrap();
         assert_eq!(decode_entry(&named).unwrap(), entry);

@@ -62,8 +62,8 @@ pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<boo
     Ok(false)
 }
 
-/// One request: does Jira count as many issues in these units as we hold (deleted ones aside;
-/// removed ones are still in Jira)?
+/// One request: does Jira count as many issues in these units as we hold (deleted and out of
+/// scope ones aside; removed ones are still in Jira)?
 async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Result<bool, SyncError> {
     let jql = synced
         .iter()
@@ -76,7 +76,7 @@ async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Resul
     let ours = ctx
         .index
         .iter()
-        .filter(|(_, e)| !e.deleted)
+        .filter(|(_, e)| e.in_listing())
         .filter(|(_, e)| {
             projects
                 .as_ref()
@@ -95,17 +95,7 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
     // Tombstones (issues removed by hand) too: the scope count counts them, so one that Jira no
     // longer has must be flagged deleted here, or every later count would differ and every run
     // read every id again.
-    let mut ours: Vec<u64> = ctx
-        .index
-        .iter()
-        .filter(|(_, e)| !e.deleted)
-        .filter(|(_, e)| {
-            unit.project
-                .as_ref()
-                .is_none_or(|p| p == ctx.index.project_of(e))
-        })
-        .map(|(id, _)| id)
-        .collect();
+    let mut ours: Vec<u64> = ctx.index.expected_in(unit.project.as_deref()).collect();
     ours.sort_unstable();
     let mut after = cursor.census_after.unwrap_or(0);
     // A census read whole in this run is checked against Jira's count when it ends.
@@ -144,8 +134,10 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
 }
 
 /// Settles one range of ids: `ours`, what we store in it (ascending), against `in_jira`. Stored
-/// issues Jira no longer returns are re-fetched by id (a move) or flagged deleted; ids we lack
-/// are fetched. Returns how many issues were flagged.
+/// issues the listing no longer finds are fetched by id: stored where they are now (moved within
+/// the scope), flagged out of scope (moved to a project the scope does not take in, or no longer
+/// found by the filter), and flagged deleted only when Jira answers nothing for them. Ids we lack,
+/// or hold flagged, are fetched. Returns how many issues were flagged deleted.
 async fn census_range(
     ctx: &mut Ctx<'_>,
     unit: &Unit,
@@ -160,49 +152,42 @@ async fn census_range(
     let mut unknown: Vec<u64> = in_jira
         .iter()
         .copied()
-        .filter(|id| ctx.index.get(*id).is_none_or(|e| e.deleted))
+        .filter(|id| ctx.index.get(*id).is_none_or(|e| !e.in_listing()))
         .collect();
-    // A mass disappearance is lost access or a Jira incident, not deletion: leave it unflagged.
-    if ours.len() >= 10 && gone.len() * 2 >= ours.len() {
-        ctx.errors.push(RunError::new(ErrorCategory::IssuesNotVisible, format!("{}: {} of {} issues are no longer visible; not flagged as deleted (check the user's permissions)", unit.name, gone.len(), ours.len())));
-        gone.clear();
-    }
     gone.sort_unstable();
     unknown.sort_unstable();
-    // Issues that left a project unit may have moved to another project in scope: fetch them by
-    // id before calling them deleted. Leaving a JQL filter, or the scope, counts as gone.
     let (fields, excluded, parallel) = (
         ctx.fields.clone(),
         ctx.opts.excluded,
         ctx.opts.parallel_batches.max(1),
     );
     let mut found_ids: HashSet<String> = HashSet::new();
-    let recheck: &[u64] = if ctx.scope_projects.is_some() {
-        &gone
-    } else {
-        &[]
-    };
-    for batch in recheck.chunks(GROUP).chain(unknown.chunks(GROUP)) {
-        let issues: Vec<StoredIssue> = fetch_group(ctx.client, batch, &fields, &excluded, parallel)
-            .await?
-            .into_iter()
-            .filter(|i| {
-                ctx.scope_projects
-                    .as_ref()
-                    .is_none_or(|p| p.contains(&i.project_key))
-            })
-            .collect();
+    let batches = gone
+        .chunks(GROUP)
+        .map(|b| (b, false))
+        .chain(unknown.chunks(GROUP).map(|b| (b, true)));
+    for (batch, listed) in batches {
+        let mut issues = fetch_group(ctx.client, batch, &fields, &excluded, parallel).await?;
+        for issue in &mut issues {
+            issue.out_of_scope = !(listed || scope::takes_in(ctx, issue));
+        }
         found_ids.extend(issues.iter().map(|i| i.id.clone()));
-        restore_tombstones(ctx, &issues).await?;
+        settle_tombstones(ctx, &issues).await?;
         store_batch(ctx, unit, issues).await?;
     }
-    let now = now_ms();
-    let mut flagged = 0;
-    for id in gone
+    let vanished: Vec<String> = gone
         .iter()
         .map(u64::to_string)
         .filter(|id| !found_ids.contains(id))
-    {
+        .collect();
+    // A mass disappearance is lost access or a Jira incident, not deletion: leave it unflagged.
+    if ours.len() >= 10 && vanished.len() * 2 >= ours.len() {
+        ctx.errors.push(RunError::new(ErrorCategory::IssuesNotVisible, format!("{}: {} of {} issues are no longer visible; not flagged as deleted (check the user's permissions)", unit.name, vanished.len(), ours.len())));
+        return Ok(0);
+    }
+    let now = now_ms();
+    let mut flagged = 0;
+    for id in vanished {
         if ctx
             .store
             .flag_issue(
@@ -220,20 +205,37 @@ async fn census_range(
     Ok(flagged)
 }
 
-/// Tombstones (issues removed by hand) flagged deleted that Jira shows in scope again — moved
-/// back, visible again — lose the flag. Nothing else of them changes: a sync never writes over a
-/// tombstone, so without this the scope count would differ for ever.
-async fn restore_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<(), SyncError> {
-    for id in found.iter().filter_map(|i| i.id.parse::<u64>().ok()) {
-        if !ctx.index.get(id).is_some_and(|k| k.removed && k.deleted) {
+/// Tombstones (issues removed by hand) the census found: a sync never writes over one, so only
+/// its flags follow Jira — not deleted, in or out of the scope as found. Without this a tombstone
+/// that left the scope and came back would keep its flag, and the scope's count differ for ever.
+async fn settle_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<(), SyncError> {
+    let integration = ctx.opts.integration.clone();
+    for issue in found {
+        let Ok(id) = issue.id.parse::<u64>() else {
             continue;
-        }
-        if ctx
-            .store
-            .flag_issue(&ctx.opts.integration, &id.to_string(), IssueFlag::Restored)
-            .await?
+        };
+        let Some(known) = ctx.index.get(id).copied().filter(|k| k.removed) else {
+            continue;
+        };
+        if known.deleted
+            && ctx
+                .store
+                .flag_issue(&integration, &issue.id, IssueFlag::Restored)
+                .await?
         {
             ctx.index.set_deleted(id, false);
+            if !known.out_of_scope {
+                ctx.counts.issues_returned += 1;
+            }
+        }
+        let flag = match issue.out_of_scope {
+            true => IssueFlag::OutOfScope,
+            false => IssueFlag::InScope,
+        };
+        if known.out_of_scope != issue.out_of_scope
+            && ctx.store.flag_issue(&integration, &issue.id, flag).await?
+        {
+            scope::scope_flagged(ctx, id, issue.out_of_scope);
         }
     }
     Ok(())

@@ -26,12 +26,21 @@ pub(super) struct ExclusionState {
     /// A scrub under way (with the run's exclusions, whatever they are when it goes on): the last
     /// issue id it has done, empty before the first.
     pub scrub_after: Option<String>,
+    /// Stored issues the scrub under way has gone through (monitoring shows it).
+    #[serde(default)]
+    pub scrub_checked: u64,
+    /// The exclusions the scrub under way has applied to the issues behind its place.
+    #[serde(default)]
+    pub scrub_for: Option<Excluded>,
     /// Fields were re-included: units backfill again and write every issue they read, until
     /// every unit has been read whole in this state.
     pub refetch: bool,
 }
 
-async fn load(store: &dyn SyncStore, integration: &str) -> Result<ExclusionState, SyncError> {
+async fn load<S: RecordStore + ?Sized>(
+    store: &S,
+    integration: &str,
+) -> Result<ExclusionState, StoreError> {
     Ok(store
         .list_records(integration, RecordKind::SyncState)
         .await?
@@ -39,6 +48,38 @@ async fn load(store: &dyn SyncStore, integration: &str) -> Result<ExclusionState
         .find(|r| r.id == EXCLUSIONS_RECORD)
         .and_then(|r| serde_json::from_value(r.data).ok())
         .unwrap_or_default())
+}
+
+/// Where an integration's store stands with its exclusions, as monitoring shows it.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ExclusionProgress {
+    /// The fields the stored issues are free of (`summary`, `description`, `comments`).
+    pub applied: Vec<String>,
+    /// A scrub of newly excluded fields under way: how many stored issues it has gone through.
+    /// It goes on at the start of the next runs until every stored issue is done.
+    pub scrubbing: Option<Scrubbing>,
+    /// Fields no longer excluded are being fetched again: the next runs read every unit whole.
+    pub refetching: bool,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct Scrubbing {
+    pub issues_checked: u64,
+}
+
+/// The integration's [`ExclusionProgress`] (one read of its sync state).
+pub async fn exclusion_progress<S: RecordStore + ?Sized>(
+    store: &S,
+    integration: &str,
+) -> Result<ExclusionProgress, StoreError> {
+    let state = load(store, integration).await?;
+    Ok(ExclusionProgress {
+        applied: state.applied.unwrap_or_default().names(),
+        scrubbing: state.scrub_after.map(|_| Scrubbing {
+            issues_checked: state.scrub_checked,
+        }),
+        refetching: state.refetch,
+    })
 }
 
 async fn keep(
@@ -66,13 +107,28 @@ pub(super) async fn apply_exclusions(
     let integration = opts.integration.as_str();
     let wanted = opts.excluded;
     let mut state = load(store, integration).await?;
+    let loaded = state.clone();
     let applied = state.applied.unwrap_or_default();
-    let re_included = applied.beyond(&wanted);
+    let under_way = state
+        .scrub_after
+        .is_some()
+        .then_some(state.scrub_for)
+        .flatten();
+    // What stored issues may lack: the exclusions they are all in line with, and those of a
+    // scrub under way over some of them.
+    let held_out = under_way.map_or(applied, |f| applied.or(&f));
+    let re_included = held_out.beyond(&wanted);
     // A store that never recorded its exclusions counts as holding everything: what it holds
-    // may predate them.
-    if wanted.beyond(&applied) {
+    // may predate them. A scrub under way goes on from its place unless it must now remove
+    // more than it did on the issues behind it, and stops when nothing is left to remove.
+    let goes_on = under_way.is_some_and(|f| !wanted.beyond(&f));
+    if !wanted.beyond(&applied) {
+        state.scrub_after = None;
+    } else if !goes_on {
         state.scrub_after = Some(String::new());
+        state.scrub_checked = 0;
     }
+    state.scrub_for = state.scrub_after.is_some().then_some(wanted);
     if let Some(after) = state.scrub_after.clone()
         && !scrub_store(store, opts, &mut state, after).await?
     {
@@ -86,8 +142,8 @@ pub(super) async fn apply_exclusions(
         }
         state.refetch = true;
     }
-    if state.applied != Some(wanted) || re_included {
-        state.applied = Some(wanted);
+    state.applied = Some(wanted);
+    if state != loaded {
         keep(store, integration, &state).await?;
     }
     Ok(Some(state.refetch))
@@ -102,8 +158,10 @@ async fn scrub_store(
     mut after: String,
 ) -> Result<bool, SyncError> {
     let (integration, excluded) = (opts.integration.as_str(), opts.excluded);
+    // At least one page a run, so that runs short of time still get through in turn.
+    let mut first = true;
     loop {
-        if opts.deadline.is_some_and(|d| Instant::now() >= d) {
+        if !std::mem::take(&mut first) && opts.deadline.is_some_and(|d| Instant::now() >= d) {
             state.scrub_after = Some(after);
             keep(store, integration, state).await?;
             return Ok(false);
@@ -116,18 +174,25 @@ async fn scrub_store(
             )
             .await?;
         let Some(last) = page.last().map(|i| i.id.clone()) else {
-            state.scrub_after = None;
-            return Ok(true);
+            break;
         };
+        state.scrub_checked += page.len() as u64;
+        let last_page = page.len() < SCRUB_PAGE;
         let scrubbed: Vec<StoredIssue> = page
             .into_iter()
             .filter_map(|mut i| scrub(&mut i, &excluded).then_some(i))
             .collect();
         rewrite_stored_issues(store, integration, scrubbed, |i| scrub(i, &excluded)).await?;
+        if last_page {
+            break;
+        }
         after = last;
         state.scrub_after = Some(after.clone());
         keep(store, integration, state).await?;
     }
+    state.scrub_after = None;
+    state.scrub_for = None;
+    Ok(true)
 }
 
 /// After a run that read every unit whole while re-included fields were being fetched again:

@@ -12,12 +12,13 @@
 //! Here: the run (its record, options and errors). `running`: every unit under one in-flight
 //! budget, each with its own checkpoints. `unit`: the id scan, group fetches and storing a batch.
 //! `census`: deletions. `reference`: fields, statuses, units and the records issues refer to.
+//! `scope`: issues and projects the scope no longer takes in, or takes back.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::StreamExt;
+use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
 use super::fetch::{all_comments, fetch_issues, finish, full_changelogs};
@@ -32,10 +33,12 @@ mod census;
 mod exclusions;
 mod reference;
 mod running;
+mod scope;
 mod sources;
 mod unit;
 
 use census::{Listed, census_pass, check_backfills};
+pub use exclusions::{ExclusionProgress, Scrubbing, exclusion_progress};
 use exclusions::{apply_exclusions, refetch_done};
 use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
 use running::{UnitsEnded, sync_units};
@@ -342,6 +345,8 @@ async fn close_run(
         issues_new: record.counts.issues_new,
         issues_updated: record.counts.issues_updated,
         issues_deleted: record.counts.issues_deleted,
+        issues_left_scope: record.counts.issues_left_scope,
+        issues_returned: record.counts.issues_returned,
         runs: u64::from(record.outcome != RunOutcome::Skipped),
         failed_runs: u64::from(record.outcome == RunOutcome::Failed),
     };
@@ -413,6 +418,11 @@ async fn sync_all(
         read_every_id: HashSet::new(),
         observer,
     };
+    // Before the units: what they list is then compared with the scope as it is now.
+    if !scope::settle_project_scope(&mut ctx).await? {
+        record.counts = ctx.counts;
+        return Ok(Ended::Partial);
+    }
     let UnitsEnded { partial, held } = match sync_units(&mut ctx, &units).await {
         Ok(ended) => ended,
         Err(e) => {
@@ -434,6 +444,7 @@ async fn sync_all(
         ended = Ended::Partial;
     }
     if matches!(ended, Ended::Complete) {
+        scope::settle_filter_projects(&ctx).await?;
         let before = client.stats().requests();
         match refresh_sources(&mut ctx, &units, versions).await {
             // The issues are in: reference data Jira would not give this time is a warning, and

@@ -157,9 +157,18 @@ pub(super) async fn reference_data(
             }
         }
         if let Some(Value::Array(list)) = i.fields.get("fixVersions") {
+            // An issue's copy of a version does not name its project, as Jira's list of the
+            // project's versions does: the project is the version's, and DORA counts
+            // only the releases of projects in the scope.
+            let project = i.fields.get("project").map(|p| &p["id"]);
+            let project_id = project.and_then(|id| id.as_str()?.parse::<u64>().ok());
             for v in list {
                 if let Some(id) = v["id"].as_str() {
-                    versions.insert(id.to_string(), v.clone());
+                    let mut v = v.clone();
+                    if let (Some(pid), None) = (project_id, v.get("projectId")) {
+                        v["projectId"] = Value::from(pid);
+                    }
+                    versions.insert(id.to_string(), v);
                 }
             }
         }

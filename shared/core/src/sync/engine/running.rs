@@ -81,7 +81,7 @@ impl Running {
         let changed: Vec<u64> = page
             .into_iter()
             .filter(|(id, updated)| match (updated, index.get(*id)) {
-                (Some(u), Some(known)) => known.updated_ms != *u || known.deleted,
+                (Some(u), Some(known)) => !known.held_at(*u),
                 _ => true,
             })
             .map(|(id, _)| id)
@@ -373,6 +373,19 @@ async fn start(
         run_started_ms: now_ms(),
         last_id: 0,
     });
+    let mut cursor = cursor;
+    if cursor.watermark_ms.is_none()
+        && cursor.in_progress.is_none()
+        && ctx
+            .index
+            .expected_in(unit.project.as_deref())
+            .next()
+            .is_some()
+    {
+        // A backfill over issues already stored (a changed filter, a cursor started over) does
+        // not see those it no longer lists: it owes a census, which the checkpoints keep.
+        cursor.census_after = Some(0);
+    }
     let mut r = Running {
         unit: unit.clone(),
         resumed: cursor.in_progress.is_some(),
@@ -423,24 +436,26 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
     // unless a continuation may follow (the run is past its deadline, or continues a chain): its
     // new watermark is what tells the chain's next run that the unit is current.
     let continued = ctx.opts.current_since_ms.is_some() || ctx.out_of_time();
+    // A completed backfill has seen every id: it counts as a census, unless it owes one (see
+    // `start`), which then runs from the first id.
+    let censused = backfill && cursor.census_after.is_none();
     let written = if wrote || resumed || continued || cursor.watermark_ms.is_none() {
-        // A completed backfill has seen every id: it counts as a census.
         let done = Cursor {
             watermark_ms: Some(progress.run_started_ms),
             in_progress: None,
-            last_census_ms: if backfill {
+            last_census_ms: if censused {
                 Some(progress.run_started_ms)
             } else {
                 cursor.last_census_ms
             },
             // A census under way keeps its place (a backfill has just seen every id).
-            census_after: if backfill { None } else { cursor.census_after },
+            census_after: if censused { None } else { cursor.census_after },
         };
         let put = ctx
             .store
             .put_cursor(&ctx.opts.integration, &unit.name, &done)
             .await;
-        if backfill && put.is_ok() {
+        if censused && put.is_ok() {
             ctx.read_every_id.insert(unit.name.clone());
         }
         put

@@ -237,9 +237,18 @@ fn to_write(ctx: &Ctx<'_>, fetched: Vec<StoredIssue>) -> Vec<StoredIssue> {
 /// Counts what landed and records it as the run's knowledge of the store.
 fn count_written(ctx: &mut Ctx<'_>, landed: &[StoredIssue]) {
     for i in landed {
-        match ctx.index.get(i.id.parse().unwrap_or(0)) {
-            Some(_) => ctx.counts.issues_updated += 1,
-            None => ctx.counts.issues_new += 1,
+        let counted_before = ctx
+            .index
+            .get(i.id.parse().unwrap_or(0))
+            .map(Known::in_listing);
+        match (counted_before, i.out_of_scope) {
+            (None, false) => ctx.counts.issues_new += 1,
+            // Flagged deleted or out of scope before: counted again from now on.
+            (Some(false), false) => ctx.counts.issues_returned += 1,
+            (Some(true), true) => ctx.counts.issues_left_scope += 1,
+            (Some(_), _) => ctx.counts.issues_updated += 1,
+            // Never stored, and not in the scope (not a case the census makes): not counted.
+            (None, true) => {}
         }
         ctx.counts.changelog_entries += i.changelog.len() as u64;
         ctx.counts.comments += i.comments.len() as u64;
@@ -250,9 +259,9 @@ fn count_written(ctx: &mut Ctx<'_>, landed: &[StoredIssue]) {
 }
 
 /// Whether `fetched` is written over the stored issue `previous`: not when it was removed by
-/// hand (a tombstone stays), nor when the store already holds this version of a live issue.
+/// hand (a tombstone stays), nor when the store already holds this version of it in the scope.
 fn replaces(previous: &Known, fetched: &StoredIssue) -> bool {
-    !previous.removed && (previous.updated_ms != fetched.updated_ms || previous.deleted)
+    !previous.removed && !previous.holds(fetched.updated_ms, fetched.out_of_scope)
 }
 
 #[cfg(test)]
