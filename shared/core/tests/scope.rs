@@ -126,6 +126,12 @@ async fn synced(e: &Env, scope: Scope) -> RunRecord {
     record
 }
 
+/// Asserts the run flagged `left` issues out of scope and deleted none.
+fn assert_left(run: &RunRecord, left: u64) {
+    let c = &run.counts;
+    assert_eq!((c.issues_left_scope, c.issues_deleted), (left, 0), "{c:?}");
+}
+
 /// The ids of the site's issues in `projects`, as Jira has them now.
 async fn ids_in(e: &Env, projects: &[&str]) -> BTreeSet<String> {
     e.truth(ALICE)
@@ -200,15 +206,7 @@ async fn a_project_that_leaves_the_scope_leaves_every_figure_and_comes_back() {
     let mut expected_out = in_b.clone();
     expected_out.insert(moved.id.clone());
     assert_eq!(out, expected_out, "B's issues and the moved one, kept");
-    assert_eq!(
-        (
-            narrowed.counts.issues_left_scope,
-            narrowed.counts.issues_deleted
-        ),
-        (expected_out.len() as u64, 0),
-        "{:?}",
-        narrowed.counts
-    );
+    assert_left(&narrowed, expected_out.len() as u64);
     let kept = e.store.get_issue(ID, &moved.id).await.unwrap().unwrap();
     assert!(
         kept.deleted_at_ms.is_none() && kept.project_key == c,
@@ -275,15 +273,7 @@ async fn a_changed_filter_reads_what_it_now_takes_in_and_flags_what_it_left() {
     let in_a = ids_in(&e, &[&a]).await;
     assert_eq!(counted, ids_in(&e, &[&b]).await);
     assert_eq!(out, in_a, "A's issues kept, out of the scope");
-    assert_eq!(
-        (
-            narrowed.counts.issues_left_scope,
-            narrowed.counts.issues_deleted
-        ),
-        (in_a.len() as u64, 0),
-        "{:?}",
-        narrowed.counts
-    );
+    assert_left(&narrowed, in_a.len() as u64);
     let at = Utc::now().timestamp_millis();
     let now = reported(&e.store, at).await;
     assert_eq!(now.projects, std::slice::from_ref(&b));
