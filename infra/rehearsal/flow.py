@@ -30,8 +30,9 @@ def routes_of(template):
 class Platform:
     """The rehearsal's stand-in for API Gateway, EventBridge and Scheduler's deliveries."""
 
-    def __init__(self, emulator, functions, binaries, routes, account_claim, issuer):
+    def __init__(self, emulator, functions, binaries, routes, account_claim, issuer, jwt):
         self.emulator = emulator
+        self.jwt = jwt  # the caller's token, in every request's Authorization header, as sent
         self.functions = functions  # logical id -> the function's name at the emulator
         self.binaries = binaries  # deployed function name -> the function's name at the emulator
         self.routes = routes
@@ -54,7 +55,8 @@ class Platform:
         path = "/".join(segments)
         event = {
             "version": "2.0", "routeKey": route, "rawPath": path, "rawQueryString": query,
-            "headers": {"content-type": "application/json", "host": "api.rehearsal.example"},
+            "headers": {"content-type": "application/json", "host": "api.rehearsal.example",
+                        "authorization": f"Bearer {self.jwt}"},
             "requestContext": {
                 "accountId": "123456789012", "apiId": "rehearsal",
                 "authorizer": {"jwt": {"claims": {"sub": "user-1", "iss": self.issuer,

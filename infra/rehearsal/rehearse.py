@@ -6,6 +6,7 @@ the platform's flow driven through them. See docs/rehearsal.md.
 """
 
 import argparse
+import base64
 import io
 import json
 import signal
@@ -41,7 +42,12 @@ ISSUER = "https://issuer.rehearsal.example"
 # deployment allows private Jira addresses (as one reaching a Data Center site in a VPC would).
 # The one managed policy a function's role may have: SAM's, for the Lambda service's log writes.
 LOGS_ONLY_POLICY = ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
-PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "AllowPrivateNetwork": "true"}
+# The functions log at `trace`, the most a deployer can choose: no secret may reach the logs even
+# then (see `secrets_in_logs`).
+PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "AllowPrivateNetwork": "true",
+              "LogLevel": "trace"}
+# A personal access token the platform asks to validate against a Data Center site.
+DATA_CENTER_PAT = "NjE0MzQ4NzQ1ODk2OrehearsalPATnotAnyonesZm9vYmFy"
 
 
 class Aws:
@@ -120,6 +126,8 @@ def main():
             unresolved = {k: v for k, v in env.items() if not isinstance(v, str) or "Fn::" in v or "{'Ref'" in v}
             if unresolved:
                 raise Failure(f"{logical}: environment not resolved by the deployment: {unresolved}")
+            # What Lambda's advanced logging controls tell the runtime (moto does not keep them).
+            env.update(logging_env(template, resource, PARAMETERS))
             deployed[logical] = {"name": conf["FunctionName"], "arn": conf["FunctionArn"],
                                  "binary": resource["Metadata"]["BuildProperties"]["Binary"],
                                  "env": env, "memory": conf["MemorySize"],
@@ -196,11 +204,49 @@ def main():
             shutil.rmtree(work, ignore_errors=True)
 
 
+def logging_env(template, resource, parameters):
+    """The variables Lambda sets from a function's LoggingConfig: its format and its application
+    log level (resolved through the template's mapping from the LogLevel parameter)."""
+    config = resource["Properties"].get("LoggingConfig", {})
+    level = config.get("ApplicationLogLevel")
+    if isinstance(level, dict) and "Fn::FindInMap" in level:
+        mapping, key, attribute = level["Fn::FindInMap"]
+        if isinstance(key, dict):
+            name = key["Ref"]
+            key = parameters.get(name, template["Parameters"][name].get("Default"))
+        level = template["Mappings"][mapping][key][attribute]
+    env = {"AWS_LAMBDA_LOG_FORMAT": config["LogFormat"]} if "LogFormat" in config else {}
+    if level:
+        env["AWS_LAMBDA_LOG_LEVEL"] = level
+    return env
+
+
+def jwt_for(issuer):
+    """A JWT as the platform sends it (its signature is never checked here: API Gateway's
+    authorizer has checked it before any function sees the request)."""
+    part = lambda value: base64.urlsafe_b64encode(json.dumps(value).encode()).rstrip(b"=").decode()
+    header = part({"alg": "RS256", "kid": "rehearsal", "typ": "JWT"})
+    claims = part({"iss": issuer, "sub": "user-1", "aud": "sei-platform", "exp": 4102444800})
+    return f"{header}.{claims}.{base64.urlsafe_b64encode(os.urandom(64)).rstrip(b'=').decode()}"
+
+
+def secrets_in_logs(work, secrets):
+    """Every log line of the functions and the emulator holding one of `secrets` (name -> value)."""
+    found = []
+    for log in sorted(work.glob("*.log")):
+        if log.name in ("moto.log", "jira-sim.log"):
+            continue  # the emulators of AWS and Jira, not our code
+        for n, line in enumerate(log.read_text(errors="replace").splitlines(), 1):
+            found += [f"{log.name}:{n}: the {name}" for name, value in secrets.items() if value in line]
+    return found
+
+
 def run_flow(aws, template, deployed, emulator, site, outputs, work):
     by_logical = {logical: f["binary"] for logical, f in deployed.items()}
     any_env = next(iter(deployed.values()))["env"]
     binaries = {f["name"]: f["binary"] for f in deployed.values()}
-    platform = Platform(emulator, by_logical, binaries, routes_of(template), any_env["ACCOUNT_CLAIM"], ISSUER)
+    jwt = jwt_for(ISSUER)
+    platform = Platform(emulator, by_logical, binaries, routes_of(template), any_env["ACCOUNT_CLAIM"], ISSUER, jwt)
     scheduled_rules = platform.route_rules_to_queues(aws, any_env["EVENT_BUS_NAME"])
     alice = next(u for u in site["users"] if u["email"] == "alice@example.com")
     issues, projects = site["issues"], site["projects"]
@@ -268,6 +314,22 @@ def run_flow(aws, template, deployed, emulator, site, outputs, work):
               f"point(s), DORA profile {saved['id']}, report page of {len(page)} bytes")
         kinds = sorted({d[0] for d in platform.deliveries})
         print(f"    events routed by the bus rules: {', '.join(kinds)}")
+
+        step("the platform validates a Data Center personal access token")
+        status, checked = platform.api("POST /credentials/validate", body={"connection": {
+            "deployment": "datacenter", "url": site["base_url"], "token": DATA_CENTER_PAT}})
+        platform.expect(status, 200, "validate", checked)
+        print(f"    ok: {checked['ok']} ({sum(c['status'] == 'passed' for c in checked['checks'])} checks passed)")
+
+        step("no secret in any log line, the functions logging at trace")
+        logs = sorted(work.glob("*.log"))
+        if not any('"level":"TRACE"' in log.read_text(errors="replace") for log in logs):
+            raise Failure("no function logged at trace: the scan below would prove nothing")
+        found = secrets_in_logs(work, {"Jira API token": alice["token"],
+                                       "personal access token": DATA_CENTER_PAT, "JWT": jwt})
+        if found:
+            raise Failure("secrets in the logs:\n  " + "\n  ".join(found[:20]))
+        print(f"    {len(logs)} logs scanned for the Jira token, the PAT and the JWT: none")
     finally:
         (work / "exchanges.json").write_text(json.dumps(platform.exchanges))
 

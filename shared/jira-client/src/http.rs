@@ -295,8 +295,10 @@ impl JiraClient {
                 .await
             {
                 Ok(bytes) => {
-                    return serde_json::from_slice(&bytes)
-                        .map_err(|e| JiraError::Protocol(format!("{method} {path}: {e}")));
+                    // The parser quotes what it could not read, which may be echoed credentials.
+                    return serde_json::from_slice(&bytes).map_err(|e| {
+                        JiraError::Protocol(self.scrub(format!("{method} {path}: {e}")))
+                    });
                 }
                 Err(Failure::Fatal(e)) => return Err(e),
                 Err(Failure::Retry { advised, cause }) => {

@@ -301,6 +301,21 @@ async fn credentials_echoed_in_error_bodies_are_cut_out() {
     assert!(!text.contains(token) && !text.contains(&basic), "{text}");
 }
 
+/// GIVEN a site that answers 200 with the token where a value of another type belongs, THEN
+/// the error (the JSON parser quotes the text it could not read) does not carry it.
+#[tokio::test]
+async fn credentials_echoed_in_an_unreadable_success_are_cut_out() {
+    const TOKEN: &str = "ATATT3xSECRETTOKEN0123456789";
+    fn echo(_: &str, _: std::net::SocketAddr) -> String {
+        json_reply("200 OK", &json!({ "active": TOKEN }).to_string())
+    }
+    let base = scripted::serve(echo).await;
+    let err = client(&base, TOKEN, 0).myself().await.unwrap_err();
+    let text = format!("{err} {err:?}");
+    assert!(text.contains("[redacted]"), "{text}");
+    assert!(!text.contains(TOKEN), "{text}");
+}
+
 /// GIVEN a site whose name leads to a loopback address, or whose URL is one, WHEN the client is
 /// not allowed private networks, THEN no request is sent: the address is refused at the
 /// connection (each one: the resolver checks every lookup), finally, without retries.

@@ -23,6 +23,11 @@ pub const CAPPED_AT_INFO: &[&str] = &[
     "h2",
     "reqwest",
     "rustls",
+    // The Lambda runtime traces each raw event ("raw JSON event received"): an API request
+    // with its Authorization header and body (a Jira token being stored or validated).
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+    "lambda_http",
 ];
 
 /// The filter: `level` for everything, `RUST_LOG`'s own directives on top, and the crates of
