@@ -202,6 +202,60 @@ async fn each_failure_has_its_own_check() {
     }
 }
 
+/// GIVEN a Cloud token the site refuses, on a site that is not an Atlassian Cloud site (the
+/// simulator here, as a custom host), and a Data Center site, WHEN they are validated with
+/// Atlassian's gateway elsewhere (a server standing in for it), THEN no request reaches it: a
+/// token goes to no host but its site's. The check says the scoped-token question was not asked.
+#[tokio::test]
+async fn a_token_is_sent_to_no_host_but_its_own_site() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    static ASKED: AtomicUsize = AtomicUsize::new(0);
+    fn gateway(_: &str, _: std::net::SocketAddr) -> String {
+        ASKED.fetch_add(1, Ordering::SeqCst);
+        jira_sim::scripted::json_reply(
+            "200 OK",
+            r#"{"accountId": "x", "accountType": "atlassian"}"#,
+        )
+    }
+    let elsewhere = jira_sim::scripted::serve(gateway).await;
+    let settings = ValidationSettings {
+        gateway_url: elsewhere.clone(),
+        ..local("http://unused.invalid")
+    };
+    let (cloud, info) = sim(Mode::Cloud).await;
+    let scoped = token(&info, "scoped@example.com");
+    for (email, token) in [
+        ("alice@example.com", "wrong-token"),
+        ("scoped@example.com", scoped.as_str()),
+    ] {
+        let report = validate(&request(&cloud.base_url, email, token), &settings).await;
+        assert_eq!(report.failed(), vec![CheckId::Authenticated], "{report:#?}");
+        let authenticated = report
+            .checks
+            .iter()
+            .find(|c| c.id == CheckId::Authenticated);
+        assert!(
+            authenticated.unwrap().message.contains("was not checked"),
+            "{report:#?}"
+        );
+    }
+    let (dc, _) = sim(Mode::DataCenter).await;
+    let req = ConnectionRequest {
+        deployment: Deployment::DataCenter,
+        email: None,
+        ..request(&dc.base_url, "", "wrong-token")
+    };
+    assert_eq!(
+        validate(&req, &settings).await.failed(),
+        vec![CheckId::Authenticated]
+    );
+    assert_eq!(
+        ASKED.load(Ordering::SeqCst),
+        0,
+        "the stand-in gateway was asked"
+    );
+}
+
 #[tokio::test]
 async fn erin_passes_with_partial_project_access() {
     // Permissions without a project context count if held in any project.

@@ -329,16 +329,28 @@ impl<'a> Session<'a> {
     /// The token carries no type marker: a token the site refuses but Atlassian's gateway
     /// accepts is a scoped token, or a service account's (also scoped).
     async fn refused_sign_in(&mut self) -> StepResult {
-        let through_gateway = if self.cloud() {
-            via_gateway(self.client(), &self.settings.gateway_url).await
-        } else {
-            None
+        let gateway = self.gateway();
+        let through_gateway = match gateway {
+            Some(url) => via_gateway(self.client(), url).await,
+            None => None,
         };
         match through_gateway {
             Some(me) if me.account_type.as_deref() == Some("app") => self.stop(CheckId::RealUser, "This is a service account, which is not supported: use a classic API token (without scopes) of a regular Jira user account.", "service accounts are not supported"),
             Some(_) => self.stop(CheckId::ClassicToken, "This is a scoped API token, which only works through Atlassian's API gateway: create a classic API token (without scopes) for a Jira user account.", "the token is a scoped token"),
+            None if gateway.is_none() && self.cloud() => self.stop(CheckId::Authenticated, "Jira rejected the email and API token: check both, and that the token has not expired or been revoked. (Whether it is a scoped token was not checked: Atlassian's gateway is asked about a token only for an Atlassian Cloud site, *.atlassian.net or *.jira.com.)", "the credentials were rejected"),
             None => self.stop(CheckId::Authenticated, "Jira rejected the email and API token: check both, and that the token has not expired or been revoked.", "the credentials were rejected"),
         }
+    }
+
+    /// Atlassian's gateway, where a Cloud token the site refused may be asked about: only for an
+    /// Atlassian Cloud site, or where the gateway is the site itself (the simulator plays both).
+    /// Elsewhere the token would go to a host that is not its site's.
+    fn gateway(&self) -> Option<&str> {
+        let gateway = self.settings.gateway_url.as_str();
+        let site = Url::parse(self.req.url.trim()).ok()?;
+        let same_origin = Url::parse(gateway).is_ok_and(|g| g.origin() == site.origin());
+        (self.cloud() && (is_atlassian_cloud_host(site.host_str()?) || same_origin))
+            .then_some(gateway)
     }
 
     /// The token worked on the site itself, and belongs to a person.
@@ -405,6 +417,15 @@ impl<'a> Session<'a> {
     }
 }
 
+/// Whether `host` is an Atlassian Cloud site's: `*.atlassian.net`, or the older `*.jira.com`
+/// (and Atlassian's own staging, `*.jira-dev.com`). Custom domains take no API tokens.
+pub fn is_atlassian_cloud_host(host: &str) -> bool {
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    [".atlassian.net", ".jira.com", ".jira-dev.com"]
+        .iter()
+        .any(|suffix| host.ends_with(suffix) && host.len() > suffix.len())
+}
+
 /// `/myself` through Atlassian's gateway with the same credentials, if it works there.
 async fn via_gateway(site: &JiraClient, gateway: &str) -> Option<Myself> {
     let tenant = site
@@ -419,4 +440,26 @@ async fn via_gateway(site: &JiraClient, gateway: &str) -> Option<Myself> {
     .myself()
     .await
     .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_atlassian_cloud_host;
+
+    #[test]
+    fn atlassian_cloud_hosts_are_told_from_others() {
+        for cloud in ["acme.atlassian.net", "ACME.Atlassian.NET.", "old.jira.com"] {
+            assert!(is_atlassian_cloud_host(cloud), "{cloud}");
+        }
+        for other in [
+            "atlassian.net",
+            "evilatlassian.net",
+            "acme.atlassian.net.evil.example",
+            "jira.example.com",
+            "127.0.0.1",
+            "api.atlassian.com",
+        ] {
+            assert!(!is_atlassian_cloud_host(other), "{other}");
+        }
+    }
 }
