@@ -202,6 +202,9 @@ impl JiraClient {
             // A redirect could lead past the URL guard (to a private or metadata address) and
             // bring that answer back in an error message: none is followed.
             .redirect(reqwest::redirect::Policy::none())
+            // A proxy the environment names would be the only name the resolver checks, and
+            // would see every request: the client connects to the site itself.
+            .no_proxy()
             .build()
             .map_err(|e| JiraError::Protocol(format!("cannot build HTTP client: {e}")))?;
         let rps = NonZeroU32::new(config.requests_per_second.max(1)).expect("max(1) is non-zero");
