@@ -23,7 +23,13 @@ fn site(_: &str, _: std::net::SocketAddr) -> String {
 #[tokio::test]
 async fn proxies_from_the_environment_are_ignored() {
     let proxy = scripted::serve(proxy).await;
-    for name in ["HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy"] {
+    for name in [
+        "HTTP_PROXY",
+        "HTTPS_PROXY",
+        "ALL_PROXY",
+        "http_proxy",
+        "https_proxy",
+    ] {
         // SAFETY: this binary's only test sets them before any thread reads the environment.
         unsafe { std::env::set_var(name, &proxy) };
     }

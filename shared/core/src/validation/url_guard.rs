@@ -23,11 +23,20 @@ pub fn parse_site_url(
     let url = Url::parse(trimmed).map_err(|e| {
         format!("not a valid URL ({e}); expected e.g. https://your-site.atlassian.net")
     })?;
+    // Atlassian serves Cloud over https only: plain http for Cloud is a site on this machine
+    // (the simulator, local runs), never one across a network.
+    let on_this_machine = match url.host() {
+        Some(url::Host::Domain(name)) => name.eq_ignore_ascii_case("localhost"),
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    };
     match url.scheme() {
         "https" => {}
         // A personal access token must not cross the internet in clear: plain http only where
         // the operator allowed private networks (local runs, a site inside the network).
-        "http" if allow_plain_http => {}
+        "http" if allow_plain_http && (deployment == Deployment::DataCenter || on_this_machine) => {
+        }
         "http" if deployment == Deployment::DataCenter => {
             return Err(
                 "use https://: plain http is allowed only where private networks are \
@@ -181,6 +190,29 @@ mod tests {
                 .contains("https")
         );
         assert!(parse_site_url(plain, Deployment::DataCenter, true).is_ok());
+        // Cloud is https whatever the setting, but for a site on this machine (the simulator).
+        for across in [
+            "http://acme.atlassian.net",
+            "http://10.0.0.7",
+            "http://jira.internal",
+        ] {
+            let refused = parse_site_url(across, Deployment::Cloud, true).unwrap_err();
+            assert!(refused.contains("https"), "{across}: {refused}");
+        }
+        for local in [
+            "http://127.0.0.1:8080",
+            "http://localhost:8080",
+            "http://[::1]:8080",
+        ] {
+            assert!(
+                parse_site_url(local, Deployment::Cloud, true).is_ok(),
+                "{local}"
+            );
+            assert!(
+                parse_site_url(local, Deployment::Cloud, false).is_err(),
+                "{local}"
+            );
+        }
     }
 
     #[tokio::test]
