@@ -178,3 +178,60 @@ fn bad_input_names_the_flag() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stdout).contains("[FAIL] Site URL allowed"));
 }
+
+/// GIVEN a site whose searches answer 429 with `Retry-After: 900`, WHEN a sync may spend 2 s
+/// waiting on Jira, THEN it stops at once (it does not sleep 15 minutes) with exit code 75 and
+/// says that the next run resumes. GIVEN a search that asks for a 9 s wait once, WHEN a sync
+/// runs, THEN its progress line says it is waiting for Jira, until when and for how long, and
+/// the run completes.
+#[tokio::test]
+async fn a_sync_says_why_it_waits_and_stops_past_its_most_wait() {
+    let sim = start_sim(&["--issues", "60", "--projects", "2"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.redb");
+    let connection = [
+        "--url",
+        &base,
+        "--email",
+        "bob@example.com",
+        "--token",
+        &token,
+        "--allow-private-network",
+        "--store",
+        store.to_str().unwrap(),
+    ];
+    let control = async |settings: Value| {
+        let answer = reqwest::Client::new()
+            .put(format!("{base}/_sim/control"))
+            .json(&settings)
+            .send()
+            .await
+            .unwrap();
+        assert!(answer.status().is_success());
+    };
+    control(
+        serde_json::json!({"force_429": 1000, "force_429_wait_secs": 900,
+        "force_429_path": "/search/jql"}),
+    )
+    .await;
+    let started = std::time::Instant::now();
+    let out = sei_jira(&[&["sync", "--max-wait", "2s"][..], &connection[..]].concat());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(75), "{said}");
+    assert!(
+        said.contains("--max-wait") && said.contains("resumes"),
+        "{said}"
+    );
+    assert!(started.elapsed().as_secs() < 60, "it waited");
+
+    control(serde_json::json!({"force_429": 1, "force_429_wait_secs": 9})).await;
+    let out = sei_jira(&[&["sync"][..], &connection[..]].concat());
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("waiting for Jira until") && said.contains("(it asked for 9 s)"),
+        "{said}"
+    );
+}

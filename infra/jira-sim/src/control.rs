@@ -32,6 +32,10 @@ pub struct Settings {
     pub consistency_lag_ms: u64,
     /// The next N requests answer 429 whatever the bucket holds (a burst of throttling).
     pub force_429: u32,
+    /// The `Retry-After` (seconds) those 429 answers give.
+    pub force_429_wait_secs: u64,
+    /// Only requests whose path holds this are answered 429 by `force_429` (empty: all).
+    pub force_429_path: String,
     /// The most issues a `/search/jql` page holds, below Jira's own caps (0: those caps alone).
     /// Jira documents that it may answer fewer than asked; clients follow the page token.
     pub search_page_cap: u32,
@@ -47,6 +51,8 @@ impl Default for Settings {
             drop_share: 0.25,
             consistency_lag_ms: 0,
             force_429: 0,
+            force_429_wait_secs: 1,
+            force_429_path: String::new(),
             search_page_cap: 0,
         }
     }
@@ -63,6 +69,8 @@ pub struct SettingsPatch {
     pub drop_share: Option<f64>,
     pub consistency_lag_ms: Option<u64>,
     pub force_429: Option<u32>,
+    pub force_429_wait_secs: Option<u64>,
+    pub force_429_path: Option<String>,
     pub search_page_cap: Option<u32>,
 }
 
@@ -83,6 +91,10 @@ impl SettingsPatch {
         s.drop_share = self.drop_share.unwrap_or(s.drop_share);
         s.consistency_lag_ms = self.consistency_lag_ms.unwrap_or(s.consistency_lag_ms);
         s.force_429 = self.force_429.unwrap_or(s.force_429);
+        s.force_429_wait_secs = self.force_429_wait_secs.unwrap_or(s.force_429_wait_secs);
+        s.force_429_path = self
+            .force_429_path
+            .unwrap_or(std::mem::take(&mut s.force_429_path));
         s.search_page_cap = self.search_page_cap.unwrap_or(s.search_page_cap);
         Ok(())
     }
@@ -215,11 +227,12 @@ impl Control {
 
     /// Rate limit and fault injection, in that order. Headers for passing requests come from
     /// [`Control::rate_headers`].
-    pub fn admit(&self) -> Verdict {
+    pub fn admit(&self, path: &str) -> Verdict {
         let mut s = self.settings.lock().unwrap();
-        if s.force_429 > 0 {
+        if s.force_429 > 0 && path.contains(s.force_429_path.as_str()) {
             s.force_429 -= 1;
-            return Verdict::Reject(too_many_requests(s.rate_limit_rps.max(1), 1));
+            let wait = s.force_429_wait_secs.max(1);
+            return Verdict::Reject(too_many_requests(s.rate_limit_rps.max(1), wait));
         }
         if s.rate_limit_rps > 0 {
             let rps = s.rate_limit_rps as f64;
@@ -329,7 +342,7 @@ mod tests {
             1,
         );
         let passed = (0..8)
-            .filter(|_| matches!(c.admit(), Verdict::Pass))
+            .filter(|_| matches!(c.admit("/"), Verdict::Pass))
             .count();
         assert_eq!(passed, 5);
     }
@@ -343,9 +356,9 @@ mod tests {
             },
             1,
         );
-        assert!(matches!(c.admit(), Verdict::Reject(r) if r.status() == 429));
-        assert!(matches!(c.admit(), Verdict::Reject(_)));
-        assert!(matches!(c.admit(), Verdict::Pass));
+        assert!(matches!(c.admit("/"), Verdict::Reject(r) if r.status() == 429));
+        assert!(matches!(c.admit("/"), Verdict::Reject(_)));
+        assert!(matches!(c.admit("/"), Verdict::Pass));
     }
 
     #[test]
@@ -358,7 +371,7 @@ mod tests {
             9,
         );
         let failed = (0..2_000)
-            .filter(|_| matches!(c.admit(), Verdict::Reject(_)))
+            .filter(|_| matches!(c.admit("/"), Verdict::Reject(_)))
             .count();
         assert!((450..750).contains(&failed), "{failed}");
     }

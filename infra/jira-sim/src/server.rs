@@ -150,7 +150,7 @@ async fn control_layer(State(state): State<Shared>, request: Request, next: Next
     // work (which would count the simulator's CPU, on the machine the client shares, twice).
     let _in_flight = state.control.begin();
     let answer_by = tokio::time::Instant::now() + state.control.delay();
-    let mut response = match state.control.admit() {
+    let mut response = match state.control.admit(request.uri().path()) {
         Verdict::Reject(r) => r,
         Verdict::Pass => {
             let mut r = next.run(request).await;

@@ -91,7 +91,7 @@ async fn sync_with_progress(
     opts: &SyncOptions,
     quiet: bool,
 ) -> anyhow::Result<RunRecord> {
-    let (observer, _shown) = crate::progress::show(quiet);
+    let (observer, _shown) = crate::progress::show(quiet, client);
     Ok(sei_jira_core::sync::run(client, store, opts, observer).await?)
 }
 
@@ -132,11 +132,25 @@ fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f
     }
 }
 
+/// A run that stopped for a reason that passes: the next run resumes where it stopped (the
+/// process exits with 75, `EX_TEMPFAIL`).
+#[derive(Debug)]
+pub struct Temporary(pub String);
+
+impl std::fmt::Display for Temporary {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Temporary {}
+
 pub async fn sync(
     args: &ConnectionArgs,
     scope_args: &ScopeArgs,
     store_args: &StoreArgs,
     recheck: bool,
+    max_wait: std::time::Duration,
     json: bool,
 ) -> anyhow::Result<()> {
     let excluded =
@@ -147,7 +161,10 @@ pub async fn sync(
         print_report(&report);
     }
     require_passed(&report, "cannot sync")?;
-    let site = args.site()?;
+    let site = SiteConfig {
+        max_wait: Some(max_wait),
+        ..args.site()?
+    };
     let client = JiraClient::new(&site)?;
     let store = EmbeddedStore::open(&store_args.store)
         .with_context(|| format!("--store {}", store_args.store.display()))?;
@@ -178,6 +195,15 @@ pub async fn sync(
             &store_args.store,
             started.elapsed().as_secs_f64(),
         );
+    }
+    if client.stats().gave_up_waiting() {
+        return Err(Temporary(format!(
+            "Jira kept asking to wait: this run stopped after {} s of waiting (--max-wait {} s); \
+             the next run resumes where this one stopped",
+            client.stats().waited().as_secs(),
+            max_wait.as_secs()
+        ))
+        .into());
     }
     Ok(())
 }

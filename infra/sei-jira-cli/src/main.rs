@@ -76,6 +76,10 @@ enum Command {
         /// issues, and the sprints and users the stored issues refer to.
         #[arg(long)]
         recheck: bool,
+        /// The most the run may spend waiting on Jira (its rate limits, retries), e.g. 90s,
+        /// 10m, 1h; past it the run stops, exit code 75, and the next run resumes.
+        #[arg(long, default_value = "10m", value_parser = parse_duration)]
+        max_wait: std::time::Duration,
         #[arg(long)]
         json: bool,
     },
@@ -165,8 +169,9 @@ async fn async_main() {
             scope,
             store,
             recheck,
+            max_wait,
             json,
-        } => commands::sync(&connection, &scope, &store, recheck, json).await,
+        } => commands::sync(&connection, &scope, &store, recheck, max_wait, json).await,
         Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
         Command::Hide { issue, store } => {
             commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Hidden).await
@@ -194,6 +199,32 @@ async fn async_main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        std::process::exit(1);
+        let temporary = e.downcast_ref::<commands::Temporary>().is_some();
+        std::process::exit(if temporary { 75 } else { 1 });
     }
+}
+
+/// A duration as people write it: a whole number and `s`, `m` or `h` (`90s`, `10m`, `1h`).
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: u64 = number
+        .parse()
+        .map_err(|_| format!("'{text}' is not a duration: write e.g. 90s, 10m or 1h"))?;
+    let seconds = match unit {
+        "s" => 1,
+        "m" => 60,
+        "h" => 3_600,
+        _ => {
+            return Err(format!(
+                "'{text}': the unit is s, m or h (e.g. 90s, 10m, 1h)"
+            ));
+        }
+    };
+    Ok(std::time::Duration::from_secs(
+        number.saturating_mul(seconds),
+    ))
 }

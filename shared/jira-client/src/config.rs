@@ -133,6 +133,9 @@ pub struct SiteConfig {
     /// No retry waits past this instant: such a wait fails at once with
     /// `JiraError::PastDeadline` (a sync then ends as partial and resumes later).
     pub deadline: Option<std::time::Instant>,
+    /// The most this client spends waiting on Jira in all (rate limits, backoff): a wait past
+    /// it fails at once with `JiraError::WaitedTooLong` (a sync then ends as partial).
+    pub max_wait: Option<std::time::Duration>,
 }
 
 impl SiteConfig {
@@ -152,6 +155,7 @@ impl SiteConfig {
             allow_private_network: false,
             max_body_bytes: 64 * 1024 * 1024,
             deadline: None,
+            max_wait: None,
         }
     }
 }

@@ -32,6 +32,18 @@ pub enum JiraError {
     /// mid-wait.
     #[error("the next attempt would come after the run's deadline (a wait of {wait:?}): {last}")]
     PastDeadline { wait: Duration, last: String },
+    /// The next wait Jira asks for would take the waits of this client past the most it may
+    /// spend waiting ([`crate::SiteConfig::max_wait`]); nothing is waited.
+    #[error(
+        "Jira asked for a wait of {wait:?}, past the {limit:?} this run may spend waiting on it \
+         ({waited:?} so far): {last}"
+    )]
+    WaitedTooLong {
+        wait: Duration,
+        waited: Duration,
+        limit: Duration,
+        last: String,
+    },
     /// A listing that contradicts what was asked: believed, it would end with issues missing.
     #[error("Jira's listing contradicts the question ({0}); the unit keeps its checkpoint")]
     Inconsistent(Inconsistency),

@@ -4,7 +4,7 @@
 
 use std::num::NonZeroU32;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use backon::BackoffBuilder;
@@ -25,14 +25,65 @@ pub struct Stats {
     pub requests: AtomicU64,
     pub retries: AtomicU64,
     pub throttled: AtomicU64,
+    /// Time spent waiting before retries, in all (ms).
+    waited_ms: AtomicU64,
+    /// A wait under way: until when (epoch ms; 0 for none), and how long it is (ms).
+    waiting_until_ms: AtomicI64,
+    waiting_for_ms: AtomicU64,
+    /// A wait was refused for going past [`SiteConfig::max_wait`].
+    gave_up_waiting: AtomicBool,
+}
+
+/// A wait for Jira under way.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Waiting {
+    /// Until when, epoch milliseconds.
+    pub until_ms: i64,
+    /// How long the wait is: what Jira asked for, or the backoff when it asked for less.
+    pub wait: Duration,
 }
 
 impl Stats {
+    /// Sleeps `wait`, shown as the wait under way meanwhile and counted as waited.
+    async fn wait(&self, wait: Duration) {
+        let wait_ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX);
+        let until = std::time::SystemTime::now() + wait;
+        let until_ms = until
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX));
+        self.waiting_for_ms.store(wait_ms, Ordering::Relaxed);
+        self.waiting_until_ms.store(until_ms, Ordering::Relaxed);
+        tokio::time::sleep(wait).await;
+        // Another request's wait that began meanwhile stays shown.
+        let _ = self.waiting_until_ms.compare_exchange(
+            until_ms,
+            0,
+            Ordering::Relaxed,
+            Ordering::Relaxed,
+        );
+        self.waited_ms.fetch_add(wait_ms, Ordering::Relaxed);
+    }
+
     pub fn requests(&self) -> u64 {
         self.requests.load(Ordering::Relaxed)
     }
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
+    }
+    pub fn waited(&self) -> Duration {
+        Duration::from_millis(self.waited_ms.load(Ordering::Relaxed))
+    }
+    /// The wait under way, if any (the latest to start, when requests wait side by side).
+    pub fn waiting(&self) -> Option<Waiting> {
+        let until_ms = self.waiting_until_ms.load(Ordering::Relaxed);
+        (until_ms > 0).then(|| Waiting {
+            until_ms,
+            wait: Duration::from_millis(self.waiting_for_ms.load(Ordering::Relaxed)),
+        })
+    }
+    /// Whether a wait was refused for going past the most this client may wait.
+    pub fn gave_up_waiting(&self) -> bool {
+        self.gave_up_waiting.load(Ordering::Relaxed)
     }
 }
 
@@ -310,20 +361,28 @@ impl JiraClient {
                     };
                     // Jira's advice (Retry-After, X-RateLimit-Reset) is a minimum, never shortened.
                     let wait = advised.map_or(backoff, |a| a.max(backoff));
-                    if self
-                        .inner
-                        .config
-                        .deadline
-                        .is_some_and(|d| Instant::now() + wait > d)
-                    {
+                    let config = &self.inner.config;
+                    if config.deadline.is_some_and(|d| Instant::now() + wait > d) {
                         return Err(JiraError::PastDeadline {
                             wait,
                             last: cause.to_string(),
                         });
                     }
+                    let stats = &self.inner.stats;
+                    if let Some(limit) = config.max_wait
+                        && stats.waited() + wait > limit
+                    {
+                        stats.gave_up_waiting.store(true, Ordering::Relaxed);
+                        return Err(JiraError::WaitedTooLong {
+                            wait,
+                            waited: stats.waited(),
+                            limit,
+                            last: cause.to_string(),
+                        });
+                    }
                     tracing::debug!(%method, path, attempts, wait_ms = wait.as_millis() as u64, reason = %cause, "retrying a Jira request");
-                    self.inner.stats.retries.fetch_add(1, Ordering::Relaxed);
-                    tokio::time::sleep(wait).await;
+                    stats.retries.fetch_add(1, Ordering::Relaxed);
+                    stats.wait(wait).await;
                 }
             }
         }

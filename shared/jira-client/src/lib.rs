@@ -23,4 +23,4 @@ pub use config::{
     Secret, SiteConfig,
 };
 pub use error::{Inconsistency, JiraError};
-pub use http::JiraClient;
+pub use http::{JiraClient, Waiting};

@@ -102,9 +102,9 @@ fn jira_category(e: &JiraError) -> ErrorCategory {
         JiraError::NotFound { .. } => ErrorCategory::ProjectsNotVisible,
         JiraError::Rejected { .. } => ErrorCategory::RequestRejected,
         JiraError::Gone { .. } => ErrorCategory::ApiRemoved,
-        JiraError::RateLimited { .. } | JiraError::PastDeadline { .. } => {
-            ErrorCategory::RateLimited
-        }
+        JiraError::RateLimited { .. }
+        | JiraError::PastDeadline { .. }
+        | JiraError::WaitedTooLong { .. } => ErrorCategory::RateLimited,
         JiraError::Unavailable { .. } => ErrorCategory::JiraUnavailable,
         JiraError::Unreachable { .. }
         | JiraError::Redirected { .. }
@@ -270,9 +270,12 @@ pub async fn run(
     };
     store.put_run(&opts.integration, &record).await?;
     let result = match sync_all(client, store, opts, observer, &mut record).await {
-        // Jira asked for a wait that would outlast the run: stop at the checkpoint (every unit
-        // keeps its cursor and gives back its lease) and let a continuation resume.
-        Err(SyncError::Jira(JiraError::PastDeadline { .. })) => Ok(Ended::Partial),
+        // Jira asked for a wait that would outlast the run, or the time it may spend waiting:
+        // stop at the checkpoint (every unit keeps its cursor and gives back its lease) and let
+        // a continuation (or the next run) resume.
+        Err(SyncError::Jira(JiraError::PastDeadline { .. } | JiraError::WaitedTooLong { .. })) => {
+            Ok(Ended::Partial)
+        }
         other => other,
     };
     if !matches!(result, Err(SyncError::IntegrationDeleted)) {
