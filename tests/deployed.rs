@@ -219,6 +219,7 @@ impl World {
             allow_private_network: true,
             gateway_url: gateway.to_string(),
             timeout: Duration::from_secs(10),
+            ..ValidationSettings::default()
         };
         World {
             api: validate_credentials::App {

@@ -256,6 +256,37 @@ async fn a_token_is_sent_to_no_host_but_its_own_site() {
     );
 }
 
+/// GIVEN a site that answers 429 with `Retry-After: 900` when the user signs in, WHEN its
+/// credentials are validated, THEN the answer comes within the validation's deadline (under API
+/// Gateway's 30 s), the failed check saying Jira asked to wait; it used to wait 15 minutes.
+#[tokio::test]
+async fn a_site_that_asks_for_a_long_wait_is_answered_within_the_deadline() {
+    let (h, info) = sim(Mode::Cloud).await;
+    let throttle = serde_json::json!({"force_429": 100, "force_429_wait_secs": 900,
+        "force_429_path": "/myself"});
+    let set = reqwest::Client::new()
+        .put(format!("{}/_sim/control", h.base_url))
+        .json(&throttle)
+        .send()
+        .await
+        .unwrap();
+    assert!(set.status().is_success());
+    let started = std::time::Instant::now();
+    let report = tokio::time::timeout(
+        std::time::Duration::from_secs(30),
+        run(&h, &info, "alice@example.com"),
+    )
+    .await
+    .expect("answered within 30 s");
+    assert!(started.elapsed() < ValidationSettings::default().deadline);
+    assert_eq!(report.failed(), vec![CheckId::Authenticated], "{report:#?}");
+    let check = report
+        .checks
+        .iter()
+        .find(|c| c.id == CheckId::Authenticated);
+    assert!(check.unwrap().message.contains("wait"), "{report:#?}");
+}
+
 #[tokio::test]
 async fn erin_passes_with_partial_project_access() {
     // Permissions without a project context count if held in any project.

@@ -30,7 +30,10 @@ pub enum JiraError {
     /// The wait before the next attempt (Jira's advice, or the backoff) would end after the
     /// client's deadline: the caller stops there and resumes later, rather than being stopped
     /// mid-wait.
-    #[error("the next attempt would come after the run's deadline (a wait of {wait:?}): {last}")]
+    #[error(
+        "Jira asked for a wait of {wait:?} before the next attempt, past the time this work may \
+         take: {last}"
+    )]
     PastDeadline { wait: Duration, last: String },
     /// The next wait Jira asks for would take the waits of this client past the most it may
     /// spend waiting ([`crate::SiteConfig::max_wait`]); nothing is waited.

@@ -90,6 +90,8 @@ pub(super) struct Session<'a> {
     client: Option<JiraClient>,
     me: Option<Myself>,
     identity: Option<Identity>,
+    /// When the validation began: its deadline counts from here.
+    started: std::time::Instant,
 }
 
 impl<'a> Session<'a> {
@@ -102,6 +104,7 @@ impl<'a> Session<'a> {
             client: None,
             me: None,
             identity: None,
+            started: std::time::Instant::now(),
         }
     }
 
@@ -234,6 +237,7 @@ impl<'a> Session<'a> {
                 max_delay: Duration::from_secs(1),
             },
             allow_private_network: self.settings.allow_private_network,
+            deadline: Some(self.started + self.settings.deadline),
             ..SiteConfig::new(base, self.req.deployment, credentials)
         };
         match JiraClient::new(&config) {

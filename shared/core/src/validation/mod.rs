@@ -127,6 +127,9 @@ pub struct ValidationSettings {
     /// Atlassian's API gateway, where scoped tokens work (used to recognise them).
     pub gateway_url: String,
     pub timeout: Duration,
+    /// The most all the checks may take, waits for Jira included: a validation answers within
+    /// API Gateway's 30 s even when the site asks for a long wait.
+    pub deadline: Duration,
 }
 
 impl Default for ValidationSettings {
@@ -135,6 +138,7 @@ impl Default for ValidationSettings {
             allow_private_network: false,
             gateway_url: "https://api.atlassian.com".into(),
             timeout: Duration::from_secs(20),
+            deadline: Duration::from_secs(25),
         }
     }
 }
