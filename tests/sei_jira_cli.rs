@@ -47,6 +47,19 @@ fn demo_validates_syncs_and_summarises() {
     }
 }
 
+/// The flags that connect as Bob to the simulator at `base`.
+fn bobs<'a>(base: &'a str, token: &'a str) -> [&'a str; 7] {
+    [
+        "--url",
+        base,
+        "--email",
+        "bob@example.com",
+        "--token",
+        token,
+        "--allow-private-network",
+    ]
+}
+
 #[test]
 fn sync_export_hide_remove_against_a_running_simulator() {
     let sim = start_sim(&["--issues", "300", "--projects", "3"]);
@@ -56,15 +69,7 @@ fn sync_export_hide_remove_against_a_running_simulator() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();
-    let connection = [
-        "--url",
-        &base,
-        "--email",
-        "bob@example.com",
-        "--token",
-        &token,
-        "--allow-private-network",
-    ];
+    let connection = bobs(&base, &token);
 
     let out = sei_jira(&[&["validate"][..], &connection[..]].concat());
     assert!(
@@ -192,16 +197,10 @@ async fn a_sync_says_why_it_waits_and_stops_past_its_most_wait() {
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.redb");
     let connection = [
-        "--url",
-        &base,
-        "--email",
-        "bob@example.com",
-        "--token",
-        &token,
-        "--allow-private-network",
-        "--store",
-        store.to_str().unwrap(),
-    ];
+        &bobs(&base, &token)[..],
+        &["--store", store.to_str().unwrap()],
+    ]
+    .concat();
     let control = async |settings: Value| {
         let answer = reqwest::Client::new()
             .put(format!("{base}/_sim/control"))
