@@ -216,9 +216,9 @@ pub struct Monitoring {
 /// integration (the API answers 404, as for any other account's integration).
 ///
 /// Five reads: the integration, its projects, the runs since the window's first day, the daily
-/// counters since the creation day (one item per day) and the sync's state (its exclusions). None reads an issue, so the cost
-/// grows with the integration's age and run count (runs expire after 90 days), never with the
-/// number of issues.
+/// counters since the creation day (one item per day) and the sync's state (its exclusions).
+/// None reads an issue, so the cost grows with the integration's age and run count (runs expire
+/// after 90 days), never with the number of issues.
 pub async fn query<S>(
     store: &S,
     account: &str,

@@ -341,8 +341,13 @@ impl<'a> Session<'a> {
         match through_gateway {
             Some(me) if me.account_type.as_deref() == Some("app") => self.stop(CheckId::RealUser, "This is a service account, which is not supported: use a classic API token (without scopes) of a regular Jira user account.", "service accounts are not supported"),
             Some(_) => self.stop(CheckId::ClassicToken, "This is a scoped API token, which only works through Atlassian's API gateway: create a classic API token (without scopes) for a Jira user account.", "the token is a scoped token"),
-            None if gateway.is_none() && self.cloud() => self.stop(CheckId::Authenticated, "Jira rejected the email and API token: check both, and that the token has not expired or been revoked. (Whether it is a scoped token was not checked: Atlassian's gateway is asked about a token only for an Atlassian Cloud site, *.atlassian.net or *.jira.com.)", "the credentials were rejected"),
-            None => self.stop(CheckId::Authenticated, "Jira rejected the email and API token: check both, and that the token has not expired or been revoked.", "the credentials were rejected"),
+            None => {
+                let unasked = match gateway.is_none() && self.cloud() {
+                    true => " (Whether it is a scoped token was not checked: Atlassian's gateway is asked about a token only for an Atlassian Cloud site, *.atlassian.net or *.jira.com.)",
+                    false => "",
+                };
+                self.stop(CheckId::Authenticated, format!("Jira rejected the email and API token: check both, and that the token has not expired or been revoked.{unasked}"), "the credentials were rejected")
+            }
         }
     }
 

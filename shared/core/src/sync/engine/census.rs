@@ -224,9 +224,6 @@ async fn settle_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<(
                 .await?
         {
             ctx.index.set_deleted(id, false);
-            if !known.out_of_scope {
-                ctx.counts.issues_returned += 1;
-            }
         }
         let flag = match issue.out_of_scope {
             true => IssueFlag::OutOfScope,
@@ -235,8 +232,10 @@ async fn settle_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<(
         if known.out_of_scope != issue.out_of_scope
             && ctx.store.flag_issue(&integration, &issue.id, flag).await?
         {
-            scope::scope_flagged(ctx, id, issue.out_of_scope);
+            ctx.index.set_out_of_scope(id, issue.out_of_scope);
         }
+        let counted_now = scope::counted(ctx, id);
+        scope::count_change(&mut ctx.counts, known.in_listing(), counted_now);
     }
     Ok(())
 }

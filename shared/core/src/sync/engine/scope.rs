@@ -77,12 +77,23 @@ pub(super) async fn settle_project_scope(ctx: &mut Ctx<'_>) -> Result<bool, Sync
 
 /// Records in the run's knowledge and counts that the issue `id` was flagged in or out of scope.
 pub(super) fn scope_flagged(ctx: &mut Ctx<'_>, id: u64, out: bool) {
-    let counted_before = ctx.index.get(id).is_some_and(|k| k.in_listing());
+    let counted_before = counted(ctx, id);
     ctx.index.set_out_of_scope(id, out);
-    let counted_now = ctx.index.get(id).is_some_and(|k| k.in_listing());
+    let counted_now = counted(ctx, id);
+    count_change(&mut ctx.counts, counted_before, counted_now);
+}
+
+/// Whether the stored issue `id` counts in the totals (a listing of the scope would find it).
+pub(super) fn counted(ctx: &Ctx<'_>, id: u64) -> bool {
+    ctx.index.get(id).is_some_and(|k| k.in_listing())
+}
+
+/// Counts a stored issue that the totals counted before and no longer do (it left the scope),
+/// or the other way round (back in the scope, or seen again after a deletion).
+pub(super) fn count_change(counts: &mut Counts, counted_before: bool, counted_now: bool) {
     match (counted_before, counted_now) {
-        (true, false) => ctx.counts.issues_left_scope += 1,
-        (false, true) => ctx.counts.issues_returned += 1,
+        (true, false) => counts.issues_left_scope += 1,
+        (false, true) => counts.issues_returned += 1,
         _ => {}
     }
 }

@@ -241,14 +241,13 @@ fn count_written(ctx: &mut Ctx<'_>, landed: &[StoredIssue]) {
             .index
             .get(i.id.parse().unwrap_or(0))
             .map(Known::in_listing);
-        match (counted_before, i.out_of_scope) {
-            (None, false) => ctx.counts.issues_new += 1,
-            // Flagged deleted or out of scope before: counted again from now on.
-            (Some(false), false) => ctx.counts.issues_returned += 1,
-            (Some(true), true) => ctx.counts.issues_left_scope += 1,
-            (Some(_), _) => ctx.counts.issues_updated += 1,
+        let counted_now = !i.out_of_scope;
+        match counted_before {
+            None if counted_now => ctx.counts.issues_new += 1,
             // Never stored, and not in the scope (not a case the census makes): not counted.
-            (None, true) => {}
+            None => {}
+            Some(before) if before == counted_now => ctx.counts.issues_updated += 1,
+            Some(before) => scope::count_change(&mut ctx.counts, before, counted_now),
         }
         ctx.counts.changelog_entries += i.changelog.len() as u64;
         ctx.counts.comments += i.comments.len() as u64;
