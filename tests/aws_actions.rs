@@ -22,7 +22,7 @@ fn main() {
         "adapters": {
             "dynamo": flat(&[dynamo::READ_ACTIONS, dynamo::WRITE_ACTIONS]),
             "events": events::ACTIONS,
-            "scheduler": scheduler::ACTIONS,
+            "scheduler": flat(&[scheduler::ACTIONS, scheduler::RETRY_ACTIONS]),
             "secrets": flat(&[secrets::READ_ACTIONS, secrets::WRITE_ACTIONS]),
         },
     });

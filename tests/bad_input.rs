@@ -9,6 +9,7 @@
 mod deployed;
 
 use deployed::*;
+use sei_jira_core::jira::PrivateNetworks;
 use serde_json::{Value, json};
 
 /// What a row must get back.
@@ -744,7 +745,11 @@ async fn every_bad_request_is_refused_by_name_and_changes_nothing_stored() {
     assert!(rows.len() >= 60, "{} rows", rows.len());
     let mut wrong = Vec::new();
     for row in &rows {
-        w.api.settings.validation.allow_private_network = !row.deployed;
+        w.api.settings.validation.private_networks = if row.deployed {
+            PrivateNetworks::default()
+        } else {
+            PrivateNetworks::local()
+        };
         let before = everything_stored(&w).await;
         let body = row.event["body"]
             .as_str()

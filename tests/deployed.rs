@@ -16,11 +16,12 @@ use lambda_http::tracing::subscriber::filter::LevelFilter;
 use lambda_http::{Body, Response};
 use sei_jira_aws::dynamo::DynamoStore;
 use sei_jira_aws::events::EventBridgePublisher;
-use sei_jira_aws::scheduler::EventBridgeScheduler;
+use sei_jira_aws::scheduler::{EventBridgeRetries, EventBridgeScheduler};
 use sei_jira_aws::secrets::SecretsManagerStore;
 use sei_jira_core::integrations::Settings;
-use sei_jira_core::jira::RetryPolicy;
+use sei_jira_core::jira::{PrivateNetworks, RetryPolicy};
 use sei_jira_core::store::Store;
+use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
 use serde_json::{Value, json};
 
@@ -29,6 +30,7 @@ pub const GROUP: &str = "sei-jira-e2e";
 pub const BUS: &str = "sei-jira-e2e";
 pub const SYNC_ARN: &str = "arn:aws:lambda:us-east-1:123456789012:function:sync-project";
 pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/sei-jira-scheduler";
+pub const RETRY_ROLE_ARN: &str = "arn:aws:iam::123456789012:role/sei-jira-retry";
 
 /// Everything the handlers log, to scan for tokens.
 #[derive(Clone, Default)]
@@ -164,7 +166,15 @@ impl World {
             .unwrap();
         let bus = BUS;
         let events = aws_sdk_eventbridge::Client::new(&config);
-        events.create_event_bus().name(bus).send().await.unwrap();
+        let bus_arn = events
+            .create_event_bus()
+            .name(bus)
+            .send()
+            .await
+            .unwrap()
+            .event_bus_arn()
+            .unwrap()
+            .to_string();
         let sqs = aws_sdk_sqs::Client::new(&config);
         let queue_url = sqs
             .create_queue()
@@ -216,7 +226,7 @@ impl World {
         let secrets = || SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&config));
         // Local mode: the simulator is on loopback; its gateway route recognises scoped tokens.
         let validation = ValidationSettings {
-            allow_private_network: true,
+            private_networks: PrivateNetworks::local(),
             gateway_url: gateway.to_string(),
             timeout: Duration::from_secs(10),
             ..ValidationSettings::default()
@@ -244,6 +254,13 @@ impl World {
                 store: store(&config, &table),
                 secrets: Box::new(secrets()),
                 events: Box::new(publisher()),
+                retries: Box::new(EventBridgeRetries {
+                    client: aws_sdk_scheduler::Client::new(&config),
+                    group: GROUP.into(),
+                    bus_arn,
+                    role_arn: RETRY_ROLE_ARN.into(),
+                }),
+                stall: StallPolicy::default(),
                 validation,
                 retry: RetryPolicy {
                     max_retries: 1,
@@ -403,28 +420,10 @@ impl World {
 
     /// The events the bus delivered since the last call.
     pub async fn delivered(&mut self, n: usize) -> Vec<Value> {
-        let sqs = aws_sdk_sqs::Client::new(&self.config);
         let deadline = Instant::now() + Duration::from_secs(10);
         let mut events = Vec::new();
         while events.len() < n && Instant::now() < deadline {
-            let out = sqs
-                .receive_message()
-                .queue_url(&self.queue_url)
-                .max_number_of_messages(10)
-                .wait_time_seconds(0)
-                .send()
-                .await
-                .unwrap();
-            for m in out.messages() {
-                self.seen.push(m.body().unwrap().to_string());
-                events.push(serde_json::from_str::<Value>(m.body().unwrap()).unwrap());
-                sqs.delete_message()
-                    .queue_url(&self.queue_url)
-                    .receipt_handle(m.receipt_handle().unwrap())
-                    .send()
-                    .await
-                    .unwrap();
-            }
+            events.extend(self.receive().await);
             if events.len() < n {
                 tokio::time::sleep(Duration::from_millis(100)).await;
             }
@@ -442,6 +441,43 @@ impl World {
         let requested = self.delivered(1).await.remove(0);
         assert_eq!(requested["detail-type"], "jira.sync.continuation");
         requested
+    }
+
+    /// Every event on the queue now (the bus delivers to it as it is put).
+    pub async fn drain_events(&mut self) -> Vec<Value> {
+        let mut events = Vec::new();
+        loop {
+            let batch = self.receive().await;
+            if batch.is_empty() {
+                return events;
+            }
+            events.extend(batch);
+        }
+    }
+
+    /// A batch of the queue's events, taken off it.
+    async fn receive(&mut self) -> Vec<Value> {
+        let sqs = aws_sdk_sqs::Client::new(&self.config);
+        let out = sqs
+            .receive_message()
+            .queue_url(&self.queue_url)
+            .max_number_of_messages(10)
+            .wait_time_seconds(0)
+            .send()
+            .await
+            .unwrap();
+        let mut events = Vec::new();
+        for m in out.messages() {
+            self.seen.push(m.body().unwrap().to_string());
+            events.push(serde_json::from_str::<Value>(m.body().unwrap()).unwrap());
+            sqs.delete_message()
+                .queue_url(&self.queue_url)
+                .receipt_handle(m.receipt_handle().unwrap())
+                .send()
+                .await
+                .unwrap();
+        }
+        events
     }
 
     /// Hands an event to the hygiene function, as the template's rule and schedule do.

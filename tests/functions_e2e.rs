@@ -1160,3 +1160,110 @@ async fn chain_without_time(w: &mut World, mut event: Value) -> Vec<Value> {
     );
     runs
 }
+
+/// GIVEN a site that answers every request 429 with `Retry-After: 900` (longer than a run may
+/// wait), WHEN a simulated day goes by — the integration's hourly schedule fires 24 times, and
+/// every event the runs lead to (a continuation on the bus, a one-time retry in Scheduler) is
+/// delivered when it is due — THEN sync-project is invoked the schedule's ticks plus the backoff
+/// tries before the chain stops (`StalledRunsBeforeStop` − 1), never a chain of immediate
+/// continuations; and monitoring says why, and what tries next.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_refuses_everything_costs_a_bounded_number_of_runs_a_day() {
+    const HOUR_MS: i64 = 3_600_000;
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(40, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let id = w.create_alices("Refuses all", &base, &token).await;
+    let answer = reqwest::Client::new()
+        .put(format!("{base}/_sim/control"))
+        .json(&json!({"force_429": 1_000_000, "force_429_wait_secs": 900}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    w.drain_events().await;
+
+    let scheduled: Value =
+        serde_json::from_str(&sei_jira_core::ports::scheduled_input("acme", &id)).unwrap();
+    // (due, order of arrival, event): a time of the simulated day, in ms from its start.
+    let mut due: std::collections::BTreeMap<(i64, usize), Value> = (0..24)
+        .map(|h| ((h * HOUR_MS, h as usize), scheduled.clone()))
+        .collect();
+    let scheduler = aws_sdk_scheduler::Client::new(&w.config);
+    let retry_name = format!("once-{id}");
+    let mut invocations = 0usize;
+    while let Some(((at, _), event)) = due.pop_first() {
+        invocations += 1;
+        assert!(
+            invocations <= 200,
+            "no end in sight: {invocations} runs by {at} ms"
+        );
+        let ran_at = chrono::Utc::now().timestamp_millis();
+        // A Lambda's 15 minutes less the sync's margin, as the function works out its stop.
+        let stop = Instant::now() + std::time::Duration::from_secs(840);
+        let run = w
+            .sync(event, Some(stop), &format!("run-{invocations}"))
+            .await;
+        assert_eq!(run["outcome"], "partial", "{run}");
+        // Continuations go at once.
+        for e in w.drain_events().await {
+            assert_eq!(e["detail-type"], "jira.sync.continuation", "{e}");
+            due.insert((at + 1_000, due.len() + 100), e);
+        }
+        // A retry goes when its schedule says, as Scheduler delivers it, and is gone after.
+        let Ok(retry) = scheduler
+            .get_schedule()
+            .group_name(GROUP)
+            .name(&retry_name)
+            .send()
+            .await
+        else {
+            continue;
+        };
+        let expression = retry.schedule_expression().unwrap();
+        let when = chrono::NaiveDateTime::parse_from_str(expression, "at(%Y-%m-%dT%H:%M:%S)")
+            .unwrap_or_else(|e| panic!("{expression}: {e}"))
+            .and_utc()
+            .timestamp_millis();
+        let target = retry.target().unwrap();
+        let parameters = target.event_bridge_parameters().unwrap();
+        let event = json!({"source": parameters.source(), "detail-type": parameters.detail_type(),
+            "detail": serde_json::from_str::<Value>(target.input().unwrap()).unwrap()});
+        assert_eq!(event["detail"]["trigger"], "retry", "{event}");
+        due.insert((at + (when - ran_at), due.len() + 100), event);
+        scheduler
+            .delete_schedule()
+            .group_name(GROUP)
+            .name(&retry_name)
+            .send()
+            .await
+            .unwrap();
+    }
+    let stop_after = sei_jira_core::sync::stall::StallPolicy::default().stop_after as usize;
+    println!(
+        "a day of 429 + Retry-After: 900: sync-project invoked {invocations} times (24 schedule \
+         ticks, {} backoff tries)",
+        invocations - 24
+    );
+    assert_eq!(invocations, 24 + (stop_after - 1));
+
+    let (status, m) = w
+        .api(
+            "acme",
+            "GET /integrations/{integrationId}/monitoring?range=7d",
+            &[&id],
+            None,
+        )
+        .await;
+    assert_eq!(status, 200, "{m}");
+    assert_eq!(m["health"]["status"], "Unhealthy", "{m}");
+    let reason = m["health"]["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("made no progress")
+            && reason.contains("rate limited by Jira")
+            && reason.contains("no retry follows until the next scheduled sync (by "),
+        "{reason}"
+    );
+}

@@ -475,34 +475,36 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         );
     }
 
-    // The daily snapshot visits the integration; once it is deleted, no longer.
+    // The daily snapshot asks for the integration's turn; once it is deleted, no longer.
     let daily =
         json!({"source": "sei-jira", "detail-type": "hygiene.snapshot.daily", "detail": {}});
+    assert_eq!(w.hygiene_event(&daily).await, json!({"asked": 1}));
+    let turn = w.delivered(1).await.remove(0);
+    assert_eq!(turn["detail-type"], "hygiene.index.requested");
     assert_eq!(
-        w.hygiene_event(&daily).await,
-        json!({"snapshots": 1, "continued": 0, "withdrawn": 0, "failed": []})
+        w.hygiene_event(&turn).await,
+        json!({"snapshots": 1, "continued": 0})
     );
     let (status, _) = w
         .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
         .await;
     assert_eq!(status, 204);
-    assert_eq!(
-        w.hygiene_event(&daily).await,
-        json!({"snapshots": 0, "continued": 0, "withdrawn": 0, "failed": []})
-    );
+    assert_eq!(w.hygiene_event(&daily).await, json!({"asked": 0}));
     // A snapshot kept across the deletion (the race the snapshot's own fence check closes) would
-    // leave its target: the daily run finds the integration gone and withdraws it.
+    // leave its target: its turn finds the integration gone and withdraws it.
     store(&w.config, &w.table)
         .put_snapshot("acme", &id, &Default::default())
         .await
         .unwrap();
+    assert_eq!(w.hygiene_event(&daily).await, json!({"asked": 1}));
+    let turn = w.delivered(1).await.remove(0);
     assert_eq!(
-        w.hygiene_event(&daily).await,
-        json!({"snapshots": 0, "continued": 0, "withdrawn": 1, "failed": []})
+        w.hygiene_event(&turn).await,
+        json!({"snapshots": 0, "continued": 0, "withdrawn": 1})
     );
     assert_eq!(
         w.hygiene_event(&daily).await,
-        json!({"snapshots": 0, "continued": 0, "withdrawn": 0, "failed": []}),
+        json!({"asked": 0}),
         "visited no more"
     );
     assert_eq!(
@@ -513,4 +515,66 @@ async fn hygiene_over_the_api_follows_the_definitions() {
 
     let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(!log_text.contains(&token) && !w.seen.join("\n").contains(&token));
+}
+
+/// GIVEN thousands of integrations with a daily snapshot, WHEN the daily event comes with a
+/// deadline already past at every invocation, THEN each invocation asks for a page of turns and
+/// hands the rest to the next through the bus, and every integration is asked for exactly once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_snapshot_reaches_thousands_of_integrations_whatever_the_deadline() {
+    const TARGETS: usize = 2_000;
+    let moto = e2e::start_moto();
+    let mut w = World::new(moto.endpoint(), "http://127.0.0.1:9").await;
+    let store = store(&w.config, &w.table);
+    let ids: BTreeSet<String> = (0..TARGETS)
+        .map(|n| format!("integration-{n:05}"))
+        .collect();
+    for id in &ids {
+        store
+            .put_snapshot("acme", id, &Default::default())
+            .await
+            .unwrap();
+    }
+
+    let mut event =
+        json!({"source": "sei-jira", "detail-type": "hygiene.snapshot.daily", "detail": {}});
+    let mut asked = Vec::new();
+    let mut invocations = 0;
+    loop {
+        invocations += 1;
+        assert!(invocations <= TARGETS, "no end in sight");
+        let out = score_hygiene::handle_event(
+            &w.hygiene,
+            &event,
+            chrono::Utc::now(),
+            Some(std::time::Instant::now()),
+        )
+        .await
+        .unwrap();
+        let mut next = None;
+        for e in w.drain_events().await {
+            match e["detail-type"].as_str() {
+                Some("hygiene.index.requested") => {
+                    asked.push(e["detail"]["integration_id"].as_str().unwrap().to_string())
+                }
+                Some("hygiene.snapshot.daily") => next = Some(e),
+                other => panic!("{other:?}: {e}"),
+            }
+        }
+        match next {
+            Some(e) => {
+                assert_eq!(out["continues_after"], e["detail"]["after"], "{out}");
+                event = e;
+            }
+            None => break,
+        }
+    }
+    println!(
+        "the daily snapshot of {TARGETS} integrations: {invocations} invocations with no time \
+         left, {} turns asked for",
+        asked.len()
+    );
+    assert_eq!(asked.len(), TARGETS, "each asked for once");
+    assert_eq!(asked.into_iter().collect::<BTreeSet<_>>(), ids);
+    assert!(invocations > 1, "the deadline was heeded");
 }

@@ -50,7 +50,8 @@ fn template_variables() -> BTreeMap<String, Vec<String>> {
 fn value_for(name: &str) -> &'static str {
     match name {
         "MIN_SCHEDULE_MINUTES" => "15",
-        "ALLOW_PRIVATE_NETWORK" => "false",
+        "STALLED_RUNS_BEFORE_STOP" => "5",
+        "JIRA_PRIVATE_CIDRS" => "",
         "DEFAULT_SCHEDULE_RATE" => "rate(1 hour)",
         n if n.ends_with("_ARN") => "arn:aws:iam::123456789012:role/wiring",
         _ => "wiring",

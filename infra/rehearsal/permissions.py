@@ -60,10 +60,14 @@ def resource_arn(action, env, deployed):
         return f"arn:aws:events:{region}:{ACCOUNT}:event-bus/{env['EVENT_BUS_NAME']}"
     if service == "secretsmanager":
         return f"arn:aws:secretsmanager:{region}:{ACCOUNT}:secret:{env['SECRET_PREFIX']}integration-AbCdEf"
+    # The sync function schedules one-time retries (once-<integration>) with a role of their own;
+    # the integration API, the recurring schedules (sync-<integration>).
+    retries = "RETRY_ROLE_ARN" in env
     if service == "scheduler":
-        return f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/{env['SCHEDULE_GROUP']}/sync-integration"
+        name = "once-integration" if retries else "sync-integration"
+        return f"arn:aws:scheduler:{region}:{ACCOUNT}:schedule/{env['SCHEDULE_GROUP']}/{name}"
     if action == "iam:PassRole":
-        return deployed["SchedulerRoleArn"]
+        return env["RETRY_ROLE_ARN"] if retries else deployed["SchedulerRoleArn"]
     raise ValueError(f"no resource known for {action}")
 
 

@@ -44,7 +44,7 @@ ISSUER = "https://issuer.rehearsal.example"
 LOGS_ONLY_POLICY = ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 # The functions log at `trace`, the most a deployer can choose: no secret may reach the logs even
 # then (see `secrets_in_logs`).
-PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "AllowPrivateNetwork": "true",
+PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "JiraPrivateCidrs": "127.0.0.0/8",
               "LogLevel": "trace"}
 # A personal access token the platform asks to validate against a Data Center site.
 DATA_CENTER_PAT = "NjE0MzQ4NzQ1ODk2OrehearsalPATnotAnyonesZm9vYmFy"

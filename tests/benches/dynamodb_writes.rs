@@ -8,7 +8,9 @@
 use aws_sdk_dynamodb::config::Builder;
 use sei_jira_aws::dynamo::DynamoStore;
 use sei_jira_aws::dynamo::capacity::WriteMeter;
-use sei_jira_core::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
+use sei_jira_core::jira::{
+    Credentials, Deployment, JiraClient, PrivateNetworks, Secret, SiteConfig,
+};
 use sei_jira_core::store::SyncStore;
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::sync::{Scope, SyncOptions};
@@ -51,7 +53,7 @@ async fn main() {
             token: Secret::new(token),
         },
     );
-    site.allow_private_network = true;
+    site.private_networks = PrivateNetworks::local();
     let client = JiraClient::new(&site).unwrap();
 
     let moto = e2e::start_moto();

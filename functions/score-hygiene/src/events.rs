@@ -1,6 +1,7 @@
 //! The function's events (source `sei-jira`): `jira.sync.completed`, `hygiene.index.requested`
 //! and `dora.index.requested` bring that integration's hygiene index (and with it the DORA
-//! profiles' members) up to date and take the day's snapshot from it; `hygiene.snapshot.daily` does so for every integration that has a
+//! profiles' members) up to date and take the day's snapshot from it;
+//! `hygiene.snapshot.daily` asks for that, one event each, for every integration that has a
 //! snapshot. A build that runs out of time asks for itself again on the bus and takes the
 //! snapshot when it is done.
 
@@ -11,16 +12,16 @@ use sei_jira_core::hygiene::indexer::{IndexState, refresh};
 use sei_jira_core::hygiene::query::HygieneError;
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::ports::{
-    DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, EVENT_SOURCE, IntegrationRef,
-    SyncEvent,
+    DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, DETAIL_SNAPSHOT_DAILY, DailyCursor,
+    EVENT_SOURCE, IntegrationRef, SyncEvent,
 };
 use sei_jira_core::store::Store;
 use serde_json::{Value, json};
 
 use crate::{App, cut};
 
-/// The detail type of the daily schedule's event.
-pub const DETAIL_DAILY: &str = "hygiene.snapshot.daily";
+/// Index requests published between two looks at the deadline.
+const FAN_OUT_PAGE: usize = 100;
 
 /// What one integration's turn did.
 #[derive(Debug, PartialEq, Eq)]
@@ -52,40 +53,19 @@ pub async fn handle_event(
         // A completed sync's detail names its integration as a request for the index does; the
         // index keeps the DORA profiles' members too.
         (EVENT_SOURCE, DETAIL_COMPLETED | DETAIL_HYGIENE_INDEX | DETAIL_DORA_INDEX) => {
-            Ok(answer(turn(app, &detail()?, now, deadline).await?))
-        }
-        (EVENT_SOURCE, DETAIL_DAILY) => {
-            let store = app.store.as_ref();
-            let targets = store.snapshot_targets().await.map_err(|e| e.to_string())?;
-            let (mut taken, mut continued, mut withdrawn) = (0u32, 0u32, 0u32);
-            let mut failed = Vec::new();
-            for (account, id) in &targets {
-                let target = IntegrationRef {
-                    account_id: account.clone(),
-                    integration_id: id.clone(),
-                };
-                match turn(app, &target, now, deadline).await {
-                    Ok(Turn::Snapshot) => taken += 1,
-                    Ok(Turn::Continued) => continued += 1,
-                    // Its integration is gone: visited no more.
-                    Ok(Turn::Gone) => match withdraw(store, id).await {
-                        Ok(()) => withdrawn += 1,
-                        Err(e) => {
-                            tracing::error!(integration = %id, error = %e, "could not withdraw the daily snapshot of a deleted integration");
-                            failed.push(id.clone());
-                        }
-                    },
-                    Ok(Turn::Busy) => {}
-                    // One integration's fault must not cost the others their snapshot.
-                    Err(e) => {
-                        tracing::error!(integration = %id, error = %e, "daily snapshot failed");
-                        failed.push(id.clone());
-                    }
-                }
+            let target = detail()?;
+            let turn = turn(app, &target, now, deadline).await?;
+            if turn == Turn::Gone {
+                // Visited no more by the daily snapshot.
+                withdraw(app.store.as_ref(), &target.integration_id).await?;
+                return Ok(json!({"snapshots": 0, "continued": 0, "withdrawn": 1}));
             }
-            Ok(
-                json!({"snapshots": taken, "continued": continued, "withdrawn": withdrawn, "failed": failed}),
-            )
+            Ok(answer(turn))
+        }
+        (EVENT_SOURCE, DETAIL_SNAPSHOT_DAILY) => {
+            let cursor: DailyCursor = serde_json::from_value(event["detail"].clone())
+                .map_err(|e| format!("event detail: {e}"))?;
+            fan_out(app, cursor.after.as_deref(), deadline).await
         }
         _ => Err(format!(
             "not a hygiene event (source '{}', detail-type '{}')",
@@ -93,6 +73,55 @@ pub async fn handle_event(
             cut(detail_type)
         )),
     }
+}
+
+/// The daily snapshot, fanned out: one `hygiene.index.requested` event per integration on the
+/// list, so that each has an invocation of its own (its index brought up to date, then the day's
+/// snapshot; or, gone, its place on the list withdrawn), however long the list. Walked in id
+/// order a page at a time; once the deadline has passed, the rest is asked for by a daily event
+/// that goes on after the last id asked for.
+async fn fan_out(
+    app: &App,
+    after: Option<&str>,
+    deadline: Option<Instant>,
+) -> Result<Value, String> {
+    let mut targets = app
+        .store
+        .snapshot_targets()
+        .await
+        .map_err(|e| e.to_string())?;
+    targets.retain(|(_, id)| after.is_none_or(|after| id.as_str() > after));
+    targets.sort_by(|a, b| a.1.cmp(&b.1));
+    let mut asked = 0;
+    for page in targets.chunks(FAN_OUT_PAGE) {
+        // At least a page an invocation, so that one short of time still gets through in turn.
+        if asked > 0 && deadline.is_some_and(|d| Instant::now() >= d) {
+            let last = targets[asked - 1].1.clone();
+            let rest = DailyCursor {
+                after: Some(last.clone()),
+            };
+            app.events
+                .publish(&SyncEvent::SnapshotDaily(rest))
+                .await
+                .map_err(|e| e.to_string())?;
+            return Ok(json!({"asked": asked, "continues_after": last}));
+        }
+        let requests: Vec<SyncEvent> = page
+            .iter()
+            .map(|(account, id)| {
+                SyncEvent::HygieneIndex(IntegrationRef {
+                    account_id: account.clone(),
+                    integration_id: id.clone(),
+                })
+            })
+            .collect();
+        app.events
+            .publish_all(&requests)
+            .await
+            .map_err(|e| e.to_string())?;
+        asked += page.len();
+    }
+    Ok(json!({"asked": asked}))
 }
 
 /// Takes a gone integration off the daily list, with whatever a deletion racing its snapshot

@@ -26,7 +26,7 @@ use serde_json::{Value, json};
 
 use params::Params;
 
-pub use events::{DETAIL_DAILY, handle_event};
+pub use events::handle_event;
 
 /// The AWS actions this function's calls need (the hygiene index and snapshots written; index
 /// builds asked for on the bus), by adapter: exactly what its policies in `template.yaml` must

@@ -7,15 +7,17 @@
 //! the API). Events published: `jira.sync.continuation` when the run stopped early,
 //! `jira.sync.completed` when it finished.
 
-use sei_jira_aws::{dynamo, events, secrets};
+use sei_jira_aws::{dynamo, events, scheduler, secrets};
 use std::time::{Duration, Instant};
 
 use sei_jira_core::jira::RetryPolicy;
 use sei_jira_core::ports::{
-    DETAIL_CONTINUATION, DETAIL_SCHEDULED, EVENT_SOURCE, EventPublisher, SecretStore, SyncTrigger,
+    DETAIL_CONTINUATION, DETAIL_SCHEDULED, EVENT_SOURCE, EventPublisher, RetryScheduler,
+    SecretStore, SyncTrigger,
 };
 use sei_jira_core::store::Store;
 use sei_jira_core::sync::service::{SyncServiceError, SyncServices, sync_integration};
+use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
 use serde_json::{Value, json};
 
@@ -23,19 +25,22 @@ use serde_json::{Value, json};
 pub const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(60);
 
 /// The AWS actions this function's calls need (the store written, the token read, continuation and
-/// completion on the bus), by adapter: exactly what its policies in `template.yaml` must allow (see
+/// completion on the bus, one-time retries scheduled), by adapter: exactly what its policies in `template.yaml` must allow (see
 /// [`sei_jira_aws::dynamo::READ_ACTIONS`]).
 pub const AWS_ACTIONS: &[&[&str]] = &[
     dynamo::READ_ACTIONS,
     dynamo::WRITE_ACTIONS,
     secrets::READ_ACTIONS,
     events::ACTIONS,
+    scheduler::RETRY_ACTIONS,
 ];
 
 pub struct App {
     pub store: Box<dyn Store>,
     pub secrets: Box<dyn SecretStore>,
     pub events: Box<dyn EventPublisher>,
+    pub retries: Box<dyn RetryScheduler>,
+    pub stall: StallPolicy,
     pub validation: ValidationSettings,
     pub retry: RetryPolicy,
 }
@@ -69,6 +74,8 @@ pub async fn handle(
         store: app.store.as_ref(),
         secrets: app.secrets.as_ref(),
         events: app.events.as_ref(),
+        retries: app.retries.as_ref(),
+        stall: app.stall,
         validation: &app.validation,
         retry: app.retry.clone(),
     };

@@ -16,6 +16,8 @@ async fn async_main() -> Result<(), Error> {
     sei_jira_lambda::logging::init();
     let d = Deployed::from_env().await?;
     let app = App {
+        retries: Box::new(d.retries()?),
+        stall: d.stall_policy()?,
         store: Box::new(d.store),
         secrets: Box::new(d.secrets),
         events: Box::new(d.events),

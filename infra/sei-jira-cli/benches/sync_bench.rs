@@ -14,7 +14,9 @@ use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use sei_jira_core::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
+use sei_jira_core::jira::{
+    Credentials, Deployment, JiraClient, PrivateNetworks, Secret, SiteConfig,
+};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
     Cursor, DailyCounts, IssueFlag, IssueIndexEntry, ProjectRecord, Record, RecordKind, RunRecord,
@@ -155,7 +157,7 @@ fn client(base: &str, token: &str, in_flight: usize) -> JiraClient {
         },
     );
     config.max_in_flight = in_flight;
-    config.allow_private_network = true;
+    config.private_networks = PrivateNetworks::local();
     config.requests_per_second = env("SYNC_BENCH_RPS", 100) as u32; // Jira Cloud's steady GET/POST burst rate per tenant
     JiraClient::new(&config).unwrap()
 }

@@ -10,7 +10,7 @@ use sei_jira_core::dora::{
 };
 use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::jira::{
-    DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, JiraClient, SiteConfig,
+    DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, JiraClient, PrivateNetworks, SiteConfig,
 };
 use sei_jira_core::monitoring::Range;
 use sei_jira_core::store::embedded::EmbeddedStore;
@@ -48,7 +48,7 @@ fn require_passed(report: &Report, what: &str) -> anyhow::Result<()> {
 
 fn settings(args: &ConnectionArgs) -> ValidationSettings {
     ValidationSettings {
-        allow_private_network: args.allow_private_network,
+        private_networks: args.private_networks(),
         ..ValidationSettings::default()
     }
 }
@@ -371,7 +371,7 @@ pub async fn demo(
     let report = run_checks(
         &connection.request(None)?,
         &ValidationSettings {
-            allow_private_network: true,
+            private_networks: PrivateNetworks::local(),
             gateway_url: sim.base_url.clone(),
             ..ValidationSettings::default()
         },

@@ -2,7 +2,8 @@
 
 use anyhow::bail;
 use sei_jira_core::jira::{
-    Credentials, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, Deployment, Secret, SiteConfig,
+    Credentials, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, Deployment, PrivateNetworks,
+    Secret, SiteConfig,
 };
 use sei_jira_core::validation::{AuthMethod, ConnectionRequest};
 
@@ -20,7 +21,8 @@ pub struct ConnectionArgs {
     /// The token is a Data Center personal access token.
     #[arg(long)]
     pub pat: bool,
-    /// Allow loopback and private addresses and plain http (a local simulator or an internal Data Center).
+    /// Allow loopback and the private ranges, and plain http (a local simulator or an internal
+    /// Data Center); never link-local addresses nor the cloud metadata service.
     #[arg(long)]
     pub allow_private_network: bool,
     /// Requests to Jira in flight at once (Atlassian suggests 5–10).
@@ -67,12 +69,22 @@ impl ConnectionArgs {
         })
     }
 
+    /// The non-public networks the site may be on: loopback and the private ranges with
+    /// `--allow-private-network`, none otherwise.
+    pub fn private_networks(&self) -> PrivateNetworks {
+        if self.allow_private_network {
+            PrivateNetworks::local()
+        } else {
+            PrivateNetworks::default()
+        }
+    }
+
     pub fn site(&self) -> anyhow::Result<SiteConfig> {
         let (url, token) = self.required()?;
         let credentials =
             Credentials::new(self.deployment(), self.email.as_deref(), Secret::new(token));
         Ok(SiteConfig {
-            allow_private_network: self.allow_private_network,
+            private_networks: self.private_networks(),
             max_in_flight: usize::from(self.max_in_flight),
             requests_per_second: self.requests_per_second,
             ..SiteConfig::new(

@@ -43,7 +43,24 @@ impl EventPublisher for EventBridgePublisher {
             .map_err(|e| sdk_error(SERVICE, "PutEvents", e))?;
         check_entries(&output, event.detail_type())
     }
+
+    async fn publish_all(&self, events: &[SyncEvent]) -> PortResult<()> {
+        for batch in events.chunks(MAX_ENTRIES) {
+            let output = self
+                .client
+                .put_events()
+                .set_entries(Some(batch.iter().map(|e| self.entry(e)).collect()))
+                .send()
+                .await
+                .map_err(|e| sdk_error(SERVICE, "PutEvents", e))?;
+            check_entries(&output, batch[0].detail_type())?;
+        }
+        Ok(())
+    }
 }
+
+/// The most entries one PutEvents call takes.
+const MAX_ENTRIES: usize = 10;
 
 /// PutEvents answers 200 even when it rejects entries: a rejected one is only reported in the
 /// output, and a lost continuation event would stall the sync, so it is an error here.

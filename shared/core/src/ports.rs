@@ -38,10 +38,26 @@ pub trait SyncScheduler: Send + Sync {
     async fn delete_schedule(&self, integration: &str) -> PortResult<()>;
 }
 
+/// One-time retries of a sync whose run got nowhere (see `sync::stall`).
+#[async_trait]
+pub trait RetryScheduler: Send + Sync {
+    /// Has `trigger` delivered to the sync function once, at `at_ms` (epoch ms), as a
+    /// continuation event; replaces the integration's retry not yet delivered.
+    async fn retry_at(&self, trigger: &SyncTrigger, at_ms: i64) -> PortResult<()>;
+}
+
 /// Events about syncs, on the service's event bus.
 #[async_trait]
 pub trait EventPublisher: Send + Sync {
     async fn publish(&self, event: &SyncEvent) -> PortResult<()>;
+
+    /// Publishes every event (as few calls as the bus allows, where the adapter can batch).
+    async fn publish_all(&self, events: &[SyncEvent]) -> PortResult<()> {
+        for event in events {
+            self.publish(event).await?;
+        }
+        Ok(())
+    }
 }
 
 /// The event source on the bus.
@@ -55,6 +71,9 @@ pub const DETAIL_HYGIENE_INDEX: &str = "hygiene.index.requested";
 /// Asks `score-hygiene` to classify an integration's issues again under its DORA profiles (after
 /// a profile changed); the hygiene indexer keeps both.
 pub const DETAIL_DORA_INDEX: &str = "dora.index.requested";
+/// Asks `score-hygiene` for the daily snapshot of every integration that has one (from its
+/// daily schedule, or from itself, to go on from where it stopped: [`DailyCursor`]).
+pub const DETAIL_SNAPSHOT_DAILY: &str = "hygiene.snapshot.daily";
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -62,6 +81,8 @@ pub enum Trigger {
     Schedule,
     Continuation,
     Manual,
+    /// The one-time retry after a run that got nowhere.
+    Retry,
 }
 
 /// What starts a sync: the `detail` of a scheduled, continuation or manual event.
@@ -100,6 +121,15 @@ pub enum SyncEvent {
     HygieneIndex(IntegrationRef),
     /// Detail type `dora.index.requested`.
     DoraIndex(IntegrationRef),
+    /// Detail type `hygiene.snapshot.daily`.
+    SnapshotDaily(DailyCursor),
+}
+
+/// Where the daily snapshot's fan-out goes on: after this integration id (None: from the first).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DailyCursor {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
 }
 
 /// One integration of one account, as an event names it.
@@ -116,6 +146,7 @@ impl SyncEvent {
             SyncEvent::Completed(_) => DETAIL_COMPLETED,
             SyncEvent::HygieneIndex(_) => DETAIL_HYGIENE_INDEX,
             SyncEvent::DoraIndex(_) => DETAIL_DORA_INDEX,
+            SyncEvent::SnapshotDaily(_) => DETAIL_SNAPSHOT_DAILY,
         }
     }
     pub fn detail_json(&self) -> String {
@@ -123,6 +154,7 @@ impl SyncEvent {
             SyncEvent::Continue(t) => serde_json::to_string(t),
             SyncEvent::Completed(c) => serde_json::to_string(c),
             SyncEvent::HygieneIndex(r) | SyncEvent::DoraIndex(r) => serde_json::to_string(r),
+            SyncEvent::SnapshotDaily(c) => serde_json::to_string(c),
         }
         .unwrap_or_else(|_| "{}".into())
     }

@@ -24,16 +24,8 @@ pub fn validate_rate(expression: &str) -> Result<(), String> {
 /// rate; for a cron, the smallest gap between the minutes its minute field names (60 when it
 /// names one: at most one run an hour), so `cron(*/5 * * * ? *)` is 5 and `cron(0 9 * * ? *)` 60.
 pub fn shortest_interval_minutes(expression: &str) -> Option<u32> {
-    if let Some(body) = inner(expression, "rate(") {
-        let (value, unit) = body.split_once(' ')?;
-        let value: u32 = value.parse().ok()?;
-        let per = match unit.trim_end_matches('s') {
-            "minute" => 1,
-            "hour" => 60,
-            "day" => 24 * 60,
-            _ => return None,
-        };
-        return value.checked_mul(per);
+    if expression.starts_with("rate(") {
+        return rate_minutes(expression);
     }
     let minutes_field = inner(expression, "cron(")?.split_whitespace().next()?;
     let mut minutes = cron_minutes(minutes_field)?;
@@ -42,6 +34,20 @@ pub fn shortest_interval_minutes(expression: &str) -> Option<u32> {
     let gaps = minutes.windows(2).map(|w| w[1] - w[0]);
     let wrap = minutes.first()? + 60 - minutes.last()?;
     Some(gaps.chain([wrap]).min()?.min(60))
+}
+
+/// The period of a `rate(...)` expression, in minutes; None for anything else (a cron's gaps
+/// vary).
+pub fn rate_minutes(expression: &str) -> Option<u32> {
+    let (value, unit) = inner(expression, "rate(")?.split_once(' ')?;
+    let value: u32 = value.parse().ok()?;
+    let per = match unit.trim_end_matches('s') {
+        "minute" => 1,
+        "hour" => 60,
+        "day" => 24 * 60,
+        _ => return None,
+    };
+    value.checked_mul(per)
 }
 
 /// The minutes (0–59) a cron minute field names: `*`, `n`, `a-b`, each with an optional `/step`,

@@ -1,7 +1,7 @@
 //! Credential validation against the simulator: every failure mode yields its own named check.
 
 use jira_sim::{DatasetConfig, Mode, SimConfig, SimHandle};
-use sei_jira_core::jira::{Deployment, Secret};
+use sei_jira_core::jira::{Deployment, PrivateNetworks, Secret};
 use sei_jira_core::validation::{
     AuthMethod, CheckId, ConnectionRequest, Outcome, Report, ValidationSettings, validate,
 };
@@ -29,7 +29,7 @@ fn token(info: &Value, email: &str) -> String {
 fn local(base: &str) -> ValidationSettings {
     // The simulator plays Atlassian's gateway too, so scoped tokens can be recognised.
     ValidationSettings {
-        allow_private_network: true,
+        private_networks: PrivateNetworks::local(),
         gateway_url: base.to_string(),
         ..ValidationSettings::default()
     }
@@ -158,6 +158,36 @@ async fn each_failure_has_its_own_check() {
         (
             request("https://169.254.169.254", "alice@example.com", &alice),
             ValidationSettings::default(),
+            vec![CheckId::UrlAllowed],
+        ),
+        // Private networks allowed (everything, even): the metadata service and link-local
+        // addresses stay refused.
+        (
+            ConnectionRequest {
+                deployment: Deployment::DataCenter,
+                ..request("http://169.254.169.254", "alice@example.com", &alice)
+            },
+            ValidationSettings {
+                private_networks: PrivateNetworks::parse("0.0.0.0/0,::/0").unwrap(),
+                ..settings.clone()
+            },
+            vec![CheckId::UrlAllowed],
+        ),
+        (
+            ConnectionRequest {
+                deployment: Deployment::DataCenter,
+                ..request("http://[fe80::1]:8080", "alice@example.com", &alice)
+            },
+            settings.clone(),
+            vec![CheckId::UrlAllowed],
+        ),
+        // A deployment's list opens what it names, and no more.
+        (
+            request("https://10.0.0.7", "alice@example.com", &alice),
+            ValidationSettings {
+                private_networks: PrivateNetworks::parse("10.20.0.0/16").unwrap(),
+                ..settings.clone()
+            },
             vec![CheckId::UrlAllowed],
         ),
         (

@@ -95,6 +95,89 @@ fn embedded_v4(v6: Ipv6Addr) -> Option<Ipv4Addr> {
     }
 }
 
+/// The non-public networks a site may lead to: none by default (public sites only), a list of
+/// CIDRs in a deployment (a Data Center site inside its network), loopback and the private
+/// ranges for a local run. Whatever it holds, the cloud metadata service, link-local,
+/// unspecified, multicast and broadcast addresses stay refused: no list opens them.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PrivateNetworks(Vec<ipnet::IpNet>);
+
+impl PrivateNetworks {
+    /// Loopback and the private ranges (RFC 1918, IPv6 unique local): a local run against the
+    /// simulator, or a site on the machine's own network.
+    pub fn local() -> Self {
+        Self::parse("127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7")
+            .unwrap_or_default()
+    }
+
+    /// A comma-separated list of CIDRs (`10.20.0.0/16, fd00:1::/64`); empty for none. Names the
+    /// entry it cannot read, and refuses one that could only open what stays refused.
+    pub fn parse(list: &str) -> Result<Self, String> {
+        let mut nets = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            let net: ipnet::IpNet = entry.parse().map_err(|_| {
+                format!("'{entry}' is not a CIDR block (e.g. 10.20.0.0/16 or fd00:1::/64)")
+            })?;
+            if let Some(reason) = never_opened(net.network()).filter(|_| net.prefix_len() > 0) {
+                return Err(format!(
+                    "'{entry}' is {reason}, which no setting opens to Jira sites"
+                ));
+            }
+            nets.push(net.trunc());
+        }
+        Ok(PrivateNetworks(nets))
+    }
+
+    /// Whether no non-public address is allowed.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Why `ip` must not be contacted, if it must not.
+    pub fn refusal(&self, ip: IpAddr) -> Option<&'static str> {
+        if let Some(reason) = never_opened(ip) {
+            return Some(reason);
+        }
+        let reason = forbidden_reason(ip)?;
+        let inside = |ip: IpAddr| self.0.iter().any(|n| n.contains(&ip));
+        let carried = match ip {
+            IpAddr::V6(v6) => embedded_v4(v6).map(IpAddr::V4),
+            IpAddr::V4(_) => None,
+        };
+        (!inside(ip) && !carried.is_some_and(inside)).then_some(reason)
+    }
+}
+
+/// Addresses no setting opens: the metadata services, link-local, unspecified, multicast and
+/// broadcast (and the IPv6 forms that carry such an IPv4 address).
+fn never_opened(ip: IpAddr) -> Option<&'static str> {
+    let v4 = match ip {
+        IpAddr::V4(v4) => v4,
+        IpAddr::V6(v6) => match embedded_v4(v6) {
+            Some(v4) => v4,
+            None => {
+                let s = v6.segments();
+                return if v6 == Ipv6Addr::new(0xfd00, 0xec2, 0, 0, 0, 0, 0, 0x254) {
+                    Some("the cloud instance-metadata address")
+                } else if (s[0] & 0xffc0) == 0xfe80 {
+                    Some("a link-local address")
+                } else if v6.is_unspecified() {
+                    Some("an unspecified address")
+                } else if v6.is_multicast() {
+                    Some("a multicast address")
+                } else {
+                    None
+                };
+            }
+        },
+    };
+    if v4.is_link_local() || v4.is_unspecified() || v4.is_broadcast() || v4.is_multicast() {
+        v4_reason(v4)
+    } else {
+        None
+    }
+}
+
 /// A site address the policy refuses.
 #[derive(Clone, Debug, thiserror::Error)]
 #[error("'{host}' leads to {ip}, {reason}")]
@@ -105,8 +188,12 @@ pub(crate) struct RefusedAddress {
 }
 
 impl RefusedAddress {
-    pub(crate) fn of(host: &str, ip: std::net::IpAddr) -> Option<RefusedAddress> {
-        forbidden_reason(ip).map(|reason| RefusedAddress {
+    pub(crate) fn of(
+        host: &str,
+        ip: std::net::IpAddr,
+        allowed: &PrivateNetworks,
+    ) -> Option<RefusedAddress> {
+        allowed.refusal(ip).map(|reason| RefusedAddress {
             host: host.to_string(),
             ip,
             reason,
@@ -124,18 +211,22 @@ impl From<RefusedAddress> for JiraError {
     }
 }
 
-/// Resolves like the system does, then refuses the host if any address it resolves to is not
-/// public: checked at every connection, so a name that turns to a private address after the
-/// credential checks (DNS rebinding) is refused too.
-pub(crate) struct PublicOnly;
+/// Resolves like the system does, then refuses the host if any address it resolves to is
+/// neither public nor in the allowed private networks: checked at every connection, so a name
+/// that turns to a private address after the credential checks (DNS rebinding) is refused too.
+pub(crate) struct Guarded(pub PrivateNetworks);
 
-impl reqwest::dns::Resolve for PublicOnly {
+impl reqwest::dns::Resolve for Guarded {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let host = name.as_str().to_string();
+        let allowed = self.0.clone();
         Box::pin(async move {
             let addrs: Vec<std::net::SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if let Some(refused) = addrs.iter().find_map(|a| RefusedAddress::of(&host, a.ip())) {
+            if let Some(refused) = addrs
+                .iter()
+                .find_map(|a| RefusedAddress::of(&host, a.ip(), &allowed))
+            {
                 return Err(Box::new(refused) as Box<dyn std::error::Error + Send + Sync>);
             }
             Ok(Box::new(addrs.into_iter()) as reqwest::dns::Addrs)
@@ -146,6 +237,50 @@ impl reqwest::dns::Resolve for PublicOnly {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A list of CIDRs opens what it names and nothing more; the metadata service and
+    /// link-local stay shut whatever it names, even everything.
+    #[test]
+    fn private_networks_open_what_they_name_and_never_the_metadata_service() {
+        let ip = |s: &str| s.parse::<IpAddr>().unwrap();
+        let dc = PrivateNetworks::parse("10.20.0.0/16, fd00:1::/64").unwrap();
+        for open in ["10.20.3.4", "fd00:1::9", "::ffff:10.20.0.1", "8.8.8.8"] {
+            assert_eq!(dc.refusal(ip(open)), None, "{open}");
+        }
+        for shut in ["10.21.0.1", "127.0.0.1", "192.168.1.1", "fd00:2::1"] {
+            assert!(dc.refusal(ip(shut)).is_some(), "{shut}");
+        }
+        let everything = PrivateNetworks::parse("0.0.0.0/0,::/0").unwrap();
+        let local = PrivateNetworks::local();
+        for allowed in [&everything, &local] {
+            assert_eq!(allowed.refusal(ip("127.0.0.1")), None);
+            for shut in [
+                "169.254.169.254",
+                "169.254.170.2",
+                "169.254.1.1",
+                "fd00:ec2::254",
+                "fe80::1",
+                "::ffff:169.254.169.254",
+                "0.0.0.0",
+                "255.255.255.255",
+            ] {
+                assert!(allowed.refusal(ip(shut)).is_some(), "{shut} in {allowed:?}");
+            }
+        }
+        assert_eq!(
+            PrivateNetworks::parse(" ").unwrap(),
+            PrivateNetworks::default()
+        );
+        for bad in [
+            "10.0.0.0",
+            "10.0.0.0/33",
+            "169.254.0.0/16",
+            "fe80::/10",
+            "x",
+        ] {
+            assert!(PrivateNetworks::parse(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn refuses_internal_addresses() {

@@ -1,5 +1,6 @@
 //! How to reach one Jira site: where, as whom, and how gently.
 
+use crate::address::PrivateNetworks;
 use std::fmt;
 use std::time::Duration;
 
@@ -127,9 +128,9 @@ pub struct SiteConfig {
     pub retry: RetryPolicy,
     /// The largest response body read; past it a request fails with `JiraError::TooLarge`.
     pub max_body_bytes: usize,
-    /// Whether the site may be on a loopback or private network (local runs, tests against the
-    /// simulator); otherwise every address the client connects to must be public.
-    pub allow_private_network: bool,
+    /// The non-public networks the site may be on (a Data Center site inside the network, the
+    /// simulator in a local run); every other address the client connects to must be public.
+    pub private_networks: PrivateNetworks,
     /// No retry waits past this instant: such a wait fails at once with
     /// `JiraError::PastDeadline` (a sync then ends as partial and resumes later).
     pub deadline: Option<std::time::Instant>,
@@ -152,7 +153,7 @@ impl SiteConfig {
             requests_per_second: DEFAULT_REQUESTS_PER_SECOND,
             timeout: Duration::from_secs(60),
             retry: RetryPolicy::default(),
-            allow_private_network: false,
+            private_networks: PrivateNetworks::default(),
             max_body_bytes: 64 * 1024 * 1024,
             deadline: None,
             max_wait: None,

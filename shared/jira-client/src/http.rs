@@ -15,7 +15,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
-use super::address::{PublicOnly, RefusedAddress};
+use super::address::{Guarded, RefusedAddress};
 use super::config::{Credentials, Deployment, RetryPolicy, SiteConfig};
 use super::error::JiraError;
 
@@ -32,6 +32,9 @@ pub struct Stats {
     waiting_for_ms: AtomicU64,
     /// A wait was refused for going past [`SiteConfig::max_wait`].
     gave_up_waiting: AtomicBool,
+    /// The latest wait refused (past the deadline or the most this client may wait), in ms;
+    /// 0 for none.
+    refused_wait_ms: AtomicU64,
 }
 
 /// A wait for Jira under way.
@@ -84,6 +87,18 @@ impl Stats {
     /// Whether a wait was refused for going past the most this client may wait.
     pub fn gave_up_waiting(&self) -> bool {
         self.gave_up_waiting.load(Ordering::Relaxed)
+    }
+    /// The latest wait this client refused rather than outlast its deadline or its most wait:
+    /// what Jira asked for (`Retry-After`), or the backoff when it asked for less.
+    pub fn refused_wait(&self) -> Option<Duration> {
+        match self.refused_wait_ms.load(Ordering::Relaxed) {
+            0 => None,
+            ms => Some(Duration::from_millis(ms)),
+        }
+    }
+    fn refuse(&self, wait: Duration) {
+        let ms = u64::try_from(wait.as_millis()).unwrap_or(u64::MAX).max(1);
+        self.refused_wait_ms.store(ms, Ordering::Relaxed);
     }
 }
 
@@ -232,21 +247,18 @@ impl JiraClient {
         })?;
         // Keeps the value out of reqwest's and hyper's debug output.
         auth.set_sensitive(true);
-        if !config.allow_private_network
-            && let Some(refused) = url
-                .host_str()
-                .and_then(|h| h.trim_matches(['[', ']']).parse().ok())
-                .and_then(|ip| RefusedAddress::of(&host, ip))
+        let allowed = &config.private_networks;
+        if let Some(refused) = url
+            .host_str()
+            .and_then(|h| h.trim_matches(['[', ']']).parse().ok())
+            .and_then(|ip| RefusedAddress::of(&host, ip, allowed))
         {
             // An address in the URL itself is never looked up, so the resolver below never
             // sees it.
             return Err(refused.into());
         }
-        let mut http = reqwest::Client::builder();
-        if !config.allow_private_network {
-            http = http.dns_resolver(Arc::new(PublicOnly));
-        }
-        let http = http
+        let http = reqwest::Client::builder()
+            .dns_resolver(Arc::new(Guarded(allowed.clone())))
             .timeout(config.timeout)
             .connect_timeout(Duration::from_secs(10))
             .user_agent(concat!("sei-jira/", env!("CARGO_PKG_VERSION")))
@@ -362,16 +374,18 @@ impl JiraClient {
                     // Jira's advice (Retry-After, X-RateLimit-Reset) is a minimum, never shortened.
                     let wait = advised.map_or(backoff, |a| a.max(backoff));
                     let config = &self.inner.config;
+                    let stats = &self.inner.stats;
                     if config.deadline.is_some_and(|d| Instant::now() + wait > d) {
+                        stats.refuse(wait);
                         return Err(JiraError::PastDeadline {
                             wait,
                             last: cause.to_string(),
                         });
                     }
-                    let stats = &self.inner.stats;
                     if let Some(limit) = config.max_wait
                         && stats.waited() + wait > limit
                     {
+                        stats.refuse(wait);
                         stats.gave_up_waiting.store(true, Ordering::Relaxed);
                         return Err(JiraError::WaitedTooLong {
                             wait,

@@ -17,6 +17,7 @@ pub mod models;
 pub mod paging;
 pub mod time;
 
+pub use address::PrivateNetworks;
 pub use api::REQUIRED_PERMISSIONS;
 pub use config::{
     Credentials, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, Deployment, RetryPolicy,

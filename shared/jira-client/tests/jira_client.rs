@@ -5,7 +5,8 @@ use std::time::Duration;
 use jira_sim::scripted::{self, json_reply};
 use jira_sim::{DatasetConfig, Mode, Settings, SimConfig, SimHandle};
 use sei_jira_client::{
-    Credentials, Deployment, JiraClient, JiraError, RetryPolicy, Secret, SiteConfig,
+    Credentials, Deployment, JiraClient, JiraError, PrivateNetworks, RetryPolicy, Secret,
+    SiteConfig,
 };
 use serde_json::{Value, json};
 
@@ -35,7 +36,7 @@ fn client(base: &str, token: &str, retries: usize) -> JiraClient {
         },
     );
     // The simulator listens on 127.0.0.1.
-    config.allow_private_network = true;
+    config.private_networks = PrivateNetworks::local();
     // Short waits keep the test quick; the policy's shape is what is under test.
     config.retry = RetryPolicy {
         max_retries: retries,
@@ -205,7 +206,7 @@ async fn data_center_uses_bearer_tokens_and_v2() {
     let info = jira_sim::describe(&handle);
     let token = info["users"][0]["token"].as_str().unwrap();
     let c = JiraClient::new(&SiteConfig {
-        allow_private_network: true,
+        private_networks: PrivateNetworks::local(),
         ..SiteConfig::new(
             &handle.base_url,
             Deployment::DataCenter,
@@ -393,7 +394,7 @@ async fn answers_past_the_size_limit_are_refused() {
                 token: Secret::new("ATATT3xSECRETTOKEN"),
             },
         );
-        config.allow_private_network = true;
+        config.private_networks = PrivateNetworks::local();
         config.max_body_bytes = 1024;
         let err = JiraClient::new(&config)
             .unwrap()
@@ -426,7 +427,7 @@ async fn a_wait_past_the_deadline_is_an_error_at_once_not_a_sleep() {
             token: Secret::new("token"),
         },
     );
-    config.allow_private_network = true;
+    config.private_networks = PrivateNetworks::local();
     config.retry.max_retries = 5;
     config.deadline = Some(std::time::Instant::now() + Duration::from_secs(1));
     let c = JiraClient::new(&config).unwrap();

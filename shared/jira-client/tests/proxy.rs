@@ -5,7 +5,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use jira_sim::scripted::{self, json_reply};
-use sei_jira_client::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
+use sei_jira_client::{Credentials, Deployment, JiraClient, PrivateNetworks, Secret, SiteConfig};
 
 static PROXIED: AtomicUsize = AtomicUsize::new(0);
 
@@ -41,7 +41,7 @@ async fn proxies_from_the_environment_are_ignored() {
             token: Secret::new("a-personal-access-token"),
         },
     );
-    config.allow_private_network = true;
+    config.private_networks = PrivateNetworks::local();
     let me = JiraClient::new(&config).unwrap().myself().await.unwrap();
     assert_eq!(me.account_id.as_deref(), Some("direct"));
     assert_eq!(PROXIED.load(Ordering::SeqCst), 0, "the proxy was asked");

@@ -5,9 +5,11 @@
 use aws_config::SdkConfig;
 use sei_jira_aws::dynamo::DynamoStore;
 use sei_jira_aws::events::EventBridgePublisher;
-use sei_jira_aws::scheduler::EventBridgeScheduler;
+use sei_jira_aws::scheduler::{EventBridgeRetries, EventBridgeScheduler};
 use sei_jira_aws::secrets::SecretsManagerStore;
 use sei_jira_core::integrations::Settings;
+use sei_jira_core::jira::PrivateNetworks;
+use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
 
 fn var(name: &str) -> Result<String, String> {
@@ -17,15 +19,12 @@ fn var(name: &str) -> Result<String, String> {
         .ok_or_else(|| format!("environment variable {name} is not set"))
 }
 
-/// A yes/no setting, spelled as the template spells it.
-fn flag(name: &str) -> Result<bool, String> {
-    match var(name)?.as_str() {
-        "true" => Ok(true),
-        "false" => Ok(false),
-        other => Err(format!(
-            "environment variable {name} must be \"true\" or \"false\", not {other:?}"
-        )),
-    }
+/// The private networks Jira sites may be on: CIDRs, comma-separated; empty (the template's
+/// default) for none. The variable must be there even when empty.
+fn private_networks(name: &str) -> Result<PrivateNetworks, String> {
+    let list =
+        std::env::var(name).map_err(|_| format!("environment variable {name} is not set"))?;
+    PrivateNetworks::parse(&list).map_err(|e| format!("environment variable {name}: {e}"))
 }
 
 /// Every variable `template.yaml` gives the functions is required, none has a default: a name
@@ -58,7 +57,7 @@ impl Deployed {
                         .to_string()
                 })?,
                 validation: ValidationSettings {
-                    allow_private_network: flag("ALLOW_PRIVATE_NETWORK")?,
+                    private_networks: private_networks("JIRA_PRIVATE_CIDRS")?,
                     ..ValidationSettings::default()
                 },
             },
@@ -75,6 +74,30 @@ impl Deployed {
             group: var("SCHEDULE_GROUP")?,
             target_arn: var("SYNC_FUNCTION_ARN")?,
             role_arn: var("SCHEDULER_ROLE_ARN")?,
+        })
+    }
+
+    /// The sync's one-time retries: only the sync function schedules them, through the bus.
+    pub fn retries(&self) -> Result<EventBridgeRetries, String> {
+        Ok(EventBridgeRetries {
+            client: aws_sdk_scheduler::Client::new(&self.sdk),
+            group: var("SCHEDULE_GROUP")?,
+            bus_arn: var("EVENT_BUS_ARN")?,
+            role_arn: var("RETRY_ROLE_ARN")?,
+        })
+    }
+
+    /// How the sync backs off from runs without progress, and when it stops trying before the
+    /// schedule (`STALLED_RUNS_BEFORE_STOP`).
+    pub fn stall_policy(&self) -> Result<StallPolicy, String> {
+        let name = "STALLED_RUNS_BEFORE_STOP";
+        let stop_after =
+            var(name)?.parse().ok().filter(|n| *n >= 1).ok_or_else(|| {
+                format!("environment variable {name} must be a whole number from 1")
+            })?;
+        Ok(StallPolicy {
+            stop_after,
+            ..StallPolicy::default()
         })
     }
 }

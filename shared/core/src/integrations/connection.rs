@@ -130,15 +130,16 @@ pub(super) async fn checked_client(
     settings: &ValidationSettings,
 ) -> ApiResult<JiraClient> {
     let deployment = req.deployment;
-    let parsed = url_guard::parse_site_url(&req.url, deployment, settings.allow_private_network)
+    let networks = &settings.private_networks;
+    let parsed = url_guard::parse_site_url(&req.url, deployment, networks)
         .map_err(|e| bad("connection.url", e))?;
-    url_guard::resolve_checked(&parsed, settings.allow_private_network)
+    url_guard::resolve_checked(&parsed, networks)
         .await
         .map_err(|e| bad("connection.url", e.to_string()))?;
     let base = parsed.as_str().trim_end_matches('/').to_string();
     let credentials = Credentials::new(deployment, req.email.as_deref(), req.token.clone());
     JiraClient::new(&SiteConfig {
-        allow_private_network: settings.allow_private_network,
+        private_networks: networks.clone(),
         ..SiteConfig::new(base, deployment, credentials)
     })
     .map_err(|e| ApiError::Internal(e.to_string()))

@@ -21,6 +21,8 @@
 //!
 //! # Health (first matching rule wins)
 //!
+//! 0. **Unhealthy**: the latest runs stopped early without progress (the sync's stall state,
+//!    `sync::stall`). The reason says how many, why the latest stopped, and what tries next, when.
 //! 1. **Unhealthy**: the latest completed run in the window failed. The reason says how many of
 //!    the latest completed runs failed in a row, the latest error's category (never the raw error
 //!    text, which could echo anything Jira or the network returned) and when the last success was.
@@ -54,10 +56,11 @@ use chrono::{DateTime, Days, NaiveDate, NaiveTime, Utc};
 use serde::{Deserialize, Serialize};
 
 use crate::store::{
-    DailyCounts, ErrorCategory, IntegrationStore, ProjectRecord, ProjectStore, RecordStore, RunLog,
-    RunOutcome, RunRecord, StoreError,
+    DailyCounts, ErrorCategory, IntegrationStore, ProjectRecord, ProjectStore, RecordKind,
+    RecordStore, RunLog, RunOutcome, RunRecord, StoreError,
 };
-use crate::sync::{ExclusionProgress, exclusion_progress};
+use crate::sync::stall::{NextTry, Stall, stall_in};
+use crate::sync::{ExclusionProgress, exclusion_progress_in};
 
 const MINUTE_MS: i64 = 60_000;
 const HOUR_MS: i64 = 60 * MINUTE_MS;
@@ -135,6 +138,8 @@ pub struct MonitoringInput {
     pub daily: Vec<(NaiveDate, DailyCounts)>,
     pub projects: Vec<ProjectRecord>,
     pub exclusions: ExclusionProgress,
+    /// The integration's latest runs stopped early without progress (see `sync::stall`).
+    pub stall: Option<Stall>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -216,7 +221,8 @@ pub struct Monitoring {
 /// integration (the API answers 404, as for any other account's integration).
 ///
 /// Five reads: the integration, its projects, the runs since the window's first day, the daily
-/// counters since the creation day (one item per day) and the sync's state (its exclusions).
+/// counters since the creation day (one item per day) and the sync's state (its exclusions, a
+/// stall under way).
 /// None reads an issue, so the cost grows with the integration's age and run count (runs expire
 /// after 90 days), never with the number of issues.
 pub async fn query<S>(
@@ -237,11 +243,11 @@ where
     // Clamped: DynamoDB rejects a BETWEEN whose bounds are reversed (a clock ahead of ours).
     let created_day = day_of(integration.created_ms).unwrap_or(from).min(today);
     let id = integration.id.as_str();
-    let (projects, runs, daily, exclusions) = tokio::try_join!(
+    let (projects, runs, daily, sync_state) = tokio::try_join!(
         store.list_projects(id),
         store.list_runs(id, start_ms(from)),
         store.list_daily(id, created_day, today),
-        exclusion_progress(store, id),
+        store.list_records(id, RecordKind::SyncState),
     )?;
     let input = MonitoringInput {
         range,
@@ -249,7 +255,8 @@ where
         runs,
         daily,
         projects,
-        exclusions,
+        exclusions: exclusion_progress_in(&sync_state),
+        stall: stall_in(&sync_state),
     };
     Ok(Some(summarize(&input, today, now.timestamp_millis())))
 }
@@ -478,6 +485,9 @@ fn health(
     availability: &[DayAvailability],
     now_ms: i64,
 ) -> Health {
+    if let Some(stall) = &input.stall {
+        return stall_health(stall, now_ms);
+    }
     let completed: Vec<&Run> = runs.iter().filter(|r| r.completed()).collect();
     let in_progress: Vec<&Run> = runs
         .iter()
@@ -592,6 +602,40 @@ fn failure_health(completed: &[&Run], range: Range, now_ms: i64) -> Health {
             "{head} (latest error: {}, {}); {last_success}",
             latest.category.unwrap_or("unknown error"),
             ago(now_ms, latest.end_ms()),
+        ),
+    }
+}
+
+/// Unhealthy because the latest runs got nowhere: how many, why the latest stopped, and what
+/// tries next, when.
+fn stall_health(stall: &Stall, now_ms: i64) -> Health {
+    let runs = match stall.in_a_row {
+        1 => "latest run".to_string(),
+        n => format!("last {n} runs"),
+    };
+    let why = stall.category.map_or("stopped early", label);
+    let at = |ms: Option<i64>| {
+        ms.and_then(DateTime::from_timestamp_millis)
+            .map(|t| t.format("%Y-%m-%d %H:%M UTC").to_string())
+    };
+    let next = match (stall.next_try, at(stall.next_try_ms)) {
+        (NextTry::Retry, Some(t)) => format!("the next try is at {t}"),
+        (NextTry::Retry, None) => "a retry is scheduled".to_string(),
+        (NextTry::Schedule, t) => format!(
+            "the next scheduled sync tries again{}",
+            t.map_or(String::new(), |t| format!(" by {t}"))
+        ),
+        (NextTry::Stopped, t) => format!(
+            "no retry follows until the next scheduled sync{}",
+            t.map_or(String::new(), |t| format!(" (by {t})"))
+        ),
+    };
+    Health {
+        status: HealthStatus::Unhealthy,
+        reason: format!(
+            "the {runs} made no progress (latest: {why}, {}; first {}); {next}",
+            ago(now_ms, stall.latest_ms),
+            ago(now_ms, stall.since_ms),
         ),
     }
 }

@@ -71,6 +71,7 @@ fn input(runs: Vec<RunRecord>) -> MonitoringInput {
         daily: Vec::new(),
         projects: Vec::new(),
         exclusions: ExclusionProgress::default(),
+        stall: None,
     }
 }
 
@@ -314,6 +315,48 @@ fn given_only_partial_runs_for_more_than_a_day_when_summarized_then_unhealthy() 
         "{}",
         m.health.reason
     );
+}
+
+#[test]
+fn given_runs_without_progress_since_a_success_when_summarized_then_unhealthy_with_the_next_try() {
+    use crate::store::ErrorCategory;
+    use crate::sync::stall::{NextTry, Stall};
+    let stalled = |in_a_row, next_try, next_try_ms| Stall {
+        in_a_row,
+        since_ms: now_ms() - 3 * HOUR_MS,
+        latest_ms: now_ms() - HOUR_MS / 2,
+        category: Some(ErrorCategory::RateLimited),
+        next_try,
+        next_try_ms,
+    };
+    let at = start_ms(today()) + 13 * HOUR_MS;
+    let cases = [
+        (
+            stalled(1, NextTry::Retry, Some(at)),
+            "the latest run made no progress (latest: rate limited by Jira, 30 min ago; first 3 h \
+             ago); the next try is at 2025-06-30 13:00 UTC",
+        ),
+        (
+            stalled(3, NextTry::Schedule, Some(at)),
+            "the last 3 runs made no progress (latest: rate limited by Jira, 30 min ago; first 3 \
+             h ago); the next scheduled sync tries again by 2025-06-30 13:00 UTC",
+        ),
+        (
+            stalled(5, NextTry::Stopped, None),
+            "the last 5 runs made no progress (latest: rate limited by Jira, 30 min ago; first 3 \
+             h ago); no retry follows until the next scheduled sync",
+        ),
+    ];
+    for (stall, reason) in cases {
+        let mut i = input(vec![
+            done("ok", 5, RunOutcome::Succeeded),
+            done("p1", 1, RunOutcome::Partial),
+        ]);
+        i.stall = Some(stall);
+        let m = summary(&i);
+        assert_eq!(m.health.status, HealthStatus::Unhealthy);
+        assert_eq!(m.health.reason, reason);
+    }
 }
 
 #[test]

@@ -201,9 +201,24 @@ pub struct Counts {
     /// users).
     #[serde(default)]
     pub reference_requests: u64,
+    /// Checkpoints saved: a unit's cursor moved, or a scrub of excluded text went a page on.
+    #[serde(default)]
+    pub checkpoints: u64,
 }
 
 impl Counts {
+    /// Whether the run got anywhere: wrote or flagged an issue, or moved a checkpoint. A run
+    /// that did neither has no reason to be followed at once by another.
+    pub fn made_progress(&self) -> bool {
+        self.issues_new
+            + self.issues_updated
+            + self.issues_deleted
+            + self.issues_left_scope
+            + self.issues_returned
+            + self.checkpoints
+            > 0
+    }
+
     pub fn add(&mut self, o: &Counts) {
         self.issues_new += o.issues_new;
         self.issues_updated += o.issues_updated;
@@ -215,6 +230,7 @@ impl Counts {
         self.requests += o.requests;
         self.retries += o.retries;
         self.reference_requests += o.reference_requests;
+        self.checkpoints += o.checkpoints;
     }
 }
 

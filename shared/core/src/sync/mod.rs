@@ -9,10 +9,12 @@ pub mod pipeline;
 pub mod plan;
 pub mod progress;
 pub mod service;
+pub mod stall;
 #[cfg(test)]
 pub(crate) mod test_support;
 
 pub use engine::{
-    Event, ExclusionProgress, Observer, Scrubbing, SyncError, SyncOptions, exclusion_progress, run,
+    Event, ExclusionProgress, Observer, Scrubbing, SyncError, SyncOptions, exclusion_progress,
+    exclusion_progress_in, run,
 };
 pub use plan::{Excluded, Scope};

@@ -5,11 +5,15 @@
 use std::time::{Duration, Instant};
 
 use crate::jira::{Credentials, JiraClient, RetryPolicy, SiteConfig};
-use crate::ports::{EventPublisher, SecretStore, SyncCompleted, SyncEvent, SyncTrigger, Trigger};
+use crate::ports::{
+    EventPublisher, RetryScheduler, SecretStore, SyncCompleted, SyncEvent, SyncTrigger, Trigger,
+};
+use crate::schedule_expression::rate_minutes;
 use crate::store::{
     ErrorCategory, IntegrationRecord, RunError, RunOutcome, RunRecord, ScopeConfig, Store,
 };
 use crate::sync::engine::record_unstarted_run;
+use crate::sync::stall::{self, NextTry, StallPolicy, Stalled};
 use crate::sync::{Excluded, Scope, SyncError, SyncOptions};
 use crate::validation::ValidationSettings;
 use crate::validation::url_guard::{self, AddressError};
@@ -36,6 +40,8 @@ pub struct SyncServices<'a> {
     pub store: &'a dyn Store,
     pub secrets: &'a dyn SecretStore,
     pub events: &'a dyn EventPublisher,
+    pub retries: &'a dyn RetryScheduler,
+    pub stall: StallPolicy,
     pub validation: &'a ValidationSettings,
     /// How hard to retry Jira (Atlassian's guidance by default; tests shorten it).
     pub retry: RetryPolicy,
@@ -112,14 +118,26 @@ pub async fn sync_integration(
         }
         other => other?,
     };
+    // The runs holding the units announce their own completion.
+    if run.outcome == RunOutcome::Skipped {
+        return Ok(run);
+    }
+    let continuation = |trigger_kind| SyncTrigger {
+        trigger: trigger_kind,
+        chain_started_ms: Some(trigger.chain_started_ms.unwrap_or(run.started_ms)),
+        ..trigger.clone()
+    };
+    if run.outcome == RunOutcome::Partial && !run.counts.made_progress() {
+        let asked = client.stats().refused_wait();
+        stalled(s, &record, &run, asked, continuation(Trigger::Retry)).await?;
+        return Ok(run);
+    }
+    // A run that got somewhere, or ended either way, ends the stall.
+    if stall::load_stall(s.store, &record.id).await?.is_some() {
+        stall::keep_stall(s.store, &record.id, None).await?;
+    }
     let event = match run.outcome {
-        // The runs holding the units announce their own completion.
-        RunOutcome::Skipped => return Ok(run),
-        RunOutcome::Partial => SyncEvent::Continue(SyncTrigger {
-            trigger: Trigger::Continuation,
-            chain_started_ms: Some(trigger.chain_started_ms.unwrap_or(run.started_ms)),
-            ..trigger.clone()
-        }),
+        RunOutcome::Partial => SyncEvent::Continue(continuation(Trigger::Continuation)),
         _ => SyncEvent::Completed(SyncCompleted {
             account_id: trigger.account_id.clone(),
             integration_id: trigger.integration_id.clone(),
@@ -132,6 +150,41 @@ pub async fn sync_integration(
     };
     s.events.publish(&event).await?;
     Ok(run)
+}
+
+/// After a run that stopped early without progress: no continuation at once, but a retry when
+/// Jira said (or after a backoff), or nothing before the schedule (see [`stall`]).
+async fn stalled(
+    s: &SyncServices<'_>,
+    record: &IntegrationRecord,
+    run: &RunRecord,
+    asked: Option<Duration>,
+    retry: SyncTrigger,
+) -> Result<(), SyncServiceError> {
+    let previous = stall::load_stall(s.store, &record.id).await?;
+    let now = stall::settle(
+        &s.stall,
+        previous.as_ref(),
+        Stalled {
+            ended_ms: run.ended_ms.unwrap_or(run.started_ms),
+            category: run.errors.last().map(|e| e.category),
+            asked,
+            schedule_every: rate_minutes(&record.schedule_rate)
+                .map(|m| Duration::from_secs(u64::from(m) * 60)),
+        },
+    );
+    if let (NextTry::Retry, Some(at_ms)) = (now.next_try, now.next_try_ms) {
+        s.retries.retry_at(&retry, at_ms).await?;
+    }
+    stall::keep_stall(s.store, &record.id, Some(&now)).await?;
+    tracing::warn!(
+        integration = %record.id,
+        runs_in_a_row = now.in_a_row,
+        next_try = ?now.next_try,
+        next_try_ms = ?now.next_try_ms,
+        "the sync made no progress; no continuation follows at once"
+    );
+    Ok(())
 }
 
 /// The Jira client and sync options for the integration's stored configuration: its token, its
@@ -155,16 +208,16 @@ async fn connect(
     let deployment = record.deployment;
     // The URL was checked when the integration was created; where it resolves is checked again
     // before every connection (DNS can change).
+    let networks = &s.validation.private_networks;
     let url =
-        url_guard::parse_site_url(&record.url, deployment, s.validation.allow_private_network)
-            .map_err(configuration)?;
-    url_guard::resolve_checked(&url, s.validation.allow_private_network)
+        url_guard::parse_site_url(&record.url, deployment, networks).map_err(configuration)?;
+    url_guard::resolve_checked(&url, networks)
         .await
         .map_err(|e| unusable(address_error(&e)))?;
     let credentials = Credentials::new(deployment, record.email.as_deref(), token);
     let client = JiraClient::new(&SiteConfig {
         retry: s.retry.clone(),
-        allow_private_network: s.validation.allow_private_network,
+        private_networks: networks.clone(),
         // A wait for Jira past the run's deadline ends the run as partial instead.
         deadline,
         ..SiteConfig::new(url.as_str().trim_end_matches('/'), deployment, credentials)

@@ -14,7 +14,7 @@ pub(crate) async fn scripted_client(answer: scripted::Answer) -> JiraClient {
             token: Secret::new("token"),
         },
     );
-    config.allow_private_network = true;
+    config.private_networks = crate::jira::PrivateNetworks::local();
     config.retry.max_retries = 0;
     JiraClient::new(&config).unwrap()
 }

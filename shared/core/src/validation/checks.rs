@@ -195,8 +195,8 @@ impl<'a> Session<'a> {
     }
 
     fn url_format(&mut self) -> StepResult {
-        let allow_private = self.settings.allow_private_network;
-        match url_guard::parse_site_url(&self.req.url, self.req.deployment, allow_private) {
+        let networks = &self.settings.private_networks;
+        match url_guard::parse_site_url(&self.req.url, self.req.deployment, networks) {
             Ok(u) => {
                 self.pass(CheckId::UrlFormat, u.as_str().trim_end_matches('/'));
                 self.url = Some(u);
@@ -208,7 +208,7 @@ impl<'a> Session<'a> {
 
     async fn url_allowed(&mut self) -> StepResult {
         let url = self.url.as_ref().expect("the UrlFormat step ran");
-        match url_guard::resolve_checked(url, self.settings.allow_private_network).await {
+        match url_guard::resolve_checked(url, &self.settings.private_networks).await {
             Ok(_) => {
                 self.pass(CheckId::UrlAllowed, "resolves to allowed addresses");
                 Ok(())
@@ -236,7 +236,7 @@ impl<'a> Session<'a> {
                 base_delay: Duration::from_millis(200),
                 max_delay: Duration::from_secs(1),
             },
-            allow_private_network: self.settings.allow_private_network,
+            private_networks: self.settings.private_networks.clone(),
             deadline: Some(self.started + self.settings.deadline),
             ..SiteConfig::new(base, self.req.deployment, credentials)
         };

@@ -10,7 +10,7 @@ use std::time::Duration;
 
 use serde::Serialize;
 
-use crate::jira::{Deployment, Secret};
+use crate::jira::{Deployment, PrivateNetworks, Secret};
 use checks::{STEPS, Session, Stop};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
@@ -122,8 +122,10 @@ pub struct ConnectionRequest {
 
 #[derive(Clone, Debug)]
 pub struct ValidationSettings {
-    /// Local mode: allow loopback/private addresses and plain http (the simulator).
-    pub allow_private_network: bool,
+    /// The non-public networks a site may be on (none by default; loopback and the private
+    /// ranges for local runs against the simulator), where plain http is allowed for Data
+    /// Center too.
+    pub private_networks: PrivateNetworks,
     /// Atlassian's API gateway, where scoped tokens work (used to recognise them).
     pub gateway_url: String,
     pub timeout: Duration,
@@ -135,7 +137,7 @@ pub struct ValidationSettings {
 impl Default for ValidationSettings {
     fn default() -> Self {
         Self {
-            allow_private_network: false,
+            private_networks: PrivateNetworks::default(),
             gateway_url: "https://api.atlassian.com".into(),
             timeout: Duration::from_secs(20),
             deadline: Duration::from_secs(25),

@@ -6,15 +6,16 @@ use std::net::IpAddr;
 
 use url::Url;
 
-use crate::jira::Deployment;
-pub use crate::jira::address::forbidden_reason;
+use crate::jira::{Deployment, PrivateNetworks};
 
-/// Parses and checks the shape of a site URL; returns it normalised (no trailing slash).
+/// Parses and checks the shape of a site URL; returns it normalised (no trailing slash). Plain
+/// http is allowed only where private networks are (`networks`).
 pub fn parse_site_url(
     raw: &str,
     deployment: Deployment,
-    allow_plain_http: bool,
+    networks: &PrivateNetworks,
 ) -> Result<Url, String> {
+    let allow_plain_http = !networks.is_empty();
     let trimmed = raw.trim();
     if trimmed.is_empty() {
         return Err("the URL is empty".into());
@@ -101,7 +102,7 @@ impl AddressError {
 /// resolver may answer differently on the next lookup). Returns the addresses.
 pub async fn resolve_checked(
     url: &Url,
-    allow_private: bool,
+    networks: &PrivateNetworks,
 ) -> Result<Vec<std::net::SocketAddr>, AddressError> {
     let host = url.host_str().ok_or(AddressError::NoHost)?;
     let port = url.port_or_known_default().unwrap_or(443);
@@ -118,15 +119,13 @@ pub async fn resolve_checked(
             host: host.to_string(),
         });
     }
-    if !allow_private {
-        for a in &addrs {
-            if let Some(reason) = forbidden_reason(a.ip()) {
-                return Err(AddressError::Forbidden {
-                    host: host.to_string(),
-                    ip: a.ip(),
-                    reason,
-                });
-            }
+    for a in &addrs {
+        if let Some(reason) = networks.refusal(a.ip()) {
+            return Err(AddressError::Forbidden {
+                host: host.to_string(),
+                ip: a.ip(),
+                reason,
+            });
         }
     }
     Ok(addrs)
@@ -136,11 +135,18 @@ pub async fn resolve_checked(
 mod tests {
     use super::*;
 
+    fn none() -> PrivateNetworks {
+        PrivateNetworks::default()
+    }
+    fn lan() -> PrivateNetworks {
+        PrivateNetworks::local()
+    }
+
     #[test]
     fn cloud_urls_need_https_and_no_path() {
-        assert!(parse_site_url("https://acme.atlassian.net/", Deployment::Cloud, false).is_ok());
+        assert!(parse_site_url("https://acme.atlassian.net/", Deployment::Cloud, &none()).is_ok());
         assert!(
-            parse_site_url("http://acme.atlassian.net", Deployment::Cloud, false)
+            parse_site_url("http://acme.atlassian.net", Deployment::Cloud, &none())
                 .unwrap_err()
                 .contains("https")
         );
@@ -148,7 +154,7 @@ mod tests {
             parse_site_url(
                 "https://acme.atlassian.net/jira/software",
                 Deployment::Cloud,
-                false
+                &none()
             )
             .unwrap_err()
             .contains("site root")
@@ -157,46 +163,46 @@ mod tests {
             parse_site_url(
                 "https://user:pw@acme.atlassian.net",
                 Deployment::Cloud,
-                false
+                &none()
             )
             .unwrap_err()
             .contains("credentials")
         );
         assert!(
-            parse_site_url("acme.atlassian.net", Deployment::Cloud, false)
+            parse_site_url("acme.atlassian.net", Deployment::Cloud, &none())
                 .unwrap_err()
                 .contains("not a valid URL")
         );
         let pasted = "ATATT3xFfGF0TokenPastedIntoTheUrlField";
-        let refused = parse_site_url(pasted, Deployment::Cloud, false).unwrap_err();
+        let refused = parse_site_url(pasted, Deployment::Cloud, &none()).unwrap_err();
         assert!(!refused.contains(pasted), "{refused}");
         assert!(
-            parse_site_url("ftp://acme.atlassian.net", Deployment::Cloud, false)
+            parse_site_url("ftp://acme.atlassian.net", Deployment::Cloud, &none())
                 .unwrap_err()
                 .contains("scheme")
         );
         let dc = parse_site_url(
             "https://jira.example.com/jira/",
             Deployment::DataCenter,
-            false,
+            &none(),
         )
         .unwrap();
         assert_eq!(dc.as_str(), "https://jira.example.com/jira");
         // Plain http for Data Center only where private networks are allowed.
         let plain = "http://jira.example.com/jira";
         assert!(
-            parse_site_url(plain, Deployment::DataCenter, false)
+            parse_site_url(plain, Deployment::DataCenter, &none())
                 .unwrap_err()
                 .contains("https")
         );
-        assert!(parse_site_url(plain, Deployment::DataCenter, true).is_ok());
+        assert!(parse_site_url(plain, Deployment::DataCenter, &lan()).is_ok());
         // Cloud is https whatever the setting, but for a site on this machine (the simulator).
         for across in [
             "http://acme.atlassian.net",
             "http://10.0.0.7",
             "http://jira.internal",
         ] {
-            let refused = parse_site_url(across, Deployment::Cloud, true).unwrap_err();
+            let refused = parse_site_url(across, Deployment::Cloud, &lan()).unwrap_err();
             assert!(refused.contains("https"), "{across}: {refused}");
         }
         for local in [
@@ -205,11 +211,11 @@ mod tests {
             "http://[::1]:8080",
         ] {
             assert!(
-                parse_site_url(local, Deployment::Cloud, true).is_ok(),
+                parse_site_url(local, Deployment::Cloud, &lan()).is_ok(),
                 "{local}"
             );
             assert!(
-                parse_site_url(local, Deployment::Cloud, false).is_err(),
+                parse_site_url(local, Deployment::Cloud, &none()).is_err(),
                 "{local}"
             );
         }
@@ -219,14 +225,14 @@ mod tests {
     async fn resolution_is_checked() {
         let url = Url::parse("http://127.0.0.1:8080").unwrap();
         assert!(
-            resolve_checked(&url, false)
+            resolve_checked(&url, &none())
                 .await
                 .unwrap_err()
                 .to_string()
                 .contains("loopback")
         );
-        assert_eq!(resolve_checked(&url, true).await.unwrap().len(), 1);
+        assert_eq!(resolve_checked(&url, &lan()).await.unwrap().len(), 1);
         let url = Url::parse("http://localhost:8080").unwrap();
-        assert!(resolve_checked(&url, false).await.is_err());
+        assert!(resolve_checked(&url, &none()).await.is_err());
     }
 }

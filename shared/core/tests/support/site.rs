@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::time::Duration;
 
 use jira_sim::{DatasetConfig, Mode, Settings, SimConfig, SimHandle};
-use sei_jira_core::jira::{Credentials, Deployment, JiraClient, RetryPolicy, Secret, SiteConfig};
+use sei_jira_core::jira::{
+    Credentials, Deployment, JiraClient, PrivateNetworks, RetryPolicy, Secret, SiteConfig,
+};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{IssueStore, StoredIssue};
 use sei_jira_core::sync::{Scope, SyncOptions};
@@ -77,7 +79,7 @@ impl Env {
             ),
         };
         let mut config = SiteConfig::new(&self.sim.base_url, deployment, credentials);
-        config.allow_private_network = true;
+        config.private_networks = PrivateNetworks::local();
         config.retry = RetryPolicy {
             max_retries: 10,
             base_delay: Duration::from_millis(10),

@@ -50,9 +50,7 @@ pub(super) async fn census_pass(ctx: &mut Ctx<'_>, units: &[Unit]) -> Result<boo
         // A census short of Jira's count is not a census: the unit is censused again.
         if matches!(result, Ok(true)) && ctx.incomplete.len() == short_before {
             cursor.last_census_ms = Some(now_ms());
-            ctx.store
-                .put_cursor(&integration, &unit.name, &cursor)
-                .await?;
+            ctx.put_cursor(&unit.name, &cursor).await?;
         }
         ctx.release_lease(unit).await?;
         if !result? {
@@ -91,7 +89,6 @@ async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Resul
 /// and the place kept. True when the census reached the last id; false when it stopped at the
 /// deadline (after one page at least).
 async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<bool, SyncError> {
-    let integration = ctx.opts.integration.clone();
     // Tombstones (issues removed by hand) too: the scope count counts them, so one that Jira no
     // longer has must be flagged deleted here, or every later count would differ and every run
     // read every id again.
@@ -118,9 +115,7 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
             Some(next) => {
                 after = next;
                 cursor.census_after = Some(after);
-                ctx.store
-                    .put_cursor(&integration, &unit.name, cursor)
-                    .await?;
+                ctx.put_cursor(&unit.name, cursor).await?;
             }
             None => {
                 cursor.census_after = None;
@@ -267,9 +262,7 @@ pub(super) async fn check_backfills(ctx: &mut Ctx<'_>) -> Result<(), SyncError> 
     for l in &backfilled {
         if let Some(short) = shortfall(ctx, &l.unit, l.ids, l.started_ms).await? {
             ctx.incomplete.push(short);
-            ctx.store
-                .put_cursor(&ctx.opts.integration, &l.unit.name, &Cursor::default())
-                .await?;
+            ctx.put_cursor(&l.unit.name, &Cursor::default()).await?;
         }
     }
     Ok(())

@@ -41,13 +41,19 @@ async fn load<S: RecordStore + ?Sized>(
     store: &S,
     integration: &str,
 ) -> Result<ExclusionState, StoreError> {
-    Ok(store
-        .list_records(integration, RecordKind::SyncState)
-        .await?
-        .into_iter()
+    Ok(state_in(
+        &store
+            .list_records(integration, RecordKind::SyncState)
+            .await?,
+    ))
+}
+
+fn state_in(records: &[Record]) -> ExclusionState {
+    records
+        .iter()
         .find(|r| r.id == EXCLUSIONS_RECORD)
-        .and_then(|r| serde_json::from_value(r.data).ok())
-        .unwrap_or_default())
+        .and_then(|r| serde_json::from_value(r.data.clone()).ok())
+        .unwrap_or_default()
 }
 
 /// Where an integration's store stands with its exclusions, as monitoring shows it.
@@ -72,14 +78,23 @@ pub async fn exclusion_progress<S: RecordStore + ?Sized>(
     store: &S,
     integration: &str,
 ) -> Result<ExclusionProgress, StoreError> {
-    let state = load(store, integration).await?;
-    Ok(ExclusionProgress {
+    Ok(exclusion_progress_in(
+        &store
+            .list_records(integration, RecordKind::SyncState)
+            .await?,
+    ))
+}
+
+/// The [`ExclusionProgress`] kept in the integration's sync-state records.
+pub fn exclusion_progress_in(records: &[Record]) -> ExclusionProgress {
+    let state = state_in(records);
+    ExclusionProgress {
         applied: state.applied.unwrap_or_default().names(),
         scrubbing: state.scrub_after.map(|_| Scrubbing {
             issues_checked: state.scrub_checked,
         }),
         refetching: state.refetch,
-    })
+    }
 }
 
 async fn keep(

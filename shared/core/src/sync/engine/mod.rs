@@ -38,7 +38,7 @@ mod sources;
 mod unit;
 
 use census::{Listed, census_pass, check_backfills};
-pub use exclusions::{ExclusionProgress, Scrubbing, exclusion_progress};
+pub use exclusions::{ExclusionProgress, Scrubbing, exclusion_progress, exclusion_progress_in};
 use exclusions::{apply_exclusions, refetch_done};
 use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
 use running::{UnitsEnded, sync_units};
@@ -223,6 +223,15 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Saves a unit's moved cursor, counted as the run's progress.
+    async fn put_cursor(&mut self, unit: &str, cursor: &Cursor) -> Result<(), StoreError> {
+        self.store
+            .put_cursor(&self.opts.integration, unit, cursor)
+            .await?;
+        self.counts.checkpoints += 1;
+        Ok(())
+    }
+
     /// Whether the run's deadline has passed.
     fn out_of_time(&self) -> bool {
         self.opts.deadline.is_some_and(|d| Instant::now() >= d)
@@ -273,7 +282,10 @@ pub async fn run(
         // Jira asked for a wait that would outlast the run, or the time it may spend waiting:
         // stop at the checkpoint (every unit keeps its cursor and gives back its lease) and let
         // a continuation (or the next run) resume.
-        Err(SyncError::Jira(JiraError::PastDeadline { .. } | JiraError::WaitedTooLong { .. })) => {
+        Err(
+            e @ SyncError::Jira(JiraError::PastDeadline { .. } | JiraError::WaitedTooLong { .. }),
+        ) => {
+            record.errors.push(e.run_error());
             Ok(Ended::Partial)
         }
         other => other,
@@ -395,6 +407,8 @@ async fn sync_all(
     let versions = (!opts.scope_is_jql()).then(|| ask_versions(client, record.projects.clone()));
     // Before the index is read: the scrub writes issues again.
     let Some(rewrite_all) = apply_exclusions(store, opts, &units).await? else {
+        // The scrub went at least a page on before the time ran out.
+        record.counts.checkpoints += 1;
         return Ok(Ended::Partial);
     };
     let index = IssueIndex::new(store.issue_index(&opts.integration).await?);

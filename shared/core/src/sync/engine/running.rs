@@ -296,9 +296,7 @@ async fn stored(ctx: &mut Ctx<'_>, r: &mut Running, out: Output) -> Result<bool,
     if out.checkpoint > r.progress.last_id {
         r.progress.last_id = out.checkpoint;
         r.cursor.in_progress = Some(r.progress.clone());
-        ctx.store
-            .put_cursor(&ctx.opts.integration, &r.unit.name, &r.cursor)
-            .await?;
+        ctx.put_cursor(&r.unit.name, &r.cursor).await?;
         r.wrote = true;
         return Ok(true);
     }
@@ -451,10 +449,7 @@ async fn finish(ctx: &mut Ctx<'_>, r: Running) -> Result<(), SyncError> {
             // A census under way keeps its place (a backfill has just seen every id).
             census_after: if censused { None } else { cursor.census_after },
         };
-        let put = ctx
-            .store
-            .put_cursor(&ctx.opts.integration, &unit.name, &done)
-            .await;
+        let put = ctx.put_cursor(&unit.name, &done).await;
         if censused && put.is_ok() {
             ctx.read_every_id.insert(unit.name.clone());
         }

@@ -110,14 +110,12 @@ pub(super) async fn refresh_sources(
 }
 
 /// Keeps the time of this refresh of sprints and users.
-async fn put_refreshed(ctx: &Ctx<'_>) -> Result<(), SyncError> {
+async fn put_refreshed(ctx: &mut Ctx<'_>) -> Result<(), SyncError> {
     let cursor = Cursor {
         last_census_ms: Some(now_ms()),
         ..Cursor::default()
     };
-    ctx.store
-        .put_cursor(&ctx.opts.integration, SOURCES_UNIT, &cursor)
-        .await?;
+    ctx.put_cursor(SOURCES_UNIT, &cursor).await?;
     Ok(())
 }
 
