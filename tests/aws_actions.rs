@@ -16,6 +16,7 @@ fn main() {
             "dora-metrics": flat(dora_metrics::AWS_ACTIONS),
             "monitoring-query": flat(monitoring_query::AWS_ACTIONS),
             "score-hygiene": flat(score_hygiene::AWS_ACTIONS),
+            "hygiene-events": flat(score_hygiene::AWS_ACTIONS),
             "sync-project": flat(sync_project::AWS_ACTIONS),
             "validate-credentials": flat(validate_credentials::AWS_ACTIONS),
         },

@@ -246,6 +246,7 @@ impl World {
                     secret_prefix: "sei-jira/".into(),
                     default_schedule_rate: "rate(1 hour)".into(),
                     min_schedule_minutes: 15,
+                    max_integrations: 100,
                     validation: validation.clone(),
                 },
                 account_claim: CLAIM.into(),

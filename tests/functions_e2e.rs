@@ -1267,3 +1267,53 @@ async fn a_site_that_refuses_everything_costs_a_bounded_number_of_runs_a_day() {
         "{reason}"
     );
 }
+
+/// GIVEN an account at its most integrations, WHEN it creates one more, THEN a 409 names the
+/// limit and nothing is created; another account, and the same account once it deleted one,
+/// create as before.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_has_at_most_its_integrations() {
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(10, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    w.api.settings.max_integrations = 2;
+    let first = w.create_alices("One", &base, &token).await;
+    w.create_alices("Two", &base, &token).await;
+    let body = json!({"name": "Three", "connection": alice_connection(&base, &token),
+        "scope": {"kind": "all_accessible"}});
+    let (status, refused) = w
+        .api("acme", "POST /integrations", &[], Some(body.clone()))
+        .await;
+    assert_eq!(status, 409, "{refused}");
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("MaxIntegrationsPerAccount = 2"),
+        "{refused}"
+    );
+    let (_, listed) = w.api("acme", "GET /integrations", &[], None).await;
+    assert_eq!(
+        listed["integrations"].as_array().unwrap().len(),
+        2,
+        "{listed}"
+    );
+
+    let (status, _) = w
+        .api("globex", "POST /integrations", &[], Some(body.clone()))
+        .await;
+    assert_eq!(status, 201, "another account's integrations are its own");
+    let (status, _) = w
+        .api(
+            "acme",
+            "DELETE /integrations/{integrationId}",
+            &[&first],
+            None,
+        )
+        .await;
+    assert_eq!(status, 204);
+    let (status, created) = w.api("acme", "POST /integrations", &[], Some(body)).await;
+    assert_eq!(status, 201, "{created}");
+}

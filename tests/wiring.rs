@@ -42,7 +42,7 @@ fn template_variables() -> BTreeMap<String, Vec<String>> {
         variables.extend(names(&resource["Properties"]["Environment"]));
         functions.insert(binary, variables);
     }
-    assert_eq!(functions.len(), 5, "{functions:?}");
+    assert_eq!(functions.len(), 6, "{functions:?}");
     functions
 }
 
@@ -50,6 +50,7 @@ fn template_variables() -> BTreeMap<String, Vec<String>> {
 fn value_for(name: &str) -> &'static str {
     match name {
         "MIN_SCHEDULE_MINUTES" => "15",
+        "MAX_INTEGRATIONS_PER_ACCOUNT" => "100",
         "STALLED_RUNS_BEFORE_STOP" => "5",
         "JIRA_PRIVATE_CIDRS" => "",
         "DEFAULT_SCHEDULE_RATE" => "rate(1 hour)",

@@ -5,7 +5,8 @@
 //! Routes ([`ROUTES`]): `GET /integrations/{integrationId}/hygiene`, `…/hygiene/trend`,
 //! `…/hygiene/misses`; `GET|POST …/hygiene/criteria`, `PUT|DELETE
 //! …/hygiene/criteria/{criterionId}`; `GET|POST …/hygiene/slas`, `PUT|DELETE
-//! …/hygiene/slas/{slaId}`. Events: see [`events`]. A change to the custom criteria asks (on the
+//! …/hygiene/slas/{slaId}`. Events: see [`events`], served by the `hygiene-events` binary (a
+//! function of its own, with a longer timeout). A change to the custom criteria asks (on the
 //! bus) for the integration's hygiene index to be built again; until it is, reports are counted
 //! from the issues and say so (`recomputing`).
 

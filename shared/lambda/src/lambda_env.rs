@@ -56,6 +56,10 @@ impl Deployed {
                     "environment variable MIN_SCHEDULE_MINUTES must be a whole number of minutes"
                         .to_string()
                 })?,
+                max_integrations: var("MAX_INTEGRATIONS_PER_ACCOUNT")?.parse().map_err(|_| {
+                    "environment variable MAX_INTEGRATIONS_PER_ACCOUNT must be a whole number"
+                        .to_string()
+                })?,
                 validation: ValidationSettings {
                     private_networks: private_networks("JIRA_PRIVATE_CIDRS")?,
                     ..ValidationSettings::default()

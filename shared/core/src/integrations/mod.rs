@@ -47,6 +47,9 @@ pub struct Settings {
     pub default_schedule_rate: String,
     /// The shortest time between two syncs of one integration a schedule may ask for.
     pub min_schedule_minutes: u32,
+    /// The most integrations one account may have (template: `MaxIntegrationsPerAccount`): each
+    /// is a secret, a schedule and a share of the sync function.
+    pub max_integrations: usize,
     pub validation: ValidationSettings,
 }
 
@@ -187,6 +190,14 @@ pub async fn create(
     };
     if let Some(existing) = s.integrations.get_integration(account, id).await? {
         return asked.answer_from(s, &existing).await;
+    }
+    let held = s.integrations.list_integrations(account).await?.len();
+    if held >= s.settings.max_integrations {
+        return Err(ApiError::Conflict(format!(
+            "this account has {held} integrations, the most it may have \
+             (MaxIntegrationsPerAccount = {}): delete one to create another",
+            s.settings.max_integrations
+        )));
     }
     let report = validation::validate(&req, &s.settings.validation).await;
     if !report.passed() {
