@@ -1317,3 +1317,47 @@ async fn an_account_has_at_most_its_integrations() {
     let (status, created) = w.api("acme", "POST /integrations", &[], Some(body)).await;
     assert_eq!(status, 201, "{created}");
 }
+
+/// GIVEN a site that asks for a 900 s wait before anything more, WHEN the platform searches its
+/// projects or checks a JQL filter, THEN the answer comes within the request's deadline: a 503
+/// `retry_later` saying how long Jira asked to wait, never a request held past API Gateway's
+/// 30 s.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_asking_for_a_long_wait_is_answered_retry_later_within_the_deadline() {
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(10, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let answer = reqwest::Client::new()
+        .put(format!("{base}/_sim/control"))
+        .json(&json!({"force_429": 1_000, "force_429_wait_secs": 900}))
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success());
+    let connection = alice_connection(&base, &token);
+    for (route, body) in [
+        ("POST /projects/search", json!({"connection": connection})),
+        (
+            "POST /jql/validate",
+            json!({"connection": connection, "jql": "project = PLAT"}),
+        ),
+    ] {
+        let started = Instant::now();
+        let (status, refused) = w.api("acme", route, &[], Some(body)).await;
+        assert_eq!(
+            (status, refused["code"].as_str()),
+            (503, Some("retry_later")),
+            "{route}: {refused}"
+        );
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .contains("a wait of 900 s"),
+            "{refused}"
+        );
+        assert!(started.elapsed().as_secs() < 29, "{route} waited");
+    }
+}

@@ -220,6 +220,16 @@ pub fn api_error(e: &ApiError) -> Response<Body> {
         ),
         ApiError::NotFound(_) => error(404, "not_found", e.to_string()),
         ApiError::Conflict(_) => error(409, "conflict", e.to_string()),
+        ApiError::RetryLater { after, .. } => {
+            let mut response = error(503, "retry_later", e.to_string());
+            let seconds = after.as_secs().max(1).to_string();
+            if let Ok(value) = lambda_http::http::HeaderValue::from_str(&seconds) {
+                response
+                    .headers_mut()
+                    .insert(lambda_http::http::header::RETRY_AFTER, value);
+            }
+            response
+        }
         ApiError::Internal(message) => {
             tracing::error!(error = %message, "request failed");
             error(500, "internal", "internal error; see the function's logs")
@@ -245,6 +255,17 @@ pub fn all_with_ids<T: Serialize>(items: &[Saved<T>]) -> Vec<serde_json::Value> 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn retry_later_says_when_in_its_header() {
+        let e = ApiError::RetryLater {
+            message: "Jira asked for a wait".into(),
+            after: std::time::Duration::from_secs(900),
+        };
+        let response = api_error(&e);
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(response.headers()["retry-after"], "900");
+    }
 
     #[test]
     fn quoted_values_are_cut_from_parse_errors() {

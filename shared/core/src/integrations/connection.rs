@@ -2,6 +2,7 @@
 //! exists: the credential checks, a JQL check and a project search.
 
 use super::*;
+use crate::jira::JiraError;
 
 /// How to reach a Jira site, as the API takes it.
 #[derive(Clone, Deserialize)]
@@ -124,7 +125,26 @@ fn is_email(text: &str) -> bool {
         && !text.chars().any(|c| c.is_whitespace() || c.is_control())
 }
 
-/// A client for a site whose URL has passed the URL checks (shape, and where it resolves).
+/// What a request's call to Jira ended with, as the API answers it: a wait Jira asked for that
+/// the request cannot outlast is "try again later", anything else is the connection's fault.
+pub(super) fn jira_refusal(e: JiraError) -> ApiError {
+    match e {
+        JiraError::PastDeadline { wait, .. } | JiraError::WaitedTooLong { wait, .. } => {
+            ApiError::RetryLater {
+                message: format!(
+                    "Jira asked for a wait of {} s, longer than this request may take; try again \
+                     later",
+                    wait.as_secs().max(1)
+                ),
+                after: wait,
+            }
+        }
+        other => bad("connection", other.to_string()),
+    }
+}
+
+/// A client for a site whose URL has passed the URL checks (shape, and where it resolves), whose
+/// waits for Jira end within the request's deadline ([`ValidationSettings::deadline`]).
 pub(super) async fn checked_client(
     req: &ConnectionRequest,
     settings: &ValidationSettings,
@@ -140,6 +160,7 @@ pub(super) async fn checked_client(
     let credentials = Credentials::new(deployment, req.email.as_deref(), req.token.clone());
     JiraClient::new(&SiteConfig {
         private_networks: networks.clone(),
+        deadline: Some(std::time::Instant::now() + settings.deadline),
         ..SiteConfig::new(base, deployment, credentials)
     })
     .map_err(|e| ApiError::Internal(e.to_string()))
@@ -186,10 +207,7 @@ pub(super) async fn jql_result(
     jql: &str,
 ) -> ApiResult<JqlResult> {
     let client = checked_client(req, &s.settings.validation).await?;
-    let parsed = client
-        .parse_jql(&[jql])
-        .await
-        .map_err(|e| bad("connection", e.to_string()))?;
+    let parsed = client.parse_jql(&[jql]).await.map_err(jira_refusal)?;
     let errors: Vec<String> = parsed.queries.into_iter().flat_map(|q| q.errors).collect();
     Ok(JqlResult {
         ok: errors.is_empty(),
@@ -211,10 +229,7 @@ pub async fn search_projects(
 ) -> ApiResult<Vec<ProjectSummary>> {
     let req = conn.request(None)?;
     let client = checked_client(&req, &s.settings.validation).await?;
-    let projects = client
-        .projects()
-        .await
-        .map_err(|e| bad("connection", e.to_string()))?;
+    let projects = client.projects().await.map_err(jira_refusal)?;
     Ok(projects
         .into_iter()
         .map(|p| ProjectSummary {

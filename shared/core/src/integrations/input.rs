@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::sync::plan::strip_order_by;
+use connection::jira_refusal;
 
 /// Which issues an integration ingests, as the API takes it.
 #[derive(Clone, Debug, Deserialize)]
@@ -263,10 +264,7 @@ pub(super) async fn check_custom_fields_exist(
         return Ok(());
     }
     let client = checked_client(req, &s.settings.validation).await?;
-    let site_fields = client
-        .fields()
-        .await
-        .map_err(|e| bad("connection", e.to_string()))?;
+    let site_fields = client.fields().await.map_err(jira_refusal)?;
     let map = crate::sync::plan::resolve_fields(&site_fields, wanted)
         .map_err(|e| bad("custom_fields", e))?;
     if let Some((name, id)) = map.mapped.iter().find(|(_, id)| excluded.keeps_out(id)) {

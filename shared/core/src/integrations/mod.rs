@@ -66,6 +66,13 @@ pub enum ApiError {
     /// The request contradicts what is stored (an idempotency key reused for another body).
     #[error("{0}")]
     Conflict(String),
+    /// The site asked for a wait longer than the request may take: the caller tries again
+    /// after `after`.
+    #[error("{message}")]
+    RetryLater {
+        message: String,
+        after: std::time::Duration,
+    },
     #[error("{0}")]
     Internal(String),
 }
