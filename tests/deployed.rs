@@ -262,6 +262,7 @@ impl World {
                     role_arn: RETRY_ROLE_ARN.into(),
                 }),
                 stall: StallPolicy::default(),
+                answer_budget: sei_jira_core::jira::DEFAULT_ANSWER_BUDGET,
                 validation,
                 retry: RetryPolicy {
                     max_retries: 1,

@@ -43,6 +43,8 @@ pub struct App {
     pub stall: StallPolicy,
     pub validation: ValidationSettings,
     pub retry: RetryPolicy,
+    /// The bytes of Jira's answers a run may hold at once (a share of the function's memory).
+    pub answer_budget: usize,
 }
 
 /// The trigger in an event, which must be one of ours.
@@ -78,6 +80,7 @@ pub async fn handle(
         stall: app.stall,
         validation: &app.validation,
         retry: app.retry.clone(),
+        answer_budget: app.answer_budget,
     };
     tracing::info!(integration = %trigger.integration_id, trigger = ?trigger.trigger, "sync starting");
     match sync_integration(&services, &trigger, stop, run_id).await {

@@ -18,6 +18,7 @@ async fn async_main() -> Result<(), Error> {
     let app = App {
         retries: Box::new(d.retries()?),
         stall: d.stall_policy()?,
+        answer_budget: d.answer_budget()?,
         store: Box::new(d.store),
         secrets: Box::new(d.secrets),
         events: Box::new(d.events),

@@ -107,6 +107,10 @@ impl Default for RetryPolicy {
 }
 
 /// Requests in flight at once for a site unless set otherwise (Atlassian suggests 5–10).
+/// The bytes of Jira's answers a client holds at once by default: a quarter of the sync
+/// function's default 512 MB, where the answers are read into models besides.
+pub const DEFAULT_ANSWER_BUDGET: usize = 128 * 1024 * 1024;
+
 pub const DEFAULT_MAX_IN_FLIGHT: usize = 10;
 /// Requests per second for a site unless set otherwise: the burst rate Jira Cloud documents per
 /// tenant.
@@ -128,6 +132,9 @@ pub struct SiteConfig {
     pub retry: RetryPolicy,
     /// The largest response body read; past it a request fails with `JiraError::TooLarge`.
     pub max_body_bytes: usize,
+    /// The bytes of the answers in flight at once, all requests together ([`DEFAULT_ANSWER_BUDGET`]):
+    /// an answer that finds it spent is tried again after a backoff. No answer may be larger.
+    pub answer_budget_bytes: usize,
     /// The non-public networks the site may be on (a Data Center site inside the network, the
     /// simulator in a local run); every other address the client connects to must be public.
     pub private_networks: PrivateNetworks,
@@ -155,6 +162,7 @@ impl SiteConfig {
             retry: RetryPolicy::default(),
             private_networks: PrivateNetworks::default(),
             max_body_bytes: 64 * 1024 * 1024,
+            answer_budget_bytes: DEFAULT_ANSWER_BUDGET,
             deadline: None,
             max_wait: None,
         }

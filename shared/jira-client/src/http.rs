@@ -15,6 +15,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::sync::Semaphore;
 
+use crate::budget::{Budget, Held};
+
 use super::address::{Guarded, RefusedAddress};
 use super::config::{Credentials, Deployment, RetryPolicy, SiteConfig};
 use super::error::JiraError;
@@ -117,6 +119,7 @@ struct Inner {
     auth: HeaderValue,
     limiter: DefaultDirectRateLimiter,
     slots: Semaphore,
+    budget: Budget,
     retry: RetryPolicy,
     stats: Stats,
 }
@@ -144,6 +147,8 @@ enum Transient {
         status: u16,
         message: String,
     },
+    /// The answers in flight hold the client's whole answer budget.
+    Crowded,
 }
 
 impl std::fmt::Display for Transient {
@@ -154,6 +159,9 @@ impl std::fmt::Display for Transient {
             Transient::TimedOut => f.write_str("timed out"),
             Transient::Transport(reason) => f.write_str(reason),
             Transient::Server { status, message } => write!(f, "HTTP {status}: {message}"),
+            Transient::Crowded => {
+                f.write_str("the answers in flight held this client's whole memory budget")
+            }
         }
     }
 }
@@ -197,14 +205,20 @@ impl JiraClient {
             .fold(message, |m, secret| m.replace(secret, "[redacted]"))
     }
 
-    /// The whole body, up to the site's limit: past it, a named error, never a process that
-    /// runs out of memory on a hostile or broken answer.
-    async fn read_body(&self, mut response: reqwest::Response) -> Result<bytes::Bytes, Failure> {
-        let limit = self.inner.config.max_body_bytes;
+    /// The whole body, up to the site's limit, held in the client's answer budget until the
+    /// hold is dropped: past the limit, a named error; past the budget, a retry. Never a
+    /// process that runs out of memory on hostile or broken answers.
+    async fn read_body(
+        &self,
+        mut response: reqwest::Response,
+    ) -> Result<(bytes::Bytes, Held<'_>), Failure> {
+        let budget = &self.inner.budget;
+        let limit = self.inner.config.max_body_bytes.min(budget.limit());
         let too_large = || Failure::Fatal(JiraError::TooLarge { limit });
         if response.content_length().is_some_and(|n| n > limit as u64) {
             return Err(too_large());
         }
+        let mut held = budget.hold();
         let mut body = bytes::BytesMut::new();
         loop {
             let chunk = response.chunk().await.map_err(|e| Failure::Retry {
@@ -214,10 +228,16 @@ impl JiraClient {
                 )),
             })?;
             let Some(chunk) = chunk else {
-                return Ok(body.freeze());
+                return Ok((body.freeze(), held));
             };
             if body.len() + chunk.len() > limit {
                 return Err(too_large());
+            }
+            if !held.take(chunk.len()) {
+                return Err(Failure::Retry {
+                    advised: None,
+                    cause: Transient::Crowded,
+                });
             }
             body.extend_from_slice(&chunk);
         }
@@ -281,6 +301,7 @@ impl JiraClient {
                 auth,
                 limiter: RateLimiter::direct(Quota::per_second(rps)),
                 slots: Semaphore::new(config.max_in_flight.max(1)),
+                budget: Budget::new(config.answer_budget_bytes.max(1)),
                 retry: config.retry.clone(),
                 stats: Stats::default(),
             }),
@@ -302,6 +323,11 @@ impl JiraClient {
 
     pub fn base_url(&self) -> &str {
         &self.inner.base
+    }
+
+    /// The most bytes of answers this client has held at once (see [`SiteConfig::answer_budget_bytes`]).
+    pub fn answer_bytes_peak(&self) -> usize {
+        self.inner.budget.peak()
     }
 
     pub fn stats(&self) -> &Stats {
@@ -360,7 +386,8 @@ impl JiraClient {
                 .attempt(&method, &url, query, body.as_deref(), authenticated)
                 .await
             {
-                Ok(bytes) => {
+                // The answer's bytes stay held in the budget until it is read into its model.
+                Ok((bytes, _held)) => {
                     // The parser quotes what it could not read, which may be echoed credentials.
                     return serde_json::from_slice(&bytes).map_err(|e| {
                         JiraError::Protocol(self.scrub(format!("{method} {path}: {e}")))
@@ -409,7 +436,7 @@ impl JiraClient {
         query: &[(&str, String)],
         body: Option<&[u8]>,
         authenticated: bool,
-    ) -> Result<bytes::Bytes, Failure> {
+    ) -> Result<(bytes::Bytes, Held<'_>), Failure> {
         let _slot = self
             .inner
             .slots
@@ -457,9 +484,9 @@ impl JiraClient {
                 status: status.as_u16(),
             }));
         }
-        let bytes = self.read_body(response).await?;
+        let (bytes, held) = self.read_body(response).await?;
         if status.is_success() {
-            return Ok(bytes);
+            return Ok((bytes, held));
         }
         let message = self.scrub(error_message(&bytes));
         Err(match status {

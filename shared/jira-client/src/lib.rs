@@ -9,6 +9,7 @@
 pub mod address;
 pub mod adf;
 pub mod api;
+mod budget;
 pub mod config;
 pub mod error;
 pub mod http;
@@ -20,8 +21,8 @@ pub mod time;
 pub use address::PrivateNetworks;
 pub use api::REQUIRED_PERMISSIONS;
 pub use config::{
-    Credentials, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, Deployment, RetryPolicy,
-    Secret, SiteConfig,
+    Credentials, DEFAULT_ANSWER_BUDGET, DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND,
+    Deployment, RetryPolicy, Secret, SiteConfig,
 };
 pub use error::{Inconsistency, JiraError};
 pub use http::{JiraClient, Waiting};

@@ -91,6 +91,17 @@ impl Deployed {
         })
     }
 
+    /// The bytes of Jira's answers a sync may hold at once: a quarter of the function's memory
+    /// (`AWS_LAMBDA_FUNCTION_MEMORY_SIZE`, MB, set by Lambda: `SyncMemorySize`); the rest holds
+    /// what they are read into, the run's issue index and the runtime.
+    pub fn answer_budget(&self) -> Result<usize, String> {
+        let name = "AWS_LAMBDA_FUNCTION_MEMORY_SIZE";
+        let mb: usize = var(name)?
+            .parse()
+            .map_err(|_| format!("environment variable {name} must be a whole number of MB"))?;
+        Ok(mb.saturating_mul(1024 * 1024) / 4)
+    }
+
     /// How the sync backs off from runs without progress, and when it stops trying before the
     /// schedule (`STALLED_RUNS_BEFORE_STOP`).
     pub fn stall_policy(&self) -> Result<StallPolicy, String> {

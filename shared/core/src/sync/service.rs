@@ -45,6 +45,8 @@ pub struct SyncServices<'a> {
     pub validation: &'a ValidationSettings,
     /// How hard to retry Jira (Atlassian's guidance by default; tests shorten it).
     pub retry: RetryPolicy,
+    /// The bytes of Jira's answers the run may hold at once ([`SiteConfig::answer_budget_bytes`]).
+    pub answer_budget: usize,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -218,6 +220,7 @@ async fn connect(
     let client = JiraClient::new(&SiteConfig {
         retry: s.retry.clone(),
         private_networks: networks.clone(),
+        answer_budget_bytes: s.answer_budget,
         // A wait for Jira past the run's deadline ends the run as partial instead.
         deadline,
         ..SiteConfig::new(url.as_str().trim_end_matches('/'), deployment, credentials)
