@@ -247,6 +247,7 @@ impl World {
                     default_schedule_rate: "rate(1 hour)".into(),
                     min_schedule_minutes: 15,
                     max_integrations: 100,
+                    validations_per_minute: 1_000,
                     validation: validation.clone(),
                 },
                 account_claim: CLAIM.into(),

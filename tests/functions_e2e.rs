@@ -1361,3 +1361,60 @@ async fn a_site_asking_for_a_long_wait_is_answered_retry_later_within_the_deadli
         assert!(started.elapsed().as_secs() < 29, "{route} waited");
     }
 }
+
+/// GIVEN an account allowed 2 checks a minute, WHEN it asks for a third credential check, JQL
+/// check or project search within the minute, THEN a 429 `quota_exceeded` names the limit and
+/// asks Jira nothing; another account's checks are its own.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_account_asks_its_site_at_most_its_quota_a_minute() {
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(10, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    w.api.settings.validations_per_minute = 2;
+    let connection = alice_connection(&base, &token);
+    let calls = [
+        (
+            "POST /credentials/validate",
+            json!({"connection": connection}),
+        ),
+        (
+            "POST /jql/validate",
+            json!({"connection": connection, "jql": "project = PLAT"}),
+        ),
+        ("POST /projects/search", json!({"connection": connection})),
+    ];
+    // Three calls within one minute (once more if the minute turned meanwhile).
+    let mut statuses = Vec::new();
+    for _ in 0..2 {
+        let minute = chrono::Utc::now().timestamp() / 60;
+        statuses.clear();
+        for (route, body) in &calls {
+            let (status, answer) = w.api("acme", route, &[], Some(body.clone())).await;
+            statuses.push((status, answer));
+        }
+        if chrono::Utc::now().timestamp() / 60 == minute {
+            break;
+        }
+    }
+    let codes: Vec<u16> = statuses.iter().map(|(s, _)| *s).collect();
+    assert_eq!(codes[..2], [200, 200], "{statuses:?}");
+    let (status, refused) = &statuses[2];
+    assert_eq!(
+        (*status, refused["code"].as_str()),
+        (429, Some("quota_exceeded")),
+        "{refused}"
+    );
+    assert!(
+        refused["message"]
+            .as_str()
+            .unwrap()
+            .contains("ValidationsPerMinute = 2"),
+        "{refused}"
+    );
+    let (status, _) = w
+        .api("globex", calls[0].0, &[], Some(calls[0].1.clone()))
+        .await;
+    assert_eq!(status, 200, "another account's quota is its own");
+}

@@ -102,6 +102,7 @@ conformance!(
     leases_are_exclusive_until_expiry_or_release,
     runs_are_listed_since_a_time,
     daily_counters_add_up_even_when_concurrent,
+    calls_are_counted_per_account_kind_and_window_even_when_concurrent,
     integrations_are_visible_only_to_their_account,
     replacing_an_integration_never_brings_a_deleted_one_back,
     of_concurrent_creates_with_one_id_exactly_one_lands,
@@ -722,6 +723,31 @@ mod behaviours {
         );
         assert_eq!(s.list_runs("a", 0).await.unwrap().len(), 4);
         assert!(s.list_runs("b", 0).await.unwrap().is_empty());
+    }
+
+    pub async fn calls_are_counted_per_account_kind_and_window_even_when_concurrent(s: &dyn Store) {
+        let counts = futures_util::future::join_all(
+            (0..12).map(|_| async move { s.count_call("acme", "validation", 60_000).await }),
+        )
+        .await;
+        let mut counts: Vec<u64> = counts.into_iter().map(Result::unwrap).collect();
+        counts.sort_unstable();
+        assert_eq!(
+            counts,
+            (1..=12).collect::<Vec<u64>>(),
+            "each call its own count"
+        );
+        for (account, kind, window) in [
+            ("globex", "validation", 60_000),
+            ("acme", "other", 60_000),
+            ("acme", "validation", 120_000),
+        ] {
+            assert_eq!(s.count_call(account, kind, window).await.unwrap(), 1);
+        }
+        assert_eq!(
+            s.count_call("acme", "validation", 60_000).await.unwrap(),
+            13
+        );
     }
 
     pub async fn daily_counters_add_up_even_when_concurrent(s: &dyn Store) {

@@ -51,6 +51,7 @@ fn value_for(name: &str) -> &'static str {
     match name {
         "MIN_SCHEDULE_MINUTES" => "15",
         "MAX_INTEGRATIONS_PER_ACCOUNT" => "100",
+        "VALIDATIONS_PER_MINUTE" => "30",
         "STALLED_RUNS_BEFORE_STOP" => "5",
         "JIRA_PRIVATE_CIDRS" => "",
         "DEFAULT_SCHEDULE_RATE" => "rate(1 hour)",

@@ -46,6 +46,7 @@ impl App {
     fn services(&self) -> Services<'_> {
         Services {
             integrations: self.store.as_ref(),
+            calls: self.store.as_ref(),
             issues: self.store.as_ref(),
             secrets: self.secrets.as_ref(),
             scheduler: self.scheduler.as_ref(),
@@ -85,19 +86,19 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
     let issue = path_param(&req, "issueId").unwrap_or_default();
     let result = match http_api::route(&req).as_str() {
         "POST /credentials/validate" => match body::<ConnectionOnly>(&req) {
-            Ok(b) => ops::validate_credentials(&s, &b.connection)
+            Ok(b) => ops::validate_credentials(&s, &account, &b.connection, now_ms())
                 .await
                 .map(|r| json(200, &ValidationResult::from(r))),
             Err(r) => return *r,
         },
         "POST /jql/validate" => match body::<JqlRequest>(&req) {
-            Ok(b) => ops::validate_jql(&s, &b.connection, &b.jql)
+            Ok(b) => ops::validate_jql(&s, &account, &b.connection, &b.jql, now_ms())
                 .await
                 .map(|r| json(200, &r)),
             Err(r) => return *r,
         },
         "POST /projects/search" => match body::<ConnectionOnly>(&req) {
-            Ok(b) => ops::search_projects(&s, &b.connection)
+            Ok(b) => ops::search_projects(&s, &account, &b.connection, now_ms())
                 .await
                 .map(|p| json(200, &serde_json::json!({ "projects": p }))),
             Err(r) => return *r,

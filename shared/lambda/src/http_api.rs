@@ -221,20 +221,27 @@ pub fn api_error(e: &ApiError) -> Response<Body> {
         ApiError::NotFound(_) => error(404, "not_found", e.to_string()),
         ApiError::Conflict(_) => error(409, "conflict", e.to_string()),
         ApiError::RetryLater { after, .. } => {
-            let mut response = error(503, "retry_later", e.to_string());
-            let seconds = after.as_secs().max(1).to_string();
-            if let Ok(value) = lambda_http::http::HeaderValue::from_str(&seconds) {
-                response
-                    .headers_mut()
-                    .insert(lambda_http::http::header::RETRY_AFTER, value);
-            }
-            response
+            retry_after(error(503, "retry_later", e.to_string()), *after)
+        }
+        ApiError::QuotaExceeded { after, .. } => {
+            retry_after(error(429, "quota_exceeded", e.to_string()), *after)
         }
         ApiError::Internal(message) => {
             tracing::error!(error = %message, "request failed");
             error(500, "internal", "internal error; see the function's logs")
         }
     }
+}
+
+/// The response, saying in `Retry-After` when to try again (whole seconds, at least one).
+fn retry_after(mut response: Response<Body>, after: std::time::Duration) -> Response<Body> {
+    let seconds = after.as_secs().max(1).to_string();
+    if let Ok(value) = lambda_http::http::HeaderValue::from_str(&seconds) {
+        response
+            .headers_mut()
+            .insert(lambda_http::http::header::RETRY_AFTER, value);
+    }
+    response
 }
 
 /// A kept setting (a custom miss, an SLA row, a DORA profile) as the API shows it: its id

@@ -60,6 +60,9 @@ impl Deployed {
                     "environment variable MAX_INTEGRATIONS_PER_ACCOUNT must be a whole number"
                         .to_string()
                 })?,
+                validations_per_minute: var("VALIDATIONS_PER_MINUTE")?.parse().map_err(|_| {
+                    "environment variable VALIDATIONS_PER_MINUTE must be a whole number".to_string()
+                })?,
                 validation: ValidationSettings {
                     private_networks: private_networks("JIRA_PRIVATE_CIDRS")?,
                     ..ValidationSettings::default()

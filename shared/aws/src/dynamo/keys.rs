@@ -49,6 +49,11 @@ pub fn runs(integration: &str) -> String {
     scoped(integration, "RUN")
 }
 
+/// An account's counted calls (its quotas), one item per kind and window.
+pub fn calls(account: &str) -> String {
+    format!("CALLS#{account}")
+}
+
 pub fn daily(integration: &str) -> String {
     scoped(integration, "DAILY")
 }

@@ -409,3 +409,29 @@ impl IntegrationStore for DynamoStore {
         Ok(true)
     }
 }
+
+#[async_trait]
+impl CallCounter for DynamoStore {
+    /// One atomic ADD; the count expires with the item (TTL), a day after its window.
+    async fn count_call(&self, account: &str, kind: &str, window_ms: i64) -> StoreResult<u64> {
+        let out = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key(PK, s(keys::calls(account)))
+            .key(SK, s(format!("{kind}#{window_ms:020}")))
+            .update_expression("ADD calls :one SET #expires = :expires")
+            .expression_attribute_names("#expires", TTL_ATTRIBUTE)
+            .expression_attribute_values(":one", number_value(1))
+            .expression_attribute_values(":expires", number_value(epoch_seconds_now() + 86_400))
+            .return_values(aws_sdk_dynamodb::types::ReturnValue::UpdatedNew)
+            .send()
+            .await
+            .map_err(backend("UpdateItem"))?;
+        out.attributes()
+            .and_then(|a| a.get("calls"))
+            .and_then(|v| v.as_n().ok())
+            .and_then(|n| n.parse().ok())
+            .ok_or_else(|| StoreError::Corrupt("UpdateItem answered no count of calls".into()))
+    }
+}

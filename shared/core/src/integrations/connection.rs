@@ -181,8 +181,42 @@ impl From<Report> for ValidationResult {
     }
 }
 
-pub async fn validate_credentials(s: &Services<'_>, conn: &Connection) -> ApiResult<Report> {
+/// The window of the validation quota.
+const QUOTA_WINDOW_MS: i64 = 60_000;
+
+/// Counts a call that asks the account's Jira site (a credential check, a JQL check, a project
+/// search) against the account's quota; past it, the caller is told when to try again.
+async fn within_quota(s: &Services<'_>, account: &str, now_ms: i64) -> ApiResult<()> {
+    let window = now_ms - now_ms.rem_euclid(QUOTA_WINDOW_MS);
+    let made = s.calls.count_call(account, "validation", window).await?;
+    let most = s.settings.validations_per_minute;
+    if made <= u64::from(most) {
+        return Ok(());
+    }
+    let after = std::time::Duration::from_millis(
+        u64::try_from(window + QUOTA_WINDOW_MS - now_ms)
+            .unwrap_or(1_000)
+            .max(1_000),
+    );
+    Err(ApiError::QuotaExceeded {
+        message: format!(
+            "this account has asked for {most} credential checks, JQL checks and project \
+             searches this minute, the most it may (ValidationsPerMinute = {most}); try again \
+             in {} s",
+            after.as_secs()
+        ),
+        after,
+    })
+}
+
+pub async fn validate_credentials(
+    s: &Services<'_>,
+    account: &str,
+    conn: &Connection,
+    now_ms: i64,
+) -> ApiResult<Report> {
     let req = conn.request(None)?;
+    within_quota(s, account, now_ms).await?;
     Ok(validation::validate(&req, &s.settings.validation).await)
 }
 
@@ -193,11 +227,19 @@ pub struct JqlResult {
 }
 
 /// Checks a JQL filter with Jira's own parser, as the connection's user.
-pub async fn validate_jql(s: &Services<'_>, conn: &Connection, jql: &str) -> ApiResult<JqlResult> {
+pub async fn validate_jql(
+    s: &Services<'_>,
+    account: &str,
+    conn: &Connection,
+    jql: &str,
+    now_ms: i64,
+) -> ApiResult<JqlResult> {
     if jql.trim().is_empty() {
         return Err(bad("jql", "is required"));
     }
-    jql_result(s, &conn.request(None)?, jql).await
+    let req = conn.request(None)?;
+    within_quota(s, account, now_ms).await?;
+    jql_result(s, &req, jql).await
 }
 
 /// Jira's verdict on `jql` for the connection's user.
@@ -225,9 +267,12 @@ pub struct ProjectSummary {
 /// The projects the connection's user can browse (the project selector).
 pub async fn search_projects(
     s: &Services<'_>,
+    account: &str,
     conn: &Connection,
+    now_ms: i64,
 ) -> ApiResult<Vec<ProjectSummary>> {
     let req = conn.request(None)?;
+    within_quota(s, account, now_ms).await?;
     let client = checked_client(&req, &s.settings.validation).await?;
     let projects = client.projects().await.map_err(jira_refusal)?;
     Ok(projects

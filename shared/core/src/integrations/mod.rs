@@ -15,7 +15,8 @@ use serde::{Deserialize, Serialize};
 use crate::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
 use crate::ports::{EventPublisher, SecretStore, SyncEvent, SyncScheduler, SyncTrigger, Trigger};
 use crate::store::{
-    IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ScopeConfig, StoreError,
+    CallCounter, IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ScopeConfig,
+    StoreError,
 };
 use crate::sync::Excluded;
 use crate::validation::{
@@ -32,6 +33,8 @@ pub use input::*;
 /// deployment's settings.
 pub struct Services<'a> {
     pub integrations: &'a dyn IntegrationStore,
+    /// The account's calls, counted for its quotas.
+    pub calls: &'a dyn CallCounter,
     /// Only for flags set by hand.
     pub issues: &'a dyn IssueStore,
     pub secrets: &'a dyn SecretStore,
@@ -50,6 +53,9 @@ pub struct Settings {
     /// The most integrations one account may have (template: `MaxIntegrationsPerAccount`): each
     /// is a secret, a schedule and a share of the sync function.
     pub max_integrations: usize,
+    /// Credential checks, JQL checks and project searches an account may ask for in a minute
+    /// (template: `ValidationsPerMinute`): each asks a Jira site.
+    pub validations_per_minute: u32,
     pub validation: ValidationSettings,
 }
 
@@ -70,6 +76,13 @@ pub enum ApiError {
     /// after `after`.
     #[error("{message}")]
     RetryLater {
+        message: String,
+        after: std::time::Duration,
+    },
+    /// The account has made as many calls of the kind as its quota allows for now: it tries
+    /// again after `after`.
+    #[error("{message}")]
+    QuotaExceeded {
         message: String,
         after: std::time::Duration,
     },

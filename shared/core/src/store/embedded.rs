@@ -28,6 +28,7 @@ const CURSORS: Table = TableDefinition::new("cursors");
 const LEASES: Table = TableDefinition::new("leases");
 const RUNS: Table = TableDefinition::new("runs");
 const DAILY: Table = TableDefinition::new("daily");
+const CALLS: Table = TableDefinition::new("calls");
 /// A small projection of every issue (id, project, updated, flags), kept in step with ISSUES so
 /// the sync reads its index without decoding whole issues.
 const INDEX: Table = TableDefinition::new("issue_index");
@@ -606,5 +607,22 @@ impl IntegrationStore for EmbeddedStore {
             return Ok(false);
         }
         self.delete_integration_data(account, id)
+    }
+}
+
+#[async_trait]
+impl CallCounter for EmbeddedStore {
+    /// Counted in one write transaction. Local runs keep the counts (nothing expires here).
+    async fn count_call(&self, account: &str, kind: &str, window_ms: i64) -> StoreResult<u64> {
+        let count = std::cell::Cell::new(0u64);
+        self.update(
+            CALLS,
+            &format!("{account}/{kind}/{window_ms:020}"),
+            |current: Option<u64>| {
+                count.set(current.unwrap_or(0) + 1);
+                Some(count.get())
+            },
+        )?;
+        Ok(count.get())
     }
 }

@@ -303,6 +303,15 @@ pub trait IntegrationStore: Send + Sync {
     async fn delete_integration(&self, account: &str, id: &str) -> StoreResult<bool>;
 }
 
+/// Calls an account makes, counted for its quotas.
+#[async_trait]
+pub trait CallCounter: Send + Sync {
+    /// Counts one call of `kind` by `account` in the window that starts at `window_ms`,
+    /// atomically (concurrent calls never lose each other's count): the window's count, this
+    /// call included. A window's count is kept a day.
+    async fn count_call(&self, account: &str, kind: &str, window_ms: i64) -> StoreResult<u64>;
+}
+
 /// An integration's hygiene settings and daily snapshots, and which integrations take one.
 #[async_trait]
 pub trait HygieneStore: Send + Sync {
@@ -406,11 +415,18 @@ impl<T: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + Dele
 
 /// A whole store, as the binaries open one and hand out its roles.
 pub trait Store:
-    SyncStore + IntegrationStore + HygieneStore + HygieneIndexStore + DoraStore
+    SyncStore + IntegrationStore + CallCounter + HygieneStore + HygieneIndexStore + DoraStore
 {
 }
 
-impl<T: SyncStore + IntegrationStore + HygieneStore + HygieneIndexStore + DoraStore + ?Sized> Store
-    for T
+impl<
+    T: SyncStore
+        + IntegrationStore
+        + CallCounter
+        + HygieneStore
+        + HygieneIndexStore
+        + DoraStore
+        + ?Sized,
+> Store for T
 {
 }
