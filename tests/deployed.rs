@@ -651,6 +651,17 @@ pub fn alice_connection(base: &str, token: &str) -> Value {
     json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": token})
 }
 
+/// Changes how the simulator at `base` behaves (its `/_sim/control` settings).
+pub async fn sim_control(base: &str, settings: Value) {
+    let answer = reqwest::Client::new()
+        .put(format!("{base}/_sim/control"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{settings}");
+}
+
 pub fn token_of(sim: &Value, email: &str) -> String {
     jira_sim::user_token(sim, email).expect("a user of the simulator")
 }

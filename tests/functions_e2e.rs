@@ -274,12 +274,7 @@ async fn an_integration_from_creation_to_monitoring() {
     assert!(bad["message"].as_str().unwrap().contains("range"), "{bad}");
 
     // The site fails every request: the run fails and monitoring says Unhealthy.
-    reqwest::Client::new()
-        .put(format!("{base}/_sim/control"))
-        .json(&json!({"fault_rate": 1.0, "drop_share": 0.0}))
-        .send()
-        .await
-        .unwrap();
+    sim_control(&base, json!({"fault_rate": 1.0, "drop_share": 0.0})).await;
     let manual = json!({"source": "sei-jira", "detail-type": "jira.sync.continuation",
         "detail": {"account_id": "acme", "integration_id": id, "trigger": "manual"}});
     let failed = w.sync(manual, None, "run-3").await;
@@ -1176,13 +1171,11 @@ async fn a_site_that_refuses_everything_costs_a_bounded_number_of_runs_a_day() {
     let token = token_of(&info, "alice@example.com");
     let mut w = World::new(moto.endpoint(), &base).await;
     let id = w.create_alices("Refuses all", &base, &token).await;
-    let answer = reqwest::Client::new()
-        .put(format!("{base}/_sim/control"))
-        .json(&json!({"force_429": 1_000_000, "force_429_wait_secs": 900}))
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success());
+    sim_control(
+        &base,
+        json!({"force_429": 1_000_000, "force_429_wait_secs": 900}),
+    )
+    .await;
     w.drain_events().await;
 
     let scheduled: Value =
@@ -1329,13 +1322,11 @@ async fn a_site_asking_for_a_long_wait_is_answered_retry_later_within_the_deadli
     let base = info["base_url"].as_str().unwrap().to_string();
     let token = token_of(&info, "alice@example.com");
     let mut w = World::new(moto.endpoint(), &base).await;
-    let answer = reqwest::Client::new()
-        .put(format!("{base}/_sim/control"))
-        .json(&json!({"force_429": 1_000, "force_429_wait_secs": 900}))
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success());
+    sim_control(
+        &base,
+        json!({"force_429": 1_000, "force_429_wait_secs": 900}),
+    )
+    .await;
     let connection = alice_connection(&base, &token);
     for (route, body) in [
         ("POST /projects/search", json!({"connection": connection})),

@@ -16,13 +16,7 @@ const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(30);
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     sei_jira_lambda::logging::init();
-    let d = Deployed::from_env().await?;
-    let app = App {
-        store: Box::new(d.store),
-        events: Box::new(d.events),
-        account_claim: d.account_claim,
-    };
-    let app = &app;
+    let app = &App::deployed(Deployed::from_env().await?);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = event
             .context

@@ -45,6 +45,17 @@ pub struct App {
     pub account_claim: String,
 }
 
+impl App {
+    /// The clients of a deployment (`score-hygiene` and `hygiene-events` serve the same app).
+    pub fn deployed(d: sei_jira_lambda::lambda_env::Deployed) -> App {
+        App {
+            store: Box::new(d.store),
+            events: Box::new(d.events),
+            account_claim: d.account_claim,
+        }
+    }
+}
+
 /// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
 pub const ROUTES: &[&str] = &[
     "GET /integrations/{integrationId}/hygiene",

@@ -10,13 +10,7 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     sei_jira_lambda::logging::init();
-    let d = Deployed::from_env().await?;
-    let app = App {
-        store: Box::new(d.store),
-        events: Box::new(d.events),
-        account_claim: d.account_claim,
-    };
-    let app = &app;
+    let app = &App::deployed(Deployed::from_env().await?);
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         if !is_http_event(&event.payload) {
             return Err(Error::from(
