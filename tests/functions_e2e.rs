@@ -1409,3 +1409,50 @@ async fn an_account_asks_its_site_at_most_its_quota_a_minute() {
         .await;
     assert_eq!(status, 200, "another account's quota is its own");
 }
+
+/// GIVEN a sync asked for now, WHEN it is asked for again before its chain ends, THEN the answer
+/// is that sync (`already_under_way`, the first request's time) and nothing more goes on the
+/// bus; once the chain has ended, asking again starts a new one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sync_now_while_one_is_under_way_joins_it() {
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(60, 2).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let id = w.create_alices("Now", &base, &token).await;
+    w.drain_events().await;
+    let route = "POST /integrations/{integrationId}/sync";
+
+    let requested = w.sync_now("acme", &id).await;
+    let (_, first) = w.api("acme", route, &[&id], None).await;
+    assert_eq!(first["already_under_way"], true, "{first}");
+    assert!(
+        w.drain_events().await.is_empty(),
+        "a second request put an event"
+    );
+    // The chain goes on: its first run stops early and hands over to a continuation.
+    let run = w.sync(requested, Some(Instant::now()), "run-1").await;
+    assert_eq!(run["outcome"], "partial", "{run}");
+    let mut next = w.delivered(1).await.remove(0);
+    let (status, joined) = w.api("acme", route, &[&id], None).await;
+    assert_eq!(status, 202);
+    assert_eq!(joined["already_under_way"], true, "{joined}");
+    assert_eq!(joined["requested_at"], first["requested_at"], "{joined}");
+    assert!(
+        w.drain_events().await.is_empty(),
+        "a request during the chain put an event"
+    );
+
+    // The chain ends; a request now starts another.
+    loop {
+        let run = w.sync(next, None, "run-2").await;
+        let event = w.delivered(1).await.remove(0);
+        if run["outcome"] != "partial" {
+            assert_eq!(event["detail-type"], "jira.sync.completed");
+            break;
+        }
+        next = event;
+    }
+    w.sync_now("acme", &id).await;
+}

@@ -47,6 +47,7 @@ impl App {
         Services {
             integrations: self.store.as_ref(),
             calls: self.store.as_ref(),
+            records: self.store.as_ref(),
             issues: self.store.as_ref(),
             secrets: self.secrets.as_ref(),
             scheduler: self.scheduler.as_ref(),
@@ -148,9 +149,9 @@ pub async fn handle(app: &App, req: Request) -> Response<Body> {
         "POST /integrations/{integrationId}/issues/{issueId}/remove" => {
             flag(&s, &account, &id, &issue, HandFlag::Remove).await
         }
-        "POST /integrations/{integrationId}/sync" => ops::request_sync(&s, &account, &id)
+        "POST /integrations/{integrationId}/sync" => ops::request_sync(&s, &account, &id, now_ms())
             .await
-            .map(|()| json(202, &serde_json::json!({ "run_requested": true }))),
+            .map(|r| json(202, &r)),
         other => {
             return http_api::error(404, "not_found", format!("no route '{other}'"));
         }

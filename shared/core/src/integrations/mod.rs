@@ -15,10 +15,11 @@ use serde::{Deserialize, Serialize};
 use crate::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
 use crate::ports::{EventPublisher, SecretStore, SyncEvent, SyncScheduler, SyncTrigger, Trigger};
 use crate::store::{
-    CallCounter, IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ScopeConfig,
-    StoreError,
+    CallCounter, IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, RecordKind,
+    RecordStore, ScopeConfig, StoreError,
 };
 use crate::sync::Excluded;
+use crate::sync::chain;
 use crate::validation::{
     self, AuthMethod, ConnectionRequest, Report, ValidationSettings, url_guard,
 };
@@ -35,6 +36,8 @@ pub struct Services<'a> {
     pub integrations: &'a dyn IntegrationStore,
     /// The account's calls, counted for its quotas.
     pub calls: &'a dyn CallCounter,
+    /// The sync's state: whether a chain of runs is requested or under way.
+    pub records: &'a dyn RecordStore,
     /// Only for flags set by hand.
     pub issues: &'a dyn IssueStore,
     pub secrets: &'a dyn SecretStore,
@@ -547,9 +550,34 @@ pub async fn flag_issue(
     Ok(())
 }
 
-/// Asks for a sync now, through the same event a sync uses to continue itself.
-pub async fn request_sync(s: &Services<'_>, account: &str, id: &str) -> ApiResult<()> {
+/// A sync asked for now: when it was asked for, and whether this request found it already
+/// requested or under way.
+#[derive(Debug, Serialize)]
+pub struct SyncRequested {
+    pub run_requested: bool,
+    pub requested_at: chrono::DateTime<chrono::Utc>,
+    pub already_under_way: bool,
+}
+
+/// Asks for a sync now, through the same event a sync uses to continue itself; while a chain of
+/// runs is requested or under way, answers with it instead of starting another.
+pub async fn request_sync(
+    s: &Services<'_>,
+    account: &str,
+    id: &str,
+    now_ms: i64,
+) -> ApiResult<SyncRequested> {
     owned(s, account, id).await?;
+    let state = s.records.list_records(id, RecordKind::SyncState).await?;
+    let answer = |requested_ms: i64, already_under_way| SyncRequested {
+        run_requested: true,
+        requested_at: chrono::DateTime::from_timestamp_millis(requested_ms).unwrap_or_default(),
+        already_under_way,
+    };
+    if let Some(requested_ms) = chain::chain_in(&state, now_ms) {
+        return Ok(answer(requested_ms, true));
+    }
+    chain::mark_chain(s.records, id, now_ms, now_ms).await?;
     s.events
         .publish(&SyncEvent::Continue(SyncTrigger {
             account_id: account.to_string(),
@@ -558,7 +586,7 @@ pub async fn request_sync(s: &Services<'_>, account: &str, id: &str) -> ApiResul
             chain_started_ms: None,
         }))
         .await?;
-    Ok(())
+    Ok(answer(now_ms, false))
 }
 
 #[cfg(test)]

@@ -1,6 +1,7 @@
 //! Syncing Jira into the store: planning (scope units, fields), normalising (exclusions), and
 //! the resumable engine.
 
+pub mod chain;
 pub mod engine;
 mod fetch;
 mod index;

@@ -10,8 +10,10 @@ use crate::ports::{
 };
 use crate::schedule_expression::rate_minutes;
 use crate::store::{
-    ErrorCategory, IntegrationRecord, RunError, RunOutcome, RunRecord, ScopeConfig, Store,
+    ErrorCategory, IntegrationRecord, RecordKind, RunError, RunOutcome, RunRecord, ScopeConfig,
+    Store,
 };
+use crate::sync::chain;
 use crate::sync::engine::record_unstarted_run;
 use crate::sync::stall::{self, NextTry, StallPolicy, Stalled};
 use crate::sync::{Excluded, Scope, SyncError, SyncOptions};
@@ -121,25 +123,53 @@ pub async fn sync_integration(
         other => other?,
     };
     // The runs holding the units announce their own completion.
-    if run.outcome == RunOutcome::Skipped {
-        return Ok(run);
+    if run.outcome != RunOutcome::Skipped {
+        let asked = client.stats().refused_wait();
+        follow_up(s, &record, trigger, &run, asked).await?;
     }
+    Ok(run)
+}
+
+/// What follows a run: a continuation when it stopped early having got somewhere; a retry later
+/// (or only the schedule) when it got nowhere; the completion event when it ended. Keeps the
+/// integration's stall and whether its chain is under way (see [`chain`]) in step.
+async fn follow_up(
+    s: &SyncServices<'_>,
+    record: &IntegrationRecord,
+    trigger: &SyncTrigger,
+    run: &RunRecord,
+    asked: Option<Duration>,
+) -> Result<(), SyncServiceError> {
+    let now = chrono::Utc::now().timestamp_millis();
+    let state = s
+        .store
+        .list_records(&record.id, RecordKind::SyncState)
+        .await?;
+    let under_way = chain::chain_in(&state, now);
+    let previous_stall = stall::stall_in(&state);
     let continuation = |trigger_kind| SyncTrigger {
         trigger: trigger_kind,
         chain_started_ms: Some(trigger.chain_started_ms.unwrap_or(run.started_ms)),
         ..trigger.clone()
     };
+    let ends_chain = run.outcome != RunOutcome::Partial || !run.counts.made_progress();
+    if ends_chain && under_way.is_some() {
+        chain::clear_chain(s.store, &record.id).await?;
+    }
     if run.outcome == RunOutcome::Partial && !run.counts.made_progress() {
-        let asked = client.stats().refused_wait();
-        stalled(s, &record, &run, asked, continuation(Trigger::Retry)).await?;
-        return Ok(run);
+        let retry = continuation(Trigger::Retry);
+        return stalled(s, record, run, asked, retry, previous_stall).await;
     }
     // A run that got somewhere, or ended either way, ends the stall.
-    if stall::load_stall(s.store, &record.id).await?.is_some() {
+    if previous_stall.is_some() {
         stall::keep_stall(s.store, &record.id, None).await?;
     }
     let event = match run.outcome {
-        RunOutcome::Partial => SyncEvent::Continue(continuation(Trigger::Continuation)),
+        RunOutcome::Partial => {
+            let requested = under_way.unwrap_or(run.started_ms);
+            chain::mark_chain(s.store, &record.id, requested, now).await?;
+            SyncEvent::Continue(continuation(Trigger::Continuation))
+        }
         _ => SyncEvent::Completed(SyncCompleted {
             account_id: trigger.account_id.clone(),
             integration_id: trigger.integration_id.clone(),
@@ -151,7 +181,7 @@ pub async fn sync_integration(
         }),
     };
     s.events.publish(&event).await?;
-    Ok(run)
+    Ok(())
 }
 
 /// After a run that stopped early without progress: no continuation at once, but a retry when
@@ -162,8 +192,8 @@ async fn stalled(
     run: &RunRecord,
     asked: Option<Duration>,
     retry: SyncTrigger,
+    previous: Option<stall::Stall>,
 ) -> Result<(), SyncServiceError> {
-    let previous = stall::load_stall(s.store, &record.id).await?;
     let now = stall::settle(
         &s.stall,
         previous.as_ref(),
