@@ -773,6 +773,36 @@ async fn a_run_that_finds_every_unit_held_is_skipped_not_succeeded() {
     assert!(!e.stored("acme").await.is_empty());
 }
 
+/// GIVEN a run under way (it holds the run's lease), WHEN another run of the integration starts,
+/// THEN it is skipped before any work: no request to Jira, nothing read or written but its
+/// record.
+#[tokio::test]
+async fn a_run_while_another_is_under_way_is_skipped_before_any_work() {
+    use sei_jira_core::store::SyncStateStore;
+
+    let e = env(40, Mode::Cloud, Settings::default(), 5).await;
+    let client = e.client(ALICE);
+    let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
+    let now = chrono::Utc::now().timestamp_millis();
+    assert!(
+        e.store
+            .acquire_lease("acme", "~run", "run-elsewhere", now, 600_000)
+            .await
+            .unwrap()
+    );
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(record.outcome, RunOutcome::Skipped, "{record:?}");
+    assert_eq!(client.stats().requests(), 0, "Jira was asked");
+    assert!(e.stored("acme").await.is_empty(), "nothing written");
+
+    e.store
+        .release_lease("acme", "~run", "run-elsewhere")
+        .await
+        .unwrap();
+    let record = run(&client, &e.store, &opts, None).await.unwrap();
+    assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
+}
+
 // Two workers: the observer below blocks one while the simulator answers on the other.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_wait_for_jira_past_the_deadline_ends_the_run_as_partial_with_its_leases_given_back() {

@@ -259,6 +259,10 @@ impl Ctx<'_> {
     }
 }
 
+/// The lease of a whole run (the store's lease of the unit `~run`), taken beside its units': a
+/// run whose own lease ran out still holds the units it is writing.
+const RUN_LEASE: &str = "~run";
+
 /// Runs one sync of the integration's scope and records it.
 pub async fn run(
     client: &JiraClient,
@@ -278,7 +282,27 @@ pub async fn run(
         errors: Vec::new(),
     };
     store.put_run(&opts.integration, &record).await?;
-    let result = match sync_all(client, store, opts, observer, &mut record).await {
+    // Before any other work (the project listing, the issue index): a run that finds another
+    // under way is skipped at once.
+    let result = if !store
+        .acquire_lease(
+            &opts.integration,
+            RUN_LEASE,
+            &opts.run_id,
+            started,
+            opts.lease_ttl_ms,
+        )
+        .await?
+    {
+        Ok(Ended::Skipped)
+    } else {
+        let result = sync_all(client, store, opts, observer, &mut record).await;
+        store
+            .release_lease(&opts.integration, RUN_LEASE, &opts.run_id)
+            .await?;
+        result
+    };
+    let result = match result {
         // Jira asked for a wait that would outlast the run, or the time it may spend waiting:
         // stop at the checkpoint (every unit keeps its cursor and gives back its lease) and let
         // a continuation (or the next run) resume.
