@@ -38,6 +38,11 @@ pub const AWS_ACTIONS: &[&[&str]] = &[
     sei_jira_aws::events::ACTIONS,
 ];
 
+/// Stored issues one page of missing tickets reads at most: a category that few tickets miss is
+/// answered in pages (some with no ticket, each with `next`), never by reading every issue
+/// within one request.
+pub const MISSES_SCAN_BUDGET: usize = 5_000;
+
 pub struct App {
     pub store: Box<dyn Store>,
     /// The bus: requests to build an index again, and continuations of a build.
@@ -206,6 +211,7 @@ async fn misses(
         &which,
         q.after.as_deref(),
         q.limit,
+        MISSES_SCAN_BUDGET,
     )
     .await?;
     Ok(json(200, &page))

@@ -230,7 +230,9 @@ pub struct MissPage {
 }
 
 /// Up to `limit` tickets after the issue id `after` that the filter selects and that miss `which`
-/// at the start of the hour holding `req.at_ms`, as the report counts them.
+/// at the start of the hour holding `req.at_ms`, as the report counts them. At most
+/// `scan_budget` stored issues are read for one page (a request must answer in time): a page
+/// may then hold fewer tickets, even none, with `next` to go on from.
 pub async fn misses_from_store<S>(
     store: &S,
     integration: &str,
@@ -238,6 +240,7 @@ pub async fn misses_from_store<S>(
     which: &Which,
     after: Option<&str>,
     limit: usize,
+    scan_budget: usize,
 ) -> Result<MissPage, HygieneError>
 where
     S: IssueStore + RecordStore + ?Sized,
@@ -261,16 +264,26 @@ where
         ),
     };
     let mut tickets: Vec<Missed> = Vec::new();
+    let (limit, scan_budget) = (limit.max(1), scan_budget.max(1));
+    // The last issue read and settled, which the next page goes on after.
+    let mut settled: Option<String> = None;
+    let mut scanned = 0;
     let mut more = false;
-    let limit = limit.max(1);
-    each_ticket(store, integration, req, &catalog, after, |issue, facts| {
-        let missed = match (which, custom) {
-            (_, Some(criterion)) => criteria::matches(criterion, issue, &catalog),
-            (Which::Builtin(category), None) => {
-                misses(*category, facts, &req.settings, hour_floor(req.at_ms))
-            }
-            (Which::Custom(_), None) => false,
-        };
+    let sprint = catalog.sprint_field();
+    each_counted_issue(store, integration, after, PAGE, |issue| {
+        if scanned == scan_budget {
+            more = true;
+            return false;
+        }
+        let facts = IssueFacts::of(issue, sprint);
+        let missed = req.filter.selects(&facts)
+            && match (which, custom) {
+                (_, Some(criterion)) => criteria::matches(criterion, issue, &catalog),
+                (Which::Builtin(category), None) => {
+                    misses(*category, &facts, &req.settings, hour_floor(req.at_ms))
+                }
+                (Which::Custom(_), None) => false,
+            };
         if missed && tickets.len() == limit {
             more = true;
             return false;
@@ -282,11 +295,15 @@ where
                 project: issue.project_key.clone(),
             });
         }
+        scanned += 1;
+        settled = Some(issue.id.clone());
         true
     })
     .await?;
-    let next = more.then(|| tickets.last().map(|t| t.id.clone())).flatten();
-    Ok(MissPage { tickets, next })
+    Ok(MissPage {
+        tickets,
+        next: settled.filter(|_| more),
+    })
 }
 
 /// Calls `visit` with each counted ticket after the issue id `after` that the filter selects, in
