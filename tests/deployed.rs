@@ -23,6 +23,7 @@ use sei_jira_core::jira::{PrivateNetworks, RetryPolicy};
 use sei_jira_core::store::Store;
 use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
+use sei_jira_lambda::http_api::ISSUES_PER_REQUEST;
 use serde_json::{Value, json};
 
 pub const CLAIM: &str = "custom:account_id";
@@ -274,16 +275,19 @@ impl World {
             monitoring: monitoring_query::App {
                 store: store(&config, &table),
                 account_claim: CLAIM.into(),
+                issues_per_request: ISSUES_PER_REQUEST,
             },
             hygiene: score_hygiene::App {
                 store: store(&config, &table),
                 events: Box::new(publisher()),
                 account_claim: CLAIM.into(),
+                issues_per_request: ISSUES_PER_REQUEST,
             },
             dora: dora_metrics::App {
                 store: store(&config, &table),
                 events: Box::new(publisher()),
                 account_claim: CLAIM.into(),
+                issues_per_request: ISSUES_PER_REQUEST,
             },
             config,
             table,
@@ -416,6 +420,14 @@ impl World {
             .check_response(route, status, content_type, &text)
         {
             panic!("the answer is not as docs/openapi.yaml says: {e}");
+        }
+        // A caller asked to come back later is told when.
+        if matches!(status, 429 | 503) {
+            let after = response.headers().get("retry-after");
+            assert!(
+                after.is_some_and(|v| v.to_str().is_ok_and(|s| s.parse::<u64>().is_ok())),
+                "{status} without Retry-After seconds: {text}"
+            );
         }
         self.seen.push(text.clone());
         (status, text)

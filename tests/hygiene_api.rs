@@ -578,3 +578,96 @@ async fn the_daily_snapshot_reaches_thousands_of_integrations_whatever_the_deadl
     assert_eq!(asked.into_iter().collect::<BTreeSet<_>>(), ids);
     assert!(invocations > 1, "the deadline was heeded");
 }
+
+/// GIVEN an integration with more tickets than one request may read (120, a limit of 50), WHEN
+/// its hygiene index is built again (a custom miss was kept) and a new DORA profile is being
+/// classified, THEN the hygiene report, the DORA report and the report page answer 503
+/// `retry_later` with `Retry-After` instead of counting every ticket within the request, and a
+/// report with time ranges (which only the tickets can answer) is a 400 naming them; once the
+/// index event has run, all three answer from what is kept.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_report_reads_past_its_limit_while_the_index_is_built() {
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(120, 2).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, ALICE);
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let id = w.create_alices("Acme Jira", &base, &token).await;
+    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
+        "detail": {"account_id": "acme", "integration_id": id, "trigger": "schedule"}});
+    let run = w.sync(scheduled, None, "run-1").await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    let completed = w.delivered(1).await.remove(0);
+    w.hygiene_event(&completed).await;
+    w.hygiene.issues_per_request = 50;
+    w.dora.issues_per_request = 50;
+    w.monitoring.issues_per_request = 50;
+
+    let hygiene = "GET /integrations/{integrationId}/hygiene";
+    let (status, indexed) = w.api("acme", hygiene, &[&id], None).await;
+    assert_eq!((status, &indexed["counted_from"]), (200, &json!("index")));
+    let ranged = format!("{hygiene}?created_from=2000-01-01");
+    let (status, refused) = w.api("acme", &ranged, &[&id], None).await;
+    assert_eq!(status, 400, "{refused}");
+    assert!(
+        refused["message"].as_str().unwrap().contains("created"),
+        "{refused}"
+    );
+
+    // A custom miss is kept: the index is to be built again.
+    let criterion =
+        json!({"name": "Unlabelled", "conditions": [{"field": "labels", "operator": "missing"}]});
+    let criteria = "POST /integrations/{integrationId}/hygiene/criteria";
+    let (status, saved) = w.api("acme", criteria, &[&id], Some(criterion)).await;
+    assert_eq!(status, 201, "{saved}");
+    let rebuild = w.delivered(1).await.remove(0);
+    // A DORA profile is kept: its members are to be classified.
+    let profile = json!({"name": "Operations",
+        "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
+        "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "in", "values": ["Change", "Bug"]}]}]},
+        "failure_window_hours": 24});
+    let profiles = "POST /integrations/{integrationId}/dora/profiles";
+    let (status, kept) = w.api("acme", profiles, &[&id], Some(profile)).await;
+    assert_eq!(status, 201, "{kept}");
+    let classify = w.delivered(1).await.remove(0);
+    let dora = format!(
+        "GET /integrations/{{integrationId}}/dora?profile={}",
+        kept["id"].as_str().unwrap()
+    );
+    let page = "GET /integrations/{integrationId}/report";
+
+    // Meanwhile: 503 with Retry-After (checked on every 429/503 by `World::read`).
+    let (status, later) = w.api("acme", hygiene, &[&id], None).await;
+    assert_eq!(
+        (status, &later["code"]),
+        (503, &json!("retry_later")),
+        "{later}"
+    );
+    assert!(
+        later["message"].as_str().unwrap().contains("being built"),
+        "{later}"
+    );
+    let (status, later) = w.api("acme", &dora, &[&id], None).await;
+    assert_eq!(
+        (status, &later["code"]),
+        (503, &json!("retry_later")),
+        "{later}"
+    );
+    let (status, text) = w.page("acme", page, &[&id]).await;
+    assert_eq!(status, 503, "{text}");
+
+    // The index event runs; the answers come from what it kept.
+    w.hygiene_event(&rebuild).await;
+    w.hygiene_event(&classify).await;
+    let (status, rebuilt) = w.api("acme", hygiene, &[&id], None).await;
+    assert_eq!((status, &rebuilt["counted_from"]), (200, &json!("index")));
+    assert!(row(&rebuilt, "Unlabelled")["misses"].is_u64(), "{rebuilt}");
+    let (status, classified) = w.api("acme", &dora, &[&id], None).await;
+    assert_eq!(
+        (status, &classified["recomputing"]),
+        (200, &json!(false)),
+        "{classified}"
+    );
+    let (status, text) = w.page("acme", page, &[&id]).await;
+    assert_eq!(status, 200, "{text}");
+}

@@ -15,7 +15,7 @@ use sei_jira_core::dora::{
 };
 use sei_jira_core::integrations::echoed;
 use sei_jira_core::ports::EventPublisher;
-use sei_jira_core::store::{IntegrationRecord, Store};
+use sei_jira_core::store::{IntegrationRecord, ReadLimit, Store};
 use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
 use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
 use serde_json::json;
@@ -30,6 +30,9 @@ pub struct App {
     /// The bus: requests to classify the profiles again.
     pub events: Box<dyn EventPublisher>,
     pub account_claim: String,
+    /// Stored issues one request reads at most ([`http_api::ISSUES_PER_REQUEST`]): a report
+    /// counted from more (its profile being classified) is answered 503.
+    pub issues_per_request: usize,
 }
 
 /// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
@@ -64,7 +67,7 @@ async fn serve(
     let profile = path_param(req, "profileId").unwrap_or_default();
     let route = http_api::route(req);
     match route.replace("/integrations/{integrationId}", "").as_str() {
-        "GET /dora" => report(store, record, req, now).await,
+        "GET /dora" => report(app, record, req, now).await,
         "GET /dora/profiles" => {
             let config = kept(store, record).await?;
             Ok(json(
@@ -102,7 +105,7 @@ async fn serve(
 }
 
 async fn report(
-    store: &dyn Store,
+    app: &App,
     record: &IntegrationRecord,
     req: &Request,
     now: DateTime<Utc>,
@@ -133,7 +136,14 @@ async fn report(
     };
     let days =
         Days::parse(&asked, now.date_naive()).map_err(|e| Failure::BadRequest(e.to_string()))?;
-    let document = report_of_kept(store, record, profile.trim(), &days).await?;
+    let document = report_of_kept(
+        app.store.as_ref(),
+        record,
+        profile.trim(),
+        &days,
+        ReadLimit::AtMost(app.issues_per_request),
+    )
+    .await?;
     Ok(json(200, &document))
 }
 

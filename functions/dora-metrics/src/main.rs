@@ -13,6 +13,7 @@ async fn main() -> Result<(), Error> {
         store: Box::new(d.store),
         events: Box::new(d.events),
         account_claim: d.account_claim,
+        issues_per_request: sei_jira_lambda::http_api::ISSUES_PER_REQUEST,
     };
     let app = &app;
     run(service_fn(move |req: Request| async move {

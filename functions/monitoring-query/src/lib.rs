@@ -9,7 +9,7 @@ use lambda_http::{Body, Request, Response};
 use sei_jira_aws::dynamo;
 use sei_jira_core::monitoring::{self, Range};
 use sei_jira_core::report;
-use sei_jira_core::store::Store;
+use sei_jira_core::store::{ReadLimit, Store};
 use sei_jira_lambda::failure::{Failure, requested_integration};
 use sei_jira_lambda::http_api::{self, json, path_param, query_param};
 
@@ -20,6 +20,9 @@ pub const AWS_ACTIONS: &[&[&str]] = &[dynamo::READ_ACTIONS];
 pub struct App {
     pub store: Box<dyn Store>,
     pub account_claim: String,
+    /// Stored issues the report page reads at most ([`http_api::ISSUES_PER_REQUEST`]): a page
+    /// whose hygiene or DORA would be counted from more (an index being built) is answered 503.
+    pub issues_per_request: usize,
 }
 
 /// The routes this function serves, for the test that keeps `docs/openapi.yaml` true.
@@ -68,6 +71,7 @@ async fn page(app: &App, req: &Request, now: DateTime<Utc>) -> Result<Response<B
     let store = app.store.as_ref();
     let record = requested_integration(req, &app.account_claim, store).await?;
     let range = range(req)?;
-    let page = report::gather(store, &record, range, now).await?;
+    let limit = ReadLimit::AtMost(app.issues_per_request);
+    let page = report::gather(store, &record, range, now, limit).await?;
     Ok(http_api::html(200, report::html::render(&page)))
 }

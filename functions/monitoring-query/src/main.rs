@@ -11,6 +11,7 @@ async fn main() -> Result<(), Error> {
     let app = App {
         store: Box::new(d.store),
         account_claim: d.account_claim,
+        issues_per_request: sei_jira_lambda::http_api::ISSUES_PER_REQUEST,
     };
     let app = &app;
     run(service_fn(move |req: Request| async move {

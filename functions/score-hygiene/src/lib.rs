@@ -20,7 +20,7 @@ use sei_jira_core::hygiene::service::{Scope, change_config, request_index};
 use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
-use sei_jira_core::store::{IntegrationRecord, Store};
+use sei_jira_core::store::{IntegrationRecord, ReadLimit, Store};
 use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
 use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
 use serde_json::{Value, json};
@@ -38,16 +38,15 @@ pub const AWS_ACTIONS: &[&[&str]] = &[
     sei_jira_aws::events::ACTIONS,
 ];
 
-/// Stored issues one page of missing tickets reads at most: a category that few tickets miss is
-/// answered in pages (some with no ticket, each with `next`), never by reading every issue
-/// within one request.
-pub const MISSES_SCAN_BUDGET: usize = 5_000;
-
 pub struct App {
     pub store: Box<dyn Store>,
     /// The bus: requests to build an index again, and continuations of a build.
     pub events: Box<dyn EventPublisher>,
     pub account_claim: String,
+    /// Stored issues one request reads at most ([`http_api::ISSUES_PER_REQUEST`]): a page of
+    /// missing tickets stops there; a report counted from more (its index being built) is
+    /// answered 503.
+    pub issues_per_request: usize,
 }
 
 impl App {
@@ -57,6 +56,7 @@ impl App {
             store: Box::new(d.store),
             events: Box::new(d.events),
             account_claim: d.account_claim,
+            issues_per_request: http_api::ISSUES_PER_REQUEST,
         }
     }
 }
@@ -112,9 +112,9 @@ async fn serve(
     let route = http_api::route(req);
     let sub = route.replace("/integrations/{integrationId}", "");
     match sub.as_str() {
-        "GET /hygiene" => report(store, record, &params, now).await,
+        "GET /hygiene" => report(app, record, &params, now).await,
         "GET /hygiene/trend" => trend_of(store, record, &params, now).await,
-        "GET /hygiene/misses" => misses(store, record, &params, now).await,
+        "GET /hygiene/misses" => misses(app, record, &params, now).await,
         "GET /hygiene/criteria" => {
             let config = Scope::load(store, record).await?.config;
             Ok(json(200, &criteria_list(&config)))
@@ -172,16 +172,18 @@ async fn serve(
 }
 
 async fn report(
-    store: &dyn Store,
+    app: &App,
     record: &IntegrationRecord,
     params: &Params,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Failure> {
+    let store = app.store.as_ref();
     let scope = Scope::load(store, record).await?;
     let q = params::report(params, &scope.custom_names(), now)?;
     let request = sei_jira_core::hygiene::Request {
         filter: q.filter,
         weights: q.weights,
+        read_limit: ReadLimit::AtMost(app.issues_per_request),
         ..scope.request(q.settings, q.at_ms)
     };
     let answered = report_answered(store, &record.id, &request).await?;
@@ -189,11 +191,12 @@ async fn report(
 }
 
 async fn misses(
-    store: &dyn Store,
+    app: &App,
     record: &IntegrationRecord,
     params: &Params,
     now: DateTime<Utc>,
 ) -> Result<Response<Body>, Failure> {
+    let store = app.store.as_ref();
     let scope = Scope::load(store, record).await?;
     let q = params::misses(params, &scope.custom_names(), now)?;
     let which = match Category::named(&q.category) {
@@ -211,7 +214,7 @@ async fn misses(
         &which,
         q.after.as_deref(),
         q.limit,
-        MISSES_SCAN_BUDGET,
+        app.issues_per_request,
     )
     .await?;
     Ok(json(200, &page))

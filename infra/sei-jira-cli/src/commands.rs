@@ -15,8 +15,8 @@ use sei_jira_core::jira::{
 use sei_jira_core::monitoring::Range;
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
-    IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, RunOutcome, RunRecord, ScopeConfig,
-    SyncStore,
+    IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ReadLimit, RunOutcome, RunRecord,
+    ScopeConfig, SyncStore,
 };
 use sei_jira_core::sync::{Excluded, Scope, SyncOptions};
 use sei_jira_core::validation::{Outcome, Report, ValidationSettings, validate as run_checks};
@@ -431,7 +431,14 @@ pub async fn demo(
         granularity: Granularity::Month,
         aggregation: Aggregation::Median,
     };
-    let dora = report_of_kept(&store, &integration, &profile_id, &last_year).await?;
+    let dora = report_of_kept(
+        &store,
+        &integration,
+        &profile_id,
+        &last_year,
+        ReadLimit::Every,
+    )
+    .await?;
     // The day's hygiene snapshot (a scheduled deployment takes one after every sync): the
     // report's trend starts from it.
     hygiene::service::take_snapshot(&store, &integration, chrono::Utc::now().timestamp_millis())

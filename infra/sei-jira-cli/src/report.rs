@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use sei_jira_core::monitoring::Range;
 use sei_jira_core::report::{gather, html};
-use sei_jira_core::store::IntegrationRecord;
 use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::{IntegrationRecord, ReadLimit};
 
 use crate::StoreArgs;
 use crate::hygiene::{local_record, open_existing};
@@ -42,6 +42,6 @@ pub async fn write(
     range: Range,
     out: &Path,
 ) -> anyhow::Result<()> {
-    let page = gather(store, record, range, chrono::Utc::now()).await?;
+    let page = gather(store, record, range, chrono::Utc::now(), ReadLimit::Every).await?;
     std::fs::write(out, html::render(&page)).with_context(|| format!("--out {}", out.display()))
 }

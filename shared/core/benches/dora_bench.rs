@@ -99,7 +99,7 @@ async fn measure(issues: u64) -> Row {
     let counting = Counting::new(store);
     let kept = RefCell::new(None);
     let (kept_s, kept_reads) = best_of(5, &counting, || async {
-        let answered = report_of_kept(&counting, record, &p, &request)
+        let answered = report_of_kept(&counting, record, &p, &request, ReadLimit::Every)
             .await
             .unwrap();
         assert!(!answered.recomputing);

@@ -104,7 +104,7 @@ fn request() -> Request {
 
 /// The kept report equals the one counted from every issue, and says whether it was kept.
 async fn assert_report_kept(site: &SampleSite, id: &str, profile: &DoraProfile, kept: bool) {
-    let answered = report_of_kept(&site.store, &site.record, id, &request())
+    let answered = report_of_kept(&site.store, &site.record, id, &request(), ReadLimit::Every)
         .await
         .unwrap();
     assert_eq!(answered.recomputing, !kept);

@@ -259,3 +259,49 @@ async fn given_another_run_holds_the_index_when_refreshed_then_it_is_left_alone(
     assert_eq!((r.state, r.evaluated), (IndexState::Busy, 0));
     assert_eq!(kept(&site).await, None);
 }
+
+#[tokio::test]
+async fn given_no_current_index_when_a_request_may_read_fewer_issues_than_stored_then_it_is_refused()
+ {
+    use sei_jira_core::hygiene::{Filter, HygieneError, Range, Source, report_answered};
+    // GIVEN 300 stored issues and no index yet
+    let site = site(300).await;
+    let within = |n| Request {
+        read_limit: ReadLimit::AtMost(n),
+        ..Request::default()
+    };
+    // WHEN a request may read 299, THEN it is refused as the index is not ready; 300 answer
+    let refused = report_answered(&site.store, ID, &within(299)).await;
+    assert!(
+        matches!(refused, Err(HygieneError::IndexNotReady(299))),
+        "{refused:?}"
+    );
+    let counted = report_answered(&site.store, ID, &within(300))
+        .await
+        .unwrap();
+    assert_eq!(
+        (counted.counted_from, counted.recomputing),
+        (Source::Issues, true)
+    );
+    // Time ranges are counted from the issues even with an index: refused past the limit
+    let ranged = |n| Request {
+        filter: Filter {
+            created: Range {
+                from_ms: Some(0),
+                to_ms: None,
+            },
+            ..Filter::default()
+        },
+        ..within(n)
+    };
+    refreshed(&site).await;
+    let refused = report_answered(&site.store, ID, &ranged(299)).await;
+    assert!(
+        matches!(refused, Err(HygieneError::RangesTooBroad(299))),
+        "{refused:?}"
+    );
+    // Once the index is current, a request that may read a single issue is answered from it
+    let indexed = report_answered(&site.store, ID, &within(1)).await.unwrap();
+    assert_eq!(indexed.counted_from, Source::Index);
+    assert_eq!(indexed.report, counted.report);
+}

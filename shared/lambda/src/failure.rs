@@ -18,8 +18,17 @@ pub enum Failure {
     BadRequest(String),
     NotFound(String),
     Conflict(String),
+    /// Not answerable yet (an index being built): the caller tries again after `after`.
+    RetryLater {
+        message: String,
+        after: std::time::Duration,
+    },
     Internal(String),
 }
+
+/// When a caller refused while an index is built tries again: a build runs in batches of a few
+/// seconds each, and a refused request costs a bounded read.
+pub const INDEX_BUILD_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Failure {
     /// The answer; an internal failure is logged with `what` and answered without its details.
@@ -29,6 +38,9 @@ impl Failure {
             Failure::BadRequest(m) => http_api::error(400, "invalid_request", m),
             Failure::NotFound(m) => http_api::error(404, "not_found", m),
             Failure::Conflict(m) => http_api::error(409, "conflict", m),
+            Failure::RetryLater { message, after } => {
+                http_api::retry_after(http_api::error(503, "retry_later", message), after)
+            }
             Failure::Internal(m) => {
                 tracing::error!(error = %m, "{what} failed");
                 http_api::error(500, "internal", "internal error; see the function's logs")
@@ -90,6 +102,11 @@ impl From<HygieneError> for Failure {
             // allow it, the caller learns which.
             HygieneError::Unanswerable(_) => Failure::BadRequest(e.to_string()),
             HygieneError::IntegrationDeleted => Failure::NotFound(e.to_string()),
+            HygieneError::IndexNotReady(_) => Failure::RetryLater {
+                message: e.to_string(),
+                after: INDEX_BUILD_RETRY_AFTER,
+            },
+            HygieneError::RangesTooBroad(_) => Failure::BadRequest(e.to_string()),
         }
     }
 }
@@ -123,6 +140,10 @@ impl From<dora::DoraError> for Failure {
             dora::DoraError::Profile(e) => Failure::Conflict(format!(
                 "the kept profile no longer fits the site's fields ({e}); change it"
             )),
+            e @ dora::DoraError::Classifying(_) => Failure::RetryLater {
+                message: e.to_string(),
+                after: INDEX_BUILD_RETRY_AFTER,
+            },
         }
     }
 }

@@ -40,6 +40,11 @@ pub fn route(req: &Request) -> String {
     }
 }
 
+/// Stored issues one request reads at most, so that it answers within API Gateway's 30 s: a
+/// page of missing tickets stops there (with `next`); a report that would be counted from more
+/// issues than this (its index being built) is answered 503 `retry_later`.
+pub const ISSUES_PER_REQUEST: usize = 5_000;
+
 /// The longest path parameter any route takes (ids are UUIDs, Jira's numeric ids, or ours).
 pub const MAX_PATH_PARAM_CHARS: usize = 128;
 
@@ -234,7 +239,7 @@ pub fn api_error(e: &ApiError) -> Response<Body> {
 }
 
 /// The response, saying in `Retry-After` when to try again (whole seconds, at least one).
-fn retry_after(mut response: Response<Body>, after: std::time::Duration) -> Response<Body> {
+pub fn retry_after(mut response: Response<Body>, after: std::time::Duration) -> Response<Body> {
     let seconds = after.as_secs().max(1).to_string();
     if let Ok(value) = lambda_http::http::HeaderValue::from_str(&seconds) {
         response

@@ -17,8 +17,8 @@ use crate::hygiene::catalog_of;
 use crate::hygiene::criteria::Catalog;
 use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
 use crate::store::{
-    DoraStore, IntegrationRecord, IssueStore, ProjectStore, Record, RecordKind, RecordStore,
-    StoreError, each_counted_issue,
+    DoraStore, IntegrationRecord, IssueStore, OverReadLimit, ProjectStore, ReadLimit, Record,
+    RecordKind, RecordStore, StoreError, each_counted_issue_within,
 };
 
 /// Issues read from the store at a time.
@@ -36,16 +36,29 @@ pub enum DoraError {
     EmptyRange,
     #[error(transparent)]
     Store(#[from] StoreError),
+    /// The profile's members are being classified again, and counting from the issues meanwhile
+    /// would read more than the request's [`ReadLimit`]: try again once they are.
+    #[error(
+        "the profile is being classified, and this integration holds more than {0} tickets to count without it; try again shortly"
+    )]
+    Classifying(usize),
+}
+
+impl From<OverReadLimit> for DoraError {
+    fn from(over: OverReadLimit) -> Self {
+        DoraError::Classifying(over.0)
+    }
 }
 
 /// The document of the kept profile `profile_id` over the request's days: from the profile's
 /// members when their classification is current, otherwise counted from every issue (and
-/// marked `recomputing`).
+/// marked `recomputing`) — refused when they are more than `read_limit`.
 pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ProjectStore + ?Sized>(
     store: &S,
     record: &IntegrationRecord,
     profile_id: &str,
     request: &Request,
+    read_limit: ReadLimit,
 ) -> Result<Document, DoraError> {
     let config = store.get_dora_config(&record.id).await?.unwrap_or_default();
     let profile = config
@@ -62,7 +75,7 @@ pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ProjectSto
         .is_some_and(|h| h.is_current(&classifier.basis));
     let facts = match current {
         true => store.list_dora_members(&record.id, profile_id).await?,
-        false => every_member(store, &record.id, &classifier, &catalog).await?,
+        false => every_member(store, &record.id, &classifier, &catalog, read_limit).await??,
     };
     Ok(Document {
         profile: profile.name.trim().to_string(),
@@ -85,7 +98,7 @@ pub async fn report_from_store<S: IssueStore + RecordStore + ProjectStore + ?Siz
     check_range(query)?;
     let (catalog, done) = site_of(store, integration, custom_fields, profile).await?;
     let classifier = Classifier::new("", profile, custom_fields, &done);
-    let facts = every_member(store, integration, &classifier, &catalog).await?;
+    let facts = every_member(store, integration, &classifier, &catalog, ReadLimit::Every).await??;
     finish(store, integration, profile, &facts, query).await
 }
 
@@ -114,14 +127,14 @@ async fn every_member<S: IssueStore + ?Sized>(
     integration: &str,
     classifier: &Classifier,
     catalog: &Catalog,
-) -> Result<Vec<DoraFacts>, StoreError> {
+    limit: ReadLimit,
+) -> Result<Result<Vec<DoraFacts>, OverReadLimit>, StoreError> {
     let mut facts = Vec::new();
-    each_counted_issue(store, integration, None, PAGE, |issue| {
+    let read = each_counted_issue_within(store, integration, limit, PAGE, |issue| {
         facts.extend(classifier.member(issue, catalog));
-        true
     })
     .await?;
-    Ok(facts)
+    Ok(read.map(|()| facts))
 }
 
 async fn finish<S: RecordStore + ProjectStore + ?Sized>(

@@ -14,8 +14,8 @@ use super::score::{Report, Weights, skips};
 use super::snapshot::Snapshot;
 use crate::jira::models::FieldDetails;
 use crate::store::{
-    HygieneIndexStore, IssueStore, RecordKind, RecordStore, StoreError, StoredIssue,
-    each_counted_issue,
+    HygieneIndexStore, IssueStore, OverReadLimit, ReadLimit, RecordKind, RecordStore, StoreError,
+    each_counted_issue, each_counted_issue_within,
 };
 use crate::sync::Excluded;
 use crate::sync::plan::{FieldMap, resolve_fields};
@@ -32,6 +32,8 @@ pub struct Request<'a> {
     pub custom_fields: &'a [String],
     pub criteria: &'a [Criterion],
     pub at_ms: i64,
+    /// How many issues the report may read when it is counted from them.
+    pub read_limit: ReadLimit,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -51,6 +53,29 @@ pub enum HygieneError {
     /// with the rest of its data.
     #[error("the integration was deleted while its snapshot was taken")]
     IntegrationDeleted,
+    /// The kept index cannot answer yet (it is being built, or a batch is being applied), and
+    /// counting from the issues meanwhile would read more than the request's [`ReadLimit`]: try
+    /// again once the index is built.
+    #[error(
+        "the hygiene index is being built, and this integration holds more than {0} tickets to count without it; try again shortly"
+    )]
+    IndexNotReady(usize),
+    /// Time ranges are counted from the issues only, and they are more than the request's
+    /// [`ReadLimit`].
+    #[error(
+        "created, updated and resolved ranges are counted from every stored ticket, and this integration holds more than {0}; leave the ranges out to be answered from the kept index"
+    )]
+    RangesTooBroad(usize),
+}
+
+impl HygieneError {
+    /// Why a report that would read more issues than its limit is not answered.
+    fn over_read_limit(req: &Request<'_>, over: OverReadLimit) -> HygieneError {
+        match req.filter.has_time_ranges() {
+            true => HygieneError::RangesTooBroad(over.0),
+            false => HygieneError::IndexNotReady(over.0),
+        }
+    }
 }
 
 /// Issues read per store call.
@@ -63,7 +88,8 @@ fn custom_names(req: &Request<'_>) -> Vec<String> {
         .collect()
 }
 
-/// The aggregate of every ticket the request selects, read once.
+/// The aggregate of every ticket the request selects, read once; refused when there are more
+/// issues than `req.read_limit`.
 pub async fn aggregate_from_store<S>(
     store: &S,
     integration: &str,
@@ -77,16 +103,20 @@ where
         custom: custom_names(req),
         ..Aggregate::default()
     };
-    each_ticket(store, integration, req, &catalog, None, |issue, facts| {
-        let matched: Vec<bool> = req
-            .criteria
-            .iter()
-            .map(|c| criteria::matches(c, issue, &catalog))
-            .collect();
-        aggregate.apply(facts, &matched, Delta::Add);
-        true
+    let sprint = catalog.sprint_field();
+    each_counted_issue_within(store, integration, req.read_limit, PAGE, |issue| {
+        let facts = IssueFacts::of(issue, sprint);
+        if req.filter.selects(&facts) {
+            let matched: Vec<bool> = req
+                .criteria
+                .iter()
+                .map(|c| criteria::matches(c, issue, &catalog))
+                .collect();
+            aggregate.apply(&facts, &matched, Delta::Add);
+        }
     })
-    .await?;
+    .await?
+    .map_err(|over| HygieneError::over_read_limit(req, over))?;
     Ok(aggregate)
 }
 
@@ -304,28 +334,6 @@ where
         tickets,
         next: settled.filter(|_| more),
     })
-}
-
-/// Calls `visit` with each counted ticket after the issue id `after` that the filter selects, in
-/// id order, until it answers false.
-async fn each_ticket<S>(
-    store: &S,
-    integration: &str,
-    req: &Request<'_>,
-    catalog: &Catalog,
-    after: Option<&str>,
-    mut visit: impl FnMut(&StoredIssue, &IssueFacts) -> bool,
-) -> Result<(), HygieneError>
-where
-    S: IssueStore + ?Sized,
-{
-    let sprint = catalog.sprint_field();
-    each_counted_issue(store, integration, after, PAGE, |issue| {
-        let facts = IssueFacts::of(issue, sprint);
-        !req.filter.selects(&facts) || visit(issue, &facts)
-    })
-    .await?;
-    Ok(())
 }
 
 /// The fields the request's criteria may name, after checking the criteria against them.

@@ -13,7 +13,7 @@ use crate::dora::{self, Asked, DoraError};
 use crate::hygiene::service::Scope;
 use crate::hygiene::{self, Filter, HygieneError, Interval, Settings, Weights};
 use crate::monitoring::{self, Monitoring, Range};
-use crate::store::{IntegrationRecord, Store, StoreError};
+use crate::store::{IntegrationRecord, ReadLimit, Store, StoreError};
 
 /// Weeks of hygiene trend the page shows.
 pub const TREND_WEEKS: u64 = 12;
@@ -49,17 +49,19 @@ pub enum ReportError {
 }
 
 /// The page of `record` as of `now`: monitoring over `range`, hygiene now with its weekly
-/// trend, and DORA under every kept profile over the API's default days.
+/// trend, and DORA under every kept profile over the API's default days. What is counted from
+/// the issues (an index being built) reads at most `read_limit` of them.
 pub async fn gather<S: Store + ?Sized>(
     store: &S,
     record: &IntegrationRecord,
     range: Range,
     now: DateTime<Utc>,
+    read_limit: ReadLimit,
 ) -> Result<Page, ReportError> {
     let monitoring = monitoring::query(store, &record.account, &record.id, range, now)
         .await?
         .ok_or_else(|| ReportError::NotFound(record.id.clone()))?;
-    let hygiene = hygiene_section(store, record, now).await?;
+    let hygiene = hygiene_section(store, record, now, read_limit).await?;
     let today = now.date_naive();
     let days = dora::Request::parse(&Asked::default(), today)
         .expect("the default request is valid on any day");
@@ -70,7 +72,7 @@ pub async fn gather<S: Store + ?Sized>(
         .unwrap_or_default()
         .profiles
     {
-        documents.push(dora::report_of_kept(store, record, &saved.id, &days).await?);
+        documents.push(dora::report_of_kept(store, record, &saved.id, &days, read_limit).await?);
     }
     Ok(Page {
         integration: record.name.clone(),
@@ -85,9 +87,13 @@ async fn hygiene_section<S: Store + ?Sized>(
     store: &S,
     record: &IntegrationRecord,
     now: DateTime<Utc>,
+    read_limit: ReadLimit,
 ) -> Result<HygieneSection, ReportError> {
     let scope = Scope::load(store, record).await?;
-    let request = scope.request(Settings::default(), now.timestamp_millis());
+    let request = hygiene::Request {
+        read_limit,
+        ..scope.request(Settings::default(), now.timestamp_millis())
+    };
     let report = hygiene::report_answered(store, &record.id, &request)
         .await?
         .report;

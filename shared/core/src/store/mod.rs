@@ -147,6 +147,48 @@ pub async fn each_counted_issue<S: IssueStore + ?Sized>(
     }
 }
 
+/// How many stored issues one answer may read. An HTTP request must answer within API Gateway's
+/// 30 s, so what it counts from the issues themselves it counts only up to `AtMost(n)`; work off
+/// the request path (events, the CLI) reads `Every` issue.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum ReadLimit {
+    #[default]
+    Every,
+    AtMost(usize),
+}
+
+/// The integration holds more counted issues than the answer's [`ReadLimit`] (this many) lets it
+/// read.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("more than {0} stored issues")]
+pub struct OverReadLimit(pub usize);
+
+/// Calls `visit` with each issue that counts, in id order, reading `page` issues at a time; stops
+/// with [`OverReadLimit`] instead of reading one more than `limit` allows.
+pub async fn each_counted_issue_within<S: IssueStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    limit: ReadLimit,
+    page: usize,
+    mut visit: impl FnMut(&StoredIssue),
+) -> StoreResult<Result<(), OverReadLimit>> {
+    let mut read = 0;
+    let mut over = None;
+    each_counted_issue(store, integration, None, page, |issue| {
+        if let ReadLimit::AtMost(n) = limit
+            && read == n
+        {
+            over = Some(OverReadLimit(n));
+            return false;
+        }
+        read += 1;
+        visit(issue);
+        true
+    })
+    .await?;
+    Ok(over.map_or(Ok(()), Err))
+}
+
 /// [`IssueStore::flag_issue`] as every store does it: read the issue, flag it, write it at the
 /// revision read; again while other writers move it on, up to [`ISSUE_WRITE_ATTEMPTS`] times.
 pub async fn flag_stored_issue<S: IssueStore + ?Sized>(
