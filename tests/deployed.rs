@@ -24,6 +24,7 @@ use sei_jira_core::store::Store;
 use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
 use sei_jira_lambda::http_api::ISSUES_PER_REQUEST;
+use sei_jira_lambda::metrics::Kept;
 use serde_json::{Value, json};
 
 pub const CLAIM: &str = "custom:account_id";
@@ -135,6 +136,8 @@ pub struct World {
     pub monitoring: monitoring_query::App,
     pub hygiene: score_hygiene::App,
     pub dora: dora_metrics::App,
+    /// What the sync and hygiene event work recorded as metrics.
+    pub metrics: Arc<Kept>,
     /// Every response body and event seen, for the token scan.
     pub seen: Vec<String>,
     /// What requests and answers are checked against.
@@ -232,6 +235,7 @@ impl World {
             timeout: Duration::from_secs(10),
             ..ValidationSettings::default()
         };
+        let metrics = Arc::new(Kept::default());
         World {
             api: validate_credentials::App {
                 store: store(&config, &table),
@@ -265,6 +269,7 @@ impl World {
                 }),
                 stall: StallPolicy::default(),
                 answer_budget: sei_jira_core::jira::DEFAULT_ANSWER_BUDGET,
+                metrics: Box::new(metrics.clone()),
                 validation,
                 retry: RetryPolicy {
                     max_retries: 1,
@@ -282,6 +287,7 @@ impl World {
                 events: Box::new(publisher()),
                 account_claim: CLAIM.into(),
                 issues_per_request: ISSUES_PER_REQUEST,
+                metrics: Box::new(metrics.clone()),
             },
             dora: dora_metrics::App {
                 store: store(&config, &table),
@@ -289,6 +295,7 @@ impl World {
                 account_claim: CLAIM.into(),
                 issues_per_request: ISSUES_PER_REQUEST,
             },
+            metrics,
             config,
             table,
             queue_url,

@@ -1241,6 +1241,24 @@ async fn a_site_that_refuses_everything_costs_a_bounded_number_of_runs_a_day() {
         invocations - 24
     );
     assert_eq!(invocations, 24 + (stop_after - 1));
+    // Operators see the same day in the metrics: every run partial, throttled, with nothing
+    // written, and its error counted as rate_limited.
+    let documents = w.metrics.documents();
+    let runs: Vec<&Value> = documents.iter().filter(|d| d["SyncRuns"] == 1.0).collect();
+    assert_eq!(runs.len(), invocations);
+    for run in &runs {
+        assert_eq!(
+            (&run["Outcome"], &run["IssuesWritten"]),
+            (&json!("partial"), &json!(0.0))
+        );
+        assert!(run["JiraThrottled"].as_f64() >= Some(1.0), "{run}");
+    }
+    let rate_limited: f64 = documents
+        .iter()
+        .filter(|d| d["ErrorCategory"] == "rate_limited")
+        .filter_map(|d| d["SyncErrors"].as_f64())
+        .sum();
+    assert!(rate_limited >= invocations as f64, "{rate_limited}");
 
     let (status, m) = w
         .api(

@@ -16,6 +16,7 @@ use std::collections::BTreeSet;
 use chrono::{DateTime, Utc};
 use deployed::*;
 use e2e::hygiene_truth::{DAY_MS, expected_misses, ms, step, truth};
+use sei_jira_lambda::metrics::{emf_problems, names};
 use serde_json::{Value, json};
 
 const ALICE: &str = "alice@example.com";
@@ -80,6 +81,29 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     let all: Vec<&Value> = issues.iter().collect();
     let total = all.len() as u64;
     assert!(total > 100, "{total}");
+
+    // The run and the index build were counted for operators: every issue written by a run
+    // that succeeded, and every issue evaluated by the build (docs/operations.md).
+    let documents = w.metrics.documents();
+    for d in &documents {
+        assert_eq!(emf_problems(d), Vec::<String>::new(), "{d}");
+    }
+    let run = documents
+        .iter()
+        .find(|d| d[names::SYNC_RUNS] == 1.0)
+        .expect("a SyncRuns document");
+    assert_eq!(
+        (&run["Function"], &run["Outcome"], &run["integration_id"]),
+        (&json!("sync-project"), &json!("succeeded"), &json!(id))
+    );
+    assert_eq!(run[names::ISSUES_WRITTEN], total as f64);
+    assert!(run[names::JIRA_REQUESTS].as_f64().unwrap() >= 1.0, "{run}");
+    let refresh = documents
+        .iter()
+        .find(|d| d.get(names::ISSUES_EVALUATED).is_some())
+        .expect("an IssuesEvaluated document");
+    assert_eq!(refresh["Function"], "hygiene-events");
+    assert_eq!(refresh[names::ISSUES_EVALUATED], total as f64);
 
     // The trend shows today's snapshot, of every ticket.
     let (_, trend) = w

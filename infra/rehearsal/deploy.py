@@ -48,7 +48,11 @@ def deploy(template, aws, stack, parameters):
     logical id -> {"Ref": physical id, attribute: value} for those created apart."""
     resources = template["Resources"]
     supported = set(get_model_map()) - set(MISHANDLED)
-    apart = {n: r for n, r in resources.items() if r["Type"] not in supported}
+    # What CloudFormation would leave out, the rehearsal leaves out too (moto's own
+    # CloudFormation judges the conditions of what it creates).
+    apart = {n: r for n, r in resources.items() if r["Type"] not in supported
+             and holds(r.get("Condition"), template, parameters)}
+    skipped = [n for n, r in resources.items() if r["Type"] not in supported and n not in apart]
     for name, resource in apart.items():
         if resource["Type"] not in APART:
             raise Failure(
@@ -63,7 +67,7 @@ def deploy(template, aws, stack, parameters):
             known[name] = before(aws, stack, name, props)
 
     stack_template = copy.deepcopy(template)
-    for name in apart:
+    for name in list(apart) + skipped:
         del stack_template["Resources"][name]
     stack_template = substitute(stack_template, known)
     values = []  # (apart resource, its properties with placeholders)
@@ -183,6 +187,27 @@ def local(node, parameters, stack):
     return {k: local(v, parameters, stack) for k, v in node.items()}
 
 
+def holds(condition, template, parameters):
+    """Whether the template's condition named `condition` holds (None: no condition), for the
+    intrinsic functions conditions use over parameters."""
+    if condition is None:
+        return True
+
+    def value(node):
+        if isinstance(node, dict) and list(node) == ["Ref"]:
+            return parameters.get(node["Ref"], template["Parameters"][node["Ref"]].get("Default"))
+        if isinstance(node, dict) and list(node) == ["Condition"]:
+            return holds(node["Condition"], template, parameters)
+        if isinstance(node, dict) and len(node) == 1:
+            (fn, args), = node.items()
+            args = [value(a) for a in args]
+            return {"Fn::Equals": lambda: args[0] == args[1], "Fn::Not": lambda: not args[0],
+                    "Fn::And": lambda: all(args), "Fn::Or": lambda: any(args)}[fn]()
+        return node
+
+    return value(template["Conditions"][condition])
+
+
 def filled(node, produced):
     if isinstance(node, dict) and list(node) == ["__output__"]:
         return produced[node["__output__"]]
@@ -250,6 +275,24 @@ def invoke_config_after(aws, _known, props):
     )
 
 
+def alarm_before(_aws, stack, logical, props):
+    # Only named here: its metrics and actions refer to the stack's resources.
+    return {"Ref": props.get("AlarmName") or generated_name(stack, logical)}
+
+
+def alarm_after(aws, known, props):
+    props = dict(props, AlarmName=known["Ref"])
+    for key, kind in (("Threshold", float), ("EvaluationPeriods", int), ("Period", int)):
+        if key in props:
+            props[key] = kind(props[key])
+    aws.client("cloudwatch").put_metric_alarm(**props)
+
+
+def subscription_after(aws, _known, props):
+    aws.client("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"],
+                                Endpoint=props["Endpoint"])
+
+
 def event_bus_before(aws, stack, logical, props):
     name = props.get("Name") or generated_name(stack, logical)
     arn = aws.client("events").create_event_bus(Name=name)["EventBusArn"]
@@ -267,4 +310,6 @@ APART = {
     "AWS::ApiGatewayV2::Stage": {"after": stage_after},
     "AWS::Events::EventBusPolicy": {"after": bus_policy_after},
     "AWS::Lambda::EventInvokeConfig": {"after": invoke_config_after},
+    "AWS::CloudWatch::Alarm": {"before": alarm_before, "after": alarm_after},
+    "AWS::SNS::Subscription": {"after": subscription_after},
 }

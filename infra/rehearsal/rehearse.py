@@ -45,7 +45,7 @@ LOGS_ONLY_POLICY = ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
 # The functions log at `trace`, the most a deployer can choose: no secret may reach the logs even
 # then (see `secrets_in_logs`).
 PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "JiraPrivateCidrs": "127.0.0.0/8",
-              "LogLevel": "trace"}
+              "LogLevel": "trace", "AlarmEmail": "operators@example.com"}
 # A personal access token the platform asks to validate against a Data Center site.
 DATA_CENTER_PAT = "NjE0MzQ4NzQ1ODk2OrehearsalPATnotAnyonesZm9vYmFy"
 
@@ -241,6 +241,84 @@ def secrets_in_logs(work, secrets):
     return found
 
 
+# What the flow makes each function measure (docs/operations.md, shared/lambda/src/metrics.rs).
+METRICS_OF_THE_FLOW = [
+    ("sync-project", "SyncRuns"), ("sync-project", "IssuesWritten"), ("sync-project", "JiraRequests"),
+    ("sync-project", "SyncDurationSeconds"), ("hygiene-events", "IssuesEvaluated"),
+] + [(f, m) for f in ("validate-credentials", "score-hygiene", "dora-metrics", "monitoring-query")
+     for m in ("Requests", "LatencyMs")]
+
+
+def metrics_in_logs(work, binaries):
+    """The (function, metric) pairs the functions' EMF lines publish, and what in those lines
+    CloudWatch would not read: a line of another namespace, a metric or a dimension without its
+    value, a `Function` that is not the binary that printed it (each binary's log is `<binary>.log`)."""
+    emitted, problems = {}, []
+    for binary in binaries:
+        for n, line in enumerate((work / f"{binary}.log").read_text(errors="replace").splitlines(), 1):
+            try:
+                doc = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(doc, dict) or "_aws" not in doc:
+                continue
+            where = f"{binary}.log:{n}"
+            if doc.get("Function") != binary:
+                problems.append(f"{where}: Function {doc.get('Function')!r}, printed by {binary}")
+            for directive in doc["_aws"].get("CloudWatchMetrics", []):
+                if directive.get("Namespace") != "SeiJira":
+                    problems.append(f"{where}: namespace {directive.get('Namespace')!r}")
+                for dimension in {d for dims in directive.get("Dimensions", []) for d in dims}:
+                    if not isinstance(doc.get(dimension), str):
+                        problems.append(f"{where}: dimension {dimension} without a value")
+                for metric in directive.get("Metrics", []):
+                    if not isinstance(doc.get(metric["Name"]), (int, float)):
+                        problems.append(f"{where}: metric {metric['Name']} without a number")
+                    published = emitted.setdefault((binary, metric["Name"]), set())
+                    published.update(frozenset(dims) for dims in directive.get("Dimensions", []))
+    return emitted, problems
+
+
+def unpublished(watched, emitted):
+    """Of `watched` ((where, namespace, metric name, {dimension: value})), those of our namespace
+    that no function publishes: its name, its dimensions by name, with the same `Function`. (The
+    flow makes no run fail, so the other dimensions' values are not compared.)"""
+    return [f"{where}: {name} by {sorted(dims)} of {dims.get('Function')}"
+            for where, namespace, name, dims in watched
+            if namespace == "SeiJira"
+            and frozenset(dims) not in emitted.get((dims.get("Function"), name), set())]
+
+
+def watched_by_alarms(template):
+    """What the template's alarms watch, as `unpublished` takes it."""
+    watched = []
+    for name, resource in template["Resources"].items():
+        if resource["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        props = resource["Properties"]
+        for metric in [props] + [q["MetricStat"]["Metric"] for q in props.get("Metrics", [])
+                                 if "MetricStat" in q]:
+            if "MetricName" in metric:
+                dims = {d["Name"]: d["Value"] for d in metric.get("Dimensions", [])}
+                watched.append((name, metric.get("Namespace"), metric["MetricName"], dims))
+    return watched
+
+
+def watched_by_dashboards(cloudwatch):
+    """What the deployed dashboards' widgets draw: each metric array is
+    [namespace, name, dimension, value, ..., {options}?]."""
+    watched = []
+    for listed in cloudwatch.list_dashboards()["DashboardEntries"]:
+        name = listed["DashboardName"]
+        body = json.loads(cloudwatch.get_dashboard(DashboardName=name)["DashboardBody"])
+        for widget in body["widgets"]:
+            for metric in widget["properties"].get("metrics", []):
+                plain = [m for m in metric if not isinstance(m, dict)]
+                dims = dict(zip(plain[2::2], plain[3::2]))
+                watched.append((f"{name} \"{widget['properties'].get('title')}\"", plain[0], plain[1], dims))
+    return watched
+
+
 def run_flow(aws, template, deployed, emulator, site, outputs, work):
     by_logical = {logical: f["binary"] for logical, f in deployed.items()}
     any_env = next(iter(deployed.values()))["env"]
@@ -330,6 +408,27 @@ def run_flow(aws, template, deployed, emulator, site, outputs, work):
         if found:
             raise Failure("secrets in the logs:\n  " + "\n  ".join(found[:20]))
         print(f"    {len(logs)} logs scanned for the Jira token, the PAT and the JWT: none")
+
+        step("metrics: each function's embedded-metric-format lines, as CloudWatch reads them")
+        emitted, problems = metrics_in_logs(work, [f["binary"] for f in deployed.values()])
+        missing = sorted(f"{function} {metric}" for function, metric in METRICS_OF_THE_FLOW
+                         if (function, metric) not in emitted)
+        cloudwatch = aws.client("cloudwatch")
+        drawn = watched_by_dashboards(cloudwatch)
+        if not drawn:
+            raise Failure("no dashboard deployed: the check of its widgets would prove nothing")
+        unwatched = unpublished(watched_by_alarms(template) + drawn, emitted)
+        if problems or missing or unwatched:
+            raise Failure("metrics:\n  " + "\n  ".join(
+                problems[:20] + [f"never emitted: {m}" for m in missing]
+                + [f"watched, but no function publishes it: {a}" for a in unwatched]))
+        alarms = [n for n, r in template["Resources"].items() if r["Type"] == "AWS::CloudWatch::Alarm"]
+        listed = cloudwatch.describe_alarms()["MetricAlarms"]
+        if len(listed) != len(alarms):
+            raise Failure(f"{len(alarms)} alarms in the template, {len(listed)} deployed")
+        print(f"    {len(emitted)} metrics from {len({f for f, _ in emitted})} functions, each line one "
+              f"CloudWatch reads: {', '.join(sorted({m for _, m in emitted}))}; {len(alarms)} alarms and "
+              f"{len(drawn)} dashboard metrics, each of ours one a function publishes")
     finally:
         (work / "exchanges.json").write_text(json.dumps(platform.exchanges))
 

@@ -3,6 +3,7 @@
 use lambda_http::{Error, Request, run, service_fn};
 use monitoring_query::{App, handle};
 use sei_jira_lambda::lambda_env::Deployed;
+use sei_jira_lambda::metrics::{LogLines, measured};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,7 +16,8 @@ async fn main() -> Result<(), Error> {
     };
     let app = &app;
     run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(handle(app, req, chrono::Utc::now()).await)
+        let answer = handle(app, req, chrono::Utc::now());
+        Ok::<_, Error>(measured(&LogLines, env!("CARGO_PKG_NAME"), answer).await)
     }))
     .await
 }

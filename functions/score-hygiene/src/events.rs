@@ -16,9 +16,13 @@ use sei_jira_core::ports::{
     EVENT_SOURCE, IntegrationRef, SyncEvent,
 };
 use sei_jira_core::store::Store;
+use sei_jira_lambda::metrics;
 use serde_json::{Value, json};
 
 use crate::{App, cut};
+
+/// The function these events are served by (`functions/hygiene-events`), as its metrics name it.
+pub const FUNCTION: &str = "hygiene-events";
 
 /// Index requests published between two looks at the deadline.
 const FAN_OUT_PAGE: usize = 100;
@@ -162,9 +166,14 @@ async fn turn(
         "score-hygiene-{}",
         now.timestamp_nanos_opt().unwrap_or_default()
     );
+    let started = Instant::now();
     let refreshed = refresh(store, &record, &owner, deadline)
         .await
         .map_err(|e| e.to_string())?;
+    if refreshed.state != IndexState::Busy {
+        let figures = metrics::index_refresh(FUNCTION, id, refreshed.evaluated, started.elapsed());
+        app.metrics.record(&figures);
+    }
     tracing::info!(integration = %id, state = ?refreshed.state, evaluated = refreshed.evaluated, rebuilt = refreshed.rebuilt, "hygiene index refreshed");
     match refreshed.state {
         IndexState::Busy => Ok(Turn::Busy),

@@ -47,6 +47,8 @@ pub struct App {
     /// missing tickets stops there; a report counted from more (its index being built) is
     /// answered 503.
     pub issues_per_request: usize,
+    /// The event work's figures (index refreshes: [`sei_jira_lambda::metrics::index_refresh`]).
+    pub metrics: Box<dyn sei_jira_lambda::metrics::Metrics>,
 }
 
 impl App {
@@ -57,6 +59,7 @@ impl App {
             events: Box::new(d.events),
             account_claim: d.account_claim,
             issues_per_request: http_api::ISSUES_PER_REQUEST,
+            metrics: Box::new(sei_jira_lambda::metrics::LogLines),
         }
     }
 }

@@ -5,6 +5,7 @@ use lambda_runtime::{Error, LambdaEvent, run, service_fn};
 use score_hygiene::{App, handle};
 use sei_jira_lambda::http_api::{gateway_response, is_http_event};
 use sei_jira_lambda::lambda_env::Deployed;
+use sei_jira_lambda::metrics::{LogLines, measured};
 use serde_json::Value;
 
 #[tokio::main]
@@ -18,7 +19,8 @@ async fn main() -> Result<(), Error> {
             ));
         }
         let req = lambda_http::request::from_str(&event.payload.to_string())?;
-        let response = handle(app, req, chrono::Utc::now()).await;
+        let answer = handle(app, req, chrono::Utc::now());
+        let response = measured(&LogLines, env!("CARGO_PKG_NAME"), answer).await;
         Ok::<Value, Error>(serde_json::to_value(gateway_response(response))?)
     }))
     .await

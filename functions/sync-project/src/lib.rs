@@ -19,7 +19,11 @@ use sei_jira_core::store::Store;
 use sei_jira_core::sync::service::{SyncServiceError, SyncServices, sync_integration};
 use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
+use sei_jira_lambda::metrics::{self, Metrics, record_all};
 use serde_json::{Value, json};
+
+/// The function's name in its metrics (its folder and crate).
+pub const FUNCTION: &str = env!("CARGO_PKG_NAME");
 
 /// Left for the checkpoint, the run record and the continuation event once the sync stops.
 pub const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(60);
@@ -45,6 +49,8 @@ pub struct App {
     pub retry: RetryPolicy,
     /// The bytes of Jira's answers a run may hold at once (a share of the function's memory).
     pub answer_budget: usize,
+    /// Each run's figures ([`metrics::sync_run`]).
+    pub metrics: Box<dyn Metrics>,
 }
 
 /// The trigger in an event, which must be one of ours.
@@ -86,6 +92,8 @@ pub async fn handle(
     match sync_integration(&services, &trigger, stop, run_id).await {
         Ok(run) => {
             tracing::info!(integration = %trigger.integration_id, outcome = ?run.outcome, counts = ?run.counts, "sync ended");
+            let figures = metrics::sync_run(FUNCTION, &trigger.integration_id, &run);
+            record_all(app.metrics.as_ref(), &figures);
             Ok(json!({"run_id": run.run_id, "outcome": run.outcome, "counts": run.counts}))
         }
         // A stale schedule or event of a deleted integration: nothing to retry.
@@ -98,6 +106,10 @@ pub async fn handle(
         // error would make Lambda retry the event and count the failure twice more.
         Err(e) if e.is_recorded() => {
             tracing::error!(integration = %trigger.integration_id, error = %e, "sync failed");
+            if let Some(category) = e.recorded_category() {
+                let figures = metrics::failed_run(FUNCTION, &trigger.integration_id, category);
+                record_all(app.metrics.as_ref(), &figures);
+            }
             Ok(json!({"run_id": run_id, "outcome": "failed", "error": e.to_string()}))
         }
         // A store or secret-store fault: nothing may be recorded; Lambda retries the event.

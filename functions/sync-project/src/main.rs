@@ -24,6 +24,7 @@ async fn async_main() -> Result<(), Error> {
         events: Box::new(d.events),
         validation: d.settings.validation,
         retry: Default::default(),
+        metrics: Box::new(sei_jira_lambda::metrics::LogLines),
     };
     let app = &app;
     run(service_fn(move |event: LambdaEvent<Value>| async move {

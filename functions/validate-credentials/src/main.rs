@@ -2,6 +2,7 @@
 
 use lambda_http::{Error, Request, run, service_fn};
 use sei_jira_lambda::lambda_env::Deployed;
+use sei_jira_lambda::metrics::{LogLines, measured};
 use validate_credentials::{App, handle};
 
 #[tokio::main]
@@ -18,7 +19,7 @@ async fn main() -> Result<(), Error> {
     };
     let app = &app;
     run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(handle(app, req).await)
+        Ok::<_, Error>(measured(&LogLines, env!("CARGO_PKG_NAME"), handle(app, req)).await)
     }))
     .await
 }

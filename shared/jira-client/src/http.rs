@@ -75,6 +75,10 @@ impl Stats {
     pub fn retries(&self) -> u64 {
         self.retries.load(Ordering::Relaxed)
     }
+    /// Answers 429 (Too Many Requests) received.
+    pub fn throttled(&self) -> u64 {
+        self.throttled.load(Ordering::Relaxed)
+    }
     pub fn waited(&self) -> Duration {
         Duration::from_millis(self.waited_ms.load(Ordering::Relaxed))
     }

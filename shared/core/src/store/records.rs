@@ -204,6 +204,12 @@ pub struct Counts {
     /// Checkpoints saved: a unit's cursor moved, or a scrub of excluded text went a page on.
     #[serde(default)]
     pub checkpoints: u64,
+    /// Of `requests`, those Jira answered 429 (Too Many Requests).
+    #[serde(default)]
+    pub throttled: u64,
+    /// Time spent waiting on Jira before retries (its `Retry-After`, or the backoff), ms.
+    #[serde(default)]
+    pub waited_ms: u64,
 }
 
 impl Counts {
@@ -231,6 +237,8 @@ impl Counts {
         self.retries += o.retries;
         self.reference_requests += o.reference_requests;
         self.checkpoints += o.checkpoints;
+        self.throttled += o.throttled;
+        self.waited_ms += o.waited_ms;
     }
 }
 

@@ -73,6 +73,15 @@ impl SyncServiceError {
     /// Whether the failure is already in the integration's runs (a failed run record and the
     /// day's counters), so that retrying the event would only count it again. Store and secret
     /// store faults are not: the record may be missing, and a retry may get through.
+    /// The category of the error a recorded failure left in the run record.
+    pub fn recorded_category(&self) -> Option<ErrorCategory> {
+        match self {
+            SyncServiceError::Unusable { error, .. } => Some(error.category),
+            SyncServiceError::Sync(e) if self.is_recorded() => Some(e.run_error().category),
+            _ => None,
+        }
+    }
+
     pub fn is_recorded(&self) -> bool {
         match self {
             SyncServiceError::Unusable { .. } => true,

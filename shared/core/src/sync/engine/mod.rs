@@ -271,7 +271,9 @@ pub async fn run(
     observer: Option<Observer>,
 ) -> Result<RunRecord, SyncError> {
     let started = now_ms();
-    let (requests0, retries0) = (client.stats().requests(), client.stats().retries());
+    let stats = client.stats();
+    let (requests0, retries0) = (stats.requests(), stats.retries());
+    let (throttled0, waited0) = (stats.throttled(), stats.waited());
     let mut record = RunRecord {
         run_id: opts.run_id.clone(),
         started_ms: started,
@@ -316,8 +318,11 @@ pub async fn run(
     };
     if !matches!(result, Err(SyncError::IntegrationDeleted)) {
         record.ended_ms = Some(now_ms());
-        record.counts.requests = client.stats().requests() - requests0;
-        record.counts.retries = client.stats().retries() - retries0;
+        record.counts.requests = stats.requests() - requests0;
+        record.counts.retries = stats.retries() - retries0;
+        record.counts.throttled = stats.throttled() - throttled0;
+        record.counts.waited_ms =
+            u64::try_from(stats.waited().saturating_sub(waited0).as_millis()).unwrap_or(u64::MAX);
         match &result {
             Ok(ended) => {
                 record.outcome = match ended {
