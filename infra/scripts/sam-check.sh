@@ -60,6 +60,9 @@ step "sam validate --lint (template.yaml)"
 HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY= \
     "$venv/bin/sam" validate --lint --template-file template.yaml
 
+step "cfn-lint infra/network.yaml (the optional network stack)"
+"$venv/bin/cfn-lint" infra/network.yaml
+
 step "OpenAPI 3.0 document (docs/openapi.yaml)"
 "$venv/bin/openapi-spec-validator" docs/openapi.yaml
 
