@@ -42,6 +42,9 @@ ISSUER = "https://issuer.rehearsal.example"
 # deployment allows private Jira addresses (as one reaching a Data Center site in a VPC would).
 # The one managed policy a function's role may have: SAM's, for the Lambda service's log writes.
 LOGS_ONLY_POLICY = ":iam::aws:policy/service-role/AWSLambdaBasicExecutionRole"
+# SAM adds it to the role of a function with a VpcConfig, even one that only a parameter turns on
+# (`!If [InVpc, …]`): Lambda's network interfaces in the VPC, nothing of our services.
+VPC_ACCESS_POLICY = ":iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 # The functions log at `trace`, the most a deployer can choose: no secret may reach the logs even
 # then (see `secrets_in_logs`).
 PARAMETERS = {"JwtIssuer": ISSUER, "JwtAudience": "sei-platform", "JiraPrivateCidrs": "127.0.0.0/8",
@@ -104,7 +107,14 @@ def main():
         wait_for_port(moto_port, "moto_server", moto)
         aws = Aws(f"http://127.0.0.1:{moto_port}")
 
-        step(f"deploy stack {STACK} on moto")
+        step("deploy the network stack (infra/network.yaml) on moto")
+        network = deploy_network(aws, (repo / "infra/network.yaml").read_text())
+        print(f"    subnets {network['SubnetIds']}, security group {network['SecurityGroupId']}, "
+              f"egress address {network['EgressIp']}")
+        parameters = dict(PARAMETERS, SubnetIds=network["SubnetIds"],
+                          SecurityGroupIds=network["SecurityGroupId"])
+
+        step(f"deploy stack {STACK} on moto, its Jira-facing functions in the network's subnets")
         s3 = aws.client("s3")
         s3.create_bucket(Bucket=CODE_BUCKET)
         functions = {n: r for n, r in template["Resources"].items() if r["Type"] == "AWS::Lambda::Function"}
@@ -115,7 +125,7 @@ def main():
                 z.writestr("bootstrap", "#!/bin/sh\necho runs under the rehearsal's emulator\n")
             s3.put_object(Bucket=CODE_BUCKET, Key=f"{name}.zip", Body=archive.getvalue())
         template["Outputs"]["SchedulerRoleArn"] = {"Value": {"Fn::GetAtt": ["SchedulerRole", "Arn"]}}
-        physical, outputs = deploy(template, aws, STACK, PARAMETERS)
+        physical, outputs = deploy(template, aws, STACK, parameters)
         lam = aws.client("lambda")
         deployed = {}
         for logical, resource in functions.items():
@@ -126,6 +136,10 @@ def main():
             unresolved = {k: v for k, v in env.items() if not isinstance(v, str) or "Fn::" in v or "{'Ref'" in v}
             if unresolved:
                 raise Failure(f"{logical}: environment not resolved by the deployment: {unresolved}")
+            in_vpc = sorted(conf.get("VpcConfig", {}).get("SubnetIds", []))
+            if in_vpc != sorted(network["SubnetIds"].split(",") if logical in IN_VPC else []):
+                raise Failure(f"{logical}: in subnets {in_vpc or 'none'}; the Jira-facing functions "
+                              f"({', '.join(sorted(IN_VPC))}) belong in the network's, the others in none")
             # What Lambda's advanced logging controls tell the runtime (moto does not keep them).
             env.update(logging_env(template, resource, PARAMETERS))
             deployed[logical] = {"name": conf["FunctionName"], "arn": conf["FunctionArn"],
@@ -155,8 +169,10 @@ def main():
         for logical, f in deployed.items():
             # moto's CloudFormation keeps no managed policy on a role: read them off the template.
             role = template["Resources"][functions[logical]["Properties"]["Role"]["Fn::GetAtt"][0]]
+            allowed = [LOGS_ONLY_POLICY] + (
+                [VPC_ACCESS_POLICY] if "VpcConfig" in functions[logical]["Properties"] else [])
             for arn in role["Properties"].get("ManagedPolicyArns", []):
-                if not json.dumps(arn).endswith(LOGS_ONLY_POLICY + '"'):
+                if not any(json.dumps(arn).endswith(a + '"') for a in allowed):
                     wrong.append(f"{logical}: its role has the managed policy {arn}, beyond its needs")
             declared = needs["functions"][f["binary"]]
             wrong += [f"{f['binary']} declares {a}, which no adapter makes" for a in declared if a not in adapters]
@@ -317,6 +333,24 @@ def watched_by_dashboards(cloudwatch):
                 dims = dict(zip(plain[2::2], plain[3::2]))
                 watched.append((f"{name} \"{widget['properties'].get('title')}\"", plain[0], plain[1], dims))
     return watched
+
+
+# The functions that talk to Jira, and only they, run in the network's subnets when it is given.
+IN_VPC = {"ValidateCredentialsFunction", "SyncProjectFunction"}
+
+
+def deploy_network(aws, template_text):
+    """The network stack's outputs, once moto's CloudFormation has created it."""
+    cfn = aws.client("cloudformation")
+    cfn.create_stack(StackName=f"{STACK}-network", TemplateBody=template_text)
+    for _ in range(60):
+        status = cfn.describe_stacks(StackName=f"{STACK}-network")["Stacks"][0]
+        if not status["StackStatus"].endswith("_IN_PROGRESS"):
+            break
+        time.sleep(0.5)
+    if status["StackStatus"] != "CREATE_COMPLETE":
+        raise Failure(f"network stack: {status['StackStatus']} {status.get('StackStatusReason')}")
+    return {o["OutputKey"]: o["OutputValue"] for o in status["Outputs"]}
 
 
 def run_flow(aws, template, deployed, emulator, site, outputs, work):
