@@ -1,6 +1,8 @@
 //! Prints, as one JSON object, the AWS actions each function declares it needs (its
 //! `AWS_ACTIONS`, by binary name) and those each adapter can need (`sei_jira_aws::*::*ACTIONS`),
-//! for the deployment rehearsal's permission check (`infra/rehearsal`).
+//! for the deployment rehearsal's permission check, and the kinds of event on the bus with
+//! the function that consumes each (`sei_jira_core::ports::EVENT_CONSUMERS`), for its check of
+//! the bus rules (`infra/rehearsal`).
 
 use serde_json::json;
 
@@ -26,6 +28,7 @@ fn main() {
             "scheduler": flat(&[scheduler::ACTIONS, scheduler::RETRY_ACTIONS]),
             "secrets": flat(&[secrets::READ_ACTIONS, secrets::WRITE_ACTIONS]),
         },
+        "events": sei_jira_core::ports::EVENT_CONSUMERS,
     });
     println!("{declared}");
 }

@@ -94,6 +94,7 @@ class Platform:
         into the function, as EventBridge would invoke it (the whole event as its input)."""
         events, sqs = aws.client("events"), aws.client("sqs")
         scheduled = []
+        self.bus = bus
         for bus_name in (bus, "default"):
             for rule in events.list_rules(EventBusName=bus_name)["Rules"]:
                 targets = events.list_targets_by_rule(Rule=rule["Name"], EventBusName=bus_name)["Targets"]
@@ -118,6 +119,21 @@ class Platform:
                     events.remove_targets(Rule=rule["Name"], EventBusName=bus_name, Ids=[target["Id"]])
                     self.queues[url] = (rule["Name"], function)
         return scheduled
+
+    def routed(self, aws, kind):
+        """The functions the deployed rules route an event of `kind` to: put on the bus (moto
+        matches it against the rules' patterns) and taken off the rules' queues, never invoked.
+        Call it with the queues empty (after `pump`)."""
+        aws.client("events").put_events(Entries=[{
+            "Source": "sei-jira", "DetailType": kind, "EventBusName": self.bus,
+            "Detail": json.dumps({"rehearsal": "where does this kind go"})}])
+        sqs, functions = aws.client("sqs"), set()
+        for url, (_, function) in self.queues.items():
+            for message in sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+                if json.loads(message["Body"]).get("detail-type") == kind:
+                    functions.add(function)
+        return functions
 
     def delivered(self, function, answer):
         """Fails on an event's handling that failed: an error, or a sync run that failed."""

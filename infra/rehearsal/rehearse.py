@@ -185,7 +185,7 @@ def main():
         if wrong:
             raise Failure("permissions do not match the code:\n  " + "\n  ".join(wrong))
 
-        run_flow(aws, template, deployed, emulator, site, outputs, work)
+        run_flow(aws, template, deployed, emulator, site, outputs, work, needs["events"])
 
         step("the AWS actions each function took, against those it declares")
         for logical, f in deployed.items():
@@ -353,7 +353,25 @@ def deploy_network(aws, template_text):
     return {o["OutputKey"]: o["OutputValue"] for o in status["Outputs"]}
 
 
-def run_flow(aws, template, deployed, emulator, site, outputs, work):
+def routing_problems(aws, platform, consumers):
+    """Where the deployed bus rules and `consumers` ((kind of event, consuming function), from
+    `sei_jira_core::ports::EVENT_CONSUMERS`) disagree: a kind no rule routes, or routes to another
+    function too; an event of the flow delivered elsewhere than to its consumer."""
+    wrong = []
+    for kind, consumer in consumers:
+        routed = sorted(platform.routed(aws, kind))
+        if routed != [consumer]:
+            wrong.append(f"{kind}: the rules route it to {', '.join(routed) or 'no function'}; "
+                         f"{consumer} consumes it")
+    expected = dict(consumers)
+    for kind, rule, function in platform.deliveries:
+        if expected.get(kind) != function:
+            wrong.append(f"{kind}: delivered to {function} (rule {rule}), consumed by "
+                         f"{expected.get(kind, 'no function: not in EVENT_CONSUMERS')}")
+    return wrong
+
+
+def run_flow(aws, template, deployed, emulator, site, outputs, work, consumers):
     by_logical = {logical: f["binary"] for logical, f in deployed.items()}
     any_env = next(iter(deployed.values()))["env"]
     binaries = {f["name"]: f["binary"] for f in deployed.values()}
@@ -426,6 +444,12 @@ def run_flow(aws, template, deployed, emulator, site, outputs, work):
               f"point(s), DORA profile {saved['id']}, report page of {len(page)} bytes")
         kinds = sorted({d[0] for d in platform.deliveries})
         print(f"    events routed by the bus rules: {', '.join(kinds)}")
+
+        step("the bus rules route each kind of event to its consumer, and to no other function")
+        wrong = routing_problems(aws, platform, consumers)
+        if wrong:
+            raise Failure("event routing:\n  " + "\n  ".join(wrong))
+        print("    " + ", ".join(f"{kind} -> {consumer}" for kind, consumer in consumers))
 
         step("the platform validates a Data Center personal access token")
         status, checked = platform.api("POST /credentials/validate", body={"connection": {

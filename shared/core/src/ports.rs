@@ -65,15 +65,28 @@ pub const EVENT_SOURCE: &str = "sei-jira";
 pub const DETAIL_SCHEDULED: &str = "jira.sync.scheduled";
 pub const DETAIL_CONTINUATION: &str = "jira.sync.continuation";
 pub const DETAIL_COMPLETED: &str = "jira.sync.completed";
-/// Asks `score-hygiene` to bring an integration's hygiene index up to date (after its criteria
+/// Asks `hygiene-events` to bring an integration's hygiene index up to date (after its criteria
 /// changed, or to go on with a build the previous run had no time to finish).
 pub const DETAIL_HYGIENE_INDEX: &str = "hygiene.index.requested";
-/// Asks `score-hygiene` to classify an integration's issues again under its DORA profiles (after
-/// a profile changed); the hygiene indexer keeps both.
+/// Asks `hygiene-events` to classify an integration's issues again under its DORA profiles
+/// (after a profile changed); the hygiene indexer keeps both.
 pub const DETAIL_DORA_INDEX: &str = "dora.index.requested";
-/// Asks `score-hygiene` for the daily snapshot of every integration that has one (from its
+/// Asks `hygiene-events` for the daily snapshot of every integration that has one (from its
 /// daily schedule, or from itself, to go on from where it stopped: [`DailyCursor`]).
 pub const DETAIL_SNAPSHOT_DAILY: &str = "hygiene.snapshot.daily";
+
+/// Every kind of event the functions put on the bus, with the function that consumes it (its
+/// folder under `functions/`): the bus rules of `template.yaml` must route each kind to its
+/// consumer and to no other function, which the deployment rehearsal checks. (Scheduled syncs,
+/// `jira.sync.scheduled`, come from EventBridge Scheduler straight to the sync function; the
+/// one-time retry of a stalled chain puts a continuation on the bus.)
+pub const EVENT_CONSUMERS: &[(&str, &str)] = &[
+    (DETAIL_CONTINUATION, "sync-project"),
+    (DETAIL_COMPLETED, "hygiene-events"),
+    (DETAIL_HYGIENE_INDEX, "hygiene-events"),
+    (DETAIL_DORA_INDEX, "hygiene-events"),
+    (DETAIL_SNAPSHOT_DAILY, "hygiene-events"),
+];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
