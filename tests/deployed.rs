@@ -288,6 +288,7 @@ impl World {
                 account_claim: CLAIM.into(),
                 issues_per_request: ISSUES_PER_REQUEST,
                 metrics: Box::new(metrics.clone()),
+                stale_after: score_hygiene::DEFAULT_STALE_AFTER,
             },
             dora: dora_metrics::App {
                 store: store(&config, &table),

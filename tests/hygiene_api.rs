@@ -504,7 +504,7 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         json!({"source": "sei-jira", "detail-type": "hygiene.snapshot.daily", "detail": {}});
     assert_eq!(w.hygiene_event(&daily).await, json!({"asked": 1}));
     let turn = w.delivered(1).await.remove(0);
-    assert_eq!(turn["detail-type"], "hygiene.index.requested");
+    assert_eq!(turn["detail-type"], "hygiene.snapshot.requested");
     assert_eq!(
         w.hygiene_event(&turn).await,
         json!({"snapshots": 1, "continued": 0})
@@ -578,7 +578,7 @@ async fn the_daily_snapshot_reaches_thousands_of_integrations_whatever_the_deadl
         let mut next = None;
         for e in w.drain_events().await {
             match e["detail-type"].as_str() {
-                Some("hygiene.index.requested") => {
+                Some("hygiene.snapshot.requested") => {
                     asked.push(e["detail"]["integration_id"].as_str().unwrap().to_string())
                 }
                 Some("hygiene.snapshot.daily") => next = Some(e),
@@ -694,4 +694,48 @@ async fn no_report_reads_past_its_limit_while_the_index_is_built() {
     );
     let (status, text) = w.page("acme", page, &[&id]).await;
     assert_eq!(status, 200, "{text}");
+}
+
+/// GIVEN an integration synced just now and one created three days ago that never synced, WHEN
+/// the daily snapshot's turn reaches each, THEN the operators' metric `IntegrationsStale` counts
+/// the second (no successful sync for the 48 hours of `StaleAfterHours`) and not the first.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_daily_snapshot_counts_the_integrations_without_a_recent_sync() {
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(20, 1).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, ALICE);
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let fresh = w.create_alices("Fresh", &base, &token).await;
+    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
+        "detail": {"account_id": "acme", "integration_id": fresh, "trigger": "schedule"}});
+    let run = w.sync(scheduled, None, "run-1").await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    w.drain_events().await;
+    let store = store(&w.config, &w.table);
+    let mut old = store
+        .get_integration("acme", &fresh)
+        .await
+        .unwrap()
+        .unwrap();
+    old.id = "integration-created-three-days-ago".into();
+    old.created_ms = Utc::now().timestamp_millis() - 3 * DAY_MS;
+    store.put_integration(&old).await.unwrap();
+
+    for id in [&fresh, &old.id] {
+        let turn = json!({"source": "sei-jira", "detail-type": "hygiene.snapshot.requested",
+            "detail": {"account_id": "acme", "integration_id": id}});
+        w.hygiene_event(&turn).await;
+    }
+    let stale: Vec<(String, f64)> = w
+        .metrics
+        .documents()
+        .iter()
+        .filter_map(|d| {
+            let value = d.get(names::INTEGRATIONS_STALE)?.as_f64()?;
+            assert_eq!(emf_problems(d), Vec::<String>::new(), "{d}");
+            Some((d["integration_id"].as_str()?.to_string(), value))
+        })
+        .collect();
+    assert_eq!(stale, vec![(fresh.clone(), 0.0), (old.id.clone(), 1.0)]);
 }

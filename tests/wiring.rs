@@ -53,6 +53,7 @@ fn value_for(name: &str) -> &'static str {
         "MAX_INTEGRATIONS_PER_ACCOUNT" => "100",
         "VALIDATIONS_PER_MINUTE" => "30",
         "STALLED_RUNS_BEFORE_STOP" => "5",
+        "STALE_AFTER_HOURS" => "48",
         "JIRA_PRIVATE_CIDRS" => "",
         "DEFAULT_SCHEDULE_RATE" => "rate(1 hour)",
         n if n.ends_with("_ARN") => "arn:aws:iam::123456789012:role/wiring",

@@ -261,6 +261,7 @@ def secrets_in_logs(work, secrets):
 METRICS_OF_THE_FLOW = [
     ("sync-project", "SyncRuns"), ("sync-project", "IssuesWritten"), ("sync-project", "JiraRequests"),
     ("sync-project", "SyncDurationSeconds"), ("hygiene-events", "IssuesEvaluated"),
+    ("hygiene-events", "IntegrationsStale"),
 ] + [(f, m) for f in ("validate-credentials", "score-hygiene", "dora-metrics", "monitoring-query")
      for m in ("Requests", "LatencyMs")]
 

@@ -16,7 +16,12 @@ const STOP_BEFORE_TIMEOUT: Duration = Duration::from_secs(30);
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     sei_jira_lambda::logging::init();
-    let app = &App::deployed(Deployed::from_env().await?);
+    let d = Deployed::from_env().await?;
+    let stale_after = d.stale_after()?;
+    let app = &App {
+        stale_after,
+        ..App::deployed(d)
+    };
     run(service_fn(move |event: LambdaEvent<Value>| async move {
         let deadline = event
             .context

@@ -1,7 +1,8 @@
-//! The function's events (source `sei-jira`): `jira.sync.completed`, `hygiene.index.requested`
-//! and `dora.index.requested` bring that integration's hygiene index (and with it the DORA
-//! profiles' members) up to date and take the day's snapshot from it;
-//! `hygiene.snapshot.daily` asks for that, one event each, for every integration that has a
+//! The function's events (source `sei-jira`): `jira.sync.completed`, `hygiene.index.requested`,
+//! `dora.index.requested` and `hygiene.snapshot.requested` bring that integration's hygiene
+//! index (and with it the DORA profiles' members) up to date and take the day's snapshot from
+//! it; `hygiene.snapshot.daily` asks for that (`hygiene.snapshot.requested`, which also counts
+//! whether the integration synced lately), one event each, for every integration that has a
 //! snapshot. A build that runs out of time asks for itself again on the bus and takes the
 //! snapshot when it is done.
 
@@ -12,10 +13,10 @@ use sei_jira_core::hygiene::indexer::{IndexState, refresh};
 use sei_jira_core::hygiene::query::HygieneError;
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::ports::{
-    DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, DETAIL_SNAPSHOT_DAILY, DailyCursor,
-    EVENT_SOURCE, IntegrationRef, SyncEvent,
+    DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, DETAIL_SNAPSHOT_DAILY,
+    DETAIL_SNAPSHOT_REQUESTED, DailyCursor, EVENT_SOURCE, IntegrationRef, SyncEvent,
 };
-use sei_jira_core::store::Store;
+use sei_jira_core::store::{RunOutcome, Store};
 use sei_jira_lambda::metrics;
 use serde_json::{Value, json};
 
@@ -55,14 +56,23 @@ pub async fn handle_event(
     };
     match (source, detail_type) {
         // A completed sync's detail names its integration as a request for the index does; the
-        // index keeps the DORA profiles' members too.
-        (EVENT_SOURCE, DETAIL_COMPLETED | DETAIL_HYGIENE_INDEX | DETAIL_DORA_INDEX) => {
+        // index keeps the DORA profiles' members too. The daily snapshot's turn of an integration
+        // also counts whether it synced lately.
+        (
+            EVENT_SOURCE,
+            DETAIL_COMPLETED | DETAIL_HYGIENE_INDEX | DETAIL_DORA_INDEX | DETAIL_SNAPSHOT_REQUESTED,
+        ) => {
             let target = detail()?;
             let turn = turn(app, &target, now, deadline).await?;
             if turn == Turn::Gone {
                 // Visited no more by the daily snapshot.
                 withdraw(app.store.as_ref(), &target.integration_id).await?;
                 return Ok(json!({"snapshots": 0, "continued": 0, "withdrawn": 1}));
+            }
+            if detail_type == DETAIL_SNAPSHOT_REQUESTED {
+                let stale = stale(app, &target, now).await?;
+                let figures = metrics::staleness(FUNCTION, &target.integration_id, stale);
+                app.metrics.record(&figures);
             }
             Ok(answer(turn))
         }
@@ -79,8 +89,8 @@ pub async fn handle_event(
     }
 }
 
-/// The daily snapshot, fanned out: one `hygiene.index.requested` event per integration on the
-/// list, so that each has an invocation of its own (its index brought up to date, then the day's
+/// The daily snapshot, fanned out: one `hygiene.snapshot.requested` event per integration on
+/// the list, so that each has an invocation of its own (its index brought up to date, then the day's
 /// snapshot; or, gone, its place on the list withdrawn), however long the list. Walked in id
 /// order a page at a time; once the deadline has passed, the rest is asked for by a daily event
 /// that goes on after the last id asked for.
@@ -113,7 +123,7 @@ async fn fan_out(
         let requests: Vec<SyncEvent> = page
             .iter()
             .map(|(account, id)| {
-                SyncEvent::HygieneIndex(IntegrationRef {
+                SyncEvent::SnapshotRequested(IntegrationRef {
                     account_id: account.clone(),
                     integration_id: id.clone(),
                 })
@@ -126,6 +136,29 @@ async fn fan_out(
         asked += page.len();
     }
     Ok(json!({"asked": asked}))
+}
+
+/// Whether the integration has gone the stale period ([`App::stale_after`]) without a
+/// successful sync: created before it, and no run since has succeeded.
+async fn stale(app: &App, target: &IntegrationRef, now: DateTime<Utc>) -> Result<bool, String> {
+    let since_ms = now.timestamp_millis() - app.stale_after.as_millis() as i64;
+    let store = app.store.as_ref();
+    let id = target.integration_id.as_str();
+    let Some(record) = store
+        .get_integration(&target.account_id, id)
+        .await
+        .map_err(|e| e.to_string())?
+    else {
+        return Ok(false);
+    };
+    let runs = store
+        .list_runs(id, since_ms)
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(record.created_ms < since_ms
+        && !runs.iter().any(|r| {
+            r.outcome == RunOutcome::Succeeded && r.ended_ms.is_some_and(|e| e >= since_ms)
+        }))
 }
 
 /// Takes a gone integration off the daily list, with whatever a deletion racing its snapshot

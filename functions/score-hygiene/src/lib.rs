@@ -49,7 +49,13 @@ pub struct App {
     pub issues_per_request: usize,
     /// The event work's figures (index refreshes: [`sei_jira_lambda::metrics::index_refresh`]).
     pub metrics: Box<dyn sei_jira_lambda::metrics::Metrics>,
+    /// How long an integration may go without a successful sync before the daily snapshot
+    /// counts it stale (`StaleAfterHours`, read by `hygiene-events`).
+    pub stale_after: std::time::Duration,
 }
+
+/// [`App::stale_after`] until a deployment says otherwise.
+pub const DEFAULT_STALE_AFTER: std::time::Duration = std::time::Duration::from_secs(48 * 3_600);
 
 impl App {
     /// The clients of a deployment (`score-hygiene` and `hygiene-events` serve the same app).
@@ -60,6 +66,7 @@ impl App {
             account_claim: d.account_claim,
             issues_per_request: http_api::ISSUES_PER_REQUEST,
             metrics: Box::new(sei_jira_lambda::metrics::LogLines),
+            stale_after: DEFAULT_STALE_AFTER,
         }
     }
 }

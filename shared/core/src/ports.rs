@@ -74,6 +74,10 @@ pub const DETAIL_DORA_INDEX: &str = "dora.index.requested";
 /// Asks `hygiene-events` for the daily snapshot of every integration that has one (from its
 /// daily schedule, or from itself, to go on from where it stopped: [`DailyCursor`]).
 pub const DETAIL_SNAPSHOT_DAILY: &str = "hygiene.snapshot.daily";
+/// The daily snapshot's turn of one integration, asked for by its fan-out: its index brought up
+/// to date and the day's snapshot taken, as for [`DETAIL_HYGIENE_INDEX`], and whether it has
+/// synced lately counted for operators.
+pub const DETAIL_SNAPSHOT_REQUESTED: &str = "hygiene.snapshot.requested";
 
 /// Every kind of event the functions put on the bus, with the function that consumes it (its
 /// folder under `functions/`): the bus rules of `template.yaml` must route each kind to its
@@ -86,6 +90,7 @@ pub const EVENT_CONSUMERS: &[(&str, &str)] = &[
     (DETAIL_HYGIENE_INDEX, "hygiene-events"),
     (DETAIL_DORA_INDEX, "hygiene-events"),
     (DETAIL_SNAPSHOT_DAILY, "hygiene-events"),
+    (DETAIL_SNAPSHOT_REQUESTED, "hygiene-events"),
 ];
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -136,6 +141,8 @@ pub enum SyncEvent {
     DoraIndex(IntegrationRef),
     /// Detail type `hygiene.snapshot.daily`.
     SnapshotDaily(DailyCursor),
+    /// Detail type `hygiene.snapshot.requested`.
+    SnapshotRequested(IntegrationRef),
 }
 
 /// Where the daily snapshot's fan-out goes on: after this integration id (None: from the first).
@@ -160,13 +167,16 @@ impl SyncEvent {
             SyncEvent::HygieneIndex(_) => DETAIL_HYGIENE_INDEX,
             SyncEvent::DoraIndex(_) => DETAIL_DORA_INDEX,
             SyncEvent::SnapshotDaily(_) => DETAIL_SNAPSHOT_DAILY,
+            SyncEvent::SnapshotRequested(_) => DETAIL_SNAPSHOT_REQUESTED,
         }
     }
     pub fn detail_json(&self) -> String {
         match self {
             SyncEvent::Continue(t) => serde_json::to_string(t),
             SyncEvent::Completed(c) => serde_json::to_string(c),
-            SyncEvent::HygieneIndex(r) | SyncEvent::DoraIndex(r) => serde_json::to_string(r),
+            SyncEvent::HygieneIndex(r)
+            | SyncEvent::DoraIndex(r)
+            | SyncEvent::SnapshotRequested(r) => serde_json::to_string(r),
             SyncEvent::SnapshotDaily(c) => serde_json::to_string(c),
         }
         .unwrap_or_else(|_| "{}".into())

@@ -118,4 +118,14 @@ impl Deployed {
             ..StallPolicy::default()
         })
     }
+
+    /// How long an integration may go without a successful sync before the daily snapshot
+    /// counts it stale (`STALE_AFTER_HOURS`).
+    pub fn stale_after(&self) -> Result<std::time::Duration, String> {
+        let name = "STALE_AFTER_HOURS";
+        let hours: u64 = var(name)?.parse().ok().filter(|h| *h >= 1).ok_or_else(|| {
+            format!("environment variable {name} must be a whole number of hours from 1")
+        })?;
+        Ok(std::time::Duration::from_secs(hours * 3_600))
+    }
 }

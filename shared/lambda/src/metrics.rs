@@ -44,6 +44,9 @@ pub mod names {
     pub const ISSUES_EVALUATED: &str = "IssuesEvaluated";
     /// A hygiene/DORA index refresh's duration, seconds.
     pub const REFRESH_DURATION: &str = "RefreshDurationSeconds";
+    /// 1 for an integration the daily snapshot found without a successful sync for the stale
+    /// period (`StaleAfterHours`), 0 otherwise: its sum over a day counts the stale integrations.
+    pub const INTEGRATIONS_STALE: &str = "IntegrationsStale";
 }
 
 /// Dimension names.
@@ -285,6 +288,17 @@ pub fn index_refresh(function: &str, integration: &str, evaluated: usize, took: 
 }
 
 /// An outcome or an error category as the run record stores it (`rate_limited`).
+/// Whether the daily snapshot found an integration stale.
+pub fn staleness(function: &str, integration: &str, stale: bool) -> Emf {
+    Emf::of(function)
+        .property("integration_id", integration)
+        .metric(
+            names::INTEGRATIONS_STALE,
+            Unit::Count,
+            f64::from(u8::from(stale)),
+        )
+}
+
 fn snake_name<T: serde::Serialize>(category: &T) -> String {
     serde_json::to_value(category)
         .ok()
