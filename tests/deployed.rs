@@ -675,15 +675,9 @@ pub fn alice_connection(base: &str, token: &str) -> Value {
     json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": token})
 }
 
-/// Changes how the simulator at `base` behaves (its `/_sim/control` settings).
-pub async fn sim_control(base: &str, settings: Value) {
-    let answer = reqwest::Client::new()
-        .put(format!("{base}/_sim/control"))
-        .json(&settings)
-        .send()
-        .await
-        .unwrap();
-    assert!(answer.status().is_success(), "{settings}");
+/// The event an acme integration's schedule sends the sync function (its target's own input).
+pub fn scheduled(id: &str) -> Value {
+    serde_json::from_str(&sei_jira_core::ports::scheduled_input("acme", id)).unwrap()
 }
 
 pub fn token_of(sim: &Value, email: &str) -> String {

@@ -40,8 +40,7 @@ async fn dora_over_the_api_follows_the_definitions() {
     let token = token_of(&info, ALICE);
     let mut w = World::new(moto.endpoint(), &base).await;
     let id = w.create_alices("Acme Jira", &base, &token).await;
-    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
-        "detail": {"account_id": "acme", "integration_id": id, "trigger": "schedule"}});
+    let scheduled = scheduled(&id);
     let run = w.sync(scheduled, None, "run-1").await;
     assert_eq!(run["outcome"], "succeeded", "{run}");
     let completed = w.delivered(1).await.remove(0);

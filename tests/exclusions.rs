@@ -20,8 +20,7 @@ async fn an_exclusion_added_then_removed_scrubs_then_restores_every_item() {
     let token = token_of(&info, ALICE);
     let mut w = World::new(moto.endpoint(), &base).await;
     let id = w.create_alices("Acme Jira", &base, &token).await;
-    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
-        "detail": {"account_id": "acme", "integration_id": id, "trigger": "schedule"}});
+    let scheduled = scheduled(&id);
     let sync = async |w: &mut World, run: &str| {
         let out = w.sync(scheduled.clone(), None, run).await;
         assert_eq!(out["outcome"], "succeeded", "{out}");

@@ -18,6 +18,7 @@ use std::time::Instant;
 
 use base64::Engine;
 use deployed::*;
+use e2e::sim_control;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -66,8 +66,7 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     );
 
     // The schedule fires; the completed sync's event reaches the hygiene function.
-    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
-        "detail": {"account_id": "acme", "integration_id": id, "trigger": "schedule"}});
+    let scheduled = scheduled(&id);
     let run = w.sync(scheduled, None, "run-1").await;
     assert_eq!(run["outcome"], "succeeded", "{run}");
     let completed = w.delivered(1).await.remove(0);
@@ -617,8 +616,7 @@ async fn no_report_reads_past_its_limit_while_the_index_is_built() {
     let token = token_of(&info, ALICE);
     let mut w = World::new(moto.endpoint(), &base).await;
     let id = w.create_alices("Acme Jira", &base, &token).await;
-    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
-        "detail": {"account_id": "acme", "integration_id": id, "trigger": "schedule"}});
+    let scheduled = scheduled(&id);
     let run = w.sync(scheduled, None, "run-1").await;
     assert_eq!(run["outcome"], "succeeded", "{run}");
     let completed = w.delivered(1).await.remove(0);
@@ -707,8 +705,7 @@ async fn the_daily_snapshot_counts_the_integrations_without_a_recent_sync() {
     let token = token_of(&info, ALICE);
     let mut w = World::new(moto.endpoint(), &base).await;
     let fresh = w.create_alices("Fresh", &base, &token).await;
-    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
-        "detail": {"account_id": "acme", "integration_id": fresh, "trigger": "schedule"}});
+    let scheduled = scheduled(&fresh);
     let run = w.sync(scheduled, None, "run-1").await;
     assert_eq!(run["outcome"], "succeeded", "{run}");
     w.drain_events().await;

@@ -244,3 +244,14 @@ pub fn cli_sync(store: &str, base: &str, email: &str, token: &str) -> serde_json
         "--allow-private-network",
     ]))
 }
+
+/// Changes how the simulator at `base` behaves (its `/_sim/control` settings).
+pub async fn sim_control(base: &str, settings: serde_json::Value) {
+    let answer = reqwest::Client::new()
+        .put(format!("{base}/_sim/control"))
+        .json(&settings)
+        .send()
+        .await
+        .unwrap();
+    assert!(answer.status().is_success(), "{settings}");
+}

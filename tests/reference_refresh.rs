@@ -242,8 +242,7 @@ async fn on_moto_the_next_scheduled_sync_brings_them_to_hygiene_and_dora() {
     let token = token_of(&info, EMAIL);
     let mut w = World::new(moto.endpoint(), &base).await;
     let id = w.create_alices("Acme Jira", &base, &token).await;
-    let scheduled = json!({"source": "sei-jira", "detail-type": "jira.sync.scheduled",
-        "detail": {"account_id": "acme", "integration_id": id, "trigger": "schedule"}});
+    let scheduled = scheduled(&id);
     let first = w.sync(scheduled.clone(), None, "run-1").await;
     assert_eq!(first["outcome"], "succeeded", "{first}");
     let completed = w.delivered(1).await.remove(0);

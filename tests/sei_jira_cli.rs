@@ -201,16 +201,8 @@ async fn a_sync_says_why_it_waits_and_stops_past_its_most_wait() {
         &["--store", store.to_str().unwrap()],
     ]
     .concat();
-    let control = async |settings: Value| {
-        let answer = reqwest::Client::new()
-            .put(format!("{base}/_sim/control"))
-            .json(&settings)
-            .send()
-            .await
-            .unwrap();
-        assert!(answer.status().is_success());
-    };
-    control(
+    e2e::sim_control(
+        &base,
         serde_json::json!({"force_429": 1000, "force_429_wait_secs": 900,
         "force_429_path": "/search/jql"}),
     )
@@ -225,7 +217,11 @@ async fn a_sync_says_why_it_waits_and_stops_past_its_most_wait() {
     );
     assert!(started.elapsed().as_secs() < 60, "it waited");
 
-    control(serde_json::json!({"force_429": 1, "force_429_wait_secs": 9})).await;
+    e2e::sim_control(
+        &base,
+        serde_json::json!({"force_429": 1, "force_429_wait_secs": 9}),
+    )
+    .await;
     let out = sei_jira(&[&["sync"][..], &connection[..]].concat());
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "{said}");

@@ -16,7 +16,7 @@ use sei_jira_core::ports::{
     DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, DETAIL_SNAPSHOT_DAILY,
     DETAIL_SNAPSHOT_REQUESTED, DailyCursor, EVENT_SOURCE, IntegrationRef, SyncEvent,
 };
-use sei_jira_core::store::{RunOutcome, Store};
+use sei_jira_core::store::{IntegrationRecord, RunOutcome, Store};
 use sei_jira_lambda::metrics;
 use serde_json::{Value, json};
 
@@ -63,16 +63,27 @@ pub async fn handle_event(
             DETAIL_COMPLETED | DETAIL_HYGIENE_INDEX | DETAIL_DORA_INDEX | DETAIL_SNAPSHOT_REQUESTED,
         ) => {
             let target = detail()?;
-            let turn = turn(app, &target, now, deadline).await?;
-            if turn == Turn::Gone {
+            let id = target.integration_id.as_str();
+            let record = app
+                .store
+                .get_integration(&target.account_id, id)
+                .await
+                .map_err(|e| e.to_string())?;
+            let turn = match &record {
+                Some(record) => turn(app, record, now, deadline).await?,
+                None => {
+                    tracing::warn!(integration = %id, "integration not found; nothing to do");
+                    Turn::Gone
+                }
+            };
+            let Some(record) = record.filter(|_| turn != Turn::Gone) else {
                 // Visited no more by the daily snapshot.
-                withdraw(app.store.as_ref(), &target.integration_id).await?;
+                withdraw(app.store.as_ref(), id).await?;
                 return Ok(json!({"snapshots": 0, "continued": 0, "withdrawn": 1}));
-            }
+            };
             if detail_type == DETAIL_SNAPSHOT_REQUESTED {
-                let stale = stale(app, &target, now).await?;
-                let figures = metrics::staleness(FUNCTION, &target.integration_id, stale);
-                app.metrics.record(&figures);
+                let stale = stale(app, &record, now).await?;
+                app.metrics.record(&metrics::staleness(FUNCTION, id, stale));
             }
             Ok(answer(turn))
         }
@@ -140,19 +151,11 @@ async fn fan_out(
 
 /// Whether the integration has gone the stale period ([`App::stale_after`]) without a
 /// successful sync: created before it, and no run since has succeeded.
-async fn stale(app: &App, target: &IntegrationRef, now: DateTime<Utc>) -> Result<bool, String> {
+async fn stale(app: &App, record: &IntegrationRecord, now: DateTime<Utc>) -> Result<bool, String> {
     let since_ms = now.timestamp_millis() - app.stale_after.as_millis() as i64;
-    let store = app.store.as_ref();
-    let id = target.integration_id.as_str();
-    let Some(record) = store
-        .get_integration(&target.account_id, id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        return Ok(false);
-    };
-    let runs = store
-        .list_runs(id, since_ms)
+    let runs = app
+        .store
+        .list_runs(&record.id, since_ms)
         .await
         .map_err(|e| e.to_string())?;
     Ok(record.created_ms < since_ms
@@ -181,26 +184,18 @@ fn answer(turn: Turn) -> Value {
 /// Brings the integration's index up to date, then takes the day's snapshot from it.
 async fn turn(
     app: &App,
-    target: &IntegrationRef,
+    record: &IntegrationRecord,
     now: DateTime<Utc>,
     deadline: Option<Instant>,
 ) -> Result<Turn, String> {
     let store: &dyn Store = app.store.as_ref();
-    let id = target.integration_id.as_str();
-    let Some(record) = store
-        .get_integration(&target.account_id, id)
-        .await
-        .map_err(|e| e.to_string())?
-    else {
-        tracing::warn!(integration = %id, "integration not found; nothing to do");
-        return Ok(Turn::Gone);
-    };
+    let id = record.id.as_str();
     let owner = format!(
         "score-hygiene-{}",
         now.timestamp_nanos_opt().unwrap_or_default()
     );
     let started = Instant::now();
-    let refreshed = refresh(store, &record, &owner, deadline)
+    let refreshed = refresh(store, record, &owner, deadline)
         .await
         .map_err(|e| e.to_string())?;
     if refreshed.state != IndexState::Busy {
@@ -213,13 +208,16 @@ async fn turn(
         IndexState::Gone => Ok(Turn::Gone),
         IndexState::Behind => {
             app.events
-                .publish(&SyncEvent::HygieneIndex(target.clone()))
+                .publish(&SyncEvent::HygieneIndex(IntegrationRef {
+                    account_id: record.account.clone(),
+                    integration_id: record.id.clone(),
+                }))
                 .await
                 .map_err(|e| e.to_string())?;
             Ok(Turn::Continued)
         }
         IndexState::Current => {
-            let snapshot = match take_snapshot(store, &record, now.timestamp_millis()).await {
+            let snapshot = match take_snapshot(store, record, now.timestamp_millis()).await {
                 Ok(snapshot) => snapshot,
                 Err(HygieneError::IntegrationDeleted) => return Ok(Turn::Gone),
                 Err(e) => return Err(e.to_string()),
