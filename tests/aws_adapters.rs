@@ -404,12 +404,12 @@ mod events {
     }
 }
 
-mod write_meter {
+mod capacity_meter {
     use aws_sdk_dynamodb::types::{
-        AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest,
+        AttributeValue, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest,
     };
     use sei_jira_aws::dynamo::DynamoStore;
-    use sei_jira_aws::dynamo::capacity::{WriteMeter, Written};
+    use sei_jira_aws::dynamo::capacity::{CapacityMeter, Read, Written};
     use std::collections::HashMap;
 
     use super::*;
@@ -424,11 +424,11 @@ mod write_meter {
         .into()
     }
 
-    /// GIVEN a DynamoDB client with the meter attached, WHEN it sends every kind of write the
-    /// store uses, THEN the meter counts each item, its bytes and DynamoDB's write units.
+    /// GIVEN a DynamoDB client with the meter attached, WHEN it sends every kind of write and
+    /// read the store uses, THEN the meter counts each item, its bytes and DynamoDB's units.
     #[tokio::test]
-    async fn the_meter_counts_every_kind_of_write_a_client_sends() {
-        let meter = WriteMeter::default();
+    async fn the_meter_counts_every_kind_of_write_and_read_a_client_sends() {
+        let meter = CapacityMeter::default();
         let config = aws_sdk_dynamodb::config::Builder::from(&config().await)
             .interceptor(meter.clone())
             .build();
@@ -482,6 +482,58 @@ mod write_meter {
                 items: 5,
                 bytes,
                 units: 1 + 3 + 4 + 1
+            }
+        );
+        assert_eq!(meter.read(), Read::default(), "writes read nothing");
+
+        // A consistent GetItem of 2,007 bytes: one unit; of nothing: one unit still.
+        for sk in ["b", "gone"] {
+            client
+                .get_item()
+                .table_name(&table)
+                .key("pk", AttributeValue::S("p".into()))
+                .key("sk", AttributeValue::S(sk.into()))
+                .consistent_read(true)
+                .send()
+                .await
+                .unwrap();
+        }
+        // An eventually consistent query of b, c, d: 2,007 + 17 + 1,507 bytes together, one
+        // 4 KB begun, half a unit.
+        client
+            .query()
+            .table_name(&table)
+            .key_condition_expression("pk = :p")
+            .expression_attribute_values(":p", AttributeValue::S("p".into()))
+            .send()
+            .await
+            .unwrap();
+        // A consistent BatchGetItem of c and d: each item on its own, a unit each.
+        let keys = ["c", "d"].map(|sk| {
+            [
+                ("pk".to_string(), AttributeValue::S("p".into())),
+                ("sk".to_string(), AttributeValue::S(sk.into())),
+            ]
+            .into()
+        });
+        let batch = KeysAndAttributes::builder()
+            .set_keys(Some(keys.to_vec()))
+            .consistent_read(true)
+            .build()
+            .unwrap();
+        client
+            .batch_get_item()
+            .request_items(&table, batch)
+            .send()
+            .await
+            .unwrap();
+        let (b, c, d) = (2_007, 17, 1_507);
+        assert_eq!(
+            meter.read(),
+            Read {
+                items: 1 + 3 + 2,
+                bytes: b + (b + c + d) + (c + d),
+                units: 2.0 + 0.5 + 2.0
             }
         );
     }

@@ -1157,6 +1157,49 @@ async fn chain_without_time(w: &mut World, mut event: Value) -> Vec<Value> {
     runs
 }
 
+/// GIVEN an integration synced whole, WHEN its site then answers every request 429 for longer
+/// than a run may wait, THEN each run ends partial and its metrics say how far behind Jira the
+/// store is: a lag that grows from run to run, as operators' dashboard shows it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_site_that_stops_answering_shows_a_lag_that_grows() {
+    let moto = e2e::start_moto();
+    let (_sim, info) = site(30, 2).await;
+    let base = info["base_url"].as_str().unwrap().to_string();
+    let token = token_of(&info, "alice@example.com");
+    let mut w = World::new(moto.endpoint(), &base).await;
+    let id = w.create_alices("Goes quiet", &base, &token).await;
+    let run = w.sync(scheduled(&id), None, "synced").await;
+    assert_eq!(run["outcome"], "succeeded", "{run}");
+    sim_control(
+        &base,
+        json!({"force_429": 1_000_000, "force_429_wait_secs": 3_600}),
+    )
+    .await;
+    for n in 1..=2 {
+        // Lags are in ms: each run must end a little later than the one before.
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // A Lambda's 15 minutes less the sync's margin, as the function works out its stop.
+        let stop = Instant::now() + std::time::Duration::from_secs(840);
+        let run = w
+            .sync(scheduled(&id), Some(stop), &format!("refused-{n}"))
+            .await;
+        assert_eq!(run["outcome"], "partial", "{run}");
+    }
+    let runs: Vec<(String, Option<f64>)> = w
+        .metrics
+        .documents()
+        .iter()
+        .filter(|d| d["SyncRuns"] == 1.0)
+        .map(|d| (d["Outcome"].to_string(), d["SyncLagSeconds"].as_f64()))
+        .collect();
+    let lags: Vec<f64> = runs.iter().filter_map(|(_, lag)| *lag).collect();
+    assert_eq!(lags.len(), 3, "every run sends its lag: {runs:?}");
+    assert!(
+        lags[0] < lags[1] && lags[1] < lags[2],
+        "the lag grows while Jira refuses: {runs:?}"
+    );
+}
+
 /// GIVEN a site that answers every request 429 with `Retry-After: 900` (longer than a run may
 /// wait), WHEN a simulated day goes by — the integration's hourly schedule fires 24 times, and
 /// every event the runs lead to (a continuation on the bus, a one-time retry in Scheduler) is

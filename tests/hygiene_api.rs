@@ -97,6 +97,14 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     );
     assert_eq!(run[names::ISSUES_WRITTEN], total as f64);
     assert!(run[names::JIRA_REQUESTS].as_f64().unwrap() >= 1.0, "{run}");
+    // Its every unit now has a watermark: the run's start, so the lag is at most its duration.
+    let lag = run[names::SYNC_LAG]
+        .as_f64()
+        .expect("a SyncLagSeconds figure");
+    assert!(
+        (0.0..=run[names::SYNC_DURATION].as_f64().unwrap()).contains(&lag),
+        "{run}"
+    );
     let refresh = documents
         .iter()
         .find(|d| d.get(names::ISSUES_EVALUATED).is_some())

@@ -696,6 +696,7 @@ mod behaviours {
                 ..Counts::default()
             },
             errors: Vec::new(),
+            synced_through_ms: None,
         };
         let old = run("old", 100, Some(200), RunOutcome::Succeeded);
         let overlapping = run("overlapping", 900, Some(1_100), RunOutcome::Partial);
@@ -1107,6 +1108,7 @@ mod behaviours {
             projects: vec!["P".into()],
             counts: Counts::default(),
             errors: Vec::new(),
+            synced_through_ms: None,
         };
         s.put_run(id, &run).await.unwrap();
         let counts = DailyCounts {
@@ -1706,6 +1708,7 @@ mod dynamodb_items {
             projects: Vec::new(),
             counts: Default::default(),
             errors: Vec::new(),
+            synced_through_ms: None,
         };
         store.put_run("a", &run).await.unwrap();
         let items = all_items(&client, &table).await;

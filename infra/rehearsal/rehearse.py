@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.request
 import zipfile
 from pathlib import Path
 
@@ -30,6 +31,7 @@ for variable in ("AWS_SESSION_TOKEN", "AWS_PROFILE"):
 import boto3  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import insights  # noqa: E402
 from deploy import Failure, deploy, translate  # noqa: E402
 from flow import Platform, routes_of  # noqa: E402
 from permissions import compare, statements  # noqa: E402
@@ -246,6 +248,15 @@ def jwt_for(issuer):
     return f"{header}.{claims}.{base64.urlsafe_b64encode(os.urandom(64)).rstrip(b'=').decode()}"
 
 
+def sim_control(base_url, controls=None):
+    """The simulator's controls (`/_sim/control`), replaced by `controls` when given."""
+    request = urllib.request.Request(f"{base_url}/_sim/control", method="PUT" if controls else "GET",
+                                     data=json.dumps(controls).encode() if controls else None,
+                                     headers={"content-type": "application/json"})
+    with urllib.request.urlopen(request, timeout=10) as answer:
+        return json.loads(answer.read() or b"{}")
+
+
 def secrets_in_logs(work, secrets):
     """Every log line of the functions and the emulator holding one of `secrets` (name -> value)."""
     found = []
@@ -260,7 +271,8 @@ def secrets_in_logs(work, secrets):
 # What the flow makes each function measure (docs/operations.md, shared/lambda/src/metrics.rs).
 METRICS_OF_THE_FLOW = [
     ("sync-project", "SyncRuns"), ("sync-project", "IssuesWritten"), ("sync-project", "JiraRequests"),
-    ("sync-project", "SyncDurationSeconds"), ("hygiene-events", "IssuesEvaluated"),
+    ("sync-project", "SyncDurationSeconds"), ("sync-project", "SyncLagSeconds"),
+    ("hygiene-events", "IssuesEvaluated"),
     ("hygiene-events", "IntegrationsStale"),
 ] + [(f, m) for f in ("validate-credentials", "score-hygiene", "dora-metrics", "monitoring-query")
      for m in ("Requests", "LatencyMs")]
@@ -457,6 +469,40 @@ def run_flow(aws, template, deployed, emulator, site, outputs, work, consumers):
             "deployment": "datacenter", "url": site["base_url"], "token": DATA_CENTER_PAT}})
         platform.expect(status, 200, "validate", checked)
         print(f"    ok: {checked['ok']} ({sum(c['status'] == 'passed' for c in checked['checks'])} checks passed)")
+
+        step("a sync Jira refuses: every request answered 429, Retry-After past the run's time")
+        control = sim_control(site["base_url"])
+        sim_control(site["base_url"], dict(control, force_429=10_000, force_429_wait_secs=3600))
+        answer = emulator.invoke(sync["binary"], json.loads(target["Input"]))
+        sim_control(site["base_url"], control)
+        if answer.get("outcome") != "partial" or answer["counts"]["throttled"] < 1:
+            raise Failure(f"a sync answered 429 throughout answered {answer}")
+        print(f"    sync: {answer['outcome']}, {answer['counts']['throttled']} answer(s) 429, "
+              f"{answer['counts']['issues_new']} issues new")
+
+        step("a sync whose token is gone from Secrets Manager: a failed run, recorded and logged")
+        secrets = aws.client("secretsmanager")
+        names = [s["Name"] for s in secrets.list_secrets()["SecretList"] if integration in s["Name"]]
+        if len(names) != 1:
+            raise Failure(f"the integration's secret: {names}")
+        secrets.delete_secret(SecretId=names[0], ForceDeleteWithoutRecovery=True)
+        answer = emulator.invoke(sync["binary"], json.loads(target["Input"]))
+        if answer.get("outcome") != "failed":
+            raise Failure(f"a sync without its token answered {answer}")
+        print(f"    sync: failed ({answer.get('error')})")
+
+        step("the runbook's Logs Insights queries (docs/operations.md), on the functions' log lines")
+        runbook = Path(__file__).resolve().parents[2] / "docs/operations.md"
+        queries = insights.queries_in(runbook.read_text())
+        if len(queries) < 5:
+            raise Failure(f"{len(queries)} Logs Insights queries in docs/operations.md: the check would prove little")
+        log_events = [e for binary in sorted(set(binaries.values()))
+                      for e in insights.events((work / f"{binary}.log").read_text(errors="replace").splitlines(), binary)]
+        wrong = [f"{heading}: {p}" for heading, query in queries for p in insights.problems(query, log_events)]
+        if wrong:
+            raise Failure("Logs Insights queries:\n  " + "\n  ".join(wrong))
+        for heading, query in queries:
+            print(f"    {heading}: {len(insights.run(query, log_events)[0])} row(s)")
 
         step("no secret in any log line, the functions logging at trace")
         logs = sorted(work.glob("*.log"))

@@ -74,8 +74,13 @@ class RecordingProxy:
                     if key.lower() not in ("content-length", "transfer-encoding", "connection"):
                         self.send_header(key, value)
                 self.send_header("Content-Length", str(len(data)))
-                self.end_headers()
-                self.wfile.write(data)
+                try:
+                    self.end_headers()
+                    self.wfile.write(data)
+                except (BrokenPipeError, ConnectionResetError):
+                    # The function dropped the request (a run that stopped while its sibling
+                    # requests were in flight): as AWS would, the answer goes nowhere.
+                    pass
                 upstream.close()
 
             do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = forward

@@ -34,6 +34,10 @@ pub mod names {
     pub const JIRA_WAIT_SECONDS: &str = "JiraWaitSeconds";
     /// A run's duration, seconds.
     pub const SYNC_DURATION: &str = "SyncDurationSeconds";
+    /// How far behind Jira the store is when a run ends, seconds: its end − the oldest unit
+    /// watermark ([`RunRecord::synced_through_ms`]). Not sent while every unit is still in its
+    /// first backfill.
+    pub const SYNC_LAG: &str = "SyncLagSeconds";
     /// Errors a run recorded, by category (`ErrorCategory` of the run record).
     pub const SYNC_ERRORS: &str = "SyncErrors";
     /// HTTP requests answered, by status class.
@@ -217,26 +221,29 @@ pub fn sync_run(function: &str, integration: &str, run: &RunRecord) -> Vec<Emf> 
     let seconds = run
         .ended_ms
         .map_or(0.0, |end| (end - run.started_ms).max(0) as f64 / 1_000.0);
-    let mut documents = vec![
-        Emf::of(function)
-            .by(dims::OUTCOME, &snake_name(&run.outcome))
-            .property("integration_id", integration)
-            .metric(names::SYNC_RUNS, Unit::Count, 1.0)
-            .metric(
-                names::ISSUES_WRITTEN,
-                Unit::Count,
-                (c.issues_new + c.issues_updated) as f64,
-            )
-            .metric(names::JIRA_REQUESTS, Unit::Count, c.requests as f64)
-            .metric(names::JIRA_RETRIES, Unit::Count, c.retries as f64)
-            .metric(names::JIRA_THROTTLED, Unit::Count, c.throttled as f64)
-            .metric(
-                names::JIRA_WAIT_SECONDS,
-                Unit::Seconds,
-                c.waited_ms as f64 / 1_000.0,
-            )
-            .metric(names::SYNC_DURATION, Unit::Seconds, seconds),
-    ];
+    let mut figures = Emf::of(function)
+        .by(dims::OUTCOME, &snake_name(&run.outcome))
+        .property("integration_id", integration)
+        .metric(names::SYNC_RUNS, Unit::Count, 1.0)
+        .metric(
+            names::ISSUES_WRITTEN,
+            Unit::Count,
+            (c.issues_new + c.issues_updated) as f64,
+        )
+        .metric(names::JIRA_REQUESTS, Unit::Count, c.requests as f64)
+        .metric(names::JIRA_RETRIES, Unit::Count, c.retries as f64)
+        .metric(names::JIRA_THROTTLED, Unit::Count, c.throttled as f64)
+        .metric(
+            names::JIRA_WAIT_SECONDS,
+            Unit::Seconds,
+            c.waited_ms as f64 / 1_000.0,
+        )
+        .metric(names::SYNC_DURATION, Unit::Seconds, seconds);
+    if let (Some(end), Some(through)) = (run.ended_ms, run.synced_through_ms) {
+        let lag = (end - through).max(0) as f64 / 1_000.0;
+        figures = figures.metric(names::SYNC_LAG, Unit::Seconds, lag);
+    }
+    let mut documents = vec![figures];
     let mut categories: BTreeMap<String, usize> = BTreeMap::new();
     for e in &run.errors {
         *categories.entry(snake_name(&e.category)).or_default() += 1;
@@ -371,6 +378,7 @@ mod tests {
                 RunError::new(ErrorCategory::RateLimited, "b"),
                 RunError::new(ErrorCategory::JiraUnavailable, "c"),
             ],
+            synced_through_ms: None,
         }
     }
 
@@ -411,6 +419,21 @@ mod tests {
                 (&json!("rate_limited"), &json!(2.0))
             ]
         );
+        assert!(
+            figures.get(names::SYNC_LAG).is_none(),
+            "no unit has a watermark: {figures}"
+        );
+    }
+
+    #[test]
+    fn a_run_whose_units_have_watermarks_sends_the_lag_of_the_oldest() {
+        let run = RunRecord {
+            synced_through_ms: Some(1_500),
+            ..run()
+        };
+        let figures = sync_run("sync-project", "i-1", &run)[0].to_json(5);
+        assert_eq!(emf_problems(&figures), Vec::<String>::new(), "{figures}");
+        assert_eq!(figures[names::SYNC_LAG], 60.0);
     }
 
     #[test]

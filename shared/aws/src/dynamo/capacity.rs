@@ -1,20 +1,26 @@
-//! What DynamoDB bills for writes: an item's size by its documented rules (docs: "DynamoDB item
-//! sizes and formats"), the write units a write of it takes, and a meter that adds them up for
-//! every write a client sends — the figure a table's cost follows, which a local emulator does
-//! not report (moto answers a fixed number).
+//! What DynamoDB bills: an item's size by its documented rules (docs: "DynamoDB item sizes and
+//! formats"), the write units a write of it takes and the read units a read of it takes, and a
+//! meter that adds them up for every request a client sends — the figures a table's cost
+//! follows, which a local emulator does not report (moto answers a fixed number).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use aws_sdk_dynamodb::config::interceptors::BeforeSerializationInterceptorContextRef;
-use aws_sdk_dynamodb::config::{ConfigBag, Intercept};
+use aws_sdk_dynamodb::config::interceptors::{
+    AfterDeserializationInterceptorContextRef, BeforeSerializationInterceptorContextRef,
+};
+use aws_sdk_dynamodb::config::{ConfigBag, Intercept, RuntimeComponents};
 use aws_sdk_dynamodb::error::BoxError;
+use aws_sdk_dynamodb::operation::batch_get_item::{BatchGetItemInput, BatchGetItemOutput};
 use aws_sdk_dynamodb::operation::batch_write_item::BatchWriteItemInput;
 use aws_sdk_dynamodb::operation::delete_item::DeleteItemInput;
+use aws_sdk_dynamodb::operation::get_item::{GetItemInput, GetItemOutput};
 use aws_sdk_dynamodb::operation::put_item::PutItemInput;
+use aws_sdk_dynamodb::operation::query::{QueryInput, QueryOutput};
 use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsInput;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemInput;
 use aws_sdk_dynamodb::types::AttributeValue;
+use aws_smithy_types::config_bag::{Storable, StoreReplace};
 
 use super::Item;
 
@@ -59,6 +65,13 @@ pub fn write_units(size: u64) -> u64 {
     size.div_ceil(1024).max(1)
 }
 
+/// Read units of reading `size` bytes in one request, in halves: one unit per 4 KB begun for a
+/// strongly consistent read, half that for an eventually consistent one. A query is billed on
+/// the sum of the items it returns, a GetItem or each item of a BatchGetItem on its own.
+pub fn read_half_units(size: u64, consistent: bool) -> u64 {
+    size.div_ceil(4096).max(1) * if consistent { 2 } else { 1 }
+}
+
 /// What the writes sent so far took.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Written {
@@ -72,23 +85,61 @@ pub struct Written {
     pub units: u64,
 }
 
-/// Adds up the write units of every write request a client sends; attach it to the client's
-/// config with `interceptor`. A request resubmitted (throttled, or items left unprocessed) is
-/// counted each time it is sent.
+/// What the reads answered so far took.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+pub struct Read {
+    /// Items returned.
+    pub items: u64,
+    /// Their size.
+    pub bytes: u64,
+    /// Read units (an eventually consistent read takes half).
+    pub units: f64,
+}
+
+/// Adds up the write units of every write request a client sends and the read units of every
+/// read it is answered; attach it to the client's config with `interceptor`. A request
+/// resubmitted (throttled, or items left unprocessed) is counted each time it is sent.
 #[derive(Clone, Debug, Default)]
-pub struct WriteMeter {
+pub struct CapacityMeter {
     items: Arc<AtomicU64>,
     bytes: Arc<AtomicU64>,
     units: Arc<AtomicU64>,
+    read_items: Arc<AtomicU64>,
+    read_bytes: Arc<AtomicU64>,
+    read_half_units: Arc<AtomicU64>,
 }
 
-impl WriteMeter {
+/// Whether the read being sent is strongly consistent, kept for its answer.
+#[derive(Clone, Copy, Debug)]
+struct Consistent(bool);
+
+impl Storable for Consistent {
+    type Storer = StoreReplace<Self>;
+}
+
+impl CapacityMeter {
     pub fn written(&self) -> Written {
         Written {
             items: self.items.load(Ordering::Relaxed),
             bytes: self.bytes.load(Ordering::Relaxed),
             units: self.units.load(Ordering::Relaxed),
         }
+    }
+
+    pub fn read(&self) -> Read {
+        Read {
+            items: self.read_items.load(Ordering::Relaxed),
+            bytes: self.read_bytes.load(Ordering::Relaxed),
+            units: self.read_half_units.load(Ordering::Relaxed) as f64 / 2.0,
+        }
+    }
+
+    /// One billed read of `items`, of `size` bytes together.
+    fn add_read(&self, items: u64, size: u64, consistent: bool) {
+        self.read_items.fetch_add(items, Ordering::Relaxed);
+        self.read_bytes.fetch_add(size, Ordering::Relaxed);
+        self.read_half_units
+            .fetch_add(read_half_units(size, consistent), Ordering::Relaxed);
     }
 
     fn put(&self, item: Option<&Item>, unit_cost: u64) {
@@ -103,17 +154,32 @@ impl WriteMeter {
     }
 }
 
-impl Intercept for WriteMeter {
+impl Intercept for CapacityMeter {
     fn name(&self) -> &'static str {
-        "WriteMeter"
+        "CapacityMeter"
     }
 
     fn read_before_execution(
         &self,
         context: &BeforeSerializationInterceptorContextRef<'_>,
-        _: &mut ConfigBag,
+        cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let input = context.input();
+        let consistent = if let Some(get) = input.downcast_ref::<GetItemInput>() {
+            get.consistent_read
+        } else if let Some(query) = input.downcast_ref::<QueryInput>() {
+            query.consistent_read
+        } else if let Some(batch) = input.downcast_ref::<BatchGetItemInput>() {
+            batch
+                .request_items
+                .as_ref()
+                .and_then(|tables| tables.values().next())
+                .and_then(|keys| keys.consistent_read)
+        } else {
+            None
+        };
+        cfg.interceptor_state()
+            .store_put(Consistent(consistent.unwrap_or(false)));
         if let Some(put) = input.downcast_ref::<PutItemInput>() {
             self.put(put.item.as_ref(), 1);
         } else if input.downcast_ref::<UpdateItemInput>().is_some()
@@ -137,6 +203,31 @@ impl Intercept for WriteMeter {
                     Some(put) => self.put(Some(&put.item), 2),
                     None => self.add(0, 2),
                 }
+            }
+        }
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _: &RuntimeComponents,
+        cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let consistent = cfg.load::<Consistent>().is_some_and(|c| c.0);
+        let Ok(output) = context.output_or_error() else {
+            return Ok(());
+        };
+        if let Some(get) = output.downcast_ref::<GetItemOutput>() {
+            let size = get.item.as_ref().map_or(0, item_size);
+            self.add_read(u64::from(get.item.is_some()), size, consistent);
+        } else if let Some(query) = output.downcast_ref::<QueryOutput>() {
+            let items = query.items.as_deref().unwrap_or_default();
+            let size = items.iter().map(item_size).sum();
+            self.add_read(items.len() as u64, size, consistent);
+        } else if let Some(batch) = output.downcast_ref::<BatchGetItemOutput>() {
+            for item in batch.responses.iter().flat_map(|t| t.values().flatten()) {
+                self.add_read(1, item_size(item), consistent);
             }
         }
         Ok(())
@@ -171,6 +262,15 @@ mod tests {
         assert_eq!(item_size(&item), 7 + 4 + 4 + 2 + 9 + 8);
         assert_eq!(number_size("-0.00120"), 2);
         assert_eq!(number_size("1E+5"), 2);
+    }
+
+    #[test]
+    fn a_read_takes_a_unit_per_4_kb_begun_and_half_when_eventually_consistent() {
+        assert_eq!(
+            [0, 4096, 4097, 10_000].map(|size| read_half_units(size, true)),
+            [2, 2, 4, 6]
+        );
+        assert_eq!(read_half_units(4097, false), 2);
     }
 
     #[test]

@@ -30,6 +30,7 @@ fn run(id: &str, started_ms: i64, ended_ms: Option<i64>, outcome: RunOutcome) ->
         projects: vec!["PLAT".into()],
         counts: Counts::default(),
         errors: Vec::new(),
+        synced_through_ms: None,
     }
 }
 

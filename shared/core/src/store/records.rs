@@ -265,6 +265,11 @@ pub struct RunRecord {
     pub counts: Counts,
     /// Warnings of a run that went on, then, for a failed run, the error that ended it.
     pub errors: Vec<RunError>,
+    /// The oldest of the scope's unit watermarks when the run ended, however it ended: every
+    /// issue of those units updated before it is stored. Units still in their first backfill
+    /// have none and are left out; None when no unit has one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub synced_through_ms: Option<i64>,
 }
 
 /// One error of a run: what kind of trouble (monitoring labels runs from it) and the message a

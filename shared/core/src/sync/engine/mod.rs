@@ -282,6 +282,7 @@ pub async fn run(
         projects: Vec::new(),
         counts: Counts::default(),
         errors: Vec::new(),
+        synced_through_ms: None,
     };
     store.put_run(&opts.integration, &record).await?;
     // Before any other work (the project listing, the issue index): a run that finds another
@@ -299,6 +300,8 @@ pub async fn run(
         Ok(Ended::Skipped)
     } else {
         let result = sync_all(client, store, opts, observer, &mut record).await;
+        // However the run ended: a run Jira stopped is when the store falls behind.
+        record.synced_through_ms = synced_through(store, opts).await?;
         store
             .release_lease(&opts.integration, RUN_LEASE, &opts.run_id)
             .await?;
@@ -372,6 +375,7 @@ pub async fn record_unstarted_run(
         projects: Vec::new(),
         counts: Counts::default(),
         errors: vec![error],
+        synced_through_ms: None,
     };
     close_run(store, integration, &record).await?;
     swept_if_deleted(store, integration).await?;
@@ -514,6 +518,36 @@ async fn sync_all(
         return Err(SyncError::Incomplete(ctx.incomplete));
     }
     Ok(ended)
+}
+
+/// The oldest watermark of the scope's units that have one ([`RunRecord::synced_through_ms`]).
+/// The units are those the store knows (the projects it recorded, or the filter's), not Jira's
+/// list: a run Jira refused before it listed the projects still says how far behind the store is.
+async fn synced_through(
+    store: &dyn SyncStore,
+    opts: &SyncOptions,
+) -> Result<Option<i64>, StoreError> {
+    let units = match &opts.scope {
+        Scope::Jql(jql) => vec![Unit::filter(jql)],
+        Scope::Projects(_) | Scope::AllAccessible => store
+            .list_projects(&opts.integration)
+            .await?
+            .iter()
+            .map(|p| Unit::project(&p.key))
+            .collect(),
+    };
+    let mut oldest: Option<i64> = None;
+    for unit in &units {
+        let watermark = store
+            .get_cursor(&opts.integration, &unit.name)
+            .await?
+            .and_then(|c| c.watermark_ms);
+        oldest = match (oldest, watermark) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+    }
+    Ok(oldest)
 }
 
 fn due(last_ms: Option<i64>, every_ms: i64) -> bool {
