@@ -150,6 +150,20 @@ def main():
                                  "role": conf["Role"].split("/")[-1]}
             print(f"    {logical}: {conf['FunctionName']} ({len(env)} variables)")
 
+        step(f"deploy stack {STACK}-plain on moto without the network parameters: no function in a VPC")
+        plain, _ = deploy(template, aws, f"{STACK}-plain", PARAMETERS)
+        in_a_vpc = [logical for logical in functions
+                    if lam.get_function_configuration(FunctionName=plain[logical]).get("VpcConfig", {}).get("SubnetIds")]
+        if in_a_vpc:
+            raise Failure(f"without SubnetIds, still in a VPC: {', '.join(in_a_vpc)}")
+        print(f"    {len(functions)} functions, none in a VPC")
+        # Gone again, alarms (created beside moto's CloudFormation) included: the checks below
+        # are of the first stack.
+        plain_alarms = [plain[n] for n, r in template["Resources"].items()
+                        if r["Type"] == "AWS::CloudWatch::Alarm" and n in plain]
+        aws.client("cloudwatch").delete_alarms(AlarmNames=plain_alarms)
+        aws.client("cloudformation").delete_stack(StackName=f"{STACK}-plain")
+
         step("the function binaries under cargo lambda watch (the Lambda runtime API)")
         emulator = Emulator(str(repo / ".venv-sam/bin/cargo-lambda"), repo, work)
         proxies = {}
