@@ -745,7 +745,7 @@ async fn every_bad_request_is_refused_by_name_and_changes_nothing_stored() {
     assert!(rows.len() >= 60, "{} rows", rows.len());
     let mut wrong = Vec::new();
     for row in &rows {
-        w.api.settings.validation.private_networks = if row.deployed {
+        only(&mut w.api).settings.validation.private_networks = if row.deployed {
             PrivateNetworks::default()
         } else {
             PrivateNetworks::local()

@@ -127,15 +127,26 @@ pub fn http_event(account: &str, request: &str, ids: &[&str], body: Option<Value
     event.to_string()
 }
 
+/// `router`'s answer to `req`, behind the authorizer as deployed (the account from [`CLAIM`]).
+pub async fn served(router: axum::Router, req: lambda_http::Request) -> Response<Body> {
+    let router = sei_jira_lambda::routes::behind_authorizer(router, CLAIM);
+    sei_jira_lambda::routes::answer(&router, req).await
+}
+
+/// An app of the world's to change between requests (none holds it then).
+pub fn only<T>(app: &mut Arc<T>) -> &mut T {
+    Arc::get_mut(app).expect("no request in flight holds the app")
+}
+
 pub struct World {
     pub config: SdkConfig,
     pub table: String,
     pub queue_url: String,
-    pub api: validate_credentials::App,
+    pub api: Arc<validate_credentials::App>,
     pub sync: sync_project::App,
-    pub monitoring: monitoring_query::App,
-    pub hygiene: score_hygiene::App,
-    pub dora: dora_metrics::App,
+    pub monitoring: Arc<monitoring_query::App>,
+    pub hygiene: Arc<score_hygiene::App>,
+    pub dora: Arc<dora_metrics::App>,
     /// What the sync and hygiene event work recorded as metrics.
     pub metrics: Arc<Kept>,
     /// Every response body and event seen, for the token scan.
@@ -237,7 +248,7 @@ impl World {
         };
         let metrics = Arc::new(Kept::default());
         World {
-            api: validate_credentials::App {
+            api: Arc::new(validate_credentials::App {
                 store: store(&config, &table),
                 secrets: Box::new(secrets()),
                 scheduler: Box::new(EventBridgeScheduler {
@@ -255,8 +266,7 @@ impl World {
                     validations_per_minute: 1_000,
                     validation: validation.clone(),
                 },
-                account_claim: CLAIM.into(),
-            },
+            }),
             sync: sync_project::App {
                 store: store(&config, &table),
                 secrets: Box::new(secrets()),
@@ -277,25 +287,22 @@ impl World {
                     max_delay: Duration::from_millis(50),
                 },
             },
-            monitoring: monitoring_query::App {
+            monitoring: Arc::new(monitoring_query::App {
                 store: store(&config, &table),
-                account_claim: CLAIM.into(),
                 issues_per_request: ISSUES_PER_REQUEST,
-            },
-            hygiene: score_hygiene::App {
+            }),
+            hygiene: Arc::new(score_hygiene::App {
                 store: store(&config, &table),
                 events: Box::new(publisher()),
-                account_claim: CLAIM.into(),
                 issues_per_request: ISSUES_PER_REQUEST,
                 metrics: Box::new(metrics.clone()),
                 stale_after: score_hygiene::DEFAULT_STALE_AFTER,
-            },
-            dora: dora_metrics::App {
+            }),
+            dora: Arc::new(dora_metrics::App {
                 store: store(&config, &table),
                 events: Box::new(publisher()),
-                account_claim: CLAIM.into(),
                 issues_per_request: ISSUES_PER_REQUEST,
-            },
+            }),
             metrics,
             config,
             table,
@@ -320,7 +327,6 @@ impl World {
                 bus: BUS.to_string(),
             }),
             settings: self.api.settings.clone(),
-            account_claim: CLAIM.into(),
         }
     }
 
@@ -391,15 +397,16 @@ impl World {
         let event = event.to_string();
         let route = request.split('?').next().unwrap();
         let req = lambda_http::request::from_str(&event).expect("a valid HTTP API v2 event");
-        let response = if route.ends_with("/monitoring") || route.ends_with("/report") {
-            monitoring_query::handle(&self.monitoring, req, chrono::Utc::now()).await
+        let router = if route.ends_with("/monitoring") || route.ends_with("/report") {
+            monitoring_query::router(self.monitoring.clone())
         } else if route.contains("/hygiene") {
-            score_hygiene::handle(&self.hygiene, req, chrono::Utc::now()).await
+            score_hygiene::router(self.hygiene.clone())
         } else if route.contains("/dora") {
-            dora_metrics::handle(&self.dora, req, chrono::Utc::now()).await
+            dora_metrics::router(self.dora.clone())
         } else {
-            validate_credentials::handle(&self.api, req).await
+            validate_credentials::router(self.api.clone())
         };
+        let response = served(router, req).await;
         let (status, text) = self.read(response, route);
         if (200..300).contains(&status) {
             // What the handler accepted, the document must describe.

@@ -1333,7 +1333,7 @@ async fn an_account_has_at_most_its_integrations() {
     let base = info["base_url"].as_str().unwrap().to_string();
     let token = token_of(&info, "alice@example.com");
     let mut w = World::new(moto.endpoint(), &base).await;
-    w.api.settings.max_integrations = 2;
+    only(&mut w.api).settings.max_integrations = 2;
     let first = w.create_alices("One", &base, &token).await;
     w.create_alices("Two", &base, &token).await;
     let body = json!({"name": "Three", "connection": alice_connection(&base, &token),
@@ -1425,7 +1425,7 @@ async fn an_account_asks_its_site_at_most_its_quota_a_minute() {
     let base = info["base_url"].as_str().unwrap().to_string();
     let token = token_of(&info, "alice@example.com");
     let mut w = World::new(moto.endpoint(), &base).await;
-    w.api.settings.validations_per_minute = 2;
+    only(&mut w.api).settings.validations_per_minute = 2;
     let connection = alice_connection(&base, &token);
     let calls = [
         (

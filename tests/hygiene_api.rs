@@ -629,9 +629,9 @@ async fn no_report_reads_past_its_limit_while_the_index_is_built() {
     assert_eq!(run["outcome"], "succeeded", "{run}");
     let completed = w.delivered(1).await.remove(0);
     w.hygiene_event(&completed).await;
-    w.hygiene.issues_per_request = 50;
-    w.dora.issues_per_request = 50;
-    w.monitoring.issues_per_request = 50;
+    only(&mut w.hygiene).issues_per_request = 50;
+    only(&mut w.dora).issues_per_request = 50;
+    only(&mut w.monitoring).issues_per_request = 50;
 
     let hygiene = "GET /integrations/{integrationId}/hygiene";
     let (status, indexed) = w.api("acme", hygiene, &[&id], None).await;

@@ -35,7 +35,8 @@ impl Interruption {
         let pending = self.pending.lock().unwrap().take();
         if let Some((app, event)) = pending {
             let req = lambda_http::request::from_str(&event).unwrap();
-            let response = validate_credentials::handle(&app, req).await;
+            let router = validate_credentials::router(std::sync::Arc::new(app));
+            let response = served(router, req).await;
             *self.status.lock().unwrap() = Some(response.status().as_u16());
         }
     }
@@ -105,7 +106,7 @@ async fn a_patch_racing_a_deletion_leaves_no_schedule_behind() {
     let deletion = http_event("acme", "DELETE /integrations/{integrationId}", &[&id], None);
     let interruption: &'static Interruption =
         Box::leak(Box::new(Interruption::new(w.another_api(), deletion)));
-    w.api.scheduler = Box::new(SchedulerInterrupted {
+    only(&mut w.api).scheduler = Box::new(SchedulerInterrupted {
         inner: w.scheduler(),
         interruption,
     });
@@ -153,7 +154,7 @@ async fn a_patch_racing_new_credentials_never_pairs_the_old_email_with_the_new_t
     );
     let interruption: &'static Interruption =
         Box::leak(Box::new(Interruption::new(w.another_api(), replacement)));
-    w.api.secrets = Box::new(SecretsInterrupted {
+    only(&mut w.api).secrets = Box::new(SecretsInterrupted {
         inner: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&w.config)),
         interruption,
     });
@@ -240,7 +241,7 @@ async fn a_create_that_fails_midway_leaves_no_secret_nor_integration_behind() {
     let (mut w, site) = stage(20, 1).await;
     let body = json!({"name": "Doomed", "connection": alice_connection(&site.base, &site.token),
         "scope": {"kind": "all_accessible"}});
-    w.api.scheduler = Box::new(SchedulerDown);
+    only(&mut w.api).scheduler = Box::new(SchedulerDown);
 
     // WHEN an integration is created
     let (status, answer) = w
@@ -254,8 +255,8 @@ async fn a_create_that_fails_midway_leaves_no_secret_nor_integration_behind() {
     assert_eq!(listed, json!({"integrations": []}), "no integration");
 
     // AND WHEN the token cannot be kept, after the record was
-    w.api.scheduler = Box::new(w.scheduler());
-    w.api.secrets = Box::new(SecretsDown);
+    only(&mut w.api).scheduler = Box::new(w.scheduler());
+    only(&mut w.api).secrets = Box::new(SecretsDown);
     let (status, answer) = w.api("acme", "POST /integrations", &[], Some(body)).await;
 
     // THEN the record is removed again
@@ -310,7 +311,7 @@ async fn two_creates_with_one_key_make_one_integration_and_each_answer_is_what_i
         w.another_api(),
         keyed_create(&body("Second"), "one-key"),
     )));
-    w.api.secrets = Box::new(SecretsInterruptedBeforePut {
+    only(&mut w.api).secrets = Box::new(SecretsInterruptedBeforePut {
         inner: SecretsManagerStore::new(aws_sdk_secretsmanager::Client::new(&w.config)),
         interruption,
     });
@@ -366,7 +367,7 @@ async fn a_keyed_create_whose_schedule_fails_never_removes_what_another_request_
         w.another_api(),
         keyed_create(&body, "twice"),
     )));
-    w.api.scheduler = Box::new(SchedulerInterruptedThenDown { interruption });
+    only(&mut w.api).scheduler = Box::new(SchedulerInterruptedThenDown { interruption });
 
     // WHEN the first fails
     let (status, answer) = w

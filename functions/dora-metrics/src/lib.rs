@@ -1,13 +1,16 @@
 //! DORA metrics of one integration over the HTTP API, under profiles kept per integration.
 //!
-//! Routes ([`ROUTES`]): `GET /integrations/{integrationId}/dora?profile=…&from=…&to=…&granularity=…&aggregation=…`;
+//! Routes ([`routes`]): `GET /integrations/{integrationId}/dora?profile=…&from=…&to=…&granularity=…&aggregation=…`;
 //! `GET|POST …/dora/profiles`, `GET|PUT|DELETE …/dora/profiles/{profileId}`. A kept change of
 //! the profiles asks (on the bus, `dora.index.requested`) for them to be classified again in
 //! the background; until then a report is counted from every issue and says so
 //! (`recomputing`).
 
-use chrono::{DateTime, Utc};
-use lambda_http::{Body, Request, RequestExt, Response};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use chrono::Utc;
 use sei_jira_aws::{dynamo, events};
 use sei_jira_core::dora::{
     Asked, DoraConfig, DoraError, DoraProfile, Request as Days, change_profiles, report_of_kept,
@@ -16,8 +19,12 @@ use sei_jira_core::dora::{
 use sei_jira_core::integrations::echoed;
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationRecord, ReadLimit, Store};
-use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
-use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
+use sei_jira_lambda::failure::{Failure, integration_of};
+use sei_jira_lambda::http_api::{self, all_with_ids, json, with_id};
+use sei_jira_lambda::routes::{
+    Answer, Caller, Ids, IntegrationPath, JsonBody, QueryPairs, Route, router_of,
+};
+use serde::Deserialize;
 use serde_json::json;
 
 /// The AWS actions this function's calls need (profiles kept with PutItem; `dora.index.requested`
@@ -29,93 +36,119 @@ pub struct App {
     pub store: Box<dyn Store>,
     /// The bus: requests to classify the profiles again.
     pub events: Box<dyn EventPublisher>,
-    pub account_claim: String,
     /// Stored issues one request reads at most ([`http_api::ISSUES_PER_REQUEST`]): a report
     /// counted from more (its profile being classified) is answered 503.
     pub issues_per_request: usize,
 }
 
-/// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
-pub const ROUTES: &[&str] = &[
-    "GET /integrations/{integrationId}/dora",
-    "GET /integrations/{integrationId}/dora/profiles",
-    "POST /integrations/{integrationId}/dora/profiles",
-    "GET /integrations/{integrationId}/dora/profiles/{profileId}",
-    "PUT /integrations/{integrationId}/dora/profiles/{profileId}",
-    "DELETE /integrations/{integrationId}/dora/profiles/{profileId}",
-];
-
 /// The query parameters of `GET …/dora`.
 const PARAMETERS: [&str; 5] = ["profile", "from", "to", "granularity", "aggregation"];
 
-pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
-    let store = app.store.as_ref();
-    let served = match requested_integration(&req, &app.account_claim, store).await {
-        Ok(record) => serve(app, &req, &record, now).await,
-        Err(refused) => Err(refused),
-    };
-    served.unwrap_or_else(|failure| failure.answer("DORA request"))
+#[derive(Deserialize)]
+struct ProfilePath {
+    #[serde(rename = "integrationId")]
+    integration: String,
+    #[serde(rename = "profileId")]
+    profile: String,
 }
 
-async fn serve(
-    app: &App,
-    req: &Request,
-    record: &IntegrationRecord,
-    now: DateTime<Utc>,
-) -> Result<Response<Body>, Failure> {
+type Shared = State<Arc<App>>;
+
+/// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
+pub fn routes() -> Vec<Route<Arc<App>>> {
+    vec![
+        Route::new("GET /integrations/{integrationId}/dora", report),
+        Route::new("GET /integrations/{integrationId}/dora/profiles", list),
+        Route::new("POST /integrations/{integrationId}/dora/profiles", add),
+        Route::new(
+            "GET /integrations/{integrationId}/dora/profiles/{profileId}",
+            read,
+        ),
+        Route::new(
+            "PUT /integrations/{integrationId}/dora/profiles/{profileId}",
+            replace,
+        ),
+        Route::new(
+            "DELETE /integrations/{integrationId}/dora/profiles/{profileId}",
+            remove,
+        ),
+    ]
+}
+
+/// [`routes`], for the caller a layer in front of it names.
+pub fn router(app: Arc<App>) -> Router {
+    router_of(routes(), app)
+}
+
+async fn list(State(app): Shared, caller: Caller, Ids(path): Ids<IntegrationPath>) -> Answer {
     let store = app.store.as_ref();
-    let profile = path_param(req, "profileId").unwrap_or_default();
-    let route = http_api::route(req);
-    match route.replace("/integrations/{integrationId}", "").as_str() {
-        "GET /dora" => report(app, record, req, now).await,
-        "GET /dora/profiles" => {
-            let config = kept(store, record).await?;
-            Ok(json(
-                200,
-                &json!({"profiles": all_with_ids(&config.profiles)}),
-            ))
-        }
-        "POST /dora/profiles" => {
-            let p: DoraProfile = parsed(req)?;
-            let (id, _) =
-                change_profiles(store, record, |c, catalog| c.add(p.clone(), catalog)).await?;
-            request_classification(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(json(201, &with_id(&id, &p)))
-        }
-        "GET /dora/profiles/{profileId}" => match kept(store, record).await?.get(&profile) {
-            Some(p) => Ok(json(200, &with_id(&profile, p))),
-            None => Err(DoraError::NoProfile(profile).into()),
-        },
-        "PUT /dora/profiles/{profileId}" => {
-            let p: DoraProfile = parsed(req)?;
-            change_profiles(store, record, |c, catalog| {
-                c.replace(&profile, p.clone(), catalog)
-            })
-            .await?;
-            request_classification(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(json(200, &with_id(&profile, &p)))
-        }
-        "DELETE /dora/profiles/{profileId}" => {
-            change_profiles(store, record, |c, _| c.remove(&profile)).await?;
-            request_classification(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(http_api::empty(204))
-        }
-        _ => Err(Failure::no_route(&route)),
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let config = kept(store, &record).await?;
+    Ok(json(
+        200,
+        &json!({"profiles": all_with_ids(&config.profiles)}),
+    ))
+}
+
+async fn add(
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<IntegrationPath>,
+    JsonBody(p): JsonBody<DoraProfile>,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let (id, _) = change_profiles(store, &record, |c, catalog| c.add(p.clone(), catalog)).await?;
+    request_classification(app.events.as_ref(), &record.account, &record.id).await;
+    Ok(json(201, &with_id(&id, &p)))
+}
+
+async fn read(State(app): Shared, caller: Caller, Ids(path): Ids<ProfilePath>) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    match kept(store, &record).await?.get(&path.profile) {
+        Some(p) => Ok(json(200, &with_id(&path.profile, p))),
+        None => Err(DoraError::NoProfile(path.profile).into()),
     }
 }
 
+async fn replace(
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<ProfilePath>,
+    JsonBody(p): JsonBody<DoraProfile>,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    change_profiles(store, &record, |c, catalog| {
+        c.replace(&path.profile, p.clone(), catalog)
+    })
+    .await?;
+    request_classification(app.events.as_ref(), &record.account, &record.id).await;
+    Ok(json(200, &with_id(&path.profile, &p)))
+}
+
+async fn remove(State(app): Shared, caller: Caller, Ids(path): Ids<ProfilePath>) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    change_profiles(store, &record, |c, _| c.remove(&path.profile)).await?;
+    request_classification(app.events.as_ref(), &record.account, &record.id).await;
+    Ok(http_api::empty(204))
+}
+
 async fn report(
-    app: &App,
-    record: &IntegrationRecord,
-    req: &Request,
-    now: DateTime<Utc>,
-) -> Result<Response<Body>, Failure> {
-    let params = req.query_string_parameters();
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<IntegrationPath>,
+    params: QueryPairs,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
     // A misspelt parameter never falls back to a default silently.
-    if let Some(unknown) = params
+    if let Some((unknown, _)) = params
+        .0
         .iter()
-        .map(|(k, _)| k)
-        .find(|k| !PARAMETERS.contains(k))
+        .find(|(k, _)| !PARAMETERS.contains(&k.as_str()))
     {
         return Err(Failure::BadRequest(format!(
             "{}: not a parameter of this route (one of {})",
@@ -134,11 +167,11 @@ async fn report(
         granularity: params.first("granularity"),
         aggregation: params.first("aggregation"),
     };
-    let days =
-        Days::parse(&asked, now.date_naive()).map_err(|e| Failure::BadRequest(e.to_string()))?;
+    let days = Days::parse(&asked, Utc::now().date_naive())
+        .map_err(|e| Failure::BadRequest(e.to_string()))?;
     let document = report_of_kept(
-        app.store.as_ref(),
-        record,
+        store,
+        &record,
         profile.trim(),
         &days,
         ReadLimit::AtMost(app.issues_per_request),

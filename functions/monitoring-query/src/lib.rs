@@ -1,17 +1,21 @@
 //! Monitoring for one integration, answered from pre-aggregated items: its reads grow with days,
 //! never with issues; and the report page, which draws monitoring, hygiene and DORA together.
 //!
-//! Routes ([`ROUTES`]): `GET /integrations/{integrationId}/monitoring?range=7d|30d` (JSON) and
+//! Routes ([`routes`]): `GET /integrations/{integrationId}/monitoring?range=7d|30d` (JSON) and
 //! `GET /integrations/{integrationId}/report?range=7d|30d` (`text/html`).
 
-use chrono::{DateTime, Utc};
-use lambda_http::{Body, Request, Response};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use chrono::Utc;
 use sei_jira_aws::dynamo;
 use sei_jira_core::monitoring::{self, Range};
 use sei_jira_core::report;
 use sei_jira_core::store::{ReadLimit, Store};
-use sei_jira_lambda::failure::{Failure, requested_integration};
-use sei_jira_lambda::http_api::{self, json, path_param, query_param};
+use sei_jira_lambda::failure::{Failure, integration_of};
+use sei_jira_lambda::http_api::{self, json};
+use sei_jira_lambda::routes::{Answer, Caller, Ids, IntegrationPath, QueryPairs, Route, router_of};
 
 /// The AWS actions this function's calls need (reads only), by adapter: exactly what its policies
 /// in `template.yaml` must allow (see [`sei_jira_aws::dynamo::READ_ACTIONS`]).
@@ -19,59 +23,58 @@ pub const AWS_ACTIONS: &[&[&str]] = &[dynamo::READ_ACTIONS];
 
 pub struct App {
     pub store: Box<dyn Store>,
-    pub account_claim: String,
     /// Stored issues the report page reads at most ([`http_api::ISSUES_PER_REQUEST`]): a page
     /// whose hygiene or DORA would be counted from more (an index being built) is answered 503.
     pub issues_per_request: usize,
 }
 
-/// The routes this function serves, for the test that keeps `docs/openapi.yaml` true.
-pub const ROUTES: &[&str] = &[
-    "GET /integrations/{integrationId}/monitoring",
-    "GET /integrations/{integrationId}/report",
-];
+type Shared = State<Arc<App>>;
 
-pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
-    let route = http_api::route(&req);
-    if route == ROUTES[1] {
-        return page(app, &req, now)
-            .await
-            .unwrap_or_else(|failure| failure.answer("report page"));
-    }
-    let Some(account) = http_api::account(&req, &app.account_claim) else {
-        return http_api::unauthorized();
-    };
-    if let Some(refused) = http_api::oversized_path_param(&req) {
-        return refused;
-    }
-    let id = path_param(&req, "integrationId").unwrap_or_default();
-    let range = match range(&req) {
-        Ok(range) => range,
-        Err(failure) => return failure.answer("monitoring query"),
-    };
-    match monitoring::query(app.store.as_ref(), &account, &id, range, now).await {
-        Ok(Some(m)) => json(200, &m),
-        Ok(None) => http_api::error(404, "not_found", format!("integration '{id}' not found")),
-        Err(e) => {
-            tracing::error!(error = %e, "monitoring query failed");
-            http_api::error(500, "internal", "internal error; see the function's logs")
-        }
+/// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
+pub fn routes() -> Vec<Route<Arc<App>>> {
+    vec![
+        Route::new("GET /integrations/{integrationId}/monitoring", monitoring),
+        Route::new("GET /integrations/{integrationId}/report", page),
+    ]
+}
+
+/// [`routes`], for the caller a layer in front of it names.
+pub fn router(app: Arc<App>) -> Router {
+    router_of(routes(), app)
+}
+
+async fn monitoring(
+    State(app): Shared,
+    Caller(account): Caller,
+    Ids(path): Ids<IntegrationPath>,
+    query: QueryPairs,
+) -> Answer {
+    let id = path.integration;
+    let range = range(&query)?;
+    match monitoring::query(app.store.as_ref(), &account, &id, range, Utc::now()).await? {
+        Some(m) => Ok(json(200, &m)),
+        None => Err(Failure::NotFound(format!("integration '{id}' not found"))),
     }
 }
 
 /// `range`: absent means 7 days.
-fn range(req: &Request) -> Result<Range, Failure> {
-    match query_param(req, "range") {
+fn range(query: &QueryPairs) -> Result<Range, Failure> {
+    match query.first("range") {
         None => Ok(Range::Days7),
-        Some(text) => Range::parse(&text).map_err(Failure::BadRequest),
+        Some(text) => Range::parse(text).map_err(Failure::BadRequest),
     }
 }
 
-async fn page(app: &App, req: &Request, now: DateTime<Utc>) -> Result<Response<Body>, Failure> {
+async fn page(
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<IntegrationPath>,
+    query: QueryPairs,
+) -> Answer {
     let store = app.store.as_ref();
-    let record = requested_integration(req, &app.account_claim, store).await?;
-    let range = range(req)?;
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let range = range(&query)?;
     let limit = ReadLimit::AtMost(app.issues_per_request);
-    let page = report::gather(store, &record, range, now, limit).await?;
+    let page = report::gather(store, &record, range, Utc::now(), limit).await?;
     Ok(http_api::html(200, report::html::render(&page)))
 }

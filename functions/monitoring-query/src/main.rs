@@ -1,9 +1,12 @@
-//! Wiring only: the store from the environment, built once, then the handler per request.
+//! Wiring only: the store from the environment, built once, then the router per request.
+
+use std::sync::Arc;
 
 use lambda_http::{Error, Request, run, service_fn};
-use monitoring_query::{App, handle};
+use monitoring_query::{App, router};
 use sei_jira_lambda::lambda_env::Deployed;
 use sei_jira_lambda::metrics::{LogLines, measured};
+use sei_jira_lambda::routes::{answer, behind_authorizer};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -11,13 +14,11 @@ async fn main() -> Result<(), Error> {
     let d = Deployed::from_env().await?;
     let app = App {
         store: Box::new(d.store),
-        account_claim: d.account_claim,
         issues_per_request: sei_jira_lambda::http_api::ISSUES_PER_REQUEST,
     };
-    let app = &app;
+    let router = &behind_authorizer(router(Arc::new(app)), &d.account_claim);
     run(service_fn(move |req: Request| async move {
-        let answer = handle(app, req, chrono::Utc::now());
-        Ok::<_, Error>(measured(&LogLines, env!("CARGO_PKG_NAME"), answer).await)
+        Ok::<_, Error>(measured(&LogLines, env!("CARGO_PKG_NAME"), answer(router, req)).await)
     }))
     .await
 }

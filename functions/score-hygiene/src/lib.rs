@@ -2,7 +2,7 @@
 //! API; its custom hygiene misses and SLA rows kept per integration; the daily snapshot a trend
 //! is drawn from, taken after every completed sync and once a day.
 //!
-//! Routes ([`ROUTES`]): `GET /integrations/{integrationId}/hygiene`, `…/hygiene/trend`,
+//! Routes ([`routes`]): `GET /integrations/{integrationId}/hygiene`, `…/hygiene/trend`,
 //! `…/hygiene/misses`; `GET|POST …/hygiene/criteria`, `PUT|DELETE
 //! …/hygiene/criteria/{criterionId}`; `GET|POST …/hygiene/slas`, `PUT|DELETE
 //! …/hygiene/slas/{slaId}`. Events: see [`events`], served by the `hygiene-events` binary (a
@@ -13,16 +13,23 @@
 pub mod events;
 pub mod params;
 
-use chrono::{DateTime, Utc};
-use lambda_http::{Body, Request, RequestExt, Response};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use chrono::Utc;
 use sei_jira_aws::dynamo;
 use sei_jira_core::hygiene::service::{Scope, change_config, request_index};
 use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
-use sei_jira_core::store::{IntegrationRecord, ReadLimit, Store};
-use sei_jira_lambda::failure::{Failure, parsed, requested_integration};
-use sei_jira_lambda::http_api::{self, all_with_ids, json, path_param, with_id};
+use sei_jira_core::store::{ReadLimit, Store};
+use sei_jira_lambda::failure::{Failure, integration_of};
+use sei_jira_lambda::http_api::{self, all_with_ids, json, with_id};
+use sei_jira_lambda::routes::{
+    Answer, Caller, Ids, IntegrationPath, JsonBody, QueryPairs, Route, router_of,
+};
+use serde::Deserialize;
 use serde_json::{Value, json};
 
 use params::Params;
@@ -42,7 +49,6 @@ pub struct App {
     pub store: Box<dyn Store>,
     /// The bus: requests to build an index again, and continuations of a build.
     pub events: Box<dyn EventPublisher>,
-    pub account_claim: String,
     /// Stored issues one request reads at most ([`http_api::ISSUES_PER_REQUEST`]): a page of
     /// missing tickets stops there; a report counted from more (its index being built) is
     /// answered 503.
@@ -63,7 +69,6 @@ impl App {
         App {
             store: Box::new(d.store),
             events: Box::new(d.events),
-            account_claim: d.account_claim,
             issues_per_request: http_api::ISSUES_PER_REQUEST,
             metrics: Box::new(sei_jira_lambda::metrics::LogLines),
             stale_after: DEFAULT_STALE_AFTER,
@@ -71,125 +76,175 @@ impl App {
     }
 }
 
-/// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
-pub const ROUTES: &[&str] = &[
-    "GET /integrations/{integrationId}/hygiene",
-    "GET /integrations/{integrationId}/hygiene/trend",
-    "GET /integrations/{integrationId}/hygiene/misses",
-    "GET /integrations/{integrationId}/hygiene/criteria",
-    "POST /integrations/{integrationId}/hygiene/criteria",
-    "PUT /integrations/{integrationId}/hygiene/criteria/{criterionId}",
-    "DELETE /integrations/{integrationId}/hygiene/criteria/{criterionId}",
-    "GET /integrations/{integrationId}/hygiene/slas",
-    "POST /integrations/{integrationId}/hygiene/slas",
-    "PUT /integrations/{integrationId}/hygiene/slas/{slaId}",
-    "DELETE /integrations/{integrationId}/hygiene/slas/{slaId}",
-];
-
 impl From<params::Refused> for Failure {
     fn from(e: params::Refused) -> Self {
         Failure::BadRequest(e.to_string())
     }
 }
 
-pub async fn handle(app: &App, req: Request, now: DateTime<Utc>) -> Response<Body> {
-    let store = app.store.as_ref();
-    let served = match requested_integration(&req, &app.account_claim, store).await {
-        Ok(record) => serve(app, &req, &record, now).await,
-        Err(refused) => Err(refused),
-    };
-    served.unwrap_or_else(|failure| failure.answer("hygiene request"))
+#[derive(Deserialize)]
+struct CriterionPath {
+    #[serde(rename = "integrationId")]
+    integration: String,
+    #[serde(rename = "criterionId")]
+    criterion: String,
 }
 
-async fn serve(
-    app: &App,
-    req: &Request,
-    record: &IntegrationRecord,
-    now: DateTime<Utc>,
-) -> Result<Response<Body>, Failure> {
+#[derive(Deserialize)]
+struct SlaPath {
+    #[serde(rename = "integrationId")]
+    integration: String,
+    #[serde(rename = "slaId")]
+    sla: String,
+}
+
+type Shared = State<Arc<App>>;
+
+/// Every route this function serves, as `template.yaml` and `docs/openapi.yaml` name them.
+pub fn routes() -> Vec<Route<Arc<App>>> {
+    vec![
+        Route::new("GET /integrations/{integrationId}/hygiene", report),
+        Route::new("GET /integrations/{integrationId}/hygiene/trend", trend_of),
+        Route::new("GET /integrations/{integrationId}/hygiene/misses", misses),
+        Route::new(
+            "GET /integrations/{integrationId}/hygiene/criteria",
+            criteria,
+        ),
+        Route::new(
+            "POST /integrations/{integrationId}/hygiene/criteria",
+            add_criterion,
+        ),
+        Route::new(
+            "PUT /integrations/{integrationId}/hygiene/criteria/{criterionId}",
+            replace_criterion,
+        ),
+        Route::new(
+            "DELETE /integrations/{integrationId}/hygiene/criteria/{criterionId}",
+            remove_criterion,
+        ),
+        Route::new("GET /integrations/{integrationId}/hygiene/slas", slas),
+        Route::new("POST /integrations/{integrationId}/hygiene/slas", add_sla),
+        Route::new(
+            "PUT /integrations/{integrationId}/hygiene/slas/{slaId}",
+            replace_sla,
+        ),
+        Route::new(
+            "DELETE /integrations/{integrationId}/hygiene/slas/{slaId}",
+            remove_sla,
+        ),
+    ]
+}
+
+/// [`routes`], for the caller a layer in front of it names.
+pub fn router(app: Arc<App>) -> Router {
+    router_of(routes(), app)
+}
+
+async fn criteria(State(app): Shared, caller: Caller, Ids(path): Ids<IntegrationPath>) -> Answer {
     let store = app.store.as_ref();
-    let params = Params::new(
-        req.query_string_parameters_ref()
-            .map(|q| {
-                q.iter()
-                    .map(|(k, v)| (k.to_string(), v.to_string()))
-                    .collect::<Vec<_>>()
-            })
-            .unwrap_or_default(),
-    );
-    let criterion = path_param(req, "criterionId").unwrap_or_default();
-    let sla = path_param(req, "slaId").unwrap_or_default();
-    let route = http_api::route(req);
-    let sub = route.replace("/integrations/{integrationId}", "");
-    match sub.as_str() {
-        "GET /hygiene" => report(app, record, &params, now).await,
-        "GET /hygiene/trend" => trend_of(store, record, &params, now).await,
-        "GET /hygiene/misses" => misses(app, record, &params, now).await,
-        "GET /hygiene/criteria" => {
-            let config = Scope::load(store, record).await?.config;
-            Ok(json(200, &criteria_list(&config)))
-        }
-        "POST /hygiene/criteria" => {
-            let c: Criterion = parsed(req)?;
-            let (id, _) = change_config(store, record, |config, catalog| {
-                config.add_criterion(c.clone(), catalog)
-            })
-            .await?;
-            request_index(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(json(201, &with_id(&id, &c)))
-        }
-        "PUT /hygiene/criteria/{criterionId}" => {
-            let c: Criterion = parsed(req)?;
-            change_config(store, record, |config, catalog| {
-                config.replace_criterion(&criterion, c.clone(), catalog)
-            })
-            .await?;
-            request_index(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(json(200, &with_id(&criterion, &c)))
-        }
-        "DELETE /hygiene/criteria/{criterionId}" => {
-            change_config(store, record, |config, _| {
-                config.remove_criterion(&criterion)
-            })
-            .await?;
-            request_index(app.events.as_ref(), &record.account, &record.id).await;
-            Ok(http_api::empty(204))
-        }
-        "GET /hygiene/slas" => {
-            let config = Scope::load(store, record).await?.config;
-            Ok(json(200, &sla_list(&config)))
-        }
-        "POST /hygiene/slas" => {
-            let row: SlaInput = parsed(req)?;
-            let (id, _) =
-                change_config(store, record, |config, _| config.add_sla(row.clone())).await?;
-            Ok(json(201, &with_id(&id, &row)))
-        }
-        "PUT /hygiene/slas/{slaId}" => {
-            let row: SlaInput = parsed(req)?;
-            change_config(store, record, |config, _| {
-                config.replace_sla(&sla, row.clone())
-            })
-            .await?;
-            Ok(json(200, &with_id(&sla, &row)))
-        }
-        "DELETE /hygiene/slas/{slaId}" => {
-            change_config(store, record, |config, _| config.remove_sla(&sla)).await?;
-            Ok(http_api::empty(204))
-        }
-        _ => Err(Failure::no_route(&route)),
-    }
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let config = Scope::load(store, &record).await?.config;
+    Ok(json(200, &criteria_list(&config)))
+}
+
+async fn add_criterion(
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<IntegrationPath>,
+    JsonBody(c): JsonBody<Criterion>,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let (id, _) = change_config(store, &record, |config, catalog| {
+        config.add_criterion(c.clone(), catalog)
+    })
+    .await?;
+    request_index(app.events.as_ref(), &record.account, &record.id).await;
+    Ok(json(201, &with_id(&id, &c)))
+}
+
+async fn replace_criterion(
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<CriterionPath>,
+    JsonBody(c): JsonBody<Criterion>,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    change_config(store, &record, |config, catalog| {
+        config.replace_criterion(&path.criterion, c.clone(), catalog)
+    })
+    .await?;
+    request_index(app.events.as_ref(), &record.account, &record.id).await;
+    Ok(json(200, &with_id(&path.criterion, &c)))
+}
+
+async fn remove_criterion(
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<CriterionPath>,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    change_config(store, &record, |config, _| {
+        config.remove_criterion(&path.criterion)
+    })
+    .await?;
+    request_index(app.events.as_ref(), &record.account, &record.id).await;
+    Ok(http_api::empty(204))
+}
+
+async fn slas(State(app): Shared, caller: Caller, Ids(path): Ids<IntegrationPath>) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let config = Scope::load(store, &record).await?.config;
+    Ok(json(200, &sla_list(&config)))
+}
+
+async fn add_sla(
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<IntegrationPath>,
+    JsonBody(row): JsonBody<SlaInput>,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let (id, _) = change_config(store, &record, |config, _| config.add_sla(row.clone())).await?;
+    Ok(json(201, &with_id(&id, &row)))
+}
+
+async fn replace_sla(
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<SlaPath>,
+    JsonBody(row): JsonBody<SlaInput>,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    change_config(store, &record, |config, _| {
+        config.replace_sla(&path.sla, row.clone())
+    })
+    .await?;
+    Ok(json(200, &with_id(&path.sla, &row)))
+}
+
+async fn remove_sla(State(app): Shared, caller: Caller, Ids(path): Ids<SlaPath>) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    change_config(store, &record, |config, _| config.remove_sla(&path.sla)).await?;
+    Ok(http_api::empty(204))
 }
 
 async fn report(
-    app: &App,
-    record: &IntegrationRecord,
-    params: &Params,
-    now: DateTime<Utc>,
-) -> Result<Response<Body>, Failure> {
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<IntegrationPath>,
+    QueryPairs(pairs): QueryPairs,
+) -> Answer {
     let store = app.store.as_ref();
-    let scope = Scope::load(store, record).await?;
-    let q = params::report(params, &scope.custom_names(), now)?;
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let scope = Scope::load(store, &record).await?;
+    let q = params::report(&Params::new(pairs), &scope.custom_names(), Utc::now())?;
     let request = sei_jira_core::hygiene::Request {
         filter: q.filter,
         weights: q.weights,
@@ -201,14 +256,15 @@ async fn report(
 }
 
 async fn misses(
-    app: &App,
-    record: &IntegrationRecord,
-    params: &Params,
-    now: DateTime<Utc>,
-) -> Result<Response<Body>, Failure> {
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<IntegrationPath>,
+    QueryPairs(pairs): QueryPairs,
+) -> Answer {
     let store = app.store.as_ref();
-    let scope = Scope::load(store, record).await?;
-    let q = params::misses(params, &scope.custom_names(), now)?;
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let scope = Scope::load(store, &record).await?;
+    let q = params::misses(&Params::new(pairs), &scope.custom_names(), Utc::now())?;
     let which = match Category::named(&q.category) {
         Some(category) => Which::Builtin(category),
         None => Which::Custom(q.category.clone()),
@@ -231,13 +287,16 @@ async fn misses(
 }
 
 async fn trend_of(
-    store: &dyn Store,
-    record: &IntegrationRecord,
-    params: &Params,
-    now: DateTime<Utc>,
-) -> Result<Response<Body>, Failure> {
-    let scope = Scope::load(store, record).await?;
-    let q = params::trend(params, &scope.custom_names(), now.date_naive())?;
+    State(app): Shared,
+    caller: Caller,
+    Ids(path): Ids<IntegrationPath>,
+    QueryPairs(pairs): QueryPairs,
+) -> Answer {
+    let store = app.store.as_ref();
+    let record = integration_of(store, &caller, &path.integration).await?;
+    let scope = Scope::load(store, &record).await?;
+    let today = Utc::now().date_naive();
+    let q = params::trend(&Params::new(pairs), &scope.custom_names(), today)?;
     let snapshots = store.list_snapshots(&record.id, q.from, q.to).await?;
     let points = trend(&snapshots, q.interval, q.from, q.to, &q.filter, &q.weights);
     Ok(json(

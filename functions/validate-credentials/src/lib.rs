@@ -1,14 +1,18 @@
 //! The integration API (HTTP API routes, payload v2): parse the request, call the operation in
 //! `sei_jira_core::integrations`, shape the response. The account always comes from the authorizer.
 //!
-//! Routes ([`ROUTES`], the same as `template.yaml` and `docs/openapi.yaml`):
+//! Routes ([`routes`], the same as `template.yaml` and `docs/openapi.yaml`):
 //! `POST /credentials/validate`, `POST /jql/validate`, `POST /projects/search`,
 //! `POST /integrations`, `GET /integrations`, `GET|PATCH|DELETE /integrations/{integrationId}`,
 //! `PUT /integrations/{integrationId}/credentials`,
 //! `POST /integrations/{integrationId}/issues/{issueId}/hide|unhide|remove`,
 //! `POST /integrations/{integrationId}/sync`.
 
-use lambda_http::{Body, Request, Response};
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::HeaderMap;
 use sei_jira_aws::{dynamo, events, scheduler, secrets};
 use sei_jira_core::integrations::{
     self as ops, Connection, CredentialsUpdate, HandFlag, IntegrationCreate, IntegrationPatch,
@@ -16,7 +20,8 @@ use sei_jira_core::integrations::{
 };
 use sei_jira_core::ports::{EventPublisher, SecretStore, SyncScheduler};
 use sei_jira_core::store::Store;
-use sei_jira_lambda::http_api::{self, api_error, body, json, path_param};
+use sei_jira_lambda::http_api::{self, json};
+use sei_jira_lambda::routes::{Answer, Caller, Ids, IntegrationPath, JsonBody, Route, router_of};
 use serde::Deserialize;
 
 /// The AWS actions this function's calls need (integrations kept and removed with their tokens and
@@ -38,8 +43,6 @@ pub struct App {
     pub scheduler: Box<dyn SyncScheduler>,
     pub events: Box<dyn EventPublisher>,
     pub settings: Settings,
-    /// The JWT claim that names the account.
-    pub account_claim: String,
 }
 
 impl App {
@@ -74,116 +77,166 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
-/// Every route of the integration API; the routes are those of `template.yaml`.
-pub async fn handle(app: &App, req: Request) -> Response<Body> {
-    let Some(account) = http_api::account(&req, &app.account_claim) else {
-        return http_api::unauthorized();
-    };
-    if let Some(refused) = http_api::oversized_path_param(&req) {
-        return refused;
-    }
+#[derive(Deserialize)]
+struct IssuePath {
+    #[serde(rename = "integrationId")]
+    integration: String,
+    #[serde(rename = "issueId")]
+    issue: String,
+}
+
+type Shared = State<Arc<App>>;
+
+/// Every route of the integration API, as `template.yaml` and `docs/openapi.yaml` name them.
+pub fn routes() -> Vec<Route<Arc<App>>> {
+    vec![
+        Route::new("POST /credentials/validate", validate_credentials),
+        Route::new("POST /jql/validate", validate_jql),
+        Route::new("POST /projects/search", search_projects),
+        Route::new("POST /integrations", create),
+        Route::new("GET /integrations", list),
+        Route::new("GET /integrations/{integrationId}", read),
+        Route::new("PATCH /integrations/{integrationId}", update),
+        Route::new(
+            "PUT /integrations/{integrationId}/credentials",
+            replace_credentials,
+        ),
+        Route::new("DELETE /integrations/{integrationId}", delete),
+        Route::new(
+            "POST /integrations/{integrationId}/issues/{issueId}/hide",
+            hide,
+        ),
+        Route::new(
+            "POST /integrations/{integrationId}/issues/{issueId}/unhide",
+            unhide,
+        ),
+        Route::new(
+            "POST /integrations/{integrationId}/issues/{issueId}/remove",
+            remove,
+        ),
+        Route::new("POST /integrations/{integrationId}/sync", sync_now),
+    ]
+}
+
+/// [`routes`], for the caller a layer in front of it names
+/// ([`sei_jira_lambda::routes::behind_authorizer`] in a deployment).
+pub fn router(app: Arc<App>) -> Router {
+    router_of(routes(), app)
+}
+
+async fn validate_credentials(
+    State(app): Shared,
+    Caller(account): Caller,
+    JsonBody(b): JsonBody<ConnectionOnly>,
+) -> Answer {
+    let r = ops::validate_credentials(&app.services(), &account, &b.connection, now_ms()).await?;
+    Ok(json(200, &ValidationResult::from(r)))
+}
+
+async fn validate_jql(
+    State(app): Shared,
+    Caller(account): Caller,
+    JsonBody(b): JsonBody<JqlRequest>,
+) -> Answer {
+    let r = ops::validate_jql(&app.services(), &account, &b.connection, &b.jql, now_ms()).await?;
+    Ok(json(200, &r))
+}
+
+async fn search_projects(
+    State(app): Shared,
+    Caller(account): Caller,
+    JsonBody(b): JsonBody<ConnectionOnly>,
+) -> Answer {
+    let p = ops::search_projects(&app.services(), &account, &b.connection, now_ms()).await?;
+    Ok(json(200, &serde_json::json!({ "projects": p })))
+}
+
+async fn create(
+    State(app): Shared,
+    Caller(account): Caller,
+    headers: HeaderMap,
+    JsonBody(b): JsonBody<IntegrationCreate>,
+) -> Answer {
+    let key = headers
+        .get("idempotency-key")
+        .map(|v| v.to_str().unwrap_or("\u{fffd}"));
+    let new_id = ops::new_integration_id(&account, key)?;
+    let created = ops::create(&app.services(), &account, &b, &new_id, now_ms()).await?;
+    Ok(json(201, &created))
+}
+
+async fn list(State(app): Shared, Caller(account): Caller) -> Answer {
+    let v = ops::list(&app.services(), &account).await?;
+    Ok(json(200, &serde_json::json!({ "integrations": v })))
+}
+
+async fn read(
+    State(app): Shared,
+    Caller(account): Caller,
+    Ids(path): Ids<IntegrationPath>,
+) -> Answer {
+    let v = ops::get(&app.services(), &account, &path.integration).await?;
+    Ok(json(200, &v))
+}
+
+async fn update(
+    State(app): Shared,
+    Caller(account): Caller,
+    Ids(path): Ids<IntegrationPath>,
+    JsonBody(b): JsonBody<IntegrationPatch>,
+) -> Answer {
+    let v = ops::update(&app.services(), &account, &path.integration, &b, now_ms()).await?;
+    Ok(json(200, &v))
+}
+
+async fn replace_credentials(
+    State(app): Shared,
+    Caller(account): Caller,
+    Ids(path): Ids<IntegrationPath>,
+    JsonBody(b): JsonBody<CredentialsUpdate>,
+) -> Answer {
     let s = app.services();
-    let id = path_param(&req, "integrationId").unwrap_or_default();
-    let issue = path_param(&req, "issueId").unwrap_or_default();
-    let result = match http_api::route(&req).as_str() {
-        "POST /credentials/validate" => match body::<ConnectionOnly>(&req) {
-            Ok(b) => ops::validate_credentials(&s, &account, &b.connection, now_ms())
-                .await
-                .map(|r| json(200, &ValidationResult::from(r))),
-            Err(r) => return *r,
-        },
-        "POST /jql/validate" => match body::<JqlRequest>(&req) {
-            Ok(b) => ops::validate_jql(&s, &account, &b.connection, &b.jql, now_ms())
-                .await
-                .map(|r| json(200, &r)),
-            Err(r) => return *r,
-        },
-        "POST /projects/search" => match body::<ConnectionOnly>(&req) {
-            Ok(b) => ops::search_projects(&s, &account, &b.connection, now_ms())
-                .await
-                .map(|p| json(200, &serde_json::json!({ "projects": p }))),
-            Err(r) => return *r,
-        },
-        "POST /integrations" => match body::<IntegrationCreate>(&req) {
-            Ok(b) => {
-                let key = req
-                    .headers()
-                    .get("idempotency-key")
-                    .map(|v| v.to_str().unwrap_or("\u{fffd}"));
-                match ops::new_integration_id(&account, key) {
-                    Ok(new_id) => ops::create(&s, &account, &b, &new_id, now_ms())
-                        .await
-                        .map(|v| json(201, &v)),
-                    Err(e) => Err(e),
-                }
-            }
-            Err(r) => return *r,
-        },
-        "GET /integrations" => ops::list(&s, &account)
-            .await
-            .map(|v| json(200, &serde_json::json!({ "integrations": v }))),
-        "GET /integrations/{integrationId}" => {
-            ops::get(&s, &account, &id).await.map(|v| json(200, &v))
-        }
-        "PATCH /integrations/{integrationId}" => match body::<IntegrationPatch>(&req) {
-            Ok(b) => ops::update(&s, &account, &id, &b, now_ms())
-                .await
-                .map(|v| json(200, &v)),
-            Err(r) => return *r,
-        },
-        "PUT /integrations/{integrationId}/credentials" => match body::<CredentialsUpdate>(&req) {
-            Ok(b) => ops::update_credentials(&s, &account, &id, &b, now_ms())
-                .await
-                .map(|r| json(200, &ValidationResult::from(r))),
-            Err(r) => return *r,
-        },
-        "DELETE /integrations/{integrationId}" => ops::delete(&s, &account, &id)
-            .await
-            .map(|()| http_api::empty(204)),
-        "POST /integrations/{integrationId}/issues/{issueId}/hide" => {
-            flag(&s, &account, &id, &issue, HandFlag::Hide).await
-        }
-        "POST /integrations/{integrationId}/issues/{issueId}/unhide" => {
-            flag(&s, &account, &id, &issue, HandFlag::Unhide).await
-        }
-        "POST /integrations/{integrationId}/issues/{issueId}/remove" => {
-            flag(&s, &account, &id, &issue, HandFlag::Remove).await
-        }
-        "POST /integrations/{integrationId}/sync" => ops::request_sync(&s, &account, &id, now_ms())
-            .await
-            .map(|r| json(202, &r)),
-        other => {
-            return http_api::error(404, "not_found", format!("no route '{other}'"));
-        }
-    };
-    result.unwrap_or_else(|e| api_error(&e))
+    let r = ops::update_credentials(&s, &account, &path.integration, &b, now_ms()).await?;
+    Ok(json(200, &ValidationResult::from(r)))
+}
+
+async fn delete(
+    State(app): Shared,
+    Caller(account): Caller,
+    Ids(path): Ids<IntegrationPath>,
+) -> Answer {
+    ops::delete(&app.services(), &account, &path.integration).await?;
+    Ok(http_api::empty(204))
+}
+
+async fn hide(state: Shared, caller: Caller, ids: Ids<IssuePath>) -> Answer {
+    flag(state, caller, ids, HandFlag::Hide).await
+}
+
+async fn unhide(state: Shared, caller: Caller, ids: Ids<IssuePath>) -> Answer {
+    flag(state, caller, ids, HandFlag::Unhide).await
+}
+
+async fn remove(state: Shared, caller: Caller, ids: Ids<IssuePath>) -> Answer {
+    flag(state, caller, ids, HandFlag::Remove).await
 }
 
 async fn flag(
-    s: &Services<'_>,
-    account: &str,
-    id: &str,
-    issue: &str,
+    State(app): Shared,
+    Caller(account): Caller,
+    Ids(path): Ids<IssuePath>,
     flag: HandFlag,
-) -> ops::ApiResult<Response<Body>> {
-    ops::flag_issue(s, account, id, issue, flag)
-        .await
-        .map(|()| http_api::empty(204))
+) -> Answer {
+    let s = app.services();
+    ops::flag_issue(&s, &account, &path.integration, &path.issue, flag).await?;
+    Ok(http_api::empty(204))
 }
 
-/// The routes this function serves, for the test that keeps `docs/openapi.yaml` true.
-pub const ROUTES: &[&str] = &[
-    "POST /credentials/validate",
-    "POST /jql/validate",
-    "POST /projects/search",
-    "POST /integrations",
-    "GET /integrations",
-    "GET /integrations/{integrationId}",
-    "PATCH /integrations/{integrationId}",
-    "PUT /integrations/{integrationId}/credentials",
-    "DELETE /integrations/{integrationId}",
-    "POST /integrations/{integrationId}/issues/{issueId}/hide",
-    "POST /integrations/{integrationId}/issues/{issueId}/unhide",
-    "POST /integrations/{integrationId}/issues/{issueId}/remove",
-    "POST /integrations/{integrationId}/sync",
-];
+async fn sync_now(
+    State(app): Shared,
+    Caller(account): Caller,
+    Ids(path): Ids<IntegrationPath>,
+) -> Answer {
+    let r = ops::request_sync(&app.services(), &account, &path.integration, now_ms()).await?;
+    Ok(json(202, &r))
+}

@@ -1,9 +1,12 @@
-//! Wiring only: clients from the environment, built once, then the handler per request.
+//! Wiring only: clients from the environment, built once, then the router per request.
+
+use std::sync::Arc;
 
 use lambda_http::{Error, Request, run, service_fn};
 use sei_jira_lambda::lambda_env::Deployed;
 use sei_jira_lambda::metrics::{LogLines, measured};
-use validate_credentials::{App, handle};
+use sei_jira_lambda::routes::{answer, behind_authorizer};
+use validate_credentials::{App, router};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -15,11 +18,10 @@ async fn main() -> Result<(), Error> {
         secrets: Box::new(d.secrets),
         events: Box::new(d.events),
         settings: d.settings,
-        account_claim: d.account_claim,
     };
-    let app = &app;
+    let router = &behind_authorizer(router(Arc::new(app)), &d.account_claim);
     run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(measured(&LogLines, env!("CARGO_PKG_NAME"), handle(app, req)).await)
+        Ok::<_, Error>(measured(&LogLines, env!("CARGO_PKG_NAME"), answer(router, req)).await)
     }))
     .await
 }

@@ -1,16 +1,18 @@
-//! Why an analytics request (hygiene, DORA) is not answered with success, and the HTTP answer
-//! each reason gets: one home for the mapping of the domain's errors to statuses, so the
-//! functions that serve those routes decide it alike.
+//! Why a request is not answered with success, and the HTTP answer each reason gets: one home
+//! for the mapping of the domain's errors to statuses, so every function's routes decide it
+//! alike.
 
-use lambda_http::{Body, Request, Response};
+use lambda_http::{Body, Response};
 use sei_jira_core::dora::{self, ProfileChangeError};
 use sei_jira_core::hygiene::service::ChangeError as HygieneChangeError;
 use sei_jira_core::hygiene::{ConfigError, HygieneError};
-use sei_jira_core::integrations::echoed;
+use sei_jira_core::integrations::{ApiError, echoed};
 use sei_jira_core::report::ReportError;
 use sei_jira_core::store::{IntegrationRecord, IntegrationStore, StoreError};
+use serde_json::json;
 
 use crate::http_api;
+use crate::routes::Caller;
 
 pub enum Failure {
     /// An answer already shaped (a body that does not parse, a request without an account).
@@ -31,8 +33,8 @@ pub enum Failure {
 pub const INDEX_BUILD_RETRY_AFTER: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl Failure {
-    /// The answer; an internal failure is logged with `what` and answered without its details.
-    pub fn answer(self, what: &str) -> Response<Body> {
+    /// The answer; an internal failure is logged and answered without its details.
+    pub fn answer(self) -> Response<Body> {
         match self {
             Failure::Answered(response) => *response,
             Failure::BadRequest(m) => http_api::error(400, "invalid_request", m),
@@ -42,7 +44,7 @@ impl Failure {
                 http_api::retry_after(http_api::error(503, "retry_later", message), after)
             }
             Failure::Internal(m) => {
-                tracing::error!(error = %m, "{what} failed");
+                tracing::error!(error = %m, "request failed");
                 http_api::error(500, "internal", "internal error; see the function's logs")
             }
         }
@@ -53,33 +55,49 @@ impl Failure {
     }
 }
 
-/// The integration the request's path names, of the account the authorizer names: refused
-/// without an account (401), with an oversized path parameter (400), and not found when it is
-/// not there or is another account's (404).
-pub async fn requested_integration(
-    req: &Request,
-    account_claim: &str,
+/// The integration `id` of the caller's account: not found when it is not there or is another
+/// account's (404, the same answer: an id tells nobody whether another account holds it).
+pub async fn integration_of(
     store: &dyn IntegrationStore,
+    caller: &Caller,
+    id: &str,
 ) -> Result<IntegrationRecord, Failure> {
-    let Some(account) = http_api::account(req, account_claim) else {
-        return Err(Failure::Answered(Box::new(http_api::unauthorized())));
-    };
-    if let Some(refused) = http_api::oversized_path_param(req) {
-        return Err(Failure::Answered(Box::new(refused)));
-    }
-    let id = http_api::path_param(req, "integrationId").unwrap_or_default();
-    match store.get_integration(&account, &id).await? {
+    match store.get_integration(&caller.0, id).await? {
         Some(record) => Ok(record),
         None => Err(Failure::NotFound(format!(
             "integration {} not found",
-            echoed(&id)
+            echoed(id)
         ))),
     }
 }
 
-/// A JSON body; one that does not parse is answered as the shared parser shapes it.
-pub fn parsed<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Failure> {
-    http_api::body(req).map_err(Failure::Answered)
+impl axum::response::IntoResponse for Failure {
+    fn into_response(self) -> axum::response::Response {
+        self.answer().into_response()
+    }
+}
+
+impl From<ApiError> for Failure {
+    fn from(e: ApiError) -> Self {
+        match e {
+            ApiError::BadRequest { .. } => Failure::BadRequest(e.to_string()),
+            ApiError::ValidationFailed(ref report) => Failure::Answered(Box::new(http_api::json(
+                400,
+                &json!({
+                    "code": "validation_failed",
+                    "message": e.to_string(),
+                    "checks": report.checks,
+                }),
+            ))),
+            ApiError::NotFound(_) => Failure::NotFound(e.to_string()),
+            ApiError::Conflict(_) => Failure::Conflict(e.to_string()),
+            ApiError::RetryLater { message, after } => Failure::RetryLater { message, after },
+            ApiError::QuotaExceeded { message, after } => Failure::Answered(Box::new(
+                http_api::retry_after(http_api::error(429, "quota_exceeded", message), after),
+            )),
+            ApiError::Internal(message) => Failure::Internal(message),
+        }
+    }
 }
 
 impl From<StoreError> for Failure {
@@ -169,5 +187,32 @@ impl From<ReportError> for Failure {
             ReportError::Hygiene(e) => e.into(),
             ReportError::Dora(e) => e.into(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_wait_jira_asked_for_is_answered_503_with_retry_after() {
+        let e = ApiError::RetryLater {
+            message: "Jira asked for a wait".into(),
+            after: std::time::Duration::from_secs(900),
+        };
+        let response = Failure::from(e).answer();
+        assert_eq!(response.status().as_u16(), 503);
+        assert_eq!(response.headers()["retry-after"], "900");
+    }
+
+    #[test]
+    fn a_quota_used_up_is_answered_429_with_retry_after() {
+        let e = ApiError::QuotaExceeded {
+            message: "30 validations a minute".into(),
+            after: std::time::Duration::from_secs(20),
+        };
+        let response = Failure::from(e).answer();
+        assert_eq!(response.status().as_u16(), 429);
+        assert_eq!(response.headers()["retry-after"], "20");
     }
 }

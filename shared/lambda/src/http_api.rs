@@ -1,19 +1,18 @@
 //! What the HTTP functions share (API Gateway HTTP API, payload v2): the caller's account from
 //! the JWT authorizer's claims — never from the path, query or body — and JSON responses,
-//! errors as `{code, message}`.
+//! errors as `{code, message}`. The routes themselves are in [`crate::routes`].
 
 use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpResponse;
 use lambda_http::request::RequestContext;
-use lambda_http::{Body, Request, RequestExt, Response};
+use lambda_http::{Body, RequestExt, Response};
 use serde::Serialize;
 use serde_json::json;
 
 use sei_jira_core::hygiene::config::Saved;
-use sei_jira_core::integrations::ApiError;
 
 /// The account (tenant) named by the authorizer's `claim`, or None when the request carries no
 /// such verified claim (API Gateway only invokes us after the JWT authorizer accepted the token).
-pub fn account(req: &Request, claim: &str) -> Option<String> {
+pub fn account<B>(req: &lambda_http::http::Request<B>, claim: &str) -> Option<String> {
     let Some(RequestContext::ApiGatewayV2(ctx)) = req.request_context_ref() else {
         return None;
     };
@@ -32,14 +31,6 @@ fn valid_account(a: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// `METHOD /path/{param}` as API Gateway names the route.
-pub fn route(req: &Request) -> String {
-    match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV2(ctx)) => ctx.route_key.clone().unwrap_or_default(),
-        _ => String::new(),
-    }
-}
-
 /// Stored issues one request reads at most, so that it answers within API Gateway's 30 s: a
 /// page of missing tickets stops there (with `next`); a report that would be counted from more
 /// issues than this (its index being built) is answered 503 `retry_later`.
@@ -47,33 +38,6 @@ pub const ISSUES_PER_REQUEST: usize = 5_000;
 
 /// The longest path parameter any route takes (ids are UUIDs, Jira's numeric ids, or ours).
 pub const MAX_PATH_PARAM_CHARS: usize = 128;
-
-/// A 400 naming the first path parameter longer than [`MAX_PATH_PARAM_CHARS`], if any: checked
-/// before anything reads the store, whose keys have limits of their own (DynamoDB refuses a
-/// sort key over 1 KB with an error that would otherwise be a 500).
-pub fn oversized_path_param(req: &Request) -> Option<Response<Body>> {
-    let params = req.path_parameters_ref()?;
-    let (name, _) = params
-        .iter()
-        .find(|(_, value)| value.chars().count() > MAX_PATH_PARAM_CHARS)?;
-    Some(error(
-        400,
-        "invalid_request",
-        format!("{name}: must be at most {MAX_PATH_PARAM_CHARS} characters"),
-    ))
-}
-
-pub fn path_param(req: &Request, name: &str) -> Option<String> {
-    req.path_parameters_ref()
-        .and_then(|p| p.first(name))
-        .map(str::to_string)
-}
-
-pub fn query_param(req: &Request, name: &str) -> Option<String> {
-    req.query_string_parameters_ref()
-        .and_then(|p| p.first(name))
-        .map(str::to_string)
-}
 
 pub fn json<T: Serialize>(status: u16, body: &T) -> Response<Body> {
     Response::builder()
@@ -120,8 +84,7 @@ pub fn unauthorized() -> Response<Body> {
 
 /// Parses a JSON body; a malformed one is a 400 whose message starts with the path of the
 /// offending field (`connection.deployment: invalid type ...`), as the operations' own errors do.
-pub fn body<T: serde::de::DeserializeOwned>(req: &Request) -> Result<T, Box<Response<Body>>> {
-    let bytes: &[u8] = req.body().as_ref();
+pub fn parse_body<T: serde::de::DeserializeOwned>(bytes: &[u8]) -> Result<T, Box<Response<Body>>> {
     if bytes.is_empty() {
         return Err(Box::new(error(
             400,
@@ -211,33 +174,6 @@ pub fn gateway_response(response: Response<Body>) -> ApiGatewayV2httpResponse {
     out
 }
 
-/// The response for an operation's error.
-pub fn api_error(e: &ApiError) -> Response<Body> {
-    match e {
-        ApiError::BadRequest { .. } => error(400, "invalid_request", e.to_string()),
-        ApiError::ValidationFailed(report) => json(
-            400,
-            &json!({
-                "code": "validation_failed",
-                "message": e.to_string(),
-                "checks": report.checks,
-            }),
-        ),
-        ApiError::NotFound(_) => error(404, "not_found", e.to_string()),
-        ApiError::Conflict(_) => error(409, "conflict", e.to_string()),
-        ApiError::RetryLater { after, .. } => {
-            retry_after(error(503, "retry_later", e.to_string()), *after)
-        }
-        ApiError::QuotaExceeded { after, .. } => {
-            retry_after(error(429, "quota_exceeded", e.to_string()), *after)
-        }
-        ApiError::Internal(message) => {
-            tracing::error!(error = %message, "request failed");
-            error(500, "internal", "internal error; see the function's logs")
-        }
-    }
-}
-
 /// The response, saying in `Retry-After` when to try again (whole seconds, at least one).
 pub fn retry_after(mut response: Response<Body>, after: std::time::Duration) -> Response<Body> {
     let seconds = after.as_secs().max(1).to_string();
@@ -269,17 +205,6 @@ mod tests {
     use super::*;
 
     #[test]
-    fn retry_later_says_when_in_its_header() {
-        let e = ApiError::RetryLater {
-            message: "Jira asked for a wait".into(),
-            after: std::time::Duration::from_secs(900),
-        };
-        let response = api_error(&e);
-        assert_eq!(response.status().as_u16(), 503);
-        assert_eq!(response.headers()["retry-after"], "900");
-    }
-
-    #[test]
     fn quoted_values_are_cut_from_parse_errors() {
         let e = serde_json::from_str::<u32>("\"ATATT3xsecret\"").unwrap_err();
         let shown = redact(&e.to_string());
@@ -302,10 +227,7 @@ mod tests {
     }
 
     fn message_for(body: &str) -> String {
-        let req = lambda_http::http::Request::builder()
-            .body(Body::from(body))
-            .unwrap();
-        let response = *super::body::<Outer>(&req).unwrap_err();
+        let response = *parse_body::<Outer>(body.as_bytes()).unwrap_err();
         assert_eq!(response.status(), 400);
         let Body::Text(text) = response.body() else {
             panic!("a text body")
