@@ -18,11 +18,11 @@ use sei_jira_core::dora::{
 };
 use sei_jira_core::integrations::echoed;
 use sei_jira_core::ports::EventPublisher;
-use sei_jira_core::store::{IntegrationRecord, ReadLimit, Store};
-use sei_jira_lambda::failure::{Failure, integration_of};
+use sei_jira_core::store::{IntegrationRecord, IntegrationStore, ReadLimit, Store};
+use sei_jira_lambda::failure::Failure;
 use sei_jira_lambda::http_api::{self, all_with_ids, json, with_id};
 use sei_jira_lambda::routes::{
-    Answer, Caller, Ids, IntegrationPath, JsonBody, QueryPairs, Route, router_of,
+    Answer, Ids, Integrations, JsonBody, QueryPairs, Route, TheIntegration, router_of,
 };
 use serde::Deserialize;
 use serde_json::json;
@@ -44,12 +44,17 @@ pub struct App {
 /// The query parameters of `GET …/dora`.
 const PARAMETERS: [&str; 5] = ["profile", "from", "to", "granularity", "aggregation"];
 
+/// The route's own id (the integration's is [`TheIntegration`]'s).
 #[derive(Deserialize)]
 struct ProfilePath {
-    #[serde(rename = "integrationId")]
-    integration: String,
     #[serde(rename = "profileId")]
     profile: String,
+}
+
+impl Integrations for App {
+    fn integrations(&self) -> &dyn IntegrationStore {
+        self.store.as_ref()
+    }
 }
 
 type Shared = State<Arc<App>>;
@@ -80,9 +85,8 @@ pub fn router(app: Arc<App>) -> Router {
     router_of(routes(), app)
 }
 
-async fn list(State(app): Shared, caller: Caller, Ids(path): Ids<IntegrationPath>) -> Answer {
+async fn list(State(app): Shared, TheIntegration(record): TheIntegration) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let config = kept(store, &record).await?;
     Ok(json(
         200,
@@ -92,20 +96,21 @@ async fn list(State(app): Shared, caller: Caller, Ids(path): Ids<IntegrationPath
 
 async fn add(
     State(app): Shared,
-    caller: Caller,
-    Ids(path): Ids<IntegrationPath>,
+    TheIntegration(record): TheIntegration,
     JsonBody(p): JsonBody<DoraProfile>,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let (id, _) = change_profiles(store, &record, |c, catalog| c.add(p.clone(), catalog)).await?;
     request_classification(app.events.as_ref(), &record.account, &record.id).await;
     Ok(json(201, &with_id(&id, &p)))
 }
 
-async fn read(State(app): Shared, caller: Caller, Ids(path): Ids<ProfilePath>) -> Answer {
+async fn read(
+    State(app): Shared,
+    TheIntegration(record): TheIntegration,
+    Ids(path): Ids<ProfilePath>,
+) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     match kept(store, &record).await?.get(&path.profile) {
         Some(p) => Ok(json(200, &with_id(&path.profile, p))),
         None => Err(DoraError::NoProfile(path.profile).into()),
@@ -114,12 +119,11 @@ async fn read(State(app): Shared, caller: Caller, Ids(path): Ids<ProfilePath>) -
 
 async fn replace(
     State(app): Shared,
-    caller: Caller,
+    TheIntegration(record): TheIntegration,
     Ids(path): Ids<ProfilePath>,
     JsonBody(p): JsonBody<DoraProfile>,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     change_profiles(store, &record, |c, catalog| {
         c.replace(&path.profile, p.clone(), catalog)
     })
@@ -128,9 +132,12 @@ async fn replace(
     Ok(json(200, &with_id(&path.profile, &p)))
 }
 
-async fn remove(State(app): Shared, caller: Caller, Ids(path): Ids<ProfilePath>) -> Answer {
+async fn remove(
+    State(app): Shared,
+    TheIntegration(record): TheIntegration,
+    Ids(path): Ids<ProfilePath>,
+) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     change_profiles(store, &record, |c, _| c.remove(&path.profile)).await?;
     request_classification(app.events.as_ref(), &record.account, &record.id).await;
     Ok(http_api::empty(204))
@@ -138,12 +145,10 @@ async fn remove(State(app): Shared, caller: Caller, Ids(path): Ids<ProfilePath>)
 
 async fn report(
     State(app): Shared,
-    caller: Caller,
-    Ids(path): Ids<IntegrationPath>,
+    TheIntegration(record): TheIntegration,
     params: QueryPairs,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     // A misspelt parameter never falls back to a default silently.
     if let Some((unknown, _)) = params
         .0

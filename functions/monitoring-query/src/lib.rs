@@ -12,10 +12,13 @@ use chrono::Utc;
 use sei_jira_aws::dynamo;
 use sei_jira_core::monitoring::{self, Range};
 use sei_jira_core::report;
-use sei_jira_core::store::{ReadLimit, Store};
-use sei_jira_lambda::failure::{Failure, integration_of};
+use sei_jira_core::store::{IntegrationStore, ReadLimit, Store};
+use sei_jira_lambda::failure::Failure;
 use sei_jira_lambda::http_api::{self, json};
-use sei_jira_lambda::routes::{Answer, Caller, Ids, IntegrationPath, QueryPairs, Route, router_of};
+use sei_jira_lambda::routes::{
+    Answer, Caller, Ids, IntegrationPath, Integrations, QueryPairs, Route, TheIntegration,
+    router_of,
+};
 
 /// The AWS actions this function's calls need (reads only), by adapter: exactly what its policies
 /// in `template.yaml` must allow (see [`sei_jira_aws::dynamo::READ_ACTIONS`]).
@@ -26,6 +29,12 @@ pub struct App {
     /// Stored issues the report page reads at most ([`http_api::ISSUES_PER_REQUEST`]): a page
     /// whose hygiene or DORA would be counted from more (an index being built) is answered 503.
     pub issues_per_request: usize,
+}
+
+impl Integrations for App {
+    fn integrations(&self) -> &dyn IntegrationStore {
+        self.store.as_ref()
+    }
 }
 
 type Shared = State<Arc<App>>;
@@ -67,12 +76,10 @@ fn range(query: &QueryPairs) -> Result<Range, Failure> {
 
 async fn page(
     State(app): Shared,
-    caller: Caller,
-    Ids(path): Ids<IntegrationPath>,
+    TheIntegration(record): TheIntegration,
     query: QueryPairs,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let range = range(&query)?;
     let limit = ReadLimit::AtMost(app.issues_per_request);
     let page = report::gather(store, &record, range, Utc::now(), limit).await?;

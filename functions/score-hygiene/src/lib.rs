@@ -23,11 +23,11 @@ use sei_jira_core::hygiene::service::{Scope, change_config, request_index};
 use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
-use sei_jira_core::store::{ReadLimit, Store};
-use sei_jira_lambda::failure::{Failure, integration_of};
+use sei_jira_core::store::{IntegrationStore, ReadLimit, Store};
+use sei_jira_lambda::failure::Failure;
 use sei_jira_lambda::http_api::{self, all_with_ids, json, with_id};
 use sei_jira_lambda::routes::{
-    Answer, Caller, Ids, IntegrationPath, JsonBody, QueryPairs, Route, router_of,
+    Answer, Ids, Integrations, JsonBody, QueryPairs, Route, TheIntegration, router_of,
 };
 use serde::Deserialize;
 use serde_json::{Value, json};
@@ -82,20 +82,24 @@ impl From<params::Refused> for Failure {
     }
 }
 
+/// The route's own id (the integration's is [`TheIntegration`]'s).
 #[derive(Deserialize)]
 struct CriterionPath {
-    #[serde(rename = "integrationId")]
-    integration: String,
     #[serde(rename = "criterionId")]
     criterion: String,
 }
 
+/// The route's own id (the integration's is [`TheIntegration`]'s).
 #[derive(Deserialize)]
 struct SlaPath {
-    #[serde(rename = "integrationId")]
-    integration: String,
     #[serde(rename = "slaId")]
     sla: String,
+}
+
+impl Integrations for App {
+    fn integrations(&self) -> &dyn IntegrationStore {
+        self.store.as_ref()
+    }
 }
 
 type Shared = State<Arc<App>>;
@@ -140,21 +144,18 @@ pub fn router(app: Arc<App>) -> Router {
     router_of(routes(), app)
 }
 
-async fn criteria(State(app): Shared, caller: Caller, Ids(path): Ids<IntegrationPath>) -> Answer {
+async fn criteria(State(app): Shared, TheIntegration(record): TheIntegration) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let config = Scope::load(store, &record).await?.config;
     Ok(json(200, &criteria_list(&config)))
 }
 
 async fn add_criterion(
     State(app): Shared,
-    caller: Caller,
-    Ids(path): Ids<IntegrationPath>,
+    TheIntegration(record): TheIntegration,
     JsonBody(c): JsonBody<Criterion>,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let (id, _) = change_config(store, &record, |config, catalog| {
         config.add_criterion(c.clone(), catalog)
     })
@@ -165,12 +166,11 @@ async fn add_criterion(
 
 async fn replace_criterion(
     State(app): Shared,
-    caller: Caller,
+    TheIntegration(record): TheIntegration,
     Ids(path): Ids<CriterionPath>,
     JsonBody(c): JsonBody<Criterion>,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     change_config(store, &record, |config, catalog| {
         config.replace_criterion(&path.criterion, c.clone(), catalog)
     })
@@ -181,11 +181,10 @@ async fn replace_criterion(
 
 async fn remove_criterion(
     State(app): Shared,
-    caller: Caller,
+    TheIntegration(record): TheIntegration,
     Ids(path): Ids<CriterionPath>,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     change_config(store, &record, |config, _| {
         config.remove_criterion(&path.criterion)
     })
@@ -194,33 +193,29 @@ async fn remove_criterion(
     Ok(http_api::empty(204))
 }
 
-async fn slas(State(app): Shared, caller: Caller, Ids(path): Ids<IntegrationPath>) -> Answer {
+async fn slas(State(app): Shared, TheIntegration(record): TheIntegration) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let config = Scope::load(store, &record).await?.config;
     Ok(json(200, &sla_list(&config)))
 }
 
 async fn add_sla(
     State(app): Shared,
-    caller: Caller,
-    Ids(path): Ids<IntegrationPath>,
+    TheIntegration(record): TheIntegration,
     JsonBody(row): JsonBody<SlaInput>,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let (id, _) = change_config(store, &record, |config, _| config.add_sla(row.clone())).await?;
     Ok(json(201, &with_id(&id, &row)))
 }
 
 async fn replace_sla(
     State(app): Shared,
-    caller: Caller,
+    TheIntegration(record): TheIntegration,
     Ids(path): Ids<SlaPath>,
     JsonBody(row): JsonBody<SlaInput>,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     change_config(store, &record, |config, _| {
         config.replace_sla(&path.sla, row.clone())
     })
@@ -228,21 +223,22 @@ async fn replace_sla(
     Ok(json(200, &with_id(&path.sla, &row)))
 }
 
-async fn remove_sla(State(app): Shared, caller: Caller, Ids(path): Ids<SlaPath>) -> Answer {
+async fn remove_sla(
+    State(app): Shared,
+    TheIntegration(record): TheIntegration,
+    Ids(path): Ids<SlaPath>,
+) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     change_config(store, &record, |config, _| config.remove_sla(&path.sla)).await?;
     Ok(http_api::empty(204))
 }
 
 async fn report(
     State(app): Shared,
-    caller: Caller,
-    Ids(path): Ids<IntegrationPath>,
+    TheIntegration(record): TheIntegration,
     QueryPairs(pairs): QueryPairs,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let scope = Scope::load(store, &record).await?;
     let q = params::report(&Params::new(pairs), &scope.custom_names(), Utc::now())?;
     let request = sei_jira_core::hygiene::Request {
@@ -257,12 +253,10 @@ async fn report(
 
 async fn misses(
     State(app): Shared,
-    caller: Caller,
-    Ids(path): Ids<IntegrationPath>,
+    TheIntegration(record): TheIntegration,
     QueryPairs(pairs): QueryPairs,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let scope = Scope::load(store, &record).await?;
     let q = params::misses(&Params::new(pairs), &scope.custom_names(), Utc::now())?;
     let which = match Category::named(&q.category) {
@@ -288,12 +282,10 @@ async fn misses(
 
 async fn trend_of(
     State(app): Shared,
-    caller: Caller,
-    Ids(path): Ids<IntegrationPath>,
+    TheIntegration(record): TheIntegration,
     QueryPairs(pairs): QueryPairs,
 ) -> Answer {
     let store = app.store.as_ref();
-    let record = integration_of(store, &caller, &path.integration).await?;
     let scope = Scope::load(store, &record).await?;
     let today = Utc::now().date_naive();
     let q = params::trend(&Params::new(pairs), &scope.custom_names(), today)?;

@@ -18,7 +18,9 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
 
-use crate::failure::Failure;
+use sei_jira_core::store::{IntegrationRecord, IntegrationStore};
+
+use crate::failure::{Failure, integration_of};
 use crate::http_api::{self, MAX_PATH_PARAM_CHARS};
 
 /// One route: its key as API Gateway, `template.yaml` and `docs/openapi.yaml` name it
@@ -137,6 +139,26 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Ids<T> 
             .await
             .map_err(|e| Failure::BadRequest(format!("path: {}", e.body_text())))?;
         Ok(Ids(ids))
+    }
+}
+
+/// What holds the integrations a route's path may name: a function's app.
+pub trait Integrations: Send + Sync {
+    fn integrations(&self) -> &dyn IntegrationStore;
+}
+
+/// The integration the route's path names (`{integrationId}`), of the caller's account: 404
+/// when it is not there or is another account's ([`integration_of`]).
+pub struct TheIntegration(pub IntegrationRecord);
+
+impl<A: Integrations + 'static> FromRequestParts<Arc<A>> for TheIntegration {
+    type Rejection = Failure;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<A>) -> Result<Self, Failure> {
+        let caller = Caller::from_request_parts(parts, app).await?;
+        let Ids(path) = Ids::<IntegrationPath>::from_request_parts(parts, app).await?;
+        let record = integration_of(app.integrations(), &caller, &path.integration).await?;
+        Ok(TheIntegration(record))
     }
 }
 
