@@ -8,6 +8,7 @@ mod dora;
 mod hygiene;
 mod progress;
 mod report;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -54,6 +55,9 @@ pub struct ScopeArgs {
 
 #[derive(Subcommand, Debug)]
 enum Command {
+    /// Serve the HTTP API on this machine over the embedded store, with the schedules and the
+    /// events run in-process: the product as deployed, without AWS.
+    Serve(serve::ServeArgs),
     /// Check the credentials: every check named, passed or failed.
     Validate {
         #[command(flatten)]
@@ -172,6 +176,7 @@ async fn async_main() {
             max_wait,
             json,
         } => commands::sync(&connection, &scope, &store, recheck, max_wait, json).await,
+        Command::Serve(args) => serve::serve(&args).await,
         Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
         Command::Hide { issue, store } => {
             commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Hidden).await

@@ -161,6 +161,13 @@ impl Metrics for LogLines {
     }
 }
 
+/// A local server's: no CloudWatch reads its logs, so its figures are not kept.
+pub struct Unrecorded;
+
+impl Metrics for Unrecorded {
+    fn record(&self, _: &Emf) {}
+}
+
 impl<M: Metrics + ?Sized> Metrics for std::sync::Arc<M> {
     fn record(&self, emf: &Emf) {
         (**self).record(emf);

@@ -56,15 +56,16 @@ pub fn keys<S>(routes: &[Route<S>]) -> Vec<&'static str> {
     routes.iter().map(|r| r.key).collect()
 }
 
-/// The router of `routes` over `state` (the methods of one path served together); a request no
-/// route takes is answered by [`no_route`].
+/// The router of `routes` over `state` (the methods of one path served together). Routers of
+/// several functions merge into one; whoever serves the result names the caller and answers what
+/// no route takes ([`behind_authorizer`]).
 pub fn router_of<S: Clone + Send + Sync + 'static>(routes: Vec<Route<S>>, state: S) -> Router {
     let mut router = Router::new();
     for route in routes {
         let path = route.path();
         router = router.route(path, route.serve);
     }
-    router.fallback(no_route).with_state(state)
+    router.with_state(state)
 }
 
 /// The account (tenant) a request is made for.
@@ -84,21 +85,54 @@ impl<S: Send + Sync> FromRequestParts<S> for Caller {
 }
 
 /// `router` as a deployment serves it: each request's caller is the account the API Gateway JWT
-/// authorizer's `claim` names; a request without one is answered 401 before any route runs.
+/// authorizer's `claim` names; a request without one is answered 401 before any route runs, and
+/// one no route takes 404 ([`no_route`]).
 pub fn behind_authorizer(router: Router, claim: &str) -> Router {
     let claim: Arc<str> = claim.into();
-    router.layer(middleware::from_fn(move |mut req: Request, next: Next| {
-        let claim = claim.clone();
-        async move {
-            match http_api::account(&req, &claim) {
-                Some(account) => {
-                    req.extensions_mut().insert(Caller(account));
-                    next.run(req).await
+    router
+        .fallback(no_route)
+        .layer(middleware::from_fn(move |mut req: Request, next: Next| {
+            let claim = claim.clone();
+            async move {
+                match http_api::account(&req, &claim) {
+                    Some(account) => {
+                        req.extensions_mut().insert(Caller(account));
+                        next.run(req).await
+                    }
+                    None => http_api::unauthorized().into_response(),
                 }
-                None => http_api::unauthorized().into_response(),
             }
-        }
-    }))
+        }))
+}
+
+/// `router` as a local server serves it: each request must carry `Authorization: Bearer
+/// <token>`, the token the server made at start; its caller is then `account`. Anything else is
+/// answered 401 before any route runs, so another user of the machine cannot call it.
+pub fn behind_bearer(router: Router, token: &str, account: &str) -> Router {
+    let expected: Arc<[u8]> = format!("Bearer {token}").into_bytes().into();
+    let caller = Caller(account.to_string());
+    router
+        .fallback(no_route)
+        .layer(middleware::from_fn(move |mut req: Request, next: Next| {
+            let (expected, caller) = (expected.clone(), caller.clone());
+            async move {
+                let given = req
+                    .headers()
+                    .get(axum::http::header::AUTHORIZATION)
+                    .map(|v| v.as_bytes())
+                    .unwrap_or_default();
+                if !same_bytes(given, &expected) {
+                    return http_api::unauthorized().into_response();
+                }
+                req.extensions_mut().insert(caller);
+                next.run(req).await
+            }
+        }))
+}
+
+/// Whether `a` and `b` are equal, in a time that does not depend on where they first differ.
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 
 /// The answer of a deployed function's `router` ([`behind_authorizer`]) to one API Gateway

@@ -3,7 +3,7 @@
 //! Integrations themselves are keyed `{account}/{integration}`.
 
 use std::path::Path;
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
@@ -78,10 +78,13 @@ const ISSUE_DICTIONARY: &str = "issue-dictionary";
 /// keeps the process within a small Lambda's memory.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
 
+/// Clones share one open database (a file is opened once per process), as the local server's
+/// functions share one store.
+#[derive(Clone)]
 pub struct EmbeddedStore {
-    db: Database,
+    db: Arc<Database>,
     /// The store's issue dictionary, once it has one ([`codec`]).
-    dictionary: OnceLock<Dictionary>,
+    dictionary: Arc<OnceLock<Dictionary>>,
 }
 
 #[derive(serde::Serialize, serde::Deserialize)]
@@ -166,13 +169,21 @@ impl EmbeddedStore {
             let _ = dictionary.set(Dictionary::new(content.value()));
         }
         tx.commit().map_err(backend)?;
-        Ok(Self { db, dictionary })
+        Ok(Self {
+            db: Arc::new(db),
+            dictionary: Arc::new(dictionary),
+        })
     }
 
     /// Gives the file's free pages back (a sync rewrites pages as it goes, and redb keeps the
     /// space of old versions for reuse); answers whether anything was reclaimed.
     pub fn compact(&mut self) -> StoreResult<bool> {
-        self.db.compact().map_err(backend)
+        let Some(db) = Arc::get_mut(&mut self.db) else {
+            return Err(StoreError::Backend(
+                "the store is in use by another clone: compact it alone".into(),
+            ));
+        };
+        db.compact().map_err(backend)
     }
 
     /// A dictionary made from `jsons`, the issues about to be written, and kept in `tx`; None

@@ -1,0 +1,209 @@
+//! `sei-jira serve` as a person runs it: the binary on a loopback port over a fresh store,
+//! against the Jira simulator, called over HTTP with the bearer token it printed. Every answer
+//! is checked against docs/openapi.yaml, as the functions' are in `functions_e2e`.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use e2e::openapi::OpenApi;
+use e2e::{Running, binary, start_sim};
+use serde_json::{Value, json};
+
+/// `sei-jira serve` on a free port; its first line says where and with which token.
+fn start_serve(store: &std::path::Path) -> Running {
+    let mut child = Command::new(binary("sei-jira"))
+        .args(["serve", "--addr", "127.0.0.1:0", "--account", "acme"])
+        .arg("--store")
+        .arg(store)
+        .arg("--allow-private-network")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sei-jira serve starts");
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut line)
+        .expect("startup line");
+    let startup = serde_json::from_str(&line)
+        .unwrap_or_else(|e| panic!("startup line is JSON ({e}): {line:?}"));
+    Running { child, startup }
+}
+
+struct Client {
+    http: reqwest::Client,
+    url: String,
+    token: String,
+    contract: OpenApi,
+}
+
+impl Client {
+    /// `route` (`METHOD /path/{param}`) with `ids` in its braces: the status and JSON answer,
+    /// checked against the document.
+    async fn call(&self, route: &str, ids: &[&str], body: Option<Value>) -> (u16, Value) {
+        let (method, template) = route.split_once(' ').unwrap();
+        let mut path = template.to_string();
+        for id in ids {
+            let start = path.find('{').unwrap();
+            let end = path[start..].find('}').unwrap() + start;
+            path.replace_range(start..=end, id);
+        }
+        let mut request = self
+            .http
+            .request(method.parse().unwrap(), format!("{}{path}", self.url))
+            .bearer_auth(&self.token);
+        if let Some(b) = &body {
+            request = request.json(b);
+        }
+        let answer = request.send().await.unwrap();
+        let status = answer.status().as_u16();
+        let content_type = answer
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_string());
+        let text = answer.text().await.unwrap();
+        let route_only = route.split('?').next().unwrap();
+        if let Err(e) =
+            self.contract
+                .check_response(route_only, status, content_type.as_deref(), &text)
+        {
+            panic!("docs/openapi.yaml disagrees with serve's answer: {e}");
+        }
+        (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+    }
+}
+
+/// GIVEN `sei-jira serve` over an empty store and the simulator, WHEN a person adds an
+/// integration with a wrong token, then the right one, and asks for a sync now, THEN the wrong
+/// token is refused with its check named, the right one is kept in the 0600 file beside the
+/// store and nowhere in it, the sync runs in-process and monitoring turns Healthy with the
+/// site's counts, and hygiene answers from the index the sync's event had built.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_product_runs_on_one_machine() {
+    let sim = start_sim(&["--issues", "60", "--projects", "2", "--seed", "27"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let alice = sim.startup["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "alice@example.com")
+        .unwrap()
+        .clone();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.redb");
+    let serve = start_serve(&store);
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: serve.startup["url"].as_str().unwrap().to_string(),
+        token: serve.startup["token"].as_str().unwrap().to_string(),
+        contract: OpenApi::load(),
+    };
+
+    // Without the token, nothing answers.
+    let anonymous = reqwest::get(format!("{}/integrations", client.url))
+        .await
+        .unwrap();
+    assert_eq!(anonymous.status(), 401);
+
+    let create = |token: &str| {
+        json!({"name": "Local", "connection": {"deployment": "cloud", "url": base,
+            "email": "alice@example.com", "token": token}, "scope": {"kind": "all_accessible"}})
+    };
+    let (status, refused) = client
+        .call("POST /integrations", &[], Some(create("not-the-token")))
+        .await;
+    assert_eq!(
+        (status, &refused["code"]),
+        (400, &json!("validation_failed")),
+        "{refused}"
+    );
+    let failed: Vec<&Value> = refused["checks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["status"] == "failed")
+        .collect();
+    assert!(!failed.is_empty(), "{refused}");
+
+    let token = alice["token"].as_str().unwrap();
+    let (status, created) = client
+        .call("POST /integrations", &[], Some(create(token)))
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let secrets = std::path::PathBuf::from(format!("{}.secrets.json", store.display()));
+    assert!(std::fs::read_to_string(&secrets).unwrap().contains(token));
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(&secrets).unwrap().permissions().mode();
+        assert_eq!(mode & 0o777, 0o600);
+    }
+
+    let (status, asked) = client
+        .call("POST /integrations/{integrationId}/sync", &[&id], None)
+        .await;
+    assert_eq!(status, 202, "{asked}");
+    let issues = sim.startup["issues"].as_u64().unwrap();
+    let projects = sim.startup["projects"].as_array().unwrap().len();
+    let started = Instant::now();
+    let monitoring = loop {
+        let (status, m) = client
+            .call("GET /integrations/{integrationId}/monitoring", &[&id], None)
+            .await;
+        assert_eq!(status, 200, "{m}");
+        if m["health"]["status"] == "Healthy" && m["tickets"]["total"] == issues {
+            break m;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "no healthy sync in 90 s: {m}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    };
+    assert_eq!(monitoring["projects"]["total"], projects, "{monitoring}");
+    let stored = std::fs::read(&store).unwrap();
+    assert!(
+        !stored.windows(token.len()).any(|w| w == token.as_bytes()),
+        "the token is in the store"
+    );
+
+    // The completed sync's event reached the hygiene work in-process: its index answers.
+    let started = Instant::now();
+    loop {
+        let (status, hygiene) = client
+            .call("GET /integrations/{integrationId}/hygiene", &[&id], None)
+            .await;
+        if status == 200 && hygiene["counted_from"] == "index" {
+            assert_eq!(hygiene["total_tickets"], issues, "{hygiene}");
+            break;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "no hygiene index in 60 s: {status} {hygiene}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    drop(serve);
+}
+
+/// GIVEN an address other machines can reach, WHEN `sei-jira serve` is asked to listen there,
+/// THEN it refuses, naming the flag, and listens nowhere.
+#[test]
+fn the_local_server_listens_on_loopback_only() {
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("store.redb");
+    let out = e2e::sei_jira(&[
+        "serve",
+        "--addr",
+        "0.0.0.0:0",
+        "--store",
+        store.to_str().unwrap(),
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        stderr.contains("--addr: 0.0.0.0:0 is not a loopback address"),
+        "{stderr}"
+    );
+}
