@@ -54,13 +54,18 @@ impl Drop for Running {
 
 /// Starts `jira-sim` on a free loopback port with extra flags and reads its startup line.
 pub fn start_sim(flags: &[&str]) -> Running {
-    let mut child = Command::new(binary("jira-sim"))
-        .args(["--addr", "127.0.0.1:0"])
-        .args(flags)
+    let mut command = Command::new(binary("jira-sim"));
+    command.args(["--addr", "127.0.0.1:0"]).args(flags);
+    start_printing_json(command)
+}
+
+/// Starts `command`, whose first line of output is JSON (where it listens, and how to call it).
+pub fn start_printing_json(mut command: Command) -> Running {
+    let mut child = command
         .stdout(Stdio::piped())
         .stderr(Stdio::null())
         .spawn()
-        .expect("jira-sim starts");
+        .unwrap_or_else(|e| panic!("{command:?} starts: {e}"));
     let mut line = String::new();
     BufReader::new(child.stdout.take().expect("stdout"))
         .read_line(&mut line)

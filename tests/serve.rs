@@ -2,32 +2,22 @@
 //! against the Jira simulator, called over HTTP with the bearer token it printed. Every answer
 //! is checked against docs/openapi.yaml, as the functions' are in `functions_e2e`.
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
 
 use e2e::openapi::OpenApi;
-use e2e::{Running, binary, start_sim};
+use e2e::{Running, binary, start_printing_json, start_sim};
 use serde_json::{Value, json};
 
 /// `sei-jira serve` on a free port; its first line says where and with which token.
 fn start_serve(store: &std::path::Path) -> Running {
-    let mut child = Command::new(binary("sei-jira"))
+    let mut command = Command::new(binary("sei-jira"));
+    command
         .args(["serve", "--addr", "127.0.0.1:0", "--account", "acme"])
         .arg("--store")
         .arg(store)
-        .arg("--allow-private-network")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("sei-jira serve starts");
-    let mut line = String::new();
-    BufReader::new(child.stdout.take().expect("stdout"))
-        .read_line(&mut line)
-        .expect("startup line");
-    let startup = serde_json::from_str(&line)
-        .unwrap_or_else(|e| panic!("startup line is JSON ({e}): {line:?}"));
-    Running { child, startup }
+        .arg("--allow-private-network");
+    start_printing_json(command)
 }
 
 struct Client {
