@@ -307,13 +307,14 @@ def queries_in(markdown):
     return found
 
 
-def problems(query, events_):
-    """Why `query` proves nothing on these events (empty when it answers rows): a field it reads
-    that no event has, no row at all, or a part of the language not understood here."""
+def check(query, events_):
+    """The rows `query` answers over `events_`, and why it proves nothing on them (empty when it
+    answers rows): a field it reads that no event has, no row at all, or a part of the language
+    not understood here."""
     try:
         rows, read = run(query, events_)
     except Unsupported as e:
-        return [f"not understood: {e}"]
+        return [], [f"not understood: {e}"]
     known = set().union(*(e.keys() for e in events_)) if events_ else set()
     wrong = [f"no log line has the field {f}" for f in sorted(read - known)]
-    return wrong + ([] if rows else ["it answers no row"])
+    return rows, wrong + ([] if rows else ["it answers no row"])

@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use sei_jira_core::ports::{
-    DETAIL_CONTINUATION, DETAIL_SCHEDULED, EVENT_CONSUMERS, EVENT_SOURCE, EventPublisher,
-    PortResult, RetryScheduler, SyncEvent, SyncScheduler, SyncTrigger, scheduled_input,
+    DETAIL_SCHEDULED, EVENT_CONSUMERS, EVENT_SOURCE, EventPublisher, PortResult, RetryScheduler,
+    SyncEvent, SyncScheduler, SyncTrigger, scheduled_input,
 };
 use sei_jira_core::schedule_expression::shortest_interval_minutes;
 use serde_json::{Value, json};
@@ -18,11 +18,11 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 /// An event as EventBridge delivers it: the functions read this shape.
-fn envelope(detail_type: &str, detail_json: &str) -> Value {
+fn envelope(event: &SyncEvent) -> Value {
     json!({
         "source": EVENT_SOURCE,
-        "detail-type": detail_type,
-        "detail": serde_json::from_str::<Value>(detail_json).unwrap_or_default(),
+        "detail-type": event.detail_type(),
+        "detail": serde_json::from_str::<Value>(&event.detail_json()).unwrap_or_default(),
     })
 }
 
@@ -67,7 +67,7 @@ impl Bus {
 #[async_trait]
 impl EventPublisher for Bus {
     async fn publish(&self, event: &SyncEvent) -> PortResult<()> {
-        self.send(envelope(event.detail_type(), &event.detail_json()));
+        self.send(envelope(event));
         Ok(())
     }
 }
@@ -77,10 +77,7 @@ impl RetryScheduler for Bus {
     async fn retry_at(&self, trigger: &SyncTrigger, at_ms: i64) -> PortResult<()> {
         let wait = at_ms - chrono::Utc::now().timestamp_millis();
         let wait = Duration::from_millis(u64::try_from(wait).unwrap_or(0));
-        let event = envelope(
-            DETAIL_CONTINUATION,
-            &serde_json::to_string(trigger).unwrap_or_default(),
-        );
+        let event = envelope(&SyncEvent::Continue(trigger.clone()));
         let bus = self.clone();
         let timer = tokio::spawn(async move {
             tokio::time::sleep(wait).await;

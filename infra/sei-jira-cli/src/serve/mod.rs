@@ -57,10 +57,10 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     if args.allow_private_network {
         validation.private_networks = PrivateNetworks::local();
     }
-    let secrets = || Box::new(SecretsFile::new(secrets_path(&args.store)));
+    let secrets = SecretsFile::new(secrets_path(&args.store));
     let api = Arc::new(validate_credentials::App {
         store: Box::new(store.clone()),
-        secrets: secrets(),
+        secrets: Box::new(secrets.clone()),
         scheduler: Box::new(bus.clone()),
         events: Box::new(bus.clone()),
         settings: Settings {
@@ -74,7 +74,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     });
     let sync = Arc::new(sync_project::App {
         store: Box::new(store.clone()),
-        secrets: secrets(),
+        secrets: Box::new(secrets),
         events: Box::new(bus.clone()),
         retries: Box::new(bus.clone()),
         stall: StallPolicy::default(),

@@ -4,16 +4,18 @@
 use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::PathBuf;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use sei_jira_core::jira::Secret;
 use sei_jira_core::ports::{PortError, PortResult, SecretStore};
 
+/// Clones share the file and its lock: every app of the server changes it one at a time.
+#[derive(Clone)]
 pub struct SecretsFile {
     path: PathBuf,
     /// Held while the file is read and written again.
-    lock: Mutex<()>,
+    lock: Arc<Mutex<()>>,
 }
 
 fn fault(message: String) -> PortError {
@@ -27,7 +29,7 @@ impl SecretsFile {
     pub fn new(path: PathBuf) -> SecretsFile {
         SecretsFile {
             path,
-            lock: Mutex::new(()),
+            lock: Arc::default(),
         }
     }
 
