@@ -280,6 +280,7 @@ impl World {
                 stall: StallPolicy::default(),
                 answer_budget: sei_jira_core::jira::DEFAULT_ANSWER_BUDGET,
                 metrics: Box::new(metrics.clone()),
+                board: None,
                 validation,
                 retry: RetryPolicy {
                     max_retries: 1,

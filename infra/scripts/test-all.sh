@@ -5,7 +5,7 @@
 # deployed on moto, the function binaries run under a Lambda runtime emulator and driven as the
 # platform drives them), then the SAM checks: `sam validate --lint` and `sam build`.
 # Installs what it needs itself: Python packages go into .venv and .venv-sam, the arm64 Rust target
-# through rustup, Debian's chromium (the report page's browser test) through apt. The tests talk to
+# through rustup, Debian's chromium and chromium-driver (the browser tests) through apt. The tests talk to
 # 127.0.0.1 only; installs reach the package registries.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -46,11 +46,11 @@ step "Python test environment (.venv: fidelity tests, moto for the DynamoDB stor
 .venv/bin/pip install --quiet --disable-pip-version-check \
     -r tests/fidelity/requirements.txt -r tests/requirements-aws.txt
 
-step "Chromium (Debian's package) for the report page's browser test"
-if ! command -v chromium >/dev/null; then
+step "Chromium and chromium-driver (Debian's packages) for the browser tests (report page, console)"
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
     sudo=""; [ "$(id -u)" = 0 ] || sudo=sudo
     $sudo apt-get update -q
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -q --no-install-recommends chromium chromium-driver
 fi
 
 step "cargo fmt --check"

@@ -8,6 +8,7 @@
 //! `jira.sync.completed` when it finished.
 
 use sei_jira_aws::{dynamo, events, scheduler, secrets};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sei_jira_core::jira::RetryPolicy;
@@ -16,6 +17,7 @@ use sei_jira_core::ports::{
     SecretStore, SyncTrigger,
 };
 use sei_jira_core::store::Store;
+use sei_jira_core::sync::progress::Board;
 use sei_jira_core::sync::service::{SyncServiceError, SyncServices, sync_integration};
 use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
@@ -51,6 +53,9 @@ pub struct App {
     pub answer_budget: usize,
     /// Each run's figures ([`metrics::sync_run`]).
     pub metrics: Box<dyn Metrics>,
+    /// Where a reader in this process follows each run (`sei-jira serve`'s console); none in
+    /// Lambda.
+    pub board: Option<Arc<Board>>,
 }
 
 /// The trigger in an event, which must be one of ours.
@@ -87,6 +92,7 @@ pub async fn handle(
         validation: &app.validation,
         retry: app.retry.clone(),
         answer_budget: app.answer_budget,
+        board: app.board.as_ref(),
     };
     tracing::info!(integration = %trigger.integration_id, trigger = ?trigger.trigger, "sync starting");
     match sync_integration(&services, &trigger, stop, run_id).await {

@@ -25,6 +25,7 @@ async fn async_main() -> Result<(), Error> {
         validation: d.settings.validation,
         retry: Default::default(),
         metrics: Box::new(sei_jira_lambda::metrics::LogLines),
+        board: None,
     };
     let app = &app;
     run(service_fn(move |event: LambdaEvent<Value>| async move {

@@ -34,6 +34,9 @@ fn print_report(report: &Report) {
             Outcome::Skipped => "skip",
         };
         println!("  [{mark}] {}: {}", c.title, c.message);
+        if c.outcome == Outcome::Failed {
+            println!("         what to do: {}", c.id.remedy());
+        }
     }
 }
 

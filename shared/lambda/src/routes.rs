@@ -131,7 +131,7 @@ pub fn behind_bearer(router: Router, token: &str, account: &str) -> Router {
 }
 
 /// Whether `a` and `b` are equal, in a time that does not depend on where they first differ.
-fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+pub fn same_bytes(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && a.iter().zip(b).fold(0u8, |d, (x, y)| d | (x ^ y)) == 0
 }
 

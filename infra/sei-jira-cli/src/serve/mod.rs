@@ -4,6 +4,7 @@
 //! ([`secrets`]), never in the store. Requests carry the bearer token printed at start.
 
 mod bus;
+mod console;
 mod secrets;
 
 use std::net::SocketAddr;
@@ -24,7 +25,9 @@ use sei_jira_lambda::metrics::Unrecorded;
 use sei_jira_lambda::routes::behind_bearer;
 
 use bus::{Bus, Consumers};
+use console::Console;
 use secrets::SecretsFile;
+use sei_jira_core::sync::progress::Board;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ServeArgs {
@@ -58,6 +61,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         validation.private_networks = PrivateNetworks::local();
     }
     let secrets = SecretsFile::new(secrets_path(&args.store));
+    let board = Arc::new(Board::default());
     let api = Arc::new(validate_credentials::App {
         store: Box::new(store.clone()),
         secrets: Box::new(secrets.clone()),
@@ -82,6 +86,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         retry: RetryPolicy::default(),
         answer_budget: sei_jira_core::jira::DEFAULT_ANSWER_BUDGET,
         metrics: Box::new(Unrecorded),
+        board: Some(board.clone()),
     });
     let hygiene = Arc::new(score_hygiene::App {
         store: Box::new(store.clone()),
@@ -116,18 +121,21 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         .merge(score_hygiene::router(hygiene))
         .merge(dora_metrics::router(dora));
     let token = new_token();
-    let app = behind_bearer(routes, &token, &args.account);
+    let api = behind_bearer(routes, &token, &args.account);
+    let (console, code) = Console::new(console::Api::new(api.clone(), &token), store, board);
+    let app = console::router(Arc::new(console)).merge(api);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
         .with_context(|| format!("--addr {}", args.addr))?;
     let url = format!("http://{}", listener.local_addr()?);
+    let console_link = format!("{url}{}", console::login_path(&code));
     println!(
         "{}",
-        serde_json::json!({"url": url, "token": token, "account": args.account})
+        serde_json::json!({"url": url, "token": token, "account": args.account, "console": console_link})
     );
     eprintln!(
-        "sei-jira serve: {url} for account '{}'; send `Authorization: Bearer <token>` (the token \
-         above). Ctrl-C stops it.",
+        "sei-jira serve: the API at {url} for account '{}' (send `Authorization: Bearer <token>`, \
+         the token above); the console at {console_link} (the link works once). Ctrl-C stops it.",
         args.account
     );
     axum::serve(listener, app)
@@ -146,7 +154,7 @@ fn secrets_path(store: &std::path::Path) -> PathBuf {
 }
 
 /// 256 random bits, hex: the bearer token of this run.
-fn new_token() -> String {
+pub(crate) fn new_token() -> String {
     rand::random::<[u8; 32]>()
         .iter()
         .map(|b| format!("{b:02x}"))

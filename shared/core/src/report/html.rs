@@ -9,7 +9,8 @@ use super::{HygieneSection, Page};
 use crate::dora::{Band, Document};
 use crate::monitoring::{DailyCount, Monitoring};
 
-const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:780px;padding:16px;color:#1b1b1b;background:#fff}
+/// The page's styles: its palette, which other pages of ours (the local console) share.
+pub const STYLE: &str = "body{font-family:system-ui,sans-serif;margin:0 auto;max-width:780px;padding:16px;color:#1b1b1b;background:#fff}
 h1{font-size:1.5em}h2{border-bottom:2px solid #0072B2;padding-bottom:4px;margin-top:2em}
 .figures{display:flex;flex-wrap:wrap;gap:12px;margin:0;padding:0}
 .figures div{border:1px solid #ccc;border-radius:6px;padding:8px 12px;min-width:140px}
@@ -78,7 +79,8 @@ fn marks(values: &[(String, f64)]) -> Vec<Mark<'_>> {
         .collect()
 }
 
-fn monitoring(m: &Monitoring) -> String {
+/// The monitoring section: health badge, figures and the availability timeline.
+pub fn monitoring(m: &Monitoring) -> String {
     let status = m.health.status.name();
     let (fill, symbol) = chart::state_style(m.health.status);
     let mut s = format!(

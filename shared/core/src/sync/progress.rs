@@ -78,6 +78,71 @@ pub fn logged_every(every: Duration, integration: String) -> Observer {
     })
 }
 
+/// The runs of this process as they go, by integration: what a local console shows while a sync
+/// it asked for runs in the same process. A deployment has no such reader and passes none.
+#[derive(Debug, Default)]
+pub struct Board {
+    runs: Mutex<HashMap<String, Live>>,
+    started: std::sync::atomic::AtomicU64,
+}
+
+/// One integration's latest run on the [`Board`].
+#[derive(Debug, Clone, PartialEq)]
+pub struct Live {
+    /// Runs on the board are numbered from 1 as they start: a reader that saw run N waits for a
+    /// number above it.
+    pub number: u64,
+    pub tally: Tally,
+    pub started: Instant,
+    /// When the run ended (done, stopped at its deadline or failed); None while it goes on.
+    pub ended: Option<Instant>,
+}
+
+impl Board {
+    /// An observer that keeps `integration`'s new run on the board, replacing its last one.
+    pub fn observer(self: &Arc<Self>, integration: &str) -> Observer {
+        let number = 1 + self
+            .started
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let live = Live {
+            number,
+            tally: Tally::default(),
+            started: Instant::now(),
+            ended: None,
+        };
+        self.lock().insert(integration.to_string(), live);
+        let (board, id) = (self.clone(), integration.to_string());
+        Arc::new(move |e: &Event| {
+            if let Some(live) = board.lock().get_mut(&id) {
+                live.tally.take(e);
+            }
+        })
+    }
+
+    /// Marks `integration`'s run as ended, however it ended.
+    pub fn ended(&self, integration: &str) {
+        if let Some(live) = self.lock().get_mut(integration) {
+            live.ended.get_or_insert_with(Instant::now);
+        }
+    }
+
+    pub fn get(&self, integration: &str) -> Option<Live> {
+        self.lock().get(integration).cloned()
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
+        self.runs.lock().expect("the board is never poisoned")
+    }
+}
+
+/// Both observers, in order.
+pub fn both(first: Observer, second: Observer) -> Observer {
+    Arc::new(move |e: &Event| {
+        first(e);
+        second(e);
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -129,5 +194,30 @@ mod tests {
         ]);
         assert_eq!(t.total(), Some(100));
         assert!(t.line(Duration::from_secs(1)).ends_with("about 0 s left"));
+    }
+
+    #[test]
+    fn the_board_keeps_each_integrations_latest_run_until_it_ends() {
+        let board = Arc::new(Board::default());
+        assert_eq!(board.get("i1"), None);
+        let first = board.observer("i1");
+        first(&Event::Planned { units: 2 });
+        first(&Event::Stored {
+            unit: "A".into(),
+            issues: 40,
+        });
+        let live = board.get("i1").unwrap();
+        assert_eq!(
+            (live.tally.units, live.tally.stored, live.ended),
+            (2, 40, None)
+        );
+        board.ended("i1");
+        assert!(board.get("i1").unwrap().ended.is_some());
+        // A new run starts from nothing; another integration's is its own.
+        let _second = board.observer("i1");
+        board.observer("i2")(&Event::Planned { units: 5 });
+        let live = board.get("i1").unwrap();
+        assert_eq!((live.number, live.tally.stored, live.ended), (2, 0, None));
+        assert_eq!(board.get("i2").unwrap().tally.units, 5);
     }
 }

@@ -2,6 +2,7 @@
 //! checkpointed) run, with the follow-up event — a continuation when the time ran out, or
 //! `jira.sync.completed` when it finished.
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::jira::{Credentials, JiraClient, RetryPolicy, SiteConfig};
@@ -15,6 +16,7 @@ use crate::store::{
 };
 use crate::sync::chain;
 use crate::sync::engine::record_unstarted_run;
+use crate::sync::progress::Board;
 use crate::sync::stall::{self, NextTry, StallPolicy, Stalled};
 use crate::sync::{Excluded, Scope, SyncError, SyncOptions};
 use crate::validation::ValidationSettings;
@@ -49,6 +51,8 @@ pub struct SyncServices<'a> {
     pub retry: RetryPolicy,
     /// The bytes of Jira's answers the run may hold at once ([`SiteConfig::answer_budget_bytes`]).
     pub answer_budget: usize,
+    /// Where a reader in this process follows each run (the local console); none deployed.
+    pub board: Option<&'a Arc<Board>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -123,8 +127,15 @@ pub async fn sync_integration(
     opts.deadline = deadline;
     opts.run_id = run_id.to_string();
     opts.current_since_ms = trigger.chain_started_ms;
-    let progress = super::progress::logged_every(PROGRESS_EVERY, record.id.clone());
-    let run = match crate::sync::run(&client, s.store, &opts, Some(progress)).await {
+    let mut progress = super::progress::logged_every(PROGRESS_EVERY, record.id.clone());
+    if let Some(board) = s.board {
+        progress = super::progress::both(progress, board.observer(&record.id));
+    }
+    let ran = crate::sync::run(&client, s.store, &opts, Some(progress)).await;
+    if let Some(board) = s.board {
+        board.ended(&record.id);
+    }
+    let run = match ran {
         // Deleted while the run went on: it swept what it wrote, and nothing follows.
         Err(SyncError::IntegrationDeleted) => {
             return Err(SyncServiceError::NotFound(record.id.clone()));

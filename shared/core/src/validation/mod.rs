@@ -8,12 +8,12 @@ pub mod url_guard;
 
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::jira::{Deployment, PrivateNetworks, Secret};
 use checks::{STEPS, Session, Stop};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckId {
     #[serde(rename = "authentication_method")]
@@ -51,9 +51,48 @@ impl CheckId {
             CheckId::Jql => "JQL filter",
         }
     }
+
+    /// What a person does when this check fails.
+    pub fn remedy(self) -> &'static str {
+        match self {
+            CheckId::AuthMethod => {
+                "Choose Jira Cloud with an email and API token, or Data Center with a personal access token."
+            }
+            CheckId::UrlFormat => {
+                "Enter the site's base address, such as https://your-site.atlassian.net, with no path after it."
+            }
+            CheckId::UrlAllowed => {
+                "Use the site's https address; private, loopback and metadata addresses are refused unless private networks are allowed."
+            }
+            CheckId::Reachable => {
+                "Check the address, and that this machine can reach the site (VPN, proxy, the site's IP allow list)."
+            }
+            CheckId::Deployment => {
+                "Choose the other deployment: Cloud sites are at atlassian.net, Data Center runs on your own server."
+            }
+            CheckId::Authenticated => {
+                "Check the email and make a new token: on Cloud under Atlassian account > Security > API tokens, on Data Center under Profile > Personal Access Tokens."
+            }
+            CheckId::ClassicToken => {
+                "Create an API token without scopes (a classic token); a scoped token cannot read all a sync needs."
+            }
+            CheckId::RealUser => {
+                "Use the token of a person's Jira account, not of a service or app account."
+            }
+            CheckId::BrowseProjects
+            | CheckId::ViewAggregatedData
+            | CheckId::BrowseUsers
+            | CheckId::UserPicker => {
+                "Ask a Jira administrator to grant this user the permission named, then validate again."
+            }
+            CheckId::Jql => {
+                "Correct the query as Jira's message says; it must run in Jira's own issue search."
+            }
+        }
+    }
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Outcome {
     Passed,

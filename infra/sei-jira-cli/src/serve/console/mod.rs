@@ -1,0 +1,125 @@
+//! The console: pages a person clicks through, served beside the API by `sei-jira serve`.
+//! Server-rendered HTML forms; every change goes through the same API routes a platform calls
+//! (in-process, with the run's bearer token), so a form's errors are the API's, naming the same
+//! fields. What the API does not answer (the site's fields as the last sync stored them, the
+//! runs with their errors, a sync's live progress) is read from the store and the progress board.
+//!
+//! A browser gets in through the one-time link printed at start: it trades the link's code for a
+//! session cookie (HttpOnly, SameSite=Strict, so no other site can submit these forms).
+
+mod api;
+mod form;
+mod integrations;
+mod page;
+mod reports;
+mod session;
+mod tickets;
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::{Request, State};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Redirect, Response};
+use axum::routing::{get, post};
+use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::sync::progress::Board;
+
+pub use api::Api;
+use session::Sessions;
+
+/// What every page handler reaches.
+pub struct Console {
+    pub api: Api,
+    /// What the API does not answer (the runs, the site's fields, the tickets' states).
+    /// Read only after the API has answered that the integration is the caller's.
+    pub store: EmbeddedStore,
+    pub board: Arc<Board>,
+    sessions: Sessions,
+    drafts: integrations::Drafts,
+}
+
+type Shared = State<Arc<Console>>;
+
+impl Console {
+    /// The console and the one-time code of its login link.
+    pub fn new(api: Api, store: EmbeddedStore, board: Arc<Board>) -> (Self, String) {
+        let (sessions, code) = Sessions::new();
+        let console = Console {
+            api,
+            store,
+            board,
+            sessions,
+            drafts: Default::default(),
+        };
+        (console, code)
+    }
+}
+
+/// The path of the login link for `code`.
+pub fn login_path(code: &str) -> String {
+    format!("/console/login?code={code}")
+}
+
+/// Every page, under `/console`; `/` leads there.
+pub fn router(console: Arc<Console>) -> Router {
+    let pages = Router::new()
+        .route("/console", get(integrations::list))
+        .route(
+            "/console/new",
+            get(integrations::new_form).post(integrations::new_submit),
+        )
+        .route("/console/i/{id}", get(reports::monitoring))
+        .route("/console/i/{id}/sync", post(reports::sync_now))
+        .route("/console/i/{id}/progress", get(reports::progress))
+        .route(
+            "/console/i/{id}/settings",
+            get(integrations::settings).post(integrations::save_settings),
+        )
+        .route(
+            "/console/i/{id}/credentials",
+            post(integrations::rotate_token),
+        )
+        .route("/console/i/{id}/delete", post(integrations::delete))
+        .route("/console/i/{id}/hygiene", get(reports::hygiene))
+        .route(
+            "/console/i/{id}/hygiene/criteria",
+            post(reports::add_criterion),
+        )
+        .route(
+            "/console/i/{id}/hygiene/criteria/{criterion}/delete",
+            post(reports::remove_criterion),
+        )
+        .route("/console/i/{id}/hygiene/slas", post(reports::add_sla))
+        .route(
+            "/console/i/{id}/hygiene/slas/{sla}/delete",
+            post(reports::remove_sla),
+        )
+        .route("/console/i/{id}/dora", get(reports::dora))
+        .route("/console/i/{id}/dora/profiles", post(reports::add_profile))
+        .route(
+            "/console/i/{id}/dora/profiles/{profile}/delete",
+            post(reports::remove_profile),
+        )
+        .route(
+            "/console/i/{id}/tickets",
+            get(tickets::show).post(tickets::act),
+        )
+        .route("/console/app.js", get(page::script))
+        .route("/console/{*rest}", get(page::not_found))
+        .layer(middleware::from_fn_with_state(console.clone(), signed_in));
+    Router::new()
+        .route("/", get(|| async { Redirect::to("/console") }))
+        .route("/console/login", get(session::login))
+        .merge(pages)
+        .with_state(console)
+}
+
+/// Lets a request through only with a session cookie from the login link.
+async fn signed_in(State(console): Shared, req: Request, next: Next) -> Response {
+    if console.sessions.holds(req.headers()) {
+        next.run(req).await
+    } else {
+        page::signed_out().into_response()
+    }
+}

@@ -1,0 +1,495 @@
+//! The console in a real browser: Debian's `chromium` driven through WebDriver (`chromedriver`,
+//! Debian's `chromium-driver`; the test script installs both) against `sei-jira serve` over the
+//! Jira simulator, as a person walks the product page's flow. A screenshot of each page is kept
+//! in `target/console/` (the README shows two of them, copied to `docs/`).
+//!
+//! The browser reaches nothing past this machine: every host name resolves to nothing and any
+//! connection but loopback would go through a closed port on 127.0.0.1.
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use e2e::{Running, binary, repo_root, start_printing_json, start_sim};
+use fantoccini::elements::Element;
+use fantoccini::key::Key;
+use fantoccini::{Client, ClientBuilder, Locator};
+use serde_json::{Value, json};
+
+/// `chromedriver` on a free loopback port, stopped when dropped.
+struct Driver {
+    child: Child,
+    url: String,
+}
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn start_driver() -> Driver {
+    let bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = free_port();
+    let child = Command::new(&bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| {
+            panic!(
+                "{bin} does not start ({e}): install Debian's chromium-driver \
+                 (infra/scripts/test-all.sh does) or set CHROMEDRIVER"
+            )
+        });
+    let started = Instant::now();
+    while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "chromedriver never listened"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Driver {
+        child,
+        url: format!("http://127.0.0.1:{port}"),
+    }
+}
+
+async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
+    let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    let mut caps = serde_json::Map::new();
+    caps.insert(
+        "goog:chromeOptions".into(),
+        json!({
+            "binary": chromium,
+            "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+                "--disable-dev-shm-usage", "--window-size=1100,1500",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-extensions",
+                "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+                // Loopback is never proxied (Chromium's default); anything else would be.
+                "--proxy-server=http://127.0.0.1:9",
+                format!("--user-data-dir={}", profile.display()),
+            ]
+        }),
+    );
+    ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+        .capabilities(caps)
+        .connect(&driver.url)
+        .await
+        .expect("a browser session")
+}
+
+fn start_serve(store: &std::path::Path) -> Running {
+    let mut command = Command::new(binary("sei-jira"));
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--account", "acme"])
+        .arg("--store")
+        .arg(store)
+        .arg("--allow-private-network");
+    start_printing_json(command)
+}
+
+/// The person at the browser.
+struct Person {
+    b: Client,
+    shots: PathBuf,
+}
+
+impl Person {
+    async fn css(&self, selector: &str) -> Element {
+        let found = self
+            .b
+            .wait()
+            .at_most(Duration::from_secs(20))
+            .for_element(Locator::Css(selector))
+            .await;
+        match found {
+            Ok(e) => e,
+            Err(e) => {
+                let source = self.b.source().await.unwrap_or_default();
+                panic!("no {selector} on {}: {e}\n{source}", self.url().await)
+            }
+        }
+    }
+
+    async fn url(&self) -> String {
+        self.b.current_url().await.unwrap().to_string()
+    }
+
+    async fn text(&self, selector: &str) -> String {
+        self.css(selector).await.text().await.unwrap()
+    }
+
+    async fn shot(&self, name: &str) {
+        let png = self.b.screenshot().await.unwrap();
+        std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
+    }
+
+    /// Presses Tab until the focus is on the element `selector` names (at most 60 times), as a
+    /// person on a keyboard moves through a form.
+    async fn tab_to(&self, selector: &str) -> Element {
+        let target = self.css(selector).await;
+        for _ in 0..60 {
+            let focused = self.b.active_element().await.unwrap();
+            if focused.element_id() == target.element_id() {
+                return focused;
+            }
+            focused.send_keys(&key(Key::Tab)).await.unwrap();
+        }
+        panic!("Tab never reaches {selector}");
+    }
+
+    /// Tabs to the field and types `text` into it (replacing what it held).
+    async fn type_into(&self, selector: &str, text: &str) {
+        let field = self.tab_to(selector).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    /// Tabs to a button and presses Enter.
+    async fn press(&self, selector: &str) {
+        self.tab_to(selector)
+            .await
+            .send_keys(&key(Key::Enter))
+            .await
+            .unwrap();
+    }
+
+    /// Fills a field with the mouse's help (the forms after the first are checked for their
+    /// results, not for the keyboard).
+    async fn fill(&self, selector: &str, text: &str) {
+        let field = self.css(selector).await;
+        field.clear().await.unwrap();
+        field.send_keys(text).await.unwrap();
+    }
+
+    async fn click(&self, selector: &str) {
+        self.css(selector).await.click().await.unwrap();
+    }
+
+    /// Loads `path` again until `selector`'s text satisfies `done` (work the server does in the
+    /// background: a sync, an index refresh), for at most a minute.
+    async fn reload_until(
+        &self,
+        path: &str,
+        selector: &str,
+        done: impl Fn(&str) -> bool,
+    ) -> String {
+        let started = Instant::now();
+        loop {
+            let text = match self.b.find(Locator::Css(selector)).await {
+                Ok(e) => e.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if done(&text) {
+                return text;
+            }
+            assert!(
+                started.elapsed() < Duration::from_secs(60),
+                "{selector} never became as expected on {path}: {text:?}"
+            );
+            tokio::time::sleep(Duration::from_millis(500)).await;
+            self.b.goto(path).await.unwrap();
+        }
+    }
+}
+
+fn form_urlencoded_pairs(pairs: &[(&str, &str)]) -> String {
+    let mut url = reqwest::Url::parse("http://127.0.0.1/").unwrap();
+    url.query_pairs_mut().extend_pairs(pairs);
+    url.query().unwrap_or_default().to_string()
+}
+
+fn key(k: Key) -> String {
+    char::from(k).to_string()
+}
+
+/// The simulator's own answer for `jql`: every issue it returns, with `fields`.
+async fn sim_issues(base: &str, email: &str, token: &str, jql: &str, fields: &str) -> Vec<Value> {
+    let http = reqwest::Client::new();
+    let (mut all, mut next) = (Vec::new(), None::<String>);
+    loop {
+        let mut query =
+            form_urlencoded_pairs(&[("jql", jql), ("fields", fields), ("maxResults", "100")]);
+        if let Some(n) = &next {
+            query.push_str(&format!("&nextPageToken={n}"));
+        }
+        let page: Value = http
+            .get(format!("{base}/rest/api/3/search/jql?{query}"))
+            .basic_auth(email, Some(token))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        all.extend(page["issues"].as_array().unwrap().iter().cloned());
+        match page["nextPageToken"].as_str() {
+            Some(n) => next = Some(n.to_string()),
+            None => return all,
+        }
+    }
+}
+
+/// GIVEN `sei-jira serve` over an empty store and the simulator, WHEN a person walks the
+/// product page's flow in Chromium — adds an integration with a wrong token, corrects it,
+/// validates a bad then a good JQL and creates it (that form with the keyboard only), syncs
+/// now, adds a custom hygiene miss with a weight, a DORA profile, hides a ticket and edits the
+/// exclusions — THEN each page shows what the simulator holds and what was asked.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_person_adds_and_uses_an_integration_in_the_console() {
+    let sim = start_sim(&["--issues", "80", "--projects", "2", "--seed", "27"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let alice = sim.startup["users"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "alice@example.com")
+        .unwrap()
+        .clone();
+    let (email, token) = ("alice@example.com", alice["token"].as_str().unwrap());
+    let dir = tempfile::tempdir().unwrap();
+    let serve = start_serve(&dir.path().join("store.redb"));
+    let url = serve.startup["url"].as_str().unwrap().to_string();
+    let driver = start_driver();
+    let profile = tempfile::tempdir().unwrap();
+    let shots = repo_root().join("target/console");
+    std::fs::create_dir_all(&shots).unwrap();
+    let me = Person {
+        b: browser(&driver, profile.path()).await,
+        shots,
+    };
+
+    // Without the printed link, the console shows nothing.
+    me.b.goto(&format!("{url}/console")).await.unwrap();
+    assert!(
+        me.text("h1").await.contains("link"),
+        "a stranger is turned away"
+    );
+    me.b.goto(serve.startup["console"].as_str().unwrap())
+        .await
+        .unwrap();
+    me.click("a[href='/console/new']").await;
+
+    // Add integration, keyboard only: Tab between fields, Enter to submit.
+    me.type_into("#f-name", "Acme Jira").await;
+    me.type_into("#f-url", &base).await;
+    me.type_into("#f-email", email).await;
+    me.type_into("#f-token", "not-the-token").await;
+    me.b.active_element()
+        .await
+        .unwrap()
+        .send_keys(&key(Key::Enter))
+        .await
+        .unwrap();
+    let failed = me
+        .text("li[data-check='authenticated'][data-status='failed']")
+        .await;
+    assert!(failed.contains("What to do"), "{failed}");
+    me.shot("add-integration-wrong-token").await;
+    // Nothing typed is lost but the token.
+    let kept = me.css("#f-url").await.prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some(base.as_str()));
+    let name = me.css("#f-name").await.prop("value").await.unwrap();
+    assert_eq!(name.as_deref(), Some("Acme Jira"));
+
+    me.type_into("#f-token", token).await;
+    me.b.active_element()
+        .await
+        .unwrap()
+        .send_keys(&key(Key::Enter))
+        .await
+        .unwrap();
+    me.css("[data-credentials='valid']").await;
+
+    me.type_into("#f-jql", "project = PLAT AND").await;
+    me.press("button[value='jql']").await;
+    me.css("[data-jql='invalid']").await;
+    me.type_into("#f-jql", "project = PLAT").await;
+    me.press("button[value='jql']").await;
+    me.css("[data-jql='valid']").await;
+    me.shot("add-integration-jql").await;
+    me.press("button[value='create_jql']").await;
+
+    // Monitoring: Sync now, then Healthy with the simulator's count of PLAT's issues.
+    me.css("#monitoring").await;
+    let page = me.url().await;
+    let id = page
+        .split("/console/i/")
+        .nth(1)
+        .unwrap()
+        .split(['?', '/'])
+        .next()
+        .unwrap()
+        .to_string();
+    let plat = sim_issues(&base, email, token, "project = PLAT", "labels").await;
+    me.click("form[action$='/sync'] button").await;
+    // The page follows the run (its script polls the progress) and shows itself again once the
+    // run has ended.
+    me.css("#progress[data-url]").await;
+    let started = Instant::now();
+    while !me.url().await.contains("synced=1") {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "the sync never ended"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let stored = me.text("[data-figure='tickets-total']").await;
+    assert_eq!(stored, plat.len().to_string());
+    let health = me.text("[data-health]").await;
+    assert!(health.contains("Healthy"), "{health}");
+    assert!(
+        me.css("#runs tr[data-outcome='succeeded']")
+            .await
+            .is_displayed()
+            .await
+            .unwrap(),
+        "the run is listed"
+    );
+    me.shot("monitoring").await;
+
+    // Hygiene: a custom miss, weighed, shows its category and counts as the site says.
+    me.b.goto(&format!("{url}/console/i/{id}/hygiene"))
+        .await
+        .unwrap();
+    me.fill("#criteria #f-name", "No labels").await;
+    me.fill("#criteria #f-field", "labels").await;
+    me.css("#criteria #f-operator option[value='missing']")
+        .await
+        .click()
+        .await
+        .unwrap();
+    me.click("#criteria button[type='submit']").await;
+    me.css("#criteria li[data-criterion='No labels']").await;
+    let unlabelled = plat
+        .iter()
+        .filter(|i| {
+            i["fields"]["labels"]
+                .as_array()
+                .is_none_or(|l| l.is_empty())
+        })
+        .count();
+    let misses = me
+        .text("tr[data-category='No labels'] td[data-misses]")
+        .await;
+    assert_eq!(misses, unlabelled.to_string());
+    me.fill("input[name='w.Idle']", "2.5").await;
+    me.fill("input[name='w.No labels']", "10").await;
+    me.click("form[action$='/hygiene'] > button[type='submit']")
+        .await;
+    let weight = me
+        .css("input[name='w.No labels']")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(weight.as_deref(), Some("10"));
+    // The score is the weighted step scores' sum, over the rows the page shows.
+    let mut weighted = 0.0;
+    for row in
+        me.b.find_all(Locator::Css("tr[data-category]"))
+            .await
+            .unwrap()
+    {
+        let cells = row.find_all(Locator::Css("td")).await.unwrap();
+        let step = cells[3].text().await.unwrap().parse::<f64>().unwrap_or(0.0);
+        let w = row
+            .find(Locator::Css("input"))
+            .await
+            .unwrap()
+            .prop("value")
+            .await
+            .unwrap()
+            .unwrap()
+            .parse::<f64>()
+            .unwrap();
+        weighted += step * w / 100.0;
+    }
+    let score: f64 = me
+        .text("[data-figure='hygiene-score']")
+        .await
+        .parse()
+        .unwrap();
+    assert!((score - weighted).abs() < 0.051, "{score} vs {weighted}");
+    me.shot("hygiene").await;
+
+    // DORA: a profile, and its figures with their samples.
+    me.b.goto(&format!("{url}/console/i/{id}/dora"))
+        .await
+        .unwrap();
+    me.fill("#f-name", "Operations").await;
+    me.fill("#f-incidents_field", "issue type").await;
+    me.fill("#f-incidents_values", "Incident").await;
+    me.fill("#f-changes_field", "issue type").await;
+    me.fill("#f-changes_values", "Change").await;
+    me.click("form[action$='/dora/profiles'] > button[type='submit']")
+        .await;
+    let restore = me.text("[data-figure='time-to-restore']").await;
+    assert!(restore.contains("incidents"), "{restore}");
+    let changes = me.text("[data-figure='change-failure-rate']").await;
+    assert!(changes.contains("changes"), "{changes}");
+    me.shot("dora").await;
+
+    // Deleted tickets: hide one, and one ticket fewer counts.
+    let tickets = format!("{url}/console/i/{id}/tickets");
+    me.b.goto(&tickets).await.unwrap();
+    let before: u64 = me
+        .text("[data-figure='tickets-counted']")
+        .await
+        .parse()
+        .unwrap();
+    let first = plat[0]["key"].as_str().unwrap();
+    me.fill("#f-issue", first).await;
+    me.click("form[method='get'] button").await;
+    me.click(&format!(
+        "#found tr[data-ticket='{first}'] button[value='hide']"
+    ))
+    .await;
+    let state = me.text(&format!("#hidden tr[data-ticket='{first}']")).await;
+    assert!(state.contains("hidden"), "{state}");
+    me.reload_until(&tickets, "[data-figure='tickets-counted']", |t| {
+        t == (before - 1).to_string()
+    })
+    .await;
+    me.shot("tickets").await;
+
+    // Edit configuration: exclude comments; kept when the page is shown again.
+    let settings = format!("{url}/console/i/{id}/settings");
+    me.b.goto(&settings).await.unwrap();
+    me.click("#c-excluded_fields-comments").await;
+    me.click("form[action$='/settings'] > button[type='submit']")
+        .await;
+    me.css("[data-saved]").await;
+    me.b.goto(&settings).await.unwrap();
+    let checked = me
+        .css("#c-excluded_fields-comments")
+        .await
+        .prop("checked")
+        .await
+        .unwrap();
+    assert_eq!(checked.as_deref(), Some("true"));
+    me.shot("settings").await;
+
+    // The integrations list with its health.
+    me.b.goto(&format!("{url}/console")).await.unwrap();
+    let health = me
+        .text(&format!("tr[data-integration='{id}'] [data-health]"))
+        .await;
+    assert_eq!(health, "Healthy");
+    me.shot("integrations").await;
+    me.b.close().await.unwrap();
+}
