@@ -197,3 +197,57 @@ fn the_local_server_listens_on_loopback_only() {
         "{stderr}"
     );
 }
+
+/// GIVEN `sei-jira serve --demo`, WHEN it starts, THEN it holds one integration of the simulator
+/// it started, which syncs by itself to Healthy with every simulated issue, and it prints the
+/// console's one-time link, which works once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_demo_server_opens_on_a_synced_integration() {
+    let mut command = Command::new(binary("sei-jira"));
+    command.args([
+        "serve",
+        "--demo",
+        "--demo-issues",
+        "150",
+        "--addr",
+        "127.0.0.1:0",
+    ]);
+    let serve = start_printing_json(command);
+    let client = Client {
+        http: reqwest::Client::new(),
+        url: serve.startup["url"].as_str().unwrap().to_string(),
+        token: serve.startup["token"].as_str().unwrap().to_string(),
+        contract: OpenApi::load(),
+    };
+    let (status, list) = client.call("GET /integrations", &[], None).await;
+    assert_eq!(status, 200, "{list}");
+    let integrations = list["integrations"].as_array().unwrap();
+    assert_eq!(integrations.len(), 1, "{list}");
+    let id = integrations[0]["id"].as_str().unwrap().to_string();
+    let started = Instant::now();
+    loop {
+        let (_, m) = client
+            .call("GET /integrations/{integrationId}/monitoring", &[&id], None)
+            .await;
+        if m["health"]["status"] == "Healthy" && m["tickets"]["total"] == 150 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(90), "{m}");
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+    let link = serve.startup["console"].as_str().unwrap();
+    let no_redirects = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    let first = no_redirects.get(link).send().await.unwrap();
+    assert_eq!(first.status(), 303);
+    assert!(
+        first.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .contains("HttpOnly")
+    );
+    let again = no_redirects.get(link).send().await.unwrap();
+    assert_eq!(again.status(), 401, "the link works once");
+}

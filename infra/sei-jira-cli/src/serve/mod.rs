@@ -5,6 +5,7 @@
 
 mod bus;
 mod console;
+mod demo;
 mod secrets;
 
 use std::net::SocketAddr;
@@ -44,6 +45,13 @@ pub struct ServeArgs {
     /// simulator).
     #[arg(long)]
     pub allow_private_network: bool,
+    /// Start the Jira simulator too, with an integration of it created and syncing: a product to
+    /// click through at once. Uses a fresh temporary store instead of --store.
+    #[arg(long)]
+    pub demo: bool,
+    /// With --demo: issues in the simulated site.
+    #[arg(long, default_value_t = 5_000, requires = "demo")]
+    pub demo_issues: usize,
 }
 
 /// Serves until stopped. The first line printed is JSON: the address and the bearer token.
@@ -54,13 +62,18 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
             args.addr
         );
     }
-    let store = EmbeddedStore::open(&args.store).context("--store")?;
+    let demo_store = args.demo.then(demo::store_dir).transpose()?;
+    let store_path = match &demo_store {
+        Some(dir) => dir.path().join("store.redb"),
+        None => args.store.clone(),
+    };
+    let store = EmbeddedStore::open(&store_path).context("--store")?;
     let (bus, received) = Bus::new();
     let mut validation = ValidationSettings::default();
-    if args.allow_private_network {
+    if args.allow_private_network || args.demo {
         validation.private_networks = PrivateNetworks::local();
     }
-    let secrets = SecretsFile::new(secrets_path(&args.store));
+    let secrets = SecretsFile::new(secrets_path(&store_path));
     let board = Arc::new(Board::default());
     let api = Arc::new(validate_credentials::App {
         store: Box::new(store.clone()),
@@ -123,6 +136,17 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
     let token = new_token();
     let api = behind_bearer(routes, &token, &args.account);
     let (console, code) = Console::new(console::Api::new(api.clone(), &token), store, board);
+    let _demo = match demo_store {
+        Some(dir) => Some(
+            demo::start(
+                &console::Api::new(api.clone(), &token),
+                args.demo_issues,
+                dir,
+            )
+            .await?,
+        ),
+        None => None,
+    };
     let app = console::router(Arc::new(console)).merge(api);
     let listener = tokio::net::TcpListener::bind(args.addr)
         .await
