@@ -43,6 +43,13 @@ impl Excluded {
         }
     }
 
+    /// The fields that can be excluded: the names [`Excluded::parse`] reads, with their titles.
+    pub const CHOICES: [(&'static str, &'static str); 3] = [
+        ("summary", "Summary"),
+        ("description", "Description"),
+        ("comments", "Comments"),
+    ];
+
     /// Parses `summary,description,comments` (the CLI's `--exclude`).
     pub fn parse(list: &str) -> Result<Self, String> {
         let mut e = Excluded::default();

@@ -84,3 +84,14 @@ pub fn seg(segment: &str) -> String {
         .collect::<String>()
         .replace('+', "%20")
 }
+
+/// The strings of a JSON array (empty when it is not one).
+pub fn strings(v: &Value) -> Vec<String> {
+    v.as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|s| s.as_str().map(String::from))
+                .collect()
+        })
+        .unwrap_or_default()
+}

@@ -31,6 +31,15 @@ impl Fields {
             .collect()
     }
 
+    /// The field as a whole number when it holds one, else as the text (the API then names
+    /// what is wrong with it).
+    pub fn whole(&self, name: &str) -> serde_json::Value {
+        match self.get(name).parse::<u64>() {
+            Ok(n) => serde_json::json!(n),
+            Err(_) => serde_json::json!(self.get(name)),
+        }
+    }
+
     /// Every pair, in the order sent.
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(n, v)| (n.as_str(), v.as_str()))

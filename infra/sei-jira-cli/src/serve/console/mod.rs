@@ -8,11 +8,14 @@
 //! session cookie (HttpOnly, SameSite=Strict, so no other site can submit these forms).
 
 mod api;
+mod dora;
 mod form;
+mod hygiene;
 mod integrations;
+mod monitoring;
 mod page;
-mod reports;
 mod session;
+mod settings;
 mod tickets;
 
 use std::sync::Arc;
@@ -56,6 +59,22 @@ impl Console {
     }
 }
 
+impl Console {
+    /// The integration `id` as the API answers it, or the page saying why not (another
+    /// account's is not found, as in the API).
+    pub async fn integration(&self, id: &str) -> Result<serde_json::Value, Response> {
+        let answer = self
+            .api
+            .get(&format!("/integrations/{}", api::seg(id)))
+            .await;
+        if answer.ok() {
+            Ok(answer.body)
+        } else {
+            Err(page::failed(answer.status, &answer.message()))
+        }
+    }
+}
+
 /// The path of the login link for `code`.
 pub fn login_path(code: &str) -> String {
     format!("/console/login?code={code}")
@@ -69,37 +88,34 @@ pub fn router(console: Arc<Console>) -> Router {
             "/console/new",
             get(integrations::new_form).post(integrations::new_submit),
         )
-        .route("/console/i/{id}", get(reports::monitoring))
-        .route("/console/i/{id}/sync", post(reports::sync_now))
-        .route("/console/i/{id}/progress", get(reports::progress))
+        .route("/console/i/{id}", get(monitoring::show))
+        .route("/console/i/{id}/sync", post(monitoring::sync_now))
+        .route("/console/i/{id}/progress", get(monitoring::progress))
         .route(
             "/console/i/{id}/settings",
-            get(integrations::settings).post(integrations::save_settings),
+            get(settings::show).post(settings::save),
         )
-        .route(
-            "/console/i/{id}/credentials",
-            post(integrations::rotate_token),
-        )
-        .route("/console/i/{id}/delete", post(integrations::delete))
-        .route("/console/i/{id}/hygiene", get(reports::hygiene))
+        .route("/console/i/{id}/credentials", post(settings::rotate_token))
+        .route("/console/i/{id}/delete", post(settings::delete))
+        .route("/console/i/{id}/hygiene", get(hygiene::show))
         .route(
             "/console/i/{id}/hygiene/criteria",
-            post(reports::add_criterion),
+            post(hygiene::add_criterion),
         )
         .route(
             "/console/i/{id}/hygiene/criteria/{criterion}/delete",
-            post(reports::remove_criterion),
+            post(hygiene::remove_criterion),
         )
-        .route("/console/i/{id}/hygiene/slas", post(reports::add_sla))
+        .route("/console/i/{id}/hygiene/slas", post(hygiene::add_sla))
         .route(
             "/console/i/{id}/hygiene/slas/{sla}/delete",
-            post(reports::remove_sla),
+            post(hygiene::remove_sla),
         )
-        .route("/console/i/{id}/dora", get(reports::dora))
-        .route("/console/i/{id}/dora/profiles", post(reports::add_profile))
+        .route("/console/i/{id}/dora", get(dora::show))
+        .route("/console/i/{id}/dora/profiles", post(dora::add_profile))
         .route(
             "/console/i/{id}/dora/profiles/{profile}/delete",
-            post(reports::remove_profile),
+            post(dora::remove_profile),
         )
         .route(
             "/console/i/{id}/tickets",

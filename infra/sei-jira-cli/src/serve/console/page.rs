@@ -82,6 +82,26 @@ pub struct Heading<'a> {
     pub tab: Tab,
 }
 
+impl<'a> Heading<'a> {
+    /// The heading of integration `i` as the API answers it.
+    pub fn of(i: &'a serde_json::Value, tab: Tab) -> Self {
+        Heading {
+            id: i["id"].as_str().unwrap_or_default(),
+            name: i["name"].as_str().unwrap_or_default(),
+            tab,
+        }
+    }
+}
+
+/// A JSON number as a figure: whole when it is, else with one decimal; a dash for none.
+pub fn number(v: &serde_json::Value) -> String {
+    match v.as_f64() {
+        Some(n) if n.fract() == 0.0 => format!("{n:.0}"),
+        Some(n) => format!("{n:.1}"),
+        None => "–".into(),
+    }
+}
+
 /// A whole page.
 pub fn page(title: &str, heading: Option<Heading>, body: Markup) -> Response {
     let document = html! {

@@ -12,7 +12,6 @@ use serde_json::json;
 
 use super::api::seg;
 use super::form::Fields;
-use super::integrations::integration;
 use super::page::{Heading, Input, Problem, Tab, failed, page, problem_box};
 use super::{Console, Shared};
 
@@ -69,7 +68,7 @@ async fn look(console: &Console, id: &str, wanted: &str) -> Found {
 
 /// The page, with `problem` when an action was refused.
 async fn page_of(console: &Console, id: &str, find: &Find, problem: Option<&Problem>) -> Response {
-    let i = match integration(console, id).await {
+    let i = match console.integration(id).await {
         Ok(i) => i,
         Err(page) => return page,
     };
