@@ -25,6 +25,8 @@ struct Client {
     url: String,
     token: String,
     contract: OpenApi,
+    /// The documented routes that have answered with success.
+    succeeded: std::sync::Mutex<std::collections::BTreeSet<String>>,
 }
 
 impl Client {
@@ -53,6 +55,15 @@ impl Client {
             .map(|v| v.to_str().unwrap().to_string());
         let text = answer.text().await.unwrap();
         let route_only = route.split('?').next().unwrap();
+        if let Err(e) = self.contract.check_request(route_only, body.as_ref()) {
+            panic!("docs/openapi.yaml disagrees with the request sent: {e}");
+        }
+        if (200..300).contains(&status) {
+            self.succeeded
+                .lock()
+                .unwrap()
+                .insert(route_only.to_string());
+        }
         if let Err(e) =
             self.contract
                 .check_response(route_only, status, content_type.as_deref(), &text)
@@ -87,6 +98,7 @@ async fn the_product_runs_on_one_machine() {
         url: serve.startup["url"].as_str().unwrap().to_string(),
         token: serve.startup["token"].as_str().unwrap().to_string(),
         contract: OpenApi::load(),
+        succeeded: Default::default(),
     };
 
     // Without the token, nothing answers.
@@ -218,6 +230,7 @@ async fn the_demo_server_opens_on_a_synced_integration() {
         url: serve.startup["url"].as_str().unwrap().to_string(),
         token: serve.startup["token"].as_str().unwrap().to_string(),
         contract: OpenApi::load(),
+        succeeded: Default::default(),
     };
     let (status, list) = client.call("GET /integrations", &[], None).await;
     assert_eq!(status, 200, "{list}");
@@ -250,4 +263,259 @@ async fn the_demo_server_opens_on_a_synced_integration() {
     );
     let again = no_redirects.get(link).send().await.unwrap();
     assert_eq!(again.status(), 401, "the link works once");
+}
+
+/// The client of a started `sei-jira serve`, with the bearer token it printed.
+fn client_of(serve: &Running) -> Client {
+    Client {
+        http: reqwest::Client::new(),
+        url: serve.startup["url"].as_str().unwrap().to_string(),
+        token: serve.startup["token"].as_str().unwrap().to_string(),
+        contract: OpenApi::load(),
+        succeeded: Default::default(),
+    }
+}
+
+/// Calls `route` until `done` holds of its answer (work `serve` does in the background: a sync,
+/// an index build), for at most 90 s.
+async fn until(
+    client: &Client,
+    route: &str,
+    ids: &[&str],
+    done: impl Fn(u16, &Value) -> bool,
+) -> Value {
+    let started = Instant::now();
+    loop {
+        let (status, body) = client.call(route, ids, None).await;
+        if done(status, &body) {
+            return body;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(90),
+            "{route}: {status} {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+/// GIVEN `sei-jira serve` and the simulator, WHEN every route of docs/openapi.yaml is called (each
+/// request and answer checked against the document as it goes), THEN each has succeeded at
+/// least once, and the changes are the ones asked for — the API contract the functions are held
+/// to (`functions_e2e`), on the local server.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_route_answers_on_serve_as_the_openapi_document_says() {
+    let sim = start_sim(&["--issues", "60", "--projects", "2", "--seed", "28"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let token_of = |email: &str| {
+        sim.startup["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    let alice = token_of("alice@example.com");
+    let dir = tempfile::tempdir().unwrap();
+    let serve = start_serve(&dir.path().join("store.redb"));
+    let client = client_of(&serve);
+    let connection =
+        json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": alice});
+
+    let (status, checks) = client
+        .call(
+            "POST /credentials/validate",
+            &[],
+            Some(json!({"connection": connection})),
+        )
+        .await;
+    assert_eq!((status, &checks["ok"]), (200, &json!(true)), "{checks}");
+    let (status, jql) = client
+        .call(
+            "POST /jql/validate",
+            &[],
+            Some(json!({"connection": connection, "jql": "project = PLAT"})),
+        )
+        .await;
+    assert_eq!((status, &jql["ok"]), (200, &json!(true)), "{jql}");
+    let (status, found) = client
+        .call(
+            "POST /projects/search",
+            &[],
+            Some(json!({"connection": connection})),
+        )
+        .await;
+    assert_eq!(
+        (status, found["projects"].as_array().map(Vec::len)),
+        (200, Some(2)),
+        "{found}"
+    );
+
+    let (status, created) = client
+        .call(
+            "POST /integrations",
+            &[],
+            Some(json!({"name": "PLAT only", "connection": connection,
+                "scope": {"kind": "jql", "jql": "project = PLAT"}, "excluded_fields": ["comments"]})),
+        )
+        .await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let (status, list) = client.call("GET /integrations", &[], None).await;
+    assert_eq!(
+        (status, list["integrations"].as_array().map(Vec::len)),
+        (200, Some(1))
+    );
+    let (status, read) = client
+        .call("GET /integrations/{integrationId}", &[&id], None)
+        .await;
+    assert_eq!((status, &read), (200, &created));
+    let (status, patched) = client
+        .call(
+            "PATCH /integrations/{integrationId}",
+            &[&id],
+            Some(json!({"description": "patched"})),
+        )
+        .await;
+    assert_eq!(
+        (status, &patched["description"]),
+        (200, &json!("patched")),
+        "{patched}"
+    );
+    let (status, body) = client
+        .call(
+            "PUT /integrations/{integrationId}/credentials",
+            &[&id],
+            Some(json!({"token": alice})),
+        )
+        .await;
+    assert!((200..300).contains(&status), "{body}");
+
+    let (status, asked) = client
+        .call("POST /integrations/{integrationId}/sync", &[&id], None)
+        .await;
+    assert_eq!(status, 202, "{asked}");
+    let monitoring = until(
+        &client,
+        "GET /integrations/{integrationId}/monitoring?range=30d",
+        &[&id],
+        |_, m| m["health"]["status"] == "Healthy",
+    )
+    .await;
+    let stored = monitoring["tickets"]["total"].as_u64().unwrap();
+    assert!(
+        stored > 0 && stored < 60,
+        "the JQL's project only: {monitoring}"
+    );
+    let (status, _) = client
+        .call("GET /integrations/{integrationId}/report", &[&id], None)
+        .await;
+    assert_eq!(status, 200);
+
+    let h = "/integrations/{integrationId}/hygiene";
+    until(&client, &format!("GET {h}"), &[&id], |s, r| {
+        s == 200 && r["total_tickets"] == stored
+    })
+    .await;
+    for tail in ["/trend", "/misses?category=no_assignee&limit=5"] {
+        let (status, body) = client.call(&format!("GET {h}{tail}"), &[&id], None).await;
+        assert_eq!(status, 200, "{tail}: {body}");
+    }
+    let criterion =
+        json!({"name": "Unlabelled", "conditions": [{"field": "labels", "operator": "missing"}]});
+    let sla = json!({"project": "PLAT", "issue_type": "Bug", "priority": "High",
+        "response_hours": 4, "resolution_hours": 72});
+    for (kind, param, body) in [
+        ("criteria", "criterionId", criterion),
+        ("slas", "slaId", sla),
+    ] {
+        let (status, saved) = client
+            .call(&format!("POST {h}/{kind}"), &[&id], Some(body.clone()))
+            .await;
+        assert_eq!(status, 201, "{saved}");
+        let item = saved["id"].as_str().unwrap().to_string();
+        let one = format!("{h}/{kind}/{{{param}}}");
+        let (status, _) = client
+            .call(&format!("PUT {one}"), &[&id, &item], Some(body))
+            .await;
+        assert_eq!(status, 200);
+        let (status, listed) = client.call(&format!("GET {h}/{kind}"), &[&id], None).await;
+        assert_eq!(
+            (status, listed[kind].as_array().map(Vec::len)),
+            (200, Some(1))
+        );
+        let (status, _) = client
+            .call(&format!("DELETE {one}"), &[&id, &item], None)
+            .await;
+        assert_eq!(status, 204);
+    }
+
+    let profiles = "/integrations/{integrationId}/dora/profiles";
+    let profile = json!({"name": "Ops",
+        "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
+        "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Change"]}]}]}});
+    let (status, saved) = client
+        .call(&format!("POST {profiles}"), &[&id], Some(profile.clone()))
+        .await;
+    assert_eq!(status, 201, "{saved}");
+    let p = saved["id"].as_str().unwrap().to_string();
+    let one = format!("{profiles}/{{profileId}}");
+    for (route, body) in [
+        (format!("GET {profiles}"), None),
+        (format!("GET {one}"), None),
+        (format!("PUT {one}"), Some(profile)),
+    ] {
+        let ids = if route.contains("{profileId}") {
+            vec![id.as_str(), p.as_str()]
+        } else {
+            vec![id.as_str()]
+        };
+        let (status, answer) = client.call(&route, &ids, body).await;
+        assert_eq!(status, 200, "{route}: {answer}");
+    }
+    until(
+        &client,
+        &format!("GET /integrations/{{integrationId}}/dora?profile={p}"),
+        &[&id],
+        |s, _| s == 200,
+    )
+    .await;
+    let (status, _) = client
+        .call(&format!("DELETE {one}"), &[&id, &p], None)
+        .await;
+    assert_eq!(status, 204);
+
+    let misses = until(
+        &client,
+        &format!("GET {h}/misses?category=idle&limit=1"),
+        &[&id],
+        |s, _| s == 200,
+    )
+    .await;
+    let issue = match misses["tickets"].as_array().and_then(|t| t.first()) {
+        Some(t) => t["id"].as_str().unwrap().to_string(),
+        None => panic!("no ticket to flag: {misses}"),
+    };
+    for action in ["hide", "unhide", "remove"] {
+        let route = format!("POST /integrations/{{integrationId}}/issues/{{issueId}}/{action}");
+        let (status, body) = client.call(&route, &[&id, &issue], None).await;
+        assert_eq!(status, 204, "{action}: {body}");
+    }
+
+    let (status, _) = client
+        .call("DELETE /integrations/{integrationId}", &[&id], None)
+        .await;
+    assert_eq!(status, 204);
+    let (status, _) = client
+        .call("GET /integrations/{integrationId}", &[&id], None)
+        .await;
+    assert_eq!(status, 404);
+    let succeeded = client.succeeded.lock().unwrap().clone();
+    assert_eq!(
+        succeeded,
+        client.contract.routes(),
+        "every documented route answered with success"
+    );
 }
