@@ -2,6 +2,9 @@
 //! sent: the integration API refuses a bad one with a 400 naming the field, and the scheduler
 //! adapter checks again, so no other expression can reach Scheduler.
 
+use chrono::{DateTime, Utc};
+use croner::parser::{CronParser, Seconds, Year};
+
 /// Checks a recurring schedule expression before Scheduler sees it: `rate(N unit)` with a
 /// positive whole N and unit `minute`, `hour` or `day` (singular for 1, plural otherwise, as
 /// EventBridge requires), or `cron(...)` with six fields, one of day-of-month and day-of-week
@@ -34,6 +37,25 @@ pub fn shortest_interval_minutes(expression: &str) -> Option<u32> {
     let gaps = minutes.windows(2).map(|w| w[1] - w[0]);
     let wrap = minutes.first()? + 60 - minutes.last()?;
     Some(gaps.chain([wrap]).min()?.min(60))
+}
+
+/// When a valid expression next fires after `after`: a rate, one period later; a cron, at its
+/// next matching minute in UTC (the time zone of our schedules, which name none), read as
+/// EventBridge reads it — six fields ending in the year, days of the week 1–7 from Sunday, `?`
+/// for the day field left open, `L`, `W` and `#`. None when it never fires again (a past year).
+pub fn next_run(expression: &str, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    if let Some(minutes) = rate_minutes(expression) {
+        return Some(after + chrono::Duration::minutes(i64::from(minutes)));
+    }
+    let cron = CronParser::builder()
+        .seconds(Seconds::Required)
+        .year(Year::Required)
+        .alternative_weekdays(true)
+        .sloppy_ranges(true)
+        .build()
+        .parse(&format!("0 {}", inner(expression, "cron(")?))
+        .ok()?;
+    cron.find_next_occurrence(&after, false).ok()
 }
 
 /// The period of a `rate(...)` expression, in minutes; None for anything else (a cron's gaps
@@ -208,5 +230,28 @@ mod tests {
             );
         }
         assert_eq!(shortest_interval_minutes("cron(MON * * * ? *)"), None);
+    }
+
+    #[test]
+    fn the_next_run_is_read_as_eventbridge_reads_the_expression() {
+        let at = |s: &str| DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc);
+        // 2026-12-07 is a Monday.
+        let after = at("2026-12-07T10:20:30Z");
+        for (expression, next) in [
+            ("rate(15 minutes)", "2026-12-07T10:35:30Z"),
+            ("rate(1 day)", "2026-12-08T10:20:30Z"),
+            ("cron(0 8 * * ? *)", "2026-12-08T08:00:00Z"),
+            ("cron(*/5 * * * ? *)", "2026-12-07T10:25:00Z"),
+            ("cron(0/30 * * * ? *)", "2026-12-07T10:30:00Z"),
+            // Days of the week count from Sunday = 1: 2 is Monday, 6 Friday.
+            ("cron(15 9 ? * 6 *)", "2026-12-11T09:15:00Z"),
+            ("cron(15 9 ? * MON-FRI *)", "2026-12-08T09:15:00Z"),
+            ("cron(0 12 L * ? *)", "2026-12-31T12:00:00Z"),
+            ("cron(0 6 ? * 2#1 *)", "2027-01-04T06:00:00Z"),
+            ("cron(0 0 1 1 ? 2028)", "2028-01-01T00:00:00Z"),
+        ] {
+            assert_eq!(next_run(expression, after), Some(at(next)), "{expression}");
+        }
+        assert_eq!(next_run("cron(0 0 1 1 ? 2020)", after), None);
     }
 }

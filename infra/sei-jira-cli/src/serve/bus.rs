@@ -12,7 +12,7 @@ use sei_jira_core::ports::{
     DETAIL_SCHEDULED, EVENT_CONSUMERS, EVENT_SOURCE, EventPublisher, PortResult, RetryScheduler,
     SyncEvent, SyncScheduler, SyncTrigger, scheduled_input,
 };
-use sei_jira_core::schedule_expression::shortest_interval_minutes;
+use sei_jira_core::schedule_expression::next_run;
 use serde_json::{Value, json};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -90,24 +90,27 @@ impl RetryScheduler for Bus {
 
 #[async_trait]
 impl SyncScheduler for Bus {
-    /// A rate runs every its period; a cron, every its shortest interval (its minutes field),
-    /// which is how often it may run, if not exactly when.
+    /// Each run at the expression's next time, as Scheduler runs it: a rate every its period
+    /// from now, a cron at its own times (UTC). An expression that never fires again starts
+    /// nothing.
     async fn upsert_schedule(
         &self,
         account: &str,
         integration: &str,
         rate: &str,
     ) -> PortResult<()> {
-        let minutes = shortest_interval_minutes(rate).unwrap_or(60).max(1);
-        let every = Duration::from_secs(u64::from(minutes) * 60);
         let event: Value =
             serde_json::from_str(&scheduled_input(account, integration)).unwrap_or_default();
-        let bus = self.clone();
+        let (bus, rate) = (self.clone(), rate.to_string());
         let timer = tokio::spawn(async move {
-            let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + every, every);
-            loop {
-                ticks.tick().await;
+            // Each time follows the last one, not the clock, so a timer that wakes a little
+            // early cannot run the same time twice.
+            let mut from = chrono::Utc::now();
+            while let Some(next) = next_run(&rate, from) {
+                let wait = (next - chrono::Utc::now()).to_std().unwrap_or_default();
+                tokio::time::sleep(wait).await;
                 bus.send(event.clone());
+                from = next;
             }
         });
         self.keep_timer(format!("schedule-{integration}"), timer);
