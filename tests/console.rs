@@ -133,7 +133,19 @@ impl Person {
         self.css(selector).await.text().await.unwrap()
     }
 
+    /// Saves the page's screenshot, having checked that every input on it has a label.
     async fn shot(&self, name: &str) {
+        let unlabelled = self
+            .b
+            .execute(
+                "return Array.from(document.querySelectorAll('input:not([type=hidden]), select, textarea'))\
+                   .filter(e => !(e.labels && e.labels.length) && !e.getAttribute('aria-label'))\
+                   .map(e => e.name || e.id);",
+                vec![],
+            )
+            .await
+            .unwrap();
+        assert_eq!(unlabelled, json!([]), "inputs without a label on {name}");
         let png = self.b.screenshot().await.unwrap();
         std::fs::write(self.shots.join(format!("{name}.png")), png).unwrap();
     }
@@ -470,6 +482,23 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
     // Edit configuration: exclude comments; kept when the page is shown again.
     let settings = format!("{url}/console/i/{id}/settings");
     me.b.goto(&settings).await.unwrap();
+    // A refused submit names the field as the API does, beside it, and keeps what was typed.
+    me.fill("#f-description", "Platform team's Jira").await;
+    me.fill("#f-schedule_rate", "rate(5 weeks)").await;
+    me.click("form[action$='/settings'] > button[type='submit']")
+        .await;
+    let refused = me.text("#f-schedule_rate + .hint + .field-error").await;
+    assert!(refused.starts_with("schedule_rate:"), "{refused}");
+    let invalid = me
+        .css("#f-schedule_rate")
+        .await
+        .attr("aria-invalid")
+        .await
+        .unwrap();
+    assert_eq!(invalid.as_deref(), Some("true"));
+    let kept = me.css("#f-description").await.prop("value").await.unwrap();
+    assert_eq!(kept.as_deref(), Some("Platform team's Jira"));
+    me.fill("#f-schedule_rate", "rate(2 hours)").await;
     me.click("#c-excluded_fields-comments").await;
     me.click("form[action$='/settings'] > button[type='submit']")
         .await;
@@ -482,6 +511,13 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
         .await
         .unwrap();
     assert_eq!(checked.as_deref(), Some("true"));
+    let schedule = me
+        .css("#f-schedule_rate")
+        .await
+        .prop("value")
+        .await
+        .unwrap();
+    assert_eq!(schedule.as_deref(), Some("rate(2 hours)"));
     me.shot("settings").await;
 
     // The integrations list with its health.
