@@ -1442,7 +1442,7 @@ mod behaviours {
         let taken = hygiene::service::take_snapshot(s, &read, at_ms).await;
         // THEN the snapshot is swept with its place on the daily list
         assert!(
-            matches!(taken, Err(hygiene::query::HygieneError::IntegrationDeleted)),
+            matches!(taken, Err(hygiene::HygieneError::IntegrationDeleted)),
             "{taken:?}"
         );
         assert!(

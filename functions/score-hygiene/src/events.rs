@@ -9,8 +9,8 @@
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
+use sei_jira_core::hygiene::HygieneError;
 use sei_jira_core::hygiene::indexer::{IndexState, refresh};
-use sei_jira_core::hygiene::query::HygieneError;
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::ports::{
     DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, DETAIL_SNAPSHOT_DAILY,

@@ -19,7 +19,8 @@ use axum::Router;
 use axum::extract::State;
 use chrono::Utc;
 use sei_jira_aws::dynamo;
-use sei_jira_core::hygiene::service::{Scope, change_config, request_index};
+use sei_jira_core::hygiene::IntegrationHygiene;
+use sei_jira_core::hygiene::service::{change_config, request_index};
 use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
@@ -146,7 +147,7 @@ pub fn router(app: Arc<App>) -> Router {
 
 async fn criteria(State(app): Shared, TheIntegration(record): TheIntegration) -> Answer {
     let store = app.store.as_ref();
-    let config = Scope::load(store, &record).await?.config;
+    let config = IntegrationHygiene::load(store, &record).await?.config;
     Ok(json(200, &criteria_list(&config)))
 }
 
@@ -195,7 +196,7 @@ async fn remove_criterion(
 
 async fn slas(State(app): Shared, TheIntegration(record): TheIntegration) -> Answer {
     let store = app.store.as_ref();
-    let config = Scope::load(store, &record).await?.config;
+    let config = IntegrationHygiene::load(store, &record).await?.config;
     Ok(json(200, &sla_list(&config)))
 }
 
@@ -239,7 +240,7 @@ async fn report(
     QueryPairs(pairs): QueryPairs,
 ) -> Answer {
     let store = app.store.as_ref();
-    let scope = Scope::load(store, &record).await?;
+    let scope = IntegrationHygiene::load(store, &record).await?;
     let q = params::report(&Params::new(pairs), &scope.custom_names(), Utc::now())?;
     let request = sei_jira_core::hygiene::Request {
         filter: q.filter,
@@ -257,7 +258,7 @@ async fn misses(
     QueryPairs(pairs): QueryPairs,
 ) -> Answer {
     let store = app.store.as_ref();
-    let scope = Scope::load(store, &record).await?;
+    let scope = IntegrationHygiene::load(store, &record).await?;
     let q = params::misses(&Params::new(pairs), &scope.custom_names(), Utc::now())?;
     let which = match Category::named(&q.category) {
         Some(category) => Which::Builtin(category),
@@ -286,7 +287,7 @@ async fn trend_of(
     QueryPairs(pairs): QueryPairs,
 ) -> Answer {
     let store = app.store.as_ref();
-    let scope = Scope::load(store, &record).await?;
+    let scope = IntegrationHygiene::load(store, &record).await?;
     let today = Utc::now().date_naive();
     let q = params::trend(&Params::new(pairs), &scope.custom_names(), today)?;
     let snapshots = store.list_snapshots(&record.id, q.from, q.to).await?;

@@ -5,8 +5,9 @@ use std::path::Path;
 
 use anyhow::{Context, bail};
 use chrono::NaiveDate;
+use sei_jira_core::hygiene::IntegrationHygiene;
 use sei_jira_core::hygiene::aggregate::DESCRIPTION_CAP;
-use sei_jira_core::hygiene::service::{Scope, take_snapshot};
+use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::hygiene::trend::MAX_TREND_DAYS;
 use sei_jira_core::hygiene::{
     self, Criterion, Filter, HygieneError, Interval, Report, Request, ResponseMeasure, Settings,
@@ -203,7 +204,7 @@ async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
     }
     let store = open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
-    let scope = Scope::load(&store, &record).await?;
+    let scope = IntegrationHygiene::load(&store, &record).await?;
     let weights = Weights::parse(&args.weights, &scope.custom_names())
         .map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
     let filter = args.filter.filter();

@@ -8,11 +8,10 @@ use sei_jira_core::hygiene::service::ChangeError as HygieneChangeError;
 use sei_jira_core::hygiene::{ConfigError, HygieneError};
 use sei_jira_core::integrations::{ApiError, echoed};
 use sei_jira_core::report::ReportError;
-use sei_jira_core::store::{IntegrationRecord, IntegrationStore, StoreError};
+use sei_jira_core::store::StoreError;
 use serde_json::json;
 
 use crate::http_api;
-use crate::routes::Caller;
 
 pub enum Failure {
     /// An answer already shaped (a body that does not parse, a request without an account).
@@ -52,22 +51,6 @@ impl Failure {
 
     pub fn no_route(route: &str) -> Failure {
         Failure::NotFound(format!("no route {}", echoed(route)))
-    }
-}
-
-/// The integration `id` of the caller's account: not found when it is not there or is another
-/// account's (404, the same answer: an id tells nobody whether another account holds it).
-pub async fn integration_of(
-    store: &dyn IntegrationStore,
-    caller: &Caller,
-    id: &str,
-) -> Result<IntegrationRecord, Failure> {
-    match store.get_integration(&caller.0, id).await? {
-        Some(record) => Ok(record),
-        None => Err(Failure::NotFound(format!(
-            "integration {} not found",
-            echoed(id)
-        ))),
     }
 }
 

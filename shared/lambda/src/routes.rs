@@ -18,9 +18,10 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
 
+use sei_jira_core::integrations::echoed;
 use sei_jira_core::store::{IntegrationRecord, IntegrationStore};
 
-use crate::failure::{Failure, integration_of};
+use crate::failure::Failure;
 use crate::http_api::{self, MAX_PATH_PARAM_CHARS};
 
 /// One route: its key as API Gateway, `template.yaml` and `docs/openapi.yaml` name it
@@ -250,6 +251,22 @@ pub async fn no_route(req: Request) -> Failure {
 
 /// A handler's answer: a response, or the failure that is answered instead.
 pub type Answer = Result<lambda_http::Response<lambda_http::Body>, Failure>;
+
+/// The integration `id` of the caller's account: not found when it is not there or is another
+/// account's (404, the same answer: an id tells nobody whether another account holds it).
+pub async fn integration_of(
+    store: &dyn IntegrationStore,
+    caller: &Caller,
+    id: &str,
+) -> Result<IntegrationRecord, Failure> {
+    match store.get_integration(&caller.0, id).await? {
+        Some(record) => Ok(record),
+        None => Err(Failure::NotFound(format!(
+            "integration {} not found",
+            echoed(id)
+        ))),
+    }
+}
 
 #[cfg(test)]
 mod tests {

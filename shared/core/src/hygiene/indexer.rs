@@ -19,8 +19,8 @@ use super::index::{
     Build, Change, ChangeMark, Contribution, IndexHead, IndexedCell, Journal, aggregate_of,
     apply_journal,
 };
-use super::query::HygieneError;
-use super::service::Scope;
+use super::request::HygieneError;
+use super::scope::IntegrationHygiene;
 use super::{Aggregate, IssueFacts};
 use crate::dora::upkeep::Upkeep;
 use crate::store::{
@@ -213,8 +213,8 @@ where
         deadline: Option<Instant>,
     ) -> Result<Self, HygieneError> {
         let integration = record.id.as_str();
-        let scope = Scope::load(store, record).await?;
-        let catalog = super::query::catalog_of(store, integration, &scope.custom_fields).await?;
+        let scope = IntegrationHygiene::load(store, record).await?;
+        let catalog = super::scope::catalog_of(store, integration, &scope.custom_fields).await?;
         let head = store.get_index_head(integration).await?.unwrap_or_default();
         let cells = store
             .list_index_cells(integration)

@@ -20,7 +20,9 @@ pub mod filter;
 pub mod index;
 pub mod indexer;
 pub mod query;
+pub mod request;
 pub mod rules;
+pub mod scope;
 pub mod score;
 pub mod service;
 pub mod snapshot;
@@ -32,10 +34,12 @@ pub use criteria::{Condition, Criterion, Operator};
 pub use facts::IssueFacts;
 pub use filter::{Cell, Filter, Range};
 pub use query::{
-    Answered, HygieneError, MissPage, Request, Source, Which, aggregate_from_store, catalog_of,
-    misses_from_store, report_answered, report_from_store, snapshot_from_store,
+    Answered, MissPage, Source, Which, aggregate_from_store, misses_from_store, report_answered,
+    report_from_store, snapshot_from_store,
 };
+pub use request::{HygieneError, Request};
 pub use rules::{Category, ResponseMeasure, Settings, Sla, SlaKey};
+pub use scope::{IntegrationHygiene, catalog_of};
 pub use score::{Counts, Report, Weights, report_of, step_score};
 pub use snapshot::Snapshot;
 pub use trend::{Interval, Point, trend};

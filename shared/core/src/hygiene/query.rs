@@ -4,79 +4,18 @@
 
 use serde::Serialize;
 
-use super::aggregate::{Aggregate, Delta, Unanswerable, hour_floor};
-use super::criteria::{self, Catalog, CriteriaError, Criterion};
+use super::aggregate::{Aggregate, Delta, hour_floor};
+use super::criteria::{self, Catalog};
 use super::facts::IssueFacts;
-use super::filter::Filter;
 use super::indexer::{basis, indexed_aggregate};
-use super::rules::{Category, Settings, misses};
-use super::score::{Report, Weights, skips};
+use super::request::{HygieneError, Request};
+use super::rules::{Category, misses};
+use super::scope::site_fields;
+use super::score::{Report, skips};
 use super::snapshot::Snapshot;
-use crate::jira::models::FieldDetails;
 use crate::store::{
-    HygieneIndexStore, IssueStore, OverReadLimit, ReadLimit, RecordKind, RecordStore, StoreError,
-    each_counted_issue, each_counted_issue_within,
+    HygieneIndexStore, IssueStore, RecordStore, each_counted_issue, each_counted_issue_within,
 };
-use crate::sync::Excluded;
-use crate::sync::plan::{FieldMap, resolve_fields};
-
-/// What a report is asked of, besides the store.
-#[derive(Clone, Debug, Default)]
-pub struct Request<'a> {
-    pub filter: Filter,
-    pub settings: Settings,
-    pub weights: Weights,
-    /// What the integration's syncs leave out.
-    pub excluded: Excluded,
-    /// The integration's mapped custom fields (names or ids), which criteria may name.
-    pub custom_fields: &'a [String],
-    pub criteria: &'a [Criterion],
-    pub at_ms: i64,
-    /// How many issues the report may read when it is counted from them.
-    pub read_limit: ReadLimit,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum HygieneError {
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error(transparent)]
-    Criteria(#[from] CriteriaError),
-    /// Its tickets cannot be listed: the category is not judged.
-    #[error("{category} is skipped: {reason}")]
-    Skipped { category: String, reason: String },
-    #[error("no custom hygiene miss is named '{0}'")]
-    UnknownCustom(String),
-    #[error(transparent)]
-    Unanswerable(#[from] Unanswerable),
-    /// The integration's deletion began while its snapshot was taken: the snapshot was swept
-    /// with the rest of its data.
-    #[error("the integration was deleted while its snapshot was taken")]
-    IntegrationDeleted,
-    /// The kept index cannot answer yet (it is being built, or a batch is being applied), and
-    /// counting from the issues meanwhile would read more than the request's [`ReadLimit`]: try
-    /// again once the index is built.
-    #[error(
-        "the hygiene index is being built, and this integration holds more than {0} tickets to count without it; try again shortly"
-    )]
-    IndexNotReady(usize),
-    /// Time ranges are counted from the issues only, and they are more than the request's
-    /// [`ReadLimit`].
-    #[error(
-        "created, updated and resolved ranges are counted from every stored ticket, and this integration holds more than {0}; leave the ranges out to be answered from the kept index"
-    )]
-    RangesTooBroad(usize),
-}
-
-impl HygieneError {
-    /// Why a report that would read more issues than its limit is not answered.
-    fn over_read_limit(req: &Request<'_>, over: OverReadLimit) -> HygieneError {
-        match req.filter.has_time_ranges() {
-            true => HygieneError::RangesTooBroad(over.0),
-            false => HygieneError::IndexNotReady(over.0),
-        }
-    }
-}
 
 /// Issues read per store call.
 const PAGE: usize = 500;
@@ -346,34 +285,4 @@ async fn catalog<S: RecordStore + ?Sized>(
     let catalog = Catalog::new(&site_fields, &map);
     criteria::validate(req.criteria, &catalog)?;
     Ok(catalog)
-}
-
-/// The fields criteria may name on the integration's site, as its last sync stored them.
-pub async fn catalog_of<S: RecordStore + ?Sized>(
-    store: &S,
-    integration: &str,
-    custom_fields: &[String],
-) -> Result<Catalog, StoreError> {
-    let (site_fields, map) = site_fields(store, integration, custom_fields).await?;
-    Ok(Catalog::new(&site_fields, &map))
-}
-
-/// The site's fields as the sync stored them, and what they resolve to: the sprint, story
-/// points and epic link fields and the mapped custom fields (those the site no longer has are
-/// left out).
-async fn site_fields<S: RecordStore + ?Sized>(
-    store: &S,
-    integration: &str,
-    custom_fields: &[String],
-) -> Result<(Vec<FieldDetails>, FieldMap), StoreError> {
-    let fields: Vec<FieldDetails> = store
-        .list_records(integration, RecordKind::Field)
-        .await?
-        .into_iter()
-        .filter_map(|r| serde_json::from_value(r.data).ok())
-        .collect();
-    let map = resolve_fields(&fields, custom_fields)
-        .or_else(|_| resolve_fields(&fields, &[]))
-        .unwrap_or_default();
-    Ok((fields, map))
 }

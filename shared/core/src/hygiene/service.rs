@@ -3,70 +3,20 @@
 //! only over the version they were made from), and the daily snapshot.
 
 use super::config::{ConfigError, HygieneConfig};
-use super::criteria::{Catalog, Criterion};
-use super::query::{HygieneError, Request, catalog_of, snapshot_from_store};
+use super::criteria::Catalog;
+use super::query::snapshot_from_store;
+use super::request::HygieneError;
 use super::rules::Settings;
+use super::scope::{IntegrationHygiene, catalog_of};
 use super::snapshot::Snapshot;
 use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
 use crate::store::{
     DeletionFence, HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore, RecordStore,
     StoreError,
 };
-use crate::sync::Excluded;
 
 /// How often a change is made again over a newer version before giving up.
 const CHANGE_ATTEMPTS: usize = 5;
-
-/// What the integration's syncs leave out.
-pub fn excluded_of(record: &IntegrationRecord) -> Excluded {
-    Excluded::parse(&record.excluded_fields.join(",")).unwrap_or_default()
-}
-
-/// An integration's stored settings, with what a request over its tickets needs from them.
-pub struct Scope {
-    pub excluded: Excluded,
-    pub custom_fields: Vec<String>,
-    pub config: HygieneConfig,
-    pub criteria: Vec<Criterion>,
-}
-
-impl Scope {
-    pub async fn load<S: HygieneStore + ?Sized>(
-        store: &S,
-        record: &IntegrationRecord,
-    ) -> Result<Scope, StoreError> {
-        let config = store
-            .get_hygiene_config(&record.id)
-            .await?
-            .unwrap_or_default();
-        Ok(Scope {
-            excluded: excluded_of(record),
-            custom_fields: record.custom_fields.clone(),
-            criteria: config.criteria(),
-            config,
-        })
-    }
-
-    /// A request over every ticket at `at_ms`, with `base` thresholds and the kept SLA rows; the
-    /// caller narrows the filter and sets the weights.
-    pub fn request(&self, base: Settings, at_ms: i64) -> Request<'_> {
-        Request {
-            settings: self.config.settings(base),
-            excluded: self.excluded,
-            custom_fields: &self.custom_fields,
-            criteria: &self.criteria,
-            at_ms,
-            ..Request::default()
-        }
-    }
-
-    pub fn custom_names(&self) -> Vec<String> {
-        self.criteria
-            .iter()
-            .map(|c| c.name.trim().to_string())
-            .collect()
-    }
-}
 
 #[derive(Debug, thiserror::Error)]
 pub enum ChangeError {
@@ -114,7 +64,7 @@ pub async fn take_snapshot<S>(
 where
     S: IssueStore + RecordStore + HygieneStore + HygieneIndexStore + DeletionFence + ?Sized,
 {
-    let scope = Scope::load(store, record).await?;
+    let scope = IntegrationHygiene::load(store, record).await?;
     let request = scope.request(Settings::default(), at_ms);
     let snapshot = snapshot_from_store(store, &record.id, &request).await?;
     store

@@ -10,7 +10,7 @@ pub mod html;
 use chrono::{DateTime, Days, Utc};
 
 use crate::dora::{self, Asked, DoraError};
-use crate::hygiene::service::Scope;
+use crate::hygiene::scope::IntegrationHygiene;
 use crate::hygiene::{self, Filter, HygieneError, Interval, Settings, Weights};
 use crate::monitoring::{self, Monitoring, Range};
 use crate::store::{IntegrationRecord, ReadLimit, Store, StoreError};
@@ -89,7 +89,7 @@ async fn hygiene_section<S: Store + ?Sized>(
     now: DateTime<Utc>,
     read_limit: ReadLimit,
 ) -> Result<HygieneSection, ReportError> {
-    let scope = Scope::load(store, record).await?;
+    let scope = IntegrationHygiene::load(store, record).await?;
     let request = hygiene::Request {
         read_limit,
         ..scope.request(Settings::default(), now.timestamp_millis())
