@@ -109,6 +109,29 @@ async fn given_a_synced_site_when_indexed_then_only_changed_issues_are_evaluated
 }
 
 #[tokio::test]
+async fn given_an_index_kept_by_other_rules_when_refreshed_then_it_is_built_again_and_not_used_before()
+ {
+    // GIVEN an index built, then kept as a release with other built-in rules left it: a basis
+    // without this version's number (how the first release kept it)
+    let site = site(300).await;
+    refreshed(&site).await;
+    let mut head = site.store.get_index_head(ID).await.unwrap().unwrap();
+    let criteria = criteria(&site).await;
+    head.basis = serde_json::to_string(&(&criteria, &site.record.custom_fields)).unwrap();
+    site.store.put_index_head(ID, &head).await.unwrap();
+
+    // THEN reports do not read it
+    assert_eq!(kept(&site).await, None);
+    // WHEN refreshed, THEN it is built again from every issue, and answers again
+    let again = refreshed(&site).await;
+    assert_eq!(
+        (again.state, again.evaluated, again.rebuilt),
+        (IndexState::Current, 300, true)
+    );
+    assert_eq!(kept(&site).await, Some(counted(&site).await));
+}
+
+#[tokio::test]
 async fn given_new_criteria_when_refreshed_then_the_index_is_built_again_and_not_used_before() {
     // GIVEN an index, then a custom hygiene miss kept
     let site = site(600).await;

@@ -91,10 +91,18 @@ fn batches_of(mut marks: Vec<ChangeMark>) -> Vec<Vec<ChangeMark>> {
     out
 }
 
-/// What the custom counts depend on: the criteria and the custom-field mapping they name.
+/// What the kept counts depend on: the version of what is kept of each issue
+/// ([`KEPT_FACTS_VERSION`]), the criteria and the custom-field mapping they name. An index kept
+/// on another basis is built again before it answers.
 pub fn basis(criteria: &[Criterion], custom_fields: &[String]) -> String {
-    serde_json::to_string(&(criteria, custom_fields)).unwrap_or_default()
+    serde_json::to_string(&(KEPT_FACTS_VERSION, criteria, custom_fields)).unwrap_or_default()
 }
+
+/// The version of the facts the index keeps of each issue: what [`IssueFacts::of`] reads from a
+/// stored issue and how [`Aggregate::apply`] tallies it. Raise it with any change to either, so
+/// that every kept index is built again from the issues on the first refresh after an upgrade,
+/// rather than answering with counts of the old rules. (Version 1 was kept without a number.)
+pub const KEPT_FACTS_VERSION: u32 = 2;
 
 /// What an issue adds to the aggregate; None when it does not count.
 pub fn contribution_of(
