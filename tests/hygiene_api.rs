@@ -489,9 +489,9 @@ async fn hygiene_over_the_api_follows_the_definitions() {
         ("?idle_days=-1", "idle_days"),
         ("?weights=Idle=101", "weights"),
         ("?at=yesterday", "at"),
-        ("?projekts=PLAT", "projekts"),
+        ("?projekts=PLAT", "'projekts'"),
         ("/misses?category=sloppy", "category"),
-        ("/trend?created_from=2026-01-01", "created_from"),
+        ("/trend?created_from=2026-01-01", "'created_from'"),
         ("/trend?interval=day", "interval"),
     ] {
         let (status, body) = w.api("acme", &route(query), &[&id], None).await;

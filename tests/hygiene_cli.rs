@@ -303,6 +303,54 @@ async fn excluded_description_and_comments_skip_their_categories() {
     let out = sei_jira(&["hygiene", "--store", store, "--at", "yesterday"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--at"));
+    // The API's bounds and words, under the flag's name: one parser reads both.
+    for (flags, said) in [
+        (
+            ["--idle-days", "4000"],
+            "--idle-days: must be a whole number from 0 to 3650",
+        ),
+        (
+            ["--stalled-days", "-1"],
+            "--stalled-days: must be a whole number from 0 to 3650",
+        ),
+        (
+            ["--response", "first-reply"],
+            "--response: must be first_comment, first_status_change or earliest",
+        ),
+        (
+            ["--created-to", "2020-01-01"],
+            "--created-to: is before created_from",
+        ),
+    ] {
+        let mut args = vec!["hygiene", "--store", store, "--created-from", "2021-01-01"];
+        args.extend(flags);
+        let out = sei_jira(&args);
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(
+            !out.status.success() && err.contains(said),
+            "{flags:?}: {err}"
+        );
+    }
+    // The flags the API has and the CLI lacked, taken as the API takes them.
+    let out = sei_jira(&[
+        "hygiene",
+        "--store",
+        store,
+        "--json",
+        "--stalled-days",
+        "5",
+        "--response",
+        "first_status_change",
+        "--priorities",
+        "High,Highest",
+        "--statuses",
+        "To Do",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let bad = dir.path().join("bad.json");
     std::fs::write(
         &bad,

@@ -11,7 +11,6 @@
 //! from the issues and say so (`recomputing`).
 
 pub mod events;
-pub mod params;
 
 use std::sync::Arc;
 
@@ -25,7 +24,6 @@ use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationStore, ReadLimit, Store};
-use sei_jira_lambda::failure::Failure;
 use sei_jira_lambda::http_api::{self, all_with_ids, json, with_id};
 use sei_jira_lambda::routes::{
     Answer, Ids, Integrations, JsonBody, QueryPairs, Route, TheIntegration, router_of,
@@ -33,7 +31,7 @@ use sei_jira_lambda::routes::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use params::Params;
+use sei_jira_core::hygiene::params::{self, Params};
 
 pub use events::handle_event;
 
@@ -74,12 +72,6 @@ impl App {
             metrics: Box::new(sei_jira_lambda::metrics::LogLines),
             stale_after: DEFAULT_STALE_AFTER,
         }
-    }
-}
-
-impl From<params::Refused> for Failure {
-    fn from(e: params::Refused) -> Self {
-        Failure::BadRequest(e.to_string())
     }
 }
 

@@ -4,15 +4,10 @@
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use chrono::NaiveDate;
 use sei_jira_core::hygiene::IntegrationHygiene;
-use sei_jira_core::hygiene::aggregate::DESCRIPTION_CAP;
+use sei_jira_core::hygiene::params::{self, Params, Refused, TrendQuery};
 use sei_jira_core::hygiene::service::take_snapshot;
-use sei_jira_core::hygiene::trend::MAX_TREND_DAYS;
-use sei_jira_core::hygiene::{
-    self, Criterion, Filter, HygieneError, Interval, Report, Request, ResponseMeasure, Settings,
-    Weights,
-};
+use sei_jira_core::hygiene::{self, Criterion, HygieneError, Report, Request};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
     HygieneIndexStore, HygieneStore, IntegrationRecord, IntegrationStore, IssueStore, RecordStore,
@@ -24,87 +19,145 @@ use crate::StoreArgs;
 /// The account under which the CLI records its local integrations.
 pub const LOCAL_ACCOUNT: &str = "local";
 
+/// The report's flags, named as the API's query parameters (`--idle-days` is `idle_days`) and
+/// read by the same parser, with the same bounds and errors (`hygiene::params`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct HygieneArgs {
-    /// Evaluate at this instant (RFC 3339), taken to the start of its hour (reports are evaluated
-    /// on the hour), so a report can be reproduced. Default: now.
+    /// Evaluate at this instant (RFC 3339, or a date: its first millisecond), taken to the start
+    /// of its hour (reports are evaluated on the hour), so a report can be reproduced. Default:
+    /// now.
     #[arg(long)]
     pub at: Option<String>,
-    /// Idle: no update for more than this many days.
-    #[arg(long, default_value_t = 10)]
-    pub idle_days: i64,
-    /// Poor Description: fewer characters than this.
-    #[arg(long, default_value_t = 30)]
-    pub poor_description_chars: usize,
-    /// What counts as the first response: first-comment, first-status-change or earliest.
-    #[arg(long, default_value = "first-comment")]
-    pub response: String,
+    /// Idle: no update for more than this many days (0 to 3650; default 10).
+    #[arg(long)]
+    pub idle_days: Option<String>,
+    /// Poor Description: fewer characters than this (0 to 1000; default 30).
+    #[arg(long)]
+    pub poor_description_chars: Option<String>,
+    /// Stalled in an active sprint: no status change for more than this many days (0 to 3650;
+    /// default 3).
+    #[arg(long)]
+    pub stalled_days: Option<String>,
+    /// What counts as the first response: first_comment (default), first_status_change or
+    /// earliest.
+    #[arg(long)]
+    pub response: Option<String>,
     /// Category weights, e.g. 'Idle=20,No Assignee=10' (the rest keep their defaults; the sum
     /// must not exceed 100).
-    #[arg(long, default_value = "")]
-    pub weights: String,
+    #[arg(long)]
+    pub weights: Option<String>,
     /// Custom hygiene misses: a JSON file with a list of at most 10
     /// `{"name": …, "conditions": [{"field": …, "operator": …, "values"|"value": …}]}`.
     #[arg(long)]
     pub criteria: Option<std::path::PathBuf>,
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Only tickets created, updated or resolved in these ranges (RFC 3339 times or dates, both
+    /// ends included).
+    #[command(flatten)]
+    pub ranges: RangeArgs,
     #[arg(long)]
     pub json: bool,
 }
 
 impl HygieneArgs {
-    fn settings(&self) -> anyhow::Result<Settings> {
-        if self.idle_days < 0 {
-            bail!("--idle-days must be 0 or more");
-        }
-        if self.poor_description_chars > DESCRIPTION_CAP {
-            bail!("--poor-description-chars must be at most {DESCRIPTION_CAP}");
-        }
-        let response = match self.response.as_str() {
-            "first-comment" => ResponseMeasure::FirstComment,
-            "first-status-change" => ResponseMeasure::FirstStatusChange,
-            "earliest" => ResponseMeasure::Earliest,
-            other => bail!(
-                "--response: '{other}' is not one of first-comment, first-status-change, earliest"
-            ),
-        };
-        Ok(Settings {
-            idle_days: self.idle_days,
-            poor_description_chars: self.poor_description_chars,
-            response,
-            ..Settings::default()
-        })
-    }
-
-    fn at_ms(&self) -> anyhow::Result<i64> {
-        match &self.at {
-            None => Ok(chrono::Utc::now().timestamp_millis()),
-            Some(text) => chrono::DateTime::parse_from_rfc3339(text)
-                .map(|t| t.timestamp_millis())
-                .map_err(|e| anyhow::anyhow!("--at '{text}': not an RFC 3339 time ({e})")),
-        }
+    fn params(&self) -> Params {
+        let mut pairs = named([
+            ("at", &self.at),
+            ("idle_days", &self.idle_days),
+            ("poor_description_chars", &self.poor_description_chars),
+            ("stalled_days", &self.stalled_days),
+            ("response", &self.response),
+            ("weights", &self.weights),
+        ]);
+        pairs.extend(self.filter.pairs());
+        pairs.extend(self.ranges.pairs());
+        Params::new(pairs)
     }
 }
 
-/// Which tickets a report or trend covers.
+/// The flags that were given, under their parameters' names.
+fn named<const N: usize>(flags: [(&str, &Option<String>); N]) -> Vec<(String, String)> {
+    flags
+        .into_iter()
+        .filter_map(|(name, value)| Some((name.to_string(), value.clone()?)))
+        .collect()
+}
+
+/// A refused parameter, as the flag of the same name.
+fn flagged(refused: Refused) -> anyhow::Error {
+    anyhow::anyhow!(
+        "--{}: {}",
+        refused.parameter.replace('_', "-"),
+        refused.message
+    )
+}
+
+/// Which tickets a report or trend covers (comma-separated names; any case for project keys).
 #[derive(clap::Args, Debug, Clone)]
 pub struct FilterArgs {
-    /// Only these projects (comma-separated keys).
-    #[arg(long, value_delimiter = ',')]
-    pub projects: Vec<String>,
-    /// Only these issue types (comma-separated names).
-    #[arg(long, value_delimiter = ',')]
-    pub issue_types: Vec<String>,
+    /// Only these projects (keys).
+    #[arg(long)]
+    pub projects: Option<String>,
+    /// Only these issue types.
+    #[arg(long)]
+    pub issue_types: Option<String>,
+    /// Only these priorities.
+    #[arg(long)]
+    pub priorities: Option<String>,
+    /// Only these statuses.
+    #[arg(long)]
+    pub statuses: Option<String>,
+    /// Only these status categories (To Do, In Progress, Done).
+    #[arg(long)]
+    pub status_categories: Option<String>,
+    /// Only tickets in an active sprint.
+    #[arg(long)]
+    pub active_sprint: bool,
 }
 
 impl FilterArgs {
-    fn filter(&self) -> Filter {
-        Filter {
-            projects: self.projects.clone(),
-            issue_types: self.issue_types.clone(),
-            ..Filter::default()
+    fn pairs(&self) -> Vec<(String, String)> {
+        let mut pairs = named([
+            ("projects", &self.projects),
+            ("issue_types", &self.issue_types),
+            ("priorities", &self.priorities),
+            ("statuses", &self.statuses),
+            ("status_categories", &self.status_categories),
+        ]);
+        if self.active_sprint {
+            pairs.push(("active_sprint".into(), "true".into()));
         }
+        pairs
+    }
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct RangeArgs {
+    #[arg(long)]
+    pub created_from: Option<String>,
+    #[arg(long)]
+    pub created_to: Option<String>,
+    #[arg(long)]
+    pub updated_from: Option<String>,
+    #[arg(long)]
+    pub updated_to: Option<String>,
+    #[arg(long)]
+    pub resolved_from: Option<String>,
+    #[arg(long)]
+    pub resolved_to: Option<String>,
+}
+
+impl RangeArgs {
+    fn pairs(&self) -> Vec<(String, String)> {
+        named([
+            ("created_from", &self.created_from),
+            ("created_to", &self.created_to),
+            ("updated_from", &self.updated_from),
+            ("updated_to", &self.updated_to),
+            ("resolved_from", &self.resolved_from),
+            ("resolved_to", &self.resolved_to),
+        ])
     }
 }
 
@@ -131,9 +184,9 @@ pub enum HygieneAction {
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct TrendArgs {
-    /// week or month.
-    #[arg(long, default_value = "week")]
-    pub interval: String,
+    /// week (default) or month.
+    #[arg(long)]
+    pub interval: Option<String>,
     /// First day (YYYY-MM-DD). Default: 83 days before --to (twelve weeks).
     #[arg(long)]
     pub from: Option<String>,
@@ -141,12 +194,25 @@ pub struct TrendArgs {
     #[arg(long)]
     pub to: Option<String>,
     /// Category weights, as for the report.
-    #[arg(long, default_value = "")]
-    pub weights: String,
+    #[arg(long)]
+    pub weights: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
     #[arg(long)]
     pub json: bool,
+}
+
+impl TrendArgs {
+    fn params(&self) -> Params {
+        let mut pairs = named([
+            ("interval", &self.interval),
+            ("from", &self.from),
+            ("to", &self.to),
+            ("weights", &self.weights),
+        ]);
+        pairs.extend(self.filter.pairs());
+        Params::new(pairs)
+    }
 }
 
 pub async fn act(action: &HygieneAction) -> anyhow::Result<()> {
@@ -183,31 +249,18 @@ pub(crate) async fn local_record(
         })
 }
 
-pub(crate) fn date_flag(flag: &str, text: Option<&str>) -> anyhow::Result<Option<NaiveDate>> {
-    text.map(|t| {
-        NaiveDate::parse_from_str(t.trim(), "%Y-%m-%d")
-            .map_err(|_| anyhow::anyhow!("{flag} '{t}': not a date (YYYY-MM-DD)"))
-    })
-    .transpose()
-}
-
 async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
-    let interval =
-        Interval::parse(&args.interval).map_err(|e| anyhow::anyhow!("--interval: {e}"))?;
-    let to = date_flag("--to", args.to.as_deref())?.unwrap_or(chrono::Utc::now().date_naive());
-    let from = date_flag("--from", args.from.as_deref())?.unwrap_or(to - chrono::Days::new(83));
-    if from > to {
-        bail!("--from {from} is after --to {to}");
-    }
-    if (to - from).num_days() >= MAX_TREND_DAYS {
-        bail!("--from: a trend covers at most {MAX_TREND_DAYS} days");
-    }
     let store = open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
     let scope = IntegrationHygiene::load(&store, &record).await?;
-    let weights = Weights::parse(&args.weights, &scope.custom_names())
-        .map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
-    let filter = args.filter.filter();
+    let today = chrono::Utc::now().date_naive();
+    let TrendQuery {
+        filter,
+        weights,
+        interval,
+        from,
+        to,
+    } = params::trend(&args.params(), &scope.custom_names(), today).map_err(flagged)?;
     let snapshots = store.list_snapshots(&record.id, from, to).await?;
     let points = hygiene::trend(&snapshots, interval, from, to, &filter, &weights);
     if args.json {
@@ -221,7 +274,7 @@ async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
     }
     println!(
         "Hygiene score per {} from {from} to {to} ({} snapshots in {}):",
-        args.interval.trim().to_lowercase(),
+        serde_json::to_value(interval)?.as_str().unwrap_or_default(),
         snapshots.len(),
         store_args.store.display()
     );
@@ -270,7 +323,6 @@ async fn snapshot(store_args: &StoreArgs, at: Option<&str>, json: bool) -> anyho
 }
 
 pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Result<()> {
-    let settings = args.settings()?;
     let criteria = match &args.criteria {
         None => Vec::new(),
         Some(path) => {
@@ -281,9 +333,7 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
         }
     };
     let names: Vec<String> = criteria.iter().map(|c| c.name.clone()).collect();
-    let weights =
-        Weights::parse(&args.weights, &names).map_err(|e| anyhow::anyhow!("--weights: {e}"))?;
-    let at_ms = args.at_ms()?;
+    let asked = params::report(&args.params(), &names, chrono::Utc::now()).map_err(flagged)?;
     if !store_args.store.exists() {
         bail!(
             "--store {}: no such store (run `sei-jira sync` first)",
@@ -293,11 +343,11 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
     let store = EmbeddedStore::open(&store_args.store)
         .with_context(|| format!("--store {}", store_args.store.display()))?;
     let request = Request {
-        filter: args.filter.filter(),
-        settings,
-        weights,
+        filter: asked.filter,
+        settings: asked.settings,
+        weights: asked.weights,
         criteria: &criteria,
-        at_ms,
+        at_ms: asked.at_ms,
         ..Request::default()
     };
     let report = report(&store, &store_args.integration, request)

@@ -4,6 +4,7 @@
 
 use lambda_http::{Body, Response};
 use sei_jira_core::dora::{self, ProfileChangeError};
+use sei_jira_core::hygiene::params::Refused;
 use sei_jira_core::hygiene::service::ChangeError as HygieneChangeError;
 use sei_jira_core::hygiene::{ConfigError, HygieneError};
 use sei_jira_core::integrations::{ApiError, echoed};
@@ -80,6 +81,12 @@ impl From<ApiError> for Failure {
             )),
             ApiError::Internal(message) => Failure::Internal(message),
         }
+    }
+}
+
+impl From<Refused> for Failure {
+    fn from(e: Refused) -> Self {
+        Failure::BadRequest(e.to_string())
     }
 }
 

@@ -19,6 +19,7 @@ pub mod facts;
 pub mod filter;
 pub mod index;
 pub mod indexer;
+pub mod params;
 pub mod query;
 pub mod request;
 pub mod rules;

@@ -1,12 +1,17 @@
-//! The query parameters of the hygiene routes, read into the domain's filter, thresholds and
-//! weights. Every refusal names the parameter; a parameter a route does not know is refused too,
-//! so a misspelt filter never widens a report silently.
+//! What a hygiene request asks, as named parameters — the API's query parameters, and the CLI's
+//! flags under the same names — read into the domain's filter, thresholds and weights, once for
+//! both: the same names, bounds and errors. Every refusal names the parameter; a parameter a
+//! request does not know is refused too, so a misspelt filter never widens a report silently.
 
 use std::collections::HashMap;
 
+use super::aggregate::DESCRIPTION_CAP;
+use super::filter::{Filter, Range};
+use super::rules::{ResponseMeasure, Settings};
+use super::score::Weights;
+use super::trend::{Interval, MAX_TREND_DAYS};
+use crate::integrations::echoed;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
-use sei_jira_core::hygiene::aggregate::DESCRIPTION_CAP;
-use sei_jira_core::hygiene::{Filter, Interval, Range, ResponseMeasure, Settings, Weights};
 
 /// A refused parameter: its name and why.
 #[derive(Debug, PartialEq)]
@@ -75,7 +80,7 @@ impl Params {
             .into_iter()
             .find(|n| !known.iter().any(|group| group.contains(&n.as_str())))
         {
-            Some(unknown) => Err(refuse(&cut(unknown), "not a parameter of this route")),
+            Some(unknown) => Err(refuse(&echoed(unknown), "not a parameter of this request")),
             None => Ok(()),
         }
     }
@@ -177,13 +182,16 @@ impl Params {
         let defaults = Settings::default();
         let response = match self.get("response") {
             None => defaults.response,
-            Some(v) => serde_json::from_value::<ResponseMeasure>(serde_json::json!(v.trim()))
-                .map_err(|_| {
-                    refuse(
-                        "response",
-                        "must be first_comment, first_status_change or earliest",
-                    )
-                })?,
+            // `first-comment` too: the CLI's spelling of a value.
+            Some(v) => serde_json::from_value::<ResponseMeasure>(serde_json::json!(
+                v.trim().replace('-', "_")
+            ))
+            .map_err(|_| {
+                refuse(
+                    "response",
+                    "must be first_comment, first_status_change or earliest",
+                )
+            })?,
         };
         Ok(Settings {
             idle_days: self
@@ -199,11 +207,6 @@ impl Params {
             ..defaults
         })
     }
-}
-
-/// A user's parameter name, shortened before it is echoed.
-fn cut(text: &str) -> String {
-    text.chars().take(40).collect()
 }
 
 /// What `GET …/hygiene` asks.
@@ -327,7 +330,7 @@ pub fn trend(
     if from > to {
         return Err(refuse("to", "is before from"));
     }
-    let max = sei_jira_core::hygiene::trend::MAX_TREND_DAYS;
+    let max = MAX_TREND_DAYS;
     if (to - from).num_days() >= max {
         return Err(refuse("from", format!("a trend covers at most {max} days")));
     }
@@ -401,8 +404,11 @@ mod tests {
             refused_report(&[("updated_from", "2026-12-02"), ("updated_to", "2026-12-01")]),
             "updated_to"
         );
-        assert_eq!(refused_report(&[("project", "OPS")]), "project");
-        assert_eq!(refused_report(&[("category", "idle")]), "category");
+        // Unknown names are the user's text, echoed as every error echoes it.
+        assert_eq!(refused_report(&[("project", "OPS")]), "'project'");
+        assert_eq!(refused_report(&[("category", "idle")]), "'category'");
+        let long = "p".repeat(30);
+        assert_eq!(refused_report(&[(&long, "OPS")]), "a text of 30 characters");
     }
 
     #[test]
@@ -447,7 +453,7 @@ mod tests {
             |pairs: &[(&str, &str)]| trend(&params(pairs), &[], today).err().map(|e| e.parameter);
         assert_eq!(
             refused(&[("created_from", "2026-01-01")]),
-            Some("created_from".into())
+            Some("'created_from'".into())
         );
         assert_eq!(refused(&[("interval", "day")]), Some("interval".into()));
         assert_eq!(refused(&[("from", "2026-12-04")]), Some("to".into()));
