@@ -12,15 +12,12 @@ use chrono::{DateTime, Utc};
 use sei_jira_core::hygiene::HygieneError;
 use sei_jira_core::hygiene::indexer::{IndexState, refresh};
 use sei_jira_core::hygiene::service::take_snapshot;
-use sei_jira_core::ports::{
-    DETAIL_COMPLETED, DETAIL_DORA_INDEX, DETAIL_HYGIENE_INDEX, DETAIL_SNAPSHOT_DAILY,
-    DETAIL_SNAPSHOT_REQUESTED, DailyCursor, EVENT_SOURCE, IntegrationRef, SyncEvent,
-};
+use sei_jira_core::ports::{DailyCursor, IntegrationRef, SyncEvent};
 use sei_jira_core::store::{IntegrationRecord, RunOutcome, Store};
 use sei_jira_lambda::metrics;
 use serde_json::{Value, json};
 
-use crate::{App, cut};
+use crate::App;
 
 /// The function these events are served by (`functions/hygiene-events`), as its metrics name it.
 pub const FUNCTION: &str = "hygiene-events";
@@ -48,56 +45,52 @@ pub async fn handle_event(
     now: DateTime<Utc>,
     deadline: Option<Instant>,
 ) -> Result<Value, String> {
-    let source = event["source"].as_str().unwrap_or_default();
-    let detail_type = event["detail-type"].as_str().unwrap_or_default();
-    let detail = || {
-        serde_json::from_value::<IntegrationRef>(event["detail"].clone())
-            .map_err(|e| format!("event detail: {e}"))
+    let (target, requested) = match SyncEvent::from_envelope(event).map_err(|e| e.to_string())? {
+        // A completed sync names its integration as a request for the index does; the index
+        // keeps the DORA profiles' members too. The daily snapshot's turn of an integration also
+        // counts whether it synced lately.
+        SyncEvent::Completed(done) => (
+            IntegrationRef {
+                account_id: done.account_id,
+                integration_id: done.integration_id,
+            },
+            false,
+        ),
+        SyncEvent::HygieneIndex(target) | SyncEvent::DoraIndex(target) => (target, false),
+        SyncEvent::SnapshotRequested(target) => (target, true),
+        SyncEvent::SnapshotDaily(cursor) => {
+            return fan_out(app, cursor.after.as_deref(), deadline).await;
+        }
+        other => {
+            return Err(format!(
+                "not a hygiene event (detail-type '{}')",
+                other.detail_type()
+            ));
+        }
     };
-    match (source, detail_type) {
-        // A completed sync's detail names its integration as a request for the index does; the
-        // index keeps the DORA profiles' members too. The daily snapshot's turn of an integration
-        // also counts whether it synced lately.
-        (
-            EVENT_SOURCE,
-            DETAIL_COMPLETED | DETAIL_HYGIENE_INDEX | DETAIL_DORA_INDEX | DETAIL_SNAPSHOT_REQUESTED,
-        ) => {
-            let target = detail()?;
-            let id = target.integration_id.as_str();
-            let record = app
-                .store
-                .get_integration(&target.account_id, id)
-                .await
-                .map_err(|e| e.to_string())?;
-            let turn = match &record {
-                Some(record) => turn(app, record, now, deadline).await?,
-                None => {
-                    tracing::warn!(integration = %id, "integration not found; nothing to do");
-                    Turn::Gone
-                }
-            };
-            let Some(record) = record.filter(|_| turn != Turn::Gone) else {
-                // Visited no more by the daily snapshot.
-                withdraw(app.store.as_ref(), id).await?;
-                return Ok(json!({"snapshots": 0, "continued": 0, "withdrawn": 1}));
-            };
-            if detail_type == DETAIL_SNAPSHOT_REQUESTED {
-                let stale = stale(app, &record, now).await?;
-                app.metrics.record(&metrics::staleness(FUNCTION, id, stale));
-            }
-            Ok(answer(turn))
+    let id = target.integration_id.as_str();
+    let record = app
+        .store
+        .get_integration(&target.account_id, id)
+        .await
+        .map_err(|e| e.to_string())?;
+    let turn = match &record {
+        Some(record) => turn(app, record, now, deadline).await?,
+        None => {
+            tracing::warn!(integration = %id, "integration not found; nothing to do");
+            Turn::Gone
         }
-        (EVENT_SOURCE, DETAIL_SNAPSHOT_DAILY) => {
-            let cursor: DailyCursor = serde_json::from_value(event["detail"].clone())
-                .map_err(|e| format!("event detail: {e}"))?;
-            fan_out(app, cursor.after.as_deref(), deadline).await
-        }
-        _ => Err(format!(
-            "not a hygiene event (source '{}', detail-type '{}')",
-            cut(source),
-            cut(detail_type)
-        )),
+    };
+    let Some(record) = record.filter(|_| turn != Turn::Gone) else {
+        // Visited no more by the daily snapshot.
+        withdraw(app.store.as_ref(), id).await?;
+        return Ok(json!({"snapshots": 0, "continued": 0, "withdrawn": 1}));
+    };
+    if requested {
+        let stale = stale(app, &record, now).await?;
+        app.metrics.record(&metrics::staleness(FUNCTION, id, stale));
     }
+    Ok(answer(turn))
 }
 
 /// The daily snapshot, fanned out: one `hygiene.snapshot.requested` event per integration on

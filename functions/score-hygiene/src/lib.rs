@@ -297,8 +297,3 @@ fn criteria_list(config: &HygieneConfig) -> Value {
 fn sla_list(config: &HygieneConfig) -> Value {
     json!({"slas": all_with_ids(&config.slas)})
 }
-
-/// A user's text, shortened before it is echoed.
-pub(crate) fn cut(text: &str) -> String {
-    text.chars().take(64).collect()
-}

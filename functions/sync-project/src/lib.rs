@@ -12,10 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use sei_jira_core::jira::RetryPolicy;
-use sei_jira_core::ports::{
-    DETAIL_CONTINUATION, DETAIL_SCHEDULED, EVENT_SOURCE, EventPublisher, RetryScheduler,
-    SecretStore, SyncTrigger,
-};
+use sei_jira_core::ports::{EventPublisher, RetryScheduler, SecretStore, SyncEvent, SyncTrigger};
 use sei_jira_core::store::Store;
 use sei_jira_core::sync::progress::Board;
 use sei_jira_core::sync::service::{SyncServiceError, SyncServices, sync_integration};
@@ -58,16 +55,15 @@ pub struct App {
     pub board: Option<Arc<Board>>,
 }
 
-/// The trigger in an event, which must be one of ours.
+/// The trigger in an event, which must be a sync event of ours.
 pub fn trigger(event: &Value) -> Result<SyncTrigger, String> {
-    let source = event["source"].as_str().unwrap_or_default();
-    let detail_type = event["detail-type"].as_str().unwrap_or_default();
-    if source != EVENT_SOURCE || ![DETAIL_SCHEDULED, DETAIL_CONTINUATION].contains(&detail_type) {
-        return Err(format!(
-            "not a sync event (source '{source}', detail-type '{detail_type}')"
-        ));
+    match SyncEvent::from_envelope(event).map_err(|e| e.to_string())? {
+        SyncEvent::Scheduled(trigger) | SyncEvent::Continue(trigger) => Ok(trigger),
+        other => Err(format!(
+            "not a sync event (detail-type '{}')",
+            other.detail_type()
+        )),
     }
-    serde_json::from_value(event["detail"].clone()).map_err(|e| format!("event detail: {e}"))
 }
 
 /// When to stop, from the invocation's deadline (epoch ms).

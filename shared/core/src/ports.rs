@@ -130,6 +130,9 @@ pub struct SyncCompleted {
 
 #[derive(Clone, Debug, PartialEq)]
 pub enum SyncEvent {
+    /// Detail type `jira.sync.scheduled`: a schedule fired (its target's input,
+    /// [`scheduled_input`]; never published on the bus).
+    Scheduled(SyncTrigger),
     /// Detail type `jira.sync.continuation`: the sync re-queues itself (or a person asked for a
     /// sync now, `trigger: manual`).
     Continue(SyncTrigger),
@@ -162,6 +165,7 @@ pub struct IntegrationRef {
 impl SyncEvent {
     pub fn detail_type(&self) -> &'static str {
         match self {
+            SyncEvent::Scheduled(_) => DETAIL_SCHEDULED,
             SyncEvent::Continue(_) => DETAIL_CONTINUATION,
             SyncEvent::Completed(_) => DETAIL_COMPLETED,
             SyncEvent::HygieneIndex(_) => DETAIL_HYGIENE_INDEX,
@@ -172,7 +176,7 @@ impl SyncEvent {
     }
     pub fn detail_json(&self) -> String {
         match self {
-            SyncEvent::Continue(t) => serde_json::to_string(t),
+            SyncEvent::Scheduled(t) | SyncEvent::Continue(t) => serde_json::to_string(t),
             SyncEvent::Completed(c) => serde_json::to_string(c),
             SyncEvent::HygieneIndex(r)
             | SyncEvent::DoraIndex(r)
@@ -180,6 +184,59 @@ impl SyncEvent {
             SyncEvent::SnapshotDaily(c) => serde_json::to_string(c),
         }
         .unwrap_or_else(|_| "{}".into())
+    }
+}
+
+/// Why an event a function received is not one it can act on.
+#[derive(Debug, PartialEq, thiserror::Error)]
+pub enum EventError {
+    /// Not sent by us, or of a detail type we never send: the user-controlled parts echoed.
+    #[error("not an event of ours (source {sender}, detail-type {detail_type})")]
+    Foreign { sender: String, detail_type: String },
+    #[error("event detail of {detail_type}: {error}")]
+    Detail {
+        detail_type: &'static str,
+        error: String,
+    },
+}
+
+impl SyncEvent {
+    /// The event an EventBridge envelope (or a schedule's input, shaped alike) carries, read
+    /// once at the edge: its source must be ours and its detail must be what its detail type
+    /// says.
+    pub fn from_envelope(event: &serde_json::Value) -> Result<SyncEvent, EventError> {
+        let source = event["source"].as_str().unwrap_or_default();
+        let detail_type = event["detail-type"].as_str().unwrap_or_default();
+        let foreign = || EventError::Foreign {
+            sender: crate::integrations::echoed(source),
+            detail_type: crate::integrations::echoed(detail_type),
+        };
+        if source != EVENT_SOURCE {
+            return Err(foreign());
+        }
+        fn detail<T: serde::de::DeserializeOwned>(
+            event: &serde_json::Value,
+            detail_type: &'static str,
+        ) -> Result<T, EventError> {
+            serde_json::from_value(event["detail"].clone()).map_err(|e| EventError::Detail {
+                detail_type,
+                error: e.to_string(),
+            })
+        }
+        Ok(match detail_type {
+            DETAIL_SCHEDULED => SyncEvent::Scheduled(detail(event, DETAIL_SCHEDULED)?),
+            DETAIL_CONTINUATION => SyncEvent::Continue(detail(event, DETAIL_CONTINUATION)?),
+            DETAIL_COMPLETED => SyncEvent::Completed(detail(event, DETAIL_COMPLETED)?),
+            DETAIL_HYGIENE_INDEX => SyncEvent::HygieneIndex(detail(event, DETAIL_HYGIENE_INDEX)?),
+            DETAIL_DORA_INDEX => SyncEvent::DoraIndex(detail(event, DETAIL_DORA_INDEX)?),
+            DETAIL_SNAPSHOT_DAILY => {
+                SyncEvent::SnapshotDaily(detail(event, DETAIL_SNAPSHOT_DAILY)?)
+            }
+            DETAIL_SNAPSHOT_REQUESTED => {
+                SyncEvent::SnapshotRequested(detail(event, DETAIL_SNAPSHOT_REQUESTED)?)
+            }
+            _ => return Err(foreign()),
+        })
     }
 }
 
@@ -232,5 +289,71 @@ fn invalid_name(message: String) -> PortError {
     PortError {
         service: "Secrets Manager",
         message,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn envelope(event: &SyncEvent) -> serde_json::Value {
+        json!({
+            "source": EVENT_SOURCE,
+            "detail-type": event.detail_type(),
+            "detail": serde_json::from_str::<serde_json::Value>(&event.detail_json()).unwrap(),
+        })
+    }
+
+    #[test]
+    fn each_event_reads_back_from_its_envelope_and_nothing_else_does() {
+        let target = IntegrationRef {
+            account_id: "acme".into(),
+            integration_id: "i-1".into(),
+        };
+        let trigger = SyncTrigger {
+            account_id: "acme".into(),
+            integration_id: "i-1".into(),
+            trigger: Trigger::Manual,
+            chain_started_ms: Some(5),
+        };
+        for event in [
+            SyncEvent::Scheduled(trigger.clone()),
+            SyncEvent::Continue(trigger),
+            SyncEvent::HygieneIndex(target.clone()),
+            SyncEvent::DoraIndex(target.clone()),
+            SyncEvent::SnapshotRequested(target),
+            SyncEvent::SnapshotDaily(DailyCursor {
+                after: Some("i-0".into()),
+            }),
+        ] {
+            assert_eq!(SyncEvent::from_envelope(&envelope(&event)), Ok(event));
+        }
+        let scheduled: serde_json::Value =
+            serde_json::from_str(&scheduled_input("acme", "i-1")).unwrap();
+        assert!(matches!(
+            SyncEvent::from_envelope(&scheduled),
+            Ok(SyncEvent::Scheduled(t)) if t.trigger == Trigger::Schedule
+        ));
+
+        let foreign = json!({"source": "aws.s3", "detail-type": "Object Created", "detail": {}});
+        assert_eq!(
+            SyncEvent::from_envelope(&foreign).unwrap_err().to_string(),
+            "not an event of ours (source 'aws.s3', detail-type 'Object Created')"
+        );
+        let unknown = json!({"source": EVENT_SOURCE, "detail-type": "jira.sync.exploded"});
+        assert!(matches!(
+            SyncEvent::from_envelope(&unknown),
+            Err(EventError::Foreign { .. })
+        ));
+        let thin = json!({"source": EVENT_SOURCE, "detail-type": DETAIL_HYGIENE_INDEX,
+            "detail": {"account_id": "acme"}});
+        assert!(matches!(
+            SyncEvent::from_envelope(&thin),
+            Err(EventError::Detail {
+                detail_type: DETAIL_HYGIENE_INDEX,
+                ..
+            })
+        ));
     }
 }
