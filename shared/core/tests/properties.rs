@@ -1,10 +1,10 @@
 //! Properties of what the service reads from people, over generated input (proptest): the JQL
-//! builder, the integration API's bodies and the schedule expressions never panic, and keep what
-//! they promise. `PROPTEST_CASES` sets the number of cases (256 by default, as CI runs them;
+//! builder, the hygiene request's parameters and the schedule expressions never panic, and keep
+//! what they promise. `PROPTEST_CASES` sets the number of cases (256 by default, as CI runs them;
 //! docs/reliability.md gives a longer run's figures).
 
 use proptest::prelude::*;
-use sei_jira_core::integrations::{IntegrationCreate, IntegrationPatch};
+use sei_jira_core::hygiene::params::{self, Params};
 use sei_jira_core::schedule_expression::{shortest_interval_minutes, validate_rate};
 use sei_jira_core::sync::plan::{Unit, strip_order_by};
 
@@ -57,10 +57,32 @@ proptest! {
     }
 
     #[test]
-    fn api_bodies_never_panic(bytes in prop::collection::vec(any::<u8>(), 0..256), text in ".{0,64}") {
-        let _ = serde_json::from_slice::<IntegrationCreate>(&bytes);
-        let _ = serde_json::from_slice::<IntegrationPatch>(&bytes);
-        let body = format!(r#"{{"name": {text:?}, "scope": {{"kind": {text:?}, "keys": [{text:?}], "jql": {text:?}}}, "connection": {{"deployment": "cloud", "url": {text:?}, "email": {text:?}, "token": {text:?}}}}}"#);
-        let _ = serde_json::from_str::<IntegrationCreate>(&body);
+    fn every_hygiene_refusal_names_a_parameter_that_was_given(
+        pairs in prop::collection::vec(
+            (
+                prop::sample::select(vec![
+                    "idle_days", "stalled_days", "poor_description_chars", "at", "response",
+                    "weights", "active_sprint", "created_from", "created_to", "projects", "bogus",
+                ]),
+                prop_oneof![Just("3".to_string()), Just("2026-12-01".to_string()), ".{0,12}"],
+            ),
+            0..6,
+        )
+    ) {
+        let given: Vec<(String, String)> =
+            pairs.iter().map(|(k, v)| (k.to_string(), v.clone())).collect();
+        let now = chrono::DateTime::parse_from_rfc3339("2026-12-07T10:00:00Z").unwrap().to_utc();
+        match params::report(&Params::new(given.clone()), &[], now) {
+            Ok(asked) => {
+                prop_assert!((0..=3650).contains(&asked.settings.idle_days));
+                prop_assert!((0..=3650).contains(&asked.settings.stalled_days));
+                prop_assert!(asked.settings.poor_description_chars <= 1000);
+                prop_assert!(!given.iter().any(|(k, _)| k == "bogus"), "an unknown parameter was taken");
+            }
+            Err(refused) => prop_assert!(
+                given.iter().any(|(k, _)| refused.parameter == *k || refused.parameter == format!("'{k}'")),
+                "{refused} names none of {given:?}"
+            ),
+        }
     }
 }
