@@ -168,7 +168,7 @@ pub enum HygieneAction {
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
-        args: TrendArgs,
+        args: Box<TrendArgs>,
     },
     /// Take the day's snapshot now (every sync takes one; a later one replaces the day's).
     Snapshot {

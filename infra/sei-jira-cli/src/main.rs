@@ -118,7 +118,7 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
-        args: hygiene::HygieneArgs,
+        args: Box<hygiene::HygieneArgs>,
     },
     /// The DORA metrics of the stored issues under a profile: time to restore, change failure
     /// rate, deployment frequency and lead time, with sample sizes and bands.
