@@ -29,14 +29,14 @@ pub struct HygieneArgs {
     #[arg(long)]
     pub at: Option<String>,
     /// Idle: no update for more than this many days (0 to 3650; default 10).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub idle_days: Option<String>,
     /// Poor Description: fewer characters than this (0 to 1000; default 30).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub poor_description_chars: Option<String>,
     /// Stalled in an active sprint: no status change for more than this many days (0 to 3650;
     /// default 3).
-    #[arg(long)]
+    #[arg(long, allow_hyphen_values = true)]
     pub stalled_days: Option<String>,
     /// What counts as the first response: first_comment (default), first_status_change or
     /// earliest.
