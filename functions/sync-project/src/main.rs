@@ -7,7 +7,7 @@ use sync_project::{App, handle, stop_at};
 
 fn main() -> Result<(), Error> {
     // Before the runtime's threads exist (see sei_jira_core::memory).
-    sei_jira_core::memory::tune_allocator();
+    sei_jira_lambda::process::tune_allocator();
     async_main()
 }
 

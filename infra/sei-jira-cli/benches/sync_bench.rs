@@ -223,8 +223,8 @@ fn main() {
     let runtime = if std::env::args().any(|a| a == "--serve-sim") {
         tokio::runtime::Runtime::new()
     } else {
-        sei_jira_core::memory::tune_allocator();
-        sei_jira_core::runtime::for_sync()
+        sei_jira_lambda::process::tune_allocator();
+        sei_jira_lambda::process::runtime_for_sync()
     };
     runtime.unwrap().block_on(async_main());
 }

@@ -152,8 +152,8 @@ enum Command {
 }
 
 fn main() {
-    sei_jira_core::memory::tune_allocator();
-    let runtime = sei_jira_core::runtime::for_sync().unwrap_or_else(|e| {
+    sei_jira_lambda::process::tune_allocator();
+    let runtime = sei_jira_lambda::process::runtime_for_sync().unwrap_or_else(|e| {
         eprintln!("error: cannot start the async runtime: {e}");
         std::process::exit(1)
     });
