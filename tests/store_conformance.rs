@@ -4,6 +4,14 @@
 //!
 //! All DynamoDB tests share one moto server, each with a table of its own.
 
+use sei_jira_core::dora::DoraConfig;
+use sei_jira_core::dora::DoraFacts;
+use sei_jira_core::dora::index::DoraHeads;
+use sei_jira_core::hygiene::HygieneConfig;
+use sei_jira_core::hygiene::Snapshot;
+use sei_jira_core::hygiene::index::Contribution;
+use sei_jira_core::hygiene::index::IndexHead;
+use sei_jira_core::hygiene::index::IndexedCell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 

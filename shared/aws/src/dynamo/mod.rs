@@ -28,6 +28,10 @@ use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use sei_jira_core::dora::index::DoraHeads;
+use sei_jira_core::dora::{DoraConfig, DoraFacts};
+use sei_jira_core::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
+use sei_jira_core::hygiene::{HygieneConfig, Snapshot};
 use sei_jira_core::store::*;
 
 mod batch;

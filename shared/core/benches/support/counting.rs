@@ -2,6 +2,13 @@
 //! return, and the best-of-runs timer the benchmarks print.
 #![allow(dead_code)]
 
+use sei_jira_core::dora::DoraConfig;
+use sei_jira_core::dora::DoraFacts;
+use sei_jira_core::dora::index::DoraHeads;
+use sei_jira_core::hygiene::index::ChangeMark;
+use sei_jira_core::hygiene::index::Contribution;
+use sei_jira_core::hygiene::index::IndexHead;
+use sei_jira_core::hygiene::index::IndexedCell;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Instant;
 

@@ -9,13 +9,12 @@
 
 use std::collections::{HashMap, HashSet};
 
-use super::facts::done_statuses;
+use super::facts::{DoraFacts, done_statuses};
 use super::index::{Classifier, DoraHeads, ProfileHead, not_yet_built};
 use crate::hygiene::criteria::Catalog;
 use crate::hygiene::index::Build;
 use crate::store::{
-    DoraFacts, DoraStore, IssueStore, RecordKind, RecordStore, StoreResult, StoredIssue,
-    issue_order,
+    DoraStore, IssueStore, RecordKind, RecordStore, StoreResult, StoredIssue, issue_order,
 };
 
 /// Issues read per page of a build.

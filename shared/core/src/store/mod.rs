@@ -18,11 +18,11 @@ pub mod records;
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-pub use crate::dora::config::DoraConfig;
-pub use crate::dora::facts::DoraFacts;
-pub use crate::dora::index::DoraHeads;
-pub use crate::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
-pub use crate::hygiene::{HygieneConfig, Snapshot};
+use crate::dora::config::DoraConfig;
+use crate::dora::facts::DoraFacts;
+use crate::dora::index::DoraHeads;
+use crate::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
+use crate::hygiene::{HygieneConfig, Snapshot};
 pub use records::*;
 
 /// DynamoDB's BatchWriteItem limit.
