@@ -286,7 +286,7 @@ async fn given_another_run_holds_the_index_when_refreshed_then_it_is_left_alone(
 #[tokio::test]
 async fn given_no_current_index_when_a_request_may_read_fewer_issues_than_stored_then_it_is_refused()
  {
-    use sei_jira_core::hygiene::{Filter, HygieneError, Range, Source, report_answered};
+    use sei_jira_core::hygiene::{Filter, HygieneError, Source, TimeRange, report_answered};
     // GIVEN 300 stored issues and no index yet
     let site = site(300).await;
     let within = |n| Request {
@@ -309,7 +309,7 @@ async fn given_no_current_index_when_a_request_may_read_fewer_issues_than_stored
     // Time ranges are counted from the issues even with an index: refused past the limit
     let ranged = |n| Request {
         filter: Filter {
-            created: Range {
+            created: TimeRange {
                 from_ms: Some(0),
                 to_ms: None,
             },

@@ -33,12 +33,12 @@ impl Cell {
 
 /// A time range, epoch milliseconds, both ends included; an open end is None.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-pub struct Range {
+pub struct TimeRange {
     pub from_ms: Option<i64>,
     pub to_ms: Option<i64>,
 }
 
-impl Range {
+impl TimeRange {
     pub fn is_open(&self) -> bool {
         self.from_ms.is_none() && self.to_ms.is_none()
     }
@@ -63,9 +63,9 @@ pub struct Filter {
     pub status_categories: Vec<String>,
     /// Only tickets in an active sprint.
     pub active_sprint_only: bool,
-    pub created: Range,
-    pub updated: Range,
-    pub resolved: Range,
+    pub created: TimeRange,
+    pub updated: TimeRange,
+    pub resolved: TimeRange,
 }
 
 impl Filter {
@@ -195,7 +195,7 @@ mod tests {
     #[test]
     fn ranges_include_both_ends_and_never_hold_a_missing_time() {
         let t = ticket();
-        let range = |from_ms, to_ms| Range { from_ms, to_ms };
+        let range = |from_ms, to_ms| TimeRange { from_ms, to_ms };
         let created = |r| Filter {
             created: r,
             ..Filter::default()

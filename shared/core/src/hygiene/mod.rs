@@ -33,7 +33,7 @@ pub use aggregate::{Aggregate, Delta, Unanswerable};
 pub use config::{ConfigError, HygieneConfig, SlaInput};
 pub use criteria::{Condition, Criterion, Operator};
 pub use facts::IssueFacts;
-pub use filter::{Cell, Filter, Range};
+pub use filter::{Cell, Filter, TimeRange};
 pub use query::{
     Answered, MissPage, Source, Which, aggregate_from_store, misses_from_store, report_answered,
     report_from_store, snapshot_from_store,

@@ -6,7 +6,7 @@
 use std::collections::HashMap;
 
 use super::aggregate::DESCRIPTION_CAP;
-use super::filter::{Filter, Range};
+use super::filter::{Filter, TimeRange};
 use super::rules::{ResponseMeasure, Settings};
 use super::score::Weights;
 use super::trend::{Interval, MAX_TREND_DAYS};
@@ -139,9 +139,9 @@ impl Params {
             .transpose()
     }
 
-    fn range(&self, what: &str) -> Result<Range, Refused> {
+    fn range(&self, what: &str) -> Result<TimeRange, Refused> {
         let (from, to) = (format!("{what}_from"), format!("{what}_to"));
-        let range = Range {
+        let range = TimeRange {
             from_ms: self.instant(&from, false)?,
             to_ms: self.instant(&to, true)?,
         };

@@ -70,7 +70,7 @@ type Key = (Slot, u64);
 /// The ids after `after` up to `covers_to` are a batch's (ids Jira no longer returns are covered
 /// too).
 #[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
-struct Range {
+struct IdRange {
     unit: Slot,
     after: u64,
     covers_to: u64,
@@ -79,7 +79,7 @@ struct Range {
 /// A batch as its task ends: complete issues, truncated ones waiting for their changelog, and
 /// the ids Jira did not answer.
 struct Batch {
-    range: Range,
+    range: IdRange,
     ready: Vec<StoredIssue>,
     truncated: Vec<Waiting>,
     missing: Vec<u64>,
@@ -127,7 +127,7 @@ pub struct Pipeline {
     answers: tokio::sync::mpsc::UnboundedSender<Answered>,
     answered: tokio::sync::mpsc::UnboundedReceiver<Answered>,
     /// The ranges of batches not consumed yet.
-    open: BTreeSet<Range>,
+    open: BTreeSet<IdRange>,
     changelogs: FuturesUnordered<Task<Result<Changelogs, JiraError>>>,
     pool: Vec<Claim>,
     pool_histories: u64,
@@ -192,7 +192,7 @@ impl Pipeline {
     /// Whether any issue of the unit is still on its way: in a batch, or waiting for its
     /// changelog.
     pub fn holds(&self, unit: Slot) -> bool {
-        let first = Range {
+        let first = IdRange {
             unit,
             after: 0,
             covers_to: 0,
@@ -212,7 +212,7 @@ impl Pipeline {
     /// last id) lets a batch also cover ids that were skipped as unchanged.
     pub fn push(&mut self, unit: Slot, ids: Vec<u64>, covers_to: u64) {
         let (client, fields, excluded) = (self.client.clone(), self.fields.clone(), self.excluded);
-        let range = Range {
+        let range = IdRange {
             unit,
             after: self.pushed_to[unit],
             covers_to,
@@ -358,7 +358,7 @@ impl Pipeline {
     /// not consumed, its smallest id waiting for a changelog and its smallest id Jira did not
     /// answer.
     fn checkpoint(&self, unit: Slot) -> u64 {
-        let first = Range {
+        let first = IdRange {
             unit,
             after: 0,
             covers_to: 0,
