@@ -18,7 +18,7 @@ use sei_jira_aws::dynamo::DynamoStore;
 use sei_jira_aws::events::EventBridgePublisher;
 use sei_jira_aws::scheduler::{EventBridgeRetries, EventBridgeScheduler};
 use sei_jira_aws::secrets::SecretsManagerStore;
-use sei_jira_core::integrations::Settings;
+use sei_jira_core::integrations::ApiSettings;
 use sei_jira_core::jira::{PrivateNetworks, RetryPolicy};
 use sei_jira_core::store::Store;
 use sei_jira_core::sync::stall::StallPolicy;
@@ -258,7 +258,7 @@ impl World {
                     role_arn: ROLE_ARN.into(),
                 }),
                 events: Box::new(publisher()),
-                settings: Settings {
+                settings: ApiSettings {
                     secret_prefix: "sei-jira/".into(),
                     default_schedule_rate: "rate(1 hour)".into(),
                     min_schedule_minutes: 15,

@@ -15,8 +15,8 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use sei_jira_aws::{dynamo, events, scheduler, secrets};
 use sei_jira_core::integrations::{
-    self as ops, Connection, CredentialsUpdate, HandFlag, IntegrationCreate, IntegrationPatch,
-    Services, Settings, ValidationResult,
+    self as ops, ApiSettings, Connection, CredentialsUpdate, HandFlag, IntegrationCreate,
+    IntegrationPatch, Services, ValidationResult,
 };
 use sei_jira_core::ports::{EventPublisher, SecretStore, SyncScheduler};
 use sei_jira_core::store::Store;
@@ -42,7 +42,7 @@ pub struct App {
     pub secrets: Box<dyn SecretStore>,
     pub scheduler: Box<dyn SyncScheduler>,
     pub events: Box<dyn EventPublisher>,
-    pub settings: Settings,
+    pub settings: ApiSettings,
 }
 
 impl App {

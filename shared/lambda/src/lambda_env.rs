@@ -7,7 +7,7 @@ use sei_jira_aws::dynamo::DynamoStore;
 use sei_jira_aws::events::EventBridgePublisher;
 use sei_jira_aws::scheduler::{EventBridgeRetries, EventBridgeScheduler};
 use sei_jira_aws::secrets::SecretsManagerStore;
-use sei_jira_core::integrations::Settings;
+use sei_jira_core::integrations::ApiSettings;
 use sei_jira_core::jira::PrivateNetworks;
 use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
@@ -34,7 +34,7 @@ pub struct Deployed {
     pub store: DynamoStore,
     pub secrets: SecretsManagerStore,
     pub events: EventBridgePublisher,
-    pub settings: Settings,
+    pub settings: ApiSettings,
     pub account_claim: String,
     sdk: SdkConfig,
 }
@@ -49,7 +49,7 @@ impl Deployed {
                 client: aws_sdk_eventbridge::Client::new(&sdk),
                 bus: var("EVENT_BUS_NAME")?,
             },
-            settings: Settings {
+            settings: ApiSettings {
                 secret_prefix: var("SECRET_PREFIX")?,
                 default_schedule_rate: var("DEFAULT_SCHEDULE_RATE")?,
                 min_schedule_minutes: var("MIN_SCHEDULE_MINUTES")?.parse().map_err(|_| {

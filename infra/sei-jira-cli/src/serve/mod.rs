@@ -14,7 +14,7 @@ use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use axum::Router;
-use sei_jira_core::integrations::Settings;
+use sei_jira_core::integrations::ApiSettings;
 use sei_jira_core::jira::{PrivateNetworks, RetryPolicy};
 use sei_jira_core::ports::SyncScheduler;
 use sei_jira_core::store::IntegrationStore;
@@ -80,7 +80,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         secrets: Box::new(secrets.clone()),
         scheduler: Box::new(bus.clone()),
         events: Box::new(bus.clone()),
-        settings: Settings {
+        settings: ApiSettings {
             secret_prefix: "sei-jira/".into(),
             default_schedule_rate: "rate(1 hour)".into(),
             min_schedule_minutes: 15,

@@ -43,11 +43,11 @@ pub struct Services<'a> {
     pub secrets: &'a dyn SecretStore,
     pub scheduler: &'a dyn SyncScheduler,
     pub events: &'a dyn EventPublisher,
-    pub settings: &'a Settings,
+    pub settings: &'a ApiSettings,
 }
 
 #[derive(Clone, Debug)]
-pub struct Settings {
+pub struct ApiSettings {
     /// Secret names start with this (IAM grants access to this prefix only).
     pub secret_prefix: String,
     pub default_schedule_rate: String,
