@@ -13,7 +13,7 @@ use axum::extract::State;
 use chrono::Utc;
 use sei_jira_aws::{dynamo, events};
 use sei_jira_core::dora::{
-    Asked, DoraConfig, DoraError, DoraProfile, Request as Days, change_profiles, report_of_kept,
+    Asked, DoraConfig, DoraError, DoraProfile, ReportDays, change_profiles, report_of_kept,
     request_classification,
 };
 use sei_jira_core::integrations::echoed;
@@ -172,7 +172,7 @@ async fn report(
         granularity: params.first("granularity"),
         aggregation: params.first("aggregation"),
     };
-    let days = Days::parse(&asked, Utc::now().date_naive())
+    let days = ReportDays::parse(&asked, Utc::now().date_naive())
         .map_err(|e| Failure::BadRequest(e.to_string()))?;
     let document = report_of_kept(
         store,

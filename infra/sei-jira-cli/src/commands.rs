@@ -5,9 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use sei_jira_core::dora::{
-    Aggregation, Granularity, Request as DoraRequest, change_profiles, report_of_kept,
-};
+use sei_jira_core::dora::{Aggregation, Granularity, ReportDays, change_profiles, report_of_kept};
 use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::jira::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, JiraClient, PrivateNetworks, SiteConfig,
@@ -428,7 +426,7 @@ pub async fn demo(
     let owner = format!("sei-jira-demo-{}", std::process::id());
     hygiene::indexer::refresh(&store, &integration, &owner, None).await?;
     let today = chrono::Utc::now().date_naive();
-    let last_year = DoraRequest {
+    let last_year = ReportDays {
         from: today - chrono::Days::new(364),
         to: today,
         granularity: Granularity::Month,

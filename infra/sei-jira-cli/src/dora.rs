@@ -6,7 +6,7 @@ use sei_jira_core::dora::profile::{
     Condition, DEFAULT_WINDOW_HOURS, FilterSet, IssueFilter, Join, Operator,
 };
 use sei_jira_core::dora::request::THRESHOLDS;
-use sei_jira_core::dora::{Asked, Band, Document, DoraProfile, Request, report_from_store};
+use sei_jira_core::dora::{Asked, Band, Document, DoraProfile, ReportDays, report_from_store};
 
 use crate::StoreArgs;
 use crate::hygiene::{local_record, open_existing};
@@ -40,7 +40,7 @@ pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()>
         granularity: Some(&args.granularity),
         aggregation: Some(&args.aggregation),
     };
-    let request = Request::parse(&asked, chrono::Utc::now().date_naive())
+    let request = ReportDays::parse(&asked, chrono::Utc::now().date_naive())
         .map_err(|e| anyhow::anyhow!("--{}: {}", e.name, e.message))?;
     let text = std::fs::read_to_string(&args.profile)
         .with_context(|| format!("--profile {}", args.profile.display()))?;

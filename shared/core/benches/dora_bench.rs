@@ -21,7 +21,7 @@ use counting::{Counting, best_of};
 use sample_issues::sample_site;
 use sei_jira_core::dora::metrics::{Aggregation, Granularity};
 use sei_jira_core::dora::{
-    DoraProfile, Request, change_profiles, report_from_store, report_of_kept,
+    DoraProfile, ReportDays, change_profiles, report_from_store, report_of_kept,
 };
 use sei_jira_core::hygiene::indexer::refresh;
 use sei_jira_core::store::*;
@@ -90,7 +90,7 @@ async fn measure(issues: u64) -> Row {
     let classify_s = t.elapsed().as_secs_f64();
 
     let day = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).unwrap();
-    let request = Request {
+    let request = ReportDays {
         from: day(2025, 1, 1),
         to: day(2026, 12, 31),
         granularity: Granularity::Month,

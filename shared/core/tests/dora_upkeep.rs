@@ -13,7 +13,7 @@ use std::time::Instant;
 use sample_issues::{Rng, SampleSite, issue, sample_site};
 use sei_jira_core::dora::metrics::{Aggregation, Granularity};
 use sei_jira_core::dora::{
-    DoraConfig, DoraProfile, Request, change_profiles, report_from_store, report_of_kept,
+    DoraConfig, DoraProfile, ReportDays, change_profiles, report_from_store, report_of_kept,
 };
 use sei_jira_core::hygiene::criteria::Catalog;
 use sei_jira_core::hygiene::indexer::{IndexState, refresh};
@@ -92,9 +92,9 @@ async fn keep(
 }
 
 /// Every day the sample issues span (2025-2026).
-fn request() -> Request {
+fn request() -> ReportDays {
     let day = |y, m, d| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap();
-    Request {
+    ReportDays {
         from: day(2025, 1, 1),
         to: day(2027, 12, 31),
         granularity: Granularity::Month,

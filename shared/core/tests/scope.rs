@@ -53,7 +53,7 @@ async fn reported(store: &EmbeddedStore, at_ms: i64) -> Reported {
         .await
         .unwrap();
     let profile = profile();
-    let days = dora::Request {
+    let days = dora::ReportDays {
         from: chrono::NaiveDate::from_ymd_opt(2020, 1, 1).unwrap(),
         to: Utc::now().date_naive(),
         granularity: Granularity::Month,

@@ -20,7 +20,7 @@ pub use config::{DoraConfig, ProfileChangeError};
 pub use facts::{DoraFacts, Statuses, done_statuses};
 pub use metrics::{Aggregation, Band, DoraReport, Granularity, Query, Release, Rule, report};
 pub use profile::{DoraProfile, IssueFilter, ProfileError};
-pub use request::{Asked, Document, Refused, Request};
+pub use request::{Asked, Document, Refused, ReportDays};
 pub use service::{
     ChangeError, DoraError, change_profiles, report_from_store, report_of_kept,
     request_classification,

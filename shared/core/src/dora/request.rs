@@ -34,7 +34,7 @@ pub struct Refused {
 
 /// Whole UTC days `from` to `to` (both included), their periods and the aggregation.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-pub struct Request {
+pub struct ReportDays {
     pub from: NaiveDate,
     pub to: NaiveDate,
     pub granularity: Granularity,
@@ -56,9 +56,9 @@ fn day(name: &'static str, text: Option<&str>) -> Result<Option<NaiveDate>, Refu
     }
 }
 
-impl Request {
+impl ReportDays {
     /// Defaults: to today, from [`DEFAULT_DAYS`] before `to`, by month, the median.
-    pub fn parse(asked: &Asked<'_>, today: NaiveDate) -> Result<Request, Refused> {
+    pub fn parse(asked: &Asked<'_>, today: NaiveDate) -> Result<ReportDays, Refused> {
         let granularity = match asked.granularity {
             None => Granularity::Month,
             Some(t) => match Granularity::parse(t) {
@@ -84,7 +84,7 @@ impl Request {
         if (to - from).num_days() >= MAX_DAYS {
             return refuse("from", format!("at most {MAX_DAYS} days from to"));
         }
-        Ok(Request {
+        Ok(ReportDays {
             from,
             to,
             granularity,
@@ -133,7 +133,7 @@ pub struct Document {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub profile_id: Option<String>,
     #[serde(flatten)]
-    pub request: Request,
+    pub request: ReportDays,
     /// Counted from every issue, because the profile's members are being classified again.
     pub recomputing: bool,
     pub metrics: DoraReport,
@@ -149,12 +149,12 @@ mod tests {
     }
 
     fn refused(asked: Asked<'_>) -> &'static str {
-        Request::parse(&asked, today()).unwrap_err().name
+        ReportDays::parse(&asked, today()).unwrap_err().name
     }
 
     #[test]
     fn defaults_are_the_last_ninety_days_by_month_at_the_median() {
-        let r = Request::parse(&Asked::default(), today()).unwrap();
+        let r = ReportDays::parse(&Asked::default(), today()).unwrap();
         assert_eq!((r.from, r.to), (today() - Days::new(90), today()));
         assert_eq!(
             (r.granularity, r.aggregation),
@@ -182,6 +182,6 @@ mod tests {
         };
         assert_eq!(refused(by(Some("day"), None)), "granularity");
         assert_eq!(refused(by(None, Some("p99"))), "aggregation");
-        assert!(Request::parse(&by(Some("QUARTER"), Some("p95")), today()).is_ok());
+        assert!(ReportDays::parse(&by(Some("QUARTER"), Some("p95")), today()).is_ok());
     }
 }

@@ -12,7 +12,7 @@ use super::facts::{DoraFacts, done_statuses};
 use super::index::Classifier;
 use super::metrics::{DoraReport, Query, Release, report};
 use super::profile::{DoraProfile, ProfileError};
-use super::request::{Document, Request, THRESHOLDS};
+use super::request::{Document, ReportDays, THRESHOLDS};
 use crate::hygiene::catalog_of;
 use crate::hygiene::criteria::Catalog;
 use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
@@ -57,7 +57,7 @@ pub async fn report_of_kept<S: DoraStore + IssueStore + RecordStore + ProjectSto
     store: &S,
     record: &IntegrationRecord,
     profile_id: &str,
-    request: &Request,
+    request: &ReportDays,
     read_limit: ReadLimit,
 ) -> Result<Document, DoraError> {
     let config = store.get_dora_config(&record.id).await?.unwrap_or_default();

@@ -63,7 +63,7 @@ pub async fn gather<S: Store + ?Sized>(
         .ok_or_else(|| ReportError::NotFound(record.id.clone()))?;
     let hygiene = hygiene_section(store, record, now, read_limit).await?;
     let today = now.date_naive();
-    let days = dora::Request::parse(&Asked::default(), today)
+    let days = dora::ReportDays::parse(&Asked::default(), today)
         .expect("the default request is valid on any day");
     let mut documents = Vec::new();
     for saved in store
