@@ -16,9 +16,9 @@ use sei_jira_core::dora::{
     Asked, DoraConfig, DoraError, DoraProfile, ReportDays, change_profiles, report_of_kept,
     request_classification,
 };
-use sei_jira_core::integrations::echoed;
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationRecord, IntegrationStore, ReadLimit, Store};
+use sei_jira_core::user_text::echoed;
 use sei_jira_lambda::failure::Failure;
 use sei_jira_lambda::http_api::{self, all_with_ids, json, with_id};
 use sei_jira_lambda::routes::{

@@ -17,4 +17,5 @@ pub mod report;
 pub mod schedule_expression;
 pub mod store;
 pub mod sync;
+pub mod user_text;
 pub mod validation;

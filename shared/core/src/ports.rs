@@ -208,8 +208,8 @@ impl SyncEvent {
         let source = event["source"].as_str().unwrap_or_default();
         let detail_type = event["detail-type"].as_str().unwrap_or_default();
         let foreign = || EventError::Foreign {
-            sender: crate::integrations::echoed(source),
-            detail_type: crate::integrations::echoed(detail_type),
+            sender: crate::user_text::echoed(source),
+            detail_type: crate::user_text::echoed(detail_type),
         };
         if source != EVENT_SOURCE {
             return Err(foreign());

@@ -7,9 +7,10 @@ use sei_jira_core::dora::{self, ProfileChangeError};
 use sei_jira_core::hygiene::params::Refused;
 use sei_jira_core::hygiene::service::ChangeError as HygieneChangeError;
 use sei_jira_core::hygiene::{ConfigError, HygieneError};
-use sei_jira_core::integrations::{ApiError, echoed};
+use sei_jira_core::integrations::ApiError;
 use sei_jira_core::report::ReportError;
 use sei_jira_core::store::StoreError;
+use sei_jira_core::user_text::echoed;
 use serde_json::json;
 
 use crate::http_api;

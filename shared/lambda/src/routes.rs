@@ -18,8 +18,8 @@ use axum::routing::{MethodFilter, MethodRouter, on};
 use serde::de::DeserializeOwned;
 use tower::ServiceExt;
 
-use sei_jira_core::integrations::echoed;
 use sei_jira_core::store::{IntegrationRecord, IntegrationStore};
+use sei_jira_core::user_text::echoed;
 
 use crate::failure::Failure;
 use crate::http_api::{self, MAX_PATH_PARAM_CHARS};

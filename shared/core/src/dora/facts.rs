@@ -11,7 +11,7 @@ use serde_json::Value;
 use super::profile::DoraProfile;
 use crate::hygiene::criteria::Catalog;
 use crate::jira::time;
-use crate::store::{Record, StoredIssue};
+use crate::store::records::{Record, StoredIssue};
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct DoraFacts {

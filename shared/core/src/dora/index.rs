@@ -14,7 +14,7 @@ use super::facts::{DoraFacts, Statuses};
 use super::profile::DoraProfile;
 use crate::hygiene::criteria::Catalog;
 use crate::hygiene::index::Build;
-use crate::store::{StoredIssue, issue_order};
+use crate::store::records::{StoredIssue, issue_order};
 
 /// Where each profile's members stand, by profile id.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]

@@ -6,7 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hygiene::criteria::Catalog;
-use crate::store::StoredIssue;
+use crate::store::records::StoredIssue;
 
 /// The most filter sets one side (incidents, changes) may have.
 pub const MAX_FILTER_SETS: usize = 3;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::jira::models::FieldDetails;
-use crate::store::StoredIssue;
+use crate::store::records::StoredIssue;
 use crate::sync::plan::FieldMap;
 
 pub const MAX_CRITERIA: usize = 10;

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::jira::{adf, time};
-use crate::store::StoredIssue;
+use crate::store::records::StoredIssue;
 
 /// The assignee as hygiene sees it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

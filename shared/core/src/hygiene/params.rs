@@ -10,7 +10,7 @@ use super::filter::{Filter, TimeRange};
 use super::rules::{ResponseMeasure, Settings};
 use super::score::Weights;
 use super::trend::{Interval, MAX_TREND_DAYS};
-use crate::integrations::echoed;
+use crate::user_text::echoed;
 use chrono::{DateTime, NaiveDate, NaiveTime, Utc};
 
 /// A refused parameter: its name and why.

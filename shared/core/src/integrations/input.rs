@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::sync::plan::strip_order_by;
+use crate::user_text::echoed;
 use connection::jira_refusal;
 
 /// Which issues an integration ingests, as the API takes it.
@@ -166,18 +167,6 @@ fn is_project_key(key: &str) -> bool {
     key.len() <= MAX_PROJECT_KEY_CHARS
         && key.starts_with(|c: char| c.is_ascii_alphabetic())
         && key.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
-}
-
-/// The longest user text an error repeats: a project key is far shorter, a token far longer.
-const MAX_ECHOED_CHARS: usize = 20;
-
-/// A user's text as an error repeats it: quoted when short, otherwise only its length, so that
-/// a token pasted into the wrong field never comes back, not even in part.
-pub fn echoed(text: &str) -> String {
-    match text.chars().count() {
-        n if n <= MAX_ECHOED_CHARS => format!("'{text}'"),
-        n => format!("a text of {n} characters"),
-    }
 }
 
 pub(super) fn checked_name(name: &str) -> ApiResult<String> {

@@ -77,16 +77,6 @@ pub fn last_per_key<T>(values: &[T], key: impl Fn(&T) -> &str) -> Vec<&T> {
     out
 }
 
-/// The order every store lists issues in ([`IssueStore::list_issues`]): an issue id as a key
-/// that sorts numeric ids by value (zero-padded), any other id as it is. Stored keys are made
-/// of it, so it must never change between releases.
-pub fn issue_order(id: &str) -> String {
-    match id.parse::<u64>() {
-        Ok(n) => format!("{n:020}"),
-        Err(_) => id.to_string(),
-    }
-}
-
 /// Issues and their index, keyed by Jira's numeric id (keys change on moves; ids never do).
 #[async_trait]
 pub trait IssueStore: Send + Sync {

@@ -440,3 +440,13 @@ pub enum ScopeConfig {
     Jql { jql: String },
     AllAccessible,
 }
+
+/// The order every store lists issues in ([`crate::store::IssueStore::list_issues`]): an issue id as a key
+/// that sorts numeric ids by value (zero-padded), any other id as it is. Stored keys are made
+/// of it, so it must never change between releases.
+pub fn issue_order(id: &str) -> String {
+    match id.parse::<u64>() {
+        Ok(n) => format!("{n:020}"),
+        Err(_) => id.to_string(),
+    }
+}
