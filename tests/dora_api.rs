@@ -34,11 +34,8 @@ fn midnight(d: NaiveDate) -> i64 {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn dora_over_the_api_follows_the_definitions() {
     let _logs = capture_logs();
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(500, 2).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, ALICE);
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(500, 2).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let id = w.create_alices("Acme Jira", &base, &token).await;
     let scheduled = scheduled(&id);
     let run = w.sync(scheduled, None, "run-1").await;

@@ -14,11 +14,8 @@ const ALICE: &str = "alice@example.com";
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exclusion_added_then_removed_scrubs_then_restores_every_item() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(120, 2).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, ALICE);
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(120, 2).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let id = w.create_alices("Acme Jira", &base, &token).await;
     let scheduled = scheduled(&id);
     let sync = async |w: &mut World, run: &str| {

@@ -24,11 +24,8 @@ use serde_json::{Value, json};
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_integration_from_creation_to_monitoring() {
     let logs = capture_logs();
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(400, 3).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(400, 3).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let connection = alice_connection(&base, &token);
 
     // Bad input is a 400 naming the field, and stores nothing.
@@ -954,11 +951,8 @@ async fn every_route_answers_as_the_openapi_document_says() {
 /// naming `schedule_rate` and nothing is stored.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_that_cannot_start_is_recorded_as_a_failed_run() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(60, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(60, 1).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let connection = alice_connection(&base, &token);
 
     let (status, body) = w
@@ -1162,11 +1156,8 @@ async fn chain_without_time(w: &mut World, mut event: Value) -> Vec<Value> {
 /// store is: a lag that grows from run to run, as operators' dashboard shows it.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_that_stops_answering_shows_a_lag_that_grows() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(30, 2).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(30, 2).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let id = w.create_alices("Goes quiet", &base, &token).await;
     let run = w.sync(scheduled(&id), None, "synced").await;
     assert_eq!(run["outcome"], "succeeded", "{run}");
@@ -1176,8 +1167,12 @@ async fn a_site_that_stops_answering_shows_a_lag_that_grows() {
     )
     .await;
     for n in 1..=2 {
-        // Lags are in ms: each run must end a little later than the one before.
-        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        // Lags are measured in milliseconds: each run starts once the clock has passed the end
+        // of the one before (a condition, not a guessed pause), so it ends strictly later.
+        let before = chrono::Utc::now().timestamp_millis();
+        while chrono::Utc::now().timestamp_millis() <= before {
+            tokio::task::yield_now().await;
+        }
         // A Lambda's 15 minutes less the sync's margin, as the function works out its stop.
         let stop = Instant::now() + std::time::Duration::from_secs(840);
         let run = w
@@ -1209,11 +1204,8 @@ async fn a_site_that_stops_answering_shows_a_lag_that_grows() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_that_refuses_everything_costs_a_bounded_number_of_runs_a_day() {
     const HOUR_MS: i64 = 3_600_000;
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(40, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(40, 1).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let id = w.create_alices("Refuses all", &base, &token).await;
     sim_control(
         &base,
@@ -1328,11 +1320,8 @@ async fn a_site_that_refuses_everything_costs_a_bounded_number_of_runs_a_day() {
 /// create as before.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_has_at_most_its_integrations() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(10, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(10, 1).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     only(&mut w.api).settings.max_integrations = 2;
     let first = w.create_alices("One", &base, &token).await;
     w.create_alices("Two", &base, &token).await;
@@ -1379,11 +1368,8 @@ async fn an_account_has_at_most_its_integrations() {
 /// 30 s.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_asking_for_a_long_wait_is_answered_retry_later_within_the_deadline() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(10, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(10, 1).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     sim_control(
         &base,
         json!({"force_429": 1_000, "force_429_wait_secs": 900}),
@@ -1420,11 +1406,8 @@ async fn a_site_asking_for_a_long_wait_is_answered_retry_later_within_the_deadli
 /// asks Jira nothing; another account's checks are its own.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_asks_its_site_at_most_its_quota_a_minute() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(10, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(10, 1).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     only(&mut w.api).settings.validations_per_minute = 2;
     let connection = alice_connection(&base, &token);
     let calls = [
@@ -1477,11 +1460,8 @@ async fn an_account_asks_its_site_at_most_its_quota_a_minute() {
 /// bus; once the chain has ended, asking again starts a new one.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_now_while_one_is_under_way_joins_it() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(60, 2).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, "alice@example.com");
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(60, 2).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let id = w.create_alices("Now", &base, &token).await;
     w.drain_events().await;
     let route = "POST /integrations/{integrationId}/sync";

@@ -618,11 +618,8 @@ async fn the_daily_snapshot_reaches_thousands_of_integrations_whatever_the_deadl
 /// index event has run, all three answer from what is kept.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_report_reads_past_its_limit_while_the_index_is_built() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(120, 2).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, ALICE);
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(120, 2).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let id = w.create_alices("Acme Jira", &base, &token).await;
     let scheduled = scheduled(&id);
     let run = w.sync(scheduled, None, "run-1").await;
@@ -707,11 +704,8 @@ async fn no_report_reads_past_its_limit_while_the_index_is_built() {
 /// the second (no successful sync for the 48 hours of `StaleAfterHours`) and not the first.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_snapshot_counts_the_integrations_without_a_recent_sync() {
-    let moto = e2e::start_moto();
-    let (_sim, info) = site(20, 1).await;
-    let base = info["base_url"].as_str().unwrap().to_string();
-    let token = token_of(&info, ALICE);
-    let mut w = World::new(moto.endpoint(), &base).await;
+    let (mut w, site) = stage(20, 1).await;
+    let (info, base, token) = (&site.info, &site.base, &site.token);
     let fresh = w.create_alices("Fresh", &base, &token).await;
     let scheduled = scheduled(&fresh);
     let run = w.sync(scheduled, None, "run-1").await;
