@@ -35,7 +35,7 @@ fn midnight(d: NaiveDate) -> i64 {
 async fn dora_over_the_api_follows_the_definitions() {
     let _logs = capture_logs();
     let (mut w, site) = stage(500, 2).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     let id = w.create_alices("Acme Jira", &base, &token).await;
     let scheduled = scheduled(&id);
     let run = w.sync(scheduled, None, "run-1").await;

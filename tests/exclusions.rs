@@ -15,7 +15,7 @@ const ALICE: &str = "alice@example.com";
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_exclusion_added_then_removed_scrubs_then_restores_every_item() {
     let (mut w, site) = stage(120, 2).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     let id = w.create_alices("Acme Jira", &base, &token).await;
     let scheduled = scheduled(&id);
     let sync = async |w: &mut World, run: &str| {

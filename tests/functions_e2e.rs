@@ -25,7 +25,7 @@ use serde_json::{Value, json};
 async fn an_integration_from_creation_to_monitoring() {
     let logs = capture_logs();
     let (mut w, site) = stage(400, 3).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (info, base, token) = (site.info.clone(), site.base.clone(), site.token.clone());
     let connection = alice_connection(&base, &token);
 
     // Bad input is a 400 naming the field, and stores nothing.
@@ -952,7 +952,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sync_that_cannot_start_is_recorded_as_a_failed_run() {
     let (mut w, site) = stage(60, 1).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     let connection = alice_connection(&base, &token);
 
     let (status, body) = w
@@ -1157,7 +1157,7 @@ async fn chain_without_time(w: &mut World, mut event: Value) -> Vec<Value> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_that_stops_answering_shows_a_lag_that_grows() {
     let (mut w, site) = stage(30, 2).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     let id = w.create_alices("Goes quiet", &base, &token).await;
     let run = w.sync(scheduled(&id), None, "synced").await;
     assert_eq!(run["outcome"], "succeeded", "{run}");
@@ -1205,7 +1205,7 @@ async fn a_site_that_stops_answering_shows_a_lag_that_grows() {
 async fn a_site_that_refuses_everything_costs_a_bounded_number_of_runs_a_day() {
     const HOUR_MS: i64 = 3_600_000;
     let (mut w, site) = stage(40, 1).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     let id = w.create_alices("Refuses all", &base, &token).await;
     sim_control(
         &base,
@@ -1321,7 +1321,7 @@ async fn a_site_that_refuses_everything_costs_a_bounded_number_of_runs_a_day() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_has_at_most_its_integrations() {
     let (mut w, site) = stage(10, 1).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     only(&mut w.api).settings.max_integrations = 2;
     let first = w.create_alices("One", &base, &token).await;
     w.create_alices("Two", &base, &token).await;
@@ -1369,7 +1369,7 @@ async fn an_account_has_at_most_its_integrations() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_site_asking_for_a_long_wait_is_answered_retry_later_within_the_deadline() {
     let (mut w, site) = stage(10, 1).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     sim_control(
         &base,
         json!({"force_429": 1_000, "force_429_wait_secs": 900}),
@@ -1407,7 +1407,7 @@ async fn a_site_asking_for_a_long_wait_is_answered_retry_later_within_the_deadli
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_account_asks_its_site_at_most_its_quota_a_minute() {
     let (mut w, site) = stage(10, 1).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     only(&mut w.api).settings.validations_per_minute = 2;
     let connection = alice_connection(&base, &token);
     let calls = [
@@ -1461,7 +1461,7 @@ async fn an_account_asks_its_site_at_most_its_quota_a_minute() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sync_now_while_one_is_under_way_joins_it() {
     let (mut w, site) = stage(60, 2).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     let id = w.create_alices("Now", &base, &token).await;
     w.drain_events().await;
     let route = "POST /integrations/{integrationId}/sync";

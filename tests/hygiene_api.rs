@@ -619,7 +619,7 @@ async fn the_daily_snapshot_reaches_thousands_of_integrations_whatever_the_deadl
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn no_report_reads_past_its_limit_while_the_index_is_built() {
     let (mut w, site) = stage(120, 2).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     let id = w.create_alices("Acme Jira", &base, &token).await;
     let scheduled = scheduled(&id);
     let run = w.sync(scheduled, None, "run-1").await;
@@ -705,7 +705,7 @@ async fn no_report_reads_past_its_limit_while_the_index_is_built() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_daily_snapshot_counts_the_integrations_without_a_recent_sync() {
     let (mut w, site) = stage(20, 1).await;
-    let (info, base, token) = (&site.info, &site.base, &site.token);
+    let (base, token) = (site.base.clone(), site.token.clone());
     let fresh = w.create_alices("Fresh", &base, &token).await;
     let scheduled = scheduled(&fresh);
     let run = w.sync(scheduled, None, "run-1").await;
