@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use e2e::{Running, binary, repo_root, start_printing_json, start_sim};
+use e2e::{repo_root, start_serve, start_sim};
 use fantoccini::elements::Element;
 use fantoccini::key::Key;
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -90,16 +90,6 @@ async fn browser(driver: &Driver, profile: &std::path::Path) -> Client {
         .connect(&driver.url)
         .await
         .expect("a browser session")
-}
-
-fn start_serve(store: &std::path::Path) -> Running {
-    let mut command = Command::new(binary("sei-jira"));
-    command
-        .args(["serve", "--addr", "127.0.0.1:0", "--account", "acme"])
-        .arg("--store")
-        .arg(store)
-        .arg("--allow-private-network");
-    start_printing_json(command)
 }
 
 /// The person at the browser.

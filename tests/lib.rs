@@ -75,6 +75,19 @@ pub fn start_printing_json(mut command: Command) -> Running {
     Running { child, startup }
 }
 
+/// `sei-jira serve` on a free loopback port over the store at `store`, for account `acme`,
+/// allowing loopback Jira sites (the simulator); its first line says where, with which token
+/// and the console's one-time link.
+pub fn start_serve(store: &std::path::Path) -> Running {
+    let mut command = Command::new(binary("sei-jira"));
+    command
+        .args(["serve", "--addr", "127.0.0.1:0", "--account", "acme"])
+        .arg("--store")
+        .arg(store)
+        .arg("--allow-private-network");
+    start_printing_json(command)
+}
+
 /// moto's server mode (the AWS emulator) on a free loopback port.
 ///
 /// It runs under a small shell that stops it as soon as its stdin, a pipe from this process,

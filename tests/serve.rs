@@ -6,19 +6,8 @@ use std::process::Command;
 use std::time::{Duration, Instant};
 
 use e2e::openapi::OpenApi;
-use e2e::{Running, binary, start_printing_json, start_sim};
+use e2e::{Running, binary, start_printing_json, start_serve, start_sim};
 use serde_json::{Value, json};
-
-/// `sei-jira serve` on a free port; its first line says where and with which token.
-fn start_serve(store: &std::path::Path) -> Running {
-    let mut command = Command::new(binary("sei-jira"));
-    command
-        .args(["serve", "--addr", "127.0.0.1:0", "--account", "acme"])
-        .arg("--store")
-        .arg(store)
-        .arg("--allow-private-network");
-    start_printing_json(command)
-}
 
 struct Client {
     http: reqwest::Client,

@@ -339,21 +339,12 @@ pub async fn demo(
     report_path: &Path,
     json: bool,
 ) -> anyhow::Result<()> {
-    let sim = jira_sim::start(jira_sim::SimConfig {
-        dataset: jira_sim::DatasetConfig {
-            issues,
-            ..jira_sim::DatasetConfig::default()
-        },
-        ..jira_sim::SimConfig::default()
-    })
-    .await?;
-    let info = jira_sim::describe(&sim);
-    let token = jira_sim::user_token(&info, "alice@example.com").context("simulator user")?;
+    let crate::demo_site::DemoSite { sim, info, token } = crate::demo_site::start(issues).await?;
     let temp = tempfile::tempdir()?;
     let store_path = store_path.unwrap_or_else(|| temp.path().join("store.redb"));
     let connection = ConnectionArgs {
         url: Some(sim.base_url.clone()),
-        email: Some("alice@example.com".into()),
+        email: Some(crate::demo_site::DEMO_EMAIL.into()),
         token: Some(token),
         pat: false,
         allow_private_network: true,

@@ -4,6 +4,7 @@
 
 mod commands;
 mod connection;
+mod demo_site;
 mod dora;
 mod hygiene;
 mod progress;

@@ -23,17 +23,8 @@ pub fn store_dir() -> anyhow::Result<tempfile::TempDir> {
 /// Starts the simulator with `issues` issues, creates the demo integration through `api` and
 /// asks for its first sync; the sync runs on the server's bus once it serves.
 pub async fn start(api: &Api, issues: usize, store: tempfile::TempDir) -> anyhow::Result<Demo> {
-    let sim = jira_sim::start(jira_sim::SimConfig {
-        dataset: jira_sim::DatasetConfig {
-            issues,
-            ..jira_sim::DatasetConfig::default()
-        },
-        ..jira_sim::SimConfig::default()
-    })
-    .await?;
-    let info = jira_sim::describe(&sim);
-    let email = "alice@example.com";
-    let token = jira_sim::user_token(&info, email).context("the simulator's user")?;
+    let crate::demo_site::DemoSite { sim, token, .. } = crate::demo_site::start(issues).await?;
+    let email = crate::demo_site::DEMO_EMAIL;
     let created = api
         .send(
             Method::POST,
