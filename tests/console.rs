@@ -255,14 +255,8 @@ async fn sim_issues(base: &str, email: &str, token: &str, jql: &str, fields: &st
 async fn a_person_adds_and_uses_an_integration_in_the_console() {
     let sim = start_sim(&["--issues", "80", "--projects", "2", "--seed", "27"]);
     let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let alice = sim.startup["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "alice@example.com")
-        .unwrap()
-        .clone();
-    let (email, token) = ("alice@example.com", alice["token"].as_str().unwrap());
+    let email = "alice@example.com";
+    let token = &jira_sim::user_token(&sim.startup, email).unwrap();
     let dir = tempfile::tempdir().unwrap();
     let serve = start_serve(&dir.path().join("store.redb"));
     let url = serve.startup["url"].as_str().unwrap().to_string();

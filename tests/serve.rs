@@ -72,13 +72,7 @@ impl Client {
 async fn the_product_runs_on_one_machine() {
     let sim = start_sim(&["--issues", "60", "--projects", "2", "--seed", "27"]);
     let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let alice = sim.startup["users"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|u| u["email"] == "alice@example.com")
-        .unwrap()
-        .clone();
+    let token = jira_sim::user_token(&sim.startup, "alice@example.com").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("store.redb");
     let serve = start_serve(&store);
@@ -116,7 +110,7 @@ async fn the_product_runs_on_one_machine() {
         .collect();
     assert!(!failed.is_empty(), "{refused}");
 
-    let token = alice["token"].as_str().unwrap();
+    let token = token.as_str();
     let (status, created) = client
         .call("POST /integrations", &[], Some(create(token)))
         .await;
@@ -295,18 +289,7 @@ async fn until(
 async fn every_route_answers_on_serve_as_the_openapi_document_says() {
     let sim = start_sim(&["--issues", "60", "--projects", "2", "--seed", "28"]);
     let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let token_of = |email: &str| {
-        sim.startup["users"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|u| u["email"] == email)
-            .unwrap()["token"]
-            .as_str()
-            .unwrap()
-            .to_string()
-    };
-    let alice = token_of("alice@example.com");
+    let alice = jira_sim::user_token(&sim.startup, "alice@example.com").unwrap();
     let dir = tempfile::tempdir().unwrap();
     let serve = start_serve(&dir.path().join("store.redb"));
     let client = client_of(&serve);
