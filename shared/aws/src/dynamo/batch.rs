@@ -1,7 +1,19 @@
 //! Batch writes and reads with backoff: DynamoDB's batch limits, the items it leaves
 //! unprocessed, and throttling, retried until every item lands or the retries run out.
 
-use super::*;
+use std::time::Duration;
+
+use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{
+    DeleteRequest, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest,
+};
+use backon::BackoffBuilder;
+use futures_util::{TryStreamExt, stream};
+
+use super::codec::number_value;
+use super::{BATCH_RETRIES, DynamoStore, Item, PK, REV, SK, WRITE_CONCURRENCY};
+use sei_jira_core::store::{BATCH_LIMIT, StoreError, StoreResult};
 
 impl DynamoStore {
     /// Writes (puts and deletes) in batches of [`BATCH_LIMIT`], a few batches at a time. The

@@ -1,7 +1,22 @@
 //! The item codec: JSON bodies (gzipped when that saves write units), issues split over parts
 //! when too large for one item, index entries, and typed reads of attributes.
 
-use super::*;
+use std::collections::HashMap;
+use std::hash::{Hash, Hasher};
+use std::io::{Read, Write};
+
+use aws_sdk_dynamodb::primitives::Blob;
+use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::batch::delete_request;
+use super::{
+    BODY, CHUNK, COMPRESS_OVER, ENCODING, GENERATION, Item, MAX_INLINE_BODY, PARTS, PK, REV, SK,
+    keys,
+};
+use sei_jira_core::store::records::{IssueIndexEntry, StoredIssue};
+use sei_jira_core::store::{StoreError, StoreResult};
 
 /// The items that store one issue: the issue item (body inline, or a pointer to its parts),
 /// its parts, and its index entry.

@@ -1,7 +1,14 @@
 //! The DORA role of the DynamoDB store: the profiles (kept with `put_versioned`) and the heads in one partition, every profile's members in another, one
 //! item per member.
 
-use super::*;
+use async_trait::async_trait;
+
+use super::batch::{delete_request, put_request};
+use super::codec::{body_item, from_body_item, key_item};
+use super::{DynamoStore, SortRange, keys};
+use sei_jira_core::dora::index::DoraHeads;
+use sei_jira_core::dora::{DoraConfig, DoraFacts};
+use sei_jira_core::store::{DoraStore, StoreError, StoreResult, last_per_key};
 
 /// A profile id holding the separator could reach another profile's members.
 fn member_prefix(profile: &str) -> StoreResult<String> {

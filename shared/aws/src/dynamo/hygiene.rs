@@ -2,7 +2,14 @@
 //! `put_versioned`), one snapshot item per day, and the partition of
 //! snapshot targets.
 
-use super::*;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+use super::batch::backend;
+use super::codec::{from_body_item, s, string};
+use super::{DynamoStore, PK, SK, SortRange, keys};
+use sei_jira_core::hygiene::{HygieneConfig, Snapshot};
+use sei_jira_core::store::{HygieneStore, StoreResult};
 
 #[async_trait]
 impl HygieneStore for DynamoStore {

@@ -2,7 +2,20 @@
 //! cell, one contribution item per issue (sharded like the issues), and one item per change
 //! mark (written by `put_issues` after the issue).
 
-use super::*;
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+
+use super::batch::{backend, delete_request, put_request};
+use super::codec::{
+    Written, body_item, decode_body, from_body_item, key_item, put_body_or_parts, s, stale_parts,
+    string,
+};
+use super::{
+    BATCH_GET_LIMIT, DynamoStore, ENCODING, Item, PART_READ_ATTEMPTS, PK, SK, SortRange, keys,
+};
+use sei_jira_core::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
+use sei_jira_core::store::{HygieneIndexStore, StoreError, StoreResult, last_per_key};
 
 const ID: &str = "id";
 const STAMP: &str = "stamp";

@@ -1,7 +1,26 @@
 //! The issue role of the DynamoDB store: issues sharded over partitions, read back whole from
 //! their parts, listed in id order by merging the shards.
 
-use super::*;
+use std::collections::{HashMap, VecDeque};
+
+use async_trait::async_trait;
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use super::batch::{backend, put_request};
+use super::codec::{
+    IssueItems, Written, blob, decode_body, index_entry, issue_items, key_item, number,
+    stale_parts, string,
+};
+use super::hygiene_index::change_mark_item;
+use super::{
+    BATCH_GET_LIMIT, BODY, CHUNK, DynamoStore, ENCODING, GENERATION, ISSUE_SHARDS,
+    ISSUE_WRITE_CONCURRENCY, Item, PART_READ_ATTEMPTS, PARTS, PK, SK, SortRange, keys,
+};
+use sei_jira_core::hygiene::index::ChangeMark;
+use sei_jira_core::store::records::{IssueFlag, IssueIndexEntry, StoredIssue};
+use sei_jira_core::store::{
+    IssueStore, StoreError, StoreResult, Superseded, flag_stored_issue, last_per_key,
+};
 
 impl DynamoStore {
     /// The issue an issue item holds; None when its parts were replaced while being read.

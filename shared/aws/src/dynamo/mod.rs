@@ -5,33 +5,19 @@
 //! Here: the table and single-partition reads. `codec`: item bodies and attributes. `batch`:
 //! batch writes and reads with backoff. `issues`: the issue role. `roles`: every other role.
 
-use std::collections::{HashMap, VecDeque};
-use std::hash::{Hash, Hasher};
-use std::io::{Read, Write};
+use std::collections::HashMap;
 use std::time::Duration;
 
-use async_trait::async_trait;
 use aws_sdk_dynamodb::Client;
 use aws_sdk_dynamodb::client::Waiters;
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
 use aws_sdk_dynamodb::operation::query::builders::QueryFluentBuilder;
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::primitives::Blob;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, DeleteRequest, KeySchemaElement, KeyType,
-    KeysAndAttributes, Put, PutRequest, ScalarAttributeType, TimeToLiveSpecification,
-    TransactWriteItem, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType,
+    ScalarAttributeType, TimeToLiveSpecification,
 };
-use backon::BackoffBuilder;
-use chrono::NaiveDate;
-use futures_util::{StreamExt, TryStreamExt, stream};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use sei_jira_core::dora::index::DoraHeads;
-use sei_jira_core::dora::{DoraConfig, DoraFacts};
-use sei_jira_core::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
-use sei_jira_core::hygiene::{HygieneConfig, Snapshot};
 use sei_jira_core::store::*;
 
 mod batch;
@@ -48,7 +34,6 @@ mod tests;
 
 use batch::*;
 use codec::*;
-use hygiene_index::change_mark_item;
 
 type Item = HashMap<String, AttributeValue>;
 

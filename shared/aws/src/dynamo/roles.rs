@@ -1,7 +1,26 @@
 //! Every role of the DynamoDB store but issues: reference records, projects, sync state (cursors
 //! and leases), the run log and daily counters, and integrations. Hygiene: `hygiene`.
 
-use super::*;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+use futures_util::{StreamExt, TryStreamExt, stream};
+
+use super::batch::{backend, delete_request, is_conditional_check_failure, put_request};
+use super::codec::{
+    body_item, counter, epoch_seconds_now, from_body_item, key_item, number, number_value, s,
+    string,
+};
+use super::{
+    DynamoStore, Item, PK, RUN_RETENTION_SECS, SK, SortRange, TOMBSTONE_RETENTION_SECS,
+    TTL_ATTRIBUTE, WRITE_CONCURRENCY, keys,
+};
+use sei_jira_core::store::records::{
+    Cursor, DailyCounts, IntegrationRecord, ProjectRecord, Record, RecordKind, RunRecord,
+};
+use sei_jira_core::store::{
+    CallCounter, DeletionFence, HygieneStore, IntegrationStore, ProjectStore, RecordStore, RunLog,
+    StoreError, StoreResult, SyncStateStore, last_per_key,
+};
 
 impl DynamoStore {
     /// Deletes every item of every partition of the integration.

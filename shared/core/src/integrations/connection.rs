@@ -1,8 +1,13 @@
 //! A Jira connection as the API takes it, and what can be asked of one before an integration
 //! exists: the credential checks, a JQL check and a project search.
 
-use super::*;
-use crate::jira::JiraError;
+use serde::{Deserialize, Serialize};
+
+use super::{ApiError, ApiResult, Services, bad};
+use crate::jira::{Credentials, Deployment, JiraClient, JiraError, Secret, SiteConfig};
+use crate::validation::{
+    self, AuthMethod, ConnectionRequest, Report, ValidationSettings, url_guard,
+};
 
 /// How to reach a Jira site, as the API takes it.
 #[derive(Clone, Deserialize)]

@@ -1,10 +1,16 @@
 //! The integration API's bodies and views, and the checks of every field a request sets: each
 //! refusal names the field.
 
-use super::*;
+use serde::{Deserialize, Serialize};
+
+use super::connection::{Connection, checked_client, jira_refusal};
+use super::{ApiResult, Services, bad};
+use crate::jira::Deployment;
+use crate::store::{IntegrationRecord, ScopeConfig};
+use crate::sync::Excluded;
 use crate::sync::plan::strip_order_by;
 use crate::user_text::echoed;
-use connection::jira_refusal;
+use crate::validation::ConnectionRequest;
 
 /// Which issues an integration ingests, as the API takes it.
 #[derive(Clone, Debug, Deserialize)]

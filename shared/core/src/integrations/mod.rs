@@ -10,9 +10,9 @@
 //! Tokens go to the secret store only. Records, responses and errors carry the secret's name at
 //! most, never its value.
 
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
-use crate::jira::{Credentials, Deployment, JiraClient, Secret, SiteConfig};
+use crate::jira::Deployment;
 use crate::ports::{EventPublisher, SecretStore, SyncEvent, SyncScheduler, SyncTrigger, Trigger};
 use crate::store::{
     CallCounter, IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, RecordKind,
@@ -20,9 +20,7 @@ use crate::store::{
 };
 use crate::sync::Excluded;
 use crate::sync::chain;
-use crate::validation::{
-    self, AuthMethod, ConnectionRequest, Report, ValidationSettings, url_guard,
-};
+use crate::validation::{self, AuthMethod, ConnectionRequest, Report, ValidationSettings};
 
 mod connection;
 mod input;

@@ -7,12 +7,20 @@ use std::sync::{Arc, OnceLock};
 
 use async_trait::async_trait;
 use chrono::NaiveDate;
+use codec::{Dictionary, decode, encode};
 use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::*;
-use codec::{Dictionary, decode, encode};
+use super::records::{
+    Cursor, DailyCounts, IntegrationRecord, ProjectRecord, Record, RecordKind, RunRecord,
+    issue_order,
+};
+use super::{
+    CallCounter, DeletionFence, IntegrationStore, ProjectStore, RecordStore, RunLog, StoreError,
+    StoreResult, SyncStateStore,
+};
+use crate::hygiene::index::ChangeMark;
 
 mod codec;
 mod dora;

@@ -1,7 +1,15 @@
 //! The DORA role of the embedded store: the profiles and the heads in one table, the members in
 //! another, every key under the integration's id so that deleting the integration clears them.
 
-use super::*;
+use async_trait::async_trait;
+
+use super::codec::encode;
+use super::{DORA, DORA_MEMBERS, EmbeddedStore, backend, check_integration_id};
+use crate::dora::config::DoraConfig;
+use crate::dora::facts::DoraFacts;
+use crate::dora::index::DoraHeads;
+use crate::store::records::issue_order;
+use crate::store::{DoraStore, StoreError, StoreResult};
 
 /// `{integration}/{profile}/`: a profile id holding the separator could reach another
 /// profile's members.

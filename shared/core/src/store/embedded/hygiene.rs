@@ -1,7 +1,12 @@
 //! The hygiene role of the embedded store: settings, daily snapshots and snapshot targets, each
 //! table keyed under the integration's id so that deleting the integration clears them.
 
-use super::*;
+use async_trait::async_trait;
+use chrono::NaiveDate;
+
+use super::{EmbeddedStore, HYGIENE, SNAPSHOTS, TARGETS, backend, check_integration_id};
+use crate::hygiene::{HygieneConfig, Snapshot};
+use crate::store::{HygieneStore, StoreResult};
 
 #[async_trait]
 impl HygieneStore for EmbeddedStore {

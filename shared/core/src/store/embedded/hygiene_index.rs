@@ -1,7 +1,16 @@
 //! The hygiene index role of the embedded store: the head, the cells and the contributions in
 //! tables of their own; the change marks are written by `put_issues` in the issues' transaction.
 
-use super::*;
+use async_trait::async_trait;
+use redb::ReadableDatabase;
+
+use super::codec::{decode, encode};
+use super::{
+    CHANGED, CONTRIBUTIONS, EmbeddedStore, INDEX_CELLS, INDEX_HEADS, backend, change_key,
+    change_mark, check_integration_id, issue_key,
+};
+use crate::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
+use crate::store::{HygieneIndexStore, StoreError, StoreResult};
 
 fn head_key(integration: &str) -> String {
     format!("{integration}/")

@@ -1,7 +1,13 @@
 //! The issue role of the embedded store: issues (kept with the store's dictionary, their
 //! revision ahead of them), their index entries and change marks, written in one transaction.
 
-use super::*;
+use async_trait::async_trait;
+use redb::{ReadableDatabase, ReadableTable};
+
+use super::{CHANGED, EmbeddedStore, INDEX, ISSUES, backend, change_key, codec, issue_key};
+use crate::hygiene::index::ChangeMark;
+use crate::store::records::{IssueFlag, IssueIndexEntry, StoredIssue};
+use crate::store::{IssueStore, StoreResult, Superseded, flag_stored_issue, last_per_key};
 
 #[async_trait]
 impl IssueStore for EmbeddedStore {
@@ -140,6 +146,7 @@ impl IssueStore for EmbeddedStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::embedded::change_mark;
 
     fn issue(n: u64) -> StoredIssue {
         let history = serde_json::json!({"author": {"displayName": format!("Person {}", n % 7)},

@@ -1,7 +1,12 @@
 //! Deletions leave no trace in an incremental window, so they are found by a census of ids: per
 //! unit on a schedule, or at once when one count for the whole scope differs from the store's.
 
-use super::*;
+use std::collections::HashSet;
+
+use super::unit::{fetch_group, scan_ids, store_batch};
+use super::{Ctx, GROUP, SyncError, due, now_ms, scope};
+use crate::store::records::{Cursor, ErrorCategory, IssueFlag, RunError, StoredIssue};
+use crate::sync::plan::Unit;
 
 /// A full census reads every id, so it runs per unit on a schedule (`census_every_ms`) — and at
 /// once everywhere when one count request shows Jira holding a different number of issues for

@@ -9,8 +9,15 @@
 //!   written even where the store holds their version (it holds them without the field), until
 //!   every unit has been read whole.
 
-use super::*;
+use std::time::Instant;
+
+use serde_json::Value;
+
+use super::{SyncError, SyncOptions};
+use crate::store::records::{Cursor, Record, RecordKind, StoredIssue};
+use crate::store::{RecordStore, StoreError, SyncStore, rewrite_stored_issues};
 use crate::sync::normalize::scrub;
+use crate::sync::plan::{Excluded, Unit};
 
 /// The id of the record that keeps the exclusions the store is in line with.
 const EXCLUSIONS_RECORD: &str = "exclusions";

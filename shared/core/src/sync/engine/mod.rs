@@ -18,15 +18,11 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 use std::time::Instant;
 
-use futures_util::{StreamExt, TryStreamExt};
 use serde_json::Value;
 
-use super::fetch::{all_comments, fetch_issues, finish, full_changelogs};
-use super::index::{IssueIndex, Known};
-use super::pipeline::{DETAIL_BATCH, Pipeline, Task};
+use super::index::IssueIndex;
 use super::plan::{Excluded, FieldMap, Scope, Unit, requested_fields, resolve_fields};
-use crate::jira::models::{Comment, FieldDetails, Issue};
-use crate::jira::{Deployment, Inconsistency, JiraClient, JiraError};
+use crate::jira::{JiraClient, JiraError};
 use crate::store::*;
 
 mod census;
@@ -37,14 +33,13 @@ mod scope;
 mod sources;
 mod unit;
 
-use census::{Listed, census_pass, check_backfills};
+use census::{census_pass, check_backfills};
 pub use exclusions::{ExclusionProgress, Scrubbing, exclusion_progress, exclusion_progress_in};
 use exclusions::{apply_exclusions, refetch_done};
-use reference::{reference_data, reference_data_fields, refresh_reference_data, units};
+use reference::{reference_data_fields, refresh_reference_data, units};
 use running::{UnitsEnded, sync_units};
 pub use sources::SOURCES_UNIT;
 use sources::{ask_versions, refresh_sources};
-use unit::{fetch_group, scan_ids, store_batch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum SyncError {

@@ -1,7 +1,16 @@
 //! Reference data: the site's fields and statuses (cached for a day), the scope's units and their
 //! projects, and the users, sprints, versions and projects that stored issues refer to.
 
-use super::*;
+use std::collections::HashMap;
+
+use serde_json::Value;
+
+use super::{Ctx, SyncError, SyncOptions, due, now_ms};
+use crate::jira::JiraClient;
+use crate::jira::models::FieldDetails;
+use crate::store::SyncStore;
+use crate::store::records::{Cursor, ProjectRecord, Record, RecordKind, StoredIssue};
+use crate::sync::plan::{Scope, Unit};
 
 /// The cursor name under which the last refresh of fields and statuses is kept.
 const REFERENCE_UNIT: &str = "~reference";

@@ -12,9 +12,15 @@ use std::collections::VecDeque;
 
 use futures_util::future::select_all;
 
-use crate::sync::pipeline::{Output, Slot};
-
-use super::*;
+use super::census::Listed;
+use super::unit::{scan_ids, store_batch};
+use super::{Ctx, Event, Observer, SyncError, SyncOptions, notify, now_ms};
+use crate::jira::{JiraClient, JiraError};
+use crate::store::SyncStore;
+use crate::store::records::{Cursor, ErrorCategory, Progress, RunError};
+use crate::sync::index::IssueIndex;
+use crate::sync::pipeline::{DETAIL_BATCH, Output, Pipeline, Slot, Task};
+use crate::sync::plan::Unit;
 
 /// A page of `(id, updated)` from the id scan, and the id to scan after when Jira has more.
 type IdPage = (Vec<(u64, Option<i64>)>, Option<u64>);

@@ -7,7 +7,13 @@
 //! filter decides issue by issue: its census flags what it no longer finds (see `census`), and
 //! its listings take issues back.
 
-use super::*;
+use std::collections::HashSet;
+
+use futures_util::{StreamExt, TryStreamExt};
+
+use super::{Ctx, SyncError};
+use crate::store::StoreError;
+use crate::store::records::{Counts, IssueFlag, StoredIssue};
 
 /// Flags written side by side when a project leaves or comes back (each is a read and a write).
 const FLAGS_IN_FLIGHT: usize = 16;

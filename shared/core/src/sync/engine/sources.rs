@@ -8,8 +8,18 @@
 //! `active` in assignee, reporter and creator) are written again with it, which marks them for the
 //! hygiene and DORA indexers.
 
-use super::*;
+use std::collections::HashMap;
+
+use futures_util::StreamExt;
+use serde_json::Value;
+
+use super::{Ctx, SyncError, due, now_ms};
 use crate::jira::models::UserRef;
+use crate::jira::{JiraClient, JiraError};
+use crate::store::records::{Cursor, Record, RecordKind, StoredIssue};
+use crate::store::rewrite_stored_issues;
+use crate::sync::pipeline::Task;
+use crate::sync::plan::Unit;
 
 /// The cursor under which the last refresh of sprints and users is kept (its `last_census_ms`).
 pub const SOURCES_UNIT: &str = "~sources";

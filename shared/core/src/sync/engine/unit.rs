@@ -1,7 +1,18 @@
 //! A unit's parts of the sync: the id scan in ascending order (restarted after the last id), the
 //! census's group fetches, and each fetched batch stored.
 
-use super::*;
+use futures_util::StreamExt;
+
+use super::reference::reference_data;
+use super::{Ctx, Event, ID_PAGE, SyncError, notify, scope};
+use crate::jira::models::{Comment, Issue};
+use crate::jira::{Deployment, Inconsistency, JiraClient, JiraError};
+use crate::store::records::StoredIssue;
+use crate::store::{ISSUE_WRITE_ATTEMPTS, StoreError};
+use crate::sync::fetch::{all_comments, fetch_issues, finish, full_changelogs};
+use crate::sync::index::Known;
+use crate::sync::pipeline::DETAIL_BATCH;
+use crate::sync::plan::{Excluded, Unit};
 
 /// One page of ids after `after_id`, ascending, with `updated` when `with_updated`, and whether
 /// Jira has more. The end is what Jira says (`isLast`, or the total), never inferred from the page
