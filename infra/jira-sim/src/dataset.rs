@@ -12,6 +12,7 @@ use rand::seq::IndexedRandom;
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
+use crate::changelog::{self, Field};
 use crate::model::*;
 
 #[derive(Clone, Debug)]
@@ -708,13 +709,7 @@ impl Generator {
             if items.is_empty() {
                 continue;
             }
-            site.next_history_id += 1;
-            issue.histories.push(History {
-                id: site.next_history_id,
-                author,
-                created: at,
-                items,
-            });
+            site.record_history(&mut issue, author, at, items);
             issue.updated = issue.updated.max(at);
         }
         let mut comment_times: Vec<i64> = (0..comments)
@@ -788,7 +783,7 @@ impl Generator {
                 }
                 let from = site.status(&issue.status).clone();
                 let to = site.status(&workflow[next]).clone();
-                transition(issue, &from, &to, at)
+                changelog::transition(issue, &from, &to, at)
             }
             40..=54 => {
                 let to = if self.rng.random_bool(0.1) {
@@ -802,15 +797,7 @@ impl Generator {
                 if to == issue.assignee {
                     return Vec::new();
                 }
-                let item = ChangeItem {
-                    field: "assignee".into(),
-                    field_id: "assignee".into(),
-                    custom: false,
-                    values: ItemValues::User {
-                        from: issue.assignee,
-                        to,
-                    },
-                };
+                let item = changelog::assignee(issue.assignee, to);
                 issue.assignee = to;
                 vec![item]
             }
@@ -862,14 +849,10 @@ impl Generator {
                     joined(&issue.sprints),
                     names(&issue.sprints),
                 );
-                vec![plain(
-                    "Sprint",
-                    &site.custom_fields.sprint,
-                    true,
-                    non_empty(&from),
-                    non_empty(&from_s),
-                    Some(&to),
-                    Some(&to_s),
+                vec![changelog::reference(
+                    Field::custom("Sprint", &site.custom_fields.sprint),
+                    (!before.is_empty()).then_some((&from, &from_s)),
+                    Some((&to, &to_s)),
                 )]
             }
             67..=76 => {
@@ -889,26 +872,18 @@ impl Generator {
                     true => "Story point estimate",
                     false => "Story Points",
                 };
-                vec![plain(
-                    name,
-                    &cf.story_points_in,
-                    true,
-                    None,
+                vec![changelog::text(
+                    Field::custom(name, &cf.story_points_in),
                     from.as_deref(),
-                    None,
                     Some(&fmt_points(to)),
                 )]
             }
             77..=84 => {
                 let to = self.summary();
                 let from = std::mem::replace(&mut issue.summary, to.clone());
-                vec![plain(
-                    "summary",
-                    "summary",
-                    false,
-                    None,
+                vec![changelog::text(
+                    Field::system("summary"),
                     Some(&from),
-                    None,
                     Some(&to),
                 )]
             }
@@ -916,13 +891,9 @@ impl Generator {
                 let to = self.description();
                 let from = std::mem::replace(&mut issue.description, to.clone());
                 let text = |d: &Option<RichText>| d.as_ref().map(plain_text);
-                vec![plain(
-                    "description",
-                    "description",
-                    false,
-                    None,
+                vec![changelog::text(
+                    Field::system("description"),
                     text(&from).as_deref(),
-                    None,
                     text(&to).as_deref(),
                 )]
             }
@@ -933,14 +904,10 @@ impl Generator {
                 }
                 let from = Site::named(&site.priorities, &issue.priority).clone();
                 issue.priority = to.id.clone();
-                vec![plain(
-                    "priority",
-                    "priority",
-                    false,
-                    Some(&from.id),
-                    Some(&from.name),
-                    Some(&to.id),
-                    Some(&to.name),
+                vec![changelog::reference(
+                    Field::system("priority"),
+                    Some((&from.id, &from.name)),
+                    Some((&to.id, &to.name)),
                 )]
             }
             _ => {
@@ -952,13 +919,9 @@ impl Generator {
                 } else {
                     issue.labels.retain(|l| *l != label);
                 }
-                vec![plain(
-                    "labels",
-                    "labels",
-                    false,
-                    None,
+                vec![changelog::text(
+                    Field::system("labels"),
                     non_empty(&from),
-                    None,
                     non_empty(&issue.labels.join(" ")),
                 )]
             }
@@ -1126,79 +1089,6 @@ fn pick_type(rng: &mut ChaCha8Rng, types: &[String]) -> String {
         pick -= w;
     }
     types[0].clone()
-}
-
-/// Moves an issue to another status as Jira records it: entering Done sets the resolution and
-/// resolution date, leaving Done clears them, and the status-category date moves only when the
-/// category does. Returns the changelog items.
-pub(crate) fn transition(
-    issue: &mut Issue,
-    from: &Status,
-    to: &Status,
-    at: i64,
-) -> Vec<ChangeItem> {
-    let mut items = Vec::new();
-    if to.category == Category::Done && issue.resolution.is_none() {
-        items.push(plain(
-            "resolution",
-            "resolution",
-            false,
-            None,
-            None,
-            Some("10000"),
-            Some("Done"),
-        ));
-        issue.resolution = Some("10000".into());
-        issue.resolved = Some(at);
-    } else if to.category != Category::Done && issue.resolution.is_some() {
-        items.push(plain(
-            "resolution",
-            "resolution",
-            false,
-            Some("10000"),
-            Some("Done"),
-            None,
-            None,
-        ));
-        issue.resolution = None;
-        issue.resolved = None;
-    }
-    items.push(plain(
-        "status",
-        "status",
-        false,
-        Some(&from.id),
-        Some(&from.name),
-        Some(&to.id),
-        Some(&to.name),
-    ));
-    issue.status = to.id.clone();
-    if from.category != to.category {
-        issue.status_changed = at;
-    }
-    items
-}
-
-pub(crate) fn plain(
-    field: &str,
-    field_id: &str,
-    custom: bool,
-    from: Option<&str>,
-    from_string: Option<&str>,
-    to: Option<&str>,
-    to_string: Option<&str>,
-) -> ChangeItem {
-    ChangeItem {
-        field: field.into(),
-        field_id: field_id.into(),
-        custom,
-        values: ItemValues::Plain {
-            from: from.map(String::from),
-            from_string: from_string.map(String::from),
-            to: to.map(String::from),
-            to_string: to_string.map(String::from),
-        },
-    }
 }
 
 fn non_empty(s: &str) -> Option<&str> {

@@ -3,7 +3,8 @@
 
 use serde::Deserialize;
 
-use crate::dataset::{fmt_points, plain, transition};
+use crate::changelog::{self, Field, transition};
+use crate::dataset::fmt_points;
 use crate::model::*;
 
 #[derive(Debug, Default, Deserialize)]
@@ -158,27 +159,15 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
     if let Some(a) = &req.assignee {
         let to = a.as_deref().map(|a| user(site, a)).transpose()?;
         if to != issue.assignee {
-            items.push(ChangeItem {
-                field: "assignee".into(),
-                field_id: "assignee".into(),
-                custom: false,
-                values: ItemValues::User {
-                    from: issue.assignee,
-                    to,
-                },
-            });
+            items.push(changelog::assignee(issue.assignee, to));
             issue.assignee = to;
         }
     }
     if let Some(s) = req.summary {
         let from = std::mem::replace(&mut issue.summary, s.clone());
-        items.push(plain(
-            "summary",
-            "summary",
-            false,
-            None,
+        items.push(changelog::text(
+            Field::system("summary"),
             Some(&from),
-            None,
             Some(&s),
         ));
     }
@@ -187,38 +176,26 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
             .description
             .replace(paragraph(&d))
             .map(|t| plain_text(&t));
-        items.push(plain(
-            "description",
-            "description",
-            false,
-            None,
+        items.push(changelog::text(
+            Field::system("description"),
             from.as_deref(),
-            None,
             Some(&d),
         ));
     }
     if let Some(p) = req.story_points {
         let from = issue.story_points.replace(p).map(fmt_points);
-        items.push(plain(
-            "Story point estimate",
-            &site.custom_fields.story_points,
-            true,
-            None,
+        items.push(changelog::text(
+            Field::custom("Story point estimate", &site.custom_fields.story_points),
             from.as_deref(),
-            None,
             Some(&fmt_points(p)),
         ));
     }
     if let Some(mut labels) = req.labels {
         labels.sort();
         let from = std::mem::replace(&mut issue.labels, labels).join(" ");
-        items.push(plain(
-            "labels",
-            "labels",
-            false,
-            None,
-            Some(&from).filter(|s| !s.is_empty()).map(|s| s.as_str()),
-            None,
+        items.push(changelog::text(
+            Field::system("labels"),
+            Some(from.as_str()).filter(|s| !s.is_empty()),
             Some(&issue.labels.join(" ")),
         ));
     }
@@ -230,26 +207,14 @@ pub fn edit(site: &mut Site, id_or_key: &str, req: Edit) -> Result<(), String> {
             .ok_or_else(|| format!("unknown priority '{p}'"))?
             .clone();
         let from = Site::named(&site.priorities, &issue.priority).clone();
-        items.push(plain(
-            "priority",
-            "priority",
-            false,
-            Some(&from.id),
-            Some(&from.name),
-            Some(&to.id),
-            Some(&to.name),
+        items.push(changelog::reference(
+            Field::system("priority"),
+            Some((&from.id, &from.name)),
+            Some((&to.id, &to.name)),
         ));
         issue.priority = to.id;
     }
-    if !items.is_empty() {
-        site.next_history_id += 1;
-        issue.histories.push(History {
-            id: site.next_history_id,
-            author,
-            created: now,
-            items,
-        });
-    }
+    site.record_history(&mut issue, author, now, items);
     if let Some(text) = req.comment {
         site.next_comment_id += 1;
         issue.comments.push(Comment {
@@ -315,16 +280,12 @@ fn move_one(site: &mut Site, id: u64, target: &Project, now: i64) -> String {
     p.next_number += 1;
     let new_key = format!("{}-{number}", target.key);
     let mut items = vec![
-        plain(
-            "project",
-            "project",
-            false,
-            Some(&source.id.to_string()),
-            Some(&source.name),
-            Some(&target.id.to_string()),
-            Some(&target.name),
+        changelog::reference(
+            Field::system("project"),
+            Some((&source.id.to_string(), &source.name)),
+            Some((&target.id.to_string(), &target.name)),
         ),
-        plain("Key", "", false, None, Some(&old_key), None, Some(&new_key)),
+        changelog::text(Field::named("Key", ""), Some(&old_key), Some(&new_key)),
     ];
     let workflow = target.workflow(&issue.issue_type);
     if !workflow.contains(&issue.status) {
@@ -335,15 +296,7 @@ fn move_one(site: &mut Site, id: u64, target: &Project, now: i64) -> String {
             .find(|s| s.category == from.category)
             .unwrap_or_else(|| site.status(&workflow[0]))
             .clone();
-        items.push(plain(
-            "status",
-            "status",
-            false,
-            Some(&from.id),
-            Some(&from.name),
-            Some(&to.id),
-            Some(&to.name),
-        ));
+        items.push(changelog::status(&from, &to));
         if from.category != to.category {
             issue.status_changed = now;
         }
@@ -359,14 +312,10 @@ fn move_one(site: &mut Site, id: u64, target: &Project, now: i64) -> String {
             .find(|t| t.subtask == subtask)
             .unwrap_or_else(|| site.issue_type(&target.issue_types[0]))
             .clone();
-        items.push(plain(
-            "issuetype",
-            "issuetype",
-            false,
-            Some(&from.id),
-            Some(&from.name),
-            Some(&to.id),
-            Some(&to.name),
+        items.push(changelog::reference(
+            Field::system("issuetype"),
+            Some((&from.id, &from.name)),
+            Some((&to.id, &to.name)),
         ));
         issue.issue_type = to.id;
     }
@@ -377,13 +326,9 @@ fn move_one(site: &mut Site, id: u64, target: &Project, now: i64) -> String {
             .iter()
             .find(|x| x.id == c)
             .map(|x| x.name.clone());
-        items.push(plain(
-            "Component",
-            "components",
-            false,
-            Some(&c),
-            name.as_deref(),
-            None,
+        items.push(changelog::reference(
+            Field::named("Component", "components"),
+            Some((&c, name.as_deref().unwrap_or_default())),
             None,
         ));
     }
@@ -393,25 +338,16 @@ fn move_one(site: &mut Site, id: u64, target: &Project, now: i64) -> String {
             .iter()
             .find(|x| x.id == v)
             .map(|x| x.name.clone());
-        items.push(plain(
-            "Fix Version",
-            "fixVersions",
-            false,
-            Some(&v),
-            name.as_deref(),
-            None,
+        items.push(changelog::reference(
+            Field::named("Fix Version", "fixVersions"),
+            Some((&v, name.as_deref().unwrap_or_default())),
             None,
         ));
     }
     issue.project_id = target.id;
     issue.number = number;
-    site.next_history_id += 1;
-    issue.histories.push(History {
-        id: site.next_history_id,
-        author: issue.reporter,
-        created: now,
-        items,
-    });
+    let reporter = issue.reporter;
+    site.record_history(&mut issue, reporter, now, items);
     issue.updated = now;
     site.keys.insert(new_key.clone(), id);
     site.issues.insert(id, issue);
@@ -438,26 +374,17 @@ pub fn delete(site: &mut Site, id_or_key: &str) -> Result<(), String> {
         if site.issue_type(&site.issues[&child].issue_type).subtask {
             remove(site, child);
         } else {
-            site.next_history_id += 1;
-            let history_id = site.next_history_id;
-            let c = site.issues.get_mut(&child).expect("indexed child exists");
+            let mut c = site.issues.remove(&child).expect("indexed child exists");
             c.parent = None;
             c.updated = now;
-            let item = plain(
-                "IssueParentAssociation",
-                "",
-                false,
-                Some(&id.to_string()),
-                Some(&parent_key),
-                None,
+            let item = changelog::reference(
+                Field::named("IssueParentAssociation", ""),
+                Some((&id.to_string(), &parent_key)),
                 None,
             );
-            c.histories.push(History {
-                id: history_id,
-                author: c.reporter,
-                created: now,
-                items: vec![item],
-            });
+            let reporter = c.reporter;
+            site.record_history(&mut c, reporter, now, vec![item]);
+            site.issues.insert(child, c);
         }
     }
     remove(site, id);

@@ -12,6 +12,7 @@
 
 pub mod admin;
 pub mod api;
+mod changelog;
 pub mod control;
 pub mod dataset;
 pub mod edits;
