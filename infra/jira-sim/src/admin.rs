@@ -12,8 +12,8 @@ use serde_json::{Value, json};
 use crate::control::SettingsPatch;
 use crate::edits::{self, Edit, NewIssue};
 use crate::expand::Expand;
+use crate::http::Shared;
 use crate::render::{Api, FieldSelection, Renderer};
-use crate::server::Shared;
 
 pub fn router() -> Router<Shared> {
     Router::new()

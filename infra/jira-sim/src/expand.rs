@@ -11,7 +11,7 @@ use std::collections::BTreeSet;
 use serde_json::{Map, Value, json};
 
 use crate::model::{Block, Comment, Issue, RichText};
-use crate::render::Renderer;
+use crate::render::{FieldSelection, Renderer};
 
 /// The expand options of one request.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -76,6 +76,84 @@ const READ_ONLY: [&str; 9] = [
 ];
 
 impl Renderer<'_> {
+    /// An `IssueBean` with the expands asked for, except `names` and `schema` (a search carries
+    /// those once, beside its issues: see `Renderer::field_meta`). `changelog_limit`: how many
+    /// newest histories `expand=changelog` embeds.
+    pub fn issue(
+        &self,
+        issue: &Issue,
+        sel: &FieldSelection,
+        expand: &Expand,
+        now_ms: i64,
+        changelog_limit: usize,
+        comment_limit: usize,
+    ) -> Value {
+        let mut v = Map::new();
+        if sel.id_only() && !sel.include.contains("key") && !expand.any() {
+            v.insert("id".into(), json!(issue.id.to_string()));
+            return Value::Object(v);
+        }
+        v.insert(
+            "expand".into(),
+            json!(
+                "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
+            ),
+        );
+        v.insert("id".into(), json!(issue.id.to_string()));
+        v.insert(
+            "self".into(),
+            json!(format!("{}/rest/api/3/issue/{}", self.base, issue.id)),
+        );
+        v.insert("key".into(), json!(self.site.issue_key(issue)));
+        // With versioned representations Jira ignores the `fields` parameter.
+        let every_field = FieldSelection::parse(&["*all"], "*all");
+        let sel = if expand.versioned_representations {
+            &every_field
+        } else {
+            sel
+        };
+        let present = sel.requested(self.site);
+        let mut fields = Map::new();
+        for f in &present {
+            fields.insert(f.clone(), self.field_value(issue, f, now_ms, comment_limit));
+        }
+        if expand.versioned_representations {
+            let versions: Map<String, Value> = fields
+                .into_iter()
+                .map(|(f, value)| (f, json!({ "1": value })))
+                .collect();
+            v.insert("versionedRepresentations".into(), Value::Object(versions));
+        } else if !sel.id_only() {
+            v.insert("fields".into(), Value::Object(fields));
+        }
+        if expand.rendered_fields {
+            v.insert(
+                "renderedFields".into(),
+                self.rendered_fields(issue, &present, comment_limit),
+            );
+        }
+        if expand.transitions {
+            v.insert("transitions".into(), self.transitions(issue));
+        }
+        if expand.operations {
+            v.insert("operations".into(), self.operations(issue));
+        }
+        if expand.editmeta {
+            v.insert("editmeta".into(), self.editmeta());
+        }
+        if expand.changelog {
+            let newest: Vec<Value> = issue
+                .histories
+                .iter()
+                .rev()
+                .take(changelog_limit)
+                .map(|h| self.history(h))
+                .collect();
+            v.insert("changelog".into(), json!({"startAt": 0, "maxResults": newest.len(), "total": issue.histories.len(), "histories": newest}));
+        }
+        Value::Object(v)
+    }
+
     /// The `names` and `schema` expands, as asked, for the fields shown on `issues` (one issue,
     /// or a search's page): each field's display name and type from the site's definitions.
     pub fn field_meta(&self, issues: &[Value], expand: &Expand) -> Map<String, Value> {

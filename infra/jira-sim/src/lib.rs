@@ -18,6 +18,7 @@ pub mod dataset;
 pub mod edits;
 pub mod expand;
 pub mod fields;
+pub mod http;
 pub mod jql;
 pub mod model;
 pub mod reference;

@@ -12,18 +12,9 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use crate::api::{Params, Query, browsable, no_project, now_ms, page_bean, renderer};
+use crate::http::{Auth, Shared, error, unauthorized};
 use crate::model::{Project, Version};
-use crate::server::{Auth, Shared, error, unauthorized};
-
-/// A version as Jira renders it in an issue's `fixVersions`; its project's listings add the
-/// project's id.
-pub fn version_json(base: &str, v: &Version) -> Value {
-    json!({
-        "self": format!("{base}/rest/api/3/version/{}", v.id),
-        "id": v.id, "name": v.name, "description": "", "archived": false,
-        "released": v.released, "releaseDate": v.release_date.map(|d| d.to_string()),
-    })
-}
+use crate::render::version_json;
 
 /// A version as its project's listings render it.
 fn listed_version(base: &str, project: &Project, v: &Version) -> Value {

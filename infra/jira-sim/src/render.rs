@@ -6,9 +6,8 @@ use std::collections::{BTreeSet, HashMap};
 
 use chrono::TimeZone;
 use chrono_tz::Tz;
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use crate::expand::Expand;
 use crate::model::*;
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -397,7 +396,13 @@ impl<'a> Renderer<'a> {
         v
     }
 
-    fn field_value(&self, issue: &Issue, field: &str, now_ms: i64, comment_limit: usize) -> Value {
+    pub(crate) fn field_value(
+        &self,
+        issue: &Issue,
+        field: &str,
+        now_ms: i64,
+        comment_limit: usize,
+    ) -> Value {
         let site = self.site;
         let cf = &site.custom_fields;
         match field {
@@ -425,7 +430,7 @@ impl<'a> Renderer<'a> {
             }
             "fixVersions" => {
                 let p = site.project(issue.project_id);
-                json!(issue.fix_versions.iter().filter_map(|v| p.versions.iter().find(|x| &x.id == v)).map(|v| crate::reference::version_json(self.base, v)).collect::<Vec<_>>())
+                json!(issue.fix_versions.iter().filter_map(|v| p.versions.iter().find(|x| &x.id == v)).map(|v| version_json(self.base, v)).collect::<Vec<_>>())
             }
             "duedate" => issue.due_date.map(|d| json!(d.to_string())).unwrap_or(Value::Null),
             "description" => issue.description.as_ref().map(|d| self.rich_text(d)).unwrap_or(Value::Null),
@@ -524,84 +529,6 @@ impl<'a> Renderer<'a> {
         }
         v
     }
-
-    /// An `IssueBean` with the expands asked for, except `names` and `schema` (a search carries
-    /// those once, beside its issues: see `Renderer::field_meta`). `changelog_limit`: how many
-    /// newest histories `expand=changelog` embeds.
-    pub fn issue(
-        &self,
-        issue: &Issue,
-        sel: &FieldSelection,
-        expand: &Expand,
-        now_ms: i64,
-        changelog_limit: usize,
-        comment_limit: usize,
-    ) -> Value {
-        let mut v = Map::new();
-        if sel.id_only() && !sel.include.contains("key") && !expand.any() {
-            v.insert("id".into(), json!(issue.id.to_string()));
-            return Value::Object(v);
-        }
-        v.insert(
-            "expand".into(),
-            json!(
-                "renderedFields,names,schema,operations,editmeta,changelog,versionedRepresentations"
-            ),
-        );
-        v.insert("id".into(), json!(issue.id.to_string()));
-        v.insert(
-            "self".into(),
-            json!(format!("{}/rest/api/3/issue/{}", self.base, issue.id)),
-        );
-        v.insert("key".into(), json!(self.site.issue_key(issue)));
-        // With versioned representations Jira ignores the `fields` parameter.
-        let every_field = FieldSelection::parse(&["*all"], "*all");
-        let sel = if expand.versioned_representations {
-            &every_field
-        } else {
-            sel
-        };
-        let present = sel.requested(self.site);
-        let mut fields = Map::new();
-        for f in &present {
-            fields.insert(f.clone(), self.field_value(issue, f, now_ms, comment_limit));
-        }
-        if expand.versioned_representations {
-            let versions: Map<String, Value> = fields
-                .into_iter()
-                .map(|(f, value)| (f, json!({ "1": value })))
-                .collect();
-            v.insert("versionedRepresentations".into(), Value::Object(versions));
-        } else if !sel.id_only() {
-            v.insert("fields".into(), Value::Object(fields));
-        }
-        if expand.rendered_fields {
-            v.insert(
-                "renderedFields".into(),
-                self.rendered_fields(issue, &present, comment_limit),
-            );
-        }
-        if expand.transitions {
-            v.insert("transitions".into(), self.transitions(issue));
-        }
-        if expand.operations {
-            v.insert("operations".into(), self.operations(issue));
-        }
-        if expand.editmeta {
-            v.insert("editmeta".into(), self.editmeta());
-        }
-        if expand.changelog {
-            let newest: Vec<Value> = issue
-                .histories
-                .iter()
-                .rev()
-                .take(changelog_limit)
-                .map(|h| self.history(h))
-                .collect();
-            v.insert("changelog".into(), json!({"startAt": 0, "maxResults": newest.len(), "total": issue.histories.len(), "histories": newest}));
-        }
-        Value::Object(v)
-    }
 }
 
 /// Agile API dates are ISO 8601 in UTC with a `Z`.
@@ -660,4 +587,14 @@ pub fn wiki(text: &RichText) -> String {
         })
         .collect::<Vec<_>>()
         .join("\n\n")
+}
+
+/// A version as Jira renders it in an issue's `fixVersions`; its project's listings add the
+/// project's id.
+pub fn version_json(base: &str, v: &Version) -> Value {
+    json!({
+        "self": format!("{base}/rest/api/3/version/{}", v.id),
+        "id": v.id, "name": v.name, "description": "", "archived": false,
+        "released": v.released, "releaseDate": v.release_date.map(|d| d.to_string()),
+    })
 }

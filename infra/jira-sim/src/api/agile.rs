@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{Params, Query, now_ms, renderer};
-use crate::server::{Auth, Shared, error};
+use crate::http::{Auth, Shared, error};
 
 pub async fn boards(
     State(st): State<Shared>,

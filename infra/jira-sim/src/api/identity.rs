@@ -13,8 +13,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::json;
 
 use super::{Params, Query, browsable, no_project, renderer, visible_issue};
+use crate::http::{Auth, Shared, error, unauthorized};
 use crate::model::Mode;
-use crate::server::{Auth, Shared, error, unauthorized};
 
 pub async fn myself(
     State(st): State<Shared>,

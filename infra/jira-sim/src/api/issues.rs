@@ -16,9 +16,9 @@ use super::{
     Params, Query, extend, now_ms, page_bean, page_token, read_token, renderer, visible_issue,
 };
 use crate::expand::Expand;
+use crate::http::{Auth, Shared, error, unauthorized};
 use crate::model::{Issue, Mode};
 use crate::render::{CHANGELOG_EMBED_LIMIT, COMMENT_EMBED_LIMIT, FieldSelection, Renderer};
-use crate::server::{Auth, Shared, error, unauthorized};
 
 /// An issue carrying its own `names` and `schema` expands (GET issue, the bulk fetch).
 fn with_field_meta(r: &Renderer, mut issue: Value, expand: &Expand) -> Value {

@@ -29,10 +29,10 @@ use axum::response::Response;
 use base64::Engine;
 use serde_json::{Value, json};
 
+use crate::http::{Auth, error};
 use crate::jql;
 use crate::model::{Issue, Site};
 use crate::render::{Api, Renderer};
-use crate::server::{Auth, error};
 
 pub(crate) type Query = RawQuery;
 

@@ -12,8 +12,8 @@ use axum::response::{IntoResponse, Response};
 use serde_json::{Value, json};
 
 use super::{Params, Query, browsable, no_project, renderer};
+use crate::http::{Auth, Shared};
 use crate::model::Category;
-use crate::server::{Auth, Shared};
 
 pub async fn projects(
     State(st): State<Shared>,

@@ -15,10 +15,10 @@ use serde_json::{Value, json};
 
 use super::{Params, Query, context, extend, now_ms, page_token, read_token, renderer};
 use crate::expand::Expand;
+use crate::http::{Auth, Shared, error, unauthorized};
 use crate::jql;
 use crate::model::{Issue, Mode, Site};
 use crate::render::{CHANGELOG_EMBED_LIMIT, COMMENT_EMBED_LIMIT, FieldSelection};
-use crate::server::{Auth, Shared, error, unauthorized};
 
 #[derive(Deserialize, Default)]
 #[serde(rename_all = "camelCase", default)]

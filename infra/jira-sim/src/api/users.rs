@@ -12,7 +12,7 @@ use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
 use super::{Params, Query, page_bean, renderer};
-use crate::server::{Auth, Shared, error, unauthorized};
+use crate::http::{Auth, Shared, error, unauthorized};
 
 pub async fn user_bulk(
     State(st): State<Shared>,

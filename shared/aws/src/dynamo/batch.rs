@@ -3,16 +3,13 @@
 
 use std::time::Duration;
 
-use aws_sdk_dynamodb::error::{DisplayErrorContext, ProvideErrorMetadata, SdkError};
-use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
-use aws_sdk_dynamodb::types::{
-    DeleteRequest, KeysAndAttributes, Put, PutRequest, TransactWriteItem, WriteRequest,
-};
+use aws_sdk_dynamodb::types::{KeysAndAttributes, Put, TransactWriteItem, WriteRequest};
 use backon::BackoffBuilder;
 use futures_util::{TryStreamExt, stream};
 
 use super::codec::number_value;
-use super::{BATCH_RETRIES, DynamoStore, Item, PK, REV, SK, WRITE_CONCURRENCY};
+use super::failures::{Cancelled, backend, cancellation, is_throttling};
+use super::{BATCH_RETRIES, DynamoStore, Item, REV, WRITE_CONCURRENCY};
 use sei_jira_core::store::{BATCH_LIMIT, StoreError, StoreResult};
 
 impl DynamoStore {
@@ -145,30 +142,6 @@ impl DynamoStore {
     }
 }
 
-/// Why DynamoDB cancelled a transaction: a condition refused it, or it met other writes or
-/// throttling and may be resubmitted.
-pub(super) enum Cancelled {
-    ByCondition,
-    ByContention,
-}
-
-pub(super) fn cancellation<R>(err: &SdkError<TransactWriteItemsError, R>) -> Option<Cancelled> {
-    let TransactWriteItemsError::TransactionCanceledException(cancelled) =
-        err.as_service_error()?
-    else {
-        return None;
-    };
-    let codes: Vec<&str> = cancelled
-        .cancellation_reasons()
-        .iter()
-        .filter_map(|r| r.code())
-        .collect();
-    Some(match codes.contains(&"ConditionalCheckFailed") {
-        true => Cancelled::ByCondition,
-        false => Cancelled::ByContention,
-    })
-}
-
 pub(super) fn into_batches(requests: Vec<WriteRequest>) -> Vec<Vec<WriteRequest>> {
     let mut batches = Vec::new();
     let mut batch = Vec::with_capacity(BATCH_LIMIT);
@@ -185,37 +158,6 @@ pub(super) fn into_batches(requests: Vec<WriteRequest>) -> Vec<Vec<WriteRequest>
         batches.push(batch);
     }
     batches
-}
-
-pub(super) fn put_request(item: Item) -> StoreResult<WriteRequest> {
-    let put = PutRequest::builder()
-        .set_item(Some(item))
-        .build()
-        .map_err(backend("PutRequest"))?;
-    Ok(WriteRequest::builder().put_request(put).build())
-}
-
-pub(super) fn delete_request(item: Item) -> StoreResult<WriteRequest> {
-    let key: Item = item
-        .into_iter()
-        .filter(|(name, _)| name == PK || name == SK)
-        .collect();
-    let delete = DeleteRequest::builder()
-        .set_key(Some(key))
-        .build()
-        .map_err(backend("DeleteRequest"))?;
-    Ok(WriteRequest::builder().delete_request(delete).build())
-}
-
-pub(super) fn is_throttling<E: ProvideErrorMetadata, R>(err: &SdkError<E, R>) -> bool {
-    matches!(
-        err.code(),
-        Some(
-            "ProvisionedThroughputExceededException"
-                | "ThrottlingException"
-                | "RequestLimitExceeded"
-        )
-    )
 }
 
 /// Backoff between rounds of a batch call whose items were throttled or left unprocessed.
@@ -242,15 +184,4 @@ pub(super) async fn pause_before_retry(
     };
     tokio::time::sleep(delay).await;
     Ok(())
-}
-
-pub(super) fn is_conditional_check_failure<E: ProvideErrorMetadata, R>(
-    err: &SdkError<E, R>,
-) -> bool {
-    err.code() == Some("ConditionalCheckFailedException")
-}
-
-/// Maps an SDK error to a store error naming the operation, with the SDK's full context.
-pub(super) fn backend<E: std::error::Error>(operation: &'static str) -> impl Fn(E) -> StoreError {
-    move |e| StoreError::Backend(format!("DynamoDB {operation}: {}", DisplayErrorContext(&e)))
 }

@@ -6,11 +6,11 @@ use std::hash::{Hash, Hasher};
 use std::io::{Read, Write};
 
 use aws_sdk_dynamodb::primitives::Blob;
-use aws_sdk_dynamodb::types::{AttributeValue, WriteRequest};
+use aws_sdk_dynamodb::types::{AttributeValue, DeleteRequest, PutRequest, WriteRequest};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use super::batch::delete_request;
+use super::failures::backend;
 use super::{
     BODY, CHUNK, COMPRESS_OVER, ENCODING, GENERATION, Item, MAX_INLINE_BODY, PARTS, PK, REV, SK,
     keys,
@@ -295,4 +295,24 @@ pub(super) fn blob<'a>(item: &'a Item, name: &str) -> StoreResult<&'a [u8]> {
 
 pub(super) fn epoch_seconds_now() -> i64 {
     chrono::Utc::now().timestamp()
+}
+
+pub(super) fn put_request(item: Item) -> StoreResult<WriteRequest> {
+    let put = PutRequest::builder()
+        .set_item(Some(item))
+        .build()
+        .map_err(backend("PutRequest"))?;
+    Ok(WriteRequest::builder().put_request(put).build())
+}
+
+pub(super) fn delete_request(item: Item) -> StoreResult<WriteRequest> {
+    let key: Item = item
+        .into_iter()
+        .filter(|(name, _)| name == PK || name == SK)
+        .collect();
+    let delete = DeleteRequest::builder()
+        .set_key(Some(key))
+        .build()
+        .map_err(backend("DeleteRequest"))?;
+    Ok(WriteRequest::builder().delete_request(delete).build())
 }

@@ -3,8 +3,8 @@
 
 use async_trait::async_trait;
 
-use super::batch::{delete_request, put_request};
 use super::codec::{body_item, from_body_item, key_item};
+use super::codec::{delete_request, put_request};
 use super::{DynamoStore, SortRange, keys};
 use sei_jira_core::dora::index::DoraHeads;
 use sei_jira_core::dora::{DoraConfig, DoraFacts};

@@ -5,8 +5,8 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use super::batch::backend;
 use super::codec::{from_body_item, s, string};
+use super::failures::backend;
 use super::{DynamoStore, PK, SK, SortRange, keys};
 use sei_jira_core::hygiene::{HygieneConfig, Snapshot};
 use sei_jira_core::store::{HygieneStore, StoreResult};

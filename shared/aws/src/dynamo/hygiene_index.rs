@@ -6,11 +6,12 @@ use std::collections::HashMap;
 
 use async_trait::async_trait;
 
-use super::batch::{backend, delete_request, put_request};
 use super::codec::{
     Written, body_item, decode_body, from_body_item, key_item, put_body_or_parts, s, stale_parts,
     string,
 };
+use super::codec::{delete_request, put_request};
+use super::failures::backend;
 use super::{
     BATCH_GET_LIMIT, DynamoStore, ENCODING, Item, PART_READ_ATTEMPTS, PK, SK, SortRange, keys,
 };

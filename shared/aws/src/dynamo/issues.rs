@@ -6,11 +6,12 @@ use std::collections::{HashMap, VecDeque};
 use async_trait::async_trait;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-use super::batch::{backend, put_request};
+use super::codec::put_request;
 use super::codec::{
     IssueItems, Written, blob, decode_body, index_entry, issue_items, key_item, number,
     stale_parts, string,
 };
+use super::failures::backend;
 use super::hygiene_index::change_mark_item;
 use super::{
     BATCH_GET_LIMIT, BODY, CHUNK, DynamoStore, ENCODING, GENERATION, ISSUE_SHARDS,

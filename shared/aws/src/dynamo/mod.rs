@@ -2,8 +2,9 @@
 //! shapes, access patterns, sharding, the 400 KB item limit, TTL, retries) is described in
 //! `docs/dynamodb.md`; [`keys`] is the single place that spells the keys out.
 //!
-//! Here: the table and single-partition reads. `codec`: item bodies and attributes. `batch`:
-//! batch writes and reads with backoff. `issues`: the issue role. `roles`: every other role.
+//! Here: the table and single-partition reads. `codec`: item bodies, attributes and write
+//! requests. `batch`: batch writes and reads with backoff. `failures`: how DynamoDB's errors
+//! read. `issues`: the issue role. `roles`: every other role.
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -24,6 +25,7 @@ mod batch;
 pub mod capacity;
 mod codec;
 mod dora;
+mod failures;
 mod hygiene;
 mod hygiene_index;
 mod issues;
@@ -32,8 +34,8 @@ mod roles;
 #[cfg(test)]
 mod tests;
 
-use batch::*;
 use codec::*;
+use failures::{backend, is_conditional_check_failure};
 
 type Item = HashMap<String, AttributeValue>;
 

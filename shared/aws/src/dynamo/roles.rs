@@ -5,11 +5,12 @@ use async_trait::async_trait;
 use chrono::NaiveDate;
 use futures_util::{StreamExt, TryStreamExt, stream};
 
-use super::batch::{backend, delete_request, is_conditional_check_failure, put_request};
 use super::codec::{
     body_item, counter, epoch_seconds_now, from_body_item, key_item, number, number_value, s,
     string,
 };
+use super::codec::{delete_request, put_request};
+use super::failures::{backend, is_conditional_check_failure};
 use super::{
     DynamoStore, Item, PK, RUN_RETENTION_SECS, SK, SortRange, TOMBSTONE_RETENTION_SECS,
     TTL_ATTRIBUTE, WRITE_CONCURRENCY, keys,

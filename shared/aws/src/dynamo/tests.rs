@@ -1,3 +1,4 @@
+use super::batch::into_batches;
 use super::*;
 
 #[test]

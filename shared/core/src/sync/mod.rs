@@ -12,6 +12,7 @@ pub mod progress;
 pub mod service;
 pub mod stall;
 #[cfg(test)]
+#[path = "tests/support.rs"]
 pub(crate) mod test_support;
 
 pub use engine::{
