@@ -360,69 +360,53 @@ async fn async_main() {
 }
 
 /// A store that keeps nothing: `SYNC_BENCH_DISCARD=1` separates the sync's own memory from the
-/// embedded database's.
+/// embedded database's. Every write is dropped and every read answers nothing; the run's lease
+/// is always granted.
 struct Discard;
 
-#[async_trait::async_trait]
-impl sei_jira_core::store::IssueStore for Discard {
-    async fn index_entries(&self, _: &str, _: &[String]) -> StoreResult<Vec<IssueIndexEntry>> {
-        Ok(Vec::new())
-    }
-    async fn get_issue(&self, _: &str, _: &str) -> StoreResult<Option<StoredIssue>> {
-        Ok(None)
-    }
-
-    async fn put_issues(
-        &self,
-        _: &str,
-        _: &[StoredIssue],
-    ) -> StoreResult<sei_jira_core::store::Superseded> {
-        Ok(sei_jira_core::store::Superseded::default())
-    }
-
-    async fn issue_index(&self, _: &str) -> StoreResult<Vec<IssueIndexEntry>> {
-        Ok(Vec::new())
-    }
-
-    async fn list_issues(
-        &self,
-        _: &str,
-        _: Option<&str>,
-        _: usize,
-    ) -> StoreResult<Vec<StoredIssue>> {
-        Ok(Vec::new())
-    }
-
-    async fn flag_issue(&self, _: &str, _: &str, _: IssueFlag) -> StoreResult<bool> {
-        Ok(false)
-    }
+/// Implements a role for [`Discard`]: each method answers the empty value of its type.
+macro_rules! keep_nothing {
+    ($role:ident { $(fn $name:ident($($ty:ty),*) -> $ret:ty;)* }) => {
+        #[async_trait::async_trait]
+        impl sei_jira_core::store::$role for Discard {
+            $(async fn $name(&self, $(_: $ty),*) -> StoreResult<$ret> {
+                Ok(Default::default())
+            })*
+        }
+    };
 }
 
-#[async_trait::async_trait]
-impl sei_jira_core::store::RecordStore for Discard {
-    async fn put_records(&self, _: &str, _: RecordKind, _: &[Record]) -> StoreResult<()> {
-        Ok(())
-    }
+keep_nothing!(IssueStore {
+    fn get_issue(&str, &str) -> Option<StoredIssue>;
+    fn put_issues(&str, &[StoredIssue]) -> sei_jira_core::store::Superseded;
+    fn issue_index(&str) -> Vec<IssueIndexEntry>;
+    fn index_entries(&str, &[String]) -> Vec<IssueIndexEntry>;
+    fn list_issues(&str, Option<&str>, usize) -> Vec<StoredIssue>;
+    fn flag_issue(&str, &str, IssueFlag) -> bool;
+});
 
-    async fn list_records(&self, _: &str, _: RecordKind) -> StoreResult<Vec<Record>> {
-        Ok(Vec::new())
-    }
-}
+keep_nothing!(RecordStore {
+    fn put_records(&str, RecordKind, &[Record]) -> ();
+    fn list_records(&str, RecordKind) -> Vec<Record>;
+});
 
-#[async_trait::async_trait]
-impl sei_jira_core::store::ProjectStore for Discard {
-    async fn put_project(&self, _: &str, _: &ProjectRecord) -> StoreResult<()> {
-        Ok(())
-    }
+keep_nothing!(ProjectStore {
+    fn put_project(&str, &ProjectRecord) -> ();
+    fn list_projects(&str) -> Vec<ProjectRecord>;
+    fn remove_project(&str, &str) -> ();
+});
 
-    async fn list_projects(&self, _: &str) -> StoreResult<Vec<ProjectRecord>> {
-        Ok(Vec::new())
-    }
+keep_nothing!(DeletionFence {
+    fn integration_deleted(&str) -> bool;
+    fn sweep_deleted(&str) -> bool;
+});
 
-    async fn remove_project(&self, _: &str, _: &str) -> StoreResult<()> {
-        Ok(())
-    }
-}
+keep_nothing!(RunLog {
+    fn put_run(&str, &RunRecord) -> ();
+    fn list_runs(&str, i64) -> Vec<RunRecord>;
+    fn add_daily(&str, chrono::NaiveDate, &DailyCounts) -> ();
+    fn list_daily(&str, chrono::NaiveDate, chrono::NaiveDate) -> Vec<(chrono::NaiveDate, DailyCounts)>;
+});
 
 #[async_trait::async_trait]
 impl sei_jira_core::store::SyncStateStore for Discard {
@@ -440,40 +424,5 @@ impl sei_jira_core::store::SyncStateStore for Discard {
 
     async fn release_lease(&self, _: &str, _: &str, _: &str) -> StoreResult<()> {
         Ok(())
-    }
-}
-
-#[async_trait::async_trait]
-impl sei_jira_core::store::DeletionFence for Discard {
-    async fn integration_deleted(&self, _: &str) -> StoreResult<bool> {
-        Ok(false)
-    }
-
-    async fn sweep_deleted(&self, _: &str) -> StoreResult<bool> {
-        Ok(false)
-    }
-}
-
-#[async_trait::async_trait]
-impl sei_jira_core::store::RunLog for Discard {
-    async fn put_run(&self, _: &str, _: &RunRecord) -> StoreResult<()> {
-        Ok(())
-    }
-
-    async fn list_runs(&self, _: &str, _: i64) -> StoreResult<Vec<RunRecord>> {
-        Ok(Vec::new())
-    }
-
-    async fn add_daily(&self, _: &str, _: chrono::NaiveDate, _: &DailyCounts) -> StoreResult<()> {
-        Ok(())
-    }
-
-    async fn list_daily(
-        &self,
-        _: &str,
-        _: chrono::NaiveDate,
-        _: chrono::NaiveDate,
-    ) -> StoreResult<Vec<(chrono::NaiveDate, DailyCounts)>> {
-        Ok(Vec::new())
     }
 }

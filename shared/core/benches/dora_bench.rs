@@ -12,12 +12,14 @@
 mod counting;
 #[path = "../tests/support/sample_issues.rs"]
 mod sample_issues;
+#[path = "../tests/support/tapped.rs"]
+mod tapped;
 
 use std::cell::RefCell;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use counting::{Counting, best_of};
+use counting::{best_of, counting};
 use sample_issues::sample_site;
 use sei_jira_core::dora::metrics::{Aggregation, Granularity};
 use sei_jira_core::dora::{
@@ -96,7 +98,7 @@ async fn measure(issues: u64) -> Row {
         granularity: Granularity::Month,
         aggregation: Aggregation::Median,
     };
-    let counting = Counting::new(store);
+    let counting = counting(store);
     let kept = RefCell::new(None);
     let (kept_s, kept_reads) = best_of(5, &counting, || async {
         let answered = report_of_kept(&counting, record, &p, &request, ReadLimit::Every)

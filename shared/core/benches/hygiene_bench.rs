@@ -10,6 +10,8 @@
 mod counting;
 #[path = "../tests/support/sample_issues.rs"]
 mod sample_issues;
+#[path = "../tests/support/tapped.rs"]
+mod tapped;
 
 use std::time::Instant;
 
@@ -22,7 +24,7 @@ use sei_jira_core::hygiene::{
 };
 use sei_jira_core::store::*;
 
-use counting::{Counting, best_of};
+use counting::{best_of, counting};
 
 const ID: &str = "b0000000-0000-4000-8000-000000000001";
 
@@ -44,7 +46,7 @@ struct Row {
 async fn measure(issues: u64) -> Row {
     let site = sample_site(ID, issues, 11).await;
     let (store, record) = (&site.store, &site.record);
-    let counting = Counting::new(store);
+    let counting = counting(store);
     let now_ms = sample_issues::START_MS + sample_issues::SPAN_HOURS * 3_600_000;
 
     let t = Instant::now();
@@ -101,12 +103,7 @@ async fn measure(issues: u64) -> Row {
             .unwrap();
     }
     let (trend_s, trend_reads) = best_of(5, &counting, || async {
-        let snapshots = counting
-            .inner
-            .list_snapshots(ID, first, last)
-            .await
-            .unwrap();
-        counting.read(snapshots.len(), ());
+        let snapshots = counting.list_snapshots(ID, first, last).await.unwrap();
         let points = trend(
             &snapshots,
             Interval::Week,

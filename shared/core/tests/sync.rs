@@ -12,10 +12,10 @@ use sei_jira_core::store::{
 use sei_jira_core::sync::{Excluded, Scope, SyncOptions, run};
 use serde_json::{Value, json};
 
-#[path = "support/interposed.rs"]
-mod interposed;
 #[path = "support/site.rs"]
 mod site;
+#[path = "support/tapped.rs"]
+mod tapped;
 
 use site::*;
 
@@ -583,8 +583,34 @@ async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use interposed::Interposed;
     use sei_jira_core::store::IssueFlag;
+    use tapped::{Tap, Tapped};
+
+    /// Removes one issue and hides the other by hand just before the write that carries the
+    /// hidden one reaches the store.
+    struct FlagBeforeWrite {
+        store: Arc<EmbeddedStore>,
+        removed_id: String,
+        hidden_id: String,
+        flagged: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl Tap for FlagBeforeWrite {
+        async fn before_issue_write(&self, ids: Vec<String>) {
+            if !ids.contains(&self.hidden_id) || self.flagged.swap(true, Ordering::SeqCst) {
+                return;
+            }
+            let removed = self
+                .store
+                .flag_issue("acme", &self.removed_id, IssueFlag::Removed);
+            assert!(removed.await.unwrap());
+            let hidden = self
+                .store
+                .flag_issue("acme", &self.hidden_id, IssueFlag::Hidden);
+            assert!(hidden.await.unwrap());
+        }
+    }
 
     let e = env(300, Mode::Cloud, Settings::default(), 11).await;
     let inner = Arc::new(EmbeddedStore::open(&e.path.with_file_name("flags.redb")).unwrap());
@@ -606,34 +632,16 @@ async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
     let removed_id = removed["id"].as_str().unwrap().to_string();
     let hidden_id = hidden["id"].as_str().unwrap().to_string();
 
-    let flagged = Arc::new(AtomicBool::new(false));
-    let store = Interposed::new(inner.clone(), {
-        let (removed_id, hidden_id, flagged) =
-            (removed_id.clone(), hidden_id.clone(), flagged.clone());
-        Box::new(move |store, ids| {
-            let due = ids.contains(&hidden_id) && !flagged.swap(true, Ordering::SeqCst);
-            let (removed_id, hidden_id) = (removed_id.clone(), hidden_id.clone());
-            Box::pin(async move {
-                if due {
-                    assert!(
-                        store
-                            .flag_issue("acme", &removed_id, IssueFlag::Removed)
-                            .await
-                            .unwrap()
-                    );
-                    assert!(
-                        store
-                            .flag_issue("acme", &hidden_id, IssueFlag::Hidden)
-                            .await
-                            .unwrap()
-                    );
-                }
-            })
-        })
-    });
+    let tap = FlagBeforeWrite {
+        store: inner.clone(),
+        removed_id: removed_id.clone(),
+        hidden_id: hidden_id.clone(),
+        flagged: AtomicBool::new(false),
+    };
+    let store = Tapped::new(inner.clone(), tap);
     let record = run(&client, &store, &opts, None).await.unwrap();
     assert!(
-        flagged.load(Ordering::SeqCst),
+        store.tap.flagged.load(Ordering::SeqCst),
         "the flags were set during the run's write"
     );
     assert_eq!(record.outcome, RunOutcome::Succeeded, "{record:?}");
@@ -664,9 +672,24 @@ async fn an_integration_deleted_during_its_sync_leaves_nothing_behind() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicBool, Ordering};
 
-    use interposed::Interposed;
     use sei_jira_core::store::*;
     use sei_jira_core::sync::SyncError;
+    use tapped::{Tap, Tapped};
+
+    /// Deletes the integration just before the run's first issue write reaches the store.
+    struct DeleteBeforeWrite {
+        store: Arc<EmbeddedStore>,
+        deleted: AtomicBool,
+    }
+
+    #[async_trait::async_trait]
+    impl Tap for DeleteBeforeWrite {
+        async fn before_issue_write(&self, _ids: Vec<String>) {
+            if !self.deleted.swap(true, Ordering::SeqCst) {
+                assert!(self.store.delete_integration("acct", "acme").await.unwrap());
+            }
+        }
+    }
 
     let e = env(300, Mode::Cloud, Settings::default(), 13).await;
     let inner = Arc::new(EmbeddedStore::open(&e.path.with_file_name("deleted.redb")).unwrap());
@@ -679,23 +702,19 @@ async fn an_integration_deleted_during_its_sync_leaves_nothing_behind() {
     .unwrap();
     inner.put_integration(&record).await.unwrap();
 
-    let deleted = Arc::new(AtomicBool::new(false));
-    let store = Interposed::new(inner.clone(), {
-        let deleted = deleted.clone();
-        Box::new(move |store, _| {
-            let due = !deleted.swap(true, Ordering::SeqCst);
-            Box::pin(async move {
-                if due {
-                    assert!(store.delete_integration("acct", "acme").await.unwrap());
-                }
-            })
-        })
-    });
+    let tap = DeleteBeforeWrite {
+        store: inner.clone(),
+        deleted: AtomicBool::new(false),
+    };
+    let store = Tapped::new(inner.clone(), tap);
     let client = e.client(ALICE);
     let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
     let outcome = run(&client, &store, &opts, None).await;
 
-    assert!(deleted.load(Ordering::SeqCst), "deleted during the run");
+    assert!(
+        store.tap.deleted.load(Ordering::SeqCst),
+        "deleted during the run"
+    );
     assert!(
         matches!(outcome, Err(SyncError::IntegrationDeleted)),
         "{outcome:?}"
