@@ -269,20 +269,37 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
         shots,
     };
 
+    a_stranger_is_turned_away(&me, &url, serve.startup["console"].as_str().unwrap()).await;
+    a_wrong_token_is_named_and_the_rest_is_kept(&me, &base, email).await;
+    let id = the_right_token_and_a_valid_jql_create_the_integration(&me, token).await;
+    let plat = sim_issues(&base, email, token, "project = PLAT", "labels").await;
+    sync_now_shows_healthy_with_the_sites_count(&me, &plat).await;
+    a_weighted_custom_miss_counts_as_the_site_says(&me, &url, &id, &plat).await;
+    a_dora_profile_shows_figures_with_samples(&me, &url, &id).await;
+    hiding_a_ticket_counts_one_fewer(&me, &url, &id, &plat).await;
+    settings_name_a_refused_field_and_keep_the_exclusions(&me, &url, &id).await;
+    the_list_shows_the_integration_healthy(&me, &url, &id).await;
+    me.b.close().await.unwrap();
+}
+
+/// Without the printed one-time link the console shows nothing; with it, the list opens.
+async fn a_stranger_is_turned_away(me: &Person, url: &str, link: &str) {
     // Without the printed link, the console shows nothing.
     me.b.goto(&format!("{url}/console")).await.unwrap();
     assert!(
         me.text("h1").await.contains("link"),
         "a stranger is turned away"
     );
-    me.b.goto(serve.startup["console"].as_str().unwrap())
-        .await
-        .unwrap();
+    me.b.goto(link).await.unwrap();
     me.click("a[href='/console/new']").await;
+}
 
+/// Add integration by keyboard only (Tab between fields, Enter submits) with a wrong token: the
+/// failed check says what to do, and everything typed but the token is kept.
+async fn a_wrong_token_is_named_and_the_rest_is_kept(me: &Person, base: &str, email: &str) {
     // Add integration, keyboard only: Tab between fields, Enter to submit.
     me.type_into("#f-name", "Acme Jira").await;
-    me.type_into("#f-url", &base).await;
+    me.type_into("#f-url", base).await;
     me.type_into("#f-email", email).await;
     me.type_into("#f-token", "not-the-token").await;
     me.b.active_element()
@@ -298,10 +315,17 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
     me.shot("add-integration-wrong-token").await;
     // Nothing typed is lost but the token.
     let kept = me.css("#f-url").await.prop("value").await.unwrap();
-    assert_eq!(kept.as_deref(), Some(base.as_str()));
+    assert_eq!(kept.as_deref(), Some(base));
     let name = me.css("#f-name").await.prop("value").await.unwrap();
     assert_eq!(name.as_deref(), Some("Acme Jira"));
+}
 
+/// The right token passes every check; a bad JQL is invalid, a good one valid; the integration is
+/// created with it and its monitoring page opens. Returns the integration's id.
+async fn the_right_token_and_a_valid_jql_create_the_integration(
+    me: &Person,
+    token: &str,
+) -> String {
     me.type_into("#f-token", token).await;
     me.b.active_element()
         .await
@@ -320,18 +344,21 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
     me.shot("add-integration-jql").await;
     me.press("button[value='create_jql']").await;
 
-    // Monitoring: Sync now, then Healthy with the simulator's count of PLAT's issues.
     me.css("#monitoring").await;
     let page = me.url().await;
-    let id = page
-        .split("/console/i/")
+    // The monitoring page's address carries the new integration's id.
+    page.split("/console/i/")
         .nth(1)
         .unwrap()
         .split(['?', '/'])
         .next()
         .unwrap()
-        .to_string();
-    let plat = sim_issues(&base, email, token, "project = PLAT", "labels").await;
+        .to_string()
+}
+
+/// Monitoring: Sync now; the page follows the run and then shows Healthy, with the simulator's
+/// count of PLAT's issues, and lists the run.
+async fn sync_now_shows_healthy_with_the_sites_count(me: &Person, plat: &[Value]) {
     me.click("form[action$='/sync'] button").await;
     // The page follows the run (its script polls the progress) and shows itself again once the
     // run has ended.
@@ -357,7 +384,16 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
         "the run is listed"
     );
     me.shot("monitoring").await;
+}
 
+/// Hygiene: a custom miss counts the site's unlabelled issues, and the score is the weighted sum
+/// of the step scores shown.
+async fn a_weighted_custom_miss_counts_as_the_site_says(
+    me: &Person,
+    url: &str,
+    id: &str,
+    plat: &[Value],
+) {
     // Hygiene: a custom miss, weighed, shows its category and counts as the site says.
     me.b.goto(&format!("{url}/console/i/{id}/hygiene"))
         .await
@@ -422,7 +458,10 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
         .unwrap();
     assert!((score - weighted).abs() < 0.051, "{score} vs {weighted}");
     me.shot("hygiene").await;
+}
 
+/// DORA: a profile, and its figures with their samples.
+async fn a_dora_profile_shows_figures_with_samples(me: &Person, url: &str, id: &str) {
     // DORA: a profile, and its figures with their samples.
     me.b.goto(&format!("{url}/console/i/{id}/dora"))
         .await
@@ -439,7 +478,10 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
     let changes = me.text("[data-figure='change-failure-rate']").await;
     assert!(changes.contains("changes"), "{changes}");
     me.shot("dora").await;
+}
 
+/// Deleted tickets: hide one, and one ticket fewer counts.
+async fn hiding_a_ticket_counts_one_fewer(me: &Person, url: &str, id: &str, plat: &[Value]) {
     // Deleted tickets: hide one, and one ticket fewer counts.
     let tickets = format!("{url}/console/i/{id}/tickets");
     me.b.goto(&tickets).await.unwrap();
@@ -462,7 +504,11 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
     })
     .await;
     me.shot("tickets").await;
+}
 
+/// Edit configuration: a refused schedule is named beside its field with the rest kept; an
+/// exclusion of comments is kept when the page is shown again.
+async fn settings_name_a_refused_field_and_keep_the_exclusions(me: &Person, url: &str, id: &str) {
     // Edit configuration: exclude comments; kept when the page is shown again.
     let settings = format!("{url}/console/i/{id}/settings");
     me.b.goto(&settings).await.unwrap();
@@ -503,7 +549,10 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
         .unwrap();
     assert_eq!(schedule.as_deref(), Some("rate(2 hours)"));
     me.shot("settings").await;
+}
 
+/// The integrations list shows the integration with its health.
+async fn the_list_shows_the_integration_healthy(me: &Person, url: &str, id: &str) {
     // The integrations list with its health.
     me.b.goto(&format!("{url}/console")).await.unwrap();
     let health = me
@@ -511,5 +560,4 @@ async fn a_person_adds_and_uses_an_integration_in_the_console() {
         .await;
     assert_eq!(health, "Healthy");
     me.shot("integrations").await;
-    me.b.close().await.unwrap();
 }

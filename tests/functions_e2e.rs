@@ -19,6 +19,7 @@ use std::time::Instant;
 use base64::Engine;
 use deployed::*;
 use e2e::sim_control;
+use sei_jira_core::store::StoredIssue;
 use serde_json::{Value, json};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -28,7 +29,28 @@ async fn an_integration_from_creation_to_monitoring() {
     let (info, base, token) = (site.info.clone(), site.base.clone(), site.token.clone());
     let connection = alice_connection(&base, &token);
 
-    // Bad input is a 400 naming the field, and stores nothing.
+    a_create_with_bad_input_is_a_400_naming_the_field(&mut w, &connection).await;
+    let (id, scheduled) =
+        creating_keeps_the_token_secret_and_schedules_the_sync(&mut w, &connection, &token).await;
+    let own = another_account_finds_no_integration_to_touch(&mut w, &id).await;
+    refused_changes_name_their_field_and_change_nothing(&mut w, &id, own).await;
+    monitoring_says_pending_before_any_run_and_no_data_when_idle(&mut w, &id).await;
+    a_run_whose_projects_are_held_elsewhere_is_skipped(&mut w, &id, scheduled.clone()).await;
+    let (first, second) =
+        a_sync_short_of_time_checkpoints_and_continues_itself(&mut w, &id, scheduled).await;
+    let (truth, stored) =
+        every_issue_in_scope_is_stored_exactly_once(&w, &id, &base, &first, &second).await;
+    monitoring_shows_the_ingested_issues_and_a_healthy_day(&mut w, &id, truth).await;
+    a_failing_site_makes_the_run_fail_and_monitoring_unhealthy(&mut w, &id, &base).await;
+    another_account_cannot_touch_its_issues_token_or_syncs(&mut w, &id, &stored, &info, &token)
+        .await;
+    hiding_an_issue_answers_204_and_an_unknown_issue_404(&mut w, &id, &stored[0].id).await;
+    no_token_appears_in_answers_events_items_or_logs(&w, &logs, &token, &id, &stored).await;
+    deleting_removes_the_schedule_the_secret_and_the_data(&mut w, &id).await;
+}
+
+/// Bad input is a 400 naming the field, and stores nothing.
+async fn a_create_with_bad_input_is_a_400_naming_the_field(w: &mut World, connection: &Value) {
     let (status, body) = w
         .api(
             "acme",
@@ -46,8 +68,15 @@ async fn an_integration_from_creation_to_monitoring() {
         body["message"].as_str().unwrap().starts_with("scope.keys"),
         "{body}"
     );
+}
 
-    // Create: validated, the token in Secrets Manager, the schedule created.
+/// Create: validated, the token in Secrets Manager (never in the answer), the hourly schedule
+/// created. Returns the integration's id and the event its schedule sends.
+async fn creating_keeps_the_token_secret_and_schedules_the_sync(
+    w: &mut World,
+    connection: &Value,
+    token: &str,
+) -> (String, Value) {
     let (status, created) = w
         .api("acme", "POST /integrations", &[], Some(json!({
             "name": "Acme Jira", "tags": ["team-a"], "connection": connection,
@@ -69,17 +98,21 @@ async fn an_integration_from_creation_to_monitoring() {
     let target = schedule.target().unwrap();
     assert_eq!((target.arn(), target.role_arn()), (SYNC_ARN, ROLE_ARN));
     let scheduled: Value = serde_json::from_str(target.input().unwrap()).unwrap();
+    (id, scheduled)
+}
 
-    // Another account: not found, whatever it tries; the integration survives.
+/// Another account: not found, whatever it tries; the integration survives. Returns the
+/// integration as its own account reads it.
+async fn another_account_finds_no_integration_to_touch(w: &mut World, id: &str) -> Value {
     let (status, _) = w
-        .api("globex", "GET /integrations/{integrationId}", &[&id], None)
+        .api("globex", "GET /integrations/{integrationId}", &[id], None)
         .await;
     assert_eq!(status, 404);
     let (status, _) = w
         .api(
             "globex",
             "DELETE /integrations/{integrationId}",
-            &[&id],
+            &[id],
             None,
         )
         .await;
@@ -88,7 +121,7 @@ async fn an_integration_from_creation_to_monitoring() {
         .api(
             "globex",
             "PATCH /integrations/{integrationId}",
-            &[&id],
+            &[id],
             Some(json!({"name": "mine now"})),
         )
         .await;
@@ -96,12 +129,15 @@ async fn an_integration_from_creation_to_monitoring() {
     let (_, listed) = w.api("globex", "GET /integrations", &[], None).await;
     assert_eq!(listed["integrations"], json!([]));
     let (status, own) = w
-        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
+        .api("acme", "GET /integrations/{integrationId}", &[id], None)
         .await;
     assert_eq!((status, own["name"].as_str()), (200, Some("Acme Jira")));
+    own
+}
 
-    // A custom field the site does not have, or oversized tags, are refused naming the field;
-    // nothing changes.
+/// A custom field the site does not have, or oversized tags, are refused naming the field;
+/// nothing changes.
+async fn refused_changes_name_their_field_and_change_nothing(w: &mut World, id: &str, own: Value) {
     for (patch, field) in [
         (
             json!({"custom_fields": ["Severity", "Severty"]}),
@@ -119,7 +155,7 @@ async fn an_integration_from_creation_to_monitoring() {
             .api(
                 "acme",
                 "PATCH /integrations/{integrationId}",
-                &[&id],
+                &[id],
                 Some(patch),
             )
             .await;
@@ -134,16 +170,19 @@ async fn an_integration_from_creation_to_monitoring() {
         );
     }
     let (_, unchanged) = w
-        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
+        .api("acme", "GET /integrations/{integrationId}", &[id], None)
         .await;
     assert_eq!(unchanged, own, "refused changes change nothing");
+}
 
-    // Just created, never run: Pending (docs/monitoring.md).
+/// Just created, never run: Pending; ten days old with no run in the range: No Data
+/// (docs/monitoring.md).
+async fn monitoring_says_pending_before_any_run_and_no_data_when_idle(w: &mut World, id: &str) {
     let (status, m) = w
         .api(
             "acme",
             "GET /integrations/{integrationId}/monitoring?range=7d",
-            &[&id],
+            &[id],
             None,
         )
         .await;
@@ -151,7 +190,7 @@ async fn an_integration_from_creation_to_monitoring() {
     assert_eq!(m["health"]["status"], "Pending", "{m}");
     // An integration ten days old with no run in the range: No Data.
     let mut idle = store(&w.config, &w.table)
-        .get_integration("acme", &id)
+        .get_integration("acme", id)
         .await
         .unwrap()
         .unwrap();
@@ -175,27 +214,38 @@ async fn an_integration_from_creation_to_monitoring() {
         (200, Some("No Data")),
         "{m}"
     );
+}
 
-    // Another run holds both projects: this one is skipped. It records no success and announces
-    // nothing (the next event on the bus is the continuation below, not a completion).
+/// Another run holds both projects: this one is skipped. It records no success and announces
+/// nothing (the next event on the bus is the continuation, not a completion).
+async fn a_run_whose_projects_are_held_elsewhere_is_skipped(
+    w: &mut World,
+    id: &str,
+    scheduled: Value,
+) {
     let held = store(&w.config, &w.table);
     let now = chrono::Utc::now().timestamp_millis();
     for unit in ["PLAT", "SRE"] {
         assert!(
-            held.acquire_lease(&id, unit, "run-elsewhere", now, 600_000)
+            held.acquire_lease(id, unit, "run-elsewhere", now, 600_000)
                 .await
                 .unwrap()
         );
     }
-    let skipped = w.sync(scheduled.clone(), None, "run-0").await;
+    let skipped = w.sync(scheduled, None, "run-0").await;
     assert_eq!(skipped["outcome"], "skipped", "{skipped}");
     for unit in ["PLAT", "SRE"] {
-        held.release_lease(&id, unit, "run-elsewhere")
-            .await
-            .unwrap();
+        held.release_lease(id, unit, "run-elsewhere").await.unwrap();
     }
+}
 
-    // The schedule fires with too little time left: the sync checkpoints and continues itself.
+/// The schedule fires with too little time left: the sync checkpoints and continues itself, and
+/// the continuation completes. Returns both runs' answers.
+async fn a_sync_short_of_time_checkpoints_and_continues_itself(
+    w: &mut World,
+    id: &str,
+    scheduled: Value,
+) -> (Value, Value) {
     let first = w.sync(scheduled, Some(Instant::now()), "run-1").await;
     assert_eq!(first["outcome"], "partial", "{first}");
     let continuation = w.delivered(1).await.remove(0);
@@ -204,16 +254,26 @@ async fn an_integration_from_creation_to_monitoring() {
     assert_eq!(second["outcome"], "succeeded", "{second}");
     let completed = w.delivered(1).await.remove(0);
     assert_eq!(completed["detail-type"], "jira.sync.completed");
-    assert_eq!(completed["detail"]["integration_id"], id.as_str());
+    assert_eq!(completed["detail"]["integration_id"], id);
+    (first, second)
+}
 
-    // Exactly the simulator's issues of the two projects, once each.
-    let truth: Vec<Value> = e2e::hygiene_truth::truth(&base, "alice@example.com")
+/// Exactly the simulator's issues of the two projects are stored, once each, and each was new in
+/// exactly one of the two runs. Returns how many there are, and the stored issues.
+async fn every_issue_in_scope_is_stored_exactly_once(
+    w: &World,
+    id: &str,
+    base: &str,
+    first: &Value,
+    second: &Value,
+) -> (usize, Vec<StoredIssue>) {
+    let truth: Vec<Value> = e2e::hygiene_truth::truth(base, "alice@example.com")
         .await
         .into_iter()
         .filter(|t| ["PLAT", "SRE"].contains(&t["project"].as_str().unwrap()))
         .collect();
     let stored = store(&w.config, &w.table)
-        .list_issues(&id, None, usize::MAX)
+        .list_issues(id, None, usize::MAX)
         .await
         .unwrap();
     assert_eq!(stored.len(), truth.len());
@@ -221,28 +281,37 @@ async fn an_integration_from_creation_to_monitoring() {
     // issue was new exactly once across the two runs.
     let new_in = |run: &Value| run["counts"]["issues_new"].as_u64().unwrap();
     assert!(
-        new_in(&first) > 0,
+        new_in(first) > 0,
         "the first run stored a batch before stopping: {first}"
     );
-    assert!(new_in(&first) < truth.len() as u64, "{first}");
+    assert!(new_in(first) < truth.len() as u64, "{first}");
     assert_eq!(
-        new_in(&first) + new_in(&second),
+        new_in(first) + new_in(second),
         truth.len() as u64,
         "{first} {second}"
     );
+    (truth.len(), stored)
+}
 
+/// After the sync, monitoring shows the ingested issues, both projects and a Healthy day, to the
+/// integration's account only, and refuses a range it does not offer.
+async fn monitoring_shows_the_ingested_issues_and_a_healthy_day(
+    w: &mut World,
+    id: &str,
+    truth: usize,
+) {
     let (status, m) = w
         .api(
             "acme",
             "GET /integrations/{integrationId}/monitoring?range=7d",
-            &[&id],
+            &[id],
             None,
         )
         .await;
     assert_eq!(status, 200, "{m}");
     assert_eq!(m["health"]["status"], "Healthy", "{m}");
-    assert_eq!(m["tickets"]["ingested_in_range"], truth.len(), "{m}");
-    assert_eq!(m["tickets"]["total"], truth.len(), "{m}");
+    assert_eq!(m["tickets"]["ingested_in_range"], truth, "{m}");
+    assert_eq!(m["tickets"]["total"], truth, "{m}");
     assert_eq!(m["projects"]["total"], 2, "{m}");
     let today = m["availability"]
         .as_array()
@@ -255,7 +324,7 @@ async fn an_integration_from_creation_to_monitoring() {
         .api(
             "globex",
             "GET /integrations/{integrationId}/monitoring?range=7d",
-            &[&id],
+            &[id],
             None,
         )
         .await;
@@ -264,15 +333,21 @@ async fn an_integration_from_creation_to_monitoring() {
         .api(
             "acme",
             "GET /integrations/{integrationId}/monitoring?range=90d",
-            &[&id],
+            &[id],
             None,
         )
         .await;
     assert_eq!(status, 400, "{bad}");
     assert!(bad["message"].as_str().unwrap().contains("range"), "{bad}");
+}
 
-    // The site fails every request: the run fails and monitoring says Unhealthy.
-    sim_control(&base, json!({"fault_rate": 1.0, "drop_share": 0.0})).await;
+/// The site fails every request: the run fails and monitoring says Unhealthy.
+async fn a_failing_site_makes_the_run_fail_and_monitoring_unhealthy(
+    w: &mut World,
+    id: &str,
+    base: &str,
+) {
+    sim_control(base, json!({"fault_rate": 1.0, "drop_share": 0.0})).await;
     let manual = json!({"source": "sei-jira", "detail-type": "jira.sync.continuation",
         "detail": {"account_id": "acme", "integration_id": id, "trigger": "manual"}});
     let failed = w.sync(manual, None, "run-3").await;
@@ -281,35 +356,40 @@ async fn an_integration_from_creation_to_monitoring() {
         .api(
             "acme",
             "GET /integrations/{integrationId}/monitoring?range=7d",
-            &[&id],
+            &[id],
             None,
         )
         .await;
     assert_eq!(m["health"]["status"], "Unhealthy", "{m}");
     assert_eq!(failed["outcome"], "failed", "{failed}");
+}
 
-    // Another account cannot touch this integration's issues, token or syncs either.
+/// Another account cannot touch this integration's issues, token or syncs either: each is a 404,
+/// and the token and the issue stay as they were.
+async fn another_account_cannot_touch_its_issues_token_or_syncs(
+    w: &mut World,
+    id: &str,
+    stored: &[StoredIssue],
+    info: &Value,
+    token: &str,
+) {
     let issue = stored[0].id.clone();
     for (request, ids, body) in [
         (
             "POST /integrations/{integrationId}/issues/{issueId}/remove",
-            vec![id.as_str(), issue.as_str()],
+            vec![id, issue.as_str()],
             None,
         ),
         (
             "POST /integrations/{integrationId}/issues/{issueId}/hide",
-            vec![id.as_str(), issue.as_str()],
+            vec![id, issue.as_str()],
             None,
         ),
-        (
-            "POST /integrations/{integrationId}/sync",
-            vec![id.as_str()],
-            None,
-        ),
+        ("POST /integrations/{integrationId}/sync", vec![id], None),
         (
             "PUT /integrations/{integrationId}/credentials",
-            vec![id.as_str()],
-            Some(json!({"email": "bob@example.com", "token": token_of(&info, "bob@example.com")})),
+            vec![id],
+            Some(json!({"email": "bob@example.com", "token": token_of(info, "bob@example.com")})),
         ),
     ] {
         let (status, body) = w.api("globex", request, &ids, body).await;
@@ -320,12 +400,12 @@ async fn an_integration_from_creation_to_monitoring() {
         );
     }
     assert_eq!(
-        secret_of(&w.config, &id).await,
+        secret_of(&w.config, id).await,
         token,
         "the token is still acme's"
     );
     let untouched = store(&w.config, &w.table)
-        .get_issue(&id, &issue)
+        .get_issue(id, &issue)
         .await
         .unwrap()
         .unwrap();
@@ -333,13 +413,19 @@ async fn an_integration_from_creation_to_monitoring() {
         untouched, stored[0],
         "the issue is neither hidden nor removed"
     );
+}
 
-    // Hand flags, then deletion: schedule, secret and data go.
+/// Hand flags: hiding a stored issue is a 204, hiding one that is not stored a 404.
+async fn hiding_an_issue_answers_204_and_an_unknown_issue_404(
+    w: &mut World,
+    id: &str,
+    issue: &str,
+) {
     let (status, _) = w
         .api(
             "acme",
             "POST /integrations/{integrationId}/issues/{issueId}/hide",
-            &[&id, &issue],
+            &[id, issue],
             None,
         )
         .await;
@@ -348,14 +434,22 @@ async fn an_integration_from_creation_to_monitoring() {
         .api(
             "acme",
             "POST /integrations/{integrationId}/issues/{issueId}/hide",
-            &[&id, "999999999"],
+            &[id, "999999999"],
             None,
         )
         .await;
     assert_eq!(status, 404);
+}
 
-    // No token anywhere, nor the Basic credentials made of it: responses, events, stored items
-    // (their packed bodies unpacked), logs at trace.
+/// No token anywhere, nor the Basic credentials made of it: responses, events, stored items
+/// (their packed bodies unpacked), logs at trace.
+async fn no_token_appears_in_answers_events_items_or_logs(
+    w: &World,
+    logs: &Logs,
+    token: &str,
+    id: &str,
+    stored: &[StoredIssue],
+) {
     let dump = w.table_dump().await;
     let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let basic =
@@ -365,14 +459,14 @@ async fn an_integration_from_creation_to_monitoring() {
         ("DynamoDB items", dump.clone()),
         ("logs", log_text.clone()),
     ] {
-        assert!(!text.contains(&token), "the token appears in {what}");
+        assert!(!text.contains(token), "the token appears in {what}");
         assert!(
             !text.contains(&basic),
             "the Basic credentials appear in {what}"
         );
     }
     // The scan reads what it claims to: the issues' unpacked JSON, and trace-level logs.
-    assert!(dump.contains(&id), "the scan saw the integration's items");
+    assert!(dump.contains(id), "the scan saw the integration's items");
     assert!(
         dump.contains(&format!("\"key\":\"{}\"", stored[0].key)),
         "the scan saw inside the issues' bodies"
@@ -381,9 +475,12 @@ async fn an_integration_from_creation_to_monitoring() {
         log_text.contains("\"level\":\"TRACE\""),
         "the logs were captured at trace"
     );
+}
 
+/// Deletion: schedule, secret and data go, and the integration is not found any more.
+async fn deleting_removes_the_schedule_the_secret_and_the_data(w: &mut World, id: &str) {
     let (status, _) = w
-        .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
+        .api("acme", "DELETE /integrations/{integrationId}", &[id], None)
         .await;
     assert_eq!(status, 204);
     assert!(
@@ -403,13 +500,13 @@ async fn an_integration_from_creation_to_monitoring() {
             .await
             .is_err()
     );
-    let left = w.items_naming(&id).await;
+    let left = w.items_naming(id).await;
     assert!(
         left.is_empty(),
         "no item of the integration is left: {left:?}"
     );
     let (status, _) = w
-        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
+        .api("acme", "GET /integrations/{integrationId}", &[id], None)
         .await;
     assert_eq!(status, 404);
 }
@@ -431,11 +528,51 @@ async fn every_route_answers_as_the_openapi_document_says() {
     let mut w = World::new(moto.endpoint(), &base).await;
     let connection = alice_connection(&base, &alice);
 
-    // No account claim in the token: 401, whatever the route.
+    a_call_without_an_account_claim_is_unauthorized(&mut w).await;
+    credential_validation_names_the_failed_check_or_the_bad_field(
+        &mut w,
+        &connection,
+        &base,
+        &carol,
+    )
+    .await;
+    let keys = jql_validation_and_the_project_picker_answer(&mut w, &connection).await;
+    let created =
+        creating_twice_with_one_idempotency_key_makes_one_integration(&mut w, &connection).await;
+    let id = the_integration_is_listed_and_read_back(&mut w, &created).await;
+    a_path_parameter_longer_than_any_id_is_a_400_naming_it(&mut w, &id).await;
+    advanced_configuration_is_kept_and_a_refused_change_changes_nothing(&mut w, &id, &keys).await;
+    new_credentials_replace_the_secret_only_when_accepted(&mut w, &id, [&alice, &bob, &carol])
+        .await;
+    let completed = sync_now_puts_a_continuation_the_sync_runs(&mut w, &id).await;
+    every_hygiene_route_answers_and_criteria_changes_reindex(&mut w, &id, &keys, &completed).await;
+    a_dora_profile_is_kept_read_replaced_reported_and_deleted(&mut w, &id).await;
+    let issues = the_patched_configuration_is_what_ran(&w, &id, &keys).await;
+    hand_flags_hide_show_and_remove_an_issue_from_the_report(&mut w, &id, &issues).await;
+    monitoring_and_the_report_page_show_the_same_figures(&mut w, &id, &issues).await;
+
+    let (status, _) = w
+        .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
+        .await;
+    assert_eq!(status, 204);
+
+    every_documented_route_succeeded_and_no_token_was_seen(&w, &logs, [&alice, &bob, &carol]);
+}
+
+/// No account claim in the token: 401, whatever the route.
+async fn a_call_without_an_account_claim_is_unauthorized(w: &mut World) {
     let (status, body) = w.api("", "GET /integrations", &[], None).await;
     assert_eq!((status, body["code"].as_str()), (401, Some("unauthorized")));
+}
 
-    // Validation routes: credentials, JQL, the project picker.
+/// Credentials validation: good credentials pass, a token short of a permission fails that check
+/// alone, and a body missing a field or with an unknown one is a 400 naming it.
+async fn credential_validation_names_the_failed_check_or_the_bad_field(
+    w: &mut World,
+    connection: &Value,
+    base: &str,
+    carol: &str,
+) {
     let (status, checks) = w
         .api(
             "acme",
@@ -501,7 +638,14 @@ async fn every_route_answers_as_the_openapi_document_says() {
         message.starts_with("deployment: unknown field `deployment`"),
         "{body}"
     );
+}
 
+/// JQL validation tells good JQL from bad, and the project picker finds the site's projects.
+/// Returns their keys.
+async fn jql_validation_and_the_project_picker_answer(
+    w: &mut World,
+    connection: &Value,
+) -> Vec<String> {
     let (status, jql) = w
         .api(
             "acme",
@@ -531,16 +675,22 @@ async fn every_route_answers_as_the_openapi_document_says() {
         )
         .await;
     assert_eq!(status, 200, "{found}");
-    let keys: Vec<&str> = found["projects"]
+    let keys: Vec<String> = found["projects"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|p| p["key"].as_str().unwrap())
+        .map(|p| p["key"].as_str().unwrap().to_string())
         .collect();
     assert_eq!(keys.len(), 2, "{found}");
+    keys
+}
 
-    // Create over all accessible projects, with an idempotency key: a retry answers the first
-    // try's integration and makes nothing twice. Then list and read it.
+/// Create over all accessible projects, with an idempotency key: a retry answers the first
+/// try's integration and makes nothing twice; another body or an overlong key is refused.
+async fn creating_twice_with_one_idempotency_key_makes_one_integration(
+    w: &mut World,
+    connection: &Value,
+) -> Value {
     let create = json!({
         "name": "Everything", "description": "all projects", "connection": connection,
         "scope": {"kind": "all_accessible"}, "excluded_fields": ["description"]
@@ -615,6 +765,12 @@ async fn every_route_answers_as_the_openapi_document_says() {
             .starts_with("Idempotency-Key:"),
         "{body}"
     );
+    created
+}
+
+/// The account's list holds the one integration, and reading it answers what the create did.
+/// Returns its id.
+async fn the_integration_is_listed_and_read_back(w: &mut World, created: &Value) -> String {
     let id = created["id"].as_str().unwrap().to_string();
     let (status, list) = w.api("acme", "GET /integrations", &[], None).await;
     assert_eq!(status, 200, "{list}");
@@ -622,9 +778,13 @@ async fn every_route_answers_as_the_openapi_document_says() {
     let (status, read) = w
         .api("acme", "GET /integrations/{integrationId}", &[&id], None)
         .await;
-    assert_eq!((status, &read), (200, &created));
-    // A path parameter past any id's length is a 400 naming it, on every function, before the
-    // store sees it (DynamoDB refuses keys over 1 KB).
+    assert_eq!((status, &read), (200, created));
+    id
+}
+
+/// A path parameter past any id's length is a 400 naming it, on every function, before the
+/// store sees it (DynamoDB refuses keys over 1 KB).
+async fn a_path_parameter_longer_than_any_id_is_a_400_naming_it(w: &mut World, id: &str) {
     let huge = "9".repeat(2_000);
     for (request, ids) in [
         ("GET /integrations/{integrationId}", vec![huge.as_str()]),
@@ -638,7 +798,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         ),
         (
             "POST /integrations/{integrationId}/issues/{issueId}/hide",
-            vec![id.as_str(), huge.as_str()],
+            vec![id, huge.as_str()],
         ),
     ] {
         let (status, body) = w.api("acme", request, &ids, None).await;
@@ -655,13 +815,20 @@ async fn every_route_answers_as_the_openapi_document_says() {
             "{request}: {body}"
         );
     }
+}
 
-    // Advanced configuration: a JQL filter, excluded fields, custom fields, the schedule rate.
+/// Advanced configuration: a JQL filter, excluded fields, custom fields, the schedule rate are
+/// kept (the rate on the schedule); a change with bad JQL is refused and changes nothing.
+async fn advanced_configuration_is_kept_and_a_refused_change_changes_nothing(
+    w: &mut World,
+    id: &str,
+    keys: &[String],
+) {
     let (status, patched) = w
         .api(
             "acme",
             "PATCH /integrations/{integrationId}",
-            &[&id],
+            &[id],
             Some(json!({
                 "scope": {"kind": "jql", "jql": format!("project = {}", keys[0])},
                 "excluded_fields": ["summary", "comments"],
@@ -689,7 +856,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             "PATCH /integrations/{integrationId}",
-            &[&id],
+            &[id],
             Some(json!({"scope": {"kind": "jql", "jql": "project = = X"}})),
         )
         .await;
@@ -703,17 +870,23 @@ async fn every_route_answers_as_the_openapi_document_says() {
         "{body}"
     );
     let (_, unchanged) = w
-        .api("acme", "GET /integrations/{integrationId}", &[&id], None)
+        .api("acme", "GET /integrations/{integrationId}", &[id], None)
         .await;
     assert_eq!(unchanged, patched, "a refused change changes nothing");
+}
 
-    // New credentials: refused ones keep the old secret; accepted ones replace it.
+/// New credentials: refused ones keep the old secret; accepted ones replace it.
+async fn new_credentials_replace_the_secret_only_when_accepted(
+    w: &mut World,
+    id: &str,
+    [alice, bob, carol]: [&str; 3],
+) {
     let route = "PUT /integrations/{integrationId}/credentials";
     let (status, body) = w
         .api(
             "acme",
             route,
-            &[&id],
+            &[id],
             Some(json!({"email": "carol@example.com", "token": carol})),
         )
         .await;
@@ -722,34 +895,45 @@ async fn every_route_answers_as_the_openapi_document_says() {
         (400, Some("validation_failed")),
         "{body}"
     );
-    assert_eq!(secret_of(&w.config, &id).await, alice);
+    assert_eq!(secret_of(&w.config, id).await, alice);
     let (status, body) = w
         .api(
             "acme",
             route,
-            &[&id],
+            &[id],
             Some(json!({"email": "bob@example.com", "token": bob})),
         )
         .await;
     assert_eq!((status, body["ok"].as_bool()), (200, Some(true)), "{body}");
-    assert_eq!(secret_of(&w.config, &id).await, bob);
+    assert_eq!(secret_of(&w.config, id).await, bob);
+}
 
-    // Sync now: a continuation event on the bus, which the sync function runs.
-    let requested = w.sync_now("acme", &id).await;
+/// Sync now: a continuation event on the bus, which the sync function runs to completion.
+/// Returns the completion event.
+async fn sync_now_puts_a_continuation_the_sync_runs(w: &mut World, id: &str) -> Value {
+    let requested = w.sync_now("acme", id).await;
     let run = w.sync(requested, None, "run-now").await;
     assert_eq!(run["outcome"], "succeeded", "{run}");
     let completed = w.delivered(1).await.remove(0);
     assert_eq!(completed["detail-type"], "jira.sync.completed");
+    completed
+}
 
-    // Hygiene: the completed sync's snapshot, then every hygiene route (their results are
-    // checked against the definitions in tests/hygiene_api.rs).
+/// Hygiene: the completed sync's snapshot, then every hygiene route (their results are checked
+/// against the definitions in tests/hygiene_api.rs); each kept criteria change reindexes.
+async fn every_hygiene_route_answers_and_criteria_changes_reindex(
+    w: &mut World,
+    id: &str,
+    keys: &[String],
+    completed: &Value,
+) {
     assert_eq!(
-        w.hygiene_event(&completed).await,
+        w.hygiene_event(completed).await,
         json!({"snapshots": 1, "continued": 0})
     );
     let h = "/integrations/{integrationId}/hygiene";
     for tail in ["", "/trend", "/misses?category=no_assignee&limit=5"] {
-        let (status, body) = w.api("acme", &format!("GET {h}{tail}"), &[&id], None).await;
+        let (status, body) = w.api("acme", &format!("GET {h}{tail}"), &[id], None).await;
         assert_eq!(status, 200, "{tail}: {body}");
     }
     let criterion =
@@ -764,7 +948,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
             .api(
                 "acme",
                 &format!("POST {h}/{kind}"),
-                &[&id],
+                &[id],
                 Some(body.clone()),
             )
             .await;
@@ -772,18 +956,16 @@ async fn every_route_answers_as_the_openapi_document_says() {
         let item = saved["id"].as_str().unwrap().to_string();
         let one = format!("{h}/{kind}/{{{param}}}");
         let (status, _) = w
-            .api("acme", &format!("PUT {one}"), &[&id, &item], Some(body))
+            .api("acme", &format!("PUT {one}"), &[id, &item], Some(body))
             .await;
         assert_eq!(status, 200);
-        let (status, listed) = w
-            .api("acme", &format!("GET {h}/{kind}"), &[&id], None)
-            .await;
+        let (status, listed) = w.api("acme", &format!("GET {h}/{kind}"), &[id], None).await;
         assert_eq!(
             (status, listed[kind].as_array().map(Vec::len)),
             (200, Some(1))
         );
         let (status, _) = w
-            .api("acme", &format!("DELETE {one}"), &[&id, &item], None)
+            .api("acme", &format!("DELETE {one}"), &[id, &item], None)
             .await;
         assert_eq!(status, 204);
         if kind == "criteria" {
@@ -795,9 +977,11 @@ async fn every_route_answers_as_the_openapi_document_says() {
             }
         }
     }
+}
 
-    // A DORA profile: kept, read, replaced, reported on, deleted; each change asks for the
-    // profiles to be classified again.
+/// A DORA profile: kept, read, replaced, reported on, deleted; each change asks for the
+/// profiles to be classified again.
+async fn a_dora_profile_is_kept_read_replaced_reported_and_deleted(w: &mut World, id: &str) {
     let profiles = "/integrations/{integrationId}/dora/profiles";
     let profile = json!({"name": "Ops",
         "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Bug"]}]}]},
@@ -806,7 +990,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
         .api(
             "acme",
             &format!("POST {profiles}"),
-            &[&id],
+            &[id],
             Some(profile.clone()),
         )
         .await;
@@ -823,43 +1007,59 @@ async fn every_route_answers_as_the_openapi_document_says() {
         ),
     ] {
         let ids = if request.contains("{profileId}") {
-            vec![id.as_str(), p.as_str()]
+            vec![id, p.as_str()]
         } else {
-            vec![id.as_str()]
+            vec![id]
         };
         let (status, answer) = w.api("acme", &request, &ids, body).await;
         assert_eq!(status, 200, "{request}: {answer}");
     }
     let (status, _) = w
-        .api("acme", &format!("DELETE {one}"), &[&id, &p], None)
+        .api("acme", &format!("DELETE {one}"), &[id, &p], None)
         .await;
     assert_eq!(status, 204);
     for requested in w.delivered(3).await {
         assert_eq!(requested["detail-type"], "dora.index.requested");
         w.hygiene_event(&requested).await;
     }
+}
 
+/// The patched configuration is what ran: the JQL's project only, without the excluded fields.
+/// Returns the stored issues.
+async fn the_patched_configuration_is_what_ran(
+    w: &World,
+    id: &str,
+    keys: &[String],
+) -> Vec<StoredIssue> {
     let issues = store(&w.config, &w.table)
-        .list_issues(&id, None, usize::MAX)
+        .list_issues(id, None, usize::MAX)
         .await
         .unwrap();
     assert!(!issues.is_empty());
-    // The patched configuration is what ran: the JQL's project only, without the excluded fields.
     for stored in &issues {
         assert_eq!(stored.project_key, keys[0], "{}", stored.key);
         assert!(!stored.fields.contains_key("summary"), "{}", stored.key);
         assert!(stored.comments.is_empty(), "{}", stored.key);
     }
+    issues
+}
 
-    // Hand flags on one issue: hidden, shown again, then removed (a tombstone without content).
+/// Hand flags on one issue: hidden, shown again, then removed (a tombstone without content);
+/// once the hygiene index takes them, the report counts the removed issue no more.
+async fn hand_flags_hide_show_and_remove_an_issue_from_the_report(
+    w: &mut World,
+    id: &str,
+    issues: &[StoredIssue],
+) {
+    let h = "/integrations/{integrationId}/hygiene";
     let issue = issues[0].id.clone();
     let mut states = Vec::new();
     for action in ["hide", "unhide", "remove"] {
         let route = format!("POST /integrations/{{integrationId}}/issues/{{issueId}}/{action}");
-        let (status, body) = w.api("acme", &route, &[&id, &issue], None).await;
+        let (status, body) = w.api("acme", &route, &[id, &issue], None).await;
         assert_eq!(status, 204, "{action}: {body}");
         let stored = store(&w.config, &w.table)
-            .list_issues(&id, None, usize::MAX)
+            .list_issues(id, None, usize::MAX)
             .await
             .unwrap()
             .into_iter()
@@ -884,15 +1084,23 @@ async fn every_route_answers_as_the_openapi_document_says() {
             .all(|r| r["detail-type"] == "hygiene.index.requested")
     );
     w.hygiene_event(&requests[0]).await;
-    let (_, report) = w.api("acme", &format!("GET {h}"), &[&id], None).await;
+    let (_, report) = w.api("acme", &format!("GET {h}"), &[id], None).await;
     assert_eq!(report["counted_from"], "index", "{report}");
     assert_eq!(report["total_tickets"], issues.len() as u64 - 1, "{report}");
+}
 
+/// Monitoring says Healthy, and the report page draws the same figures, for the integration's
+/// account only, and refuses a range it does not offer.
+async fn monitoring_and_the_report_page_show_the_same_figures(
+    w: &mut World,
+    id: &str,
+    issues: &[StoredIssue],
+) {
     let (status, m) = w
         .api(
             "acme",
             "GET /integrations/{integrationId}/monitoring?range=30d",
-            &[&id],
+            &[id],
             None,
         )
         .await;
@@ -903,7 +1111,7 @@ async fn every_route_answers_as_the_openapi_document_says() {
     );
     // The report page draws the same figures, for the integration's account only.
     let report = "GET /integrations/{integrationId}/report?range=30d";
-    let (status, page) = w.page("acme", report, &[&id]).await;
+    let (status, page) = w.page("acme", report, &[id]).await;
     assert_eq!(status, 200, "{page}");
     for shown in [
         r#"data-health="Healthy""#.to_string(),
@@ -916,22 +1124,25 @@ async fn every_route_answers_as_the_openapi_document_says() {
     ] {
         assert!(page.contains(&shown), "{shown} not in {page}");
     }
-    let (status, _) = w.page("globex", report, &[&id]).await;
+    let (status, _) = w.page("globex", report, &[id]).await;
     assert_eq!(status, 404, "another account's integration is not found");
     let (status, _) = w
         .page(
             "acme",
             "GET /integrations/{integrationId}/report?range=90d",
-            &[&id],
+            &[id],
         )
         .await;
     assert_eq!(status, 400);
+}
 
-    let (status, _) = w
-        .api("acme", "DELETE /integrations/{integrationId}", &[&id], None)
-        .await;
-    assert_eq!(status, 204);
-
+/// Every documented route has answered with success at least once, and none of the tokens
+/// appeared in an answer, an event or the logs.
+fn every_documented_route_succeeded_and_no_token_was_seen(
+    w: &World,
+    logs: &Logs,
+    tokens: [&str; 3],
+) {
     let documented = w.contract.routes();
     assert_eq!(
         w.succeeded, documented,
@@ -939,8 +1150,8 @@ async fn every_route_answers_as_the_openapi_document_says() {
     );
     let log_text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let seen = w.seen.join("\n");
-    for token in [&alice, &bob, &carol] {
-        assert!(!seen.contains(token.as_str()) && !log_text.contains(token.as_str()));
+    for token in tokens {
+        assert!(!seen.contains(token) && !log_text.contains(token));
     }
 }
 

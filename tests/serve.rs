@@ -296,6 +296,23 @@ async fn every_route_answers_on_serve_as_the_openapi_document_says() {
     let connection =
         json!({"deployment": "cloud", "url": base, "email": "alice@example.com", "token": alice});
 
+    checks_before_creating_answer(&client, &connection).await;
+    let id = an_integration_is_created_read_and_changed(&client, &connection, &alice).await;
+    let stored = a_sync_asked_for_stores_the_jqls_issues(&client, &id).await;
+    hygiene_routes_answer_and_keep_criteria_and_slas(&client, &id, stored).await;
+    a_dora_profile_is_kept_and_reported(&client, &id).await;
+    a_ticket_is_hidden_unhidden_and_removed(&client, &id).await;
+    a_deleted_integration_is_gone(&client, &id).await;
+    let succeeded = client.succeeded.lock().unwrap().clone();
+    assert_eq!(
+        succeeded,
+        client.contract.routes(),
+        "every documented route answered with success"
+    );
+}
+
+/// The checks that come before an integration exists: credentials, a JQL, the project search.
+async fn checks_before_creating_answer(client: &Client, connection: &Value) {
     let (status, checks) = client
         .call(
             "POST /credentials/validate",
@@ -324,7 +341,15 @@ async fn every_route_answers_on_serve_as_the_openapi_document_says() {
         (200, Some(2)),
         "{found}"
     );
+}
 
+/// An integration over one project's JQL is created, listed, read, patched and its token
+/// rotated. Returns its id.
+async fn an_integration_is_created_read_and_changed(
+    client: &Client,
+    connection: &Value,
+    token: &str,
+) -> String {
     let (status, created) = client
         .call(
             "POST /integrations",
@@ -360,19 +385,24 @@ async fn every_route_answers_on_serve_as_the_openapi_document_says() {
         .call(
             "PUT /integrations/{integrationId}/credentials",
             &[&id],
-            Some(json!({"token": alice})),
+            Some(json!({"token": token})),
         )
         .await;
     assert!((200..300).contains(&status), "{body}");
+    id
+}
 
+/// A sync asked for ends Healthy with the JQL's project's issues only; the report page answers.
+/// Returns how many tickets were stored.
+async fn a_sync_asked_for_stores_the_jqls_issues(client: &Client, id: &str) -> u64 {
     let (status, asked) = client
-        .call("POST /integrations/{integrationId}/sync", &[&id], None)
+        .call("POST /integrations/{integrationId}/sync", &[id], None)
         .await;
     assert_eq!(status, 202, "{asked}");
     let monitoring = until(
-        &client,
+        client,
         "GET /integrations/{integrationId}/monitoring?range=30d",
-        &[&id],
+        &[id],
         |_, m| m["health"]["status"] == "Healthy",
     )
     .await;
@@ -382,17 +412,22 @@ async fn every_route_answers_on_serve_as_the_openapi_document_says() {
         "the JQL's project only: {monitoring}"
     );
     let (status, _) = client
-        .call("GET /integrations/{integrationId}/report", &[&id], None)
+        .call("GET /integrations/{integrationId}/report", &[id], None)
         .await;
     assert_eq!(status, 200);
+    stored
+}
 
+/// Hygiene: the report counts what was stored, the trend and misses answer, and a custom miss
+/// and an SLA are each created, replaced, listed and deleted.
+async fn hygiene_routes_answer_and_keep_criteria_and_slas(client: &Client, id: &str, stored: u64) {
     let h = "/integrations/{integrationId}/hygiene";
-    until(&client, &format!("GET {h}"), &[&id], |s, r| {
+    until(client, &format!("GET {h}"), &[id], |s, r| {
         s == 200 && r["total_tickets"] == stored
     })
     .await;
     for tail in ["/trend", "/misses?category=no_assignee&limit=5"] {
-        let (status, body) = client.call(&format!("GET {h}{tail}"), &[&id], None).await;
+        let (status, body) = client.call(&format!("GET {h}{tail}"), &[id], None).await;
         assert_eq!(status, 200, "{tail}: {body}");
     }
     let criterion =
@@ -404,32 +439,35 @@ async fn every_route_answers_on_serve_as_the_openapi_document_says() {
         ("slas", "slaId", sla),
     ] {
         let (status, saved) = client
-            .call(&format!("POST {h}/{kind}"), &[&id], Some(body.clone()))
+            .call(&format!("POST {h}/{kind}"), &[id], Some(body.clone()))
             .await;
         assert_eq!(status, 201, "{saved}");
         let item = saved["id"].as_str().unwrap().to_string();
         let one = format!("{h}/{kind}/{{{param}}}");
         let (status, _) = client
-            .call(&format!("PUT {one}"), &[&id, &item], Some(body))
+            .call(&format!("PUT {one}"), &[id, &item], Some(body))
             .await;
         assert_eq!(status, 200);
-        let (status, listed) = client.call(&format!("GET {h}/{kind}"), &[&id], None).await;
+        let (status, listed) = client.call(&format!("GET {h}/{kind}"), &[id], None).await;
         assert_eq!(
             (status, listed[kind].as_array().map(Vec::len)),
             (200, Some(1))
         );
         let (status, _) = client
-            .call(&format!("DELETE {one}"), &[&id, &item], None)
+            .call(&format!("DELETE {one}"), &[id, &item], None)
             .await;
         assert_eq!(status, 204);
     }
+}
 
+/// DORA: a profile is created, listed, read, replaced, reported on and deleted.
+async fn a_dora_profile_is_kept_and_reported(client: &Client, id: &str) {
     let profiles = "/integrations/{integrationId}/dora/profiles";
     let profile = json!({"name": "Ops",
         "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incident"]}]}]},
         "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Change"]}]}]}});
     let (status, saved) = client
-        .call(&format!("POST {profiles}"), &[&id], Some(profile.clone()))
+        .call(&format!("POST {profiles}"), &[id], Some(profile.clone()))
         .await;
     assert_eq!(status, 201, "{saved}");
     let p = saved["id"].as_str().unwrap().to_string();
@@ -440,29 +478,31 @@ async fn every_route_answers_on_serve_as_the_openapi_document_says() {
         (format!("PUT {one}"), Some(profile)),
     ] {
         let ids = if route.contains("{profileId}") {
-            vec![id.as_str(), p.as_str()]
+            vec![id, p.as_str()]
         } else {
-            vec![id.as_str()]
+            vec![id]
         };
         let (status, answer) = client.call(&route, &ids, body).await;
         assert_eq!(status, 200, "{route}: {answer}");
     }
     until(
-        &client,
+        client,
         &format!("GET /integrations/{{integrationId}}/dora?profile={p}"),
-        &[&id],
+        &[id],
         |s, _| s == 200,
     )
     .await;
-    let (status, _) = client
-        .call(&format!("DELETE {one}"), &[&id, &p], None)
-        .await;
+    let (status, _) = client.call(&format!("DELETE {one}"), &[id, &p], None).await;
     assert_eq!(status, 204);
+}
 
+/// A ticket is hidden, shown again and removed.
+async fn a_ticket_is_hidden_unhidden_and_removed(client: &Client, id: &str) {
+    let h = "/integrations/{integrationId}/hygiene";
     let misses = until(
-        &client,
+        client,
         &format!("GET {h}/misses?category=idle&limit=1"),
-        &[&id],
+        &[id],
         |s, _| s == 200,
     )
     .await;
@@ -472,22 +512,19 @@ async fn every_route_answers_on_serve_as_the_openapi_document_says() {
     };
     for action in ["hide", "unhide", "remove"] {
         let route = format!("POST /integrations/{{integrationId}}/issues/{{issueId}}/{action}");
-        let (status, body) = client.call(&route, &[&id, &issue], None).await;
+        let (status, body) = client.call(&route, &[id, &issue], None).await;
         assert_eq!(status, 204, "{action}: {body}");
     }
+}
 
+/// A deleted integration is no longer found.
+async fn a_deleted_integration_is_gone(client: &Client, id: &str) {
     let (status, _) = client
-        .call("DELETE /integrations/{integrationId}", &[&id], None)
+        .call("DELETE /integrations/{integrationId}", &[id], None)
         .await;
     assert_eq!(status, 204);
     let (status, _) = client
-        .call("GET /integrations/{integrationId}", &[&id], None)
+        .call("GET /integrations/{integrationId}", &[id], None)
         .await;
     assert_eq!(status, 404);
-    let succeeded = client.succeeded.lock().unwrap().clone();
-    assert_eq!(
-        succeeded,
-        client.contract.routes(),
-        "every documented route answered with success"
-    );
 }
