@@ -2,6 +2,8 @@
 //! computation written here from the definitions, over `/_sim/truth` (what the syncing user can
 //! see), without calling the scorer.
 
+use std::path::Path;
+
 use chrono::{DateTime, Utc};
 use e2e::hygiene_truth::{expected_misses, step, truth};
 use e2e::{cli_sync, ok_json, sei_jira, start_sim};
@@ -9,6 +11,18 @@ use serde_json::Value;
 
 /// Whether a ground-truth issue is in a criterion's undesired state.
 type Rule<'a> = Box<dyn Fn(&Value) -> bool + 'a>;
+
+/// What the steps share: the synced store, the ground truth its user can see, and the instant the
+/// reports are evaluated at.
+struct Scene<'a> {
+    store: &'a str,
+    dir: &'a Path,
+    issues: &'a [Value],
+    sprint_field: &'a str,
+    total: u64,
+    at: i64,
+    at_text: &'a str,
+}
 
 #[tokio::test]
 async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
@@ -36,13 +50,38 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
     let issues = truth(&base, email).await;
     let total = issues.len() as u64;
     assert!(total > 100, "{total}");
+    let s = Scene {
+        store,
+        dir: dir.path(),
+        issues: &issues,
+        sprint_field: &sprint_field,
+        total,
+        at,
+        at_text: &at_text,
+    };
+    let expected_score = the_built_in_categories_follow_the_definitions(&s, &report);
+    let story_points = sim.startup["custom_fields"]["story_points"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    custom_misses_follow_the_definitions_of_their_operators(&s, &story_points, expected_score);
+    a_filter_narrows_the_tickets_and_weights_move_the_score(&s);
+    every_sync_takes_the_days_snapshot_of_every_ticket(&s);
+    an_earlier_snapshot_stands_for_its_day_and_holds_that_report(&s);
+    a_trend_by_the_day_is_refused_naming_the_flag(&s);
+}
+
+/// Every built-in category of the report counts, weighs and scores as the definitions do over the
+/// ground truth; the report's expected score.
+fn the_built_in_categories_follow_the_definitions(s: &Scene<'_>, report: &Value) -> f64 {
+    let (issues, total) = (s.issues, s.total);
     assert_eq!(report["total_tickets"], total);
     let mut expected_score = 0.0;
     for category in report["categories"].as_array().unwrap() {
         let name = category["category"].as_str().unwrap();
         let misses = issues
             .iter()
-            .filter(|i| expected_misses(i, &sprint_field, at).contains(&name))
+            .filter(|i| expected_misses(i, s.sprint_field, s.at).contains(&name))
             .count() as u64;
         assert_eq!(category["misses"], misses, "{name}");
         assert_eq!(category["total"], total, "{name}");
@@ -63,40 +102,13 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
     }
     assert_eq!(report["categories"].as_array().unwrap().len(), 9);
     assert!((report["score"].as_f64().unwrap() - expected_score).abs() < 1e-9);
-    assert_eq!(report["evaluated_at"], at_text);
+    assert_eq!(report["evaluated_at"], s.at_text);
+    expected_score
+}
 
-    // Custom misses, one per operator, against the same definitions over the ground truth.
-    let story_points = sim.startup["custom_fields"]["story_points"]
-        .as_str()
-        .unwrap()
-        .to_string();
-    let criteria = serde_json::json!([
-        {"name": "No fix version", "conditions": [{"field": "fix versions", "operator": "missing"}]},
-        {"name": "Labelled", "conditions": [{"field": "labels", "operator": "present"}]},
-        {"name": "Urgent", "conditions": [{"field": "priority", "operator": "equals", "values": ["high", "HIGHEST"]}]},
-        {"name": "Not done", "conditions": [{"field": "status category", "operator": "exclude", "values": ["Done"]}]},
-        {"name": "Many labels", "conditions": [{"field": "labels", "operator": "length_greater_than", "value": 1}]},
-        {"name": "Bare", "conditions": [{"field": "components", "operator": "length_less_than", "value": 1}]},
-        {"name": "Large", "conditions": [{"field": "story points", "operator": "greater_than", "value": 5}]},
-        {"name": "Small open", "conditions": [
-            {"field": "story points", "operator": "less_than", "value": 3},
-            {"field": "status category", "operator": "exclude", "values": ["done"]}
-        ]}
-    ]);
-    let criteria_file = dir.path().join("criteria.json");
-    std::fs::write(&criteria_file, criteria.to_string()).unwrap();
-    let with_custom = ok_json(sei_jira(&[
-        "hygiene",
-        "--store",
-        store,
-        "--at",
-        &at_text,
-        "--criteria",
-        criteria_file.to_str().unwrap(),
-        "--weights",
-        "large=10,No Due Date=2.5",
-        "--json",
-    ]));
+/// The undesired state of each custom miss the test keeps, one per operator, written here from
+/// the operators' definitions over the ground truth.
+fn custom_rules(story_points: &str) -> Vec<(&'static str, Rule<'_>)> {
     let names = |v: &Value, field: &str| -> Vec<String> {
         let one = |x: &Value| {
             x.as_str()
@@ -114,30 +126,77 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
             .as_str()
             .is_some_and(|n| n.eq_ignore_ascii_case("done"))
     };
-    let points = |v: &Value| v["fields"][story_points.as_str()].as_f64();
-    let rules: Vec<(&str, Rule)> = vec![
+    let points = move |v: &Value| v["fields"][story_points].as_f64();
+    vec![
         (
             "No fix version",
-            Box::new(|v| names(v, "fixVersions").is_empty()),
+            Box::new(move |v| names(v, "fixVersions").is_empty()),
         ),
-        ("Labelled", Box::new(|v| !names(v, "labels").is_empty())),
+        (
+            "Labelled",
+            Box::new(move |v| !names(v, "labels").is_empty()),
+        ),
         (
             "Urgent",
-            Box::new(|v| {
+            Box::new(move |v| {
                 names(v, "priority")
                     .iter()
                     .any(|p| p.eq_ignore_ascii_case("high") || p.eq_ignore_ascii_case("highest"))
             }),
         ),
-        ("Not done", Box::new(|v| !done(v))),
-        ("Many labels", Box::new(|v| names(v, "labels").len() > 1)),
-        ("Bare", Box::new(|v| names(v, "components").is_empty())),
-        ("Large", Box::new(|v| points(v).is_some_and(|p| p > 5.0))),
+        ("Not done", Box::new(move |v| !done(v))),
+        (
+            "Many labels",
+            Box::new(move |v| names(v, "labels").len() > 1),
+        ),
+        ("Bare", Box::new(move |v| names(v, "components").is_empty())),
+        (
+            "Large",
+            Box::new(move |v| points(v).is_some_and(|p| p > 5.0)),
+        ),
         (
             "Small open",
-            Box::new(|v| points(v).is_some_and(|p| p < 3.0) && !done(v)),
+            Box::new(move |v| points(v).is_some_and(|p| p < 3.0) && !done(v)),
         ),
-    ];
+    ]
+}
+
+/// Custom misses, one per operator, count as their definitions over the ground truth do, and a
+/// weight given by name (with a built-in's moved) changes the score as the definitions say.
+fn custom_misses_follow_the_definitions_of_their_operators(
+    s: &Scene<'_>,
+    story_points: &str,
+    expected_score: f64,
+) {
+    let (issues, total) = (s.issues, s.total);
+    let criteria = serde_json::json!([
+        {"name": "No fix version", "conditions": [{"field": "fix versions", "operator": "missing"}]},
+        {"name": "Labelled", "conditions": [{"field": "labels", "operator": "present"}]},
+        {"name": "Urgent", "conditions": [{"field": "priority", "operator": "equals", "values": ["high", "HIGHEST"]}]},
+        {"name": "Not done", "conditions": [{"field": "status category", "operator": "exclude", "values": ["Done"]}]},
+        {"name": "Many labels", "conditions": [{"field": "labels", "operator": "length_greater_than", "value": 1}]},
+        {"name": "Bare", "conditions": [{"field": "components", "operator": "length_less_than", "value": 1}]},
+        {"name": "Large", "conditions": [{"field": "story points", "operator": "greater_than", "value": 5}]},
+        {"name": "Small open", "conditions": [
+            {"field": "story points", "operator": "less_than", "value": 3},
+            {"field": "status category", "operator": "exclude", "values": ["done"]}
+        ]}
+    ]);
+    let criteria_file = s.dir.join("criteria.json");
+    std::fs::write(&criteria_file, criteria.to_string()).unwrap();
+    let with_custom = ok_json(sei_jira(&[
+        "hygiene",
+        "--store",
+        s.store,
+        "--at",
+        s.at_text,
+        "--criteria",
+        criteria_file.to_str().unwrap(),
+        "--weights",
+        "large=10,No Due Date=2.5",
+        "--json",
+    ]));
+    let rules = custom_rules(story_points);
     let rows = with_custom["categories"].as_array().unwrap();
     assert_eq!(rows.len(), 9 + rules.len());
     let mut custom_score = 0.0;
@@ -153,39 +212,43 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
     }
     let no_due = issues
         .iter()
-        .filter(|i| expected_misses(i, &sprint_field, at).contains(&"no_due_date"))
+        .filter(|i| expected_misses(i, s.sprint_field, s.at).contains(&"no_due_date"))
         .count() as u64;
     let expected = expected_score - step(no_due, total) * 12.5 / 100.0
         + step(no_due, total) * 2.5 / 100.0
         + custom_score;
     assert!((with_custom["score"].as_f64().unwrap() - expected).abs() < 1e-9);
+}
 
-    // A filter narrows the tickets; weights move the score.
+/// A filter narrows the tickets to those of the ground truth it selects; weights move the score.
+fn a_filter_narrows_the_tickets_and_weights_move_the_score(s: &Scene<'_>) {
     let plat = ok_json(sei_jira(&[
         "hygiene",
         "--store",
-        store,
+        s.store,
         "--at",
-        &at_text,
+        s.at_text,
         "--projects",
         "PLAT",
         "--weights",
         "Idle=25,No Due Date=0",
         "--json",
     ]));
-    let plat_issues: Vec<&Value> = issues.iter().filter(|i| i["project"] == "PLAT").collect();
+    let plat_issues: Vec<&Value> = s.issues.iter().filter(|i| i["project"] == "PLAT").collect();
     assert_eq!(plat["total_tickets"], plat_issues.len() as u64);
     let idle = &plat["categories"][0];
     assert_eq!(idle["category"], "idle");
     assert_eq!(idle["weight"], 25.0);
     assert_eq!(plat["categories"][2]["weighted_score"], 0.0);
+}
 
-    // Every sync takes the day's snapshot: the trend shows it, of every ticket.
+/// Every sync takes the day's snapshot: the trend shows it, of every ticket.
+fn every_sync_takes_the_days_snapshot_of_every_ticket(s: &Scene<'_>) {
     let trend = ok_json(sei_jira(&[
         "hygiene",
         "trend",
         "--store",
-        store,
+        s.store,
         "--interval",
         "month",
         "--json",
@@ -195,9 +258,13 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
         last["snapshot_day"],
         serde_json::json!(Utc::now().date_naive())
     );
-    assert_eq!(last["total_tickets"], total);
-    // A snapshot evaluated at an earlier instant stands for that day, and holds what the report
-    // at that instant holds.
+    assert_eq!(last["total_tickets"], s.total);
+}
+
+/// A snapshot evaluated at an earlier instant stands for that day, and holds what the report at
+/// that instant holds.
+fn an_earlier_snapshot_stands_for_its_day_and_holds_that_report(s: &Scene<'_>) {
+    let store = s.store;
     let then = "2026-11-02T12:00:00Z";
     ok_json(sei_jira(&[
         "hygiene", "snapshot", "--store", store, "--at", then, "--json",
@@ -236,7 +303,11 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
         "--json",
     ]));
     assert_eq!(points[1]["score"], at_then["score"]);
-    let out = sei_jira(&["hygiene", "trend", "--store", store, "--interval", "day"]);
+}
+
+/// A trend by the day is refused, naming `--interval`.
+fn a_trend_by_the_day_is_refused_naming_the_flag(s: &Scene<'_>) {
+    let out = sei_jira(&["hygiene", "trend", "--store", s.store, "--interval", "day"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--interval"));
 }
