@@ -73,14 +73,40 @@ async fn a_good_user_passes_every_check() {
     assert_eq!(report.outcome(CheckId::Jql), Some(Outcome::Passed));
 }
 
+/// Each case fails exactly the checks named with it, each failure says why, and no message
+/// carries the token.
+async fn each_fails_its_own_checks(
+    cases: Vec<(ConnectionRequest, ValidationSettings, Vec<CheckId>)>,
+) {
+    for (req, settings, expected) in cases {
+        let report = validate(&req, &settings).await;
+        assert_eq!(
+            report.failed(),
+            expected,
+            "{} {:?}: {report:#?}",
+            req.url,
+            req.email
+        );
+        for c in &report.checks {
+            assert!(c.outcome != Outcome::Failed || !c.message.is_empty());
+            assert!(
+                !c.message.contains(req.token.expose()) || req.token.expose().len() < 8,
+                "token leaked: {}",
+                c.message
+            );
+        }
+    }
+}
+
+/// The site, the token and the user each fail their own check: a malformed URL, an unreachable
+/// site, a wrong token, a scoped token, a service account.
 #[tokio::test]
-async fn each_failure_has_its_own_check() {
+async fn the_site_the_token_and_the_user_each_fail_their_own_check() {
     let (h, info) = sim(Mode::Cloud).await;
     let base = h.base_url.clone();
     let settings = local(&base);
     let alice = token(&info, "alice@example.com");
-
-    let cases: Vec<(ConnectionRequest, ValidationSettings, Vec<CheckId>)> = vec![
+    each_fails_its_own_checks(vec![
         (
             request("not a url", "alice@example.com", &alice),
             settings.clone(),
@@ -114,6 +140,17 @@ async fn each_failure_has_its_own_check() {
             settings.clone(),
             vec![CheckId::RealUser],
         ),
+    ])
+    .await;
+}
+
+/// Each missing permission fails its own check.
+#[tokio::test]
+async fn each_missing_permission_fails_its_own_check() {
+    let (h, info) = sim(Mode::Cloud).await;
+    let base = h.base_url.clone();
+    let settings = local(&base);
+    each_fails_its_own_checks(vec![
         (
             request(&base, "nora@example.com", &token(&info, "nora@example.com")),
             settings.clone(),
@@ -133,6 +170,18 @@ async fn each_failure_has_its_own_check() {
             settings.clone(),
             vec![CheckId::BrowseUsers, CheckId::UserPicker],
         ),
+    ])
+    .await;
+}
+
+/// A JQL naming an unknown project, and one that does not parse, fail the JQL check.
+#[tokio::test]
+async fn an_unusable_jql_fails_the_jql_check() {
+    let (h, info) = sim(Mode::Cloud).await;
+    let base = h.base_url.clone();
+    let settings = local(&base);
+    let alice = token(&info, "alice@example.com");
+    each_fails_its_own_checks(vec![
         (
             ConnectionRequest {
                 jql: Some("project = NOPE AND status = Done".into()),
@@ -149,6 +198,18 @@ async fn each_failure_has_its_own_check() {
             settings.clone(),
             vec![CheckId::Jql],
         ),
+    ])
+    .await;
+}
+
+/// Addresses outside what the deployment allows fail the URL checks before any connection.
+#[tokio::test]
+async fn addresses_the_deployment_does_not_allow_fail_the_url_checks() {
+    let (h, info) = sim(Mode::Cloud).await;
+    let base = h.base_url.clone();
+    let settings = local(&base);
+    let alice = token(&info, "alice@example.com");
+    each_fails_its_own_checks(vec![
         // Outside local mode: private and loopback targets are refused before any connection.
         (
             request("https://10.0.0.7", "alice@example.com", &alice),
@@ -195,6 +256,18 @@ async fn each_failure_has_its_own_check() {
             ValidationSettings::default(),
             vec![CheckId::UrlFormat],
         ),
+    ])
+    .await;
+}
+
+/// An authentication method or a deployment the site does not support fails its own check.
+#[tokio::test]
+async fn an_unsupported_method_or_deployment_fails_its_own_check() {
+    let (h, info) = sim(Mode::Cloud).await;
+    let base = h.base_url.clone();
+    let settings = local(&base);
+    let alice = token(&info, "alice@example.com");
+    each_fails_its_own_checks(vec![
         (
             ConnectionRequest {
                 auth_method: AuthMethod::ConnectApp,
@@ -211,25 +284,8 @@ async fn each_failure_has_its_own_check() {
             settings.clone(),
             vec![CheckId::Deployment],
         ),
-    ];
-    for (req, settings, expected) in cases {
-        let report = validate(&req, &settings).await;
-        assert_eq!(
-            report.failed(),
-            expected,
-            "{} {:?}: {report:#?}",
-            req.url,
-            req.email
-        );
-        for c in &report.checks {
-            assert!(c.outcome != Outcome::Failed || !c.message.is_empty());
-            assert!(
-                !c.message.contains(req.token.expose()) || req.token.expose().len() < 8,
-                "token leaked: {}",
-                c.message
-            );
-        }
-    }
+    ])
+    .await;
 }
 
 /// GIVEN a Cloud token the site refuses, on a site that is not an Atlassian Cloud site (the
