@@ -103,6 +103,18 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
         dir.path().join("store.redb"),
         dir.path().join("report.html"),
     );
+    let demo = the_demo_writes_its_page_where_asked(&store, &page);
+    let dom = the_page_renders_charts_and_asks_for_nothing(&page, &dir.path().join("net.json"));
+    let synced = monitoring_shows_the_backfill_and_a_healthy_last_day(&demo, &dom);
+    hygiene_shows_what_the_cli_answers_at_its_evaluation_time(&dom, &store);
+    dora_shows_four_banded_metrics_and_deployments_that_add_up(&dom);
+    report_writes_the_window_asked_for_and_refuses_an_unknown_one(&store, dir.path(), synced);
+    the_screenshot_the_readme_shows_is_kept(&page, dir.path());
+}
+
+/// `sei-jira demo` over 3000 issues writes its report page where `--report` says; returns the
+/// demo's JSON answer.
+fn the_demo_writes_its_page_where_asked(store: &Path, page: &Path) -> Value {
     let out = sei_jira(&[
         "demo",
         "--issues",
@@ -115,9 +127,13 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
     ]);
     let demo = ok_json(out);
     assert_eq!(demo["report"], page.to_str().unwrap());
+    demo
+}
 
-    let net_log = dir.path().join("net.json");
-    let rendered = render(&page, &net_log, &["--dump-dom"]);
+/// Chromium renders the page with its SVG charts, and the page asks the network for nothing;
+/// returns the rendered DOM.
+fn the_page_renders_charts_and_asks_for_nothing(page: &Path, net_log: &Path) -> String {
+    let rendered = render(page, net_log, &["--dump-dom"]);
     assert!(
         rendered.status.success(),
         "{}",
@@ -125,26 +141,34 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
     );
     let dom = String::from_utf8(rendered.stdout).unwrap();
     assert!(dom.contains("<svg"), "rendered: {dom}");
-    assert_eq!(page_requests(&net_log), Vec::<String>::new());
+    assert_eq!(page_requests(net_log), Vec::<String>::new());
+    dom
+}
 
-    // Monitoring: today's tickets and projects are the backfill's; the last day is healthy.
+/// Monitoring: today's tickets and projects are the backfill's; the last day is healthy.
+/// Returns the number of issues the backfill synced.
+fn monitoring_shows_the_backfill_and_a_healthy_last_day(demo: &Value, dom: &str) -> u64 {
     let synced = demo["backfill"]["counts"]["issues_new"].as_u64().unwrap();
     assert_eq!(synced, 3000);
     assert_eq!(
-        sum(&values(figure(&dom, "tickets-daily"), "data-value")),
+        sum(&values(figure(dom, "tickets-daily"), "data-value")),
         synced as f64
     );
     let projects = demo["backfill"]["projects"].as_array().unwrap().len();
     assert_eq!(
-        sum(&values(figure(&dom, "projects-daily"), "data-value")),
+        sum(&values(figure(dom, "projects-daily"), "data-value")),
         projects as f64
     );
-    let days = values(figure(&dom, "availability"), "data-value");
+    let days = values(figure(dom, "availability"), "data-value");
     assert_eq!((days.len(), days.last()), (30, Some(&"Healthy")));
-    assert_eq!(attr(&dom, "data-health=", "data-health"), "Healthy");
+    assert_eq!(attr(dom, "data-health=", "data-health"), "Healthy");
+    synced
+}
 
-    // Hygiene: as `sei-jira hygiene` answers at the page's evaluation time.
-    let at = attr(&dom, "id=\"hygiene\"", "data-evaluated-at");
+/// Hygiene: each category's misses, miss percentage (or "skipped") and the score trend are as
+/// `sei-jira hygiene` answers at the page's evaluation time.
+fn hygiene_shows_what_the_cli_answers_at_its_evaluation_time(dom: &str, store: &Path) {
+    let at = attr(dom, "id=\"hygiene\"", "data-evaluated-at");
     let out = sei_jira(&[
         "hygiene",
         "--store",
@@ -156,17 +180,13 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
         "--json",
     ]);
     let hygiene = ok_json(out);
-    let bars = figure(&dom, "hygiene-categories");
+    let bars = figure(dom, "hygiene-categories");
     for c in hygiene["categories"].as_array().unwrap() {
         let name = c["name"].as_str().unwrap();
         let row = format!("data-category=\"{name}\"");
         match c["misses"].as_u64() {
             Some(misses) => {
-                assert_eq!(
-                    attr(&dom, &row, "data-misses"),
-                    misses.to_string(),
-                    "{name}"
-                );
+                assert_eq!(attr(dom, &row, "data-misses"), misses.to_string(), "{name}");
                 let shown = attr(bars, &format!("data-label=\"{name}\""), "data-value");
                 let percent = c["miss_percent"].as_f64().unwrap();
                 assert!(
@@ -182,20 +202,22 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
         }
     }
     let score = hygiene["score"].as_f64().unwrap();
-    let trend = values(figure(&dom, "hygiene-trend"), "data-value");
+    let trend = values(figure(dom, "hygiene-trend"), "data-value");
     assert_eq!(trend.len(), 1, "today's snapshot: {trend:?}");
     assert!((trend[0].parse::<f64>().unwrap() - score).abs() < 0.051);
+}
 
-    // DORA: the kept profile's four metrics, each with its band and sample size, and the
-    // deployments per period adding up to the deployments counted.
-    let bands = values(&dom, "data-band");
+/// DORA: the kept profile's four metrics, each with its band and sample size, and the
+/// deployments per period adding up to the deployments counted.
+fn dora_shows_four_banded_metrics_and_deployments_that_add_up(dom: &str) {
+    let bands = values(dom, "data-band");
     assert_eq!(bands.len(), 4, "{bands:?}");
     assert!(
         bands
             .iter()
             .all(|b| ["Elite", "High", "Medium", "Low", "no band"].contains(b))
     );
-    let deployments = attr(&dom, "data-metric=\"deployment_frequency\"", "data-sample");
+    let deployments = attr(dom, "data-metric=\"deployment_frequency\"", "data-sample");
     let chart = dom
         .find("data-chart=\"deployments-")
         .expect("a deployments chart");
@@ -204,10 +226,16 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
         sum(&values(per_period, "data-value")),
         deployments.parse::<f64>().unwrap()
     );
+}
 
-    // `sei-jira report` writes the same page for a store, over the window asked for; a window
-    // it does not know is refused by its flag.
-    let seven = dir.path().join("seven.html");
+/// `sei-jira report` writes the same page for a store, over the window asked for; a window it
+/// does not know is refused by its flag.
+fn report_writes_the_window_asked_for_and_refuses_an_unknown_one(
+    store: &Path,
+    dir: &Path,
+    synced: u64,
+) {
+    let seven = dir.join("seven.html");
     let out = sei_jira(&[
         "report",
         "--store",
@@ -244,12 +272,15 @@ fn the_demo_report_renders_its_numbers_and_fetches_nothing() {
         !out.status.success() && error.contains("--range"),
         "{error}"
     );
+}
 
-    // The screenshot the README shows.
+/// The screenshot the README shows: Chromium takes it and it is kept at
+/// `target/report-page.png`, larger than 10 kB.
+fn the_screenshot_the_readme_shows_is_kept(page: &Path, dir: &Path) {
     let shot = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/report-page.png");
     let taken = render(
-        &page,
-        &dir.path().join("net-shot.json"),
+        page,
+        &dir.join("net-shot.json"),
         &[
             "--hide-scrollbars",
             "--window-size=900,2700",
