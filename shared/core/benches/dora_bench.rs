@@ -19,7 +19,7 @@ use std::cell::RefCell;
 use std::time::Instant;
 
 use chrono::NaiveDate;
-use counting::{best_of, counting};
+use counting::{best_of, counting, sizes};
 use sample_issues::sample_site;
 use sei_jira_core::dora::metrics::{Aggregation, Granularity};
 use sei_jira_core::dora::{
@@ -134,13 +134,8 @@ async fn measure(issues: u64) -> Row {
 
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<u64> = std::env::var("DORA_BENCH_SIZES")
-        .unwrap_or_else(|_| "10000,100000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
     let mut rows = Vec::new();
-    for n in sizes {
+    for n in sizes("DORA_BENCH_SIZES") {
         eprintln!("measuring {n} issues ...");
         rows.push(measure(n).await);
     }

@@ -24,7 +24,7 @@ use sei_jira_core::hygiene::{
 };
 use sei_jira_core::store::*;
 
-use counting::{best_of, counting};
+use counting::{best_of, counting, sizes};
 
 const ID: &str = "b0000000-0000-4000-8000-000000000001";
 
@@ -134,13 +134,8 @@ async fn measure(issues: u64) -> Row {
 
 #[tokio::main]
 async fn main() {
-    let sizes: Vec<u64> = std::env::var("HYGIENE_BENCH_SIZES")
-        .unwrap_or_else(|_| "10000,100000".into())
-        .split(',')
-        .filter_map(|s| s.trim().parse().ok())
-        .collect();
     let mut rows = Vec::new();
-    for n in sizes {
+    for n in sizes("HYGIENE_BENCH_SIZES") {
         eprintln!("measuring {n} issues ...");
         rows.push(measure(n).await);
     }

@@ -756,6 +756,18 @@ async fn an_integration_deleted_during_its_sync_leaves_nothing_behind() {
     );
 }
 
+/// The owner of the leases another run holds.
+const ELSEWHERE: &str = "run-elsewhere";
+
+/// Takes the lease on `unit` of integration `acme` for another run, for ten minutes.
+async fn hold_elsewhere(store: &EmbeddedStore, unit: &str) {
+    use sei_jira_core::store::SyncStateStore;
+
+    let now = chrono::Utc::now().timestamp_millis();
+    let taken = store.acquire_lease("acme", unit, ELSEWHERE, now, 600_000);
+    assert!(taken.await.unwrap(), "the lease on {unit} was free");
+}
+
 #[tokio::test]
 async fn a_run_that_finds_every_unit_held_is_skipped_not_succeeded() {
     use sei_jira_core::store::{RunLog, SyncStateStore};
@@ -763,13 +775,7 @@ async fn a_run_that_finds_every_unit_held_is_skipped_not_succeeded() {
     let e = env(40, Mode::Cloud, Settings::default(), 5).await;
     let client = e.client(ALICE);
     let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
-    let now = chrono::Utc::now().timestamp_millis();
-    assert!(
-        e.store
-            .acquire_lease("acme", "PLAT", "run-elsewhere", now, 600_000)
-            .await
-            .unwrap()
-    );
+    hold_elsewhere(&e.store, "PLAT").await;
 
     let record = run(&client, &e.store, &opts, None).await.unwrap();
 
@@ -784,7 +790,7 @@ async fn a_run_that_finds_every_unit_held_is_skipped_not_succeeded() {
 
     // Once the lease is free, the next run does the work.
     e.store
-        .release_lease("acme", "PLAT", "run-elsewhere")
+        .release_lease("acme", "PLAT", ELSEWHERE)
         .await
         .unwrap();
     let record = run(&client, &e.store, &opts, None).await.unwrap();
@@ -802,20 +808,14 @@ async fn a_run_while_another_is_under_way_is_skipped_before_any_work() {
     let e = env(40, Mode::Cloud, Settings::default(), 5).await;
     let client = e.client(ALICE);
     let opts = options("acme", Scope::Projects(vec!["PLAT".into()]));
-    let now = chrono::Utc::now().timestamp_millis();
-    assert!(
-        e.store
-            .acquire_lease("acme", "~run", "run-elsewhere", now, 600_000)
-            .await
-            .unwrap()
-    );
+    hold_elsewhere(&e.store, "~run").await;
     let record = run(&client, &e.store, &opts, None).await.unwrap();
     assert_eq!(record.outcome, RunOutcome::Skipped, "{record:?}");
     assert_eq!(client.stats().requests(), 0, "Jira was asked");
     assert!(e.stored("acme").await.is_empty(), "nothing written");
 
     e.store
-        .release_lease("acme", "~run", "run-elsewhere")
+        .release_lease("acme", "~run", ELSEWHERE)
         .await
         .unwrap();
     let record = run(&client, &e.store, &opts, None).await.unwrap();

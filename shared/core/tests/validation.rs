@@ -22,6 +22,16 @@ async fn sim(mode: Mode) -> (SimHandle, Value) {
     (handle, info)
 }
 
+/// A Cloud site in the simulator (kept running while its handle lives), its description, its
+/// URL, the local validation settings for it, and alice's token.
+async fn cloud_site() -> (SimHandle, Value, String, ValidationSettings, String) {
+    let (h, info) = sim(Mode::Cloud).await;
+    let base = h.base_url.clone();
+    let settings = local(&base);
+    let alice = token(&info, "alice@example.com");
+    (h, info, base, settings, alice)
+}
+
 fn token(info: &Value, email: &str) -> String {
     jira_sim::user_token(info, email).expect("a user of the simulator")
 }
@@ -102,10 +112,7 @@ async fn each_fails_its_own_checks(
 /// site, a wrong token, a scoped token, a service account.
 #[tokio::test]
 async fn the_site_the_token_and_the_user_each_fail_their_own_check() {
-    let (h, info) = sim(Mode::Cloud).await;
-    let base = h.base_url.clone();
-    let settings = local(&base);
-    let alice = token(&info, "alice@example.com");
+    let (_site, info, base, settings, alice) = cloud_site().await;
     each_fails_its_own_checks(vec![
         (
             request("not a url", "alice@example.com", &alice),
@@ -147,9 +154,7 @@ async fn the_site_the_token_and_the_user_each_fail_their_own_check() {
 /// Each missing permission fails its own check.
 #[tokio::test]
 async fn each_missing_permission_fails_its_own_check() {
-    let (h, info) = sim(Mode::Cloud).await;
-    let base = h.base_url.clone();
-    let settings = local(&base);
+    let (_site, info, base, settings, _) = cloud_site().await;
     each_fails_its_own_checks(vec![
         (
             request(&base, "nora@example.com", &token(&info, "nora@example.com")),
@@ -177,10 +182,7 @@ async fn each_missing_permission_fails_its_own_check() {
 /// A JQL naming an unknown project, and one that does not parse, fail the JQL check.
 #[tokio::test]
 async fn an_unusable_jql_fails_the_jql_check() {
-    let (h, info) = sim(Mode::Cloud).await;
-    let base = h.base_url.clone();
-    let settings = local(&base);
-    let alice = token(&info, "alice@example.com");
+    let (_site, _, base, settings, alice) = cloud_site().await;
     each_fails_its_own_checks(vec![
         (
             ConnectionRequest {
@@ -205,10 +207,7 @@ async fn an_unusable_jql_fails_the_jql_check() {
 /// Addresses outside what the deployment allows fail the URL checks before any connection.
 #[tokio::test]
 async fn addresses_the_deployment_does_not_allow_fail_the_url_checks() {
-    let (h, info) = sim(Mode::Cloud).await;
-    let base = h.base_url.clone();
-    let settings = local(&base);
-    let alice = token(&info, "alice@example.com");
+    let (_site, _, base, settings, alice) = cloud_site().await;
     each_fails_its_own_checks(vec![
         // Outside local mode: private and loopback targets are refused before any connection.
         (
@@ -263,10 +262,7 @@ async fn addresses_the_deployment_does_not_allow_fail_the_url_checks() {
 /// An authentication method or a deployment the site does not support fails its own check.
 #[tokio::test]
 async fn an_unsupported_method_or_deployment_fails_its_own_check() {
-    let (h, info) = sim(Mode::Cloud).await;
-    let base = h.base_url.clone();
-    let settings = local(&base);
-    let alice = token(&info, "alice@example.com");
+    let (_site, _, base, settings, alice) = cloud_site().await;
     each_fails_its_own_checks(vec![
         (
             ConnectionRequest {

@@ -728,6 +728,11 @@ fn ranks<'a>(names: impl Iterator<Item = (String, &'a str)>) -> HashMap<String, 
         .collect()
 }
 
+/// The rank of `id`; an id without one sorts last.
+fn rank_of(ranks: &HashMap<String, usize>, id: &str) -> usize {
+    ranks.get(id).copied().unwrap_or(usize::MAX)
+}
+
 fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
     fn by<K: Ord>(desc: bool, key: impl Fn(&Site, &Issue) -> K + Send + Sync + 'static) -> Cmp {
         Box::new(move |s, a, b| {
@@ -771,9 +776,7 @@ fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
                     .iter()
                     .map(|s| (s.id.clone(), s.name.as_str())),
             );
-            by(desc, move |_, i| {
-                r.get(&i.status).copied().unwrap_or(usize::MAX)
-            })
+            by(desc, move |_, i| rank_of(&r, &i.status))
         }
         Field::IssueType => {
             let r = ranks(
@@ -781,9 +784,7 @@ fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
                     .iter()
                     .map(|t| (t.id.clone(), t.name.as_str())),
             );
-            by(desc, move |_, i| {
-                r.get(&i.issue_type).copied().unwrap_or(usize::MAX)
-            })
+            by(desc, move |_, i| rank_of(&r, &i.issue_type))
         }
         Field::Assignee => {
             let r = ranks(

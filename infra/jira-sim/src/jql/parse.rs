@@ -305,32 +305,32 @@ impl Parser {
     }
 
     fn or(&mut self) -> Result<Clause, String> {
-        let mut parts = vec![self.and()?];
-        while is_keyword(self.peek(), "or")
-            || matches!(self.peek().map(|t| &t.tok), Some(Tok::Word(w)) if w == "||")
-        {
-            self.pos += 1;
-            parts.push(self.and()?);
-        }
-        Ok(if parts.len() == 1 {
-            parts.pop().unwrap()
-        } else {
-            Clause::Or(parts)
-        })
+        self.joined("or", "||", Self::and, Clause::Or)
     }
 
     fn and(&mut self) -> Result<Clause, String> {
-        let mut parts = vec![self.not()?];
-        while is_keyword(self.peek(), "and")
-            || matches!(self.peek().map(|t| &t.tok), Some(Tok::Word(w)) if w == "&&")
+        self.joined("and", "&&", Self::not, Clause::And)
+    }
+
+    /// `next` once, or several times joined by `keyword` (or its `symbol`) into one clause.
+    fn joined(
+        &mut self,
+        keyword: &str,
+        symbol: &str,
+        next: fn(&mut Self) -> Result<Clause, String>,
+        join: fn(Vec<Clause>) -> Clause,
+    ) -> Result<Clause, String> {
+        let mut parts = vec![next(self)?];
+        while is_keyword(self.peek(), keyword)
+            || matches!(self.peek().map(|t| &t.tok), Some(Tok::Word(w)) if w == symbol)
         {
             self.pos += 1;
-            parts.push(self.not()?);
+            parts.push(next(self)?);
         }
         Ok(if parts.len() == 1 {
             parts.pop().unwrap()
         } else {
-            Clause::And(parts)
+            join(parts)
         })
     }
 

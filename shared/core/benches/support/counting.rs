@@ -1,5 +1,5 @@
 //! The embedded store behind the benchmarks, counting the read calls and the items they
-//! return, and the best-of-runs timer the benchmarks print.
+//! return, the best-of-runs timer the benchmarks print, and the sizes they measure.
 #![allow(dead_code)]
 
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -55,4 +55,14 @@ where
         reads = store.tap.take();
     }
     (best, reads)
+}
+
+/// The numbers of stored issues to measure: the comma-separated list in `variable`, or 10,000
+/// and 100,000.
+pub fn sizes(variable: &str) -> Vec<u64> {
+    std::env::var(variable)
+        .unwrap_or_else(|_| "10000,100000".into())
+        .split(',')
+        .filter_map(|s| s.trim().parse().ok())
+        .collect()
 }
