@@ -4,10 +4,9 @@
 use std::sync::Arc;
 
 use dora_metrics::{App, router};
-use lambda_http::{Error, Request, run, service_fn};
+use lambda_http::Error;
 use sei_jira_lambda::lambda_env::Deployed;
-use sei_jira_lambda::metrics::{LogLines, measured};
-use sei_jira_lambda::routes::{answer, behind_authorizer};
+use sei_jira_lambda::routes::serve_api;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -18,9 +17,6 @@ async fn main() -> Result<(), Error> {
         events: Box::new(d.events),
         issues_per_request: sei_jira_lambda::http_api::ISSUES_PER_REQUEST,
     };
-    let router = &behind_authorizer(router(Arc::new(app)), &d.account_claim);
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(measured(&LogLines, env!("CARGO_PKG_NAME"), answer(router, req)).await)
-    }))
-    .await
+    let function = env!("CARGO_PKG_NAME");
+    serve_api(router(Arc::new(app)), &d.account_claim, function).await
 }

@@ -2,10 +2,9 @@
 
 use std::sync::Arc;
 
-use lambda_http::{Error, Request, run, service_fn};
+use lambda_http::Error;
 use sei_jira_lambda::lambda_env::Deployed;
-use sei_jira_lambda::metrics::{LogLines, measured};
-use sei_jira_lambda::routes::{answer, behind_authorizer};
+use sei_jira_lambda::routes::serve_api;
 use validate_credentials::{App, router};
 
 #[tokio::main]
@@ -19,9 +18,6 @@ async fn main() -> Result<(), Error> {
         events: Box::new(d.events),
         settings: d.settings,
     };
-    let router = &behind_authorizer(router(Arc::new(app)), &d.account_claim);
-    run(service_fn(move |req: Request| async move {
-        Ok::<_, Error>(measured(&LogLines, env!("CARGO_PKG_NAME"), answer(router, req)).await)
-    }))
-    .await
+    let function = env!("CARGO_PKG_NAME");
+    serve_api(router(Arc::new(app)), &d.account_claim, function).await
 }

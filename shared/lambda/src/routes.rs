@@ -23,6 +23,7 @@ use sei_jira_core::user_text::echoed;
 
 use crate::failure::Failure;
 use crate::http_api::{self, MAX_PATH_PARAM_CHARS};
+use crate::metrics::{LogLines, measured};
 
 /// One route: its key as API Gateway, `template.yaml` and `docs/openapi.yaml` name it
 /// (`POST /integrations/{integrationId}/sync`), and the handler that serves it. A function's
@@ -147,6 +148,23 @@ pub async fn answer(
         Err(never) => match never {},
     };
     lambda_http::IntoResponse::into_response(response).await
+}
+
+/// Serves API Gateway's requests with `router` behind the authorizer's `claim`
+/// ([`behind_authorizer`]) until the runtime stops, each answer measured under `function`'s name:
+/// all an HTTP function's `main` does once its clients are built.
+pub async fn serve_api(
+    router: Router,
+    claim: &str,
+    function: &'static str,
+) -> Result<(), lambda_http::Error> {
+    let router = &behind_authorizer(router, claim);
+    lambda_http::run(lambda_http::service_fn(
+        move |req: lambda_http::Request| async move {
+            Ok::<_, lambda_http::Error>(measured(&LogLines, function, answer(router, req)).await)
+        },
+    ))
+    .await
 }
 
 /// A route's path parameters, deserialized into `T` (a struct of the route's `{names}`); a

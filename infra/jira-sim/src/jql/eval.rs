@@ -357,6 +357,14 @@ fn current_values(f: Field, site: &Site, i: &Issue) -> Vec<String> {
 }
 
 /// Resolves one operand to the canonical ids it names, as the searching user can see them.
+/// The ids of the `(id, name)` items that `text` names, by id or by name in any case.
+fn named<'a>(items: impl Iterator<Item = (&'a String, &'a String)>, text: &str) -> Vec<String> {
+    items
+        .filter(|(id, name)| name.eq_ignore_ascii_case(text) || *id == text)
+        .map(|(id, _)| id.clone())
+        .collect()
+}
+
 fn resolve(f: Field, o: &Operand, site: &Site, ctx: SearchContext) -> Vec<String> {
     let text = match o {
         Operand::Value { text, .. } => text.clone(),
@@ -384,35 +392,15 @@ fn resolve(f: Field, o: &Operand, site: &Site, ctx: SearchContext) -> Vec<String
             .filter(|p| site.can_browse(ctx.user, p))
             .map(|p| p.id.to_string())
             .collect(),
-        Field::IssueType => site
-            .issue_types
-            .iter()
-            .filter(|t| eq(&t.name) || t.id == text)
-            .map(|t| t.id.clone())
-            .collect(),
-        Field::Status => site
-            .statuses
-            .iter()
-            .filter(|s| eq(&s.name) || s.id == text)
-            .map(|s| s.id.clone())
-            .collect(),
+        Field::IssueType => named(site.issue_types.iter().map(|t| (&t.id, &t.name)), &text),
+        Field::Status => named(site.statuses.iter().map(|s| (&s.id, &s.name)), &text),
         Field::StatusCategory => Category::ALL
             .iter()
             .filter(|c| eq(c.name()) || eq(c.key()) || c.id().to_string() == text)
             .map(|c| c.id().to_string())
             .collect(),
-        Field::Priority => site
-            .priorities
-            .iter()
-            .filter(|p| eq(&p.name) || p.id == text)
-            .map(|p| p.id.clone())
-            .collect(),
-        Field::Resolution => site
-            .resolutions
-            .iter()
-            .filter(|r| eq(&r.name) || r.id == text)
-            .map(|r| r.id.clone())
-            .collect(),
+        Field::Priority => named(site.priorities.iter().map(|p| (&p.id, &p.name)), &text),
+        Field::Resolution => named(site.resolutions.iter().map(|r| (&r.id, &r.name)), &text),
         Field::Labels => vec![text.clone()],
         Field::Assignee | Field::Reporter => site
             .user_index(&text)

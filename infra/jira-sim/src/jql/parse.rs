@@ -245,6 +245,17 @@ impl Parser {
         self.peek().map(|t| t.at).unwrap_or(self.end)
     }
 
+    /// Jira's error where a field name was expected and something else came.
+    fn expected_field(&self) -> String {
+        syntax_error(
+            format!(
+                "Expecting a field name but got '{}'.",
+                describe(self.peek())
+            ),
+            self.at(),
+        )
+    }
+
     fn query(&mut self) -> Result<Query, String> {
         let mut query = Query::default();
         if !(is_keyword(self.peek(), "order") && is_keyword(self.peek_at(1), "by"))
@@ -265,13 +276,7 @@ impl Parser {
                 let field = match self.peek().map(|t| t.tok.clone()) {
                     Some(Tok::Word(w)) | Some(Tok::Quoted(w)) => w,
                     _ => {
-                        return Err(syntax_error(
-                            format!(
-                                "Expecting a field name but got '{}'.",
-                                describe(self.peek())
-                            ),
-                            self.at(),
-                        ));
+                        return Err(self.expected_field());
                     }
                 };
                 self.pos += 1;
@@ -365,13 +370,7 @@ impl Parser {
             }
             Some(Tok::Quoted(w)) => w,
             _ => {
-                return Err(syntax_error(
-                    format!(
-                        "Expecting a field name but got '{}'.",
-                        describe(self.peek())
-                    ),
-                    self.at(),
-                ));
+                return Err(self.expected_field());
             }
         };
         self.pos += 1;
