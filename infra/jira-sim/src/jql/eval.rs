@@ -721,13 +721,25 @@ fn rank_of(ranks: &HashMap<String, usize>, id: &str) -> usize {
     ranks.get(id).copied().unwrap_or(usize::MAX)
 }
 
+/// Orders issues by `key`, descending when `desc`.
+fn by<K: Ord>(desc: bool, key: impl Fn(&Site, &Issue) -> K + Send + Sync + 'static) -> Cmp {
+    Box::new(move |s, a, b| {
+        let o = key(s, a).cmp(&key(s, b));
+        if desc { o.reverse() } else { o }
+    })
+}
+
+/// Orders issues by the name of the `(id, name)` item that `id_of` gives the id of.
+fn by_name<'a>(
+    desc: bool,
+    items: impl Iterator<Item = (&'a String, &'a String)>,
+    id_of: fn(&Issue) -> &String,
+) -> Cmp {
+    let r = ranks(items.map(|(id, name)| (id.clone(), name.as_str())));
+    by(desc, move |_, i| rank_of(&r, id_of(i)))
+}
+
 fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
-    fn by<K: Ord>(desc: bool, key: impl Fn(&Site, &Issue) -> K + Send + Sync + 'static) -> Cmp {
-        Box::new(move |s, a, b| {
-            let o = key(s, a).cmp(&key(s, b));
-            if desc { o.reverse() } else { o }
-        })
-    }
     let mut by_key: Vec<(&str, u64)> = site
         .projects
         .iter()
@@ -758,22 +770,14 @@ fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
         Field::Priority => by(desc, |_, i| {
             std::cmp::Reverse(i.priority.parse::<u32>().unwrap_or(u32::MAX))
         }),
-        Field::Status => {
-            let r = ranks(
-                site.statuses
-                    .iter()
-                    .map(|s| (s.id.clone(), s.name.as_str())),
-            );
-            by(desc, move |_, i| rank_of(&r, &i.status))
-        }
-        Field::IssueType => {
-            let r = ranks(
-                site.issue_types
-                    .iter()
-                    .map(|t| (t.id.clone(), t.name.as_str())),
-            );
-            by(desc, move |_, i| rank_of(&r, &i.issue_type))
-        }
+        Field::Status => by_name(desc, site.statuses.iter().map(|s| (&s.id, &s.name)), |i| {
+            &i.status
+        }),
+        Field::IssueType => by_name(
+            desc,
+            site.issue_types.iter().map(|t| (&t.id, &t.name)),
+            |i| &i.issue_type,
+        ),
         Field::Assignee => {
             let r = ranks(
                 site.users
