@@ -1,29 +1,18 @@
 //! JQL semantics: resolving values against the site as the searching user sees it, and
-//! evaluating clauses on issues.
-//!
-//! Dates follow Jira: absolute literals (`"yyyy/MM/dd HH:mm"`, `"yyyy-MM-dd"`, …) have minute
-//! granularity and no zone; they are read in the *searching user's* time zone. Epoch
-//! milliseconds and relative periods (`-90d`, `-4h`, `"-4w 2d"`) are zone-free.
+//! evaluating clauses on issues. Dates are read in `dates`, `ORDER BY` keys built in `order`.
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
-use chrono::{NaiveDate, NaiveDateTime, NaiveTime, TimeZone};
-use chrono_tz::Tz;
+use chrono::{NaiveTime, TimeZone};
 
+use super::dates::date_value;
+use super::field::{Field, SearchContext, field};
+use super::order::{Cmp, comparator};
 use super::parse::{Clause, Operand, Operator, Query};
 use crate::model::{Category, Issue, Site};
 
-/// Who is searching, and when.
-#[derive(Clone, Copy)]
-pub struct SearchContext {
-    pub user: Option<usize>,
-    pub zone: Tz,
-    pub now_ms: i64,
-}
-
 type Pred = Box<dyn Fn(&Site, &Issue) -> bool + Send + Sync>;
-type Cmp = Box<dyn Fn(&Site, &Issue, &Issue) -> Ordering + Send + Sync>;
 
 pub struct Compiled {
     pred: Option<Pred>,
@@ -51,62 +40,6 @@ impl Compiled {
             }
         });
     }
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-enum Field {
-    Project,
-    IssueType,
-    Status,
-    StatusCategory,
-    Priority,
-    Resolution,
-    Labels,
-    Assignee,
-    Reporter,
-    Key,
-    Id,
-    Created,
-    Updated,
-    Resolved,
-    DueDate,
-    Summary,
-    Description,
-    Text,
-    Parent,
-    Sprint,
-    Component,
-    FixVersion,
-}
-
-fn field(name: &str, site: &Site) -> Option<Field> {
-    let lower = name.to_ascii_lowercase();
-    Some(match lower.as_str() {
-        "project" => Field::Project,
-        "issuetype" | "type" => Field::IssueType,
-        "status" => Field::Status,
-        "statuscategory" => Field::StatusCategory,
-        "priority" => Field::Priority,
-        "resolution" => Field::Resolution,
-        "labels" => Field::Labels,
-        "assignee" => Field::Assignee,
-        "reporter" => Field::Reporter,
-        "key" | "issuekey" | "issue" => Field::Key,
-        "id" => Field::Id,
-        "created" | "createddate" => Field::Created,
-        "updated" | "updateddate" => Field::Updated,
-        "resolved" | "resolutiondate" => Field::Resolved,
-        "duedate" | "due" => Field::DueDate,
-        "summary" => Field::Summary,
-        "description" => Field::Description,
-        "text" => Field::Text,
-        "parent" => Field::Parent,
-        "component" => Field::Component,
-        "fixversion" => Field::FixVersion,
-        "sprint" => Field::Sprint,
-        _ if lower == site.custom_fields.sprint => Field::Sprint,
-        _ => return None,
-    })
 }
 
 fn field_missing(name: &str) -> String {
@@ -203,15 +136,6 @@ fn literals(operand: &Operand) -> Vec<&Operand> {
     }
 }
 
-fn operand_text(o: &Operand) -> String {
-    match o {
-        Operand::Value { text, .. } => text.clone(),
-        Operand::Function { name, .. } => format!("{name}()"),
-        Operand::Empty => "EMPTY".into(),
-        Operand::List(_) => "(…)".into(),
-    }
-}
-
 fn term(
     name: &str,
     op: &Operator,
@@ -229,12 +153,12 @@ fn term(
         return Err(if list_op {
             format!(
                 "Operator '{op}' does not support the non-list value '\"{}\"' for field '{name}'.",
-                operand_text(operand)
+                operand.text()
             )
         } else {
             format!(
                 "Operator '{op}' does not support the list value '{}' for field '{name}'.",
-                operand_text(operand)
+                operand.text()
             )
         });
     }
@@ -264,7 +188,7 @@ fn term(
                     empty == want_empty
                 }));
             }
-            let needle = operand_text(operand).to_lowercase();
+            let needle = operand.text().to_lowercase();
             let negate = *op == Operator::NotLike;
             Ok(Box::new(move |_, i| {
                 let mut hay = String::new();
@@ -315,7 +239,7 @@ fn term(
                         // a function that yields nothing (no open sprint) matches nothing.
                         let function = matches!(other, Operand::Function { .. });
                         if ids.is_empty() && ctx.user.is_some() && !function {
-                            return Err(value_missing(&operand_text(other), name));
+                            return Err(value_missing(&other.text(), name));
                         }
                         wanted.extend(ids);
                     }
@@ -472,7 +396,7 @@ fn key_term(
     // Each literal becomes (project id, number) for keys, or an id.
     let mut targets = Vec::new();
     for lit in literals(operand) {
-        let text = operand_text(lit);
+        let text = lit.text();
         let target = if f == Field::Id {
             text.parse::<u64>().ok().map(|id| (0, id))
         } else {
@@ -587,210 +511,4 @@ fn date_term(
             instants.iter().any(test)
         }
     }))
-}
-
-/// Reads one date operand as an instant (epoch ms).
-pub fn date_value(o: &Operand, field: &str, ctx: SearchContext) -> Result<i64, String> {
-    let invalid = |v: &str| {
-        format!(
-            "Date value '{v}' for field '{field}' is invalid. Valid formats include: 'yyyy/MM/dd HH:mm', 'yyyy-MM-dd HH:mm', 'yyyy/MM/dd', 'yyyy-MM-dd', or a period format e.g. '-5d', '4w 2d'."
-        )
-    };
-    let text = match o {
-        Operand::Value { text, .. } => text.trim().to_string(),
-        Operand::Function { name, args } => {
-            return date_function(name, args, ctx).ok_or_else(|| {
-                format!("Unable to find JQL function '{name}({})'.", args.join(","))
-            });
-        }
-        _ => return Err(invalid(&operand_text(o))),
-    };
-    if !text.is_empty() && text.chars().all(|c| c.is_ascii_digit()) {
-        return text.parse::<i64>().map_err(|_| invalid(&text));
-    }
-    if let Some(offset) = period(&text) {
-        return ctx.now_ms.checked_add(offset).ok_or_else(|| invalid(&text));
-    }
-    let local = ["%Y/%m/%d %H:%M", "%Y-%m-%d %H:%M"]
-        .iter()
-        .find_map(|f| NaiveDateTime::parse_from_str(&text, f).ok())
-        .or_else(|| {
-            ["%Y/%m/%d", "%Y-%m-%d"]
-                .iter()
-                .find_map(|f| NaiveDate::parse_from_str(&text, f).ok())
-                .map(|d| d.and_time(NaiveTime::MIN))
-        })
-        .ok_or_else(|| invalid(&text))?;
-    ctx.zone
-        .from_local_datetime(&local)
-        .earliest()
-        // A local time skipped by a DST jump: Jira moves it forward; an hour later exists.
-        .or_else(|| {
-            ctx.zone
-                .from_local_datetime(&(local + chrono::Duration::hours(1)))
-                .earliest()
-        })
-        .map(|t| t.timestamp_millis())
-        .ok_or_else(|| invalid(&text))
-}
-
-/// `-90d`, `4w 2d`, `"-4w -2d"`, `+1h`: units y, M, w, d, h, m. Returns milliseconds; `None`
-/// if malformed or out of range. `default_unit` applies to a bare number (function arguments:
-/// "the natural period of the function").
-fn period_with(text: &str, default_unit: Option<char>) -> Option<i64> {
-    let mut total = 0i64;
-    let mut sign = 1i64;
-    let mut any = false;
-    for part in text.split_whitespace() {
-        let (s, body) = match part.as_bytes().first()? {
-            b'-' => (-1, &part[1..]),
-            b'+' => (1, &part[1..]),
-            _ => (sign, part),
-        };
-        sign = s;
-        let last = body.chars().last()?;
-        let (digits, unit) = if last.is_ascii_digit() {
-            (body, default_unit?)
-        } else {
-            (&body[..body.len() - last.len_utf8()], last)
-        };
-        let n: i64 = digits.parse().ok()?;
-        let ms: i64 = match unit {
-            'y' => 365 * 86_400_000,
-            'M' => 30 * 86_400_000,
-            'w' => 7 * 86_400_000,
-            'd' => 86_400_000,
-            'h' => 3_600_000,
-            'm' => 60_000,
-            _ => return None,
-        };
-        total = total.checked_add(s.checked_mul(n)?.checked_mul(ms)?)?;
-        any = true;
-    }
-    any.then_some(total)
-}
-
-fn period(text: &str) -> Option<i64> {
-    period_with(text, None)
-}
-
-fn date_function(name: &str, args: &[String], ctx: SearchContext) -> Option<i64> {
-    let offset = match args.first() {
-        Some(a) => period_with(a, Some('d'))?,
-        None => 0,
-    };
-    let now = ctx.zone.timestamp_millis_opt(ctx.now_ms).single()?;
-    match name.to_ascii_lowercase().as_str() {
-        "now" => Some(ctx.now_ms),
-        "startofday" => {
-            let start = now.date_naive().and_time(NaiveTime::MIN);
-            Some(
-                ctx.zone
-                    .from_local_datetime(&start)
-                    .earliest()?
-                    .timestamp_millis()
-                    .checked_add(offset)?,
-            )
-        }
-        "endofday" => {
-            let start = now.date_naive().and_time(NaiveTime::MIN) + chrono::Duration::days(1);
-            Some(
-                ctx.zone
-                    .from_local_datetime(&start)
-                    .earliest()?
-                    .timestamp_millis()
-                    .checked_add(offset - 1)?,
-            )
-        }
-        _ => None,
-    }
-}
-
-/// Ranks of names in sort order, so comparisons during a sort never touch strings.
-fn ranks<'a>(names: impl Iterator<Item = (String, &'a str)>) -> HashMap<String, usize> {
-    let mut list: Vec<(String, &str)> = names.collect();
-    list.sort_by(|a, b| a.1.cmp(b.1));
-    list.into_iter()
-        .enumerate()
-        .map(|(rank, (id, _))| (id, rank))
-        .collect()
-}
-
-/// The rank of `id`; an id without one sorts last.
-fn rank_of(ranks: &HashMap<String, usize>, id: &str) -> usize {
-    ranks.get(id).copied().unwrap_or(usize::MAX)
-}
-
-/// Orders issues by `key`, descending when `desc`.
-fn by<K: Ord>(desc: bool, key: impl Fn(&Site, &Issue) -> K + Send + Sync + 'static) -> Cmp {
-    Box::new(move |s, a, b| {
-        let o = key(s, a).cmp(&key(s, b));
-        if desc { o.reverse() } else { o }
-    })
-}
-
-/// Orders issues by the name of the `(id, name)` item that `id_of` gives the id of.
-fn by_name<'a>(
-    desc: bool,
-    items: impl Iterator<Item = (&'a String, &'a String)>,
-    id_of: fn(&Issue) -> &String,
-) -> Cmp {
-    let r = ranks(items.map(|(id, name)| (id.clone(), name.as_str())));
-    by(desc, move |_, i| rank_of(&r, id_of(i)))
-}
-
-fn comparator(f: Field, desc: bool, site: &Site) -> Option<Cmp> {
-    let mut by_key: Vec<(&str, u64)> = site
-        .projects
-        .iter()
-        .map(|p| (p.key.as_str(), p.id))
-        .collect();
-    by_key.sort();
-    let project_rank: HashMap<u64, usize> = by_key
-        .iter()
-        .enumerate()
-        .map(|(rank, (_, id))| (*id, rank))
-        .collect();
-    let project_of = move |i: &Issue| {
-        project_rank
-            .get(&i.project_id)
-            .copied()
-            .unwrap_or(usize::MAX)
-    };
-    Some(match f {
-        Field::Key => by(desc, move |_, i| (project_of(i), i.number)),
-        Field::Project => by(desc, move |_, i| project_of(i)),
-        Field::Id => by(desc, |_, i| i.id),
-        Field::Created => by(desc, |_, i| i.created),
-        Field::Updated => by(desc, |_, i| i.updated),
-        // Issues without a value sort last ascending, as Jira does.
-        Field::Resolved => by(desc, |_, i| i.resolved.unwrap_or(i64::MAX)),
-        Field::DueDate => by(desc, |_, i| i.due_date.unwrap_or(NaiveDate::MAX)),
-        // Priority ids run from Highest (1) down; Jira sorts ASC from the least important up.
-        Field::Priority => by(desc, |_, i| {
-            std::cmp::Reverse(i.priority.parse::<u32>().unwrap_or(u32::MAX))
-        }),
-        Field::Status => by_name(desc, site.statuses.iter().map(|s| (&s.id, &s.name)), |i| {
-            &i.status
-        }),
-        Field::IssueType => by_name(
-            desc,
-            site.issue_types.iter().map(|t| (&t.id, &t.name)),
-            |i| &i.issue_type,
-        ),
-        Field::Assignee => {
-            let r = ranks(
-                site.users
-                    .iter()
-                    .enumerate()
-                    .map(|(n, u)| (n.to_string(), u.display_name.as_str())),
-            );
-            let by_index: Vec<usize> = (0..site.users.len()).map(|n| r[&n.to_string()]).collect();
-            by(desc, move |_, i| {
-                i.assignee.map(|u| by_index[u]).unwrap_or(usize::MAX)
-            })
-        }
-        Field::Summary => by(desc, |_, i| i.summary.clone()),
-        _ => return None,
-    })
 }

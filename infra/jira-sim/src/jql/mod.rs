@@ -1,12 +1,16 @@
 //! The JQL subset the simulator understands: syntax in [`parse`], semantics in [`eval`], and the
 //! query structure `/jql/parse` returns.
 
+mod dates;
 pub mod eval;
+mod field;
+mod order;
 pub mod parse;
 
 use serde_json::{Value, json};
 
-pub use eval::{Compiled, SearchContext, compile};
+pub use eval::{Compiled, compile};
+pub use field::SearchContext;
 pub use parse::{Clause, Operand, Query};
 
 /// The `structure` object of a `ParsedJqlQuery`.

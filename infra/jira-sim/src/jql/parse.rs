@@ -53,6 +53,18 @@ pub enum Operand {
     },
 }
 
+impl Operand {
+    /// The operand as an error message quotes it.
+    pub fn text(&self) -> String {
+        match self {
+            Operand::Value { text, .. } => text.clone(),
+            Operand::Function { name, .. } => format!("{name}()"),
+            Operand::Empty => "EMPTY".into(),
+            Operand::List(_) => "(…)".into(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub enum Clause {
     And(Vec<Clause>),
