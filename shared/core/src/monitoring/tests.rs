@@ -1,6 +1,12 @@
+use super::runs::{INTERRUPTED, label};
+use super::view::{HOUR_MS, MINUTE_MS};
 use super::*;
 use crate::jira::JiraError;
-use crate::store::{Counts, IntegrationRecord, RunError, ScopeConfig};
+use crate::store::{
+    Counts, ErrorCategory, IntegrationRecord, ProjectRecord, RunError, RunOutcome, RunRecord,
+    ScopeConfig,
+};
+use crate::sync::ExclusionProgress;
 use crate::sync::SyncError;
 use crate::validation::url_guard::AddressError;
 use serde_json::{Value, json};
