@@ -131,8 +131,35 @@ impl Generator {
         let key = format!("{}-{}", project.key, number);
         let versions = project.versions.clone();
 
-        // Histories and comments: most issues have a few; some exceed Jira's embed limits
-        // (40 changelog entries in search, 20 comments) and some exceed 100.
+        self.replay_life(
+            site,
+            &mut issue,
+            index,
+            &workflow,
+            scrum_board,
+            &content_users,
+        );
+        self.ship(&mut issue, &versions);
+        let final_type = issue.issue_type.clone();
+        let final_subtask = site.issue_type(&final_type).subtask;
+        self.remember(issue.project_id, id, &final_type, final_subtask);
+        site.keys.insert(key, id);
+        site.issues.insert(id, issue);
+    }
+
+    /// Replays the issue's changes and comments from its creation: most issues have a few; some
+    /// exceed Jira's embed limits (40 changelog entries in search, 20 comments) and some exceed
+    /// 100.
+    fn replay_life(
+        &mut self,
+        site: &mut Site,
+        issue: &mut Issue,
+        index: usize,
+        workflow: &[String],
+        scrum_board: Option<u64>,
+        content_users: &std::ops::Range<usize>,
+    ) {
+        let created = issue.created;
         let histories = if index % 251 == 7 {
             self.rng.random_range(101..=160)
         } else if index % 97 == 3 {
@@ -159,11 +186,11 @@ impl Generator {
         times.sort_unstable();
         for at in times {
             let author = self.rng.random_range(content_users.clone());
-            let items = self.life_event(site, &mut issue, &workflow, scrum_board, at);
+            let items = self.life_event(site, issue, workflow, scrum_board, at);
             if items.is_empty() {
                 continue;
             }
-            site.record_history(&mut issue, author, at, items);
+            site.record_history(issue, author, at, items);
             issue.updated = issue.updated.max(at);
         }
         let mut comment_times: Vec<i64> = (0..comments)
@@ -186,7 +213,12 @@ impl Generator {
             });
             issue.updated = issue.updated.max(edited);
         }
-        // Resolved work shipped in a released version; some open work is planned for the next one.
+    }
+
+    /// Resolved work shipped in a released version; some open work is planned for the next one,
+    /// and some work has a due date.
+    fn ship(&mut self, issue: &mut Issue, versions: &[Version]) {
+        let created = issue.created;
         let (released, odds) = if issue.resolved.is_some() {
             (true, 0.5)
         } else {
@@ -202,11 +234,6 @@ impl Generator {
         if self.rng.random_bool(0.3) {
             issue.due_date = Some(to_date(created + self.rng.random_range(DAY..60 * DAY)));
         }
-        let final_type = issue.issue_type.clone();
-        let final_subtask = site.issue_type(&final_type).subtask;
-        self.remember(issue.project_id, id, &final_type, final_subtask);
-        site.keys.insert(key, id);
-        site.issues.insert(id, issue);
     }
 
     /// Applies one random change to `issue` and returns the changelog items describing it.
