@@ -5,7 +5,9 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use sei_jira_core::dora::{Aggregation, Granularity, ReportDays, change_profiles, report_of_kept};
+use sei_jira_core::dora::{
+    Aggregation, Document, Granularity, ReportDays, change_profiles, report_of_kept,
+};
 use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::jira::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, JiraClient, PrivateNetworks, SiteConfig,
@@ -384,13 +386,44 @@ pub async fn demo(
     let client = JiraClient::new(&site)?;
     let opts = SyncOptions::new("demo", Scope::AllAccessible);
     let integration = record_integration(&store, "demo", &connection, &opts).await?;
+    let runs = demo_runs(&client, &store, &opts, json).await?;
+    let found = demo_findings(&store, &integration, report_path).await?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({
+                "validation": report, "backfill": runs.backfill, "incremental": runs.repeat,
+                "hygiene": found.hygiene, "dora": found.dora, "report": found.page,
+            }))?
+        );
+    } else {
+        print_demo(&runs, &found, &site, &store_path);
+    }
+    sim.stop().await;
+    Ok(())
+}
+
+/// The demo's two runs: the backfill, then an incremental run right after it.
+struct DemoRuns {
+    backfill: RunRecord,
+    backfill_s: f64,
+    repeat: RunRecord,
+    repeat_s: f64,
+}
+
+async fn demo_runs(
+    client: &JiraClient,
+    store: &EmbeddedStore,
+    opts: &SyncOptions,
+    json: bool,
+) -> anyhow::Result<DemoRuns> {
     let started = Instant::now();
-    let record = sync_with_progress(&client, &store, &opts, json).await?;
-    let first = started.elapsed().as_secs_f64();
+    let backfill = sync_with_progress(client, store, opts, json).await?;
+    let backfill_s = started.elapsed().as_secs_f64();
     let again = Instant::now();
     let repeat = sync_with_progress(
-        &client,
-        &store,
+        client,
+        store,
         &SyncOptions {
             run_id: format!("{}-2", opts.run_id),
             ..opts.clone()
@@ -398,9 +431,29 @@ pub async fn demo(
         true,
     )
     .await?;
-    let again = again.elapsed().as_secs_f64();
+    Ok(DemoRuns {
+        backfill,
+        backfill_s,
+        repeat,
+        repeat_s: again.elapsed().as_secs_f64(),
+    })
+}
+
+/// What the demo finds in the synced tickets: their hygiene, DORA over the last year, and the
+/// report page drawing both with monitoring.
+struct DemoFindings {
+    hygiene: hygiene::Report,
+    dora: Document,
+    page: PathBuf,
+}
+
+async fn demo_findings(
+    store: &EmbeddedStore,
+    integration: &IntegrationRecord,
+    report_path: &Path,
+) -> anyhow::Result<DemoFindings> {
     let hygiene = crate::hygiene::report(
-        &store,
+        store,
         "demo",
         Request {
             at_ms: chrono::Utc::now().timestamp_millis(),
@@ -410,12 +463,12 @@ pub async fn demo(
     .await?;
     // A DORA profile kept for the integration and classified in the background, as the API's
     // `POST …/dora/profiles` and the event it sends do; the report reads its members.
-    let (profile_id, _) = change_profiles(&store, &integration, |config, catalog| {
+    let (profile_id, _) = change_profiles(store, integration, |config, catalog| {
         config.add(crate::dora::demo_profile(), catalog)
     })
     .await?;
     let owner = format!("sei-jira-demo-{}", std::process::id());
-    hygiene::indexer::refresh(&store, &integration, &owner, None).await?;
+    hygiene::indexer::refresh(store, integration, &owner, None).await?;
     let today = chrono::Utc::now().date_naive();
     let last_year = ReportDays {
         from: today - chrono::Days::new(364),
@@ -424,8 +477,8 @@ pub async fn demo(
         aggregation: Aggregation::Median,
     };
     let dora = report_of_kept(
-        &store,
-        &integration,
+        store,
+        integration,
         &profile_id,
         &last_year,
         ReadLimit::Every,
@@ -433,38 +486,38 @@ pub async fn demo(
     .await?;
     // The day's hygiene snapshot (a scheduled deployment takes one after every sync): the
     // report's trend starts from it.
-    hygiene::service::take_snapshot(&store, &integration, chrono::Utc::now().timestamp_millis())
+    hygiene::service::take_snapshot(store, integration, chrono::Utc::now().timestamp_millis())
         .await?;
-    crate::report::write(&store, &integration, Range::Days30, report_path).await?;
-    let report_path = std::path::absolute(report_path).unwrap_or(report_path.to_path_buf());
-    if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&json!({
-                "validation": report, "backfill": record, "incremental": repeat, "hygiene": hygiene,
-                "dora": dora, "report": report_path,
-            }))?
-        );
-    } else {
-        print_summary(&record, &site, &store_path, first);
-        println!(
-            "\n3. An incremental run right after: {} new, {} updated, {} requests in {:.1} s",
-            repeat.counts.issues_new, repeat.counts.issues_updated, repeat.counts.requests, again
-        );
-        println!("\n4. The hygiene of the synced tickets (default thresholds and weights):");
-        crate::hygiene::print_report(&hygiene, &store_path);
-        println!(
-            "\n5. DORA over the last year (incidents and change requests by issue type; the Done category means restored and deployed):"
-        );
-        crate::dora::print_summary(&dora);
-        println!(
-            "\n6. The report page (monitoring, hygiene and DORA drawn; open it in a browser): {}",
-            report_path.display()
-        );
-        println!(
-            "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it);\nreport on it with: sei-jira hygiene --store <file> --integration demo;\nDORA with your own profile: sei-jira dora --store <file> --integration demo --profile <file.json>"
-        );
-    }
-    sim.stop().await;
-    Ok(())
+    crate::report::write(store, integration, Range::Days30, report_path).await?;
+    let page = std::path::absolute(report_path).unwrap_or(report_path.to_path_buf());
+    Ok(DemoFindings {
+        hygiene,
+        dora,
+        page,
+    })
+}
+
+/// The demo's steps 2 to 6 as a person reads them.
+fn print_demo(runs: &DemoRuns, found: &DemoFindings, site: &SiteConfig, store_path: &Path) {
+    print_summary(&runs.backfill, site, store_path, runs.backfill_s);
+    println!(
+        "\n3. An incremental run right after: {} new, {} updated, {} requests in {:.1} s",
+        runs.repeat.counts.issues_new,
+        runs.repeat.counts.issues_updated,
+        runs.repeat.counts.requests,
+        runs.repeat_s
+    );
+    println!("\n4. The hygiene of the synced tickets (default thresholds and weights):");
+    crate::hygiene::print_report(&found.hygiene, store_path);
+    println!(
+        "\n5. DORA over the last year (incidents and change requests by issue type; the Done category means restored and deployed):"
+    );
+    crate::dora::print_summary(&found.dora);
+    println!(
+        "\n6. The report page (monitoring, hygiene and DORA drawn; open it in a browser): {}",
+        found.page.display()
+    );
+    println!(
+        "\nExport the store as JSON Lines with: sei-jira export --store <file> --integration demo (use --store to keep it);\nreport on it with: sei-jira hygiene --store <file> --integration demo;\nDORA with your own profile: sei-jira dora --store <file> --integration demo --profile <file.json>"
+    );
 }
