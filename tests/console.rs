@@ -182,6 +182,21 @@ impl Person {
         self.css(selector).await.click().await.unwrap();
     }
 
+    /// Clicks a button that submits a form, and waits until the page it left is gone: what is
+    /// read next is the answer's page, never an element of the page before it.
+    async fn submit(&self, selector: &str) {
+        let before = self.css("html").await;
+        self.click(selector).await;
+        let started = Instant::now();
+        while before.tag_name().await.is_ok() {
+            assert!(
+                started.elapsed() < Duration::from_secs(20),
+                "{selector} brought no new page"
+            );
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+
     /// Loads `path` again until `selector`'s text satisfies `done` (work the server does in the
     /// background: a sync, an index refresh), for at most a minute.
     async fn reload_until(
@@ -405,7 +420,7 @@ async fn a_weighted_custom_miss_counts_as_the_site_says(
         .click()
         .await
         .unwrap();
-    me.click("#criteria button[type='submit']").await;
+    me.submit("#criteria button[type='submit']").await;
     me.css("#criteria li[data-criterion='No labels']").await;
     let unlabelled = plat
         .iter()
@@ -421,7 +436,7 @@ async fn a_weighted_custom_miss_counts_as_the_site_says(
     assert_eq!(misses, unlabelled.to_string());
     me.fill("input[name='w.Idle']", "2.5").await;
     me.fill("input[name='w.No labels']", "10").await;
-    me.click("form[action$='/hygiene'] > button[type='submit']")
+    me.submit("form[action$='/hygiene'] > button[type='submit']")
         .await;
     let weight = me
         .css("input[name='w.No labels']")
@@ -471,7 +486,7 @@ async fn a_dora_profile_shows_figures_with_samples(me: &Person, url: &str, id: &
     me.fill("#f-incidents_values", "Incident").await;
     me.fill("#f-changes_field", "issue type").await;
     me.fill("#f-changes_values", "Change").await;
-    me.click("form[action$='/dora/profiles'] > button[type='submit']")
+    me.submit("form[action$='/dora/profiles'] > button[type='submit']")
         .await;
     let restore = me.text("[data-figure='time-to-restore']").await;
     assert!(restore.contains("incidents"), "{restore}");
@@ -492,8 +507,8 @@ async fn hiding_a_ticket_counts_one_fewer(me: &Person, url: &str, id: &str, plat
         .unwrap();
     let first = plat[0]["key"].as_str().unwrap();
     me.fill("#f-issue", first).await;
-    me.click("form[method='get'] button").await;
-    me.click(&format!(
+    me.submit("form[method='get'] button").await;
+    me.submit(&format!(
         "#found tr[data-ticket='{first}'] button[value='hide']"
     ))
     .await;
@@ -515,7 +530,7 @@ async fn settings_name_a_refused_field_and_keep_the_exclusions(me: &Person, url:
     // A refused submit names the field as the API does, beside it, and keeps what was typed.
     me.fill("#f-description", "Platform team's Jira").await;
     me.fill("#f-schedule_rate", "rate(5 weeks)").await;
-    me.click("form[action$='/settings'] > button[type='submit']")
+    me.submit("form[action$='/settings'] > button[type='submit']")
         .await;
     let refused = me.text("#f-schedule_rate + .hint + .field-error").await;
     assert!(refused.starts_with("schedule_rate:"), "{refused}");
@@ -530,7 +545,7 @@ async fn settings_name_a_refused_field_and_keep_the_exclusions(me: &Person, url:
     assert_eq!(kept.as_deref(), Some("Platform team's Jira"));
     me.fill("#f-schedule_rate", "rate(2 hours)").await;
     me.click("#c-excluded_fields-comments").await;
-    me.click("form[action$='/settings'] > button[type='submit']")
+    me.submit("form[action$='/settings'] > button[type='submit']")
         .await;
     me.css("[data-saved]").await;
     me.b.goto(&settings).await.unwrap();
