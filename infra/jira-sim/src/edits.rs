@@ -5,7 +5,7 @@ use serde::Deserialize;
 
 use crate::changelog::{self, Field, transition};
 use crate::dataset::fmt_points;
-use crate::model::*;
+use crate::model::{Block, Comment, Issue, Project, RichText, Site, plain_text};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(default, deny_unknown_fields)]

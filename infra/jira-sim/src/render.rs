@@ -8,7 +8,10 @@ use chrono::TimeZone;
 use chrono_tz::Tz;
 use serde_json::{Value, json};
 
-use crate::model::*;
+use crate::model::{
+    Block, Category, ChangeItem, Comment, History, Issue, ItemValues, Mode, NamedItem, Project,
+    RichText, Site, Sprint, Version,
+};
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
 pub enum Api {

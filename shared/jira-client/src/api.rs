@@ -6,7 +6,10 @@ use serde_json::{Value, json};
 use super::config::Deployment;
 use super::error::JiraError;
 use super::http::JiraClient;
-use super::models::*;
+use super::models::{
+    BulkChangelog, BulkIssues, CommentsPage, FieldDetails, LegacySearchPage, Myself, PageBean,
+    ParsedQueries, Permissions, Project, SearchPage, ServerInfo, Status, UserRef,
+};
 use super::paging;
 
 /// Account ids asked for in one `/user/bulk` request.

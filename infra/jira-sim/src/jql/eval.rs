@@ -343,20 +343,14 @@ fn resolve(f: Field, o: &Operand, site: &Site, ctx: SearchContext) -> Vec<String
             .filter(|s| eq(&s.name) || s.id.to_string() == text)
             .map(|s| s.id.to_string())
             .collect(),
-        Field::Component => site
-            .projects
-            .iter()
-            .flat_map(|p| &p.components)
-            .filter(|c| eq(&c.name) || c.id == text)
-            .map(|c| c.id.clone())
-            .collect(),
-        Field::FixVersion => site
-            .projects
-            .iter()
-            .flat_map(|p| &p.versions)
-            .filter(|v| eq(&v.name) || v.id == text)
-            .map(|v| v.id.clone())
-            .collect(),
+        Field::Component => {
+            let components = site.projects.iter().flat_map(|p| &p.components);
+            named(components.map(|c| (&c.id, &c.name)), &text)
+        }
+        Field::FixVersion => {
+            let versions = site.projects.iter().flat_map(|p| &p.versions);
+            named(versions.map(|v| (&v.id, &v.name)), &text)
+        }
         _ => Vec::new(),
     }
 }

@@ -1,7 +1,8 @@
 //! Every key the store writes. Integration-scoped partitions are `INT#{integration}#…`; the
 //! integration records themselves live in their account's partition.
 
-use super::{ISSUE_SHARDS, RecordKind};
+use super::ISSUE_SHARDS;
+use sei_jira_core::store::RecordKind;
 
 pub fn account(account: &str) -> String {
     format!("ACCOUNT#{account}")

@@ -19,7 +19,7 @@ use aws_sdk_dynamodb::types::{
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use sei_jira_core::store::*;
+use sei_jira_core::store::StoreResult;
 
 mod batch;
 pub mod capacity;
@@ -34,7 +34,7 @@ mod roles;
 #[cfg(test)]
 mod tests;
 
-use codec::*;
+use codec::{body_item, from_body_item, number_value, s};
 use failures::{backend, is_conditional_check_failure};
 
 type Item = HashMap<String, AttributeValue>;

@@ -1,5 +1,7 @@
 use super::batch::into_batches;
+use super::codec::{Written, decode_body, encode_body, key_item, put_request, stale_parts};
 use super::*;
+use sei_jira_core::store::{Record, RecordKind, last_per_key};
 
 #[test]
 fn numeric_ids_shard_by_value_and_sort_numerically() {

@@ -23,7 +23,10 @@ use serde_json::Value;
 use super::index::IssueIndex;
 use super::plan::{Excluded, FieldMap, Scope, Unit, requested_fields, resolve_fields};
 use crate::jira::{JiraClient, JiraError};
-use crate::store::*;
+use crate::store::{
+    Counts, Cursor, DailyCounts, ErrorCategory, RecordKind, RunError, RunOutcome, RunRecord,
+    StoreError, SyncStore,
+};
 
 mod census;
 mod exclusions;
