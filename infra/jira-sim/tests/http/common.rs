@@ -131,13 +131,7 @@ impl Sim {
             }
             let (status, page) = self.post(email, "/rest/api/3/search/jql", body).await;
             assert_eq!(status, StatusCode::OK, "{page}");
-            ids.extend(
-                page["issues"]
-                    .as_array()
-                    .unwrap()
-                    .iter()
-                    .map(|i| i["id"].as_str().unwrap().to_string()),
-            );
+            ids.extend(issue_ids(&page));
             match page["nextPageToken"].as_str() {
                 Some(t) => token = Some(t.to_string()),
                 None => {
@@ -175,4 +169,14 @@ pub fn instants(v: &Value) -> Value {
         }
         other => other.clone(),
     }
+}
+
+/// The ids of a search page's issues, in page order.
+pub fn issue_ids(page: &Value) -> Vec<String> {
+    page["issues"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|i| i["id"].as_str().unwrap().to_string())
+        .collect()
 }

@@ -35,13 +35,7 @@ async fn paging_with_next_page_token_returns_every_issue_once() {
         assert_eq!(status, StatusCode::OK);
         assert!(page.get("total").is_none(), "enhanced search has no total");
         pages += 1;
-        seen.extend(
-            page["issues"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|i| i["id"].as_str().unwrap().to_string()),
-        );
+        seen.extend(issue_ids(&page));
         match page["nextPageToken"].as_str() {
             Some(t) => token = Some(t.to_string()),
             None => break,
