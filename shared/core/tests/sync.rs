@@ -597,8 +597,9 @@ async fn flags_set_by_hand_during_a_run_are_not_overwritten() {
 
     #[async_trait::async_trait]
     impl Tap for FlagBeforeWrite {
-        async fn before_issue_write(&self, ids: Vec<String>) {
-            if !ids.contains(&self.hidden_id) || self.flagged.swap(true, Ordering::SeqCst) {
+        async fn before_issue_write(&self, issues: &[StoredIssue]) {
+            let carries_hidden = issues.iter().any(|i| i.id == self.hidden_id);
+            if !carries_hidden || self.flagged.swap(true, Ordering::SeqCst) {
                 return;
             }
             let removed = self
@@ -684,7 +685,7 @@ async fn an_integration_deleted_during_its_sync_leaves_nothing_behind() {
 
     #[async_trait::async_trait]
     impl Tap for DeleteBeforeWrite {
-        async fn before_issue_write(&self, _ids: Vec<String>) {
+        async fn before_issue_write(&self, _issues: &[StoredIssue]) {
             if !self.deleted.swap(true, Ordering::SeqCst) {
                 assert!(self.store.delete_integration("acct", "acme").await.unwrap());
             }

@@ -21,8 +21,8 @@ use sei_jira_core::store::*;
 pub trait Tap: Send + Sync {
     /// After each read, with the number of items it answered.
     fn read(&self, _items: usize) {}
-    /// Before a `put_issues` call reaches the store, with the ids about to be written.
-    async fn before_issue_write(&self, _ids: Vec<String>) {}
+    /// Before a `put_issues` call reaches the store, with the issues about to be written.
+    async fn before_issue_write(&self, _issues: &[StoredIssue]) {}
 }
 
 /// `inner` (a `&` or an `Arc` of a store) with `tap` around its calls.
@@ -79,8 +79,7 @@ macro_rules! forward {
         Ok(out)
     }};
     (@write $s:ident, $name:ident, $integration:ident, $issues:ident) => {{
-        let ids = $issues.iter().map(|issue| issue.id.clone()).collect();
-        $s.tap.before_issue_write(ids).await;
+        $s.tap.before_issue_write($issues).await;
         $s.inner.$name($integration, $issues).await
     }};
 }
