@@ -6,8 +6,8 @@
 //! megabyte each, parsed issues) among small long-lived ones. With glibc's defaults the heap
 //! fragments: each worker thread gets its own arena, and the mmap threshold rises after the first
 //! large frees, so later large buffers land in the arenas and are never returned. Measured on the
-//! 100,000-issue benchmark this is the difference between ~150 and ~110 MiB peak (docs: README,
-//! Benchmarks).
+//! 100,000-issue benchmark this is the difference between ~150 and ~110 MiB peak
+//! (docs/benchmarks.md, Sync).
 
 /// Caps glibc's arenas at two and keeps buffers over 128 KiB in their own mappings, returned to
 /// the system when freed. Call first thing in `main`; a no-op on other C libraries.
@@ -25,7 +25,7 @@ pub fn tune_allocator() {
 /// writes synchronously (redb) on the worker that runs the sync's drive loop, a tenth of a
 /// second for every thousand issues; the extra worker keeps Jira's answers being read and parsed
 /// meanwhile. On the 2-core benchmark machine the 10,000-issue sync went from 1.24–1.33 × its
-/// request bound to 1.20–1.29 × (README, Benchmarks).
+/// request bound to 1.20–1.29 × (docs/benchmarks.md).
 pub fn runtime_for_sync() -> std::io::Result<tokio::runtime::Runtime> {
     let cores = std::thread::available_parallelism().map_or(1, |n| n.get());
     tokio::runtime::Builder::new_multi_thread()

@@ -5,7 +5,7 @@
 //! that every other issue of the site repeats, and a frame of one issue cannot refer to them. The
 //! store keeps a dictionary of its site's issues (zstd's raw-content form: the JSON of the first
 //! issues it was given, no training) and compresses every later issue against it — about 0.7 KB
-//! an issue where it alone takes 1.7 KB (README, Benchmarks).
+//! an issue where it alone takes 1.7 KB (docs/benchmarks.md).
 
 use std::cell::RefCell;
 use std::io::Cursor;
