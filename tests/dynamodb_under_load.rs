@@ -18,7 +18,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use sei_jira_aws::dynamo::DynamoStore;
-use sei_jira_core::store::{HygieneIndexStore, IssueStore, StoredIssue};
+use sei_jira_core::store::{HygieneIndexStore, IssueStore, StoredIssue, whole_issue_index};
 use serde_json::{Value, json};
 
 fn moto() -> &'static e2e::Moto {
@@ -296,7 +296,7 @@ async fn throttled_and_partly_processed_batches_are_retried_until_everything_is_
         })
         .collect();
     assert_eq!(stored, as_stored, "each at its first revision");
-    let index = direct.issue_index("a").await.unwrap();
+    let index = whole_issue_index(&direct, "a").await.unwrap();
     assert_eq!(index.len(), 60);
 
     // Reads whose keys come back unprocessed are asked again until all are answered.
@@ -324,8 +324,7 @@ async fn no_issue_lands_without_its_change_mark() {
     let issues: Vec<StoredIssue> = (1..=20).map(issue).collect();
     // Whether the call reports the fault or not, what it stored must hold together.
     let _ = broken.put_issues("a", &issues).await;
-    let landed: Vec<String> = direct
-        .issue_index("a")
+    let landed: Vec<String> = whole_issue_index(&direct, "a")
         .await
         .unwrap()
         .into_iter()

@@ -247,7 +247,37 @@ mod behaviours {
             "`after` need not be a stored id"
         );
         assert!(s.list_issues("a", None, 0).await.unwrap().is_empty());
-        assert_eq!(s.issue_index("b").await.unwrap().len(), 1);
+        assert_eq!(whole_issue_index(s, "b").await.unwrap().len(), 1);
+
+        // The index pages the same way, each entry with its issue's project as last written.
+        let mut index_paged = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = s.index_page("a", after.as_deref(), 7).await.unwrap();
+            assert!(page.len() <= 7);
+            let Some(last) = page.last() else { break };
+            after = Some(last.id.clone());
+            index_paged.extend(page);
+        }
+        let index_ids: Vec<String> = index_paged.iter().map(|e| e.id.clone()).collect();
+        assert_eq!(
+            index_ids, expected,
+            "the index pages in id order, each id once"
+        );
+        let moved = index_paged.iter().find(|e| e.id == "10008").unwrap();
+        assert_eq!((moved.project_key.as_str(), moved.rev), ("R", 2));
+        let after_unstored: Vec<String> = s
+            .index_page("a", Some("10009"), 2)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(
+            after_unstored,
+            expected[3..5],
+            "`after` need not be a stored id"
+        );
     }
 
     pub async fn index_projects_every_issue_with_its_flags(s: &dyn Store) {
@@ -269,7 +299,7 @@ mod behaviours {
         s.flag_issue("a", "5", IssueFlag::Removed).await.unwrap();
         s.flag_issue("a", "6", IssueFlag::OutOfScope).await.unwrap();
 
-        let mut index = s.issue_index("a").await.unwrap();
+        let mut index = whole_issue_index(s, "a").await.unwrap();
         index.sort_by_key(|e| e.id.parse::<u64>().unwrap());
         assert_eq!(index.len(), 20);
         assert_eq!(
@@ -289,7 +319,7 @@ mod behaviours {
         assert!(index[5].out_of_scope && !index[5].deleted && !index[4].out_of_scope);
         assert!(index[4].removed);
         assert!(index[0].project_key == "ODD" && !index[0].hidden && index[0].updated_ms == 101);
-        assert!(s.issue_index("other").await.unwrap().is_empty());
+        assert!(whole_issue_index(s, "other").await.unwrap().is_empty());
     }
 
     pub async fn index_entries_are_read_for_the_ids_asked(s: &dyn Store) {
@@ -448,7 +478,7 @@ mod behaviours {
         assert!(tombstone.changelog.is_empty());
         // Still listed and indexed as removed, so a sync knows not to bring it back.
         assert_eq!(ids(&s.list_issues("a", None, 10).await.unwrap()), ["7"]);
-        assert!(s.issue_index("a").await.unwrap()[0].removed);
+        assert!(whole_issue_index(s, "a").await.unwrap()[0].removed);
         // Hiding it later keeps it removed.
         s.flag_issue("a", "7", IssueFlag::Hidden).await.unwrap();
         assert!(s.get_issue("a", "7").await.unwrap().unwrap().removed);
@@ -1353,7 +1383,7 @@ mod behaviours {
     /// Whether anything at all is stored under the integration.
     async fn holds_anything(s: &dyn Store, id: &str) -> bool {
         let mut found = !s.list_issues(id, None, 1).await.unwrap().is_empty()
-            || !s.issue_index(id).await.unwrap().is_empty()
+            || !whole_issue_index(s, id).await.unwrap().is_empty()
             || s.get_issue(id, "77").await.unwrap().is_some()
             || !s.list_projects(id).await.unwrap().is_empty()
             || s.get_cursor(id, "P").await.unwrap().is_some()
@@ -1415,7 +1445,7 @@ mod behaviours {
         assert!(!s.delete_integration("acme", &doomed.id).await.unwrap());
 
         assert_eq!(s.list_issues(&kept.id, None, 100).await.unwrap().len(), 41);
-        assert_eq!(s.issue_index(&kept.id).await.unwrap().len(), 41);
+        assert_eq!(whole_issue_index(s, &kept.id).await.unwrap().len(), 41);
         let big = s.get_issue(&kept.id, "77").await.unwrap().unwrap();
         assert_eq!(
             big.fields["description"],

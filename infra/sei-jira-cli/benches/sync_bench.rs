@@ -379,7 +379,7 @@ macro_rules! keep_nothing {
 keep_nothing!(IssueStore {
     fn get_issue(&str, &str) -> Option<StoredIssue>;
     fn put_issues(&str, &[StoredIssue]) -> sei_jira_core::store::Superseded;
-    fn issue_index(&str) -> Vec<IssueIndexEntry>;
+    fn index_page(&str, Option<&str>, usize) -> Vec<IssueIndexEntry>;
     fn index_entries(&str, &[String]) -> Vec<IssueIndexEntry>;
     fn list_issues(&str, Option<&str>, usize) -> Vec<StoredIssue>;
     fn flag_issue(&str, &str, IssueFlag) -> bool;

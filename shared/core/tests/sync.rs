@@ -721,7 +721,7 @@ async fn an_integration_deleted_during_its_sync_leaves_nothing_behind() {
         "{outcome:?}"
     );
     assert!(
-        inner.issue_index("acme").await.unwrap().is_empty(),
+        whole_issue_index(&*inner, "acme").await.unwrap().is_empty(),
         "no issue"
     );
     assert!(

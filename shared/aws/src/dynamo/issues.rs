@@ -142,12 +142,12 @@ impl DynamoStore {
     }
 }
 
-/// One issue partition read page by page, for the merge in `list_issues`.
-pub(super) struct ShardReader {
-    pub(super) pk: String,
-    pub(super) buffered: VecDeque<Item>,
-    pub(super) resume_after: Option<Item>,
-    pub(super) exhausted: bool,
+/// One issue (or index) partition read page by page, for [`ShardMerge`].
+struct ShardReader {
+    pk: String,
+    buffered: VecDeque<Item>,
+    resume_after: Option<Item>,
+    exhausted: bool,
 }
 
 impl ShardReader {
@@ -173,9 +173,10 @@ impl ShardReader {
         store: &DynamoStore,
         range: &SortRange,
         page: i32,
+        consistent: bool,
     ) -> StoreResult<()> {
         let out = store
-            .query(&self.pk, range, false)
+            .query(&self.pk, range, consistent)
             .limit(page)
             .set_exclusive_start_key(self.resume_after.take())
             .send()
@@ -185,6 +186,55 @@ impl ShardReader {
         self.resume_after = out.last_evaluated_key;
         self.exhausted = self.resume_after.is_none();
         Ok(())
+    }
+}
+
+/// The items of every shard of one kind (issues or index entries) in sort-key (id) order after
+/// an issue id, each shard read a page at a time.
+struct ShardMerge {
+    shards: Vec<ShardReader>,
+    range: SortRange,
+    page: i32,
+    consistent: bool,
+}
+
+impl ShardMerge {
+    /// `limit`: how many items the caller expects to take; ids spread evenly, so each shard
+    /// holds about its share of them. `consistent`: strongly consistent reads.
+    fn new(
+        pk: impl Fn(u64) -> String,
+        after: Option<&str>,
+        limit: usize,
+        consistent: bool,
+    ) -> Self {
+        Self {
+            shards: (0..ISSUE_SHARDS).map(|s| ShardReader::new(pk(s))).collect(),
+            range: match after {
+                Some(id) => SortRange::After(keys::issue_sort(id)),
+                None => SortRange::All,
+            },
+            page: i32::try_from(limit.div_ceil(ISSUE_SHARDS as usize) + 1).unwrap_or(i32::MAX),
+            consistent,
+        }
+    }
+
+    async fn next(&mut self, store: &DynamoStore) -> StoreResult<Option<Item>> {
+        // The smallest head is the next item only once every unfinished shard shows its own.
+        while self.shards.iter().any(ShardReader::needs_page) {
+            let (range, page, consistent) = (&self.range, self.page, self.consistent);
+            let refills = self
+                .shards
+                .iter_mut()
+                .filter(|r| r.needs_page())
+                .map(|r| r.fetch_page(store, range, page, consistent));
+            futures_util::future::try_join_all(refills).await?;
+        }
+        Ok(self
+            .shards
+            .iter_mut()
+            .filter(|r| r.head_sort().is_some())
+            .min_by(|a, b| a.head_sort().cmp(&b.head_sort()))
+            .and_then(|r| r.buffered.pop_front()))
     }
 }
 
@@ -253,18 +303,21 @@ impl IssueStore for DynamoStore {
         Ok(entries)
     }
 
-    async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {
-        let shards = (0..ISSUE_SHARDS).map(|shard| async move {
-            self.query_all(&keys::index(integration, shard), SortRange::All, true)
-                .await
-        });
-        let mut items: Vec<Item> = futures_util::future::try_join_all(shards)
-            .await?
-            .into_iter()
-            .flatten()
-            .collect();
-        items.sort_by(|a, b| string(a, SK).ok().cmp(&string(b, SK).ok()));
-        items.iter().map(index_entry).collect()
+    async fn index_page(
+        &self,
+        integration: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<IssueIndexEntry>> {
+        let mut merge = ShardMerge::new(|s| keys::index(integration, s), after, limit, true);
+        let mut out = Vec::new();
+        while out.len() < limit {
+            let Some(item) = merge.next(self).await? else {
+                break;
+            };
+            out.push(index_entry(&item)?);
+        }
+        Ok(out)
     }
 
     /// Merges the shards in sort-key (id) order, reading each a page at a time.
@@ -274,31 +327,12 @@ impl IssueStore for DynamoStore {
         after: Option<&str>,
         limit: usize,
     ) -> StoreResult<Vec<StoredIssue>> {
-        let range = match after {
-            Some(id) => SortRange::After(keys::issue_sort(id)),
-            None => SortRange::All,
-        };
-        // Ids spread evenly, so each shard holds about its share of the next `limit` issues.
-        let page = i32::try_from(limit.div_ceil(ISSUE_SHARDS as usize) + 1).unwrap_or(i32::MAX);
-        let mut shards: Vec<ShardReader> = (0..ISSUE_SHARDS)
-            .map(|shard| ShardReader::new(keys::issues(integration, shard)))
-            .collect();
+        let mut merge = ShardMerge::new(|s| keys::issues(integration, s), after, limit, false);
         let mut out = Vec::new();
         while out.len() < limit {
-            // The smallest head is the next issue only once every unfinished shard shows its own.
-            while shards.iter().any(ShardReader::needs_page) {
-                let refills = shards
-                    .iter_mut()
-                    .filter(|r| r.needs_page())
-                    .map(|r| r.fetch_page(self, &range, page));
-                futures_util::future::try_join_all(refills).await?;
-            }
-            let next = shards
-                .iter_mut()
-                .filter(|r| r.head_sort().is_some())
-                .min_by(|a, b| a.head_sort().cmp(&b.head_sort()))
-                .and_then(|r| r.buffered.pop_front());
-            let Some(item) = next else { break };
+            let Some(item) = merge.next(self).await? else {
+                break;
+            };
             out.extend(self.listed_issue(integration, &item).await?);
         }
         Ok(out)

@@ -90,8 +90,15 @@ pub trait IssueStore: Send + Sync {
         integration: &str,
         issues: &[StoredIssue],
     ) -> StoreResult<Superseded>;
-    /// Ids with the project they were last seen in, for the deletion census.
-    async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>>;
+    /// Index entries in id order after the issue id `after`, `limit` at a time: fewer only when
+    /// no more follow. What the sync reads of the whole integration (the census, the scope's
+    /// edge), a page at a time, so that a run holds no structure the size of the site.
+    async fn index_page(
+        &self,
+        integration: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<IssueIndexEntry>>;
     /// The current index entries of these ids (those stored), in no particular order: what the
     /// sync re-reads before overwriting issues, so a flag set by hand during its run stands.
     async fn index_entries(
@@ -109,6 +116,49 @@ pub trait IssueStore: Send + Sync {
     /// Sets a flag on an issue (read, flagged and written at the revision read, again while
     /// other writers move it on); false when no such issue is stored.
     async fn flag_issue(&self, integration: &str, id: &str, flag: IssueFlag) -> StoreResult<bool>;
+}
+
+/// Index entries read a page at a time by [`each_index_entry`].
+pub const INDEX_PAGE: usize = 1_000;
+
+/// Calls `visit` with each index entry after the issue id `after`, in id order, reading
+/// [`INDEX_PAGE`] entries at a time, until it answers false.
+pub async fn each_index_entry<S: IssueStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    after: Option<&str>,
+    mut visit: impl FnMut(&IssueIndexEntry) -> bool,
+) -> StoreResult<()> {
+    let mut after: Option<String> = after.map(str::to_string);
+    loop {
+        let page = store
+            .index_page(integration, after.as_deref(), INDEX_PAGE)
+            .await?;
+        for entry in &page {
+            if !visit(entry) {
+                return Ok(());
+            }
+        }
+        match page.last() {
+            Some(last) if page.len() == INDEX_PAGE => after = Some(last.id.clone()),
+            _ => return Ok(()),
+        }
+    }
+}
+
+/// Every index entry of the integration, in id order: for tests and tools on small stores (the
+/// sync reads the index a page at a time).
+pub async fn whole_issue_index<S: IssueStore + ?Sized>(
+    store: &S,
+    integration: &str,
+) -> StoreResult<Vec<IssueIndexEntry>> {
+    let mut all = Vec::new();
+    each_index_entry(store, integration, None, |e| {
+        all.push(e.clone());
+        true
+    })
+    .await?;
+    Ok(all)
 }
 
 /// Calls `visit` with each issue that counts (not hidden, removed or deleted) after the issue id

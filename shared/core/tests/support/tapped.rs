@@ -87,7 +87,7 @@ macro_rules! forward {
 forward!(IssueStore {
     read fn get_issue(i: &str, id: &str) -> StoreResult<Option<StoredIssue>>;
     write fn put_issues(i: &str, issues: &[StoredIssue]) -> StoreResult<Superseded>;
-    read fn issue_index(i: &str) -> StoreResult<Vec<IssueIndexEntry>>;
+    read fn index_page(i: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<IssueIndexEntry>>;
     read fn index_entries(i: &str, ids: &[String]) -> StoreResult<Vec<IssueIndexEntry>>;
     read fn list_issues(i: &str, after: Option<&str>, limit: usize) -> StoreResult<Vec<StoredIssue>>;
     pass fn flag_issue(i: &str, id: &str, flag: IssueFlag) -> StoreResult<bool>;

@@ -82,13 +82,19 @@ impl IssueStore for EmbeddedStore {
         Ok(Superseded(superseded))
     }
 
-    async fn issue_index(&self, integration: &str) -> StoreResult<Vec<IssueIndexEntry>> {
+    async fn index_page(
+        &self,
+        integration: &str,
+        after: Option<&str>,
+        limit: usize,
+    ) -> StoreResult<Vec<IssueIndexEntry>> {
+        let after = after.map(|a| issue_key(integration, a));
         Ok(self
             .scan_with(
                 INDEX,
                 &format!("{integration}/"),
-                None,
-                usize::MAX,
+                after.as_deref(),
+                limit,
                 codec::decode_entry,
             )?
             .into_iter()
@@ -187,7 +193,7 @@ mod tests {
             .map(|i| StoredIssue { rev: 1, ..i })
             .collect();
         assert_eq!(read, expected);
-        let entries = store.issue_index("i").await.unwrap();
+        let entries = crate::store::whole_issue_index(&store, "i").await.unwrap();
         assert_eq!(entries.len(), 220);
         assert!(entries.iter().all(|e| e.rev == 1 && e.project_key == "P"));
     }

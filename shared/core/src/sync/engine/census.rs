@@ -6,6 +6,8 @@ use std::collections::HashSet;
 use super::unit::{fetch_group, scan_ids, store_batch};
 use super::{Ctx, GROUP, SyncError, due, now_ms, scope};
 use crate::store::records::{Cursor, ErrorCategory, IssueFlag, RunError, StoredIssue};
+use crate::store::{StoreError, each_index_entry};
+use crate::sync::index::{IssueIndex, Known};
 use crate::sync::plan::Unit;
 
 /// A full census reads every id, so it runs per unit on a schedule (`census_every_ms`) — and at
@@ -76,16 +78,18 @@ async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Resul
     let in_jira = ctx.client.count(&jql).await?;
     let projects: Option<HashSet<&str>> =
         synced.iter().map(|(u, _)| u.project.as_deref()).collect();
-    let ours = ctx
-        .index
-        .iter()
-        .filter(|(_, e)| e.in_listing())
-        .filter(|(_, e)| {
-            projects
+    let mut ours = 0u64;
+    each_index_entry(ctx.store, &ctx.opts.integration, None, |e| {
+        if Known::from(e).in_listing()
+            && projects
                 .as_ref()
-                .is_none_or(|p| p.contains(ctx.index.project_of(e)))
-        })
-        .count() as u64;
+                .is_none_or(|p| p.contains(e.project_key.as_str()))
+        {
+            ours += 1;
+        }
+        true
+    })
+    .await?;
     Ok(in_jira != ours)
 }
 
@@ -94,11 +98,6 @@ async fn scope_count_differs(ctx: &Ctx<'_>, synced: &[(&Unit, Cursor)]) -> Resul
 /// and the place kept. True when the census reached the last id; false when it stopped at the
 /// deadline (after one page at least).
 async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<bool, SyncError> {
-    // Tombstones (issues removed by hand) too: the scope count counts them, so one that Jira no
-    // longer has must be flagged deleted here, or every later count would differ and every run
-    // read every id again.
-    let mut ours: Vec<u64> = ctx.index.expected_in(unit.project.as_deref()).collect();
-    ours.sort_unstable();
     let mut after = cursor.census_after.unwrap_or(0);
     // A census read whole in this run is checked against Jira's count when it ends.
     let (whole, started_ms, mut listed) = (after == 0, now_ms(), 0u64);
@@ -114,8 +113,8 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
         let in_jira: HashSet<u64> = page.into_iter().map(|(id, _)| id).collect();
         // The last page settles everything above it too: stored ids Jira no longer has.
         let upto = next.unwrap_or(u64::MAX);
-        let range = ours.partition_point(|id| *id <= after)..ours.partition_point(|id| *id <= upto);
-        census_range(ctx, unit, &ours[range], &in_jira).await?;
+        let ours = expected_between(ctx, unit, after, upto).await?;
+        census_range(ctx, unit, &ours, &in_jira).await?;
         match next {
             Some(next) => {
                 after = next;
@@ -131,6 +130,35 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
             }
         }
     }
+}
+
+/// The ids of the stored issues a listing of the unit should find (of its project, neither
+/// flagged deleted nor out of scope) in `after < id <= upto`, ascending. Tombstones (issues
+/// removed by hand) too: the scope count counts them, so one that Jira no longer has must be
+/// flagged deleted here, or every later count would differ and every run read every id again.
+async fn expected_between(
+    ctx: &Ctx<'_>,
+    unit: &Unit,
+    after: u64,
+    upto: u64,
+) -> Result<Vec<u64>, StoreError> {
+    let project = unit.project.as_deref();
+    let mut ours = Vec::new();
+    let start = after.to_string();
+    each_index_entry(ctx.store, &ctx.opts.integration, Some(&start), |e| {
+        let Ok(id) = e.id.parse::<u64>() else {
+            return true;
+        };
+        if id > upto {
+            return false;
+        }
+        if Known::from(e).in_listing() && project.is_none_or(|p| p == e.project_key) {
+            ours.push(id);
+        }
+        true
+    })
+    .await?;
+    Ok(ours)
 }
 
 /// Settles one range of ids: `ours`, what we store in it (ascending), against `in_jira`. Stored
@@ -149,10 +177,11 @@ async fn census_range(
         .copied()
         .filter(|id| !in_jira.contains(id))
         .collect();
+    let known = IssueIndex::read(ctx.store, &ctx.opts.integration, in_jira.iter().copied()).await?;
     let mut unknown: Vec<u64> = in_jira
         .iter()
         .copied()
-        .filter(|id| ctx.index.get(*id).is_none_or(|e| !e.in_listing()))
+        .filter(|id| known.get(*id).is_none_or(|e| !e.in_listing()))
         .collect();
     gone.sort_unstable();
     unknown.sort_unstable();
@@ -198,7 +227,6 @@ async fn census_range(
             .await?
         {
             flagged += 1;
-            ctx.index.set_deleted(id.parse().unwrap_or(0), true);
         }
     }
     ctx.counts.issues_deleted += flagged;
@@ -210,32 +238,38 @@ async fn census_range(
 /// that left the scope and came back would keep its flag, and the scope's count differ for ever.
 async fn settle_tombstones(ctx: &mut Ctx<'_>, found: &[StoredIssue]) -> Result<(), SyncError> {
     let integration = ctx.opts.integration.clone();
+    let stored = IssueIndex::read(
+        ctx.store,
+        &integration,
+        found.iter().filter_map(|i| i.id.parse().ok()),
+    )
+    .await?;
     for issue in found {
         let Ok(id) = issue.id.parse::<u64>() else {
             continue;
         };
-        let Some(known) = ctx.index.get(id).copied().filter(|k| k.removed) else {
+        let Some(before) = stored.get(id).copied().filter(|k| k.removed) else {
             continue;
         };
-        if known.deleted
+        let mut now = before;
+        if before.deleted
             && ctx
                 .store
                 .flag_issue(&integration, &issue.id, IssueFlag::Restored)
                 .await?
         {
-            ctx.index.set_deleted(id, false);
+            now.deleted = false;
         }
         let flag = match issue.out_of_scope {
             true => IssueFlag::OutOfScope,
             false => IssueFlag::InScope,
         };
-        if known.out_of_scope != issue.out_of_scope
+        if before.out_of_scope != issue.out_of_scope
             && ctx.store.flag_issue(&integration, &issue.id, flag).await?
         {
-            ctx.index.set_out_of_scope(id, issue.out_of_scope);
+            now.out_of_scope = issue.out_of_scope;
         }
-        let counted_now = scope::counted(ctx, id);
-        scope::count_change(&mut ctx.counts, known.in_listing(), counted_now);
+        scope::count_change(&mut ctx.counts, before.in_listing(), now.in_listing());
     }
     Ok(())
 }

@@ -20,7 +20,6 @@ use std::time::Instant;
 
 use serde_json::Value;
 
-use super::index::IssueIndex;
 use super::plan::{Excluded, FieldMap, Scope, Unit, requested_fields, resolve_fields};
 use crate::jira::{JiraClient, JiraError};
 use crate::store::{
@@ -199,7 +198,6 @@ struct Ctx<'a> {
     opts: &'a SyncOptions,
     fields: Vec<String>,
     map: FieldMap,
-    index: IssueIndex,
     counts: Counts,
     errors: Vec<RunError>,
     /// Why units could not be completed this run (see [`SyncError::Incomplete`]).
@@ -213,6 +211,8 @@ struct Ctx<'a> {
     /// Sprints and versions as this run last wrote them: each batch repeats most of them.
     written_records: HashMap<(RecordKind, String), Value>,
     seen_projects: HashSet<String>,
+    /// The projects the store held issues of when a unit first asked ([`scope::listed_projects`]).
+    listed_projects: Option<HashSet<String>>,
     /// The projects in scope (None for a JQL filter): an issue moved elsewhere leaves the scope.
     scope_projects: Option<HashSet<String>>,
     /// Units whose every id this run has read (a backfill that completed): their census.
@@ -442,7 +442,6 @@ async fn sync_all(
         record.counts.checkpoints += 1;
         return Ok(Ended::Partial);
     };
-    let index = IssueIndex::new(store.issue_index(&opts.integration).await?);
     let scope_projects = match opts.scope {
         Scope::Jql(_) => None,
         _ => Some(units.iter().filter_map(|u| u.project.clone()).collect()),
@@ -453,7 +452,6 @@ async fn sync_all(
         opts,
         fields,
         map,
-        index,
         counts: Counts::default(),
         errors: Vec::new(),
         incomplete: Vec::new(),
@@ -462,6 +460,7 @@ async fn sync_all(
         seen_users: HashSet::new(),
         written_records: HashMap::new(),
         seen_projects: HashSet::new(),
+        listed_projects: None,
         scope_projects,
         read_every_id: HashSet::new(),
         observer,

@@ -14,10 +14,10 @@ use futures_util::future::select_all;
 
 use super::census::Listed;
 use super::unit::{scan_ids, store_batch};
-use super::{Ctx, Event, Observer, SyncError, SyncOptions, notify, now_ms};
+use super::{Ctx, Event, Observer, SyncError, SyncOptions, notify, now_ms, scope};
 use crate::jira::{JiraClient, JiraError};
-use crate::store::SyncStore;
 use crate::store::records::{Cursor, ErrorCategory, Progress, RunError};
+use crate::store::{StoreError, SyncStore};
 use crate::sync::index::IssueIndex;
 use crate::sync::pipeline::{DETAIL_BATCH, Output, Pipeline, Slot, Task};
 use crate::sync::plan::Unit;
@@ -244,9 +244,20 @@ async fn drive(
         }
         match step {
             Step::Page(index, page) => {
+                let page = page?;
+                // What the store holds of the ids a window listed with their `updated`.
+                let known = IssueIndex::read(
+                    ctx.store,
+                    &ctx.opts.integration,
+                    page.0
+                        .iter()
+                        .filter(|(_, updated)| updated.is_some())
+                        .map(|(id, _)| *id),
+                )
+                .await?;
                 let r = &mut running[index];
                 r.next_page = None;
-                r.accept(ctx.client, &ctx.index, page?);
+                r.accept(ctx.client, &known, page);
             }
             Step::Fetched(outputs) => {
                 for out in outputs?.into_iter().flatten() {
@@ -333,7 +344,7 @@ fn fill(running: &mut [Running], pipeline: &mut Pipeline, limit: usize) {
 /// Takes the unit's lease, reads its cursor and asks for its first id page; None (the lease
 /// given back) when the unit is current within the run's chain.
 async fn start(
-    ctx: &Ctx<'_>,
+    ctx: &mut Ctx<'_>,
     unit: &Unit,
     pipeline: &mut Pipeline,
 ) -> Result<Option<Running>, SyncError> {
@@ -378,14 +389,19 @@ async fn start(
         last_id: 0,
     });
     let mut cursor = cursor;
-    if cursor.watermark_ms.is_none()
-        && cursor.in_progress.is_none()
-        && ctx
-            .index
-            .expected_in(unit.project.as_deref())
-            .next()
-            .is_some()
-    {
+    let backfill = cursor.watermark_ms.is_none() && cursor.in_progress.is_none();
+    let over_stored = match backfill {
+        true => holds_any(ctx, unit.project.as_deref()).await,
+        false => Ok(false),
+    };
+    let over_stored = match over_stored {
+        Ok(over) => over,
+        Err(e) => {
+            ctx.release_lease(unit).await?;
+            return Err(e.into());
+        }
+    };
+    if over_stored {
         // A backfill over issues already stored (a changed filter, a cursor started over) does
         // not see those it no longer lists: it owes a census, which the checkpoints keep.
         cursor.census_after = Some(0);
@@ -497,4 +513,17 @@ fn issues_missing(unit: &Unit, missing: &[u64]) -> RunError {
             shown.join(", ")
         ),
     )
+}
+
+/// Whether the store holds an issue a listing of the unit should find (of `project`, or of any
+/// project for a filter). Read once a run, when a unit first asks: a unit writes only its own
+/// project's issues, so what the others wrote since does not change the answer.
+async fn holds_any(ctx: &mut Ctx<'_>, project: Option<&str>) -> Result<bool, StoreError> {
+    let held = match &ctx.listed_projects {
+        Some(held) => held,
+        None => ctx
+            .listed_projects
+            .insert(scope::listed_projects(ctx).await?),
+    };
+    Ok(project.map_or(!held.is_empty(), |p| held.contains(p)))
 }

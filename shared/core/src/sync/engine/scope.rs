@@ -12,8 +12,9 @@ use std::collections::HashSet;
 use futures_util::{StreamExt, TryStreamExt};
 
 use super::{Ctx, SyncError};
-use crate::store::StoreError;
 use crate::store::records::{Counts, IssueFlag, StoredIssue};
+use crate::store::{INDEX_PAGE, StoreError, each_index_entry};
+use crate::sync::index::Known;
 
 /// Flags written side by side when a project leaves or comes back (each is a read and a write).
 const FLAGS_IN_FLIGHT: usize = 16;
@@ -40,58 +41,65 @@ pub(super) async fn settle_project_scope(ctx: &mut Ctx<'_>) -> Result<bool, Sync
             ctx.store.remove_project(&integration, &project.key).await?;
         }
     }
-    let mut changes: Vec<(u64, bool)> = ctx
-        .index
-        .iter()
-        .filter(|(_, k)| !k.deleted)
-        .filter_map(|(id, k)| {
-            let out = !scope.contains(ctx.index.project_of(k));
-            (out != k.out_of_scope).then_some((id, out))
-        })
-        .collect();
-    changes.sort_unstable();
-    for (n, chunk) in changes.chunks(FLAGS_IN_FLIGHT * 8).enumerate() {
-        // At least one chunk a run, so that runs short of time still get through in turn.
-        if n > 0 && ctx.out_of_time() {
-            return Ok(false);
-        }
-        let store = ctx.store;
-        let flagged: Vec<(u64, bool, bool)> = futures_util::stream::iter(chunk.iter().copied())
-            .map(|(id, out)| {
-                let integration = &integration;
-                async move {
-                    let flag = if out {
-                        IssueFlag::OutOfScope
-                    } else {
-                        IssueFlag::InScope
-                    };
-                    let done = store.flag_issue(integration, &id.to_string(), flag).await?;
-                    Ok::<_, StoreError>((id, out, done))
-                }
-            })
-            .buffer_unordered(FLAGS_IN_FLIGHT)
-            .try_collect()
+    // The index a page at a time; each page's flags are written before the next is read.
+    let mut after: Option<String> = None;
+    let mut chunks = 0;
+    loop {
+        let page = ctx
+            .store
+            .index_page(&integration, after.as_deref(), INDEX_PAGE)
             .await?;
-        for (id, out, done) in flagged {
-            if done {
-                scope_flagged(ctx, id, out);
+        let changes: Vec<(u64, Known, bool)> = page
+            .iter()
+            .filter(|e| !e.deleted)
+            .filter_map(|e| {
+                let out = !scope.contains(&e.project_key);
+                let id = e.id.parse().ok()?;
+                (out != e.out_of_scope).then_some((id, Known::from(e), out))
+            })
+            .collect();
+        for chunk in changes.chunks(FLAGS_IN_FLIGHT * 8) {
+            // At least one chunk a run, so that runs short of time still get through in turn.
+            if chunks > 0 && ctx.out_of_time() {
+                return Ok(false);
             }
+            chunks += 1;
+            flag_scope(ctx, chunk).await?;
+        }
+        match page.last() {
+            Some(last) if page.len() == INDEX_PAGE => after = Some(last.id.clone()),
+            _ => return Ok(true),
         }
     }
-    Ok(true)
 }
 
-/// Records in the run's knowledge and counts that the issue `id` was flagged in or out of scope.
-pub(super) fn scope_flagged(ctx: &mut Ctx<'_>, id: u64, out: bool) {
-    let counted_before = counted(ctx, id);
-    ctx.index.set_out_of_scope(id, out);
-    let counted_now = counted(ctx, id);
-    count_change(&mut ctx.counts, counted_before, counted_now);
-}
-
-/// Whether the stored issue `id` counts in the totals (a listing of the scope would find it).
-pub(super) fn counted(ctx: &Ctx<'_>, id: u64) -> bool {
-    ctx.index.get(id).is_some_and(|k| k.in_listing())
+/// Flags each issue of `chunk` in or out of the scope as it says, side by side, and counts
+/// those that left or came back.
+async fn flag_scope(ctx: &mut Ctx<'_>, chunk: &[(u64, Known, bool)]) -> Result<(), SyncError> {
+    let (store, integration) = (ctx.store, ctx.opts.integration.as_str());
+    let flagged: Vec<(Known, bool, bool)> = futures_util::stream::iter(chunk.iter().copied())
+        .map(|(id, before, out)| async move {
+            let flag = if out {
+                IssueFlag::OutOfScope
+            } else {
+                IssueFlag::InScope
+            };
+            let done = store.flag_issue(integration, &id.to_string(), flag).await?;
+            Ok::<_, StoreError>((before, out, done))
+        })
+        .buffer_unordered(FLAGS_IN_FLIGHT)
+        .try_collect()
+        .await?;
+    for (before, out, done) in flagged {
+        if done {
+            let now = Known {
+                out_of_scope: out,
+                ..before
+            };
+            count_change(&mut ctx.counts, before.in_listing(), now.in_listing());
+        }
+    }
+    Ok(())
 }
 
 /// Counts a stored issue that the totals counted before and no longer do (it left the scope),
@@ -110,12 +118,7 @@ pub(super) async fn settle_filter_projects(ctx: &Ctx<'_>) -> Result<(), SyncErro
     if ctx.scope_projects.is_some() {
         return Ok(());
     }
-    let kept: HashSet<&str> = ctx
-        .index
-        .iter()
-        .filter(|(_, k)| k.in_listing())
-        .map(|(_, k)| ctx.index.project_of(k))
-        .collect();
+    let kept = listed_projects(ctx).await?;
     let integration = &ctx.opts.integration;
     for project in ctx.store.list_projects(integration).await? {
         if !kept.contains(project.key.as_str()) {
@@ -123,4 +126,18 @@ pub(super) async fn settle_filter_projects(ctx: &Ctx<'_>) -> Result<(), SyncErro
         }
     }
     Ok(())
+}
+
+/// The projects of the stored issues a listing of the scope should find (neither flagged
+/// deleted nor out of scope), read from the index a page at a time.
+pub(super) async fn listed_projects(ctx: &Ctx<'_>) -> Result<HashSet<String>, StoreError> {
+    let mut listed = HashSet::new();
+    each_index_entry(ctx.store, &ctx.opts.integration, None, |e| {
+        if Known::from(e).in_listing() && !listed.contains(&e.project_key) {
+            listed.insert(e.project_key.clone());
+        }
+        true
+    })
+    .await?;
+    Ok(listed)
 }

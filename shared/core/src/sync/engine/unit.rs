@@ -10,7 +10,7 @@ use crate::jira::{Deployment, Inconsistency, JiraClient, JiraError};
 use crate::store::records::StoredIssue;
 use crate::store::{ISSUE_WRITE_ATTEMPTS, StoreError};
 use crate::sync::fetch::{all_comments, fetch_issues, finish, full_changelogs};
-use crate::sync::index::Known;
+use crate::sync::index::{IssueIndex, Known};
 use crate::sync::pipeline::DETAIL_BATCH;
 use crate::sync::plan::{Excluded, Unit};
 
@@ -175,10 +175,16 @@ pub(super) async fn store_batch(
     unit: &Unit,
     issues: Vec<StoredIssue>,
 ) -> Result<bool, SyncError> {
+    let mut known = IssueIndex::read(
+        ctx.store,
+        &ctx.opts.integration,
+        issues.iter().filter_map(|i| i.id.parse().ok()),
+    )
+    .await?;
     let mut pending = issues;
     let mut written = 0;
     for _ in 0..ISSUE_WRITE_ATTEMPTS {
-        let changed = to_write(ctx, std::mem::take(&mut pending));
+        let changed = to_write(ctx, &known, std::mem::take(&mut pending));
         if changed.is_empty() {
             break;
         }
@@ -189,7 +195,7 @@ pub(super) async fn store_batch(
         let (landed, again): (Vec<_>, Vec<_>) = changed
             .into_iter()
             .partition(|i| !superseded.0.contains(&i.id));
-        count_written(ctx, &landed);
+        count_written(ctx, &mut known, &landed);
         reference_data(ctx, &landed).await?;
         written += landed.len();
         pending = again;
@@ -201,7 +207,7 @@ pub(super) async fn store_batch(
             .index_entries(&ctx.opts.integration, &superseded.0)
             .await?
         {
-            ctx.index.stored(&entry);
+            known.stored(&entry);
         }
     }
     if let Some(issue) = pending.first() {
@@ -225,12 +231,12 @@ pub(super) async fn store_batch(
     Ok(true)
 }
 
-/// Of the fetched issues, those to write over what the run knows is stored, each carrying
-/// the stored flags and revision.
-fn to_write(ctx: &Ctx<'_>, fetched: Vec<StoredIssue>) -> Vec<StoredIssue> {
+/// Of the fetched issues, those to write over what is `known` to be stored, each carrying the
+/// stored flags and revision.
+fn to_write(ctx: &Ctx<'_>, known: &IssueIndex, fetched: Vec<StoredIssue>) -> Vec<StoredIssue> {
     let mut changed = Vec::new();
     for mut issue in fetched {
-        match ctx.index.get(issue.id.parse().unwrap_or(0)) {
+        match known.get(issue.id.parse().unwrap_or(0)) {
             // A tombstone stays; so does a version the store holds, unless every issue read is
             // to be written again (a field no longer excluded is being fetched again).
             Some(p) if p.removed || (!replaces(p, &issue) && !ctx.rewrite_all) => continue,
@@ -245,13 +251,10 @@ fn to_write(ctx: &Ctx<'_>, fetched: Vec<StoredIssue>) -> Vec<StoredIssue> {
     changed
 }
 
-/// Counts what landed and records it as the run's knowledge of the store.
-fn count_written(ctx: &mut Ctx<'_>, landed: &[StoredIssue]) {
+/// Counts what landed and records it in what is `known` of the store.
+fn count_written(ctx: &mut Ctx<'_>, known: &mut IssueIndex, landed: &[StoredIssue]) {
     for i in landed {
-        let counted_before = ctx
-            .index
-            .get(i.id.parse().unwrap_or(0))
-            .map(Known::in_listing);
+        let counted_before = known.get(i.id.parse().unwrap_or(0)).map(Known::in_listing);
         let counted_now = !i.out_of_scope;
         match counted_before {
             None if counted_now => ctx.counts.issues_new += 1,
@@ -264,7 +267,7 @@ fn count_written(ctx: &mut Ctx<'_>, landed: &[StoredIssue]) {
         ctx.counts.comments += i.comments.len() as u64;
         let mut now_stored = i.index_entry();
         now_stored.rev = i.rev + 1;
-        ctx.index.stored(&now_stored);
+        known.stored(&now_stored);
     }
 }
 
