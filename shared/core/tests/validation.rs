@@ -395,3 +395,67 @@ async fn data_center_with_a_personal_access_token() {
         vec![CheckId::Authenticated]
     );
 }
+
+/// What Jira answered of a validation: its requests and the most answered at once.
+async fn requests_seen(base: &str) -> (u64, u64) {
+    let log: Value = reqwest::get(format!("{base}/_sim/requests"))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    (
+        log["total"].as_u64().unwrap(),
+        log["peak_in_flight"].as_u64().unwrap(),
+    )
+}
+
+/// Requests no answer depends on go out side by side: the sign-in beside the anonymous
+/// serverInfo, the permissions beside the users' listing and the JQL.
+#[tokio::test]
+async fn checks_that_do_not_depend_on_each_other_ask_side_by_side() {
+    // GIVEN a site answering every request in 50 ms
+    let start = |_| async {
+        let handle = jira_sim::start(SimConfig {
+            dataset: DatasetConfig {
+                issues: 50,
+                ..DatasetConfig::default()
+            },
+            settings: jira_sim::Settings {
+                latency_ms: 50,
+                ..jira_sim::Settings::default()
+            },
+            ..SimConfig::default()
+        })
+        .await
+        .unwrap();
+        let info = jira_sim::describe(&handle);
+        (handle, info)
+    };
+    // WHEN a good user with a filter is checked
+    let (site, info) = start(()).await;
+    let project = info["projects"][0].as_str().unwrap();
+    let with_filter = ConnectionRequest {
+        jql: Some(format!("project = {project}")),
+        ..request(
+            &site.base_url,
+            "alice@example.com",
+            &token(&info, "alice@example.com"),
+        )
+    };
+    let report = validate(&with_filter, &local(&site.base_url)).await;
+    // THEN every check passes, and the permissions, the users' listing and the JQL were asked
+    // at once (five requests in two waves)
+    assert!(report.passed(), "{report:?}");
+    assert_eq!(requests_seen(&site.base_url).await, (5, 3));
+
+    // WHEN a token the site refuses is checked
+    let (site, _) = start(()).await;
+    let refused = request(&site.base_url, "alice@example.com", "not-a-token");
+    let report = validate(&refused, &local(&site.base_url)).await;
+    // THEN the sign-in went beside serverInfo, and nothing was asked past the refusal but what
+    // tells a scoped token (the site's tenant info, then Atlassian's gateway, played by the
+    // simulator)
+    assert!(!report.passed());
+    assert_eq!(requests_seen(&site.base_url).await, (4, 2));
+}

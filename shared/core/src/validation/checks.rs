@@ -10,7 +10,7 @@ use super::{
     AuthMethod, Check, CheckId, ConnectionRequest, Identity, Outcome, Report, ValidationSettings,
     url_guard,
 };
-use crate::jira::models::Myself;
+use crate::jira::models::{Myself, ParsedQueries};
 use crate::jira::{Credentials, Deployment, JiraClient, JiraError, RetryPolicy, SiteConfig};
 
 /// Why the remaining checks are not run.
@@ -81,6 +81,16 @@ pub(super) const STEPS: [Step; 9] = [
     Step::Jql,
 ];
 
+/// Answers a later step judges, asked for side by side with an earlier step's own request (one
+/// round trip instead of two): the sign-in beside the anonymous serverInfo, the JQL beside the
+/// permissions. Each step still records its checks in order, and reads nothing ahead that an
+/// earlier failure would have stopped it from asking.
+#[derive(Default)]
+struct Ahead {
+    me: Option<Result<Myself, JiraError>>,
+    jql: Option<Result<ParsedQueries, JiraError>>,
+}
+
 /// One validation: the request, and what the steps decided and learned so far.
 pub(super) struct Session<'a> {
     req: &'a ConnectionRequest,
@@ -88,6 +98,7 @@ pub(super) struct Session<'a> {
     checks: Vec<Check>,
     url: Option<Url>,
     client: Option<JiraClient>,
+    ahead: Ahead,
     me: Option<Myself>,
     identity: Option<Identity>,
     /// When the validation began: its deadline counts from here.
@@ -102,6 +113,7 @@ impl<'a> Session<'a> {
             checks: Vec::new(),
             url: None,
             client: None,
+            ahead: Ahead::default(),
             me: None,
             identity: None,
             started: std::time::Instant::now(),
@@ -258,10 +270,14 @@ impl<'a> Session<'a> {
         url.as_str().trim_end_matches('/').to_string()
     }
 
-    /// Reachability and product, anonymously: serverInfo answers everyone.
+    /// Reachability and product, anonymously: serverInfo answers everyone. The sign-in goes
+    /// beside it, to the same site; the SignIn step judges its answer.
     async fn site(&mut self) -> StepResult {
         let prefix = self.req.deployment.api_prefix();
-        let info = match self.client().server_info().await {
+        let client = self.client();
+        let (info, me) = tokio::join!(client.server_info(), client.myself());
+        self.ahead.me = Some(me);
+        let info = match info {
             Ok(info) => info,
             Err(JiraError::NotFound { .. }) => {
                 let base = self.base_url();
@@ -300,7 +316,11 @@ impl<'a> Session<'a> {
     }
 
     async fn sign_in(&mut self) -> StepResult {
-        let me = match self.client().myself().await {
+        let me = match self.ahead.me.take() {
+            Some(me) => me,
+            None => self.client().myself().await,
+        };
+        let me = match me {
             Ok(me) => me,
             Err(JiraError::Unauthenticated { .. }) => return self.refused_sign_in().await,
             Err(e) => {
@@ -373,14 +393,25 @@ impl<'a> Session<'a> {
         Ok(())
     }
 
+    /// The permissions, the users' listing and (with a filter) the JQL, side by side: none
+    /// depends on another's answer. The Jql step judges the JQL's.
     async fn permissions(&mut self) -> StepResult {
-        let granted = self
-            .client()
-            .my_permissions(
+        let client = self.client();
+        let filter = jql(self.req);
+        let (granted, users, parsed) = tokio::join!(
+            client.my_permissions(
                 &["BROWSE_PROJECTS", "VIEW_AGGREGATED_DATA", "USER_PICKER"],
                 None,
-            )
-            .await;
+            ),
+            client.probe_user_search(),
+            async {
+                match filter {
+                    Some(jql) => Some(client.parse_jql(&[jql]).await),
+                    None => None,
+                }
+            }
+        );
+        self.ahead.jql = parsed;
         let p = match granted {
             Ok(p) => p,
             Err(e) => {
@@ -401,7 +432,7 @@ impl<'a> Session<'a> {
         grant(self, CheckId::BrowseProjects, "BROWSE_PROJECTS");
         grant(self, CheckId::ViewAggregatedData, "VIEW_AGGREGATED_DATA");
         // Browse users: proven by listing users, which needs "Browse users and groups".
-        match self.client().probe_user_search().await {
+        match users {
             Ok(()) => self.pass(CheckId::BrowseUsers, "users can be listed"),
             Err(JiraError::Forbidden { .. }) => self.fail(CheckId::BrowseUsers, "The user cannot list users (HTTP 403): grant the global \"Browse users and groups\" permission."),
             Err(e) => self.fail(CheckId::BrowseUsers, e.to_string()),
@@ -414,7 +445,11 @@ impl<'a> Session<'a> {
         let Some(jql) = jql(self.req) else {
             return Ok(());
         };
-        match self.client().parse_jql(&[jql]).await {
+        let parsed = match self.ahead.jql.take() {
+            Some(parsed) => parsed,
+            None => self.client().parse_jql(&[jql]).await,
+        };
+        match parsed {
             Ok(parsed) => match parsed.queries.first() {
                 Some(q) if q.errors.is_empty() => self.pass(CheckId::Jql, "valid"),
                 Some(q) => self.fail(CheckId::Jql, q.errors.join(" ")),
