@@ -25,6 +25,7 @@ use serde_json::json;
 use crate::connection::ConnectionArgs;
 use crate::hygiene::LOCAL_ACCOUNT;
 use crate::{ScopeArgs, StoreArgs};
+use sei_jira_lambda::process;
 
 fn print_report(report: &Report) {
     for c in &report.checks {
@@ -135,6 +136,33 @@ fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f
     }
 }
 
+/// Wall and CPU time of each of a command's phases: what `sync --json` reports beside the run
+/// (the scale benchmark reads it).
+struct Phases(
+    serde_json::Map<String, serde_json::Value>,
+    Instant,
+    std::time::Duration,
+);
+
+impl Default for Phases {
+    fn default() -> Self {
+        Phases(serde_json::Map::new(), Instant::now(), process::cpu_time())
+    }
+}
+
+impl Phases {
+    /// Ends the phase `name`, begun where the last one ended.
+    fn ended(&mut self, name: &str) {
+        let (now, cpu) = (Instant::now(), process::cpu_time());
+        let phase = json!({
+            "wall_s": (now - self.1).as_secs_f64(),
+            "cpu_s": cpu.saturating_sub(self.2).as_secs_f64(),
+        });
+        self.0.insert(name.to_string(), phase);
+        (self.1, self.2) = (now, cpu);
+    }
+}
+
 /// A run that stopped for a reason that passes: the next run resumes where it stopped (the
 /// process exits with 75, `EX_TEMPFAIL`).
 #[derive(Debug)]
@@ -158,8 +186,10 @@ pub async fn sync(
 ) -> anyhow::Result<()> {
     let excluded =
         Excluded::parse(&scope_args.exclude).map_err(|e| anyhow::anyhow!("--exclude: {e}"))?;
+    let mut phases = Phases::default();
     // The same checks as `validate` run first: a bad URL or token fails before any sync work.
     let report = run_checks(&args.request(scope_args.jql.clone())?, &settings(args)).await;
+    phases.ended("validation");
     if !report.passed() {
         print_report(&report);
     }
@@ -179,17 +209,24 @@ pub async fn sync(
     }
     let integration = record_integration(&store, &store_args.integration, args, &opts).await?;
     let started = Instant::now();
+    phases.ended("setup");
     let record = sync_with_progress(&client, &store, &opts, json).await?;
+    phases.ended("sync");
     // As the deployed service does after every completed sync: the hygiene index brought up to
     // date (only the issues this sync wrote), then the day's snapshot from it.
     let now_ms = chrono::Utc::now().timestamp_millis();
     let owner = format!("sei-jira-cli-{}", std::process::id());
     hygiene::indexer::refresh(&store, &integration, &owner, None).await?;
+    phases.ended("index_refresh");
     hygiene::service::take_snapshot(&store, &integration, now_ms).await?;
+    phases.ended("snapshot");
     if json {
         println!(
             "{}",
-            serde_json::to_string_pretty(&json!({"run": record, "store": store_args.store}))?
+            serde_json::to_string_pretty(
+                &json!({"run": record, "store": store_args.store, "phases": phases.0,
+                        "peak_rss_bytes": process::peak_rss_bytes()})
+            )?
         );
     } else {
         print_summary(

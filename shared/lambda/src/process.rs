@@ -33,3 +33,28 @@ pub fn runtime_for_sync() -> std::io::Result<tokio::runtime::Runtime> {
         .enable_all()
         .build()
 }
+
+fn usage() -> libc::rusage {
+    // SAFETY: getrusage only writes the struct it is given.
+    unsafe {
+        let mut usage: libc::rusage = std::mem::zeroed();
+        libc::getrusage(libc::RUSAGE_SELF, &mut usage);
+        usage
+    }
+}
+
+/// The most memory the process has held resident so far, in bytes.
+pub fn peak_rss_bytes() -> u64 {
+    // Linux reports it in KiB.
+    usage().ru_maxrss.max(0) as u64 * 1024
+}
+
+/// The CPU time the process has used so far (user and system), for the phases a command reports.
+pub fn cpu_time() -> std::time::Duration {
+    let usage = usage();
+    let of = |t: libc::timeval| {
+        std::time::Duration::from_secs(t.tv_sec as u64)
+            + std::time::Duration::from_micros(t.tv_usec as u64)
+    };
+    of(usage.ru_utime) + of(usage.ru_stime)
+}

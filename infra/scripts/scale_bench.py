@@ -1,0 +1,114 @@
+#!/usr/bin/env python3
+"""Scale benchmark (not a test): `sei-jira sync` as a user runs it — validation, the sync, the
+hygiene index refresh and the day's snapshot — over a fresh store against the simulator at each
+size, side by side in one run. Prints, per size: wall time, CPU per phase and per issue, peak
+RSS, requests against the lower bound of one request per 100 issues, and the store's bytes on
+disk per issue as a user finds them (no compaction run by hand).
+
+    python3 infra/scripts/scale_bench.py                   # 100,000 and 1,000,000 issues
+    SCALE_SIZES=10000,100000 python3 infra/scripts/scale_bench.py
+
+Builds the release binaries first. Everything runs on 127.0.0.1; nothing is asserted.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+RELEASE = os.path.join(ROOT, "target", "release")
+MiB = 1024 * 1024
+
+
+def projects_for(issues):
+    """The sites of the issue's measurements: 20 projects at 100,000 issues, 60 at 1,000,000."""
+    return max(2, min(60, round(20 * (issues / 100_000) ** 0.477)))
+
+
+def start_sim(issues, projects):
+    sim = subprocess.Popen(
+        [os.path.join(RELEASE, "jira-sim"), "--issues", str(issues),
+         "--projects", str(projects), "--addr", "127.0.0.1:0"],
+        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    info = json.loads(sim.stdout.readline())
+    return sim, info
+
+
+def sync(info, store):
+    alice = next(u for u in info["users"] if u["email"] == "alice@example.com")
+    env = {k: v for k, v in os.environ.items() if not k.startswith("JIRA_")}
+    out = subprocess.run(
+        [os.path.join(RELEASE, "sei-jira"), "sync", "--url", info["base_url"],
+         "--email", alice["email"], "--token", alice["token"], "--allow-private-network",
+         "--store", store, "--json"],
+        capture_output=True, text=True, env=env, check=True)
+    return json.loads(out.stdout)
+
+
+def measure(issues):
+    projects = projects_for(issues)
+    sim, info = start_sim(issues, projects)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = os.path.join(tmp, "store.redb")
+            answer = sync(info, store)
+            disk = os.path.getsize(store)
+    finally:
+        sim.kill()
+        sim.wait()
+    phases = answer["phases"]
+    counts = answer["run"]["counts"]
+    cpu = sum(p["cpu_s"] for p in phases.values())
+    wall = sum(p["wall_s"] for p in phases.values())
+    return {
+        "issues": issues,
+        "projects": projects,
+        "outcome": answer["run"]["outcome"],
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "phases": phases,
+        "peak_rss_mib": answer["peak_rss_bytes"] / MiB,
+        "requests": counts["requests"],
+        "lower_bound": -(-issues // 100),
+        "disk_bytes": disk,
+    }
+
+
+def report(rows):
+    def line(label, cell):
+        print(f"  {label:<34}" + "".join(f"{cell(r):>22}" for r in rows))
+
+    line("issues / projects", lambda r: f"{r['issues']:,} / {r['projects']}")
+    line("outcome", lambda r: r["outcome"])
+    line("wall", lambda r: f"{r['wall_s']:.1f} s")
+    line("CPU of sei-jira", lambda r: f"{r['cpu_s']:.1f} s")
+    line("  per issue", lambda r: f"{1000 * r['cpu_s'] / r['issues']:.3f} ms")
+    for phase in ["validation", "setup", "sync", "index_refresh", "snapshot"]:
+        line(f"  {phase} (CPU / wall)",
+             lambda r, p=phase: f"{r['phases'][p]['cpu_s']:.1f} / {r['phases'][p]['wall_s']:.1f} s")
+    line("peak RSS", lambda r: f"{r['peak_rss_mib']:.0f} MiB")
+    line("requests (x lower bound N/100)",
+         lambda r: f"{r['requests']:,} ({r['requests'] / r['lower_bound']:.3f} x)")
+    line("store on disk", lambda r: f"{r['disk_bytes'] / MiB:.0f} MiB")
+    line("  per issue", lambda r: f"{r['disk_bytes'] / r['issues']:,.0f} B")
+    if len(rows) > 1:
+        first, last = rows[0], rows[-1]
+        print(f"  peak RSS at {last['issues']:,} = {last['peak_rss_mib'] / first['peak_rss_mib']:.2f} x "
+              f"that at {first['issues']:,}")
+
+
+def main():
+    sizes = [int(s) for s in os.environ.get("SCALE_SIZES", "100000,1000000").split(",")]
+    subprocess.run(["cargo", "build", "--release", "-q", "-p", "sei-jira-cli", "-p", "jira-sim"],
+                   cwd=ROOT, check=True)
+    rows = []
+    for n in sizes:
+        print(f"measuring {n:,} issues ...", file=sys.stderr, flush=True)
+        rows.append(measure(n))
+    report(rows)
+
+
+if __name__ == "__main__":
+    main()
