@@ -2,11 +2,14 @@
 """Scale benchmark (not a test): `sei-jira sync` as a user runs it — validation, the sync, the
 hygiene index refresh and the day's snapshot — over a fresh store against the simulator at each
 size, side by side in one run. Prints, per size: wall time, CPU per phase and per issue, peak
-RSS, requests against the lower bound of one request per 100 issues, and the store's bytes on
-disk per issue as a user finds them (no compaction run by hand).
+RSS, requests against the lower bound (the simulator's `request_bound`: a search page per 100
+issues and the pages truncation forces), and the store's bytes on disk per issue as a user finds them (no compaction run by hand).
 
     python3 infra/scripts/scale_bench.py                   # 100,000 and 1,000,000 issues
     SCALE_SIZES=10000,100000 python3 infra/scripts/scale_bench.py
+    SCALE_ALLOCATORS=mimalloc,glibc python3 infra/scripts/scale_bench.py   # each size with both
+
+The allocator is the CLI's (`SEI_JIRA_ALLOCATOR`: mimalloc by default, or glibc's, tuned).
 
 Builds the release binaries first. Everything runs on 127.0.0.1; nothing is asserted.
 """
@@ -36,9 +39,10 @@ def start_sim(issues, projects):
     return sim, info
 
 
-def sync(info, store):
+def sync(info, store, allocator):
     alice = next(u for u in info["users"] if u["email"] == "alice@example.com")
     env = {k: v for k, v in os.environ.items() if not k.startswith("JIRA_")}
+    env["SEI_JIRA_ALLOCATOR"] = allocator
     out = subprocess.run(
         [os.path.join(RELEASE, "sei-jira"), "sync", "--url", info["base_url"],
          "--email", alice["email"], "--token", alice["token"], "--allow-private-network",
@@ -47,13 +51,13 @@ def sync(info, store):
     return json.loads(out.stdout)
 
 
-def measure(issues):
+def measure(issues, allocator):
     projects = projects_for(issues)
     sim, info = start_sim(issues, projects)
     try:
         with tempfile.TemporaryDirectory() as tmp:
             store = os.path.join(tmp, "store.redb")
-            answer = sync(info, store)
+            answer = sync(info, store, allocator)
             disk = os.path.getsize(store)
     finally:
         sim.kill()
@@ -64,6 +68,7 @@ def measure(issues):
     wall = sum(p["wall_s"] for p in phases.values())
     return {
         "issues": issues,
+        "allocator": allocator,
         "projects": projects,
         "outcome": answer["run"]["outcome"],
         "wall_s": wall,
@@ -71,7 +76,7 @@ def measure(issues):
         "phases": phases,
         "peak_rss_mib": answer["peak_rss_bytes"] / MiB,
         "requests": counts["requests"],
-        "lower_bound": -(-issues // 100),
+        "lower_bound": info["request_bound"]["lower_bound"],
         "disk_bytes": disk,
     }
 
@@ -81,6 +86,7 @@ def report(rows):
         print(f"  {label:<34}" + "".join(f"{cell(r):>22}" for r in rows))
 
     line("issues / projects", lambda r: f"{r['issues']:,} / {r['projects']}")
+    line("allocator", lambda r: r["allocator"])
     line("outcome", lambda r: r["outcome"])
     line("wall", lambda r: f"{r['wall_s']:.1f} s")
     line("CPU of sei-jira", lambda r: f"{r['cpu_s']:.1f} s")
@@ -89,24 +95,28 @@ def report(rows):
         line(f"  {phase} (CPU / wall)",
              lambda r, p=phase: f"{r['phases'][p]['cpu_s']:.1f} / {r['phases'][p]['wall_s']:.1f} s")
     line("peak RSS", lambda r: f"{r['peak_rss_mib']:.0f} MiB")
-    line("requests (x lower bound N/100)",
+    line("requests (x the lower bound)",
          lambda r: f"{r['requests']:,} ({r['requests'] / r['lower_bound']:.3f} x)")
     line("store on disk", lambda r: f"{r['disk_bytes'] / MiB:.0f} MiB")
     line("  per issue", lambda r: f"{r['disk_bytes'] / r['issues']:,.0f} B")
-    if len(rows) > 1:
-        first, last = rows[0], rows[-1]
-        print(f"  peak RSS at {last['issues']:,} = {last['peak_rss_mib'] / first['peak_rss_mib']:.2f} x "
-              f"that at {first['issues']:,}")
+    for allocator in sorted({r["allocator"] for r in rows}):
+        mine = [r for r in rows if r["allocator"] == allocator]
+        if len(mine) > 1:
+            first, last = mine[0], mine[-1]
+            print(f"  {allocator}: peak RSS at {last['issues']:,} = "
+                  f"{last['peak_rss_mib'] / first['peak_rss_mib']:.2f} x that at {first['issues']:,}")
 
 
 def main():
     sizes = [int(s) for s in os.environ.get("SCALE_SIZES", "100000,1000000").split(",")]
     subprocess.run(["cargo", "build", "--release", "-q", "-p", "sei-jira-cli", "-p", "jira-sim"],
                    cwd=ROOT, check=True)
+    allocators = os.environ.get("SCALE_ALLOCATORS", "mimalloc").split(",")
     rows = []
     for n in sizes:
-        print(f"measuring {n:,} issues ...", file=sys.stderr, flush=True)
-        rows.append(measure(n))
+        for allocator in allocators:
+            print(f"measuring {n:,} issues ({allocator}) ...", file=sys.stderr, flush=True)
+            rows.append(measure(n, allocator))
     report(rows)
 
 

@@ -5,8 +5,11 @@ use sei_jira_lambda::lambda_env::Deployed;
 use serde_json::Value;
 use sync_project::{App, handle, stop_at};
 
+#[global_allocator]
+static ALLOCATOR: sei_jira_lambda::process::SyncAllocator = sei_jira_lambda::process::SyncAllocator;
+
 fn main() -> Result<(), Error> {
-    // Before the runtime's threads exist (see sei_jira_core::memory).
+    // Before the runtime's threads exist (see sei_jira_lambda::process).
     sei_jira_lambda::process::tune_allocator();
     async_main()
 }

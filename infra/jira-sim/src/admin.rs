@@ -13,7 +13,8 @@ use crate::control::SettingsPatch;
 use crate::edits::{self, Edit, NewIssue};
 use crate::expand::Expand;
 use crate::http::Shared;
-use crate::render::{Api, FieldSelection, Renderer};
+use crate::model::Site;
+use crate::render::{Api, CHANGELOG_EMBED_LIMIT, COMMENT_EMBED_LIMIT, FieldSelection, Renderer};
 
 pub fn router() -> Router<Shared> {
     Router::new()
@@ -57,6 +58,37 @@ pub fn describe(st: &Shared) -> Value {
         "projects": site.projects.iter().map(|p| &p.key).collect::<Vec<_>>(),
         "issues": site.issues.len(),
         "custom_fields": site.custom_fields,
+        "request_bound": request_bound(&site),
+    })
+}
+
+/// Histories a bulk changelog page holds (`POST /changelog/bulkfetch`).
+const BULK_CHANGELOG_PAGE: usize = 10_000;
+
+/// The fewest requests that read every issue whole (what a benchmark holds a sync against): a
+/// search page per 100 issues, the bulk changelog pages that the embedded changelogs'
+/// truncation forces, and the comment pages of issues whose embedded comments were cut.
+fn request_bound(site: &Site) -> Value {
+    let truncated_histories: usize = site
+        .issues
+        .values()
+        .filter(|i| i.histories.len() > CHANGELOG_EMBED_LIMIT)
+        .map(|i| i.histories.len())
+        .sum();
+    let comment_pages: usize = site
+        .issues
+        .values()
+        .filter(|i| i.comments.len() > COMMENT_EMBED_LIMIT)
+        .map(|i| i.comments.len().div_ceil(100))
+        .sum();
+    let issues = site.issues.len();
+    json!({
+        "issues": issues,
+        "truncated_histories": truncated_histories,
+        "comment_pages": comment_pages,
+        "lower_bound": issues.div_ceil(100)
+            + truncated_histories.div_ceil(BULK_CHANGELOG_PAGE)
+            + comment_pages,
     })
 }
 

@@ -8,7 +8,7 @@
 //! The simulator runs in a child process (this binary re-executed with `--serve-sim`, allocating
 //! through mimalloc: see `ProcessAllocator`), so the peak memory printed is the sync's alone.
 
-use std::alloc::{GlobalAlloc, Layout, System};
+use std::alloc::{GlobalAlloc, Layout};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicU8, Ordering};
@@ -23,13 +23,14 @@ use sei_jira_core::store::{
     StoreResult, StoredIssue,
 };
 use sei_jira_core::sync::{Scope, SyncOptions};
+use sei_jira_lambda::process::SyncAllocator;
 use serde_json::{Value, json};
 
 /// The simulator's process (this binary re-executed) allocates through mimalloc: it stands in
-/// for Jira's servers, and its answers, built as JSON trees, spend most of their CPU time in
-/// glibc's allocator on the cores the sync shares. The sync's process keeps the system allocator,
-/// as the CLI does. Chosen at the process's first allocation, from an environment variable read
-/// without allocating, so every block is freed by the allocator that gave it.
+/// for Jira's servers, and its answers, built as JSON trees, spend most of their CPU time in the
+/// allocator on the cores the sync shares. The sync's process allocates as the CLI does
+/// ([`SyncAllocator`]). Chosen at the process's first allocation, from an environment variable
+/// read without allocating, so every block is freed by the allocator that gave it.
 struct ProcessAllocator;
 
 static SIM_PROCESS: AtomicU8 = AtomicU8::new(0);
@@ -48,7 +49,11 @@ impl ProcessAllocator {
                 set
             }
         };
-        if sim { &mimalloc::MiMalloc } else { &System }
+        if sim {
+            &mimalloc::MiMalloc
+        } else {
+            &SyncAllocator
+        }
     }
 }
 
@@ -119,29 +124,7 @@ async fn serve_sim(issues: usize, projects: usize, latency: u64) {
         ..jira_sim::SimConfig::default()
     };
     let sim = jira_sim::start(config).await.expect("simulator starts");
-    let mut info = jira_sim::describe(&sim);
-    {
-        let site = sim.state.site.read().unwrap();
-        let truncated_histories: usize = site
-            .issues
-            .values()
-            .filter(|i| i.histories.len() > 40)
-            .map(|i| i.histories.len())
-            .sum();
-        let comment_pages: usize = site
-            .issues
-            .values()
-            .filter(|i| i.comments.len() > 20)
-            .map(|i| i.comments.len().div_ceil(100))
-            .sum();
-        let changelog_pages: usize = site
-            .issues
-            .values()
-            .filter(|i| i.histories.len() > 40)
-            .map(|i| i.histories.len().div_ceil(100))
-            .sum();
-        info["bound"] = json!({"issues": site.issues.len(), "truncated_histories": truncated_histories, "comment_pages": comment_pages, "changelog_pages_per_issue": changelog_pages});
-    }
+    let info = jira_sim::describe(&sim);
     println!("{info}");
     let mut line = String::new();
     let _ = tokio::task::spawn_blocking(move || std::io::stdin().read_line(&mut line)).await;
@@ -252,12 +235,9 @@ async fn async_main() {
     let info: Value = serde_json::from_str(&line).unwrap();
     let base = info["base_url"].as_str().unwrap();
     let token = jira_sim::user_token(&info, "alice@example.com").expect("a user of the simulator");
-    let b = &info["bound"];
+    let b = &info["request_bound"];
     let n = b["issues"].as_u64().unwrap();
-    // ⌈N/100⌉ pages of issues, plus what truncation forces: bulk changelog pages and comment pages.
-    let lower_bound = n.div_ceil(100)
-        + b["truncated_histories"].as_u64().unwrap().div_ceil(10_000)
-        + b["comment_pages"].as_u64().unwrap();
+    let lower_bound = b["lower_bound"].as_u64().unwrap();
     println!(
         "site: {n} issues in {projects} projects, {latency} ms per request; request lower bound {lower_bound}; at most {in_flight} requests in flight"
     );

@@ -17,6 +17,9 @@ use clap::{Parser, Subcommand};
 
 use connection::ConnectionArgs;
 
+#[global_allocator]
+static ALLOCATOR: sei_jira_lambda::process::SyncAllocator = sei_jira_lambda::process::SyncAllocator;
+
 #[derive(Parser, Debug)]
 #[command(
     name = "sei-jira",

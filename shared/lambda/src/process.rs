@@ -1,17 +1,80 @@
-//! Process tuning the binaries share (the sync function, the CLI and its benchmark): glibc's
-//! allocator for long syncs in small memory, and the runtime a local sync runs on. Not the
+//! Process tuning the binaries share (the sync function, the CLI and its benchmark): the
+//! allocator for long syncs in small memory, the runtime a local sync runs on, and what a command
+//! reports of its own CPU time and memory. Not the
 //! domain's business, so not in the domain crate.
 //!
 //! **The allocator.** A sync allocates many large, short-lived buffers (bulk responses of about a
-//! megabyte each, parsed issues) among small long-lived ones. With glibc's defaults the heap
-//! fragments: each worker thread gets its own arena, and the mmap threshold rises after the first
-//! large frees, so later large buffers land in the arenas and are never returned. Measured on the
-//! 100,000-issue benchmark this is the difference between ~150 and ~110 MiB peak
-//! (docs/benchmarks.md, Sync).
+//! megabyte each, parsed issues) among small long-lived ones, and builds and drops a JSON tree
+//! per issue. The binaries that sync allocate through [`SyncAllocator`]: mimalloc by default,
+//! glibc's allocator (tuned by [`tune_allocator`]) with `SEI_JIRA_ALLOCATOR=glibc`, so the two
+//! are measured side by side on one binary (`infra/scripts/scale_bench.py`, docs/benchmarks.md).
+//! With glibc's defaults the heap fragments: each worker thread gets its own arena, and the mmap
+//! threshold rises after the first large frees, so later large buffers land in the arenas and
+//! are never returned; the tuning below caps both.
 
-/// Caps glibc's arenas at two and keeps buffers over 128 KiB in their own mappings, returned to
-/// the system when freed. Call first thing in `main`; a no-op on other C libraries.
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::sync::atomic::{AtomicU8, Ordering};
+
+/// The environment variable that picks glibc's allocator over mimalloc.
+const ALLOCATOR_VAR: &std::ffi::CStr = c"SEI_JIRA_ALLOCATOR";
+
+/// The global allocator of the binaries that sync: mimalloc, or glibc's when
+/// `SEI_JIRA_ALLOCATOR=glibc`. Chosen at the process's first allocation from the environment,
+/// read without allocating, and kept: every block is freed by the allocator that gave it.
+pub struct SyncAllocator;
+
+/// 0: not chosen yet; 1: mimalloc; 2: glibc's.
+static CHOSEN: AtomicU8 = AtomicU8::new(0);
+
+impl SyncAllocator {
+    fn chosen() -> &'static dyn GlobalAlloc {
+        let glibc = match CHOSEN.load(Ordering::Relaxed) {
+            1 => false,
+            2 => true,
+            _ => {
+                // SAFETY: getenv and strcmp read the environment without allocating; the
+                // pointer is compared with null before it is read.
+                let glibc = unsafe {
+                    let value = libc::getenv(ALLOCATOR_VAR.as_ptr());
+                    !value.is_null() && libc::strcmp(value, c"glibc".as_ptr()) == 0
+                };
+                CHOSEN.store(if glibc { 2 } else { 1 }, Ordering::Relaxed);
+                glibc
+            }
+        };
+        if glibc { &System } else { &mimalloc::MiMalloc }
+    }
+
+    /// Whether the process allocates through glibc's allocator.
+    pub fn is_glibc() -> bool {
+        let _ = Self::chosen();
+        CHOSEN.load(Ordering::Relaxed) == 2
+    }
+}
+
+// SAFETY: every call goes to the one allocator the process chose, which upholds the contract.
+unsafe impl GlobalAlloc for SyncAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        unsafe { Self::chosen().alloc(layout) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        unsafe { Self::chosen().dealloc(ptr, layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        unsafe { Self::chosen().alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        unsafe { Self::chosen().realloc(ptr, layout, new_size) }
+    }
+}
+
+/// With glibc's allocator: caps its arenas at two and keeps buffers over 128 KiB in their own
+/// mappings, returned to the system when freed. Call first thing in `main`; a no-op with
+/// mimalloc and on other C libraries.
 pub fn tune_allocator() {
+    if !SyncAllocator::is_glibc() {
+        return;
+    }
     #[cfg(all(target_os = "linux", target_env = "gnu"))]
     // SAFETY: mallopt only adjusts allocator parameters; it is called before other threads start.
     unsafe {
