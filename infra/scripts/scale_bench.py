@@ -78,6 +78,9 @@ def measure(issues, allocator):
         "requests": counts["requests"],
         "lower_bound": info["request_bound"]["lower_bound"],
         "disk_bytes": disk,
+        "hygiene_index_bytes": answer["disk"]["hygiene_index_bytes"],
+        "compacted": answer["disk"]["compacted"],
+        "unused_bytes": answer["disk"]["unused_bytes"],
     }
 
 
@@ -91,7 +94,7 @@ def report(rows):
     line("wall", lambda r: f"{r['wall_s']:.1f} s")
     line("CPU of sei-jira", lambda r: f"{r['cpu_s']:.1f} s")
     line("  per issue", lambda r: f"{1000 * r['cpu_s'] / r['issues']:.3f} ms")
-    for phase in ["validation", "setup", "sync", "index_refresh", "snapshot"]:
+    for phase in ["validation", "setup", "sync", "index_refresh", "snapshot", "compaction"]:
         line(f"  {phase} (CPU / wall)",
              lambda r, p=phase: f"{r['phases'][p]['cpu_s']:.1f} / {r['phases'][p]['wall_s']:.1f} s")
     line("peak RSS", lambda r: f"{r['peak_rss_mib']:.0f} MiB")
@@ -99,6 +102,9 @@ def report(rows):
          lambda r: f"{r['requests']:,} ({r['requests'] / r['lower_bound']:.3f} x)")
     line("store on disk", lambda r: f"{r['disk_bytes'] / MiB:.0f} MiB")
     line("  per issue", lambda r: f"{r['disk_bytes'] / r['issues']:,.0f} B")
+    line("  compacted by the command", lambda r: "yes" if r["compacted"] else "no")
+    line("  of which the hygiene index", lambda r: f"{r['hygiene_index_bytes'] / MiB:.0f} MiB")
+    line("  of which unused (page slack)", lambda r: f"{r['unused_bytes'] / MiB:.0f} MiB")
     for allocator in sorted({r["allocator"] for r in rows}):
         mine = [r for r in rows if r["allocator"] == allocator]
         if len(mine) > 1:

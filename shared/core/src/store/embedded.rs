@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use codec::{Dictionary, decode, encode};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -85,6 +85,17 @@ const ISSUE_DICTIONARY: &str = "issue-dictionary";
 /// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache
 /// keeps the process within a small Lambda's memory.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
+
+/// What [`EmbeddedStore::space`] finds, in bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Space {
+    /// Pages allocated to data, metadata and partly filled pages.
+    pub allocated: u64,
+    /// Space not holding data: free pages and the unused part of allocated ones.
+    pub fragmented: u64,
+    /// What the kept hygiene index takes (heads, cells, contributions, change marks).
+    pub hygiene_index: u64,
+}
 
 /// Clones share one open database (a file is opened once per process), as the local server's
 /// functions share one store.
@@ -192,6 +203,31 @@ impl EmbeddedStore {
             ));
         };
         db.compact().map_err(backend)
+    }
+
+    /// How the file's bytes are spent: on the data, on the hygiene index within it, and on
+    /// space not holding data (free pages, partly filled pages) that [`EmbeddedStore::compact`]
+    /// can give back.
+    pub fn space(&self) -> StoreResult<Space> {
+        let tx = self.db.begin_write().map_err(backend)?;
+        let whole = tx.stats().map_err(backend)?;
+        let mut hygiene_index = 0;
+        for table in [INDEX_HEADS, INDEX_CELLS, CONTRIBUTIONS, CHANGED] {
+            let stats = tx
+                .open_table(table)
+                .map_err(backend)?
+                .stats()
+                .map_err(backend)?;
+            hygiene_index +=
+                stats.stored_bytes() + stats.metadata_bytes() + stats.fragmented_bytes();
+        }
+        tx.abort().map_err(backend)?;
+        let page = whole.page_size() as u64;
+        Ok(Space {
+            allocated: whole.allocated_pages() * page,
+            fragmented: whole.fragmented_bytes(),
+            hygiene_index,
+        })
     }
 
     /// A dictionary made from `jsons`, the issues about to be written, and kept in `tx`; None

@@ -14,6 +14,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use zstd::zstd_safe::{self, CCtx, CDict, DCtx, DDict};
 
+use crate::hygiene::facts::{Assignee, IssueFacts};
+use crate::hygiene::index::Contribution;
 use crate::store::{IssueIndexEntry, StoreError, StoreResult, StoredIssue};
 
 /// Values whose JSON is longer are kept compressed.
@@ -233,6 +235,112 @@ pub(super) fn decode_entry(bytes: &[u8]) -> StoreResult<IssueIndexEntry> {
     })
 }
 
+/// A hygiene contribution as the store keeps it: positional, under half its named JSON (every
+/// counted issue has one). In order: created, updated, resolved, flags (due date, active
+/// sprint), the assignee (id, active), components, description characters, first comment, first
+/// and last status change, project, issue type, priority, status, status category, the custom
+/// misses.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct PackedContribution(
+    Option<i64>,
+    i64,
+    Option<i64>,
+    u8,
+    Option<(String, Option<bool>)>,
+    usize,
+    Option<usize>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Vec<bool>,
+);
+
+/// Contributions as the store has kept them: packed, or named as before.
+#[derive(serde::Deserialize)]
+#[serde(untagged)]
+enum KeptContribution {
+    Packed(Box<PackedContribution>),
+    Named(Contribution),
+}
+
+const DUE_DATE: u8 = 1;
+const ACTIVE_SPRINT: u8 = 2;
+
+pub(super) fn encode_contribution(c: &Contribution) -> StoreResult<Vec<u8>> {
+    let f = &c.facts;
+    let flags = u8::from(f.has_due_date) * DUE_DATE | u8::from(f.in_active_sprint) * ACTIVE_SPRINT;
+    let packed = PackedContribution(
+        f.created_ms,
+        f.updated_ms,
+        f.resolved_ms,
+        flags,
+        f.assignee.as_ref().map(|a| (a.id.clone(), a.active)),
+        f.components,
+        f.description_chars,
+        f.first_comment_ms,
+        f.first_status_change_ms,
+        f.last_status_change_ms,
+        f.project.clone(),
+        f.issue_type.clone(),
+        f.priority.clone(),
+        f.status.clone(),
+        f.status_category.clone(),
+        c.custom.clone(),
+    );
+    to_json(&packed)
+}
+
+pub(super) fn decode_contribution(bytes: &[u8]) -> StoreResult<Contribution> {
+    let packed = match decode(bytes, None)? {
+        KeptContribution::Named(c) => return Ok(c),
+        KeptContribution::Packed(p) => *p,
+    };
+    let PackedContribution(
+        created_ms,
+        updated_ms,
+        resolved_ms,
+        flags,
+        assignee,
+        components,
+        description_chars,
+        first_comment_ms,
+        first_status_change_ms,
+        last_status_change_ms,
+        project,
+        issue_type,
+        priority,
+        status,
+        status_category,
+        custom,
+    ) = packed;
+    Ok(Contribution {
+        facts: IssueFacts {
+            created_ms,
+            updated_ms,
+            resolved_ms,
+            has_due_date: flags & DUE_DATE != 0,
+            assignee: assignee.map(|(id, active)| Assignee { id, active }),
+            components,
+            description_chars,
+            first_comment_ms,
+            first_status_change_ms,
+            last_status_change_ms,
+            in_active_sprint: flags & ACTIVE_SPRINT != 0,
+            project,
+            issue_type,
+            priority,
+            status,
+            status_category,
+        },
+        custom,
+    })
+}
+
 fn backend_code(what: &str, code: zstd_safe::ErrorCode) -> StoreError {
     StoreError::Backend(format!("{what}: {}", zstd_safe::get_error_name(code)))
 }
@@ -272,6 +380,53 @@ mod tests {
             .unwrap()
             .clone(),
             ..StoredIssue::default()
+        }
+    }
+
+    #[test]
+    fn contributions_are_kept_packed_and_those_kept_named_before_still_read() {
+        let full = Contribution {
+            facts: IssueFacts {
+                created_ms: Some(1),
+                updated_ms: 2,
+                resolved_ms: Some(3),
+                has_due_date: true,
+                assignee: Some(Assignee {
+                    id: "5b4efce566a7e81949820cfd".into(),
+                    active: Some(false),
+                }),
+                components: 2,
+                description_chars: Some(140),
+                first_comment_ms: Some(4),
+                first_status_change_ms: Some(5),
+                last_status_change_ms: Some(6),
+                in_active_sprint: true,
+                project: "PLAT".into(),
+                issue_type: Some("Bug".into()),
+                priority: Some("High".into()),
+                status: Some("In Review".into()),
+                status_category: Some("In Progress".into()),
+            },
+            custom: vec![true, false],
+        };
+        let bare = Contribution {
+            facts: IssueFacts {
+                project: "P".into(),
+                ..IssueFacts::default()
+            },
+            custom: Vec::new(),
+        };
+        for c in [full, bare] {
+            let named = serde_json::to_vec(&c).unwrap();
+            let packed = encode_contribution(&c).unwrap();
+            assert!(
+                packed.len() * 2 < named.len(),
+                "{} of {}",
+                packed.len(),
+                named.len()
+            );
+            assert_eq!(decode_contribution(&packed).unwrap(), c);
+            assert_eq!(decode_contribution(&named).unwrap(), c);
         }
     }
 

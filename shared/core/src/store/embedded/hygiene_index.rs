@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use redb::ReadableDatabase;
 
-use super::codec::{decode, encode};
+use super::codec;
 use super::{
     CHANGED, CONTRIBUTIONS, EmbeddedStore, INDEX_CELLS, INDEX_HEADS, backend, change_key,
     change_mark, check_integration_id, issue_key,
@@ -62,7 +62,7 @@ impl HygieneIndexStore for EmbeddedStore {
                 .get(issue_key(integration, id).as_str())
                 .map_err(backend)?
             {
-                out.push((id.clone(), decode(v.value(), None)?));
+                out.push((id.clone(), codec::decode_contribution(v.value())?));
             }
         }
         Ok(out)
@@ -81,7 +81,7 @@ impl HygieneIndexStore for EmbeddedStore {
                 let key = issue_key(integration, id);
                 match contribution {
                     Some(c) => {
-                        t.insert(key.as_str(), encode(c)?.as_slice())
+                        t.insert(key.as_str(), codec::encode_contribution(c)?.as_slice())
                             .map_err(backend)?;
                     }
                     None => {
