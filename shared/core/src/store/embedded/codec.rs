@@ -265,7 +265,7 @@ struct PackedContribution(
 #[serde(untagged)]
 enum KeptContribution {
     Packed(Box<PackedContribution>),
-    Named(Contribution),
+    Named(Box<Contribution>),
 }
 
 const DUE_DATE: u8 = 1;
@@ -273,7 +273,8 @@ const ACTIVE_SPRINT: u8 = 2;
 
 pub(super) fn encode_contribution(c: &Contribution) -> StoreResult<Vec<u8>> {
     let f = &c.facts;
-    let flags = u8::from(f.has_due_date) * DUE_DATE | u8::from(f.in_active_sprint) * ACTIVE_SPRINT;
+    let flags =
+        (u8::from(f.has_due_date) * DUE_DATE) | (u8::from(f.in_active_sprint) * ACTIVE_SPRINT);
     let packed = PackedContribution(
         f.created_ms,
         f.updated_ms,
@@ -297,7 +298,7 @@ pub(super) fn encode_contribution(c: &Contribution) -> StoreResult<Vec<u8>> {
 
 pub(super) fn decode_contribution(bytes: &[u8]) -> StoreResult<Contribution> {
     let packed = match decode(bytes, None)? {
-        KeptContribution::Named(c) => return Ok(c),
+        KeptContribution::Named(c) => return Ok(*c),
         KeptContribution::Packed(p) => *p,
     };
     let PackedContribution(
