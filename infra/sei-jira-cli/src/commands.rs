@@ -136,14 +136,18 @@ fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f
     }
 }
 
-/// Gives the store file's unused space back when a quarter of the file or more holds no data (a
-/// backfill, whose writes leave old page versions behind), as the user finds the file after the
-/// command; answers the file's bytes, the hygiene index's share, and whether it was compacted.
-fn compact_if_it_pays(mut store: EmbeddedStore, path: &Path) -> anyhow::Result<serde_json::Value> {
+/// Repacks the store file when a quarter of it or more holds no data (after a backfill, whose
+/// interleaved writes leave free pages and half-filled leaves behind), so the user finds it at
+/// its size; answers the file's bytes, the hygiene index's share, the slack left, and whether it
+/// was repacked.
+fn compact_if_it_pays(store: EmbeddedStore, path: &Path) -> anyhow::Result<serde_json::Value> {
     let file_bytes = || std::fs::metadata(path).map_or(0, |m| m.len());
     let space = store.space()?;
-    let compacted = space.fragmented * 4 >= file_bytes() && store.compact()?;
-    let space = if compacted { store.space()? } else { space };
+    let compacted = space.fragmented * 4 >= file_bytes();
+    let space = match compacted {
+        true => store.repack(path)?.space()?,
+        false => space,
+    };
     Ok(json!({
         "bytes": file_bytes(),
         "hygiene_index_bytes": space.hygiene_index,

@@ -198,6 +198,58 @@ mod tests {
         assert!(entries.iter().all(|e| e.rev == 1 && e.project_key == "P"));
     }
 
+    #[tokio::test]
+    async fn a_repacked_store_holds_the_same_data_in_a_smaller_file() {
+        // GIVEN a store written as a sync writes it: several projects' issues interleaved, in
+        // many small batches, then written again
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.redb");
+        let store = EmbeddedStore::open(&path).unwrap();
+        for round in 0..2u64 {
+            for batch in 0..60u64 {
+                let issues: Vec<StoredIssue> = (0..25u64)
+                    .map(|n| StoredIssue {
+                        rev: round,
+                        ..issue(1 + (n * 60 + batch) * 7 % 1_500)
+                    })
+                    .collect();
+                store
+                    .put_issues("i", &issues)
+                    .await
+                    .unwrap()
+                    .expect_none()
+                    .unwrap();
+            }
+        }
+        let before = store.list_issues("i", None, usize::MAX).await.unwrap();
+        let index_before = crate::store::whole_issue_index(&store, "i").await.unwrap();
+        let size_before = std::fs::metadata(&path).unwrap().len();
+        // WHEN it is repacked
+        let store = store.repack(&path).unwrap();
+        // THEN it reads back the same, keeps taking writes, and the file shrank
+        assert_eq!(
+            store.list_issues("i", None, usize::MAX).await.unwrap(),
+            before
+        );
+        assert_eq!(
+            crate::store::whole_issue_index(&store, "i").await.unwrap(),
+            index_before
+        );
+        let next = StoredIssue { rev: 2, ..issue(1) };
+        store
+            .put_issues("i", &[next])
+            .await
+            .unwrap()
+            .expect_none()
+            .unwrap();
+        let size_after = std::fs::metadata(&path).unwrap().len();
+        assert!(
+            size_after * 10 < size_before * 8,
+            "{size_after} of {size_before}"
+        );
+        assert!(!dir.path().join("s.redb.repack").exists());
+    }
+
     #[test]
     fn change_marks_are_kept_as_their_id_and_those_kept_as_json_before_still_read() {
         let mark = ChangeMark::new("10042");
