@@ -98,6 +98,9 @@ def report(rows):
         line(f"  {phase} (CPU / wall)",
              lambda r, p=phase: f"{r['phases'][p]['cpu_s']:.1f} / {r['phases'][p]['wall_s']:.1f} s")
     line("peak RSS", lambda r: f"{r['peak_rss_mib']:.0f} MiB")
+    line("  reached by (after sync / refresh)",
+         lambda r: f"{r['phases']['sync']['peak_rss_bytes'] / MiB:.0f} / "
+                   f"{r['phases']['index_refresh']['peak_rss_bytes'] / MiB:.0f} MiB")
     line("requests (x the lower bound)",
          lambda r: f"{r['requests']:,} ({r['requests'] / r['lower_bound']:.3f} x)")
     line("store on disk", lambda r: f"{r['disk_bytes'] / MiB:.0f} MiB")

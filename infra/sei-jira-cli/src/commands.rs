@@ -142,12 +142,15 @@ fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f
 /// was repacked.
 fn compact_if_it_pays(store: EmbeddedStore, path: &Path) -> anyhow::Result<serde_json::Value> {
     let file_bytes = || std::fs::metadata(path).map_or(0, |m| m.len());
-    let space = store.space()?;
-    let compacted = space.fragmented * 4 >= file_bytes();
-    let space = match compacted {
-        true => store.repack(path)?.space()?,
-        false => space,
-    };
+    let mut space = store.space()?;
+    let mut compacted = false;
+    if space.fragmented * 4 >= file_bytes() {
+        // The sync is done and stored: a repack that fails loses nothing, and says so.
+        match store.repack(path).and_then(|store| store.space()) {
+            Ok(after) => (space, compacted) = (after, true),
+            Err(e) => eprintln!("warning: the store was not repacked: {e}"),
+        }
+    }
     Ok(json!({
         "bytes": file_bytes(),
         "hygiene_index_bytes": space.hygiene_index,
@@ -177,6 +180,9 @@ impl Phases {
         let phase = json!({
             "wall_s": (now - self.1).as_secs_f64(),
             "cpu_s": cpu.saturating_sub(self.2).as_secs_f64(),
+            // The process's high-water mark so far: the phase that raised it is the one whose
+            // figure is above the one before.
+            "peak_rss_bytes": process::peak_rss_bytes(),
         });
         self.0.insert(name.to_string(), phase);
         (self.1, self.2) = (now, cpu);
