@@ -250,8 +250,9 @@ impl EmbeddedStore {
         let new_path = std::path::PathBuf::from(name);
         let _ = std::fs::remove_file(&new_path);
         {
+            // The new file is only written, a commit at a time: a small cache is enough.
             let new = redb::Builder::new()
-                .set_cache_size(CACHE_BYTES)
+                .set_cache_size(REPACK_COMMIT_BYTES)
                 .create(&new_path)
                 .map_err(backend)?;
             let read = db.begin_read().map_err(backend)?;

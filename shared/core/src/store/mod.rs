@@ -121,6 +121,41 @@ pub trait IssueStore: Send + Sync {
 /// Index entries read a page at a time by [`each_index_entry`].
 pub const INDEX_PAGE: usize = 1_000;
 
+/// The index entries after an issue id, in id order, read [`INDEX_PAGE`] at a time.
+pub struct IndexPages<'a, S: ?Sized> {
+    store: &'a S,
+    integration: &'a str,
+    after: Option<String>,
+    done: bool,
+}
+
+impl<'a, S: IssueStore + ?Sized> IndexPages<'a, S> {
+    pub fn new(store: &'a S, integration: &'a str, after: Option<&str>) -> Self {
+        IndexPages {
+            store,
+            integration,
+            after: after.map(str::to_string),
+            done: false,
+        }
+    }
+
+    /// The next page; None once the index is read (a short page is the last).
+    pub async fn next(&mut self) -> StoreResult<Option<Vec<IssueIndexEntry>>> {
+        if self.done {
+            return Ok(None);
+        }
+        let page = self
+            .store
+            .index_page(self.integration, self.after.as_deref(), INDEX_PAGE)
+            .await?;
+        match page.last() {
+            Some(last) if page.len() == INDEX_PAGE => self.after = Some(last.id.clone()),
+            _ => self.done = true,
+        }
+        Ok((!page.is_empty()).then_some(page))
+    }
+}
+
 /// Calls `visit` with each index entry after the issue id `after`, in id order, reading
 /// [`INDEX_PAGE`] entries at a time, until it answers false.
 pub async fn each_index_entry<S: IssueStore + ?Sized>(
@@ -129,21 +164,15 @@ pub async fn each_index_entry<S: IssueStore + ?Sized>(
     after: Option<&str>,
     mut visit: impl FnMut(&IssueIndexEntry) -> bool,
 ) -> StoreResult<()> {
-    let mut after: Option<String> = after.map(str::to_string);
-    loop {
-        let page = store
-            .index_page(integration, after.as_deref(), INDEX_PAGE)
-            .await?;
+    let mut pages = IndexPages::new(store, integration, after);
+    while let Some(page) = pages.next().await? {
         for entry in &page {
             if !visit(entry) {
                 return Ok(());
             }
         }
-        match page.last() {
-            Some(last) if page.len() == INDEX_PAGE => after = Some(last.id.clone()),
-            _ => return Ok(()),
-        }
     }
+    Ok(())
 }
 
 /// Every index entry of the integration, in id order: for tests and tools on small stores (the

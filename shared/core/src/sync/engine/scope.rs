@@ -13,7 +13,7 @@ use futures_util::{StreamExt, TryStreamExt};
 
 use super::{Ctx, SyncError};
 use crate::store::records::{Counts, IssueFlag, StoredIssue};
-use crate::store::{INDEX_PAGE, StoreError, each_index_entry};
+use crate::store::{IndexPages, StoreError, each_index_entry};
 use crate::sync::index::Known;
 
 /// Flags written side by side when a project leaves or comes back (each is a read and a write).
@@ -42,13 +42,9 @@ pub(super) async fn settle_project_scope(ctx: &mut Ctx<'_>) -> Result<bool, Sync
         }
     }
     // The index a page at a time; each page's flags are written before the next is read.
-    let mut after: Option<String> = None;
+    let mut pages = IndexPages::new(ctx.store, &integration, None);
     let mut chunks = 0;
-    loop {
-        let page = ctx
-            .store
-            .index_page(&integration, after.as_deref(), INDEX_PAGE)
-            .await?;
+    while let Some(page) = pages.next().await? {
         let changes: Vec<(u64, Known, bool)> = page
             .iter()
             .filter(|e| !e.deleted)
@@ -66,11 +62,8 @@ pub(super) async fn settle_project_scope(ctx: &mut Ctx<'_>) -> Result<bool, Sync
             chunks += 1;
             flag_scope(ctx, chunk).await?;
         }
-        match page.last() {
-            Some(last) if page.len() == INDEX_PAGE => after = Some(last.id.clone()),
-            _ => return Ok(true),
-        }
     }
+    Ok(true)
 }
 
 /// Flags each issue of `chunk` in or out of the scope as it says, side by side, and counts
