@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use codec::{Dictionary, decode, encode};
-use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -24,9 +24,12 @@ use crate::hygiene::index::ChangeMark;
 
 mod codec;
 mod dora;
+mod file;
 mod hygiene;
 mod hygiene_index;
 mod issues;
+
+pub use file::Space;
 
 type Table = TableDefinition<'static, &'static str, &'static [u8]>;
 const ISSUES: Table = TableDefinition::new("issues");
@@ -85,48 +88,6 @@ const ISSUE_DICTIONARY: &str = "issue-dictionary";
 /// redb caches up to 1 GiB by default; a sync streams through its data once, so a small cache
 /// keeps the process within a small Lambda's memory.
 const CACHE_BYTES: usize = 32 * 1024 * 1024;
-
-/// What a repack writes before it commits: a write transaction holds its pages in memory.
-const REPACK_COMMIT_BYTES: usize = 8 * 1024 * 1024;
-
-/// Copies `table` from `read` into `new`, in key order, committing every
-/// [`REPACK_COMMIT_BYTES`]; only the last commit waits for the disk.
-fn copy_table(read: &redb::ReadTransaction, new: &Database, table: Table) -> StoreResult<()> {
-    let source = read.open_table(table).map_err(backend)?;
-    let mut entries = source.iter().map_err(backend)?.peekable();
-    loop {
-        let mut tx = new.begin_write().map_err(backend)?;
-        let last = {
-            let mut target = tx.open_table(table).map_err(backend)?;
-            let mut bytes = 0;
-            while bytes < REPACK_COMMIT_BYTES {
-                let Some(entry) = entries.next() else { break };
-                let (k, v) = entry.map_err(backend)?;
-                bytes += k.value().len() + v.value().len();
-                target.insert(k.value(), v.value()).map_err(backend)?;
-            }
-            entries.peek().is_none()
-        };
-        if !last {
-            tx.set_durability(redb::Durability::None).map_err(backend)?;
-        }
-        tx.commit().map_err(backend)?;
-        if last {
-            return Ok(());
-        }
-    }
-}
-
-/// What [`EmbeddedStore::space`] finds, in bytes.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Space {
-    /// Pages allocated to data, metadata and partly filled pages.
-    pub allocated: u64,
-    /// Space not holding data: free pages and the unused part of allocated ones.
-    pub fragmented: u64,
-    /// What the kept hygiene index takes (heads, cells, contributions, change marks).
-    pub hygiene_index: u64,
-}
 
 /// Clones share one open database (a file is opened once per process), as the local server's
 /// functions share one store.
@@ -222,75 +183,6 @@ impl EmbeddedStore {
         Ok(Self {
             db: Arc::new(db),
             dictionary: Arc::new(dictionary),
-        })
-    }
-
-    /// Gives the file's free pages back (a sync rewrites pages as it goes, and redb keeps the
-    /// space of old versions for reuse); answers whether anything was reclaimed.
-    pub fn compact(&mut self) -> StoreResult<bool> {
-        let Some(db) = Arc::get_mut(&mut self.db) else {
-            return Err(StoreError::Backend(
-                "the store is in use by another clone: compact it alone".into(),
-            ));
-        };
-        db.compact().map_err(backend)
-    }
-
-    /// Writes the store again into a new file that then takes this one's place: each table in
-    /// key order, an ascending load that redb packs leaf by leaf, so neither the free pages nor
-    /// the half-filled leaves a sync's interleaved writes leave behind remain. Commits every
-    /// [`REPACK_COMMIT_BYTES`], so its memory does not grow with the store. Needs the store
-    /// alone (no clone); `path` is the file it was opened from.
-    pub fn repack(self, path: &Path) -> StoreResult<EmbeddedStore> {
-        let db = Arc::try_unwrap(self.db).map_err(|_| {
-            StoreError::Backend("the store is in use by another clone: repack it alone".into())
-        })?;
-        let mut name = path.as_os_str().to_owned();
-        name.push(".repack");
-        let new_path = std::path::PathBuf::from(name);
-        let _ = std::fs::remove_file(&new_path);
-        {
-            // The new file is only written, a commit at a time: a small cache is enough.
-            let new = redb::Builder::new()
-                .set_cache_size(REPACK_COMMIT_BYTES)
-                .create(&new_path)
-                .map_err(backend)?;
-            let read = db.begin_read().map_err(backend)?;
-            for table in INTEGRATION_SCOPED
-                .into_iter()
-                .chain([INTEGRATIONS, DELETED, CODEC])
-            {
-                copy_table(&read, &new, table)?;
-            }
-        }
-        drop(db);
-        std::fs::rename(&new_path, path)
-            .map_err(|e| StoreError::Backend(format!("cannot replace {}: {e}", path.display())))?;
-        EmbeddedStore::open(path)
-    }
-
-    /// How the file's bytes are spent: on the data, on the hygiene index within it, and on
-    /// space not holding data (free pages, partly filled pages) that [`EmbeddedStore::compact`]
-    /// can give back.
-    pub fn space(&self) -> StoreResult<Space> {
-        let tx = self.db.begin_write().map_err(backend)?;
-        let whole = tx.stats().map_err(backend)?;
-        let mut hygiene_index = 0;
-        for table in [INDEX_HEADS, INDEX_CELLS, CONTRIBUTIONS, CHANGED] {
-            let stats = tx
-                .open_table(table)
-                .map_err(backend)?
-                .stats()
-                .map_err(backend)?;
-            hygiene_index +=
-                stats.stored_bytes() + stats.metadata_bytes() + stats.fragmented_bytes();
-        }
-        tx.abort().map_err(backend)?;
-        let page = whole.page_size() as u64;
-        Ok(Space {
-            allocated: whole.allocated_pages() * page,
-            fragmented: whole.fragmented_bytes(),
-            hygiene_index,
         })
     }
 
