@@ -4,10 +4,10 @@
 use std::path::Path;
 use std::sync::Arc;
 
-use redb::{Database, ReadableDatabase, ReadableTableMetadata};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata};
 
 use super::{
-    CACHE_BYTES, CHANGED, CODEC, CONTRIBUTIONS, DELETED, EmbeddedStore, INDEX_CELLS, INDEX_HEADS,
+    CHANGED, CODEC, CONTRIBUTIONS, DELETED, EmbeddedStore, INDEX_CELLS, INDEX_HEADS,
     INTEGRATION_SCOPED, INTEGRATIONS, Table, backend,
 };
 use crate::store::{StoreError, StoreResult};
