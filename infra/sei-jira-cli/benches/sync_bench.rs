@@ -6,12 +6,10 @@
 //! (env: SYNC_BENCH_ISSUES, default 100000; SYNC_BENCH_LATENCY_MS, default 100; SYNC_BENCH_BASELINE=0 skips the baseline)
 //!
 //! The simulator runs in a child process (this binary re-executed with `--serve-sim`, allocating
-//! through mimalloc: see `ProcessAllocator`), so the peak memory printed is the sync's alone.
+//! through mimalloc: see `ALLOCATOR`), so the peak memory printed is the sync's alone.
 
-use std::alloc::{GlobalAlloc, Layout};
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use sei_jira_core::jira::{
@@ -26,52 +24,11 @@ use sei_jira_core::sync::{Scope, SyncOptions};
 use sei_jira_lambda::process::SyncAllocator;
 use serde_json::{Value, json};
 
-/// The simulator's process (this binary re-executed) allocates through mimalloc: it stands in
-/// for Jira's servers, and its answers, built as JSON trees, spend most of their CPU time in the
-/// allocator on the cores the sync shares. The sync's process allocates as the CLI does
-/// ([`SyncAllocator`]). Chosen at the process's first allocation, from an environment variable
-/// read without allocating, so every block is freed by the allocator that gave it.
-struct ProcessAllocator;
-
-static SIM_PROCESS: AtomicU8 = AtomicU8::new(0);
-const SIM_PROCESS_VAR: &std::ffi::CStr = c"SYNC_BENCH_SIM_PROCESS";
-
-impl ProcessAllocator {
-    fn chosen() -> &'static dyn GlobalAlloc {
-        let sim = match SIM_PROCESS.load(Ordering::Relaxed) {
-            1 => false,
-            2 => true,
-            _ => {
-                // SAFETY: getenv reads the environment without allocating; the pointer is only
-                // compared with null.
-                let set = unsafe { !libc::getenv(SIM_PROCESS_VAR.as_ptr()).is_null() };
-                SIM_PROCESS.store(if set { 2 } else { 1 }, Ordering::Relaxed);
-                set
-            }
-        };
-        if sim {
-            &mimalloc::MiMalloc
-        } else {
-            &SyncAllocator
-        }
-    }
-}
-
-// SAFETY: every call goes to the one allocator the process chose, which upholds the contract.
-unsafe impl GlobalAlloc for ProcessAllocator {
-    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
-        unsafe { Self::chosen().alloc(layout) }
-    }
-    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
-        unsafe { Self::chosen().dealloc(ptr, layout) }
-    }
-    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, size: usize) -> *mut u8 {
-        unsafe { Self::chosen().realloc(ptr, layout, size) }
-    }
-}
-
+/// Both processes allocate as the CLI does ([`SyncAllocator`]); the simulator's (this binary
+/// re-executed), which stands in for Jira's servers and builds its answers as JSON trees, always
+/// through mimalloc, whichever allocator `SEI_JIRA_ALLOCATOR` picks for the sync.
 #[global_allocator]
-static ALLOCATOR: ProcessAllocator = ProcessAllocator;
+static ALLOCATOR: SyncAllocator = SyncAllocator;
 
 fn env(name: &str, default: u64) -> u64 {
     std::env::var(name)
@@ -81,15 +38,7 @@ fn env(name: &str, default: u64) -> u64 {
 }
 
 fn peak_rss_mib() -> f64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
-        })
-        .map(|kib| kib / 1024.0)
-        .unwrap_or(f64::NAN)
+    sei_jira_lambda::process::peak_rss_bytes() as f64 / (1024.0 * 1024.0)
 }
 
 /// CPU seconds (user + system) a process has used so far, from `/proc/{pid}/stat` (clock ticks
@@ -200,9 +149,8 @@ async fn sequential_export(c: &JiraClient) -> (u64, Duration) {
 }
 
 fn main() {
-    // The sync's own memory settings and runtime, as the CLI sets them; the simulator standing
-    // in for Jira keeps glibc's defaults (its large answers would otherwise cost it page faults)
-    // and tokio's.
+    // The sync's own allocator settings and runtime, as the CLI sets them; the simulator standing
+    // in for Jira keeps tokio's defaults.
     let runtime = if std::env::args().any(|a| a == "--serve-sim") {
         tokio::runtime::Runtime::new()
     } else {
@@ -223,7 +171,7 @@ async fn async_main() {
     }
     let mut child = Command::new(std::env::current_exe().unwrap())
         .arg("--serve-sim")
-        .env("SYNC_BENCH_SIM_PROCESS", "1")
+        .env_remove("SEI_JIRA_ALLOCATOR")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .spawn()

@@ -159,17 +159,22 @@ fn compact_if_it_pays(store: EmbeddedStore, path: &Path) -> anyhow::Result<serde
     }))
 }
 
-/// Wall and CPU time of each of a command's phases: what `sync --json` reports beside the run
-/// (the scale benchmark reads it).
-struct Phases(
-    serde_json::Map<String, serde_json::Value>,
-    Instant,
-    std::time::Duration,
-);
+/// Wall time, CPU time and the peak RSS so far of each of a command's phases: what
+/// `sync --json` reports beside the run (the scale benchmark reads it).
+struct Phases {
+    ended: serde_json::Map<String, serde_json::Value>,
+    /// Where the current phase began.
+    since: Instant,
+    cpu_since: std::time::Duration,
+}
 
 impl Default for Phases {
     fn default() -> Self {
-        Phases(serde_json::Map::new(), Instant::now(), process::cpu_time())
+        Phases {
+            ended: serde_json::Map::new(),
+            since: Instant::now(),
+            cpu_since: process::cpu_time(),
+        }
     }
 }
 
@@ -178,14 +183,14 @@ impl Phases {
     fn ended(&mut self, name: &str) {
         let (now, cpu) = (Instant::now(), process::cpu_time());
         let phase = json!({
-            "wall_s": (now - self.1).as_secs_f64(),
-            "cpu_s": cpu.saturating_sub(self.2).as_secs_f64(),
+            "wall_s": (now - self.since).as_secs_f64(),
+            "cpu_s": cpu.saturating_sub(self.cpu_since).as_secs_f64(),
             // The process's high-water mark so far: the phase that raised it is the one whose
             // figure is above the one before.
             "peak_rss_bytes": process::peak_rss_bytes(),
         });
-        self.0.insert(name.to_string(), phase);
-        (self.1, self.2) = (now, cpu);
+        self.ended.insert(name.to_string(), phase);
+        (self.since, self.cpu_since) = (now, cpu);
     }
 }
 
@@ -252,7 +257,7 @@ pub async fn sync(
         println!(
             "{}",
             serde_json::to_string_pretty(
-                &json!({"run": record, "store": store_args.store, "phases": phases.0,
+                &json!({"run": record, "store": store_args.store, "phases": phases.ended,
                         "disk": disk, "peak_rss_bytes": process::peak_rss_bytes()})
             )?
         );

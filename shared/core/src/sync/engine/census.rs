@@ -113,8 +113,8 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
         let in_jira: HashSet<u64> = page.into_iter().map(|(id, _)| id).collect();
         // The last page settles everything above it too: stored ids Jira no longer has.
         let upto = next.unwrap_or(u64::MAX);
-        let ours = expected_between(ctx, unit, after, upto).await?;
-        census_range(ctx, unit, &ours, &in_jira).await?;
+        let stored = stored_between(ctx, unit, after, upto, &in_jira).await?;
+        census_range(ctx, unit, &stored, &in_jira).await?;
         match next {
             Some(next) => {
                 after = next;
@@ -132,18 +132,31 @@ async fn census(ctx: &mut Ctx<'_>, unit: &Unit, cursor: &mut Cursor) -> Result<b
     }
 }
 
-/// The ids of the stored issues a listing of the unit should find (of its project, neither
-/// flagged deleted nor out of scope) in `after < id <= upto`, ascending. Tombstones (issues
-/// removed by hand) too: the scope count counts them, so one that Jira no longer has must be
-/// flagged deleted here, or every later count would differ and every run read every id again.
-async fn expected_between(
+/// What the store holds of one range of ids, `after < id <= upto`, read in one pass.
+struct Stored {
+    /// The stored issues a listing of the unit should find (of its project, neither flagged
+    /// deleted nor out of scope), ascending. Tombstones (issues removed by hand) too: the scope
+    /// count counts them, so one that Jira no longer has must be flagged deleted here, or every
+    /// later count would differ and every run read every id again.
+    ours: Vec<u64>,
+    /// Of the ids Jira listed in the range, those stored neither deleted nor out of scope (of
+    /// any project).
+    listed: HashSet<u64>,
+}
+
+/// Reads [`Stored`] for the range of a census page whose ids, all in the range, are `in_jira`.
+async fn stored_between(
     ctx: &Ctx<'_>,
     unit: &Unit,
     after: u64,
     upto: u64,
-) -> Result<Vec<u64>, StoreError> {
+    in_jira: &HashSet<u64>,
+) -> Result<Stored, StoreError> {
     let project = unit.project.as_deref();
-    let mut ours = Vec::new();
+    let mut stored = Stored {
+        ours: Vec::new(),
+        listed: HashSet::new(),
+    };
     let start = after.to_string();
     each_index_entry(ctx.store, &ctx.opts.integration, Some(&start), |e| {
         let Ok(id) = e.id.parse::<u64>() else {
@@ -152,16 +165,21 @@ async fn expected_between(
         if id > upto {
             return false;
         }
-        if Known::from(e).in_listing() && project.is_none_or(|p| p == e.project_key) {
-            ours.push(id);
+        if Known::from(e).in_listing() {
+            if project.is_none_or(|p| p == e.project_key) {
+                stored.ours.push(id);
+            }
+            if in_jira.contains(&id) {
+                stored.listed.insert(id);
+            }
         }
         true
     })
     .await?;
-    Ok(ours)
+    Ok(stored)
 }
 
-/// Settles one range of ids: `ours`, what we store in it (ascending), against `in_jira`. Stored
+/// Settles one range of ids: what we store in it, against `in_jira`. Stored
 /// issues the listing no longer finds are fetched by id: stored where they are now (moved within
 /// the scope), flagged out of scope (moved to a project the scope does not take in, or no longer
 /// found by the filter), and flagged deleted only when Jira answers nothing for them. Ids we lack,
@@ -169,20 +187,16 @@ async fn expected_between(
 async fn census_range(
     ctx: &mut Ctx<'_>,
     unit: &Unit,
-    ours: &[u64],
+    stored: &Stored,
     in_jira: &HashSet<u64>,
 ) -> Result<u64, SyncError> {
+    let ours = &stored.ours;
     let mut gone: Vec<u64> = ours
         .iter()
         .copied()
         .filter(|id| !in_jira.contains(id))
         .collect();
-    let known = IssueIndex::read(ctx.store, &ctx.opts.integration, in_jira.iter().copied()).await?;
-    let mut unknown: Vec<u64> = in_jira
-        .iter()
-        .copied()
-        .filter(|id| known.get(*id).is_none_or(|e| !e.in_listing()))
-        .collect();
+    let mut unknown: Vec<u64> = in_jira.difference(&stored.listed).copied().collect();
     gone.sort_unstable();
     unknown.sort_unstable();
     let (fields, excluded, parallel) = (
