@@ -1041,6 +1041,31 @@ mod behaviours {
         let mut cells = s.list_index_cells(id).await.unwrap();
         cells.sort_by(|a, b| a.cell.cmp(&b.cell));
         assert_eq!(cells, [indexed_cell("P", 5, 2), indexed_cell("Q", 2, 1)]);
+        // Read by cell: the kept ones among those asked.
+        let asked = [
+            indexed_cell("Q", 0, 0).cell,
+            indexed_cell("NONE", 0, 0).cell,
+            indexed_cell("Q", 0, 0).cell,
+        ];
+        assert_eq!(
+            s.get_index_cells(id, &asked).await.unwrap(),
+            [indexed_cell("Q", 2, 1)]
+        );
+        assert!(s.get_index_cells("i2", &asked).await.unwrap().is_empty());
+        // Cleared: none left of this integration, another's untouched.
+        s.put_index_cells("i2", &[indexed_cell("P", 1, 1)])
+            .await
+            .unwrap();
+        s.clear_index_cells(id).await.unwrap();
+        assert!(s.list_index_cells(id).await.unwrap().is_empty());
+        assert_eq!(
+            s.list_index_cells("i2").await.unwrap(),
+            [indexed_cell("P", 1, 1)]
+        );
+        s.clear_index_cells("i2").await.unwrap();
+        s.put_index_cells(id, &[indexed_cell("P", 5, 2), indexed_cell("Q", 2, 1)])
+            .await
+            .unwrap();
 
         // Contributions are kept per issue id; None removes one.
         let many: Vec<(String, Option<Contribution>)> = (1..=150)
@@ -1093,7 +1118,13 @@ mod behaviours {
             .unwrap();
         let mut cells = s.list_index_cells(id).await.unwrap();
         cells.sort_by(|a, b| a.cell.cmp(&b.cell));
-        assert_eq!(cells, [big, indexed_cell("P", 1, 1)]);
+        assert_eq!(cells, [big.clone(), indexed_cell("P", 1, 1)]);
+        assert_eq!(
+            s.get_index_cells(id, std::slice::from_ref(&big.cell))
+                .await
+                .unwrap(),
+            std::slice::from_ref(&big)
+        );
         // Shrunk back to a small cell, it reads as the small one.
         let small = indexed_cell("BIG", 2, 2);
         s.put_index_cells(id, std::slice::from_ref(&small))
@@ -1102,6 +1133,13 @@ mod behaviours {
         let mut cells = s.list_index_cells(id).await.unwrap();
         cells.sort_by(|a, b| a.cell.cmp(&b.cell));
         assert_eq!(cells, [small, indexed_cell("P", 1, 1)]);
+        // Cleared with its parts: a cell as large again is whole, not mixed with old parts.
+        s.clear_index_cells(id).await.unwrap();
+        assert!(s.list_index_cells(id).await.unwrap().is_empty());
+        s.put_index_cells(id, std::slice::from_ref(&big))
+            .await
+            .unwrap();
+        assert_eq!(s.list_index_cells(id).await.unwrap(), [big]);
     }
 
     /// Stores one of everything under the integration.
@@ -1265,6 +1303,23 @@ mod behaviours {
         assert_eq!(
             s.list_dora_members(id, "p1").await.unwrap()[0],
             dora_facts("9")
+        );
+        // Asked by id: the members among them, of that profile only.
+        let mut among = s
+            .dora_members_among(id, "p1", &["9", "5", "1000003", "404"])
+            .await
+            .unwrap();
+        among.sort();
+        assert_eq!(among, ["1000003", "9"]);
+        assert_eq!(
+            s.dora_members_among(id, "p10", &["9", "5"]).await.unwrap(),
+            ["5"]
+        );
+        assert!(
+            s.dora_members_among("other", "p1", &["9"])
+                .await
+                .unwrap()
+                .is_empty()
         );
 
         s.put_dora_members(id, "p1", &[("20".into(), None), ("404".into(), None)])

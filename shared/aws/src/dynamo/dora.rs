@@ -1,11 +1,13 @@
 //! The DORA role of the DynamoDB store: the profiles (kept with `put_versioned`) and the heads in one partition, every profile's members in another, one
 //! item per member.
 
+use std::collections::HashMap;
+
 use async_trait::async_trait;
 
-use super::codec::{body_item, from_body_item, key_item};
+use super::codec::{body_item, from_body_item, key_item, string};
 use super::codec::{delete_request, put_request};
-use super::{DynamoStore, SortRange, keys};
+use super::{BATCH_GET_LIMIT, DynamoStore, SK, SortRange, keys};
 use sei_jira_core::dora::index::DoraHeads;
 use sei_jira_core::dora::{DoraConfig, DoraFacts};
 use sei_jira_core::store::{DoraStore, StoreError, StoreResult, last_per_key};
@@ -58,6 +60,33 @@ impl DoraStore for DynamoStore {
             .iter()
             .map(from_body_item)
             .collect()
+    }
+
+    async fn dora_members_among(
+        &self,
+        integration: &str,
+        profile: &str,
+        ids: &[&str],
+    ) -> StoreResult<Vec<String>> {
+        let prefix = member_prefix(profile)?;
+        let mut by_sort: HashMap<String, &str> = ids
+            .iter()
+            .map(|id| (format!("{prefix}{}", keys::issue_sort(id)), *id))
+            .collect();
+        let sorts: Vec<String> = by_sort.keys().cloned().collect();
+        let mut out = Vec::new();
+        for chunk in sorts.chunks(BATCH_GET_LIMIT) {
+            let keys = chunk
+                .iter()
+                .map(|sort| key_item(keys::dora_members(integration), sort.clone()))
+                .collect();
+            for item in self.batch_get(keys).await? {
+                if let Some(id) = by_sort.remove(string(&item, SK)?) {
+                    out.push(id.to_string());
+                }
+            }
+        }
+        Ok(out)
     }
 
     async fn put_dora_members(

@@ -15,10 +15,13 @@ use super::failures::backend;
 use super::{
     BATCH_GET_LIMIT, DynamoStore, ENCODING, Item, PART_READ_ATTEMPTS, PK, SK, SortRange, keys,
 };
+use sei_jira_core::hygiene::Cell;
 use sei_jira_core::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
 use sei_jira_core::store::{HygieneIndexStore, StoreError, StoreResult, last_per_key};
 
 const ID: &str = "id";
+/// Issues per indexer batch: their journal stays far below an item's 400 KB.
+const INDEX_BATCH: usize = 100;
 const STAMP: &str = "stamp";
 
 pub(super) fn change_mark_item(integration: &str, mark: &ChangeMark) -> Item {
@@ -75,6 +78,11 @@ impl HygieneIndexStore for DynamoStore {
             .await
     }
 
+    /// A journal of more issues would pass a DynamoDB item's 400 KB.
+    fn index_batch(&self) -> usize {
+        INDEX_BATCH
+    }
+
     async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>> {
         let items = self
             .query_all(&keys::index_cells(integration), SortRange::All, true)
@@ -84,6 +92,34 @@ impl HygieneIndexStore for DynamoStore {
             cells.push(self.cell_from_item(integration, item).await?);
         }
         Ok(cells)
+    }
+
+    async fn get_index_cells(
+        &self,
+        integration: &str,
+        cells: &[Cell],
+    ) -> StoreResult<Vec<IndexedCell>> {
+        let mut sorts = cells
+            .iter()
+            .map(|c| {
+                let json =
+                    serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+                Ok(keys::cell_sort(&json))
+            })
+            .collect::<StoreResult<Vec<_>>>()?;
+        sorts.sort();
+        sorts.dedup();
+        let mut out = Vec::with_capacity(sorts.len());
+        for chunk in sorts.chunks(BATCH_GET_LIMIT) {
+            let keys = chunk
+                .iter()
+                .map(|sort| key_item(keys::index_cells(integration), sort.clone()))
+                .collect();
+            for item in self.batch_get(keys).await? {
+                out.push(self.cell_from_item(integration, &item).await?);
+            }
+        }
+        Ok(out)
     }
 
     /// Cells too large for one item are split into parts named by their content, like issues:
@@ -116,6 +152,19 @@ impl HygieneIndexStore for DynamoStore {
         // One keys-only query: the partition is empty unless some cell is that large.
         let written = self.query_keys(&parts_pk, SortRange::All).await?;
         self.write_all(stale_parts(written, &current)?).await
+    }
+
+    async fn clear_index_cells(&self, integration: &str) -> StoreResult<()> {
+        let mut deletes = Vec::new();
+        for pk in [
+            keys::index_cells(integration),
+            keys::index_cell_parts(integration),
+        ] {
+            for item in self.query_keys(&pk, SortRange::All).await? {
+                deletes.push(delete_request(item)?);
+            }
+        }
+        self.write_all(deletes).await
     }
 
     async fn get_contributions(

@@ -7,7 +7,7 @@
 //! stopped anywhere goes on where it stood. Writing a member is idempotent, so a batch the
 //! indexer repeats after a stop is classified again harmlessly.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 
 use super::facts::{DoraFacts, done_statuses};
 use super::index::{Classifier, DoraHeads, ProfileHead, not_yet_built};
@@ -23,10 +23,6 @@ const PAGE: usize = 500;
 pub struct Upkeep {
     classifiers: Vec<Classifier>,
     heads: DoraHeads,
-    /// Each profile's member ids, so that an issue that leaves is removed and no other write
-    /// is made for issues that never were members; read the first time a run needs them, so a
-    /// run with nothing to classify reads none.
-    members: HashMap<String, HashSet<String>>,
 }
 
 impl Upkeep {
@@ -47,11 +43,7 @@ impl Upkeep {
             .map(|p| Classifier::new(&p.id, &p.item, custom_fields, &done))
             .collect();
         let heads = store.get_dora_heads(integration).await?.unwrap_or_default();
-        Ok(Upkeep {
-            classifiers,
-            heads,
-            members: HashMap::new(),
-        })
+        Ok(Upkeep { classifiers, heads })
     }
 
     /// Removes the members of profiles no longer kept, and starts classifying again every
@@ -89,7 +81,6 @@ impl Upkeep {
         }
         for (id, basis) in stale {
             clear(store, integration, &id).await?;
-            self.members.insert(id.clone(), HashSet::new());
             let head = ProfileHead {
                 basis,
                 build: Some(Build::default()),
@@ -115,8 +106,8 @@ impl Upkeep {
         issues: &[(&str, Option<&StoredIssue>)],
     ) -> StoreResult<()> {
         for c in &self.classifiers {
-            let known = known(&mut self.members, store, integration, &c.id).await?;
-            let writes = classify(c, catalog, known, issues.iter().copied());
+            let known = known(store, integration, &c.id, issues.iter().map(|(id, _)| *id)).await?;
+            let writes = classify(c, catalog, &known, issues.iter().copied());
             store.put_dora_members(integration, &c.id, &writes).await?;
         }
         Ok(())
@@ -147,12 +138,13 @@ impl Upkeep {
             let Some(build) = self.heads.profiles.get(&c.id).and_then(|h| h.build.clone()) else {
                 continue;
             };
-            let known = known(&mut self.members, store, integration, &c.id).await?;
-            let unread = page
+            let unread: Vec<(&str, Option<&StoredIssue>)> = page
                 .iter()
                 .filter(|i| not_yet_built(&build, &i.id))
-                .map(|i| (i.id.as_str(), Some(i)));
-            let writes = classify(c, catalog, known, unread);
+                .map(|i| (i.id.as_str(), Some(i)))
+                .collect();
+            let known = known(store, integration, &c.id, unread.iter().map(|(id, _)| *id)).await?;
+            let writes = classify(c, catalog, &known, unread.into_iter());
             store.put_dora_members(integration, &c.id, &writes).await?;
         }
         for head in self.heads.profiles.values_mut() {
@@ -172,39 +164,43 @@ impl Upkeep {
     }
 }
 
-/// The writes that bring `known` (a profile's member ids, kept in step) to the issues' facts.
+/// The writes that bring the issues' membership to their facts: `known` holds those of them
+/// that are members now, so an issue that leaves is removed and no write is made for issues
+/// that never were members.
 fn classify<'a>(
     classifier: &Classifier,
     catalog: &Catalog,
-    known: &mut HashSet<String>,
+    known: &HashSet<String>,
     issues: impl Iterator<Item = (&'a str, Option<&'a StoredIssue>)>,
 ) -> Vec<(String, Option<DoraFacts>)> {
     let mut writes = Vec::new();
     for (id, issue) in issues {
         match issue.and_then(|i| classifier.member(i, catalog)) {
-            Some(facts) => {
-                known.insert(id.to_string());
-                writes.push((id.to_string(), Some(facts)));
-            }
-            None if known.remove(id) => writes.push((id.to_string(), None)),
+            Some(facts) => writes.push((id.to_string(), Some(facts))),
+            None if known.contains(id) => writes.push((id.to_string(), None)),
             None => {}
         }
     }
     writes
 }
 
-/// The profile's member ids in `members`, read from the store if they are not there yet.
+/// Those of `ids` that are members of the profile now: asked per batch, so a run holds no more
+/// member ids than a batch has issues.
 async fn known<'a, S: DoraStore + ?Sized>(
-    members: &'a mut HashMap<String, HashSet<String>>,
     store: &S,
     integration: &str,
     profile: &str,
-) -> StoreResult<&'a mut HashSet<String>> {
-    if !members.contains_key(profile) {
-        let ids = store.list_dora_members(integration, profile).await?;
-        members.insert(profile.to_string(), ids.into_iter().map(|f| f.id).collect());
+    ids: impl Iterator<Item = &'a str>,
+) -> StoreResult<HashSet<String>> {
+    let ids: Vec<&str> = ids.collect();
+    if ids.is_empty() {
+        return Ok(HashSet::new());
     }
-    Ok(members.entry(profile.to_string()).or_default())
+    Ok(store
+        .dora_members_among(integration, profile, &ids)
+        .await?
+        .into_iter()
+        .collect())
 }
 
 /// Removes every member of the profile, as the store holds them.

@@ -78,6 +78,18 @@ pub struct Journal {
     pub build_after: Option<String>,
 }
 
+impl Journal {
+    /// The cells the batch takes issues out of or puts issues into.
+    pub fn cells(&self) -> BTreeSet<Cell> {
+        self.changes
+            .iter()
+            .flat_map(|c| [c.old.as_ref(), c.new.as_ref()])
+            .flatten()
+            .map(Contribution::cell)
+            .collect()
+    }
+}
+
 /// Where an integration's kept aggregate stands.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct IndexHead {
@@ -107,17 +119,11 @@ impl IndexHead {
     }
 }
 
-/// Applies `journal` to the cells it touches that are still before it, and answers the cells
-/// changed (to be written back).
+/// Applies `journal` to the cells it touches that are still before it (`cells` holds at least
+/// those kept of [`Journal::cells`]), and answers the cells changed (to be written back).
 pub fn apply_journal(cells: &mut BTreeMap<Cell, IndexedCell>, journal: &Journal) -> Vec<Cell> {
-    let touched: BTreeSet<Cell> = journal
-        .changes
-        .iter()
-        .flat_map(|c| [c.old.as_ref(), c.new.as_ref()])
-        .flatten()
-        .map(Contribution::cell)
-        .collect();
-    let due: BTreeSet<Cell> = touched
+    let due: BTreeSet<Cell> = journal
+        .cells()
         .into_iter()
         .filter(|cell| cells.get(cell).is_none_or(|c| c.seq < journal.seq))
         .collect();

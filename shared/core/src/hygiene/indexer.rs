@@ -21,7 +21,7 @@ use super::index::{
 };
 use super::request::HygieneError;
 use super::scope::IntegrationHygiene;
-use super::{Aggregate, IssueFacts};
+use super::{Aggregate, Cell, IssueFacts};
 use crate::dora::upkeep::Upkeep;
 use crate::store::{
     DeletionFence, DoraStore, HygieneIndexStore, HygieneStore, IntegrationRecord, IssueStore,
@@ -53,10 +53,6 @@ impl<T> IndexerStore for T where
 {
 }
 
-/// Issues per batch: the journal of one batch stays far below a DynamoDB item's 400 KB.
-pub const BATCH: usize = 100;
-/// Marks read at a time.
-const MARKS: usize = 1_000;
 /// The lease unit; no project key or filter unit can take this name.
 pub const LEASE_UNIT: &str = "#hygiene-index";
 /// Renewed before every batch; a run stopped without releasing it holds the index this long.
@@ -68,8 +64,8 @@ fn now_ms() -> i64 {
         .map_or(0, |d| d.as_millis() as i64)
 }
 
-/// Marks in batches of at most [`BATCH`] issues, every mark of one issue in the same batch.
-fn batches_of(mut marks: Vec<ChangeMark>) -> Vec<Vec<ChangeMark>> {
+/// Marks in batches of at most `batch` issues, every mark of one issue in the same batch.
+fn batches_of(mut marks: Vec<ChangeMark>, batch: usize) -> Vec<Vec<ChangeMark>> {
     marks.sort_by(|a, b| a.id.cmp(&b.id));
     let mut out: Vec<Vec<ChangeMark>> = Vec::new();
     let mut issues = 0;
@@ -79,7 +75,7 @@ fn batches_of(mut marks: Vec<ChangeMark>) -> Vec<Vec<ChangeMark>> {
             .and_then(|b| b.last())
             .is_some_and(|last| last.id == mark.id);
         if !same_issue {
-            if issues % BATCH == 0 {
+            if issues % batch == 0 {
                 out.push(Vec::new());
             }
             issues += 1;
@@ -202,7 +198,8 @@ struct Indexer<'a, S: ?Sized> {
     criteria: Vec<Criterion>,
     basis: String,
     head: IndexHead,
-    cells: BTreeMap<super::Cell, IndexedCell>,
+    /// Issues per batch ([`HygieneIndexStore::index_batch`]).
+    batch: usize,
     dora: Upkeep,
     deadline: Option<Instant>,
     evaluated: usize,
@@ -224,12 +221,6 @@ where
         let scope = IntegrationHygiene::load(store, record).await?;
         let catalog = super::scope::catalog_of(store, integration, &scope.custom_fields).await?;
         let head = store.get_index_head(integration).await?.unwrap_or_default();
-        let cells = store
-            .list_index_cells(integration)
-            .await?
-            .into_iter()
-            .map(|c| (c.cell.clone(), c))
-            .collect();
         let dora = Upkeep::open(store, integration, &scope.custom_fields).await?;
         Ok(Indexer {
             store,
@@ -239,7 +230,7 @@ where
             basis: basis(&scope.criteria, &scope.custom_fields),
             criteria: scope.criteria,
             head,
-            cells,
+            batch: store.index_batch().max(1),
             dora,
             deadline,
             evaluated: 0,
@@ -327,11 +318,14 @@ where
             if let Some(state) = self.must_stop().await? {
                 return Ok(self.refreshed(state, rebuilt));
             }
-            let marks = self.store.changed_issues(self.integration, MARKS).await?;
+            let marks = self
+                .store
+                .changed_issues(self.integration, self.batch)
+                .await?;
             if marks.is_empty() {
                 return Ok(self.refreshed(IndexState::Current, rebuilt));
             }
-            for batch in batches_of(marks) {
+            for batch in batches_of(marks, self.batch) {
                 if let Some(state) = self.must_stop().await? {
                     return Ok(self.refreshed(state, rebuilt));
                 }
@@ -349,28 +343,24 @@ where
     }
 
     /// Clears the marks there are (each stands for a write already made, which the build will
-    /// read), empties every cell (as one batch, so the old counts can never mix with the new)
-    /// and starts reading the issues from the first. False when the time ran out first.
+    /// read), removes every cell (at once, so the old counts can never mix with the new) and
+    /// starts reading the issues from the first. False when the time ran out first.
     async fn start_build(&mut self) -> Result<bool, HygieneError> {
         loop {
             if self.out_of_time() {
                 return Ok(false);
             }
-            let marks = self.store.changed_issues(self.integration, MARKS).await?;
+            let marks = self
+                .store
+                .changed_issues(self.integration, self.batch)
+                .await?;
             if marks.is_empty() {
                 break;
             }
             self.store.clear_changed(self.integration, &marks).await?;
         }
         let seq = self.head.seq + 1;
-        for cell in self.cells.values_mut() {
-            cell.tallies = Default::default();
-            cell.seq = seq;
-        }
-        let emptied: Vec<IndexedCell> = self.cells.values().cloned().collect();
-        self.store
-            .put_index_cells(self.integration, &emptied)
-            .await?;
+        self.store.clear_index_cells(self.integration).await?;
         self.head = IndexHead {
             basis: self.basis.clone(),
             custom: self
@@ -393,7 +383,7 @@ where
     async fn build_page(&mut self, after: Option<String>) -> Result<(), HygieneError> {
         let page = self
             .store
-            .list_issues(self.integration, after.as_deref(), BATCH)
+            .list_issues(self.integration, after.as_deref(), self.batch)
             .await?;
         let Some(last) = page.last().map(|i| i.id.clone()) else {
             self.head.build = None;
@@ -480,11 +470,16 @@ where
     /// Applies a journaled batch: cells, contributions, marks, then the head without it. Every
     /// step can be repeated.
     async fn finish(&mut self, journal: Journal) -> Result<(), HygieneError> {
-        let due = apply_journal(&mut self.cells, &journal);
-        let changed: Vec<IndexedCell> = due
-            .iter()
-            .filter_map(|cell| self.cells.get(cell).cloned())
+        let touched: Vec<Cell> = journal.cells().into_iter().collect();
+        let mut cells: BTreeMap<Cell, IndexedCell> = self
+            .store
+            .get_index_cells(self.integration, &touched)
+            .await?
+            .into_iter()
+            .map(|c| (c.cell.clone(), c))
             .collect();
+        let due = apply_journal(&mut cells, &journal);
+        let changed: Vec<IndexedCell> = due.iter().filter_map(|cell| cells.remove(cell)).collect();
         self.store
             .put_index_cells(self.integration, &changed)
             .await?;

@@ -332,13 +332,19 @@ impl EmbeddedStore {
     }
 }
 
+/// Removes every key under the integration id from `table`.
+fn remove_under(tx: &redb::WriteTransaction, table: Table, id: &str) -> StoreResult<()> {
+    let (start, end) = (format!("{id}/"), format!("{id}/\u{10FFFF}"));
+    tx.open_table(table)
+        .map_err(backend)?
+        .retain_in(start.as_str()..end.as_str(), |_, _| false)
+        .map_err(backend)
+}
+
 /// Removes every key under the integration id from every integration-scoped table.
 fn remove_scoped(tx: &redb::WriteTransaction, id: &str) -> StoreResult<()> {
-    let (start, end) = (format!("{id}/"), format!("{id}/\u{10FFFF}"));
     for table in INTEGRATION_SCOPED {
-        let mut t = tx.open_table(table).map_err(backend)?;
-        t.retain_in(start.as_str()..end.as_str(), |_, _| false)
-            .map_err(backend)?;
+        remove_under(tx, table, id)?;
     }
     Ok(())
 }

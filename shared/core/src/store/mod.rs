@@ -22,7 +22,7 @@ use crate::dora::config::DoraConfig;
 use crate::dora::facts::DoraFacts;
 use crate::dora::index::DoraHeads;
 use crate::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
-use crate::hygiene::{HygieneConfig, Snapshot};
+use crate::hygiene::{Cell, HygieneConfig, Snapshot};
 pub use records::*;
 
 /// DynamoDB's BatchWriteItem limit.
@@ -463,8 +463,18 @@ pub trait HygieneStore: Send + Sync {
 pub trait HygieneIndexStore: Send + Sync {
     async fn get_index_head(&self, integration: &str) -> StoreResult<Option<IndexHead>>;
     async fn put_index_head(&self, integration: &str, head: &IndexHead) -> StoreResult<()>;
+    /// Issues the indexer evaluates in one batch: what one journal (kept in the head) holds.
+    fn index_batch(&self) -> usize;
     async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>>;
+    /// The kept cells among `cells`, each once, in no particular order.
+    async fn get_index_cells(
+        &self,
+        integration: &str,
+        cells: &[Cell],
+    ) -> StoreResult<Vec<IndexedCell>>;
     async fn put_index_cells(&self, integration: &str, cells: &[IndexedCell]) -> StoreResult<()>;
+    /// Removes every cell: a build counts from none.
+    async fn clear_index_cells(&self, integration: &str) -> StoreResult<()>;
     /// The contributions kept for these issue ids (those that have one), in no particular order.
     async fn get_contributions(
         &self,
@@ -503,6 +513,13 @@ pub trait DoraStore: Send + Sync {
         integration: &str,
         profile: &str,
     ) -> StoreResult<Vec<DoraFacts>>;
+    /// Those of `ids` that are members of the profile, in no particular order.
+    async fn dora_members_among(
+        &self,
+        integration: &str,
+        profile: &str,
+        ids: &[&str],
+    ) -> StoreResult<Vec<String>>;
     /// Keeps each issue's facts under the profile; None removes the issue from its members.
     async fn put_dora_members(
         &self,

@@ -13,7 +13,7 @@ use sei_jira_core::dora::DoraConfig;
 use sei_jira_core::dora::DoraFacts;
 use sei_jira_core::dora::index::DoraHeads;
 use sei_jira_core::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
-use sei_jira_core::hygiene::{HygieneConfig, Snapshot};
+use sei_jira_core::hygiene::{Cell, HygieneConfig, Snapshot};
 use sei_jira_core::store::*;
 
 /// What a tap does around the calls it sees; by default, nothing.
@@ -54,10 +54,11 @@ impl<T> Items for Option<T> {
     }
 }
 
-/// Implements a role for `Tapped` by forwarding each listed method: `pass` as is, `read` telling
-/// the tap how many items came back, `write` running the tap's step first.
+/// Implements a role for `Tapped` by forwarding each listed method: those in brackets (not
+/// async) as they are, then `pass` as is, `read` telling the tap how many items came back,
+/// `write` running the tap's step first.
 macro_rules! forward {
-    ($role:ident { $($kind:ident fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
+    ($role:ident $([$(fn $plain:ident() -> $plain_ret:ty;)*])? { $($kind:ident fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
         #[async_trait]
         impl<S, T> $role for Tapped<S, T>
         where
@@ -65,6 +66,9 @@ macro_rules! forward {
             S::Target: $role,
             T: Tap,
         {
+            $($(fn $plain(&self) -> $plain_ret {
+                self.inner.$plain()
+            })*)?
             $(async fn $name(&self, $($arg: $ty),*) -> $ret {
                 forward!(@$kind self, $name, $($arg),*)
             })*
@@ -123,11 +127,13 @@ forward!(DeletionFence {
     pass fn sweep_deleted(i: &str) -> StoreResult<bool>;
 });
 
-forward!(HygieneIndexStore {
+forward!(HygieneIndexStore [fn index_batch() -> usize;] {
     read fn get_index_head(i: &str) -> StoreResult<Option<IndexHead>>;
     pass fn put_index_head(i: &str, head: &IndexHead) -> StoreResult<()>;
     read fn list_index_cells(i: &str) -> StoreResult<Vec<IndexedCell>>;
+    read fn get_index_cells(i: &str, cells: &[Cell]) -> StoreResult<Vec<IndexedCell>>;
     pass fn put_index_cells(i: &str, cells: &[IndexedCell]) -> StoreResult<()>;
+    pass fn clear_index_cells(i: &str) -> StoreResult<()>;
     read fn get_contributions(i: &str, ids: &[String]) -> StoreResult<Vec<(String, Contribution)>>;
     pass fn put_contributions(i: &str, c: &[(String, Option<Contribution>)]) -> StoreResult<()>;
     read fn changed_issues(i: &str, limit: usize) -> StoreResult<Vec<ChangeMark>>;
@@ -140,6 +146,7 @@ forward!(DoraStore {
     read fn get_dora_heads(i: &str) -> StoreResult<Option<DoraHeads>>;
     pass fn put_dora_heads(i: &str, heads: &DoraHeads) -> StoreResult<()>;
     read fn list_dora_members(i: &str, profile: &str) -> StoreResult<Vec<DoraFacts>>;
+    read fn dora_members_among(i: &str, profile: &str, ids: &[&str]) -> StoreResult<Vec<String>>;
     pass fn put_dora_members(i: &str, profile: &str, members: &[(String, Option<DoraFacts>)]) -> StoreResult<()>;
 });
 

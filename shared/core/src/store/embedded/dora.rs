@@ -2,6 +2,7 @@
 //! another, every key under the integration's id so that deleting the integration clears them.
 
 use async_trait::async_trait;
+use redb::ReadableDatabase;
 
 use super::codec::encode;
 use super::{DORA, DORA_MEMBERS, EmbeddedStore, backend, check_integration_id};
@@ -61,6 +62,25 @@ impl DoraStore for EmbeddedStore {
             .into_iter()
             .map(|(_, f)| f)
             .collect())
+    }
+
+    async fn dora_members_among(
+        &self,
+        integration: &str,
+        profile: &str,
+        ids: &[&str],
+    ) -> StoreResult<Vec<String>> {
+        let prefix = members_prefix(integration, profile)?;
+        let tx = self.db.begin_read().map_err(backend)?;
+        let t = tx.open_table(DORA_MEMBERS).map_err(backend)?;
+        let mut out = Vec::new();
+        for id in ids {
+            let key = format!("{prefix}{}", issue_order(id));
+            if t.get(key.as_str()).map_err(backend)?.is_some() {
+                out.push((*id).to_string());
+            }
+        }
+        Ok(out)
     }
 
     async fn put_dora_members(

@@ -1,14 +1,17 @@
 //! The hygiene index role of the embedded store: the head, the cells and the contributions in
 //! tables of their own; the change marks are written by `put_issues` in the issues' transaction.
 
+use std::collections::BTreeSet;
+
 use async_trait::async_trait;
 use redb::ReadableDatabase;
 
 use super::codec;
 use super::{
     CHANGED, CONTRIBUTIONS, EmbeddedStore, INDEX_CELLS, INDEX_HEADS, backend, change_key,
-    change_mark, check_integration_id, issue_key,
+    change_mark, check_integration_id, issue_key, remove_under,
 };
+use crate::hygiene::Cell;
 use crate::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
 use crate::store::{HygieneIndexStore, StoreError, StoreResult};
 
@@ -16,10 +19,14 @@ fn head_key(integration: &str) -> String {
     format!("{integration}/")
 }
 
-fn cell_key(integration: &str, cell: &IndexedCell) -> StoreResult<String> {
-    let cell = serde_json::to_string(&cell.cell).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+fn cell_key(integration: &str, cell: &Cell) -> StoreResult<String> {
+    let cell = serde_json::to_string(cell).map_err(|e| StoreError::Corrupt(e.to_string()))?;
     Ok(format!("{integration}/{cell}"))
 }
+
+/// Issues per indexer batch: a journal has no size limit here, and a larger batch writes each
+/// cell it touches and commits fewer times per issue.
+const INDEX_BATCH: usize = 1_000;
 
 #[async_trait]
 impl HygieneIndexStore for EmbeddedStore {
@@ -32,6 +39,10 @@ impl HygieneIndexStore for EmbeddedStore {
         self.put_all(INDEX_HEADS, &[(head_key(integration), head)])
     }
 
+    fn index_batch(&self) -> usize {
+        INDEX_BATCH
+    }
+
     async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>> {
         Ok(self
             .scan(INDEX_CELLS, &format!("{integration}/"), None, usize::MAX)?
@@ -40,13 +51,40 @@ impl HygieneIndexStore for EmbeddedStore {
             .collect())
     }
 
+    async fn get_index_cells(
+        &self,
+        integration: &str,
+        cells: &[Cell],
+    ) -> StoreResult<Vec<IndexedCell>> {
+        let keys = cells
+            .iter()
+            .map(|cell| cell_key(integration, cell))
+            .collect::<StoreResult<BTreeSet<_>>>()?;
+        let tx = self.db.begin_read().map_err(backend)?;
+        let t = tx.open_table(INDEX_CELLS).map_err(backend)?;
+        let mut out = Vec::with_capacity(keys.len());
+        for key in keys {
+            if let Some(v) = t.get(key.as_str()).map_err(backend)? {
+                out.push(codec::decode(v.value(), None)?);
+            }
+        }
+        Ok(out)
+    }
+
     async fn put_index_cells(&self, integration: &str, cells: &[IndexedCell]) -> StoreResult<()> {
         check_integration_id(integration)?;
         let items = cells
             .iter()
-            .map(|c| Ok((cell_key(integration, c)?, c)))
+            .map(|c| Ok((cell_key(integration, &c.cell)?, c)))
             .collect::<StoreResult<Vec<_>>>()?;
         self.put_all(INDEX_CELLS, &items)
+    }
+
+    async fn clear_index_cells(&self, integration: &str) -> StoreResult<()> {
+        check_integration_id(integration)?;
+        let tx = self.db.begin_write().map_err(backend)?;
+        remove_under(&tx, INDEX_CELLS, integration)?;
+        tx.commit().map_err(backend)
     }
 
     async fn get_contributions(
