@@ -230,3 +230,41 @@ async fn a_sync_says_why_it_waits_and_stops_past_its_most_wait() {
         "{said}"
     );
 }
+
+/// GIVEN a site whose every request takes a while, WHEN `sei-jira sync` backfills it, THEN the
+/// hygiene index is brought up to date while the sync waits on Jira: once the sync has written
+/// its last, few of the issues are left to evaluate; none is left marked as changed, and the
+/// report counts every issue.
+#[tokio::test]
+async fn the_hygiene_index_is_kept_current_while_the_sync_writes() {
+    let sim = start_sim(&["--issues", "1500", "--projects", "3", "--latency-ms", "40"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.redb");
+    let store = store.to_str().unwrap();
+    let connection = [&bobs(&base, &token)[..], &["--store", store]].concat();
+
+    let run = ok_json(sei_jira(
+        &[&["sync", "--json"][..], &connection[..]].concat(),
+    ));
+    let synced = run["run"]["counts"]["issues_new"].as_u64().unwrap();
+    let after_sync = run["phases"]["index_refresh"]["issues_after_sync"]
+        .as_u64()
+        .unwrap();
+    assert!(synced > 1000, "{run}");
+    assert!(
+        after_sync * 4 < synced,
+        "{after_sync} of {synced} issues were left to evaluate after the sync"
+    );
+
+    let kept =
+        sei_jira_core::store::embedded::EmbeddedStore::open(std::path::Path::new(store)).unwrap();
+    let marks = sei_jira_core::store::HygieneIndexStore::changed_issues(&kept, "local", 10)
+        .await
+        .unwrap();
+    assert!(marks.is_empty(), "marks left: {marks:?}");
+    drop(kept);
+    let report = ok_json(sei_jira(&["hygiene", "--store", store, "--json"]));
+    assert_eq!(report["total_tickets"], synced, "{report}");
+}

@@ -8,6 +8,15 @@ issues and the pages truncation forces), and the store's bytes on disk per issue
     python3 infra/scripts/scale_bench.py                   # 100,000 and 1,000,000 issues
     SCALE_SIZES=10000,100000 python3 infra/scripts/scale_bench.py
     SCALE_ALLOCATORS=mimalloc,glibc python3 infra/scripts/scale_bench.py   # each size with both
+    SCALE_DYNAMODB=0 python3 infra/scripts/scale_bench.py    # without the DynamoDB figures
+    SCALE_LATENCY_ISSUES=0 python3 infra/scripts/scale_bench.py   # without the latency run
+
+Then the whole command on a 10,000-issue site (`SCALE_LATENCY_ISSUES`) whose every request
+takes 100 ms, against its bound: requests x latency / requests in flight.
+
+Then the same phases with the DynamoDB store on moto, at the largest size moto handles (500
+issues by default, `SCALE_DYNAMODB`: moto's transactions copy the whole table), from
+`cargo bench -p e2e --bench dynamodb_capacity`: write and read units per issue for each phase.
 
 The allocator is the CLI's (`SEI_JIRA_ALLOCATOR`: mimalloc by default, or glibc's, tuned).
 
@@ -19,10 +28,14 @@ import os
 import subprocess
 import sys
 import tempfile
+import time
+import urllib.request
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 RELEASE = os.path.join(ROOT, "target", "release")
 MiB = 1024 * 1024
+# The CLI's requests in flight at once (its default).
+IN_FLIGHT = 10
 
 
 def projects_for(issues):
@@ -30,10 +43,10 @@ def projects_for(issues):
     return max(2, min(60, round(20 * (issues / 100_000) ** 0.477)))
 
 
-def start_sim(issues, projects):
+def start_sim(issues, projects, latency_ms=0):
     sim = subprocess.Popen(
         [os.path.join(RELEASE, "jira-sim"), "--issues", str(issues),
-         "--projects", str(projects), "--addr", "127.0.0.1:0"],
+         "--projects", str(projects), "--addr", "127.0.0.1:0", "--latency-ms", str(latency_ms)],
         stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     info = json.loads(sim.stdout.readline())
     return sim, info
@@ -84,6 +97,28 @@ def measure(issues, allocator):
     }
 
 
+def command_at_latency(issues, latency_ms):
+    """The whole command (validation, sync, index refresh, snapshot, compaction) against a
+    site whose every request takes `latency_ms`, beside its bound: every request the simulator
+    served (validation's included) x the latency / the requests the CLI keeps in flight."""
+    sim, info = start_sim(issues, 5, latency_ms)
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            started = time.monotonic()
+            answer = sync(info, os.path.join(tmp, "store.redb"), "mimalloc")
+            wall = time.monotonic() - started
+        with urllib.request.urlopen(info["base_url"] + "/_sim/requests") as r:
+            served = json.load(r)["total"]
+    finally:
+        sim.kill()
+        sim.wait()
+    bound = served * latency_ms / 1000 / IN_FLIGHT
+    print(f"  the command on {issues:,} issues at {latency_ms} ms a request: {wall:.2f} s = "
+          f"{wall / bound:.2f} x the bound of {bound:.2f} s ({served:,} requests, {IN_FLIGHT} in "
+          f"flight)")
+    print("    " + ", ".join(f"{name} {p['wall_s']:.2f} s" for name, p in answer["phases"].items()))
+
+
 def report(rows):
     def line(label, cell):
         print(f"  {label:<34}" + "".join(f"{cell(r):>22}" for r in rows))
@@ -127,6 +162,20 @@ def main():
             print(f"measuring {n:,} issues ({allocator}) ...", file=sys.stderr, flush=True)
             rows.append(measure(n, allocator))
     report(rows)
+    latency_issues = int(os.environ.get("SCALE_LATENCY_ISSUES", "10000"))
+    if latency_issues:
+        print(f"measuring the command at 100 ms a request, {latency_issues:,} issues ...",
+              file=sys.stderr, flush=True)
+        command_at_latency(latency_issues, 100)
+    dynamodb_issues = int(os.environ.get("SCALE_DYNAMODB", "500"))
+    if dynamodb_issues:
+        print(f"measuring DynamoDB on moto, {dynamodb_issues:,} issues ...", file=sys.stderr,
+              flush=True)
+        out = subprocess.run(["cargo", "bench", "-q", "-p", "e2e", "--bench", "dynamodb_capacity"],
+                             cwd=ROOT, check=True, capture_output=True, text=True,
+                             env={**os.environ, "DYNAMODB_BENCH_ISSUES": str(dynamodb_issues)})
+        for line in out.stdout.splitlines():
+            print(f"  {line}")
 
 
 if __name__ == "__main__":

@@ -1,11 +1,14 @@
 //! What a sync costs in DynamoDB, per issue: item bytes, write units and read units (DynamoDB's
 //! billing rules applied to every request the store sends and every answer it reads,
-//! `sei_jira_aws::dynamo::capacity`) — for a backfill, a run that finds nothing new, and a run
-//! after 1 % of the issues changed — beside the embedded store's bytes on disk for the same site.
-//! The cost model in docs/operations.md starts from these figures.
+//! `sei_jira_aws::dynamo::capacity`) — for a backfill followed, as in a deployment, by the
+//! hygiene index's refresh and the day's snapshot (each phase with its CPU time and wall time),
+//! a run that finds nothing new, and a run after 1 % of the issues changed — beside the embedded
+//! store's bytes on disk for the same site. The cost model in docs/operations.md starts from these
+//! figures; the scale benchmark (`infra/scripts/scale_bench.py`) prints them beside its sizes.
 //!
 //! `cargo bench -p e2e --bench dynamodb_capacity` (`DYNAMODB_BENCH_ISSUES`, default 500: moto's
-//! transactions copy the whole table, so a larger site measures moto rather than the store).
+//! transactions copy the whole table, so a larger site measures moto rather than the store). The
+//! simulator runs in this process, so the sync's CPU time includes its answers; moto's is not.
 
 use aws_sdk_dynamodb::config::Builder;
 use sei_jira_aws::dynamo::DynamoStore;
@@ -13,15 +16,21 @@ use sei_jira_aws::dynamo::capacity::{CapacityMeter, Read, Written};
 use sei_jira_core::jira::{
     Credentials, Deployment, JiraClient, PrivateNetworks, Secret, SiteConfig,
 };
-use sei_jira_core::store::SyncStore;
+use std::time::Instant;
+
+use sei_jira_core::hygiene::{indexer, service};
 use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::{IntegrationRecord, ScopeConfig, SyncStore};
 use sei_jira_core::sync::{Scope, SyncOptions};
+use sei_jira_lambda::process;
+
+const INTEGRATION: &str = "bench";
 
 async fn sync_into(store: &dyn SyncStore, client: &JiraClient) -> u64 {
     let record = sei_jira_core::sync::run(
         client,
         store,
-        &SyncOptions::new("bench", Scope::AllAccessible),
+        &SyncOptions::new(INTEGRATION, Scope::AllAccessible),
         None,
     )
     .await
@@ -29,10 +38,51 @@ async fn sync_into(store: &dyn SyncStore, client: &JiraClient) -> u64 {
     record.counts.issues_new + record.counts.issues_updated
 }
 
-/// Runs a sync into DynamoDB and prints what it cost, per issue of the site (`site`).
-async fn measured(what: &str, meter: &CapacityMeter, site: f64, sync: impl Future<Output = u64>) {
+/// The integration as the API keeps it: what the index refresh and the snapshot read.
+fn integration() -> IntegrationRecord {
+    IntegrationRecord {
+        account: "bench".into(),
+        id: INTEGRATION.into(),
+        name: "bench".into(),
+        description: String::new(),
+        tags: Vec::new(),
+        deployment: Deployment::Cloud,
+        url: String::new(),
+        email: None,
+        secret_name: String::new(),
+        scope: ScopeConfig::AllAccessible,
+        excluded_fields: Vec::new(),
+        custom_fields: Vec::new(),
+        schedule_rate: "rate(1 hour)".into(),
+        created_ms: 0,
+        updated_ms: 0,
+    }
+}
+
+/// The hygiene index brought up to date after a sync; the issues it evaluated.
+async fn refresh_index(store: &DynamoStore) -> u64 {
+    let refreshed = indexer::refresh(store, &integration(), "bench", None)
+        .await
+        .unwrap();
+    refreshed.evaluated as u64
+}
+
+/// The day's snapshot, read from the index.
+async fn snapshot(store: &DynamoStore) -> u64 {
+    let now = chrono::Utc::now().timestamp_millis();
+    service::take_snapshot(store, &integration(), now)
+        .await
+        .unwrap();
+    1
+}
+
+/// Runs a phase against DynamoDB and prints what it cost, per issue of the site (`site`), with
+/// the process's CPU time and the wall time it took.
+async fn measured(what: &str, meter: &CapacityMeter, site: f64, phase: impl Future<Output = u64>) {
     let (written0, read0) = (meter.written(), meter.read());
-    let synced = sync.await;
+    let (cpu0, wall0) = (process::cpu_time(), Instant::now());
+    let done = phase.await;
+    let (cpu, wall) = (process::cpu_time() - cpu0, wall0.elapsed());
     let (written, read) = (meter.written(), meter.read());
     let w = Written {
         items: written.items - written0.items,
@@ -45,9 +95,11 @@ async fn measured(what: &str, meter: &CapacityMeter, site: f64, sync: impl Futur
         units: read.units - read0.units,
     };
     println!(
-        "DynamoDB, {what} ({synced} issues written, {site} on the site): {} items written ({:.2} per site issue), \
-         {:.0} item bytes per site issue; {} write units ({:.2} per site issue); {} items read, \
-         {:.1} read units ({:.3} per site issue)",
+        "DynamoDB, {what} ({done} done, {site} issues on the site; CPU {:.2} s, wall {:.1} s): \
+         {} items written ({:.2} per site issue), {:.0} item bytes per site issue; {} write units \
+         ({:.2} per site issue); {} items read, {:.1} read units ({:.3} per site issue)",
+        cpu.as_secs_f64(),
+        wall.as_secs_f64(),
         w.items,
         w.items as f64 / site,
         w.bytes as f64 / site,
@@ -106,6 +158,18 @@ async fn main() {
     )
     .await;
     measured(
+        "the index refresh after it",
+        &meter,
+        site_issues,
+        refresh_index(&store),
+    )
+    .await;
+    measured("the day's snapshot", &meter, site_issues, snapshot(&store)).await;
+    println!(
+        "peak RSS of the process so far (the simulator in it): {:.0} MiB",
+        process::peak_rss_bytes() as f64 / (1024.0 * 1024.0)
+    );
+    measured(
         "a run that finds nothing new",
         &meter,
         site_issues,
@@ -115,6 +179,13 @@ async fn main() {
     let changed = edit_some(base, issues / 100).await;
     let what = format!("a run after {changed} issues changed");
     measured(&what, &meter, site_issues, sync_into(&store, &client)).await;
+    measured(
+        "the index refresh after it",
+        &meter,
+        site_issues,
+        refresh_index(&store),
+    )
+    .await;
 
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bench.redb");

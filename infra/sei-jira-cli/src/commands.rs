@@ -2,6 +2,7 @@
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
@@ -22,6 +23,7 @@ use sei_jira_core::sync::{Excluded, Scope, SyncOptions};
 use sei_jira_core::validation::{Outcome, Report, ValidationSettings, validate as run_checks};
 use serde_json::json;
 
+use crate::alongside::IndexAlongside;
 use crate::connection::ConnectionArgs;
 use crate::hygiene::LOCAL_ACCOUNT;
 use crate::{ScopeArgs, StoreArgs};
@@ -192,6 +194,19 @@ impl Phases {
         self.ended.insert(name.to_string(), phase);
         (self.since, self.cpu_since) = (now, cpu);
     }
+
+    /// Moves to `task` the CPU time it spent during `during` (the phase before it), where it
+    /// ran beside that phase's own work: `spent` is what `task` took in all, and `task`'s phase
+    /// held nothing else.
+    fn spent_alongside(&mut self, during: &str, task: &str, spent: std::time::Duration) {
+        let cpu_of = |ended: &serde_json::Map<String, serde_json::Value>, name: &str| {
+            ended[name]["cpu_s"].as_f64().unwrap_or(0.0)
+        };
+        let before = spent.as_secs_f64() - cpu_of(&self.ended, task);
+        let moved = before.clamp(0.0, cpu_of(&self.ended, during));
+        self.ended[during]["cpu_s"] = json!(cpu_of(&self.ended, during) - moved);
+        self.ended[task]["cpu_s"] = json!(cpu_of(&self.ended, task) + moved);
+    }
 }
 
 /// A run that stopped for a reason that passes: the next run resumes where it stopped (the
@@ -230,8 +245,10 @@ pub async fn sync(
         ..args.site()?
     };
     let client = JiraClient::new(&site)?;
-    let store = EmbeddedStore::open(&store_args.store)
-        .with_context(|| format!("--store {}", store_args.store.display()))?;
+    let store = Arc::new(
+        EmbeddedStore::open(&store_args.store)
+            .with_context(|| format!("--store {}", store_args.store.display()))?,
+    );
     let mut opts = SyncOptions::new(&store_args.integration, scope(scope_args));
     opts.excluded = excluded;
     opts.custom_fields = scope_args.custom_fields.clone();
@@ -241,16 +258,22 @@ pub async fn sync(
     let integration = record_integration(&store, &store_args.integration, args, &opts).await?;
     let started = Instant::now();
     phases.ended("setup");
-    let record = sync_with_progress(&client, &store, &opts, json).await?;
-    phases.ended("sync");
-    // As the deployed service does after every completed sync: the hygiene index brought up to
-    // date (only the issues this sync wrote), then the day's snapshot from it.
-    let now_ms = chrono::Utc::now().timestamp_millis();
+    // As the deployed service does with the writes of every sync: the hygiene index brought up
+    // to date (only the issues the sync wrote) — here while the sync runs — then the day's
+    // snapshot from it.
     let owner = format!("sei-jira-cli-{}", std::process::id());
-    hygiene::indexer::refresh(&store, &integration, &owner, None).await?;
+    let indexing = IndexAlongside::start(store.clone(), integration.clone(), owner);
+    let synced = sync_with_progress(&client, &*store, &opts, json).await;
+    phases.ended("sync");
+    let indexed = indexing.finish().await?;
+    let record = synced?;
     phases.ended("index_refresh");
-    hygiene::service::take_snapshot(&store, &integration, now_ms).await?;
+    phases.spent_alongside("sync", "index_refresh", indexed.cpu);
+    phases.ended["index_refresh"]["issues_after_sync"] = json!(indexed.after_sync);
+    let now_ms = chrono::Utc::now().timestamp_millis();
+    hygiene::service::take_snapshot(&*store, &integration, now_ms).await?;
     phases.ended("snapshot");
+    let store = Arc::into_inner(store).context("the store is still in use after the sync")?;
     let disk = compact_if_it_pays(store, &store_args.store)?;
     phases.ended("compaction");
     if json {

@@ -2,6 +2,7 @@
 //! it as JSON Lines, hides or removes issues by hand, reports the tickets' hygiene and DORA
 //! metrics, draws them as an HTML report, and runs a self-contained demo against the Jira simulator. `main` only parses and dispatches; the work lives in `sei-jira-core`.
 
+mod alongside;
 mod commands;
 mod connection;
 mod demo_site;

@@ -121,3 +121,46 @@ pub fn cpu_time() -> std::time::Duration {
     };
     of(usage.ru_utime) + of(usage.ru_stime)
 }
+
+/// The CPU time the calling thread has used so far.
+fn thread_cpu_time() -> std::time::Duration {
+    // SAFETY: clock_gettime only writes the struct it is given.
+    let ts = unsafe {
+        let mut ts: libc::timespec = std::mem::zeroed();
+        libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts);
+        ts
+    };
+    std::time::Duration::new(
+        ts.tv_sec.max(0) as u64,
+        ts.tv_nsec.clamp(0, 999_999_999) as u32,
+    )
+}
+
+/// `inner`, answering with the CPU time its polls took (on whichever threads they ran): the
+/// share of a process's CPU time that one task of several spent.
+pub struct CpuTimed<F> {
+    inner: std::pin::Pin<Box<F>>,
+    spent: std::time::Duration,
+}
+
+pub fn cpu_timed<F: Future>(inner: F) -> CpuTimed<F> {
+    CpuTimed {
+        inner: Box::pin(inner),
+        spent: std::time::Duration::ZERO,
+    }
+}
+
+impl<F: Future> Future for CpuTimed<F> {
+    type Output = (F::Output, std::time::Duration);
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let before = thread_cpu_time();
+        let polled = self.inner.as_mut().poll(cx);
+        let spent = thread_cpu_time().saturating_sub(before);
+        self.spent += spent;
+        polled.map(|out| (out, self.spent))
+    }
+}

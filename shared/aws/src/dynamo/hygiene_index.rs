@@ -20,8 +20,6 @@ use sei_jira_core::hygiene::index::{ChangeMark, Contribution, IndexHead, Indexed
 use sei_jira_core::store::{HygieneIndexStore, StoreError, StoreResult, last_per_key};
 
 const ID: &str = "id";
-/// Issues per indexer batch: their journal stays far below an item's 400 KB.
-const INDEX_BATCH: usize = 100;
 const STAMP: &str = "stamp";
 
 pub(super) fn change_mark_item(integration: &str, mark: &ChangeMark) -> Item {
@@ -76,11 +74,6 @@ impl HygieneIndexStore for DynamoStore {
     async fn put_index_head(&self, integration: &str, head: &IndexHead) -> StoreResult<()> {
         self.put_body(keys::hygiene(integration), keys::INDEX_HEAD.into(), head)
             .await
-    }
-
-    /// A journal of more issues would pass a DynamoDB item's 400 KB.
-    fn index_batch(&self) -> usize {
-        INDEX_BATCH
     }
 
     async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>> {

@@ -463,8 +463,6 @@ pub trait HygieneStore: Send + Sync {
 pub trait HygieneIndexStore: Send + Sync {
     async fn get_index_head(&self, integration: &str) -> StoreResult<Option<IndexHead>>;
     async fn put_index_head(&self, integration: &str, head: &IndexHead) -> StoreResult<()>;
-    /// Issues the indexer evaluates in one batch: what one journal (kept in the head) holds.
-    fn index_batch(&self) -> usize;
     async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>>;
     /// The kept cells among `cells`, each once, in no particular order.
     async fn get_index_cells(

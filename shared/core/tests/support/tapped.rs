@@ -54,11 +54,10 @@ impl<T> Items for Option<T> {
     }
 }
 
-/// Implements a role for `Tapped` by forwarding each listed method: those in brackets (not
-/// async) as they are, then `pass` as is, `read` telling the tap how many items came back,
-/// `write` running the tap's step first.
+/// Implements a role for `Tapped` by forwarding each listed method: `pass` as is, `read` telling
+/// the tap how many items came back, `write` running the tap's step first.
 macro_rules! forward {
-    ($role:ident $([$(fn $plain:ident() -> $plain_ret:ty;)*])? { $($kind:ident fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
+    ($role:ident { $($kind:ident fn $name:ident($($arg:ident: $ty:ty),*) -> $ret:ty;)* }) => {
         #[async_trait]
         impl<S, T> $role for Tapped<S, T>
         where
@@ -66,9 +65,6 @@ macro_rules! forward {
             S::Target: $role,
             T: Tap,
         {
-            $($(fn $plain(&self) -> $plain_ret {
-                self.inner.$plain()
-            })*)?
             $(async fn $name(&self, $($arg: $ty),*) -> $ret {
                 forward!(@$kind self, $name, $($arg),*)
             })*
@@ -127,7 +123,7 @@ forward!(DeletionFence {
     pass fn sweep_deleted(i: &str) -> StoreResult<bool>;
 });
 
-forward!(HygieneIndexStore [fn index_batch() -> usize;] {
+forward!(HygieneIndexStore {
     read fn get_index_head(i: &str) -> StoreResult<Option<IndexHead>>;
     pass fn put_index_head(i: &str, head: &IndexHead) -> StoreResult<()>;
     read fn list_index_cells(i: &str) -> StoreResult<Vec<IndexedCell>>;

@@ -24,10 +24,6 @@ fn cell_key(integration: &str, cell: &Cell) -> StoreResult<String> {
     Ok(format!("{integration}/{cell}"))
 }
 
-/// Issues per indexer batch: a journal has no size limit here, and a larger batch writes each
-/// cell it touches and commits fewer times per issue.
-const INDEX_BATCH: usize = 1_000;
-
 #[async_trait]
 impl HygieneIndexStore for EmbeddedStore {
     async fn get_index_head(&self, integration: &str) -> StoreResult<Option<IndexHead>> {
@@ -37,10 +33,6 @@ impl HygieneIndexStore for EmbeddedStore {
     async fn put_index_head(&self, integration: &str, head: &IndexHead) -> StoreResult<()> {
         check_integration_id(integration)?;
         self.put_all(INDEX_HEADS, &[(head_key(integration), head)])
-    }
-
-    fn index_batch(&self) -> usize {
-        INDEX_BATCH
     }
 
     async fn list_index_cells(&self, integration: &str) -> StoreResult<Vec<IndexedCell>> {
