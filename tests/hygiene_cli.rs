@@ -66,6 +66,7 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
         .to_string();
     custom_misses_follow_the_definitions_of_their_operators(&s, &story_points, expected_score);
     a_filter_narrows_the_tickets_and_weights_move_the_score(&s);
+    the_documented_weights_keep_those_given_and_share_the_rest(&s);
     every_sync_takes_the_days_snapshot_of_every_ticket(&s);
     an_earlier_snapshot_stands_for_its_day_and_holds_that_report(&s);
     a_trend_by_the_day_is_refused_naming_the_flag(&s);
@@ -242,6 +243,55 @@ fn a_filter_narrows_the_tickets_and_weights_move_the_score(s: &Scene<'_>) {
     assert_eq!(plat["categories"][2]["weighted_score"], 0.0);
 }
 
+/// The weights of the help and the docs, `Idle=20,No Assignee=10`: those given are kept, the six
+/// other categories of the eight share the 70 left, and the score follows; weights given that add
+/// up to more than 100 are refused with their sum, naming the flag.
+fn the_documented_weights_keep_those_given_and_share_the_rest(s: &Scene<'_>) {
+    let report = ok_json(sei_jira(&[
+        "hygiene",
+        "--store",
+        s.store,
+        "--at",
+        s.at_text,
+        "--weights",
+        "Idle=20,No Assignee=10",
+        "--json",
+    ]));
+    let mut expected_score = 0.0;
+    for category in report["categories"].as_array().unwrap() {
+        let name = category["category"].as_str().unwrap();
+        let weight = match name {
+            "idle" => 20.0,
+            "no_assignee" => 10.0,
+            "stalled_in_active_sprint" => 0.0,
+            _ => 70.0 / 6.0,
+        };
+        let given = category["weight"].as_f64().unwrap();
+        assert!((given - weight).abs() < 1e-9, "{name}: {given}");
+        let misses = s
+            .issues
+            .iter()
+            .filter(|i| expected_misses(i, s.sprint_field, s.at).contains(&name))
+            .count() as u64;
+        expected_score += step(misses, s.total) * weight / 100.0;
+    }
+    assert!((report["score"].as_f64().unwrap() - expected_score).abs() < 1e-9);
+
+    let out = sei_jira(&[
+        "hygiene",
+        "--store",
+        s.store,
+        "--weights",
+        "Idle=30,No Due Date=80",
+    ]);
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("--weights") && said.contains("110 (Idle 30 + No Due Date 80)"),
+        "{said}"
+    );
+}
+
 /// Every sync takes the day's snapshot: the trend shows it, of every ticket.
 fn every_sync_takes_the_days_snapshot_of_every_ticket(s: &Scene<'_>) {
     let trend = ok_json(sei_jira(&[
@@ -368,7 +418,7 @@ async fn excluded_description_and_comments_skip_their_categories() {
     assert_eq!(by_name("idle")["skipped"], false);
 
     // Bad input names the flag and changes nothing.
-    let out = sei_jira(&["hygiene", "--store", store, "--weights", "Idle=90"]);
+    let out = sei_jira(&["hygiene", "--store", store, "--weights", "Idle=190"]);
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--weights"));
     let out = sei_jira(&["hygiene", "--store", store, "--at", "yesterday"]);

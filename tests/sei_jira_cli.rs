@@ -168,6 +168,27 @@ fn bad_input_names_the_flag() {
         "body",
     ]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--exclude"));
+    // A JQL filter of ORDER BY alone selects nothing to sync: refused as the API refuses it,
+    // before any request (to a loopback port nothing listens on, were one made).
+    for command in ["sync", "validate"] {
+        let out = sei_jira(&[
+            command,
+            "--url",
+            "http://127.0.0.1:9",
+            "--email",
+            "a@b.c",
+            "--token",
+            "t",
+            "--jql",
+            "order by created",
+        ]);
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command}");
+        assert!(
+            said.contains("--jql: has only an ORDER BY clause"),
+            "{command}: {said}"
+        );
+    }
     let out = sei_jira(&["export", "--store", "/nonexistent/store.redb"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--store"));
     // A private address is refused outside local mode, before any connection.
@@ -267,4 +288,134 @@ async fn the_hygiene_index_is_kept_current_while_the_sync_writes() {
     drop(kept);
     let report = ok_json(sei_jira(&["hygiene", "--store", store, "--json"]));
     assert_eq!(report["total_tickets"], synced, "{report}");
+}
+
+/// GIVEN a sync under way against a slow site, WHEN it gets Ctrl-C, THEN it stops with exit code
+/// 130, saying that what it stored is kept and the next run resumes; AND an immediate rerun is
+/// not held back by the interrupted run's leases: it exits 0 with every issue of the site stored,
+/// without reading again what the first run stored.
+#[tokio::test]
+async fn ctrl_c_stops_a_sync_and_the_next_run_finishes_it_at_once() {
+    let sim = start_sim(&["--issues", "5000", "--projects", "3", "--latency-ms", "400"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.redb");
+    let connection = [
+        &bobs(&base, &token)[..],
+        &["--store", store.to_str().unwrap()],
+    ]
+    .concat();
+
+    let child = std::process::Command::new(e2e::binary("sei-jira"))
+        .args([&["sync"][..], &connection[..]].concat())
+        .env_remove("JIRA_URL")
+        .env_remove("JIRA_EMAIL")
+        .env_remove("JIRA_API_TOKEN")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Past validation and into the fetch (the whole run takes about 8 s: the site answers every
+    // request after 400 ms).
+    tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    // SAFETY: kill sends a signal to the child just spawned.
+    assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(130), "{said}");
+    assert!(said.contains("next run resumes"), "{said}");
+    let first = stored(&store).await;
+    assert!((300..5000).contains(&first), "the first run stored {first}");
+
+    let rerun = ok_json(sei_jira(
+        &[&["sync", "--json"][..], &connection[..]].concat(),
+    ));
+    assert_eq!(rerun["run"]["outcome"], "succeeded", "{rerun}");
+    assert_eq!(stored(&store).await, 5000);
+    // It read the rest, not the whole site again: fewer requests than a backfill's least.
+    let least = sim.startup["request_bound"]["lower_bound"]
+        .as_u64()
+        .unwrap();
+    let asked = rerun["run"]["counts"]["requests"].as_u64().unwrap();
+    assert!(
+        asked < least,
+        "the rerun asked {asked} requests; a whole backfill asks at least {least}"
+    );
+}
+
+/// The issues the CLI's store holds for its integration.
+async fn stored(path: &std::path::Path) -> usize {
+    let store = sei_jira_core::store::embedded::EmbeddedStore::open(path).unwrap();
+    sei_jira_core::store::whole_issue_index(&store, "local")
+        .await
+        .unwrap()
+        .len()
+}
+
+/// GIVEN a store synced under the default integration name, WHEN a command reads it under a name
+/// it does not hold (`demo`, as the demo names its integration), THEN it fails naming the flag
+/// and the integrations the store holds, rather than answering with nothing.
+#[test]
+fn an_integration_the_store_does_not_hold_is_an_error_naming_those_it_does() {
+    let sim = start_sim(&["--issues", "40", "--projects", "2"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.redb");
+    let store = store.to_str().unwrap();
+    let connection = [&bobs(&base, &token)[..], &["--store", store]].concat();
+    ok_json(sei_jira(
+        &[&["sync", "--json"][..], &connection[..]].concat(),
+    ));
+
+    let page = dir.path().join("report.html");
+    for command in [
+        &["hygiene"][..],
+        &["export"],
+        &["report", "--out", page.to_str().unwrap()],
+        &["hygiene", "trend"],
+    ] {
+        let out = sei_jira(&[command, &["--store", store, "--integration", "demo"]].concat());
+        let said = String::from_utf8_lossy(&out.stderr);
+        assert!(!out.status.success(), "{command:?}: {said}");
+        assert!(
+            said.contains("--integration demo") && said.contains("holds local"),
+            "{command:?}: {said}"
+        );
+        assert!(out.stdout.is_empty(), "{command:?}");
+    }
+    assert!(!page.exists());
+
+    // A JQL scope's summary names the projects it stored issues of.
+    let project = sim.startup["projects"][0].as_str().unwrap();
+    let by_jql = dir.path().join("jql.redb");
+    let jql = format!("project = {project}");
+    let out = sei_jira(
+        &[
+            &["sync", "--jql", &jql][..],
+            &bobs(&base, &token),
+            &["--store", by_jql.to_str().unwrap()],
+        ]
+        .concat(),
+    );
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains(&format!("projects:          1 ({project})")),
+        "{said}"
+    );
+
+    // A reader that stops early (`sei-jira export | head -1`) ends the output quietly.
+    let mut child = std::process::Command::new(e2e::binary("sei-jira"))
+        .args(["export", "--store", store])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_ne!(out.status.code(), Some(101), "{said}");
+    assert!(!said.contains("panicked"), "{said}");
 }

@@ -16,20 +16,24 @@ use sei_jira_core::jira::{
 use sei_jira_core::monitoring::Range;
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
-    IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ReadLimit, RunOutcome, RunRecord,
-    ScopeConfig, SyncStore,
+    IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ProjectStore, ReadLimit,
+    RunOutcome, RunRecord, ScopeConfig, SyncStore,
 };
 use sei_jira_core::sync::{Excluded, Scope, SyncOptions};
-use sei_jira_core::validation::{Outcome, Report, ValidationSettings, validate as run_checks};
+use sei_jira_core::validation::{
+    CheckId, Outcome, Report, ValidationSettings, validate as run_checks,
+};
 use serde_json::json;
 
 use crate::alongside::IndexAlongside;
 use crate::connection::ConnectionArgs;
 use crate::hygiene::LOCAL_ACCOUNT;
+use crate::interrupt::{self, Interrupted};
 use crate::{ScopeArgs, StoreArgs};
+use sei_jira_core::integrations::{ApiError, ScopeInput};
 use sei_jira_lambda::process;
 
-fn print_report(report: &Report) {
+fn print_report(report: &Report, args: &ConnectionArgs) {
     for c in &report.checks {
         let mark = match c.outcome {
             Outcome::Passed => "ok  ",
@@ -39,6 +43,16 @@ fn print_report(report: &Report) {
         println!("  [{mark}] {}: {}", c.title, c.message);
         if c.outcome == Outcome::Failed {
             println!("         what to do: {}", c.id.remedy());
+            if c.id == CheckId::Deployment {
+                println!(
+                    "         with this CLI: {}",
+                    if args.pat {
+                        "drop --pat and pass --email with a classic API token"
+                    } else {
+                        "pass --pat with a personal access token (and no --email)"
+                    }
+                );
+            }
         }
     }
 }
@@ -64,6 +78,14 @@ pub async fn validate(
     jql: Option<String>,
     json: bool,
 ) -> anyhow::Result<()> {
+    if let Some(jql) = &jql {
+        scope(&ScopeArgs {
+            jql: Some(jql.clone()),
+            projects: Vec::new(),
+            exclude: String::new(),
+            custom_fields: Vec::new(),
+        })?;
+    }
     let report = run_checks(&args.request(jql)?, &settings(args)).await;
     if json {
         println!("{}", serde_json::to_string_pretty(&report)?);
@@ -72,22 +94,43 @@ pub async fn validate(
             "Credential checks for {}:",
             args.url.as_deref().unwrap_or("")
         );
-        print_report(&report);
+        print_report(&report, args);
     }
     require_passed(&report, "validation failed")
 }
 
-fn scope(args: &ScopeArgs) -> Scope {
-    match (&args.jql, args.projects.is_empty()) {
-        (Some(jql), _) => Scope::Jql(jql.clone()),
-        (None, false) => Scope::Projects(
-            args.projects
-                .iter()
-                .map(|p| p.trim().to_uppercase())
-                .collect(),
+/// The scope the flags name, through the API's checks of a scope (an ORDER BY alone, a key
+/// that is no project key): a refusal names the flag.
+fn scope(args: &ScopeArgs) -> anyhow::Result<ScopeConfig> {
+    let (kind, keys) = match (&args.jql, args.projects.is_empty()) {
+        (Some(_), _) => ("jql", None),
+        (None, false) => (
+            "projects",
+            Some(
+                args.projects
+                    .iter()
+                    .map(|p| p.trim().to_uppercase())
+                    .collect(),
+            ),
         ),
-        (None, true) => Scope::AllAccessible,
-    }
+        (None, true) => ("all_accessible", None),
+    };
+    let input = ScopeInput {
+        kind: kind.into(),
+        keys,
+        jql: args.jql.clone(),
+    };
+    input.config().map_err(|e| match e {
+        ApiError::BadRequest { field, message } => {
+            let flag = if field == "scope.jql" {
+                "--jql"
+            } else {
+                "--projects"
+            };
+            anyhow::anyhow!("{flag}: {message}")
+        }
+        other => other.into(),
+    })
 }
 
 /// Syncs with a progress line on a terminal; returns the run record.
@@ -136,6 +179,18 @@ fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f
     for e in &record.errors {
         println!("  warning:           {e}");
     }
+}
+
+/// What to run after a sync, with the store (and integration) just synced.
+fn print_next_steps(store_args: &StoreArgs) {
+    let mut at = format!("--store {}", store_args.store.display());
+    if store_args.integration != crate::hygiene::DEFAULT_INTEGRATION {
+        at = format!("{at} --integration {}", store_args.integration);
+    }
+    println!(
+        "Next: `sei-jira hygiene {at}` (hygiene), `sei-jira dora {at}` (DORA), \
+         `sei-jira report {at} --out report.html` (the page)"
+    );
 }
 
 /// Repacks the store file when a quarter of it or more holds no data (after a backfill, whose
@@ -232,12 +287,13 @@ pub async fn sync(
 ) -> anyhow::Result<()> {
     let excluded =
         Excluded::parse(&scope_args.exclude).map_err(|e| anyhow::anyhow!("--exclude: {e}"))?;
+    let scope = scope(scope_args)?;
     let mut phases = Phases::default();
     // The same checks as `validate` run first: a bad URL or token fails before any sync work.
     let report = run_checks(&args.request(scope_args.jql.clone())?, &settings(args)).await;
     phases.ended("validation");
     if !report.passed() {
-        print_report(&report);
+        print_report(&report, args);
     }
     require_passed(&report, "cannot sync")?;
     let site = SiteConfig {
@@ -249,13 +305,22 @@ pub async fn sync(
         EmbeddedStore::open(&store_args.store)
             .with_context(|| format!("--store {}", store_args.store.display()))?,
     );
-    let mut opts = SyncOptions::new(&store_args.integration, scope(scope_args));
+    if store.release_abandoned_leases()? > 0 && !json {
+        eprintln!(
+            "An earlier sync of this store stopped before it finished; this one resumes where it \
+             stopped."
+        );
+    }
+    let mut opts = SyncOptions::new(&store_args.integration, Scope::from(&scope));
+    let stop = interrupt::stop_flag()?;
+    opts.stop = Some(stop.clone());
     opts.excluded = excluded;
     opts.custom_fields = scope_args.custom_fields.clone();
     if recheck {
         opts.census_every_ms = 0;
     }
-    let integration = record_integration(&store, &store_args.integration, args, &opts).await?;
+    let integration =
+        record_integration(&store, &store_args.integration, args, scope, &opts).await?;
     let started = Instant::now();
     phases.ended("setup");
     // As the deployed service does with the writes of every sync: the hygiene index brought up
@@ -265,6 +330,9 @@ pub async fn sync(
     let indexing = IndexAlongside::start(store.clone(), integration.clone(), owner);
     let synced = sync_with_progress(&client, &*store, &opts, json).await;
     phases.ended("sync");
+    if !json {
+        eprintln!("Bringing the hygiene index up to date and taking the day's snapshot…");
+    }
     let indexed = indexing.finish().await?;
     let record = synced?;
     phases.ended("index_refresh");
@@ -273,6 +341,16 @@ pub async fn sync(
     let now_ms = chrono::Utc::now().timestamp_millis();
     hygiene::service::take_snapshot(&*store, &integration, now_ms).await?;
     phases.ended("snapshot");
+    // A JQL scope has no project units: the summary names the projects it holds issues of.
+    let mut shown = record.clone();
+    if matches!(opts.scope, Scope::Jql(_)) {
+        shown.projects = store
+            .list_projects(&store_args.integration)
+            .await?
+            .into_iter()
+            .map(|p| p.key)
+            .collect();
+    }
     let store = Arc::into_inner(store).context("the store is still in use after the sync")?;
     let disk = compact_if_it_pays(store, &store_args.store)?;
     phases.ended("compaction");
@@ -286,11 +364,28 @@ pub async fn sync(
         );
     } else {
         print_summary(
-            &record,
+            &shown,
             &site,
             &store_args.store,
             started.elapsed().as_secs_f64(),
         );
+        print_next_steps(store_args);
+    }
+    if stop.load(std::sync::atomic::Ordering::Relaxed) {
+        return Err(Interrupted(
+            "interrupted: every issue stored so far is kept; the next run resumes where this one \
+             stopped"
+                .into(),
+        )
+        .into());
+    }
+    if record.outcome == RunOutcome::Skipped {
+        return Err(Temporary(
+            "nothing synced: another sync of this integration holds every project; run again \
+             once it has finished"
+                .into(),
+        )
+        .into());
     }
     if client.stats().gave_up_waiting() {
         return Err(Temporary(format!(
@@ -310,6 +405,7 @@ async fn record_integration(
     store: &EmbeddedStore,
     integration: &str,
     args: &ConnectionArgs,
+    scope: ScopeConfig,
     opts: &SyncOptions,
 ) -> anyhow::Result<IntegrationRecord> {
     let now = chrono::Utc::now().timestamp_millis();
@@ -325,11 +421,7 @@ async fn record_integration(
         email: args.email.clone(),
         // The CLI takes the token from its flags each time and keeps no secret.
         secret_name: String::new(),
-        scope: match &opts.scope {
-            Scope::Projects(keys) => ScopeConfig::Projects { keys: keys.clone() },
-            Scope::Jql(jql) => ScopeConfig::Jql { jql: jql.clone() },
-            Scope::AllAccessible => ScopeConfig::AllAccessible,
-        },
+        scope,
         excluded_fields: opts.excluded.names(),
         custom_fields: opts.custom_fields.clone(),
         schedule_rate: String::new(),
@@ -341,13 +433,8 @@ async fn record_integration(
 }
 
 pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Result<()> {
-    if !store_args.store.exists() {
-        bail!(
-            "--store {}: no such store (run `sei-jira sync` first)",
-            store_args.store.display()
-        );
-    }
-    let store = EmbeddedStore::open(&store_args.store)?;
+    let store = crate::hygiene::open_existing(store_args)?;
+    let record = crate::hygiene::local_record(&store, store_args).await?;
     let mut writer: Box<dyn Write> = match out {
         Some(path) => Box::new(std::io::BufWriter::new(
             std::fs::File::create(path).with_context(|| format!("--out {}", path.display()))?,
@@ -355,12 +442,8 @@ pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Resul
         None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
     };
     // Each issue's story points: the first of the site's story points fields with a value.
-    let custom_fields = store
-        .get_integration(LOCAL_ACCOUNT, &store_args.integration)
-        .await?
-        .map(|r| r.custom_fields)
-        .unwrap_or_default();
-    let catalog = hygiene::catalog_of(&store, &store_args.integration, &custom_fields).await?;
+    let catalog =
+        hygiene::catalog_of(&store, &store_args.integration, &record.custom_fields).await?;
     let mut after: Option<String> = None;
     let mut count = 0;
     loop {
@@ -465,7 +548,7 @@ pub async fn demo(
     )
     .await;
     if !json {
-        print_report(&report);
+        print_report(&report, &connection);
         println!(
             "\n2. Sync every accessible project into {}:",
             store_path.display()
@@ -477,8 +560,9 @@ pub async fn demo(
     let store = EmbeddedStore::open(&store_path)?;
     let site = connection.site()?;
     let client = JiraClient::new(&site)?;
-    let opts = SyncOptions::new("demo", Scope::AllAccessible);
-    let integration = record_integration(&store, "demo", &connection, &opts).await?;
+    let scope = ScopeConfig::AllAccessible;
+    let opts = SyncOptions::new("demo", Scope::from(&scope));
+    let integration = record_integration(&store, "demo", &connection, scope, &opts).await?;
     let runs = demo_runs(&client, &store, &opts, json).await?;
     let found = demo_findings(&store, &integration, report_path).await?;
     if json {

@@ -18,6 +18,8 @@ use crate::StoreArgs;
 
 /// The account under which the CLI records its local integrations.
 pub const LOCAL_ACCOUNT: &str = "local";
+/// The integration the commands read and write unless `--integration` names another.
+pub const DEFAULT_INTEGRATION: &str = "local";
 
 /// The report's flags, named as the API's query parameters (`--idle-days` is `idle_days`) and
 /// read by the same parser, with the same bounds and errors (`hygiene::params`).
@@ -42,8 +44,9 @@ pub struct HygieneArgs {
     /// earliest.
     #[arg(long)]
     pub response: Option<String>,
-    /// Category weights, e.g. 'Idle=20,No Assignee=10' (the rest keep their defaults; the sum
-    /// must not exceed 100).
+    /// Category weights, e.g. 'Idle=20,No Assignee=10': those given are kept (at most 100 in
+    /// all) and the other built-in categories share what they leave, in proportion to their
+    /// defaults (here 70 for six: 11.67 each).
     #[arg(long)]
     pub weights: Option<String>,
     /// Custom hygiene misses: a JSON file with a list of at most 10
@@ -237,16 +240,29 @@ pub(crate) async fn local_record(
     store: &EmbeddedStore,
     store_args: &StoreArgs,
 ) -> anyhow::Result<IntegrationRecord> {
-    store
+    if let Some(record) = store
         .get_integration(LOCAL_ACCOUNT, &store_args.integration)
         .await?
-        .ok_or_else(|| {
-            anyhow::anyhow!(
-                "--integration {}: not in {} (run `sei-jira sync` first)",
-                store_args.integration,
-                store_args.store.display()
-            )
-        })
+    {
+        return Ok(record);
+    }
+    let held: Vec<String> = store
+        .list_integrations(LOCAL_ACCOUNT)
+        .await?
+        .into_iter()
+        .map(|r| r.id)
+        .collect();
+    let (store_path, asked) = (store_args.store.display(), &store_args.integration);
+    Err(match held.as_slice() {
+        [] => anyhow::anyhow!(
+            "--integration {asked}: {store_path} holds no integration yet (run `sei-jira sync` first)"
+        ),
+        _ => anyhow::anyhow!(
+            "--integration {asked}: not in {store_path}, which holds {} (pass one of them with \
+             --integration)",
+            held.join(", ")
+        ),
+    })
 }
 
 async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
@@ -334,14 +350,8 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
     };
     let names: Vec<String> = criteria.iter().map(|c| c.name.clone()).collect();
     let asked = params::report(&args.params(), &names, chrono::Utc::now()).map_err(flagged)?;
-    if !store_args.store.exists() {
-        bail!(
-            "--store {}: no such store (run `sei-jira sync` first)",
-            store_args.store.display()
-        );
-    }
-    let store = EmbeddedStore::open(&store_args.store)
-        .with_context(|| format!("--store {}", store_args.store.display()))?;
+    let store = open_existing(store_args)?;
+    local_record(&store, store_args).await?;
     let request = Request {
         filter: asked.filter,
         settings: asked.settings,

@@ -8,6 +8,7 @@ mod connection;
 mod demo_site;
 mod dora;
 mod hygiene;
+mod interrupt;
 mod progress;
 mod report;
 mod serve;
@@ -38,7 +39,7 @@ pub struct StoreArgs {
     #[arg(long, default_value = ".sei-jira/store.redb")]
     pub store: PathBuf,
     /// Integration name: separates several Jira sites in one store.
-    #[arg(long, default_value = "local")]
+    #[arg(long, default_value = hygiene::DEFAULT_INTEGRATION)]
     pub integration: String,
 }
 
@@ -167,6 +168,9 @@ fn main() {
 
 async fn async_main() {
     let cli = Cli::parse();
+    if !matches!(cli.command, Command::Serve(_)) {
+        end_quietly_on_a_closed_pipe();
+    }
     let result = match cli.command {
         Command::Validate {
             connection,
@@ -209,8 +213,24 @@ async fn async_main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        let temporary = e.downcast_ref::<commands::Temporary>().is_some();
-        std::process::exit(if temporary { 75 } else { 1 });
+        let code = if e.downcast_ref::<interrupt::Interrupted>().is_some() {
+            interrupt::EXIT_CODE
+        } else if e.downcast_ref::<commands::Temporary>().is_some() {
+            75
+        } else {
+            1
+        };
+        std::process::exit(code);
+    }
+}
+
+/// A command whose reader stops early (`sei-jira export | head -1`) ends there, as `cat` does,
+/// rather than panicking on the next write. Not for `serve`, whose peers may close their
+/// connections at any time.
+fn end_quietly_on_a_closed_pipe() {
+    // SAFETY: restores the default action of one signal before any output is written.
+    unsafe {
+        libc::signal(libc::SIGPIPE, libc::SIG_DFL);
     }
 }
 

@@ -386,6 +386,21 @@ async fn data_center_with_a_personal_access_token() {
     };
     let report = validate(&req, &local(&h.base_url)).await;
     assert!(report.passed(), "{report:#?}");
+    // Asked as Cloud (an email and the token as an API token), the site has no Cloud API: the
+    // product check says it is Data Center, rather than that the URL is wrong.
+    let as_cloud = ConnectionRequest {
+        deployment: Deployment::Cloud,
+        email: Some("alice@example.com".into()),
+        ..req.clone()
+    };
+    let report = validate(&as_cloud, &local(&h.base_url)).await;
+    assert_eq!(report.failed(), vec![CheckId::Deployment], "{report:#?}");
+    let product = report
+        .checks
+        .iter()
+        .find(|c| c.id == CheckId::Deployment)
+        .unwrap();
+    assert!(product.message.contains("Data Center"), "{product:?}");
     let wrong = ConnectionRequest {
         token: Secret::new("nope"),
         ..req

@@ -33,7 +33,9 @@ pub fn step_score(misses: u64, total: u64) -> u32 {
     }
 }
 
-/// Weights per category; a category not named keeps its default (custom misses: 0).
+/// Weights per category. Those given are kept; the built-in categories not named share what
+/// the given ones leave of 100, in proportion to their defaults (so `Idle=20,No Assignee=10`
+/// leaves 70 to the other six of the eight, 11.67 each); custom misses not named weigh 0.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Weights {
     builtin: HashMap<Category, f64>,
@@ -43,10 +45,11 @@ pub struct Weights {
 
 impl Weights {
     /// Parses `Idle=20,No Assignee=10,Large stories=5`: built-in category titles or snake names,
-    /// or the names of the integration's custom misses (`custom`), any case. The weights in force
-    /// (given ones and defaults) must add up to at most 100.
+    /// or the names of the integration's custom misses (`custom`), any case. The weights given
+    /// must add up to at most 100; the rest share what they leave.
     pub fn parse(text: &str, custom: &[String]) -> Result<Weights, String> {
         let mut weights = Weights::default();
+        let mut given: Vec<(String, f64)> = Vec::new();
         for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
             let (name, value) = part
                 .split_once('=')
@@ -67,13 +70,41 @@ impl Weights {
                     "'{name}' is neither a hygiene category nor a custom hygiene miss"
                 ));
             }
+            given.push((name.to_string(), weight));
         }
-        let sum: f64 = Category::ALL.iter().map(|c| weights.of(*c)).sum::<f64>()
-            + weights.custom.values().sum::<f64>();
+        let sum: f64 = weights
+            .builtin
+            .values()
+            .chain(weights.custom.values())
+            .sum();
         if sum > 100.0 + 1e-9 {
-            return Err(format!("the weights add up to {sum}, more than 100"));
+            let terms: Vec<String> = given.iter().map(|(n, w)| format!("{n} {w}")).collect();
+            return Err(format!(
+                "the weights given add up to {sum} ({}), more than 100",
+                terms.join(" + ")
+            ));
+        }
+        if !given.is_empty() {
+            weights.share_the_rest(100.0 - sum);
         }
         Ok(weights)
+    }
+
+    /// Gives `left` to the built-in categories not named, in proportion to their defaults.
+    fn share_the_rest(&mut self, left: f64) {
+        let unnamed: Vec<Category> = Category::ALL
+            .iter()
+            .copied()
+            .filter(|c| !self.builtin.contains_key(c))
+            .collect();
+        let defaults: f64 = unnamed.iter().map(|c| c.default_weight()).sum();
+        if defaults <= 0.0 {
+            return;
+        }
+        for category in unnamed {
+            let share = left.max(0.0) * category.default_weight() / defaults;
+            self.builtin.insert(category, share);
+        }
     }
 
     pub fn of(&self, category: Category) -> f64 {
@@ -251,10 +282,19 @@ mod tests {
         let w = Weights::parse("Idle=20, no_assignee=5,Stalled in Active Sprint=0", &[]).unwrap();
         assert_eq!(w.of(Category::Idle), 20.0);
         assert_eq!(w.of(Category::NoAssignee), 5.0);
-        assert!(
-            Weights::parse("Idle=30", &[])
-                .unwrap_err()
-                .contains("more than 100")
+        assert_eq!(w.of(Category::StalledInActiveSprint), 0.0);
+        // The six others of the eight share the 75 left.
+        assert_eq!(w.of(Category::NoDueDate), 12.5);
+        let w = Weights::parse("Idle=20,No Assignee=10", &[]).unwrap();
+        assert!((w.of(Category::NoComponents) - 70.0 / 6.0).abs() < 1e-12);
+        let sum: f64 = Category::ALL.iter().map(|c| w.of(*c)).sum();
+        assert!((sum - 100.0).abs() < 1e-9);
+        // Given weights that leave nothing: the others weigh 0.
+        let w = Weights::parse("Idle=60,No Assignee=40", &[]).unwrap();
+        assert_eq!(w.of(Category::NoDueDate), 0.0);
+        assert_eq!(
+            Weights::parse("Idle=30,No Due Date=80", &[]).unwrap_err(),
+            "the weights given add up to 110 (Idle 30 + No Due Date 80), more than 100"
         );
         assert!(
             Weights::parse("Sloppy=3", &[])
@@ -268,7 +308,7 @@ mod tests {
         assert_eq!(w.of_custom("Large Stories"), 5.0);
         assert_eq!(w.of_custom("Other"), 0.0);
         assert!(
-            Weights::parse("Large stories=6,No Due Date=7.5", &custom)
+            Weights::parse("Large stories=60,No Due Date=47.5", &custom)
                 .unwrap_err()
                 .contains("more than 100")
         );

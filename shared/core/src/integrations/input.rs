@@ -24,7 +24,9 @@ pub struct ScopeInput {
 }
 
 impl ScopeInput {
-    pub(super) fn config(&self) -> ApiResult<ScopeConfig> {
+    /// The scope this input names, or why not (the field to fix named): the API's checks, which
+    /// the CLI's flags go through too.
+    pub fn config(&self) -> ApiResult<ScopeConfig> {
         match self.kind.as_str() {
             "projects" => {
                 let given = self.keys.as_deref().unwrap_or_default();

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use async_trait::async_trait;
 use chrono::NaiveDate;
 use codec::{Dictionary, decode, encode};
-use redb::{Database, ReadableDatabase, ReadableTable, TableDefinition};
+use redb::{Database, ReadableDatabase, ReadableTable, ReadableTableMetadata, TableDefinition};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -439,6 +439,24 @@ impl ProjectStore for EmbeddedStore {
                 .map_err(backend)?;
         }
         tx.commit().map_err(backend)
+    }
+}
+
+impl EmbeddedStore {
+    /// Gives back every lease the store holds, and answers how many there were. The store's file
+    /// is locked while it is open, so the process that opened it holds none of them yet: each
+    /// belongs to a process that ended without giving it back (a sync killed or cut off), and
+    /// waiting for it to expire would only hold the next run back.
+    pub fn release_abandoned_leases(&self) -> StoreResult<usize> {
+        let tx = self.db.begin_write().map_err(backend)?;
+        let released = {
+            let mut t = tx.open_table(LEASES).map_err(backend)?;
+            let held = t.len().map_err(backend)?;
+            t.retain(|_, _| false).map_err(backend)?;
+            held
+        };
+        tx.commit().map_err(backend)?;
+        Ok(usize::try_from(released).unwrap_or(usize::MAX))
     }
 }
 

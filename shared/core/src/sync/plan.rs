@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::jira::models::FieldDetails;
+use crate::store::ScopeConfig;
 
 /// Which issues an integration ingests.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -12,6 +13,16 @@ pub enum Scope {
     Projects(Vec<String>),
     Jql(String),
     AllAccessible,
+}
+
+impl From<&ScopeConfig> for Scope {
+    fn from(config: &ScopeConfig) -> Scope {
+        match config {
+            ScopeConfig::Projects { keys } => Scope::Projects(keys.clone()),
+            ScopeConfig::Jql { jql } => Scope::Jql(jql.clone()),
+            ScopeConfig::AllAccessible => Scope::AllAccessible,
+        }
+    }
 }
 
 /// Text fields a customer may keep out of the store entirely.

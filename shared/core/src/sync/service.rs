@@ -11,8 +11,7 @@ use crate::ports::{
 };
 use crate::schedule_expression::rate_minutes;
 use crate::store::{
-    ErrorCategory, IntegrationRecord, RecordKind, RunError, RunOutcome, RunRecord, ScopeConfig,
-    Store,
+    ErrorCategory, IntegrationRecord, RecordKind, RunError, RunOutcome, RunRecord, Store,
 };
 use crate::sync::chain;
 use crate::sync::engine::record_unstarted_run;
@@ -96,11 +95,7 @@ impl SyncServiceError {
 }
 
 fn scope(record: &IntegrationRecord) -> Scope {
-    match &record.scope {
-        ScopeConfig::Projects { keys } => Scope::Projects(keys.clone()),
-        ScopeConfig::Jql { jql } => Scope::Jql(jql.clone()),
-        ScopeConfig::AllAccessible => Scope::AllAccessible,
-    }
+    Scope::from(&record.scope)
 }
 
 /// How often a run logs its progress.

@@ -13,6 +13,10 @@ use super::{
 use crate::jira::models::{Myself, ParsedQueries};
 use crate::jira::{Credentials, Deployment, JiraClient, JiraError, RetryPolicy, SiteConfig};
 
+/// A Data Center or Server site asked as Cloud.
+const WRONG_PRODUCT_DATA_CENTER: &str =
+    "This site is Jira Data Center / Server: choose Data Center and use a personal access token.";
+
 /// Why the remaining checks are not run.
 pub(super) struct Stop(pub &'static str);
 
@@ -233,15 +237,12 @@ impl<'a> Session<'a> {
         }
     }
 
-    /// A client that retries once, briefly: a person is waiting for the answer.
-    fn connect(&mut self) -> StepResult {
+    /// A client of the site as `deployment`, that retries once, briefly: a person is waiting
+    /// for the answer.
+    fn client_as(&self, deployment: Deployment) -> Result<JiraClient, JiraError> {
         let base = self.base_url();
-        let credentials = Credentials::new(
-            self.req.deployment,
-            Some(self.email()),
-            self.req.token.clone(),
-        );
-        let config = SiteConfig {
+        let credentials = Credentials::new(deployment, Some(self.email()), self.req.token.clone());
+        JiraClient::new(&SiteConfig {
             timeout: self.settings.timeout,
             retry: RetryPolicy {
                 max_retries: 1,
@@ -250,9 +251,12 @@ impl<'a> Session<'a> {
             },
             private_networks: self.settings.private_networks.clone(),
             deadline: Some(self.started + self.settings.deadline),
-            ..SiteConfig::new(base, self.req.deployment, credentials)
-        };
-        match JiraClient::new(&config) {
+            ..SiteConfig::new(base, deployment, credentials)
+        })
+    }
+
+    fn connect(&mut self) -> StepResult {
+        match self.client_as(self.req.deployment) {
             Ok(client) => {
                 self.client = Some(client);
                 Ok(())
@@ -279,6 +283,14 @@ impl<'a> Session<'a> {
         self.ahead.me = Some(me);
         let info = match info {
             Ok(info) => info,
+            Err(JiraError::NotFound { .. }) if self.answers_as_data_center().await => {
+                self.pass(CheckId::Reachable, "Jira Data Center / Server answered");
+                return self.stop(
+                    CheckId::Deployment,
+                    WRONG_PRODUCT_DATA_CENTER,
+                    "wrong Jira product",
+                );
+            }
             Err(JiraError::NotFound { .. }) => {
                 let base = self.base_url();
                 return self.stop(
@@ -299,7 +311,7 @@ impl<'a> Session<'a> {
         );
         let is_cloud = info.deployment_type.as_deref() == Some("Cloud");
         match (self.req.deployment, is_cloud) {
-            (Deployment::Cloud, false) => self.stop(CheckId::Deployment, "This site is Jira Data Center / Server: choose Data Center and use a personal access token.", "wrong Jira product"),
+            (Deployment::Cloud, false) => self.stop(CheckId::Deployment, WRONG_PRODUCT_DATA_CENTER, "wrong Jira product"),
             (Deployment::DataCenter, true) => self.stop(CheckId::Deployment, "This site is Jira Cloud: choose Cloud and use your email with a classic API token.", "wrong Jira product"),
             _ => {
                 self.pass(
@@ -313,6 +325,21 @@ impl<'a> Session<'a> {
                 Ok(())
             }
         }
+    }
+
+    /// Whether a site asked as Cloud, that has no Cloud API, answers as Data Center or Server:
+    /// those serve only `/rest/api/2`.
+    async fn answers_as_data_center(&self) -> bool {
+        if self.req.deployment != Deployment::Cloud {
+            return false;
+        }
+        let Ok(client) = self.client_as(Deployment::DataCenter) else {
+            return false;
+        };
+        client
+            .server_info()
+            .await
+            .is_ok_and(|info| info.deployment_type.as_deref() != Some("Cloud"))
     }
 
     async fn sign_in(&mut self) -> StepResult {

@@ -9,8 +9,6 @@
 //!   written even where the store holds their version (it holds them without the field), until
 //!   every unit has been read whole.
 
-use std::time::Instant;
-
 use serde_json::Value;
 
 use super::{SyncError, SyncOptions};
@@ -183,7 +181,7 @@ async fn scrub_store(
     // At least one page a run, so that runs short of time still get through in turn.
     let mut first = true;
     loop {
-        if !std::mem::take(&mut first) && opts.deadline.is_some_and(|d| Instant::now() >= d) {
+        if !std::mem::take(&mut first) && opts.out_of_time() {
             state.scrub_after = Some(after);
             keep(store, integration, state).await?;
             return Ok(false);

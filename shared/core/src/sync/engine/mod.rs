@@ -16,6 +16,7 @@
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Instant;
 
 use serde_json::Value;
@@ -129,6 +130,8 @@ pub struct SyncOptions {
     pub census_every_ms: i64,
     /// Stop cleanly (checkpointed, outcome Partial) once this instant passes.
     pub deadline: Option<Instant>,
+    /// Set (the CLI sets it on Ctrl-C) to stop as at the deadline, from the moment it is set.
+    pub stop: Option<Arc<AtomicBool>>,
     /// A unit whose last completed sync started at or after this time (and that has no run
     /// under way) is current: this run leaves it be. Set for the continuations of a chain.
     pub current_since_ms: Option<i64>,
@@ -149,11 +152,21 @@ impl SyncOptions {
             census: true,
             census_every_ms: 24 * 3_600_000,
             deadline: None,
+            stop: None,
             current_since_ms: None,
             lease_ttl_ms: 15 * 60_000,
             run_id: format!("run-{}", chrono::Utc::now().timestamp_millis()),
             parallel_batches: 10,
         }
+    }
+
+    /// Whether the run must stop taking on work: its deadline passed, or it was asked to stop.
+    pub fn out_of_time(&self) -> bool {
+        self.deadline.is_some_and(|d| Instant::now() >= d)
+            || self
+                .stop
+                .as_ref()
+                .is_some_and(|s| s.load(Ordering::Relaxed))
     }
 }
 
@@ -230,9 +243,9 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// Whether the run's deadline has passed.
+    /// Whether the run must stop taking on work ([`SyncOptions::out_of_time`]).
     fn out_of_time(&self) -> bool {
-        self.opts.deadline.is_some_and(|d| Instant::now() >= d)
+        self.opts.out_of_time()
     }
 
     /// Takes the unit's lease for this run; false while another run holds it.
