@@ -48,6 +48,14 @@ fn demo_validates_syncs_and_summarises() {
 }
 
 /// The flags that connect as Bob to the simulator at `base`.
+/// A simulator started with `args`, its base URL, bob's token and a directory for a fresh store.
+fn bobs_site(args: &[&str]) -> (e2e::Running, String, String, tempfile::TempDir) {
+    let sim = start_sim(args);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
+    (sim, base, token, tempfile::tempdir().unwrap())
+}
+
 fn bobs<'a>(base: &'a str, token: &'a str) -> [&'a str; 7] {
     [
         "--url",
@@ -212,10 +220,7 @@ fn bad_input_names_the_flag() {
 /// the run completes.
 #[tokio::test]
 async fn a_sync_says_why_it_waits_and_stops_past_its_most_wait() {
-    let sim = start_sim(&["--issues", "60", "--projects", "2"]);
-    let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (_sim, base, token, dir) = bobs_site(&["--issues", "60", "--projects", "2"]);
     let store = dir.path().join("s.redb");
     let connection = [
         &bobs(&base, &token)[..],
@@ -258,10 +263,8 @@ async fn a_sync_says_why_it_waits_and_stops_past_its_most_wait() {
 /// report counts every issue.
 #[tokio::test]
 async fn the_hygiene_index_is_kept_current_while_the_sync_writes() {
-    let sim = start_sim(&["--issues", "1500", "--projects", "3", "--latency-ms", "40"]);
-    let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (_sim, base, token, dir) =
+        bobs_site(&["--issues", "1500", "--projects", "3", "--latency-ms", "40"]);
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();
     let connection = [&bobs(&base, &token)[..], &["--store", store]].concat();
@@ -296,10 +299,8 @@ async fn the_hygiene_index_is_kept_current_while_the_sync_writes() {
 /// without reading again what the first run stored.
 #[tokio::test]
 async fn ctrl_c_stops_a_sync_and_the_next_run_finishes_it_at_once() {
-    let sim = start_sim(&["--issues", "5000", "--projects", "3", "--latency-ms", "400"]);
-    let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (sim, base, token, dir) =
+        bobs_site(&["--issues", "5000", "--projects", "3", "--latency-ms", "400"]);
     let store = dir.path().join("s.redb");
     let connection = [
         &bobs(&base, &token)[..],
@@ -358,10 +359,7 @@ async fn stored(path: &std::path::Path) -> usize {
 /// and the integrations the store holds, rather than answering with nothing.
 #[test]
 fn an_integration_the_store_does_not_hold_is_an_error_naming_those_it_does() {
-    let sim = start_sim(&["--issues", "40", "--projects", "2"]);
-    let base = sim.startup["base_url"].as_str().unwrap().to_string();
-    let token = jira_sim::user_token(&sim.startup, "bob@example.com").unwrap();
-    let dir = tempfile::tempdir().unwrap();
+    let (sim, base, token, dir) = bobs_site(&["--issues", "40", "--projects", "2"]);
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();
     let connection = [&bobs(&base, &token)[..], &["--store", store]].concat();

@@ -28,7 +28,7 @@ use serde_json::json;
 use crate::alongside::IndexAlongside;
 use crate::connection::ConnectionArgs;
 use crate::hygiene::LOCAL_ACCOUNT;
-use crate::interrupt::{self, Interrupted};
+use crate::interrupt;
 use crate::{ScopeArgs, StoreArgs};
 use sei_jira_core::integrations::{ApiError, ScopeInput};
 use sei_jira_lambda::process;
@@ -264,18 +264,34 @@ impl Phases {
     }
 }
 
-/// A run that stopped for a reason that passes: the next run resumes where it stopped (the
-/// process exits with 75, `EX_TEMPFAIL`).
+/// A run that stopped before its end, and why; the next run resumes where it stopped.
 #[derive(Debug)]
-pub struct Temporary(pub String);
+pub enum Stopped {
+    /// For a reason that passes (Jira kept asking to wait, another sync held the work).
+    Temporary(String),
+    /// Asked to stop (Ctrl-C, SIGTERM).
+    Interrupted(String),
+}
 
-impl std::fmt::Display for Temporary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
+impl Stopped {
+    /// The process's exit code: 75 (`EX_TEMPFAIL`), or 130 as shells report an interrupt.
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Stopped::Temporary(_) => 75,
+            Stopped::Interrupted(_) => interrupt::EXIT_CODE,
+        }
     }
 }
 
-impl std::error::Error for Temporary {}
+impl std::fmt::Display for Stopped {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Stopped::Temporary(why) | Stopped::Interrupted(why) => f.write_str(why),
+        }
+    }
+}
+
+impl std::error::Error for Stopped {}
 
 pub async fn sync(
     args: &ConnectionArgs,
@@ -372,7 +388,7 @@ pub async fn sync(
         print_next_steps(store_args);
     }
     if stop.load(std::sync::atomic::Ordering::Relaxed) {
-        return Err(Interrupted(
+        return Err(Stopped::Interrupted(
             "interrupted: every issue stored so far is kept; the next run resumes where this one \
              stopped"
                 .into(),
@@ -380,7 +396,7 @@ pub async fn sync(
         .into());
     }
     if record.outcome == RunOutcome::Skipped {
-        return Err(Temporary(
+        return Err(Stopped::Temporary(
             "nothing synced: another sync of this integration holds every project; run again \
              once it has finished"
                 .into(),
@@ -388,7 +404,7 @@ pub async fn sync(
         .into());
     }
     if client.stats().gave_up_waiting() {
-        return Err(Temporary(format!(
+        return Err(Stopped::Temporary(format!(
             "Jira kept asking to wait: this run stopped after {} s of waiting (--max-wait {} s); \
              the next run resumes where this one stopped",
             client.stats().waited().as_secs(),

@@ -11,18 +11,6 @@ use tokio::signal::unix::{SignalKind, signal};
 /// The exit code of a command stopped by a signal, as shells report one (128 + SIGINT).
 pub const EXIT_CODE: i32 = 130;
 
-/// Why a command ended early: it was asked to stop.
-#[derive(Debug)]
-pub struct Interrupted(pub String);
-
-impl std::fmt::Display for Interrupted {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Interrupted {}
-
 /// Set once the process is asked to stop; watched from the moment it is made.
 pub fn stop_flag() -> std::io::Result<Arc<AtomicBool>> {
     let stop = Arc::new(AtomicBool::new(false));

@@ -213,13 +213,9 @@ async fn async_main() {
     };
     if let Err(e) = result {
         eprintln!("error: {e:#}");
-        let code = if e.downcast_ref::<interrupt::Interrupted>().is_some() {
-            interrupt::EXIT_CODE
-        } else if e.downcast_ref::<commands::Temporary>().is_some() {
-            75
-        } else {
-            1
-        };
+        let code = e
+            .downcast_ref::<commands::Stopped>()
+            .map_or(1, commands::Stopped::exit_code);
         std::process::exit(code);
     }
 }
