@@ -197,6 +197,22 @@ fn bad_input_names_the_flag() {
             "{command}: {said}"
         );
     }
+    // A site address without its scheme is named as such, in words, not the URL parser's.
+    let out = sei_jira(&[
+        "validate",
+        "--url",
+        "acme.atlassian.net",
+        "--email",
+        "a@b.c",
+        "--token",
+        "t",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert!(!out.status.success());
+    assert!(
+        said.contains("does not start with https://") && !said.contains("relative URL"),
+        "{said}"
+    );
     let out = sei_jira(&["export", "--store", "/nonexistent/store.redb"]);
     assert!(String::from_utf8_lossy(&out.stderr).contains("--store"));
     // A private address is refused outside local mode, before any connection.
@@ -416,4 +432,29 @@ fn an_integration_the_store_does_not_hold_is_an_error_naming_those_it_does() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert_ne!(out.status.code(), Some(101), "{said}");
     assert!(!said.contains("panicked"), "{said}");
+}
+
+/// GIVEN a site that speaks plain HTTP, WHEN it is validated at an https:// address, THEN the
+/// command fails its reachability check and exits 1: the peer closing the connection mid-handshake
+/// does not end the process by a signal.
+#[test]
+fn a_site_answering_a_tls_handshake_in_plain_http_fails_reachability() {
+    let sim = start_sim(&["--issues", "10", "--projects", "1"]);
+    let address = sim.startup["base_url"]
+        .as_str()
+        .unwrap()
+        .replace("http://", "https://");
+    let out = sei_jira(&[
+        "validate",
+        "--url",
+        &address,
+        "--email",
+        "a@b.c",
+        "--token",
+        "t",
+        "--allow-private-network",
+    ]);
+    let said = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{said}");
+    assert!(said.contains("[FAIL] Site reachable"), "{said}");
 }

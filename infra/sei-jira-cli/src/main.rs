@@ -168,7 +168,10 @@ fn main() {
 
 async fn async_main() {
     let cli = Cli::parse();
-    if !matches!(cli.command, Command::Serve(_)) {
+    if matches!(
+        cli.command,
+        Command::Export { .. } | Command::Hygiene { .. } | Command::Dora { .. }
+    ) {
         end_quietly_on_a_closed_pipe();
     }
     let result = match cli.command {
@@ -221,8 +224,9 @@ async fn async_main() {
 }
 
 /// A command whose reader stops early (`sei-jira export | head -1`) ends there, as `cat` does,
-/// rather than panicking on the next write. Not for `serve`, whose peers may close their
-/// connections at any time.
+/// rather than panicking on the next write. Only for the commands that print what the store holds
+/// and open no connection: a peer that closes a socket would end any other command the same way
+/// (a TLS handshake answered in plain HTTP does).
 fn end_quietly_on_a_closed_pipe() {
     // SAFETY: restores the default action of one signal before any output is written.
     unsafe {

@@ -22,7 +22,21 @@ pub fn parse_site_url(
     }
     // The text is not repeated: a token pasted into the wrong field must not come back.
     let url = Url::parse(trimmed).map_err(|e| {
-        format!("not a valid URL ({e}); expected e.g. https://your-site.atlassian.net")
+        let why = match e {
+            url::ParseError::RelativeUrlWithoutBase => {
+                "it does not start with https:// (write the whole address)"
+            }
+            url::ParseError::EmptyHost => "it names no host",
+            url::ParseError::InvalidPort => "its port is not a number from 1 to 65535",
+            url::ParseError::InvalidIpv4Address | url::ParseError::InvalidIpv6Address => {
+                "its IP address is not a valid one"
+            }
+            url::ParseError::IdnaError | url::ParseError::InvalidDomainCharacter => {
+                "its host name holds characters no host name can"
+            }
+            _ => "it cannot be read as a web address",
+        };
+        format!("not a valid URL: {why}; expected e.g. https://your-site.atlassian.net")
     })?;
     // Atlassian serves Cloud over https only: plain http for Cloud is a site on this machine
     // (the simulator, local runs), never one across a network.
@@ -168,10 +182,19 @@ mod tests {
             .unwrap_err()
             .contains("credentials")
         );
+        assert_eq!(
+            parse_site_url("acme.atlassian.net", Deployment::Cloud, &none()).unwrap_err(),
+            "not a valid URL: it does not start with https:// (write the whole address); \
+             expected e.g. https://your-site.atlassian.net"
+        );
         assert!(
-            parse_site_url("acme.atlassian.net", Deployment::Cloud, &none())
-                .unwrap_err()
-                .contains("not a valid URL")
+            parse_site_url(
+                "https://acme.atlassian.net:99999",
+                Deployment::Cloud,
+                &none()
+            )
+            .unwrap_err()
+            .contains("port")
         );
         let pasted = "ATATT3xFfGF0TokenPastedIntoTheUrlField";
         let refused = parse_site_url(pasted, Deployment::Cloud, &none()).unwrap_err();
