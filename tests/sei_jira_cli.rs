@@ -458,3 +458,37 @@ fn a_site_answering_a_tls_handshake_in_plain_http_fails_reachability() {
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("[FAIL] Site reachable"), "{said}");
 }
+
+/// Every subcommand's help ends with examples, and every `--json` flag says what it does.
+#[test]
+fn every_subcommand_helps_with_examples() {
+    for command in [
+        &["serve"][..],
+        &["validate"],
+        &["sync"],
+        &["export"],
+        &["hide"],
+        &["remove"],
+        &["hygiene"],
+        &["hygiene", "trend"],
+        &["hygiene", "snapshot"],
+        &["dora"],
+        &["report"],
+        &["demo"],
+    ] {
+        let out = sei_jira(&[command, &["--help"]].concat());
+        let help = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{command:?}");
+        let examples = help.split("Examples:").nth(1).unwrap_or_default();
+        assert!(
+            examples.contains(&format!("sei-jira {}", command.join(" "))),
+            "{command:?}: {help}"
+        );
+        if help.contains("--json") {
+            assert!(
+                help.contains("Print the answer as JSON"),
+                "{command:?}: --json undescribed"
+            );
+        }
+    }
+}

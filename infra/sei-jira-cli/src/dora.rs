@@ -29,6 +29,7 @@ pub struct DoraArgs {
     /// mean, median, p90 or p95.
     #[arg(long, default_value = "median")]
     pub aggregation: String,
+    /// Print the answer as JSON, for scripts, instead of text.
     #[arg(long)]
     pub json: bool,
 }

@@ -59,6 +59,7 @@ pub struct HygieneArgs {
     /// ends included).
     #[command(flatten)]
     pub ranges: RangeArgs,
+    /// Print the answer as JSON, for scripts, instead of text.
     #[arg(long)]
     pub json: bool,
 }
@@ -167,6 +168,9 @@ impl RangeArgs {
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum HygieneAction {
     /// The score per week or month from the daily snapshots (every sync takes one).
+    #[command(
+        after_help = "Examples:\n  sei-jira hygiene trend\n  sei-jira hygiene trend --interval month --from 2026-01-01 --json"
+    )]
     Trend {
         #[command(flatten)]
         store: StoreArgs,
@@ -174,12 +178,16 @@ pub enum HygieneAction {
         args: Box<TrendArgs>,
     },
     /// Take the day's snapshot now (every sync takes one; a later one replaces the day's).
+    #[command(
+        after_help = "Examples:\n  sei-jira hygiene snapshot\n  sei-jira hygiene snapshot --at 2026-11-02T12:00:00Z"
+    )]
     Snapshot {
         #[command(flatten)]
         store: StoreArgs,
         /// Evaluate at this instant (RFC 3339). Default: now.
         #[arg(long)]
         at: Option<String>,
+        /// Print the answer as JSON, for scripts, instead of text.
         #[arg(long)]
         json: bool,
     },
@@ -201,6 +209,7 @@ pub struct TrendArgs {
     pub weights: Option<String>,
     #[command(flatten)]
     pub filter: FilterArgs,
+    /// Print the answer as JSON, for scripts, instead of text.
     #[arg(long)]
     pub json: bool,
 }

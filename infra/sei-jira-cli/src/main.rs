@@ -63,18 +63,26 @@ pub struct ScopeArgs {
 enum Command {
     /// Serve the HTTP API on this machine over the embedded store, with the schedules and the
     /// events run in-process: the product as deployed, without AWS.
+    #[command(after_help = "Examples:\n  sei-jira serve\n  sei-jira serve --store team.redb")]
     Serve(serve::ServeArgs),
     /// Check the credentials: every check named, passed or failed.
+    #[command(
+        after_help = "Examples:\n  sei-jira validate --url https://acme.atlassian.net --email me@acme.com --token \"$JIRA_API_TOKEN\"\n  sei-jira validate --url https://jira.acme.com --pat --token \"$JIRA_PAT\" --jql 'project = ABC'"
+    )]
     Validate {
         #[command(flatten)]
         connection: ConnectionArgs,
         /// Also validate this JQL filter.
         #[arg(long)]
         jql: Option<String>,
+        /// Print the answer as JSON, for scripts, instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Sync into the store: a backfill the first time, incremental afterwards.
+    #[command(
+        after_help = "Examples:\n  sei-jira sync --url https://acme.atlassian.net --email me@acme.com --token \"$JIRA_API_TOKEN\"\n  sei-jira sync --url https://jira.acme.com --pat --token \"$JIRA_PAT\" --projects ABC,OPS --exclude description,comments\n  sei-jira sync … --jql 'project = ABC AND type = Bug' --store team.redb --integration abc-bugs"
+    )]
     Sync {
         #[command(flatten)]
         connection: ConnectionArgs,
@@ -90,10 +98,14 @@ enum Command {
         /// 10m, 1h; past it the run stops, exit code 75, and the next run resumes.
         #[arg(long, default_value = "10m", value_parser = parse_duration)]
         max_wait: std::time::Duration,
+        /// Print the answer as JSON, for scripts, instead of text.
         #[arg(long)]
         json: bool,
     },
     /// Write the stored issues as JSON Lines (one issue per line).
+    #[command(
+        after_help = "Examples:\n  sei-jira export --out issues.jsonl\n  sei-jira export --store team.redb --integration abc-bugs | head -3"
+    )]
     Export {
         #[command(flatten)]
         store: StoreArgs,
@@ -102,6 +114,9 @@ enum Command {
         out: Option<PathBuf>,
     },
     /// Hide an issue (kept, excluded from metrics).
+    #[command(
+        after_help = "Examples:\n  sei-jira hide ABC-123\n  sei-jira hide 10042 --store team.redb"
+    )]
     Hide {
         /// Issue id or key.
         issue: String,
@@ -109,6 +124,7 @@ enum Command {
         store: StoreArgs,
     },
     /// Remove an issue's data (a tombstone keeps syncs from bringing it back).
+    #[command(after_help = "Examples:\n  sei-jira remove ABC-123")]
     Remove {
         /// Issue id or key.
         issue: String,
@@ -117,7 +133,10 @@ enum Command {
     },
     /// The hygiene report of the stored tickets: misses per category, step scores, weights;
     /// `hygiene trend` for the score over time, `hygiene snapshot` to take one now.
-    #[command(args_conflicts_with_subcommands = true)]
+    #[command(
+        args_conflicts_with_subcommands = true,
+        after_help = "Examples:\n  sei-jira hygiene\n  sei-jira hygiene --projects ABC --weights 'Idle=20,No Assignee=10' --json\n  sei-jira hygiene --at 2026-12-01T00:00:00Z --idle-days 14\n  sei-jira hygiene trend --interval month"
+    )]
     Hygiene {
         #[command(subcommand)]
         action: Option<hygiene::HygieneAction>,
@@ -128,6 +147,9 @@ enum Command {
     },
     /// The DORA metrics of the stored issues under a profile: time to restore, change failure
     /// rate, deployment frequency and lead time, with sample sizes and bands.
+    #[command(
+        after_help = "Examples:\n  sei-jira dora --profile profile.json\n  sei-jira dora --profile profile.json --from 2026-09-01 --to 2026-11-30 --json"
+    )]
     Dora {
         #[command(flatten)]
         store: StoreArgs,
@@ -135,6 +157,9 @@ enum Command {
         args: dora::DoraArgs,
     },
     /// The integration's monitoring, hygiene and DORA figures as one self-contained HTML page.
+    #[command(
+        after_help = "Examples:\n  sei-jira report --out report.html\n  sei-jira report --range 30d --store team.redb --out team.html"
+    )]
     Report {
         #[command(flatten)]
         store: StoreArgs,
@@ -142,6 +167,9 @@ enum Command {
         args: report::ReportArgs,
     },
     /// Start a Jira simulator in-process, validate, sync and print the summary.
+    #[command(
+        after_help = "Examples:\n  sei-jira demo\n  sei-jira demo --issues 20000 --report demo.html"
+    )]
     Demo {
         /// Issues in the simulated site.
         #[arg(long, default_value_t = 5_000)]
@@ -152,6 +180,7 @@ enum Command {
         /// Where to write the report page.
         #[arg(long, default_value = "sei-jira-demo-report.html")]
         report: PathBuf,
+        /// Print the answer as JSON, for scripts, instead of text.
         #[arg(long)]
         json: bool,
     },
