@@ -11,7 +11,7 @@ fn demo_validates_syncs_and_summarises() {
         "demo",
         "--issues",
         "400",
-        "--report",
+        "--out",
         page.to_str().unwrap(),
         "--json",
     ]);
@@ -484,6 +484,7 @@ fn every_subcommand_helps_with_examples() {
             examples.contains(&format!("sei-jira {}", command.join(" "))),
             "{command:?}: {help}"
         );
+        assert!(!help.contains("[default: ]") && !help.contains("[default: \"\"]"));
         if help.contains("--json") {
             assert!(
                 help.contains("Print the answer as JSON"),

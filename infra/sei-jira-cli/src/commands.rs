@@ -82,7 +82,7 @@ pub async fn validate(
         scope(&ScopeArgs {
             jql: Some(jql.clone()),
             projects: Vec::new(),
-            exclude: String::new(),
+            exclude: None,
             custom_fields: Vec::new(),
         })?;
     }
@@ -301,8 +301,8 @@ pub async fn sync(
     max_wait: std::time::Duration,
     json: bool,
 ) -> anyhow::Result<()> {
-    let excluded =
-        Excluded::parse(&scope_args.exclude).map_err(|e| anyhow::anyhow!("--exclude: {e}"))?;
+    let excluded = Excluded::parse(scope_args.exclude.as_deref().unwrap_or_default())
+        .map_err(|e| anyhow::anyhow!("--exclude: {e}"))?;
     let scope = scope(scope_args)?;
     let mut phases = Phases::default();
     // The same checks as `validate` run first: a bad URL or token fails before any sync work.

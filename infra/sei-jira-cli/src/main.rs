@@ -52,8 +52,8 @@ pub struct ScopeArgs {
     #[arg(long)]
     pub jql: Option<String>,
     /// Never fetch or store these text fields: any of summary,description,comments.
-    #[arg(long, default_value = "")]
-    pub exclude: String,
+    #[arg(long)]
+    pub exclude: Option<String>,
     /// Custom fields to ingest besides story points, sprint and epic (names or ids, comma-separated).
     #[arg(long, value_delimiter = ',')]
     pub custom_fields: Vec<String>,
@@ -168,7 +168,7 @@ enum Command {
     },
     /// Start a Jira simulator in-process, validate, sync and print the summary.
     #[command(
-        after_help = "Examples:\n  sei-jira demo\n  sei-jira demo --issues 20000 --report demo.html"
+        after_help = "Examples:\n  sei-jira demo\n  sei-jira demo --issues 20000 --out demo.html"
     )]
     Demo {
         /// Issues in the simulated site.
@@ -177,8 +177,12 @@ enum Command {
         /// Store file (default: a fresh temporary one).
         #[arg(long)]
         store: Option<PathBuf>,
-        /// Where to write the report page.
-        #[arg(long, default_value = "sei-jira-demo-report.html")]
+        /// Where to write the report page (`--report`, its former name, still works).
+        #[arg(
+            long = "out",
+            alias = "report",
+            default_value = "sei-jira-demo-report.html"
+        )]
         report: PathBuf,
         /// Print the answer as JSON, for scripts, instead of text.
         #[arg(long)]
