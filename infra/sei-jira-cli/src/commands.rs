@@ -78,12 +78,11 @@ pub async fn validate(
     jql: Option<String>,
     json: bool,
 ) -> anyhow::Result<()> {
-    if let Some(jql) = &jql {
-        scope(&ScopeArgs {
-            jql: Some(jql.clone()),
-            projects: Vec::new(),
-            exclude: None,
-            custom_fields: Vec::new(),
+    if jql.is_some() {
+        checked_scope(ScopeInput {
+            kind: "jql".into(),
+            keys: None,
+            jql: jql.clone(),
         })?;
     }
     let report = run_checks(&args.request(jql)?, &settings(args)).await;
@@ -99,8 +98,7 @@ pub async fn validate(
     require_passed(&report, "validation failed")
 }
 
-/// The scope the flags name, through the API's checks of a scope (an ORDER BY alone, a key
-/// that is no project key): a refusal names the flag.
+/// The scope the flags name.
 fn scope(args: &ScopeArgs) -> anyhow::Result<ScopeConfig> {
     let (kind, keys) = match (&args.jql, args.projects.is_empty()) {
         (Some(_), _) => ("jql", None),
@@ -115,11 +113,16 @@ fn scope(args: &ScopeArgs) -> anyhow::Result<ScopeConfig> {
         ),
         (None, true) => ("all_accessible", None),
     };
-    let input = ScopeInput {
+    checked_scope(ScopeInput {
         kind: kind.into(),
         keys,
         jql: args.jql.clone(),
-    };
+    })
+}
+
+/// A scope through the API's checks (an ORDER BY alone, a key that is no project key): a
+/// refusal names the flag.
+fn checked_scope(input: ScopeInput) -> anyhow::Result<ScopeConfig> {
     input.config().map_err(|e| match e {
         ApiError::BadRequest { field, message } => {
             let flag = if field == "scope.jql" {

@@ -9,7 +9,7 @@ use futures_util::{TryStreamExt, stream};
 
 use super::codec::number_value;
 use super::failures::{Cancelled, backend, cancellation, is_throttling};
-use super::{BATCH_RETRIES, DynamoStore, Item, REV, WRITE_CONCURRENCY};
+use super::{BATCH_GET_LIMIT, BATCH_RETRIES, DynamoStore, Item, REV, WRITE_CONCURRENCY};
 use sei_jira_core::store::{BATCH_LIMIT, StoreError, StoreResult};
 
 impl DynamoStore {
@@ -102,9 +102,21 @@ impl DynamoStore {
         }
     }
 
-    /// One BatchGetItem (strongly consistent) of at most [`BATCH_GET_LIMIT`] keys, resubmitting
-    /// unprocessed keys and throttled requests with exponential backoff and jitter.
+    /// The items of `keys` that exist, in no particular order: BatchGetItem (strongly
+    /// consistent), [`BATCH_GET_LIMIT`] keys a request.
     pub(super) async fn batch_get(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
+        let (mut found, mut keys) = (Vec::with_capacity(keys.len()), keys);
+        while !keys.is_empty() {
+            let rest = keys.split_off(BATCH_GET_LIMIT.min(keys.len()));
+            found.extend(self.batch_get_one(keys).await?);
+            keys = rest;
+        }
+        Ok(found)
+    }
+
+    /// One BatchGetItem of at most [`BATCH_GET_LIMIT`] keys, resubmitting unprocessed keys and
+    /// throttled requests with exponential backoff and jitter.
+    async fn batch_get_one(&self, keys: Vec<Item>) -> StoreResult<Vec<Item>> {
         let mut delays = batch_backoff();
         let mut found = Vec::new();
         let mut pending = keys;

@@ -7,7 +7,7 @@ use async_trait::async_trait;
 
 use super::codec::{body_item, from_body_item, key_item, string};
 use super::codec::{delete_request, put_request};
-use super::{BATCH_GET_LIMIT, DynamoStore, SK, SortRange, keys};
+use super::{DynamoStore, SK, SortRange, keys};
 use sei_jira_core::dora::index::DoraHeads;
 use sei_jira_core::dora::{DoraConfig, DoraFacts};
 use sei_jira_core::store::{DoraStore, StoreError, StoreResult, last_per_key};
@@ -73,17 +73,14 @@ impl DoraStore for DynamoStore {
             .iter()
             .map(|id| (format!("{prefix}{}", keys::issue_sort(id)), *id))
             .collect();
-        let sorts: Vec<String> = by_sort.keys().cloned().collect();
+        let keys = by_sort
+            .keys()
+            .map(|sort| key_item(keys::dora_members(integration), sort.clone()))
+            .collect();
         let mut out = Vec::new();
-        for chunk in sorts.chunks(BATCH_GET_LIMIT) {
-            let keys = chunk
-                .iter()
-                .map(|sort| key_item(keys::dora_members(integration), sort.clone()))
-                .collect();
-            for item in self.batch_get(keys).await? {
-                if let Some(id) = by_sort.remove(string(&item, SK)?) {
-                    out.push(id.to_string());
-                }
+        for item in self.batch_get(keys).await? {
+            if let Some(id) = by_sort.remove(string(&item, SK)?) {
+                out.push(id.to_string());
             }
         }
         Ok(out)

@@ -12,9 +12,7 @@ use super::codec::{
 };
 use super::codec::{delete_request, put_request};
 use super::failures::backend;
-use super::{
-    BATCH_GET_LIMIT, DynamoStore, ENCODING, Item, PART_READ_ATTEMPTS, PK, SK, SortRange, keys,
-};
+use super::{DynamoStore, ENCODING, Item, PART_READ_ATTEMPTS, PK, SK, SortRange, keys};
 use sei_jira_core::hygiene::Cell;
 use sei_jira_core::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
 use sei_jira_core::store::{HygieneIndexStore, StoreError, StoreResult, last_per_key};
@@ -30,6 +28,12 @@ pub(super) fn change_mark_item(integration: &str, mark: &ChangeMark) -> Item {
     item.insert(ID.into(), s(&mark.id));
     item.insert(STAMP.into(), s(&mark.stamp));
     item
+}
+
+/// A cell's sort key: a hash of its JSON (names longer than a sort key may be).
+fn cell_sort(cell: &Cell) -> StoreResult<String> {
+    let json = serde_json::to_string(cell).map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    Ok(keys::cell_sort(&json))
 }
 
 fn contribution_key(integration: &str, id: &str) -> Item {
@@ -94,23 +98,17 @@ impl HygieneIndexStore for DynamoStore {
     ) -> StoreResult<Vec<IndexedCell>> {
         let mut sorts = cells
             .iter()
-            .map(|c| {
-                let json =
-                    serde_json::to_string(c).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-                Ok(keys::cell_sort(&json))
-            })
+            .map(cell_sort)
             .collect::<StoreResult<Vec<_>>>()?;
         sorts.sort();
         sorts.dedup();
-        let mut out = Vec::with_capacity(sorts.len());
-        for chunk in sorts.chunks(BATCH_GET_LIMIT) {
-            let keys = chunk
-                .iter()
-                .map(|sort| key_item(keys::index_cells(integration), sort.clone()))
-                .collect();
-            for item in self.batch_get(keys).await? {
-                out.push(self.cell_from_item(integration, &item).await?);
-            }
+        let keys = sorts
+            .into_iter()
+            .map(|sort| key_item(keys::index_cells(integration), sort))
+            .collect();
+        let mut out = Vec::new();
+        for item in self.batch_get(keys).await? {
+            out.push(self.cell_from_item(integration, &item).await?);
         }
         Ok(out)
     }
@@ -123,9 +121,7 @@ impl HygieneIndexStore for DynamoStore {
         let mut parts = Vec::new();
         let mut current: HashMap<String, Written> = HashMap::new();
         for c in cells {
-            let cell =
-                serde_json::to_string(&c.cell).map_err(|e| StoreError::Corrupt(e.to_string()))?;
-            let sort = keys::cell_sort(&cell);
+            let sort = cell_sort(&c.cell)?;
             let mut item = key_item(keys::index_cells(integration), sort.clone());
             let (generation, cell_parts) = put_body_or_parts(&mut item, c, &parts_pk, None)?;
             for part in cell_parts {
@@ -172,18 +168,16 @@ impl HygieneIndexStore for DynamoStore {
             .iter()
             .map(|id| (keys::issue_sort(id), *id))
             .collect();
+        let keys = unique
+            .iter()
+            .map(|id| contribution_key(integration, id))
+            .collect();
         let mut out = Vec::with_capacity(unique.len());
-        for chunk in unique.chunks(BATCH_GET_LIMIT) {
-            let keys = chunk
-                .iter()
-                .map(|id| contribution_key(integration, id))
-                .collect();
-            for item in self.batch_get(keys).await? {
-                let Some(id) = by_sort.get(string(&item, SK)?) else {
-                    continue;
-                };
-                out.push(((*id).clone(), from_body_item(&item)?));
-            }
+        for item in self.batch_get(keys).await? {
+            let Some(id) = by_sort.get(string(&item, SK)?) else {
+                continue;
+            };
+            out.push(((*id).clone(), from_body_item(&item)?));
         }
         Ok(out)
     }

@@ -14,8 +14,8 @@ use super::codec::{
 use super::failures::backend;
 use super::hygiene_index::change_mark_item;
 use super::{
-    BATCH_GET_LIMIT, BODY, CHUNK, DynamoStore, ENCODING, GENERATION, ISSUE_SHARDS,
-    ISSUE_WRITE_CONCURRENCY, Item, PART_READ_ATTEMPTS, PARTS, PK, SK, SortRange, keys,
+    BODY, CHUNK, DynamoStore, ENCODING, GENERATION, ISSUE_SHARDS, ISSUE_WRITE_CONCURRENCY, Item,
+    PART_READ_ATTEMPTS, PARTS, PK, SK, SortRange, keys,
 };
 use sei_jira_core::hygiene::index::ChangeMark;
 use sei_jira_core::store::records::{IssueFlag, IssueIndexEntry, StoredIssue};
@@ -285,20 +285,18 @@ impl IssueStore for DynamoStore {
         let mut unique: Vec<&String> = ids.iter().collect();
         unique.sort();
         unique.dedup();
+        let keys = unique
+            .iter()
+            .map(|id| {
+                key_item(
+                    keys::index(integration, keys::issue_shard(id)),
+                    keys::issue_sort(id),
+                )
+            })
+            .collect();
         let mut entries = Vec::with_capacity(unique.len());
-        for chunk in unique.chunks(BATCH_GET_LIMIT) {
-            let keys = chunk
-                .iter()
-                .map(|id| {
-                    key_item(
-                        keys::index(integration, keys::issue_shard(id)),
-                        keys::issue_sort(id),
-                    )
-                })
-                .collect();
-            for item in self.batch_get(keys).await? {
-                entries.push(index_entry(&item)?);
-            }
+        for item in self.batch_get(keys).await? {
+            entries.push(index_entry(&item)?);
         }
         Ok(entries)
     }

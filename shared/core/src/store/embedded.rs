@@ -222,6 +222,25 @@ impl EmbeddedStore {
         }
     }
 
+    /// Those of `keys` the table holds, read in one transaction and read back by `decode`, each
+    /// beside the tag it was asked with.
+    fn get_each<K, T>(
+        &self,
+        table: Table,
+        keys: impl IntoIterator<Item = (K, String)>,
+        decode: impl Fn(&[u8]) -> StoreResult<T>,
+    ) -> StoreResult<Vec<(K, T)>> {
+        let tx = self.db.begin_read().map_err(backend)?;
+        let t = tx.open_table(table).map_err(backend)?;
+        let mut found = Vec::new();
+        for (tag, key) in keys {
+            if let Some(v) = t.get(key.as_str()).map_err(backend)? {
+                found.push((tag, decode(v.value())?));
+            }
+        }
+        Ok(found)
+    }
+
     /// One transaction (one fsync) for the whole call: the sync calls once per group of issues.
     fn put_all<T: Serialize>(&self, table: Table, items: &[(String, T)]) -> StoreResult<()> {
         if items.is_empty() {

@@ -2,7 +2,6 @@
 //! another, every key under the integration's id so that deleting the integration clears them.
 
 use async_trait::async_trait;
-use redb::ReadableDatabase;
 
 use super::codec::encode;
 use super::{DORA, DORA_MEMBERS, EmbeddedStore, backend, check_integration_id};
@@ -71,16 +70,14 @@ impl DoraStore for EmbeddedStore {
         ids: &[&str],
     ) -> StoreResult<Vec<String>> {
         let prefix = members_prefix(integration, profile)?;
-        let tx = self.db.begin_read().map_err(backend)?;
-        let t = tx.open_table(DORA_MEMBERS).map_err(backend)?;
-        let mut out = Vec::new();
-        for id in ids {
-            let key = format!("{prefix}{}", issue_order(id));
-            if t.get(key.as_str()).map_err(backend)?.is_some() {
-                out.push((*id).to_string());
-            }
-        }
-        Ok(out)
+        let keys = ids
+            .iter()
+            .map(|id| ((*id).to_string(), format!("{prefix}{}", issue_order(id))));
+        Ok(self
+            .get_each(DORA_MEMBERS, keys, |_| Ok(()))?
+            .into_iter()
+            .map(|(id, ())| id)
+            .collect())
     }
 
     async fn put_dora_members(

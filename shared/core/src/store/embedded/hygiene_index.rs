@@ -4,7 +4,6 @@
 use std::collections::BTreeSet;
 
 use async_trait::async_trait;
-use redb::ReadableDatabase;
 
 use super::codec;
 use super::{
@@ -52,15 +51,12 @@ impl HygieneIndexStore for EmbeddedStore {
             .iter()
             .map(|cell| cell_key(integration, cell))
             .collect::<StoreResult<BTreeSet<_>>>()?;
-        let tx = self.db.begin_read().map_err(backend)?;
-        let t = tx.open_table(INDEX_CELLS).map_err(backend)?;
-        let mut out = Vec::with_capacity(keys.len());
-        for key in keys {
-            if let Some(v) = t.get(key.as_str()).map_err(backend)? {
-                out.push(codec::decode(v.value(), None)?);
-            }
-        }
-        Ok(out)
+        let keys = keys.into_iter().map(|key| ((), key));
+        Ok(self
+            .get_each(INDEX_CELLS, keys, |v| codec::decode(v, None))?
+            .into_iter()
+            .map(|((), cell)| cell)
+            .collect())
     }
 
     async fn put_index_cells(&self, integration: &str, cells: &[IndexedCell]) -> StoreResult<()> {
@@ -84,18 +80,10 @@ impl HygieneIndexStore for EmbeddedStore {
         integration: &str,
         ids: &[String],
     ) -> StoreResult<Vec<(String, Contribution)>> {
-        let tx = self.db.begin_read().map_err(backend)?;
-        let t = tx.open_table(CONTRIBUTIONS).map_err(backend)?;
-        let mut out = Vec::with_capacity(ids.len());
-        for id in ids {
-            if let Some(v) = t
-                .get(issue_key(integration, id).as_str())
-                .map_err(backend)?
-            {
-                out.push((id.clone(), codec::decode_contribution(v.value())?));
-            }
-        }
-        Ok(out)
+        let keys = ids
+            .iter()
+            .map(|id| (id.clone(), issue_key(integration, id)));
+        self.get_each(CONTRIBUTIONS, keys, codec::decode_contribution)
     }
 
     async fn put_contributions(

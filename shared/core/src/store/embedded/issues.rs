@@ -2,7 +2,7 @@
 //! revision ahead of them), their index entries and change marks, written in one transaction.
 
 use async_trait::async_trait;
-use redb::{ReadableDatabase, ReadableTable};
+use redb::ReadableTable;
 
 use super::{CHANGED, EmbeddedStore, INDEX, ISSUES, backend, change_key, codec, issue_key};
 use crate::hygiene::index::ChangeMark;
@@ -107,21 +107,17 @@ impl IssueStore for EmbeddedStore {
         integration: &str,
         ids: &[String],
     ) -> StoreResult<Vec<IssueIndexEntry>> {
-        let tx = self.db.begin_read().map_err(backend)?;
-        let index = tx.open_table(INDEX).map_err(backend)?;
         let mut unique: Vec<&String> = ids.iter().collect();
         unique.sort();
         unique.dedup();
-        let mut entries = Vec::with_capacity(unique.len());
-        for id in unique {
-            if let Some(v) = index
-                .get(issue_key(integration, id).as_str())
-                .map_err(backend)?
-            {
-                entries.push(codec::decode_entry(v.value())?);
-            }
-        }
-        Ok(entries)
+        let keys = unique
+            .into_iter()
+            .map(|id| ((), issue_key(integration, id)));
+        Ok(self
+            .get_each(INDEX, keys, codec::decode_entry)?
+            .into_iter()
+            .map(|((), entry)| entry)
+            .collect())
     }
 
     async fn list_issues(
