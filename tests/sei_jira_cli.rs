@@ -312,7 +312,8 @@ async fn the_hygiene_index_is_kept_current_while_the_sync_writes() {
 /// GIVEN a sync under way against a slow site, WHEN it gets Ctrl-C, THEN it stops with exit code
 /// 130, saying that what it stored is kept and the next run resumes; AND an immediate rerun is
 /// not held back by the interrupted run's leases: it exits 0 with every issue of the site stored,
-/// without reading again what the first run stored.
+/// without reading again what the first run stored. While the sync runs, a report asked of its
+/// store is refused in words that say why and what to do.
 #[tokio::test]
 async fn ctrl_c_stops_a_sync_and_the_next_run_finishes_it_at_once() {
     let (sim, base, token, dir) =
@@ -336,6 +337,22 @@ async fn ctrl_c_stops_a_sync_and_the_next_run_finishes_it_at_once() {
     // Past validation and into the fetch (the whole run takes about 8 s: the site answers every
     // request after 400 ms).
     tokio::time::sleep(std::time::Duration::from_millis(3500)).await;
+    let page = dir.path().join("r.html");
+    let report = sei_jira(&[
+        "report",
+        "--store",
+        store.to_str().unwrap(),
+        "--out",
+        page.to_str().unwrap(),
+    ]);
+    let refused = String::from_utf8_lossy(&report.stderr);
+    assert_eq!(report.status.code(), Some(1), "{refused}");
+    assert!(
+        refused.contains("another sei-jira process has this store open")
+            && refused.contains("sei-jira serve")
+            && !refused.contains("Cannot acquire lock"),
+        "{refused}"
+    );
     // SAFETY: kill sends a signal to the child just spawned.
     assert_eq!(unsafe { libc::kill(child.id() as i32, libc::SIGINT) }, 0);
     let out = child.wait_with_output().unwrap();

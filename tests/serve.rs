@@ -528,3 +528,52 @@ async fn a_deleted_integration_is_gone(client: &Client, id: &str) {
         .await;
     assert_eq!(status, 404);
 }
+
+/// GIVEN `sei-jira serve` and a slow site of 4,000 issues, WHEN a sync is asked for and
+/// monitoring is read while it runs, THEN monitoring counts the tickets stored so far (more than
+/// none, fewer than all) while the run is still in progress, and all of them once it completes.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn monitoring_counts_the_tickets_a_running_sync_has_stored() {
+    const ISSUES: u64 = 4000;
+    let sim = start_sim(&[
+        "--issues",
+        &ISSUES.to_string(),
+        "--projects",
+        "2",
+        "--seed",
+        "29",
+        "--latency-ms",
+        "500",
+    ]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let alice = jira_sim::user_token(&sim.startup, "alice@example.com").unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let serve = start_serve(&dir.path().join("store.redb"));
+    let client = client_of(&serve);
+    let create = json!({"name": "Slow", "connection": {"deployment": "cloud", "url": base,
+        "email": "alice@example.com", "token": alice}, "scope": {"kind": "all_accessible"}});
+    let (status, created) = client.call("POST /integrations", &[], Some(create)).await;
+    assert_eq!(status, 201, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    let (status, asked) = client
+        .call("POST /integrations/{integrationId}/sync", &[&id], None)
+        .await;
+    assert_eq!(status, 202, "{asked}");
+
+    let route = "GET /integrations/{integrationId}/monitoring";
+    let seen_under_way = std::cell::RefCell::new(Vec::new());
+    let done = until(&client, route, &[&id], |_, m| {
+        let total = m["tickets"]["total"].as_u64().unwrap_or(0);
+        if m["health"]["status"] == "Pending" && total > 0 {
+            seen_under_way.borrow_mut().push(total);
+        }
+        m["health"]["status"] == "Healthy"
+    })
+    .await;
+    assert_eq!(done["tickets"]["total"], ISSUES, "{done}");
+    let seen_under_way = seen_under_way.into_inner();
+    assert!(
+        seen_under_way.iter().any(|&t| t < ISSUES),
+        "monitoring never counted a part of the tickets while the sync ran: {seen_under_way:?}"
+    );
+}

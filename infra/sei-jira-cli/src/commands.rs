@@ -320,10 +320,7 @@ pub async fn sync(
         ..args.site()?
     };
     let client = JiraClient::new(&site)?;
-    let store = Arc::new(
-        EmbeddedStore::open(&store_args.store)
-            .with_context(|| format!("--store {}", store_args.store.display()))?,
-    );
+    let store = Arc::new(crate::store_file::open(&store_args.store, "--store")?);
     if store.release_abandoned_leases()? > 0 && !json {
         eprintln!(
             "An earlier sync of this store stopped before it finished; this one resumes where it \
@@ -452,7 +449,7 @@ async fn record_integration(
 }
 
 pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Result<()> {
-    let store = crate::hygiene::open_existing(store_args)?;
+    let store = crate::store_file::open_existing(store_args)?;
     let record = crate::hygiene::local_record(&store, store_args).await?;
     let mut writer: Box<dyn Write> = match out {
         Some(path) => Box::new(std::io::BufWriter::new(
@@ -489,7 +486,7 @@ pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Resul
 }
 
 pub async fn flag(store_args: &StoreArgs, issue: &str, flag: IssueFlag) -> anyhow::Result<()> {
-    let store = EmbeddedStore::open(&store_args.store)?;
+    let store = crate::store_file::open_existing(store_args)?;
     let id = if issue.chars().all(|c| c.is_ascii_digit()) {
         issue.to_string()
     } else {

@@ -9,7 +9,8 @@ use sei_jira_core::dora::request::THRESHOLDS;
 use sei_jira_core::dora::{Asked, Band, Document, DoraProfile, ReportDays, report_from_store};
 
 use crate::StoreArgs;
-use crate::hygiene::{local_record, open_existing};
+use crate::hygiene::local_record;
+use crate::store_file::open_existing;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DoraArgs {

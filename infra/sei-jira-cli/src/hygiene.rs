@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use anyhow::{Context, bail};
+use anyhow::Context;
 use sei_jira_core::hygiene::IntegrationHygiene;
 use sei_jira_core::hygiene::params::{self, Params, Refused, TrendQuery};
 use sei_jira_core::hygiene::service::take_snapshot;
@@ -234,17 +234,6 @@ pub async fn act(action: &HygieneAction) -> anyhow::Result<()> {
     }
 }
 
-pub(crate) fn open_existing(store_args: &StoreArgs) -> anyhow::Result<EmbeddedStore> {
-    if !store_args.store.exists() {
-        bail!(
-            "--store {}: no such store (run `sei-jira sync` first)",
-            store_args.store.display()
-        );
-    }
-    EmbeddedStore::open(&store_args.store)
-        .with_context(|| format!("--store {}", store_args.store.display()))
-}
-
 pub(crate) async fn local_record(
     store: &EmbeddedStore,
     store_args: &StoreArgs,
@@ -275,7 +264,7 @@ pub(crate) async fn local_record(
 }
 
 async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
-    let store = open_existing(store_args)?;
+    let store = crate::store_file::open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
     let scope = IntegrationHygiene::load(&store, &record).await?;
     let today = chrono::Utc::now().date_naive();
@@ -327,7 +316,7 @@ async fn snapshot(store_args: &StoreArgs, at: Option<&str>, json: bool) -> anyho
             .map(|t| t.timestamp_millis())
             .map_err(|e| anyhow::anyhow!("--at '{text}': not an RFC 3339 time ({e})"))?,
     };
-    let store = open_existing(store_args)?;
+    let store = crate::store_file::open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
     let snapshot = take_snapshot(&store, &record, at_ms).await?;
     let tickets: u64 = snapshot.cells.iter().map(|(_, c)| c.tickets).sum();
@@ -359,7 +348,7 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
     };
     let names: Vec<String> = criteria.iter().map(|c| c.name.clone()).collect();
     let asked = params::report(&args.params(), &names, chrono::Utc::now()).map_err(flagged)?;
-    let store = open_existing(store_args)?;
+    let store = crate::store_file::open_existing(store_args)?;
     local_record(&store, store_args).await?;
     let request = Request {
         filter: asked.filter,

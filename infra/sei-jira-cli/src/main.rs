@@ -12,6 +12,7 @@ mod interrupt;
 mod progress;
 mod report;
 mod serve;
+mod store_file;
 
 use std::path::PathBuf;
 

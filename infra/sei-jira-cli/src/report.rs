@@ -10,7 +10,8 @@ use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{IntegrationRecord, ReadLimit};
 
 use crate::StoreArgs;
-use crate::hygiene::{local_record, open_existing};
+use crate::hygiene::local_record;
+use crate::store_file::open_existing;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct ReportArgs {

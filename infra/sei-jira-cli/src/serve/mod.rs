@@ -18,7 +18,6 @@ use sei_jira_core::integrations::ApiSettings;
 use sei_jira_core::jira::{PrivateNetworks, RetryPolicy};
 use sei_jira_core::ports::SyncScheduler;
 use sei_jira_core::store::IntegrationStore;
-use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::sync::stall::StallPolicy;
 use sei_jira_core::validation::ValidationSettings;
 use sei_jira_lambda::http_api::ISSUES_PER_REQUEST;
@@ -67,7 +66,7 @@ pub async fn serve(args: &ServeArgs) -> anyhow::Result<()> {
         Some(dir) => dir.path().join("store.redb"),
         None => args.store.clone(),
     };
-    let store = EmbeddedStore::open(&store_path).context("--store")?;
+    let store = crate::store_file::open(&store_path, "--store")?;
     let (bus, received) = Bus::new();
     let mut validation = ValidationSettings::default();
     if args.allow_private_network || args.demo {

@@ -51,6 +51,12 @@
 //!
 //! `runs` and `failed_runs` are the day's counters (completed and Partial runs, on the day they
 //! ended) plus the abandoned runs that started that day, which never reached the counters.
+//!
+//! # Tickets
+//!
+//! Totals and the tickets ingested per day come from the daily counters, to which a run adds its
+//! counts when it ends, plus the counts of the runs still under way (a running sync rewrites its
+//! record with them every few seconds), on today: a long backfill's tickets show as they land.
 
 mod health;
 mod runs;
@@ -71,7 +77,7 @@ use crate::store::{
 use crate::sync::exclusion_progress_in;
 use crate::sync::stall::stall_in;
 use health::health;
-use runs::{day_availability, day_of, runs_in_window, start_ms};
+use runs::{day_availability, day_of, runs_in_window, start_ms, written_by_runs_under_way};
 
 /// Reads what [`summarize`] needs and summarises it; `None` when `account` holds no such
 /// integration (the API answers 404, as for any other account's integration).
@@ -127,6 +133,11 @@ pub fn summarize(input: &MonitoringInput, today: NaiveDate, now_ms: i64) -> Moni
     for (day, c) in &input.daily {
         counters.entry(*day).or_default().add(c);
     }
+    // A run under way counts on the day it would end if it ended now.
+    counters
+        .entry(today)
+        .or_default()
+        .add(&written_by_runs_under_way(&input.runs, now_ms));
     let in_window = |d: &NaiveDate| (from..=today).contains(d);
 
     let runs = runs_in_window(&input.runs, start_ms(from), now_ms);

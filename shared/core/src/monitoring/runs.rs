@@ -103,6 +103,28 @@ pub(super) fn runs_in_window(records: &[RunRecord], window_start_ms: i64, now_ms
     runs
 }
 
+/// What the runs still under way have written so far (their records' counts, rewritten as they
+/// go): the daily counters get it only when a run ends. Abandoned runs are left out: their
+/// process may have died after adding its counts and before replacing its record.
+pub(super) fn written_by_runs_under_way(records: &[RunRecord], now_ms: i64) -> DailyCounts {
+    let mut written = DailyCounts::default();
+    for r in records
+        .iter()
+        .filter(|r| r.outcome == RunOutcome::Running && now_ms - r.started_ms <= ABANDONED_AFTER_MS)
+    {
+        written.add(&DailyCounts {
+            issues_new: r.counts.issues_new,
+            issues_updated: r.counts.issues_updated,
+            issues_deleted: r.counts.issues_deleted,
+            issues_left_scope: r.counts.issues_left_scope,
+            issues_returned: r.counts.issues_returned,
+            runs: 0,
+            failed_runs: 0,
+        });
+    }
+    written
+}
+
 pub(super) fn day_availability(
     day: NaiveDate,
     runs: &[Run],

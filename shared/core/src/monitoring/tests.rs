@@ -287,6 +287,36 @@ fn given_the_first_run_still_running_when_summarized_then_pending_and_today_pend
 }
 
 #[test]
+fn given_runs_under_way_with_counts_so_far_when_summarized_then_tickets_count_them_today_but_not_abandoned_ones()
+ {
+    let under_way = |id: &str, hours_ago: i64, new: u64, updated: u64| RunRecord {
+        counts: Counts {
+            issues_new: new,
+            issues_updated: updated,
+            issues_deleted: 1,
+            ..Counts::default()
+        },
+        ..run(
+            id,
+            now_ms() - hours_ago * HOUR_MS,
+            None,
+            RunOutcome::Running,
+        )
+    };
+    let m = summary(&MonitoringInput {
+        daily: vec![(date("2025-06-28"), counters(100, 0, 0, 1, 0))],
+        ..input(vec![
+            under_way("backfill", 1, 700, 20),
+            // Running for longer than a run can live: its process died, perhaps after adding
+            // its counts to the day's counters.
+            under_way("dead", 5, 5000, 0),
+        ])
+    });
+    assert_eq!(m.tickets.total, 100 + 700 - 1);
+    assert_eq!(m.tickets.ingested_in_range, 100 + 720);
+    assert_eq!(m.tickets.daily.last().unwrap().count, 720);
+}
+#[test]
 fn given_only_partial_runs_for_less_than_a_day_when_summarized_then_pending_not_unhealthy() {
     let m = summary(&MonitoringInput {
         daily: vec![(date("2025-06-30"), counters(900, 0, 0, 3, 0))],

@@ -162,7 +162,12 @@ impl EmbeddedStore {
         let db = redb::Builder::new()
             .set_cache_size(CACHE_BYTES)
             .create(path)
-            .map_err(|e| StoreError::Backend(format!("cannot open {}: {e}", path.display())))?;
+            .map_err(|e| match e {
+                redb::DatabaseError::DatabaseAlreadyOpen => {
+                    StoreError::InUse(path.display().to_string())
+                }
+                e => StoreError::Backend(format!("cannot open {}: {e}", path.display())),
+            })?;
         let tx = db.begin_write().map_err(backend)?;
         let dictionary = OnceLock::new();
         for t in INTEGRATION_SCOPED

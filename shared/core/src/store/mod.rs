@@ -36,6 +36,9 @@ pub enum StoreError {
     Corrupt(String),
     #[error("issue {0} kept changing while being written")]
     Superseded(String),
+    /// The embedded store's file is open in another process (which holds its lock).
+    #[error("{0} is open in another process")]
+    InUse(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

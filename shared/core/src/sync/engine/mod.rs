@@ -231,15 +231,35 @@ struct Ctx<'a> {
     /// Units whose every id this run has read (a backfill that completed): their census.
     read_every_id: HashSet<String>,
     observer: Option<Observer>,
+    /// The run's record as it stands, rewritten now and then while the run writes.
+    live: LiveRecord,
 }
 
+/// The running run's record and when it was last written: monitoring adds the counts of a run
+/// still under way to what the daily counters hold, so a long sync's tickets show as they land.
+struct LiveRecord {
+    record: RunRecord,
+    written: Instant,
+}
+
+/// How often, at most, a run's record is written again with its counts so far.
+const LIVE_RECORD_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
+
 impl Ctx<'_> {
-    /// Saves a unit's moved cursor, counted as the run's progress.
+    /// Saves a unit's moved cursor, counted as the run's progress; what is stored up to it then
+    /// shows in the run's record, at most every [`LIVE_RECORD_EVERY`].
     async fn put_cursor(&mut self, unit: &str, cursor: &Cursor) -> Result<(), StoreError> {
         self.store
             .put_cursor(&self.opts.integration, unit, cursor)
             .await?;
         self.counts.checkpoints += 1;
+        if self.live.written.elapsed() >= LIVE_RECORD_EVERY {
+            self.live.record.counts = self.counts;
+            self.store
+                .put_run(&self.opts.integration, &self.live.record)
+                .await?;
+            self.live.written = Instant::now();
+        }
         Ok(())
     }
 
@@ -477,6 +497,10 @@ async fn sync_all(
         scope_projects,
         read_every_id: HashSet::new(),
         observer,
+        live: LiveRecord {
+            record: record.clone(),
+            written: Instant::now(),
+        },
     };
     // Before the units: what they list is then compared with the scope as it is now.
     if !scope::settle_project_scope(&mut ctx).await? {
