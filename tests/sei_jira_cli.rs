@@ -510,3 +510,126 @@ fn every_subcommand_helps_with_examples() {
         }
     }
 }
+
+/// GIVEN a synced store, WHEN a person lists the tickets missing an assignee, hides one and
+/// unhides it, and keeps, uses and removes a DORA profile — all from the CLI, as the report page
+/// tells local users to — THEN the misses are exactly the exported tickets without an assignee,
+/// the hidden one leaves the misses and comes back, and the kept profile is listed, reported
+/// under its id and name, shown on the report page, and gone once removed.
+#[test]
+fn the_cli_lists_misses_unhides_and_keeps_dora_profiles() {
+    let (_sim, base, token, dir) = bobs_site(&["--issues", "200", "--projects", "2"]);
+    let store = dir.path().join("s.redb");
+    let store = store.to_str().unwrap();
+    e2e::cli_sync(store, &base, "bob@example.com", &token);
+    let at = ["--store", store];
+    let run = |args: &[&str]| ok_json(sei_jira(&[args, &at[..]].concat()));
+    let missing = || -> Vec<String> {
+        let listed = run(&["hygiene", "misses", "--category", "no_assignee", "--json"]);
+        assert_eq!(listed["category"], "No Assignee", "{listed}");
+        let mut keys: Vec<String> = listed["tickets"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["key"].as_str().unwrap().to_string())
+            .collect();
+        keys.sort();
+        keys
+    };
+
+    // Independently: the exported tickets whose assignee is empty.
+    let export = sei_jira(&[&["export"][..], &at[..]].concat());
+    let mut unassigned: Vec<String> = String::from_utf8(export.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).unwrap())
+        .filter(|i| i["fields"]["assignee"].is_null())
+        .map(|i| i["key"].as_str().unwrap().to_string())
+        .collect();
+    unassigned.sort();
+    assert!(!unassigned.is_empty(), "the site has unassigned tickets");
+    assert_eq!(missing(), unassigned);
+
+    let first = unassigned[0].as_str();
+    let hide = sei_jira(&[&["hide", first][..], &at[..]].concat());
+    assert!(hide.status.success());
+    assert!(!missing().contains(&first.to_string()));
+    let unhide = sei_jira(&[&["unhide", first][..], &at[..]].concat());
+    assert!(
+        String::from_utf8_lossy(&unhide.stdout).contains("unhidden"),
+        "{unhide:?}"
+    );
+    assert_eq!(missing(), unassigned);
+
+    let limited = run(&[
+        "hygiene",
+        "misses",
+        "--category",
+        "No Assignee",
+        "--limit",
+        "1",
+        "--json",
+    ]);
+    assert_eq!(limited["tickets"].as_array().unwrap().len(), 1);
+    assert_eq!(limited["more"], unassigned.len() > 1);
+
+    // A DORA profile kept, listed, used by id and name, shown on the page, removed.
+    let profile = dir.path().join("bugs.json");
+    std::fs::write(
+        &profile,
+        r#"{"name": "Bugs as incidents",
+            "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Bug"]}]}], "join": "or"},
+            "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Story"]}]}], "join": "or"}}"#,
+    )
+    .unwrap();
+    let added = sei_jira(
+        &[
+            &["dora", "profile", "add", profile.to_str().unwrap()][..],
+            &at[..],
+        ]
+        .concat(),
+    );
+    let said = String::from_utf8_lossy(&added.stdout);
+    assert!(
+        added.status.success() && said.contains("as p1"),
+        "{added:?}"
+    );
+    let listed = run(&["dora", "profile", "list", "--json"]);
+    assert_eq!(listed["profiles"][0]["id"], "p1", "{listed}");
+    assert_eq!(
+        listed["profiles"][0]["profile"]["name"],
+        "Bugs as incidents"
+    );
+    for named in ["p1", "bugs AS incidents"] {
+        let report = run(&["dora", "--profile", named, "--json"]);
+        assert_eq!(report["profile_id"], "p1", "{report}");
+        assert_eq!(report["profile"], "Bugs as incidents");
+    }
+    let page = dir.path().join("r.html");
+    let written = sei_jira(&[&["report", "--out", page.to_str().unwrap()][..], &at[..]].concat());
+    assert!(written.status.success());
+    assert!(
+        std::fs::read_to_string(&page)
+            .unwrap()
+            .contains("Bugs as incidents")
+    );
+    let removed = sei_jira(
+        &[
+            &["dora", "profile", "remove", "Bugs as incidents"][..],
+            &at[..],
+        ]
+        .concat(),
+    );
+    assert!(removed.status.success(), "{removed:?}");
+    assert_eq!(
+        run(&["dora", "profile", "list", "--json"])["profiles"],
+        serde_json::json!([])
+    );
+    let gone = sei_jira(&[&["dora", "--profile", "p1"][..], &at[..]].concat());
+    let refused = String::from_utf8_lossy(&gone.stderr);
+    assert!(
+        !gone.status.success()
+            && refused.contains("--profile p1: no such file, nor a kept profile"),
+        "{refused}"
+    );
+}

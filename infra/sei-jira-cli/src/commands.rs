@@ -10,14 +10,15 @@ use sei_jira_core::dora::{
     Aggregation, Document, Granularity, ReportDays, change_profiles, report_of_kept,
 };
 use sei_jira_core::hygiene::{self, Request};
+use sei_jira_core::integrations::HandFlag;
 use sei_jira_core::jira::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, JiraClient, PrivateNetworks, SiteConfig,
 };
 use sei_jira_core::monitoring::Range;
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
-    IntegrationRecord, IntegrationStore, IssueFlag, IssueStore, ProjectStore, ReadLimit,
-    RunOutcome, RunRecord, ScopeConfig, SyncStore,
+    IntegrationRecord, IntegrationStore, IssueStore, ProjectStore, ReadLimit, RunOutcome,
+    RunRecord, ScopeConfig, SyncStore,
 };
 use sei_jira_core::sync::{Excluded, Scope, SyncOptions};
 use sei_jira_core::validation::{
@@ -485,7 +486,18 @@ pub async fn export(store_args: &StoreArgs, out: Option<&Path>) -> anyhow::Resul
     Ok(())
 }
 
-pub async fn flag(store_args: &StoreArgs, issue: &str, flag: IssueFlag) -> anyhow::Result<()> {
+/// Brings the integration's hygiene and DORA index up to date now (what the deployed service
+/// does on the event a change sends).
+pub async fn refresh_index(
+    store: &EmbeddedStore,
+    record: &IntegrationRecord,
+) -> anyhow::Result<()> {
+    let owner = format!("sei-jira-cli-{}", std::process::id());
+    hygiene::indexer::refresh(store, record, &owner, None).await?;
+    Ok(())
+}
+
+pub async fn flag(store_args: &StoreArgs, issue: &str, flag: HandFlag) -> anyhow::Result<()> {
     let store = crate::store_file::open_existing(store_args)?;
     let id = if issue.chars().all(|c| c.is_ascii_digit()) {
         issue.to_string()
@@ -505,7 +517,10 @@ pub async fn flag(store_args: &StoreArgs, issue: &str, flag: IssueFlag) -> anyho
             }
         }
     };
-    if !store.flag_issue(&store_args.integration, &id, flag).await? {
+    if !store
+        .flag_issue(&store_args.integration, &id, flag.issue_flag())
+        .await?
+    {
         bail!("no stored issue with id {id}");
     }
     // The hygiene index takes the flag now, as the deployed service does on its event.
@@ -513,17 +528,9 @@ pub async fn flag(store_args: &StoreArgs, issue: &str, flag: IssueFlag) -> anyho
         .get_integration(LOCAL_ACCOUNT, &store_args.integration)
         .await?
     {
-        let owner = format!("sei-jira-cli-{}", std::process::id());
-        hygiene::indexer::refresh(&store, &record, &owner, None).await?;
+        refresh_index(&store, &record).await?;
     }
-    println!(
-        "{issue}: {}",
-        if flag == IssueFlag::Hidden {
-            "hidden (excluded from metrics)"
-        } else {
-            "removed (its data dropped; syncs will not bring it back)"
-        }
-    );
+    println!("{issue}: {}", flag.done());
     Ok(())
 }
 

@@ -1,23 +1,29 @@
 //! `sei-jira dora`: the DORA metrics of what a store holds under a profile (a JSON file), as a
 //! summary or, with `--json`, as a document.
 
-use anyhow::Context;
+use anyhow::bail;
 use sei_jira_core::dora::profile::{
     Condition, DEFAULT_WINDOW_HOURS, FilterSet, IssueFilter, Join, Operator,
 };
 use sei_jira_core::dora::request::THRESHOLDS;
 use sei_jira_core::dora::{Asked, Band, Document, DoraProfile, ReportDays, report_from_store};
 
+use sei_jira_core::store::DoraStore;
+use sei_jira_core::store::embedded::EmbeddedStore;
+
 use crate::StoreArgs;
+use crate::dora_profiles::{ProfileAction, kept_id, kept_list, read_file};
 use crate::hygiene::local_record;
 use crate::store_file::open_existing;
 
 #[derive(clap::Args, Debug, Clone)]
 pub struct DoraArgs {
-    /// The profile: a JSON file `{"name", "incidents": {"sets": [...], "join"}, "changes": …,
-    /// "restored_statuses", "deployed_statuses", "failure_window_hours"}`.
-    #[arg(long)]
-    pub profile: std::path::PathBuf,
+    /// The profile: a kept profile's id or name (`sei-jira dora profile list`), or a JSON file
+    /// `{"name", "incidents": {"sets": [...], "join"}, "changes": …, "restored_statuses",
+    /// "deployed_statuses", "failure_window_hours"}`.
+    // Required unless a subcommand is given (an Option, so that its absence then parses).
+    #[arg(long, required = true)]
+    pub profile: Option<String>,
     /// First day (YYYY-MM-DD). Default: 90 days before --to.
     #[arg(long)]
     pub from: Option<String>,
@@ -44,19 +50,17 @@ pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()>
     };
     let request = ReportDays::parse(&asked, chrono::Utc::now().date_naive())
         .map_err(|e| anyhow::anyhow!("--{}: {}", e.name, e.message))?;
-    let text = std::fs::read_to_string(&args.profile)
-        .with_context(|| format!("--profile {}", args.profile.display()))?;
-    let profile: DoraProfile = serde_json::from_str(&text)
-        .map_err(|e| anyhow::anyhow!("--profile {}: {e}", args.profile.display()))?;
     let store = open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
+    let named = args.profile.as_deref().unwrap_or_default();
+    let (profile, profile_id) = profile_of(&store, &record.id, named).await?;
     let query = request.query(profile.failure_window_hours);
     let report = report_from_store(&store, &record.id, &record.custom_fields, &profile, &query)
         .await
-        .map_err(|e| anyhow::anyhow!("--profile {}: {e}", args.profile.display()))?;
+        .map_err(|e| anyhow::anyhow!("--profile {named}: {e}"))?;
     let document = Document {
         profile: profile.name.trim().to_string(),
-        profile_id: None,
+        profile_id,
         request,
         recomputing: false,
         metrics: report,
@@ -68,6 +72,38 @@ pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()>
         print_summary(&document);
     }
     Ok(())
+}
+
+/// The profile `--profile` names: a file, or else a kept profile (with its id).
+async fn profile_of(
+    store: &EmbeddedStore,
+    integration: &str,
+    named: &str,
+) -> anyhow::Result<(DoraProfile, Option<String>)> {
+    let path = std::path::Path::new(named);
+    if path.is_file() {
+        return Ok((read_file(path, "--profile")?, None));
+    }
+    let config = store
+        .get_dora_config(integration)
+        .await?
+        .unwrap_or_default();
+    match kept_id(&config, named).and_then(|id| Some((config.get(&id)?.clone(), id))) {
+        Some((profile, id)) => Ok((profile, Some(id))),
+        None => bail!(
+            "--profile {named}: no such file, nor a kept profile's id or name; kept: {}",
+            kept_list(&config)
+        ),
+    }
+}
+
+#[derive(clap::Subcommand, Debug, Clone)]
+pub enum DoraAction {
+    /// Keep, list and remove the integration's DORA profiles.
+    Profile {
+        #[command(subcommand)]
+        action: ProfileAction,
+    },
 }
 
 /// The demo's profile: issues of type Incident are incidents, of type Change change requests,

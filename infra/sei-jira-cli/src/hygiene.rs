@@ -7,7 +7,9 @@ use anyhow::Context;
 use sei_jira_core::hygiene::IntegrationHygiene;
 use sei_jira_core::hygiene::params::{self, Params, Refused, TrendQuery};
 use sei_jira_core::hygiene::service::take_snapshot;
-use sei_jira_core::hygiene::{self, Criterion, HygieneError, Report, Request};
+use sei_jira_core::hygiene::{
+    self, Category, Criterion, HygieneError, Report, Request, Which, misses_from_store,
+};
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
     HygieneIndexStore, HygieneStore, IntegrationRecord, IntegrationStore, IssueStore, RecordStore,
@@ -66,6 +68,10 @@ pub struct HygieneArgs {
 
 impl HygieneArgs {
     fn params(&self) -> Params {
+        Params::new(self.pairs())
+    }
+
+    fn pairs(&self) -> Vec<(String, String)> {
         let mut pairs = named([
             ("at", &self.at),
             ("idle_days", &self.idle_days),
@@ -76,7 +82,18 @@ impl HygieneArgs {
         ]);
         pairs.extend(self.filter.pairs());
         pairs.extend(self.ranges.pairs());
-        Params::new(pairs)
+        pairs
+    }
+
+    /// The custom misses of `--criteria`, none without it.
+    fn criteria(&self) -> anyhow::Result<Vec<Criterion>> {
+        let Some(path) = &self.criteria else {
+            return Ok(Vec::new());
+        };
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("--criteria {}", path.display()))?;
+        serde_json::from_str(&text)
+            .map_err(|e| anyhow::anyhow!("--criteria {}: {e}", path.display()))
     }
 }
 
@@ -177,6 +194,16 @@ pub enum HygieneAction {
         #[command(flatten)]
         args: Box<TrendArgs>,
     },
+    /// The tickets that miss one category, as the report counts them.
+    #[command(
+        after_help = "Examples:\n  sei-jira hygiene misses --category 'No Assignee'\n  sei-jira hygiene misses --category idle --idle-days 30 --projects ABC --limit 20\n  sei-jira hygiene misses --category 'Needs Owner' --criteria criteria.json --json"
+    )]
+    Misses {
+        #[command(flatten)]
+        store: StoreArgs,
+        #[command(flatten)]
+        args: Box<MissesArgs>,
+    },
     /// Take the day's snapshot now (every sync takes one; a later one replaces the day's).
     #[command(
         after_help = "Examples:\n  sei-jira hygiene snapshot\n  sei-jira hygiene snapshot --at 2026-11-02T12:00:00Z"
@@ -191,6 +218,19 @@ pub enum HygieneAction {
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct MissesArgs {
+    /// The category: a built-in one, by its title or snake name ('No Assignee', no_assignee), or
+    /// a custom miss of --criteria.
+    #[arg(long)]
+    pub category: String,
+    /// List at most this many tickets. Default: every one.
+    #[arg(long)]
+    pub limit: Option<usize>,
+    #[command(flatten)]
+    pub report: HygieneArgs,
 }
 
 #[derive(clap::Args, Debug, Clone)]
@@ -230,6 +270,7 @@ impl TrendArgs {
 pub async fn act(action: &HygieneAction) -> anyhow::Result<()> {
     match action {
         HygieneAction::Trend { store, args } => trend(store, args).await,
+        HygieneAction::Misses { store, args } => misses(store, args).await,
         HygieneAction::Snapshot { store, at, json } => snapshot(store, at.as_deref(), *json).await,
     }
 }
@@ -337,15 +378,7 @@ async fn snapshot(store_args: &StoreArgs, at: Option<&str>, json: bool) -> anyho
 }
 
 pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Result<()> {
-    let criteria = match &args.criteria {
-        None => Vec::new(),
-        Some(path) => {
-            let text = std::fs::read_to_string(path)
-                .with_context(|| format!("--criteria {}", path.display()))?;
-            serde_json::from_str::<Vec<Criterion>>(&text)
-                .map_err(|e| anyhow::anyhow!("--criteria {}: {e}", path.display()))?
-        }
-    };
+    let criteria = args.criteria()?;
     let names: Vec<String> = criteria.iter().map(|c| c.name.clone()).collect();
     let asked = params::report(&args.params(), &names, chrono::Utc::now()).map_err(flagged)?;
     let store = crate::store_file::open_existing(store_args)?;
@@ -383,10 +416,7 @@ where
     S: IssueStore + RecordStore + IntegrationStore + HygieneIndexStore,
 {
     let record = store.get_integration(LOCAL_ACCOUNT, integration).await?;
-    let excluded = record
-        .as_ref()
-        .map(|r| Excluded::parse(&r.excluded_fields.join(",")).unwrap_or_default())
-        .unwrap_or_default();
+    let excluded = record.as_ref().map(excluded_of).unwrap_or_default();
     let custom_fields = record.map(|r| r.custom_fields).unwrap_or_default();
     let request = Request {
         excluded,
@@ -396,6 +426,94 @@ where
     Ok(hygiene::report_answered(store, integration, &request)
         .await?
         .report)
+}
+
+/// The fields the integration's syncs leave out: the categories that read them are skipped.
+fn excluded_of(record: &IntegrationRecord) -> Excluded {
+    Excluded::parse(&record.excluded_fields.join(",")).unwrap_or_default()
+}
+
+async fn misses(store_args: &StoreArgs, args: &MissesArgs) -> anyhow::Result<()> {
+    if args.report.weights.is_some() {
+        anyhow::bail!(
+            "--weights: not taken by `hygiene misses` (weights change the score, not which tickets miss a category)"
+        );
+    }
+    let criteria = args.report.criteria()?;
+    let names: Vec<String> = criteria.iter().map(|c| c.name.clone()).collect();
+    let mut pairs = args.report.pairs();
+    pairs.push(("category".into(), args.category.clone()));
+    pairs.push(("limit".into(), params::MAX_PAGE.to_string()));
+    let asked = params::misses(&Params::new(pairs), &names, chrono::Utc::now()).map_err(flagged)?;
+    let store = crate::store_file::open_existing(store_args)?;
+    let record = local_record(&store, store_args).await?;
+    let which = match Category::named(&asked.category) {
+        Some(category) => Which::Builtin(category),
+        None => Which::Custom(asked.category.clone()),
+    };
+    let request = Request {
+        filter: asked.report.filter,
+        settings: asked.report.settings,
+        criteria: &criteria,
+        at_ms: asked.report.at_ms,
+        excluded: excluded_of(&record),
+        custom_fields: &record.custom_fields,
+        ..Request::default()
+    };
+    let wanted = args.limit.unwrap_or(usize::MAX);
+    let mut tickets = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = misses_from_store(
+            &store,
+            &record.id,
+            &request,
+            &which,
+            after.as_deref(),
+            params::MAX_PAGE,
+            usize::MAX,
+        )
+        .await
+        .map_err(|e| match e {
+            HygieneError::UnknownCustom(name) => anyhow::anyhow!(
+                "--category {name}: neither a built-in category ({}) nor a custom miss of \
+                 --criteria",
+                Category::ALL.map(Category::title).join(", ")
+            ),
+            HygieneError::Skipped { .. } => anyhow::anyhow!("--category: {e}"),
+            HygieneError::Criteria(e) => anyhow::anyhow!("--criteria: {e}"),
+            other => other.into(),
+        })?;
+        tickets.extend(page.tickets);
+        match page.next {
+            Some(next) if tickets.len() <= wanted => after = Some(next),
+            _ => break,
+        }
+    }
+    let more = tickets.len() > wanted;
+    tickets.truncate(wanted);
+    let title = match &which {
+        Which::Builtin(category) => category.title(),
+        Which::Custom(name) => name.as_str(),
+    };
+    if args.report.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(
+                &serde_json::json!({"category": title, "tickets": tickets, "more": more})
+            )?
+        );
+        return Ok(());
+    }
+    if more {
+        println!("The first {wanted} tickets that miss {title} (more with a larger --limit):");
+    } else {
+        println!("{} tickets miss {title}:", tickets.len());
+    }
+    for t in &tickets {
+        println!("  {:<14} {:<10} id {}", t.key, t.project, t.id);
+    }
+    Ok(())
 }
 
 pub fn print_report(report: &Report, store: &Path) {

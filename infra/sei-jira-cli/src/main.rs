@@ -7,6 +7,7 @@ mod commands;
 mod connection;
 mod demo_site;
 mod dora;
+mod dora_profiles;
 mod hygiene;
 mod interrupt;
 mod progress;
@@ -17,6 +18,7 @@ mod store_file;
 use std::path::PathBuf;
 
 use clap::{Parser, Subcommand};
+use sei_jira_core::integrations::HandFlag;
 
 use connection::ConnectionArgs;
 
@@ -124,6 +126,14 @@ enum Command {
         #[command(flatten)]
         store: StoreArgs,
     },
+    /// Count a hidden issue in the metrics again.
+    #[command(after_help = "Examples:\n  sei-jira unhide ABC-123")]
+    Unhide {
+        /// Issue id or key.
+        issue: String,
+        #[command(flatten)]
+        store: StoreArgs,
+    },
     /// Remove an issue's data (a tombstone keeps syncs from bringing it back).
     #[command(after_help = "Examples:\n  sei-jira remove ABC-123")]
     Remove {
@@ -149,9 +159,13 @@ enum Command {
     /// The DORA metrics of the stored issues under a profile: time to restore, change failure
     /// rate, deployment frequency and lead time, with sample sizes and bands.
     #[command(
-        after_help = "Examples:\n  sei-jira dora --profile profile.json\n  sei-jira dora --profile profile.json --from 2026-09-01 --to 2026-11-30 --json"
+        args_conflicts_with_subcommands = true,
+        subcommand_negates_reqs = true,
+        after_help = "Examples:\n  sei-jira dora --profile profile.json\n  sei-jira dora --profile p1 --from 2026-09-01 --to 2026-11-30 --json\n  sei-jira dora profile add profile.json"
     )]
     Dora {
+        #[command(subcommand)]
+        action: Option<dora::DoraAction>,
         #[command(flatten)]
         store: StoreArgs,
         #[command(flatten)]
@@ -224,12 +238,9 @@ async fn async_main() {
         } => commands::sync(&connection, &scope, &store, recheck, max_wait, json).await,
         Command::Serve(args) => serve::serve(&args).await,
         Command::Export { store, out } => commands::export(&store, out.as_deref()).await,
-        Command::Hide { issue, store } => {
-            commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Hidden).await
-        }
-        Command::Remove { issue, store } => {
-            commands::flag(&store, &issue, sei_jira_core::store::IssueFlag::Removed).await
-        }
+        Command::Hide { issue, store } => commands::flag(&store, &issue, HandFlag::Hide).await,
+        Command::Unhide { issue, store } => commands::flag(&store, &issue, HandFlag::Unhide).await,
+        Command::Remove { issue, store } => commands::flag(&store, &issue, HandFlag::Remove).await,
         Command::Hygiene {
             action: None,
             store,
@@ -239,7 +250,15 @@ async fn async_main() {
             action: Some(action),
             ..
         } => hygiene::act(&action).await,
-        Command::Dora { store, args } => dora::dora(&store, &args).await,
+        Command::Dora {
+            action: None,
+            store,
+            args,
+        } => dora::dora(&store, &args).await,
+        Command::Dora {
+            action: Some(dora::DoraAction::Profile { action }),
+            ..
+        } => dora_profiles::act(&action).await,
         Command::Report { store, args } => report::report(&store, &args).await,
         Command::Demo {
             issues,

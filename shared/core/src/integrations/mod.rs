@@ -516,11 +516,32 @@ pub async fn delete(s: &Services<'_>, account: &str, id: &str) -> ApiResult<()> 
     Ok(())
 }
 
+/// What a person does to an issue by hand.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum HandFlag {
     Hide,
     Unhide,
     Remove,
+}
+
+impl HandFlag {
+    /// The store's flag for it.
+    pub fn issue_flag(self) -> IssueFlag {
+        match self {
+            HandFlag::Hide => IssueFlag::Hidden,
+            HandFlag::Unhide => IssueFlag::Unhidden,
+            HandFlag::Remove => IssueFlag::Removed,
+        }
+    }
+
+    /// What it did, as a person reads it.
+    pub fn done(self) -> &'static str {
+        match self {
+            HandFlag::Hide => "hidden (excluded from metrics)",
+            HandFlag::Unhide => "unhidden (counted in metrics again)",
+            HandFlag::Remove => "removed (its data dropped; syncs will not bring it back)",
+        }
+    }
 }
 
 pub async fn flag_issue(
@@ -534,12 +555,7 @@ pub async fn flag_issue(
     if issue_id.is_empty() || !issue_id.bytes().all(|b| b.is_ascii_digit()) {
         return Err(bad("issueId", "must be Jira's numeric issue id"));
     }
-    let flag = match flag {
-        HandFlag::Hide => IssueFlag::Hidden,
-        HandFlag::Unhide => IssueFlag::Unhidden,
-        HandFlag::Remove => IssueFlag::Removed,
-    };
-    if !s.issues.flag_issue(id, issue_id, flag).await? {
+    if !s.issues.flag_issue(id, issue_id, flag.issue_flag()).await? {
         return Err(ApiError::NotFound(format!("issue '{issue_id}'")));
     }
     // Hygiene counts the issue no longer (or again): its index takes the flag's mark now rather
