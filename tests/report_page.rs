@@ -207,16 +207,35 @@ fn hygiene_shows_what_the_cli_answers_at_its_evaluation_time(dom: &str, store: &
     assert!((trend[0].parse::<f64>().unwrap() - score).abs() < 0.051);
 }
 
-/// DORA: the kept profile's four metrics, each with its band and sample size, and the
+/// DORA: the kept profile's four metrics, each with its sample size and a band only where the
+/// sample allows one (at least 5; below it the page says so, with the count), and the
 /// deployments per period adding up to the deployments counted.
 fn dora_shows_four_banded_metrics_and_deployments_that_add_up(dom: &str) {
     let bands = values(dom, "data-band");
     assert_eq!(bands.len(), 4, "{bands:?}");
-    assert!(
-        bands
-            .iter()
-            .all(|b| ["Elite", "High", "Medium", "Low", "no band"].contains(b))
-    );
+    for key in [
+        "time_to_restore",
+        "change_failure_rate",
+        "deployment_frequency",
+        "lead_time",
+    ] {
+        let at = format!("data-metric=\"{key}\"");
+        let start = dom.find(&at).unwrap();
+        let shown = &dom[start..start + dom[start..].find("</div>").unwrap()];
+        let sample: usize = attr(shown, &at, "data-sample").parse().unwrap();
+        let band = attr(shown, &at, "data-band");
+        match sample {
+            0 => assert!(band.is_empty() && shown.contains("no data"), "{shown}"),
+            n if n < 5 => assert!(
+                band.is_empty() && shown.contains(&format!("too few to band (n = {n};")),
+                "{shown}"
+            ),
+            _ => assert!(
+                ["elite", "high", "medium", "low"].contains(&band),
+                "{shown}"
+            ),
+        }
+    }
     let deployments = attr(dom, "data-metric=\"deployment_frequency\"", "data-sample");
     let chart = dom
         .find("data-chart=\"deployments-")

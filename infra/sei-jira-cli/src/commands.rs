@@ -6,9 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use sei_jira_core::dora::{
-    Aggregation, Document, Granularity, ReportDays, change_profiles, report_of_kept,
-};
+use sei_jira_core::dora::{Asked, Document, ReportDays, change_profiles, report_of_kept};
 use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::integrations::HandFlag;
 use sei_jira_core::jira::{
@@ -669,21 +667,10 @@ async fn demo_findings(
     .await?;
     let owner = format!("sei-jira-demo-{}", std::process::id());
     hygiene::indexer::refresh(store, integration, &owner, None).await?;
-    let today = chrono::Utc::now().date_naive();
-    let last_year = ReportDays {
-        from: today - chrono::Days::new(364),
-        to: today,
-        granularity: Granularity::Month,
-        aggregation: Aggregation::Median,
-    };
-    let dora = report_of_kept(
-        store,
-        integration,
-        &profile_id,
-        &last_year,
-        ReadLimit::Every,
-    )
-    .await?;
+    // The default days, as `sei-jira dora` and the report page use them.
+    let days = ReportDays::parse(&Asked::default(), chrono::Utc::now().date_naive())
+        .map_err(|e| anyhow::anyhow!("{}: {}", e.name, e.message))?;
+    let dora = report_of_kept(store, integration, &profile_id, &days, ReadLimit::Every).await?;
     // The day's hygiene snapshot (a scheduled deployment takes one after every sync): the
     // report's trend starts from it.
     hygiene::service::take_snapshot(store, integration, chrono::Utc::now().timestamp_millis())
@@ -710,7 +697,8 @@ fn print_demo(runs: &DemoRuns, found: &DemoFindings, site: &SiteConfig, store_pa
     println!("\n4. The hygiene of the synced tickets (default thresholds and weights):");
     crate::hygiene::print_report(&found.hygiene, store_path);
     println!(
-        "\n5. DORA over the last year (incidents and change requests by issue type; the Done category means restored and deployed):"
+        "\n5. DORA over the last {} days (incidents and change requests by issue type; the Done category means restored and deployed):",
+        sei_jira_core::dora::request::DEFAULT_DAYS
     );
     crate::dora::print_summary(&found.dora);
     println!(

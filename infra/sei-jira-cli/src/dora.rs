@@ -6,10 +6,12 @@ use sei_jira_core::dora::profile::{
     Condition, DEFAULT_WINDOW_HOURS, FilterSet, IssueFilter, Join, Operator,
 };
 use sei_jira_core::dora::request::THRESHOLDS;
-use sei_jira_core::dora::{Asked, Band, Document, DoraProfile, ReportDays, report_from_store};
+use sei_jira_core::dora::{
+    Asked, Document, DoraProfile, ReportDays, report_from_store, report_of_kept, words,
+};
 
-use sei_jira_core::store::DoraStore;
 use sei_jira_core::store::embedded::EmbeddedStore;
+use sei_jira_core::store::{DoraStore, IntegrationRecord, ReadLimit};
 
 use crate::StoreArgs;
 use crate::dora_profiles::{ProfileAction, kept_id, kept_list, read_file};
@@ -21,8 +23,8 @@ pub struct DoraArgs {
     /// The profile: a kept profile's id or name (`sei-jira dora profile list`), or a JSON file
     /// `{"name", "incidents": {"sets": [...], "join"}, "changes": …, "restored_statuses",
     /// "deployed_statuses", "failure_window_hours"}`.
-    // Required unless a subcommand is given (an Option, so that its absence then parses).
-    #[arg(long, required = true)]
+    /// Default: every kept profile.
+    #[arg(long)]
     pub profile: Option<String>,
     /// First day (YYYY-MM-DD). Default: 90 days before --to.
     #[arg(long)]
@@ -52,7 +54,9 @@ pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()>
         .map_err(|e| anyhow::anyhow!("--{}: {}", e.name, e.message))?;
     let store = open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
-    let named = args.profile.as_deref().unwrap_or_default();
+    let Some(named) = args.profile.as_deref() else {
+        return every_kept(&store, &record, &request, args.json).await;
+    };
     let (profile, profile_id) = profile_of(&store, &record.id, named).await?;
     let query = request.query(profile.failure_window_hours);
     let report = report_from_store(&store, &record.id, &record.custom_fields, &profile, &query)
@@ -70,6 +74,36 @@ pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()>
         println!("{}", serde_json::to_string_pretty(&document)?);
     } else {
         print_summary(&document);
+    }
+    Ok(())
+}
+
+/// The report under each kept profile, as the report page shows them (JSON: a list).
+async fn every_kept(
+    store: &EmbeddedStore,
+    record: &IntegrationRecord,
+    request: &ReportDays,
+    json: bool,
+) -> anyhow::Result<()> {
+    let config = store.get_dora_config(&record.id).await?.unwrap_or_default();
+    if config.profiles.is_empty() {
+        bail!(
+            "--profile: none given, and the store keeps none; pass --profile FILE, or keep one \
+             with `sei-jira dora profile add FILE`"
+        );
+    }
+    let mut documents = Vec::new();
+    for kept in &config.profiles {
+        documents.push(report_of_kept(store, record, &kept.id, request, ReadLimit::Every).await?);
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&documents)?);
+    }
+    for (i, document) in documents.iter().enumerate().filter(|_| !json) {
+        if i > 0 {
+            println!();
+        }
+        print_summary(document);
     }
     Ok(())
 }
@@ -129,13 +163,8 @@ pub fn demo_profile() -> DoraProfile {
     }
 }
 
-fn band(b: Option<Band>) -> String {
-    b.map(|b| format!("{b:?}").to_lowercase())
-        .unwrap_or_default()
-}
-
 fn hours(h: Option<f64>) -> String {
-    h.map_or("no data".into(), |h| format!("{h:.1} h"))
+    h.map_or("no data".into(), words::duration)
 }
 
 pub fn print_summary(d: &Document) {
@@ -154,14 +183,14 @@ pub fn print_summary(d: &Document) {
         hours(restore.hours),
         restore.sample,
         r.incidents.len() - restore.sample,
-        band(restore.band)
+        words::band(restore.band, restore.sample)
     );
     println!(
         "  {:<22} {:>10}  {} changes  {}",
         "lead time",
         hours(r.lead_time.hours),
         r.lead_time.sample,
-        band(r.lead_time.band)
+        words::band(r.lead_time.band, r.lead_time.sample)
     );
     let cfr = &r.change_failure_rate;
     let by_link = cfr
@@ -178,7 +207,7 @@ pub fn print_summary(d: &Document) {
         cfr.deployed,
         by_link,
         cfr.failures.len() - by_link,
-        band(cfr.band)
+        words::band(cfr.band, cfr.deployed)
     );
     if let Some(ratio) = cfr.period_ratio {
         println!(
@@ -194,6 +223,6 @@ pub fn print_summary(d: &Document) {
             .map_or("no data".into(), |d| format!("{d:.2}/day")),
         df.deployments,
         df.releases,
-        band(df.band)
+        words::band(df.band, df.deployments)
     );
 }

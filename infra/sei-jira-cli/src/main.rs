@@ -160,8 +160,7 @@ enum Command {
     /// rate, deployment frequency and lead time, with sample sizes and bands.
     #[command(
         args_conflicts_with_subcommands = true,
-        subcommand_negates_reqs = true,
-        after_help = "Examples:\n  sei-jira dora --profile profile.json\n  sei-jira dora --profile p1 --from 2026-09-01 --to 2026-11-30 --json\n  sei-jira dora profile add profile.json"
+        after_help = "Examples:\n  sei-jira dora\n  sei-jira dora --profile profile.json\n  sei-jira dora --profile p1 --from 2026-09-01 --to 2026-11-30 --json\n  sei-jira dora profile add profile.json"
     )]
     Dora {
         #[command(subcommand)]

@@ -237,7 +237,7 @@ fn durations(samples: &[(i64, f64)], query: &Query, band: fn(f64) -> Band) -> Du
                 }
             })
             .collect(),
-        band: hours.map(band),
+        band: banded(hours, all.len(), band),
     }
 }
 
@@ -321,7 +321,7 @@ fn failure_rate(
         failures,
         period_ratio: ratio(incidents_in_range),
         incidents: incidents_in_range,
-        band: rate.map(failure_rate_band),
+        band: banded(rate, deployed.len(), failure_rate_band),
     }
 }
 
@@ -349,7 +349,7 @@ fn frequency(deployed: &[&DoraFacts], releases: &[Release], query: &Query) -> Fr
         periods: count(&deploys),
         releases: released.len(),
         release_periods: count(&released),
-        band: per_day.map(frequency_band),
+        band: banded(per_day, deploys.len(), frequency_band),
     }
 }
 
@@ -410,6 +410,16 @@ pub fn periods(query: &Query) -> Vec<(NaiveDate, i64, i64)> {
         start = next;
     }
     out
+}
+
+/// The least sample a band is drawn from (restored incidents, changes with a lead time, deployed
+/// changes, deployments): below it the figure is shown without a band, which a handful of
+/// issues would only pretend to.
+pub const MIN_SAMPLE_FOR_BAND: usize = 5;
+
+/// The band of `value` drawn from `sample` issues: none below [`MIN_SAMPLE_FOR_BAND`].
+fn banded(value: Option<f64>, sample: usize, band: fn(f64) -> Band) -> Option<Band> {
+    value.filter(|_| sample >= MIN_SAMPLE_FOR_BAND).map(band)
 }
 
 /// Bands as the DORA research publishes them (State of DevOps 2021; the established product

@@ -3,7 +3,7 @@
 //! of one issue under it; [`metrics`] computes time to restore, change failure rate, deployment
 //! frequency and lead time over a range, each with its sample size and band — all pure;
 //! [`request`] what people ask and the document answered, [`config`] an integration's kept
-//! profiles, [`index`] the kept classification's data;
+//! profiles, [`index`] the kept classification's data, [`words`] the figures as people read them;
 //! [`upkeep`] keeps each profile's members (its incidents and change requests) in the store as
 //! issues change, and [`service`] answers one integration's report and changes its profiles.
 
@@ -15,6 +15,7 @@ pub mod profile;
 pub mod request;
 pub mod service;
 pub mod upkeep;
+pub mod words;
 
 pub use config::{DoraConfig, ProfileChangeError};
 pub use facts::{DoraFacts, Statuses, done_statuses};

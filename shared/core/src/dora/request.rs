@@ -6,8 +6,8 @@ use chrono::{Days, NaiveDate};
 use serde::Serialize;
 
 use super::metrics::{
-    Aggregation, DoraReport, FAILURE_RATE, FREQUENCY_PER_DAY, Granularity, LEAD_TIME_HOURS, Query,
-    TIME_TO_RESTORE_HOURS,
+    Aggregation, DoraReport, FAILURE_RATE, FREQUENCY_PER_DAY, Granularity, LEAD_TIME_HOURS,
+    MIN_SAMPLE_FOR_BAND, Query, TIME_TO_RESTORE_HOURS,
 };
 
 /// Without `from`: this many days before `to`.
@@ -116,6 +116,8 @@ pub struct Thresholds {
     pub lead_time_hours: [f64; 3],
     pub change_failure_rate: [f64; 3],
     pub deployments_per_day: [f64; 3],
+    /// No band is drawn from fewer issues than this ([`MIN_SAMPLE_FOR_BAND`]).
+    pub min_sample: usize,
 }
 
 pub const THRESHOLDS: Thresholds = Thresholds {
@@ -123,6 +125,7 @@ pub const THRESHOLDS: Thresholds = Thresholds {
     lead_time_hours: LEAD_TIME_HOURS,
     change_failure_rate: FAILURE_RATE,
     deployments_per_day: FREQUENCY_PER_DAY,
+    min_sample: MIN_SAMPLE_FOR_BAND,
 };
 
 /// The answer of the API and of `sei-jira dora --json`.

@@ -3,7 +3,7 @@
 
 use serde_json::{Value, json};
 
-use super::metrics::{Failure, aggregate, periods};
+use super::metrics::{Failure, MIN_SAMPLE_FOR_BAND, aggregate, periods};
 use super::*;
 use crate::hygiene::criteria::Catalog;
 use crate::jira::models::{ChangeItem, History};
@@ -309,9 +309,50 @@ fn lead_time_runs_from_creation_to_the_first_deployment() {
     );
     assert_eq!(
         at(Aggregation::Mean).band,
-        Some(Band::High),
-        "18.75 h: under a week"
+        None,
+        "four changes: too few to band"
     );
+}
+
+/// The histories with a fifth change deployed in the range (C7: created at 100 h, deployed 30 h
+/// later), so that every metric but time to restore has the least sample a band needs.
+fn with_a_fifth_change() -> Vec<DoraFacts> {
+    let profile = profile();
+    let statuses = Statuses::new(&profile, &["Done".into(), "Resolved".into()]);
+    let c7 = issue(
+        "17",
+        "Change",
+        "P",
+        T0 + 100 * HOUR,
+        &[(T0 + 130 * HOUR, "Deployed")],
+        json!([]),
+    );
+    let mut facts = facts();
+    facts.push(DoraFacts::of(&c7, &profile, &catalog(), &statuses));
+    facts
+}
+
+#[test]
+fn bands_are_drawn_from_five_issues_or_more() {
+    assert_eq!(MIN_SAMPLE_FOR_BAND, 5);
+    let five = with_a_fifth_change();
+    let lead = report(&five, &[], &week(Aggregation::Mean)).lead_time;
+    assert_eq!((lead.hours, lead.sample), (Some(105.0 / 5.0), 5));
+    assert_eq!(lead.band, Some(Band::High), "21 h: under a week");
+    let cfr = report(&five, &[], &week(Aggregation::Mean)).change_failure_rate;
+    assert_eq!((cfr.deployed, cfr.failed), (5, 3));
+    assert_eq!(cfr.band, Some(Band::Low), "60 %: above 45 %");
+    let two_weeks = Query {
+        to_ms: T0 + 14 * DAY,
+        ..week(Aggregation::Mean)
+    };
+    let f = report(&five, &[], &two_weeks).deployment_frequency;
+    assert_eq!(f.per_day, Some(5.0 / 14.0));
+    assert_eq!(f.band, Some(Band::High), "between weekly and daily");
+    // Time to restore: five incidents restored in the range (I1, I2, I4, I6, I7).
+    let restore = report(&five, &[], &week(Aggregation::Median)).time_to_restore;
+    assert_eq!(restore.sample, 5);
+    assert_eq!(restore.band, Some(Band::High), "2 h: under a day");
 }
 
 #[test]
@@ -337,7 +378,7 @@ fn failures_come_from_links_first_and_the_window_otherwise() {
     // among the range's incidents but C5 itself was deployed before the range.
     assert_eq!((r.deployed, r.failed), (4, 3));
     assert_eq!(r.rate, Some(0.75));
-    assert_eq!(r.band, Some(Band::Low));
+    assert_eq!(r.band, None, "four deployed changes: too few to band");
     assert_eq!(r.incidents, 7);
     assert_eq!(r.period_ratio, Some(7.0 / 4.0));
 }
@@ -373,7 +414,7 @@ fn deployment_frequency_counts_deployments_and_releases_per_period() {
     let f = report(&facts(), &releases, &query).deployment_frequency;
     assert_eq!(f.deployments, 4);
     assert_eq!(f.per_day, Some(4.0 / 14.0));
-    assert_eq!(f.band, Some(Band::High), "between weekly and daily");
+    assert_eq!(f.band, None, "four deployments: too few to band");
     let counts: Vec<usize> = f.periods.iter().map(|p| p.count).collect();
     assert_eq!(counts, [4, 0], "two weeks, every deployment in the first");
     assert_eq!(f.releases, 1, "the release before the range is not counted");

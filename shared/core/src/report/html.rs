@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use super::chart::{self, Mark, Segment, esc, num};
 use super::{HygieneSection, Page};
-use crate::dora::{Band, Document};
+use crate::dora::{Band, Document, words};
 use crate::monitoring::{DailyCount, Monitoring};
 
 /// The page's styles: its palette, which other pages of ours (the local console) share.
@@ -229,34 +229,30 @@ fn hygiene(h: &HygieneSection) -> String {
     s
 }
 
-fn band_name(band: Option<Band>) -> &'static str {
-    match band {
-        Some(Band::Elite) => "Elite",
-        Some(Band::High) => "High",
-        Some(Band::Medium) => "Medium",
-        Some(Band::Low) => "Low",
-        None => "no band",
-    }
-}
-
-/// One DORA figure: value, unit, sample size (`size`, and in words) and band.
+/// One DORA figure: value (`data-value`, in its unit), as read (`shown`), sample size (`size`,
+/// and in words) and band, or why it has none.
 fn metric(
     key: &str,
     name: &str,
     value: Option<f64>,
-    unit: &str,
+    shown: String,
     (size, sample): (usize, String),
     band: Option<Band>,
 ) -> String {
-    let shown = value.map_or("no data".to_string(), num);
     format!(
-        r#"<div data-metric="{key}" data-value="{value}" data-sample="{size}" data-band="{band}"><dt>{name}</dt><dd>{shown} <small>{unit}</small></dd><dd><small>{sample} · band: <strong>{band}</strong></small></dd></div>"#,
+        r#"<div data-metric="{key}" data-value="{value}" data-sample="{size}" data-band="{band_key}"><dt>{name}</dt><dd>{shown}</dd><dd><small>{sample} · band: <strong>{band}</strong></small></dd></div>"#,
         value = value.map_or(String::new(), num),
-        band = band_name(band),
+        band_key = band.map_or(String::new(), |b| format!("{b:?}").to_lowercase()),
+        band = esc(&words::band(band, size)),
         name = esc(name),
-        unit = esc(unit),
+        shown = esc(&shown),
         sample = esc(&sample),
     )
+}
+
+/// A figure as read, or "no data".
+fn shown(value: Option<f64>, read: impl Fn(f64) -> String) -> String {
+    value.map_or("no data".to_string(), read)
 }
 
 fn dora(documents: &[Document]) -> String {
@@ -286,10 +282,14 @@ fn dora(documents: &[Document]) -> String {
                 "time_to_restore",
                 "Time to restore",
                 m.time_to_restore.hours,
-                "hours",
+                shown(m.time_to_restore.hours, words::duration),
                 (
                     m.time_to_restore.sample,
-                    format!("incidents restored: {}", m.time_to_restore.sample),
+                    format!(
+                        "incidents restored: {}, open: {}",
+                        m.time_to_restore.sample,
+                        m.incidents.len() - m.time_to_restore.sample
+                    ),
                 ),
                 m.time_to_restore.band,
             ),
@@ -297,7 +297,7 @@ fn dora(documents: &[Document]) -> String {
                 "change_failure_rate",
                 "Change failure rate",
                 cfr.rate.map(|r| r * 100.0),
-                "%",
+                shown(cfr.rate, |r| format!("{} %", num(r * 100.0))),
                 (
                     cfr.deployed,
                     format!("changes failed: {} of {}", cfr.failed, cfr.deployed),
@@ -308,7 +308,9 @@ fn dora(documents: &[Document]) -> String {
                 "deployment_frequency",
                 "Deployment frequency",
                 m.deployment_frequency.per_day,
-                "per day",
+                shown(m.deployment_frequency.per_day, |d| {
+                    format!("{} per day", num(d))
+                }),
                 (
                     m.deployment_frequency.deployments,
                     format!("deployments: {}", m.deployment_frequency.deployments),
@@ -319,7 +321,7 @@ fn dora(documents: &[Document]) -> String {
                 "lead_time",
                 "Lead time for changes",
                 m.lead_time.hours,
-                "hours",
+                shown(m.lead_time.hours, words::duration),
                 (
                     m.lead_time.sample,
                     format!("changes: {}", m.lead_time.sample)
