@@ -633,3 +633,55 @@ fn the_cli_lists_misses_unhides_and_keeps_dora_profiles() {
         "{refused}"
     );
 }
+
+/// GIVEN the bash completion script `sei-jira completions bash` prints, WHEN bash completes a
+/// command, a subcommand's subcommand and a flag two levels down, THEN each offers what the CLI
+/// takes there; the other shells' scripts name the commands too.
+#[test]
+fn completions_complete_commands_subcommands_and_their_flags_in_bash() {
+    let out = sei_jira(&["completions", "bash"]);
+    assert!(out.status.success(), "{out:?}");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("sei-jira.bash");
+    std::fs::write(&script, &out.stdout).unwrap();
+    let complete = |words: &[&str]| -> Vec<String> {
+        let quoted: Vec<String> = words.iter().map(|w| format!("'{w}'")).collect();
+        let program = format!(
+            "source '{}'; COMP_WORDS=({}); COMP_CWORD={}; \
+             complete -p sei-jira >/dev/null || exit 3; \
+             $(complete -p sei-jira | sed -E 's/.*-F ([^ ]+).*/\\1/') sei-jira '{}' '{}'; \
+             printf '%s\\n' \"${{COMPREPLY[@]}}\"",
+            script.display(),
+            quoted.join(" "),
+            words.len() - 1,
+            words[words.len() - 1],
+            words[words.len() - 2],
+        );
+        let done = std::process::Command::new("bash")
+            .args(["-c", &program])
+            .output()
+            .unwrap();
+        assert!(done.status.success(), "{done:?}");
+        String::from_utf8(done.stdout)
+            .unwrap()
+            .lines()
+            .map(str::to_string)
+            .collect()
+    };
+    assert_eq!(complete(&["sei-jira", "unh"]), ["unhide"]);
+    let profile = complete(&["sei-jira", "dora", "profile", ""]);
+    for action in ["add", "list", "remove"] {
+        assert!(profile.contains(&action.to_string()), "{profile:?}");
+    }
+    assert_eq!(
+        complete(&["sei-jira", "hygiene", "misses", "--cat"]),
+        ["--category"]
+    );
+    for shell in ["zsh", "fish"] {
+        let script = sei_jira(&["completions", shell]);
+        let text = String::from_utf8_lossy(&script.stdout);
+        assert!(script.status.success() && text.contains("unhide"), "{shell}");
+    }
+    let unknown = sei_jira(&["completions", "tcsh"]);
+    assert!(!unknown.status.success());
+}

@@ -4,6 +4,7 @@
 
 mod alongside;
 mod commands;
+mod completions;
 mod connection;
 mod demo_site;
 mod dora;
@@ -180,6 +181,14 @@ enum Command {
         #[command(flatten)]
         args: report::ReportArgs,
     },
+    /// Print the shell's completion script for sei-jira (bash, zsh, fish, elvish, powershell).
+    #[command(
+        after_help = "Examples:\n  sei-jira completions bash > ~/.local/share/bash-completion/completions/sei-jira\n  sei-jira completions zsh > \"${fpath[1]}/_sei-jira\"\n  sei-jira completions fish > ~/.config/fish/completions/sei-jira.fish"
+    )]
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
     /// Start a Jira simulator in-process, validate, sync and print the summary.
     #[command(
         after_help = "Examples:\n  sei-jira demo\n  sei-jira demo --issues 20000 --out demo.html"
@@ -259,6 +268,9 @@ async fn async_main() {
             ..
         } => dora_profiles::act(&action).await,
         Command::Report { store, args } => report::report(&store, &args).await,
+        Command::Completions { shell } => {
+            completions::print(shell, &mut <Cli as clap::CommandFactory>::command())
+        }
         Command::Demo {
             issues,
             store,
