@@ -680,8 +680,85 @@ fn completions_complete_commands_subcommands_and_their_flags_in_bash() {
     for shell in ["zsh", "fish"] {
         let script = sei_jira(&["completions", shell]);
         let text = String::from_utf8_lossy(&script.stdout);
-        assert!(script.status.success() && text.contains("unhide"), "{shell}");
+        assert!(
+            script.status.success() && text.contains("unhide"),
+            "{shell}"
+        );
     }
     let unknown = sei_jira(&["completions", "tcsh"]);
     assert!(!unknown.status.success());
+}
+
+/// GIVEN the README's "Connect your Jira" commands, WHEN a person runs them as written, against
+/// the simulator in place of their site (its URL, a user's email and two of its projects put in
+/// for the README's examples), THEN every one succeeds and the sync stores the projects' issues;
+/// and the README stays short enough to read (at most 1,500 words).
+#[test]
+fn the_readme_connect_steps_run_as_written() {
+    let readme =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../README.md")).unwrap();
+    let words = readme.split_whitespace().count();
+    assert!(words <= 1500, "README.md has {words} words");
+    let section = &readme[readme.find("## Connect your Jira").unwrap()..];
+    let section = &section[..section[3..].find("\n## ").unwrap()];
+    let block = section
+        .split("```sh")
+        .nth(2)
+        .expect("the check-then-sync block");
+    let block = &block[..block.find("```").unwrap()];
+
+    let (sim, base, token, dir) = bobs_site(&["--issues", "120", "--projects", "3"]);
+    let projects: Vec<&str> = sim.startup["projects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap())
+        .collect();
+    let mut ran = 0;
+    for line in block.lines().filter(|l| l.starts_with("sei-jira ")) {
+        for command in line.split("&&") {
+            let command = command
+                .trim()
+                .replace("https://acme.atlassian.net", &base)
+                .replace("you@acme.com", "bob@example.com")
+                .replace("ABC,OPS", &format!("{},{}", projects[0], projects[1]));
+            let mut args: Vec<&str> = command.split_whitespace().skip(1).collect();
+            if matches!(args[0], "validate" | "sync") {
+                // The simulator is on this machine, which a real site is not.
+                args.push("--allow-private-network");
+            }
+            let out = std::process::Command::new(e2e::binary("sei-jira"))
+                .args(&args)
+                .current_dir(dir.path())
+                .env("JIRA_API_TOKEN", &token)
+                .env_remove("JIRA_URL")
+                .env_remove("JIRA_EMAIL")
+                .output()
+                .unwrap();
+            assert!(out.status.success(), "{command}: {out:?}");
+            ran += 1;
+        }
+    }
+    assert_eq!(ran, 4, "validate, sync, hygiene, report");
+    assert!(dir.path().join("report.html").exists());
+    let exported = sei_jira(&[
+        "export",
+        "--store",
+        dir.path().join(".sei-jira/store.redb").to_str().unwrap(),
+    ]);
+    let keys: Vec<String> = String::from_utf8(exported.stdout)
+        .unwrap()
+        .lines()
+        .map(|l| {
+            serde_json::from_str::<Value>(l).unwrap()["project"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert!(!keys.is_empty());
+    assert!(
+        keys.iter().all(|k| k == projects[0] || k == projects[1]),
+        "{keys:?}"
+    );
 }
