@@ -474,6 +474,11 @@ fn a_site_answering_a_tls_handshake_in_plain_http_fails_reachability() {
     let said = String::from_utf8_lossy(&out.stdout);
     assert_eq!(out.status.code(), Some(1), "{said}");
     assert!(said.contains("[FAIL] Site reachable"), "{said}");
+    assert!(
+        said.contains("did not answer in TLS (is it plain http?")
+            && !said.contains("InvalidContentType"),
+        "{said}"
+    );
 }
 
 /// Every subcommand's help ends with examples, and every `--json` flag says what it does.
@@ -485,12 +490,18 @@ fn every_subcommand_helps_with_examples() {
         &["sync"],
         &["export"],
         &["hide"],
+        &["unhide"],
         &["remove"],
         &["hygiene"],
         &["hygiene", "trend"],
         &["hygiene", "snapshot"],
+        &["hygiene", "misses"],
         &["dora"],
+        &["dora", "profile", "add"],
+        &["dora", "profile", "list"],
+        &["dora", "profile", "remove"],
         &["report"],
+        &["completions"],
         &["demo"],
     ] {
         let out = sei_jira(&[command, &["--help"]].concat());
@@ -760,5 +771,33 @@ fn the_readme_connect_steps_run_as_written() {
     assert!(
         keys.iter().all(|k| k == projects[0] || k == projects[1]),
         "{keys:?}"
+    );
+}
+
+/// GIVEN a synced store, WHEN a snapshot is taken at a date (as `hygiene --at` takes one) and at
+/// something that is no time, THEN the date is its first instant, and the refusal names the flag
+/// and the forms it takes, in words rather than the time parser's.
+#[test]
+fn a_snapshot_is_taken_at_a_date_and_a_bad_time_is_refused_in_words() {
+    let (_sim, base, token, dir) = bobs_site(&["--issues", "40", "--projects", "1"]);
+    let store = dir.path().join("s.redb");
+    let store = store.to_str().unwrap();
+    e2e::cli_sync(store, &base, "bob@example.com", &token);
+    let taken = ok_json(sei_jira(&[
+        "hygiene",
+        "snapshot",
+        "--at",
+        "2026-12-01",
+        "--json",
+        "--store",
+        store,
+    ]));
+    assert_eq!(taken["day"], "2026-12-01", "{taken}");
+    let refused = sei_jira(&["hygiene", "snapshot", "--at", "2026-12", "--store", store]);
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(
+        said.contains("--at: must be an RFC 3339 time or a date (YYYY-MM-DD)")
+            && !said.contains("premature end of input"),
+        "{said}"
     );
 }

@@ -211,7 +211,7 @@ pub enum HygieneAction {
     Snapshot {
         #[command(flatten)]
         store: StoreArgs,
-        /// Evaluate at this instant (RFC 3339). Default: now.
+        /// Evaluate at this instant (RFC 3339, or a date: its first millisecond). Default: now.
         #[arg(long)]
         at: Option<String>,
         /// Print the answer as JSON, for scripts, instead of text.
@@ -351,12 +351,8 @@ async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
 }
 
 async fn snapshot(store_args: &StoreArgs, at: Option<&str>, json: bool) -> anyhow::Result<()> {
-    let at_ms = match at {
-        None => chrono::Utc::now().timestamp_millis(),
-        Some(text) => chrono::DateTime::parse_from_rfc3339(text)
-            .map(|t| t.timestamp_millis())
-            .map_err(|e| anyhow::anyhow!("--at '{text}': not an RFC 3339 time ({e})"))?,
-    };
+    let asked = named([("at", &at.map(str::to_string))]);
+    let at_ms = params::snapshot_at(&Params::new(asked), chrono::Utc::now()).map_err(flagged)?;
     let store = crate::store_file::open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
     let snapshot = take_snapshot(&store, &record, at_ms).await?;

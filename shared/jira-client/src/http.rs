@@ -544,7 +544,7 @@ fn transport(e: reqwest::Error) -> Failure {
     }
     // reqwest's message names the URL (which never carries credentials) and the cause.
     let cause = if e.is_connect() {
-        Transient::Connect(root_cause(&e))
+        Transient::Connect(tls_failure(&e).map_or_else(|| root_cause(&e), tls_words))
     } else if e.is_timeout() {
         Transient::TimedOut
     } else {
@@ -553,6 +553,38 @@ fn transport(e: reqwest::Error) -> Failure {
     Failure::Retry {
         advised: None,
         cause,
+    }
+}
+
+/// The TLS error that ended the connection, if its handshake failed. An `io::Error` hides the
+/// error it wraps from `source()`, so each one is opened.
+fn tls_failure<'e>(e: &'e (dyn std::error::Error + 'static)) -> Option<&'e rustls::Error> {
+    let mut cause = Some(e);
+    while let Some(c) = cause {
+        if let Some(tls) = c.downcast_ref::<rustls::Error>() {
+            return Some(tls);
+        }
+        cause = match c.downcast_ref::<std::io::Error>() {
+            Some(io) => io
+                .get_ref()
+                .map(|inner| inner as &(dyn std::error::Error + 'static)),
+            None => c.source(),
+        };
+    }
+    None
+}
+
+/// A failed TLS handshake as a person can act on it.
+fn tls_words(e: &rustls::Error) -> String {
+    match e {
+        // What a plain-http server sends back to a TLS hello.
+        rustls::Error::InvalidMessage(_) => "the site did not answer in TLS (is it plain http? \
+             http:// is allowed only for a site on this machine or a private network)"
+            .into(),
+        rustls::Error::InvalidCertificate(_) => {
+            format!("the site's TLS certificate was refused ({e})")
+        }
+        _ => format!("the TLS handshake failed ({e})"),
     }
 }
 

@@ -251,6 +251,15 @@ pub struct MissesQuery {
 
 pub const MAX_PAGE: usize = 500;
 
+/// The instant a snapshot taken by hand evaluates (`at`: RFC 3339 or a date, its first
+/// millisecond); now without it.
+pub fn snapshot_at(params: &Params, now: DateTime<Utc>) -> Result<i64, Refused> {
+    params.only(&[&["at"]])?;
+    Ok(params
+        .instant("at", false)?
+        .unwrap_or(now.timestamp_millis()))
+}
+
 pub fn misses(
     params: &Params,
     custom_names: &[String],
