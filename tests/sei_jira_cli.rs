@@ -801,3 +801,65 @@ fn a_snapshot_is_taken_at_a_date_and_a_bad_time_is_refused_in_words() {
         "{said}"
     );
 }
+
+/// GIVEN a synced store, WHEN the hygiene report and trend are asked with a project the store
+/// never saw and an issue type misspelt, THEN each value is warned about on stderr under its flag,
+/// with the values the tickets do hold, the JSON carries the same warnings, and a selection of
+/// no ticket reads "no data" rather than a score of 0.
+#[test]
+fn filters_naming_values_no_ticket_holds_are_warned_about() {
+    let (_sim, base, token, dir) = bobs_site(&["--issues", "60", "--projects", "2"]);
+    let store = dir.path().join("s.redb");
+    let store = store.to_str().unwrap();
+    e2e::cli_sync(store, &base, "bob@example.com", &token);
+    let filters = [
+        "--projects",
+        "NOPE",
+        "--issue-types",
+        "Bugs",
+        "--store",
+        store,
+    ];
+    let out = sei_jira(&[&["hygiene"][..], &filters[..]].concat());
+    let (said, shown) = (
+        String::from_utf8_lossy(&out.stderr),
+        String::from_utf8_lossy(&out.stdout),
+    );
+    assert!(out.status.success(), "{said}");
+    assert!(
+        said.contains("warning: --projects: no stored ticket has 'NOPE' (they have: ")
+            && said.contains("warning: --issue-types: no stored ticket has 'Bugs' (they have: ")
+            && said.contains("Bug"),
+        "{said}"
+    );
+    assert!(
+        shown.contains("no data (no stored ticket is selected)"),
+        "{shown}"
+    );
+    let json = ok_json(sei_jira(
+        &[&["hygiene", "--json"][..], &filters[..]].concat(),
+    ));
+    let warned: Vec<&str> = json["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["value"].as_str().unwrap())
+        .collect();
+    assert_eq!(warned, ["NOPE", "Bugs"], "{json}");
+    let trend = sei_jira(&[
+        "hygiene",
+        "trend",
+        "--issue-types",
+        "Bugs",
+        "--store",
+        store,
+    ]);
+    assert!(
+        String::from_utf8_lossy(&trend.stderr)
+            .contains("--issue-types: no stored ticket has 'Bugs'"),
+        "{trend:?}"
+    );
+    // A value held, in another case, warns about nothing.
+    let fine = sei_jira(&["hygiene", "--issue-types", "bug", "--store", store]);
+    assert!(fine.status.success() && fine.stderr.is_empty(), "{fine:?}");
+}

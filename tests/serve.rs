@@ -430,6 +430,16 @@ async fn hygiene_routes_answer_and_keep_criteria_and_slas(client: &Client, id: &
         let (status, body) = client.call(&format!("GET {h}{tail}"), &[id], None).await;
         assert_eq!(status, 200, "{tail}: {body}");
     }
+    // A filter naming a value no stored ticket holds says so, in the report and in the trend.
+    for tail in ["?issue_types=Bugs", "/trend?issue_types=Bugs"] {
+        let (status, body) = client.call(&format!("GET {h}{tail}"), &[id], None).await;
+        assert_eq!(status, 200, "{tail}: {body}");
+        assert_eq!(
+            body["warnings"][0]["parameter"], "issue_types",
+            "{tail}: {body}"
+        );
+        assert_eq!(body["warnings"][0]["value"], "Bugs", "{tail}: {body}");
+    }
     let criterion =
         json!({"name": "Unlabelled", "conditions": [{"field": "labels", "operator": "missing"}]});
     let sla = json!({"project": "PLAT", "issue_type": "Bug", "priority": "High",

@@ -20,7 +20,7 @@ use chrono::Utc;
 use sei_jira_aws::dynamo;
 use sei_jira_core::hygiene::IntegrationHygiene;
 use sei_jira_core::hygiene::service::{change_config, request_index};
-use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, SlaInput, Which, trend};
+use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, Seen, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationStore, ReadLimit, Store};
@@ -284,9 +284,11 @@ async fn trend_of(
     let q = params::trend(&Params::new(pairs), &scope.custom_names(), today)?;
     let snapshots = store.list_snapshots(&record.id, q.from, q.to).await?;
     let points = trend(&snapshots, q.interval, q.from, q.to, &q.filter, &q.weights);
+    let warnings = Seen::of_snapshots(&snapshots).unseen(&q.filter);
     Ok(json(
         200,
-        &json!({"interval": q.interval, "from": q.from, "to": q.to, "points": points}),
+        &json!({"interval": q.interval, "from": q.from, "to": q.to, "points": points,
+            "warnings": warnings}),
     ))
 }
 

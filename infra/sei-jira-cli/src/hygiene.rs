@@ -8,7 +8,8 @@ use sei_jira_core::hygiene::IntegrationHygiene;
 use sei_jira_core::hygiene::params::{self, Params, Refused, TrendQuery};
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::hygiene::{
-    self, Category, Criterion, HygieneError, Report, Request, Which, misses_from_store,
+    self, Answered, Category, Criterion, HygieneError, Report, Request, Seen, Unseen, Which,
+    misses_from_store,
 };
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
@@ -318,12 +319,14 @@ async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
     } = params::trend(&args.params(), &scope.custom_names(), today).map_err(flagged)?;
     let snapshots = store.list_snapshots(&record.id, from, to).await?;
     let points = hygiene::trend(&snapshots, interval, from, to, &filter, &weights);
+    let warnings = Seen::of_snapshots(&snapshots).unseen(&filter);
+    warn(&warnings);
     if args.json {
         println!(
             "{}",
-            serde_json::to_string_pretty(
-                &serde_json::json!({"interval": interval, "from": from, "to": to, "points": points})
-            )?
+            serde_json::to_string_pretty(&serde_json::json!({
+                "interval": interval, "from": from, "to": to, "points": points, "warnings": warnings
+            }))?
         );
         return Ok(());
     }
@@ -387,18 +390,30 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
         at_ms: asked.at_ms,
         ..Request::default()
     };
-    let report = report(&store, &store_args.integration, request)
+    let answered = answered(&store, &store_args.integration, request)
         .await
         .map_err(|e| match e {
             HygieneError::Criteria(e) => anyhow::anyhow!("--criteria: {e}"),
             other => other.into(),
         })?;
+    warn(&answered.warnings);
     if args.json {
-        println!("{}", serde_json::to_string_pretty(&report)?);
+        println!("{}", serde_json::to_string_pretty(&answered)?);
     } else {
-        print_report(&report, &store_args.store);
+        print_report(&answered.report, &store_args.store);
     }
     Ok(())
+}
+
+/// The filter's values no stored ticket holds, on stderr under their flags.
+fn warn(unseen: &[Unseen]) {
+    for u in unseen {
+        eprintln!(
+            "warning: --{}: {}",
+            u.parameter.replace('_', "-"),
+            u.message
+        );
+    }
 }
 
 /// The report of the integration's stored issues: what its syncs excluded is skipped, and
@@ -411,6 +426,18 @@ pub async fn report<S>(
 where
     S: IssueStore + RecordStore + IntegrationStore + HygieneIndexStore,
 {
+    Ok(answered(store, integration, request).await?.report)
+}
+
+/// [`report`], with where it was counted from and the filter's warnings.
+async fn answered<S>(
+    store: &S,
+    integration: &str,
+    request: Request<'_>,
+) -> Result<Answered, HygieneError>
+where
+    S: IssueStore + RecordStore + IntegrationStore + HygieneIndexStore,
+{
     let record = store.get_integration(LOCAL_ACCOUNT, integration).await?;
     let excluded = record.as_ref().map(excluded_of).unwrap_or_default();
     let custom_fields = record.map(|r| r.custom_fields).unwrap_or_default();
@@ -419,9 +446,7 @@ where
         custom_fields: &custom_fields,
         ..request
     };
-    Ok(hygiene::report_answered(store, integration, &request)
-        .await?
-        .report)
+    hygiene::report_answered(store, integration, &request).await
 }
 
 /// The fields the integration's syncs leave out: the categories that read them are skipped.
@@ -513,13 +538,21 @@ async fn misses(store_args: &StoreArgs, args: &MissesArgs) -> anyhow::Result<()>
 }
 
 pub fn print_report(report: &Report, store: &Path) {
+    let at = report
+        .evaluated_at
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    if report.total_tickets == 0 {
+        // A score of 0 would read as the worst hygiene; there is nothing to score.
+        println!(
+            "Hygiene in {} at {at}: no data (no stored ticket is selected)",
+            store.display()
+        );
+        return;
+    }
     println!(
-        "Hygiene of {} tickets in {} at {}: score {:.1} of 100",
+        "Hygiene of {} tickets in {} at {at}: score {:.1} of 100",
         report.total_tickets,
         store.display(),
-        report
-            .evaluated_at
-            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         report.score
     );
     println!(

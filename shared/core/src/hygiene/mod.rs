@@ -3,7 +3,8 @@
 //! score. [`facts`] reads what the rules need from a stored issue, [`rules`] decides each built-in
 //! category at a given time, [`score`] turns misses into the established product's step scores
 //! and a weighted total, [`criteria`] holds the custom hygiene misses, [`config`] an
-//! integration's kept criteria and SLA rows, [`filter`] which tickets count, [`aggregate`] the
+//! integration's kept criteria and SLA rows, [`filter`] which tickets count, [`seen`] the values
+//! they hold (a filter naming none of them is warned about), [`aggregate`] the
 //! counts and distributions a report is answered from, [`snapshot`] the
 //! daily counts and [`trend`] the score over time, [`index`] the kept aggregate's data — all
 //! pure; [`query`] reads the store, [`indexer`] keeps the aggregate up to date in it, and
@@ -25,6 +26,7 @@ pub mod request;
 pub mod rules;
 pub mod scope;
 pub mod score;
+pub mod seen;
 pub mod service;
 pub mod snapshot;
 pub mod trend;
@@ -42,5 +44,6 @@ pub use request::{HygieneError, Request};
 pub use rules::{Category, ResponseMeasure, Settings, Sla, SlaKey};
 pub use scope::{IntegrationHygiene, catalog_of};
 pub use score::{Counts, Report, Weights, report_of, step_score};
+pub use seen::{Seen, Unseen};
 pub use snapshot::Snapshot;
 pub use trend::{Interval, Point, trend};

@@ -7,11 +7,13 @@ use serde::Serialize;
 use super::aggregate::{Aggregate, Delta, hour_floor};
 use super::criteria::{self, Catalog};
 use super::facts::IssueFacts;
+use super::filter::Cell;
 use super::indexer::{basis, indexed_aggregate};
 use super::request::{HygieneError, Request};
 use super::rules::{Category, misses};
 use super::scope::site_fields;
 use super::score::{Report, skips};
+use super::seen::{Seen, Unseen};
 use super::snapshot::Snapshot;
 use crate::store::{
     HygieneIndexStore, IssueStore, RecordStore, each_counted_issue, each_counted_issue_within,
@@ -37,14 +39,28 @@ pub async fn aggregate_from_store<S>(
 where
     S: IssueStore + RecordStore + ?Sized,
 {
+    Ok(aggregate_and_seen(store, integration, req).await?.0)
+}
+
+/// [`aggregate_from_store`], with the values every ticket read holds (selected or not).
+async fn aggregate_and_seen<S>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<(Aggregate, Seen), HygieneError>
+where
+    S: IssueStore + RecordStore + ?Sized,
+{
     let catalog = catalog(store, integration, req).await?;
     let mut aggregate = Aggregate {
         custom: custom_names(req),
         ..Aggregate::default()
     };
+    let mut seen = Seen::default();
     let sprint = catalog.sprint_field();
     each_counted_issue_within(store, integration, req.read_limit, PAGE, |issue| {
         let facts = IssueFacts::of(issue, sprint);
+        seen.add(&Cell::of(&facts));
         if req.filter.selects(&facts) {
             let matched: Vec<bool> = req
                 .criteria
@@ -56,7 +72,7 @@ where
     })
     .await?
     .map_err(|over| HygieneError::over_read_limit(req, over))?;
-    Ok(aggregate)
+    Ok((aggregate, seen))
 }
 
 /// Where a report's counts came from.
@@ -103,6 +119,28 @@ where
     })
 }
 
+/// [`aggregate_answered`], with the values the stored tickets hold: the kept aggregate's cells
+/// are every ticket's; the issues read are every ticket's too.
+async fn aggregate_and_seen_answered<S>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<(Aggregate, Seen, Source), HygieneError>
+where
+    S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
+{
+    Ok(match indexed(store, integration, req).await? {
+        Some(aggregate) => {
+            let seen = Seen::of(aggregate.cells.keys());
+            (aggregate, seen, Source::Index)
+        }
+        None => {
+            let (aggregate, seen) = aggregate_and_seen(store, integration, req).await?;
+            (aggregate, seen, Source::Issues)
+        }
+    })
+}
+
 /// The report `aggregate` gives for the request, evaluated at the start of the hour holding
 /// `req.at_ms` (see `aggregate`).
 fn report_over(aggregate: &Aggregate, req: &Request<'_>) -> Result<Report, HygieneError> {
@@ -124,6 +162,8 @@ pub struct Answered {
     /// Counted from the issues although the filter would let the index answer: the index is
     /// being built again (the criteria changed) or not built yet.
     pub recomputing: bool,
+    /// The filter's values no stored ticket holds (a typo, a project never synced).
+    pub warnings: Vec<Unseen>,
 }
 
 /// The report of the tickets the filter selects, from the kept aggregate where it can answer,
@@ -136,11 +176,12 @@ pub async fn report_answered<S>(
 where
     S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
 {
-    let (aggregate, source) = aggregate_answered(store, integration, req).await?;
+    let (aggregate, seen, source) = aggregate_and_seen_answered(store, integration, req).await?;
     Ok(Answered {
         report: report_over(&aggregate, req)?,
         counted_from: source,
         recomputing: source == Source::Issues && !req.filter.has_time_ranges(),
+        warnings: seen.unseen(&req.filter),
     })
 }
 

@@ -155,7 +155,11 @@ fn hygiene(h: &HygieneSection) -> String {
 <dl class="figures">{a}{b}</dl>
 <p class="note">Evaluated {at} (UTC). Each category's share of misses maps to a step score; the score is the sum of the steps weighted by the categories' weights.</p>
 "#,
-        a = figure("hygiene-score", "Hygiene score", &num(r.score), "of 100"),
+        // With no ticket there is nothing to score: 0 would read as the worst hygiene.
+        a = match r.total_tickets {
+            0 => figure("hygiene-score", "Hygiene score", "no data", ""),
+            _ => figure("hygiene-score", "Hygiene score", &num(r.score), "of 100"),
+        },
         b = figure(
             "hygiene-tickets",
             "Tickets scored",
