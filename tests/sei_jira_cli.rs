@@ -636,6 +636,26 @@ fn the_cli_lists_misses_unhides_and_keeps_dora_profiles() {
         run(&["dora", "profile", "list", "--json"])["profiles"],
         serde_json::json!([])
     );
+    // A profile naming a type and a status no stored ticket has is used, with a warning for
+    // each at its place in the profile.
+    let typo = dir.path().join("typo.json");
+    std::fs::write(
+        &typo,
+        r#"{"name": "Typo", "deployed_statuses": ["Deploy"],
+            "incidents": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Incidnet"]}]}], "join": "or"},
+            "changes": {"sets": [{"conditions": [{"field": "issue type", "operator": "equals", "values": ["Story"]}]}], "join": "or"}}"#,
+    )
+    .unwrap();
+    let warned = sei_jira(&[&["dora", "--profile", typo.to_str().unwrap()][..], &at[..]].concat());
+    let said = String::from_utf8_lossy(&warned.stderr);
+    assert!(warned.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "incidents.sets[0].conditions[0].values: no stored ticket has 'Incidnet' (they have: "
+        ) && said.contains("deployed_statuses: no stored ticket has 'Deploy'")
+            && !said.contains("'Story'"),
+        "{said}"
+    );
     let gone = sei_jira(&[&["dora", "--profile", "p1"][..], &at[..]].concat());
     let refused = String::from_utf8_lossy(&gone.stderr);
     assert!(

@@ -14,7 +14,7 @@ use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{DoraStore, IntegrationRecord, ReadLimit};
 
 use crate::StoreArgs;
-use crate::dora_profiles::{ProfileAction, kept_id, kept_list, read_file};
+use crate::dora_profiles::{ProfileAction, kept_id, kept_list, read_file, warn_unseen};
 use crate::hygiene::local_record;
 use crate::store_file::open_existing;
 
@@ -58,6 +58,7 @@ pub async fn dora(store_args: &StoreArgs, args: &DoraArgs) -> anyhow::Result<()>
         return every_kept(&store, &record, &request, args.json).await;
     };
     let (profile, profile_id) = profile_of(&store, &record.id, named).await?;
+    warn_unseen(&store, &record.id, &profile, &format!("--profile {named}")).await?;
     let query = request.query(profile.failure_window_hours);
     let report = report_from_store(&store, &record.id, &record.custom_fields, &profile, &query)
         .await

@@ -6,8 +6,9 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use sei_jira_core::dora::service::{ChangeError, change_profiles};
 use sei_jira_core::dora::{DoraConfig, DoraProfile};
+use sei_jira_core::hygiene::Seen;
 use sei_jira_core::store::embedded::EmbeddedStore;
-use sei_jira_core::store::{DoraStore, IntegrationRecord};
+use sei_jira_core::store::{DoraStore, HygieneIndexStore, IntegrationRecord};
 
 use crate::StoreArgs;
 use crate::hygiene::local_record;
@@ -90,10 +91,26 @@ pub fn kept_list(config: &DoraConfig) -> String {
     }
 }
 
+/// On stderr, the values `profile` (named `source`) names that no stored ticket holds.
+pub async fn warn_unseen(
+    store: &EmbeddedStore,
+    integration: &str,
+    profile: &DoraProfile,
+    source: &str,
+) -> anyhow::Result<()> {
+    let cells = store.list_index_cells(integration).await?;
+    let seen = Seen::of(cells.iter().map(|c| &c.cell));
+    for u in profile.unseen(&seen) {
+        eprintln!("warning: {source}: {}: {}", u.parameter, u.message);
+    }
+    Ok(())
+}
+
 async fn add(store_args: &StoreArgs, file: &Path) -> anyhow::Result<()> {
     let profile = read_file(file, "profile file")?;
     let store = open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
+    warn_unseen(&store, &record.id, &profile, &file.display().to_string()).await?;
     let (id, _) = change_profiles(&store, &record, |config, catalog| {
         config.add(profile.clone(), catalog)
     })

@@ -6,6 +6,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::hygiene::criteria::Catalog;
+use crate::hygiene::seen::{Dimension, Seen, Unseen};
 use crate::store::records::StoredIssue;
 
 /// The most filter sets one side (incidents, changes) may have.
@@ -87,6 +88,56 @@ pub enum Operator {
     StartsWith,
     /// One of the field's values is one of the values.
     In,
+}
+
+impl DoraProfile {
+    /// The values the profile names that no stored ticket holds — an issue type, status,
+    /// priority or project in an `equals`/`in` condition, a restored or deployed status — each at
+    /// its place in the profile. A typo ("Incidnet") would otherwise select nothing, silently.
+    pub fn unseen(&self, seen: &Seen) -> Vec<Unseen> {
+        let mut unseen = Vec::new();
+        for (side, filter) in [("incidents", &self.incidents), ("changes", &self.changes)] {
+            for (s, set) in filter.sets.iter().enumerate() {
+                for (c, condition) in set.conditions.iter().enumerate() {
+                    let Some(dimension) = dimension_of(&condition.field) else {
+                        continue;
+                    };
+                    if !matches!(condition.operator, Operator::Equals | Operator::In) {
+                        continue;
+                    }
+                    let place = format!("{side}.sets[{s}].conditions[{c}].values");
+                    unseen.extend(
+                        condition
+                            .values
+                            .iter()
+                            .filter_map(|v| seen.check(dimension, v, &place)),
+                    );
+                }
+            }
+        }
+        for (place, statuses) in [
+            ("restored_statuses", &self.restored_statuses),
+            ("deployed_statuses", &self.deployed_statuses),
+        ] {
+            unseen.extend(
+                statuses
+                    .iter()
+                    .filter_map(|v| seen.check(Dimension::Status, v, place)),
+            );
+        }
+        unseen
+    }
+}
+
+/// The dimension a condition's field names, for the fields every ticket holds one value of.
+fn dimension_of(field: &str) -> Option<Dimension> {
+    match field.trim().to_ascii_lowercase().as_str() {
+        "project" => Some(Dimension::Project),
+        "issue type" | "issuetype" | "type" => Some(Dimension::IssueType),
+        "priority" => Some(Dimension::Priority),
+        "status" => Some(Dimension::Status),
+        _ => None,
+    }
 }
 
 /// Why a profile was refused: `field` names the place in the request, e.g.

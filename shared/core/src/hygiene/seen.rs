@@ -21,14 +21,33 @@ pub struct Seen {
 /// A value a filter names that no stored ticket holds.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Unseen {
-    /// The parameter (the CLI's flag with `-` for `_`).
-    pub parameter: &'static str,
+    /// Where the value was given: a parameter (the CLI's flag with `-` for `_`), or a place in a
+    /// profile (`incidents.sets[0].conditions[1].values`).
+    pub parameter: String,
     pub value: String,
     /// What people read: the value, and some of those the tickets hold.
     pub message: String,
 }
 
-/// The filter's dimensions, in the order [`Seen`] keeps them, with their parameter's name.
+/// What a ticket holds one value of, in the order [`Seen`] keeps them.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Dimension {
+    Project,
+    IssueType,
+    Priority,
+    Status,
+    StatusCategory,
+}
+
+const DIMENSIONS: [Dimension; 5] = [
+    Dimension::Project,
+    Dimension::IssueType,
+    Dimension::Priority,
+    Dimension::Status,
+    Dimension::StatusCategory,
+];
+
+/// The filter's parameter for each dimension, in the same order.
 const PARAMETERS: [&str; 5] = [
     "projects",
     "issue_types",
@@ -87,36 +106,43 @@ impl Seen {
     /// The values `filter` names that no ticket holds (compared in any case, as the filter
     /// compares them); none when no ticket is stored at all (there is nothing to compare with).
     pub fn unseen(&self, filter: &Filter) -> Vec<Unseen> {
-        if self.dimensions.iter().all(BTreeMap::is_empty) {
-            return Vec::new();
-        }
         let mut unseen = Vec::new();
-        for ((known, asked), parameter) in
-            self.dimensions.iter().zip(wanted(filter)).zip(PARAMETERS)
+        for ((dimension, asked), parameter) in
+            DIMENSIONS.into_iter().zip(wanted(filter)).zip(PARAMETERS)
         {
-            for value in asked.iter().map(|v| v.trim()) {
-                if known.contains_key(&value.to_lowercase()) {
-                    continue;
-                }
-                let mut named: Vec<&str> = known
-                    .values()
-                    .take(KNOWN_NAMED)
-                    .map(String::as_str)
-                    .collect();
-                if known.len() > KNOWN_NAMED {
-                    named.push("…");
-                }
-                unseen.push(Unseen {
-                    parameter,
-                    value: value.to_string(),
-                    message: format!(
-                        "no stored ticket has '{value}' (they have: {})",
-                        named.join(", ")
-                    ),
-                });
+            for value in asked {
+                unseen.extend(self.check(dimension, value, parameter));
             }
         }
         unseen
+    }
+
+    /// `value` of `dimension`, given at `place`, when no ticket holds it; None when one does, or
+    /// when no ticket is stored at all.
+    pub fn check(&self, dimension: Dimension, value: &str, place: &str) -> Option<Unseen> {
+        let known = &self.dimensions[dimension as usize];
+        let value = value.trim();
+        if self.dimensions.iter().all(BTreeMap::is_empty)
+            || known.contains_key(&value.to_lowercase())
+        {
+            return None;
+        }
+        let mut named: Vec<&str> = known
+            .values()
+            .take(KNOWN_NAMED)
+            .map(String::as_str)
+            .collect();
+        if known.len() > KNOWN_NAMED {
+            named.push("…");
+        }
+        Some(Unseen {
+            parameter: place.to_string(),
+            value: value.to_string(),
+            message: format!(
+                "no stored ticket has '{value}' (they have: {})",
+                named.join(", ")
+            ),
+        })
     }
 }
 
@@ -147,7 +173,7 @@ mod tests {
         assert_eq!(
             unseen
                 .iter()
-                .map(|u| (u.parameter, u.value.as_str()))
+                .map(|u| (u.parameter.as_str(), u.value.as_str()))
                 .collect::<Vec<_>>(),
             [("projects", "NOPE"), ("issue_types", "Bugs")]
         );
