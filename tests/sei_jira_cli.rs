@@ -883,3 +883,40 @@ fn filters_naming_values_no_ticket_holds_are_warned_about() {
     let fine = sei_jira(&["hygiene", "--issue-types", "bug", "--store", store]);
     assert!(fine.status.success() && fine.stderr.is_empty(), "{fine:?}");
 }
+
+/// GIVEN a JQL that Jira accepts but that matches no issue, WHEN it is validated and then
+/// synced, THEN validation passes it saying a sync would store nothing, and the sync's summary
+/// says the filter matched no issue and touched no project, rather than reporting success over
+/// an empty store without a word.
+#[test]
+fn a_jql_that_matches_nothing_is_said_at_validation_and_after_the_sync() {
+    let (sim, base, token, dir) = bobs_site(&["--issues", "40", "--projects", "1"]);
+    let project = sim.startup["projects"][0].as_str().unwrap();
+    let jql = format!("project = {project} AND created < \"1999-01-01\"");
+    let store = dir.path().join("s.redb");
+    let connection = bobs(&base, &token);
+    let validated = sei_jira(&[&["validate", "--jql", &jql][..], &connection[..]].concat());
+    let said = String::from_utf8_lossy(&validated.stdout);
+    assert!(validated.status.success(), "{said}");
+    assert!(
+        said.contains(
+            "valid, but it matches no issue this user can see: a sync would store nothing"
+        ),
+        "{said}"
+    );
+    let synced = sei_jira(
+        &[
+            &["sync", "--jql", &jql, "--store", store.to_str().unwrap()][..],
+            &connection[..],
+        ]
+        .concat(),
+    );
+    let summary = String::from_utf8_lossy(&synced.stdout);
+    assert!(synced.status.success(), "{summary}");
+    assert!(
+        summary.contains("projects:          none")
+            && summary
+                .contains("the JQL filter matches no issue this user can see; nothing is stored"),
+        "{summary}"
+    );
+}

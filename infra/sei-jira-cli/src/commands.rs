@@ -156,11 +156,10 @@ fn print_summary(record: &RunRecord, site: &SiteConfig, store: &Path, elapsed: f
         RunOutcome::Skipped => "Sync skipped (another sync holds every project)",
     };
     println!("{outcome} in {elapsed:.1} s");
-    println!(
-        "  projects:          {} ({})",
-        record.projects.len(),
-        record.projects.join(", ")
-    );
+    match record.projects.len() {
+        0 => println!("  projects:          none"),
+        n => println!("  projects:          {n} ({})", record.projects.join(", ")),
+    }
     println!(
         "  issues:            {} new, {} updated, {} deleted",
         c.issues_new, c.issues_updated, c.issues_deleted

@@ -459,10 +459,10 @@ async fn checks_that_do_not_depend_on_each_other_ask_side_by_side() {
         )
     };
     let report = validate(&with_filter, &local(&site.base_url)).await;
-    // THEN every check passes, and the permissions, the users' listing and the JQL were asked
-    // at once (five requests in two waves)
+    // THEN every check passes, and the permissions, the users' listing, the JQL and its count
+    // were asked at once (six requests in two waves)
     assert!(report.passed(), "{report:?}");
-    assert_eq!(requests_seen(&site.base_url).await, (5, 3));
+    assert_eq!(requests_seen(&site.base_url).await, (6, 4));
 
     // WHEN a token the site refuses is checked
     let (site, _) = start(()).await;

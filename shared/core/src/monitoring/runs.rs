@@ -194,6 +194,7 @@ pub(super) fn label(category: ErrorCategory) -> &'static str {
         ErrorCategory::ListingInconsistent => "Jira's listing contradicted the question",
         ErrorCategory::IssuesMissing => "issues listed by Jira were not answered",
         ErrorCategory::CountShortfall => "fewer issues listed than Jira counts",
+        ErrorCategory::ScopeEmpty => "a project or filter of the scope holds no visible issue",
         ErrorCategory::Configuration => "configuration cannot be used",
         ErrorCategory::LeaseHeld => "another run holds the unit",
         ErrorCategory::StoreFault => "storage error",

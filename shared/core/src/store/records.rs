@@ -357,6 +357,9 @@ pub enum ErrorCategory {
     /// A finished listing found fewer issues than Jira counts for its query; the next run lists
     /// the unit again.
     CountShortfall,
+    /// A project or filter of the scope, listed whole, holds no issue the user can see: a warning
+    /// (nothing is stored for it, which is not an error of the run).
+    ScopeEmpty,
     /// The integration's configuration cannot be used (an unknown custom field, a bad URL, …).
     Configuration,
     /// Another run holds the unit's lease; the unit was skipped.

@@ -93,6 +93,8 @@ pub(super) const STEPS: [Step; 9] = [
 struct Ahead {
     me: Option<Result<Myself, JiraError>>,
     jql: Option<Result<ParsedQueries, JiraError>>,
+    /// How many issues the JQL matches, asked beside its parse (an invalid one counts nothing).
+    jql_matches: Option<Result<u64, JiraError>>,
 }
 
 /// One validation: the request, and what the steps decided and learned so far.
@@ -425,7 +427,7 @@ impl<'a> Session<'a> {
     async fn permissions(&mut self) -> StepResult {
         let client = self.client();
         let filter = jql(self.req);
-        let (granted, users, parsed) = tokio::join!(
+        let (granted, users, parsed, matches) = tokio::join!(
             client.my_permissions(
                 &["BROWSE_PROJECTS", "VIEW_AGGREGATED_DATA", "USER_PICKER"],
                 None,
@@ -436,9 +438,16 @@ impl<'a> Session<'a> {
                     Some(jql) => Some(client.parse_jql(&[jql]).await),
                     None => None,
                 }
+            },
+            async {
+                match filter {
+                    Some(jql) => Some(client.count(jql).await),
+                    None => None,
+                }
             }
         );
         self.ahead.jql = parsed;
+        self.ahead.jql_matches = matches;
         let p = match granted {
             Ok(p) => p,
             Err(e) => {
@@ -476,9 +485,21 @@ impl<'a> Session<'a> {
             Some(parsed) => parsed,
             None => self.client().parse_jql(&[jql]).await,
         };
+        // Asked beside the parse when the permissions were; on its own otherwise.
+        let matches = match self.ahead.jql_matches.take() {
+            Some(matches) => matches,
+            None => self.client().count(jql).await,
+        };
         match parsed {
             Ok(parsed) => match parsed.queries.first() {
-                Some(q) if q.errors.is_empty() => self.pass(CheckId::Jql, "valid"),
+                Some(q) if q.errors.is_empty() => match matches {
+                    // Valid, yet a sync would store nothing: said now, not after a sync.
+                    Ok(0) => self.pass(
+                        CheckId::Jql,
+                        "valid, but it matches no issue this user can see: a sync would store nothing",
+                    ),
+                    _ => self.pass(CheckId::Jql, "valid"),
+                },
                 Some(q) => self.fail(CheckId::Jql, q.errors.join(" ")),
                 None => self.fail(CheckId::Jql, "Jira returned no verdict for the query"),
             },

@@ -303,6 +303,18 @@ pub(super) async fn check_backfills(ctx: &mut Ctx<'_>) -> Result<(), SyncError> 
     if backfilled.is_empty() {
         return Ok(());
     }
+    // Read whole and empty: a JQL that matches nothing, a project without a visible issue.
+    // Nothing is missing, but a person expects data and should hear why there is none.
+    for l in backfilled.iter().filter(|l| l.ids == 0) {
+        ctx.errors.push(RunError::new(
+            ErrorCategory::ScopeEmpty,
+            match &l.unit.project {
+                Some(key) => format!("project {key} holds no issue this user can see"),
+                None => "the JQL filter matches no issue this user can see; nothing is stored"
+                    .to_string(),
+            },
+        ));
+    }
     let jql = backfilled
         .iter()
         .map(|l| format!("({})", l.unit.created_before(l.started_ms)))
