@@ -34,6 +34,10 @@ struct Args {
     /// team-managed "Story point estimate" (the site has both).
     #[arg(long)]
     classic_story_points: bool,
+    /// Add an operations history: change requests deployed a few times a week over the last
+    /// four months, incidents (some caused by them) restored within hours (the demo's site).
+    #[arg(long)]
+    operations: bool,
     /// The least time every request takes, in milliseconds (the time spent answering it included).
     #[arg(long, default_value_t = 0)]
     latency_ms: u64,
@@ -80,6 +84,7 @@ async fn main() -> anyhow::Result<()> {
             mode: args.mode,
             anchor: args.anchor.unwrap_or_else(Utc::now),
             classic_story_points: args.classic_story_points,
+            operations: args.operations,
         },
         settings: Settings {
             latency_ms: args.latency_ms,

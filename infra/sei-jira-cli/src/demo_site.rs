@@ -19,6 +19,8 @@ pub async fn start(issues: usize) -> anyhow::Result<DemoSite> {
     let sim = jira_sim::start(jira_sim::SimConfig {
         dataset: jira_sim::DatasetConfig {
             issues,
+            // Incidents and changes at a team's rates, so that the demo's DORA has samples.
+            operations: true,
             ..jira_sim::DatasetConfig::default()
         },
         ..jira_sim::SimConfig::default()

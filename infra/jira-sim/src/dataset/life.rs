@@ -25,8 +25,21 @@ impl Generator {
         if site.projects.is_empty() || total == 0 {
             return;
         }
+        // The operations history's issues (at most half of the site's, the latest), interleaved
+        // with the others by creation time so that ids ascend.
+        let plan = match self.operations {
+            Some(seed) => self.plan_operations(site, seed),
+            None => Vec::new(),
+        };
+        let mut plan_order: Vec<usize> = (0..plan.len()).collect();
+        plan_order.sort_by_key(|&n| plan[n].created);
+        let kept = plan_order.len().min(total / 2);
+        let mut planned = plan_order
+            .split_off(plan_order.len() - kept)
+            .into_iter()
+            .peekable();
         // Creation times ascending with id, as Jira allocates ids.
-        let mut created: Vec<i64> = (0..total)
+        let mut created: Vec<i64> = (0..total - kept)
             .map(|_| self.now - self.rng.random_range(HOUR..730 * DAY))
             .collect();
         created.sort_unstable();
@@ -34,7 +47,11 @@ impl Generator {
             .map(|i| if i == 0 { 3 } else { 2 })
             .collect();
         let weight_sum: usize = weights.iter().sum();
+        let mut planned_ids = vec![None; plan.len()];
         for (index, created) in created.into_iter().enumerate() {
+            while let Some(n) = planned.next_if(|&n| plan[n].created <= created) {
+                self.create_planned(site, &plan, n, &mut planned_ids);
+            }
             let mut pick = self.rng.random_range(0..weight_sum);
             let mut project_index = 0;
             while pick >= weights[project_index] {
@@ -42,6 +59,9 @@ impl Generator {
                 project_index += 1;
             }
             self.issue(site, index, project_index, created);
+        }
+        for n in planned {
+            self.create_planned(site, &plan, n, &mut planned_ids);
         }
         self.links(site);
     }

@@ -9,6 +9,7 @@
 //! `text`: the words of summaries, descriptions and comments.
 
 mod life;
+mod operations;
 mod site;
 mod text;
 
@@ -32,6 +33,10 @@ pub struct DatasetConfig {
     /// rather than the team-managed "Story point estimate" (real sites have both, with values
     /// in either).
     pub classic_story_points: bool,
+    /// Add an operations history (`operations`): change requests deployed a few times a week
+    /// over the last months, incidents (some caused by them) restored within hours. Off by
+    /// default; every other issue is the same either way.
+    pub operations: bool,
 }
 
 impl Default for DatasetConfig {
@@ -43,6 +48,7 @@ impl Default for DatasetConfig {
             mode: Mode::Cloud,
             anchor: Utc::now(),
             classic_story_points: false,
+            operations: false,
         }
     }
 }
@@ -83,6 +89,7 @@ pub fn generate(config: &DatasetConfig) -> Site {
         now: config.anchor.timestamp_millis(),
         recent_epics: HashMap::new(),
         recent_parents: HashMap::new(),
+        operations: config.operations.then_some(config.seed),
     };
     let mut site = g.site_skeleton(config);
     g.issues(&mut site, config.issues);
@@ -96,6 +103,8 @@ struct Generator {
     /// Per project: the most recent epics, and the most recent issues that can own sub-tasks.
     recent_epics: HashMap<u64, Vec<u64>>,
     recent_parents: HashMap<u64, Vec<u64>>,
+    /// With an operations history: the seed of its own random stream.
+    operations: Option<u64>,
 }
 
 impl Generator {
@@ -168,31 +177,92 @@ mod tests {
     }
 
     #[test]
-    fn current_fields_agree_with_the_changelog() {
-        let site = generate(&config(2_000));
-        for issue in site.issues.values() {
-            let last_status = issue
-                .histories
+    fn an_operations_history_deploys_changes_weekly_and_restores_incidents_within_hours() {
+        let config = DatasetConfig {
+            operations: true,
+            ..config(2_000)
+        };
+        let site = generate(&config);
+        // The site's size is as asked, and ids still ascend with creation.
+        assert_eq!(site.issues.len(), 2_000);
+        let created: Vec<i64> = site.issues.values().map(|i| i.created).collect();
+        assert!(created.windows(2).all(|w| w[0] <= w[1]));
+        // Over the last 90 days: changes deployed more than weekly per project, incidents
+        // mostly restored within a day, and changes that caused incidents linked to them.
+        let now = config.anchor.timestamp_millis();
+        let since = now - 90 * DAY;
+        let reached = |i: &Issue, status: &str| {
+            i.histories
                 .iter()
-                .flat_map(|h| &h.items)
-                .rfind(|i| i.field == "status");
-            if let Some(ChangeItem {
-                values: ItemValues::Plain { to, .. },
-                ..
-            }) = last_status
-            {
+                .find(|h| h.items.iter().any(|c| c.field == "status" && matches!(&c.values, ItemValues::Plain { to: Some(t), .. } if t == status)))
+                .map(|h| h.created)
+        };
+        let deployed = site
+            .issues
+            .values()
+            .filter(|i| i.issue_type == CHANGE_TYPE_ID)
+            .filter_map(|i| reached(i, crate::model::DEPLOYED_STATUS))
+            .filter(|t| *t >= since)
+            .count();
+        assert!(deployed >= 4 * 13, "{deployed} deployments in 90 days");
+        let restore_hours: Vec<f64> = site
+            .issues
+            .values()
+            .filter(|i| i.issue_type == INCIDENT_TYPE_ID && i.created >= since)
+            .filter_map(|i| Some((i.resolved? - i.created) as f64 / HOUR as f64))
+            .collect();
+        let within_a_day = restore_hours.iter().filter(|h| **h <= 24.0).count();
+        assert!(restore_hours.len() >= 20, "{restore_hours:?}");
+        assert!(within_a_day * 2 > restore_hours.len(), "{restore_hours:?}");
+        let caused = site.links.iter().filter(|l| l.type_id == "10004").count();
+        assert!(
+            caused >= 5,
+            "{caused} incidents linked to the change that caused them"
+        );
+        // The same seed, the same history.
+        let again = generate(&config);
+        assert!(
+            site.issues
+                .values()
+                .zip(again.issues.values())
+                .all(|(a, b)| (a.id, a.updated) == (b.id, b.updated))
+        );
+    }
+
+    const CHANGE_TYPE_ID: &str = "10007";
+    const INCIDENT_TYPE_ID: &str = "10006";
+
+    #[test]
+    fn current_fields_agree_with_the_changelog() {
+        for operations in [false, true] {
+            let site = generate(&DatasetConfig {
+                operations,
+                ..config(2_000)
+            });
+            for issue in site.issues.values() {
+                let last_status = issue
+                    .histories
+                    .iter()
+                    .flat_map(|h| &h.items)
+                    .rfind(|i| i.field == "status");
+                if let Some(ChangeItem {
+                    values: ItemValues::Plain { to, .. },
+                    ..
+                }) = last_status
+                {
+                    assert_eq!(
+                        to.as_deref(),
+                        Some(issue.status.as_str()),
+                        "issue {}",
+                        issue.id
+                    );
+                }
                 assert_eq!(
-                    to.as_deref(),
-                    Some(issue.status.as_str()),
-                    "issue {}",
-                    issue.id
+                    issue.resolved.is_some(),
+                    site.status(&issue.status).category == Category::Done
                 );
+                assert!(issue.updated >= issue.created);
             }
-            assert_eq!(
-                issue.resolved.is_some(),
-                site.status(&issue.status).category == Category::Done
-            );
-            assert!(issue.updated >= issue.created);
         }
     }
 
