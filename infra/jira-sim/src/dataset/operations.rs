@@ -4,8 +4,8 @@
 //! hours later (most linked, "causes"; the others only near in time), beside incidents of their
 //! own; incidents are restored within hours, and the latest may still be open.
 //!
-//! Planned with a random stream of its own, so that turning it on leaves every other issue
-//! as it was; issued ids still ascend with creation time, as Jira allocates them.
+//! Planned with a random stream of its own and at most half of the site's issues (the latest);
+//! ids still ascend with creation time, as Jira allocates them.
 
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
