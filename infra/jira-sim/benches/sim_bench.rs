@@ -37,6 +37,7 @@ async fn main() {
         mode: Mode::Cloud,
         anchor: chrono::Utc::now(),
         classic_story_points: false,
+        operations: false,
     };
 
     let t = Instant::now();
