@@ -485,7 +485,7 @@ async fn a_dora_profile_is_kept_and_reported(client: &Client, id: &str) {
     for (route, body) in [
         (format!("GET {profiles}"), None),
         (format!("GET {one}"), None),
-        (format!("PUT {one}"), Some(profile)),
+        (format!("PUT {one}"), Some(profile.clone())),
     ] {
         let ids = if route.contains("{profileId}") {
             vec![id, p.as_str()]
@@ -495,6 +495,27 @@ async fn a_dora_profile_is_kept_and_reported(client: &Client, id: &str) {
         let (status, answer) = client.call(&route, &ids, body).await;
         assert_eq!(status, 200, "{route}: {answer}");
     }
+    // A type no stored ticket has is kept, with a warning at its place in the profile.
+    let mut typo = profile.clone();
+    typo["incidents"]["sets"][0]["conditions"][0]["values"] = json!(["Incidnet"]);
+    let (status, kept) = client
+        .call(&format!("PUT {one}"), &[id, &p], Some(typo))
+        .await;
+    assert_eq!(status, 200, "{kept}");
+    let warned: Vec<&Value> = kept["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|w| w["value"] == "Incidnet")
+        .collect();
+    assert_eq!(
+        warned[0]["parameter"], "incidents.sets[0].conditions[0].values",
+        "{kept}"
+    );
+    let (status, _) = client
+        .call(&format!("PUT {one}"), &[id, &p], Some(profile))
+        .await;
+    assert_eq!(status, 200);
     until(
         client,
         &format!("GET /integrations/{{integrationId}}/dora?profile={p}"),

@@ -14,7 +14,7 @@ use chrono::Utc;
 use sei_jira_aws::{dynamo, events};
 use sei_jira_core::dora::{
     Asked, DoraConfig, DoraError, DoraProfile, ReportDays, change_profiles, report_of_kept,
-    request_classification,
+    request_classification, unseen_values,
 };
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationRecord, IntegrationStore, ReadLimit, Store};
@@ -25,7 +25,7 @@ use sei_jira_lambda::routes::{
     Answer, Ids, Integrations, JsonBody, QueryPairs, Route, TheIntegration, router_of,
 };
 use serde::Deserialize;
-use serde_json::json;
+use serde_json::{Value, json};
 
 /// The AWS actions this function's calls need (profiles kept with PutItem; `dora.index.requested`
 /// on the bus), by adapter: exactly what its policies in `template.yaml` must allow (see
@@ -102,7 +102,10 @@ async fn add(
     let store = app.store.as_ref();
     let (id, _) = change_profiles(store, &record, |c, catalog| c.add(p.clone(), catalog)).await?;
     request_classification(app.events.as_ref(), &record.account, &record.id).await;
-    Ok(json(201, &with_id(&id, &p)))
+    Ok(json(
+        201,
+        &warned(with_id(&id, &p), store, &record, &p).await?,
+    ))
 }
 
 async fn read(
@@ -129,7 +132,10 @@ async fn replace(
     })
     .await?;
     request_classification(app.events.as_ref(), &record.account, &record.id).await;
-    Ok(json(200, &with_id(&path.profile, &p)))
+    Ok(json(
+        200,
+        &warned(with_id(&path.profile, &p), store, &record, &p).await?,
+    ))
 }
 
 async fn remove(
@@ -183,6 +189,17 @@ async fn report(
     )
     .await?;
     Ok(json(200, &document))
+}
+
+/// A kept profile's answer with `warnings`: the values it names that no stored ticket holds.
+async fn warned(
+    mut answer: Value,
+    store: &dyn Store,
+    record: &IntegrationRecord,
+    profile: &DoraProfile,
+) -> Result<Value, Failure> {
+    answer["warnings"] = json!(unseen_values(store, &record.id, profile).await?);
+    Ok(answer)
 }
 
 async fn kept(store: &dyn Store, record: &IntegrationRecord) -> Result<DoraConfig, Failure> {

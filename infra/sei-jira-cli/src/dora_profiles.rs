@@ -4,11 +4,10 @@
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
-use sei_jira_core::dora::service::{ChangeError, change_profiles};
+use sei_jira_core::dora::service::{ChangeError, change_profiles, unseen_values};
 use sei_jira_core::dora::{DoraConfig, DoraProfile};
-use sei_jira_core::hygiene::Seen;
 use sei_jira_core::store::embedded::EmbeddedStore;
-use sei_jira_core::store::{DoraStore, HygieneIndexStore, IntegrationRecord};
+use sei_jira_core::store::{DoraStore, IntegrationRecord};
 
 use crate::StoreArgs;
 use crate::hygiene::local_record;
@@ -98,9 +97,7 @@ pub async fn warn_unseen(
     profile: &DoraProfile,
     source: &str,
 ) -> anyhow::Result<()> {
-    let cells = store.list_index_cells(integration).await?;
-    let seen = Seen::of(cells.iter().map(|c| &c.cell));
-    for u in profile.unseen(&seen) {
+    for u in unseen_values(store, integration, profile).await? {
         eprintln!("warning: {source}: {}: {}", u.parameter, u.message);
     }
     Ok(())

@@ -24,7 +24,7 @@ pub use profile::{DoraProfile, IssueFilter, ProfileError};
 pub use request::{Asked, Document, Refused, ReportDays};
 pub use service::{
     ChangeError, DoraError, change_profiles, report_from_store, report_of_kept,
-    request_classification,
+    request_classification, unseen_values,
 };
 
 #[cfg(test)]

@@ -15,10 +15,11 @@ use super::profile::{DoraProfile, ProfileError};
 use super::request::{Document, ReportDays, THRESHOLDS};
 use crate::hygiene::catalog_of;
 use crate::hygiene::criteria::Catalog;
+use crate::hygiene::seen::{Seen, Unseen};
 use crate::ports::{EventPublisher, IntegrationRef, SyncEvent};
 use crate::store::{
-    DoraStore, IntegrationRecord, IssueStore, OverReadLimit, ProjectStore, ReadLimit, Record,
-    RecordKind, RecordStore, StoreError, each_counted_issue_within,
+    DoraStore, HygieneIndexStore, IntegrationRecord, IssueStore, OverReadLimit, ProjectStore,
+    ReadLimit, Record, RecordKind, RecordStore, StoreError, each_counted_issue_within,
 };
 
 /// Issues read from the store at a time.
@@ -213,6 +214,18 @@ where
         }
     }
     Err(ChangeError::Contended)
+}
+
+/// The values `profile` names that no stored ticket of the integration holds
+/// ([`DoraProfile::unseen`]), from the hygiene index's cells (every ticket's project, type,
+/// priority and status): one read of them, whatever the issue count.
+pub async fn unseen_values<S: HygieneIndexStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    profile: &DoraProfile,
+) -> Result<Vec<Unseen>, StoreError> {
+    let cells = store.list_index_cells(integration).await?;
+    Ok(profile.unseen(&Seen::of(cells.iter().map(|c| &c.cell))))
 }
 
 /// Asks (on the bus) for the integration's profiles to be classified again in the background.
