@@ -31,7 +31,7 @@ pub enum ProfileAction {
     List {
         #[command(flatten)]
         store: StoreArgs,
-        /// Print the kept profiles whole, as JSON, instead of their ids and names.
+        /// Print the answer as JSON, for scripts, instead of text: the kept profiles whole.
         #[arg(long)]
         json: bool,
     },

@@ -6,7 +6,8 @@
 //! integration's kept criteria and SLA rows, [`filter`] which tickets count, [`seen`] the values
 //! they hold (a filter naming none of them is warned about), [`aggregate`] the
 //! counts and distributions a report is answered from, [`snapshot`] the
-//! daily counts and [`trend`] the score over time, [`index`] the kept aggregate's data — all
+//! daily counts and [`trend`] the score over time, [`index`] the kept aggregate's data,
+//! [`as_of`] a ticket's facts as they stood at an earlier instant, from its changelog — all
 //! pure; [`query`] reads the store, [`indexer`] keeps the aggregate up to date in it, and
 //! [`service`] runs one integration's operations over it.
 //!
@@ -14,6 +15,7 @@
 //! store.
 
 pub mod aggregate;
+pub mod as_of;
 pub mod config;
 pub mod criteria;
 pub mod facts;
