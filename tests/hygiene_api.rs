@@ -88,8 +88,9 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     the_run_and_the_index_build_are_counted_for_operators(&w, &id, total);
     the_trend_shows_todays_snapshot_of_every_ticket(&mut w, &id, total).await;
 
-    // Reports are evaluated on the hour (docs/hygiene.md).
-    let at = Utc::now().timestamp_millis() / HOUR_MS * HOUR_MS;
+    // Reports are evaluated on the hour (docs/hygiene.md); `at` scores the tickets as they
+    // stood then, and the next hour is after every change the simulator made.
+    let at = (Utc::now().timestamp_millis() / HOUR_MS + 1) * HOUR_MS;
     let at_text = DateTime::from_timestamp_millis(at)
         .unwrap()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);

@@ -38,8 +38,9 @@ async fn the_report_equals_the_definitions_applied_to_the_ground_truth() {
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();
     cli_sync(store, &base, email, &token);
-    // Reports are evaluated on the hour (docs/hygiene.md).
-    let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+    // Reports are evaluated on the hour (docs/hygiene.md); `--at` scores the tickets as they
+    // stood then, and the next hour is after every change the simulator made.
+    let at = (Utc::now().timestamp_millis() / 3_600_000 + 1) * 3_600_000;
     let at_text = DateTime::from_timestamp_millis(at)
         .unwrap()
         .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
@@ -491,4 +492,93 @@ async fn excluded_description_and_comments_skip_their_categories() {
         err.contains("--criteria") && err.contains("criteria[0].conditions[0].operator"),
         "{err}"
     );
+}
+
+/// GIVEN a synced store of a site with two years of history, WHEN the report is asked at three
+/// past instants, THEN each scores the tickets as they stood then: those created by then, with
+/// the assignee their changelog says they had, and idle by the `updated` their changes and
+/// comments gave them then — as computed here from the simulator's own event history
+/// (`/_sim/truth`'s changelogs and comments), without calling the reconstruction.
+#[tokio::test]
+async fn the_report_at_a_past_instant_scores_the_tickets_as_they_stood_then() {
+    let sim = start_sim(&["--issues", "400", "--projects", "2"]);
+    let base = sim.startup["base_url"].as_str().unwrap().to_string();
+    let email = "alice@example.com";
+    let token = jira_sim::user_token(&sim.startup, email).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let store = dir.path().join("s.redb");
+    let store = store.to_str().unwrap();
+    cli_sync(store, &base, email, &token);
+    let issues = truth(&base, email).await;
+
+    const HOUR: i64 = 3_600_000;
+    let now = Utc::now().timestamp_millis() / HOUR * HOUR;
+    for days_ago in [400, 90, 7] {
+        let at = now - days_ago * e2e::hygiene_truth::DAY_MS;
+        let at_text = DateTime::from_timestamp_millis(at)
+            .unwrap()
+            .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+        let report = ok_json(sei_jira(&[
+            "hygiene", "--store", store, "--at", &at_text, "--json",
+        ]));
+        // Independently: each issue as its events say it stood at `at`.
+        let then: Vec<(Option<String>, i64)> = issues
+            .iter()
+            .filter(|i| e2e::hygiene_truth::ms(i["fields"]["created"].as_str().unwrap()) <= at)
+            .map(|i| {
+                let mut assignee = i["fields"]["assignee"]["accountId"]
+                    .as_str()
+                    .map(str::to_string);
+                let mut updated = e2e::hygiene_truth::ms(i["fields"]["created"].as_str().unwrap());
+                let histories = i["changelog"].as_array().unwrap();
+                for h in histories.iter().rev() {
+                    let when = e2e::hygiene_truth::ms(h["created"].as_str().unwrap());
+                    if when <= at {
+                        updated = updated.max(when);
+                        continue;
+                    }
+                    for item in h["items"].as_array().unwrap() {
+                        if item["field"] == "assignee" {
+                            assignee = item["from"].as_str().map(str::to_string);
+                        }
+                    }
+                }
+                for c in i["comments"].as_array().unwrap() {
+                    let created = e2e::hygiene_truth::ms(c["created"].as_str().unwrap());
+                    let edited = e2e::hygiene_truth::ms(c["updated"].as_str().unwrap());
+                    if created <= at {
+                        updated = updated.max(if edited <= at { edited } else { created });
+                    }
+                }
+                (assignee, updated)
+            })
+            .collect();
+        let category = |name: &str| -> u64 {
+            report["categories"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|c| c["name"] == name)
+                .unwrap()["misses"]
+                .as_u64()
+                .unwrap()
+        };
+        assert_eq!(
+            report["total_tickets"],
+            then.len() as u64,
+            "{days_ago} days ago"
+        );
+        assert!(
+            then.len() < issues.len(),
+            "{days_ago} days ago: some did not exist yet"
+        );
+        let unassigned = then.iter().filter(|(a, _)| a.is_none()).count() as u64;
+        assert_eq!(category("No Assignee"), unassigned, "{days_ago} days ago");
+        let idle = then
+            .iter()
+            .filter(|(_, updated)| at - updated > 10 * e2e::hygiene_truth::DAY_MS)
+            .count() as u64;
+        assert_eq!(category("Idle"), idle, "{days_ago} days ago");
+        assert_eq!(report["counted_from"], "issues");
+    }
 }

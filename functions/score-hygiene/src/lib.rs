@@ -238,6 +238,7 @@ async fn report(
         filter: q.filter,
         weights: q.weights,
         read_limit: ReadLimit::AtMost(app.issues_per_request),
+        as_of: q.as_of,
         ..scope.request(q.settings, q.at_ms)
     };
     let answered = report_answered(store, &record.id, &request).await?;
@@ -258,6 +259,7 @@ async fn misses(
     };
     let request = sei_jira_core::hygiene::Request {
         filter: q.report.filter,
+        as_of: q.report.as_of,
         ..scope.request(q.report.settings, q.report.at_ms)
     };
     let page = misses_from_store(

@@ -28,9 +28,9 @@ pub const DEFAULT_INTEGRATION: &str = "local";
 /// read by the same parser, with the same bounds and errors (`hygiene::params`).
 #[derive(clap::Args, Debug, Clone)]
 pub struct HygieneArgs {
-    /// Evaluate at this instant (RFC 3339, or a date: its first millisecond), taken to the start
-    /// of its hour (reports are evaluated on the hour), so a report can be reproduced. Default:
-    /// now.
+    /// Score the tickets as they stood at this instant (RFC 3339, or a date: its first
+    /// millisecond; taken to the start of its hour), rebuilt from their changelogs: tickets
+    /// created later are left out. Default: now, as they are.
     #[arg(long)]
     pub at: Option<String>,
     /// Idle: no update for more than this many days (0 to 3650; default 10).
@@ -388,6 +388,7 @@ pub async fn hygiene(store_args: &StoreArgs, args: &HygieneArgs) -> anyhow::Resu
         weights: asked.weights,
         criteria: &criteria,
         at_ms: asked.at_ms,
+        as_of: asked.as_of,
         ..Request::default()
     };
     let answered = answered(&store, &store_args.integration, request)
@@ -477,6 +478,7 @@ async fn misses(store_args: &StoreArgs, args: &MissesArgs) -> anyhow::Result<()>
         settings: asked.report.settings,
         criteria: &criteria,
         at_ms: asked.report.at_ms,
+        as_of: asked.report.as_of,
         excluded: excluded_of(&record),
         custom_fields: &record.custom_fields,
         ..Request::default()

@@ -62,10 +62,26 @@ impl Past {
         }
     }
 
-    fn sprint_active_at(&self, id: &str, at_ms: i64) -> bool {
-        self.sprints.get(id).is_some_and(|(start, complete)| {
-            start.is_some_and(|s| s <= at_ms) && complete.is_none_or(|c| c > at_ms)
-        })
+    /// Whether sprint `id` was under way at `at_ms`, from its dates: the issue's own copy of the
+    /// sprint (`today`, which Cloud gives with its dates and state) first, else the store's
+    /// record; without dates, as its state says today.
+    fn sprint_active_at(&self, id: &str, today: Option<&Value>, at_ms: i64) -> bool {
+        let dates = |v: &Value| {
+            let at = |k: &str| v.get(k).and_then(Value::as_str).and_then(instant);
+            (at("startDate"), at("completeDate"))
+        };
+        let (start, complete) = today
+            .map(dates)
+            .filter(|(start, _)| start.is_some())
+            .or_else(|| self.sprints.get(id).copied())
+            .unwrap_or_default();
+        match start {
+            Some(start) => start <= at_ms && complete.is_none_or(|c| c > at_ms),
+            None => today
+                .and_then(|v| v.get("state"))
+                .and_then(Value::as_str)
+                .is_some_and(|s| s.eq_ignore_ascii_case("active")),
+        }
     }
 }
 
@@ -161,18 +177,24 @@ pub fn facts_at(
         .filter(|(created, _)| *created <= at_ms)
         .collect();
     facts.first_comment_ms = comment_times.iter().map(|(c, _)| *c).min();
-    facts.updated_ms = facts
-        .created_ms
-        .into_iter()
-        .chain(timed.iter().map(|(t, _)| *t).filter(|t| *t <= at_ms))
-        .chain(
-            comment_times
-                .iter()
-                .map(|(c, e)| if *e <= at_ms { *e } else { *c }),
-        )
-        .max()
-        .unwrap_or(facts.updated_ms.min(at_ms));
-    facts.in_active_sprint = sprints.iter().any(|s| past.sprint_active_at(s, at_ms));
+    // Not updated since: Jira's own `updated` (it also moves on edits no changelog records).
+    if facts.updated_ms > at_ms {
+        facts.updated_ms = facts
+            .created_ms
+            .into_iter()
+            .chain(timed.iter().map(|(t, _)| *t).filter(|t| *t <= at_ms))
+            .chain(
+                comment_times
+                    .iter()
+                    .map(|(c, e)| if *e <= at_ms { *e } else { *c }),
+            )
+            .max()
+            .unwrap_or(at_ms);
+    }
+    let today = today_sprints(issue, sprint_field);
+    facts.in_active_sprint = sprints
+        .iter()
+        .any(|s| past.sprint_active_at(s, today.get(s).copied(), at_ms));
     Some(facts)
 }
 
@@ -218,10 +240,7 @@ fn current_sprints(issue: &StoredIssue, sprint_field: Option<&str>) -> BTreeSet<
     };
     all.iter()
         .filter_map(|s| match s {
-            Value::Object(o) => o.get("id").map(|id| match id {
-                Value::String(s) => s.clone(),
-                other => other.to_string(),
-            }),
+            Value::Object(o) => o.get("id").map(sprint_id),
             // Data Center: `…Sprint@1f[id=3,state=ACTIVE,…]`.
             Value::String(text) => text.split_once("id=").map(|(_, rest)| {
                 rest.split([',', ']'])
@@ -232,6 +251,26 @@ fn current_sprints(issue: &StoredIssue, sprint_field: Option<&str>) -> BTreeSet<
             _ => None,
         })
         .collect()
+}
+
+/// The issue's own copies of its sprints today (Cloud's objects), by id.
+fn today_sprints<'i>(
+    issue: &'i StoredIssue,
+    sprint_field: Option<&str>,
+) -> HashMap<String, &'i Value> {
+    let Some(Value::Array(all)) = sprint_field.and_then(|f| issue.fields.get(f)) else {
+        return HashMap::new();
+    };
+    all.iter()
+        .filter_map(|s| Some((sprint_id(s.get("id")?), s)))
+        .collect()
+}
+
+fn sprint_id(id: &Value) -> String {
+    match id {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
+    }
 }
 
 /// Sprint ids as a changelog item lists them: `"12, 13"`.

@@ -215,6 +215,8 @@ pub struct ReportQuery {
     pub settings: Settings,
     pub weights: Weights,
     pub at_ms: i64,
+    /// `at` names a past instant: the tickets as they stood then, not as they are now.
+    pub as_of: bool,
 }
 
 pub fn report(
@@ -231,13 +233,14 @@ fn report_parts(
     custom_names: &[String],
     now: DateTime<Utc>,
 ) -> Result<ReportQuery, Refused> {
+    let at = params.instant("at", false)?;
     Ok(ReportQuery {
         filter: params.filter()?,
         settings: params.settings()?,
         weights: params.weights(custom_names)?,
-        at_ms: params
-            .instant("at", false)?
-            .unwrap_or(now.timestamp_millis()),
+        at_ms: at.unwrap_or(now.timestamp_millis()),
+        // The tickets as they stood at an instant not yet past are the tickets as they are.
+        as_of: at.is_some_and(|t| t < now.timestamp_millis()),
     })
 }
 

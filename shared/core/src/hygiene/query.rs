@@ -5,6 +5,7 @@
 use serde::Serialize;
 
 use super::aggregate::{Aggregate, Delta, hour_floor};
+use super::as_of::{Past, facts_at};
 use super::criteria::{self, Catalog};
 use super::facts::IssueFacts;
 use super::filter::Cell;
@@ -15,8 +16,10 @@ use super::scope::site_fields;
 use super::score::{Report, skips};
 use super::seen::{Seen, Unseen};
 use super::snapshot::Snapshot;
+use crate::store::records::StoredIssue;
 use crate::store::{
-    HygieneIndexStore, IssueStore, RecordStore, each_counted_issue, each_counted_issue_within,
+    HygieneIndexStore, IssueStore, RecordKind, RecordStore, StoreError, each_counted_issue,
+    each_counted_issue_within,
 };
 
 /// Issues read per store call.
@@ -58,8 +61,11 @@ where
     };
     let mut seen = Seen::default();
     let sprint = catalog.sprint_field();
+    let past = past_of(store, integration, req).await?;
     each_counted_issue_within(store, integration, req.read_limit, PAGE, |issue| {
-        let facts = IssueFacts::of(issue, sprint);
+        let Some(facts) = facts_of(issue, sprint, past.as_ref(), req) else {
+            return;
+        };
         seen.add(&Cell::of(&facts));
         if req.filter.selects(&facts) {
             let matched: Vec<bool> = req
@@ -73,6 +79,37 @@ where
     .await?
     .map_err(|over| HygieneError::over_read_limit(req, over))?;
     Ok((aggregate, seen))
+}
+
+/// What the store keeps beside the changelog, for a request evaluated as of its instant.
+async fn past_of<S: RecordStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    req: &Request<'_>,
+) -> Result<Option<Past>, StoreError> {
+    if !req.as_of {
+        return Ok(None);
+    }
+    let (statuses, sprints, users) = tokio::try_join!(
+        store.list_records(integration, RecordKind::Status),
+        store.list_records(integration, RecordKind::Sprint),
+        store.list_records(integration, RecordKind::User),
+    )?;
+    Ok(Some(Past::new(&statuses, &sprints, &users)))
+}
+
+/// The facts of `issue` the request evaluates: as it stood at the request's hour when `past` is
+/// given (None for a ticket created after it), else as it is now.
+fn facts_of(
+    issue: &StoredIssue,
+    sprint: Option<&str>,
+    past: Option<&Past>,
+    req: &Request<'_>,
+) -> Option<IssueFacts> {
+    match past {
+        Some(past) => facts_at(issue, sprint, past, hour_floor(req.at_ms)),
+        None => Some(IssueFacts::of(issue, sprint)),
+    }
 }
 
 /// Where a report's counts came from.
@@ -93,7 +130,8 @@ async fn indexed<S: HygieneIndexStore + ?Sized>(
     integration: &str,
     req: &Request<'_>,
 ) -> Result<Option<Aggregate>, HygieneError> {
-    if req.filter.has_time_ranges() {
+    // The index holds the tickets as they are now.
+    if req.filter.has_time_ranges() || req.as_of {
         return Ok(None);
     }
     let basis = basis(req.criteria, req.custom_fields);
@@ -180,7 +218,7 @@ where
     Ok(Answered {
         report: report_over(&aggregate, req)?,
         counted_from: source,
-        recomputing: source == Source::Issues && !req.filter.has_time_ranges(),
+        recomputing: source == Source::Issues && !req.filter.has_time_ranges() && !req.as_of,
         warnings: seen.unseen(&req.filter),
     })
 }
@@ -280,18 +318,19 @@ where
     let mut scanned = 0;
     let mut more = false;
     let sprint = catalog.sprint_field();
+    let past = past_of(store, integration, req).await?;
     each_counted_issue(store, integration, after, PAGE, |issue| {
         if scanned == scan_budget {
             more = true;
             return false;
         }
-        let facts = IssueFacts::of(issue, sprint);
-        let missed = req.filter.selects(&facts)
+        let facts = facts_of(issue, sprint, past.as_ref(), req);
+        let missed = facts.as_ref().is_some_and(|f| req.filter.selects(f))
             && match (which, custom) {
                 (_, Some(criterion)) => criteria::matches(criterion, issue, &catalog),
-                (Which::Builtin(category), None) => {
-                    misses(*category, &facts, &req.settings, hour_floor(req.at_ms))
-                }
+                (Which::Builtin(category), None) => facts
+                    .as_ref()
+                    .is_some_and(|f| misses(*category, f, &req.settings, hour_floor(req.at_ms))),
                 (Which::Custom(_), None) => false,
             };
         if missed && tickets.len() == limit {

@@ -20,6 +20,9 @@ pub struct Request<'a> {
     pub custom_fields: &'a [String],
     pub criteria: &'a [Criterion],
     pub at_ms: i64,
+    /// Evaluate the tickets as they stood at `at_ms` ([`super::as_of`]), counted from the
+    /// issues; otherwise as they are now.
+    pub as_of: bool,
     /// How many issues the report may read when it is counted from them.
     pub read_limit: ReadLimit,
 }
