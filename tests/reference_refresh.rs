@@ -160,7 +160,9 @@ async fn a_release_a_completed_sprint_and_a_deactivated_user_reach_hygiene_and_d
     cli_sync(store, &base, EMAIL, &token);
 
     let before = truth(&base, EMAIL).await;
-    let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+    // The next hour: after the changes at the source (a past `at` would score the tickets as
+    // they stood then).
+    let at = (Utc::now().timestamp_millis() / 3_600_000 + 1) * 3_600_000;
     change_at_the_source(&base, &before, &sprint_field, &alice, at).await;
 
     // The next sync, asked to check now what it otherwise checks once a day.
@@ -248,7 +250,9 @@ async fn on_moto_the_next_scheduled_sync_brings_them_to_hygiene_and_dora() {
     let completed = w.delivered(1).await.remove(0);
     w.hygiene_event(&completed).await;
 
-    let at = Utc::now().timestamp_millis() / 3_600_000 * 3_600_000;
+    // The next hour: after the changes at the source (a past `at` would score the tickets as
+    // they stood then).
+    let at = (Utc::now().timestamp_millis() / 3_600_000 + 1) * 3_600_000;
     let before = truth(&base, EMAIL).await;
     let alice = info["users"]
         .as_array()
