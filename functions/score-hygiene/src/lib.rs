@@ -20,7 +20,7 @@ use chrono::Utc;
 use sei_jira_aws::dynamo;
 use sei_jira_core::hygiene::IntegrationHygiene;
 use sei_jira_core::hygiene::service::{change_config, request_index};
-use sei_jira_core::hygiene::{Category, Criterion, HygieneConfig, Seen, SlaInput, Which, trend};
+use sei_jira_core::hygiene::{Criterion, HygieneConfig, Seen, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationStore, ReadLimit, Store};
@@ -253,10 +253,7 @@ async fn misses(
     let store = app.store.as_ref();
     let scope = IntegrationHygiene::load(store, &record).await?;
     let q = params::misses(&Params::new(pairs), &scope.custom_names(), Utc::now())?;
-    let which = match Category::named(&q.category) {
-        Some(category) => Which::Builtin(category),
-        None => Which::Custom(q.category.clone()),
-    };
+    let which = Which::named(&q.category);
     let request = sei_jira_core::hygiene::Request {
         filter: q.report.filter,
         as_of: q.report.as_of,

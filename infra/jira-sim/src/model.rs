@@ -127,6 +127,10 @@ pub struct Version {
 
 /// The Change issue type, and the status its workflow ends in instead of Done.
 pub const CHANGE_TYPE: &str = "10007";
+/// The Incident issue type.
+pub const INCIDENT_TYPE: &str = "10006";
+/// The link type under which a change causes an incident ("causes" / "is caused by").
+pub const CAUSES_LINK: &str = "10004";
 pub const DONE_STATUS: &str = "10002";
 pub const DEPLOYED_STATUS: &str = "10003";
 

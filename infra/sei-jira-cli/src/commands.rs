@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::{Context, bail};
-use sei_jira_core::dora::{Asked, Document, ReportDays, change_profiles, report_of_kept};
+use sei_jira_core::dora::{Document, ReportDays, change_profiles, report_of_kept};
 use sei_jira_core::hygiene::{self, Request};
 use sei_jira_core::integrations::HandFlag;
 use sei_jira_core::jira::{
@@ -667,8 +667,7 @@ async fn demo_findings(
     let owner = format!("sei-jira-demo-{}", std::process::id());
     hygiene::indexer::refresh(store, integration, &owner, None).await?;
     // The default days, as `sei-jira dora` and the report page use them.
-    let days = ReportDays::parse(&Asked::default(), chrono::Utc::now().date_naive())
-        .map_err(|e| anyhow::anyhow!("{}: {}", e.name, e.message))?;
+    let days = ReportDays::defaults(chrono::Utc::now().date_naive());
     let dora = report_of_kept(store, integration, &profile_id, &days, ReadLimit::Every).await?;
     // The day's hygiene snapshot (a scheduled deployment takes one after every sync): the
     // report's trend starts from it.

@@ -7,14 +7,14 @@ use sei_jira_core::dora::profile::{
 };
 use sei_jira_core::dora::request::THRESHOLDS;
 use sei_jira_core::dora::{
-    Asked, Document, DoraProfile, ReportDays, report_from_store, report_of_kept, words,
+    Asked, Document, DoraProfile, ReportDays, report_from_store, reports_of_kept, words,
 };
 
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{DoraStore, IntegrationRecord, ReadLimit};
 
 use crate::StoreArgs;
-use crate::dora_profiles::{ProfileAction, kept_id, kept_list, read_file, warn_unseen};
+use crate::dora_profiles::{ProfileAction, kept_list, read_file, warn_unseen};
 use crate::hygiene::local_record;
 use crate::store_file::open_existing;
 
@@ -86,16 +86,12 @@ async fn every_kept(
     request: &ReportDays,
     json: bool,
 ) -> anyhow::Result<()> {
-    let config = store.get_dora_config(&record.id).await?.unwrap_or_default();
-    if config.profiles.is_empty() {
+    let documents = reports_of_kept(store, record, request, ReadLimit::Every).await?;
+    if documents.is_empty() {
         bail!(
             "--profile: none given, and the store keeps none; pass --profile FILE, or keep one \
              with `sei-jira dora profile add FILE`"
         );
-    }
-    let mut documents = Vec::new();
-    for kept in &config.profiles {
-        documents.push(report_of_kept(store, record, &kept.id, request, ReadLimit::Every).await?);
     }
     if json {
         println!("{}", serde_json::to_string_pretty(&documents)?);
@@ -123,7 +119,10 @@ async fn profile_of(
         .get_dora_config(integration)
         .await?
         .unwrap_or_default();
-    match kept_id(&config, named).and_then(|id| Some((config.get(&id)?.clone(), id))) {
+    match config
+        .id_of(named)
+        .and_then(|id| Some((config.get(id)?.clone(), id.to_string())))
+    {
         Some((profile, id)) => Ok((profile, Some(id))),
         None => bail!(
             "--profile {named}: no such file, nor a kept profile's id or name; kept: {}",

@@ -6,10 +6,11 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, bail};
 use sei_jira_core::dora::service::{ChangeError, change_profiles, unseen_values};
 use sei_jira_core::dora::{DoraConfig, DoraProfile};
+use sei_jira_core::store::DoraStore;
 use sei_jira_core::store::embedded::EmbeddedStore;
-use sei_jira_core::store::{DoraStore, IntegrationRecord};
 
 use crate::StoreArgs;
+use crate::commands::refresh_index;
 use crate::hygiene::local_record;
 use crate::store_file::open_existing;
 
@@ -62,22 +63,6 @@ pub fn read_file(path: &Path, flag: &str) -> anyhow::Result<DoraProfile> {
     serde_json::from_str(&text).map_err(|e| anyhow::anyhow!("{flag} {}: {e}", path.display()))
 }
 
-/// The id of the kept profile `wanted` names (its id, or its name in any case).
-pub fn kept_id(config: &DoraConfig, wanted: &str) -> Option<String> {
-    let wanted = wanted.trim();
-    config
-        .profiles
-        .iter()
-        .find(|p| p.id == wanted)
-        .or_else(|| {
-            config
-                .profiles
-                .iter()
-                .find(|p| p.item.name.trim().eq_ignore_ascii_case(wanted))
-        })
-        .map(|p| p.id.clone())
-}
-
 /// The kept profiles as a person reads them in an error: `p1 'Name', p2 'Other'`.
 pub fn kept_list(config: &DoraConfig) -> String {
     match config.profiles.as_slice() {
@@ -113,7 +98,7 @@ async fn add(store_args: &StoreArgs, file: &Path) -> anyhow::Result<()> {
     })
     .await
     .map_err(|e| refused(e, file))?;
-    classify(&store, &record).await?;
+    refresh_index(&store, &record).await?;
     println!(
         "Kept DORA profile '{}' as {id}: `sei-jira report` shows it, `sei-jira dora --profile {id}` reports it",
         profile.name.trim()
@@ -150,7 +135,7 @@ async fn remove(store_args: &StoreArgs, wanted: &str) -> anyhow::Result<()> {
     let store = open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
     let config = store.get_dora_config(&record.id).await?.unwrap_or_default();
-    let Some(id) = kept_id(&config, wanted) else {
+    let Some(id) = config.id_of(wanted).map(str::to_string) else {
         bail!(
             "{wanted}: no kept DORA profile has this id or name; {}",
             kept_list(&config)
@@ -159,7 +144,7 @@ async fn remove(store_args: &StoreArgs, wanted: &str) -> anyhow::Result<()> {
     change_profiles(&store, &record, |config, _| config.remove(&id))
         .await
         .context("the kept DORA profiles")?;
-    classify(&store, &record).await?;
+    refresh_index(&store, &record).await?;
     println!("Removed DORA profile {id}");
     Ok(())
 }
@@ -170,9 +155,4 @@ fn refused(e: ChangeError, file: &Path) -> anyhow::Error {
         ChangeError::Profile(e) => anyhow::anyhow!("{}: {e}", file.display()),
         other => other.into(),
     }
-}
-
-/// The index takes the kept profiles now, as the deployed service does on its event.
-async fn classify(store: &EmbeddedStore, record: &IntegrationRecord) -> anyhow::Result<()> {
-    crate::commands::refresh_index(store, record).await
 }

@@ -469,10 +469,7 @@ async fn misses(store_args: &StoreArgs, args: &MissesArgs) -> anyhow::Result<()>
     let asked = params::misses(&Params::new(pairs), &names, chrono::Utc::now()).map_err(flagged)?;
     let store = crate::store_file::open_existing(store_args)?;
     let record = local_record(&store, store_args).await?;
-    let which = match Category::named(&asked.category) {
-        Some(category) => Which::Builtin(category),
-        None => Which::Custom(asked.category.clone()),
-    };
+    let which = Which::named(&asked.category);
     let request = Request {
         filter: asked.report.filter,
         settings: asked.report.settings,

@@ -502,7 +502,7 @@ impl Generator {
                 "10007" | "10002" | "10001"
             );
             let type_id = if is_incident && other_is_change {
-                "10004" // the change causes the incident
+                crate::model::CAUSES_LINK
             } else {
                 ["10000", "10002", "10003", "10003"][self.rng.random_range(0..4)]
             };

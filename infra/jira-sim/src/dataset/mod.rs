@@ -200,7 +200,7 @@ mod tests {
         let deployed = site
             .issues
             .values()
-            .filter(|i| i.issue_type == CHANGE_TYPE_ID)
+            .filter(|i| i.issue_type == crate::model::CHANGE_TYPE)
             .filter_map(|i| reached(i, crate::model::DEPLOYED_STATUS))
             .filter(|t| *t >= since)
             .count();
@@ -208,13 +208,17 @@ mod tests {
         let restore_hours: Vec<f64> = site
             .issues
             .values()
-            .filter(|i| i.issue_type == INCIDENT_TYPE_ID && i.created >= since)
+            .filter(|i| i.issue_type == crate::model::INCIDENT_TYPE && i.created >= since)
             .filter_map(|i| Some((i.resolved? - i.created) as f64 / HOUR as f64))
             .collect();
         let within_a_day = restore_hours.iter().filter(|h| **h <= 24.0).count();
         assert!(restore_hours.len() >= 20, "{restore_hours:?}");
         assert!(within_a_day * 2 > restore_hours.len(), "{restore_hours:?}");
-        let caused = site.links.iter().filter(|l| l.type_id == "10004").count();
+        let caused = site
+            .links
+            .iter()
+            .filter(|l| l.type_id == crate::model::CAUSES_LINK)
+            .count();
         assert!(
             caused >= 5,
             "{caused} incidents linked to the change that caused them"
@@ -228,9 +232,6 @@ mod tests {
                 .all(|(a, b)| (a.id, a.updated) == (b.id, b.updated))
         );
     }
-
-    const CHANGE_TYPE_ID: &str = "10007";
-    const INCIDENT_TYPE_ID: &str = "10006";
 
     #[test]
     fn current_fields_agree_with_the_changelog() {

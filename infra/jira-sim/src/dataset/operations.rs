@@ -11,13 +11,10 @@ use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
 use super::{DAY, Generator, HOUR, PEOPLE};
-use crate::model::{Block, CHANGE_TYPE, Issue, Link, Site};
+use crate::model::{Block, CAUSES_LINK, CHANGE_TYPE, INCIDENT_TYPE, Issue, Link, Site};
 
 /// How far back the history goes.
 pub(super) const DAYS: i64 = 120;
-const INCIDENT_TYPE: &str = "10006";
-/// The link type under which a change causes an incident.
-const CAUSES: &str = "10004";
 
 /// One planned issue of the history.
 pub(super) struct Planned {
@@ -174,7 +171,7 @@ impl Generator {
             site.next_link_id += 1;
             site.links.push(Link {
                 id: site.next_link_id,
-                type_id: CAUSES.into(),
+                type_id: CAUSES_LINK.into(),
                 outward: change,
                 inward: id,
             });

@@ -33,6 +33,11 @@ pub enum ProfileChangeError {
     NotFound(String),
 }
 
+/// Profile names are compared trimmed, in any case.
+fn same_name(a: &str, b: &str) -> bool {
+    a.trim().eq_ignore_ascii_case(b.trim())
+}
+
 fn invalid(field: &str, message: String) -> ProfileChangeError {
     ProfileChangeError::Invalid(ProfileError {
         field: field.to_string(),
@@ -43,6 +48,21 @@ fn invalid(field: &str, message: String) -> ProfileChangeError {
 impl DoraConfig {
     pub fn get(&self, id: &str) -> Option<&DoraProfile> {
         self.profiles.iter().find(|p| p.id == id).map(|p| &p.item)
+    }
+
+    /// The id of the profile `wanted` names: its id, or its name as names are compared (trimmed,
+    /// in any case).
+    pub fn id_of(&self, wanted: &str) -> Option<&str> {
+        let wanted = wanted.trim();
+        self.profiles
+            .iter()
+            .find(|p| p.id == wanted)
+            .or_else(|| {
+                self.profiles
+                    .iter()
+                    .find(|p| same_name(&p.item.name, wanted))
+            })
+            .map(|p| p.id.as_str())
     }
 
     /// Adds a profile, checked against the site's fields and the other profiles' names.
@@ -123,7 +143,7 @@ impl DoraConfig {
             .profiles
             .iter()
             .filter(|p| Some(p.id.as_str()) != replacing)
-            .any(|p| p.item.name.trim().eq_ignore_ascii_case(name));
+            .any(|p| same_name(&p.item.name, name));
         if taken {
             return Err(invalid(
                 "name",

@@ -23,7 +23,7 @@ pub use metrics::{Aggregation, Band, DoraReport, Granularity, Query, Release, Ru
 pub use profile::{DoraProfile, IssueFilter, ProfileError};
 pub use request::{Asked, Document, Refused, ReportDays};
 pub use service::{
-    ChangeError, DoraError, change_profiles, report_from_store, report_of_kept,
+    ChangeError, DoraError, change_profiles, report_from_store, report_of_kept, reports_of_kept,
     request_classification, unseen_values,
 };
 

@@ -57,6 +57,12 @@ fn day(name: &'static str, text: Option<&str>) -> Result<Option<NaiveDate>, Refu
 }
 
 impl ReportDays {
+    /// The days a report covers when nothing is asked: the CLI's, the API's and the page's.
+    pub fn defaults(today: NaiveDate) -> ReportDays {
+        ReportDays::parse(&Asked::default(), today)
+            .expect("the default request is valid on any day")
+    }
+
     /// Defaults: to today, from [`DEFAULT_DAYS`] before `to`, by month, the median.
     pub fn parse(asked: &Asked<'_>, today: NaiveDate) -> Result<ReportDays, Refused> {
         let granularity = match asked.granularity {

@@ -51,6 +51,25 @@ impl From<OverReadLimit> for DoraError {
     }
 }
 
+/// The documents of every kept profile over the request's days, in the order they were kept.
+pub async fn reports_of_kept<S: DoraStore + IssueStore + RecordStore + ProjectStore + ?Sized>(
+    store: &S,
+    record: &IntegrationRecord,
+    request: &ReportDays,
+    read_limit: ReadLimit,
+) -> Result<Vec<Document>, DoraError> {
+    let mut documents = Vec::new();
+    for kept in store
+        .get_dora_config(&record.id)
+        .await?
+        .unwrap_or_default()
+        .profiles
+    {
+        documents.push(report_of_kept(store, record, &kept.id, request, read_limit).await?);
+    }
+    Ok(documents)
+}
+
 /// The document of the kept profile `profile_id` over the request's days: from the profile's
 /// members when their classification is current, otherwise counted from every issue (and
 /// marked `recomputing`) — refused when they are more than `read_limit`.

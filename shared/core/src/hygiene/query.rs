@@ -45,7 +45,8 @@ where
     Ok(aggregate_and_seen(store, integration, req).await?.0)
 }
 
-/// [`aggregate_from_store`], with the values every ticket read holds (selected or not).
+/// [`aggregate_from_store`], with the values every ticket read holds (selected or not), kept
+/// only when the filter names values it could be missing.
 async fn aggregate_and_seen<S>(
     store: &S,
     integration: &str,
@@ -60,13 +61,16 @@ where
         ..Aggregate::default()
     };
     let mut seen = Seen::default();
+    let track = Seen::needed_for(&req.filter);
     let sprint = catalog.sprint_field();
     let past = past_of(store, integration, req).await?;
     each_counted_issue_within(store, integration, req.read_limit, PAGE, |issue| {
         let Some(facts) = facts_of(issue, sprint, past.as_ref(), req) else {
             return;
         };
-        seen.add(&Cell::of(&facts));
+        if track {
+            seen.add(&Cell::of(&facts));
+        }
         if req.filter.selects(&facts) {
             let matched: Vec<bool> = req
                 .criteria
@@ -139,27 +143,9 @@ async fn indexed<S: HygieneIndexStore + ?Sized>(
 }
 
 /// The aggregate of the tickets the request selects, from the kept aggregate where it can
-/// answer, else from the issues; with which.
+/// answer, else from the issues; with which, and the values the stored tickets hold (the kept
+/// aggregate's cells are every ticket's; so are the issues read).
 async fn aggregate_answered<S>(
-    store: &S,
-    integration: &str,
-    req: &Request<'_>,
-) -> Result<(Aggregate, Source), HygieneError>
-where
-    S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
-{
-    Ok(match indexed(store, integration, req).await? {
-        Some(aggregate) => (aggregate, Source::Index),
-        None => (
-            aggregate_from_store(store, integration, req).await?,
-            Source::Issues,
-        ),
-    })
-}
-
-/// [`aggregate_answered`], with the values the stored tickets hold: the kept aggregate's cells
-/// are every ticket's; the issues read are every ticket's too.
-async fn aggregate_and_seen_answered<S>(
     store: &S,
     integration: &str,
     req: &Request<'_>,
@@ -214,7 +200,7 @@ pub async fn report_answered<S>(
 where
     S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
 {
-    let (aggregate, seen, source) = aggregate_and_seen_answered(store, integration, req).await?;
+    let (aggregate, seen, source) = aggregate_answered(store, integration, req).await?;
     Ok(Answered {
         report: report_over(&aggregate, req)?,
         counted_from: source,
@@ -246,7 +232,7 @@ pub async fn snapshot_from_store<S>(
 where
     S: IssueStore + RecordStore + HygieneIndexStore + ?Sized,
 {
-    let (aggregate, _) = aggregate_answered(store, integration, req).await?;
+    let (aggregate, _, _) = aggregate_answered(store, integration, req).await?;
     Ok(Snapshot {
         at_ms: hour_floor(req.at_ms),
         skipped: skips(&req.settings, &req.excluded),
@@ -260,6 +246,16 @@ where
 pub enum Which {
     Builtin(Category),
     Custom(String),
+}
+
+impl Which {
+    /// The category `name` names: a built-in one by its title or snake name, else a custom miss.
+    pub fn named(name: &str) -> Which {
+        match Category::named(name) {
+            Some(category) => Which::Builtin(category),
+            None => Which::Custom(name.to_string()),
+        }
+    }
 }
 
 /// A ticket that misses the category.

@@ -97,10 +97,17 @@ impl Seen {
 
     pub fn add(&mut self, cell: &Cell) {
         for (known, value) in self.dimensions.iter_mut().zip(values(cell)) {
-            if !value.is_empty() && !known.contains_key(&value.to_lowercase()) {
-                known.insert(value.to_lowercase(), value.to_string());
+            if !value.is_empty() {
+                known
+                    .entry(value.to_lowercase())
+                    .or_insert_with(|| value.to_string());
             }
         }
+    }
+
+    /// Whether `filter` names any value that could be one no ticket holds.
+    pub fn needed_for(filter: &Filter) -> bool {
+        wanted(filter).iter().any(|asked| !asked.is_empty())
     }
 
     /// The values `filter` names that no ticket holds (compared in any case, as the filter

@@ -112,15 +112,7 @@ pub(super) fn written_by_runs_under_way(records: &[RunRecord], now_ms: i64) -> D
         .iter()
         .filter(|r| r.outcome == RunOutcome::Running && now_ms - r.started_ms <= ABANDONED_AFTER_MS)
     {
-        written.add(&DailyCounts {
-            issues_new: r.counts.issues_new,
-            issues_updated: r.counts.issues_updated,
-            issues_deleted: r.counts.issues_deleted,
-            issues_left_scope: r.counts.issues_left_scope,
-            issues_returned: r.counts.issues_returned,
-            runs: 0,
-            failed_runs: 0,
-        });
+        written.add(&DailyCounts::written(&r.counts));
     }
     written
 }

@@ -9,7 +9,7 @@ pub mod html;
 
 use chrono::{DateTime, Days, Utc};
 
-use crate::dora::{self, Asked, DoraError};
+use crate::dora::{self, DoraError};
 use crate::hygiene::scope::IntegrationHygiene;
 use crate::hygiene::{self, Filter, HygieneError, Interval, Settings, Weights};
 use crate::monitoring::{self, Monitoring, Range};
@@ -62,18 +62,8 @@ pub async fn gather<S: Store + ?Sized>(
         .await?
         .ok_or_else(|| ReportError::NotFound(record.id.clone()))?;
     let hygiene = hygiene_section(store, record, now, read_limit).await?;
-    let today = now.date_naive();
-    let days = dora::ReportDays::parse(&Asked::default(), today)
-        .expect("the default request is valid on any day");
-    let mut documents = Vec::new();
-    for saved in store
-        .get_dora_config(&record.id)
-        .await?
-        .unwrap_or_default()
-        .profiles
-    {
-        documents.push(dora::report_of_kept(store, record, &saved.id, &days, read_limit).await?);
-    }
+    let days = dora::ReportDays::defaults(now.date_naive());
+    let documents = dora::reports_of_kept(store, record, &days, read_limit).await?;
     Ok(Page {
         integration: record.name.clone(),
         generated_at: now,

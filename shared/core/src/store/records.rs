@@ -396,6 +396,19 @@ pub struct DailyCounts {
 }
 
 impl DailyCounts {
+    /// The issues a run's `counts` say it wrote, without the run itself.
+    pub fn written(counts: &Counts) -> DailyCounts {
+        DailyCounts {
+            issues_new: counts.issues_new,
+            issues_updated: counts.issues_updated,
+            issues_deleted: counts.issues_deleted,
+            issues_left_scope: counts.issues_left_scope,
+            issues_returned: counts.issues_returned,
+            runs: 0,
+            failed_runs: 0,
+        }
+    }
+
     pub fn add(&mut self, o: &DailyCounts) {
         self.issues_new += o.issues_new;
         self.issues_updated += o.issues_updated;

@@ -421,13 +421,9 @@ async fn close_run(
 ) -> Result<(), StoreError> {
     let day = chrono::Utc::now().date_naive();
     let daily = DailyCounts {
-        issues_new: record.counts.issues_new,
-        issues_updated: record.counts.issues_updated,
-        issues_deleted: record.counts.issues_deleted,
-        issues_left_scope: record.counts.issues_left_scope,
-        issues_returned: record.counts.issues_returned,
         runs: u64::from(record.outcome != RunOutcome::Skipped),
         failed_runs: u64::from(record.outcome == RunOutcome::Failed),
+        ..DailyCounts::written(&record.counts)
     };
     store.add_daily(integration, day, &daily).await?;
     store.put_run(integration, record).await
