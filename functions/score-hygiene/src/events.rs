@@ -10,6 +10,7 @@ use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use sei_jira_core::hygiene::HygieneError;
+use sei_jira_core::hygiene::history_build::{self, HistoryState};
 use sei_jira_core::hygiene::indexer::{IndexState, refresh};
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::ports::{DailyCursor, IntegrationRef, SyncEvent};
@@ -199,16 +200,7 @@ async fn turn(
     match refreshed.state {
         IndexState::Busy => Ok(Turn::Busy),
         IndexState::Gone => Ok(Turn::Gone),
-        IndexState::Behind => {
-            app.events
-                .publish(&SyncEvent::HygieneIndex(IntegrationRef {
-                    account_id: record.account.clone(),
-                    integration_id: record.id.clone(),
-                }))
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok(Turn::Continued)
-        }
+        IndexState::Behind => continue_later(app, record).await,
         IndexState::Current => {
             let snapshot = match take_snapshot(store, record, now.timestamp_millis()).await {
                 Ok(snapshot) => snapshot,
@@ -217,7 +209,29 @@ async fn turn(
             };
             let tickets: u64 = snapshot.cells.iter().map(|(_, c)| c.tickets).sum();
             tracing::info!(integration = %id, tickets, cells = snapshot.cells.len(), "hygiene snapshot taken");
-            Ok(Turn::Snapshot)
+            // The weeks before the first snapshot, rebuilt from the changelogs when due; a
+            // build that runs out of time goes on in the next turn.
+            let built = history_build::run(store, record, &owner, deadline, &mut |_| true)
+                .await
+                .map_err(|e| e.to_string())?;
+            tracing::info!(integration = %id, state = ?built.state, read = built.read, "hygiene history");
+            match built.state {
+                HistoryState::Behind => continue_later(app, record).await,
+                HistoryState::Gone => Ok(Turn::Gone),
+                HistoryState::Built | HistoryState::Busy => Ok(Turn::Snapshot),
+            }
         }
     }
+}
+
+/// Asks on the bus for another turn of the integration: what this one left goes on there.
+async fn continue_later(app: &App, record: &IntegrationRecord) -> Result<Turn, String> {
+    app.events
+        .publish(&SyncEvent::HygieneIndex(IntegrationRef {
+            account_id: record.account.clone(),
+            integration_id: record.id.clone(),
+        }))
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(Turn::Continued)
 }

@@ -21,7 +21,7 @@ use sei_jira_aws::dynamo;
 use sei_jira_core::hygiene::IntegrationHygiene;
 use sei_jira_core::hygiene::service::{change_config, request_index};
 use sei_jira_core::hygiene::{Criterion, HygieneConfig, Seen, SlaInput, Which, trend};
-use sei_jira_core::hygiene::{misses_from_store, report_answered};
+use sei_jira_core::hygiene::{kept_snapshots, misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationStore, ReadLimit, Store};
 use sei_jira_lambda::http_api::{self, all_with_ids, json, with_id};
@@ -281,7 +281,7 @@ async fn trend_of(
     let scope = IntegrationHygiene::load(store, &record).await?;
     let today = Utc::now().date_naive();
     let q = params::trend(&Params::new(pairs), &scope.custom_names(), today)?;
-    let snapshots = store.list_snapshots(&record.id, q.from, q.to).await?;
+    let snapshots = kept_snapshots(store, &record.id, q.from, q.to).await?;
     let points = trend(&snapshots, q.interval, q.from, q.to, &q.filter, &q.weights);
     let warnings = Seen::of_snapshots(&snapshots).unseen(&q.filter);
     Ok(json(

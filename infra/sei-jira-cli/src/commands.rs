@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use anyhow::{Context, bail};
 use sei_jira_core::dora::{Document, ReportDays, change_profiles, report_of_kept};
-use sei_jira_core::hygiene::{self, Request};
+use sei_jira_core::hygiene::{self, Request, history_build};
 use sei_jira_core::integrations::HandFlag;
 use sei_jira_core::jira::{
     DEFAULT_MAX_IN_FLIGHT, DEFAULT_REQUESTS_PER_SECOND, JiraClient, PrivateNetworks, SiteConfig,
@@ -355,6 +355,15 @@ pub async fn sync(
     let now_ms = chrono::Utc::now().timestamp_millis();
     hygiene::service::take_snapshot(&*store, &integration, now_ms).await?;
     phases.ended("snapshot");
+    // The weeks before the first snapshot, from the changelogs: once the integration's tickets
+    // are all in (and again after its criteria changed).
+    if record.outcome == RunOutcome::Succeeded
+        && !stop.load(std::sync::atomic::Ordering::Relaxed)
+        && history_build::due(&*store, &integration).await?
+    {
+        crate::history::build(&store, &integration, Some(stop.clone()), json).await?;
+        phases.ended("history");
+    }
     // A JQL scope has no project units: the summary names the projects it holds issues of.
     let mut shown = record.clone();
     if matches!(opts.scope, Scope::Jql(_)) {
@@ -673,6 +682,8 @@ async fn demo_findings(
     // report's trend starts from it.
     hygiene::service::take_snapshot(store, integration, chrono::Utc::now().timestamp_millis())
         .await?;
+    // Its weeks before, rebuilt from the simulated history: the trend the page draws.
+    crate::history::build(store, integration, None, false).await?;
     crate::report::write(store, integration, Range::Days30, report_path).await?;
     let page = std::path::absolute(report_path).unwrap_or(report_path.to_path_buf());
     Ok(DemoFindings {

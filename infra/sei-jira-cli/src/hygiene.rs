@@ -8,12 +8,12 @@ use sei_jira_core::hygiene::IntegrationHygiene;
 use sei_jira_core::hygiene::params::{self, Params, Refused, TrendQuery};
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::hygiene::{
-    self, Answered, Category, Criterion, HygieneError, Report, Request, Seen, Unseen, Which,
+    self, Answered, Category, Criterion, HygieneError, Report, Request, Seen, Taken, Unseen, Which,
     misses_from_store,
 };
 use sei_jira_core::store::embedded::EmbeddedStore;
 use sei_jira_core::store::{
-    HygieneIndexStore, HygieneStore, IntegrationRecord, IntegrationStore, IssueStore, RecordStore,
+    HygieneIndexStore, IntegrationRecord, IntegrationStore, IssueStore, RecordStore,
 };
 use sei_jira_core::sync::Excluded;
 
@@ -185,7 +185,8 @@ impl RangeArgs {
 
 #[derive(clap::Subcommand, Debug, Clone)]
 pub enum HygieneAction {
-    /// The score per week or month from the daily snapshots (every sync takes one).
+    /// The score per week or month from the daily snapshots (every sync takes one) and, before
+    /// them, the weeks rebuilt from history.
     #[command(
         after_help = "Examples:\n  sei-jira hygiene trend\n  sei-jira hygiene trend --interval month --from 2026-01-01 --json"
     )]
@@ -215,6 +216,21 @@ pub enum HygieneAction {
         /// Evaluate at this instant (RFC 3339, or a date: its first millisecond). Default: now.
         #[arg(long)]
         at: Option<String>,
+        /// Print the answer as JSON, for scripts, instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Rebuild the hygiene of past weeks from the changelogs, for the trend before the first
+    /// snapshot (the first sync does it by itself; run it again after changing the weeks).
+    #[command(
+        after_help = "Examples:\n  sei-jira hygiene history\n  sei-jira hygiene history --weeks 104 --json"
+    )]
+    History {
+        #[command(flatten)]
+        store: StoreArgs,
+        /// How many weeks back, 1 to 104.
+        #[arg(long, default_value_t = sei_jira_core::hygiene::history::DEFAULT_WEEKS)]
+        weeks: u32,
         /// Print the answer as JSON, for scripts, instead of text.
         #[arg(long)]
         json: bool,
@@ -273,6 +289,9 @@ pub async fn act(action: &HygieneAction) -> anyhow::Result<()> {
         HygieneAction::Trend { store, args } => trend(store, args).await,
         HygieneAction::Misses { store, args } => misses(store, args).await,
         HygieneAction::Snapshot { store, at, json } => snapshot(store, at.as_deref(), *json).await,
+        HygieneAction::History { store, weeks, json } => {
+            crate::history::rebuild(store, *weeks, *json).await
+        }
     }
 }
 
@@ -317,7 +336,7 @@ async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
         from,
         to,
     } = params::trend(&args.params(), &scope.custom_names(), today).map_err(flagged)?;
-    let snapshots = store.list_snapshots(&record.id, from, to).await?;
+    let snapshots = hygiene::kept_snapshots(&store, &record.id, from, to).await?;
     let points = hygiene::trend(&snapshots, interval, from, to, &filter, &weights);
     let warnings = Seen::of_snapshots(&snapshots).unseen(&filter);
     warn(&warnings);
@@ -330,24 +349,32 @@ async fn trend(store_args: &StoreArgs, args: &TrendArgs) -> anyhow::Result<()> {
         );
         return Ok(());
     }
+    let rebuilt = snapshots
+        .iter()
+        .filter(|s| s.source == Taken::History)
+        .count();
     println!(
-        "Hygiene score per {} from {from} to {to} ({} snapshots in {}):",
+        "Hygiene score per {} from {from} to {to} ({} snapshots, {rebuilt} points rebuilt from \
+         history, in {}):",
         serde_json::to_value(interval)?.as_str().unwrap_or_default(),
-        snapshots.len(),
+        snapshots.len() - rebuilt,
         store_args.store.display()
     );
     println!(
-        "  {:<25} {:<12} {:>8} {:>6}",
-        "period", "snapshot", "tickets", "score"
+        "  {:<25} {:<20} {:>8} {:>6}",
+        "period", "counted", "tickets", "score"
     );
     for p in &points {
         let period = format!("{} – {}", p.from, p.to);
-        match (p.snapshot_day, p.total_tickets, p.score) {
-            (Some(day), Some(tickets), Some(score)) => println!(
-                "  {period:<25} {:<12} {tickets:>8} {score:>6.1}",
-                day.to_string()
-            ),
-            _ => println!("  {period:<25} no snapshot"),
+        match (p.snapshot_day, p.source, p.total_tickets, p.score) {
+            (Some(day), Some(source), Some(tickets), Some(score)) => {
+                let counted = match source {
+                    Taken::Snapshot => format!("{day}"),
+                    Taken::History => format!("{day} (history)"),
+                };
+                println!("  {period:<25} {counted:<20} {tickets:>8} {score:>6.1}")
+            }
+            _ => println!("  {period:<25} nothing kept"),
         }
     }
     Ok(())

@@ -9,6 +9,7 @@ mod connection;
 mod demo_site;
 mod dora;
 mod dora_profiles;
+mod history;
 mod hygiene;
 mod interrupt;
 mod progress;

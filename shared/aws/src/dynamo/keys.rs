@@ -69,6 +69,24 @@ pub fn snapshots(integration: &str) -> String {
     scoped(integration, "SNAPSHOT")
 }
 
+/// An integration's hygiene history: its build ([`HISTORY_BUILD`]), a running build's sums
+/// ([`history_sum`]) and the points kept ([`history_point`]).
+pub fn history(integration: &str) -> String {
+    scoped(integration, "HISTORY")
+}
+
+pub const HISTORY_BUILD: &str = "BUILD";
+pub const HISTORY_SUM: &str = "SUM#";
+pub const HISTORY_POINT: &str = "POINT#";
+
+pub fn history_sum(position: usize) -> String {
+    format!("{HISTORY_SUM}{position:06}")
+}
+
+pub fn history_point(day: chrono::NaiveDate) -> String {
+    format!("{HISTORY_POINT}{day}")
+}
+
 pub const INDEX_HEAD: &str = "INDEX";
 
 pub fn index_cells(integration: &str) -> String {
@@ -146,6 +164,7 @@ pub fn all_partitions(integration: &str) -> Vec<String> {
             daily(integration),
             hygiene(integration),
             snapshots(integration),
+            history(integration),
             index_cells(integration),
             index_cell_parts(integration),
             changed(integration),

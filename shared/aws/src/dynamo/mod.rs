@@ -26,6 +26,7 @@ pub mod capacity;
 mod codec;
 mod dora;
 mod failures;
+mod history;
 mod hygiene;
 mod hygiene_index;
 mod issues;

@@ -93,109 +93,140 @@ pub fn facts_at(
     past: &Past,
     at_ms: i64,
 ) -> Option<IssueFacts> {
-    let mut facts = IssueFacts::of(issue, sprint_field);
-    if facts.created_ms.is_some_and(|c| c > at_ms) {
-        return None;
-    }
-    let mut sprints = current_sprints(issue, sprint_field);
-    let timed: Vec<(i64, &ChangeItem)> = issue
-        .changelog
-        .iter()
-        .filter_map(|h| Some((instant(&h.created)?, &h.items)))
-        .flat_map(|(t, items)| items.iter().map(move |i| (t, i)))
-        .collect();
-    // Newest first: each change after the instant is taken back to what it replaced.
-    for (_, item) in timed.iter().rev().filter(|(t, _)| *t > at_ms) {
-        match field_of(item) {
-            Field::Status => {
-                facts.status = item.from_string.clone();
-                facts.status_category = item
-                    .from_string
-                    .as_deref()
-                    .and_then(|s| past.categories.get(&s.to_lowercase()).cloned());
-            }
-            Field::Priority => facts.priority = item.from_string.clone(),
-            Field::IssueType => facts.issue_type = item.from_string.clone(),
-            Field::Assignee => {
-                facts.assignee = item.from.clone().map(|id| Assignee {
-                    active: past.active.get(&id).copied(),
-                    id,
+    Timeline::of(issue, sprint_field).at(past, at_ms)
+}
+
+/// An issue read once for evaluation at many instants: its facts today, its changes in time
+/// order, its comments' times and its sprints today.
+pub struct Timeline<'i> {
+    today: IssueFacts,
+    changes: Vec<(i64, &'i ChangeItem)>,
+    /// (created, last edited) of each comment.
+    comments: Vec<(i64, i64)>,
+    sprints: BTreeSet<String>,
+    sprint_copies: HashMap<String, &'i Value>,
+}
+
+impl<'i> Timeline<'i> {
+    pub fn of(issue: &'i StoredIssue, sprint_field: Option<&str>) -> Timeline<'i> {
+        Timeline {
+            today: IssueFacts::of(issue, sprint_field),
+            changes: issue
+                .changelog
+                .iter()
+                .filter_map(|h| Some((instant(&h.created)?, &h.items)))
+                .flat_map(|(t, items)| items.iter().map(move |i| (t, i)))
+                .collect(),
+            comments: issue
+                .comments
+                .iter()
+                .filter_map(|c| {
+                    let created = instant(&c.created)?;
+                    Some((created, instant(&c.updated).unwrap_or(created)))
                 })
-            }
-            Field::DueDate => {
-                facts.has_due_date = item.from.as_deref().is_some_and(|d| !d.trim().is_empty())
-            }
-            Field::Components => {
-                // A change adds one component (`to`) or takes one away (`from`).
-                if item.to.is_some() {
-                    facts.components = facts.components.saturating_sub(1);
-                }
-                if item.from.is_some() {
-                    facts.components += 1;
-                }
-            }
-            // The changelog carries the text replaced (an excluded description's changes are
-            // never stored, so its category stays skipped).
-            Field::Description => {
-                facts.description_chars = item
-                    .from_string
-                    .as_deref()
-                    .map(|t| t.trim().chars().count())
-            }
-            Field::Sprint => sprints = ids(item.from.as_deref()),
-            // Its date is settled below, from the changes on either side of the instant.
-            Field::Resolution | Field::Other => {}
+                .collect(),
+            sprints: current_sprints(issue, sprint_field),
+            sprint_copies: today_sprints(issue, sprint_field),
         }
     }
-    // Resolved at the instant: as the latest resolution change at or before it left it; without
-    // one, as the first change after it found it (resolved by then, at a time no change records:
-    // today's date if that was by then); without any change, as today, if that was by then.
-    let resolution = |i: &ChangeItem| field_of(i) == Field::Resolution;
-    let before = timed.iter().rfind(|(t, i)| *t <= at_ms && resolution(i));
-    let after = timed.iter().find(|(t, i)| *t > at_ms && resolution(i));
-    let today = facts.resolved_ms.filter(|r| *r <= at_ms);
-    facts.resolved_ms = match (before, after) {
-        (Some((t, item)), _) => item.to.is_some().then_some(*t),
-        (None, Some((_, item))) => item.from.as_ref().and(today),
-        (None, None) => today,
-    };
-    let status_changes: Vec<i64> = timed
-        .iter()
-        .filter(|(t, i)| *t <= at_ms && field_of(i) == Field::Status)
-        .map(|(t, _)| *t)
-        .collect();
-    facts.first_status_change_ms = status_changes.first().copied();
-    facts.last_status_change_ms = status_changes.last().copied();
-    // A comment counts from its creation; an edit of it, from the edit (both move `updated`).
-    let comment_times: Vec<(i64, i64)> = issue
-        .comments
-        .iter()
-        .filter_map(|c| {
-            let created = instant(&c.created)?;
-            Some((created, instant(&c.updated).unwrap_or(created)))
-        })
-        .filter(|(created, _)| *created <= at_ms)
-        .collect();
-    facts.first_comment_ms = comment_times.iter().map(|(c, _)| *c).min();
-    // Not updated since: Jira's own `updated` (it also moves on edits no changelog records).
-    if facts.updated_ms > at_ms {
-        facts.updated_ms = facts
-            .created_ms
-            .into_iter()
-            .chain(timed.iter().map(|(t, _)| *t).filter(|t| *t <= at_ms))
-            .chain(
-                comment_times
-                    .iter()
-                    .map(|(c, e)| if *e <= at_ms { *e } else { *c }),
-            )
-            .max()
-            .unwrap_or(at_ms);
+
+    /// The facts as they stood at `at_ms`; None when the issue was created after.
+    pub fn at(&self, past: &Past, at_ms: i64) -> Option<IssueFacts> {
+        let mut facts = self.today.clone();
+        if facts.created_ms.is_some_and(|c| c > at_ms) {
+            return None;
+        }
+        let mut sprints = self.sprints.clone();
+        let timed = &self.changes;
+        // Newest first: each change after the instant is taken back to what it replaced.
+        for (_, item) in timed.iter().rev().filter(|(t, _)| *t > at_ms) {
+            match field_of(item) {
+                Field::Status => {
+                    facts.status = item.from_string.clone();
+                    facts.status_category = item
+                        .from_string
+                        .as_deref()
+                        .and_then(|s| past.categories.get(&s.to_lowercase()).cloned());
+                }
+                Field::Priority => facts.priority = item.from_string.clone(),
+                Field::IssueType => facts.issue_type = item.from_string.clone(),
+                Field::Assignee => {
+                    facts.assignee = item.from.clone().map(|id| Assignee {
+                        active: past.active.get(&id).copied(),
+                        id,
+                    })
+                }
+                Field::DueDate => {
+                    facts.has_due_date = item.from.as_deref().is_some_and(|d| !d.trim().is_empty())
+                }
+                Field::Components => {
+                    // A change adds one component (`to`) or takes one away (`from`).
+                    if item.to.is_some() {
+                        facts.components = facts.components.saturating_sub(1);
+                    }
+                    if item.from.is_some() {
+                        facts.components += 1;
+                    }
+                }
+                // The changelog carries the text replaced (an excluded description's changes are
+                // never stored, so its category stays skipped).
+                Field::Description => {
+                    facts.description_chars = item
+                        .from_string
+                        .as_deref()
+                        .map(|t| t.trim().chars().count())
+                }
+                Field::Sprint => sprints = ids(item.from.as_deref()),
+                // Its date is settled below, from the changes on either side of the instant.
+                Field::Resolution | Field::Other => {}
+            }
+        }
+        // Resolved at the instant: as the latest resolution change at or before it left it; without
+        // one, as the first change after it found it (resolved by then, at a time no change records:
+        // today's date if that was by then); without any change, as today, if that was by then.
+        let resolution = |i: &ChangeItem| field_of(i) == Field::Resolution;
+        let before = timed.iter().rfind(|(t, i)| *t <= at_ms && resolution(i));
+        let after = timed.iter().find(|(t, i)| *t > at_ms && resolution(i));
+        let today = facts.resolved_ms.filter(|r| *r <= at_ms);
+        facts.resolved_ms = match (before, after) {
+            (Some((t, item)), _) => item.to.is_some().then_some(*t),
+            (None, Some((_, item))) => item.from.as_ref().and(today),
+            (None, None) => today,
+        };
+        let status_changes: Vec<i64> = timed
+            .iter()
+            .filter(|(t, i)| *t <= at_ms && field_of(i) == Field::Status)
+            .map(|(t, _)| *t)
+            .collect();
+        facts.first_status_change_ms = status_changes.first().copied();
+        facts.last_status_change_ms = status_changes.last().copied();
+        // A comment counts from its creation; an edit of it, from the edit (both move `updated`).
+        let comment_times: Vec<(i64, i64)> = self
+            .comments
+            .iter()
+            .copied()
+            .filter(|(created, _)| *created <= at_ms)
+            .collect();
+        facts.first_comment_ms = comment_times.iter().map(|(c, _)| *c).min();
+        // Not updated since: Jira's own `updated` (it also moves on edits no changelog records).
+        if facts.updated_ms > at_ms {
+            facts.updated_ms = facts
+                .created_ms
+                .into_iter()
+                .chain(timed.iter().map(|(t, _)| *t).filter(|t| *t <= at_ms))
+                .chain(
+                    comment_times
+                        .iter()
+                        .map(|(c, e)| if *e <= at_ms { *e } else { *c }),
+                )
+                .max()
+                .unwrap_or(at_ms);
+        }
+        facts.in_active_sprint = sprints
+            .iter()
+            .any(|s| past.sprint_active_at(s, self.sprint_copies.get(s).copied(), at_ms));
+        Some(facts)
     }
-    let today = today_sprints(issue, sprint_field);
-    facts.in_active_sprint = sprints
-        .iter()
-        .any(|s| past.sprint_active_at(s, today.get(s).copied(), at_ms));
-    Some(facts)
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -7,8 +7,9 @@
 //! they hold (a filter naming none of them is warned about), [`aggregate`] the
 //! counts and distributions a report is answered from, [`snapshot`] the
 //! daily counts and [`trend`] the score over time, [`index`] the kept aggregate's data,
-//! [`as_of`] a ticket's facts as they stood at an earlier instant, from its changelog — all
-//! pure; [`query`] reads the store, [`indexer`] keeps the aggregate up to date in it, and
+//! [`as_of`] a ticket's facts as they stood at an earlier instant, from its changelog, and
+//! [`history`] the counts of past weeks rebuilt from it — all pure; [`query`] reads the store,
+//! [`indexer`] keeps the aggregate up to date in it, [`history_build`] the history, and
 //! [`service`] runs one integration's operations over it.
 //!
 //! Depends on the store port and the sync's exclusions; only [`query`] and [`service`] touch the
@@ -20,6 +21,8 @@ pub mod config;
 pub mod criteria;
 pub mod facts;
 pub mod filter;
+pub mod history;
+pub mod history_build;
 pub mod index;
 pub mod indexer;
 pub mod params;
@@ -39,13 +42,13 @@ pub use criteria::{Condition, Criterion, Operator};
 pub use facts::IssueFacts;
 pub use filter::{Cell, Filter, TimeRange};
 pub use query::{
-    Answered, MissPage, Source, Which, aggregate_from_store, misses_from_store, report_answered,
-    report_from_store, snapshot_from_store,
+    Answered, MissPage, Source, Which, aggregate_from_store, kept_snapshots, misses_from_store,
+    report_answered, report_from_store, snapshot_from_store,
 };
 pub use request::{HygieneError, Request};
 pub use rules::{Category, ResponseMeasure, Settings, Sla, SlaKey};
 pub use scope::{IntegrationHygiene, catalog_of};
 pub use score::{Counts, Report, Weights, report_of, step_score};
 pub use seen::{Seen, Unseen};
-pub use snapshot::Snapshot;
+pub use snapshot::{Snapshot, Taken};
 pub use trend::{Interval, Point, trend};

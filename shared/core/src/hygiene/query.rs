@@ -2,6 +2,7 @@
 //! selects (hidden, removed and deleted issues left out), the snapshot a trend is drawn from, and
 //! the tickets that miss one category, a page at a time.
 
+use chrono::NaiveDate;
 use serde::Serialize;
 
 use super::aggregate::{Aggregate, Delta, hour_floor};
@@ -15,11 +16,11 @@ use super::rules::{Category, misses};
 use super::scope::site_fields;
 use super::score::{Report, skips};
 use super::seen::{Seen, Unseen};
-use super::snapshot::Snapshot;
+use super::snapshot::{Snapshot, Taken};
 use crate::store::records::StoredIssue;
 use crate::store::{
-    HygieneIndexStore, IssueStore, RecordKind, RecordStore, StoreError, each_counted_issue,
-    each_counted_issue_within,
+    HistoryStore, HygieneIndexStore, HygieneStore, IssueStore, RecordKind, RecordStore, StoreError,
+    each_counted_issue, each_counted_issue_within,
 };
 
 /// Issues read per store call.
@@ -238,7 +239,24 @@ where
         skipped: skips(&req.settings, &req.excluded),
         cells: aggregate.counts_per_cell(&req.settings, req.at_ms)?,
         custom: aggregate.custom,
+        source: Taken::Snapshot,
     })
+}
+
+/// The daily snapshots and the history points kept for the days from `from` to `to`: what a
+/// trend is drawn from ([`super::trend`] prefers the snapshots).
+pub async fn kept_snapshots<S: HygieneStore + HistoryStore + ?Sized>(
+    store: &S,
+    integration: &str,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Snapshot>, StoreError> {
+    let (mut snapshots, history) = tokio::try_join!(
+        store.list_snapshots(integration, from, to),
+        store.list_history_points(integration, from, to),
+    )?;
+    snapshots.extend(history);
+    Ok(snapshots)
 }
 
 /// A category whose tickets are listed: a built-in one, or a custom miss by name.

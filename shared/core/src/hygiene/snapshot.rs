@@ -1,12 +1,26 @@
 //! The hygiene counts of one integration at one moment, kept per [`Cell`] so that a trend can
 //! filter and weigh them later without reading a single issue. One is taken a day (the last of a
-//! day replaces the earlier ones).
+//! day replaces the earlier ones); the history build ([`super::history`]) keeps more for the
+//! weeks before, counted from the changelog.
+
+use std::collections::BTreeMap;
 
 use chrono::{DateTime, NaiveDate};
 use serde::{Deserialize, Serialize};
 
 use super::filter::{Cell, Filter};
 use super::score::{Counts, Report, Skip, Weights, report_of};
+
+/// How a snapshot's counts were made.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Taken {
+    /// From the tickets as they were when it was taken.
+    #[default]
+    Snapshot,
+    /// Later, from the tickets' changelogs ([`super::as_of`]).
+    History,
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Snapshot {
@@ -17,6 +31,9 @@ pub struct Snapshot {
     /// The custom misses' names, in the order of every cell's `custom` counts.
     pub custom: Vec<String>,
     pub cells: Vec<(Cell, Counts)>,
+    /// Snapshots kept before there was a history build have none: they were taken then.
+    #[serde(default)]
+    pub source: Taken,
 }
 
 impl Snapshot {
@@ -25,6 +42,16 @@ impl Snapshot {
         DateTime::from_timestamp_millis(self.at_ms)
             .unwrap_or_default()
             .date_naive()
+    }
+
+    /// Adds `other`'s counts, cell by cell (the same instant, criteria and skips).
+    pub fn add(&mut self, other: &Snapshot) {
+        let mut cells: BTreeMap<Cell, Counts> =
+            std::mem::take(&mut self.cells).into_iter().collect();
+        for (cell, counts) in &other.cells {
+            cells.entry(cell.clone()).or_default().add(counts);
+        }
+        self.cells = cells.into_iter().collect();
     }
 
     /// The report of the cells `filter` selects (its time ranges cannot apply here; callers
@@ -71,6 +98,7 @@ mod tests {
             skipped: vec![],
             custom: vec!["Large".into()],
             cells: vec![(cell("OPS"), ops), (cell("DEV"), dev)],
+            source: Taken::Snapshot,
         };
         assert_eq!(snapshot.day().to_string(), "2026-01-01");
         let all = snapshot.report(&Filter::default(), &Weights::default());

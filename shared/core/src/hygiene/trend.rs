@@ -1,12 +1,13 @@
-//! The score per week or month over a range, from the daily snapshots: each period shows the last
-//! snapshot taken within it (and within the range), so a trend never reads an issue.
+//! The score per week or month over a range, from the kept snapshots: each period shows the last
+//! daily snapshot taken within it (and within the range), else the last point the history build
+//! kept for it ([`super::history`]), so a trend never reads an issue.
 
 use chrono::{Datelike, Days, Months, NaiveDate};
 use serde::Serialize;
 
 use super::filter::Filter;
 use super::score::Weights;
-use super::snapshot::Snapshot;
+use super::snapshot::{Snapshot, Taken};
 
 /// The longest range a trend covers.
 pub const MAX_TREND_DAYS: i64 = 731;
@@ -45,7 +46,7 @@ impl Interval {
     }
 }
 
-/// One period of a trend; the score and ticket count are absent when no snapshot was taken in it.
+/// One period of a trend; the score and ticket count are absent when nothing was kept for it.
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Point {
     /// The period's first and last day, clipped to the range.
@@ -53,12 +54,14 @@ pub struct Point {
     pub to: NaiveDate,
     /// The day of the snapshot shown.
     pub snapshot_day: Option<NaiveDate>,
+    /// How the snapshot shown was made: taken that day, or rebuilt from history.
+    pub source: Option<Taken>,
     pub total_tickets: Option<u64>,
     pub score: Option<f64>,
 }
 
-/// The periods from the one holding `from` to the one holding `to`. `snapshots` may come in any
-/// order; those outside the range are ignored.
+/// The periods from the one holding `from` to the one holding `to`. `snapshots` (daily ones and
+/// history points together) may come in any order; those outside the range are ignored.
 pub fn trend(
     snapshots: &[Snapshot],
     interval: Interval,
@@ -72,15 +75,18 @@ pub fn trend(
     while start <= to {
         let end = interval.next(start).pred_opt().unwrap_or(start);
         let (lo, hi) = (start.max(from), end.min(to));
+        // A daily snapshot saw the tickets then; a history point is rebuilt, and only shown
+        // where no snapshot was taken.
         let last = snapshots
             .iter()
             .filter(|s| (lo..=hi).contains(&s.day()))
-            .max_by_key(|s| s.at_ms);
+            .max_by_key(|s| (s.source == Taken::Snapshot, s.at_ms));
         let report = last.map(|s| s.report(filter, weights));
         points.push(Point {
             from: lo,
             to: hi,
             snapshot_day: last.map(Snapshot::day),
+            source: last.map(|s| s.source),
             total_tickets: report.as_ref().map(|r| r.total_tickets),
             score: report.map(|r| r.score),
         });
@@ -154,6 +160,40 @@ mod tests {
         assert_eq!(points[2].score, Some(100.0 - 25.0 * 0.125));
         assert_eq!(points[2].to, day("2026-12-20"));
         assert_eq!((points[1].score, points[1].total_tickets), (None, None));
+    }
+
+    #[test]
+    fn a_period_shows_its_daily_snapshot_before_any_later_history_point() {
+        let rebuilt = |d: &str, missing: u64| Snapshot {
+            source: Taken::History,
+            ..snapshot(d, 23, missing)
+        };
+        // 2026-11-30 and 2026-12-07 are Mondays.
+        let kept = [
+            rebuilt("2026-11-29", 10),
+            snapshot("2026-12-02", 1, 0),
+            rebuilt("2026-12-06", 10),
+        ];
+        let points = trend(
+            &kept,
+            Interval::Week,
+            day("2026-11-23"),
+            day("2026-12-06"),
+            &Filter::default(),
+            &Weights::default(),
+        );
+        let shown: Vec<_> = points
+            .iter()
+            .map(|p| (p.snapshot_day.unwrap().to_string(), p.source.unwrap()))
+            .collect();
+        assert_eq!(
+            shown,
+            [
+                ("2026-11-29".to_string(), Taken::History),
+                ("2026-12-02".to_string(), Taken::Snapshot),
+            ]
+        );
+        assert_eq!(points[1].score, Some(100.0));
     }
 
     #[test]

@@ -43,6 +43,8 @@ const BOTTOM: f64 = 22.0;
 pub struct Mark<'a> {
     pub label: &'a str,
     pub value: Option<f64>,
+    /// Drawn hollow (`data-hollow`): a value of the other kind a line's caption names.
+    pub hollow: bool,
 }
 
 /// The figure around a chart: caption, the SVG with its title and description, and the table.
@@ -274,9 +276,15 @@ pub fn line(id: &str, caption: &str, max: f64, marks: &[Mark]) -> String {
             let (_, y) = point(i, v);
             let _ = writeln!(
                 body,
-                r##"<circle class="mark" cx="{x:.1}" cy="{y:.1}" r="4" fill="#0072B2" data-label="{label}" data-value="{value}"><title>{label}: {value}</title></circle>"##,
+                r##"<circle class="mark" cx="{x:.1}" cy="{y:.1}" r="4" fill="{fill}" stroke="#0072B2" stroke-width="1.5" data-label="{label}" data-value="{value}"{hollow}><title>{label}: {value}</title></circle>"##,
                 label = esc(m.label),
                 value = num(v),
+                fill = if m.hollow { "#FFFFFF" } else { "#0072B2" },
+                hollow = if m.hollow {
+                    r#" data-hollow="true""#
+                } else {
+                    ""
+                },
             );
         }
         if i % every == 0 {
@@ -410,6 +418,7 @@ mod tests {
             &[Mark {
                 label: "\"><script>",
                 value: Some(1.0),
+                hollow: false,
             }],
         );
         assert!(!page.contains("<script>"), "{page}");
@@ -421,14 +430,17 @@ mod tests {
             Mark {
                 label: "2026-12-01",
                 value: Some(3.0),
+                hollow: false,
             },
             Mark {
                 label: "2026-12-02",
                 value: None,
+                hollow: false,
             },
             Mark {
                 label: "2026-12-03",
                 value: Some(12.5),
+                hollow: false,
             },
         ];
         let svg = columns("t", "Tickets", "tickets", &marks);

@@ -7,6 +7,7 @@ use std::fmt::Write;
 use super::chart::{self, Mark, Segment, esc, num};
 use super::{HygieneSection, Page};
 use crate::dora::{Band, Document, words};
+use crate::hygiene::Taken;
 use crate::monitoring::{DailyCount, Monitoring};
 
 /// The page's styles: its palette, which other pages of ours (the local console) share.
@@ -75,6 +76,7 @@ fn marks(values: &[(String, f64)]) -> Vec<Mark<'_>> {
         .map(|(label, v)| Mark {
             label,
             value: Some(*v),
+            hollow: false,
         })
         .collect()
 }
@@ -177,6 +179,7 @@ fn hygiene(h: &HygieneSection) -> String {
         .map(|c| Mark {
             label: &c.name,
             value: if c.skipped { None } else { c.miss_percent },
+            hollow: false,
         })
         .collect();
     s.push_str(&chart::percent_bars(
@@ -221,14 +224,16 @@ fn hygiene(h: &HygieneSection) -> String {
         .map(|(p, label)| Mark {
             label,
             value: p.score,
+            hollow: p.source == Some(Taken::History),
         })
         .collect();
-    s.push_str(&chart::line(
-        "hygiene-trend",
-        "Hygiene score per week",
-        100.0,
-        &points,
-    ));
+    let caption = match points.iter().any(|m| m.hollow) {
+        true => {
+            "Hygiene score per week (hollow: rebuilt from the changelogs; filled: the day's snapshot)"
+        }
+        false => "Hygiene score per week",
+    };
+    s.push_str(&chart::line("hygiene-trend", caption, 100.0, &points));
     s.push_str("</section>\n");
     s
 }

@@ -32,7 +32,7 @@ pub struct Page {
 #[derive(Clone, Debug, PartialEq)]
 pub struct HygieneSection {
     pub report: hygiene::Report,
-    /// The score per week from the daily snapshots, oldest first.
+    /// The score per week from the daily snapshots and the history points, oldest first.
     pub trend: Vec<hygiene::Point>,
 }
 
@@ -89,7 +89,7 @@ async fn hygiene_section<S: Store + ?Sized>(
         .report;
     let to = now.date_naive();
     let from = to - Days::new(TREND_WEEKS * 7 - 1);
-    let snapshots = store.list_snapshots(&record.id, from, to).await?;
+    let snapshots = hygiene::kept_snapshots(store, &record.id, from, to).await?;
     let trend = hygiene::trend(
         &snapshots,
         Interval::Week,

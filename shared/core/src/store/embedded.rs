@@ -25,6 +25,7 @@ use crate::hygiene::index::ChangeMark;
 mod codec;
 mod dora;
 mod file;
+mod history;
 mod hygiene;
 mod hygiene_index;
 mod issues;
@@ -44,7 +45,7 @@ const CALLS: Table = TableDefinition::new("calls");
 /// the sync reads its index without decoding whole issues.
 const INDEX: Table = TableDefinition::new("issue_index");
 /// Every table keyed by integration id: what deleting an integration clears.
-const INTEGRATION_SCOPED: [Table; 17] = [
+const INTEGRATION_SCOPED: [Table; 18] = [
     ISSUES,
     RECORDS,
     PROJECTS,
@@ -55,6 +56,7 @@ const INTEGRATION_SCOPED: [Table; 17] = [
     INDEX,
     HYGIENE,
     SNAPSHOTS,
+    HISTORY,
     TARGETS,
     INDEX_HEADS,
     INDEX_CELLS,
@@ -65,6 +67,9 @@ const INTEGRATION_SCOPED: [Table; 17] = [
 ];
 const HYGIENE: Table = TableDefinition::new("hygiene_config");
 const SNAPSHOTS: Table = TableDefinition::new("hygiene_snapshots");
+/// `{integration}/build` → its history build, `{integration}/sum/{position}` → a running
+/// build's sums, `{integration}/point/{day}` → a kept point.
+const HISTORY: Table = TableDefinition::new("hygiene_history");
 /// `{integration}/` → the account, for each integration the daily snapshot visits.
 const TARGETS: Table = TableDefinition::new("hygiene_targets");
 const INTEGRATIONS: Table = TableDefinition::new("integrations");
@@ -358,7 +363,12 @@ impl EmbeddedStore {
 
 /// Removes every key under the integration id from `table`.
 fn remove_under(tx: &redb::WriteTransaction, table: Table, id: &str) -> StoreResult<()> {
-    let (start, end) = (format!("{id}/"), format!("{id}/\u{10FFFF}"));
+    remove_prefixed(tx, table, &format!("{id}/"))
+}
+
+/// Removes every key that starts with `prefix`.
+fn remove_prefixed(tx: &redb::WriteTransaction, table: Table, prefix: &str) -> StoreResult<()> {
+    let (start, end) = (prefix.to_string(), format!("{prefix}\u{10FFFF}"));
     tx.open_table(table)
         .map_err(backend)?
         .retain_in(start.as_str()..end.as_str(), |_, _| false)

@@ -21,6 +21,7 @@ use chrono::NaiveDate;
 use crate::dora::config::DoraConfig;
 use crate::dora::facts::DoraFacts;
 use crate::dora::index::DoraHeads;
+use crate::hygiene::history::{HistoryBuild, Sum};
 use crate::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
 use crate::hygiene::{Cell, HygieneConfig, Snapshot};
 pub use records::*;
@@ -458,6 +459,27 @@ pub trait HygieneStore: Send + Sync {
     async fn withdraw_snapshot_target(&self, integration: &str) -> StoreResult<()>;
 }
 
+/// An integration's hygiene history ([`crate::hygiene::history`]): the record of its build, the
+/// sums a running build has counted, and the points it kept.
+#[async_trait]
+pub trait HistoryStore: Send + Sync {
+    async fn get_history_build(&self, integration: &str) -> StoreResult<Option<HistoryBuild>>;
+    async fn put_history_build(&self, integration: &str, build: &HistoryBuild) -> StoreResult<()>;
+    /// The running build's sums with their positions, in position order.
+    async fn history_sums(&self, integration: &str) -> StoreResult<Vec<(usize, Sum)>>;
+    async fn put_history_sums(&self, integration: &str, sums: &[(usize, Sum)]) -> StoreResult<()>;
+    async fn clear_history_sums(&self, integration: &str) -> StoreResult<()>;
+    /// Keeps one point per UTC day (replacing one kept before for that day).
+    async fn put_history_points(&self, integration: &str, points: &[Snapshot]) -> StoreResult<()>;
+    /// The points of the days from `from` to `to`, both included, oldest first.
+    async fn list_history_points(
+        &self,
+        integration: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Snapshot>>;
+}
+
 /// The kept hygiene aggregate of an integration, maintained incrementally by
 /// [`crate::hygiene::indexer`]: a head (what the aggregate counts, where a build or an
 /// interrupted batch stands), the tallies per cell, each issue's contribution, and the marks
@@ -544,7 +566,13 @@ impl<T: IssueStore + RecordStore + ProjectStore + SyncStateStore + RunLog + Dele
 
 /// A whole store, as the binaries open one and hand out its roles.
 pub trait Store:
-    SyncStore + IntegrationStore + CallCounter + HygieneStore + HygieneIndexStore + DoraStore
+    SyncStore
+    + IntegrationStore
+    + CallCounter
+    + HygieneStore
+    + HygieneIndexStore
+    + HistoryStore
+    + DoraStore
 {
 }
 
@@ -554,6 +582,7 @@ impl<
         + CallCounter
         + HygieneStore
         + HygieneIndexStore
+        + HistoryStore
         + DoraStore
         + ?Sized,
 > Store for T
