@@ -3,7 +3,7 @@
 //! is drawn from, taken after every completed sync and once a day.
 //!
 //! Routes ([`routes`]): `GET /integrations/{integrationId}/hygiene`, `…/hygiene/trend`,
-//! `…/hygiene/misses`; `GET|POST …/hygiene/criteria`, `PUT|DELETE
+//! `…/hygiene/misses`; `GET|POST …/hygiene/history`; `GET|POST …/hygiene/criteria`, `PUT|DELETE
 //! …/hygiene/criteria/{criterionId}`; `GET|POST …/hygiene/slas`, `PUT|DELETE
 //! …/hygiene/slas/{slaId}`. Events: see [`events`], served by the `hygiene-events` binary (a
 //! function of its own, with a longer timeout). A change to the custom criteria asks (on the
@@ -19,11 +19,14 @@ use axum::extract::State;
 use chrono::Utc;
 use sei_jira_aws::dynamo;
 use sei_jira_core::hygiene::IntegrationHygiene;
+use sei_jira_core::hygiene::history::{self, HistoryBuild};
+use sei_jira_core::hygiene::history_build;
 use sei_jira_core::hygiene::service::{change_config, request_index};
 use sei_jira_core::hygiene::{Criterion, HygieneConfig, Seen, SlaInput, Which, trend};
 use sei_jira_core::hygiene::{kept_snapshots, misses_from_store, report_answered};
 use sei_jira_core::ports::EventPublisher;
 use sei_jira_core::store::{IntegrationStore, ReadLimit, Store};
+use sei_jira_lambda::failure::Failure;
 use sei_jira_lambda::http_api::{self, all_with_ids, json, with_id};
 use sei_jira_lambda::routes::{
     Answer, Ids, Integrations, JsonBody, QueryPairs, Route, TheIntegration, router_of,
@@ -103,6 +106,14 @@ pub fn routes() -> Vec<Route<Arc<App>>> {
         Route::new("GET /integrations/{integrationId}/hygiene", report),
         Route::new("GET /integrations/{integrationId}/hygiene/trend", trend_of),
         Route::new("GET /integrations/{integrationId}/hygiene/misses", misses),
+        Route::new(
+            "GET /integrations/{integrationId}/hygiene/history",
+            history_of,
+        ),
+        Route::new(
+            "POST /integrations/{integrationId}/hygiene/history",
+            rebuild_history,
+        ),
         Route::new(
             "GET /integrations/{integrationId}/hygiene/criteria",
             criteria,
@@ -289,6 +300,53 @@ async fn trend_of(
         &json!({"interval": q.interval, "from": q.from, "to": q.to, "points": points,
             "warnings": warnings}),
     ))
+}
+
+/// Where the integration's history build stands: running (with the issues counted so far) or
+/// finished; `null` before the first.
+async fn history_of(State(app): Shared, TheIntegration(record): TheIntegration) -> Answer {
+    let build = app.store.get_history_build(&record.id).await?;
+    Ok(json(200, &json!({"build": build.as_ref().map(shown)})))
+}
+
+/// A build as the API shows it: without its basis (the criteria it was counted on, kept to
+/// know when to count again).
+fn shown(build: &HistoryBuild) -> Value {
+    let mut value = json!(build);
+    if let Some(fields) = value.as_object_mut() {
+        fields.remove("basis");
+    }
+    value
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+struct HistoryAsk {
+    weeks: Option<u32>,
+}
+
+/// Starts a build of the last `weeks` weeks (default 52) from the first issue; the
+/// `hygiene-events` function runs it, a deadline at a time. The points kept stay until it
+/// replaces them.
+async fn rebuild_history(
+    State(app): Shared,
+    TheIntegration(record): TheIntegration,
+    JsonBody(ask): JsonBody<HistoryAsk>,
+) -> Answer {
+    let weeks = history_build::check_weeks(ask.weeks.unwrap_or(history::DEFAULT_WEEKS))
+        .map_err(|e| Failure::BadRequest(format!("weeks: {e}")))?;
+    let owner = format!(
+        "score-hygiene-{}",
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    let Some(build) = history_build::request(app.store.as_ref(), &record, &owner, weeks).await?
+    else {
+        return Err(Failure::Conflict(
+            "the history is being built; ask again once that build has finished".into(),
+        ));
+    };
+    request_index(app.events.as_ref(), &record.account, &record.id).await;
+    Ok(json(202, &json!({"build": shown(&build)})))
 }
 
 fn criteria_list(config: &HygieneConfig) -> Value {
