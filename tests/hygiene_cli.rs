@@ -5,7 +5,9 @@
 use std::path::Path;
 
 use chrono::{DateTime, Utc};
-use e2e::hygiene_truth::{expected_misses, step, truth};
+use std::collections::BTreeMap;
+
+use e2e::hygiene_truth::{Beside, DAY_MS, as_it_stood, expected_misses, id_text, step, truth};
 use e2e::{cli_sync, ok_json, sei_jira, start_sim};
 use serde_json::Value;
 
@@ -494,91 +496,163 @@ async fn excluded_description_and_comments_skip_their_categories() {
     );
 }
 
-/// GIVEN a synced store of a site with two years of history, WHEN the report is asked at three
-/// past instants, THEN each scores the tickets as they stood then: those created by then, with
-/// the assignee their changelog says they had, and idle by the `updated` their changes and
-/// comments gave them then — as computed here from the simulator's own event history
-/// (`/_sim/truth`'s changelogs and comments), without calling the reconstruction.
+/// GIVEN a synced store of a site with two years of history, WHEN the report is asked at five
+/// past instants, THEN each scores the tickets as they stood then, in every category: those
+/// created by then, each with the fields, comments, resolution and sprints its events say it had
+/// — as computed here from the simulator's own event history (`/_sim/truth`'s changelogs and
+/// comments, its boards' sprints and its users), without calling the reconstruction. AND the
+/// history the first sync built holds, at the end of each past week, what the definitions give
+/// at that instant.
 #[tokio::test]
 async fn the_report_at_a_past_instant_scores_the_tickets_as_they_stood_then() {
     let sim = start_sim(&["--issues", "400", "--projects", "2"]);
     let base = sim.startup["base_url"].as_str().unwrap().to_string();
     let email = "alice@example.com";
     let token = jira_sim::user_token(&sim.startup, email).unwrap();
+    let sprint_field = sim.startup["custom_fields"]["sprint"].as_str().unwrap();
     let dir = tempfile::tempdir().unwrap();
     let store = dir.path().join("s.redb");
     let store = store.to_str().unwrap();
     cli_sync(store, &base, email, &token);
     let issues = truth(&base, email).await;
+    let beside = beside(&base, email, &token, &issues).await;
 
+    // What the definitions give at `at`: the tickets then, and each category's misses.
+    let expected = |at: i64| -> (u64, BTreeMap<&'static str, u64>) {
+        let then: Vec<Value> = issues
+            .iter()
+            .filter_map(|i| as_it_stood(i, sprint_field, &beside, at))
+            .collect();
+        let mut misses = BTreeMap::new();
+        for issue in &then {
+            for name in expected_misses(issue, sprint_field, at) {
+                *misses.entry(name).or_insert(0) += 1;
+            }
+        }
+        (then.len() as u64, misses)
+    };
     const HOUR: i64 = 3_600_000;
     let now = Utc::now().timestamp_millis() / HOUR * HOUR;
-    for days_ago in [400, 90, 7] {
-        let at = now - days_ago * e2e::hygiene_truth::DAY_MS;
+    for days_ago in [600, 400, 180, 90, 7] {
+        let at = now - days_ago * DAY_MS;
         let at_text = DateTime::from_timestamp_millis(at)
             .unwrap()
             .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
         let report = ok_json(sei_jira(&[
             "hygiene", "--store", store, "--at", &at_text, "--json",
         ]));
-        // Independently: each issue as its events say it stood at `at`.
-        let then: Vec<(Option<String>, i64)> = issues
-            .iter()
-            .filter(|i| e2e::hygiene_truth::ms(i["fields"]["created"].as_str().unwrap()) <= at)
-            .map(|i| {
-                let mut assignee = i["fields"]["assignee"]["accountId"]
-                    .as_str()
-                    .map(str::to_string);
-                let mut updated = e2e::hygiene_truth::ms(i["fields"]["created"].as_str().unwrap());
-                let histories = i["changelog"].as_array().unwrap();
-                for h in histories.iter().rev() {
-                    let when = e2e::hygiene_truth::ms(h["created"].as_str().unwrap());
-                    if when <= at {
-                        updated = updated.max(when);
-                        continue;
-                    }
-                    for item in h["items"].as_array().unwrap() {
-                        if item["field"] == "assignee" {
-                            assignee = item["from"].as_str().map(str::to_string);
-                        }
-                    }
-                }
-                for c in i["comments"].as_array().unwrap() {
-                    let created = e2e::hygiene_truth::ms(c["created"].as_str().unwrap());
-                    let edited = e2e::hygiene_truth::ms(c["updated"].as_str().unwrap());
-                    if created <= at {
-                        updated = updated.max(if edited <= at { edited } else { created });
-                    }
-                }
-                (assignee, updated)
-            })
-            .collect();
-        let category = |name: &str| -> u64 {
-            report["categories"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .find(|c| c["name"] == name)
-                .unwrap()["misses"]
-                .as_u64()
-                .unwrap()
-        };
-        assert_eq!(
-            report["total_tickets"],
-            then.len() as u64,
-            "{days_ago} days ago"
-        );
+        let (tickets, misses) = expected(at);
+        assert_eq!(report["total_tickets"], tickets, "{days_ago} days ago");
         assert!(
-            then.len() < issues.len(),
+            0 < tickets && tickets < issues.len() as u64,
             "{days_ago} days ago: some did not exist yet"
         );
-        let unassigned = then.iter().filter(|(a, _)| a.is_none()).count() as u64;
-        assert_eq!(category("No Assignee"), unassigned, "{days_ago} days ago");
-        let idle = then
-            .iter()
-            .filter(|(_, updated)| at - updated > 10 * e2e::hygiene_truth::DAY_MS)
-            .count() as u64;
-        assert_eq!(category("Idle"), idle, "{days_ago} days ago");
+        for category in report["categories"].as_array().unwrap() {
+            let name = category["category"].as_str().unwrap();
+            let want = misses.get(name).copied().unwrap_or(0);
+            assert_eq!(category["misses"], want, "{name}, {days_ago} days ago");
+        }
+        assert_eq!(report["categories"].as_array().unwrap().len(), 9);
         assert_eq!(report["counted_from"], "issues");
     }
+
+    // The history the sync built: each week's end as the definitions give it then.
+    let from = (Utc::now() - chrono::Days::new(70))
+        .date_naive()
+        .to_string();
+    let trend = ok_json(sei_jira(&[
+        "hygiene", "trend", "--store", store, "--from", &from, "--json",
+    ]));
+    let rebuilt: Vec<&Value> = trend["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| p["source"] == "history")
+        .collect();
+    assert!(rebuilt.len() >= 9, "{trend}");
+    for point in rebuilt {
+        let day: chrono::NaiveDate = point["snapshot_day"].as_str().unwrap().parse().unwrap();
+        // The last hour of the week's Sunday.
+        let at = day
+            .and_hms_opt(23, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis();
+        let (tickets, misses) = expected(at);
+        assert_eq!(point["total_tickets"], tickets, "{day}");
+        let score: f64 = misses
+            .iter()
+            .filter(|(name, _)| **name != "stalled_in_active_sprint")
+            .map(|(_, n)| step(*n, tickets) * 12.5 / 100.0)
+            .sum::<f64>()
+            + 12.5
+                * (8 - misses
+                    .keys()
+                    .filter(|n| **n != "stalled_in_active_sprint")
+                    .count()) as f64;
+        assert!(
+            (point["score"].as_f64().unwrap() - score).abs() < 0.051,
+            "{day}: {point} vs {score} from {misses:?}"
+        );
+    }
+}
+
+/// The simulator's sprints (from its boards, as the Agile API lists them) and users' account
+/// status (from the issues' people).
+async fn beside(base: &str, email: &str, token: &str, issues: &[Value]) -> Beside {
+    let client = reqwest::Client::new();
+    let get = |path: String| {
+        let client = client.clone();
+        async move {
+            client
+                .get(format!("{base}{path}"))
+                .basic_auth(email, Some(token))
+                .send()
+                .await
+                .unwrap()
+                .json::<Value>()
+                .await
+                .unwrap()
+        }
+    };
+    let mut out = Beside::default();
+    let boards = get("/rest/agile/1.0/board?maxResults=100".into()).await;
+    for board in boards["values"].as_array().unwrap() {
+        let mut start_at = 0;
+        loop {
+            let page = get(format!(
+                "/rest/agile/1.0/board/{}/sprint?startAt={start_at}&maxResults=50",
+                board["id"]
+            ))
+            .await;
+            let values = page["values"].as_array().unwrap();
+            for sprint in values {
+                let when = |k: &str| sprint[k].as_str().map(e2e::hygiene_truth::iso_ms);
+                out.sprints.insert(
+                    id_text(&sprint["id"]),
+                    (when("startDate"), when("completeDate")),
+                );
+            }
+            start_at += values.len();
+            if page["isLast"] != false || values.is_empty() {
+                break;
+            }
+        }
+    }
+    let people = issues.iter().flat_map(|i| {
+        let f = &i["fields"];
+        [
+            f["assignee"].clone(),
+            f["reporter"].clone(),
+            f["creator"].clone(),
+        ]
+    });
+    for person in people {
+        if let (Some(id), Some(active)) = (person["accountId"].as_str(), person["active"].as_bool())
+        {
+            out.active.insert(id.to_string(), active);
+        }
+    }
+    assert!(!out.sprints.is_empty() && !out.active.is_empty());
+    out
 }

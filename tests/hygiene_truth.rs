@@ -133,3 +133,152 @@ pub async fn truth(base: &str, email: &str) -> Vec<Value> {
         .unwrap();
     v["issues"].as_array().unwrap().clone()
 }
+
+/// What a rewound issue needs that its own history does not say: each sprint's start and
+/// completion, and each user's account status (today's: Jira keeps no history of it).
+#[derive(Default)]
+pub struct Beside {
+    pub sprints: std::collections::HashMap<String, (Option<i64>, Option<i64>)>,
+    pub active: std::collections::HashMap<String, bool>,
+}
+
+/// A truth issue as it stood at `at`, by the simulator's own events: every change made after
+/// `at` taken back, newest first; comments and changelog entries after `at` left out; `updated`
+/// the latest event up to `at`; each sprint's state as its dates say. None when it was created
+/// after `at`. Only what [`expected_misses`] reads is rewound.
+pub fn as_it_stood(issue: &Value, sprint_field: &str, beside: &Beside, at: i64) -> Option<Value> {
+    let created = ms(issue["fields"]["created"].as_str().unwrap());
+    if created > at {
+        return None;
+    }
+    let mut v = issue.clone();
+    let histories = issue["changelog"].as_array().unwrap();
+    let f = &mut v["fields"];
+    let mut components = f["components"].as_array().map_or(0, Vec::len) as i64;
+    let mut resolved = !f["resolution"].is_null();
+    let mut sprints: Vec<String> = f[sprint_field]
+        .as_array()
+        .map(|all| all.iter().map(|s| id_text(&s["id"])).collect())
+        .unwrap_or_default();
+    let text = |x: &Value| x.as_str().map(str::to_string);
+    for h in histories.iter().rev() {
+        if ms(h["created"].as_str().unwrap()) <= at {
+            continue;
+        }
+        for item in h["items"].as_array().unwrap().iter().rev() {
+            let (from, from_string) = (&item["from"], &item["fromString"]);
+            match item["field"].as_str().unwrap() {
+                "status" => f["status"] = serde_json::json!({"name": from_string}),
+                "assignee" => {
+                    f["assignee"] = match text(from) {
+                        Some(id) => serde_json::json!({
+                            "accountId": id,
+                            "active": beside.active.get(&id).copied().unwrap_or(true),
+                        }),
+                        None => Value::Null,
+                    }
+                }
+                "duedate" => f["duedate"] = from.clone(),
+                "description" => f["description"] = from_string.clone(),
+                "resolution" => resolved = !from.is_null(),
+                "Component" | "components" => {
+                    components += i64::from(!from.is_null()) - i64::from(!item["to"].is_null())
+                }
+                "Sprint" => {
+                    sprints = text(from)
+                        .unwrap_or_default()
+                        .split(',')
+                        .map(|s| s.trim().to_string())
+                        .filter(|s| !s.is_empty())
+                        .collect()
+                }
+                _ => {}
+            }
+        }
+    }
+    f["components"] = Value::Array(vec![serde_json::json!({}); components.max(0) as usize]);
+    // Resolved then: since the last change up to `at` that set a resolution (else, with no such
+    // change, since today's resolution date if that was by then).
+    let set_by_then = histories
+        .iter()
+        .filter(|h| ms(h["created"].as_str().unwrap()) <= at)
+        .filter(|h| {
+            h["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|i| i["field"] == "resolution" && !i["to"].is_null())
+        })
+        .map(|h| ms(h["created"].as_str().unwrap()))
+        .max();
+    let today = f["resolutiondate"].as_str().map(ms).filter(|r| *r <= at);
+    f["resolutiondate"] = match (resolved, set_by_then.or(today)) {
+        (true, Some(when)) => Value::String(jira_time(when)),
+        _ => Value::Null,
+    };
+    f[sprint_field] = Value::Array(
+        sprints
+            .iter()
+            .map(|id| {
+                let (start, complete) = beside.sprints.get(id).copied().unwrap_or_default();
+                let active = start.is_some_and(|s| s <= at) && complete.is_none_or(|c| c > at);
+                serde_json::json!({"id": id, "state": if active { "active" } else { "other" }})
+            })
+            .collect(),
+    );
+    let mut updated = created;
+    for h in histories {
+        let when = ms(h["created"].as_str().unwrap());
+        if when <= at {
+            updated = updated.max(when);
+        }
+    }
+    let comments: Vec<Value> = issue["comments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| ms(c["created"].as_str().unwrap()) <= at)
+        .cloned()
+        .collect();
+    for c in &comments {
+        let (created, edited) = (
+            ms(c["created"].as_str().unwrap()),
+            ms(c["updated"].as_str().unwrap()),
+        );
+        updated = updated.max(if edited <= at { edited } else { created });
+    }
+    // Nothing happened after `at`: Jira's own `updated` stands (it also moves on edits no
+    // changelog records).
+    if ms(issue["fields"]["updated"].as_str().unwrap()) > at {
+        v["fields"]["updated"] = Value::String(jira_time(updated));
+    }
+    v["comments"] = Value::Array(comments);
+    v["changelog"] = Value::Array(
+        histories
+            .iter()
+            .filter(|h| ms(h["created"].as_str().unwrap()) <= at)
+            .cloned()
+            .collect(),
+    );
+    Some(v)
+}
+
+/// An RFC 3339 instant (the Agile API's dates) in epoch milliseconds.
+pub fn iso_ms(text: &str) -> i64 {
+    DateTime::parse_from_rfc3339(text)
+        .unwrap_or_else(|e| panic!("{text}: {e}"))
+        .timestamp_millis()
+}
+
+/// A sprint id, number or string, as text.
+pub fn id_text(id: &Value) -> String {
+    id.as_str().map_or_else(|| id.to_string(), str::to_string)
+}
+
+/// Epoch milliseconds as Jira writes a timestamp.
+pub fn jira_time(at: i64) -> String {
+    DateTime::from_timestamp_millis(at)
+        .unwrap()
+        .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
+        .to_string()
+}

@@ -219,10 +219,60 @@ fn hygiene_shows_what_the_cli_answers_at_its_evaluation_time(rendered: &str, sto
             }
         }
     }
+    // The trend: every week of the page's twelve, the weeks before today rebuilt from the
+    // simulated history (drawn hollow), this week today's snapshot — each as `hygiene trend`
+    // answers it.
     let score = hygiene["score"].as_f64().unwrap();
-    let trend = values(figure(dom, "hygiene-trend"), "data-value");
-    assert_eq!(trend.len(), 1, "today's snapshot: {trend:?}");
-    assert!((trend[0].parse::<f64>().unwrap() - score).abs() < 0.051);
+    let chart = figure(dom, "hygiene-trend");
+    let shown = values(chart, "data-value");
+    assert!(shown.len() >= 8, "a trend of many points: {shown:?}");
+    let marks: Vec<&str> = chart
+        .match_indices("<circle class=\"mark\"")
+        .map(|(i, _)| &chart[i..i + chart[i..].find("</circle>").unwrap()])
+        .collect();
+    let (last, before) = marks.split_last().unwrap();
+    assert!(
+        !last.contains("data-hollow"),
+        "today's snapshot is filled: {last}"
+    );
+    assert!((values(last, "data-value")[0].parse::<f64>().unwrap() - score).abs() < 0.051);
+    assert!(
+        before.iter().all(|m| m.contains("data-hollow=\"true\"")),
+        "{before:?}"
+    );
+    assert!(chart.contains("hollow: rebuilt from the changelogs"));
+    let from = values(chart, "data-label")[0];
+    let trend = ok_json(sei_jira(&[
+        "hygiene",
+        "trend",
+        "--store",
+        store_arg,
+        "--integration",
+        "demo",
+        "--from",
+        from,
+        "--json",
+    ]));
+    let answered: Vec<(String, f64)> = trend["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|p| !p["score"].is_null())
+        .map(|p| {
+            (
+                p["source"].as_str().unwrap().to_string(),
+                p["score"].as_f64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(answered.len(), shown.len(), "{trend}");
+    for ((source, value), (mark, drawn)) in answered.iter().zip(marks.iter().zip(&shown)) {
+        assert_eq!(source == "history", mark.contains("data-hollow"), "{mark}");
+        assert!(
+            (drawn.parse::<f64>().unwrap() - value).abs() < 0.051,
+            "{mark} vs {value}"
+        );
+    }
 }
 
 /// DORA: the kept profile's four metrics, each with its sample size and a band only where the

@@ -9,6 +9,7 @@ use sei_jira_core::dora::DoraFacts;
 use sei_jira_core::dora::index::DoraHeads;
 use sei_jira_core::hygiene::HygieneConfig;
 use sei_jira_core::hygiene::Snapshot;
+use sei_jira_core::hygiene::history::{HistoryBuild, Sum};
 use sei_jira_core::hygiene::index::Contribution;
 use sei_jira_core::hygiene::index::IndexHead;
 use sei_jira_core::hygiene::index::IndexedCell;
@@ -119,6 +120,7 @@ conformance!(
     a_deletion_fences_writers_that_outlive_it,
     hygiene_settings_keep_only_a_change_made_over_the_stored_version,
     snapshots_are_kept_one_a_day_and_listed_by_range,
+    the_history_build_its_sums_and_points_round_trip,
     every_issue_write_leaves_a_mark_and_clearing_takes_exactly_those,
     the_hygiene_index_head_cells_and_contributions_round_trip,
     hygiene_cells_over_the_item_size_limit_round_trip,
@@ -1200,6 +1202,17 @@ mod behaviours {
         s.put_snapshot("acme", id, &snapshot_at(day(29), 12, 40))
             .await
             .unwrap();
+        s.put_history_build(id, &HistoryBuild::default())
+            .await
+            .unwrap();
+        let sum = Sum {
+            through: 1,
+            snapshot: snapshot_at(day(3), 23, 5),
+        };
+        s.put_history_sums(id, &[(0, sum)]).await.unwrap();
+        s.put_history_points(id, &[snapshot_at(day(4), 23, 6)])
+            .await
+            .unwrap();
         s.put_index_head(id, &IndexHead::default()).await.unwrap();
         s.put_index_cells(id, &[indexed_cell("P", 1, 1)])
             .await
@@ -1435,6 +1448,68 @@ mod behaviours {
         );
     }
 
+    pub async fn the_history_build_its_sums_and_points_round_trip(s: &dyn Store) {
+        let id = "i1";
+        assert_eq!(s.get_history_build(id).await.unwrap(), None);
+        let build = HistoryBuild {
+            weeks: 3,
+            instants: vec![1, 2, 3],
+            chunks: 2,
+            after: Some("1000".into()),
+            issues: 4_000,
+            ..HistoryBuild::default()
+        };
+        s.put_history_build(id, &build).await.unwrap();
+        assert_eq!(s.get_history_build(id).await.unwrap(), Some(build));
+        assert_eq!(s.get_history_build("i2").await.unwrap(), None);
+
+        let sum = |n: u64| Sum {
+            through: n,
+            snapshot: snapshot_at(day(n as u32), 23, n),
+        };
+        // Positions past 9 sort after 9 (the build reads them back in order).
+        s.put_history_sums(id, &[(10, sum(3)), (2, sum(1))])
+            .await
+            .unwrap();
+        s.put_history_sums(id, &[(2, sum(2))]).await.unwrap();
+        s.put_history_sums("i2", &[(0, sum(9))]).await.unwrap();
+        assert_eq!(
+            s.history_sums(id).await.unwrap(),
+            [(2, sum(2)), (10, sum(3))],
+            "a sum put again replaces the one at its position"
+        );
+        s.clear_history_sums(id).await.unwrap();
+        assert!(s.history_sums(id).await.unwrap().is_empty());
+        assert_eq!(s.history_sums("i2").await.unwrap().len(), 1);
+
+        let point = |d: u32, tickets: u64| Snapshot {
+            source: hygiene::Taken::History,
+            ..snapshot_at(day(d), 23, tickets)
+        };
+        s.put_history_points(id, &[point(1, 10), point(3, 30), point(5, 50)])
+            .await
+            .unwrap();
+        s.put_history_points(id, &[point(3, 31)]).await.unwrap();
+        assert_eq!(
+            s.list_history_points(id, day(2), day(5)).await.unwrap(),
+            [point(3, 31), point(5, 50)]
+        );
+        assert!(
+            s.list_history_points("i2", day(1), day(30))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        // Points are not daily snapshots: the daily list and its targets are left alone.
+        assert!(
+            s.list_snapshots(id, day(1), day(30))
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(s.snapshot_targets().await.unwrap().is_empty());
+    }
+
     /// Whether anything at all is stored under the integration.
     async fn holds_anything(s: &dyn Store, id: &str) -> bool {
         let mut found = !s.list_issues(id, None, 1).await.unwrap().is_empty()
@@ -1458,6 +1533,13 @@ mod behaviours {
             || !s.changed_issues(id, 1).await.unwrap().is_empty()
             || !s
                 .list_snapshots(id, day(1), day(30))
+                .await
+                .unwrap()
+                .is_empty()
+            || s.get_history_build(id).await.unwrap().is_some()
+            || !s.history_sums(id).await.unwrap().is_empty()
+            || !s
+                .list_history_points(id, day(1), day(30))
                 .await
                 .unwrap()
                 .is_empty()
