@@ -160,6 +160,14 @@ impl Generator {
             &content_users,
         );
         self.ship(&mut issue, &versions);
+        if self.operations.is_some() {
+            let components: Vec<(String, String)> = site.projects[project_index]
+                .components
+                .iter()
+                .map(|c| (c.id.clone(), c.name.clone()))
+                .collect();
+            self.tidy_up(site, &mut issue, &components, &content_users);
+        }
         let final_type = issue.issue_type.clone();
         let final_subtask = site.issue_type(&final_type).subtask;
         self.remember(issue.project_id, id, &final_type, final_subtask);
@@ -233,6 +241,57 @@ impl Generator {
             });
             issue.updated = issue.updated.max(edited);
         }
+    }
+
+    /// The operations site's team tidies its backlog over the last four months: most tickets
+    /// older than five months get the owner, component and due date they lacked, in one change
+    /// — so that the site's hygiene improves week by week, as its history shows.
+    fn tidy_up(
+        &mut self,
+        site: &mut Site,
+        issue: &mut Issue,
+        components: &[(String, String)],
+        content_users: &std::ops::Range<usize>,
+    ) {
+        if issue.created > self.now - 150 * DAY || !self.rng.random_bool(0.7) {
+            return;
+        }
+        let last = issue.histories.last().map_or(issue.created, |h| h.created);
+        let from = (self.now - 120 * DAY).max(last + 60_000);
+        if from >= self.now - HOUR {
+            return;
+        }
+        let at = self.rng.random_range(from..self.now - HOUR);
+        let mut items = Vec::new();
+        if issue.assignee.is_none() {
+            let to = self.rng.random_range(content_users.clone());
+            items.push(changelog::assignee(None, Some(to)));
+            issue.assignee = Some(to);
+        }
+        if let (true, Some((id, name))) = (
+            issue.components.is_empty(),
+            components.choose(&mut self.rng),
+        ) {
+            items.push(changelog::reference(
+                Field::named("Component", "components"),
+                None,
+                Some((id, name)),
+            ));
+            issue.components.push(id.clone());
+        }
+        if issue.due_date.is_none() {
+            let due = to_date(at + self.rng.random_range(DAY..30 * DAY));
+            let text = due.to_string();
+            items.push(changelog::reference(
+                Field::system("duedate"),
+                None,
+                Some((&text, &format!("{text} 00:00:00.0"))),
+            ));
+            issue.due_date = Some(due);
+        }
+        let author = self.rng.random_range(content_users.clone());
+        site.record_history(issue, author, at, items);
+        issue.updated = issue.updated.max(at);
     }
 
     /// Resolved work shipped in a released version; some open work is planned for the next one,
