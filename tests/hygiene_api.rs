@@ -87,6 +87,7 @@ async fn hygiene_over_the_api_follows_the_definitions() {
     assert!(total > 100, "{total}");
     the_run_and_the_index_build_are_counted_for_operators(&w, &id, total);
     the_trend_shows_todays_snapshot_of_every_ticket(&mut w, &id, total).await;
+    the_history_is_built_after_the_first_sync_and_again_on_demand(&mut w, &id, total).await;
 
     // Reports are evaluated on the hour (docs/hygiene.md); `at` scores the tickets as they
     // stood then, and the next hour is after every change the simulator made.
@@ -198,6 +199,89 @@ async fn the_trend_shows_todays_snapshot_of_every_ticket(w: &mut World, id: &str
     );
     assert_eq!(last["total_tickets"], total);
     assert_eq!(trend["interval"], "month");
+}
+
+/// The first completed sync's turn also built the history: 52 weeks from every issue, shown in
+/// the trend before today's snapshot. Asked again for fewer weeks, the build starts over and the
+/// event it sends finishes it; weeks out of bounds are a 400 naming them.
+async fn the_history_is_built_after_the_first_sync_and_again_on_demand(
+    w: &mut World,
+    id: &str,
+    total: u64,
+) {
+    const HISTORY: &str = "/integrations/{integrationId}/hygiene/history";
+    let (status, kept) = w.api("acme", &format!("GET {HISTORY}"), &[id], None).await;
+    assert_eq!(status, 200, "{kept}");
+    let build = &kept["build"];
+    assert_eq!(
+        (build["weeks"].as_u64(), build["issues"].as_u64()),
+        (Some(52), Some(total)),
+        "{kept}"
+    );
+    assert!(
+        build["finished_ms"].is_i64() && build.get("basis").is_none(),
+        "{kept}"
+    );
+    let from = (Utc::now() - chrono::Days::new(63)).date_naive();
+    let (_, trend) = w
+        .api("acme", &route(&format!("/trend?from={from}")), &[id], None)
+        .await;
+    let sources: Vec<&str> = trend["points"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["source"].as_str().unwrap_or("none"))
+        .collect();
+    let (today, before) = sources.split_last().unwrap();
+    assert_eq!(*today, "snapshot", "{trend}");
+    assert!(
+        before.len() >= 8 && before.iter().all(|s| *s == "history"),
+        "{trend}"
+    );
+
+    for weeks in [json!(0), json!(105), json!("many")] {
+        let (status, body) = w
+            .api(
+                "acme",
+                &format!("POST {HISTORY}"),
+                &[id],
+                Some(json!({"weeks": weeks})),
+            )
+            .await;
+        assert_eq!(status, 400, "{weeks}: {body}");
+        assert!(
+            body["message"].as_str().unwrap().starts_with("weeks"),
+            "{body}"
+        );
+    }
+    let (status, started) = w
+        .api(
+            "acme",
+            &format!("POST {HISTORY}"),
+            &[id],
+            Some(json!({"weeks": 4})),
+        )
+        .await;
+    assert_eq!(status, 202, "{started}");
+    assert!(started["build"]["finished_ms"].is_null(), "{started}");
+    let asked = w.delivered(1).await.remove(0);
+    assert_eq!(asked["detail-type"], "hygiene.index.requested");
+    assert_eq!(
+        w.hygiene_event(&asked).await,
+        json!({"snapshots": 1, "continued": 0})
+    );
+    let (_, kept) = w.api("acme", &format!("GET {HISTORY}"), &[id], None).await;
+    assert_eq!(kept["build"]["weeks"], 4, "{kept}");
+    assert_eq!(kept["build"]["issues"], total, "{kept}");
+    assert!(kept["build"]["finished_ms"].is_i64(), "{kept}");
+    let (status, _) = w
+        .api("globex", &format!("GET {HISTORY}"), &[id], None)
+        .await;
+    assert_eq!(status, 404);
+    let (status, _) = w
+        .api("globex", &format!("POST {HISTORY}"), &[id], Some(json!({})))
+        .await;
+    assert_eq!(status, 404);
 }
 
 /// The report at a fixed time equals the definitions over the ground truth, counted from the kept

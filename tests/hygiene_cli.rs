@@ -595,6 +595,22 @@ async fn the_report_at_a_past_instant_scores_the_tickets_as_they_stood_then() {
             "{day}: {point} vs {score} from {misses:?}"
         );
     }
+
+    // Asked again for fewer weeks, the build starts over and keeps those weeks' points; weeks out
+    // of bounds are refused under the flag's name.
+    let asked = ok_json(sei_jira(&[
+        "hygiene", "history", "--store", store, "--weeks", "3", "--json",
+    ]));
+    assert_eq!(asked["state"], "built", "{asked}");
+    assert_eq!(asked["build"]["weeks"], 3);
+    assert_eq!(asked["build"]["issues"], issues.len() as u64);
+    assert!(asked["build"]["instants"].as_array().unwrap().len() >= 3);
+    let out = sei_jira(&["hygiene", "history", "--store", store, "--weeks", "0"]);
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        !out.status.success() && err.contains("--weeks: weeks must be from 1 to 104"),
+        "{err}"
+    );
 }
 
 /// The simulator's sprints (from its boards, as the Agile API lists them) and users' account
