@@ -1,6 +1,7 @@
 //! Hygiene benchmark (not a test): report latency and store reads from the kept index against
 //! counting from the issues, at 10,000 and 100,000 stored issues side by side; the work of a
-//! refresh after a sync that changed 1 % of the issues; a 52-week trend from daily snapshots.
+//! refresh after a sync that changed 1 % of the issues; the history build of 52 weeks and the
+//! trend it gives a site connected today; a 52-week trend from daily snapshots.
 //! Prints figures; asserts nothing.
 //!
 //! `cargo bench -p sei-jira-core --bench hygiene_bench`
@@ -17,10 +18,13 @@ use std::time::Instant;
 
 use chrono::{Duration, NaiveDate};
 use sample_issues::{Rng, issue, sample_site};
+use sei_jira_core::hygiene::history::DEFAULT_WEEKS;
+use sei_jira_core::hygiene::history_build;
 use sei_jira_core::hygiene::indexer::refresh;
 use sei_jira_core::hygiene::service::take_snapshot;
 use sei_jira_core::hygiene::{
-    Filter, Interval, Request, Source, Weights, report_answered, report_from_store, trend,
+    Filter, Interval, Request, Source, Weights, kept_snapshots, report_answered, report_from_store,
+    trend,
 };
 use sei_jira_core::store::*;
 
@@ -39,6 +43,10 @@ struct Row {
     scan_reads: (u64, u64),
     touched: usize,
     incremental_ms: f64,
+    history_s: f64,
+    history_points: usize,
+    history_trend_ms: f64,
+    history_trend_reads: (u64, u64),
     trend_ms: f64,
     trend_reads: (u64, u64),
 }
@@ -88,6 +96,36 @@ async fn measure(issues: u64) -> Row {
     let after_sync = refresh(store, record, "bench", None).await.unwrap();
     let incremental_ms = t.elapsed().as_secs_f64() * 1e3;
 
+    // The history of the last 52 weeks, built from every issue, then the trend it gives before
+    // any daily snapshot.
+    let t = Instant::now();
+    history_build::request(store, record, "bench", DEFAULT_WEEKS)
+        .await
+        .unwrap()
+        .unwrap();
+    let built = history_build::run(store, record, "bench", None, &mut |_| true)
+        .await
+        .unwrap();
+    let history_s = t.elapsed().as_secs_f64();
+    let instants = built.build.unwrap().instants.len();
+    let today = chrono::Utc::now().date_naive();
+    let year_ago = today - Duration::days(7 * i64::from(DEFAULT_WEEKS));
+    let (history_trend_s, history_trend_reads) = best_of(5, &counting, || async {
+        let kept = kept_snapshots(&counting, ID, year_ago, today)
+            .await
+            .unwrap();
+        let points = trend(
+            &kept,
+            Interval::Week,
+            year_ago,
+            today,
+            &Filter::default(),
+            &Weights::default(),
+        );
+        assert!(points.iter().filter(|p| p.score.is_some()).count() >= 52);
+    })
+    .await;
+
     // A year of daily snapshots, then the trend of its 52 weeks.
     let last = chrono::DateTime::from_timestamp_millis(now_ms)
         .unwrap()
@@ -127,6 +165,10 @@ async fn measure(issues: u64) -> Row {
         scan_reads,
         touched: after_sync.evaluated,
         incremental_ms,
+        history_s,
+        history_points: instants,
+        history_trend_ms: history_trend_s * 1e3,
+        history_trend_reads,
         trend_ms: trend_s * 1e3,
         trend_reads,
     }
@@ -140,7 +182,7 @@ async fn main() {
         rows.push(measure(n).await);
     }
     println!(
-        "{:>8} | {:>8} | {:>10} {:>14} {:>10} {:>8} | {:>10} {:>16} | {:>8} {:>9} | {:>9} {:>12}",
+        "{:>8} | {:>8} | {:>10} {:>14} {:>10} {:>8} | {:>10} {:>16} | {:>8} {:>9} | {:>9} {:>8} {:>10} {:>12} | {:>9} {:>12}",
         "issues",
         "build s",
         "report ms",
@@ -151,12 +193,16 @@ async fn main() {
         "reads (items)",
         "touched",
         "incr ms",
+        "history s",
+        "instants",
+        "h-trend ms",
+        "reads (items)",
         "trend ms",
         "reads (items)"
     );
     for r in rows {
         println!(
-            "{:>8} | {:>8.1} | {:>10.2} {:>14} {:>10.0} {:>8} | {:>10.0} {:>16} | {:>8} {:>9.0} | {:>9.2} {:>12}",
+            "{:>8} | {:>8.1} | {:>10.2} {:>14} {:>10.0} {:>8} | {:>10.0} {:>16} | {:>8} {:>9.0} | {:>9.1} {:>8} {:>10.2} {:>12} | {:>9.2} {:>12}",
             r.issues,
             r.build_s,
             r.index_ms,
@@ -167,6 +213,10 @@ async fn main() {
             format!("{} ({})", r.scan_reads.0, r.scan_reads.1),
             r.touched,
             r.incremental_ms,
+            r.history_s,
+            r.history_points,
+            r.history_trend_ms,
+            format!("{} ({})", r.history_trend_reads.0, r.history_trend_reads.1),
             r.trend_ms,
             format!("{} ({})", r.trend_reads.0, r.trend_reads.1),
         );

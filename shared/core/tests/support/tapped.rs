@@ -12,6 +12,7 @@ use chrono::NaiveDate;
 use sei_jira_core::dora::DoraConfig;
 use sei_jira_core::dora::DoraFacts;
 use sei_jira_core::dora::index::DoraHeads;
+use sei_jira_core::hygiene::history::{HistoryBuild, Sum};
 use sei_jira_core::hygiene::index::{ChangeMark, Contribution, IndexHead, IndexedCell};
 use sei_jira_core::hygiene::{Cell, HygieneConfig, Snapshot};
 use sei_jira_core::store::*;
@@ -153,4 +154,14 @@ forward!(HygieneStore {
     read fn list_snapshots(i: &str, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Snapshot>>;
     read fn snapshot_targets() -> StoreResult<Vec<(String, String)>>;
     pass fn withdraw_snapshot_target(i: &str) -> StoreResult<()>;
+});
+
+forward!(HistoryStore {
+    read fn get_history_build(i: &str) -> StoreResult<Option<HistoryBuild>>;
+    pass fn put_history_build(i: &str, build: &HistoryBuild) -> StoreResult<()>;
+    read fn history_sums(i: &str) -> StoreResult<Vec<(usize, Sum)>>;
+    pass fn put_history_sums(i: &str, sums: &[(usize, Sum)]) -> StoreResult<()>;
+    pass fn clear_history_sums(i: &str) -> StoreResult<()>;
+    pass fn put_history_points(i: &str, points: &[Snapshot]) -> StoreResult<()>;
+    read fn list_history_points(i: &str, from: NaiveDate, to: NaiveDate) -> StoreResult<Vec<Snapshot>>;
 });
