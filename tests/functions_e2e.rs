@@ -932,10 +932,30 @@ async fn every_hygiene_route_answers_and_criteria_changes_reindex(
         json!({"snapshots": 1, "continued": 0})
     );
     let h = "/integrations/{integrationId}/hygiene";
-    for tail in ["", "/trend", "/misses?category=no_assignee&limit=5"] {
+    for tail in [
+        "",
+        "/trend",
+        "/misses?category=no_assignee&limit=5",
+        "/history",
+    ] {
         let (status, body) = w.api("acme", &format!("GET {h}{tail}"), &[id], None).await;
         assert_eq!(status, 200, "{tail}: {body}");
     }
+    // The history built again on demand, by the event the request sends.
+    let (status, body) = w
+        .api(
+            "acme",
+            &format!("POST {h}/history"),
+            &[id],
+            Some(json!({"weeks": 8})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    let requested = w.delivered(1).await.remove(0);
+    assert_eq!(
+        w.hygiene_event(&requested).await,
+        json!({"snapshots": 1, "continued": 0})
+    );
     let criterion =
         json!({"name": "Unlabelled", "conditions": [{"field": "labels", "operator": "missing"}]});
     let sla = json!({"project": keys[0], "issue_type": "Bug", "priority": "High",

@@ -430,6 +430,23 @@ async fn hygiene_routes_answer_and_keep_criteria_and_slas(client: &Client, id: &
         let (status, body) = client.call(&format!("GET {h}{tail}"), &[id], None).await;
         assert_eq!(status, 200, "{tail}: {body}");
     }
+    // The history the sync's turn built, and built again for fewer weeks in the background.
+    until(client, &format!("GET {h}/history"), &[id], |s, r| {
+        s == 200 && r["build"]["weeks"] == 52 && r["build"]["finished_ms"].is_i64()
+    })
+    .await;
+    let (status, body) = client
+        .call(
+            &format!("POST {h}/history"),
+            &[id],
+            Some(json!({"weeks": 4})),
+        )
+        .await;
+    assert_eq!(status, 202, "{body}");
+    until(client, &format!("GET {h}/history"), &[id], |s, r| {
+        s == 200 && r["build"]["weeks"] == 4 && r["build"]["finished_ms"].is_i64()
+    })
+    .await;
     // A filter naming a value no stored ticket holds says so, in the report and in the trend.
     for tail in ["?issue_types=Bugs", "/trend?issue_types=Bugs"] {
         let (status, body) = client.call(&format!("GET {h}{tail}"), &[id], None).await;
@@ -495,7 +512,16 @@ async fn a_dora_profile_is_kept_and_reported(client: &Client, id: &str) {
         let (status, answer) = client.call(&route, &ids, body).await;
         assert_eq!(status, 200, "{route}: {answer}");
     }
-    // A type no stored ticket has is kept, with a warning at its place in the profile.
+    // A type no stored ticket has is kept, with a warning at its place in the profile (the
+    // values held are read from the hygiene index: once the criteria changes above have been
+    // counted again).
+    until(
+        client,
+        "GET /integrations/{integrationId}/hygiene",
+        &[id],
+        |s, r| s == 200 && r["counted_from"] == "index",
+    )
+    .await;
     let mut typo = profile.clone();
     typo["incidents"]["sets"][0]["conditions"][0]["values"] = json!(["Incidnet"]);
     let (status, kept) = client
