@@ -70,18 +70,6 @@ impl HistoryStore for EmbeddedStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<Snapshot>> {
-        let after = from.pred_opt().map(|d| point_key(integration, d));
-        Ok(self
-            .scan(
-                HISTORY,
-                &format!("{integration}/point/"),
-                after.as_deref(),
-                usize::MAX,
-            )?
-            .into_iter()
-            .map(|(_, s): (String, Snapshot)| s)
-            .take_while(|s| s.day() <= to)
-            .filter(|s| s.day() >= from)
-            .collect())
+        self.snapshots_between(HISTORY, &format!("{integration}/point/"), from, to)
     }
 }

@@ -4,7 +4,7 @@
 use async_trait::async_trait;
 use chrono::NaiveDate;
 
-use super::{EmbeddedStore, HYGIENE, SNAPSHOTS, TARGETS, backend, check_integration_id};
+use super::{EmbeddedStore, HYGIENE, SNAPSHOTS, TARGETS, Table, backend, check_integration_id};
 use crate::hygiene::{HygieneConfig, Snapshot};
 use crate::store::{HygieneStore, StoreResult};
 
@@ -50,19 +50,7 @@ impl HygieneStore for EmbeddedStore {
         from: NaiveDate,
         to: NaiveDate,
     ) -> StoreResult<Vec<Snapshot>> {
-        let after = from.pred_opt().map(|d| format!("{integration}/{d}"));
-        Ok(self
-            .scan(
-                SNAPSHOTS,
-                &format!("{integration}/"),
-                after.as_deref(),
-                usize::MAX,
-            )?
-            .into_iter()
-            .map(|(_, s): (String, Snapshot)| s)
-            .take_while(|s| s.day() <= to)
-            .filter(|s| s.day() >= from)
-            .collect())
+        self.snapshots_between(SNAPSHOTS, &format!("{integration}/"), from, to)
     }
 
     async fn snapshot_targets(&self) -> StoreResult<Vec<(String, String)>> {
@@ -82,5 +70,26 @@ impl HygieneStore for EmbeddedStore {
             .remove(format!("{integration}/").as_str())
             .map_err(backend)?;
         tx.commit().map_err(backend)
+    }
+}
+
+impl EmbeddedStore {
+    /// The snapshots of `table` keyed `{prefix}{day}`, of the days from `from` to `to`, oldest
+    /// first.
+    pub(super) fn snapshots_between(
+        &self,
+        table: Table,
+        prefix: &str,
+        from: NaiveDate,
+        to: NaiveDate,
+    ) -> StoreResult<Vec<Snapshot>> {
+        let after = from.pred_opt().map(|d| format!("{prefix}{d}"));
+        Ok(self
+            .scan(table, prefix, after.as_deref(), usize::MAX)?
+            .into_iter()
+            .map(|(_, s): (String, Snapshot)| s)
+            .take_while(|s| s.day() <= to)
+            .filter(|s| s.day() >= from)
+            .collect())
     }
 }
