@@ -154,7 +154,7 @@ pub fn as_it_stood(issue: &Value, sprint_field: &str, beside: &Beside, at: i64) 
     let mut v = issue.clone();
     let histories = issue["changelog"].as_array().unwrap();
     let f = &mut v["fields"];
-    let mut components = f["components"].as_array().map_or(0, Vec::len) as i64;
+    let mut components: Vec<Value> = f["components"].as_array().cloned().unwrap_or_default();
     let mut resolved = !f["resolution"].is_null();
     let mut sprints: Vec<String> = f[sprint_field]
         .as_array()
@@ -179,10 +179,26 @@ pub fn as_it_stood(issue: &Value, sprint_field: &str, beside: &Beside, at: i64) 
                     }
                 }
                 "duedate" => f["duedate"] = from.clone(),
+                "labels" => {
+                    f["labels"] = from_string
+                        .as_str()
+                        .unwrap_or_default()
+                        .split_whitespace()
+                        .map(|l| serde_json::json!(l))
+                        .collect()
+                }
+                "priority" => f["priority"] = serde_json::json!({"name": from_string}),
                 "description" => f["description"] = from_string.clone(),
                 "resolution" => resolved = !from.is_null(),
                 "Component" | "components" => {
-                    components += i64::from(!from.is_null()) - i64::from(!item["to"].is_null())
+                    if let Some(added) = item["to"].as_str()
+                        && let Some(at) = components.iter().position(|c| c["id"] == added)
+                    {
+                        components.remove(at);
+                    }
+                    if !from.is_null() {
+                        components.push(serde_json::json!({"id": from, "name": from_string}));
+                    }
                 }
                 "Sprint" => {
                     sprints = text(from)
@@ -196,7 +212,7 @@ pub fn as_it_stood(issue: &Value, sprint_field: &str, beside: &Beside, at: i64) 
             }
         }
     }
-    f["components"] = Value::Array(vec![serde_json::json!({}); components.max(0) as usize]);
+    f["components"] = Value::Array(components);
     // Resolved then: since the last change up to `at` that set a resolution (else, with no such
     // change, since today's resolution date if that was by then).
     let set_by_then = histories

@@ -62,6 +62,11 @@ impl Past {
         }
     }
 
+    /// The category of the status named `status`, as the store keeps it.
+    pub(super) fn category_of(&self, status: &str) -> Option<String> {
+        self.categories.get(&status.to_lowercase()).cloned()
+    }
+
     /// Whether sprint `id` was under way at `at_ms`, from its dates: the issue's own copy of the
     /// sprint (`today`, which Cloud gives with its dates and state) first, else the store's
     /// record; without dates, as its state says today.
@@ -314,7 +319,7 @@ fn ids(list: Option<&str>) -> BTreeSet<String> {
         .collect()
 }
 
-fn instant(text: &str) -> Option<i64> {
+pub(super) fn instant(text: &str) -> Option<i64> {
     time::parse(text).map(|t| t.timestamp_millis())
 }
 

@@ -73,19 +73,19 @@ impl Tally {
         }
     }
 
-    /// Counts `issue` at every instant it existed by. Custom misses are judged on today's
-    /// values (`custom_matched`): their fields' history is not reconstructed.
+    /// Counts `issue` at every instant it existed by; `custom_matched` answers whether it
+    /// missed each custom miss at an instant.
     pub fn add(
         &mut self,
         issue: &StoredIssue,
         sprint_field: Option<&str>,
         past: &Past,
-        custom_matched: &[bool],
+        custom_matched: impl Fn(i64) -> Vec<bool>,
     ) {
         let timeline = Timeline::of(issue, sprint_field);
         for (at, aggregate) in self.instants.iter().zip(&mut self.aggregates) {
             if let Some(facts) = timeline.at(past, *at) {
-                aggregate.apply(&facts, custom_matched, Delta::Add);
+                aggregate.apply(&facts, &custom_matched(*at), Delta::Add);
             }
         }
     }

@@ -10,6 +10,7 @@ use std::time::Instant;
 use serde::Serialize;
 
 use super::criteria::{self, Catalog};
+use super::fields_at::fields_at;
 use super::history::{DEFAULT_WEEKS, HistoryBuild, MAX_WEEKS, Sum, Tally, add_chunk};
 use super::indexer::basis;
 use super::request::HygieneError;
@@ -278,14 +279,19 @@ impl<'a, S: HistoryBuildStore + ?Sized> Builder<'a, S> {
             let Some(last) = page.last() else { break };
             after = Some(last.id.clone());
             counted += page.len();
+            let (kept, catalog, past) = (&self.scope.criteria, &self.catalog, &self.past);
             for issue in page.iter().filter(|i| i.counts()) {
-                let matched: Vec<bool> = self
-                    .scope
-                    .criteria
-                    .iter()
-                    .map(|c| criteria::matches(c, issue, &self.catalog))
-                    .collect();
-                tally.add(issue, self.catalog.sprint_field(), &self.past, &matched);
+                // Each custom miss on the fields as they stood at the instant.
+                let matched = |at: i64| -> Vec<bool> {
+                    if kept.is_empty() {
+                        return Vec::new();
+                    }
+                    let then = fields_at(issue, past, at);
+                    kept.iter()
+                        .map(|c| criteria::matches(c, &then, catalog))
+                        .collect()
+                };
+                tally.add(issue, catalog.sprint_field(), past, matched);
             }
             if page.len() < PAGE {
                 break;

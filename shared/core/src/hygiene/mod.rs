@@ -20,6 +20,7 @@ pub mod as_of;
 pub mod config;
 pub mod criteria;
 pub mod facts;
+pub mod fields_at;
 pub mod filter;
 pub mod history;
 pub mod history_build;

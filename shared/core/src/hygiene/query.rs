@@ -9,6 +9,7 @@ use super::aggregate::{Aggregate, Delta, hour_floor};
 use super::as_of::{Past, facts_at};
 use super::criteria::{self, Catalog};
 use super::facts::IssueFacts;
+use super::fields_at::fields_at;
 use super::filter::Cell;
 use super::indexer::{basis, indexed_aggregate};
 use super::request::{HygieneError, Request};
@@ -73,11 +74,7 @@ where
             seen.add(&Cell::of(&facts));
         }
         if req.filter.selects(&facts) {
-            let matched: Vec<bool> = req
-                .criteria
-                .iter()
-                .map(|c| criteria::matches(c, issue, &catalog))
-                .collect();
+            let matched = custom_matched(issue, past.as_ref(), req, &catalog);
             aggregate.apply(&facts, &matched, Delta::Add);
         }
     })
@@ -115,6 +112,25 @@ fn facts_of(
         Some(past) => facts_at(issue, sprint, past, hour_floor(req.at_ms)),
         None => Some(IssueFacts::of(issue, sprint)),
     }
+}
+
+/// Whether `issue` misses each of the request's custom criteria: as its fields stood at the
+/// request's hour when `past` is given, else as they are.
+fn custom_matched(
+    issue: &StoredIssue,
+    past: Option<&Past>,
+    req: &Request<'_>,
+    catalog: &Catalog,
+) -> Vec<bool> {
+    if req.criteria.is_empty() {
+        return Vec::new();
+    }
+    let then = past.map(|past| fields_at(issue, past, hour_floor(req.at_ms)));
+    let read = then.as_ref().unwrap_or(issue);
+    req.criteria
+        .iter()
+        .map(|c| criteria::matches(c, read, catalog))
+        .collect()
 }
 
 /// Where a report's counts came from.
@@ -341,7 +357,12 @@ where
         let facts = facts_of(issue, sprint, past.as_ref(), req);
         let missed = facts.as_ref().is_some_and(|f| req.filter.selects(f))
             && match (which, custom) {
-                (_, Some(criterion)) => criteria::matches(criterion, issue, &catalog),
+                (_, Some(criterion)) => {
+                    let then = past
+                        .as_ref()
+                        .map(|past| fields_at(issue, past, hour_floor(req.at_ms)));
+                    criteria::matches(criterion, then.as_ref().unwrap_or(issue), &catalog)
+                }
                 (Which::Builtin(category), None) => facts
                     .as_ref()
                     .is_some_and(|f| misses(*category, f, &req.settings, hour_floor(req.at_ms))),
