@@ -66,8 +66,9 @@ fn partitions_cover_every_shard_and_record_kind() {
     let all = keys::all_partitions("i");
     assert_eq!(
         all.len(),
-        3 * ISSUE_SHARDS as usize + RecordKind::ALL.len() + 13
+        3 * ISSUE_SHARDS as usize + RecordKind::ALL.len() + 14
     );
+    assert!(all.contains(&keys::history("i")));
     assert!(all.contains(&keys::dora("i")) && all.contains(&keys::dora_members("i")));
     assert!(all.contains(&keys::parts("i")) && all.contains(&keys::index("i", 15)));
     assert!(all.contains(&keys::hygiene("i")) && all.contains(&keys::snapshots("i")));
