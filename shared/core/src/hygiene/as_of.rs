@@ -324,16 +324,17 @@ pub(super) fn instant(text: &str) -> Option<i64> {
 }
 
 #[cfg(test)]
-mod tests {
+pub(super) mod tests {
     use super::*;
     use crate::jira::models::{Comment, History};
     use serde_json::json;
 
-    const HOUR: i64 = 3_600_000;
+    pub(in crate::hygiene) const HOUR: i64 = 3_600_000;
     /// 2026-01-01T00:00:00Z.
-    const T0: i64 = 1_767_225_600_000;
+    pub(in crate::hygiene) const T0: i64 = 1_767_225_600_000;
 
-    fn at(hours: i64) -> String {
+    /// `hours` after [`T0`], as Jira writes a time.
+    pub(in crate::hygiene) fn at(hours: i64) -> String {
         chrono::DateTime::from_timestamp_millis(T0 + hours * HOUR)
             .unwrap()
             .format("%Y-%m-%dT%H:%M:%S%.3f+0000")

@@ -115,19 +115,9 @@ fn number(text: &str) -> Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::hygiene::as_of::tests::{HOUR, T0, at};
     use crate::hygiene::criteria::{Catalog, Criterion, matches};
     use crate::jira::models::History;
-
-    /// 2026-01-01T00:00:00Z and an hour.
-    const T0: i64 = 1_767_225_600_000;
-    const HOUR: i64 = 3_600_000;
-
-    fn at(hours: i64) -> String {
-        chrono::DateTime::from_timestamp_millis(T0 + hours * HOUR)
-            .unwrap()
-            .format("%Y-%m-%dT%H:%M:%S%.3f+0000")
-            .to_string()
-    }
 
     fn change(hours: i64, id: &str, from: Option<&str>, to: Option<&str>) -> History {
         History {

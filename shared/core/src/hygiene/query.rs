@@ -2,6 +2,8 @@
 //! selects (hidden, removed and deleted issues left out), the snapshot a trend is drawn from, and
 //! the tickets that miss one category, a page at a time.
 
+use std::borrow::Cow;
+
 use chrono::NaiveDate;
 use serde::Serialize;
 
@@ -125,12 +127,24 @@ fn custom_matched(
     if req.criteria.is_empty() {
         return Vec::new();
     }
-    let then = past.map(|past| fields_at(issue, past, hour_floor(req.at_ms)));
-    let read = then.as_ref().unwrap_or(issue);
+    let read = fields_of(issue, past, req);
     req.criteria
         .iter()
-        .map(|c| criteria::matches(c, read, catalog))
+        .map(|c| criteria::matches(c, &read, catalog))
         .collect()
+}
+
+/// The issue custom criteria read for the request: as its fields stood at the request's hour
+/// when `past` is given, else as it is.
+fn fields_of<'i>(
+    issue: &'i StoredIssue,
+    past: Option<&Past>,
+    req: &Request<'_>,
+) -> Cow<'i, StoredIssue> {
+    match past {
+        Some(past) => Cow::Owned(fields_at(issue, past, hour_floor(req.at_ms))),
+        None => Cow::Borrowed(issue),
+    }
 }
 
 /// Where a report's counts came from.
@@ -358,10 +372,7 @@ where
         let missed = facts.as_ref().is_some_and(|f| req.filter.selects(f))
             && match (which, custom) {
                 (_, Some(criterion)) => {
-                    let then = past
-                        .as_ref()
-                        .map(|past| fields_at(issue, past, hour_floor(req.at_ms)));
-                    criteria::matches(criterion, then.as_ref().unwrap_or(issue), &catalog)
+                    criteria::matches(criterion, &fields_of(issue, past.as_ref(), req), &catalog)
                 }
                 (Which::Builtin(category), None) => facts
                     .as_ref()
