@@ -538,3 +538,147 @@ mod capacity_meter {
         );
     }
 }
+
+/// The moto server the tests run (infra/scripts/serial_moto_server.py) backs a transaction up by
+/// the items it names rather than by copying the table: a cancelled transaction must still leave
+/// every item as it was, and one that passes must write every item.
+mod transactions_on_moto {
+    use super::*;
+    use aws_sdk_dynamodb::Client;
+    use aws_sdk_dynamodb::types::{
+        AttributeDefinition, AttributeValue, BillingMode, ConditionCheck, Delete, KeySchemaElement,
+        KeyType, Put, ScalarAttributeType, TransactWriteItem, Update,
+    };
+
+    fn s(v: &str) -> AttributeValue {
+        AttributeValue::S(v.into())
+    }
+
+    async fn table(ddb: &Client) -> String {
+        let name = unique("transactions");
+        ddb.create_table()
+            .table_name(&name)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attribute("pk"))
+            .attribute_definitions(attribute("sk"))
+            .key_schema(key("pk", KeyType::Hash))
+            .key_schema(key("sk", KeyType::Range))
+            .send()
+            .await
+            .unwrap();
+        name
+    }
+
+    fn attribute(name: &str) -> AttributeDefinition {
+        AttributeDefinition::builder()
+            .attribute_name(name)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    }
+
+    fn key(name: &str, kind: KeyType) -> KeySchemaElement {
+        KeySchemaElement::builder()
+            .attribute_name(name)
+            .key_type(kind)
+            .build()
+            .unwrap()
+    }
+
+    async fn value_of(ddb: &Client, table: &str, sk: &str) -> Option<String> {
+        let got = ddb
+            .get_item()
+            .table_name(table)
+            .key("pk", s("p"))
+            .key("sk", s(sk))
+            .consistent_read(true)
+            .send()
+            .await
+            .unwrap();
+        got.item().map(|item| item["v"].as_s().unwrap().to_string())
+    }
+
+    async fn write(ddb: &Client, table: &str, refuse: bool) -> bool {
+        let put = Put::builder()
+            .table_name(table)
+            .item("pk", s("p"))
+            .item("sk", s("new"))
+            .item("v", s("written"))
+            .build()
+            .unwrap();
+        let update = Update::builder()
+            .table_name(table)
+            .key("pk", s("p"))
+            .key("sk", s("kept"))
+            .update_expression("SET v = :v")
+            .expression_attribute_values(":v", s("changed"))
+            .build()
+            .unwrap();
+        let delete = Delete::builder()
+            .table_name(table)
+            .key("pk", s("p"))
+            .key("sk", s("gone"))
+            .build()
+            .unwrap();
+        let check = ConditionCheck::builder()
+            .table_name(table)
+            .key("pk", s("p"))
+            .key("sk", s("guard"))
+            .condition_expression(if refuse {
+                "attribute_not_exists(pk)"
+            } else {
+                "attribute_exists(pk)"
+            })
+            .build()
+            .unwrap();
+        ddb.transact_write_items()
+            .transact_items(TransactWriteItem::builder().put(put).build())
+            .transact_items(TransactWriteItem::builder().update(update).build())
+            .transact_items(TransactWriteItem::builder().delete(delete).build())
+            .transact_items(TransactWriteItem::builder().condition_check(check).build())
+            .send()
+            .await
+            .is_ok()
+    }
+
+    #[tokio::test]
+    async fn a_cancelled_transaction_leaves_every_item_as_it_was_and_a_passed_one_writes_all() {
+        let ddb = Client::new(&config().await);
+        let table = table(&ddb).await;
+        for sk in ["kept", "gone", "guard"] {
+            ddb.put_item()
+                .table_name(&table)
+                .item("pk", s("p"))
+                .item("sk", s(sk))
+                .item("v", s("before"))
+                .send()
+                .await
+                .unwrap();
+        }
+
+        assert!(!write(&ddb, &table, true).await, "the condition refuses it");
+        assert_eq!(value_of(&ddb, &table, "new").await, None);
+        assert_eq!(
+            value_of(&ddb, &table, "kept").await.as_deref(),
+            Some("before")
+        );
+        assert_eq!(
+            value_of(&ddb, &table, "gone").await.as_deref(),
+            Some("before")
+        );
+
+        assert!(
+            write(&ddb, &table, false).await,
+            "the condition lets it pass"
+        );
+        assert_eq!(
+            value_of(&ddb, &table, "new").await.as_deref(),
+            Some("written")
+        );
+        assert_eq!(
+            value_of(&ddb, &table, "kept").await.as_deref(),
+            Some("changed")
+        );
+        assert_eq!(value_of(&ddb, &table, "gone").await, None);
+    }
+}
