@@ -156,9 +156,9 @@ pub struct Sum {
 }
 
 /// Adds chunk `chunk`'s snapshots (one per instant, in the build's order) to `sums` (the same
-/// order; missing ones start empty), skipping each sum that already holds it. Answers the sums
-/// that changed, with their positions.
-pub fn add_chunk(sums: &mut Vec<Sum>, chunk: u64, counted: Vec<Snapshot>) -> Vec<(usize, Sum)> {
+/// order; missing ones start empty), skipping each sum that already holds it. Answers the
+/// positions of the sums that changed.
+pub fn add_chunk(sums: &mut Vec<Sum>, chunk: u64, counted: Vec<Snapshot>) -> Vec<usize> {
     if sums.len() < counted.len() {
         sums.resize(counted.len(), Sum::default());
     }
@@ -175,7 +175,7 @@ pub fn add_chunk(sums: &mut Vec<Sum>, chunk: u64, counted: Vec<Snapshot>) -> Vec
         }
         sum.snapshot.add(&part);
         sum.through = chunk;
-        changed.push((n, sum.clone()));
+        changed.push(n);
     }
     changed
 }
@@ -242,7 +242,7 @@ mod tests {
         add_chunk(&mut sums, 2, vec![part(1, "B", 5)]);
         // The next run counts chunk 2 again, for both instants.
         let changed = add_chunk(&mut sums, 2, vec![part(1, "B", 5), part(2, "B", 7)]);
-        assert_eq!(changed.iter().map(|(n, _)| *n).collect::<Vec<_>>(), [1]);
+        assert_eq!(changed, [1]);
         let stopped = sums;
         let tickets = |s: &Sum| s.snapshot.cells.iter().map(|(_, c)| c.tickets).sum::<u64>();
         assert_eq!((tickets(&stopped[0]), tickets(&stopped[1])), (7, 10));

@@ -258,9 +258,9 @@ impl<'a, S: HistoryBuildStore + ?Sized> Builder<'a, S> {
             if !renewed {
                 return Ok(self.outcome(HistoryState::Busy, build));
             }
-            self.chunk(&mut build, &mut sums).await?;
+            let last = self.chunk(&mut build, &mut sums).await?;
             stepped = true;
-            if !build.running() {
+            if last {
                 self.finish(&mut build, sums).await?;
                 progress(&build);
                 break;
@@ -312,12 +312,12 @@ impl<'a, S: HistoryBuildStore + ?Sized> Builder<'a, S> {
         Ok(())
     }
 
-    /// Counts the next chunk into the sums; a short chunk is the last (`build` stops running).
+    /// Counts the next chunk into the sums; whether it was the last (a short chunk).
     async fn chunk(
         &mut self,
         build: &mut HistoryBuild,
         sums: &mut Vec<Sum>,
-    ) -> Result<(), HygieneError> {
+    ) -> Result<bool, HygieneError> {
         let settings = self.scope.config.settings(Settings::default());
         let mut tally = Tally::new(&build.instants, &self.scope.custom_names());
         let mut after = build.after.clone();
@@ -361,10 +361,7 @@ impl<'a, S: HistoryBuildStore + ?Sized> Builder<'a, S> {
             build.after = after;
             build.issues += counted as u64;
         }
-        if counted < CHUNK {
-            build.finished_ms = Some(now_ms());
-        }
-        Ok(())
+        Ok(counted < CHUNK)
     }
 }
 
